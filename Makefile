@@ -1,0 +1,50 @@
+# perp-spec developer entry points. `make test` sets everything up on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+ARGS ?=
+PYTEST_ARGS ?=
+# ape's pytest plugin is only needed under `ape test`; loading it costs ~2 s per run.
+PYTEST_FLAGS ?= -p no:ape_test
+
+# ape-vyper runs the `vyper` found on PATH: make it the venv's pinned one.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: venv setup test fuzz bench bench-chains lint fmt compile clean
+
+venv setup: $(STAMP)
+
+$(STAMP): pyproject.toml package.json package-lock.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	npm ci --no-audit --no-fund --loglevel=error
+	test -x node_modules/.bin/anvil
+	touch $@
+
+test: $(STAMP)
+	$(BIN)/pytest -q $(PYTEST_FLAGS) $(PYTEST_ARGS) tests
+
+fuzz: $(STAMP)
+	$(BIN)/python -m harness.campaign $(ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m harness.bench $(ARGS)
+
+bench-chains: $(STAMP)
+	$(BIN)/python -m harness.bench_chains $(ARGS)
+
+compile: $(STAMP)
+	$(BIN)/ape compile
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf .build .hypothesis .pytest_cache

@@ -1,0 +1,84 @@
+# pragma version ~=0.4.3
+"""
+@title Liquidation sizing, penalty and bankruptcy quote
+@notice Spec: `pyspec/liquidation.py`. The bankruptcy quote follows dYdX v4's cross-margin
+        formula: closing a delta is worth -DNNV at the oracle price and the account can
+        give up its share of net collateral, floor(TNC x |DMMR| / TMMR).
+"""
+
+import lib.constants as constants
+import lib.fixed_math as fixed_math
+
+
+@internal
+@pure
+def compute_liquidation_size(
+    equity: int256,
+    maintenance: int256,
+    abs_size: int256,
+    price: uint256,
+    maintenance_ratio: uint256,
+    fee_ratio: uint256,
+) -> int256:
+    """
+    @notice Return the lots to liquidate: the fewest that restore maintenance, else all.
+    @dev c = ceil((maintenance - equity + LIQUIDATION_SIZE_SLACK) x RATIO_PRECISION
+         / (price x (mmr - fee))); all of it when c reaches the size or leaves less than
+         LIQUIDATION_DUST_NOTIONAL. Spec: `liquidation.compute_liquidation_size`.
+    """
+    shortfall: int256 = maintenance - equity + constants.LIQUIDATION_SIZE_SLACK
+    size: int256 = fixed_math.ceil_div(
+        shortfall * constants.RATIO_PRECISION,
+        convert(price, int256) * convert(maintenance_ratio - fee_ratio, int256),
+    )
+    if size >= abs_size or (abs_size - size) * convert(
+        price, int256
+    ) < constants.LIQUIDATION_DUST_NOTIONAL:
+        return abs_size
+    return size
+
+
+@internal
+@pure
+def compute_equity_share(equity: int256, maintenance_delta: int256, maintenance: int256) -> int256:
+    """
+    @notice Return floor(TNC x |DMMR| / TMMR): the equity a close of that risk may consume;
+            negative, the deficit it leaves (never understated).
+            Spec: `liquidation.compute_equity_share`.
+    """
+    return fixed_math.floor_div(equity * maintenance_delta, maintenance)
+
+
+@internal
+@pure
+def compute_bankruptcy_cash(oracle_cash: int256, equity_share: int256) -> int256:
+    """
+    @notice Return the cash of closing at the bankruptcy price: -DNNV - share.
+            Spec: `liquidation.compute_bankruptcy_cash`.
+    """
+    return oracle_cash - equity_share
+
+
+@internal
+@pure
+def compute_penalty(notional: int256, fee_ratio: uint256, equity_share: int256) -> int256:
+    """
+    @notice Return min(ceil(notional x fee), max(share, 0)). Spec: `liquidation.compute_penalty`.
+    """
+    return min(
+        fixed_math.ceil_div(notional * convert(fee_ratio, int256), constants.RATIO_PRECISION),
+        max(equity_share, 0),
+    )
+
+
+@internal
+@pure
+def compute_penalty_split(penalty: int256, liquidator_share_ratio: uint256) -> (int256, int256):
+    """
+    @notice Return (liquidator reward, insurance share); the reward rounds down.
+            Spec: `liquidation.compute_penalty_split`.
+    """
+    reward: int256 = fixed_math.floor_div(
+        penalty * convert(liquidator_share_ratio, int256), constants.RATIO_PRECISION
+    )
+    return reward, penalty - reward

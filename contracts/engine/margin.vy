@@ -1,0 +1,114 @@
+# pragma version ~=0.4.3
+"""
+@title Equity, margin requirements and lazy settlement
+@notice Spec: `pyspec/margin.py`. Equity = collateral + sum(unrealized PnL - pending
+        socialized loss); requirements round up; notional = size x price is exact.
+"""
+
+import lib.constants as constants
+import lib.fixed_math as fixed_math
+import engine.storage as storage
+
+uses: storage
+
+
+event PositionSettled:
+    account: indexed(address)
+    market: indexed(uint256)
+    loss: int256
+
+
+@internal
+@view
+def loss_index(market_id: uint256, size: int256) -> uint256:
+    """
+    @notice Return the loss index of the side `size` is on. Spec: `margin.loss_index`.
+    """
+    if size > 0:
+        return storage.markets[market_id].loss_index_long
+    return storage.markets[market_id].loss_index_short
+
+
+@internal
+@pure
+def compute_margin_requirement(size: int256, price: uint256, ratio: uint256) -> int256:
+    """
+    @notice Return ceil(|size| x price x ratio / RATIO_PRECISION): requirements round up.
+            Spec: `margin.compute_margin_requirement`.
+    """
+    return fixed_math.ceil_div(
+        abs(size) * convert(price, int256) * convert(ratio, int256), constants.RATIO_PRECISION
+    )
+
+
+@internal
+@pure
+def unrealized_pnl(position: storage.Position, price: uint256) -> int256:
+    """
+    @notice Return size x price - entry notional (exact). Spec: `margin.unrealized_pnl`.
+    """
+    return position.size * convert(price, int256) - position.entry_notional
+
+
+@internal
+@view
+def pending_loss(position: storage.Position, market_id: uint256) -> int256:
+    """
+    @notice Return |size| x (side's loss index - checkpoint), exact. Spec: `margin.pending_loss`.
+    """
+    return abs(position.size) * convert(
+        self.loss_index(market_id, position.size) - position.loss_checkpoint, int256
+    )
+
+
+@internal
+@view
+def equity(account: address) -> int256:
+    """
+    @notice Return collateral + sum(unrealized PnL - pending loss). Spec: `margin.equity`.
+    """
+    total: int256 = storage.collateral[account]
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        position: storage.Position = storage.positions[account][market_id]
+        if position.size != 0:
+            total += self.unrealized_pnl(position, storage.markets[market_id].price)
+            total -= self.pending_loss(position, market_id)
+    return total
+
+
+@internal
+@view
+def requirement(account: address, initial: bool) -> int256:
+    """
+    @notice Return the sum of initial or maintenance requirements.
+            Spec: `margin.initial_margin` / `margin.maintenance_margin`.
+    """
+    total: int256 = 0
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        size: int256 = storage.positions[account][market_id].size
+        if size != 0:
+            market: storage.Market = storage.markets[market_id]
+            ratio: uint256 = market.maintenance_margin_ratio
+            if initial:
+                ratio = market.initial_margin_ratio
+            total += self.compute_margin_requirement(size, market.price, ratio)
+    return total
+
+
+@internal
+def settle_account(account: address):
+    """
+    @notice Move every pending loss into collateral and advance the checkpoints.
+            Spec: `margin.settle_account`.
+    """
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        position: storage.Position = storage.positions[account][market_id]
+        if position.size == 0:
+            continue
+        loss: int256 = self.pending_loss(position, market_id)
+        if loss != 0:
+            storage.collateral[account] -= loss
+            storage.positions[account][market_id].loss_checkpoint = self.loss_index(
+                market_id, position.size
+            )
+            log PositionSettled(account=account, market=market_id, loss=loss)

@@ -1,0 +1,48 @@
+# pragma version ~=0.4.3
+"""
+@title Protocol state
+@notice Spec: `pyspec/state.py`. A closed position is stored as all-zero fields.
+"""
+
+from ethereum.ercs import IERC20
+import lib.constants as constants
+
+
+struct Market:
+    initial_margin_ratio: uint256
+    maintenance_margin_ratio: uint256
+    liquidation_fee_ratio: uint256
+    price_band_ratio: uint256
+    price: uint256
+    price_timestamp: uint256
+    # Sum of long sizes, equal to the sum of short sizes.
+    open_interest: uint256
+    # Socialized loss per lot charged to each side, cumulative.
+    loss_index_long: uint256
+    loss_index_short: uint256
+
+
+struct Position:
+    size: int256
+    # Signed cost basis: what opening cost (+ long, - short).
+    entry_notional: int256
+    # The loss index of the position's side when it was last settled.
+    loss_checkpoint: uint256
+
+
+token: public(IERC20)
+owner: public(address)
+oracle: public(address)
+operator: public(address)
+liquidator_share_ratio: public(uint256)
+insurance_floor: public(uint256)
+insurance_fund: public(uint256)
+
+market_count: public(uint256)
+markets: public(HashMap[uint256, Market])
+# Accounts with an open position, per market: the set the ADL scan ranks.
+holders: public(HashMap[uint256, DynArray[address, constants.MAX_POSITIONS_PER_MARKET]])
+
+# Signed: realized losses may take it below zero until the waterfall assigns the deficit.
+collateral: public(HashMap[address, int256])
+positions: public(HashMap[address, HashMap[uint256, Position]])

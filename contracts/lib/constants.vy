@@ -1,0 +1,25 @@
+# pragma version ~=0.4.3
+"""
+@title Protocol constants
+@notice Same names and values as `pyspec/constants.py`, which holds the precision table:
+        collateral in token base units (6 decimals), sizes in lots, prices in collateral
+        base units per lot, ratios in parts per RATIO_PRECISION.
+"""
+
+RATIO_PRECISION: constant(int256) = 10**6
+
+MAX_MARKETS: constant(uint256) = 8
+# Bounds the on-chain ADL scan of one market's holders (gas figures in README).
+MAX_POSITIONS_PER_MARKET: constant(uint256) = 64
+
+MAX_PRICE: constant(uint256) = 10**12
+MAX_TRADE_SIZE: constant(uint256) = 10**9
+MAX_DEPOSIT: constant(uint256) = 10**15
+
+LIQUIDATION_DUST_NOTIONAL: constant(int256) = 10 * 10**6
+LIQUIDATION_SIZE_SLACK: constant(int256) = 2
+
+ADL_QUANTILES: constant(uint256) = 5
+
+# Upper bound of the flat state dump read by the differential harness.
+MAX_DUMP_ACCOUNTS: constant(uint256) = 32

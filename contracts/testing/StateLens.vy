@@ -1,0 +1,89 @@
+# pragma version ~=0.4.3
+"""
+@title Read the whole protocol state in one call
+@notice Test helper for the differential harness (`harness/snapshot.py` decodes the
+        result): it packs every field the spec holds into a flat array so that a
+        comparison costs one eth_call, and keeps this code out of the engine's size budget.
+"""
+
+from ethereum.ercs import IERC20
+import lib.constants as constants
+
+
+struct Market:
+    initial_margin_ratio: uint256
+    maintenance_margin_ratio: uint256
+    liquidation_fee_ratio: uint256
+    price_band_ratio: uint256
+    price: uint256
+    price_timestamp: uint256
+    open_interest: uint256
+    loss_index_long: uint256
+    loss_index_short: uint256
+
+
+struct Position:
+    size: int256
+    entry_notional: int256
+    loss_checkpoint: uint256
+
+
+interface IPerpEngine:
+    def insurance_fund() -> uint256: view
+    def market_count() -> uint256: view
+    def markets(market_id: uint256) -> Market: view
+    def market_holders(market_id: uint256) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
+    def collateral(account: address) -> int256: view
+    def positions(account: address, market_id: uint256) -> Position: view
+
+
+MAX_WORDS: constant(uint256) = 4096
+
+
+@internal
+@pure
+def _int(word: uint256) -> int256:
+    return convert(word, int256)
+
+
+@external
+@view
+def dump(
+    engine: IPerpEngine, token: IERC20, accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS]
+) -> DynArray[int256, MAX_WORDS]:
+    """
+    @notice Return [fund, market count, engine token balance, per market: 9 fields,
+            holder count, holders..., per account: token balance, collateral,
+            per market: size, entry notional, loss checkpoint].
+    """
+    out: DynArray[int256, MAX_WORDS] = []
+    count: uint256 = staticcall engine.market_count()
+    out.append(self._int(staticcall engine.insurance_fund()))
+    out.append(self._int(count))
+    out.append(self._int(staticcall token.balanceOf(engine.address)))
+    for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
+        market: Market = staticcall engine.markets(market_id)
+        out.append(self._int(market.initial_margin_ratio))
+        out.append(self._int(market.maintenance_margin_ratio))
+        out.append(self._int(market.liquidation_fee_ratio))
+        out.append(self._int(market.price_band_ratio))
+        out.append(self._int(market.price))
+        out.append(self._int(market.price_timestamp))
+        out.append(self._int(market.open_interest))
+        out.append(self._int(market.loss_index_long))
+        out.append(self._int(market.loss_index_short))
+        holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
+            market_id
+        )
+        out.append(self._int(len(holders)))
+        for holder: address in holders:
+            out.append(self._int(convert(holder, uint256)))
+    for account: address in accounts:
+        out.append(self._int(staticcall token.balanceOf(account)))
+        out.append(staticcall engine.collateral(account))
+        for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
+            position: Position = staticcall engine.positions(account, market_id)
+            out.append(position.size)
+            out.append(position.entry_notional)
+            out.append(self._int(position.loss_checkpoint))
+    return out

@@ -1,0 +1,65 @@
+"""Which branches of the solvency waterfall a call exercised, read from its events."""
+
+from collections import Counter
+
+from pyspec.constants import RATIO_PRECISION
+from pyspec.state import State
+
+WATERFALL_BRANCHES = (
+    "liquidation.partial",
+    "liquidation.full",
+    "liquidation.penalty_capped",
+    "insurance.covers",
+    "adl.one_counterparty",
+    "adl.several_counterparties",
+    "socialized_loss",
+)
+
+
+def branches(before: State, events: list) -> list[str]:
+    """Return the waterfall branches that ``events`` (one call's) show were taken."""
+    found = []
+    fills = 0
+    for name, args in events:
+        if name == "Liquidation":
+            account, _, market_id, size, price, penalty, _ = args
+            held = abs(before.accounts[account].positions[market_id].size)
+            found.append("liquidation.full" if size == held else "liquidation.partial")
+            fee = before.markets[market_id].liquidation_fee_ratio
+            if penalty * RATIO_PRECISION < size * price * fee:
+                found.append("liquidation.penalty_capped")
+        elif name == "InsuranceCover":
+            found.append("insurance.covers")
+        elif name == "Deleverage":
+            fills += 1
+        elif name == "SocializedLoss":
+            found.append("socialized_loss")
+    if fills == 1:
+        found.append("adl.one_counterparty")
+    elif fills > 1:
+        found.append("adl.several_counterparties")
+    return found
+
+
+class Stats:
+    """Counts of what a run did: calls by function and outcome, and waterfall branches."""
+
+    def __init__(self) -> None:
+        self.calls: Counter = Counter()
+        self.successes: Counter = Counter()
+        self.reverts: Counter = Counter()
+        self.branches: Counter = Counter()
+        self.steps = 0
+        self.sequences = 0
+
+    def record(self, fn: str, success: bool, reason: str | None, taken: list[str]) -> None:
+        self.steps += 1
+        self.calls[fn] += 1
+        if success:
+            self.successes[fn] += 1
+        else:
+            self.reverts[reason] += 1
+        self.branches.update(taken)
+
+    def missing_branches(self) -> list[str]:
+        return [b for b in WATERFALL_BRANCHES if not self.branches[b]]

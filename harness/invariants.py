@@ -1,0 +1,174 @@
+"""Protocol invariants, checked after every differential step.
+
+State invariants read a state dump (``harness.snapshot`` layout), so the same check runs
+on the spec's dump and on the chain's. Transition invariants compare the spec state
+before and after a waterfall call with an independent oracle (exact fractions, plain
+sorting) rather than with the spec's own helpers.
+"""
+
+from fractions import Fraction
+
+from pyspec import margin
+from pyspec.state import State
+
+
+class InvariantViolation(AssertionError):
+    pass
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvariantViolation(message)
+
+
+def parse_dump(dump: list[int], n_accounts: int) -> dict:
+    """Return the dump as {"fund", "engine_balance", "markets": [...], "accounts": [...]}."""
+    words = iter(dump)
+    fund, count, engine_balance = next(words), next(words), next(words)
+    markets = []
+    for _ in range(count):
+        fields = [next(words) for _ in range(9)]
+        holders = [next(words) for _ in range(next(words))]
+        markets.append(
+            {
+                "price": fields[4],
+                "open_interest": fields[6],
+                "loss_index": fields[7:9],
+                "holders": holders,
+            }
+        )
+    accounts = []
+    for _ in range(n_accounts):
+        balance, collateral = next(words), next(words)
+        positions = [tuple(next(words) for _ in range(3)) for _ in range(count)]
+        accounts.append({"collateral": collateral, "positions": positions})
+    return {
+        "fund": fund,
+        "engine_balance": engine_balance,
+        "markets": markets,
+        "accounts": accounts,
+    }
+
+
+def books(parsed: dict) -> tuple[int, int]:
+    """Return (sum of collateral, sum of unsettled PnL net of pending loss) over all accounts."""
+    collateral = unsettled = 0
+    for account in parsed["accounts"]:
+        collateral += account["collateral"]
+        for market, (size, entry, checkpoint) in zip(parsed["markets"], account["positions"]):
+            if size:
+                index = market["loss_index"][0 if size > 0 else 1]
+                unsettled += size * market["price"] - entry - abs(size) * (index - checkpoint)
+    return collateral, unsettled
+
+
+def check_state(parsed: dict, side: str) -> int:
+    """Check the state invariants; return sum(equity) + fund for the conservation check."""
+    collateral, unsettled = books(parsed)
+    # 1. Custody: the token balance is exactly collateral + fund + unsettled PnL.
+    check(
+        parsed["engine_balance"] == collateral + parsed["fund"] + unsettled,
+        f"[{side}] custody: balance {parsed['engine_balance']} != collateral {collateral}"
+        f" + fund {parsed['fund']} + unsettled {unsettled}",
+    )
+    # 3. The insurance fund is never negative.
+    check(parsed["fund"] >= 0, f"[{side}] insurance fund negative: {parsed['fund']}")
+    for market_id, market in enumerate(parsed["markets"]):
+        sizes = [account["positions"][market_id][0] for account in parsed["accounts"]]
+        # 2. Every long has a short.
+        check(sum(sizes) == 0, f"[{side}] market {market_id}: sizes sum to {sum(sizes)}")
+        check(
+            market["open_interest"] == sum(s for s in sizes if s > 0),
+            f"[{side}] market {market_id}: open interest {market['open_interest']}",
+        )
+        check(
+            len(market["holders"]) == sum(1 for s in sizes if s),
+            f"[{side}] market {market_id}: holder list out of step",
+        )
+    # 6. No account is left with a deficit and nothing the waterfall could act on.
+    for i, account in enumerate(parsed["accounts"]):
+        if not any(size for size, _, _ in account["positions"]):
+            check(account["collateral"] >= 0, f"[{side}] account #{i}: deficit with no position")
+    return collateral + unsettled + parsed["fund"]
+
+
+def external_flow(events: list) -> int:
+    """Return deposits + top-ups - withdrawals: the only changes allowed to equity + fund."""
+    flow = 0
+    for name, args in events:
+        if name in ("Deposit", "InsuranceTopUp"):
+            flow += args[1]
+        elif name in ("Withdrawal", "InsuranceWithdrawal"):
+            flow -= args[1]
+    return flow
+
+
+def check_liquidation(before: State, after: State, events: list) -> None:
+    """Invariant 5: only under-maintenance accounts are liquidated, never pushed below zero."""
+    for name, args in events:
+        if name != "Liquidation":
+            continue
+        account = args[0]
+        equity_before = margin.equity(before, account)
+        check(
+            equity_before < margin.maintenance_margin(before, account),
+            f"liquidated a healthy account {account}",
+        )
+        if equity_before >= 0:
+            check(margin.equity(after, account) >= 0, f"liquidation left {account} bankrupt")
+
+
+def _oracle_rank(state: State, address: str, market_id: int) -> Fraction | None:
+    market = state.markets[market_id]
+    position = state.accounts[address].positions[market_id]
+    upnl = position.size * market.price - position.entry_notional
+    equity = margin.equity(state, address)
+    if upnl <= 0 or equity <= 0:
+        return None
+    if position.entry_notional == 0:
+        return Fraction(10**80)
+    return Fraction(upnl * abs(position.size * market.price), abs(position.entry_notional) * equity)
+
+
+def check_deleverage(before: State, after: State, market_id: int, events: list) -> None:
+    """Invariant 4: ADL fills only opposite, profitable positions, in rank order, only when
+    the fund could not cover, and never leaves a counterparty below zero equity."""
+    fills = [args for name, args in events if name == "Deleverage"]
+    if not fills:
+        return
+    bankrupt = fills[0][0]
+    side = 1 if before.accounts[bankrupt].positions[market_id].size > 0 else -1
+    check(margin.equity(before, bankrupt) < 0, "ADL of an account that was not bankrupt")
+    market = before.markets[market_id]
+    candidates = []
+    for address in market.holders:
+        size = before.accounts[address].positions[market_id].size
+        rank = _oracle_rank(before, address, market_id)
+        if size * side < 0 and rank is not None:
+            candidates.append((-rank, int(address, 16), address))
+    order = [address for _, _, address in sorted(candidates)]
+    positions_in_order = []
+    for _, counterparty, _, size, _ in fills:
+        check(counterparty in order, f"ADL filled a non-candidate {counterparty}")
+        positions_in_order.append(order.index(counterparty))
+        check(margin.equity(after, counterparty) >= 0, f"ADL left {counterparty} bankrupt")
+    check(positions_in_order == sorted(positions_in_order), f"ADL out of rank order: {fills}")
+    total = sum(args[3] for args in fills)
+    check(
+        total <= abs(before.accounts[bankrupt].positions[market_id].size),
+        "ADL closed more than the bankrupt position",
+    )
+
+
+def check_fund_could_not_cover(before: State, address: str, market_id: int) -> None:
+    """Invariant 4 (trigger): ADL runs only when the fund is short of the deficit share."""
+    market = before.markets[market_id]
+    size = before.accounts[address].positions[market_id].size
+    requirement = Fraction(abs(size) * market.price * market.maintenance_margin_ratio, 10**6)
+    share = (
+        Fraction(margin.equity(before, address))
+        * (-(-requirement.numerator // requirement.denominator))
+        / margin.maintenance_margin(before, address)
+    )
+    deficit = -(share.numerator // share.denominator)
+    check(before.insurance_fund < deficit, "ADL although the insurance fund could cover")

@@ -1,0 +1,250 @@
+"""The differential state machine: random action sequences applied to spec and chain.
+
+Rules are the protocol's public calls, with valid and invalid inputs. Choices that need
+the current state (who is liquidatable, how large a trade the buyer can afford) read the
+spec, which drives accounts to high leverage and prices through crashes and spikes so
+that every branch of the solvency waterfall is reached.
+"""
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from harness import coverage, invariants
+from harness.protocol import Call, Protocol
+from harness.snapshot import spec_dump
+from pyspec import margin, views
+from pyspec.constants import MAX_DEPOSIT, MAX_PRICE, RATIO_PRECISION
+
+USDC = 10**6
+
+amounts = st.one_of(
+    st.integers(1, 20_000 * USDC),
+    st.sampled_from([0, 1, MAX_DEPOSIT, MAX_DEPOSIT + 1, 2**256 - 1]),
+)
+# Relative price moves in parts per RATIO_PRECISION: drifts, crashes and spikes. Sampled
+# from a grid (hypothesis biases plain integer ranges toward their bounds) plus jitter.
+price_moves = st.builds(
+    lambda step, jitter: step + jitter,
+    st.sampled_from(
+        [
+            -700_000,
+            -400_000,
+            -200_000,
+            -100_000,
+            -60_000,
+            -30_000,
+            -10_000,
+            10_000,
+            30_000,
+            60_000,
+            100_000,
+            200_000,
+            500_000,
+            1_000_000,
+        ]
+    ),
+    st.integers(-5_000, 5_000),
+)
+# Share of the affordable size a trade takes, in percent.
+leverage_use = st.sampled_from([10, 25, 50, 75, 90, 95, 100, 105])
+
+
+# How often each action is chosen: hypothesis picks rules uniformly (and switches some
+# off per example), which starves the waterfall; one weighted rule keeps it fed.
+ACTION_WEIGHTS = {
+    "trade": 30,
+    "move_price": 15,
+    "liquidate": 15,
+    "deleverage": 8,
+    "deposit": 8,
+    "withdraw": 8,
+    "withdraw_insurance": 6,
+    "top_up_insurance": 4,
+}
+actions = st.sampled_from([name for name, weight in ACTION_WEIGHTS.items() for _ in range(weight)])
+
+
+_nine_in_ten = st.sampled_from([True] * 9 + [False])
+
+
+def mostly(data, valid, invalid):
+    """Draw from ``valid`` nine times in ten and from ``invalid`` otherwise."""
+    return data.draw(valid if data.draw(_nine_in_ten) else invalid)
+
+
+class DifferentialMachine(RuleBasedStateMachine):
+    """Bind ``protocol`` and ``stats`` with ``bind`` before running."""
+
+    protocol: Protocol
+    stats: coverage.Stats
+
+    @classmethod
+    def bind(cls, protocol: Protocol, stats: coverage.Stats | None = None):
+        return type(
+            cls.__name__, (cls,), {"protocol": protocol, "stats": stats or coverage.Stats()}
+        )
+
+    def __init__(self):
+        super().__init__()
+        self.protocol.reset()
+        self.stats.sequences += 1
+        self.p = self.protocol
+        self.conserved = self._conserved_total()
+
+    # -- plumbing ---------------------------------------------------------------------
+    @property
+    def state(self):
+        return self.p.state
+
+    def _conserved_total(self) -> int:
+        parsed = invariants.parse_dump(spec_dump(self.state, self.p.accounts), len(self.p.accounts))
+        return invariants.check_state(parsed, "spec")
+
+    def call(self, target: str, fn: str, sender: str, *args):
+        before = self.state.copy()
+        outcome = self.p.apply(Call(target, fn, sender, args))
+        taken = coverage.branches(before, outcome.events) if outcome.success else []
+        self.stats.record(fn, outcome.success, outcome.reason, taken)
+        if outcome.success:
+            self.conserved += invariants.external_flow(outcome.events)
+            if fn == "liquidate":
+                invariants.check_liquidation(before, self.state, outcome.events)
+            elif fn == "deleverage":
+                invariants.check_fund_could_not_cover(before, self.p.address(args[0]), args[1])
+                invariants.check_deleverage(before, self.state, args[1], outcome.events)
+        return outcome
+
+    def free(self, who: str) -> int:
+        return views.free_collateral(self.state, self.p.address(who))
+
+    def traders(self):
+        return st.sampled_from(self.p.traders)
+
+    # -- rules ------------------------------------------------------------------------
+    @rule(data=st.data(), action=actions)
+    def act(self, data, action):
+        """One public call, chosen with the weights of ``ACTION_WEIGHTS``."""
+        getattr(self, action)(data)
+
+    @initialize(data=st.data())
+    def fund_traders(self, data):
+        """Every trader starts with collateral, so sequences reach leverage quickly."""
+        for trader in self.p.traders:
+            self.call("engine", "deposit", trader, data.draw(st.integers(500, 20_000)) * USDC)
+
+    def deposit(self, data):
+        amount = data.draw(amounts)
+        who = data.draw(st.sampled_from([*self.p.traders, "outsider"]))
+        self.call("engine", "deposit", who, amount)
+
+    def withdraw(self, data):
+        who = data.draw(self.traders())
+        free = views.free_collateral(self.state, self.p.address(who))
+        amount = mostly(
+            data,
+            st.integers(1, max(free, 1)),
+            st.one_of(st.integers(free, free + 10 * USDC), amounts),
+        )
+        self.call("engine", "withdraw", who, amount)
+
+    def trade(self, data):
+        n = len(self.p.markets)
+        buyer = data.draw(self.traders())
+        others = [t for t in self.p.traders if t != buyer]
+        seller = mostly(data, st.sampled_from(others), st.just(buyer))
+        market_id = mostly(data, st.integers(0, n - 1), st.just(n))
+        caller = mostly(data, st.just("operator"), st.just("outsider"))
+        if market_id < n:
+            market = self.state.markets[market_id]
+            band = market.price_band_ratio
+            deviation = mostly(data, st.integers(-band, band), st.integers(-2 * band, 2 * band))
+            price = max(market.price + market.price * deviation // RATIO_PRECISION, 0)
+            # Size near what the poorer side can afford: trades run at high leverage.
+            free = min(self.free(buyer), self.free(seller))
+            affordable = free * RATIO_PRECISION // max(price * market.initial_margin_ratio, 1)
+            size = mostly(
+                data,
+                leverage_use.map(lambda percent: max(affordable * percent // 100, 1)),
+                st.sampled_from([0, 10**9 + 1]),
+            )
+        else:
+            price, size = 1_000_000, 1
+        self.call("engine", "settle_trade", caller, buyer, seller, market_id, size, price)
+
+    def move_price(self, data):
+        move = data.draw(price_moves)
+        n = len(self.p.markets)
+        market_id = data.draw(st.integers(0, n - 1))
+        market = self.state.markets[market_id]
+        price = max(market.price + market.price * move // RATIO_PRECISION, 1)
+        kind = data.draw(
+            st.sampled_from(["ok"] * 12 + ["stale", "zero", "huge", "outsider", "unknown"])
+        )
+        timestamp = market.price_timestamp + (0 if kind == "stale" else 1)
+        price = {"zero": 0, "huge": MAX_PRICE + 1}.get(kind, price)
+        caller = "outsider" if kind == "outsider" else "oracle"
+        self.call(
+            "engine",
+            "update_price",
+            caller,
+            n if kind == "unknown" else market_id,
+            price,
+            timestamp,
+        )
+
+    def _pick_account(self, data, predicate):
+        """Mostly an account the predicate flags (when there is one), else any trader."""
+        flagged = [t for t in self.p.traders if predicate(t)]
+        if flagged and data.draw(_nine_in_ten):
+            return data.draw(st.sampled_from(flagged))
+        return data.draw(self.traders())
+
+    def _pick_market(self, data, who):
+        account = self.state.accounts.get(self.p.address(who))
+        held = sorted(account.positions) if account else []
+        n = len(self.p.markets)
+        return mostly(data, st.sampled_from(held), st.integers(0, n)) if held else n
+
+    def liquidate(self, data):
+        target = self._pick_account(
+            data, lambda t: margin.is_liquidatable(self.state, self.p.address(t))
+        )
+        richest = max((t for t in self.p.traders if t != target), key=self.free)
+        liquidator = mostly(data, st.just(richest), st.sampled_from(self.p.traders))
+        market_id = self._pick_market(data, target)
+        self.call("engine", "liquidate", liquidator, target, market_id)
+
+    def deleverage(self, data):
+        target = self._pick_account(
+            data, lambda t: margin.equity(self.state, self.p.address(t)) < 0
+        )
+        keeper = data.draw(st.sampled_from([*self.p.traders, "outsider"]))
+        market_id = self._pick_market(data, target)
+        self.call("engine", "deleverage", keeper, target, market_id)
+
+    def top_up_insurance(self, data):
+        amount = data.draw(amounts)
+        who = data.draw(st.sampled_from([*self.p.traders, "outsider", "owner"]))
+        self.call("engine", "top_up_insurance", who, amount)
+
+    def withdraw_insurance(self, data):
+        available = max(self.state.insurance_fund - self.state.insurance_floor, 0)
+        amount = mostly(
+            data, st.integers(1, max(available, 1)), st.one_of(st.just(available + 1), amounts)
+        )
+        caller = mostly(data, st.just("owner"), st.just("outsider"))
+        self.call("engine", "withdraw_insurance", caller, amount)
+
+    # -- invariants -------------------------------------------------------------------
+    @invariant()
+    def books_balance(self):
+        n = len(self.p.accounts)
+        spec_total = invariants.check_state(
+            invariants.parse_dump(spec_dump(self.state, self.p.accounts), n), "spec"
+        )
+        chain_total = invariants.check_state(invariants.parse_dump(self.p.last_dump, n), "chain")
+        # 7. Conservation: equity + fund moves only with deposits, withdrawals and top-ups.
+        invariants.check(
+            spec_total == chain_total == self.conserved,
+            f"conservation: spec {spec_total}, chain {chain_total}, expected {self.conserved}",
+        )

@@ -1,0 +1,242 @@
+"""A deployed protocol on a chain beside its spec state, driven call by call.
+
+``Protocol.apply`` runs one call on both sides and demands the same outcome: the same
+success or revert reason, the same events in the same order, and the same full state.
+Calls name accounts by actor ("trader3"), never by address, so a recorded sequence
+replays on any deployment.
+"""
+
+from dataclasses import dataclass
+
+from harness import artifacts
+from harness.abi import EventDecoder, FunctionCodec
+from harness.chains import Chain
+from harness.snapshot import first_difference, spec_dump
+from pyspec import engine, token
+from pyspec.errors import Revert
+from pyspec.state import State
+
+MAX_UINT256 = 2**256 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class MarketConfig:
+    initial_margin_ratio: int
+    maintenance_margin_ratio: int
+    liquidation_fee_ratio: int
+    price_band_ratio: int
+    initial_price: int
+
+
+DEFAULT_MARKETS = (
+    MarketConfig(100_000, 50_000, 10_000, 50_000, 1_000_000),  # 10x, 20x maintenance
+    MarketConfig(200_000, 100_000, 20_000, 100_000, 25_000_000),  # 5x, 10x maintenance
+)
+LIQUIDATOR_SHARE_RATIO = 500_000
+INSURANCE_FLOOR = 100 * 10**6
+INITIAL_INSURANCE = 1_000 * 10**6
+TRADER_FUNDS = 1_000_000 * 10**6
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One external call: ``target`` is "engine" or "token"; address arguments are actor names."""
+
+    target: str
+    fn: str
+    sender: str
+    args: tuple
+
+    def __str__(self) -> str:
+        args = ", ".join(repr(a) for a in self.args)
+        return f"{self.sender} -> {self.target}.{self.fn}({args})"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    success: bool
+    reason: str | None
+    events: list  # the spec's events (equal to the chain's when apply returns)
+    gas_used: int
+
+
+class Divergence(AssertionError):
+    """Spec and chain disagreed; ``kind`` is "revert", "events" or "state"."""
+
+    def __init__(self, call: Call, kind: str, field: str, spec, chain):
+        self.call, self.kind, self.field, self.spec, self.chain = call, kind, field, spec, chain
+        super().__init__(
+            f"{kind} divergence after {call}\n"
+            f"  field: {field}\n  spec:  {spec!r}\n  chain: {chain!r}"
+        )
+
+
+def _spec_token_call(state: State, fn: str, sender: str, args: tuple) -> None:
+    t = state.token
+    if fn == "mint":
+        token.mint(t, *args)
+    elif fn == "approve":
+        token.approve(t, sender, *args)
+    elif fn == "transfer":
+        token.transfer(t, sender, *args)
+    elif fn == "transferFrom":
+        token.transfer_from(t, sender, *args)
+    else:
+        raise KeyError(fn)
+
+
+class Protocol:
+    """Token, engine and state lens deployed on ``chain``, mirrored by a spec ``State``."""
+
+    def __init__(self, chain: Chain, markets=DEFAULT_MARKETS, n_traders: int = 8):
+        self.chain = chain
+        self.markets = markets
+        token_art = artifacts.load("MockToken")
+        engine_art = artifacts.load("PerpEngine")
+        lens_art = artifacts.load("StateLens")
+        names = ["owner", "oracle", "operator", "outsider"] + [
+            f"trader{i}" for i in range(n_traders)
+        ]
+        self.actors = dict(zip(names, chain.accounts, strict=False))
+        self.traders = [f"trader{i}" for i in range(n_traders)]
+        owner = self.actors["owner"]
+        self.token_address = chain.deploy(token_art.initcode(), owner)
+        self.engine_address = chain.deploy(
+            engine_art.initcode(
+                self.token_address,
+                self.actors["oracle"],
+                self.actors["operator"],
+                LIQUIDATOR_SHARE_RATIO,
+                INSURANCE_FLOOR,
+            ),
+            owner,
+        )
+        self.lens_address = chain.deploy(lens_art.initcode(), owner)
+        self.actors["engine"] = self.engine_address
+        self.names = {address: name for name, address in self.actors.items()}
+        # Every account whose balances the state comparison covers.
+        self.accounts = [self.actors[n] for n in ["owner", "outsider", *self.traders]]
+
+        self._codecs = {
+            "engine": {f["name"]: FunctionCodec(f) for f in _functions(engine_art.abi)},
+            "token": {f["name"]: FunctionCodec(f) for f in _functions(token_art.abi)},
+        }
+        self._targets = {"engine": self.engine_address, "token": self.token_address}
+        self._decoders = {
+            self.engine_address: EventDecoder(engine_art.abi),
+            self.token_address: EventDecoder(token_art.abi),
+        }
+        dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
+        self._dump_call = dump.encode((self.engine_address, self.token_address, self.accounts))
+
+        self.state = engine.new_state(
+            self.engine_address,
+            token.Token(self.token_address),
+            owner,
+            self.actors["oracle"],
+            self.actors["operator"],
+            LIQUIDATOR_SHARE_RATIO,
+            INSURANCE_FLOOR,
+        )
+        self._setup()
+        self._base_state = self.state.copy()
+        self._base_dump = self.last_dump
+        self._base_snapshot = chain.snapshot()
+
+    def _setup(self) -> None:
+        for i, m in enumerate(self.markets):
+            self.must(
+                "engine",
+                "add_market",
+                "owner",
+                m.initial_margin_ratio,
+                m.maintenance_margin_ratio,
+                m.liquidation_fee_ratio,
+                m.price_band_ratio,
+            )
+            self.must("engine", "update_price", "oracle", i, m.initial_price, 1)
+        for name in ["owner", "outsider", *self.traders]:
+            self.must("token", "mint", "owner", name, TRADER_FUNDS)
+            self.must("token", "approve", name, "engine", MAX_UINT256)
+        self.must("engine", "top_up_insurance", "owner", INITIAL_INSURANCE)
+
+    def must(self, target: str, fn: str, sender: str, *args) -> Outcome:
+        outcome = self.apply(Call(target, fn, sender, args))
+        assert outcome.success, f"setup call {fn} failed: {outcome.reason}"
+        return outcome
+
+    def reset(self) -> None:
+        """Return both sides to the state right after setup (snapshot, not redeploy)."""
+        self.chain.revert(self._base_snapshot)
+        self.state = self._base_state.copy()
+        self.last_dump = self._base_dump
+
+    def address(self, name: str) -> str:
+        return self.actors[name]
+
+    def _resolve(self, arg):
+        return self.actors[arg] if isinstance(arg, str) else arg
+
+    def apply(self, call: Call) -> Outcome:
+        """Run ``call`` on the spec and on the chain; raise ``Divergence`` if they disagree."""
+        sender = self.actors[call.sender]
+        args = tuple(self._resolve(a) for a in call.args)
+
+        saved = self.state.copy()
+        self.state.events.clear()
+        spec_reason = None
+        try:
+            if call.target == "engine":
+                getattr(engine, "process_" + call.fn)(self.state, sender, *args)
+            else:
+                _spec_token_call(self.state, call.fn, sender, args)
+        except Revert as revert:
+            spec_reason = revert.reason
+            self.state = saved
+            self.state.events.clear()
+
+        data = self._codecs[call.target][call.fn].encode(args)
+        result = self.chain.transact(sender, self._targets[call.target], data)
+        spec_ok = spec_reason is None
+        if result.success != spec_ok or result.reason != spec_reason:
+            raise Divergence(
+                call,
+                "revert",
+                "outcome",
+                "ok" if spec_ok else f"revert {spec_reason!r}",
+                "ok" if result.success else f"revert {result.reason!r}",
+            )
+        events = list(self.state.events)
+        chain_events = [self._decoders[log.address].decode(log) for log in result.logs]
+        if chain_events != events:
+            index = next(
+                (i for i, (a, b) in enumerate(zip(events, chain_events)) if a != b),
+                min(len(events), len(chain_events)),
+            )
+            raise Divergence(
+                call,
+                "events",
+                f"event #{index}",
+                events[index] if index < len(events) else None,
+                chain_events[index] if index < len(chain_events) else None,
+            )
+        self.check_state(call)
+        return Outcome(spec_ok, spec_reason, events, result.gas_used)
+
+    def chain_dump(self) -> list[int]:
+        out = self.chain.call(self.lens_address, self._dump_call).output
+        count = int.from_bytes(out[32:64], "big")
+        return [
+            int.from_bytes(out[64 + 32 * i : 96 + 32 * i], "big", signed=True) for i in range(count)
+        ]
+
+    def check_state(self, call: Call) -> None:
+        chain = self.last_dump = self.chain_dump()
+        spec = spec_dump(self.state, self.accounts)
+        difference = first_difference(spec, chain, self.accounts, self.names)
+        if difference is not None:
+            raise Divergence(call, "state", *difference)
+
+
+def _functions(abi: list) -> list[dict]:
+    return [item for item in abi if item.get("type") == "function"]

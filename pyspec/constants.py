@@ -1,0 +1,39 @@
+"""Constants and the precision table. Contract counterpart: ``contracts/lib/constants.vy``.
+
+Precision table (every quantity is an integer in the unit given):
+
+| quantity              | unit                                         | example                      |
+|-----------------------|----------------------------------------------|------------------------------|
+| collateral, equity    | token base units (6 decimals, 1e6 = 1 USDC)  | 2_500_000 = 2.5 USDC         |
+| position size         | lots of the market's asset, signed (+ long)  | 3 = 3 lots                   |
+| price                 | collateral base units per lot                | 2_000_000 = 2 USDC per lot   |
+| notional              | size x price, exact (no division)            | 3 lots x 2e6 = 6_000_000     |
+| entry notional        | signed notional paid to open (+ long)        |                              |
+| ratios (margin, fees) | parts per RATIO_PRECISION (1e6 = 100%)       | 50_000 = 5%                  |
+| funding rate          | signed, parts per RATIO_PRECISION per update |                              |
+| funding / loss index  | collateral base units per lot, cumulative    |                              |
+
+A lot is whatever base quantity the market lists (e.g. 0.001 ETH); choosing it fixes the
+price tick. Because notional = size x price has no division, position values, funding and
+socialized-loss charges are exact integers, and the sum of all equity is conserved exactly.
+"""
+
+COLLATERAL_DECIMALS = 6
+RATIO_PRECISION = 10**6
+
+MAX_MARKETS = 8
+# ADL scans the opposite side of one market on chain; this bound keeps the worst case
+# well under a 30M gas block (measured figures in README).
+MAX_POSITIONS_PER_MARKET = 64
+
+MAX_PRICE = 10**12
+MAX_TRADE_SIZE = 10**9
+MAX_DEPOSIT = 10**15
+
+# A partial liquidation that would leave less notional than this closes the whole position.
+LIQUIDATION_DUST_NOTIONAL = 10 * 10**6
+# Extra shortfall, in collateral units, covering the rounding of a partial liquidation
+# (1 unit for the ceil of the maintenance requirement, 1 for the ceil of the penalty).
+LIQUIDATION_SIZE_SLACK = 2
+
+ADL_QUANTILES = 5

@@ -1,0 +1,73 @@
+"""Liquidation sizing, penalty and bankruptcy quote. Contract: ``contracts/engine/liquidation.vy``.
+
+The bankruptcy quote follows dYdX v4's cross-margin formula
+(v4-chain protocol/x/clob/keeper/liquidations.go, ``GetBankruptcyPriceInQuoteQuantums``):
+closing a delta is worth -DNNV to the account at the oracle price, and the account can
+afford to give up its share of net collateral, TNC x |DMMR| / TMMR. The share is floored,
+so a close at the bankruptcy quote leaves the account at or above its share of zero
+equity, never below; closing the last position leaves exactly zero.
+"""
+
+from pyspec.constants import LIQUIDATION_DUST_NOTIONAL, LIQUIDATION_SIZE_SLACK, RATIO_PRECISION
+from pyspec.fixed_math import ceil_div, floor_div
+
+
+def compute_liquidation_size(
+    equity: int,
+    maintenance: int,
+    abs_size: int,
+    price: int,
+    maintenance_ratio: int,
+    fee_ratio: int,
+) -> int:
+    """Return the lots to liquidate: the fewest that restore maintenance, else all.
+
+    Moving c lots at the oracle price leaves equity unchanged but for the penalty
+    (<= c x price x fee) and frees c x price x mmr of requirement, so c must satisfy
+    c x price x (mmr - fee) >= maintenance - equity (+ rounding slack):
+    c = ceil((maintenance - equity + LIQUIDATION_SIZE_SLACK) x RATIO_PRECISION
+    / (price x (mmr - fee))). The whole position goes when c reaches it or would leave
+    less than LIQUIDATION_DUST_NOTIONAL. Rounds up (toward the protocol).
+    Contract: ``liquidation.compute_liquidation_size``.
+    """
+    shortfall = maintenance - equity + LIQUIDATION_SIZE_SLACK
+    size = ceil_div(shortfall * RATIO_PRECISION, price * (maintenance_ratio - fee_ratio))
+    if size >= abs_size or (abs_size - size) * price < LIQUIDATION_DUST_NOTIONAL:
+        return abs_size
+    return size
+
+
+def compute_equity_share(equity: int, maintenance_delta: int, maintenance: int) -> int:
+    """Return floor(TNC x |DMMR| / TMMR): the equity a close of that risk may consume.
+
+    Positive: what the account can pay (penalty cap). Negative: the deficit the close
+    leaves, which the insurance fund, ADL or the loss index must absorb. Rounded down,
+    so a deficit is never understated. Contract: ``liquidation.compute_equity_share``.
+    """
+    return floor_div(equity * maintenance_delta, maintenance)
+
+
+def compute_bankruptcy_cash(oracle_cash: int, equity_share: int) -> int:
+    """Return the cash the account receives closing at the bankruptcy price: -DNNV - share.
+
+    ``oracle_cash`` is the cash of the same close at the oracle price (-DNNV, exact).
+    Contract: ``liquidation.compute_bankruptcy_cash``.
+    """
+    return oracle_cash - equity_share
+
+
+def compute_penalty(notional: int, fee_ratio: int, equity_share: int) -> int:
+    """Return min(ceil(notional x fee), max(share, 0)): capped at what is above bankruptcy.
+
+    Contract: ``liquidation.compute_penalty``.
+    """
+    return min(ceil_div(notional * fee_ratio, RATIO_PRECISION), max(equity_share, 0))
+
+
+def compute_penalty_split(penalty: int, liquidator_share_ratio: int) -> tuple[int, int]:
+    """Return (liquidator reward, insurance share); the reward, a payout, rounds down.
+
+    Contract: ``liquidation.compute_penalty_split``.
+    """
+    reward = floor_div(penalty * liquidator_share_ratio, RATIO_PRECISION)
+    return reward, penalty - reward

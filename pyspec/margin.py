@@ -1,0 +1,92 @@
+"""Equity, margin requirements and lazy settlement. Contract: ``contracts/engine/margin.vy``.
+
+Equity is collateral plus each position's unrealized PnL at the oracle price, minus the
+socialized loss charged to it and not yet settled. Requirements round up; equity has no
+rounding at all because notional = size x price is exact.
+"""
+
+from pyspec.constants import RATIO_PRECISION
+from pyspec.fixed_math import ceil_div
+from pyspec.state import Market, Position, State, get_account
+
+
+def loss_index(market: Market, size: int) -> int:
+    """Return the loss index of the side ``size`` is on. Contract: ``margin.loss_index``."""
+    return market.loss_index_long if size > 0 else market.loss_index_short
+
+
+def compute_margin_requirement(size: int, price: int, ratio: int) -> int:
+    """Return ceil(|size| x price x ratio / RATIO_PRECISION): a requirement rounds up.
+
+    Contract: ``margin.compute_margin_requirement``.
+    """
+    return ceil_div(abs(size) * price * ratio, RATIO_PRECISION)
+
+
+def unrealized_pnl(position: Position, market: Market) -> int:
+    """Return size x price - entry notional (exact). Contract: ``margin.unrealized_pnl``."""
+    return position.size * market.price - position.entry_notional
+
+
+def pending_loss(position: Position, market: Market) -> int:
+    """Return the socialized loss charged to the position since it was last settled.
+
+    |size| x (index - checkpoint), exact. Contract: ``margin.pending_loss``.
+    """
+    return abs(position.size) * (loss_index(market, position.size) - position.loss_checkpoint)
+
+
+def equity(state: State, address: str) -> int:
+    """Return collateral + sum(unrealized PnL - pending loss). Contract: ``margin.equity``."""
+    account = state.accounts.get(address)
+    if account is None:
+        return 0
+    total = account.collateral
+    for market_id, position in account.positions.items():
+        market = state.markets[market_id]
+        total += unrealized_pnl(position, market) - pending_loss(position, market)
+    return total
+
+
+def initial_margin(state: State, address: str) -> int:
+    """Return the sum of initial requirements. Contract: ``margin.initial_margin``."""
+    return _requirement(state, address, initial=True)
+
+
+def maintenance_margin(state: State, address: str) -> int:
+    """Return the sum of maintenance requirements. Contract: ``margin.maintenance_margin``."""
+    return _requirement(state, address, initial=False)
+
+
+def _requirement(state: State, address: str, initial: bool) -> int:
+    account = state.accounts.get(address)
+    if account is None:
+        return 0
+    total = 0
+    for market_id, position in account.positions.items():
+        market = state.markets[market_id]
+        ratio = market.initial_margin_ratio if initial else market.maintenance_margin_ratio
+        total += compute_margin_requirement(position.size, market.price, ratio)
+    return total
+
+
+def is_liquidatable(state: State, address: str) -> bool:
+    """Check equity < maintenance requirement. Contract: ``margin.is_liquidatable``."""
+    return equity(state, address) < maintenance_margin(state, address)
+
+
+def settle_account(state: State, address: str) -> None:
+    """Move every pending loss into collateral and advance the checkpoints.
+
+    Run before any check or change of an account, so that collateral is current.
+    Contract: ``margin.settle_account``.
+    """
+    account = get_account(state, address)
+    for market_id in sorted(account.positions):
+        position = account.positions[market_id]
+        market = state.markets[market_id]
+        loss = pending_loss(position, market)
+        if loss != 0:
+            account.collateral -= loss
+            position.loss_checkpoint = loss_index(market, position.size)
+            state.events.append(("PositionSettled", (address, market_id, loss)))

@@ -1,0 +1,115 @@
+"""Protocol state. Contract: ``contracts/engine/storage.vy``.
+
+Accounts are keyed by lowercase 0x-hex address. A position whose size is zero is
+absent (the contract stores it as all-zero fields).
+"""
+
+from dataclasses import dataclass, field
+
+from pyspec.token import Token
+
+
+@dataclass(slots=True)
+class Position:
+    """A signed size in lots with its cost basis and settlement checkpoints."""
+
+    size: int = 0
+    entry_notional: int = 0  # signed: what opening cost (+ long, - short)
+    loss_checkpoint: int = 0  # the loss index of the position's side when last settled
+
+
+@dataclass(slots=True)
+class Market:
+    """Risk parameters, oracle price and books of one market."""
+
+    initial_margin_ratio: int
+    maintenance_margin_ratio: int
+    liquidation_fee_ratio: int
+    price_band_ratio: int
+    price: int = 0
+    price_timestamp: int = 0
+    open_interest: int = 0  # sum of long sizes (= sum of short sizes)
+    loss_index_long: int = 0  # socialized loss per lot charged to longs, cumulative
+    loss_index_short: int = 0
+    holders: list[str] = field(default_factory=list)  # accounts with an open position
+
+
+@dataclass(slots=True)
+class Account:
+    collateral: int = 0  # signed: realized losses may take it below zero
+    positions: dict[int, Position] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class State:
+    address: str  # the engine's address: custodian of all collateral
+    token: Token
+    owner: str
+    oracle: str
+    operator: str
+    liquidator_share_ratio: int  # share of a liquidation penalty paid to the liquidator
+    insurance_floor: int  # governance cannot withdraw the fund below this
+    insurance_fund: int = 0
+    markets: list[Market] = field(default_factory=list)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    events: list = field(default_factory=list)
+
+    def copy(self) -> "State":
+        """Return an independent copy (used to roll a rejected call back)."""
+        events = list(self.events)
+        token = self.token.copy()
+        token.events = events
+        markets = [
+            Market(
+                m.initial_margin_ratio,
+                m.maintenance_margin_ratio,
+                m.liquidation_fee_ratio,
+                m.price_band_ratio,
+                m.price,
+                m.price_timestamp,
+                m.open_interest,
+                m.loss_index_long,
+                m.loss_index_short,
+                list(m.holders),
+            )
+            for m in self.markets
+        ]
+        accounts = {
+            a: Account(
+                acc.collateral,
+                {
+                    i: Position(p.size, p.entry_notional, p.loss_checkpoint)
+                    for i, p in acc.positions.items()
+                },
+            )
+            for a, acc in self.accounts.items()
+        }
+        return State(
+            self.address,
+            token,
+            self.owner,
+            self.oracle,
+            self.operator,
+            self.liquidator_share_ratio,
+            self.insurance_floor,
+            self.insurance_fund,
+            markets,
+            accounts,
+            events,
+        )
+
+
+def get_account(state: State, address: str) -> Account:
+    """Return the account at ``address``, creating an empty one on first touch."""
+    account = state.accounts.get(address)
+    if account is None:
+        account = state.accounts[address] = Account()
+    return account
+
+
+def get_position(state: State, address: str, market_id: int) -> Position:
+    """Return the position (all-zero when none is open)."""
+    account = state.accounts.get(address)
+    if account is None:
+        return Position()
+    return account.positions.get(market_id, Position())

@@ -1,0 +1,90 @@
+"""Read-only views for traders. Contract: the ``@view`` functions of ``contracts/PerpEngine.vy``."""
+
+from pyspec import adl, liquidation, margin
+from pyspec.constants import RATIO_PRECISION
+from pyspec.fixed_math import ceil_div, floor_div, sign
+from pyspec.state import State, get_position
+
+
+def free_collateral(state: State, address: str) -> int:
+    """Return max(equity - initial requirement, 0). Contract: ``PerpEngine.free_collateral``."""
+    return max(margin.equity(state, address) - margin.initial_margin(state, address), 0)
+
+
+def health(state: State, address: str) -> int:
+    """Return equity - maintenance requirement; negative means liquidatable.
+
+    Contract: ``PerpEngine.health``.
+    """
+    return margin.equity(state, address) - margin.maintenance_margin(state, address)
+
+
+def liquidation_price(state: State, address: str, market_id: int) -> int:
+    """Return the oracle price of this market at which the account reaches maintenance.
+
+    Other prices fixed: equity + size x (p - price) = others' requirement
+    + |size| x p x mmr, so p = (others - equity + size x price) x R / (size x R - |size| x mmr).
+    Longs round up, shorts down (the conservative side); 0 when no price liquidates.
+    Contract: ``PerpEngine.liquidation_price``.
+    """
+    size = get_position(state, address, market_id).size
+    if size == 0:
+        return 0
+    market = state.markets[market_id]
+    ratio = market.maintenance_margin_ratio
+    others = margin.maintenance_margin(state, address) - margin.compute_margin_requirement(
+        size, market.price, ratio
+    )
+    numerator = (others - margin.equity(state, address) + size * market.price) * RATIO_PRECISION
+    if size > 0:
+        price = ceil_div(numerator, size * (RATIO_PRECISION - ratio))
+    else:
+        price = floor_div(-numerator, -size * (RATIO_PRECISION + ratio))
+    return max(price, 0)
+
+
+def bankruptcy_price(state: State, address: str, market_id: int) -> int:
+    """Return the per-lot price at which closing the whole position leaves zero equity share.
+
+    Long: ceil(bankruptcy cash / size); short: floor(-cash / |size|). 0 when not positive.
+    Contract: ``PerpEngine.bankruptcy_price``.
+    """
+    size = get_position(state, address, market_id).size
+    if size == 0:
+        return 0
+    market = state.markets[market_id]
+    share = liquidation.compute_equity_share(
+        margin.equity(state, address),
+        margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
+        margin.maintenance_margin(state, address),
+    )
+    cash = liquidation.compute_bankruptcy_cash(size * market.price, share)
+    price = ceil_div(cash, size) if size > 0 else floor_div(-cash, -size)
+    return max(price, 0)
+
+
+def adl_rank(state: State, address: str, market_id: int) -> tuple[int, int]:
+    """Return the ADL rank fraction, or (0, 1) when the position is not a candidate.
+
+    Contract: ``PerpEngine.adl_rank``.
+    """
+    size = get_position(state, address, market_id).size
+    for candidate, rank in adl.adl_candidates(state, market_id, sign(size)) if size else ():
+        if candidate == address:
+            return rank
+    return 0, 1
+
+
+def adl_quantile(state: State, address: str, market_id: int) -> int:
+    """Return 5 (deleveraged first) to 1 (not a candidate); 0 without a position.
+
+    Contract: ``PerpEngine.adl_quantile``.
+    """
+    size = get_position(state, address, market_id).size
+    if size == 0:
+        return 0
+    ordered = adl.adl_candidates(state, market_id, sign(size))
+    for index, (candidate, _rank) in enumerate(ordered):
+        if candidate == address:
+            return adl.compute_adl_quantile(index, len(ordered))
+    return 1

@@ -1,0 +1,34 @@
+"""Shared fixtures: chain backends (anvil is started once per session and stopped)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.chains import AnvilChain, EmbeddedChain
+
+BACKENDS = ("embedded", "anvil")
+
+
+@pytest.fixture(scope="session")
+def anvil_chain():
+    chain = AnvilChain()
+    yield chain
+    chain.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def chain(request):
+    """Each backend in turn, at a clean state for every test.
+
+    The embedded chain is created fresh per test (cheap); the session anvil is
+    snapshotted before the test and reverted after it.
+    """
+    if request.param == "embedded":
+        c = EmbeddedChain()
+        yield c
+        c.close()
+        return
+    c = request.getfixturevalue("anvil_chain")
+    snap = c.snapshot()
+    yield c
+    c.revert(snap)
