@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from eth_abi import decode as _abi_decode
@@ -21,13 +21,13 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def selector(sig: str) -> bytes:
     """4-byte selector of a canonical signature such as ``"transfer(address,uint256)"``."""
     return keccak(text=sig)[:4]
 
 
-@lru_cache(maxsize=None)
+@cache
 def event_topic(sig: str) -> bytes:
     """topic0 of a canonical event signature such as ``"Transfer(address,address,uint256)"``."""
     return keccak(text=sig)

@@ -6,9 +6,10 @@ bytecode. Results are cached under ``.build/harness/<hash>/`` where the hash cov
 vyper version and every ``.vy``/``.vyi`` file under ``contracts/`` (so editing a module
 invalidates the contracts that import it).
 
-Imports resolve exactly as under ``ape compile``: the search path is the repo root plus
-the importing contract's own directory, so ``import lib.x`` (from ``contracts/``),
-``from .lib import x`` and ``from . import y`` all work.
+Search path: ``contracts/``, the repo root, and (added by vyper) the compiled contract's
+own folder, so ``import lib.x``, ``import contracts.lib.x`` and relative imports all
+work. ``ape compile`` lacks ``contracts/`` on its path: there ``import lib.x`` only
+resolves from contracts at the top of ``contracts/``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +100,7 @@ def _compile(path: Path, root: Path) -> dict:
     return {"abi": out["abi"], "bytecode": out["bytecode"]}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_cached(name: str, root: Path, digest: str) -> Artifact:
     cache_dir = root / ".build" / "harness" / digest
     cache_file = cache_dir / f"{name}.json"

@@ -89,6 +89,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.protocol.reset()
         self.stats.sequences += 1
         self.p = self.protocol
+        self.history: list[Call] = []
         self.conserved = self._conserved_total()
 
     # -- plumbing ---------------------------------------------------------------------
@@ -96,22 +97,34 @@ class DifferentialMachine(RuleBasedStateMachine):
     def state(self):
         return self.p.state
 
+    def describe_history(self) -> str:
+        """Return the calls of this sequence, numbered, as a failure report shows them."""
+        lines = [f"  {i:3d}. {call}" for i, call in enumerate(self.history, 1)]
+        return "call sequence (after setup):\n" + "\n".join(lines)
+
     def _conserved_total(self) -> int:
         parsed = invariants.parse_dump(spec_dump(self.state, self.p.accounts), len(self.p.accounts))
         return invariants.check_state(parsed, "spec")
 
     def call(self, target: str, fn: str, sender: str, *args):
+        """Apply one call to both sides, check the transition invariants, count branches."""
+        call = Call(target, fn, sender, args)
+        self.history.append(call)
         before = self.state.copy()
-        outcome = self.p.apply(Call(target, fn, sender, args))
-        taken = coverage.branches(before, outcome.events) if outcome.success else []
+        try:
+            outcome = self.p.apply(call)
+            taken = coverage.branches(before, outcome.events) if outcome.success else []
+            if outcome.success:
+                self.conserved += invariants.external_flow(outcome.events)
+                if fn == "liquidate":
+                    invariants.check_liquidation(before, self.state, outcome.events)
+                elif fn == "deleverage":
+                    invariants.check_fund_could_not_cover(before, self.p.address(args[0]), args[1])
+                    invariants.check_deleverage(before, self.state, args[1], outcome.events)
+        except AssertionError as failure:
+            failure.add_note(self.describe_history())
+            raise
         self.stats.record(fn, outcome.success, outcome.reason, taken)
-        if outcome.success:
-            self.conserved += invariants.external_flow(outcome.events)
-            if fn == "liquidate":
-                invariants.check_liquidation(before, self.state, outcome.events)
-            elif fn == "deleverage":
-                invariants.check_fund_could_not_cover(before, self.p.address(args[0]), args[1])
-                invariants.check_deleverage(before, self.state, args[1], outcome.events)
         return outcome
 
     def free(self, who: str) -> int:
@@ -238,6 +251,13 @@ class DifferentialMachine(RuleBasedStateMachine):
     # -- invariants -------------------------------------------------------------------
     @invariant()
     def books_balance(self):
+        try:
+            self._check_books()
+        except AssertionError as failure:
+            failure.add_note(self.describe_history())
+            raise
+
+    def _check_books(self):
         n = len(self.p.accounts)
         spec_total = invariants.check_state(
             invariants.parse_dump(spec_dump(self.state, self.p.accounts), n), "spec"

@@ -223,6 +223,12 @@ class Protocol:
         self.check_state(call)
         return Outcome(spec_ok, spec_reason, events, result.gas_used)
 
+    def send(self, call: Call):
+        """Run ``call`` on the chain only (contract unit tests); return the ``TxResult``."""
+        args = tuple(self._resolve(a) for a in call.args)
+        data = self._codecs[call.target][call.fn].encode(args)
+        return self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
+
     def chain_dump(self) -> list[int]:
         out = self.chain.call(self.lens_address, self._dump_call).output
         count = int.from_bytes(out[32:64], "big")

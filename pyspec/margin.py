@@ -49,16 +49,17 @@ def equity(state: State, address: str) -> int:
 
 
 def initial_margin(state: State, address: str) -> int:
-    """Return the sum of initial requirements. Contract: ``margin.initial_margin``."""
-    return _requirement(state, address, initial=True)
+    """Return the sum of initial requirements. Contract: ``PerpEngine.initial_margin``."""
+    return requirement(state, address, initial=True)
 
 
 def maintenance_margin(state: State, address: str) -> int:
-    """Return the sum of maintenance requirements. Contract: ``margin.maintenance_margin``."""
-    return _requirement(state, address, initial=False)
+    """Return the sum of maintenance requirements. Contract: ``PerpEngine.maintenance_margin``."""
+    return requirement(state, address, initial=False)
 
 
-def _requirement(state: State, address: str, initial: bool) -> int:
+def requirement(state: State, address: str, initial: bool) -> int:
+    """Return the sum of initial or maintenance requirements. Contract: ``margin.requirement``."""
     account = state.accounts.get(address)
     if account is None:
         return 0
@@ -71,7 +72,7 @@ def _requirement(state: State, address: str, initial: bool) -> int:
 
 
 def is_liquidatable(state: State, address: str) -> bool:
-    """Check equity < maintenance requirement. Contract: ``margin.is_liquidatable``."""
+    """Check equity < maintenance requirement (``PerpEngine.health`` < 0)."""
     return equity(state, address) < maintenance_margin(state, address)
 
 

@@ -81,7 +81,7 @@ def equity(account: address) -> int256:
 def requirement(account: address, initial: bool) -> int256:
     """
     @notice Return the sum of initial or maintenance requirements.
-            Spec: `margin.initial_margin` / `margin.maintenance_margin`.
+            Spec: `margin.requirement`.
     """
     total: int256 = 0
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):

@@ -1,0 +1,96 @@
+"""The pure compute_* functions of the waterfall, against their stated formulas."""
+
+from fractions import Fraction
+from math import ceil, floor
+
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from pyspec import adl, liquidation
+from pyspec.constants import LIQUIDATION_DUST_NOTIONAL, RATIO_PRECISION
+from pyspec.margin import compute_margin_requirement
+
+
+@given(
+    equity=st.integers(-(10**12), 10**12),
+    abs_size=st.integers(1, 10**7),
+    price=st.integers(1, 10**8),
+    ratios=st.sampled_from([(50_000, 10_000), (100_000, 20_000), (30_000, 0)]),
+)
+def test_partial_liquidation_restores_maintenance(equity, abs_size, price, ratios):
+    mmr, fee = ratios
+    maintenance = compute_margin_requirement(abs_size, price, mmr)
+    assume(equity < maintenance)
+    size = liquidation.compute_liquidation_size(equity, maintenance, abs_size, price, mmr, fee)
+    assert 1 <= size <= abs_size
+    if size < abs_size:
+        share = liquidation.compute_equity_share(
+            equity, maintenance - compute_margin_requirement(abs_size - size, price, mmr), maintenance
+        )
+        penalty = liquidation.compute_penalty(size * price, fee, share)
+        after = compute_margin_requirement(abs_size - size, price, mmr)
+        assert equity - penalty >= after  # back above maintenance
+        assert (abs_size - size) * price >= LIQUIDATION_DUST_NOTIONAL
+
+
+@given(st.integers(-(10**15), 10**15), st.integers(1, 10**12), st.integers(1, 10**12))
+def test_equity_share_is_floored(equity, delta, total):
+    assume(delta <= total)
+    assert liquidation.compute_equity_share(equity, delta, total) == floor(
+        Fraction(equity * delta, total)
+    )
+
+
+def test_full_close_at_bankruptcy_cash_leaves_zero_equity():
+    equity, maintenance = -1_234_567, 5_000_000
+    share = liquidation.compute_equity_share(equity, maintenance, maintenance)
+    assert share == equity
+    oracle_cash = 80_000_000
+    cash = liquidation.compute_bankruptcy_cash(oracle_cash, share)
+    assert equity + (cash - oracle_cash) == 0
+
+
+@given(st.integers(0, 10**12), st.integers(0, RATIO_PRECISION), st.integers(-(10**10), 10**10))
+def test_penalty_capped_and_split(notional, fee, share):
+    penalty = liquidation.compute_penalty(notional, fee, share)
+    assert penalty == min(ceil(Fraction(notional * fee, RATIO_PRECISION)), max(share, 0))
+    reward, insurance = liquidation.compute_penalty_split(penalty, 500_000)
+    assert reward + insurance == penalty and reward == penalty // 2
+
+
+ranks = st.tuples(st.integers(0, 10**20), st.integers(0, 10**20))
+addresses = st.integers(1, 2**160 - 1).map(lambda a: "0x%040x" % a)
+
+
+@given(ranks, addresses, ranks, addresses)
+def test_rank_comparison_is_exact(rank_a, address_a, rank_b, address_b):
+    assume(address_a != address_b and rank_a[1] > 0 and rank_b[1] > 0)
+    first = adl.ranks_before(rank_a, address_a, rank_b, address_b)
+    a, b = Fraction(*rank_a), Fraction(*rank_b)
+    expected = a > b or (a == b and int(address_a, 16) < int(address_b, 16))
+    assert first == expected
+    assert first != adl.ranks_before(rank_b, address_b, rank_a, address_a)
+
+
+def test_rank_never_compares_rounded_quotients():
+    # 2/3 > 5/8 but both floor to 0: a quotient would call it a tie.
+    assert adl.ranks_before((2, 3), "0x" + "ff" * 20, (5, 8), "0x" + "01" * 20)
+
+
+@given(st.integers(1, 10**12), st.integers(1, 10**9))
+def test_socialized_loss_rounds_against_receivers(loss, open_interest):
+    per_lot, residue = adl.compute_socialized_loss(loss, open_interest)
+    assert per_lot == ceil(Fraction(loss, open_interest))
+    assert per_lot * open_interest == loss + residue and 0 <= residue < open_interest
+
+
+@given(st.integers(-(10**12), 10**12), st.integers(1, 10**6), st.data())
+def test_fill_cash_sums_exactly(total, size, data):
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, size), max_size=5)) + [0, size]))
+    parts = [adl.compute_fill_cash(total, a, b, size) for a, b in zip(cuts, cuts[1:])]
+    assert sum(parts) == total
+
+
+def test_quantiles():
+    assert [adl.compute_adl_quantile(i, 5) for i in range(5)] == [5, 4, 3, 2, 1]
+    assert adl.compute_adl_quantile(0, 1) == 5
