@@ -83,7 +83,7 @@ def test_trade_reasons(protocol):
     reverts(protocol, "trade: price outside band", *trade, "trader0", "trader1", 0, 1, 1_050_001)
     reverts(protocol, "trade: buyer below initial margin", *trade, "trader0", "trader1", 0, 10_001, 10**6)
     reverts(protocol, "trade: seller below initial margin", *trade, "trader0", "trader2", 0, 1, 10**6)
-    ok(protocol, *trade, "trader0", "trader1", 0, 9_000, 1_050_000)
+    ok(protocol, *trade, "trader0", "trader1", 0, 5_000, 1_050_000)
 
 
 def test_waterfall_reasons(protocol):
