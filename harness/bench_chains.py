@@ -59,7 +59,7 @@ def bench(name: str, n: int, **kwargs) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=3000, help="transactions per measurement")
-    ap.add_argument("--backends", default="embedded,anvil,anvil-auto")
+    ap.add_argument("--backends", default="embedded,anvil")
     args = ap.parse_args(argv)
     for label in args.backends.split(","):
         name, _, mining = label.partition("-")

@@ -14,7 +14,6 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import get_state_machine_test
 
 from harness.chains import make_chain
-from harness.revm_chain import RevmChain
 from harness.coverage import WATERFALL_BRANCHES, Stats
 from harness.machine import DifferentialMachine
 from harness.protocol import Protocol
@@ -32,7 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def run_batch(machine, seed: int, examples: int, steps: int) -> None:
+def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) -> None:
+    """Run ``examples`` sequences of up to ``steps`` calls from hypothesis seed ``seed``."""
     test = get_state_machine_test(
         machine,
         settings=settings(
@@ -40,7 +40,7 @@ def run_batch(machine, seed: int, examples: int, steps: int) -> None:
             stateful_step_count=steps,
             deadline=None,
             suppress_health_check=list(HealthCheck),
-            database=DirectoryBasedExampleDatabase(DATABASE),
+            database=DirectoryBasedExampleDatabase(database) if database else None,
             phases=[Phase.reuse, Phase.generate, Phase.shrink],
             report_multiple_bugs=False,
         ),
@@ -68,7 +68,7 @@ def report(stats: Stats, elapsed: float, args, failure: BaseException | None) ->
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    chain = RevmChain() if args.chain == "embedded" else make_chain(args.chain)
+    chain = make_chain(args.chain)
     stats = Stats()
     machine = DifferentialMachine.bind(Protocol(chain), stats)
     start = time.monotonic()

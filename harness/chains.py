@@ -2,11 +2,9 @@
 
 Two backends share one small, fast interface (``Chain``):
 
-* ``EmbeddedChain``: py-evm in process, built from a fresh titanoboa ``Env``. Every
-  ``transact`` is a real (spoofed-signature) transaction applied with py-evm's
-  transaction executor, so nonces, intrinsic gas, EIP-2929 warm/cold accounting, refunds
-  and EIP-1153 transient-storage clearing behave as on a real chain and ``gas_used``
-  matches anvil's receipt ``gasUsed``.
+* ``RevmChain`` (``harness.revm_chain``): revm in process through pyrevm, the default
+  ("embedded"): fast enough to compare the full state after every step. Its gas figures
+  are not a real chain's (transactions share one journal); measure gas on anvil.
 * ``AnvilChain``: a local ``anvil`` process driven over raw JSON-RPC on one keep-alive
   HTTP connection. By default (manual mining) a transaction is 3 round trips
   (send, ``evm_mine``, receipt); a failed transaction costs one more
@@ -39,7 +37,6 @@ __all__ = [
     "AnvilChain",
     "Chain",
     "ChainError",
-    "EmbeddedChain",
     "Log",
     "TxResult",
     "decode_revert",
@@ -149,159 +146,6 @@ class _Snap:
     def __init__(self, ident: object, extra: object = None) -> None:
         self.ident = ident
         self.extra = extra
-
-
-# --------------------------------------------------------------------------------------
-# Embedded (py-evm via titanoboa)
-# --------------------------------------------------------------------------------------
-
-
-class EmbeddedChain:
-    """In-process py-evm chain (a fresh titanoboa ``Env`` per instance).
-
-    ``transact().output`` is the call's return data. Each transaction is locked in
-    (``lock_changes``) like a block boundary so SSTORE gas matches a real chain;
-    ``snapshot()`` persists the state root (costs a trie update), ``revert()`` is cheap.
-    """
-
-    name = "embedded"
-
-    def __init__(self) -> None:
-        from boa.environment import Env
-        from eth.vm.spoof import SpoofTransaction
-
-        self._spoof = SpoofTransaction
-        self._env = Env()
-        evm = self._env.evm
-        self._vm = evm.vm
-        self._state = self._vm.state
-        self._patch = evm.patch
-        # Gas is free (as on our anvil, which runs with base fee 0 and gas price 0).
-        self._state.execution_context._base_fee_per_gas = 0
-        self._make_tx = self._vm.create_unsigned_transaction
-        self.accounts = list(ACCOUNTS)
-        self._canon = {a: bytes.fromhex(a[2:]) for a in self.accounts}
-        for raw in self._canon.values():
-            self._state.set_balance(raw, ACCOUNT_BALANCE)
-
-    # -- helpers ----------------------------------------------------------------------
-    def _addr(self, a: str) -> bytes:
-        raw = self._canon.get(a)
-        if raw is None:
-            raw = bytes.fromhex(a[2:] if a[:2] in ("0x", "0X") else a)
-            self._canon[a] = raw
-        return raw
-
-    def _apply(self, sender: bytes, to: bytes, data: bytes):
-        state = self._state
-        utx = self._make_tx(
-            nonce=state.get_nonce(sender),
-            gas_price=0,
-            gas=TX_GAS,
-            to=to,
-            value=0,
-            data=data,
-        )
-        c = state.apply_transaction(self._spoof(utx, from_=sender))
-        # End of transaction, as py-evm's VM does between transactions: make the current
-        # storage values the "original" ones for EIP-2200/3529 SSTORE pricing of the next
-        # transaction, and reset EIP-2929 warm sets. Without this, gas differs from a
-        # real chain (and from anvil) for slots written by earlier transactions.
-        state.lock_changes()
-        return c
-
-    @staticmethod
-    def _gas_used(c) -> int:
-        used = TX_GAS - c.get_gas_remaining()
-        refund = min(c.get_gas_refund(), used // 5) if c.is_success else 0
-        return used - refund + getattr(c, "data_floor_gas", 0)
-
-    @staticmethod
-    def _logs(c) -> tuple[Log, ...]:
-        return tuple(
-            Log(
-                "0x" + addr.hex(),
-                tuple(t.to_bytes(32, "big") for t in topics),
-                bytes(data),
-            )
-            for addr, topics, data in c.get_log_entries()
-        )
-
-    # -- interface --------------------------------------------------------------------
-    def deploy(self, initcode: bytes, sender: str) -> str:
-        c = self._apply(self._addr(sender), b"", initcode)
-        if not c.is_success:
-            out = bytes(c.output or b"")
-            raise ChainError(f"deploy failed: {c._error!r} reason={decode_revert(out)!r}")
-        return "0x" + c.msg.storage_address.hex()
-
-    def transact(self, sender: str, to: str, data: bytes) -> TxResult:
-        c = self._apply(self._addr(sender), self._addr(to), data)
-        if c.is_success:
-            return TxResult(True, None, self._logs(c), self._gas_used(c), bytes(c.output))
-        out = bytes(c.output or b"")
-        return TxResult(False, decode_revert(out), (), self._gas_used(c), out)
-
-    def call(self, to: str, data: bytes, sender: str | None = None) -> TxResult:
-        state = self._state
-        snap = state.snapshot()
-        try:
-            sender_raw = self._addr(sender or _ZERO_ADDRESS)
-            utx = self._make_tx(
-                nonce=state.get_nonce(sender_raw),
-                gas_price=0,
-                gas=TX_GAS,
-                to=self._addr(to),
-                value=0,
-                data=data,
-            )
-            c = state.apply_transaction(self._spoof(utx, from_=sender_raw))
-        finally:
-            # the journal checkpoint is still valid: nothing was locked since it was taken
-            state.revert(snap)
-        out = bytes(c.output or b"")
-        if c.is_success:
-            return TxResult(True, None, self._logs(c), 0, out)
-        return TxResult(False, decode_revert(out), (), 0, out)
-
-    def snapshot(self) -> object:
-        # Transactions are locked into the account DB one by one (see _apply), so a
-        # journal checkpoint cannot outlive the next transaction. A snapshot is
-        # therefore a persisted state root (trie nodes go to the in-memory AtomicDB),
-        # and reverting opens a fresh AccountDB at that root; it can be repeated.
-        state = self._state
-        state.persist()
-        return _Snap(state.state_root, self._patch_values())
-
-    def revert(self, snap: object) -> None:
-        assert isinstance(snap, _Snap)
-        state = self._state
-        state._account_db = state.get_account_db_class()(state._db, snap.ident)
-        state.clear_transient_storage()
-        for k, v in snap.extra.items():
-            setattr(self._patch, k, v)
-
-    def close(self) -> None:
-        self._env = self._vm = self._state = None  # type: ignore[assignment]
-
-    # -- extras (not part of the Chain protocol) --------------------------------------
-    def _patch_values(self) -> dict:
-        return {"timestamp": self._patch.timestamp, "block_number": self._patch.block_number}
-
-    @property
-    def env(self):
-        """The underlying titanoboa ``Env`` (debugging only)."""
-        return self._env
-
-    def balance_of_eth(self, addr: str) -> int:
-        return self._state.get_balance(self._addr(addr))
-
-    def get_timestamp(self) -> int:
-        return self._patch.timestamp
-
-    def set_timestamp(self, ts: int) -> None:
-        """Timestamp seen by subsequent transactions and calls."""
-        self._patch.timestamp = ts
 
 
 # --------------------------------------------------------------------------------------
@@ -557,10 +401,12 @@ class AnvilChain:
 _GAS_HEX = hex(TX_GAS)
 
 
-def make_chain(name: str, **kwargs) -> EmbeddedChain | AnvilChain:
+def make_chain(name: str, **kwargs) -> Chain:
     """``"embedded"`` or ``"anvil"`` (kwargs go to the backend's constructor)."""
     if name == "embedded":
-        return EmbeddedChain(**kwargs)
+        from harness.revm_chain import RevmChain
+
+        return RevmChain(**kwargs)
     if name == "anvil":
         return AnvilChain(**kwargs)
     raise ValueError(f"unknown chain backend {name!r} (expected 'embedded' or 'anvil')")

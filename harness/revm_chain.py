@@ -44,10 +44,10 @@ class RevmChain:
             raise ChainError(f"deploy failed: {str(error)[:500]}") from None
         return address.lower()
 
-    def _run(self, sender: str, to: str, data: bytes, is_static: bool) -> TxResult:
+    def _run(self, sender: str, to: str, data: bytes) -> TxResult:
         evm = self._evm
         try:
-            output = evm.message_call(sender, to, data, gas=TX_GAS, is_static=is_static)
+            output = evm.message_call(sender, to, data, gas=TX_GAS)
         except RuntimeError as error:
             revert = _revert_output(str(error))
             result = evm.result
@@ -61,10 +61,16 @@ class RevmChain:
         return TxResult(True, None, logs, result.gas_used, bytes(output))
 
     def transact(self, sender: str, to: str, data: bytes) -> TxResult:
-        return self._run(sender, to, data, is_static=False)
+        return self._run(sender, to, data)
 
     def call(self, to: str, data: bytes, sender: str | None = None) -> TxResult:
-        return self._run(sender or _ZERO_ADDRESS, to, data, is_static=True)
+        """Simulate like eth_call: run, then roll back (state-changing calls included)."""
+        checkpoint = self._evm.snapshot()
+        try:
+            result = self._run(sender or _ZERO_ADDRESS, to, data)
+        finally:
+            self._evm.revert(checkpoint)
+        return TxResult(result.success, result.reason, result.logs, 0, result.output)
 
     def snapshot(self) -> object:
         return _Snapshot(self._evm.snapshot())

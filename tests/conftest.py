@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.chains import AnvilChain, EmbeddedChain
+from harness.chains import AnvilChain, make_chain
 
 BACKENDS = ("embedded", "anvil")
 
@@ -24,7 +24,7 @@ def chain(request):
     snapshotted before the test and reverted after it.
     """
     if request.param == "embedded":
-        c = EmbeddedChain()
+        c = make_chain("embedded")
         yield c
         c.close()
         return
