@@ -9,7 +9,7 @@ import argparse
 import sys
 import time
 
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import get_state_machine_test
 
@@ -43,6 +43,7 @@ def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) 
             database=DirectoryBasedExampleDatabase(database) if database else None,
             phases=[Phase.reuse, Phase.generate, Phase.shrink],
             report_multiple_bugs=False,
+            verbosity=Verbosity.quiet,  # the failure note lists the calls; the draws add noise
         ),
     )
     test._hypothesis_internal_use_seed = seed
