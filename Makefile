@@ -12,7 +12,7 @@ PYTEST_FLAGS ?= -p no:ape_test
 # ape-vyper runs the `vyper` found on PATH: make it the venv's pinned one.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv setup test fuzz bench bench-chains lint fmt compile clean
+.PHONY: venv setup test fuzz bench bench-chains gas lint fmt compile clean
 
 venv setup: $(STAMP)
 
@@ -31,6 +31,9 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m harness.bench $(ARGS)
+
+gas: $(STAMP)
+	$(BIN)/python -m harness.gas
 
 bench-chains: $(STAMP)
 	$(BIN)/python -m harness.bench_chains $(ARGS)

@@ -62,7 +62,9 @@ def report(stats: Stats, elapsed: float, args, failure: BaseException | None) ->
     lines.append("waterfall branches reached:")
     for branch in WATERFALL_BRANCHES:
         lines.append(f"  {branch:<28} {stats.branches[branch]}")
-    lines.append("revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in stats.reverts.most_common()))
+    lines.append(
+        "revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in stats.reverts.most_common())
+    )
     lines.append("RESULT: " + ("DIVERGENCE" if failure else "spec and chain agreed on every step"))
     return "\n".join(lines)
 

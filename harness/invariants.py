@@ -39,7 +39,8 @@ def parse_dump(dump: list[int], n_accounts: int) -> dict:
         )
     accounts = []
     for _ in range(n_accounts):
-        balance, collateral = next(words), next(words)
+        next(words)  # the account's token balance: covered by the state comparison
+        collateral = next(words)
         positions = [tuple(next(words) for _ in range(3)) for _ in range(count)]
         accounts.append({"collateral": collateral, "positions": positions})
     return {
@@ -55,7 +56,8 @@ def books(parsed: dict) -> tuple[int, int]:
     collateral = unsettled = 0
     for account in parsed["accounts"]:
         collateral += account["collateral"]
-        for market, (size, entry, checkpoint) in zip(parsed["markets"], account["positions"]):
+        held = zip(parsed["markets"], account["positions"], strict=True)
+        for market, (size, entry, checkpoint) in held:
             if size:
                 index = market["loss_index"][0 if size > 0 else 1]
                 unsettled += size * market["price"] - entry - abs(size) * (index - checkpoint)
@@ -148,7 +150,7 @@ def check_deleverage(before: State, after: State, market_id: int, events: list) 
             candidates.append((-rank, int(address, 16), address))
     order = [address for _, _, address in sorted(candidates)]
     positions_in_order = []
-    for _, counterparty, _, size, _ in fills:
+    for _, counterparty, _, _, _ in fills:
         check(counterparty in order, f"ADL filled a non-candidate {counterparty}")
         positions_in_order.append(order.index(counterparty))
         check(margin.equity(after, counterparty) >= 0, f"ADL left {counterparty} bankrupt")

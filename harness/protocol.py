@@ -210,7 +210,7 @@ class Protocol:
         chain_events = [self._decoders[log.address].decode(log) for log in result.logs]
         if chain_events != events:
             index = next(
-                (i for i, (a, b) in enumerate(zip(events, chain_events)) if a != b),
+                (i for i, (a, b) in enumerate(zip(events, chain_events, strict=False)) if a != b),
                 min(len(events), len(chain_events)),
             )
             raise Divergence(

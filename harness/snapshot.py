@@ -58,7 +58,7 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
         holders = next(words)
         out.append((f"markets[{market_id}].holders.length", holders))
         for i in range(holders):
-            holder = "0x%040x" % next(words)
+            holder = f"0x{next(words):040x}"
             out.append((f"markets[{market_id}].holders[{i}]", who(holder)))
     for address in accounts:
         out.append((f"token.balanceOf({who(address)})", next(words)))
@@ -80,7 +80,7 @@ def first_difference(
         right = labelled(chain, accounts, names)
     except StopIteration:
         return ("layout", len(spec), len(chain))
-    for (field, a), (other, b) in zip(left, right):
+    for (field, a), (other, b) in zip(left, right, strict=False):
         if field != other:
             return (f"{field} | {other}", a, b)
         if a != b:

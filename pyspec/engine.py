@@ -122,7 +122,10 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
 
 
 def is_price_in_band(oracle_price: int, price: int, band_ratio: int) -> bool:
-    """Check |price - oracle| x RATIO_PRECISION <= oracle x band. Contract: ``PerpEngine._is_price_in_band``."""
+    """Check |price - oracle| x RATIO_PRECISION <= oracle x band.
+
+    Contract: ``PerpEngine._is_price_in_band``.
+    """
     return abs(price - oracle_price) * RATIO_PRECISION <= oracle_price * band_ratio
 
 
@@ -302,7 +305,10 @@ def process_deleverage(state: State, caller: str, address: str, market_id: int) 
 
 
 def process_top_up_insurance(state: State, caller: str, amount: int) -> None:
-    """Add to the insurance fund from the caller's wallet. Contract: ``PerpEngine.top_up_insurance``."""
+    """Add to the insurance fund from the caller's wallet.
+
+    Contract: ``PerpEngine.top_up_insurance``.
+    """
     require(amount > 0, "insurance: zero amount")
     require(amount <= MAX_DEPOSIT, "insurance: amount too large")
     state.insurance_fund += amount

@@ -1,4 +1,7 @@
-"""Fills against a position: open, increase, reduce, close, flip. Contract: ``contracts/engine/positions.vy``."""
+"""Fills against a position: open, increase, reduce, close, flip.
+
+Contract: ``contracts/engine/positions.vy``.
+"""
 
 from pyspec.constants import MAX_POSITIONS_PER_MARKET
 from pyspec.errors import require

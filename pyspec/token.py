@@ -36,7 +36,7 @@ def transfer(token: Token, sender: str, receiver: str, amount: int) -> None:
 
 
 def transfer_from(token: Token, spender: str, owner: str, receiver: str, amount: int) -> None:
-    """Move ``amount`` of ``owner``'s tokens by ``spender``. Contract: ``MockToken.transferFrom``."""
+    """Move ``owner``'s tokens on ``spender``'s allowance. Contract: ``MockToken.transferFrom``."""
     allowed = token.allowances.get((owner, spender), 0)
     require(allowed >= amount, "token: insufficient allowance")
     if allowed != MAX_UINT256:

@@ -6,7 +6,7 @@ import pytest
 
 from harness import artifacts
 from harness.abi import EventDecoder, decode_output, encode_call, selector
-from harness.chains import make_chain, decode_revert
+from harness.chains import decode_revert, make_chain
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ These call the chain alone (``Protocol.send``), so they test the contracts on th
 the differential tests check the spec agrees.
 """
 
-import pytest
-
 from harness import artifacts
 from harness.protocol import Call
 
@@ -48,7 +46,17 @@ def test_deposit_and_withdraw_reasons(protocol):
 
 def test_roles(protocol):
     reverts(protocol, "auth: not oracle", "update_price", "outsider", 0, 2, 9)
-    reverts(protocol, "auth: not operator", "settle_trade", "outsider", "trader0", "trader1", 0, 1, 10**6)
+    reverts(
+        protocol,
+        "auth: not operator",
+        "settle_trade",
+        "outsider",
+        "trader0",
+        "trader1",
+        0,
+        1,
+        10**6,
+    )
     reverts(protocol, "auth: not owner", "add_market", "outsider", 2, 1, 0, 1)
     reverts(protocol, "auth: not owner", "withdraw_insurance", "outsider", 1)
 
@@ -81,8 +89,19 @@ def test_trade_reasons(protocol):
     reverts(protocol, "trade: self-trade", *trade, "trader0", "trader0", 0, 1, 10**6)
     reverts(protocol, "trade: price too large", *trade, "trader0", "trader1", 0, 1, 10**12 + 1)
     reverts(protocol, "trade: price outside band", *trade, "trader0", "trader1", 0, 1, 1_050_001)
-    reverts(protocol, "trade: buyer below initial margin", *trade, "trader0", "trader1", 0, 10_001, 10**6)
-    reverts(protocol, "trade: seller below initial margin", *trade, "trader0", "trader2", 0, 1, 10**6)
+    reverts(
+        protocol,
+        "trade: buyer below initial margin",
+        *trade,
+        "trader0",
+        "trader1",
+        0,
+        10_001,
+        10**6,
+    )
+    reverts(
+        protocol, "trade: seller below initial margin", *trade, "trader0", "trader2", 0, 1, 10**6
+    )
     ok(protocol, *trade, "trader0", "trader1", 0, 5_000, 1_050_000)
 
 
@@ -99,7 +118,9 @@ def test_waterfall_reasons(protocol):
     ok(protocol, "update_price", "oracle", 0, 700_000, 2)  # trader0: -1,500 USDC on 1,000
     reverts(protocol, "adl: insurance fund can cover", "deleverage", "trader2", "trader0", 0)
     ok(protocol, "withdraw_insurance", "owner", 900 * USDC)
-    reverts(protocol, "liquidate: insurance fund insufficient", "liquidate", "trader1", "trader0", 0)
+    reverts(
+        protocol, "liquidate: insurance fund insufficient", "liquidate", "trader1", "trader0", 0
+    )
 
 
 def test_insurance_reasons(protocol):

@@ -61,7 +61,9 @@ def test_flash_crash_cascading_liquidations(protocol):
         s.ok("liquidate", "trader5", target, 0)
     assert s.taken.count("insurance.covers") == 2
     assert protocol.state.insurance_fund < fund
-    assert s("liquidate", "trader5", "trader1", 0).reason == "liquidate: insurance fund insufficient"
+    assert (
+        s("liquidate", "trader5", "trader1", 0).reason == "liquidate: insurance fund insufficient"
+    )
     s.ok("deleverage", "outsider", "trader1", 0)
     assert any(b.startswith("adl.") for b in s.taken)
     for target in ("trader0", "trader1", "trader2"):
@@ -79,7 +81,9 @@ def test_insurance_fund_drained_into_adl(protocol):
     s.ok("withdraw_insurance", "owner", 900 * USDC)  # fund down to its floor
     s.price(0, 700_000)  # trader0 is bankrupt: -2,910 USDC on 1,000
     assert s.equity("trader0") < 0
-    assert s("liquidate", "trader1", "trader0", 0).reason == "liquidate: insurance fund insufficient"
+    assert (
+        s("liquidate", "trader1", "trader0", 0).reason == "liquidate: insurance fund insufficient"
+    )
     outcome = s.ok("deleverage", "outsider", "trader0", 0)
     fills = [args for name, args in outcome.events if name == "Deleverage"]
     # rank = PnL% x leverage: trader3 (small account, sold highest) first, then the larger
@@ -98,7 +102,9 @@ def test_adl_without_profitable_counterparty_socializes_the_loss(protocol):
     s.ok("settle_trade", "operator", "trader0", "trader1", 0, 9_000, 10**6)
     s.ok("withdraw_insurance", "owner", 900 * USDC)
     s.price(0, 500_000)  # trader0 bankrupt; trader1's short is profitable
-    s.ok("settle_trade", "operator", "trader1", "trader2", 0, 9_000, 500_000)  # trader2 takes it over
+    s.ok(
+        "settle_trade", "operator", "trader1", "trader2", 0, 9_000, 500_000
+    )  # trader2 takes it over
     assert s.equity("trader0") < 0  # shorts now: trader2 at 0.5, not profitable
     outcome = s.ok("deleverage", "trader1", "trader0", 0)
     assert [name for name, _ in outcome.events if name == "Deleverage"] == []

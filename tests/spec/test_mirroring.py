@@ -9,7 +9,8 @@ import pyspec.constants as constants
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = sorted((ROOT / "pyspec").glob("*.py"))
 CONTRACTS = sorted(p for p in (ROOT / "contracts").rglob("*.vy") if "testing" not in p.parts)
-REASON = re.compile(r'"((?:auth|market|oracle|deposit|withdraw|trade|liquidate|adl|insurance|config|token): [^"{}]*)"')
+MODULES = "auth|market|oracle|deposit|withdraw|trade|liquidate|adl|insurance|config|token|funding"
+REASON = re.compile(rf'"((?:{MODULES}): [^"{{}}]*)"')
 
 
 def spec_reasons() -> set[str]:
@@ -62,7 +63,9 @@ def test_every_contract_reference_names_a_spec_function():
     spec_functions = {}
     for path in SPEC:
         tree = ast.parse(path.read_text())
-        spec_functions[path.stem] = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+        spec_functions[path.stem] = {
+            n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+        }
     for path in CONTRACTS:
         for module, name in re.findall(r"Spec: `(\w+)\.(\w+)`", path.read_text()):
             assert name in spec_functions.get(module, set()), f"{path.name}: {module}.{name}"

@@ -23,8 +23,10 @@ def fill(state, buyer, seller, size, price):
 
 
 def books(state):
-    return sum(a.collateral - sum(p.entry_notional for p in a.positions.values())
-               for a in state.accounts.values())
+    return sum(
+        a.collateral - sum(p.entry_notional for p in a.positions.values())
+        for a in state.accounts.values()
+    )
 
 
 def test_open_reduce_close_realizes_pnl():

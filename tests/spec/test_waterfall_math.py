@@ -25,7 +25,9 @@ def test_partial_liquidation_restores_maintenance(equity, abs_size, price, ratio
     assert 1 <= size <= abs_size
     if size < abs_size:
         share = liquidation.compute_equity_share(
-            equity, maintenance - compute_margin_requirement(abs_size - size, price, mmr), maintenance
+            equity,
+            maintenance - compute_margin_requirement(abs_size - size, price, mmr),
+            maintenance,
         )
         penalty = liquidation.compute_penalty(size * price, fee, share)
         after = compute_margin_requirement(abs_size - size, price, mmr)
@@ -59,7 +61,7 @@ def test_penalty_capped_and_split(notional, fee, share):
 
 
 ranks = st.tuples(st.integers(0, 10**20), st.integers(0, 10**20))
-addresses = st.integers(1, 2**160 - 1).map(lambda a: "0x%040x" % a)
+addresses = st.integers(1, 2**160 - 1).map(lambda a: f"0x{a:040x}")
 
 
 @given(ranks, addresses, ranks, addresses)
@@ -87,7 +89,7 @@ def test_socialized_loss_rounds_against_receivers(loss, open_interest):
 @given(st.integers(-(10**12), 10**12), st.integers(1, 10**6), st.data())
 def test_fill_cash_sums_exactly(total, size, data):
     cuts = sorted(set(data.draw(st.lists(st.integers(0, size), max_size=5)) + [0, size]))
-    parts = [adl.compute_fill_cash(total, a, b, size) for a, b in zip(cuts, cuts[1:])]
+    parts = [adl.compute_fill_cash(total, a, b, size) for a, b in zip(cuts, cuts[1:], strict=False)]
     assert sum(parts) == total
 
 

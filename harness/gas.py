@@ -1,0 +1,162 @@
+"""Gas on anvil: every external call on typical inputs, and liquidation / ADL as the
+number of open positions in a market grows to MAX_POSITIONS_PER_MARKET.
+
+    python -m harness.gas            (make gas) writes docs/gas.md and docs/gas.json
+
+Gas is measured on anvil (a real node's receipts); the embedded chain's figures are not
+a real chain's.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from harness import artifacts
+from harness.abi import FunctionCodec
+from harness.chains import AnvilChain
+from pyspec.constants import MAX_POSITIONS_PER_MARKET
+
+USDC = 10**6
+LOT_SIZE = 1_000  # lots per counterparty
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+class Deployment:
+    def __init__(self, chain):
+        self.chain = chain
+        # anvil's 20 funded accounts, then impersonated ones for a full market
+        extra = [f"0x{0x5000 + i:040x}" for i in range(MAX_POSITIONS_PER_MARKET)]
+        for account in extra:
+            chain.rpc("anvil_impersonateAccount", [account])
+        self.accounts = list(chain.accounts) + extra
+        self.owner, self.oracle, self.operator = self.accounts[:3]
+        token, engine = artifacts.load("MockToken"), artifacts.load("PerpEngine")
+        self.codecs = {
+            "token": {f["name"]: FunctionCodec(f) for f in token.abi if f["type"] == "function"},
+            "engine": {f["name"]: FunctionCodec(f) for f in engine.abi if f["type"] == "function"},
+        }
+        self.token = chain.deploy(token.initcode(), self.owner)
+        self.engine = chain.deploy(
+            engine.initcode(self.token, self.oracle, self.operator, 500_000, 100 * USDC), self.owner
+        )
+        self.timestamp = 1
+
+    def send(self, sender, target, fn, *args) -> int:
+        address = self.engine if target == "engine" else self.token
+        result = self.chain.transact(sender, address, self.codecs[target][fn].encode(args))
+        if not result.success:
+            raise RuntimeError(f"{fn}{args}: {result.reason}")
+        return result.gas_used
+
+    def fund(self, account, amount):
+        self.send(account, "token", "mint", account, amount)
+        self.send(account, "token", "approve", self.engine, 2**256 - 1)
+
+    def price(self, price) -> int:
+        self.timestamp += 1
+        return self.send(self.oracle, "engine", "update_price", 0, price, self.timestamp)
+
+
+def typical_calls(d: Deployment) -> dict[str, int]:
+    """Gas of each external call on typical inputs (one market, a few accounts)."""
+    a, b, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
+    gas = {"add_market": d.send(d.owner, "engine", "add_market", 100_000, 50_000, 10_000, 50_000)}
+    gas["update_price"] = d.price(10**6)
+    for account in (a, b, liquidator, d.owner):
+        d.fund(account, 10**9 * USDC)
+    gas["top_up_insurance"] = d.send(d.owner, "engine", "top_up_insurance", 10_000 * USDC)
+    gas["deposit (first)"] = d.send(a, "engine", "deposit", 1_000 * USDC)
+    gas["deposit"] = d.send(a, "engine", "deposit", 1_000 * USDC)
+    d.send(b, "engine", "deposit", 10_000 * USDC)
+    d.send(liquidator, "engine", "deposit", 10_000 * USDC)
+    gas["settle_trade (open both)"] = d.send(
+        d.operator, "engine", "settle_trade", a, b, 0, 10_000, 10**6
+    )
+    gas["settle_trade (increase)"] = d.send(
+        d.operator, "engine", "settle_trade", a, b, 0, 5_000, 10**6
+    )
+    gas["settle_trade (reduce)"] = d.send(
+        d.operator, "engine", "settle_trade", b, a, 0, 1_000, 10**6
+    )
+    gas["withdraw"] = d.send(a, "engine", "withdraw", 100 * USDC)
+    d.price(880_000)
+    gas["liquidate (partial)"] = d.send(liquidator, "engine", "liquidate", a, 0)
+    gas["withdraw_insurance"] = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
+    return gas
+
+
+def waterfall_by_positions(d: Deployment, counts: list[int]) -> list[dict]:
+    """Liquidation and ADL of one bankrupt long against n - 1 profitable shorts."""
+    bankrupt, keeper, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
+    shorts = d.accounts[6 : 6 + MAX_POSITIONS_PER_MARKET - 1]
+    for account in (bankrupt, liquidator, d.owner, *shorts):
+        d.fund(account, 10**9 * USDC)
+    d.send(d.owner, "engine", "add_market", 100_000, 50_000, 10_000, 50_000)
+    d.price(10**6)
+    d.send(liquidator, "engine", "deposit", 10**8 * USDC)
+    base = d.chain.snapshot()
+    rows = []
+    for n in counts:
+        d.chain.revert(base)
+        counterparties = shorts[: n - 1]
+        d.send(bankrupt, "engine", "deposit", (n - 1) * LOT_SIZE * USDC // 9)
+        for short in counterparties:
+            d.send(short, "engine", "deposit", 10_000 * USDC)
+            d.send(d.operator, "engine", "settle_trade", bankrupt, short, 0, LOT_SIZE, 10**6)
+        d.price(600_000)  # the long is bankrupt, every short profitable
+        d.send(d.owner, "engine", "top_up_insurance", 10**6 * USDC)
+        before = d.chain.snapshot()
+        liquidate = d.send(liquidator, "engine", "liquidate", bankrupt, 0)
+        d.chain.revert(before)
+        d.send(d.owner, "engine", "withdraw_insurance", (10**6 - 100) * USDC)  # down to the floor
+        deleverage = d.send(keeper, "engine", "deleverage", bankrupt, 0)
+        rows.append(
+            {"positions": n, "fills": n - 1, "liquidate": liquidate, "deleverage": deleverage}
+        )
+        print(
+            f"  {n:3d} positions: liquidate {liquidate:>9,}  deleverage {deleverage:>10,}",
+            flush=True,
+        )
+    return rows
+
+
+def main() -> int:
+    chain = AnvilChain()
+    try:
+        typical = typical_calls(Deployment(chain))
+        chain.restart()
+        counts = [2, 4, 8, 16, 32, MAX_POSITIONS_PER_MARKET]
+        rows = waterfall_by_positions(Deployment(chain), counts)
+    finally:
+        chain.close()
+    DOCS.mkdir(exist_ok=True)
+    (DOCS / "gas.json").write_text(json.dumps({"calls": typical, "waterfall": rows}, indent=2))
+    lines = [
+        "# Gas (anvil receipts)",
+        "",
+        "Regenerate with `make gas`.",
+        "",
+        "| call | gas |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {gas:,} |" for name, gas in typical.items()]
+    lines += [
+        "",
+        f"Liquidation and ADL of one bankrupt long against n - 1 profitable shorts "
+        f"(the ADL fills every one of them; bound MAX_POSITIONS_PER_MARKET = "
+        f"{MAX_POSITIONS_PER_MARKET}):",
+        "",
+        "| open positions | ADL fills | liquidate | deleverage |",
+        "|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['positions']} | {r['fills']} | {r['liquidate']:,} | {r['deleverage']:,} |"
+        for r in rows
+    ]
+    (DOCS / "gas.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
