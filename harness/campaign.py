@@ -55,6 +55,7 @@ def report(stats: Stats, elapsed: float, args, failure: BaseException | None) ->
         f"chain {args.chain}  seed {args.seed}  budget {args.seconds:.0f}s  elapsed {elapsed:.1f}s",
         f"steps {stats.steps}  sequences {stats.sequences}  "
         f"steps/s {stats.steps / max(elapsed, 1e-9):.0f}",
+        f"trader views compared: {stats.views}",
         "calls (ok / total):",
     ]
     for fn, total in stats.calls.most_common():

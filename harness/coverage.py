@@ -50,6 +50,7 @@ class Stats:
         self.reverts: Counter = Counter()
         self.branches: Counter = Counter()
         self.steps = 0
+        self.views = 0  # trader views compared between spec and chain
         self.sequences = 0
 
     def record(self, fn: str, success: bool, reason: str | None, taken: list[str]) -> None:

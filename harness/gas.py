@@ -14,7 +14,7 @@ from pathlib import Path
 from harness import artifacts
 from harness.abi import FunctionCodec
 from harness.chains import AnvilChain
-from pyspec.constants import MAX_POSITIONS_PER_MARKET
+from pyspec.constants import MAX_MARKETS, MAX_POSITIONS_PER_MARKET
 
 USDC = 10**6
 LOT_SIZE = 1_000  # lots per counterparty
@@ -85,14 +85,17 @@ def typical_calls(d: Deployment) -> dict[str, int]:
     return gas
 
 
-def waterfall_by_positions(d: Deployment, counts: list[int]) -> list[dict]:
-    """Liquidation and ADL of one bankrupt long against n - 1 profitable shorts."""
+def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> list[dict]:
+    """Liquidation and ADL of one bankrupt long against n - 1 profitable shorts, each of
+    which also holds a position in every other of ``markets`` markets (so ranking reads
+    a full cross-margin account per candidate)."""
     bankrupt, keeper, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
     shorts = d.accounts[6 : 6 + MAX_POSITIONS_PER_MARKET - 1]
     for account in (bankrupt, liquidator, d.owner, *shorts):
         d.fund(account, 10**9 * USDC)
-    d.send(d.owner, "engine", "add_market", 100_000, 50_000, 10_000, 50_000)
-    d.price(10**6)
+    for market_id in range(markets):
+        d.send(d.owner, "engine", "add_market", 100_000, 50_000, 10_000, 50_000)
+        d.send(d.oracle, "engine", "update_price", market_id, 10**6, 1)
     d.send(liquidator, "engine", "deposit", 10**8 * USDC)
     base = d.chain.snapshot()
     rows = []
@@ -103,6 +106,8 @@ def waterfall_by_positions(d: Deployment, counts: list[int]) -> list[dict]:
         for short in counterparties:
             d.send(short, "engine", "deposit", 10_000 * USDC)
             d.send(d.operator, "engine", "settle_trade", bankrupt, short, 0, LOT_SIZE, 10**6)
+            for market_id in range(1, markets):
+                d.send(d.operator, "engine", "settle_trade", short, liquidator, market_id, 1, 10**6)
         d.price(600_000)  # the long is bankrupt, every short profitable
         d.send(d.owner, "engine", "top_up_insurance", 10**6 * USDC)
         before = d.chain.snapshot()
@@ -111,7 +116,13 @@ def waterfall_by_positions(d: Deployment, counts: list[int]) -> list[dict]:
         d.send(d.owner, "engine", "withdraw_insurance", (10**6 - 100) * USDC)  # down to the floor
         deleverage = d.send(keeper, "engine", "deleverage", bankrupt, 0)
         rows.append(
-            {"positions": n, "fills": n - 1, "liquidate": liquidate, "deleverage": deleverage}
+            {
+                "markets": markets,
+                "positions": n,
+                "fills": n - 1,
+                "liquidate": liquidate,
+                "deleverage": deleverage,
+            }
         )
         print(
             f"  {n:3d} positions: liquidate {liquidate:>9,}  deleverage {deleverage:>10,}",
@@ -126,7 +137,9 @@ def main() -> int:
         typical = typical_calls(Deployment(chain))
         chain.restart()
         counts = [2, 4, 8, 16, 32, MAX_POSITIONS_PER_MARKET]
-        rows = waterfall_by_positions(Deployment(chain), counts)
+        rows = waterfall_by_positions(Deployment(chain), counts, markets=1)
+        chain.restart()
+        rows += waterfall_by_positions(Deployment(chain), counts, markets=MAX_MARKETS)
     finally:
         chain.close()
     DOCS.mkdir(exist_ok=True)
@@ -142,15 +155,18 @@ def main() -> int:
     lines += [f"| {name} | {gas:,} |" for name, gas in typical.items()]
     lines += [
         "",
-        f"Liquidation and ADL of one bankrupt long against n - 1 profitable shorts "
-        f"(the ADL fills every one of them; bound MAX_POSITIONS_PER_MARKET = "
-        f"{MAX_POSITIONS_PER_MARKET}):",
+        "Liquidation and ADL of one bankrupt long against n - 1 profitable shorts (the ADL "
+        "fills every one of them). With 8 markets every short also holds a position in the "
+        "7 other markets: the worst case of the ranking scan, which reads each candidate's "
+        f"whole cross-margin account. Bound: MAX_POSITIONS_PER_MARKET = "
+        f"{MAX_POSITIONS_PER_MARKET}.",
         "",
-        "| open positions | ADL fills | liquidate | deleverage |",
-        "|---:|---:|---:|---:|",
+        "| markets held | open positions | ADL fills | liquidate | deleverage |",
+        "|---:|---:|---:|---:|---:|",
     ]
     lines += [
-        f"| {r['positions']} | {r['fills']} | {r['liquidate']:,} | {r['deleverage']:,} |"
+        f"| {r['markets']} | {r['positions']} | {r['fills']} | {r['liquidate']:,} "
+        f"| {r['deleverage']:,} |"
         for r in rows
     ]
     (DOCS / "gas.md").write_text("\n".join(lines) + "\n")

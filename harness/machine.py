@@ -60,6 +60,7 @@ ACTION_WEIGHTS = {
     "withdraw": 8,
     "withdraw_insurance": 6,
     "top_up_insurance": 4,
+    "check_views": 3,
 }
 actions = st.sampled_from([name for name, weight in ACTION_WEIGHTS.items() for _ in range(weight)])
 
@@ -239,6 +240,15 @@ class DifferentialMachine(RuleBasedStateMachine):
         amount = data.draw(amounts)
         who = data.draw(st.sampled_from([*self.p.traders, "outsider", "owner"]))
         self.call("engine", "top_up_insurance", who, amount)
+
+    def check_views(self, data):
+        """Compare every trader-facing view (equity, margins, liquidation and bankruptcy
+        prices, ADL rank and quantile) between spec and chain."""
+        try:
+            self.stats.views += self.p.check_views(self.p.traders)
+        except AssertionError as failure:
+            failure.add_note(self.describe_history())
+            raise
 
     def withdraw_insurance(self, data):
         available = max(self.state.insurance_fund - self.state.insurance_floor, 0)

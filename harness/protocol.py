@@ -12,7 +12,7 @@ from harness import artifacts
 from harness.abi import EventDecoder, FunctionCodec
 from harness.chains import Chain
 from harness.snapshot import first_difference, spec_dump
-from pyspec import engine, token
+from pyspec import engine, margin, token, views
 from pyspec.errors import Revert
 from pyspec.state import State
 
@@ -61,7 +61,7 @@ class Outcome:
 
 
 class Divergence(AssertionError):
-    """Spec and chain disagreed; ``kind`` is "revert", "events" or "state"."""
+    """Spec and chain disagreed; ``kind`` is "revert", "events", "state" or "view"."""
 
     def __init__(self, call: Call, kind: str, field: str, spec, chain):
         self.call, self.kind, self.field, self.spec, self.chain = call, kind, field, spec, chain
@@ -222,6 +222,44 @@ class Protocol:
             )
         self.check_state(call)
         return Outcome(spec_ok, spec_reason, events, result.gas_used)
+
+    ACCOUNT_VIEWS = {
+        "equity": margin.equity,
+        "initial_margin": margin.initial_margin,
+        "maintenance_margin": margin.maintenance_margin,
+        "free_collateral": views.free_collateral,
+        "health": views.health,
+    }
+    POSITION_VIEWS = {
+        "liquidation_price": views.liquidation_price,
+        "bankruptcy_price": views.bankruptcy_price,
+        "adl_rank": views.adl_rank,
+        "adl_quantile": views.adl_quantile,
+    }
+
+    def check_views(self, names: list[str]) -> int:
+        """Compare every trader view on spec and chain for the actors ``names``; return
+        how many were compared."""
+        codecs = self._codecs["engine"]
+        compared = 0
+        for name in names:
+            address = self.actors[name]
+            queries = [(fn, spec, (address,)) for fn, spec in self.ACCOUNT_VIEWS.items()]
+            queries += [
+                (fn, spec, (address, market_id))
+                for market_id in range(len(self.state.markets))
+                for fn, spec in self.POSITION_VIEWS.items()
+            ]
+            for fn, spec_view, args in queries:
+                expected = spec_view(self.state, *args)
+                expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
+                result = self.chain.call(self.engine_address, codecs[fn].encode(args))
+                actual = codecs[fn].decode(result.output) if result.success else result.reason
+                if actual != expected:
+                    call = Call("engine", fn, name, args)
+                    raise Divergence(call, "view", f"{fn}{args}", expected, actual)
+                compared += 1
+        return compared
 
     def send(self, call: Call):
         """Run ``call`` on the chain only (contract unit tests); return the ``TxResult``."""
