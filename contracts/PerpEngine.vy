@@ -15,6 +15,8 @@ import engine.margin as margin
 import engine.positions as fills  # aliased: `positions` is the exported storage getter
 import engine.liquidation as liquidation
 import engine.adl as adl
+import engine.funding as funding
+import engine.fees as fees
 
 initializes: storage
 initializes: margin[storage := storage]
@@ -42,12 +44,23 @@ event MarketAdded:
     maintenance_margin_ratio: uint256
     liquidation_fee_ratio: uint256
     price_band_ratio: uint256
+    max_funding_rate: uint256
+    maker_fee_ratio: uint256
+    taker_fee_ratio: uint256
 
 
 event PriceUpdated:
     market: indexed(uint256)
     price: uint256
     timestamp: uint256
+
+
+event FundingUpdated:
+    market: indexed(uint256)
+    requested_rate: int256
+    applied_rate: int256
+    index_delta: int256
+    funding_index: int256
 
 
 event Deposit:
@@ -66,6 +79,8 @@ event Trade:
     market: indexed(uint256)
     size: uint256
     price: uint256
+    buyer_fee: uint256
+    seller_fee: uint256
 
 
 event Liquidation:
@@ -149,6 +164,9 @@ def add_market(
     maintenance_margin_ratio: uint256,
     liquidation_fee_ratio: uint256,
     price_band_ratio: uint256,
+    max_funding_rate: uint256,
+    maker_fee_ratio: uint256,
+    taker_fee_ratio: uint256,
 ):
     """
     @notice List a market. Spec: `engine.process_add_market`.
@@ -156,6 +174,9 @@ def add_market(
     @param maintenance_margin_ratio Below this share of notional the account is liquidatable.
     @param liquidation_fee_ratio Penalty per notional liquidated; must be below maintenance.
     @param price_band_ratio Largest trade price deviation from the oracle price.
+    @param max_funding_rate Bound a funding update is clamped to, per update.
+    @param maker_fee_ratio Fee of the maker side of a trade, per notional.
+    @param taker_fee_ratio Fee of the taker side of a trade, per notional.
     """
     assert msg.sender == storage.owner, "auth: not owner"
     assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
@@ -168,15 +189,25 @@ def add_market(
     assert (
         0 < price_band_ratio and price_band_ratio <= convert(constants.RATIO_PRECISION, uint256)
     ), "market: invalid price band"
+    assert max_funding_rate <= convert(
+        constants.RATIO_PRECISION, uint256
+    ), "market: invalid funding bound"
+    assert (
+        maker_fee_ratio <= constants.MAX_FEE_RATIO and taker_fee_ratio <= constants.MAX_FEE_RATIO
+    ), "market: invalid fees"
     market_id: uint256 = storage.market_count
     storage.markets[market_id] = storage.Market(
         initial_margin_ratio=initial_margin_ratio,
         maintenance_margin_ratio=maintenance_margin_ratio,
         liquidation_fee_ratio=liquidation_fee_ratio,
         price_band_ratio=price_band_ratio,
+        max_funding_rate=max_funding_rate,
+        maker_fee_ratio=maker_fee_ratio,
+        taker_fee_ratio=taker_fee_ratio,
         price=0,
         price_timestamp=0,
         open_interest=0,
+        funding_index=0,
         loss_index_long=0,
         loss_index_short=0,
     )
@@ -187,6 +218,9 @@ def add_market(
         maintenance_margin_ratio=maintenance_margin_ratio,
         liquidation_fee_ratio=liquidation_fee_ratio,
         price_band_ratio=price_band_ratio,
+        max_funding_rate=max_funding_rate,
+        maker_fee_ratio=maker_fee_ratio,
+        taker_fee_ratio=taker_fee_ratio,
     )
 
 
@@ -203,6 +237,25 @@ def update_price(market_id: uint256, price: uint256, timestamp: uint256):
     storage.markets[market_id].price = price
     storage.markets[market_id].price_timestamp = timestamp
     log PriceUpdated(market=market_id, price=price, timestamp=timestamp)
+
+
+@external
+def update_funding(market_id: uint256, rate: int256):
+    """
+    @notice Advance the market's funding index by `rate` (parts per RATIO_PRECISION,
+            clamped to the market's bound) x price (operator only).
+            Spec: `engine.process_update_funding`.
+    """
+    assert msg.sender == storage.operator, "auth: not operator"
+    market: storage.Market = self._require_market(market_id)
+    assert market.price > 0, "market: no price"
+    applied: int256 = funding.clamp_funding_rate(rate, market.max_funding_rate)
+    delta: int256 = funding.compute_funding_delta(applied, market.price)
+    index: int256 = market.funding_index + delta
+    storage.markets[market_id].funding_index = index
+    log FundingUpdated(
+        market=market_id, requested_rate=rate, applied_rate=applied, index_delta=delta, funding_index=index
+    )
 
 
 # Collateral
@@ -281,12 +334,19 @@ def _require_trade_margin(account: address, before: int256, market_id: uint256, 
 
 
 @external
-def settle_trade(buyer: address, seller: address, market_id: uint256, size: uint256, price: uint256):
+def settle_trade(
+    buyer: address,
+    seller: address,
+    market_id: uint256,
+    size: uint256,
+    price: uint256,
+    buyer_is_taker: bool,
+):
     """
     @notice Settle a matched trade of `size` lots at `price` (operator only). Each side must
             end above its initial margin, or keep non-negative equity when the trade only
-            reduced its position.
-            Spec: `engine.process_settle_trade`.
+            reduced its position. Each side pays the taker or maker fee on the notional,
+            into the insurance fund. Spec: `engine.process_settle_trade`.
     """
     assert msg.sender == storage.operator, "auth: not operator"
     market: storage.Market = self._require_market(market_id)
@@ -305,9 +365,27 @@ def settle_trade(buyer: address, seller: address, market_id: uint256, size: uint
     quote: int256 = convert(size * price, int256)
     fills.apply_fill(buyer, market_id, convert(size, int256), -quote)
     fills.apply_fill(seller, market_id, -convert(size, int256), quote)
+    taker_fee: int256 = fees.compute_trading_fee(quote, market.taker_fee_ratio)
+    maker_fee: int256 = fees.compute_trading_fee(quote, market.maker_fee_ratio)
+    buyer_fee: int256 = maker_fee
+    seller_fee: int256 = taker_fee
+    if buyer_is_taker:
+        buyer_fee = taker_fee
+        seller_fee = maker_fee
+    storage.collateral[buyer] -= buyer_fee
+    storage.collateral[seller] -= seller_fee
+    storage.insurance_fund += convert(buyer_fee + seller_fee, uint256)
     self._require_trade_margin(buyer, buyer_before, market_id, True)
     self._require_trade_margin(seller, seller_before, market_id, False)
-    log Trade(buyer=buyer, seller=seller, market=market_id, size=size, price=price)
+    log Trade(
+        buyer=buyer,
+        seller=seller,
+        market=market_id,
+        size=size,
+        price=price,
+        buyer_fee=convert(buyer_fee, uint256),
+        seller_fee=convert(seller_fee, uint256),
+    )
 
 
 # Solvency waterfall

@@ -14,7 +14,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import get_state_machine_test
 
 from harness.chains import make_chain
-from harness.coverage import WATERFALL_BRANCHES, Stats
+from harness.coverage import FUNDING_BRANCHES, WATERFALL_BRANCHES, Stats
 from harness.machine import DifferentialMachine
 from harness.protocol import Protocol
 
@@ -60,8 +60,8 @@ def report(stats: Stats, elapsed: float, args, failure: BaseException | None) ->
     ]
     for fn, total in stats.calls.most_common():
         lines.append(f"  {fn:<20} {stats.successes[fn]:>7} / {total}")
-    lines.append("waterfall branches reached:")
-    for branch in WATERFALL_BRANCHES:
+    lines.append("branches reached (waterfall, then funding and fees):")
+    for branch in WATERFALL_BRANCHES + FUNDING_BRANCHES:
         lines.append(f"  {branch:<28} {stats.branches[branch]}")
     lines.append(
         "revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in stats.reverts.most_common())

@@ -14,6 +14,8 @@ WATERFALL_BRANCHES = (
     "adl.several_counterparties",
     "socialized_loss",
 )
+# Branches of funding and fees reached through the same statistics.
+FUNDING_BRANCHES = ("funding.clamped", "funding.settled", "fees.charged")
 
 
 def branches(before: State, events: list) -> list[str]:
@@ -34,6 +36,12 @@ def branches(before: State, events: list) -> list[str]:
             fills += 1
         elif name == "SocializedLoss":
             found.append("socialized_loss")
+        elif name == "FundingUpdated" and args[1] != args[2]:
+            found.append("funding.clamped")
+        elif name == "PositionSettled" and args[2] != 0:
+            found.append("funding.settled")
+        elif name == "Trade" and args[5] + args[6] > 0:
+            found.append("fees.charged")
     if fills == 1:
         found.append("adl.one_counterparty")
     elif fills > 1:
@@ -63,4 +71,4 @@ class Stats:
         self.branches.update(taken)
 
     def missing_branches(self) -> list[str]:
-        return [b for b in WATERFALL_BRANCHES if not self.branches[b]]
+        return [b for b in WATERFALL_BRANCHES + FUNDING_BRANCHES if not self.branches[b]]

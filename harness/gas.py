@@ -14,9 +14,11 @@ from pathlib import Path
 from harness import artifacts
 from harness.abi import FunctionCodec
 from harness.chains import AnvilChain
+from harness.protocol import DEFAULT_MARKETS
 from pyspec.constants import MAX_MARKETS, MAX_POSITIONS_PER_MARKET
 
 USDC = 10**6
+LISTING = DEFAULT_MARKETS[0].listing()
 LOT_SIZE = 1_000  # lots per counterparty
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -60,7 +62,7 @@ class Deployment:
 def typical_calls(d: Deployment) -> dict[str, int]:
     """Gas of each external call on typical inputs (one market, a few accounts)."""
     a, b, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
-    gas = {"add_market": d.send(d.owner, "engine", "add_market", 100_000, 50_000, 10_000, 50_000)}
+    gas = {"add_market": d.send(d.owner, "engine", "add_market", *LISTING)}
     gas["update_price"] = d.price(10**6)
     for account in (a, b, liquidator, d.owner):
         d.fund(account, 10**9 * USDC)
@@ -70,15 +72,17 @@ def typical_calls(d: Deployment) -> dict[str, int]:
     d.send(b, "engine", "deposit", 10_000 * USDC)
     d.send(liquidator, "engine", "deposit", 10_000 * USDC)
     gas["settle_trade (open both)"] = d.send(
-        d.operator, "engine", "settle_trade", a, b, 0, 10_000, 10**6
+        d.operator, "engine", "settle_trade", a, b, 0, 10_000, 10**6, True
     )
     gas["settle_trade (increase)"] = d.send(
-        d.operator, "engine", "settle_trade", a, b, 0, 5_000, 10**6
+        d.operator, "engine", "settle_trade", a, b, 0, 5_000, 10**6, True
     )
     gas["settle_trade (reduce)"] = d.send(
-        d.operator, "engine", "settle_trade", b, a, 0, 1_000, 10**6
+        d.operator, "engine", "settle_trade", b, a, 0, 1_000, 10**6, True
     )
     gas["withdraw"] = d.send(a, "engine", "withdraw", 100 * USDC)
+    gas["update_funding"] = d.send(d.operator, "engine", "update_funding", 0, 100)
+    gas["deposit (settles funding)"] = d.send(a, "engine", "deposit", 1 * USDC)
     d.price(880_000)
     gas["liquidate (partial)"] = d.send(liquidator, "engine", "liquidate", a, 0)
     gas["withdraw_insurance"] = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
@@ -94,7 +98,7 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
     for account in (bankrupt, liquidator, d.owner, *shorts):
         d.fund(account, 10**9 * USDC)
     for market_id in range(markets):
-        d.send(d.owner, "engine", "add_market", 100_000, 50_000, 10_000, 50_000)
+        d.send(d.owner, "engine", "add_market", *LISTING)
         d.send(d.oracle, "engine", "update_price", market_id, 10**6, 1)
     d.send(liquidator, "engine", "deposit", 10**8 * USDC)
     base = d.chain.snapshot()
@@ -105,9 +109,19 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
         d.send(bankrupt, "engine", "deposit", (n - 1) * LOT_SIZE * USDC // 9)
         for short in counterparties:
             d.send(short, "engine", "deposit", 10_000 * USDC)
-            d.send(d.operator, "engine", "settle_trade", bankrupt, short, 0, LOT_SIZE, 10**6)
+            d.send(d.operator, "engine", "settle_trade", bankrupt, short, 0, LOT_SIZE, 10**6, True)
             for market_id in range(1, markets):
-                d.send(d.operator, "engine", "settle_trade", short, liquidator, market_id, 1, 10**6)
+                d.send(
+                    d.operator,
+                    "engine",
+                    "settle_trade",
+                    short,
+                    liquidator,
+                    market_id,
+                    1,
+                    10**6,
+                    True,
+                )
         d.price(600_000)  # the long is bankrupt, every short profitable
         d.send(d.owner, "engine", "top_up_insurance", 10**6 * USDC)
         before = d.chain.snapshot()

@@ -8,6 +8,7 @@ sorting) rather than with the spec's own helpers.
 
 from fractions import Fraction
 
+from harness.snapshot import MARKET_FIELDS, POSITION_FIELDS
 from pyspec import margin
 from pyspec.state import State
 
@@ -22,26 +23,20 @@ def check(condition: bool, message: str) -> None:
 
 
 def parse_dump(dump: list[int], n_accounts: int) -> dict:
-    """Return the dump as {"fund", "engine_balance", "markets": [...], "accounts": [...]}."""
+    """Return the dump as {"fund", "engine_balance", "markets", "accounts"}: markets and
+    positions as dicts keyed by the field names of ``harness.snapshot``."""
     words = iter(dump)
     fund, count, engine_balance = next(words), next(words), next(words)
     markets = []
     for _ in range(count):
-        fields = [next(words) for _ in range(9)]
-        holders = [next(words) for _ in range(next(words))]
-        markets.append(
-            {
-                "price": fields[4],
-                "open_interest": fields[6],
-                "loss_index": fields[7:9],
-                "holders": holders,
-            }
-        )
+        market = {name: next(words) for name in MARKET_FIELDS}
+        market["holders"] = [next(words) for _ in range(next(words))]
+        markets.append(market)
     accounts = []
     for _ in range(n_accounts):
         next(words)  # the account's token balance: covered by the state comparison
         collateral = next(words)
-        positions = [tuple(next(words) for _ in range(3)) for _ in range(count)]
+        positions = [{name: next(words) for name in POSITION_FIELDS} for _ in range(count)]
         accounts.append({"collateral": collateral, "positions": positions})
     return {
         "fund": fund,
@@ -51,17 +46,39 @@ def parse_dump(dump: list[int], n_accounts: int) -> dict:
     }
 
 
-def books(parsed: dict) -> tuple[int, int]:
-    """Return (sum of collateral, sum of unsettled PnL net of pending loss) over all accounts."""
-    collateral = unsettled = 0
+def _open_positions(parsed: dict):
+    """Yield (market_id, market, position) for every open position."""
     for account in parsed["accounts"]:
-        collateral += account["collateral"]
-        held = zip(parsed["markets"], account["positions"], strict=True)
-        for market, (size, entry, checkpoint) in held:
-            if size:
-                index = market["loss_index"][0 if size > 0 else 1]
-                unsettled += size * market["price"] - entry - abs(size) * (index - checkpoint)
+        for market_id, (market, position) in enumerate(
+            zip(parsed["markets"], account["positions"], strict=True)
+        ):
+            if position["size"]:
+                yield market_id, market, position
+
+
+def pending_funding(market: dict, position: dict) -> int:
+    return -position["size"] * (market["funding_index"] - position["funding_checkpoint"])
+
+
+def books(parsed: dict) -> tuple[int, int]:
+    """Return (sum of collateral, sum of unsettled PnL, funding and loss) over all accounts."""
+    collateral = sum(account["collateral"] for account in parsed["accounts"])
+    unsettled = 0
+    for _, market, position in _open_positions(parsed):
+        size = position["size"]
+        index = market["loss_index_long" if size > 0 else "loss_index_short"]
+        unsettled += size * market["price"] - position["entry_notional"]
+        unsettled += pending_funding(market, position)
+        unsettled -= abs(size) * (index - position["loss_checkpoint"])
     return collateral, unsettled
+
+
+def pending_funding_by_market(parsed: dict) -> list[int]:
+    """Return, per market, the funding accrued to open positions and not yet settled."""
+    totals = [0] * len(parsed["markets"])
+    for market_id, market, position in _open_positions(parsed):
+        totals[market_id] += pending_funding(market, position)
+    return totals
 
 
 def check_state(parsed: dict, side: str) -> int:
@@ -76,7 +93,7 @@ def check_state(parsed: dict, side: str) -> int:
     # 3. The insurance fund is never negative.
     check(parsed["fund"] >= 0, f"[{side}] insurance fund negative: {parsed['fund']}")
     for market_id, market in enumerate(parsed["markets"]):
-        sizes = [account["positions"][market_id][0] for account in parsed["accounts"]]
+        sizes = [account["positions"][market_id]["size"] for account in parsed["accounts"]]
         # 2. Every long has a short.
         check(sum(sizes) == 0, f"[{side}] market {market_id}: sizes sum to {sum(sizes)}")
         check(
@@ -89,9 +106,26 @@ def check_state(parsed: dict, side: str) -> int:
         )
     # 6. No account is left with a deficit and nothing the waterfall could act on.
     for i, account in enumerate(parsed["accounts"]):
-        if not any(size for size, _, _ in account["positions"]):
+        if not any(position["size"] for position in account["positions"]):
             check(account["collateral"] >= 0, f"[{side}] account #{i}: deficit with no position")
     return collateral + unsettled + parsed["fund"]
+
+
+def settled_funding(events: list, totals: list[int]) -> None:
+    """Add each PositionSettled funding amount to its market's running total."""
+    for name, args in events:
+        if name == "PositionSettled":
+            totals[args[1]] += args[2]
+
+
+def check_funding_zero_sum(parsed: dict, settled: list[int], side: str) -> None:
+    """Funding is zero-sum: what was settled plus what is pending is exactly zero."""
+    for market_id, pending in enumerate(pending_funding_by_market(parsed)):
+        check(
+            settled[market_id] + pending == 0,
+            f"[{side}] market {market_id}: funding settled {settled[market_id]} + pending "
+            f"{pending} != 0",
+        )
 
 
 def external_flow(events: list) -> int:

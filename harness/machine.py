@@ -61,6 +61,7 @@ ACTION_WEIGHTS = {
     "withdraw_insurance": 6,
     "top_up_insurance": 4,
     "check_views": 3,
+    "update_funding": 8,
 }
 actions = st.sampled_from([name for name, weight in ACTION_WEIGHTS.items() for _ in range(weight)])
 
@@ -92,6 +93,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.p = self.protocol
         self.history: list[Call] = []
         self.conserved = self._conserved_total()
+        self.funding_settled = [0] * len(self.p.markets)
 
     # -- plumbing ---------------------------------------------------------------------
     @property
@@ -117,6 +119,7 @@ class DifferentialMachine(RuleBasedStateMachine):
             taken = coverage.branches(before, outcome.events) if outcome.success else []
             if outcome.success:
                 self.conserved += invariants.external_flow(outcome.events)
+                invariants.settled_funding(outcome.events, self.funding_settled)
                 if fn == "liquidate":
                     invariants.check_liquidation(before, self.state, outcome.events)
                 elif fn == "deleverage":
@@ -168,6 +171,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         seller = mostly(data, st.sampled_from(others), st.just(buyer))
         market_id = mostly(data, st.integers(0, n - 1), st.just(n))
         caller = mostly(data, st.just("operator"), st.just("outsider"))
+        buyer_is_taker = data.draw(st.booleans())
         if market_id < n:
             market = self.state.markets[market_id]
             band = market.price_band_ratio
@@ -183,7 +187,9 @@ class DifferentialMachine(RuleBasedStateMachine):
             )
         else:
             price, size = 1_000_000, 1
-        self.call("engine", "settle_trade", caller, buyer, seller, market_id, size, price)
+        self.call(
+            "engine", "settle_trade", caller, buyer, seller, market_id, size, price, buyer_is_taker
+        )
 
     def move_price(self, data):
         move = data.draw(price_moves)
@@ -241,6 +247,20 @@ class DifferentialMachine(RuleBasedStateMachine):
         who = data.draw(st.sampled_from([*self.p.traders, "outsider", "owner"]))
         self.call("engine", "top_up_insurance", who, amount)
 
+    def update_funding(self, data):
+        """A funding rate, often beyond the market's bound (the contract clamps it)."""
+        n = len(self.p.markets)
+        market_id = mostly(data, st.integers(0, n - 1), st.just(n))
+        bound = self.state.markets[min(market_id, n - 1)].max_funding_rate
+        rate = data.draw(
+            st.one_of(
+                st.integers(-bound, bound),
+                st.sampled_from([-bound - 1, bound + 1, -(10**6), 10**6, -(2**255), 2**255 - 1]),
+            )
+        )
+        caller = mostly(data, st.just("operator"), st.just("outsider"))
+        self.call("engine", "update_funding", caller, market_id, rate)
+
     def check_views(self, data):
         """Compare every trader-facing view (equity, margins, liquidation and bankruptcy
         prices, ADL rank and quantile) between spec and chain."""
@@ -272,7 +292,9 @@ class DifferentialMachine(RuleBasedStateMachine):
         spec_total = invariants.check_state(
             invariants.parse_dump(spec_dump(self.state, self.p.accounts), n), "spec"
         )
-        chain_total = invariants.check_state(invariants.parse_dump(self.p.last_dump, n), "chain")
+        chain = invariants.parse_dump(self.p.last_dump, n)
+        chain_total = invariants.check_state(chain, "chain")
+        invariants.check_funding_zero_sum(chain, self.funding_settled, "chain")
         # 7. Conservation: equity + fund moves only with deposits, withdrawals and top-ups.
         invariants.check(
             spec_total == chain_total == self.conserved,

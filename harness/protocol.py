@@ -25,12 +25,29 @@ class MarketConfig:
     maintenance_margin_ratio: int
     liquidation_fee_ratio: int
     price_band_ratio: int
+    max_funding_rate: int
+    maker_fee_ratio: int
+    taker_fee_ratio: int
     initial_price: int
+
+    def listing(self) -> tuple:
+        """The arguments of ``add_market``."""
+        return (
+            self.initial_margin_ratio,
+            self.maintenance_margin_ratio,
+            self.liquidation_fee_ratio,
+            self.price_band_ratio,
+            self.max_funding_rate,
+            self.maker_fee_ratio,
+            self.taker_fee_ratio,
+        )
 
 
 DEFAULT_MARKETS = (
-    MarketConfig(100_000, 50_000, 10_000, 50_000, 1_000_000),  # 10x, 20x maintenance
-    MarketConfig(200_000, 100_000, 20_000, 100_000, 25_000_000),  # 5x, 10x maintenance
+    # 10x initial, 20x maintenance; funding up to 0.5% per update; fees 0.02% / 0.05%
+    MarketConfig(100_000, 50_000, 10_000, 50_000, 5_000, 200, 500, 1_000_000),
+    # 5x initial, 10x maintenance; funding up to 1% per update; fees 0 / 0.1%
+    MarketConfig(200_000, 100_000, 20_000, 100_000, 10_000, 0, 1_000, 25_000_000),
 )
 LIQUIDATOR_SHARE_RATIO = 500_000
 INSURANCE_FLOOR = 100 * 10**6
@@ -145,15 +162,7 @@ class Protocol:
 
     def _setup(self) -> None:
         for i, m in enumerate(self.markets):
-            self.must(
-                "engine",
-                "add_market",
-                "owner",
-                m.initial_margin_ratio,
-                m.maintenance_margin_ratio,
-                m.liquidation_fee_ratio,
-                m.price_band_ratio,
-            )
+            self.must("engine", "add_market", "owner", *m.listing())
             self.must("engine", "update_price", "oracle", i, m.initial_price, 1)
         for name in ["owner", "outsider", *self.traders]:
             self.must("token", "mint", "owner", name, TRADER_FUNDS)

@@ -11,13 +11,17 @@ MARKET_FIELDS = (
     "maintenance_margin_ratio",
     "liquidation_fee_ratio",
     "price_band_ratio",
+    "max_funding_rate",
+    "maker_fee_ratio",
+    "taker_fee_ratio",
     "price",
     "price_timestamp",
     "open_interest",
+    "funding_index",
     "loss_index_long",
     "loss_index_short",
 )
-POSITION_FIELDS = ("size", "entry_notional", "loss_checkpoint")
+POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "loss_checkpoint")
 
 
 def spec_dump(state: State, accounts: list[str]) -> list[int]:
@@ -27,7 +31,7 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         out.extend(getattr(market, name) for name in MARKET_FIELDS)
         out.append(len(market.holders))
         out.extend(int(holder, 16) for holder in market.holders)
-    empty = (0, 0, 0)
+    empty = (0,) * len(POSITION_FIELDS)
     for address in accounts:
         out.append(state.token.balance_of(address))
         account = state.accounts.get(address)
@@ -35,7 +39,12 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         for market_id in range(len(state.markets)):
             position = account.positions.get(market_id) if account else None
             out.extend(
-                (position.size, position.entry_notional, position.loss_checkpoint)
+                (
+                    position.size,
+                    position.entry_notional,
+                    position.funding_checkpoint,
+                    position.loss_checkpoint,
+                )
                 if position
                 else empty
             )

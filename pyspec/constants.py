@@ -12,10 +12,14 @@ Precision table (every quantity is an integer in the unit given):
 | ratios (margin, fees) | parts per RATIO_PRECISION (1e6 = 100%)       | 50_000 = 5%                  |
 | funding rate          | signed, parts per RATIO_PRECISION per update |                              |
 | funding / loss index  | collateral base units per lot, cumulative    |                              |
+| trading fee           | parts per RATIO_PRECISION of notional        | 500 = 0.05%                  |
 
 A lot is whatever base quantity the market lists (e.g. 0.001 ETH); choosing it fixes the
 price tick. Because notional = size x price has no division, position values, funding and
 socialized-loss charges are exact integers, and the sum of all equity is conserved exactly.
+Funding rounds once, when the index step rate x price is truncated to whole collateral units
+per lot; every account then pays or receives an exact multiple of it, so funding is
+zero-sum with no per-account residue.
 """
 
 COLLATERAL_DECIMALS = 6
@@ -37,3 +41,6 @@ LIQUIDATION_DUST_NOTIONAL = 10 * 10**6
 LIQUIDATION_SIZE_SLACK = 2
 
 ADL_QUANTILES = 5
+
+# Upper bound of a market's maker and taker fees.
+MAX_FEE_RATIO = 10**5

@@ -6,8 +6,15 @@ EVM does). Checks run in the same order as the contract's, so both sides fail wi
 same reason. Events are appended to ``state.events`` in emission order.
 """
 
-from pyspec import adl, liquidation, margin, positions, token
-from pyspec.constants import MAX_DEPOSIT, MAX_MARKETS, MAX_PRICE, MAX_TRADE_SIZE, RATIO_PRECISION
+from pyspec import adl, fees, funding, liquidation, margin, positions, token
+from pyspec.constants import (
+    MAX_DEPOSIT,
+    MAX_FEE_RATIO,
+    MAX_MARKETS,
+    MAX_PRICE,
+    MAX_TRADE_SIZE,
+    RATIO_PRECISION,
+)
 from pyspec.errors import require
 from pyspec.fixed_math import sign
 from pyspec.state import Market, State, get_account, get_position
@@ -46,6 +53,9 @@ def process_add_market(
     maintenance_margin_ratio: int,
     liquidation_fee_ratio: int,
     price_band_ratio: int,
+    max_funding_rate: int,
+    maker_fee_ratio: int,
+    taker_fee_ratio: int,
 ) -> None:
     """List a market. Contract: ``PerpEngine.add_market``."""
     require(caller == state.owner, "auth: not owner")
@@ -56,9 +66,20 @@ def process_add_market(
     )
     require(liquidation_fee_ratio < maintenance_margin_ratio, "market: invalid liquidation fee")
     require(0 < price_band_ratio <= RATIO_PRECISION, "market: invalid price band")
+    require(max_funding_rate <= RATIO_PRECISION, "market: invalid funding bound")
+    require(
+        maker_fee_ratio <= MAX_FEE_RATIO and taker_fee_ratio <= MAX_FEE_RATIO,
+        "market: invalid fees",
+    )
     state.markets.append(
         Market(
-            initial_margin_ratio, maintenance_margin_ratio, liquidation_fee_ratio, price_band_ratio
+            initial_margin_ratio,
+            maintenance_margin_ratio,
+            liquidation_fee_ratio,
+            price_band_ratio,
+            max_funding_rate,
+            maker_fee_ratio,
+            taker_fee_ratio,
         )
     )
     market_id = len(state.markets) - 1
@@ -71,6 +92,9 @@ def process_add_market(
                 maintenance_margin_ratio,
                 liquidation_fee_ratio,
                 price_band_ratio,
+                max_funding_rate,
+                maker_fee_ratio,
+                taker_fee_ratio,
             ),
         )
     )
@@ -88,6 +112,20 @@ def process_update_price(
     market.price = price
     market.price_timestamp = timestamp
     state.events.append(("PriceUpdated", (market_id, price, timestamp)))
+
+
+def process_update_funding(state: State, caller: str, market_id: int, rate: int) -> None:
+    """Advance the market's funding index by ``rate`` (clamped) x price.
+
+    Contract: ``PerpEngine.update_funding``.
+    """
+    require(caller == state.operator, "auth: not operator")
+    market = _require_market(state, market_id)
+    require(market.price > 0, "market: no price")
+    applied = funding.clamp_funding_rate(rate, market.max_funding_rate)
+    delta = funding.compute_funding_delta(applied, market.price)
+    market.funding_index += delta
+    state.events.append(("FundingUpdated", (market_id, rate, applied, delta, market.funding_index)))
 
 
 # Collateral
@@ -130,10 +168,18 @@ def is_price_in_band(oracle_price: int, price: int, band_ratio: int) -> bool:
 
 
 def process_settle_trade(
-    state: State, caller: str, buyer: str, seller: str, market_id: int, size: int, price: int
+    state: State,
+    caller: str,
+    buyer: str,
+    seller: str,
+    market_id: int,
+    size: int,
+    price: int,
+    buyer_is_taker: bool,
 ) -> None:
     """Settle a matched trade of ``size`` lots at ``price``. Contract: ``PerpEngine.settle_trade``.
 
+    Each side pays the taker or maker fee on the notional, into the insurance fund.
     Each side must end above its initial margin, or, when the trade only reduced its
     position, at least keep non-negative equity (a bankrupt account is left to the waterfall).
     """
@@ -154,9 +200,15 @@ def process_settle_trade(
     quote = size * price
     positions.apply_fill(state, buyer, market_id, size, -quote)
     positions.apply_fill(state, seller, market_id, -size, quote)
+    taker_fee = fees.compute_trading_fee(quote, market.taker_fee_ratio)
+    maker_fee = fees.compute_trading_fee(quote, market.maker_fee_ratio)
+    buyer_fee, seller_fee = (taker_fee, maker_fee) if buyer_is_taker else (maker_fee, taker_fee)
+    get_account(state, buyer).collateral -= buyer_fee
+    get_account(state, seller).collateral -= seller_fee
+    state.insurance_fund += buyer_fee + seller_fee
     _require_trade_margin(state, buyer, buyer_before, market_id, "buyer")
     _require_trade_margin(state, seller, seller_before, market_id, "seller")
-    state.events.append(("Trade", (buyer, seller, market_id, size, price)))
+    state.events.append(("Trade", (buyer, seller, market_id, size, price, buyer_fee, seller_fee)))
 
 
 def _require_trade_margin(

@@ -1,12 +1,14 @@
 """Equity, margin requirements and lazy settlement. Contract: ``contracts/engine/margin.vy``.
 
-Equity is collateral plus each position's unrealized PnL at the oracle price, minus the
-socialized loss charged to it and not yet settled. Requirements round up; equity has no
-rounding at all because notional = size x price is exact.
+Equity is collateral plus each position's unrealized PnL at the oracle price, plus the
+funding it has received and minus the socialized loss charged to it, both not yet
+settled. Requirements round up; equity has no rounding at all because notional =
+size x price is exact.
 """
 
 from pyspec.constants import RATIO_PRECISION
 from pyspec.fixed_math import ceil_div
+from pyspec.funding import pending_funding
 from pyspec.state import Market, Position, State, get_account
 
 
@@ -37,14 +39,18 @@ def pending_loss(position: Position, market: Market) -> int:
 
 
 def equity(state: State, address: str) -> int:
-    """Return collateral + sum(unrealized PnL - pending loss). Contract: ``margin.equity``."""
+    """Return collateral + sum(unrealized PnL + pending funding - pending loss).
+
+    Contract: ``margin.equity``.
+    """
     account = state.accounts.get(address)
     if account is None:
         return 0
     total = account.collateral
     for market_id, position in account.positions.items():
         market = state.markets[market_id]
-        total += unrealized_pnl(position, market) - pending_loss(position, market)
+        total += unrealized_pnl(position, market)
+        total += pending_funding(position, market) - pending_loss(position, market)
     return total
 
 
@@ -77,7 +83,7 @@ def is_liquidatable(state: State, address: str) -> bool:
 
 
 def settle_account(state: State, address: str) -> None:
-    """Move every pending loss into collateral and advance the checkpoints.
+    """Move every pending funding payment and loss into collateral; advance the checkpoints.
 
     Run before any check or change of an account, so that collateral is current.
     Contract: ``margin.settle_account``.
@@ -86,8 +92,10 @@ def settle_account(state: State, address: str) -> None:
     for market_id in sorted(account.positions):
         position = account.positions[market_id]
         market = state.markets[market_id]
+        funding = pending_funding(position, market)
         loss = pending_loss(position, market)
-        if loss != 0:
-            account.collateral -= loss
+        if funding != 0 or loss != 0:
+            account.collateral += funding - loss
+            position.funding_checkpoint = market.funding_index
             position.loss_checkpoint = loss_index(market, position.size)
-            state.events.append(("PositionSettled", (address, market_id, loss)))
+            state.events.append(("PositionSettled", (address, market_id, funding, loss)))

@@ -26,7 +26,7 @@ def apply_fill(state: State, address: str, market_id: int, delta: int, cash: int
     old_size = position.size if position else 0
     if position is None:
         require(len(market.holders) < MAX_POSITIONS_PER_MARKET, "market: position limit reached")
-        position = Position()
+        position = Position(funding_checkpoint=market.funding_index)
         account.positions[market_id] = position
         market.holders.append(address)
 

@@ -15,6 +15,7 @@ class Position:
 
     size: int = 0
     entry_notional: int = 0  # signed: what opening cost (+ long, - short)
+    funding_checkpoint: int = 0  # the market's funding index when last settled
     loss_checkpoint: int = 0  # the loss index of the position's side when last settled
 
 
@@ -26,9 +27,13 @@ class Market:
     maintenance_margin_ratio: int
     liquidation_fee_ratio: int
     price_band_ratio: int
+    max_funding_rate: int  # a funding update is clamped to +/- this
+    maker_fee_ratio: int
+    taker_fee_ratio: int
     price: int = 0
     price_timestamp: int = 0
     open_interest: int = 0  # sum of long sizes (= sum of short sizes)
+    funding_index: int = 0  # funding per lot paid by longs to shorts, cumulative
     loss_index_long: int = 0  # socialized loss per lot charged to longs, cumulative
     loss_index_short: int = 0
     holders: list[str] = field(default_factory=list)  # accounts with an open position
@@ -65,9 +70,13 @@ class State:
                 m.maintenance_margin_ratio,
                 m.liquidation_fee_ratio,
                 m.price_band_ratio,
+                m.max_funding_rate,
+                m.maker_fee_ratio,
+                m.taker_fee_ratio,
                 m.price,
                 m.price_timestamp,
                 m.open_interest,
+                m.funding_index,
                 m.loss_index_long,
                 m.loss_index_short,
                 list(m.holders),
@@ -78,7 +87,7 @@ class State:
             a: Account(
                 acc.collateral,
                 {
-                    i: Position(p.size, p.entry_notional, p.loss_checkpoint)
+                    i: Position(p.size, p.entry_notional, p.funding_checkpoint, p.loss_checkpoint)
                     for i, p in acc.positions.items()
                 },
             )

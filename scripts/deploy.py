@@ -39,13 +39,7 @@ def cli(network, provider, account, token, oracle, operator):
         project.PerpEngine, token, oracle, operator, LIQUIDATOR_SHARE_RATIO, INSURANCE_FLOOR
     )
     for market in DEFAULT_MARKETS:
-        engine.add_market(
-            market.initial_margin_ratio,
-            market.maintenance_margin_ratio,
-            market.liquidation_fee_ratio,
-            market.price_band_ratio,
-            sender=account,
-        )
+        engine.add_market(*market.listing(), sender=account)
     click.echo(f"PerpEngine at {engine.address} on {provider.network.choice}; checking:")
     check("runtime size under EIP-170", len(provider.get_code(engine.address)) <= 24_576, True)
     check("token", engine.token(), token)
@@ -73,3 +67,6 @@ def cli(network, provider, account, token, oracle, operator):
             market.liquidation_fee_ratio,
         )
         check(f"market {market_id} price band", stored.price_band_ratio, market.price_band_ratio)
+        check(f"market {market_id} funding bound", stored.max_funding_rate, market.max_funding_rate)
+        check(f"market {market_id} maker fee", stored.maker_fee_ratio, market.maker_fee_ratio)
+        check(f"market {market_id} taker fee", stored.taker_fee_ratio, market.taker_fee_ratio)

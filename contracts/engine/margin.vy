@@ -1,13 +1,15 @@
 # pragma version ~=0.4.3
 """
 @title Equity, margin requirements and lazy settlement
-@notice Spec: `pyspec/margin.py`. Equity = collateral + sum(unrealized PnL - pending
-        socialized loss); requirements round up; notional = size x price is exact.
+@notice Spec: `pyspec/margin.py`. Equity = collateral + sum(unrealized PnL + pending
+        funding - pending socialized loss); requirements round up; notional = size x
+        price is exact.
 """
 
 import lib.constants as constants
 import lib.fixed_math as fixed_math
 import engine.storage as storage
+import engine.funding as funding
 
 uses: storage
 
@@ -15,6 +17,7 @@ uses: storage
 event PositionSettled:
     account: indexed(address)
     market: indexed(uint256)
+    funding: int256
     loss: int256
 
 
@@ -65,13 +68,18 @@ def pending_loss(position: storage.Position, market_id: uint256) -> int256:
 @view
 def equity(account: address) -> int256:
     """
-    @notice Return collateral + sum(unrealized PnL - pending loss). Spec: `margin.equity`.
+    @notice Return collateral + sum(unrealized PnL + pending funding - pending loss).
+            Spec: `margin.equity`.
     """
     total: int256 = storage.collateral[account]
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         position: storage.Position = storage.positions[account][market_id]
         if position.size != 0:
-            total += self.unrealized_pnl(position, storage.markets[market_id].price)
+            market: storage.Market = storage.markets[market_id]
+            total += self.unrealized_pnl(position, market.price)
+            total += funding.pending_funding(
+                position.size, position.funding_checkpoint, market.funding_index
+            )
             total -= self.pending_loss(position, market_id)
     return total
 
@@ -98,17 +106,22 @@ def requirement(account: address, initial: bool) -> int256:
 @internal
 def settle_account(account: address):
     """
-    @notice Move every pending loss into collateral and advance the checkpoints.
-            Spec: `margin.settle_account`.
+    @notice Move every pending funding payment and loss into collateral; advance the
+            checkpoints. Spec: `margin.settle_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         position: storage.Position = storage.positions[account][market_id]
         if position.size == 0:
             continue
+        funding_index: int256 = storage.markets[market_id].funding_index
+        received: int256 = funding.pending_funding(
+            position.size, position.funding_checkpoint, funding_index
+        )
         loss: int256 = self.pending_loss(position, market_id)
-        if loss != 0:
-            storage.collateral[account] -= loss
+        if received != 0 or loss != 0:
+            storage.collateral[account] += received - loss
+            storage.positions[account][market_id].funding_checkpoint = funding_index
             storage.positions[account][market_id].loss_checkpoint = self.loss_index(
                 market_id, position.size
             )
-            log PositionSettled(account=account, market=market_id, loss=loss)
+            log PositionSettled(account=account, market=market_id, funding=received, loss=loss)

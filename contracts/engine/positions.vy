@@ -29,6 +29,7 @@ def apply_fill(account: address, market_id: uint256, delta: int256, cash: int256
             len(storage.holders[market_id]) < constants.MAX_POSITIONS_PER_MARKET
         ), "market: position limit reached"
         storage.holders[market_id].append(account)
+        position.funding_checkpoint = storage.markets[market_id].funding_index
 
     if old_size == 0 or fixed_math.sign(old_size) == fixed_math.sign(delta):
         position.entry_notional -= cash

@@ -13,10 +13,16 @@ struct Market:
     maintenance_margin_ratio: uint256
     liquidation_fee_ratio: uint256
     price_band_ratio: uint256
+    # A funding update is clamped to +/- this rate.
+    max_funding_rate: uint256
+    maker_fee_ratio: uint256
+    taker_fee_ratio: uint256
     price: uint256
     price_timestamp: uint256
     # Sum of long sizes, equal to the sum of short sizes.
     open_interest: uint256
+    # Funding per lot paid by longs to shorts, cumulative.
+    funding_index: int256
     # Socialized loss per lot charged to each side, cumulative.
     loss_index_long: uint256
     loss_index_short: uint256
@@ -26,6 +32,8 @@ struct Position:
     size: int256
     # Signed cost basis: what opening cost (+ long, - short).
     entry_notional: int256
+    # The market's funding index when the position was last settled.
+    funding_checkpoint: int256
     # The loss index of the position's side when it was last settled.
     loss_checkpoint: uint256
 

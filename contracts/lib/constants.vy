@@ -21,5 +21,8 @@ LIQUIDATION_SIZE_SLACK: constant(int256) = 2
 
 ADL_QUANTILES: constant(uint256) = 5
 
+# Upper bound of a market's maker and taker fees.
+MAX_FEE_RATIO: constant(uint256) = 10**5
+
 # Upper bound of the flat state dump read by the differential harness.
 MAX_DUMP_ACCOUNTS: constant(uint256) = 32

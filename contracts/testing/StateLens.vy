@@ -15,9 +15,13 @@ struct Market:
     maintenance_margin_ratio: uint256
     liquidation_fee_ratio: uint256
     price_band_ratio: uint256
+    max_funding_rate: uint256
+    maker_fee_ratio: uint256
+    taker_fee_ratio: uint256
     price: uint256
     price_timestamp: uint256
     open_interest: uint256
+    funding_index: int256
     loss_index_long: uint256
     loss_index_short: uint256
 
@@ -25,6 +29,7 @@ struct Market:
 struct Position:
     size: int256
     entry_notional: int256
+    funding_checkpoint: int256
     loss_checkpoint: uint256
 
 
@@ -52,9 +57,9 @@ def dump(
     engine: IPerpEngine, token: IERC20, accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS]
 ) -> DynArray[int256, MAX_WORDS]:
     """
-    @notice Return [fund, market count, engine token balance, per market: 9 fields,
+    @notice Return [fund, market count, engine token balance, per market: 13 fields,
             holder count, holders..., per account: token balance, collateral,
-            per market: size, entry notional, loss checkpoint].
+            per market: size, entry notional, funding checkpoint, loss checkpoint].
     """
     out: DynArray[int256, MAX_WORDS] = []
     count: uint256 = staticcall engine.market_count()
@@ -67,9 +72,13 @@ def dump(
         out.append(self._int(market.maintenance_margin_ratio))
         out.append(self._int(market.liquidation_fee_ratio))
         out.append(self._int(market.price_band_ratio))
+        out.append(self._int(market.max_funding_rate))
+        out.append(self._int(market.maker_fee_ratio))
+        out.append(self._int(market.taker_fee_ratio))
         out.append(self._int(market.price))
         out.append(self._int(market.price_timestamp))
         out.append(self._int(market.open_interest))
+        out.append(market.funding_index)
         out.append(self._int(market.loss_index_long))
         out.append(self._int(market.loss_index_short))
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
@@ -85,5 +94,6 @@ def dump(
             position: Position = staticcall engine.positions(account, market_id)
             out.append(position.size)
             out.append(position.entry_notional)
+            out.append(position.funding_checkpoint)
             out.append(self._int(position.loss_checkpoint))
     return out

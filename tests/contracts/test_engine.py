@@ -56,8 +56,9 @@ def test_roles(protocol):
         0,
         1,
         10**6,
+        True,
     )
-    reverts(protocol, "auth: not owner", "add_market", "outsider", 2, 1, 0, 1)
+    reverts(protocol, "auth: not owner", "add_market", "outsider", 2, 1, 0, 1, 0, 0, 0)
     reverts(protocol, "auth: not owner", "withdraw_insurance", "outsider", 1)
 
 
@@ -70,25 +71,44 @@ def test_oracle_reasons(protocol):
 
 
 def test_market_listing_reasons(protocol):
-    reverts(protocol, "market: invalid margin ratios", "add_market", "owner", 10, 10, 0, 1)
-    reverts(protocol, "market: invalid margin ratios", "add_market", "owner", 10**6 + 1, 10, 0, 1)
-    reverts(protocol, "market: invalid liquidation fee", "add_market", "owner", 20, 10, 10, 1)
-    reverts(protocol, "market: invalid price band", "add_market", "owner", 20, 10, 1, 0)
-    for _ in range(6):
-        ok(protocol, "add_market", "owner", 20, 10, 1, 1)
-    reverts(protocol, "market: too many markets", "add_market", "owner", 20, 10, 1, 1)
+    listing = ("add_market", "owner")
+    reverts(protocol, "market: invalid margin ratios", *listing, 10, 10, 0, 1, 0, 0, 0)
+    reverts(protocol, "market: invalid margin ratios", *listing, 10**6 + 1, 10, 0, 1, 0, 0, 0)
+    reverts(protocol, "market: invalid liquidation fee", *listing, 20, 10, 10, 1, 0, 0, 0)
+    reverts(protocol, "market: invalid price band", *listing, 20, 10, 1, 0, 0, 0, 0)
+    reverts(protocol, "market: invalid funding bound", *listing, 20, 10, 1, 1, 10**6 + 1, 0, 0)
+    reverts(protocol, "market: invalid fees", *listing, 20, 10, 1, 1, 0, 10**5 + 1, 0)
+    reverts(protocol, "market: invalid fees", *listing, 20, 10, 1, 1, 0, 0, 10**5 + 1)
+    ok(protocol, *listing, 20, 10, 1, 1, 0, 0, 0)
+    reverts(protocol, "market: no price", "update_funding", "operator", 2, 1)
+    for _ in range(5):
+        ok(protocol, *listing, 20, 10, 1, 1, 0, 0, 0)
+    reverts(protocol, "market: too many markets", *listing, 20, 10, 1, 1, 0, 0, 0)
+
+
+def test_funding_reasons(protocol):
+    reverts(protocol, "auth: not operator", "update_funding", "outsider", 0, 1)
+    reverts(protocol, "market: unknown market", "update_funding", "operator", 7, 1)
+    result = ok(protocol, "update_funding", "operator", 0, 2**255 - 1)  # clamped
+    assert result.success
 
 
 def test_trade_reasons(protocol):
     ok(protocol, "deposit", "trader0", 1_000 * USDC)
     ok(protocol, "deposit", "trader1", 1_000 * USDC)
     trade = ("settle_trade", "operator")
-    reverts(protocol, "market: unknown market", *trade, "trader0", "trader1", 2, 1, 10**6)
-    reverts(protocol, "trade: zero size", *trade, "trader0", "trader1", 0, 0, 10**6)
-    reverts(protocol, "trade: size too large", *trade, "trader0", "trader1", 0, 10**9 + 1, 10**6)
-    reverts(protocol, "trade: self-trade", *trade, "trader0", "trader0", 0, 1, 10**6)
-    reverts(protocol, "trade: price too large", *trade, "trader0", "trader1", 0, 1, 10**12 + 1)
-    reverts(protocol, "trade: price outside band", *trade, "trader0", "trader1", 0, 1, 1_050_001)
+    reverts(protocol, "market: unknown market", *trade, "trader0", "trader1", 2, 1, 10**6, True)
+    reverts(protocol, "trade: zero size", *trade, "trader0", "trader1", 0, 0, 10**6, True)
+    reverts(
+        protocol, "trade: size too large", *trade, "trader0", "trader1", 0, 10**9 + 1, 10**6, True
+    )
+    reverts(protocol, "trade: self-trade", *trade, "trader0", "trader0", 0, 1, 10**6, True)
+    reverts(
+        protocol, "trade: price too large", *trade, "trader0", "trader1", 0, 1, 10**12 + 1, True
+    )
+    reverts(
+        protocol, "trade: price outside band", *trade, "trader0", "trader1", 0, 1, 1_050_001, True
+    )
     reverts(
         protocol,
         "trade: buyer below initial margin",
@@ -98,11 +118,20 @@ def test_trade_reasons(protocol):
         0,
         10_001,
         10**6,
+        True,
     )
     reverts(
-        protocol, "trade: seller below initial margin", *trade, "trader0", "trader2", 0, 1, 10**6
+        protocol,
+        "trade: seller below initial margin",
+        *trade,
+        "trader0",
+        "trader2",
+        0,
+        1,
+        10**6,
+        True,
     )
-    ok(protocol, *trade, "trader0", "trader1", 0, 5_000, 1_050_000)
+    ok(protocol, *trade, "trader0", "trader1", 0, 5_000, 1_050_000, True)
 
 
 def test_waterfall_reasons(protocol):
@@ -111,7 +140,7 @@ def test_waterfall_reasons(protocol):
     reverts(protocol, "market: unknown market", "liquidate", "trader1", "trader0", 5)
     ok(protocol, "deposit", "trader0", 1_000 * USDC)
     ok(protocol, "deposit", "trader1", 1_000 * USDC)
-    ok(protocol, "settle_trade", "operator", "trader0", "trader1", 0, 5_000, 10**6)
+    ok(protocol, "settle_trade", "operator", "trader0", "trader1", 0, 5_000, 10**6, True)
     reverts(protocol, "liquidate: account healthy", "liquidate", "trader1", "trader0", 0)
     reverts(protocol, "adl: no position", "deleverage", "trader1", "trader2", 0)
     reverts(protocol, "adl: account not bankrupt", "deleverage", "trader1", "trader0", 0)
