@@ -12,7 +12,7 @@ PYTEST_FLAGS ?= -p no:ape_test
 # ape-vyper runs the `vyper` found on PATH: make it the venv's pinned one.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv setup test fuzz bench bench-chains gas lint fmt compile clean
+.PHONY: venv setup test fuzz bench bench-chains gas replay export lint fmt compile clean
 
 venv setup: $(STAMP)
 
@@ -31,6 +31,14 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m harness.bench $(ARGS)
+
+# make replay TRACE=reports/<run>/counterexample.json [ARGS='--chain anvil']
+replay: $(STAMP)
+	$(BIN)/python -m harness.trace replay $(TRACE) $(ARGS)
+
+# make export TRACE=reports/<run>/counterexample.json NAME=short_description
+export: $(STAMP)
+	$(BIN)/python -m harness.trace export $(TRACE) --name $(NAME)
 
 gas: $(STAMP)
 	$(BIN)/python -m harness.gas

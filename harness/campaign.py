@@ -1,33 +1,53 @@
-"""Differential fuzz campaign: ``python -m harness.campaign --seconds 30 --seed 7 --chain anvil``.
+"""Differential fuzz campaign (``make fuzz``).
 
-Runs the differential state machine in batches of hypothesis examples until the time
-budget is spent, prints what it exercised, and exits 1 on the first divergence or
-violated invariant (after hypothesis has shrunk it to a minimal call sequence).
+    python -m harness.campaign --seconds 60 --seed 7 --chain anvil --workers 2
+
+Runs the differential state machine in batches of hypothesis examples until the time or
+step budget is spent, in one or more worker processes sharing one hypothesis example
+database (a failure one worker found is replayed first by every later run). Shows live
+progress, writes a report (Markdown, HTML, JSON and plots) and exits 1 on the first
+divergence or violated invariant, after saving the shrunk call sequence as a JSON trace
+(replay it with ``python -m harness.trace replay``).
 """
 
 import argparse
+import multiprocessing
+import queue
 import sys
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import get_state_machine_test
 
+from harness import report, trace
 from harness.chains import make_chain
 from harness.coverage import FUNDING_BRANCHES, WATERFALL_BRANCHES, Stats
 from harness.machine import DifferentialMachine
+from harness.progress import Progress
 from harness.protocol import Protocol
 
 DATABASE = ".hypothesis/campaign"
+REPORTS = Path("reports")
+# anvil slows down over long runs (memory, snapshot journal): restart it this often.
+ANVIL_RESTART_SEQUENCES = 200
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="time budget")
+    parser.add_argument("--max-steps", type=int, default=0, help="step budget (0: none)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first batch")
-    parser.add_argument("--chain", default="embedded", choices=["embedded", "anvil"])
+    parser.add_argument(
+        "--chain", default="embedded", help="embedded, anvil, or ape:<network> (e.g. a fork)"
+    )
+    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
     parser.add_argument("--steps", type=int, default=60, help="calls per sequence (max)")
-    parser.add_argument("--batch", type=int, default=25, help="sequences per batch")
+    parser.add_argument("--batch", type=int, default=10, help="sequences per hypothesis batch")
+    parser.add_argument("--out", type=Path, default=None, help="report folder")
+    parser.add_argument("--database", default=DATABASE, help="hypothesis example database")
     return parser.parse_args(argv)
 
 
@@ -50,47 +70,118 @@ def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) 
     test()
 
 
-def report(stats: Stats, elapsed: float, args, failure: BaseException | None) -> str:
-    lines = [
-        f"chain {args.chain}  seed {args.seed}  budget {args.seconds:.0f}s  elapsed {elapsed:.1f}s",
-        f"steps {stats.steps}  sequences {stats.sequences}  "
-        f"steps/s {stats.steps / max(elapsed, 1e-9):.0f}",
-        f"trader views compared: {stats.views}",
-        "calls (ok / total):",
-    ]
-    for fn, total in stats.calls.most_common():
-        lines.append(f"  {fn:<20} {stats.successes[fn]:>7} / {total}")
-    lines.append("branches reached (waterfall, then funding and fees):")
-    for branch in WATERFALL_BRANCHES + FUNDING_BRANCHES:
-        lines.append(f"  {branch:<28} {stats.branches[branch]}")
-    lines.append(
-        "revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in stats.reverts.most_common())
-    )
-    lines.append("RESULT: " + ("DIVERGENCE" if failure else "spec and chain agreed on every step"))
-    return "\n".join(lines)
+def work(index: int, args, publish, stop) -> None:
+    """One worker: run batches until the budget is spent, ``stop`` is set or a failure."""
+    started = time.monotonic()
+    stats = Stats(on_progress=lambda s: publish(("progress", index, snapshot(s))))
+    chain = make_chain(args.chain)
+    machine = DifferentialMachine.bind(Protocol(chain), stats)
+    restarted_at = 0
+    batch = 0
+    try:
+        while not stop.is_set() and time.monotonic() - started < args.seconds:
+            if args.max_steps and stats.steps >= args.max_steps:
+                break
+            run_batch(
+                machine, args.seed + 100_003 * index + batch, args.batch, args.steps, args.database
+            )
+            batch += 1
+            if args.chain == "anvil" and stats.sequences - restarted_at >= ANVIL_RESTART_SEQUENCES:
+                chain.restart()
+                machine.protocol = Protocol(chain)
+                restarted_at = stats.sequences
+    except AssertionError as failure:
+        calls = getattr(failure, "calls", [])
+        shrunk = trace.minimize(calls, machine.protocol, trace.signature(failure))
+        failure = trace.failure_of(shrunk, machine.protocol) or failure
+        found = trace.to_json(
+            shrunk,
+            failure,
+            seed=args.seed,
+            worker=index,
+            chain=args.chain,
+            hypothesis_calls=len(calls),
+        )
+        notes = "\n".join(getattr(failure, "__notes__", []))
+        publish(("failure", index, found, f"{type(failure).__name__}: {failure}\n{notes}"))
+    finally:
+        chain.close()
+        publish(("done", index, snapshot(stats)))
+
+
+def snapshot(stats: Stats) -> dict:
+    data = stats.to_dict()
+    data["fund"] = stats.series[-1][1] if stats.series else None
+    return data
+
+
+class _Flag:
+    def __init__(self) -> None:
+        self.value = False
+
+    def is_set(self) -> bool:
+        return self.value
+
+    def set(self) -> None:
+        self.value = True
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    chain = make_chain(args.chain)
-    stats = Stats()
-    machine = DifferentialMachine.bind(Protocol(chain), stats)
-    start = time.monotonic()
-    failure = None
-    batch = 0
-    try:
-        while time.monotonic() - start < args.seconds:
-            run_batch(machine, args.seed + batch, args.batch, args.steps)
-            batch += 1
-    except AssertionError as error:
-        failure = error
-        print(f"\n{type(error).__name__}: {error}", file=sys.stderr)
-        for note in getattr(error, "__notes__", []):
-            print(note, file=sys.stderr)
-    finally:
-        chain.close()
-    print(report(stats, time.monotonic() - start, args, failure))
-    return 1 if failure else 0
+    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + f"-seed{args.seed}"
+    out = args.out or REPORTS / run_id
+    progress = Progress(args.workers, WATERFALL_BRANCHES + FUNDING_BRANCHES)
+    workers: dict[int, dict] = {}
+    failures = []
+    started = time.monotonic()
+
+    def handle(message) -> None:
+        kind, index = message[0], message[1]
+        if kind in ("progress", "done"):
+            workers[index] = message[2]
+        else:
+            failures.append(message)
+        progress.update(workers, len(failures), time.monotonic() - started)
+
+    if args.workers == 1:
+        work(0, args, handle, _Flag())
+    else:
+        context = multiprocessing.get_context("fork")
+        messages, stop = context.Queue(), context.Event()
+        processes = [
+            context.Process(target=work, args=(i, args, messages.put, stop), daemon=True)
+            for i in range(args.workers)
+        ]
+        for process in processes:
+            process.start()
+        finished = 0
+        while finished < len(processes):
+            try:
+                message = messages.get(timeout=0.5)
+            except queue.Empty:
+                progress.update(workers, len(failures), time.monotonic() - started)
+                continue
+            handle(message)
+            if message[0] == "failure":
+                stop.set()
+            finished += message[0] == "done"
+        for process in processes:
+            process.join(timeout=10)
+    elapsed = time.monotonic() - started
+    progress.finish()
+
+    trace_path = None
+    if failures:
+        _, index, found, text = failures[0]
+        print(text, file=sys.stderr)
+        trace_path = trace.save(out / "counterexample.json", found)
+        print(f"\ncounterexample saved: {trace_path}", file=sys.stderr)
+        print(f"replay it:  python -m harness.trace replay {trace_path}", file=sys.stderr)
+    summary = report.summarize(args, workers, elapsed, failures, trace_path)
+    paths = report.write(out, summary, workers)
+    print(report.text(summary))
+    print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -50,25 +50,56 @@ def branches(before: State, events: list) -> list[str]:
 
 
 class Stats:
-    """Counts of what a run did: calls by function and outcome, and waterfall branches."""
+    """What a run did: calls by function and outcome, events, waterfall branches, and a
+    sampled series of the insurance fund and the waterfall counts for the report's plots."""
 
-    def __init__(self) -> None:
+    SAMPLE_EVERY = 25  # steps between two samples of the series
+    PROGRESS_EVERY = 200  # steps between two progress callbacks
+
+    def __init__(self, on_progress=None) -> None:
         self.calls: Counter = Counter()
         self.successes: Counter = Counter()
         self.reverts: Counter = Counter()
         self.branches: Counter = Counter()
+        self.events: Counter = Counter()
         self.steps = 0
         self.views = 0  # trader views compared between spec and chain
         self.sequences = 0
+        # (step, insurance fund, liquidations, ADL fills, socialized losses)
+        self.series: list[tuple[int, int, int, int, int]] = []
+        self.on_progress = on_progress
 
-    def record(self, fn: str, success: bool, reason: str | None, taken: list[str]) -> None:
+    def record(
+        self, fn: str, success: bool, reason: str | None, taken: list[str], events: list, fund: int
+    ) -> None:
         self.steps += 1
         self.calls[fn] += 1
         if success:
             self.successes[fn] += 1
+            self.events.update(name for name, _ in events)
         else:
             self.reverts[reason] += 1
         self.branches.update(taken)
+        if self.steps % self.SAMPLE_EVERY == 0:
+            e = self.events
+            self.series.append(
+                (self.steps, fund, e["Liquidation"], e["Deleverage"], e["SocializedLoss"])
+            )
+        if self.on_progress is not None and self.steps % self.PROGRESS_EVERY == 0:
+            self.on_progress(self)
 
     def missing_branches(self) -> list[str]:
         return [b for b in WATERFALL_BRANCHES + FUNDING_BRANCHES if not self.branches[b]]
+
+    def to_dict(self) -> dict:
+        return {
+            "steps": self.steps,
+            "sequences": self.sequences,
+            "views": self.views,
+            "calls": dict(self.calls),
+            "successes": dict(self.successes),
+            "reverts": {str(k): v for k, v in self.reverts.items()},
+            "branches": dict(self.branches),
+            "events": dict(self.events),
+            "series": self.series,
+        }

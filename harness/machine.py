@@ -7,11 +7,11 @@ that every branch of the solvency waterfall is reached.
 """
 
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from harness import coverage, invariants
+from harness import coverage
 from harness.protocol import Call, Protocol
-from harness.snapshot import spec_dump
+from harness.runner import VIEWS, Runner
 from pyspec import margin, views
 from pyspec.constants import MAX_DEPOSIT, MAX_PRICE, RATIO_PRECISION
 
@@ -88,48 +88,17 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        self.protocol.reset()
         self.stats.sequences += 1
         self.p = self.protocol
-        self.history: list[Call] = []
-        self.conserved = self._conserved_total()
-        self.funding_settled = [0] * len(self.p.markets)
+        self.runner = Runner(self.protocol, self.stats)
 
-    # -- plumbing ---------------------------------------------------------------------
     @property
     def state(self):
         return self.p.state
 
-    def describe_history(self) -> str:
-        """Return the calls of this sequence, numbered, as a failure report shows them."""
-        lines = [f"  {i:3d}. {call}" for i, call in enumerate(self.history, 1)]
-        return "call sequence (after setup):\n" + "\n".join(lines)
-
-    def _conserved_total(self) -> int:
-        parsed = invariants.parse_dump(spec_dump(self.state, self.p.accounts), len(self.p.accounts))
-        return invariants.check_state(parsed, "spec")
-
     def call(self, target: str, fn: str, sender: str, *args):
-        """Apply one call to both sides, check the transition invariants, count branches."""
-        call = Call(target, fn, sender, args)
-        self.history.append(call)
-        before = self.state.copy()
-        try:
-            outcome = self.p.apply(call)
-            taken = coverage.branches(before, outcome.events) if outcome.success else []
-            if outcome.success:
-                self.conserved += invariants.external_flow(outcome.events)
-                invariants.settled_funding(outcome.events, self.funding_settled)
-                if fn == "liquidate":
-                    invariants.check_liquidation(before, self.state, outcome.events)
-                elif fn == "deleverage":
-                    invariants.check_fund_could_not_cover(before, self.p.address(args[0]), args[1])
-                    invariants.check_deleverage(before, self.state, args[1], outcome.events)
-        except AssertionError as failure:
-            failure.add_note(self.describe_history())
-            raise
-        self.stats.record(fn, outcome.success, outcome.reason, taken)
-        return outcome
+        """Apply one call to spec and chain; the runner checks every invariant."""
+        return self.runner.call(Call(target, fn, sender, args))
 
     def free(self, who: str) -> int:
         return views.free_collateral(self.state, self.p.address(who))
@@ -262,13 +231,10 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.call("engine", "update_funding", caller, market_id, rate)
 
     def check_views(self, data):
-        """Compare every trader-facing view (equity, margins, liquidation and bankruptcy
-        prices, ADL rank and quantile) between spec and chain."""
-        try:
-            self.stats.views += self.p.check_views(self.p.traders)
-        except AssertionError as failure:
-            failure.add_note(self.describe_history())
-            raise
+        """Compare the trader-facing views (equity, margins, liquidation and bankruptcy
+        prices, ADL rank and quantile) of one or two traders between spec and chain."""
+        who = data.draw(st.lists(self.traders(), min_size=1, max_size=2, unique=True))
+        self.call(VIEWS, "check_views", "operator", *who)
 
     def withdraw_insurance(self, data):
         available = max(self.state.insurance_fund - self.state.insurance_floor, 0)
@@ -277,26 +243,3 @@ class DifferentialMachine(RuleBasedStateMachine):
         )
         caller = mostly(data, st.just("owner"), st.just("outsider"))
         self.call("engine", "withdraw_insurance", caller, amount)
-
-    # -- invariants -------------------------------------------------------------------
-    @invariant()
-    def books_balance(self):
-        try:
-            self._check_books()
-        except AssertionError as failure:
-            failure.add_note(self.describe_history())
-            raise
-
-    def _check_books(self):
-        n = len(self.p.accounts)
-        spec_total = invariants.check_state(
-            invariants.parse_dump(spec_dump(self.state, self.p.accounts), n), "spec"
-        )
-        chain = invariants.parse_dump(self.p.last_dump, n)
-        chain_total = invariants.check_state(chain, "chain")
-        invariants.check_funding_zero_sum(chain, self.funding_settled, "chain")
-        # 7. Conservation: equity + fund moves only with deposits, withdrawals and top-ups.
-        invariants.check(
-            spec_total == chain_total == self.conserved,
-            f"conservation: spec {spec_total}, chain {chain_total}, expected {self.conserved}",
-        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.chains import AnvilChain, make_chain
+from harness.protocol import Protocol
 
 BACKENDS = ("embedded", "anvil")
 
@@ -32,3 +33,21 @@ def chain(request):
     snap = c.snapshot()
     yield c
     c.revert(snap)
+
+
+@pytest.fixture(scope="session")
+def embedded_protocol():
+    return Protocol(make_chain("embedded"))
+
+
+@pytest.fixture(scope="session")
+def anvil_protocol(anvil_chain):
+    return Protocol(anvil_chain)
+
+
+@pytest.fixture(params=["embedded", "anvil"])
+def protocol(request):
+    """A deployed protocol on each chain, reset to its post-setup snapshot."""
+    deployed = request.getfixturevalue(f"{request.param}_protocol")
+    deployed.reset()
+    return deployed

@@ -1,0 +1,237 @@
+"""The benchmark's baseline: the differential check written the way an ape user would.
+
+Ape contract objects on ape's local test network (``ethereum:local:test``, eth-tester on
+py-evm): ``project.MockToken.deploy(sender=...)``, ``engine.deposit(amount,
+sender=account)``, reverts caught as ``ContractLogicError`` (its ``revert_message`` against
+the spec's reason), events from ``receipt.events`` against the spec's (name and
+arguments, in order), and after every step the full state through the state lens
+(``lens.dump(...)``) against ``harness.snapshot.spec_dump``; every trader view on the
+``check_views`` steps. These are the checks ``Protocol.apply`` and ``Protocol.check_views``
+make, so the comparison with ``harness.bench``'s figures is fair. Each sequence runs in
+``chain.isolate()`` (ape's snapshot/restore), timed like ``Protocol.reset``.
+
+The lens (``contracts/testing/StateLens.vy``) is excluded from ``ape compile`` (see
+ape-config.yaml), so it is deployed from a ``ContractType`` built from the harness's
+artifact. Ape's test network has 10 accounts by default; the protocol uses 12 (owner,
+oracle, operator, outsider, 8 traders), so ``test.number_of_accounts`` is raised to 12
+(what ``test: number_of_accounts: 12`` in ape-config.yaml would do); they are the same
+mnemonic's accounts as ``harness.chains.ACCOUNTS`` (checked).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from harness import artifacts
+from harness.bench import VIEWS, spec_step
+from harness.chains import ACCOUNTS
+from harness.protocol import (
+    DEFAULT_MARKETS,
+    INITIAL_INSURANCE,
+    INSURANCE_FLOOR,
+    LIQUIDATOR_SHARE_RATIO,
+    MAX_UINT256,
+    TRADER_FUNDS,
+    Call,
+    Divergence,
+    Protocol,
+)
+from harness.snapshot import first_difference, spec_dump
+from pyspec import engine, token
+
+NETWORK = "ethereum:local:test"
+N_TRADERS = 8
+
+
+def _plain(value):
+    """An ape value as the spec writes it (addresses lowercase, tuples for tuples)."""
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+class ApeProtocol:
+    """Token, engine and lens deployed with ape, beside a spec ``State``; use inside a
+    connected ``ethereum:local:test`` context."""
+
+    def __init__(self, markets=DEFAULT_MARKETS, n_traders: int = N_TRADERS):
+        import ape
+        from ethpm_types import ContractType
+
+        self.ape = ape
+        self.error = ape.exceptions.ContractLogicError
+        self.markets = markets
+        accounts = ape.accounts.test_accounts
+        names = ["owner", "oracle", "operator", "outsider"] + [
+            f"trader{i}" for i in range(n_traders)
+        ]
+        self.traders = names[4:]
+        self.ape_actors = {name: accounts[i] for i, name in enumerate(names)}
+        self.actors = {name: a.address.lower() for name, a in self.ape_actors.items()}
+        expected = dict(zip(names, ACCOUNTS, strict=False))
+        assert self.actors == expected, "ape test accounts differ from harness.chains.ACCOUNTS"
+
+        owner = self.ape_actors["owner"]
+        project = ape.project
+        self.token = project.MockToken.deploy(sender=owner)
+        self.engine = project.PerpEngine.deploy(
+            self.token,
+            self.ape_actors["oracle"],
+            self.ape_actors["operator"],
+            LIQUIDATOR_SHARE_RATIO,
+            INSURANCE_FLOOR,
+            sender=owner,
+        )
+        lens = artifacts.load("StateLens")
+        lens_type = ContractType(
+            contractName="StateLens",
+            abi=lens.abi,
+            deploymentBytecode={"bytecode": "0x" + lens.bytecode.hex()},
+        )
+        self.lens = ape.contracts.ContractContainer(lens_type).deploy(sender=owner)
+        self.ape_actors["engine"] = self.engine
+        self.actors["engine"] = self.engine.address.lower()
+        self.contracts = {"engine": self.engine, "token": self.token}
+        self.names = {address: name for name, address in self.actors.items()}
+        account_names = ["owner", "outsider", *self.traders]
+        self.accounts = [self.actors[n] for n in account_names]
+        self.dump_args = (self.engine, self.token, [self.ape_actors[n] for n in account_names])
+        # Each event's argument names in ABI order (the spec's tuples are in ABI order).
+        self.event_fields = {
+            item["name"]: [i["name"] for i in item["inputs"]]
+            for art in (artifacts.load("PerpEngine"), artifacts.load("MockToken"))
+            for item in art.abi
+            if item.get("type") == "event"
+        }
+
+        self.state = engine.new_state(
+            self.actors["engine"],
+            token.Token(self.token.address.lower()),
+            self.actors["owner"],
+            self.actors["oracle"],
+            self.actors["operator"],
+            LIQUIDATOR_SHARE_RATIO,
+            INSURANCE_FLOOR,
+        )
+        for call in setup_calls(markets, self.traders):
+            self.apply(call)
+        self.base_state = self.state.copy()
+
+    def apply(self, call: Call) -> None:
+        """Run ``call`` on the spec and through ape; raise ``Divergence`` on a difference."""
+        if call.target == VIEWS:
+            self.check_views(call.args)
+            return
+        self.state, spec_reason, events = spec_step(self.state, self.actors, call)
+        method = getattr(self.contracts[call.target], call.fn)
+        args = [self.ape_actors[a] if isinstance(a, str) else a for a in call.args]
+        chain_reason, receipt = None, None
+        try:
+            receipt = method(*args, sender=self.ape_actors[call.sender])
+        except self.error as error:
+            chain_reason = error.revert_message
+        spec_ok, chain_ok = spec_reason is None, receipt is not None
+        if spec_ok != chain_ok or spec_reason != chain_reason:
+            raise Divergence(
+                call,
+                "revert",
+                "outcome",
+                "ok" if spec_ok else f"revert {spec_reason!r}",
+                "ok" if chain_ok else f"revert {chain_reason!r}",
+            )
+        chain_events = []
+        if receipt is not None:
+            for log in receipt.events:
+                arguments = log.event_arguments
+                fields = self.event_fields[log.event_name]
+                chain_events.append((log.event_name, tuple(_plain(arguments[f]) for f in fields)))
+        if chain_events != events:
+            index = next(
+                (i for i, (a, b) in enumerate(zip(events, chain_events, strict=False)) if a != b),
+                min(len(events), len(chain_events)),
+            )
+            raise Divergence(
+                call,
+                "events",
+                f"event #{index}",
+                events[index] if index < len(events) else None,
+                chain_events[index] if index < len(chain_events) else None,
+            )
+        chain = list(self.lens.dump(*self.dump_args))
+        spec = spec_dump(self.state, self.accounts)
+        difference = first_difference(spec, chain, self.accounts, self.names)
+        if difference is not None:
+            raise Divergence(call, "state", *difference)
+
+    def check_views(self, names) -> int:
+        """Every trader view of the actors ``names``, on the spec and through ape
+        (``Protocol.check_views``)."""
+        compared = 0
+        for name in names:
+            account, address = self.ape_actors[name], self.actors[name]
+            queries = [(fn, view, ()) for fn, view in Protocol.ACCOUNT_VIEWS.items()]
+            queries += [
+                (fn, view, (market_id,))
+                for market_id in range(len(self.state.markets))
+                for fn, view in Protocol.POSITION_VIEWS.items()
+            ]
+            for fn, spec_view, extra in queries:
+                expected = spec_view(self.state, address, *extra)
+                expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
+                try:
+                    actual = _plain(getattr(self.engine, fn)(account, *extra))
+                    actual = actual if isinstance(actual, tuple) else (actual,)
+                except self.error as error:
+                    actual = error.revert_message
+                if actual != expected:
+                    call = Call("engine", fn, name, (name, *extra))
+                    raise Divergence(call, "view", f"{fn}{(name, *extra)}", expected, actual)
+                compared += 1
+        return compared
+
+    def run(self, sequences: list[list[Call]]) -> tuple[int, float]:
+        """Each sequence from the post-setup state, in ``chain.isolate()``; (steps, seconds)."""
+        chain = self.ape.chain
+        steps = 0
+        start = time.perf_counter()
+        for sequence in sequences:
+            with chain.isolate():
+                self.state = self.base_state.copy()
+                for call in sequence:
+                    self.apply(call)
+                steps += len(sequence)
+        return steps, time.perf_counter() - start
+
+
+def setup_calls(markets, traders: list[str]) -> list[Call]:
+    """The calls of ``Protocol._setup``: markets, prices, funds, approvals, insurance."""
+    calls = []
+    for i, m in enumerate(markets):
+        calls.append(Call("engine", "add_market", "owner", m.listing()))
+        calls.append(Call("engine", "update_price", "oracle", (i, m.initial_price, 1)))
+    for name in ["owner", "outsider", *traders]:
+        calls.append(Call("token", "mint", "owner", (name, TRADER_FUNDS)))
+        calls.append(Call("token", "approve", name, ("engine", MAX_UINT256)))
+    calls.append(Call("engine", "top_up_insurance", "owner", (INITIAL_INSURANCE,)))
+    return calls
+
+
+def run(sequences: list[list[Call]], quiet: bool = True) -> tuple[int, float, dict]:
+    """Connect to ape's local test network, deploy and set up (not timed), then run
+    ``sequences``; return (steps, seconds, details)."""
+    import ape
+
+    if quiet:  # ape logs every confirmed transaction at INFO
+        from ape.logging import logger
+
+        logger.set_level("ERROR")
+        logging.getLogger("ape").setLevel(logging.CRITICAL)
+    ape.config.test.number_of_accounts = 4 + N_TRADERS
+    with ape.networks.parse_network_choice(NETWORK) as provider:
+        protocol = ApeProtocol()
+        steps, seconds = protocol.run(sequences)
+        details = {"network": NETWORK, "provider": type(provider).__name__}
+    return steps, seconds, details

@@ -1,0 +1,33 @@
+"""Regression: withdraw at exact initial margin.
+
+Exported by ``python -m harness.trace export`` from reports/broken/counterexample.json.
+When found, it failed with: {
+ "kind": "revert",
+ "call": "trader4 -> engine.withdraw(660029471)",
+ "field": "outcome",
+ "spec": "'ok'",
+ "chain": "\"revert 'withdraw: below initial margin'\""
+}
+"""
+
+from harness.protocol import Call
+from harness.runner import Runner
+
+CALLS = [
+    Call(target="engine", fn="deposit", sender="trader4", args=(882000000,)),
+    Call(target="engine", fn="deposit", sender="trader5", args=(1000000000,)),
+    Call(target="engine", fn="update_price", sender="oracle", args=(0, 1548421, 3)),
+    Call(
+        target="engine",
+        fn="settle_trade",
+        sender="operator",
+        args=("trader5", "trader4", 0, 1424, 1548159, False),
+    ),
+    Call(target="engine", fn="withdraw", sender="trader4", args=(660029471,)),
+]
+
+
+def test_withdraw_at_exact_initial_margin(protocol):
+    runner = Runner(protocol)  # resets to the deployed state
+    for call in CALLS:
+        runner.call(call)  # raises where spec and chain disagree or an invariant fails
