@@ -10,7 +10,8 @@ PYTEST_ARGS ?=
 PYTEST_FLAGS ?= -p no:ape_test
 
 # ape-vyper runs the `vyper` found on PATH: make it the venv's pinned one.
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+# ape-foundry starts the `anvil` it finds on PATH: make it the npm-pinned one.
+export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
 .PHONY: venv setup test fuzz bench bench-chains gas replay export lint fmt compile clean
 

@@ -258,7 +258,8 @@ class AnvilChain:
         raise ChainError("timeout waiting for anvil")
 
     def _connect(self) -> None:
-        self._conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        host = getattr(self, "host", "127.0.0.1")
+        self._conn = http.client.HTTPConnection(host, self.port, timeout=120)
         self._conn.connect()
         self._conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -401,8 +402,51 @@ class AnvilChain:
 _GAS_HEX = hex(TX_GAS)
 
 
+class NodeChain(AnvilChain):
+    """An anvil-compatible node that something else runs, e.g. the provider of an ape
+    network (``ethereum:local:foundry``, a mainnet fork): raw JSON-RPC to its URI, the
+    harness accounts impersonated (gas price 0, so they need no ether)."""
+
+    name = "node"
+
+    def __init__(self, uri: str, on_close=None) -> None:
+        from urllib.parse import urlparse
+
+        address = urlparse(uri)
+        self.host, self.port = address.hostname or "127.0.0.1", address.port or 8545
+        self.mining = "manual"
+        self._proc = None
+        self._conn = None
+        self._id = 0
+        self._on_close = on_close
+        self.accounts = list(ACCOUNTS)
+        for account in self.accounts:
+            self._rpc("anvil_impersonateAccount", [account])
+
+    def restart(self) -> None:
+        raise ChainError("a node run by someone else cannot be restarted from here")
+
+    def close(self) -> None:
+        self._kill()
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+
+def ape_network_chain(choice: str) -> NodeChain:
+    """Connect to the ape network ``choice`` (ape starts its node) and attach to it."""
+    from ape import networks
+
+    context = networks.parse_network_choice(choice)
+    provider = context.__enter__()
+    return NodeChain(provider.uri, on_close=lambda: context.__exit__(None, None, None))
+
+
 def make_chain(name: str, **kwargs) -> Chain:
-    """``"embedded"`` or ``"anvil"`` (kwargs go to the backend's constructor)."""
+    """``"embedded"``, ``"anvil"`` or ``"ape:<network choice>"`` (kwargs go to the
+    backend's constructor)."""
+    if name.startswith("ape:"):
+        return ape_network_chain(name.removeprefix("ape:"))
     if name == "embedded":
         from harness.revm_chain import RevmChain
 

@@ -145,6 +145,42 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
     return rows
 
 
+def plot(rows: list[dict], path: Path) -> None:
+    """Plot liquidate and deleverage gas against open positions, one line per markets held."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for markets in sorted({r["markets"] for r in rows}):
+        mine = [r for r in rows if r["markets"] == markets]
+        xs = [r["positions"] for r in mine]
+        ax.plot(
+            xs,
+            [r["deleverage"] / 1e6 for r in mine],
+            marker="o",
+            label=f"deleverage, {markets} market(s) per account",
+        )
+        ax.plot(
+            xs,
+            [r["liquidate"] / 1e6 for r in mine],
+            marker=".",
+            ls="--",
+            label=f"liquidate, {markets} market(s) per account",
+        )
+    ax.axhline(30, color="grey", lw=0.8)
+    ax.text(2, 28.5, "30M block gas limit", fontsize=8, color="grey")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("open positions in the market")
+    ax.set_ylabel("gas (millions)")
+    ax.set_title("Waterfall gas on anvil as the market fills up")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main() -> int:
     chain = AnvilChain()
     try:
@@ -183,6 +219,8 @@ def main() -> int:
         f"| {r['deleverage']:,} |"
         for r in rows
     ]
+    lines += ["", "![waterfall gas](gas.png)"]
+    plot(rows, DOCS / "gas.png")
     (DOCS / "gas.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
