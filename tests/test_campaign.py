@@ -2,12 +2,14 @@
 exported (the spec is broken on purpose with monkeypatch, so the chain disagrees)."""
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
 from harness import campaign, trace
-from harness.protocol import Protocol
 from harness.chains import make_chain
+from harness.protocol import Protocol
 from pyspec import fees
 
 
@@ -53,3 +55,28 @@ def test_divergence_is_shrunk_saved_replayed_and_exported(tmp_path, fee_off_by_o
     monkeypatch.setattr(trace, "REGRESSIONS", tmp_path / "regressions")
     exported = trace.export(found, "fee off by one", str(out / "counterexample.json"))
     assert "Call(" in exported.read_text() and exported.name == "test_fee_off_by_one.py"
+
+
+def test_campaign_on_an_ape_network(tmp_path, monkeypatch):
+    """``--chain ape:<network>``: ape starts the network's node (here ape-foundry's anvil)."""
+    root = Path(__file__).resolve().parent.parent
+    bins = f"{root / 'node_modules' / '.bin'}:{root / '.venv' / 'bin'}"
+    monkeypatch.setenv("PATH", f"{bins}:{os.environ['PATH']}")
+    code = campaign.main(
+        [
+            "--seconds",
+            "60",
+            "--max-steps",
+            "150",
+            "--seed",
+            "3",
+            "--chain",
+            "ape:ethereum:local:foundry",
+            "--out",
+            str(tmp_path / "run"),
+            "--database",
+            str(tmp_path / "db"),
+        ]
+    )
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert code == 0 and summary["steps"] >= 150
