@@ -229,9 +229,13 @@ def run(sequences: list[list[Call]], quiet: bool = True) -> tuple[int, float, di
 
         logger.set_level("ERROR")
         logging.getLogger("ape").setLevel(logging.CRITICAL)
+    previous = ape.config.test.number_of_accounts
     ape.config.test.number_of_accounts = 4 + N_TRADERS
-    with ape.networks.parse_network_choice(NETWORK) as provider:
-        protocol = ApeProtocol()
-        steps, seconds = protocol.run(sequences)
-        details = {"network": NETWORK, "provider": type(provider).__name__}
+    try:
+        with ape.networks.parse_network_choice(NETWORK) as provider:
+            protocol = ApeProtocol()
+            steps, seconds = protocol.run(sequences)
+            details = {"network": NETWORK, "provider": type(provider).__name__}
+    finally:
+        ape.config.test.number_of_accounts = previous
     return steps, seconds, details

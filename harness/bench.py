@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from harness import coverage
 from harness.chains import make_chain
 from harness.machine import ACTION_WEIGHTS
-from harness.protocol import Call, Protocol, _spec_token_call
+from harness.protocol import Call, Divergence, Protocol, _spec_token_call
 from pyspec import engine, margin, views
 from pyspec.constants import MAX_DEPOSIT, MAX_PRICE, RATIO_PRECISION
 from pyspec.errors import Revert
 from pyspec.state import State
 
 USDC = 10**6
+NOTE = "ape contract objects, ethereum:local:test"
 #: Target of the pseudo-call that compares the views of the traders in its arguments
 #: (``Protocol.check_views``), as in ``harness.machine``.
 VIEWS = "views"
@@ -388,50 +389,59 @@ def main(argv=None) -> int:
 
     # Generation (spec only, outside every timed part), on the embedded deployment.
     chain = make_chain("embedded")
-    protocol = Protocol(chain)
-    start = time.perf_counter()
-    workload = generate(protocol, args.seed, args.sequences, args.steps)
-    generated = time.perf_counter() - start
-    prefix = workload.prefix(args.ape_steps)
-    prefix_steps = sum(len(s) for s in prefix)
-    prefix_counts = tally(protocol, args.seed, prefix)
-    for line in describe(workload, "workload"):
-        print(line)
-    for line in describe(prefix_counts, f"prefix (first {prefix_steps} steps)"):
-        print(line)
-    print(f"  generated in {generated:.2f}s (spec only, not timed)", flush=True)
+    try:
+        protocol = Protocol(chain)
+        start = time.perf_counter()
+        workload = generate(protocol, args.seed, args.sequences, args.steps)
+        generated = time.perf_counter() - start
+        prefix = tally(protocol, args.seed, workload.prefix(args.ape_steps))
+        for line in describe(workload, "workload"):
+            print(line)
+        for line in describe(prefix, f"prefix (first {prefix.steps} steps, run on every backend)"):
+            print(line)
+        print(f"  generated in {generated:.2f}s (spec only, not timed)", flush=True)
+        return _measure(args, backends, protocol, workload, prefix)
+    except Divergence as divergence:
+        print(f"DIVERGENCE: {divergence}", file=sys.stderr)
+        return 1
+    finally:
+        chain.close()
 
+
+def _measure(args, backends, embedded: Protocol, workload: Workload, prefix: Workload) -> int:
     results: list[Result] = []
     rates: dict[str, float] = {}
     bare: dict[str, float] = {}
     for name in [b for b in backends if b != "ape"]:
-        if name != "embedded":
-            chain.close()
-            chain = make_chain(name)
-            protocol = Protocol(chain)
-        if not args.no_bare:
-            bare[name] = bare_chain_rate(chain)
-        steps, seconds = replay(protocol, workload.sequences)
-        results.append(Result(name, steps, seconds, "full workload"))
-        rates[name] = results[-1].rate
-        steps, seconds = replay(protocol, prefix)
-        results.append(Result(f"{name} (prefix)", steps, seconds, "ape prefix"))
-        rates[f"{name}_prefix"] = results[-1].rate
+        chain = embedded.chain if name == "embedded" else make_chain(name)
+        try:
+            protocol = embedded if name == "embedded" else Protocol(chain)
+            if not args.no_bare:
+                bare[name] = bare_chain_rate(chain)
+            steps, seconds = replay(protocol, workload.sequences)
+            results.append(Result(name, steps, seconds, "whole workload"))
+            rates[name] = results[-1].rate
+            steps, seconds = replay(protocol, prefix.sequences)
+            results.append(Result(f"{name} (prefix)", steps, seconds, "the ape prefix"))
+            rates[f"{name}_prefix"] = results[-1].rate
+        finally:
+            if chain is not embedded.chain:
+                chain.close()
         print(f"  {name}: done", flush=True)
-    chain.close()
 
     ape_rate = None
     ape_info: dict = {}
     if "ape" in backends:
         from harness import ape_baseline
 
-        steps, seconds, ape_info = ape_baseline.run(prefix)
-        results.append(Result("ape_baseline", steps, seconds, "ape prefix, ape local test"))
+        steps, seconds, ape_info = ape_baseline.run(prefix.sequences)
+        results.append(Result("ape_baseline", steps, seconds, "the ape prefix, " + NOTE))
         ape_rate = rates["ape_baseline"] = results[-1].rate
 
     print()
     for line in table(results, ape_rate):
         print(line)
+    print("(ratios like for like: the prefix rows against ape_baseline)")
     if bare:
         print(
             "bare chain (MockToken.transfer tx/s): "
@@ -445,11 +455,11 @@ def main(argv=None) -> int:
         "anvil_prefix": rates.get("anvil_prefix"),
         "ratio_embedded_to_ape": _ratio(rates.get("embedded_prefix"), ape_rate),
         "ratio_anvil_to_ape": _ratio(rates.get("anvil_prefix"), ape_rate),
-        "ape_steps": prefix_steps,
+        "ape_steps": prefix.steps,
         "bare_tx_per_s": bare,
         "ape": ape_info,
         "workload": workload.summary(),
-        "prefix": prefix_counts.summary(),
+        "prefix": prefix.summary(),
     }
     print(json.dumps(out, separators=(",", ":")))
     return 0
