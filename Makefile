@@ -13,7 +13,7 @@ PYTEST_FLAGS ?= -p no:ape_test
 # ape-foundry starts the `anvil` it finds on PATH: make it the npm-pinned one.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: venv setup test fuzz bench bench-chains gas replay export lint fmt compile clean
+.PHONY: venv setup test fuzz bench bench-chains gas replay export vectors lint fmt compile clean
 
 venv setup: $(STAMP)
 
@@ -40,6 +40,10 @@ replay: $(STAMP)
 # make export TRACE=reports/<run>/counterexample.json NAME=short_description
 export: $(STAMP)
 	$(BIN)/python -m harness.trace export $(TRACE) --name $(NAME)
+
+# regenerate tests/vectors/ from the spec (make test fails while they are stale)
+vectors: $(STAMP)
+	$(BIN)/python -m harness.vectors generate
 
 gas: $(STAMP)
 	$(BIN)/python -m harness.gas

@@ -35,7 +35,7 @@ from harness.protocol import (
     _spec_token_call,
 )
 from harness.snapshot import labelled, spec_dump
-from pyspec import engine, margin, token, views
+from pyspec import adl, engine, margin, token, views
 from pyspec.constants import MAX_DEPOSIT, MAX_PRICE, MAX_TRADE_SIZE, RATIO_PRECISION
 from pyspec.errors import Revert
 from pyspec.state import State
@@ -92,8 +92,19 @@ def state_json(dump: list[int], accounts: list[str], names: dict[str, str]) -> d
     return {path: to_json(value, names) for path, value in labelled(dump, accounts, names)}
 
 
-def events_json(events: list, names: dict[str, str]) -> list[dict]:
-    return [{"name": name, "args": to_json(args, names)} for name, args in events]
+TOKEN_EVENTS = frozenset({"Transfer", "Approval"})
+
+
+def events_json(events: list, names: dict[str, str], emitters: list[str] | None = None) -> list:
+    """Events as JSON: the emitting contract ("engine" or "token"), the name, the arguments
+    in ABI order. ``emitters`` defaults to what the spec knows: only the token emits
+    ``Transfer`` and ``Approval``."""
+    if emitters is None:
+        emitters = ["token" if name in TOKEN_EVENTS else "engine" for name, _ in events]
+    return [
+        {"emitter": emitter, "name": name, "args": to_json(args, names)}
+        for emitter, (name, args) in zip(emitters, events, strict=True)
+    ]
 
 
 def call_json(call: Call) -> dict:
@@ -118,7 +129,24 @@ def call_from_json(item: dict) -> Call:
 
 
 def dumps(vector: dict) -> str:
-    return json.dumps(vector, indent=1) + "\n"
+    """JSON text of a vector: one space of indent, any object or array that fits in
+    ``LINE`` characters on one line (so a call, an event, a state field: one line each)."""
+    return _format(vector, 0) + "\n"
+
+
+LINE = 140
+
+
+def _format(value, depth: int) -> str:
+    flat = json.dumps(value, separators=(", ", ": "))
+    if not isinstance(value, dict | list) or not value or depth + len(flat) <= LINE:
+        return flat
+    pad = " " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(k)}: {_format(v, depth + 1)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    items = [pad + _format(v, depth + 1) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * depth + "]"
 
 
 # -- deployment -----------------------------------------------------------------------------
@@ -1143,6 +1171,36 @@ def _(b):
     b.act("deleverage", "outsider", "trader1", 0)
 
 
+@case(
+    "adl",
+    "passes_over_counterparty",
+    "The top-ranked short is nearly broke from market 1: it cannot absorb its fill and is "
+    "passed over; the next short takes all it holds and the rest is socialized.",
+)
+def _(b):
+    b("deposit", "trader0", 1_000 * USDC)
+    b("deposit", "trader1", 3_000 * USDC)
+    b("deposit", "trader2", 20_000 * USDC)
+    b("deposit", "trader3", 20_000 * USDC)
+    b("settle_trade", "operator", "trader0", "trader1", 0, 5_000, 10**6, True)
+    b("settle_trade", "operator", "trader0", "trader2", 0, 4_000, 10**6, True)
+    b("settle_trade", "operator", "trader1", "trader3", 1, 300, 25_000_000, True)
+    b("withdraw_insurance", "owner", 900 * USDC)
+    b.price(0, 850_000)
+    b.price(1, 14_000_000)
+    ranked = adl.adl_candidates(b.state, 0, -1)
+    assert [b.spec.names[a] for a, _ in ranked] == ["trader1", "trader2"]
+    events = b.act(
+        "deleverage",
+        "outsider",
+        "trader0",
+        0,
+        branches=("adl.one_counterparty", "socialized_loss"),
+    )
+    fills = [b.spec.names[args[1]] for name, args in events if name == "Deleverage"]
+    assert fills == ["trader2"], fills
+
+
 @case("adl", "fund_can_cover", "A bankrupt account the fund can cover must be liquidated.")
 def _(b):
     b("deposit", "trader0", 1_000 * USDC)
@@ -1436,34 +1494,31 @@ for _name, _changes, _reason, _text in (
 
 # -- seeded random sequences ----------------------------------------------------------------
 
+# (seed, successful calls before the action, kind of the action, category). The seeds were
+# picked so that the actions reach the waterfall and a few rejections.
 RANDOM_SEQUENCES = (
-    # (seed, number of calls, kind of the final call)
-    (1, 14, "liquidate"),
-    (2, 14, "liquidate"),
-    (3, 16, "deleverage"),
-    (4, 16, "deleverage"),
-    (5, 12, "trade"),
-    (6, 12, "trade"),
-    (7, 12, "withdraw"),
-    (8, 12, "update_funding"),
-    (9, 12, "move_price"),
-    (10, 12, "deposit"),
-    (11, 12, "withdraw_insurance"),
-    (12, 18, "liquidate"),
-    (13, 18, "deleverage"),
-    (14, 12, "top_up_insurance"),
+    (6, 14, "liquidate", "liquidation"),
+    (27, 14, "liquidate", "liquidation"),
+    (32, 14, "liquidate", "liquidation"),
+    (5, 14, "liquidate", "liquidation"),
+    (8, 16, "deleverage", "adl"),
+    (47, 16, "deleverage", "adl"),
+    (4, 16, "deleverage", "adl"),
+    (209, 16, "deleverage", "socialized_loss"),
+    (139, 16, "deleverage", "socialized_loss"),
+    (1, 12, "trade", "trade"),
+    (12, 12, "trade", "trade"),
+    (112, 12, "trade", "trade"),
+    (183, 12, "trade", "trade"),
+    (6, 10, "withdraw", "withdraw"),
+    (1, 10, "withdraw", "withdraw"),
+    (1, 10, "update_funding", "funding"),
+    (1, 10, "move_price", "oracle"),
+    (4, 10, "move_price", "oracle"),
+    (15, 10, "deposit", "deposit"),
+    (4, 10, "withdraw_insurance", "insurance"),
+    (1, 8, "top_up_insurance", "insurance"),
 )
-KIND_CATEGORY = {
-    "trade": "trade",
-    "move_price": "oracle",
-    "liquidate": "liquidation",
-    "deleverage": "adl",
-    "deposit": "deposit",
-    "withdraw": "withdraw",
-    "withdraw_insurance": "insurance",
-    "top_up_insurance": "insurance",
-    "update_funding": "funding",
-}
 KINDS = (
     ("trade",) * 5
     + ("move_price",) * 3
@@ -1541,7 +1596,9 @@ class RandomCalls:
         return self._call("deleverage", keeper, target, self._market_of(target))
 
     def deposit(self) -> Call:
-        return self._call("deposit", self.rng.choice(RANDOM_TRADERS), self.rng.randint(1, 5_000) * USDC)
+        return self._call(
+            "deposit", self.rng.choice(RANDOM_TRADERS), self.rng.randint(1, 5_000) * USDC
+        )
 
     def withdraw(self) -> Call:
         who = self.rng.choice(RANDOM_TRADERS)
@@ -1569,7 +1626,7 @@ class RandomCalls:
 
 def random_cases() -> list[Case]:
     cases = []
-    for seed, length, final in RANDOM_SEQUENCES:
+    for seed, length, final, category in RANDOM_SEQUENCES:
 
         def build(b: Builder, seed=seed, length=length, final=final):
             rng = random.Random(seed)
@@ -1584,9 +1641,8 @@ def random_cases() -> list[Case]:
             last = calls.pick(final)
             b.act(last.fn, last.sender, *last.args, reverts=_expected_reason(b.spec, last))
 
-        category = KIND_CATEGORY[final]
         text = f"Random sequence (seed {seed}): {length} successful calls, then a random {final}."
-        cases.append(Case(category, f"random_seed{seed}", text, build))
+        cases.append(Case(category, f"random_{final}_seed{seed}", text, build))
     return cases
 
 
