@@ -28,7 +28,7 @@ RATIO_PRECISION = 10**6
 MAX_MARKETS = 8
 # ADL scans the opposite side of one market on chain; this bound keeps the worst case
 # well under a 30M gas block (measured figures in README).
-MAX_POSITIONS_PER_MARKET = 64
+MAX_POSITIONS_PER_MARKET = 32
 
 MAX_PRICE = 10**12
 MAX_TRADE_SIZE = 10**9

@@ -10,7 +10,7 @@ RATIO_PRECISION: constant(int256) = 10**6
 
 MAX_MARKETS: constant(uint256) = 8
 # Bounds the on-chain ADL scan of one market's holders (gas figures in README).
-MAX_POSITIONS_PER_MARKET: constant(uint256) = 64
+MAX_POSITIONS_PER_MARKET: constant(uint256) = 32
 
 MAX_PRICE: constant(uint256) = 10**12
 MAX_TRADE_SIZE: constant(uint256) = 10**9
