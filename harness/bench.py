@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from harness import coverage
 from harness.chains import make_chain
-from harness.machine import ACTION_WEIGHTS
+from harness.machine import ACTION_WEIGHTS, LEVERAGE_USE_PERCENT, PRICE_MOVE_STEPS
 from harness.protocol import Call, Divergence, Protocol, _spec_token_call
 from pyspec import engine, margin, views
 from pyspec.constants import MAX_DEPOSIT, MAX_PRICE, RATIO_PRECISION
@@ -42,23 +42,8 @@ NOTE = "ape contract objects, ethereum:local:test"
 #: (``Protocol.check_views``), as in ``harness.machine``.
 VIEWS = "views"
 
-PRICE_MOVES = (
-    -700_000,
-    -400_000,
-    -200_000,
-    -100_000,
-    -60_000,
-    -30_000,
-    -10_000,
-    10_000,
-    30_000,
-    60_000,
-    100_000,
-    200_000,
-    500_000,
-    1_000_000,
-)
-LEVERAGE_USE = (10, 25, 50, 75, 90, 95, 100, 105)
+PRICE_MOVES = PRICE_MOVE_STEPS
+LEVERAGE_USE = LEVERAGE_USE_PERCENT
 SPECIAL_AMOUNTS = (0, 1, MAX_DEPOSIT, MAX_DEPOSIT + 1, 2**256 - 1)
 
 

@@ -23,30 +23,18 @@ amounts = st.one_of(
 )
 # Relative price moves in parts per RATIO_PRECISION: drifts, crashes and spikes. Sampled
 # from a grid (hypothesis biases plain integer ranges toward their bounds) plus jitter.
+PRICE_MOVE_STEPS = (
+    -700_000, -400_000, -200_000, -100_000, -60_000, -30_000, -10_000,
+    10_000, 30_000, 60_000, 100_000, 200_000, 500_000, 1_000_000,
+)  # fmt: skip
 price_moves = st.builds(
     lambda step, jitter: step + jitter,
-    st.sampled_from(
-        [
-            -700_000,
-            -400_000,
-            -200_000,
-            -100_000,
-            -60_000,
-            -30_000,
-            -10_000,
-            10_000,
-            30_000,
-            60_000,
-            100_000,
-            200_000,
-            500_000,
-            1_000_000,
-        ]
-    ),
+    st.sampled_from(PRICE_MOVE_STEPS),
     st.integers(-5_000, 5_000),
 )
 # Share of the affordable size a trade takes, in percent.
-leverage_use = st.sampled_from([10, 25, 50, 75, 90, 95, 100, 105])
+LEVERAGE_USE_PERCENT = (10, 25, 50, 75, 90, 95, 100, 105)
+leverage_use = st.sampled_from(LEVERAGE_USE_PERCENT)
 
 
 # How often each action is chosen: hypothesis picks rules uniformly (and switches some
