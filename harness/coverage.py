@@ -65,6 +65,7 @@ class Stats:
         self.steps = 0
         self.views = 0  # trader views compared between spec and chain
         self.sequences = 0
+        self.failing = 0  # failing runs seen (the first, then hypothesis's shrinking)
         # (step, insurance fund, liquidations, ADL fills, socialized losses)
         self.series: list[tuple[int, int, int, int, int]] = []
         self.on_progress = on_progress
@@ -95,6 +96,7 @@ class Stats:
         return {
             "steps": self.steps,
             "sequences": self.sequences,
+            "failing": self.failing,
             "views": self.views,
             "calls": dict(self.calls),
             "successes": dict(self.successes),

@@ -16,6 +16,9 @@ class Progress:
 
     def line(self, workers: dict, failures: int, elapsed: float) -> str:
         steps = sum(w["steps"] for w in workers.values())
+        failing = sum(w["failing"] for w in workers.values())
+        if failing and not failures:
+            failures = f"0 (shrinking a failure: {failing} failing runs)"
         sequences = sum(w["sequences"] for w in workers.values())
         reached = {b for w in workers.values() for b, n in w["branches"].items() if n}
         marks = " ".join(("+" if b in reached else "-") + b.split(".")[-1] for b in self.branches)

@@ -45,6 +45,7 @@ class Runner:
         try:
             return step()
         except AssertionError as failure:
+            self.stats.failing += 1
             failure.calls = list(self.history)
             failure.add_note(self.describe_history())
             raise
