@@ -13,7 +13,7 @@ PYTEST_FLAGS ?= -p no:ape_test
 # ape-foundry starts the `anvil` it finds on PATH: make it the npm-pinned one.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: venv setup test fuzz bench bench-chains gas replay export vectors lint fmt compile clean
+.PHONY: venv setup test fuzz bench bench-chains gas replay export vectors mutate lint fmt compile clean
 
 venv setup: $(STAMP)
 
@@ -44,6 +44,10 @@ export: $(STAMP)
 # regenerate tests/vectors/ from the spec (make test fails while they are stale)
 vectors: $(STAMP)
 	$(BIN)/python -m harness.vectors generate
+
+# mutation testing: short campaigns against sampled one-token mutants of the engine
+mutate: $(STAMP)
+	$(BIN)/python -m harness.mutate $(ARGS)
 
 gas: $(STAMP)
 	$(BIN)/python -m harness.gas

@@ -123,6 +123,9 @@ def _load_cached(name: str, root: Path, digest: str) -> Artifact:
 
 
 def load(name: str, root: Path | None = None) -> Artifact:
-    """Compiled artifact of ``contracts/**/<name>.vy`` (cached on disk and in memory)."""
-    root = (root or REPO_ROOT).resolve()
+    """Compiled artifact of ``contracts/**/<name>.vy`` (cached on disk and in memory).
+
+    ``HARNESS_SOURCE_ROOT`` points the harness at another tree's ``contracts/`` (a
+    mutant's, in ``make mutate``)."""
+    root = Path(root or os.environ.get("HARNESS_SOURCE_ROOT") or REPO_ROOT).resolve()
     return _load_cached(name, root, sources_hash(root))

@@ -126,7 +126,9 @@ class Generator:
     def generate(self, seed: int, sequences: int, steps: int) -> Workload:
         self.r = random.Random(seed)
         self.workload = Workload(seed, [])
-        actions = [name for name, weight in ACTION_WEIGHTS.items() for _ in range(weight)]
+        # The machine's mix, but with the two markets fixed: no listings.
+        mix = {name: w for name, w in ACTION_WEIGHTS.items() if name != "list_market"}
+        actions = [name for name, weight in mix.items() for _ in range(weight)]
         for _ in range(sequences):
             self.state = self.base.copy()
             self.sequence: list[Call] = []

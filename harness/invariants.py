@@ -111,20 +111,20 @@ def check_state(parsed: dict, side: str) -> int:
     return collateral + unsettled + parsed["fund"]
 
 
-def settled_funding(events: list, totals: list[int]) -> None:
+def settled_funding(events: list, totals: dict[int, int]) -> None:
     """Add each PositionSettled funding amount to its market's running total."""
     for name, args in events:
         if name == "PositionSettled":
-            totals[args[1]] += args[2]
+            totals[args[1]] = totals.get(args[1], 0) + args[2]
 
 
-def check_funding_zero_sum(parsed: dict, settled: list[int], side: str) -> None:
+def check_funding_zero_sum(parsed: dict, settled: dict[int, int], side: str) -> None:
     """Funding is zero-sum: what was settled plus what is pending is exactly zero."""
     for market_id, pending in enumerate(pending_funding_by_market(parsed)):
+        done = settled.get(market_id, 0)
         check(
-            settled[market_id] + pending == 0,
-            f"[{side}] market {market_id}: funding settled {settled[market_id]} + pending "
-            f"{pending} != 0",
+            done + pending == 0,
+            f"[{side}] market {market_id}: funding settled {done} + pending {pending} != 0",
         )
 
 

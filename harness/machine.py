@@ -12,8 +12,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from harness import coverage
 from harness.protocol import Call, Protocol
 from harness.runner import VIEWS, Runner
-from pyspec import margin, views
-from pyspec.constants import MAX_DEPOSIT, MAX_PRICE, RATIO_PRECISION
+from pyspec import engine, margin, views
+from pyspec.constants import MAX_DEPOSIT, MAX_FEE_RATIO, MAX_PRICE, RATIO_PRECISION
+from pyspec.errors import Revert
 
 USDC = 10**6
 
@@ -50,11 +51,13 @@ ACTION_WEIGHTS = {
     "top_up_insurance": 4,
     "check_views": 3,
     "update_funding": 8,
+    "list_market": 1,
 }
 actions = st.sampled_from([name for name, weight in ACTION_WEIGHTS.items() for _ in range(weight)])
 
 
 _nine_in_ten = st.sampled_from([True] * 9 + [False])
+_one_in_four = st.sampled_from([False, False, False, True])
 
 
 def mostly(data, valid, invalid):
@@ -122,7 +125,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         self.call("engine", "withdraw", who, amount)
 
     def trade(self, data):
-        n = len(self.p.markets)
+        n = len(self.state.markets)
         buyer = data.draw(self.traders())
         others = [t for t in self.p.traders if t != buyer]
         seller = mostly(data, st.sampled_from(others), st.just(buyer))
@@ -144,13 +147,19 @@ class DifferentialMachine(RuleBasedStateMachine):
             )
         else:
             price, size = 1_000_000, 1
-        self.call(
-            "engine", "settle_trade", caller, buyer, seller, market_id, size, price, buyer_is_taker
+        trade = Call(
+            "engine",
+            "settle_trade",
+            caller,
+            (buyer, seller, market_id, size, price, buyer_is_taker),
         )
+        if data.draw(_one_in_four):
+            self._to_boundary(data.draw(st.sampled_from([buyer, seller])), trade)
+        self.runner.call(trade)
 
     def move_price(self, data):
         move = data.draw(price_moves)
-        n = len(self.p.markets)
+        n = len(self.state.markets)
         market_id = data.draw(st.integers(0, n - 1))
         market = self.state.markets[market_id]
         price = max(market.price + market.price * move // RATIO_PRECISION, 1)
@@ -158,7 +167,7 @@ class DifferentialMachine(RuleBasedStateMachine):
             st.sampled_from(["ok"] * 12 + ["stale", "zero", "huge", "outsider", "unknown"])
         )
         timestamp = market.price_timestamp + (0 if kind == "stale" else 1)
-        price = {"zero": 0, "huge": MAX_PRICE + 1}.get(kind, price)
+        price = {"zero": 0, "huge": MAX_PRICE + data.draw(st.sampled_from([0, 1]))}.get(kind, price)
         caller = "outsider" if kind == "outsider" else "oracle"
         self.call(
             "engine",
@@ -168,6 +177,33 @@ class DifferentialMachine(RuleBasedStateMachine):
             price,
             timestamp,
         )
+
+    def _to_boundary(self, actor: str, call: Call) -> None:
+        """Withdraw exactly what ``actor`` would have above its initial margin after
+        ``call``, so that the call then lands on the margin boundary (where a check
+        written with the wrong comparison differs)."""
+        trial = self.state.copy()
+        caller = self.p.address(call.sender)
+        try:
+            getattr(engine, "process_" + call.fn)(trial, caller, *self.p.resolve(call.args))
+        except Revert:
+            return
+        address = self.p.address(actor)
+        slack = margin.equity(trial, address) - margin.initial_margin(trial, address)
+        if slack > 0:
+            self.call("engine", "withdraw", actor, slack)
+
+    def list_market(self, data):
+        """List a market, with parameters at and across their bounds."""
+        imr = data.draw(st.sampled_from([1, 50_000, 100_000, RATIO_PRECISION, RATIO_PRECISION + 1]))
+        mmr = data.draw(st.sampled_from([0, 1, max(imr - 1, 0), imr]))
+        fee = data.draw(st.sampled_from([0, max(mmr - 1, 0), mmr]))
+        band = data.draw(st.sampled_from([0, 1, 50_000, RATIO_PRECISION, RATIO_PRECISION + 1]))
+        funding_bound = data.draw(st.sampled_from([0, 5_000, RATIO_PRECISION, RATIO_PRECISION + 1]))
+        fees = st.sampled_from([0, 500, MAX_FEE_RATIO, MAX_FEE_RATIO + 1])
+        maker, taker = data.draw(fees), data.draw(fees)
+        caller = mostly(data, st.just("owner"), st.just("outsider"))
+        self.call("engine", "add_market", caller, imr, mmr, fee, band, funding_bound, maker, taker)
 
     def _pick_account(self, data, predicate):
         """Mostly an account the predicate flags (when there is one), else any trader."""
@@ -179,7 +215,7 @@ class DifferentialMachine(RuleBasedStateMachine):
     def _pick_market(self, data, who):
         account = self.state.accounts.get(self.p.address(who))
         held = sorted(account.positions) if account else []
-        n = len(self.p.markets)
+        n = len(self.state.markets)
         return mostly(data, st.sampled_from(held), st.integers(0, n)) if held else n
 
     def liquidate(self, data):
@@ -189,7 +225,10 @@ class DifferentialMachine(RuleBasedStateMachine):
         richest = max((t for t in self.p.traders if t != target), key=self.free)
         liquidator = mostly(data, st.just(richest), st.sampled_from(self.p.traders))
         market_id = self._pick_market(data, target)
-        self.call("engine", "liquidate", liquidator, target, market_id)
+        liquidation = Call("engine", "liquidate", liquidator, (target, market_id))
+        if data.draw(_one_in_four):
+            self._to_boundary(liquidator, liquidation)
+        self.runner.call(liquidation)
 
     def deleverage(self, data):
         target = self._pick_account(
@@ -206,7 +245,7 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     def update_funding(self, data):
         """A funding rate, often beyond the market's bound (the contract clamps it)."""
-        n = len(self.p.markets)
+        n = len(self.state.markets)
         market_id = mostly(data, st.integers(0, n - 1), st.just(n))
         bound = self.state.markets[min(market_id, n - 1)].max_funding_rate
         rate = data.draw(

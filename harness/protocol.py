@@ -183,13 +183,14 @@ class Protocol:
     def address(self, name: str) -> str:
         return self.actors[name]
 
-    def _resolve(self, arg):
-        return self.actors[arg] if isinstance(arg, str) else arg
+    def resolve(self, args: tuple) -> tuple:
+        """Return ``args`` with actor names replaced by their addresses."""
+        return tuple(self.actors[a] if isinstance(a, str) else a for a in args)
 
     def apply(self, call: Call) -> Outcome:
         """Run ``call`` on the spec and on the chain; raise ``Divergence`` if they disagree."""
         sender = self.actors[call.sender]
-        args = tuple(self._resolve(a) for a in call.args)
+        args = self.resolve(call.args)
 
         saved = self.state.copy()
         self.state.events.clear()
@@ -272,7 +273,7 @@ class Protocol:
 
     def send(self, call: Call):
         """Run ``call`` on the chain only (contract unit tests); return the ``TxResult``."""
-        args = tuple(self._resolve(a) for a in call.args)
+        args = self.resolve(call.args)
         data = self._codecs[call.target][call.fn].encode(args)
         return self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
 

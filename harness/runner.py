@@ -19,7 +19,7 @@ class Runner:
         self.stats = stats or coverage.Stats()
         self.history: list[Call] = []
         self.conserved = self._totals()[0]
-        self.funding_settled = [0] * len(protocol.markets)
+        self.funding_settled: dict[int, int] = {}  # market id -> funding settled so far
 
     @property
     def state(self):
