@@ -41,7 +41,8 @@ class RevmChain:
         try:
             address = self._evm.deploy(sender, initcode, gas=TX_GAS)
         except RuntimeError as error:
-            raise ChainError(f"deploy failed: {str(error)[:500]}") from None
+            reason = decode_revert(_revert_output(str(error)))
+            raise ChainError(f"deploy failed: reason={reason!r}") from None
         return address.lower()
 
     def _run(self, sender: str, to: str, data: bytes) -> TxResult:
