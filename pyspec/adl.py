@@ -17,7 +17,8 @@ def compute_adl_rank(
 ) -> tuple:
     """Return the rank as a fraction (upnl x |position value|, |entry notional| x equity).
 
-    Contract: ``adl.compute_adl_rank``.
+    No division, so no rounding. Contract: ``adl.compute_adl_rank``. Anchor: BitMEX ADL
+    ranking, PnL% x effective leverage.
     """
     return upnl * abs(position_value), abs(entry_notional) * account_equity
 
@@ -27,7 +28,7 @@ def ranks_before(rank_a: tuple, address_a: str, rank_b: tuple, address_b: str) -
 
     a/b > c/d  <=>  a x d > c x b for positive denominators (an entry notional of zero
     gives denominator zero, an unbounded rank, and compares the same way).
-    Contract: ``adl.ranks_before``.
+    Contract: ``adl.ranks_before``. Anchor: dYdX v4 ``risk.go`` ``Cmp``.
     """
     left = rank_a[0] * rank_b[1]
     right = rank_b[0] * rank_a[1]
@@ -69,7 +70,7 @@ def adl_candidates(state: State, market_id: int, side: int) -> list[tuple[str, t
 def compute_adl_quantile(index: int, count: int) -> int:
     """Return ADL_QUANTILES - floor(ADL_QUANTILES x index / count): 5 = first in line.
 
-    Contract: ``adl.compute_adl_quantile``.
+    Contract: ``adl.compute_adl_quantile``. Anchor: the BitMEX five-light ADL indicator.
     """
     return ADL_QUANTILES - (ADL_QUANTILES * index) // count
 
@@ -78,7 +79,8 @@ def compute_fill_cash(total_cash: int, filled_before: int, filled_after: int, si
     """Return this fill's share of the bankruptcy cash: the cumulative share, floored.
 
     Cumulative rounding makes the fills sum to ``total_cash`` exactly when the whole
-    size is filled. Contract: ``adl.compute_fill_cash``.
+    size is filled. Contract: ``adl.compute_fill_cash``. Anchor: dYdX v4 deleveraging fills
+    each min(remaining, counterparty size) at the bankruptcy price.
     """
     return floor_div(total_cash * filled_after, size) - floor_div(total_cash * filled_before, size)
 
@@ -88,6 +90,7 @@ def compute_socialized_loss(loss: int, open_interest: int) -> tuple[int, int]:
 
     The opposite side pays per_lot x OI >= loss; the residue per_lot x OI - loss goes to
     the insurance fund, so no unit is created or lost. Contract: ``adl.compute_socialized_loss``.
+    Anchor: Drift v2 ``resolve_perp_bankruptcy`` spreads the loss per base unit, rounded up.
     """
     per_lot = ceil_div(loss, open_interest)
     return per_lot, per_lot * open_interest - loss

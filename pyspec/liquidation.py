@@ -28,7 +28,8 @@ def compute_liquidation_size(
     c = ceil((maintenance - equity + LIQUIDATION_SIZE_SLACK) x RATIO_PRECISION
     / (price x (mmr - fee))). The whole position goes when c reaches it or would leave
     less than LIQUIDATION_DUST_NOTIONAL. Rounds up (toward the protocol).
-    Contract: ``liquidation.compute_liquidation_size``.
+    Contract: ``liquidation.compute_liquidation_size``. Anchor: Mango v4 liquidates to a
+    target health, dYdX v4 partially with a minimum notional.
     """
     shortfall = maintenance - equity + LIQUIDATION_SIZE_SLACK
     size = ceil_div(shortfall * RATIO_PRECISION, price * (maintenance_ratio - fee_ratio))
@@ -43,6 +44,7 @@ def compute_equity_share(equity: int, maintenance_delta: int, maintenance: int) 
     Positive: what the account can pay (penalty cap). Negative: the deficit the close
     leaves, which the insurance fund, ADL or the loss index must absorb. Rounded down,
     so a deficit is never understated. Contract: ``liquidation.compute_equity_share``.
+    Anchor: dYdX v4 ``GetBankruptcyPriceInQuoteQuantums``.
     """
     return floor_div(equity * maintenance_delta, maintenance)
 
@@ -51,7 +53,7 @@ def compute_bankruptcy_cash(oracle_cash: int, equity_share: int) -> int:
     """Return the cash the account receives closing at the bankruptcy price: -DNNV - share.
 
     ``oracle_cash`` is the cash of the same close at the oracle price (-DNNV, exact).
-    Contract: ``liquidation.compute_bankruptcy_cash``.
+    Contract: ``liquidation.compute_bankruptcy_cash``. Anchor: dYdX v4, as above.
     """
     return oracle_cash - equity_share
 
@@ -59,7 +61,9 @@ def compute_bankruptcy_cash(oracle_cash: int, equity_share: int) -> int:
 def compute_penalty(notional: int, fee_ratio: int, equity_share: int) -> int:
     """Return min(ceil(notional x fee), max(share, 0)): capped at what is above bankruptcy.
 
-    Contract: ``liquidation.compute_penalty``.
+    The fee is a charge and rounds up; the cap never rounds. Contract:
+    ``liquidation.compute_penalty``. Anchor: dYdX v4 insurance delta, min(fill - bankruptcy
+    quote, |quote| x max liquidation fee).
     """
     return min(ceil_div(notional * fee_ratio, RATIO_PRECISION), max(equity_share, 0))
 
@@ -67,7 +71,8 @@ def compute_penalty(notional: int, fee_ratio: int, equity_share: int) -> int:
 def compute_penalty_split(penalty: int, liquidator_share_ratio: int) -> tuple[int, int]:
     """Return (liquidator reward, insurance share); the reward, a payout, rounds down.
 
-    Contract: ``liquidation.compute_penalty_split``.
+    Contract: ``liquidation.compute_penalty_split``. Anchor: Perp Curie splits the penalty
+    between liquidator and insurance fund by a configured share.
     """
     reward = floor_div(penalty * liquidator_share_ratio, RATIO_PRECISION)
     return reward, penalty - reward

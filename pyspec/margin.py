@@ -20,7 +20,8 @@ def loss_index(market: Market, size: int) -> int:
 def compute_margin_requirement(size: int, price: int, ratio: int) -> int:
     """Return ceil(|size| x price x ratio / RATIO_PRECISION): a requirement rounds up.
 
-    Contract: ``margin.compute_margin_requirement``.
+    Contract: ``margin.compute_margin_requirement``. Anchor: GMX, dYdX and Drift all round
+    requirements up.
     """
     return ceil_div(abs(size) * price * ratio, RATIO_PRECISION)
 
