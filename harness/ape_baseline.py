@@ -36,6 +36,7 @@ from harness.protocol import (
     Call,
     Divergence,
     Protocol,
+    check_events,
 )
 from harness.snapshot import first_difference, spec_dump
 from pyspec import engine, token
@@ -148,18 +149,7 @@ class ApeProtocol:
                 arguments = log.event_arguments
                 fields = self.event_fields[log.event_name]
                 chain_events.append((log.event_name, tuple(_plain(arguments[f]) for f in fields)))
-        if chain_events != events:
-            index = next(
-                (i for i, (a, b) in enumerate(zip(events, chain_events, strict=False)) if a != b),
-                min(len(events), len(chain_events)),
-            )
-            raise Divergence(
-                call,
-                "events",
-                f"event #{index}",
-                events[index] if index < len(events) else None,
-                chain_events[index] if index < len(chain_events) else None,
-            )
+        check_events(call, events, chain_events)
         chain = list(self.lens.dump(*self.dump_args))
         spec = spec_dump(self.state, self.accounts)
         difference = first_difference(spec, chain, self.accounts, self.names)

@@ -31,6 +31,7 @@ from harness import coverage
 from harness.chains import make_chain
 from harness.machine import ACTION_WEIGHTS, LEVERAGE_USE_PERCENT, PRICE_MOVE_STEPS
 from harness.protocol import Call, Divergence, Protocol, _spec_token_call
+from harness.runner import VIEWS
 from pyspec import engine, margin, views
 from pyspec.constants import MAX_DEPOSIT, MAX_PRICE, RATIO_PRECISION
 from pyspec.errors import Revert
@@ -38,9 +39,6 @@ from pyspec.state import State
 
 USDC = 10**6
 NOTE = "ape contract objects, ethereum:local:test"
-#: Target of the pseudo-call that compares the views of the traders in its arguments
-#: (``Protocol.check_views``), as in ``harness.machine``.
-VIEWS = "views"
 
 PRICE_MOVES = PRICE_MOVE_STEPS
 LEVERAGE_USE = LEVERAGE_USE_PERCENT

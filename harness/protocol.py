@@ -88,6 +88,23 @@ class Divergence(AssertionError):
         )
 
 
+def check_events(call: Call, spec: list, chain: list) -> None:
+    """Raise ``Divergence`` at the first event that differs (name and arguments)."""
+    if chain == spec:
+        return
+    index = next(
+        (i for i, (a, b) in enumerate(zip(spec, chain, strict=False)) if a != b),
+        min(len(spec), len(chain)),
+    )
+    raise Divergence(
+        call,
+        "events",
+        f"event #{index}",
+        spec[index] if index < len(spec) else None,
+        chain[index] if index < len(chain) else None,
+    )
+
+
 def _spec_token_call(state: State, fn: str, sender: str, args: tuple) -> None:
     t = state.token
     if fn == "mint":
@@ -218,18 +235,7 @@ class Protocol:
             )
         events = list(self.state.events)
         chain_events = [self._decoders[log.address].decode(log) for log in result.logs]
-        if chain_events != events:
-            index = next(
-                (i for i, (a, b) in enumerate(zip(events, chain_events, strict=False)) if a != b),
-                min(len(events), len(chain_events)),
-            )
-            raise Divergence(
-                call,
-                "events",
-                f"event #{index}",
-                events[index] if index < len(events) else None,
-                chain_events[index] if index < len(chain_events) else None,
-            )
+        check_events(call, events, chain_events)
         self.check_state(call)
         return Outcome(spec_ok, spec_reason, events, result.gas_used)
 

@@ -16,7 +16,7 @@ import json
 import random
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import rlp
@@ -1372,23 +1372,7 @@ def _(b):
 
 
 def listing(**changes) -> tuple:
-    fields = dict(
-        zip(
-            (
-                "initial_margin_ratio",
-                "maintenance_margin_ratio",
-                "liquidation_fee_ratio",
-                "price_band_ratio",
-                "max_funding_rate",
-                "maker_fee_ratio",
-                "taker_fee_ratio",
-            ),
-            DEFAULT_MARKETS[0].listing(),
-            strict=True,
-        )
-    )
-    fields.update(changes)
-    return tuple(fields.values())
+    return replace(DEFAULT_MARKETS[0], **changes).listing()
 
 
 @case("market", "add", "The owner lists a third market.")
