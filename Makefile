@@ -31,29 +31,29 @@ fuzz: $(STAMP)
 	$(BIN)/python -m harness.campaign $(ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m harness.bench $(ARGS)
+	$(BIN)/python -m harness.measure.bench $(ARGS)
 
 # make replay TRACE=reports/<run>/counterexample.json [ARGS='--chain anvil']
 replay: $(STAMP)
-	$(BIN)/python -m harness.trace replay $(TRACE) $(ARGS)
+	$(BIN)/python -m harness.campaign.trace replay $(TRACE) $(ARGS)
 
 # make export TRACE=reports/<run>/counterexample.json NAME=short_description
 export: $(STAMP)
-	$(BIN)/python -m harness.trace export $(TRACE) --name $(NAME)
+	$(BIN)/python -m harness.campaign.trace export $(TRACE) --name $(NAME)
 
-# regenerate tests/vectors/ from the spec (make test fails while they are stale)
+# write tests/vectors/ from the cases in tests/cases (make test fails while they are stale)
 vectors: $(STAMP)
-	$(BIN)/python -m harness.vectors generate
+	$(BIN)/pytest -q $(PYTEST_FLAGS) tests/cases --write-vectors
 
 # mutation testing: short campaigns against sampled one-token mutants of the engine
 mutate: $(STAMP)
-	$(BIN)/python -m harness.mutate $(ARGS)
+	$(BIN)/python -m harness.campaign.mutate $(ARGS)
 
 gas: $(STAMP)
-	$(BIN)/python -m harness.gas
+	$(BIN)/python -m harness.measure.gas
 
 bench-chains: $(STAMP)
-	$(BIN)/python -m harness.bench_chains $(ARGS)
+	$(BIN)/python -m harness.measure.bench_chains $(ARGS)
 
 compile: $(STAMP)
 	$(BIN)/ape compile

@@ -1,18 +1,22 @@
-"""Deploy the protocol to an ape network and check what was deployed.
+"""Deploy the protocol to an ape network from a configuration profile and check it.
 
-    ape run deploy --network ethereum:local:test            (ape's in-process test chain)
-    ape run deploy --network ethereum:sepolia:node --account deployer --token 0x...
+    ape run deploy --network ethereum:local:test --account TEST::0
+    ape run deploy --network ethereum:sepolia:node --account deployer --config sepolia \\
+        --token 0x... --oracle 0x... --operator 0x...
 
-On a local network it deploys the mock collateral token and uses test accounts as the
-oracle and operator; elsewhere pass the real token and role addresses. Afterwards every
-stored parameter is read back and compared with what was asked for.
+Parameters come from ``configs/<profile>.yaml`` (checked by ``deployment.config``);
+``--token``, ``--oracle`` and ``--operator`` override the profile. A mock token and test
+accounts as roles are allowed on local networks only. Afterwards every stored parameter
+is read back and compared with what was asked for.
 """
 
 import click
 from ape import accounts, project
 from ape.cli import ConnectedProviderCommand, account_option
 
-from harness.protocol import DEFAULT_MARKETS, INSURANCE_FLOOR, LIQUIDATOR_SHARE_RATIO
+from deployment.config import LISTING_FIELDS, ConfigError, load
+
+EIP170_CODE_SIZE_LIMIT = 24_576
 
 
 def check(label: str, actual, expected) -> None:
@@ -22,51 +26,61 @@ def check(label: str, actual, expected) -> None:
         raise click.ClickException(f"{label}: deployed {actual}, expected {expected}")
 
 
+def resolve(role: str, value: str | None, account, local: bool) -> str:
+    """An address for ``value`` as the profile writes it ("deployer", "test:<i>", 0x...)."""
+    if value is None:
+        raise click.UsageError(f"{role}: not set in the profile; pass --{role}")
+    if value == "deployer":
+        return account.address
+    if value.startswith("test:"):
+        if not local:
+            raise click.UsageError(f"{role}: {value} is a test account; use a real address")
+        return accounts.test_accounts[int(value[5:])].address
+    return value
+
+
 @click.command(cls=ConnectedProviderCommand)
 @account_option()
-@click.option("--token", default=None, help="collateral token (default: deploy MockToken)")
-@click.option("--oracle", default=None, help="ORACLE role (default: a test account)")
-@click.option("--operator", default=None, help="OPERATOR role (default: a test account)")
-def cli(network, provider, account, token, oracle, operator):
+@click.option("--config", "profile", default="default", help="configs/<profile>.yaml or a path")
+@click.option("--token", default=None, help="collateral token (overrides the profile)")
+@click.option("--oracle", default=None, help="ORACLE role (overrides the profile)")
+@click.option("--operator", default=None, help="OPERATOR role (overrides the profile)")
+def cli(network, provider, account, profile, token, oracle, operator):
+    try:
+        config = load(profile)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
     local = provider.network.name == "local"
-    if token is None:
+    token = token or config.token
+    if token == "mock":
         if not local:
-            raise click.UsageError("--token is required outside a local network")
+            raise click.UsageError("collateral.token: a mock token only on a local network")
         token = account.deploy(project.MockToken).address
-    oracle = oracle or accounts.test_accounts[1].address
-    operator = operator or accounts.test_accounts[2].address
+    token = resolve("token", token, account, local)
+    oracle = resolve("oracle", oracle or config.oracle, account, local)
+    operator = resolve("operator", operator or config.operator, account, local)
     engine = account.deploy(
-        project.PerpEngine, token, oracle, operator, LIQUIDATOR_SHARE_RATIO, INSURANCE_FLOOR
+        project.PerpEngine,
+        token,
+        oracle,
+        operator,
+        config.liquidator_share_ratio,
+        config.insurance_floor,
     )
-    for market in DEFAULT_MARKETS:
+    for market in config.markets:
         engine.add_market(*market.listing(), sender=account)
-    click.echo(f"PerpEngine at {engine.address} on {provider.network.choice}; checking:")
-    check("runtime size under EIP-170", len(provider.get_code(engine.address)) <= 24_576, True)
+    click.echo(f"PerpEngine at {engine.address} on {provider.network.choice}")
+    click.echo(f"from {config.path.name}; checking:")
+    code_size = len(provider.get_code(engine.address))
+    check("runtime size under EIP-170", code_size <= EIP170_CODE_SIZE_LIMIT, True)
     check("token", engine.token(), token)
     check("owner", engine.owner(), account.address)
     check("oracle", engine.oracle(), oracle)
     check("operator", engine.operator(), operator)
-    check("liquidator share", engine.liquidator_share_ratio(), LIQUIDATOR_SHARE_RATIO)
-    check("insurance floor", engine.insurance_floor(), INSURANCE_FLOOR)
-    check("market count", engine.market_count(), len(DEFAULT_MARKETS))
-    for market_id, market in enumerate(DEFAULT_MARKETS):
+    check("liquidator share", engine.liquidator_share_ratio(), config.liquidator_share_ratio)
+    check("insurance floor", engine.insurance_floor(), config.insurance_floor)
+    check("market count", engine.market_count(), len(config.markets))
+    for market_id, market in enumerate(config.markets):
         stored = engine.markets(market_id)
-        check(
-            f"market {market_id} initial margin",
-            stored.initial_margin_ratio,
-            market.initial_margin_ratio,
-        )
-        check(
-            f"market {market_id} maintenance margin",
-            stored.maintenance_margin_ratio,
-            market.maintenance_margin_ratio,
-        )
-        check(
-            f"market {market_id} liquidation fee",
-            stored.liquidation_fee_ratio,
-            market.liquidation_fee_ratio,
-        )
-        check(f"market {market_id} price band", stored.price_band_ratio, market.price_band_ratio)
-        check(f"market {market_id} funding bound", stored.max_funding_rate, market.max_funding_rate)
-        check(f"market {market_id} maker fee", stored.maker_fee_ratio, market.maker_fee_ratio)
-        check(f"market {market_id} taker fee", stored.taker_fee_ratio, market.taker_fee_ratio)
+        for field, expected in zip(LISTING_FIELDS, market.listing(), strict=True):
+            check(f"market {market_id} ({market.name}) {field}", getattr(stored, field), expected)

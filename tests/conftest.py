@@ -1,13 +1,22 @@
-"""Shared fixtures: chain backends (anvil is started once per session and stopped)."""
+"""Shared fixtures: chain backends and deployed pairs (anvil is started once per session
+and stopped), and the ``--write-vectors`` option of ``make vectors``."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.chains import AnvilChain, make_chain
-from harness.protocol import Protocol
+from harness.core.pair import Pair
+from harness.evm import AnvilChain, make_chain
 
 BACKENDS = ("embedded", "anvil")
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--write-vectors",
+        action="store_true",
+        help="write tests/vectors from the cases instead of checking them (make vectors)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -36,18 +45,18 @@ def chain(request):
 
 
 @pytest.fixture(scope="session")
-def embedded_protocol():
-    return Protocol(make_chain("embedded"))
+def embedded_pair():
+    return Pair(make_chain("embedded"))
 
 
 @pytest.fixture(scope="session")
-def anvil_protocol(anvil_chain):
-    return Protocol(anvil_chain)
+def anvil_pair(anvil_chain):
+    return Pair(anvil_chain)
 
 
-@pytest.fixture(params=["embedded", "anvil"])
-def protocol(request):
-    """A deployed protocol on each chain, reset to its post-setup snapshot."""
-    deployed = request.getfixturevalue(f"{request.param}_protocol")
+@pytest.fixture(params=BACKENDS)
+def pair(request):
+    """A deployed pair on each chain, reset to its post-setup snapshot."""
+    deployed = request.getfixturevalue(f"{request.param}_pair")
     deployed.reset()
     return deployed

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness import artifacts
-from harness.abi import FunctionCodec
-from harness.revm_chain import RevmChain
+from harness.evm import artifacts
+from harness.evm.abi import FunctionCodec
+from harness.evm.revm import RevmChain
 from pyspec.fixed_math import ceil_div, floor_div
 
 

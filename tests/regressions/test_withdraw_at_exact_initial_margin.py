@@ -1,6 +1,6 @@
 """Regression: withdraw at exact initial margin.
 
-Exported by ``python -m harness.trace export`` from reports/broken/counterexample.json.
+Exported by ``make export`` from reports/broken/counterexample.json.
 When found, it failed with: {
  "kind": "revert",
  "call": "trader4 -> engine.withdraw(660029471)",
@@ -10,8 +10,8 @@ When found, it failed with: {
 }
 """
 
-from harness.protocol import Call
-from harness.runner import Runner
+from harness.core.call import Call
+from harness.core.sequence import CheckedSequence
 
 CALLS = [
     Call(target="engine", fn="deposit", sender="trader4", args=(882000000,)),
@@ -27,7 +27,7 @@ CALLS = [
 ]
 
 
-def test_withdraw_at_exact_initial_margin(protocol):
-    runner = Runner(protocol)  # resets to the deployed state
+def test_withdraw_at_exact_initial_margin(pair):
+    sequence = CheckedSequence(pair)  # resets to the deployed state
     for call in CALLS:
-        runner.call(call)  # raises where spec and chain disagree or an invariant fails
+        sequence.call(call)  # raises where spec and chain disagree or an invariant fails

@@ -1,0 +1,7 @@
+"""``python -m harness.campaign``: the differential fuzz campaign (``make fuzz``)."""
+
+import sys
+
+from harness.campaign.fuzz import main
+
+sys.exit(main())

@@ -1,0 +1,226 @@
+"""Campaign reports: Markdown and HTML for readers, JSON for machines, PNG plots."""
+
+import base64
+import html
+import json
+from collections import Counter
+from pathlib import Path
+
+from harness.core.branches import FUNDING_BRANCHES, WATERFALL_BRANCHES
+from harness.core.invariants import INVARIANTS
+
+
+def _total(workers: dict, key: str) -> Counter:
+    total = Counter()
+    for data in workers.values():
+        total.update(data[key])
+    return total
+
+
+def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -> dict:
+    steps = sum(w["steps"] for w in workers.values())
+    calls, successes = _total(workers, "calls"), _total(workers, "successes")
+    branches = _total(workers, "branches")
+    summary = {
+        "result": "divergence" if failures else "agreed",
+        "chain": args.chain,
+        "seed": args.seed,
+        "workers": args.workers,
+        "budget": {"seconds": args.seconds, "max_steps": args.max_steps},
+        "elapsed_seconds": round(elapsed, 2),
+        "steps": steps,
+        "sequences": sum(w["sequences"] for w in workers.values()),
+        "steps_per_second": round(steps / max(elapsed, 1e-9), 1),
+        "views_compared": sum(w["views"] for w in workers.values()),
+        "calls": {fn: {"ok": successes[fn], "total": n} for fn, n in calls.most_common()},
+        "reverts": dict(_total(workers, "reverts").most_common()),
+        "events": dict(_total(workers, "events").most_common()),
+        "branches": {b: branches[b] for b in WATERFALL_BRANCHES + FUNDING_BRANCHES},
+        "missing_branches": [b for b in WATERFALL_BRANCHES + FUNDING_BRANCHES if not branches[b]],
+        "invariants": list(INVARIANTS),
+        # every named invariant but "views" runs after every step
+        "invariant_checks": steps * (len(INVARIANTS) - 1),
+        "counterexample": str(trace_path) if trace_path else None,
+    }
+    if failures:
+        summary["failure"] = failures[0][3].splitlines()[:6]
+    return summary
+
+
+def text(summary: dict) -> str:
+    lines = [
+        f"chain {summary['chain']}  seed {summary['seed']}  workers {summary['workers']}  "
+        f"budget {summary['budget']['seconds']:.0f}s  elapsed {summary['elapsed_seconds']}s",
+        f"steps {summary['steps']:,}  sequences {summary['sequences']:,}  "
+        f"steps/s {summary['steps_per_second']:,.0f}  view checks {summary['views_compared']:,}",
+        "calls (ok / total):",
+    ]
+    lines += [f"  {fn:<20} {c['ok']:>8,} / {c['total']:,}" for fn, c in summary["calls"].items()]
+    lines.append("branches reached (waterfall, then funding and fees):")
+    lines += [f"  {b:<28} {n:,}" for b, n in summary["branches"].items()]
+    lines.append(
+        "revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in summary["reverts"].items())
+    )
+    result = summary["result"]
+    lines.append(
+        "RESULT: "
+        + ("DIVERGENCE" if result == "divergence" else "spec and chain agreed on every step")
+    )
+    return "\n".join(lines)
+
+
+def _plots(out: Path, workers: dict) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = {}
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    for index, data in sorted(workers.items()):
+        series = data["series"]
+        if series:
+            ax.plot(
+                [s[0] for s in series],
+                [s[1] / 1e6 for s in series],
+                lw=0.8,
+                label=f"worker {index}",
+            )
+    ax.set_xlabel("step (each worker)")
+    ax.set_ylabel("insurance fund (USDC)")
+    ax.set_title("Insurance fund balance, sampled across sequences")
+    if len(workers) > 1:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    paths["fund"] = out / "fund.png"
+    fig.savefig(paths["fund"], dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    for column, label in ((2, "liquidations"), (3, "ADL fills"), (4, "socialized losses")):
+        xs, ys, offset = [], [], 0
+        for _, data in sorted(workers.items()):
+            for s in data["series"]:
+                xs.append(offset + s[0])
+                ys.append(s[column])
+            if data["series"]:
+                offset += data["series"][-1][0]
+        ax.plot(xs, ys, label=label)
+    ax.set_xlabel("step (workers one after another)")
+    ax.set_ylabel("cumulative count")
+    ax.set_title("Solvency waterfall over the campaign")
+    ax.legend()
+    fig.tight_layout()
+    paths["waterfall"] = out / "waterfall.png"
+    fig.savefig(paths["waterfall"], dpi=110)
+    plt.close(fig)
+    return paths
+
+
+def markdown(summary: dict, plots: dict) -> str:
+    lines = [
+        "# Differential fuzz campaign",
+        "",
+        f"**Result: {summary['result']}**"
+        + (
+            f" (counterexample: `{summary['counterexample']}`)" if summary["counterexample"] else ""
+        ),
+        "",
+        "| budget | seed | chain | workers | elapsed | steps | sequences | steps/s |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| {summary['budget']['seconds']:.0f}s / {summary['budget']['max_steps'] or '-'} steps "
+        f"| {summary['seed']} | {summary['chain']} | {summary['workers']} "
+        f"| {summary['elapsed_seconds']}s | {summary['steps']:,} | {summary['sequences']:,} "
+        f"| {summary['steps_per_second']:,.0f} |",
+        "",
+        "## Calls",
+        "",
+        "| call | succeeded | total |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {fn} | {c['ok']:,} | {c['total']:,} |" for fn, c in summary["calls"].items()]
+    lines += ["", "## Branches reached", "", "| branch | times |", "|---|---:|"]
+    lines += [f"| {b} | {n:,} |" for b, n in summary["branches"].items()]
+    if summary["missing_branches"]:
+        lines += ["", "Not reached: " + ", ".join(summary["missing_branches"])]
+    lines += ["", "## Invariants checked", ""]
+    lines += [f"- **{name}**: {text_}" for name, text_ in INVARIANTS.items()]
+    lines += [
+        "",
+        f"{summary['steps']:,} steps, each checked against all state invariants on both "
+        f"sides; {summary['views_compared']:,} checks of the trader views.",
+        "",
+        "## Plots",
+        "",
+    ]
+    lines += [f"![{name}]({path.name})" for name, path in plots.items()]
+    lines += ["", "## Revert reasons", "", "| reason | times |", "|---|---:|"]
+    lines += [f"| {r} | {n:,} |" for r, n in summary["reverts"].items()]
+    if "failure" in summary:
+        lines += ["", "## Failure", "", "```", *summary["failure"], "```"]
+    return "\n".join(lines) + "\n"
+
+
+def to_html(markdown_text: str, plots: dict) -> str:
+    """A self-contained page: tables rendered, plots embedded."""
+    body, in_table, in_code = [], False, False
+    for line in markdown_text.splitlines():
+        if line.startswith("```"):
+            body.append("</pre>" if in_code else "<pre>")
+            in_code = not in_code
+            continue
+        if in_code:
+            body.append(html.escape(line))
+            continue
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if set("".join(cells)) <= set("-:"):
+                continue
+            tag = "td" if in_table else "th"
+            if not in_table:
+                body.append("<table>")
+                in_table = True
+            body.append(
+                "<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells) + "</tr>"
+            )
+            continue
+        if in_table:
+            body.append("</table>")
+            in_table = False
+        if line.startswith("!["):
+            name = line[2 : line.index("]")]
+            data = base64.b64encode(plots[name].read_bytes()).decode()
+            body.append(f'<img alt="{name}" src="data:image/png;base64,{data}">')
+        elif line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
+        elif line.startswith("- "):
+            body.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
+        elif line:
+            body.append(f"<p>{html.escape(line).replace('**', '')}</p>")
+    if in_table:
+        body.append("</table>")
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
+        "img{max-width:100%}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Campaign report</title>"
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    )
+
+
+def write(out: Path, summary: dict, workers: dict) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    plots = _plots(out, workers)
+    text_ = markdown(summary, plots)
+    paths = {
+        "markdown": out / "report.md",
+        "html": out / "report.html",
+        "json": out / "summary.json",
+    }
+    paths["markdown"].write_text(text_)
+    paths["html"].write_text(to_html(text_, plots))
+    paths["json"].write_text(json.dumps(summary, indent=2) + "\n")
+    return paths

@@ -1,0 +1,194 @@
+"""Counterexamples as JSON traces: save, replay step by step, export as a regression test.
+
+    python -m harness.campaign.trace replay reports/traces/x.json [--chain anvil]
+    python -m harness.campaign.trace export reports/traces/x.json --name margin_boundary
+
+A trace holds the calls after the standard deployment (``harness.core.genesis``), with
+accounts named by actor ("trader3"), never by address, so it replays on any fresh
+deployment. Calls use the one JSON form of ``harness.core.call``.
+"""
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness import REPO_ROOT
+from harness.core.call import Call, call_from_json, call_to_json
+from harness.core.dump import labelled, spec_dump
+from harness.core.pair import Divergence, Pair
+from harness.core.sequence import CheckedSequence
+from harness.evm import make_chain
+
+FORMAT = 1
+REGRESSIONS = REPO_ROOT / "tests" / "regressions"
+
+
+def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> dict:
+    """Return the trace of ``calls`` (and of the failure they led to) as a JSON object."""
+    trace = {
+        "format": FORMAT,
+        **meta,
+        "calls": [call_to_json(call) for call in calls],
+    }
+    if isinstance(failure, Divergence):
+        trace["failure"] = {
+            "kind": failure.kind,
+            "call": str(failure.call),
+            "field": failure.field,
+            "spec": repr(failure.spec),
+            "chain": repr(failure.chain),
+        }
+    elif failure is not None:
+        trace["failure"] = {"kind": type(failure).__name__, "message": str(failure)}
+    return trace
+
+
+def save(path: Path, trace: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(trace, indent=1) + "\n")
+    return path
+
+
+def load_calls(trace: dict) -> list[Call]:
+    return [call_from_json(item) for item in trace["calls"]]
+
+
+def state_diff(pair: Pair) -> list[tuple[str, object, object]]:
+    """Return every (field, spec, chain) that differs between the two states now."""
+    spec = labelled(spec_dump(pair.state, pair.accounts), pair.accounts, pair.names)
+    chain = labelled(pair.chain_dump(), pair.accounts, pair.names)
+    chain_values = dict(chain)
+    differing = [(f, v, chain_values.get(f)) for f, v in spec if chain_values.get(f) != v]
+    missing = [(f, None, v) for f, v in chain if f not in dict(spec)]
+    return differing + missing
+
+
+def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
+    """Apply ``calls`` to spec and chain one by one, checking every invariant as the
+    campaign does; at the first failure print it with the full state diff and return its
+    1-based index (0 when every step agreed)."""
+    sequence = CheckedSequence(pair)
+    for index, call in enumerate(calls, 1):
+        try:
+            outcome = sequence.call(call)
+        except AssertionError as failure:
+            print(f"step {index}: {call}\n{type(failure).__name__}: {failure}", file=out)
+            print("state diff (field: spec | chain):", file=out)
+            for field, spec, chain in state_diff(pair) or [("(none)", "", "")]:
+                print(f"  {field}: {spec} | {chain}", file=out)
+            return index
+        status = (
+            "checked"
+            if outcome is None
+            else ("ok" if outcome.success else f"revert {outcome.reason!r}")
+        )
+        print(f"step {index}: {call} -> {status}", file=out)
+    print(f"all {len(calls)} steps agreed", file=out)
+    return 0
+
+
+def signature(failure: BaseException) -> tuple:
+    """What identifies a failure across shrinking: its type, kind and failing call."""
+    if isinstance(failure, Divergence):
+        return (type(failure).__name__, failure.kind, failure.call.fn)
+    return (type(failure).__name__, str(failure).split(":")[0])
+
+
+def failure_of(calls: list[Call], pair: Pair) -> BaseException | None:
+    sequence = CheckedSequence(pair)
+    try:
+        for call in calls:
+            sequence.call(call)
+    except AssertionError as failure:
+        return failure
+    return None
+
+
+def minimize(calls: list[Call], pair: Pair, target: tuple) -> list[Call]:
+    """Drop every call whose removal keeps a failure with signature ``target`` (greedy,
+    from the last call backward, until a pass removes nothing). Hypothesis shrinks the
+    draws; this removes what it left that the failure does not need."""
+    changed = True
+    while changed:
+        changed = False
+        for index in range(len(calls) - 1, -1, -1):
+            candidate = calls[:index] + calls[index + 1 :]
+            failure = failure_of(candidate, pair)
+            if failure is not None and signature(failure) == target:
+                calls, changed = candidate, True
+    return calls
+
+
+REGRESSION_TEMPLATE = '''"""Regression: {title}.
+
+Exported by ``make export`` from {source}.
+{failure}"""
+
+from harness.core.call import Call
+from harness.core.sequence import CheckedSequence
+
+CALLS = [
+{calls}
+]
+
+
+def test_{name}(protocol):
+    sequence = CheckedSequence(pair)  # resets to the deployed state
+    for call in CALLS:
+        sequence.call(call)  # raises where spec and chain disagree or an invariant fails
+'''
+
+
+def export(trace: dict, name: str, source: str) -> Path:
+    """Write tests/regressions/test_<name>.py replaying the trace on each chain."""
+    name = re.sub(r"\W+", "_", name).strip("_").lower()
+    calls = "\n".join(f"    {call!r}," for call in load_calls(trace))
+    failure = trace.get("failure")
+    failure_text = (
+        "When found, it failed with: " + json.dumps(failure, indent=1) + "\n" if failure else ""
+    )
+    REGRESSIONS.mkdir(parents=True, exist_ok=True)
+    path = REGRESSIONS / f"test_{name}.py"
+    path.write_text(
+        REGRESSION_TEMPLATE.format(
+            title=name.replace("_", " "),
+            source=source,
+            failure=failure_text,
+            calls=calls,
+            name=name,
+        )
+    )
+    subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(path)], check=False)
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="replay or export a counterexample trace")
+    commands = parser.add_subparsers(dest="command", required=True)
+    replay_parser = commands.add_parser("replay", help="rerun a trace on spec and chain")
+    replay_parser.add_argument("trace", type=Path)
+    replay_parser.add_argument("--chain", default="embedded")
+    export_parser = commands.add_parser("export", help="write it as a pytest regression test")
+    export_parser.add_argument("trace", type=Path)
+    export_parser.add_argument("--name", required=True)
+    args = parser.parse_args(argv)
+    trace = json.loads(args.trace.read_text())
+    if args.command == "export":
+        print(export(trace, args.name, str(args.trace)))
+        return 0
+    chain = make_chain(args.chain)
+    try:
+        started = time.monotonic()
+        diverged_at = replay(load_calls(trace), Pair(chain))
+        print(f"replayed in {time.monotonic() - started:.2f}s on {args.chain}")
+    finally:
+        chain.close()
+    return 1 if diverged_at else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

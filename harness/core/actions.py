@@ -1,0 +1,344 @@
+"""The action policy: which call to make next, written once.
+
+Each action reads the spec state of a ``World`` (a pair, or a spec-only run) and takes
+every decision through a ``Choices`` source, then returns the calls to make (usually one;
+two when it first moves an actor onto a margin boundary). Two sources exist:
+``HypothesisChoices`` (the state machine: hypothesis draws, so failures shrink) and
+``RandomChoices`` (``random.Random``: the bench workload and the seeded random vectors).
+
+Choices that need the state (who is liquidatable, how large a trade the poorer side can
+afford) read the spec, which drives accounts to high leverage and prices through crashes
+and spikes so that every branch of the solvency waterfall is reached. About one input in
+ten is invalid on purpose.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
+from hypothesis import strategies as st
+
+from harness.core.call import VIEWS, Call
+from harness.core.genesis import USDC
+from harness.core.spec_step import spec_apply
+from pyspec import margin, views
+from pyspec.constants import MAX_DEPOSIT, MAX_FEE_RATIO, MAX_PRICE, RATIO_PRECISION
+from pyspec.state import State
+
+T = TypeVar("T")
+
+
+class Choices(Protocol):
+    """Where every decision comes from."""
+
+    def pick(self, options: Sequence[T]) -> T:
+        """One of ``options`` (not empty)."""
+
+    def integer(self, low: int, high: int) -> int:
+        """An integer in [low, high]."""
+
+    def chance(self, k: int, n: int) -> bool:
+        """True k times in n."""
+
+
+class HypothesisChoices:
+    """Decisions drawn from hypothesis ``data``: they shrink toward the first option, the
+    lower integer bound and True."""
+
+    def __init__(self, data) -> None:
+        self.data = data
+
+    def pick(self, options):
+        return self.data.draw(st.sampled_from(options))
+
+    def integer(self, low: int, high: int) -> int:
+        return self.data.draw(st.integers(low, high))
+
+    def chance(self, k: int, n: int) -> bool:
+        return self.data.draw(st.integers(0, n - 1)) < k
+
+
+class RandomChoices:
+    """Decisions from a seeded ``random.Random``: deterministic for a seed."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+
+    def pick(self, options):
+        return self.rng.choice(options)
+
+    def integer(self, low: int, high: int) -> int:
+        return self.rng.randint(low, high)
+
+    def chance(self, k: int, n: int) -> bool:
+        return self.rng.randrange(n) < k
+
+
+class World(Protocol):
+    """What an action reads: the current spec state and who is who."""
+
+    state: State
+    actors: dict[str, str]
+    traders: list[str]
+
+
+def mostly(choose: Choices, valid: Callable[[], T], invalid: Callable[[], T]) -> T:
+    """``valid()`` nine times in ten, ``invalid()`` otherwise."""
+    return valid() if choose.chance(9, 10) else invalid()
+
+
+SPECIAL_AMOUNTS = (0, 1, MAX_DEPOSIT, MAX_DEPOSIT + 1, 2**256 - 1)
+# Relative price moves in parts per RATIO_PRECISION: drifts, crashes and spikes. Sampled
+# from a grid (hypothesis biases plain integer ranges toward their bounds) plus jitter.
+PRICE_MOVE_STEPS = (
+    -700_000, -400_000, -200_000, -100_000, -60_000, -30_000, -10_000,
+    10_000, 30_000, 60_000, 100_000, 200_000, 500_000, 1_000_000,
+)  # fmt: skip
+# Share of the affordable size a trade takes, in percent.
+LEVERAGE_USE_PERCENT = (10, 25, 50, 75, 90, 95, 100, 105)
+PRICE_UPDATE_KINDS = ("ok",) * 12 + ("stale", "zero", "huge", "outsider", "unknown")
+
+
+def amount(choose: Choices) -> int:
+    """Mostly an ordinary amount, sometimes one at or beyond a bound."""
+    if choose.chance(3, 4):
+        return choose.integer(1, 20_000 * USDC)
+    return choose.pick(SPECIAL_AMOUNTS)
+
+
+def free(world: World, who: str) -> int:
+    return views.free_collateral(world.state, world.actors[who])
+
+
+def engine_call(fn: str, sender: str, *args) -> Call:
+    return Call("engine", fn, sender, args)
+
+
+# -- actions ----------------------------------------------------------------------------
+
+
+def opening_deposits(world: World, choose: Choices) -> list[Call]:
+    """Every trader starts with collateral, so sequences reach leverage quickly."""
+    return [
+        engine_call("deposit", trader, choose.integer(500, 20_000) * USDC)
+        for trader in world.traders
+    ]
+
+
+def deposit(world: World, choose: Choices) -> list[Call]:
+    who = choose.pick([*world.traders, "outsider"])
+    return [engine_call("deposit", who, amount(choose))]
+
+
+def withdraw(world: World, choose: Choices) -> list[Call]:
+    who = choose.pick(world.traders)
+    available = free(world, who)
+    value = mostly(
+        choose,
+        lambda: choose.integer(1, max(available, 1)),
+        lambda: (
+            choose.integer(available, available + 10 * USDC)
+            if choose.chance(1, 2)
+            else amount(choose)
+        ),
+    )
+    return [engine_call("withdraw", who, value)]
+
+
+def trade(world: World, choose: Choices) -> list[Call]:
+    state, traders = world.state, world.traders
+    n = len(state.markets)
+    buyer = choose.pick(traders)
+    seller = mostly(choose, lambda: choose.pick([t for t in traders if t != buyer]), lambda: buyer)
+    market_id = mostly(choose, lambda: choose.integer(0, n - 1), lambda: n)
+    caller = mostly(choose, lambda: "operator", lambda: "outsider")
+    buyer_is_taker = choose.chance(1, 2)
+    if market_id < n:
+        market = state.markets[market_id]
+        band = market.price_band_ratio
+        deviation = mostly(
+            choose, lambda: choose.integer(-band, band), lambda: choose.integer(-2 * band, 2 * band)
+        )
+        price = max(market.price + market.price * deviation // RATIO_PRECISION, 0)
+        # Size near what the poorer side can afford: trades run at high leverage.
+        poorer = min(free(world, buyer), free(world, seller))
+        affordable = poorer * RATIO_PRECISION // max(price * market.initial_margin_ratio, 1)
+        size = mostly(
+            choose,
+            lambda: max(affordable * choose.pick(LEVERAGE_USE_PERCENT) // 100, 1),
+            lambda: choose.pick((0, 10**9 + 1)),
+        )
+    else:
+        price, size = 1_000_000, 1
+    call = engine_call(
+        "settle_trade", caller, buyer, seller, market_id, size, price, buyer_is_taker
+    )
+    return _maybe_at_boundary(world, choose, choose.pick((buyer, seller)), call)
+
+
+def move_price(world: World, choose: Choices) -> list[Call]:
+    state = world.state
+    n = len(state.markets)
+    move = choose.pick(PRICE_MOVE_STEPS) + choose.integer(-5_000, 5_000)
+    market_id = choose.integer(0, n - 1)
+    market = state.markets[market_id]
+    price = max(market.price + market.price * move // RATIO_PRECISION, 1)
+    kind = choose.pick(PRICE_UPDATE_KINDS)
+    timestamp = market.price_timestamp + (0 if kind == "stale" else 1)
+    if kind == "zero":
+        price = 0
+    elif kind == "huge":
+        price = MAX_PRICE + choose.pick((0, 1))
+    caller = "outsider" if kind == "outsider" else "oracle"
+    target = n if kind == "unknown" else market_id
+    return [engine_call("update_price", caller, target, price, timestamp)]
+
+
+def liquidate(world: World, choose: Choices) -> list[Call]:
+    target = _pick_account(
+        world, choose, lambda who: margin.is_liquidatable(world.state, world.actors[who])
+    )
+    richest = max((t for t in world.traders if t != target), key=lambda t: free(world, t))
+    liquidator = mostly(choose, lambda: richest, lambda: choose.pick(world.traders))
+    call = engine_call("liquidate", liquidator, target, _pick_market(world, choose, target))
+    return _maybe_at_boundary(world, choose, liquidator, call)
+
+
+def deleverage(world: World, choose: Choices) -> list[Call]:
+    target = _pick_account(
+        world, choose, lambda who: margin.equity(world.state, world.actors[who]) < 0
+    )
+    keeper = choose.pick([*world.traders, "outsider"])
+    return [engine_call("deleverage", keeper, target, _pick_market(world, choose, target))]
+
+
+def top_up_insurance(world: World, choose: Choices) -> list[Call]:
+    who = choose.pick([*world.traders, "outsider", "owner"])
+    return [engine_call("top_up_insurance", who, amount(choose))]
+
+
+def withdraw_insurance(world: World, choose: Choices) -> list[Call]:
+    state = world.state
+    available = max(state.insurance_fund - state.insurance_floor, 0)
+    value = mostly(
+        choose,
+        lambda: choose.integer(1, max(available, 1)),
+        lambda: available + 1 if choose.chance(1, 2) else amount(choose),
+    )
+    caller = mostly(choose, lambda: "owner", lambda: "outsider")
+    return [engine_call("withdraw_insurance", caller, value)]
+
+
+def update_funding(world: World, choose: Choices) -> list[Call]:
+    """A funding rate, often beyond the market's bound (the contract clamps it)."""
+    n = len(world.state.markets)
+    market_id = mostly(choose, lambda: choose.integer(0, n - 1), lambda: n)
+    bound = world.state.markets[min(market_id, n - 1)].max_funding_rate
+    if choose.chance(1, 2):
+        rate = choose.integer(-bound, bound)
+    else:
+        rate = choose.pick((-bound - 1, bound + 1, -(10**6), 10**6, -(2**255), 2**255 - 1))
+    caller = mostly(choose, lambda: "operator", lambda: "outsider")
+    return [engine_call("update_funding", caller, market_id, rate)]
+
+
+def list_market(world: World, choose: Choices) -> list[Call]:
+    """List a market, with parameters at and across their bounds."""
+    imr = choose.pick((1, 50_000, 100_000, RATIO_PRECISION, RATIO_PRECISION + 1))
+    mmr = choose.pick((0, 1, max(imr - 1, 0), imr))
+    fee = choose.pick((0, max(mmr - 1, 0), mmr))
+    band = choose.pick((0, 1, 50_000, RATIO_PRECISION, RATIO_PRECISION + 1))
+    funding_bound = choose.pick((0, 5_000, RATIO_PRECISION, RATIO_PRECISION + 1))
+    fees = (0, 500, MAX_FEE_RATIO, MAX_FEE_RATIO + 1)
+    maker, taker = choose.pick(fees), choose.pick(fees)
+    caller = mostly(choose, lambda: "owner", lambda: "outsider")
+    return [engine_call("add_market", caller, imr, mmr, fee, band, funding_bound, maker, taker)]
+
+
+def check_views(world: World, choose: Choices) -> list[Call]:
+    """Compare the trader-facing views (equity, margins, liquidation and bankruptcy
+    prices, ADL rank and quantile) of one or two traders between spec and chain."""
+    first = choose.pick(world.traders)
+    who = [first]
+    if choose.chance(1, 2):
+        who.append(choose.pick([t for t in world.traders if t != first]))
+    return [Call(VIEWS, "check_views", "operator", tuple(who))]
+
+
+# -- shared steering --------------------------------------------------------------------
+
+
+def _pick_account(world: World, choose: Choices, predicate) -> str:
+    """Mostly an account the predicate flags (when there is one), else any trader."""
+    flagged = [t for t in world.traders if predicate(t)]
+    if flagged and choose.chance(9, 10):
+        return choose.pick(flagged)
+    return choose.pick(world.traders)
+
+
+def _pick_market(world: World, choose: Choices, who: str) -> int:
+    """Mostly a market ``who`` holds a position in; sometimes any id, unknown included."""
+    account = world.state.accounts.get(world.actors[who])
+    held = sorted(account.positions) if account else []
+    n = len(world.state.markets)
+    if not held:
+        return n
+    return mostly(choose, lambda: choose.pick(held), lambda: choose.integer(0, n))
+
+
+def _maybe_at_boundary(world: World, choose: Choices, actor: str, call: Call) -> list[Call]:
+    """One time in four, first withdraw exactly what ``actor`` would have above its
+    initial margin after ``call``, so that the call lands on the margin boundary (where a
+    check written with the wrong comparison differs)."""
+    if choose.chance(3, 4):
+        return [call]
+    trial, reason, _ = spec_apply(world.state.copy(), world.actors, call)
+    if reason is not None:
+        return [call]
+    address = world.actors[actor]
+    slack = margin.equity(trial, address) - margin.initial_margin(trial, address)
+    if slack <= 0:
+        return [call]
+    return [engine_call("withdraw", actor, slack), call]
+
+
+ACTIONS = {
+    "trade": trade,
+    "move_price": move_price,
+    "liquidate": liquidate,
+    "deleverage": deleverage,
+    "deposit": deposit,
+    "withdraw": withdraw,
+    "withdraw_insurance": withdraw_insurance,
+    "top_up_insurance": top_up_insurance,
+    "check_views": check_views,
+    "update_funding": update_funding,
+    "list_market": list_market,
+}
+# How often each action is chosen: hypothesis picks rules uniformly (and switches some
+# off per example), which starves the waterfall; one weighted choice keeps it fed.
+ACTION_WEIGHTS = {
+    "trade": 30,
+    "move_price": 15,
+    "liquidate": 15,
+    "deleverage": 8,
+    "deposit": 8,
+    "withdraw": 8,
+    "withdraw_insurance": 6,
+    "top_up_insurance": 4,
+    "check_views": 3,
+    "update_funding": 8,
+    "list_market": 1,
+}
+
+
+def weighted(weights: dict[str, int]) -> tuple[str, ...]:
+    """Each action name repeated by its weight: ``pick`` from it chooses by weight."""
+    return tuple(name for name, weight in weights.items() for _ in range(weight))
+
+
+def next_calls(world: World, choose: Choices, menu: Sequence[str]) -> list[Call]:
+    """Choose an action from ``menu`` (see ``weighted``) and return its calls."""
+    return ACTIONS[choose.pick(menu)](world, choose)

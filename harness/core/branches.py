@@ -1,0 +1,122 @@
+"""Which branches of the waterfall, funding and fees a call took, read from its events,
+and the statistics of a run (calls, outcomes, events, branches, a sampled series)."""
+
+from collections import Counter
+
+from pyspec.constants import RATIO_PRECISION
+from pyspec.state import State
+
+WATERFALL_BRANCHES = (
+    "liquidation.partial",
+    "liquidation.full",
+    "liquidation.penalty_capped",
+    "insurance.covers",
+    "adl.one_counterparty",
+    "adl.several_counterparties",
+    "socialized_loss",
+)
+# Branches of funding and fees reached through the same statistics.
+FUNDING_BRANCHES = ("funding.clamped", "funding.settled", "fees.charged")
+
+
+def taken(before: State, events: list) -> list[str]:
+    """Return the branches that ``events`` (one call's) show were taken from ``before``."""
+
+    def held(account: str, market_id: int) -> int:
+        return abs(before.accounts[account].positions[market_id].size)
+
+    def fee_ratio(market_id: int) -> int:
+        return before.markets[market_id].liquidation_fee_ratio
+
+    return classify(events, held, fee_ratio)
+
+
+def classify(events: list, held, fee_ratio) -> list[str]:
+    """The branch rules, on ``(name, args)`` events and two look-ups into the state before
+    the call: ``held(account, market_id)`` (lots held) and ``fee_ratio(market_id)`` (its
+    liquidation fee). The vector tests read the same rules off JSON, without the spec."""
+    found = []
+    fills = 0
+    for name, args in events:
+        if name == "Liquidation":
+            account, _, market_id, size, price, penalty, _ = args
+            found.append(
+                "liquidation.full" if size == held(account, market_id) else "liquidation.partial"
+            )
+            if penalty * RATIO_PRECISION < size * price * fee_ratio(market_id):
+                found.append("liquidation.penalty_capped")
+        elif name == "InsuranceCover":
+            found.append("insurance.covers")
+        elif name == "Deleverage":
+            fills += 1
+        elif name == "SocializedLoss":
+            found.append("socialized_loss")
+        elif name == "FundingUpdated" and args[1] != args[2]:
+            found.append("funding.clamped")
+        elif name == "PositionSettled" and args[2] != 0:
+            found.append("funding.settled")
+        elif name == "Trade" and args[5] + args[6] > 0:
+            found.append("fees.charged")
+    if fills == 1:
+        found.append("adl.one_counterparty")
+    elif fills > 1:
+        found.append("adl.several_counterparties")
+    return found
+
+
+class Stats:
+    """What a run did: calls by function and outcome, events, waterfall branches, and a
+    sampled series of the insurance fund and the waterfall counts for the report's plots."""
+
+    SAMPLE_EVERY = 25  # steps between two samples of the series
+    PROGRESS_EVERY = 200  # steps between two progress callbacks
+
+    def __init__(self, on_progress=None) -> None:
+        self.calls: Counter = Counter()
+        self.successes: Counter = Counter()
+        self.reverts: Counter = Counter()
+        self.branches: Counter = Counter()
+        self.events: Counter = Counter()
+        self.steps = 0
+        self.views = 0  # trader views compared between spec and chain
+        self.sequences = 0
+        self.failing = 0  # failing runs seen (the first, then hypothesis's shrinking)
+        # (step, insurance fund, liquidations, ADL fills, socialized losses)
+        self.series: list[tuple[int, int, int, int, int]] = []
+        self.on_progress = on_progress
+
+    def record(
+        self, fn: str, success: bool, reason: str | None, taken: list[str], events: list, fund: int
+    ) -> None:
+        self.steps += 1
+        self.calls[fn] += 1
+        if success:
+            self.successes[fn] += 1
+            self.events.update(name for name, _ in events)
+        else:
+            self.reverts[reason] += 1
+        self.branches.update(taken)
+        if self.steps % self.SAMPLE_EVERY == 0:
+            e = self.events
+            self.series.append(
+                (self.steps, fund, e["Liquidation"], e["Deleverage"], e["SocializedLoss"])
+            )
+        if self.on_progress is not None and self.steps % self.PROGRESS_EVERY == 0:
+            self.on_progress(self)
+
+    def missing_branches(self) -> list[str]:
+        return [b for b in WATERFALL_BRANCHES + FUNDING_BRANCHES if not self.branches[b]]
+
+    def to_dict(self) -> dict:
+        return {
+            "steps": self.steps,
+            "sequences": self.sequences,
+            "failing": self.failing,
+            "views": self.views,
+            "calls": dict(self.calls),
+            "successes": dict(self.successes),
+            "reverts": {str(k): v for k, v in self.reverts.items()},
+            "branches": dict(self.branches),
+            "events": dict(self.events),
+            "series": self.series,
+        }

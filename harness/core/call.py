@@ -1,0 +1,66 @@
+"""One external call, named by actors, and its one JSON form (traces, vectors, exports).
+
+Calls name accounts by actor ("trader3"), never by address, so a recorded sequence
+replays on any deployment. ``VIEWS`` is a pseudo-target: a call to it compares the trader
+views of the actors in its arguments instead of sending a transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VIEWS = "views"
+# The largest integer every JSON reader holds exactly (IEEE double); larger ones are strings.
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """``target`` is "engine", "token" or ``VIEWS``; address arguments are actor names."""
+
+    target: str
+    fn: str
+    sender: str
+    args: tuple
+
+    def __str__(self) -> str:
+        args = ", ".join(repr(a) for a in self.args)
+        return f"{self.sender} -> {self.target}.{self.fn}({args})"
+
+
+def to_json(value, names: dict[str, str]):
+    """A spec or decoded-chain value as JSON: integers beyond 2**53 - 1 in magnitude as
+    decimal strings, addresses as actor names (hex when no actor has them), tuples as lists."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) <= MAX_SAFE_INTEGER else str(value)
+    if isinstance(value, str):
+        return names.get(value.lower(), value)
+    if isinstance(value, tuple | list):
+        return [to_json(v, names) for v in value]
+    raise TypeError(f"no JSON form for {value!r}")
+
+
+def call_to_json(call: Call) -> dict:
+    """A call as JSON; its address arguments are actor names already."""
+    return {
+        "sender": call.sender,
+        "target": call.target,
+        "fn": call.fn,
+        "args": [to_json(a, {}) for a in call.args],
+    }
+
+
+def call_from_json(item: dict) -> Call:
+    """Rebuild a ``Call``: decimal strings back to integers (actor names stay names).
+    Reads plain JSON integers of any size too (traces written before the strings)."""
+
+    def value(arg):
+        if isinstance(arg, str) and arg.lstrip("-").isdigit():
+            return int(arg)
+        if isinstance(arg, list):
+            return tuple(value(a) for a in arg)
+        return arg
+
+    return Call(item["target"], item["fn"], item["sender"], tuple(value(a) for a in item["args"]))

@@ -1,0 +1,118 @@
+"""The full protocol state as one flat list of integers (a state dump), from the spec
+and from the chain.
+
+Both sides produce the layout of ``contracts/testing/StateLens.vy`` ``dump``; equal lists
+mean equal state. ``parse`` reads a dump into fields for the invariants, ``labelled``
+names every word, and on a mismatch ``first_difference`` names the first differing field.
+"""
+
+from deployment.config import LISTING_FIELDS
+from pyspec.state import State
+
+MARKET_FIELDS = (
+    *LISTING_FIELDS,
+    "price",
+    "price_timestamp",
+    "open_interest",
+    "funding_index",
+    "loss_index_long",
+    "loss_index_short",
+)
+POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "loss_checkpoint")
+
+
+def spec_dump(state: State, accounts: list[str]) -> list[int]:
+    """Return the spec state in the lens layout."""
+    out = [state.insurance_fund, len(state.markets), state.token.balance_of(state.address)]
+    for market in state.markets:
+        out.extend(getattr(market, name) for name in MARKET_FIELDS)
+        out.append(len(market.holders))
+        out.extend(int(holder, 16) for holder in market.holders)
+    empty = (0,) * len(POSITION_FIELDS)
+    for address in accounts:
+        out.append(state.token.balance_of(address))
+        account = state.accounts.get(address)
+        out.append(account.collateral if account else 0)
+        for market_id in range(len(state.markets)):
+            position = account.positions.get(market_id) if account else None
+            out.extend(
+                (
+                    position.size,
+                    position.entry_notional,
+                    position.funding_checkpoint,
+                    position.loss_checkpoint,
+                )
+                if position
+                else empty
+            )
+    return out
+
+
+def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> list[tuple[str, int]]:
+    """Return (field path, value) pairs for a dump; ``names`` maps addresses to actor names."""
+
+    def who(address: str) -> str:
+        return names.get(address, address)
+
+    words = iter(dump)
+    out = [("insurance_fund", next(words)), ("market_count", next(words))]
+    count = out[1][1]
+    out.append(("token.balanceOf(engine)", next(words)))
+    for market_id in range(count):
+        for name in MARKET_FIELDS:
+            out.append((f"markets[{market_id}].{name}", next(words)))
+        holders = next(words)
+        out.append((f"markets[{market_id}].holders.length", holders))
+        for i in range(holders):
+            holder = f"0x{next(words):040x}"
+            out.append((f"markets[{market_id}].holders[{i}]", who(holder)))
+    for address in accounts:
+        out.append((f"token.balanceOf({who(address)})", next(words)))
+        out.append((f"{who(address)}.collateral", next(words)))
+        for market_id in range(count):
+            for name in POSITION_FIELDS:
+                out.append((f"{who(address)}.positions[{market_id}].{name}", next(words)))
+    return out
+
+
+def first_difference(
+    spec: list[int], chain: list[int], accounts: list[str], names: dict[str, str]
+) -> tuple[str, object, object] | None:
+    """Return (field, spec value, chain value) of the first differing field, or None."""
+    if spec == chain:
+        return None
+    try:
+        left = labelled(spec, accounts, names)
+        right = labelled(chain, accounts, names)
+    except StopIteration:
+        return ("layout", len(spec), len(chain))
+    for (field, a), (other, b) in zip(left, right, strict=False):
+        if field != other:
+            return (f"{field} | {other}", a, b)
+        if a != b:
+            return (field, a, b)
+    return ("length", len(spec), len(chain))
+
+
+def parse(dump: list[int], n_accounts: int) -> dict:
+    """Return the dump as {"fund", "engine_balance", "markets", "accounts"}: markets and
+    positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
+    words = iter(dump)
+    fund, count, engine_balance = next(words), next(words), next(words)
+    markets = []
+    for _ in range(count):
+        market = {name: next(words) for name in MARKET_FIELDS}
+        market["holders"] = [next(words) for _ in range(next(words))]
+        markets.append(market)
+    accounts = []
+    for _ in range(n_accounts):
+        next(words)  # the account's token balance: covered by the state comparison
+        collateral = next(words)
+        positions = [{name: next(words) for name in POSITION_FIELDS} for _ in range(count)]
+        accounts.append({"collateral": collateral, "positions": positions})
+    return {
+        "fund": fund,
+        "engine_balance": engine_balance,
+        "markets": markets,
+        "accounts": accounts,
+    }

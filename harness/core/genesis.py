@@ -1,0 +1,85 @@
+"""The start state every differential run shares: actors, the deployment and its setup.
+
+Deployment parameters (markets, liquidator share, insurance floor) come from
+``configs/`` through ``deployment.config``; what only tests need (how much each actor
+holds, the first insurance top-up, how many traders) is defined here. The owner deploys
+the token (nonce 0) and then the engine (nonce 1) on a fresh chain, so their addresses
+are known before anything runs (``TOKEN_ADDRESS``, ``ENGINE_ADDRESS``).
+"""
+
+from __future__ import annotations
+
+import rlp
+from eth_utils import keccak
+
+from deployment.config import DeploymentConfig, load
+from harness.core.call import Call
+from harness.evm.base import ACCOUNTS
+from pyspec import engine, token
+from pyspec.constants import COLLATERAL_DECIMALS
+from pyspec.state import State
+
+USDC = 10**COLLATERAL_DECIMALS
+MAX_UINT256 = 2**256 - 1
+INITIAL_INSURANCE = 1_000 * USDC
+TRADER_FUNDS = 1_000_000 * USDC
+N_TRADERS = 8
+ROLES = ("owner", "oracle", "operator", "outsider")
+
+DEFAULT_CONFIG = load("default")
+
+
+def actor_names(n_traders: int = N_TRADERS) -> tuple[str, ...]:
+    """The roles, then ``trader0`` .. ``trader<n-1>``: the order of ``ACCOUNTS``."""
+    return ROLES + tuple(f"trader{i}" for i in range(n_traders))
+
+
+def trader_names(n_traders: int = N_TRADERS) -> list[str]:
+    return list(actor_names(n_traders)[len(ROLES) :])
+
+
+def state_accounts(n_traders: int = N_TRADERS) -> list[str]:
+    """Actors whose balances and engine account the compared state covers, in its order;
+    each is minted ``TRADER_FUNDS`` and approves the engine at setup."""
+    return ["owner", "outsider", *trader_names(n_traders)]
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address of the contract ``sender`` creates with its ``nonce``-th transaction."""
+    return "0x" + keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:].hex()
+
+
+ACTORS = dict(zip(actor_names(), ACCOUNTS, strict=False))
+TOKEN_ADDRESS = create_address(ACTORS["owner"], 0)
+ENGINE_ADDRESS = create_address(ACTORS["owner"], 1)
+
+
+def new_spec_state(
+    actors: dict[str, str], token_address: str, config: DeploymentConfig = DEFAULT_CONFIG
+) -> State:
+    """The spec state right after the engine's constructor (``actors`` has "engine")."""
+    return engine.new_state(
+        actors["engine"],
+        token.Token(token_address),
+        actors["owner"],
+        actors["oracle"],
+        actors["operator"],
+        config.liquidator_share_ratio,
+        config.insurance_floor,
+    )
+
+
+def setup_calls(
+    config: DeploymentConfig = DEFAULT_CONFIG, n_traders: int = N_TRADERS
+) -> list[Call]:
+    """The calls after deployment that build the start state, in order: list and price
+    every market, fund and approve every state account, top the insurance fund up."""
+    calls = []
+    for market_id, market in enumerate(config.markets):
+        calls.append(Call("engine", "add_market", "owner", market.listing()))
+        calls.append(Call("engine", "update_price", "oracle", (market_id, market.initial_price, 1)))
+    for name in state_accounts(n_traders):
+        calls.append(Call("token", "mint", "owner", (name, TRADER_FUNDS)))
+        calls.append(Call("token", "approve", name, ("engine", MAX_UINT256)))
+    calls.append(Call("engine", "top_up_insurance", "owner", (INITIAL_INSURANCE,)))
+    return calls

@@ -1,0 +1,200 @@
+"""A deployed protocol on a chain beside its spec state, driven call by call.
+
+``Pair.apply`` runs one call on both sides and demands the same outcome: the same
+success or revert reason, the same events in the same order, and the same full state.
+"""
+
+from dataclasses import dataclass
+
+from deployment.config import DeploymentConfig
+from harness.core import genesis
+from harness.core.call import Call
+from harness.core.dump import first_difference, spec_dump
+from harness.core.spec_step import resolve, spec_apply
+from harness.evm import artifacts
+from harness.evm.abi import EventDecoder, FunctionCodec
+from harness.evm.base import Chain
+from pyspec import margin, views
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    success: bool
+    reason: str | None
+    events: list  # the spec's events (equal to the chain's when apply returns)
+    gas_used: int
+
+
+class Divergence(AssertionError):
+    """Spec and chain disagreed; ``kind`` is "revert", "events", "state" or "view"."""
+
+    def __init__(self, call: Call, kind: str, field: str, spec, chain):
+        self.call, self.kind, self.field, self.spec, self.chain = call, kind, field, spec, chain
+        super().__init__(
+            f"{kind} divergence after {call}\n"
+            f"  field: {field}\n  spec:  {spec!r}\n  chain: {chain!r}"
+        )
+
+
+def check_events(call: Call, spec: list, chain: list) -> None:
+    """Raise ``Divergence`` at the first event that differs (name and arguments)."""
+    if chain == spec:
+        return
+    index = next(
+        (i for i, (a, b) in enumerate(zip(spec, chain, strict=False)) if a != b),
+        min(len(spec), len(chain)),
+    )
+    raise Divergence(
+        call,
+        "events",
+        f"event #{index}",
+        spec[index] if index < len(spec) else None,
+        chain[index] if index < len(chain) else None,
+    )
+
+
+class Pair:
+    """Token, engine and state lens deployed on ``chain``, mirrored by a spec ``State``."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        config: DeploymentConfig = genesis.DEFAULT_CONFIG,
+        n_traders: int = genesis.N_TRADERS,
+    ):
+        self.chain = chain
+        self.config = config
+        self.markets = config.markets
+        token_art = artifacts.load("MockToken")
+        engine_art = artifacts.load("PerpEngine")
+        lens_art = artifacts.load("StateLens")
+        self.actors = dict(zip(genesis.actor_names(n_traders), chain.accounts, strict=False))
+        self.traders = genesis.trader_names(n_traders)
+        owner = self.actors["owner"]
+        self.token_address = chain.deploy(token_art.initcode(), owner)
+        self.engine_address = chain.deploy(
+            engine_art.initcode(
+                self.token_address,
+                self.actors["oracle"],
+                self.actors["operator"],
+                config.liquidator_share_ratio,
+                config.insurance_floor,
+            ),
+            owner,
+        )
+        self.lens_address = chain.deploy(lens_art.initcode(), owner)
+        self.actors["engine"] = self.engine_address
+        self.names = {address: name for name, address in self.actors.items()}
+        # Every account whose balances the state comparison covers.
+        self.accounts = [self.actors[n] for n in genesis.state_accounts(n_traders)]
+
+        self._codecs = {
+            "engine": {f["name"]: FunctionCodec(f) for f in _functions(engine_art.abi)},
+            "token": {f["name"]: FunctionCodec(f) for f in _functions(token_art.abi)},
+        }
+        self._targets = {"engine": self.engine_address, "token": self.token_address}
+        self._decoders = {
+            self.engine_address: EventDecoder(engine_art.abi),
+            self.token_address: EventDecoder(token_art.abi),
+        }
+        dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
+        self._dump_call = dump.encode((self.engine_address, self.token_address, self.accounts))
+
+        self.state = genesis.new_spec_state(self.actors, self.token_address, config)
+        for call in genesis.setup_calls(config, n_traders):
+            outcome = self.apply(call)
+            assert outcome.success, f"setup call {call} failed: {outcome.reason}"
+        self._base_state = self.state.copy()
+        self._base_dump = self.last_dump
+        self._base_snapshot = chain.snapshot()
+
+    def reset(self) -> None:
+        """Return both sides to the state right after setup (snapshot, not redeploy)."""
+        self.chain.revert(self._base_snapshot)
+        self.state = self._base_state.copy()
+        self.last_dump = self._base_dump
+
+    def address(self, name: str) -> str:
+        return self.actors[name]
+
+    def apply(self, call: Call) -> Outcome:
+        """Run ``call`` on the spec and on the chain; raise ``Divergence`` if they disagree."""
+        self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
+        args = resolve(self.actors, call.args)
+        data = self._codecs[call.target][call.fn].encode(args)
+        result = self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
+        spec_ok = spec_reason is None
+        if result.success != spec_ok or result.reason != spec_reason:
+            raise Divergence(
+                call,
+                "revert",
+                "outcome",
+                "ok" if spec_ok else f"revert {spec_reason!r}",
+                "ok" if result.success else f"revert {result.reason!r}",
+            )
+        chain_events = [self._decoders[log.address].decode(log) for log in result.logs]
+        check_events(call, events, chain_events)
+        self.check_state(call)
+        return Outcome(spec_ok, spec_reason, events, result.gas_used)
+
+    ACCOUNT_VIEWS = {
+        "equity": margin.equity,
+        "initial_margin": margin.initial_margin,
+        "maintenance_margin": margin.maintenance_margin,
+        "free_collateral": views.free_collateral,
+        "health": views.health,
+    }
+    POSITION_VIEWS = {
+        "liquidation_price": views.liquidation_price,
+        "bankruptcy_price": views.bankruptcy_price,
+        "adl_rank": views.adl_rank,
+        "adl_quantile": views.adl_quantile,
+    }
+
+    def check_views(self, names: list[str]) -> int:
+        """Compare every trader view on spec and chain for the actors ``names``; return
+        how many were compared."""
+        codecs = self._codecs["engine"]
+        compared = 0
+        for name in names:
+            address = self.actors[name]
+            queries = [(fn, spec, (address,)) for fn, spec in self.ACCOUNT_VIEWS.items()]
+            queries += [
+                (fn, spec, (address, market_id))
+                for market_id in range(len(self.state.markets))
+                for fn, spec in self.POSITION_VIEWS.items()
+            ]
+            for fn, spec_view, args in queries:
+                expected = spec_view(self.state, *args)
+                expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
+                result = self.chain.call(self.engine_address, codecs[fn].encode(args))
+                actual = codecs[fn].decode(result.output) if result.success else result.reason
+                if actual != expected:
+                    call = Call("engine", fn, name, args)
+                    raise Divergence(call, "view", f"{fn}{args}", expected, actual)
+                compared += 1
+        return compared
+
+    def send(self, call: Call):
+        """Run ``call`` on the chain only (contract unit tests); return the ``TxResult``."""
+        args = resolve(self.actors, call.args)
+        data = self._codecs[call.target][call.fn].encode(args)
+        return self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
+
+    def chain_dump(self) -> list[int]:
+        out = self.chain.call(self.lens_address, self._dump_call).output
+        count = int.from_bytes(out[32:64], "big")
+        return [
+            int.from_bytes(out[64 + 32 * i : 96 + 32 * i], "big", signed=True) for i in range(count)
+        ]
+
+    def check_state(self, call: Call) -> None:
+        chain = self.last_dump = self.chain_dump()
+        spec = spec_dump(self.state, self.accounts)
+        difference = first_difference(spec, chain, self.accounts, self.names)
+        if difference is not None:
+            raise Divergence(call, "state", *difference)
+
+
+def _functions(abi: list) -> list[dict]:
+    return [item for item in abi if item.get("type") == "function"]

@@ -1,0 +1,39 @@
+"""The spec side of one call: what the differential pair, the bench's workload generator
+and the ape baseline all run before (or instead of) the chain."""
+
+from __future__ import annotations
+
+from harness.core.call import Call
+from pyspec import engine, token
+from pyspec.errors import Revert
+from pyspec.state import State
+
+_TOKEN_FUNCTIONS = {
+    "mint": lambda t, sender, *args: token.mint(t, *args),
+    "approve": token.approve,
+    "transfer": token.transfer,
+    "transferFrom": token.transfer_from,
+}
+
+
+def resolve(actors: dict[str, str], args: tuple) -> tuple:
+    """``args`` with actor names replaced by their addresses."""
+    return tuple(actors[a] if isinstance(a, str) else a for a in args)
+
+
+def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State, str | None, list]:
+    """Run ``call`` on the spec. Return the state after it (a saved copy when it reverted:
+    a rejected call changes nothing), the revert reason (None on success) and the events."""
+    sender = actors[call.sender]
+    args = resolve(actors, call.args)
+    saved = state.copy()
+    state.events.clear()
+    try:
+        if call.target == "engine":
+            getattr(engine, "process_" + call.fn)(state, sender, *args)
+        else:
+            _TOKEN_FUNCTIONS[call.fn](state.token, sender, *args)
+    except Revert as revert:
+        saved.events.clear()
+        return saved, revert.reason, []
+    return state, None, list(state.events)

@@ -1,0 +1,305 @@
+"""Chains reached over raw JSON-RPC: a private anvil process, or the node of an ape network.
+
+``RpcChain`` speaks the ``Chain`` interface to any anvil-compatible node over one
+keep-alive HTTP connection with manual mining: a transaction is 3 round trips (send,
+``evm_mine``, receipt); a failed one costs one more (``debug_traceTransaction`` with the
+call tracer returns the revert data of the mined transaction itself). ``AnvilChain``
+starts and owns an anvil process; ``NodeChain`` attaches to a node something else runs.
+"""
+
+from __future__ import annotations
+
+import atexit
+import http.client
+import json
+import os
+import socket
+import subprocess
+import time
+from urllib.parse import urlparse
+
+from harness import REPO_ROOT
+from harness.evm.base import (
+    ACCOUNT_BALANCE,
+    ACCOUNTS,
+    CHAIN_ID,
+    HARDFORK,
+    N_ACCOUNTS,
+    TX_GAS,
+    ZERO_ADDRESS,
+    ChainError,
+    Log,
+    Snap,
+    TxResult,
+    decode_revert,
+)
+
+_GAS_HEX = hex(TX_GAS)
+_HEADERS = {"Content-Type": "application/json"}
+
+
+class RpcChain:
+    """The ``Chain`` interface over JSON-RPC to ``host:port`` (manual mining).
+
+    ``transact().output`` is b"" on success (a receipt carries no return data; use
+    ``call``), and the revert data on failure.
+    """
+
+    name = "rpc"
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.accounts = list(ACCOUNTS)
+        self._conn: http.client.HTTPConnection | None = None
+        self._id = 0
+
+    # -- transport --------------------------------------------------------------------
+    def _connect(self) -> None:
+        self._conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        self._conn.connect()
+        self._conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except OSError:
+                pass
+            self._conn = None
+
+    def _alive(self) -> bool:
+        """Whether a dropped connection is worth one retry."""
+        return True
+
+    def _rpc_raw(self, method: str, params: list) -> dict:
+        self._id += 1
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params},
+            separators=(",", ":"),
+        )
+        for attempt in (0, 1):
+            if self._conn is None:
+                self._connect()
+            try:
+                self._conn.request("POST", "/", body, _HEADERS)
+                payload = self._conn.getresponse().read()
+                break
+            except (ConnectionError, http.client.HTTPException, OSError):
+                self._conn = None
+                if attempt or not self._alive():
+                    raise
+        return json.loads(payload)
+
+    def rpc(self, method: str, params: list):
+        """One JSON-RPC call; raise ``ChainError`` on an error reply."""
+        msg = self._rpc_raw(method, params)
+        if "error" in msg:
+            raise ChainError(f"{method}: {msg['error']}")
+        return msg["result"]
+
+    # -- Chain interface --------------------------------------------------------------
+    def _send(self, tx: dict) -> dict:
+        tx_hash = self.rpc("eth_sendTransaction", [tx])
+        self.rpc("evm_mine", [])
+        receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        if receipt is None:
+            raise ChainError(f"transaction {tx_hash} not mined by evm_mine")
+        return receipt
+
+    def _revert_data(self, tx_hash: str) -> bytes:
+        trace = self.rpc("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
+        out = trace.get("output") or "0x"
+        return bytes.fromhex(out[2:])
+
+    def deploy(self, initcode: bytes, sender: str) -> str:
+        tx = {"from": sender, "data": "0x" + initcode.hex(), "gas": _GAS_HEX, "gasPrice": "0x0"}
+        receipt = self._send(tx)
+        if receipt["status"] != "0x1" or not receipt.get("contractAddress"):
+            out = self._revert_data(receipt["transactionHash"])
+            raise ChainError(f"deploy failed: reason={decode_revert(out)!r}")
+        return receipt["contractAddress"].lower()
+
+    def transact(self, sender: str, to: str, data: bytes) -> TxResult:
+        tx = {"from": sender, "to": to, "data": "0x" + data.hex(), "gas": _GAS_HEX}
+        receipt = self._send({**tx, "gasPrice": "0x0"})
+        gas_used = int(receipt["gasUsed"], 16)
+        if receipt["status"] == "0x1":
+            return TxResult(True, None, _logs(receipt), gas_used, b"")
+        out = self._revert_data(receipt["transactionHash"])
+        return TxResult(False, decode_revert(out), (), gas_used, out)
+
+    def call(self, to: str, data: bytes, sender: str | None = None) -> TxResult:
+        tx = {"from": sender or ZERO_ADDRESS, "to": to, "data": "0x" + data.hex(), "gas": _GAS_HEX}
+        msg = self._rpc_raw("eth_call", [tx, "latest"])
+        if "error" not in msg:
+            return TxResult(True, None, (), 0, bytes.fromhex(msg["result"][2:]))
+        err = msg["error"]
+        raw = err.get("data")
+        if not isinstance(raw, str) or err.get("code") not in (3, -32000, -32003, -32015):
+            if "revert" not in str(err.get("message", "")).lower():
+                raise ChainError(f"eth_call: {err}")
+        out = bytes.fromhex(raw[2:]) if isinstance(raw, str) and raw.startswith("0x") else b""
+        return TxResult(False, decode_revert(out), (), 0, out)
+
+    def snapshot(self) -> Snap:
+        return Snap(self.rpc("evm_snapshot", []))
+
+    def revert(self, snap: Snap) -> None:
+        if not self.rpc("evm_revert", [snap.ident]):
+            raise ChainError(f"evm_revert({snap.ident}) failed")
+        snap.ident = self.rpc("evm_snapshot", [])  # anvil consumes the id: re-arm
+
+    def close(self) -> None:
+        self._disconnect()
+
+
+def _logs(receipt: dict) -> tuple[Log, ...]:
+    fromhex = bytes.fromhex
+    return tuple(
+        Log(
+            lg["address"].lower(),
+            tuple(fromhex(t[2:]) for t in lg["topics"]),
+            fromhex(lg["data"][2:]),
+        )
+        for lg in receipt["logs"]
+    )
+
+
+def anvil_binary() -> str:
+    """The npm-installed anvil (its native binary when present), or ``$ANVIL_BIN``."""
+    env = os.environ.get("ANVIL_BIN")
+    if env:
+        return env
+    # Prefer the native binary shipped in the platform package: no node wrapper process.
+    for cand in sorted((REPO_ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
+        if os.access(cand, os.X_OK):
+            return str(cand)
+    wrapper = REPO_ROOT / "node_modules" / ".bin" / "anvil"
+    if wrapper.exists():
+        return str(wrapper)
+    raise ChainError("anvil not found: run `make venv` (npm ci) or set ANVIL_BIN")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class AnvilChain(RpcChain):
+    """A private anvil process (``--no-mining``) on a free localhost port."""
+
+    name = "anvil"
+
+    def __init__(self, extra_args: tuple[str, ...] = (), startup_timeout: float = 30.0) -> None:
+        super().__init__("127.0.0.1", 0)
+        self._extra_args = (*extra_args, "--no-mining")
+        self._startup_timeout = startup_timeout
+        self._proc: subprocess.Popen | None = None
+        self._start()
+        atexit.register(self.close)
+
+    def _start(self) -> None:
+        last_err: Exception | None = None
+        for _attempt in range(3):
+            self.port = _free_port()
+            cmd = [
+                anvil_binary(),
+                "--silent",
+                "--host", "127.0.0.1",
+                "--port", str(self.port),
+                "--accounts", str(N_ACCOUNTS),
+                "--balance", str(ACCOUNT_BALANCE // 10**18),
+                "--chain-id", str(CHAIN_ID),
+                "--hardfork", HARDFORK,
+                "--base-fee", "0",
+                "--gas-price", "0",
+                "--gas-limit", str(TX_GAS),
+                *self._extra_args,
+            ]  # fmt: skip
+            self._proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            try:
+                self._wait_ready()
+                break
+            except ChainError as e:
+                last_err = e
+                self._kill()
+        else:
+            raise ChainError(f"anvil did not start: {last_err}")
+        accounts = self.rpc("eth_accounts", [])
+        if [a.lower() for a in accounts[:N_ACCOUNTS]] != self.accounts:
+            raise ChainError(f"unexpected anvil accounts: {accounts[:3]}...")
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self._startup_timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                err = self._proc.stderr.read().decode(errors="replace") if self._proc.stderr else ""
+                raise ChainError(f"anvil exited with {self._proc.returncode}: {err.strip()}")
+            try:
+                self._connect()
+                if int(self.rpc("eth_chainId", []), 16) == CHAIN_ID:
+                    return
+            except (OSError, http.client.HTTPException):
+                self._conn = None
+                time.sleep(0.05)
+        raise ChainError("timeout waiting for anvil")
+
+    def _alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def _kill(self) -> None:
+        self._disconnect()
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if proc is not None and proc.stderr is not None:
+            proc.stderr.close()
+
+    def restart(self) -> None:
+        """Fresh anvil process (empty chain): for long campaigns, re-deploy afterwards."""
+        self._kill()
+        self._start()
+
+    def close(self) -> None:
+        self._kill()
+
+
+class NodeChain(RpcChain):
+    """An anvil-compatible node that something else runs, e.g. the provider of an ape
+    network (``ethereum:local:foundry``, a mainnet fork): the harness accounts are
+    impersonated (gas price 0, so they need no ether)."""
+
+    name = "node"
+
+    def __init__(self, uri: str, on_close=None) -> None:
+        address = urlparse(uri)
+        super().__init__(address.hostname or "127.0.0.1", address.port or 8545)
+        self._on_close = on_close
+        for account in self.accounts:
+            self.rpc("anvil_impersonateAccount", [account])
+
+    def restart(self) -> None:
+        raise ChainError("a node run by someone else cannot be restarted from here")
+
+    def close(self) -> None:
+        self._disconnect()
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
+
+
+def ape_network_chain(choice: str) -> NodeChain:
+    """Connect to the ape network ``choice`` (ape starts its node) and attach to it."""
+    from ape import networks
+
+    context = networks.parse_network_choice(choice)
+    provider = context.__enter__()
+    return NodeChain(provider.uri, on_close=lambda: context.__exit__(None, None, None))

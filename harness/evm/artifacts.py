@@ -1,0 +1,128 @@
+"""Compile the project's Vyper contracts for the harness, with an on-disk cache.
+
+``load("MockToken")`` finds ``contracts/**/MockToken.vy``, compiles it with the
+pip-installed vyper (same compiler ape uses) and returns its ABI and deployment
+bytecode. Results are cached under ``.build/harness/<hash>/`` where the hash covers the
+vyper version and every ``.vy``/``.vyi`` file under ``contracts/`` (so editing a module
+invalidates the contracts that import it).
+
+Search path: ``contracts/``, the repo root, and (added by vyper) the compiled contract's
+own folder, so ``import lib.x``, ``import contracts.lib.x`` and relative imports all
+work. ``ape compile`` lacks ``contracts/`` on its path: there ``import lib.x`` only
+resolves from contracts at the top of ``contracts/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from eth_abi import encode
+
+from harness import REPO_ROOT
+from harness.evm.abi import canonical_type
+
+__all__ = ["Artifact", "load", "source_path", "sources_hash"]
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    name: str
+    abi: list
+    bytecode: bytes  # deployment (init) code; append ABI-encoded ctor args to deploy
+
+    def fn(self, name: str) -> dict:
+        """ABI entry of function ``name`` (first match)."""
+        for item in self.abi:
+            if item.get("type") == "function" and item.get("name") == name:
+                return item
+        raise KeyError(f"{self.name} has no function {name!r}")
+
+    def constructor(self) -> dict | None:
+        for item in self.abi:
+            if item.get("type") == "constructor":
+                return item
+        return None
+
+    def initcode(self, *args) -> bytes:
+        """Deployment bytecode + ABI-encoded constructor ``args``."""
+        ctor = self.constructor()
+        if ctor is None or not ctor.get("inputs"):
+            if args:
+                raise TypeError(f"{self.name} constructor takes no arguments")
+            return self.bytecode
+        types = [canonical_type(p) for p in ctor["inputs"]]
+        return self.bytecode + encode(types, list(args))
+
+
+def _sources(root: Path) -> list[Path]:
+    return sorted(p for ext in ("*.vy", "*.vyi") for p in (root / "contracts").rglob(ext))
+
+
+def sources_hash(root: Path = REPO_ROOT) -> str:
+    import vyper
+
+    h = hashlib.sha256(f"vyper={vyper.__version__}\n".encode())
+    for p in _sources(root):
+        h.update(str(p.relative_to(root)).encode() + b"\0")
+        h.update(p.read_bytes() + b"\0")
+    return h.hexdigest()[:20]
+
+
+def source_path(name: str, root: Path = REPO_ROOT) -> Path:
+    """``contracts/**/<name>.vy`` (must be unique)."""
+    matches = [p for p in (root / "contracts").rglob(f"{name}.vy")]
+    if not matches:
+        raise FileNotFoundError(f"no contracts/**/{name}.vy")
+    if len(matches) > 1:
+        raise ValueError(f"ambiguous contract name {name!r}: {matches}")
+    return matches[0]
+
+
+def _compile(path: Path, root: Path) -> dict:
+    import vyper
+    from vyper.compiler.input_bundle import FilesystemInputBundle
+
+    # contracts/ is the import root (`import lib.constants`), as in ape-vyper's config
+    bundle = FilesystemInputBundle([root / "contracts", root])
+    file_input = bundle.load_file(path.relative_to(root / "contracts"))
+    out = vyper.compile_from_file_input(
+        file_input, input_bundle=bundle, output_formats=["abi", "bytecode"]
+    )
+    return {"abi": out["abi"], "bytecode": out["bytecode"]}
+
+
+@cache
+def _load_cached(name: str, root: Path, digest: str) -> Artifact:
+    cache_dir = root / ".build" / "harness" / digest  # per source tree (mutants too)
+    cache_file = cache_dir / f"{name}.json"
+    data = None
+    if cache_file.exists():
+        try:
+            data = json.loads(cache_file.read_text())
+        except (OSError, ValueError):
+            data = None
+    if data is None:
+        data = _compile(source_path(name, root), root)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        # atomic write: several pytest-xdist workers may compile concurrently
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, cache_file)
+    bytecode = data["bytecode"]
+    return Artifact(name, data["abi"], bytes.fromhex(bytecode.removeprefix("0x")))
+
+
+def load(name: str, root: Path | None = None) -> Artifact:
+    """Compiled artifact of ``contracts/**/<name>.vy`` (cached on disk and in memory).
+
+    ``HARNESS_SOURCE_ROOT`` points the harness at another tree's ``contracts/`` (a
+    mutant's, in ``make mutate``)."""
+    root = Path(root or os.environ.get("HARNESS_SOURCE_ROOT") or REPO_ROOT).resolve()
+    return _load_cached(name, root, sources_hash(root))

@@ -1,0 +1,196 @@
+"""The benchmark's baseline: the differential check written the way an ape user would.
+
+Ape contract objects on ape's local test network (``ethereum:local:test``, eth-tester on
+py-evm): ``project.MockToken.deploy(sender=...)``, ``engine.deposit(amount,
+sender=account)``, reverts caught as ``ContractLogicError`` (its ``revert_message`` against
+the spec's reason), events from ``receipt.events`` against the spec's (name and
+arguments, in order), and after every step the full state through the state lens
+(``lens.dump(...)``) against ``harness.core.dump.spec_dump``; every trader view on the
+``check_views`` steps. These are the checks ``Pair.apply`` and ``Pair.check_views`` make,
+so the comparison with ``harness.measure.bench``'s figures is fair. Each sequence runs in
+``chain.isolate()`` (ape's snapshot/restore), timed like ``Pair.reset``.
+
+The lens (``contracts/testing/StateLens.vy``) is excluded from ``ape compile`` (see
+ape-config.yaml), so it is deployed from a ``ContractType`` built from the harness's
+artifact. Ape's test network has 10 accounts by default; the protocol uses 12 (owner,
+oracle, operator, outsider, 8 traders), so ``test.number_of_accounts`` is raised to 12
+(what ``test: number_of_accounts: 12`` in ape-config.yaml would do); they are the same
+mnemonic's accounts as ``harness.evm.base.ACCOUNTS`` (checked).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from harness.core import genesis
+from harness.core.call import VIEWS, Call
+from harness.core.dump import first_difference, spec_dump
+from harness.core.pair import Divergence, Pair, check_events
+from harness.core.spec_step import spec_apply
+from harness.evm import artifacts
+from harness.evm.base import ACCOUNTS
+
+NETWORK = "ethereum:local:test"
+
+
+def _plain(value):
+    """An ape value as the spec writes it (addresses lowercase, tuples for tuples)."""
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return value.lower()
+    if isinstance(value, list | tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+class ApePair:
+    """Token, engine and lens deployed with ape, beside a spec ``State``; use inside a
+    connected ``ethereum:local:test`` context."""
+
+    def __init__(self, config=genesis.DEFAULT_CONFIG, n_traders: int = genesis.N_TRADERS):
+        import ape
+        from ethpm_types import ContractType
+
+        self.ape = ape
+        self.error = ape.exceptions.ContractLogicError
+        accounts = ape.accounts.test_accounts
+        names = genesis.actor_names(n_traders)
+        self.traders = genesis.trader_names(n_traders)
+        self.ape_actors = {name: accounts[i] for i, name in enumerate(names)}
+        self.actors = {name: a.address.lower() for name, a in self.ape_actors.items()}
+        expected = dict(zip(names, ACCOUNTS, strict=False))
+        assert self.actors == expected, "ape test accounts differ from harness.evm.base.ACCOUNTS"
+
+        owner = self.ape_actors["owner"]
+        project = ape.project
+        self.token = project.MockToken.deploy(sender=owner)
+        self.engine = project.PerpEngine.deploy(
+            self.token,
+            self.ape_actors["oracle"],
+            self.ape_actors["operator"],
+            config.liquidator_share_ratio,
+            config.insurance_floor,
+            sender=owner,
+        )
+        lens = artifacts.load("StateLens")
+        lens_type = ContractType(
+            contractName="StateLens",
+            abi=lens.abi,
+            deploymentBytecode={"bytecode": "0x" + lens.bytecode.hex()},
+        )
+        self.lens = ape.contracts.ContractContainer(lens_type).deploy(sender=owner)
+        self.ape_actors["engine"] = self.engine
+        self.actors["engine"] = self.engine.address.lower()
+        self.contracts = {"engine": self.engine, "token": self.token}
+        self.names = {address: name for name, address in self.actors.items()}
+        account_names = genesis.state_accounts(n_traders)
+        self.accounts = [self.actors[n] for n in account_names]
+        self.dump_args = (self.engine, self.token, [self.ape_actors[n] for n in account_names])
+        # Each event's argument names in ABI order (the spec's tuples are in ABI order).
+        self.event_fields = {
+            item["name"]: [i["name"] for i in item["inputs"]]
+            for art in (artifacts.load("PerpEngine"), artifacts.load("MockToken"))
+            for item in art.abi
+            if item.get("type") == "event"
+        }
+
+        self.state = genesis.new_spec_state(self.actors, self.token.address.lower(), config)
+        for call in genesis.setup_calls(config, n_traders):
+            self.apply(call)
+        self.base_state = self.state.copy()
+
+    def apply(self, call: Call) -> None:
+        """Run ``call`` on the spec and through ape; raise ``Divergence`` on a difference."""
+        if call.target == VIEWS:
+            self.check_views(call.args)
+            return
+        self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
+        method = getattr(self.contracts[call.target], call.fn)
+        args = [self.ape_actors[a] if isinstance(a, str) else a for a in call.args]
+        chain_reason, receipt = None, None
+        try:
+            receipt = method(*args, sender=self.ape_actors[call.sender])
+        except self.error as error:
+            chain_reason = error.revert_message
+        spec_ok, chain_ok = spec_reason is None, receipt is not None
+        if spec_ok != chain_ok or spec_reason != chain_reason:
+            raise Divergence(
+                call,
+                "revert",
+                "outcome",
+                "ok" if spec_ok else f"revert {spec_reason!r}",
+                "ok" if chain_ok else f"revert {chain_reason!r}",
+            )
+        chain_events = []
+        if receipt is not None:
+            for log in receipt.events:
+                arguments = log.event_arguments
+                fields = self.event_fields[log.event_name]
+                chain_events.append((log.event_name, tuple(_plain(arguments[f]) for f in fields)))
+        check_events(call, events, chain_events)
+        chain = list(self.lens.dump(*self.dump_args))
+        spec = spec_dump(self.state, self.accounts)
+        difference = first_difference(spec, chain, self.accounts, self.names)
+        if difference is not None:
+            raise Divergence(call, "state", *difference)
+
+    def check_views(self, names) -> int:
+        """Every trader view of the actors ``names``, on the spec and through ape
+        (``Pair.check_views``)."""
+        compared = 0
+        for name in names:
+            account, address = self.ape_actors[name], self.actors[name]
+            queries = [(fn, view, ()) for fn, view in Pair.ACCOUNT_VIEWS.items()]
+            queries += [
+                (fn, view, (market_id,))
+                for market_id in range(len(self.state.markets))
+                for fn, view in Pair.POSITION_VIEWS.items()
+            ]
+            for fn, spec_view, extra in queries:
+                expected = spec_view(self.state, address, *extra)
+                expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
+                try:
+                    actual = _plain(getattr(self.engine, fn)(account, *extra))
+                    actual = actual if isinstance(actual, tuple) else (actual,)
+                except self.error as error:
+                    actual = error.revert_message
+                if actual != expected:
+                    call = Call("engine", fn, name, (name, *extra))
+                    raise Divergence(call, "view", f"{fn}{(name, *extra)}", expected, actual)
+                compared += 1
+        return compared
+
+    def run(self, sequences: list[list[Call]]) -> tuple[int, float]:
+        """Each sequence from the post-setup state, in ``chain.isolate()``; (steps, seconds)."""
+        chain = self.ape.chain
+        steps = 0
+        start = time.perf_counter()
+        for sequence in sequences:
+            with chain.isolate():
+                self.state = self.base_state.copy()
+                for call in sequence:
+                    self.apply(call)
+                steps += len(sequence)
+        return steps, time.perf_counter() - start
+
+
+def run(sequences: list[list[Call]], quiet: bool = True) -> tuple[int, float, dict]:
+    """Connect to ape's local test network, deploy and set up (not timed), then run
+    ``sequences``; return (steps, seconds, details)."""
+    import ape
+
+    if quiet:  # ape logs every confirmed transaction at INFO
+        from ape.logging import logger
+
+        logger.set_level("ERROR")
+        logging.getLogger("ape").setLevel(logging.CRITICAL)
+    previous = ape.config.test.number_of_accounts
+    ape.config.test.number_of_accounts = len(genesis.actor_names())
+    try:
+        with ape.networks.parse_network_choice(NETWORK) as provider:
+            pair = ApePair()
+            steps, seconds = pair.run(sequences)
+            details = {"network": NETWORK, "provider": type(provider).__name__}
+    finally:
+        ape.config.test.number_of_accounts = previous
+    return steps, seconds, details

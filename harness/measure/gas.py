@@ -1,0 +1,242 @@
+"""Gas on anvil: every external call on typical inputs, and liquidation / ADL as the
+number of open positions in a market grows to MAX_POSITIONS_PER_MARKET.
+
+    python -m harness.measure.gas      (make gas) writes docs/gas.md, docs/gas.json, docs/gas.png
+
+Gas is measured on anvil (a real node's receipts); the embedded chain's figures are not
+a real chain's.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from deployment.config import load
+from harness import REPO_ROOT
+from harness.core.genesis import USDC
+from harness.evm import artifacts
+from harness.evm.abi import FunctionCodec
+from harness.evm.anvil import AnvilChain
+from pyspec.constants import MAX_MARKETS, MAX_POSITIONS_PER_MARKET
+
+CONFIG = load("default")
+LISTING = CONFIG.markets[0].listing()
+LOT_SIZE = 1_000  # lots per counterparty
+DOCS = REPO_ROOT / "docs"
+
+
+class Deployment:
+    def __init__(self, chain):
+        self.chain = chain
+        # anvil's 20 funded accounts, then impersonated ones for a full market
+        extra = [f"0x{0x5000 + i:040x}" for i in range(MAX_POSITIONS_PER_MARKET)]
+        for account in extra:
+            chain.rpc("anvil_impersonateAccount", [account])
+        self.accounts = list(chain.accounts) + extra
+        self.owner, self.oracle, self.operator = self.accounts[:3]
+        token, engine = artifacts.load("MockToken"), artifacts.load("PerpEngine")
+        self.codecs = {
+            "token": {f["name"]: FunctionCodec(f) for f in token.abi if f["type"] == "function"},
+            "engine": {f["name"]: FunctionCodec(f) for f in engine.abi if f["type"] == "function"},
+        }
+        self.token = chain.deploy(token.initcode(), self.owner)
+        self.engine = chain.deploy(
+            engine.initcode(
+                self.token,
+                self.oracle,
+                self.operator,
+                CONFIG.liquidator_share_ratio,
+                CONFIG.insurance_floor,
+            ),
+            self.owner,
+        )
+        self.timestamp = 1
+
+    def send(self, sender, target, fn, *args) -> int:
+        address = self.engine if target == "engine" else self.token
+        result = self.chain.transact(sender, address, self.codecs[target][fn].encode(args))
+        if not result.success:
+            raise RuntimeError(f"{fn}{args}: {result.reason}")
+        return result.gas_used
+
+    def fund(self, account, amount):
+        self.send(account, "token", "mint", account, amount)
+        self.send(account, "token", "approve", self.engine, 2**256 - 1)
+
+    def price(self, price) -> int:
+        self.timestamp += 1
+        return self.send(self.oracle, "engine", "update_price", 0, price, self.timestamp)
+
+
+def typical_calls(d: Deployment) -> dict[str, int]:
+    """Gas of each external call on typical inputs (one market, a few accounts)."""
+    a, b, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
+    gas = {"add_market": d.send(d.owner, "engine", "add_market", *LISTING)}
+    gas["update_price"] = d.price(10**6)
+    for account in (a, b, liquidator, d.owner):
+        d.fund(account, 10**9 * USDC)
+    gas["top_up_insurance"] = d.send(d.owner, "engine", "top_up_insurance", 10_000 * USDC)
+    gas["deposit (first)"] = d.send(a, "engine", "deposit", 1_000 * USDC)
+    gas["deposit"] = d.send(a, "engine", "deposit", 1_000 * USDC)
+    d.send(b, "engine", "deposit", 10_000 * USDC)
+    d.send(liquidator, "engine", "deposit", 10_000 * USDC)
+    gas["settle_trade (open both)"] = d.send(
+        d.operator, "engine", "settle_trade", a, b, 0, 10_000, 10**6, True
+    )
+    gas["settle_trade (increase)"] = d.send(
+        d.operator, "engine", "settle_trade", a, b, 0, 5_000, 10**6, True
+    )
+    gas["settle_trade (reduce)"] = d.send(
+        d.operator, "engine", "settle_trade", b, a, 0, 1_000, 10**6, True
+    )
+    gas["withdraw"] = d.send(a, "engine", "withdraw", 100 * USDC)
+    gas["update_funding"] = d.send(d.operator, "engine", "update_funding", 0, 100)
+    gas["deposit (settles funding)"] = d.send(a, "engine", "deposit", 1 * USDC)
+    d.price(880_000)
+    gas["liquidate (partial)"] = d.send(liquidator, "engine", "liquidate", a, 0)
+    gas["withdraw_insurance"] = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
+    return gas
+
+
+def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> list[dict]:
+    """Liquidation and ADL of one bankrupt long against n - 1 profitable shorts, each of
+    which also holds a position in every other of ``markets`` markets (so ranking reads
+    a full cross-margin account per candidate)."""
+    bankrupt, keeper, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
+    shorts = d.accounts[6 : 6 + MAX_POSITIONS_PER_MARKET - 1]
+    for account in (bankrupt, liquidator, d.owner, *shorts):
+        d.fund(account, 10**9 * USDC)
+    for market_id in range(markets):
+        d.send(d.owner, "engine", "add_market", *LISTING)
+        d.send(d.oracle, "engine", "update_price", market_id, 10**6, 1)
+    d.send(liquidator, "engine", "deposit", 10**8 * USDC)
+    base = d.chain.snapshot()
+    rows = []
+    for n in counts:
+        d.chain.revert(base)
+        counterparties = shorts[: n - 1]
+        d.send(bankrupt, "engine", "deposit", (n - 1) * LOT_SIZE * USDC // 9)
+        for short in counterparties:
+            d.send(short, "engine", "deposit", 10_000 * USDC)
+            d.send(d.operator, "engine", "settle_trade", bankrupt, short, 0, LOT_SIZE, 10**6, True)
+            for market_id in range(1, markets):
+                d.send(
+                    d.operator,
+                    "engine",
+                    "settle_trade",
+                    short,
+                    liquidator,
+                    market_id,
+                    1,
+                    10**6,
+                    True,
+                )
+        d.price(600_000)  # the long is bankrupt, every short profitable
+        d.send(d.owner, "engine", "top_up_insurance", 10**6 * USDC)
+        before = d.chain.snapshot()
+        liquidate = d.send(liquidator, "engine", "liquidate", bankrupt, 0)
+        d.chain.revert(before)
+        floor = CONFIG.insurance_floor
+        d.send(d.owner, "engine", "withdraw_insurance", 10**6 * USDC - floor)  # down to the floor
+        deleverage = d.send(keeper, "engine", "deleverage", bankrupt, 0)
+        rows.append(
+            {
+                "markets": markets,
+                "positions": n,
+                "fills": n - 1,
+                "liquidate": liquidate,
+                "deleverage": deleverage,
+            }
+        )
+        print(
+            f"  {n:3d} positions: liquidate {liquidate:>9,}  deleverage {deleverage:>10,}",
+            flush=True,
+        )
+    return rows
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Plot liquidate and deleverage gas against open positions, one line per markets held."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for markets in sorted({r["markets"] for r in rows}):
+        mine = [r for r in rows if r["markets"] == markets]
+        xs = [r["positions"] for r in mine]
+        ax.plot(
+            xs,
+            [r["deleverage"] / 1e6 for r in mine],
+            marker="o",
+            label=f"deleverage, {markets} market(s) per account",
+        )
+        ax.plot(
+            xs,
+            [r["liquidate"] / 1e6 for r in mine],
+            marker=".",
+            ls="--",
+            label=f"liquidate, {markets} market(s) per account",
+        )
+    ax.axhline(30, color="grey", lw=0.8)
+    ax.text(2, 28.5, "30M block gas limit", fontsize=8, color="grey")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("open positions in the market")
+    ax.set_ylabel("gas (millions)")
+    ax.set_title("Waterfall gas on anvil as the market fills up")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> int:
+    chain = AnvilChain()
+    try:
+        typical = typical_calls(Deployment(chain))
+        chain.restart()
+        counts = [n for n in (2, 4, 8, 16) if n < MAX_POSITIONS_PER_MARKET] + [
+            MAX_POSITIONS_PER_MARKET
+        ]
+        rows = waterfall_by_positions(Deployment(chain), counts, markets=1)
+        chain.restart()
+        rows += waterfall_by_positions(Deployment(chain), counts, markets=MAX_MARKETS)
+    finally:
+        chain.close()
+    DOCS.mkdir(exist_ok=True)
+    (DOCS / "gas.json").write_text(json.dumps({"calls": typical, "waterfall": rows}, indent=2))
+    lines = [
+        "# Gas (anvil receipts)",
+        "",
+        "Regenerate with `make gas`.",
+        "",
+        "| call | gas |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {gas:,} |" for name, gas in typical.items()]
+    lines += [
+        "",
+        "Liquidation and ADL of one bankrupt long against n - 1 profitable shorts (the ADL "
+        "fills every one of them). With 8 markets every short also holds a position in the "
+        "7 other markets: the worst case of the ranking scan, which reads each candidate's "
+        f"whole cross-margin account. Bound: MAX_POSITIONS_PER_MARKET = "
+        f"{MAX_POSITIONS_PER_MARKET}.",
+        "",
+        "| markets held | open positions | ADL fills | liquidate | deleverage |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['markets']} | {r['positions']} | {r['fills']} | {r['liquidate']:,} "
+        f"| {r['deleverage']:,} |"
+        for r in rows
+    ]
+    lines += ["", "![waterfall gas](gas.png)"]
+    plot(rows, DOCS / "gas.png")
+    (DOCS / "gas.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

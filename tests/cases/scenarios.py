@@ -1,0 +1,61 @@
+"""Setups that several cases share; each takes the case's builder and makes pre-calls."""
+
+from dataclasses import replace
+
+from harness.core.genesis import DEFAULT_CONFIG, USDC
+from harness.vectors.builder import Builder, settle_trade
+
+INSURANCE_FLOOR = DEFAULT_CONFIG.insurance_floor
+
+
+def listing(market_id: int = 0, **changes) -> tuple:
+    """The arguments of ``add_market``: a configured market's parameters with ``changes``."""
+    return replace(DEFAULT_CONFIG.markets[market_id], **changes).listing()
+
+
+def open_pair(b: Builder, buyer: str, seller: str, size: int, price: int, collateral: int):
+    """Both sides deposit ``collateral`` USDC; ``buyer`` goes long ``size`` on market 0."""
+    b("deposit", buyer, collateral * USDC)
+    b("deposit", seller, collateral * USDC)
+    b(settle_trade(buyer, seller, size, price))
+
+
+def flash_crash(b: Builder) -> None:
+    """Three longs at 9x, 8x and 6x against well-funded shorts."""
+    for trader in ("trader0", "trader1", "trader2"):
+        b("deposit", trader, 10_000 * USDC)
+    for trader in ("trader3", "trader4", "trader5"):
+        b("deposit", trader, 40_000 * USDC)
+    b(settle_trade("trader0", "trader3", 90_000, 10**6))
+    b(settle_trade("trader1", "trader4", 80_000, 10**6))
+    b(settle_trade("trader2", "trader5", 60_000, 10**6))
+
+
+def drained_fund(b: Builder) -> None:
+    """A bankrupt long against three shorts, the fund withdrawn to its floor."""
+    b("deposit", "trader0", 1_000 * USDC)
+    for trader, amount in (("trader1", 20_000), ("trader2", 20_000), ("trader3", 1_000)):
+        b("deposit", trader, amount * USDC)
+    b(settle_trade("trader0", "trader1", 5_000, 10**6))
+    b(settle_trade("trader0", "trader2", 4_000, 10**6))
+    b(settle_trade("trader0", "trader3", 700, 1_020_000))
+    b("withdraw_insurance", "owner", 900 * USDC)
+    b.price(0, 700_000)
+
+
+def no_profitable_short(b: Builder) -> None:
+    """A bankrupt long whose only short (taken over at the crash price) is not profitable;
+    the fund at its floor."""
+    b("deposit", "trader0", 1_000 * USDC)
+    for trader in ("trader1", "trader2"):
+        b("deposit", trader, 20_000 * USDC)
+    b(settle_trade("trader0", "trader1", 9_000, 10**6))
+    b("withdraw_insurance", "owner", 900 * USDC)
+    b.price(0, 500_000)
+    b(settle_trade("trader1", "trader2", 9_000, 500_000))
+
+
+def socialized(b: Builder) -> None:
+    """``no_profitable_short``, then its deficit socialized onto the shorts."""
+    no_profitable_short(b)
+    b("deleverage", "trader1", "trader0", 0)

@@ -1,0 +1,147 @@
+"""Liquidations: each case runs on the spec and on both chains, then renders or checks
+``tests/vectors/liquidation/<name>.json``."""
+
+import pytest
+from scenarios import flash_crash
+
+from harness.core.genesis import USDC
+from harness.vectors.builder import Rejection, call, settle_trade
+
+REJECTED = (
+    Rejection(
+        "unknown_market",
+        "Market 2 is not listed.",
+        call("liquidate", "trader3", "trader0", 2),
+        "market: unknown market",
+    ),
+)
+
+
+@pytest.mark.parametrize("row", REJECTED, ids=lambda row: row.name)
+def test_rejected(case, row):
+    """Each row: its pre-calls, then a call rejected with its reason."""
+    case.rejected(row)
+
+
+def test_partial(case):
+    """A 9x long after -10%: the fewest lots restoring maintenance."""
+    flash_crash(case)
+    case.price(0, 900_000)
+    case.act("liquidate", "trader3", "trader0", 0, branches=("liquidation.partial",))
+
+
+def test_healthy(case):
+    """A 6x long after -10% is above maintenance."""
+    flash_crash(case)
+    case.price(0, 900_000)
+    case.act("liquidate", "trader3", "trader2", 0, reverts="liquidate: account healthy")
+
+
+def test_penalty_capped_insurance_covers(case):
+    """Through bankruptcy: no penalty is left to charge and the fund covers the deficit share."""
+    flash_crash(case)
+    case.price(0, 900_000)
+    case("liquidate", "trader3", "trader0", 0)
+    case.price(0, 800_000)
+    case.act(
+        "liquidate",
+        "trader5",
+        "trader0",
+        0,
+        branches=("liquidation.full", "liquidation.penalty_capped", "insurance.covers"),
+    )
+
+
+def test_insurance_fund_insufficient(case):
+    """The fund cannot cover this deficit share: the call fails and ADL must be used."""
+    flash_crash(case)
+    case.price(0, 800_000)
+    case.act("liquidate", "trader5", "trader1", 0, reverts="liquidate: insurance fund insufficient")
+
+
+def test_full_dust(case):
+    """A small position under maintenance closes whole (dust)."""
+    case("deposit", "trader0", 2 * USDC)
+    case("deposit", "trader1", 1_000 * USDC)
+    case(settle_trade("trader0", "trader1", 15, 10**6))
+    case.price(0, 900_000)
+    case.act("liquidate", "trader1", "trader0", 0, branches=("liquidation.full",))
+
+
+def test_penalty_capped(case):
+    """Equity below the full penalty but positive: the penalty is capped at the equity share."""
+    case("deposit", "trader0", 100 * USDC)
+    case("deposit", "trader1", 1_000 * USDC)
+    case(settle_trade("trader0", "trader1", 900, 10**6))
+    case.price(0, 892_000)
+    case.act(
+        "liquidate",
+        "trader1",
+        "trader0",
+        0,
+        branches=("liquidation.full", "liquidation.penalty_capped"),
+    )
+
+
+def test_short_partial(case):
+    """A leveraged short after a spike is partly liquidated."""
+    case("deposit", "trader0", 10_000 * USDC)
+    case("deposit", "trader1", 40_000 * USDC)
+    case(settle_trade("trader1", "trader0", 90_000, 10**6))
+    case.price(0, 1_060_000)
+    case.act("liquidate", "trader1", "trader0", 0, branches=("liquidation.partial",))
+
+
+def test_market1(case):
+    """A 5x long on market 1 under maintenance after -12%."""
+    case("deposit", "trader2", 1_000 * USDC)
+    case("deposit", "trader3", 10_000 * USDC)
+    case(settle_trade("trader2", "trader3", 190, 25_000_000, market=1))
+    case.price(1, 21_800_000)
+    case.act("liquidate", "trader3", "trader2", 1)
+
+
+def test_cross_margin(case):
+    """Losses on market 1 take the account under maintenance; its market-0 position is
+    liquidated."""
+    case("deposit", "trader0", 2_000 * USDC)
+    case("deposit", "trader1", 40_000 * USDC)
+    case(settle_trade("trader0", "trader1", 10_000, 10**6))
+    case(settle_trade("trader0", "trader1", 160, 25_000_000, market=1))
+    case.price(1, 17_000_000)
+    case.act("liquidate", "trader1", "trader0", 0)
+
+
+def test_self_liquidation(case):
+    """An account cannot liquidate itself."""
+    flash_crash(case)
+    case.price(0, 900_000)
+    case.act("liquidate", "trader0", "trader0", 0, reverts="liquidate: self-liquidation")
+
+
+def test_no_position(case):
+    """The account holds nothing on market 1."""
+    flash_crash(case)
+    case.price(0, 900_000)
+    case.act("liquidate", "trader3", "trader0", 1, reverts="liquidate: no position")
+
+
+def test_liquidator_below_initial_margin(case):
+    """A liquidator without collateral cannot take the position over."""
+    flash_crash(case)
+    case.price(0, 900_000)
+    case.act(
+        "liquidate",
+        "trader7",
+        "trader0",
+        0,
+        reverts="liquidate: liquidator below initial margin",
+    )
+
+
+def test_by_outsider(case):
+    """Anyone with margin may liquidate: the outsider deposits."""
+    flash_crash(case)
+    case("deposit", "outsider", 50_000 * USDC)
+    case.price(0, 900_000)
+    case.act("liquidate", "outsider", "trader1", 0, branches=("liquidation.partial",))
