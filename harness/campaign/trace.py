@@ -136,7 +136,7 @@ CALLS = [
 ]
 
 
-def test_{name}(protocol):
+def test_{name}(pair):
     sequence = CheckedSequence(pair)  # resets to the deployed state
     for call in CALLS:
         sequence.call(call)  # raises where spec and chain disagree or an invariant fails

@@ -8,7 +8,7 @@ import pytest
 
 from harness import REPO_ROOT
 from harness.campaign import fuzz, trace
-from harness.core.pair import Pair
+from harness.core.pair import Divergence, Pair
 from harness.evm import make_chain
 from pyspec import fees
 
@@ -54,7 +54,11 @@ def test_divergence_is_shrunk_saved_replayed_and_exported(tmp_path, fee_off_by_o
     assert trace.replay(calls, Pair(make_chain("embedded"))) == len(calls)
     monkeypatch.setattr(trace, "REGRESSIONS", tmp_path / "regressions")
     exported = trace.export(found, "fee off by one", str(out / "counterexample.json"))
-    assert "Call(" in exported.read_text() and exported.name == "test_fee_off_by_one.py"
+    assert exported.name == "test_fee_off_by_one.py"
+    namespace = {}
+    exec(compile(exported.read_text(), str(exported), "exec"), namespace)
+    with pytest.raises(Divergence):  # the exported test fails while the fee bug is in
+        namespace["test_fee_off_by_one"](pair=Pair(make_chain("embedded")))
 
 
 def test_campaign_on_an_ape_network(tmp_path, monkeypatch):
