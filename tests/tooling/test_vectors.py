@@ -148,7 +148,6 @@ def case_names() -> set[str]:
 
 
 def test_every_vector_has_its_case():
-    """A vector whose case was removed or renamed is stale: delete it (make vectors does
-    not delete files)."""
+    """A vector whose case was removed or renamed is stale (``make vectors`` deletes it)."""
     on_disk = {p.relative_to(VECTORS_DIR).with_suffix("").as_posix() for p in FILES}
     assert not on_disk - case_names(), f"vectors without a case: {sorted(on_disk - case_names())}"
