@@ -20,7 +20,7 @@ import engine.fees as fees
 
 initializes: storage
 initializes: margin[storage := storage]
-initializes: fills[storage := storage, margin := margin]
+initializes: fills[storage := storage]
 initializes: adl[storage := storage, margin := margin]
 
 exports: (
@@ -31,6 +31,7 @@ exports: (
     storage.liquidator_share_ratio,
     storage.insurance_floor,
     storage.insurance_fund,
+    storage.bad_debt,
     storage.market_count,
     storage.markets,
     storage.collateral,
@@ -105,14 +106,12 @@ event Deleverage:
     market: indexed(uint256)
     size: uint256
     cash: int256
+    absorbed: int256
 
 
-event SocializedLoss:
+event BadDebt:
     account: indexed(address)
-    market: indexed(uint256)
     amount: uint256
-    loss_per_lot: uint256
-    residue: uint256
 
 
 event InsuranceTopUp:
@@ -140,6 +139,7 @@ def __init__(
     assert liquidator_share_ratio <= convert(
         constants.RATIO_PRECISION, uint256
     ), "config: invalid liquidator share"
+    assert insurance_floor > 0, "config: zero insurance floor"
     storage.token = token
     storage.owner = msg.sender
     storage.oracle = oracle
@@ -208,8 +208,6 @@ def add_market(
         price_timestamp=0,
         open_interest=0,
         funding_index=0,
-        loss_index_long=0,
-        loss_index_short=0,
     )
     storage.market_count = market_id + 1
     log MarketAdded(
@@ -315,18 +313,55 @@ def _is_price_in_band(oracle_price: uint256, price: uint256, band_ratio: uint256
     return deviation * convert(constants.RATIO_PRECISION, uint256) <= oracle_price * band_ratio
 
 
+struct MarginSnapshot:
+    size: int256
+    equity: int256
+    maintenance: int256
+
+
 @internal
-def _require_trade_margin(account: address, before: int256, market_id: uint256, is_buyer: bool):
+@view
+def _margin_snapshot(account: address, market_id: uint256) -> MarginSnapshot:
     """
-    @notice Check one side of a trade: initial margin, or non-negative equity when the
-            trade only reduced its position. Spec: `engine._require_trade_margin`.
+    @notice (position size, equity, maintenance requirement) before a trade.
+            Spec: `engine._margin_snapshot`.
     """
+    return MarginSnapshot(
+        size=storage.positions[account][market_id].size,
+        equity=margin.equity(account),
+        maintenance=margin.requirement(account, False),
+    )
+
+
+@internal
+@view
+def _require_trade_margin(
+    account: address, before: MarginSnapshot, market_id: uint256, is_buyer: bool
+):
+    """
+    @notice Check one side of a trade: the position bound; initial margin, or, when the
+            trade only reduced its position, non-negative equity and, for an account that
+            was below maintenance, an equity / maintenance ratio not lowered.
+            Spec: `engine._require_trade_margin`.
+    """
+    new_size: int256 = storage.positions[account][market_id].size
+    if is_buyer:
+        assert abs(new_size) <= constants.MAX_POSITION_SIZE, "trade: buyer position too large"
+    else:
+        assert abs(new_size) <= constants.MAX_POSITION_SIZE, "trade: seller position too large"
     account_equity: int256 = margin.equity(account)
-    if fills.reduces_risk(before, storage.positions[account][market_id].size):
+    if fills.reduces_risk(before.size, new_size):
+        lowered: bool = False
+        if before.equity < before.maintenance:
+            lowered = account_equity * before.maintenance < before.equity * margin.requirement(
+                account, False
+            )
         if is_buyer:
             assert account_equity >= 0, "trade: buyer negative equity"
+            assert not lowered, "trade: buyer ratio lowered"
         else:
             assert account_equity >= 0, "trade: seller negative equity"
+            assert not lowered, "trade: seller ratio lowered"
     elif is_buyer:
         assert account_equity >= margin.requirement(account, True), "trade: buyer below initial margin"
     else:
@@ -344,8 +379,9 @@ def settle_trade(
 ):
     """
     @notice Settle a matched trade of `size` lots at `price` (operator only). Each side must
-            end above its initial margin, or keep non-negative equity when the trade only
-            reduced its position. Each side pays the taker or maker fee on the notional,
+            end above its initial margin, or, when the trade only reduced its position, keep
+            non-negative equity and (below maintenance) its equity / maintenance ratio. Each
+            side pays the taker or maker fee on the notional,
             into the insurance fund. Spec: `engine.process_settle_trade`.
     """
     assert msg.sender == storage.operator, "auth: not operator"
@@ -360,8 +396,8 @@ def settle_trade(
     ), "trade: price outside band"
     margin.settle_account(buyer)
     margin.settle_account(seller)
-    buyer_before: int256 = storage.positions[buyer][market_id].size
-    seller_before: int256 = storage.positions[seller][market_id].size
+    buyer_before: MarginSnapshot = self._margin_snapshot(buyer, market_id)
+    seller_before: MarginSnapshot = self._margin_snapshot(seller, market_id)
     quote: int256 = convert(size * price, int256)
     fills.apply_fill(buyer, market_id, convert(size, int256), -quote)
     fills.apply_fill(seller, market_id, -convert(size, int256), quote)
@@ -374,7 +410,7 @@ def settle_trade(
         seller_fee = maker_fee
     storage.collateral[buyer] -= buyer_fee
     storage.collateral[seller] -= seller_fee
-    storage.insurance_fund += convert(buyer_fee + seller_fee, uint256)
+    self._credit_fund(convert(buyer_fee + seller_fee, uint256))
     self._require_trade_margin(buyer, buyer_before, market_id, True)
     self._require_trade_margin(seller, seller_before, market_id, False)
     log Trade(
@@ -392,15 +428,18 @@ def settle_trade(
 
 
 @external
-def liquidate(account: address, market_id: uint256):
+def liquidate(account: address, market_id: uint256, max_size: uint256):
     """
-    @notice Take over part or all of an under-margined position at the oracle price. The
-            account pays a penalty capped at its equity share; a bankrupt account's deficit
-            share is paid by the insurance fund, or the call fails and ADL must be used.
+    @notice Take over up to `max_size` lots of an under-margined position at the oracle
+            price: at most what restores maintenance (all of it at or below bankruptcy).
+            The account pays a penalty capped at its equity share into the fund; the fund
+            pays the liquidator's reward (never zero) and covers a bankrupt piece's deficit
+            share, or the call fails and `deleverage` resolves the account.
             Spec: `engine.process_liquidate`.
     """
     market: storage.Market = self._require_market(market_id)
     assert msg.sender != account, "liquidate: self-liquidation"
+    assert max_size > 0, "liquidate: zero size"
     margin.settle_account(account)
     margin.settle_account(msg.sender)
     position_size: int256 = storage.positions[account][market_id].size
@@ -418,31 +457,37 @@ def liquidate(account: address, market_id: uint256):
         market.maintenance_margin_ratio,
         market.liquidation_fee_ratio,
     )
+    if max_size < convert(size, uint256):  # then max_size < abs_size fits in int256
+        size = convert(max_size, int256)
     ratio: uint256 = market.maintenance_margin_ratio
     maintenance_delta: int256 = margin.compute_margin_requirement(
         abs_size, market.price, ratio
     ) - margin.compute_margin_requirement(abs_size - size, market.price, ratio)
     share: int256 = liquidation.compute_equity_share(account_equity, maintenance_delta, maintenance)
+    price: int256 = convert(market.price, int256)
+    notional: int256 = size * price
+    penalty: int256 = liquidation.compute_penalty(notional, market.liquidation_fee_ratio, share)
+    reward: int256 = liquidation.compute_liquidator_reward(
+        notional, market.liquidation_fee_ratio, storage.liquidator_share_ratio
+    )
     cover: int256 = max(-share, 0)
-    assert convert(storage.insurance_fund, int256) >= cover, "liquidate: insurance fund insufficient"
+    fund_change: int256 = penalty - reward - cover
+    assert (
+        convert(storage.insurance_fund, int256) + fund_change >= 0
+    ), "liquidate: insurance fund insufficient"
 
     side: int256 = fixed_math.sign(position_size)
-    price: int256 = convert(market.price, int256)
-    oracle_cash: int256 = side * size * price
-    fills.apply_fill(account, market_id, -side * size, oracle_cash)
-    fills.apply_fill(msg.sender, market_id, side * size, -oracle_cash)
-
-    penalty: int256 = liquidation.compute_penalty(size * price, market.liquidation_fee_ratio, share)
-    reward: int256 = 0
-    insurance_share: int256 = 0
-    reward, insurance_share = liquidation.compute_penalty_split(
-        penalty, storage.liquidator_share_ratio
-    )
+    fills.apply_fill(account, market_id, -side * size, side * notional)
+    fills.apply_fill(msg.sender, market_id, side * size, -side * notional)
     storage.collateral[account] += cover - penalty
     storage.collateral[msg.sender] += reward
-    storage.insurance_fund = convert(
-        convert(storage.insurance_fund, int256) + insurance_share - cover, uint256
-    )
+    if fund_change >= 0:
+        self._credit_fund(convert(fund_change, uint256))
+    else:
+        storage.insurance_fund -= convert(-fund_change, uint256)
+    assert (
+        abs(storage.positions[msg.sender][market_id].size) <= constants.MAX_POSITION_SIZE
+    ), "liquidate: position too large"
     assert margin.equity(msg.sender) >= margin.requirement(
         msg.sender, True
     ), "liquidate: liquidator below initial margin"
@@ -460,87 +505,96 @@ def liquidate(account: address, market_id: uint256):
 
 
 @external
-def deleverage(account: address, market_id: uint256):
+def deleverage(account: address):
     """
-    @notice Close a bankrupt position the insurance fund cannot cover: ADL at the
-            bankruptcy price against profitable opposite positions in rank order (passing
-            over a counterparty whose equity share cannot absorb its fill's loss), then the
-            loss no counterparty absorbs is charged to the opposite side's loss index.
+    @notice Close one position of a bankrupt account completely, the account's lowest
+            market id first: the fund covers its deficit share as far as it goes, then
+            `adl.allocate_adl` closes it against opposite positions of the same market,
+            charging them the rest within their caps. When the last position closes, what
+            is left of the deficit is covered by the fund or recorded as bad debt.
             Anyone may call. Spec: `engine.process_deleverage`.
     """
-    market: storage.Market = self._require_market(market_id)
     margin.settle_account(account)
-    position_size: int256 = storage.positions[account][market_id].size
-    assert position_size != 0, "adl: no position"
+    market_id: uint256 = max_value(uint256)
+    for i: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        if storage.positions[account][i].size != 0:
+            market_id = i
+            break
+    assert market_id != max_value(uint256), "adl: no position"
     account_equity: int256 = margin.equity(account)
     assert account_equity < 0, "adl: account not bankrupt"
-    maintenance: int256 = margin.requirement(account, False)
+    market: storage.Market = storage.markets[market_id]
+    position_size: int256 = storage.positions[account][market_id].size
     abs_size: int256 = abs(position_size)
-    price: int256 = convert(market.price, int256)
-    ratio: uint256 = market.maintenance_margin_ratio
     share: int256 = liquidation.compute_equity_share(
-        account_equity, margin.compute_margin_requirement(abs_size, market.price, ratio), maintenance
+        account_equity,
+        margin.compute_margin_requirement(abs_size, market.price, market.maintenance_margin_ratio),
+        margin.requirement(account, False),
     )
-    assert convert(storage.insurance_fund, int256) < -share, "adl: insurance fund can cover"
-
+    cover: int256 = self._cover_from_fund(account, market_id, -share)
     side: int256 = fixed_math.sign(position_size)
-    total_cash: int256 = liquidation.compute_bankruptcy_cash(position_size * price, share)
-    filled: int256 = 0
-    ordered: DynArray[adl.Candidate, constants.MAX_POSITIONS_PER_MARKET] = adl.adl_candidates(
-        market_id, -side
+    price: int256 = convert(market.price, int256)
+    allocation: DynArray[adl.Fill, constants.MAX_POSITIONS_PER_MARKET] = adl.allocate_adl(
+        market_id, -side, abs_size, -share - cover
     )
-    for candidate: adl.Candidate in ordered:
-        if filled == abs_size:
-            break
-        counter_size: int256 = abs(storage.positions[candidate.account][market_id].size)
-        fill: int256 = min(abs_size - filled, counter_size)
-        cash: int256 = adl.compute_fill_cash(total_cash, filled, filled + fill, abs_size)
-        absorbable: int256 = liquidation.compute_equity_share(
-            margin.equity(candidate.account),
-            margin.compute_margin_requirement(counter_size, market.price, ratio)
-            - margin.compute_margin_requirement(counter_size - fill, market.price, ratio),
-            margin.requirement(candidate.account, False),
-        )
-        if cash - side * fill * price > absorbable:
-            continue  # the fill would take the counterparty below zero equity
-        margin.settle_account(candidate.account)
-        fills.apply_fill(account, market_id, -side * fill, cash)
-        fills.apply_fill(candidate.account, market_id, side * fill, -cash)
-        filled += fill
+    for fill: adl.Fill in allocation:
+        margin.settle_account(fill.counterparty)
+        cash: int256 = side * fill.size * price + fill.absorbed
+        fills.apply_fill(account, market_id, -side * fill.size, cash)
+        fills.apply_fill(fill.counterparty, market_id, side * fill.size, -cash)
         log Deleverage(
             account=account,
-            counterparty=candidate.account,
+            counterparty=fill.counterparty,
             market=market_id,
-            size=convert(fill, uint256),
+            size=convert(fill.size, uint256),
             cash=cash,
+            absorbed=fill.absorbed,
         )
+        self._write_off(fill.counterparty, market_id)
+    self._write_off(account, market_id)
 
-    if filled < abs_size:
-        remaining_share: int256 = liquidation.compute_equity_share(
-            margin.equity(account),
-            margin.compute_margin_requirement(abs_size - filled, market.price, ratio),
-            margin.requirement(account, False),
-        )
-        if remaining_share < 0:
-            loss: int256 = -remaining_share
-            per_lot: int256 = 0
-            residue: int256 = 0
-            per_lot, residue = adl.compute_socialized_loss(
-                loss, convert(storage.markets[market_id].open_interest, int256)
-            )
-            if side > 0:
-                storage.markets[market_id].loss_index_short += convert(per_lot, uint256)
-            else:
-                storage.markets[market_id].loss_index_long += convert(per_lot, uint256)
-            storage.collateral[account] += loss
-            storage.insurance_fund += convert(residue, uint256)
-            log SocializedLoss(
-                account=account,
-                market=market_id,
-                amount=convert(loss, uint256),
-                loss_per_lot=convert(per_lot, uint256),
-                residue=convert(residue, uint256),
-            )
+
+@internal
+def _write_off(account: address, market_id: uint256):
+    """
+    @notice An account with no position and negative collateral: the fund covers what it
+            can, the rest is recorded as bad debt. Spec: `engine._write_off`.
+    """
+    collateral: int256 = storage.collateral[account]
+    if collateral >= 0:
+        return
+    for i: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        if storage.positions[account][i].size != 0:
+            return
+    deficit: int256 = -collateral - self._cover_from_fund(account, market_id, -collateral)
+    if deficit > 0:
+        storage.collateral[account] += deficit
+        storage.bad_debt += convert(deficit, uint256)
+        log BadDebt(account=account, amount=convert(deficit, uint256))
+
+
+@internal
+def _cover_from_fund(account: address, market_id: uint256, deficit: int256) -> int256:
+    """
+    @notice Pay min(fund, deficit) from the fund into the account; return it.
+            Spec: `engine._cover_from_fund`.
+    """
+    cover: int256 = min(convert(storage.insurance_fund, int256), deficit)
+    if cover > 0:
+        storage.insurance_fund -= convert(cover, uint256)
+        storage.collateral[account] += cover
+        log InsuranceCover(account=account, market=market_id, amount=convert(cover, uint256))
+    return cover
+
+
+@internal
+def _credit_fund(amount: uint256):
+    """
+    @notice Credit the fund, repaying recorded bad debt first. Spec: `engine.credit_fund`.
+    """
+    repaid: uint256 = min(amount, storage.bad_debt)
+    storage.bad_debt -= repaid
+    storage.insurance_fund += amount - repaid
 
 
 # Insurance fund
@@ -554,7 +608,7 @@ def top_up_insurance(amount: uint256):
     """
     assert amount > 0, "insurance: zero amount"
     assert amount <= constants.MAX_DEPOSIT, "insurance: amount too large"
-    storage.insurance_fund += amount
+    self._credit_fund(amount)
     assert extcall storage.token.transferFrom(msg.sender, self, amount)
     log InsuranceTopUp(sender=msg.sender, amount=amount)
 
@@ -562,11 +616,16 @@ def top_up_insurance(amount: uint256):
 @external
 def withdraw_insurance(amount: uint256):
     """
-    @notice Governance withdrawal to the owner, never below the floor.
-            Spec: `engine.process_withdraw_insurance`.
+    @notice Governance withdrawal to the owner, never below the floor and never while bad
+            debt is known: recorded, or a holder at negative equity (a scan of every
+            market's holders). Spec: `engine.process_withdraw_insurance`.
     """
     assert msg.sender == storage.owner, "auth: not owner"
     assert amount > 0, "insurance: zero amount"
+    assert storage.bad_debt == 0, "insurance: bad debt pending"
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        for holder: address in storage.holders[market_id]:
+            assert margin.equity(holder) >= 0, "insurance: bad debt pending"
     assert self._covers(
         convert(storage.insurance_fund, int256) - convert(storage.insurance_floor, int256), amount
     ), "insurance: below floor"
@@ -680,7 +739,8 @@ def bankruptcy_price(account: address, market_id: uint256) -> uint256:
 @view
 def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
     """
-    @notice ADL rank as a fraction; (0, 1) when not a candidate. Spec: `views.adl_rank`.
+    @notice ADL rank (upnl, |entry notional|); (0, 1) when not a candidate.
+            Spec: `views.adl_rank`.
     """
     size: int256 = storage.positions[account][market_id].size
     if size == 0:
@@ -698,7 +758,8 @@ def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
 @view
 def adl_quantile(account: address, market_id: uint256) -> uint256:
     """
-    @notice 5 (deleveraged first) to 1 (not a candidate); 0 without a position.
+    @notice 5 (deleveraged first) to 1 (not a candidate); 0 without a position. Lights are
+            percentiles of the candidates' cumulative quantity ahead in the queue.
             Spec: `views.adl_quantile`.
     """
     size: int256 = storage.positions[account][market_id].size
@@ -707,9 +768,14 @@ def adl_quantile(account: address, market_id: uint256) -> uint256:
     ordered: DynArray[adl.Candidate, constants.MAX_POSITIONS_PER_MARKET] = adl.adl_candidates(
         market_id, fixed_math.sign(size)
     )
-    for index: uint256 in range(len(ordered), bound=constants.MAX_POSITIONS_PER_MARKET):
-        if ordered[index].account == account:
-            return adl.compute_adl_quantile(index, len(ordered))
+    total: int256 = 0
+    for candidate: adl.Candidate in ordered:
+        total += abs(storage.positions[candidate.account][market_id].size)
+    ahead: int256 = 0
+    for candidate: adl.Candidate in ordered:
+        if candidate.account == account:
+            return adl.compute_adl_quantile(ahead, total)
+        ahead += abs(storage.positions[candidate.account][market_id].size)
     return 1
 
 

@@ -11,12 +11,12 @@ Precision table (every quantity is an integer in the unit given):
 | entry notional        | signed notional paid to open (+ long)        |                              |
 | ratios (margin, fees) | parts per RATIO_PRECISION (1e6 = 100%)       | 50_000 = 5%                  |
 | funding rate          | signed, parts per RATIO_PRECISION per update |                              |
-| funding / loss index  | collateral base units per lot, cumulative    |                              |
+| funding index         | collateral base units per lot, cumulative    |                              |
 | trading fee           | parts per RATIO_PRECISION of notional        | 500 = 0.05%                  |
 
 A lot is whatever base quantity the market lists (e.g. 0.001 ETH); choosing it fixes the
 price tick. Because notional = size x price has no division, position values, funding and
-socialized-loss charges are exact integers, and the sum of all equity is conserved exactly.
+ADL charges are exact integers, and the sum of all equity is conserved exactly.
 Funding rounds once, when the index step rate x price is truncated to whole collateral units
 per lot; every account then pays or receives an exact multiple of it, so funding is
 zero-sum with no per-account residue.
@@ -32,6 +32,9 @@ MAX_POSITIONS_PER_MARKET = 32
 
 MAX_PRICE = 10**12
 MAX_TRADE_SIZE = 10**9
+# |size| of any position: notional <= MAX_POSITION_SIZE x MAX_PRICE = 1e24, so the ADL rank
+# cross-products (PnL x entry notional) stay below 2**162 (see SPEC.md, Bounds).
+MAX_POSITION_SIZE = 10**12
 MAX_DEPOSIT = 10**15
 
 # A partial liquidation that would leave less notional than this closes the whole position.
@@ -39,6 +42,9 @@ LIQUIDATION_DUST_NOTIONAL = 10 * 10**6
 # Extra shortfall, in collateral units, covering the rounding of a partial liquidation
 # (1 unit for the ceil of the maintenance requirement, 1 for the ceil of the penalty).
 LIQUIDATION_SIZE_SLACK = 2
+# Every successful liquidation pays its liquidator at least this (the fund finances it
+# when the account cannot).
+MIN_LIQUIDATION_REWARD = 1
 
 ADL_QUANTILES = 5
 

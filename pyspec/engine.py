@@ -11,6 +11,7 @@ from pyspec.constants import (
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
     MAX_MARKETS,
+    MAX_POSITION_SIZE,
     MAX_PRICE,
     MAX_TRADE_SIZE,
     RATIO_PRECISION,
@@ -31,6 +32,7 @@ def new_state(
 ) -> State:
     """Return the state right after deployment. Contract: ``PerpEngine.__init__``."""
     require(liquidator_share_ratio <= RATIO_PRECISION, "config: invalid liquidator share")
+    require(insurance_floor > 0, "config: zero insurance floor")
     state = State(
         address, collateral_token, owner, oracle, operator, liquidator_share_ratio, insurance_floor
     )
@@ -181,7 +183,8 @@ def process_settle_trade(
 
     Each side pays the taker or maker fee on the notional, into the insurance fund.
     Each side must end above its initial margin, or, when the trade only reduced its
-    position, at least keep non-negative equity (a bankrupt account is left to the waterfall).
+    position, keep non-negative equity and, if it was below maintenance, not lower its
+    equity / maintenance ratio (a bankrupt account is left to the waterfall).
     """
     require(caller == state.operator, "auth: not operator")
     market = _require_market(state, market_id)
@@ -195,8 +198,8 @@ def process_settle_trade(
     )
     margin.settle_account(state, buyer)
     margin.settle_account(state, seller)
-    buyer_before = get_position(state, buyer, market_id).size
-    seller_before = get_position(state, seller, market_id).size
+    buyer_before = _margin_snapshot(state, buyer, market_id)
+    seller_before = _margin_snapshot(state, seller, market_id)
     quote = size * price
     positions.apply_fill(state, buyer, market_id, size, -quote)
     positions.apply_fill(state, seller, market_id, -size, quote)
@@ -205,19 +208,43 @@ def process_settle_trade(
     buyer_fee, seller_fee = (taker_fee, maker_fee) if buyer_is_taker else (maker_fee, taker_fee)
     get_account(state, buyer).collateral -= buyer_fee
     get_account(state, seller).collateral -= seller_fee
-    state.insurance_fund += buyer_fee + seller_fee
+    credit_fund(state, buyer_fee + seller_fee)
     _require_trade_margin(state, buyer, buyer_before, market_id, "buyer")
     _require_trade_margin(state, seller, seller_before, market_id, "seller")
     state.events.append(("Trade", (buyer, seller, market_id, size, price, buyer_fee, seller_fee)))
 
 
+def _margin_snapshot(state: State, address: str, market_id: int) -> tuple[int, int, int]:
+    """Return (position size, equity, maintenance requirement) before a trade."""
+    return (
+        get_position(state, address, market_id).size,
+        margin.equity(state, address),
+        margin.maintenance_margin(state, address),
+    )
+
+
 def _require_trade_margin(
-    state: State, address: str, before: int, market_id: int, side: str
+    state: State, address: str, before: tuple[int, int, int], market_id: int, side: str
 ) -> None:
-    """Check one side of a trade. Contract: ``PerpEngine._require_trade_margin``."""
+    """Check one side of a trade. Contract: ``PerpEngine._require_trade_margin``.
+
+    A reduction keeps equity >= 0 and, for an account that was below maintenance, its
+    equity / maintenance ratio (cross-multiplied: e1 x m0 >= e0 x m1), so a band-edge
+    trade with a colluding account cannot strip the equity a liquidation would take.
+    Anchor: dYdX v4 ``isValidTransitionFromUndercollateralized``.
+    """
+    size_before, equity_before, maintenance_before = before
+    new_size = get_position(state, address, market_id).size
+    require(abs(new_size) <= MAX_POSITION_SIZE, f"trade: {side} position too large")
     account_equity = margin.equity(state, address)
-    if positions.reduces_risk(before, get_position(state, address, market_id).size):
+    if positions.reduces_risk(size_before, new_size):
         require(account_equity >= 0, f"trade: {side} negative equity")
+        if equity_before < maintenance_before:
+            maintenance = margin.maintenance_margin(state, address)
+            require(
+                account_equity * maintenance_before >= equity_before * maintenance,
+                f"trade: {side} ratio lowered",
+            )
     else:
         require(
             account_equity >= margin.initial_margin(state, address),
@@ -228,15 +255,21 @@ def _require_trade_margin(
 # Solvency waterfall
 
 
-def process_liquidate(state: State, caller: str, address: str, market_id: int) -> None:
-    """Take over part or all of an under-margined position at the oracle price.
+def process_liquidate(
+    state: State, caller: str, address: str, market_id: int, max_size: int
+) -> None:
+    """Take over up to ``max_size`` lots of an under-margined position at the oracle price.
 
-    The account pays a penalty capped at its equity share; a bankrupt account's deficit
-    share is paid by the insurance fund, or the call fails and ADL must be used.
+    The protocol takes at most what restores maintenance (all of it at or below
+    bankruptcy, or below dust). The account pays a penalty capped at its equity share
+    into the fund; the fund pays the liquidator its reward (never zero) and covers the
+    deficit share of a bankrupt piece, or the call fails and ``deleverage`` resolves the
+    account. The liquidator needs initial margin only with what it took.
     Contract: ``PerpEngine.liquidate``.
     """
     market = _require_market(state, market_id)
     require(caller != address, "liquidate: self-liquidation")
+    require(max_size > 0, "liquidate: zero size")
     margin.settle_account(state, address)
     margin.settle_account(state, caller)
     position_size = get_position(state, address, market_id).size
@@ -254,27 +287,34 @@ def process_liquidate(state: State, caller: str, address: str, market_id: int) -
         market.maintenance_margin_ratio,
         market.liquidation_fee_ratio,
     )
+    size = min(size, max_size)
     ratio = market.maintenance_margin_ratio
     maintenance_delta = margin.compute_margin_requirement(
         abs_size, market.price, ratio
     ) - margin.compute_margin_requirement(abs_size - size, market.price, ratio)
     share = liquidation.compute_equity_share(account_equity, maintenance_delta, maintenance)
+    notional = size * market.price
+    penalty = liquidation.compute_penalty(notional, market.liquidation_fee_ratio, share)
+    reward = liquidation.compute_liquidator_reward(
+        notional, market.liquidation_fee_ratio, state.liquidator_share_ratio
+    )
     cover = max(-share, 0)
-    require(state.insurance_fund >= cover, "liquidate: insurance fund insufficient")
+    fund_change = penalty - reward - cover
+    require(state.insurance_fund + fund_change >= 0, "liquidate: insurance fund insufficient")
 
     side = sign(position_size)
-    oracle_cash = side * size * market.price
-    positions.apply_fill(state, address, market_id, -side * size, oracle_cash)
-    positions.apply_fill(state, caller, market_id, side * size, -oracle_cash)
-
-    penalty = liquidation.compute_penalty(size * market.price, market.liquidation_fee_ratio, share)
-    reward, insurance_share = liquidation.compute_penalty_split(
-        penalty, state.liquidator_share_ratio
-    )
-    account = get_account(state, address)
-    account.collateral += cover - penalty
+    positions.apply_fill(state, address, market_id, -side * size, side * notional)
+    positions.apply_fill(state, caller, market_id, side * size, -side * notional)
+    get_account(state, address).collateral += cover - penalty
     get_account(state, caller).collateral += reward
-    state.insurance_fund += insurance_share - cover
+    if fund_change >= 0:
+        credit_fund(state, fund_change)
+    else:
+        state.insurance_fund += fund_change
+    require(
+        abs(get_position(state, caller, market_id).size) <= MAX_POSITION_SIZE,
+        "liquidate: position too large",
+    )
     require(
         margin.equity(state, caller) >= margin.initial_margin(state, caller),
         "liquidate: liquidator below initial margin",
@@ -286,71 +326,78 @@ def process_liquidate(state: State, caller: str, address: str, market_id: int) -
         state.events.append(("InsuranceCover", (address, market_id, cover)))
 
 
-def process_deleverage(state: State, caller: str, address: str, market_id: int) -> None:
-    """Close a bankrupt position the insurance fund cannot cover: ADL, then socialized loss.
+def process_deleverage(state: State, caller: str, address: str) -> None:
+    """Close one position of a bankrupt account completely: the fund first, then ADL.
 
-    The whole position is closed at the bankruptcy price against profitable opposite
-    positions in ADL rank order, each fill min(remaining, counterparty size); a
-    counterparty whose equity share cannot absorb its fill's loss is passed over. What no
-    profitable counterparty absorbs is charged to the opposite side through the loss
-    index, and the account keeps that remainder at zero equity share, for liquidators.
-    Anyone may call. Contract: ``PerpEngine.deleverage``.
+    The position is the account's lowest market id (attribution is never the caller's
+    choice). Its deficit share, floor(TNC x MMR_i / TMMR) (dYdX v4), is covered by the
+    fund as far as it goes; ``adl.allocate_adl`` closes the position against opposite
+    positions of the same market and charges them the rest within their caps. When the
+    account's last position closes, what is left of its deficit is written off (and so is
+    a bankrupt counterparty's, closed at the oracle price). Anyone may call, as
+    often as the account has positions. Contract: ``PerpEngine.deleverage``.
     """
-    market = _require_market(state, market_id)
     margin.settle_account(state, address)
-    position_size = get_position(state, address, market_id).size
-    require(position_size != 0, "adl: no position")
+    account = get_account(state, address)
+    require(len(account.positions) > 0, "adl: no position")
     account_equity = margin.equity(state, address)
     require(account_equity < 0, "adl: account not bankrupt")
-    maintenance = margin.maintenance_margin(state, address)
+    market_id = min(account.positions)
+    market = state.markets[market_id]
+    position_size = account.positions[market_id].size
     abs_size = abs(position_size)
-    ratio = market.maintenance_margin_ratio
     share = liquidation.compute_equity_share(
         account_equity,
-        margin.compute_margin_requirement(abs_size, market.price, ratio),
-        maintenance,
+        margin.compute_margin_requirement(abs_size, market.price, market.maintenance_margin_ratio),
+        margin.maintenance_margin(state, address),
     )
-    require(state.insurance_fund < -share, "adl: insurance fund can cover")
-
+    cover = _cover_from_fund(state, address, market_id, -share)
     side = sign(position_size)
-    total_cash = liquidation.compute_bankruptcy_cash(position_size * market.price, share)
-    filled = 0
-    for counterparty, _rank in adl.adl_candidates(state, market_id, -side):
-        if filled == abs_size:
-            break
-        counter_size = abs(get_position(state, counterparty, market_id).size)
-        fill = min(abs_size - filled, counter_size)
-        cash = adl.compute_fill_cash(total_cash, filled, filled + fill, abs_size)
-        absorbable = liquidation.compute_equity_share(
-            margin.equity(state, counterparty),
-            margin.compute_margin_requirement(counter_size, market.price, ratio)
-            - margin.compute_margin_requirement(counter_size - fill, market.price, ratio),
-            margin.maintenance_margin(state, counterparty),
+    for fill in adl.allocate_adl(state, market_id, -side, abs_size, -share - cover):
+        margin.settle_account(state, fill.counterparty)
+        cash = side * fill.size * market.price + fill.absorbed
+        positions.apply_fill(state, address, market_id, -side * fill.size, cash)
+        positions.apply_fill(state, fill.counterparty, market_id, side * fill.size, -cash)
+        state.events.append(
+            ("Deleverage", (address, fill.counterparty, market_id, fill.size, cash, fill.absorbed))
         )
-        if cash - side * fill * market.price > absorbable:
-            continue  # the fill would take the counterparty below zero equity
-        margin.settle_account(state, counterparty)
-        positions.apply_fill(state, address, market_id, -side * fill, cash)
-        positions.apply_fill(state, counterparty, market_id, side * fill, -cash)
-        filled += fill
-        state.events.append(("Deleverage", (address, counterparty, market_id, fill, cash)))
+        _write_off(state, fill.counterparty, market_id)
+    _write_off(state, address, market_id)
 
-    if filled < abs_size:
-        remaining_share = liquidation.compute_equity_share(
-            margin.equity(state, address),
-            margin.compute_margin_requirement(abs_size - filled, market.price, ratio),
-            margin.maintenance_margin(state, address),
-        )
-        if remaining_share < 0:
-            loss = -remaining_share
-            per_lot, residue = adl.compute_socialized_loss(loss, market.open_interest)
-            if side > 0:
-                market.loss_index_short += per_lot
-            else:
-                market.loss_index_long += per_lot
-            get_account(state, address).collateral += loss
-            state.insurance_fund += residue
-            state.events.append(("SocializedLoss", (address, market_id, loss, per_lot, residue)))
+
+def _write_off(state: State, address: str, market_id: int) -> None:
+    """An account left with no position and negative collateral (the bankrupt one, or a
+    bankrupt counterparty closed at the oracle price): the fund covers what it can and the
+    rest is recorded as bad debt. Contract: ``PerpEngine._write_off``."""
+    account = get_account(state, address)
+    if account.collateral >= 0 or account.positions:
+        return
+    deficit = -account.collateral
+    deficit -= _cover_from_fund(state, address, market_id, deficit)
+    if deficit > 0:
+        account.collateral += deficit
+        state.bad_debt += deficit
+        state.events.append(("BadDebt", (address, deficit)))
+
+
+def _cover_from_fund(state: State, address: str, market_id: int, deficit: int) -> int:
+    """Pay min(fund, deficit) from the fund into the account; return it (fund first)."""
+    cover = min(state.insurance_fund, deficit)
+    if cover > 0:
+        state.insurance_fund -= cover
+        get_account(state, address).collateral += cover
+        state.events.append(("InsuranceCover", (address, market_id, cover)))
+    return cover
+
+
+def credit_fund(state: State, amount: int) -> None:
+    """Credit the fund with ``amount``, repaying recorded bad debt first.
+
+    Contract: ``PerpEngine._credit_fund``.
+    """
+    repaid = min(amount, state.bad_debt)
+    state.bad_debt -= repaid
+    state.insurance_fund += amount - repaid
 
 
 # Insurance fund
@@ -363,15 +410,22 @@ def process_top_up_insurance(state: State, caller: str, amount: int) -> None:
     """
     require(amount > 0, "insurance: zero amount")
     require(amount <= MAX_DEPOSIT, "insurance: amount too large")
-    state.insurance_fund += amount
+    credit_fund(state, amount)
     token.transfer_from(state.token, state.address, caller, state.address, amount)
     state.events.append(("InsuranceTopUp", (caller, amount)))
 
 
 def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
-    """Governance withdrawal, never below the floor. Contract: ``PerpEngine.withdraw_insurance``."""
+    """Governance withdrawal, never below the floor, and never while bad debt is known:
+    recorded, or an account holding a position at negative equity (a scan of every
+    market's holders). Contract: ``PerpEngine.withdraw_insurance``.
+    """
     require(caller == state.owner, "auth: not owner")
     require(amount > 0, "insurance: zero amount")
+    require(state.bad_debt == 0, "insurance: bad debt pending")
+    for market in state.markets:
+        for holder in market.holders:
+            require(margin.equity(state, holder) >= 0, "insurance: bad debt pending")
     require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")
     state.insurance_fund -= amount
     token.transfer(state.token, state.address, caller, amount)

@@ -8,7 +8,12 @@ so a close at the bankruptcy quote leaves the account at or above its share of z
 equity, never below; closing the last position leaves exactly zero.
 """
 
-from pyspec.constants import LIQUIDATION_DUST_NOTIONAL, LIQUIDATION_SIZE_SLACK, RATIO_PRECISION
+from pyspec.constants import (
+    LIQUIDATION_DUST_NOTIONAL,
+    LIQUIDATION_SIZE_SLACK,
+    MIN_LIQUIDATION_REWARD,
+    RATIO_PRECISION,
+)
 from pyspec.fixed_math import ceil_div, floor_div
 
 
@@ -20,17 +25,22 @@ def compute_liquidation_size(
     maintenance_ratio: int,
     fee_ratio: int,
 ) -> int:
-    """Return the lots to liquidate: the fewest that restore maintenance, else all.
+    """Return the most lots a liquidation may take: the fewest that restore maintenance;
+    all of it when the account is at or below bankruptcy (equity <= 0), when that many
+    reach the size, or when they would leave less than LIQUIDATION_DUST_NOTIONAL.
 
     Moving c lots at the oracle price leaves equity unchanged but for the penalty
     (<= c x price x fee) and frees c x price x mmr of requirement, so c must satisfy
     c x price x (mmr - fee) >= maintenance - equity (+ rounding slack):
     c = ceil((maintenance - equity + LIQUIDATION_SIZE_SLACK) x RATIO_PRECISION
     / (price x (mmr - fee))). The whole position goes when c reaches it or would leave
-    less than LIQUIDATION_DUST_NOTIONAL. Rounds up (toward the protocol).
+    less than LIQUIDATION_DUST_NOTIONAL. Rounds up (toward the protocol). The liquidator
+    may take less (``process_liquidate``'s ``max_size``).
     Contract: ``liquidation.compute_liquidation_size``. Anchor: Mango v4 liquidates to a
     target health, dYdX v4 partially with a minimum notional.
     """
+    if equity <= 0:
+        return abs_size
     shortfall = maintenance - equity + LIQUIDATION_SIZE_SLACK
     size = ceil_div(shortfall * RATIO_PRECISION, price * (maintenance_ratio - fee_ratio))
     if size >= abs_size or (abs_size - size) * price < LIQUIDATION_DUST_NOTIONAL:
@@ -42,7 +52,7 @@ def compute_equity_share(equity: int, maintenance_delta: int, maintenance: int) 
     """Return floor(TNC x |DMMR| / TMMR): the equity a close of that risk may consume.
 
     Positive: what the account can pay (penalty cap). Negative: the deficit the close
-    leaves, which the insurance fund, ADL or the loss index must absorb. Rounded down,
+    leaves, which the insurance fund, then ADL counterparties, must absorb. Rounded down,
     so a deficit is never understated. Contract: ``liquidation.compute_equity_share``.
     Anchor: dYdX v4 ``GetBankruptcyPriceInQuoteQuantums``.
     """
@@ -68,11 +78,15 @@ def compute_penalty(notional: int, fee_ratio: int, equity_share: int) -> int:
     return min(ceil_div(notional * fee_ratio, RATIO_PRECISION), max(equity_share, 0))
 
 
-def compute_penalty_split(penalty: int, liquidator_share_ratio: int) -> tuple[int, int]:
-    """Return (liquidator reward, insurance share); the reward, a payout, rounds down.
+def compute_liquidator_reward(notional: int, fee_ratio: int, liquidator_share_ratio: int) -> int:
+    """Return max(floor(ceil(notional x fee) x share), MIN_LIQUIDATION_REWARD).
 
-    Contract: ``liquidation.compute_penalty_split``. Anchor: Perp Curie splits the penalty
-    between liquidator and insurance fund by a configured share.
+    The liquidator's share of the full fee, whatever the account could pay: the penalty
+    goes to the fund and the fund pays the reward, so a liquidation at or below
+    bankruptcy (penalty capped at zero) is still worth doing; bounded by the fee share.
+    The reward, a payout, rounds down, but is never zero. Contract:
+    ``liquidation.compute_liquidator_reward``. Anchor: Drift v2 pays the liquidator from
+    the insurance fund on bankruptcy (``resolve_perp_bankruptcy``, ``liquidator_fee``).
     """
-    reward = floor_div(penalty * liquidator_share_ratio, RATIO_PRECISION)
-    return reward, penalty - reward
+    fee = ceil_div(notional * fee_ratio, RATIO_PRECISION)
+    return max(floor_div(fee * liquidator_share_ratio, RATIO_PRECISION), MIN_LIQUIDATION_REWARD)

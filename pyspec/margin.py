@@ -1,20 +1,14 @@
 """Equity, margin requirements and lazy settlement. Contract: ``contracts/engine/margin.vy``.
 
 Equity is collateral plus each position's unrealized PnL at the oracle price, plus the
-funding it has received and minus the socialized loss charged to it, both not yet
-settled. Requirements round up; equity has no rounding at all because notional =
-size x price is exact.
+funding it has received and not yet settled. Requirements round up; equity has no
+rounding at all because notional = size x price is exact.
 """
 
 from pyspec.constants import RATIO_PRECISION
 from pyspec.fixed_math import ceil_div
 from pyspec.funding import pending_funding
 from pyspec.state import Market, Position, State, get_account
-
-
-def loss_index(market: Market, size: int) -> int:
-    """Return the loss index of the side ``size`` is on. Contract: ``margin.loss_index``."""
-    return market.loss_index_long if size > 0 else market.loss_index_short
 
 
 def compute_margin_requirement(size: int, price: int, ratio: int) -> int:
@@ -31,16 +25,8 @@ def unrealized_pnl(position: Position, market: Market) -> int:
     return position.size * market.price - position.entry_notional
 
 
-def pending_loss(position: Position, market: Market) -> int:
-    """Return the socialized loss charged to the position since it was last settled.
-
-    |size| x (index - checkpoint), exact. Contract: ``margin.pending_loss``.
-    """
-    return abs(position.size) * (loss_index(market, position.size) - position.loss_checkpoint)
-
-
 def equity(state: State, address: str) -> int:
-    """Return collateral + sum(unrealized PnL + pending funding - pending loss).
+    """Return collateral + sum(unrealized PnL + pending funding).
 
     Contract: ``margin.equity``.
     """
@@ -50,8 +36,7 @@ def equity(state: State, address: str) -> int:
     total = account.collateral
     for market_id, position in account.positions.items():
         market = state.markets[market_id]
-        total += unrealized_pnl(position, market)
-        total += pending_funding(position, market) - pending_loss(position, market)
+        total += unrealized_pnl(position, market) + pending_funding(position, market)
     return total
 
 
@@ -84,7 +69,7 @@ def is_liquidatable(state: State, address: str) -> bool:
 
 
 def settle_account(state: State, address: str) -> None:
-    """Move every pending funding payment and loss into collateral; advance the checkpoints.
+    """Move every pending funding payment into collateral; advance the checkpoints.
 
     Run before any check or change of an account, so that collateral is current.
     Contract: ``margin.settle_account``.
@@ -94,9 +79,7 @@ def settle_account(state: State, address: str) -> None:
         position = account.positions[market_id]
         market = state.markets[market_id]
         funding = pending_funding(position, market)
-        loss = pending_loss(position, market)
-        if funding != 0 or loss != 0:
-            account.collateral += funding - loss
+        if funding != 0:
+            account.collateral += funding
             position.funding_checkpoint = market.funding_index
-            position.loss_checkpoint = loss_index(market, position.size)
-            state.events.append(("PositionSettled", (address, market_id, funding, loss)))
+            state.events.append(("PositionSettled", (address, market_id, funding)))

@@ -6,7 +6,6 @@ Contract: ``contracts/engine/positions.vy``.
 from pyspec.constants import MAX_POSITIONS_PER_MARKET
 from pyspec.errors import require
 from pyspec.fixed_math import ceil_div, floor_div, sign
-from pyspec.margin import loss_index
 from pyspec.state import Position, State, get_account
 
 
@@ -46,8 +45,6 @@ def apply_fill(state: State, address: str, market_id: int, delta: int, cash: int
     if new_size == 0:
         del account.positions[market_id]
         _remove_holder(market.holders, address)
-    elif sign(new_size) != sign(old_size):
-        position.loss_checkpoint = loss_index(market, new_size)
 
 
 def _remove_holder(holders: list[str], address: str) -> None:

@@ -16,7 +16,6 @@ class Position:
     size: int = 0
     entry_notional: int = 0  # signed: what opening cost (+ long, - short)
     funding_checkpoint: int = 0  # the market's funding index when last settled
-    loss_checkpoint: int = 0  # the loss index of the position's side when last settled
 
 
 @dataclass(slots=True)
@@ -34,8 +33,6 @@ class Market:
     price_timestamp: int = 0
     open_interest: int = 0  # sum of long sizes (= sum of short sizes)
     funding_index: int = 0  # funding per lot paid by longs to shorts, cumulative
-    loss_index_long: int = 0  # socialized loss per lot charged to longs, cumulative
-    loss_index_short: int = 0
     holders: list[str] = field(default_factory=list)  # accounts with an open position
 
 
@@ -55,6 +52,9 @@ class State:
     liquidator_share_ratio: int  # share of a liquidation penalty paid to the liquidator
     insurance_floor: int  # governance cannot withdraw the fund below this
     insurance_fund: int = 0
+    # Deficit of closed bankrupt accounts that neither the fund nor ADL covered; repaid
+    # first by everything that flows into the fund.
+    bad_debt: int = 0
     markets: list[Market] = field(default_factory=list)
     accounts: dict[str, Account] = field(default_factory=dict)
     events: list = field(default_factory=list)
@@ -77,8 +77,6 @@ class State:
                 m.price_timestamp,
                 m.open_interest,
                 m.funding_index,
-                m.loss_index_long,
-                m.loss_index_short,
                 list(m.holders),
             )
             for m in self.markets
@@ -87,7 +85,7 @@ class State:
             a: Account(
                 acc.collateral,
                 {
-                    i: Position(p.size, p.entry_notional, p.funding_checkpoint, p.loss_checkpoint)
+                    i: Position(p.size, p.entry_notional, p.funding_checkpoint)
                     for i, p in acc.positions.items()
                 },
             )
@@ -102,6 +100,7 @@ class State:
             self.liquidator_share_ratio,
             self.insurance_floor,
             self.insurance_fund,
+            self.bad_debt,
             markets,
             accounts,
             events,

@@ -64,9 +64,8 @@ def bankruptcy_price(state: State, address: str, market_id: int) -> int:
 
 
 def adl_rank(state: State, address: str, market_id: int) -> tuple[int, int]:
-    """Return the ADL rank fraction, or (0, 1) when the position is not a candidate.
-
-    Contract: ``PerpEngine.adl_rank``.
+    """Return the ADL rank fraction (upnl, |entry notional|), or (0, 1) when the position
+    is not a candidate. Contract: ``PerpEngine.adl_rank``.
     """
     size = get_position(state, address, market_id).size
     for candidate, rank in adl.adl_candidates(state, market_id, sign(size)) if size else ():
@@ -78,13 +77,18 @@ def adl_rank(state: State, address: str, market_id: int) -> tuple[int, int]:
 def adl_quantile(state: State, address: str, market_id: int) -> int:
     """Return 5 (deleveraged first) to 1 (not a candidate); 0 without a position.
 
-    Contract: ``PerpEngine.adl_quantile``.
+    The lights are percentiles of the candidates' cumulative quantity ahead in the queue
+    (BitMEX). Contract: ``PerpEngine.adl_quantile``.
     """
     size = get_position(state, address, market_id).size
     if size == 0:
         return 0
     ordered = adl.adl_candidates(state, market_id, sign(size))
-    for index, (candidate, _rank) in enumerate(ordered):
+    market_holdings = {a: abs(get_position(state, a, market_id).size) for a, _ in ordered}
+    total = sum(market_holdings.values())
+    ahead = 0
+    for candidate, _rank in ordered:
         if candidate == address:
-            return adl.compute_adl_quantile(index, len(ordered))
+            return adl.compute_adl_quantile(ahead, total)
+        ahead += market_holdings[candidate]
     return 1

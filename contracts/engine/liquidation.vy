@@ -21,11 +21,14 @@ def compute_liquidation_size(
     fee_ratio: uint256,
 ) -> int256:
     """
-    @notice Return the lots to liquidate: the fewest that restore maintenance, else all.
+    @notice Return the most lots a liquidation may take: the fewest that restore
+            maintenance; all of it at or below bankruptcy (equity <= 0).
     @dev c = ceil((maintenance - equity + LIQUIDATION_SIZE_SLACK) x RATIO_PRECISION
          / (price x (mmr - fee))); all of it when c reaches the size or leaves less than
          LIQUIDATION_DUST_NOTIONAL. Spec: `liquidation.compute_liquidation_size`.
     """
+    if equity <= 0:
+        return abs_size
     shortfall: int256 = maintenance - equity + constants.LIQUIDATION_SIZE_SLACK
     size: int256 = fixed_math.ceil_div(
         shortfall * constants.RATIO_PRECISION,
@@ -73,12 +76,20 @@ def compute_penalty(notional: int256, fee_ratio: uint256, equity_share: int256) 
 
 @internal
 @pure
-def compute_penalty_split(penalty: int256, liquidator_share_ratio: uint256) -> (int256, int256):
+def compute_liquidator_reward(
+    notional: int256, fee_ratio: uint256, liquidator_share_ratio: uint256
+) -> int256:
     """
-    @notice Return (liquidator reward, insurance share); the reward rounds down.
-            Spec: `liquidation.compute_penalty_split`.
+    @notice Return max(floor(ceil(notional x fee) x share), MIN_LIQUIDATION_REWARD): the
+            liquidator's share of the full fee, paid by the fund, never zero.
+            Spec: `liquidation.compute_liquidator_reward`.
     """
-    reward: int256 = fixed_math.floor_div(
-        penalty * convert(liquidator_share_ratio, int256), constants.RATIO_PRECISION
+    fee: int256 = fixed_math.ceil_div(
+        notional * convert(fee_ratio, int256), constants.RATIO_PRECISION
     )
-    return reward, penalty - reward
+    return max(
+        fixed_math.floor_div(
+            fee * convert(liquidator_share_ratio, int256), constants.RATIO_PRECISION
+        ),
+        constants.MIN_LIQUIDATION_REWARD,
+    )

@@ -2,8 +2,7 @@
 """
 @title Equity, margin requirements and lazy settlement
 @notice Spec: `pyspec/margin.py`. Equity = collateral + sum(unrealized PnL + pending
-        funding - pending socialized loss); requirements round up; notional = size x
-        price is exact.
+        funding); requirements round up; notional = size x price is exact.
 """
 
 import lib.constants as constants
@@ -18,18 +17,6 @@ event PositionSettled:
     account: indexed(address)
     market: indexed(uint256)
     funding: int256
-    loss: int256
-
-
-@internal
-@view
-def loss_index(market_id: uint256, size: int256) -> uint256:
-    """
-    @notice Return the loss index of the side `size` is on. Spec: `margin.loss_index`.
-    """
-    if size > 0:
-        return storage.markets[market_id].loss_index_long
-    return storage.markets[market_id].loss_index_short
 
 
 @internal
@@ -55,20 +42,9 @@ def unrealized_pnl(position: storage.Position, price: uint256) -> int256:
 
 @internal
 @view
-def pending_loss(position: storage.Position, market_id: uint256) -> int256:
-    """
-    @notice Return |size| x (side's loss index - checkpoint), exact. Spec: `margin.pending_loss`.
-    """
-    return abs(position.size) * convert(
-        self.loss_index(market_id, position.size) - position.loss_checkpoint, int256
-    )
-
-
-@internal
-@view
 def equity(account: address) -> int256:
     """
-    @notice Return collateral + sum(unrealized PnL + pending funding - pending loss).
+    @notice Return collateral + sum(unrealized PnL + pending funding).
             Spec: `margin.equity`.
     """
     total: int256 = storage.collateral[account]
@@ -80,7 +56,6 @@ def equity(account: address) -> int256:
             total += funding.pending_funding(
                 position.size, position.funding_checkpoint, market.funding_index
             )
-            total -= self.pending_loss(position, market_id)
     return total
 
 
@@ -106,8 +81,8 @@ def requirement(account: address, initial: bool) -> int256:
 @internal
 def settle_account(account: address):
     """
-    @notice Move every pending funding payment and loss into collateral; advance the
-            checkpoints. Spec: `margin.settle_account`.
+    @notice Move every pending funding payment into collateral; advance the checkpoints.
+            Spec: `margin.settle_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         position: storage.Position = storage.positions[account][market_id]
@@ -117,11 +92,7 @@ def settle_account(account: address):
         received: int256 = funding.pending_funding(
             position.size, position.funding_checkpoint, funding_index
         )
-        loss: int256 = self.pending_loss(position, market_id)
-        if received != 0 or loss != 0:
-            storage.collateral[account] += received - loss
+        if received != 0:
+            storage.collateral[account] += received
             storage.positions[account][market_id].funding_checkpoint = funding_index
-            storage.positions[account][market_id].loss_checkpoint = self.loss_index(
-                market_id, position.size
-            )
-            log PositionSettled(account=account, market=market_id, funding=received, loss=loss)
+            log PositionSettled(account=account, market=market_id, funding=received)

@@ -7,10 +7,8 @@
 import lib.constants as constants
 import lib.fixed_math as fixed_math
 import engine.storage as storage
-import engine.margin as margin
 
 uses: storage
-uses: margin
 
 
 @internal
@@ -53,8 +51,6 @@ def apply_fill(account: address, market_id: uint256, delta: int256, cash: int256
         storage.positions[account][market_id] = empty(storage.Position)
         self._remove_holder(market_id, account)
         return
-    if fixed_math.sign(new_size) != fixed_math.sign(old_size):
-        position.loss_checkpoint = margin.loss_index(market_id, new_size)
     storage.positions[account][market_id] = position
 
 

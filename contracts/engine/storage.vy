@@ -23,9 +23,6 @@ struct Market:
     open_interest: uint256
     # Funding per lot paid by longs to shorts, cumulative.
     funding_index: int256
-    # Socialized loss per lot charged to each side, cumulative.
-    loss_index_long: uint256
-    loss_index_short: uint256
 
 
 struct Position:
@@ -34,8 +31,6 @@ struct Position:
     entry_notional: int256
     # The market's funding index when the position was last settled.
     funding_checkpoint: int256
-    # The loss index of the position's side when it was last settled.
-    loss_checkpoint: uint256
 
 
 token: public(IERC20)
@@ -45,6 +40,9 @@ operator: public(address)
 liquidator_share_ratio: public(uint256)
 insurance_floor: public(uint256)
 insurance_fund: public(uint256)
+# Deficit of closed bankrupt accounts that neither the fund nor ADL covered; repaid first
+# by everything that flows into the fund.
+bad_debt: public(uint256)
 
 market_count: public(uint256)
 markets: public(HashMap[uint256, Market])

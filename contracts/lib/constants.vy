@@ -14,10 +14,14 @@ MAX_POSITIONS_PER_MARKET: constant(uint256) = 32
 
 MAX_PRICE: constant(uint256) = 10**12
 MAX_TRADE_SIZE: constant(uint256) = 10**9
+# |size| of any position: keeps the ADL rank cross-products below 2**162.
+MAX_POSITION_SIZE: constant(int256) = 10**12
 MAX_DEPOSIT: constant(uint256) = 10**15
 
 LIQUIDATION_DUST_NOTIONAL: constant(int256) = 10 * 10**6
 LIQUIDATION_SIZE_SLACK: constant(int256) = 2
+# Every successful liquidation pays its liquidator at least this.
+MIN_LIQUIDATION_REWARD: constant(int256) = 1
 
 ADL_QUANTILES: constant(uint256) = 5
 

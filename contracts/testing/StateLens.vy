@@ -1,7 +1,7 @@
 # pragma version ~=0.4.3
 """
 @title Read the whole protocol state in one call
-@notice Test helper for the differential harness (`harness/snapshot.py` decodes the
+@notice Test helper for the differential harness (`harness/core/dump.py` decodes the
         result): it packs every field the spec holds into a flat array so that a
         comparison costs one eth_call, and keeps this code out of the engine's size budget.
 """
@@ -22,19 +22,17 @@ struct Market:
     price_timestamp: uint256
     open_interest: uint256
     funding_index: int256
-    loss_index_long: uint256
-    loss_index_short: uint256
 
 
 struct Position:
     size: int256
     entry_notional: int256
     funding_checkpoint: int256
-    loss_checkpoint: uint256
 
 
 interface IPerpEngine:
     def insurance_fund() -> uint256: view
+    def bad_debt() -> uint256: view
     def market_count() -> uint256: view
     def markets(market_id: uint256) -> Market: view
     def market_holders(market_id: uint256) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
@@ -57,13 +55,14 @@ def dump(
     engine: IPerpEngine, token: IERC20, accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS]
 ) -> DynArray[int256, MAX_WORDS]:
     """
-    @notice Return [fund, market count, engine token balance, per market: 13 fields,
-            holder count, holders..., per account: token balance, collateral,
-            per market: size, entry notional, funding checkpoint, loss checkpoint].
+    @notice Return [fund, bad debt, market count, engine token balance, per market: 11
+            fields, holder count, holders..., per account: token balance, collateral,
+            per market: size, entry notional, funding checkpoint].
     """
     out: DynArray[int256, MAX_WORDS] = []
     count: uint256 = staticcall engine.market_count()
     out.append(self._int(staticcall engine.insurance_fund()))
+    out.append(self._int(staticcall engine.bad_debt()))
     out.append(self._int(count))
     out.append(self._int(staticcall token.balanceOf(engine.address)))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
@@ -79,8 +78,6 @@ def dump(
         out.append(self._int(market.price_timestamp))
         out.append(self._int(market.open_interest))
         out.append(market.funding_index)
-        out.append(self._int(market.loss_index_long))
-        out.append(self._int(market.loss_index_short))
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
             market_id
         )
@@ -95,5 +92,4 @@ def dump(
             out.append(position.size)
             out.append(position.entry_notional)
             out.append(position.funding_checkpoint)
-            out.append(self._int(position.loss_checkpoint))
     return out

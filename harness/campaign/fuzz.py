@@ -26,6 +26,7 @@ from harness.campaign import report, trace
 from harness.campaign.progress import Progress
 from harness.core.branches import FUNDING_BRANCHES, WATERFALL_BRANCHES, Stats
 from harness.core.machine import DifferentialMachine
+from harness.core.spec_machine import SpecMachine
 from harness.core.pair import Pair
 from harness.evm import make_chain
 
@@ -46,6 +47,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
     parser.add_argument("--steps", type=int, default=60, help="calls per sequence (max)")
     parser.add_argument("--batch", type=int, default=10, help="sequences per hypothesis batch")
+    parser.add_argument(
+        "--machine",
+        choices=("differential", "spec"),
+        default="differential",
+        help="differential: spec and chain after every call; spec: the spec alone against "
+        "its properties, several times faster",
+    )
     parser.add_argument("--out", type=Path, default=None, help="report folder")
     parser.add_argument("--database", default=DATABASE, help="hypothesis example database")
     return parser.parse_args(argv)
@@ -75,7 +83,9 @@ def work(index: int, args, publish, stop) -> None:
     started = time.monotonic()
     stats = Stats(on_progress=lambda s: publish(("progress", index, progress_of(s))))
     chain = make_chain(args.chain)
-    machine = DifferentialMachine.bind(Pair(chain), stats)
+    machine_class = SpecMachine if args.machine == "spec" else DifferentialMachine
+    pair = Pair(chain)
+    machine = machine_class.bind(pair, stats)
     restarted_at = 0
     batch = 0
     try:
@@ -88,12 +98,13 @@ def work(index: int, args, publish, stop) -> None:
             batch += 1
             if args.chain == "anvil" and stats.sequences - restarted_at >= ANVIL_RESTART_SEQUENCES:
                 chain.restart()
-                machine.pair = Pair(chain)
+                pair = Pair(chain)
+                machine = machine_class.bind(pair, stats)
                 restarted_at = stats.sequences
     except AssertionError as failure:
         calls = getattr(failure, "calls", [])
-        shrunk = trace.minimize(calls, machine.pair, trace.signature(failure))
-        failure = trace.failure_of(shrunk, machine.pair) or failure
+        shrunk = trace.minimize(calls, pair, trace.signature(failure))
+        failure = trace.failure_of(shrunk, pair) or failure
         found = trace.to_json(
             shrunk,
             failure,

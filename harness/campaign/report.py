@@ -97,7 +97,7 @@ def _plots(out: Path, workers: dict) -> dict[str, Path]:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(9, 3.2))
-    for column, label in ((2, "liquidations"), (3, "ADL fills"), (4, "socialized losses")):
+    for column, label in ((2, "liquidations"), (3, "ADL fills"), (4, "bad debt write-offs")):
         xs, ys, offset = [], [], 0
         for _, data in sorted(workers.items()):
             for s in data["series"]:

@@ -87,7 +87,12 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
             else ("ok" if outcome.success else f"revert {outcome.reason!r}")
         )
         print(f"step {index}: {call} -> {status}", file=out)
-    print(f"all {len(calls)} steps agreed", file=out)
+    try:
+        sequence.finish()
+    except AssertionError as failure:
+        print(f"end of sequence\n{type(failure).__name__}: {failure}", file=out)
+        return len(calls) + 1
+    print(f"all {len(calls)} steps agreed; the liveness drain passed", file=out)
     return 0
 
 
@@ -103,6 +108,7 @@ def failure_of(calls: list[Call], pair: Pair) -> BaseException | None:
     try:
         for call in calls:
             sequence.call(call)
+        sequence.finish()
     except AssertionError as failure:
         return failure
     return None

@@ -24,8 +24,14 @@ from harness.core.call import VIEWS, Call
 from harness.core.genesis import USDC
 from harness.core.spec_step import spec_apply
 from pyspec import margin, views
-from pyspec.constants import MAX_DEPOSIT, MAX_FEE_RATIO, MAX_PRICE, RATIO_PRECISION
-from pyspec.state import State
+from pyspec.constants import (
+    MAX_DEPOSIT,
+    MAX_FEE_RATIO,
+    MAX_POSITION_SIZE,
+    MAX_PRICE,
+    RATIO_PRECISION,
+)
+from pyspec.state import State, get_position
 
 T = TypeVar("T")
 
@@ -197,12 +203,20 @@ def move_price(world: World, choose: Choices) -> list[Call]:
 
 
 def liquidate(world: World, choose: Choices) -> list[Call]:
+    """Mostly the whole allowed piece; sometimes a smaller one, one lot or zero."""
     target = _pick_account(
         world, choose, lambda who: margin.is_liquidatable(world.state, world.actors[who])
     )
     richest = max((t for t in world.traders if t != target), key=lambda t: free(world, t))
     liquidator = mostly(choose, lambda: richest, lambda: choose.pick(world.traders))
-    call = engine_call("liquidate", liquidator, target, _pick_market(world, choose, target))
+    market_id = _pick_market(world, choose, target)
+    held = abs(get_position(world.state, world.actors[target], market_id).size)
+    max_size = mostly(
+        choose,
+        lambda: choose.pick((MAX_POSITION_SIZE, held, max(held // 2, 1), 1)),
+        lambda: choose.pick((0, 2**256 - 1)),
+    )
+    call = engine_call("liquidate", liquidator, target, market_id, max_size)
     return _maybe_at_boundary(world, choose, liquidator, call)
 
 
@@ -211,7 +225,7 @@ def deleverage(world: World, choose: Choices) -> list[Call]:
         world, choose, lambda who: margin.equity(world.state, world.actors[who]) < 0
     )
     keeper = choose.pick([*world.traders, "outsider"])
-    return [engine_call("deleverage", keeper, target, _pick_market(world, choose, target))]
+    return [engine_call("deleverage", keeper, target)]
 
 
 def top_up_insurance(world: World, choose: Choices) -> list[Call]:

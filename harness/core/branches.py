@@ -13,7 +13,9 @@ WATERFALL_BRANCHES = (
     "insurance.covers",
     "adl.one_counterparty",
     "adl.several_counterparties",
-    "socialized_loss",
+    "adl.charged",
+    "liquidation.fund_reward",
+    "bad_debt",
 )
 # Branches of funding and fees reached through the same statistics.
 FUNDING_BRANCHES = ("funding.clamped", "funding.settled", "fees.charged")
@@ -39,18 +41,22 @@ def classify(events: list, held, fee_ratio) -> list[str]:
     fills = 0
     for name, args in events:
         if name == "Liquidation":
-            account, _, market_id, size, price, penalty, _ = args
+            account, _, market_id, size, price, penalty, reward = args
             found.append(
                 "liquidation.full" if size == held(account, market_id) else "liquidation.partial"
             )
             if penalty * RATIO_PRECISION < size * price * fee_ratio(market_id):
                 found.append("liquidation.penalty_capped")
+            if reward > penalty:
+                found.append("liquidation.fund_reward")
         elif name == "InsuranceCover":
             found.append("insurance.covers")
         elif name == "Deleverage":
             fills += 1
-        elif name == "SocializedLoss":
-            found.append("socialized_loss")
+            if args[5] > 0 and "adl.charged" not in found:
+                found.append("adl.charged")
+        elif name == "BadDebt":
+            found.append("bad_debt")
         elif name == "FundingUpdated" and args[1] != args[2]:
             found.append("funding.clamped")
         elif name == "PositionSettled" and args[2] != 0:
@@ -81,7 +87,7 @@ class Stats:
         self.views = 0  # trader views compared between spec and chain
         self.sequences = 0
         self.failing = 0  # failing runs seen (the first, then hypothesis's shrinking)
-        # (step, insurance fund, liquidations, ADL fills, socialized losses)
+        # (step, insurance fund, liquidations, ADL fills, bad debt write-offs)
         self.series: list[tuple[int, int, int, int, int]] = []
         self.on_progress = on_progress
 
@@ -98,9 +104,7 @@ class Stats:
         self.branches.update(taken)
         if self.steps % self.SAMPLE_EVERY == 0:
             e = self.events
-            self.series.append(
-                (self.steps, fund, e["Liquidation"], e["Deleverage"], e["SocializedLoss"])
-            )
+            self.series.append((self.steps, fund, e["Liquidation"], e["Deleverage"], e["BadDebt"]))
         if self.on_progress is not None and self.steps % self.PROGRESS_EVERY == 0:
             self.on_progress(self)
 

@@ -15,15 +15,18 @@ MARKET_FIELDS = (
     "price_timestamp",
     "open_interest",
     "funding_index",
-    "loss_index_long",
-    "loss_index_short",
 )
-POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "loss_checkpoint")
+POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint")
 
 
 def spec_dump(state: State, accounts: list[str]) -> list[int]:
     """Return the spec state in the lens layout."""
-    out = [state.insurance_fund, len(state.markets), state.token.balance_of(state.address)]
+    out = [
+        state.insurance_fund,
+        state.bad_debt,
+        len(state.markets),
+        state.token.balance_of(state.address),
+    ]
     for market in state.markets:
         out.extend(getattr(market, name) for name in MARKET_FIELDS)
         out.append(len(market.holders))
@@ -36,12 +39,7 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         for market_id in range(len(state.markets)):
             position = account.positions.get(market_id) if account else None
             out.extend(
-                (
-                    position.size,
-                    position.entry_notional,
-                    position.funding_checkpoint,
-                    position.loss_checkpoint,
-                )
+                (position.size, position.entry_notional, position.funding_checkpoint)
                 if position
                 else empty
             )
@@ -55,8 +53,12 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
         return names.get(address, address)
 
     words = iter(dump)
-    out = [("insurance_fund", next(words)), ("market_count", next(words))]
-    count = out[1][1]
+    out = [
+        ("insurance_fund", next(words)),
+        ("bad_debt", next(words)),
+        ("market_count", next(words)),
+    ]
+    count = out[2][1]
     out.append(("token.balanceOf(engine)", next(words)))
     for market_id in range(count):
         for name in MARKET_FIELDS:
@@ -95,10 +97,10 @@ def first_difference(
 
 
 def parse(dump: list[int], n_accounts: int) -> dict:
-    """Return the dump as {"fund", "engine_balance", "markets", "accounts"}: markets and
-    positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
+    """Return the dump as {"fund", "bad_debt", "engine_balance", "markets", "accounts"}:
+    markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
     words = iter(dump)
-    fund, count, engine_balance = next(words), next(words), next(words)
+    fund, bad_debt, count, engine_balance = next(words), next(words), next(words), next(words)
     markets = []
     for _ in range(count):
         market = {name: next(words) for name in MARKET_FIELDS}
@@ -112,6 +114,7 @@ def parse(dump: list[int], n_accounts: int) -> dict:
         accounts.append({"collateral": collateral, "positions": positions})
     return {
         "fund": fund,
+        "bad_debt": bad_debt,
         "engine_balance": engine_balance,
         "markets": markets,
         "accounts": accounts,

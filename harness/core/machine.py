@@ -38,6 +38,11 @@ class DifferentialMachine(RuleBasedStateMachine):
     def fund_traders(self, data):
         self.run(actions.opening_deposits(self.pair, actions.HypothesisChoices(data)))
 
+    def teardown(self):
+        """End of the sequence: the liveness drain (skipped after a failure)."""
+        if not self.sequence.failed:
+            self.sequence.finish()
+
     @rule(data=st.data())
     def act(self, data):
         """One public call (or two: a withdrawal onto a margin boundary, then the call)."""

@@ -4,9 +4,10 @@ The state machine, trace replay and counterexample minimization all step through
 ``CheckedSequence``, so a saved trace is checked exactly as the campaign checked it.
 """
 
-from harness.core import branches, dump, invariants
+from harness.core import branches, dump, invariants, properties
 from harness.core.call import VIEWS, Call
 from harness.core.pair import Outcome, Pair
+from harness.core.spec_step import spec_apply
 
 
 class CheckedSequence:
@@ -19,6 +20,7 @@ class CheckedSequence:
         self.history: list[Call] = []
         self.conserved = self._totals()[0]
         self.funding_settled: dict[int, int] = {}  # market id -> funding settled so far
+        self.failed = False
 
     @property
     def state(self):
@@ -44,6 +46,7 @@ class CheckedSequence:
         try:
             return step()
         except AssertionError as failure:
+            self.failed = True
             self.stats.failing += 1
             failure.calls = list(self.history)
             failure.add_note(self.describe_history())
@@ -54,12 +57,7 @@ class CheckedSequence:
         if outcome.success:
             self.conserved += invariants.external_flow(outcome.events)
             invariants.settled_funding(outcome.events, self.funding_settled)
-            if call.fn == "liquidate":
-                invariants.check_liquidation(before, self.state, outcome.events)
-            elif call.fn == "deleverage":
-                account, market_id = self.p.address(call.args[0]), call.args[1]
-                invariants.check_fund_could_not_cover(before, account, market_id)
-                invariants.check_deleverage(before, self.state, market_id, outcome.events)
+            properties.check_call(call.fn, before, self.state, outcome.events)
         spec_total, chain_total = self._totals()
         invariants.check(
             "conservation",
@@ -67,6 +65,10 @@ class CheckedSequence:
             f"conservation: spec {spec_total}, chain {chain_total}, expected {self.conserved}",
         )
         return outcome
+
+    def finish(self) -> None:
+        """End of the sequence: the liveness drain, on a copy of the spec state."""
+        self._guard(lambda: properties.check_liveness(self.state, drain_step))
 
     def _totals(self) -> tuple[int, int]:
         """Check the state invariants on both sides; return both conserved totals."""
@@ -84,3 +86,13 @@ class CheckedSequence:
         """Return the calls of this sequence, numbered, as a failure report shows them."""
         lines = [f"  {i:3d}. {call}" for i, call in enumerate(self.history, 1)]
         return "call sequence (after setup):\n" + "\n".join(lines)
+
+
+def drain_step(state, address: str):
+    """One permissionless ``deleverage`` of ``address`` on the spec (the keeper is the
+    owner: anyone may call); return (state, revert reason)."""
+    actors = {"keeper": state.owner, "target": address}
+    state, reason, _ = spec_apply(
+        state, actors, Call("engine", "deleverage", "keeper", ("target",))
+    )
+    return state, reason

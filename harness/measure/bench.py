@@ -85,7 +85,7 @@ class Workload:
             "invalid_calls": self.reverts,
             "liquidations": self.successes["liquidate"],
             "deleverages": self.successes["deleverage"],
-            "socialized_losses": self.branches["socialized_loss"],
+            "bad_debt_write_offs": self.branches["bad_debt"],
             "branches": {b: self.branches[b] for b in branches.WATERFALL_BRANCHES},
         }
 
@@ -175,7 +175,7 @@ def describe(workload: Workload, label: str) -> list[str]:
         "  action mix (ok / total): "
         + ", ".join(f"{fn} {workload.successes[fn]}/{n}" for fn, n in workload.calls.most_common()),
         f"  waterfall: liquidations {s['liquidations']}, deleverages (ADL) {s['deleverages']}, "
-        f"socialized losses {s['socialized_losses']}",
+        f"bad debt write-offs {s['bad_debt_write_offs']}",
         "  branches: " + ", ".join(f"{b} {n}" for b, n in s["branches"].items()),
     ]
     return lines

@@ -17,9 +17,10 @@ from harness.core.genesis import USDC
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 from harness.evm.anvil import AnvilChain
-from pyspec.constants import MAX_MARKETS, MAX_POSITIONS_PER_MARKET
+from pyspec.constants import MAX_MARKETS, MAX_POSITION_SIZE, MAX_POSITIONS_PER_MARKET
 
 CONFIG = load("default")
+ALL = MAX_POSITION_SIZE  # a liquidation's max_size: all the protocol allows
 LISTING = CONFIG.markets[0].listing()
 LOT_SIZE = 1_000  # lots per counterparty
 DOCS = REPO_ROOT / "docs"
@@ -93,7 +94,7 @@ def typical_calls(d: Deployment) -> dict[str, int]:
     gas["update_funding"] = d.send(d.operator, "engine", "update_funding", 0, 100)
     gas["deposit (settles funding)"] = d.send(a, "engine", "deposit", 1 * USDC)
     d.price(880_000)
-    gas["liquidate (partial)"] = d.send(liquidator, "engine", "liquidate", a, 0)
+    gas["liquidate (partial)"] = d.send(liquidator, "engine", "liquidate", a, 0, ALL)
     gas["withdraw_insurance"] = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
     return gas
 
@@ -131,14 +132,17 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
                     10**6,
                     True,
                 )
-        d.price(600_000)  # the long is bankrupt, every short profitable
         d.send(d.owner, "engine", "top_up_insurance", 10**6 * USDC)
+        # the withdrawal scans every holder of every market for negative equity
+        scan = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
         before = d.chain.snapshot()
-        liquidate = d.send(liquidator, "engine", "liquidate", bankrupt, 0)
+        d.price(600_000)  # the long is bankrupt, every short profitable
+        liquidate = d.send(liquidator, "engine", "liquidate", bankrupt, 0, ALL)  # fund-financed
         d.chain.revert(before)
         floor = CONFIG.insurance_floor
-        d.send(d.owner, "engine", "withdraw_insurance", 10**6 * USDC - floor)  # down to the floor
-        deleverage = d.send(keeper, "engine", "deleverage", bankrupt, 0)
+        d.send(d.owner, "engine", "withdraw_insurance", (10**6 - 1) * USDC - floor)  # to the floor
+        d.price(600_000)
+        deleverage = d.send(keeper, "engine", "deleverage", bankrupt)  # the whole position
         rows.append(
             {
                 "markets": markets,
@@ -146,10 +150,12 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
                 "fills": n - 1,
                 "liquidate": liquidate,
                 "deleverage": deleverage,
+                "withdraw_insurance": scan,
             }
         )
         print(
-            f"  {n:3d} positions: liquidate {liquidate:>9,}  deleverage {deleverage:>10,}",
+            f"  {n:3d} positions: liquidate {liquidate:>9,}  deleverage {deleverage:>10,}"
+            f"  withdraw_insurance {scan:>9,}",
             flush=True,
         )
     return rows
@@ -223,12 +229,13 @@ def main() -> int:
         f"whole cross-margin account. Bound: MAX_POSITIONS_PER_MARKET = "
         f"{MAX_POSITIONS_PER_MARKET}.",
         "",
-        "| markets held | open positions | ADL fills | liquidate | deleverage |",
-        "|---:|---:|---:|---:|---:|",
+        "| markets held | open positions | ADL fills | liquidate (bankrupt, fund-financed) "
+        "| deleverage (complete close) | withdraw_insurance (holder scan) |",
+        "|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {r['markets']} | {r['positions']} | {r['fills']} | {r['liquidate']:,} "
-        f"| {r['deleverage']:,} |"
+        f"| {r['deleverage']:,} | {r['withdraw_insurance']:,} |"
         for r in rows
     ]
     lines += ["", "![waterfall gas](gas.png)"]

@@ -24,7 +24,7 @@ CATEGORIES = (
     "funding",
     "liquidation",
     "adl",
-    "socialized_loss",
+    "bad_debt",
     "insurance",
     "market",
 )

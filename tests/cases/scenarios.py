@@ -4,8 +4,11 @@ from dataclasses import replace
 
 from harness.core.genesis import DEFAULT_CONFIG, USDC
 from harness.vectors.builder import Builder, settle_trade
+from pyspec.constants import MAX_POSITION_SIZE
 
 INSURANCE_FLOOR = DEFAULT_CONFIG.insurance_floor
+# A liquidation's max_size that takes all the protocol allows.
+ALL = MAX_POSITION_SIZE
 
 
 def listing(market_id: int = 0, **changes) -> tuple:
@@ -58,4 +61,4 @@ def no_profitable_short(b: Builder) -> None:
 def socialized(b: Builder) -> None:
     """``no_profitable_short``, then its deficit socialized onto the shorts."""
     no_profitable_short(b)
-    b("deleverage", "trader1", "trader0", 0)
+    b("deleverage", "trader1", "trader0")

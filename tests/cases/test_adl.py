@@ -1,19 +1,21 @@
 """Auto-deleveraging: each case runs on the spec and on both chains, then renders or checks
-``tests/vectors/adl/<name>.json``."""
+``tests/vectors/adl/<name>.json``. ``test_w*`` are the regression scenarios of the design
+review's findings (SPEC.md, Findings)."""
 
 import pytest
-from scenarios import drained_fund, flash_crash
+from scenarios import ALL, INSURANCE_FLOOR, drained_fund, flash_crash
 
+from harness.core import properties
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
 from pyspec import adl
 
 REJECTED = (
     Rejection(
-        "unknown_market",
-        "Market 2 is not listed.",
-        call("deleverage", "outsider", "trader0", 2),
-        "market: unknown market",
+        "no_position",
+        "An account without positions has nothing to deleverage.",
+        call("deleverage", "outsider", "trader0"),
+        "adl: no position",
     ),
 )
 
@@ -24,43 +26,23 @@ def test_rejected(case, row):
     case.rejected(row)
 
 
+def fills_of(case, events) -> list[tuple[str, int, int]]:
+    return [(case.names[a[1]], a[3], a[5]) for name, a in events if name == "Deleverage"]
+
+
 def test_several_counterparties(case):
-    """Three shorts absorb a bankrupt long in rank order (PnL% x leverage)."""
-    drained_fund(case)  # trader0: -2,910 USDC on 1,000; the fund at its floor
-    assert case.equity("trader0") < 0
-    case("liquidate", "trader1", "trader0", 0, reverts="liquidate: insurance fund insufficient")
-    events = case.act(
-        "deleverage", "outsider", "trader0", 0, branches=("adl.several_counterparties",)
-    )
-    fills = [args for name, args in events if name == "Deleverage"]
-    # rank = PnL% x leverage: trader3 (small account, sold highest) first, then the larger
-    # of the two equal-PnL% shorts (higher leverage)
-    assert [case.names[f[1]] for f in fills] == ["trader3", "trader1", "trader2"]
-    assert sum(f[3] for f in fills) == 9_700  # exactly the bankrupt size, no overshoot
+    """The fund pays first (down to zero), then three shorts absorb the rest of a bankrupt
+    long's deficit in PnL% rank order, closing it exactly."""
+    drained_fund(case)  # trader0: -2,910 USDC on 1,000; the fund at its floor (and fees)
+    deficit, fund = -case.equity("trader0"), case.state.insurance_fund
+    events = case.act("deleverage", "outsider", "trader0", branches=("adl.several_counterparties",))
+    fills = fills_of(case, events)
+    # trader3 sold highest (best PnL%); trader1 and trader2 tie, the lower address first
+    assert [name for name, _, _ in fills] == ["trader3", "trader2", "trader1"]
+    assert sum(size for _, size, _ in fills) == 9_700  # exactly the bankrupt size
+    assert sum(absorbed for _, _, absorbed in fills) == deficit - fund
+    assert case.state.insurance_fund == 0 and case.state.bad_debt == 0
     assert case.size("trader0") == 0 and case.equity("trader0") == 0
-
-
-def test_flash_crash_cascade(case):
-    """A flash crash: 9x and 8x longs partly liquidated at -10%, the 6x at -15%; at -20%
-    the fund covers two deficits and cannot cover the third, which ADL closes."""
-    flash_crash(case)
-    case.price(0, 900_000)
-    for target in ("trader0", "trader1"):
-        events = case("liquidate", "trader3", target, 0)
-        assert [name for name, _ in events].count("Liquidation") == 1
-    case("liquidate", "trader3", "trader2", 0, reverts="liquidate: account healthy")
-    case.price(0, 850_000)
-    case("liquidate", "trader4", "trader2", 0)
-    case.price(0, 800_000)
-    fund = case.state.insurance_fund
-    for target in ("trader0", "trader2"):
-        events = case("liquidate", "trader5", target, 0)
-        assert "InsuranceCover" in [name for name, _ in events]
-    assert case.state.insurance_fund < fund
-    case("liquidate", "trader5", "trader1", 0, reverts="liquidate: insurance fund insufficient")
-    case.act("deleverage", "outsider", "trader1", 0, branches=("adl.one_counterparty",))
-    for target in ("trader0", "trader1", "trader2"):
-        assert case.size(target) == 0 and case.equity(target) == 0
 
 
 def test_one_counterparty(case):
@@ -70,7 +52,7 @@ def test_one_counterparty(case):
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
     case("withdraw_insurance", "owner", 900 * USDC)
     case.price(0, 800_000)
-    case.act("deleverage", "trader4", "trader0", 0, branches=("adl.one_counterparty",))
+    case.act("deleverage", "trader4", "trader0", branches=("adl.one_counterparty", "adl.charged"))
 
 
 def test_bankrupt_short(case):
@@ -82,23 +64,70 @@ def test_bankrupt_short(case):
     case(settle_trade("trader2", "trader0", 4_000, 990_000, buyer_is_taker=False))
     case("withdraw_insurance", "owner", 900 * USDC)
     case.price(0, 1_300_000)
-    case.act("deleverage", "outsider", "trader0", 0, branches=("adl.several_counterparties",))
+    case.act("deleverage", "outsider", "trader0", branches=("adl.several_counterparties",))
 
 
 def test_cascade_after_liquidations(case):
     """The flash crash ends in ADL of the 8x long."""
     flash_crash(case)
     case.price(0, 900_000)
-    case("liquidate", "trader3", "trader0", 0)
-    case("liquidate", "trader3", "trader1", 0)
+    case("liquidate", "trader3", "trader0", 0, ALL)
+    case("liquidate", "trader3", "trader1", 0, ALL)
     case.price(0, 800_000)
-    case("liquidate", "trader5", "trader0", 0)
-    case.act("deleverage", "outsider", "trader1", 0)
+    case("liquidate", "trader5", "trader0", 0, ALL)
+    case.act("deleverage", "outsider", "trader1")
 
 
-def test_passes_over_counterparty(case):
-    """The top-ranked short is nearly broke from market 1: it cannot absorb its fill and is
-    passed over; the next short takes all it holds and the rest is socialized."""
+def test_flash_crash_cascade(case):
+    """A flash crash: 9x and 8x longs partly liquidated at -10%, the 6x at -15%; at -20%
+    the fund covers two bankrupt pieces and cannot finance the third, which ADL closes."""
+    flash_crash(case)
+    case.price(0, 900_000)
+    for target in ("trader0", "trader1"):
+        events = case("liquidate", "trader3", target, 0, ALL)
+        assert [name for name, _ in events].count("Liquidation") == 1
+    case("liquidate", "trader3", "trader2", 0, ALL, reverts="liquidate: account healthy")
+    case.price(0, 850_000)
+    case("liquidate", "trader4", "trader2", 0, ALL)
+    case.price(0, 800_000)
+    fund = case.state.insurance_fund
+    for target in ("trader0", "trader2"):
+        events = case("liquidate", "trader5", target, 0, ALL)
+        assert "InsuranceCover" in [name for name, _ in events]
+    assert case.state.insurance_fund < fund
+    case(
+        "liquidate", "trader5", "trader1", 0, ALL, reverts="liquidate: insurance fund insufficient"
+    )
+    case.act("deleverage", "outsider", "trader1", branches=("insurance.covers", "adl.charged"))
+    for target in ("trader0", "trader1", "trader2"):
+        assert case.size(target) == 0 and case.equity(target) == 0
+
+
+def test_fund_covers_all(case):
+    """The fund holds more than the deficit: it pays it all and ADL closes the position at
+    the oracle price, charging no counterparty."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 880_000)
+    deficit = -case.equity("trader0")
+    fund = case.state.insurance_fund
+    events = case.act("deleverage", "outsider", "trader0", branches=("insurance.covers",))
+    assert fills_of(case, events) == [("trader1", 9_000, 0)]
+    assert case.state.insurance_fund == fund - deficit
+
+
+def test_not_bankrupt(case):
+    """An account under maintenance but solvent is not deleveraged."""
+    flash_crash(case)
+    case.price(0, 900_000)
+    case.act("deleverage", "outsider", "trader0", reverts="adl: account not bankrupt")
+
+
+def test_w2_capped_counterparty(case):
+    """W2: the top-ranked short, nearly broke from market 1, is charged only what keeps it
+    at or above zero equity; no account is charged later by an index, and the bankrupt
+    position closes completely."""
     case("deposit", "trader0", 1_000 * USDC)
     case("deposit", "trader1", 3_000 * USDC)
     case("deposit", "trader2", 20_000 * USDC)
@@ -108,37 +137,90 @@ def test_passes_over_counterparty(case):
     case(settle_trade("trader1", "trader3", 300, 25_000_000, market=1))
     case("withdraw_insurance", "owner", 900 * USDC)
     case.price(0, 850_000)
-    case.price(1, 14_000_000)
-    ranked = adl.adl_candidates(case.state, 0, -1)
-    assert [case.names[a] for a, _ in ranked] == ["trader1", "trader2"]
-    events = case.act(
-        "deleverage",
-        "outsider",
-        "trader0",
-        0,
-        branches=("adl.one_counterparty", "socialized_loss"),
-    )
-    fills = [case.names[args[1]] for name, args in events if name == "Deleverage"]
-    assert fills == ["trader2"], fills
+    case.price(1, 14_800_000)
+    equities = {t: case.equity(t) for t in ("trader1", "trader2")}
+    events = case.act("deleverage", "outsider", "trader0", branches=("adl.several_counterparties",))
+    assert case.size("trader0") == 0
+    absorbed = {name: charged for name, _, charged in fills_of(case, events)}
+    for name, charged in absorbed.items():
+        assert 0 <= case.equity(name) == equities[name] - charged
+    case("deposit", "trader1", 1)  # touching the account charges nothing more
+    assert case.equity("trader1") == equities["trader1"] - absorbed["trader1"] + 1
 
 
-def test_fund_can_cover(case):
-    """A bankrupt account the fund can cover must be liquidated."""
+def test_w3_market_order_is_not_the_callers(case):
+    """W3: deleverage takes no market: a cross-margin bankruptcy closes the account's
+    lowest market first, and each market's deficit share is proportional to its
+    maintenance, whoever calls."""
+    case("deposit", "trader0", 2_100 * USDC)
+    case("deposit", "trader1", 40_000 * USDC)
+    case("deposit", "trader2", 40_000 * USDC)
+    case(settle_trade("trader0", "trader1", 10_000, 10**6))
+    case(settle_trade("trader0", "trader2", 200, 25_000_000, market=1))
+    case("withdraw_insurance", "owner", 900 * USDC)
+    case.price(1, 14_000_000)  # market 1 caused the deficit; market 0 never moved
+    events = case.act("deleverage", "trader3", "trader0")
+    assert {args[2] for name, args in events if name == "Deleverage"} == {0}
+    assert case.size("trader0", 1) == 200  # market 1 is next, for any caller
+
+
+def test_w4_whale_resolved_in_pieces(case):
+    """W4: a whale's deficit with liquidators too small to take it whole: a liquidator
+    takes a piece it has margin for, is paid by the fund, and deleverage then resolves
+    the rest even though the fund could have covered it."""
     case("deposit", "trader0", 1_000 * USDC)
-    case("deposit", "trader1", 20_000 * USDC)
+    case("deposit", "trader1", 50_000 * USDC)
+    case("deposit", "trader2", 300 * USDC)
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
-    case.price(0, 880_000)
-    case.act("deleverage", "outsider", "trader0", 0, reverts="adl: insurance fund can cover")
+    case("top_up_insurance", "owner", 4_000 * USDC)
+    case.price(0, 700_000)  # deficit 1,700; the fund (5,000) could cover it
+    events = case("liquidate", "trader2", "trader0", 0, 2_000)
+    liquidation = next(args for name, args in events if name == "Liquidation")
+    assert liquidation[3] == 2_000 and liquidation[6] > 0  # a piece, and a reward
+    case.act("deleverage", "trader3", "trader0", branches=("insurance.covers",))
+    assert case.size("trader0") == 0
 
 
-def test_not_bankrupt(case):
-    """An account under maintenance but solvent is not deleveraged."""
-    flash_crash(case)
-    case.price(0, 900_000)
-    case.act("deleverage", "outsider", "trader0", 0, reverts="adl: account not bankrupt")
+def test_w5_fund_pays_partially(case):
+    """W5: a fund one unit short of the deficit pays all it has; traders bear one unit."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 50_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case("withdraw_insurance", "owner", case.state.insurance_fund - INSURANCE_FLOOR)
+    case.price(0, 850_000)
+    deficit = -case.equity("trader0")
+    case("top_up_insurance", "outsider", deficit - 1 - case.state.insurance_fund)
+    events = case.act("deleverage", "trader3", "trader0", branches=("insurance.covers",))
+    assert sum(a for _, _, a in fills_of(case, events)) == 1
+    assert case.state.insurance_fund == 0
 
 
-def test_no_position(case):
-    """The account holds nothing on market 1."""
+def test_w7_deposit_before_deleverage(case):
+    """W7: the top-ranked short deposits just before a public deleverage; its rank, and
+    so who is charged, do not change."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader3", 1_000 * USDC)
+    case("deposit", "trader1", 3_000 * USDC)
+    case("deposit", "trader2", 5_000 * USDC)
+    for long in ("trader0", "trader3"):
+        case(settle_trade(long, "trader1", 4_500, 10**6))
+        case(settle_trade(long, "trader2", 4_500, 999_000))
+    case("withdraw_insurance", "owner", 900 * USDC)
+    case.price(0, 850_000)
+    first = adl.adl_candidates(case.state, 0, -1)[0][0]
+    case("deposit", case.names[first], 100_000 * USDC)
+    assert adl.adl_candidates(case.state, 0, -1)[0][0] == first
+    events = case.act("deleverage", "outsider", "trader0", branches=("adl.charged",))
+    assert fills_of(case, events)[0][0] == case.names[first]
+
+
+def test_queue_ranks_by_pnl_percent(case):
+    """The independent oracle of ``properties`` agrees with the spec's queue."""
     drained_fund(case)
-    case.act("deleverage", "outsider", "trader0", 1, reverts="adl: no position")
+    ranked = [case.names[a] for a, _ in adl.adl_candidates(case.state, 0, -1)]
+    by_oracle = sorted(
+        ranked,
+        key=lambda t: (-properties.pnl_percent(case.state, case.address(t), 0), case.address(t)),
+    )
+    assert ranked == by_oracle
+    case.act("deleverage", "outsider", "trader0")

@@ -2,7 +2,7 @@
 ``tests/vectors/funding/<name>.json``."""
 
 import pytest
-from scenarios import listing, open_pair
+from scenarios import ALL, listing, open_pair
 
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
@@ -79,7 +79,7 @@ def test_drives_liquidation(case):
     open_pair(case, "trader0", "trader1", 9_500, 10**6, 1_000)
     for _ in range(12):
         case("update_funding", "operator", 0, 5_000)
-    case.act("liquidate", "trader1", "trader0", 0, branches=("funding.settled",))
+    case.act("liquidate", "trader1", "trader0", 0, ALL, branches=("funding.settled",))
 
 
 def test_flows_longs_to_shorts(case):
@@ -99,7 +99,7 @@ def test_flows_longs_to_shorts(case):
     assert case.equity("trader0") == long_equity + 4_000 * 2_000
     assert case.equity("trader1") == short_equity - 4_000 * 2_000
     events = case.act("deposit", "trader1", 1, branches=("funding.settled",))
-    assert events[0] == ("PositionSettled", (case.address("trader1"), 0, 4_000 * 3_000, 0))
+    assert events[0] == ("PositionSettled", (case.address("trader1"), 0, 4_000 * 3_000))
 
 
 def test_clamped_at_int256_max(case):

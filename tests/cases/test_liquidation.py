@@ -2,7 +2,7 @@
 ``tests/vectors/liquidation/<name>.json``."""
 
 import pytest
-from scenarios import flash_crash
+from scenarios import ALL, flash_crash
 
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
@@ -11,7 +11,7 @@ REJECTED = (
     Rejection(
         "unknown_market",
         "Market 2 is not listed.",
-        call("liquidate", "trader3", "trader0", 2),
+        call("liquidate", "trader3", "trader0", 2, ALL),
         "market: unknown market",
     ),
 )
@@ -27,27 +27,28 @@ def test_partial(case):
     """A 9x long after -10%: the fewest lots restoring maintenance."""
     flash_crash(case)
     case.price(0, 900_000)
-    case.act("liquidate", "trader3", "trader0", 0, branches=("liquidation.partial",))
+    case.act("liquidate", "trader3", "trader0", 0, ALL, branches=("liquidation.partial",))
 
 
 def test_healthy(case):
     """A 6x long after -10% is above maintenance."""
     flash_crash(case)
     case.price(0, 900_000)
-    case.act("liquidate", "trader3", "trader2", 0, reverts="liquidate: account healthy")
+    case.act("liquidate", "trader3", "trader2", 0, ALL, reverts="liquidate: account healthy")
 
 
 def test_penalty_capped_insurance_covers(case):
     """Through bankruptcy: no penalty is left to charge and the fund covers the deficit share."""
     flash_crash(case)
     case.price(0, 900_000)
-    case("liquidate", "trader3", "trader0", 0)
+    case("liquidate", "trader3", "trader0", 0, ALL)
     case.price(0, 800_000)
     case.act(
         "liquidate",
         "trader5",
         "trader0",
         0,
+        ALL,
         branches=("liquidation.full", "liquidation.penalty_capped", "insurance.covers"),
     )
 
@@ -56,7 +57,9 @@ def test_insurance_fund_insufficient(case):
     """The fund cannot cover this deficit share: the call fails and ADL must be used."""
     flash_crash(case)
     case.price(0, 800_000)
-    case.act("liquidate", "trader5", "trader1", 0, reverts="liquidate: insurance fund insufficient")
+    case.act(
+        "liquidate", "trader5", "trader1", 0, ALL, reverts="liquidate: insurance fund insufficient"
+    )
 
 
 def test_full_dust(case):
@@ -65,7 +68,7 @@ def test_full_dust(case):
     case("deposit", "trader1", 1_000 * USDC)
     case(settle_trade("trader0", "trader1", 15, 10**6))
     case.price(0, 900_000)
-    case.act("liquidate", "trader1", "trader0", 0, branches=("liquidation.full",))
+    case.act("liquidate", "trader1", "trader0", 0, ALL, branches=("liquidation.full",))
 
 
 def test_penalty_capped(case):
@@ -79,6 +82,7 @@ def test_penalty_capped(case):
         "trader1",
         "trader0",
         0,
+        ALL,
         branches=("liquidation.full", "liquidation.penalty_capped"),
     )
 
@@ -89,7 +93,7 @@ def test_short_partial(case):
     case("deposit", "trader1", 40_000 * USDC)
     case(settle_trade("trader1", "trader0", 90_000, 10**6))
     case.price(0, 1_060_000)
-    case.act("liquidate", "trader1", "trader0", 0, branches=("liquidation.partial",))
+    case.act("liquidate", "trader1", "trader0", 0, ALL, branches=("liquidation.partial",))
 
 
 def test_market1(case):
@@ -98,7 +102,7 @@ def test_market1(case):
     case("deposit", "trader3", 10_000 * USDC)
     case(settle_trade("trader2", "trader3", 190, 25_000_000, market=1))
     case.price(1, 21_800_000)
-    case.act("liquidate", "trader3", "trader2", 1)
+    case.act("liquidate", "trader3", "trader2", 1, ALL)
 
 
 def test_cross_margin(case):
@@ -109,21 +113,21 @@ def test_cross_margin(case):
     case(settle_trade("trader0", "trader1", 10_000, 10**6))
     case(settle_trade("trader0", "trader1", 160, 25_000_000, market=1))
     case.price(1, 17_000_000)
-    case.act("liquidate", "trader1", "trader0", 0)
+    case.act("liquidate", "trader1", "trader0", 0, ALL)
 
 
 def test_self_liquidation(case):
     """An account cannot liquidate itself."""
     flash_crash(case)
     case.price(0, 900_000)
-    case.act("liquidate", "trader0", "trader0", 0, reverts="liquidate: self-liquidation")
+    case.act("liquidate", "trader0", "trader0", 0, ALL, reverts="liquidate: self-liquidation")
 
 
 def test_no_position(case):
     """The account holds nothing on market 1."""
     flash_crash(case)
     case.price(0, 900_000)
-    case.act("liquidate", "trader3", "trader0", 1, reverts="liquidate: no position")
+    case.act("liquidate", "trader3", "trader0", 1, ALL, reverts="liquidate: no position")
 
 
 def test_liquidator_below_initial_margin(case):
@@ -135,6 +139,7 @@ def test_liquidator_below_initial_margin(case):
         "trader7",
         "trader0",
         0,
+        ALL,
         reverts="liquidate: liquidator below initial margin",
     )
 
@@ -144,4 +149,4 @@ def test_by_outsider(case):
     flash_crash(case)
     case("deposit", "outsider", 50_000 * USDC)
     case.price(0, 900_000)
-    case.act("liquidate", "outsider", "trader1", 0, branches=("liquidation.partial",))
+    case.act("liquidate", "outsider", "trader1", 0, ALL, branches=("liquidation.partial",))

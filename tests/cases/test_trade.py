@@ -180,3 +180,28 @@ def test_cross_margin(case):
     case(settle_trade("trader0", "trader1", 150, 25_000_000, market=1))
     case.price(1, 27_000_000)
     case.act(settle_trade("trader0", "trader2", 4_500, 10**6))
+
+
+def test_w6_no_equity_stripping(case):
+    """W6: an account below maintenance cannot sell to a colluding account at the band's
+    bottom: the trade would lower its equity / maintenance ratio."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 50_000 * USDC)
+    case("deposit", "trader2", 50_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 930_000)
+    case.act(
+        settle_trade("trader2", "trader0", 3_000, 930_000 - 46_500),
+        reverts="trade: seller ratio lowered",
+    )
+
+
+def test_below_maintenance_reduction_at_the_oracle(case):
+    """A reduction at the oracle price raises the ratio of an account below maintenance:
+    allowed."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 50_000 * USDC)
+    case("deposit", "trader2", 50_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 930_000)
+    case.act(settle_trade("trader2", "trader0", 3_000, 930_000))

@@ -12,10 +12,13 @@ def test_engine_fits_eip170(anvil_pair):
     assert 20_000 < (len(code) - 2) // 2 <= 24_576
 
 
-def test_constructor_bounds_the_liquidator_share(chain):
+def test_constructor_bounds(chain):
+    """The liquidator share is at most 100%; the insurance floor is never zero (W8)."""
     owner, oracle, operator = chain.accounts[:3]
     token = chain.deploy(artifacts.load("MockToken").initcode(), owner)
     engine = artifacts.load("PerpEngine")
     with pytest.raises(ChainError, match="config: invalid liquidator share"):
-        chain.deploy(engine.initcode(token, oracle, operator, 10**6 + 1, 0), owner)
-    chain.deploy(engine.initcode(token, oracle, operator, 10**6, 0), owner)  # 100% is allowed
+        chain.deploy(engine.initcode(token, oracle, operator, 10**6 + 1, 1), owner)
+    with pytest.raises(ChainError, match="config: zero insurance floor"):
+        chain.deploy(engine.initcode(token, oracle, operator, 10**6, 0), owner)
+    chain.deploy(engine.initcode(token, oracle, operator, 10**6, 1), owner)  # 100%, floor 1

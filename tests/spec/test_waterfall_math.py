@@ -7,7 +7,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from pyspec import adl, liquidation
-from pyspec.constants import LIQUIDATION_DUST_NOTIONAL, RATIO_PRECISION
+from pyspec.constants import LIQUIDATION_DUST_NOTIONAL, MIN_LIQUIDATION_REWARD, RATIO_PRECISION
 from pyspec.margin import compute_margin_requirement
 
 
@@ -53,11 +53,19 @@ def test_full_close_at_bankruptcy_cash_leaves_zero_equity():
 
 
 @given(st.integers(0, 10**12), st.integers(0, RATIO_PRECISION), st.integers(-(10**10), 10**10))
-def test_penalty_capped_and_split(notional, fee, share):
+def test_penalty_capped(notional, fee, share):
     penalty = liquidation.compute_penalty(notional, fee, share)
     assert penalty == min(ceil(Fraction(notional * fee, RATIO_PRECISION)), max(share, 0))
-    reward, insurance = liquidation.compute_penalty_split(penalty, 500_000)
-    assert reward + insurance == penalty and reward == penalty // 2
+
+
+@given(st.integers(0, 10**24), st.integers(0, RATIO_PRECISION), st.integers(0, RATIO_PRECISION))
+def test_liquidator_reward_is_positive_and_bounded(notional, fee, share_ratio):
+    reward = liquidation.compute_liquidator_reward(notional, fee, share_ratio)
+    full_fee = ceil(Fraction(notional * fee, RATIO_PRECISION))
+    assert reward == max(
+        floor(Fraction(full_fee * share_ratio, RATIO_PRECISION)), MIN_LIQUIDATION_REWARD
+    )
+    assert 0 < reward <= max(full_fee, MIN_LIQUIDATION_REWARD)
 
 
 ranks = st.tuples(st.integers(0, 10**20), st.integers(0, 10**20))
@@ -79,20 +87,41 @@ def test_rank_never_compares_rounded_quotients():
     assert adl.ranks_before((2, 3), "0x" + "ff" * 20, (5, 8), "0x" + "01" * 20)
 
 
-@given(st.integers(1, 10**12), st.integers(1, 10**9))
-def test_socialized_loss_rounds_against_receivers(loss, open_interest):
-    per_lot, residue = adl.compute_socialized_loss(loss, open_interest)
-    assert per_lot == ceil(Fraction(loss, open_interest))
-    assert per_lot * open_interest == loss + residue and 0 <= residue < open_interest
-
-
-@given(st.integers(-(10**12), 10**12), st.integers(1, 10**6), st.data())
-def test_fill_cash_sums_exactly(total, size, data):
+@given(st.integers(0, 10**12), st.integers(1, 10**6), st.data())
+def test_deficit_shares_sum_exactly(loss, size, data):
     cuts = sorted(set(data.draw(st.lists(st.integers(0, size), max_size=5)) + [0, size]))
-    parts = [adl.compute_fill_cash(total, a, b, size) for a, b in zip(cuts, cuts[1:], strict=False)]
-    assert sum(parts) == total
+    parts = [
+        adl.compute_deficit_share(loss, a, b, size) for a, b in zip(cuts, cuts[1:], strict=False)
+    ]
+    assert sum(parts) == loss and all(part >= 0 for part in parts)
 
 
-def test_quantiles():
-    assert [adl.compute_adl_quantile(i, 5) for i in range(5)] == [5, 4, 3, 2, 1]
-    assert adl.compute_adl_quantile(0, 1) == 5
+@given(
+    st.integers(-(10**12), 10**12),
+    st.integers(1, 10**6),
+    st.integers(1, 10**6),
+    st.integers(-(10**12), 10**12),
+    st.integers(0, 10**9),
+    st.integers(1, 10**9),
+)
+def test_absorb_cap_keeps_profit_and_solvency(upnl, fill, extra, equity, delta, total):
+    assume(delta <= total)
+    abs_size = fill + extra - 1
+    cap = adl.compute_absorb_cap(upnl, fill, abs_size, equity, delta, total)
+    assert cap >= 0
+    assert cap * abs_size <= max(upnl, 0) * fill  # at most the profit of the closed lots
+    assert cap * total <= max(equity, 0) * delta  # at most the equity share: solvent after
+
+
+def test_quantiles_are_percentiles_of_quantity():
+    # W11: BitMEX lights are percentiles of cumulative quantity ahead in the queue
+    assert [adl.compute_adl_quantile(ahead, 100) for ahead in (0, 19, 20, 79, 80, 99)] == [
+        5,
+        5,
+        4,
+        2,
+        1,
+        1,
+    ]
+    # a whale ahead of a small position pushes it to the last light, not the middle one
+    assert adl.compute_adl_quantile(9_000, 10_000) == 1

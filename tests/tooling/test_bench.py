@@ -27,7 +27,7 @@ def test_default_workload_is_deterministic_and_reaches_the_waterfall(pair):
     assert summary["sequences"] == args.sequences
     assert summary["liquidations"] > 0
     assert summary["deleverages"] > 0
-    assert summary["socialized_losses"] > 0
+    assert summary["bad_debt_write_offs"] > 0
     assert summary["invalid_calls"] > 0
     assert set(summary["calls"]) == {
         "settle_trade",

@@ -1,0 +1,224 @@
+"""Economic properties of the waterfall: the spec's own oracle.
+
+Differential equality cannot see a flaw the spec and the contracts share; these can. Each
+property is a sentence in SPEC.md ("Properties") and a check here, run on the spec's
+state before and after every successful call (``check_call``) and, at the end of every
+sequence, as a liveness drain (``check_liveness``). They are written without the spec's
+helpers: equity, requirements and ranks are recomputed from the raw state with plain
+integer arithmetic and exact fractions, and ordering is a plain sort.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from harness.core.invariants import INVARIANTS, check
+from pyspec.state import State
+
+RATIO = 10**6
+
+PROPERTIES = {
+    "liquidation_targets_unhealthy": "only an account below maintenance is liquidated",
+    "liquidation_keeps_solvent": "a liquidation never takes a solvent account below zero",
+    "liquidation_pays_liquidator": "every successful liquidation pays its liquidator (> 0)",
+    "fund_first": "the fund pays before any trader bears bad debt: a counterparty is "
+    "charged only once the fund is empty",
+    "adl_closes_exactly": "ADL closes the bankrupt position completely, never more, against "
+    "opposite positions of the same market",
+    "adl_rank_order": "charged counterparties are profitable, in PnL% rank order, ahead of "
+    "every uncharged one",
+    "adl_no_harm": "no counterparty gives up more than the profit of the lots it closes or "
+    "ends below zero equity",
+    "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
+    "no_position_after_write_off": "an account whose deficit was written off holds no position",
+    "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
+    "equity / maintenance ratio",
+    "fund_withdrawal_gated": "the fund is not withdrawn while bad debt is known",
+    "liveness": "a bounded drain of permissionless calls takes every negative-equity "
+    "account to zero positions",
+}
+INVARIANTS.update(PROPERTIES)
+
+
+# -- independent arithmetic -------------------------------------------------------------
+
+
+def equity(state: State, address: str) -> int:
+    """Collateral + sum(size x price - entry notional + pending funding), from raw fields."""
+    account = state.accounts.get(address)
+    if account is None:
+        return 0
+    total = account.collateral
+    for market_id, position in account.positions.items():
+        market = state.markets[market_id]
+        total += position.size * market.price - position.entry_notional
+        total -= position.size * (market.funding_index - position.funding_checkpoint)
+    return total
+
+
+def maintenance(state: State, address: str) -> int:
+    """Sum over positions of ceil(|size| x price x mmr / 1e6)."""
+    account = state.accounts.get(address)
+    if account is None:
+        return 0
+    total = 0
+    for market_id, position in account.positions.items():
+        market = state.markets[market_id]
+        total += -(-abs(position.size) * market.price * market.maintenance_margin_ratio // RATIO)
+    return total
+
+
+def size(state: State, address: str, market_id: int) -> int:
+    account = state.accounts.get(address)
+    position = account.positions.get(market_id) if account else None
+    return position.size if position else 0
+
+
+def pnl(state: State, address: str, market_id: int) -> int:
+    position = state.accounts[address].positions[market_id]
+    return position.size * state.markets[market_id].price - position.entry_notional
+
+
+def pnl_percent(state: State, address: str, market_id: int) -> Fraction:
+    entry = abs(state.accounts[address].positions[market_id].entry_notional)
+    upnl = pnl(state, address, market_id)
+    return Fraction(upnl, entry) if entry else Fraction(10**80)
+
+
+# -- per call ---------------------------------------------------------------------------
+
+
+def check_call(fn: str, before: State, after: State, events: list) -> None:
+    """Check every property a successful call ``fn`` bears on."""
+    if fn == "liquidate":
+        _check_liquidations(before, after, events)
+    elif fn == "deleverage":
+        _check_deleverage(before, after, events)
+    elif fn == "settle_trade":
+        _check_trade(before, after, events)
+    elif fn == "withdraw_insurance":
+        check(
+            "fund_withdrawal_gated",
+            before.bad_debt == 0
+            and all(equity(before, h) >= 0 for m in before.markets for h in m.holders),
+            "the fund was withdrawn while bad debt was known",
+        )
+
+
+def _check_liquidations(before: State, after: State, events: list) -> None:
+    for name, args in events:
+        if name != "Liquidation":
+            continue
+        account, reward = args[0], args[6]
+        equity_before = equity(before, account)
+        check(
+            "liquidation_targets_unhealthy",
+            equity_before < maintenance(before, account),
+            f"liquidated {account} at equity {equity_before}",
+        )
+        if equity_before >= 0:
+            check(
+                "liquidation_keeps_solvent",
+                equity(after, account) >= 0,
+                f"liquidation left {account} at {equity(after, account)}",
+            )
+        check("liquidation_pays_liquidator", reward > 0, f"reward {reward}")
+
+
+def _check_deleverage(before: State, after: State, events: list) -> None:
+    fills = [args for name, args in events if name == "Deleverage"]
+    if not fills:
+        return
+    bankrupt, market_id = fills[0][0], fills[0][2]
+    bankrupt_size = size(before, bankrupt, market_id)
+    side = 1 if bankrupt_size > 0 else -1
+    price = before.markets[market_id].price
+    check(
+        "adl_closes_exactly",
+        equity(before, bankrupt) < 0
+        and sum(f[3] for f in fills) == abs(bankrupt_size)
+        and size(after, bankrupt, market_id) == 0
+        and all(f[2] == market_id and size(before, f[1], market_id) * side < 0 for f in fills),
+        f"fills {fills} for a position of {bankrupt_size}",
+    )
+    charged = [f for f in fills if f[5] > 0]
+    check(
+        "fund_first",
+        not charged or after.insurance_fund == 0,
+        f"counterparties charged {sum(f[5] for f in charged)} while the fund holds "
+        f"{after.insurance_fund}",
+    )
+    # The queue: candidates (profitable, positive equity) in rank order, then the rest.
+    candidates = sorted(
+        (
+            (-pnl_percent(before, a, market_id), int(a, 16), a)
+            for a in before.markets[market_id].holders
+            if size(before, a, market_id) * side < 0
+            and pnl(before, a, market_id) > 0
+            and equity(before, a) > 0
+        ),
+    )
+    order = [a for _, _, a in candidates]
+    ranked = [order.index(f[1]) for f in fills if f[1] in order]
+    check(
+        "adl_rank_order",
+        all(f[1] in order for f in charged)
+        and ranked == sorted(ranked)
+        and [f[1] in order for f in fills] == sorted([f[1] in order for f in fills], reverse=True),
+        f"fills {fills}, queue {order}",
+    )
+    for _, counterparty, _, fill, cash, absorbed in fills:
+        check(
+            "adl_no_harm",
+            cash == side * fill * price + absorbed
+            and absorbed * abs(size(before, counterparty, market_id))
+            <= max(pnl(before, counterparty, market_id), 0) * fill
+            and (equity(before, counterparty) < 0 or equity(after, counterparty) >= 0),
+            f"{counterparty}: fill {fill}, absorbed {absorbed}, equity "
+            f"{equity(before, counterparty)} -> {equity(after, counterparty)}",
+        )
+    check(
+        "no_profit_from_bankruptcy",
+        equity(after, bankrupt) <= 0,
+        f"{bankrupt} ends at equity {equity(after, bankrupt)}",
+    )
+    if any(name == "BadDebt" for name, _ in events):
+        check(
+            "no_position_after_write_off",
+            not after.accounts[bankrupt].positions,
+            f"{bankrupt} written off with positions {after.accounts[bankrupt].positions}",
+        )
+
+
+def _check_trade(before: State, after: State, events: list) -> None:
+    buyer, seller = events[-1][1][0], events[-1][1][1]
+    for address in (buyer, seller):
+        e0, m0 = equity(before, address), maintenance(before, address)
+        if e0 < m0:
+            e1, m1 = equity(after, address), maintenance(after, address)
+            check(
+                "trade_keeps_ratio",
+                e1 * m0 >= e0 * m1,
+                f"{address}: equity/maintenance {e0}/{m0} -> {e1}/{m1}",
+            )
+
+
+# -- liveness ---------------------------------------------------------------------------
+
+
+def check_liveness(state: State, deleverage) -> None:
+    """Drain: ``deleverage(state, address) -> (state, revert reason)`` (the spec's, on a
+    copy) each negative-equity account at most once per market; every one must end with
+    no position."""
+    drained = state.copy()
+    for address in sorted(a for a in drained.accounts if equity(drained, a) < 0):
+        for _ in range(len(drained.markets)):
+            if not drained.accounts[address].positions or equity(drained, address) >= 0:
+                break
+            drained, reason = deleverage(drained, address)
+            check("liveness", reason is None, f"deleverage of {address} reverted: {reason}")
+        check(
+            "liveness",
+            equity(drained, address) >= 0 or not drained.accounts[address].positions,
+            f"{address} keeps positions at equity {equity(drained, address)} after the drain",
+        )

@@ -1,0 +1,112 @@
+"""The spec-only machine: the same action policy and the same properties, no chain.
+
+It checks the spec against its own oracle (``properties``, the state invariants on the
+spec's dump, conservation, zero-sum funding, the liveness drain) many times faster than
+the differential machine, so campaigns can hunt for economic flaws that spec and
+contracts would share.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+
+from harness.core import actions, branches, dump, invariants, properties
+from harness.core.call import VIEWS, Call
+from harness.core.machine import MENU
+from harness.core.sequence import drain_step
+from harness.core.spec_step import spec_apply
+from pyspec.state import State
+
+
+class SpecWorld:
+    """A spec state with the pair's actors (an ``actions.World``), starting post-setup."""
+
+    def __init__(self, state: State, actors: dict[str, str], traders: list[str], accounts):
+        self.state, self.actors, self.traders, self.accounts = state, actors, traders, accounts
+
+
+class SpecSequence:
+    """``CheckedSequence`` without a chain: the spec's state invariants and properties."""
+
+    def __init__(self, world: SpecWorld, stats: branches.Stats):
+        self.world, self.stats = world, stats
+        self.history: list[Call] = []
+        self.funding_settled: dict[int, int] = {}
+        self.failed = False
+        self.conserved = self._total()
+
+    def _total(self) -> int:
+        parsed = dump.parse(
+            dump.spec_dump(self.world.state, self.world.accounts), len(self.world.accounts)
+        )
+        total = invariants.check_state(parsed, "spec")
+        invariants.check_funding_zero_sum(parsed, self.funding_settled, "spec")
+        return total
+
+    def call(self, call: Call) -> None:
+        self.history.append(call)
+        if call.target == VIEWS:
+            return
+        try:
+            before = self.world.state.copy()
+            self.world.state, reason, events = spec_apply(self.world.state, self.world.actors, call)
+            if reason is None:
+                self.conserved += invariants.external_flow(events)
+                invariants.settled_funding(events, self.funding_settled)
+                properties.check_call(call.fn, before, self.world.state, events)
+            invariants.check(
+                "conservation", self._total() == self.conserved, "equity + fund - bad debt moved"
+            )
+        except AssertionError as failure:
+            self.failed = True
+            self.stats.failing += 1
+            failure.calls = list(self.history)
+            failure.add_note(
+                "call sequence (after setup):\n"
+                + "\n".join(f"  {i:3d}. {c}" for i, c in enumerate(self.history, 1))
+            )
+            raise
+        taken = branches.taken(before, events) if reason is None else []
+        self.stats.record(
+            call.fn, reason is None, reason, taken, events, self.world.state.insurance_fund
+        )
+
+    def finish(self) -> None:
+        properties.check_liveness(self.world.state, drain_step)
+
+
+class SpecMachine(RuleBasedStateMachine):
+    """Bind a deployed pair (for its post-setup spec state and actors) with ``bind``."""
+
+    base: SpecWorld
+    stats: branches.Stats
+
+    @classmethod
+    def bind(cls, pair, stats: branches.Stats | None = None):
+        pair.reset()
+        base = SpecWorld(pair.state.copy(), pair.actors, pair.traders, pair.accounts)
+        return type(cls.__name__, (cls,), {"base": base, "stats": stats or branches.Stats()})
+
+    def __init__(self):
+        super().__init__()
+        self.stats.sequences += 1
+        b = self.base
+        self.world = SpecWorld(b.state.copy(), b.actors, b.traders, b.accounts)
+        self.sequence = SpecSequence(self.world, self.stats)
+
+    def run(self, calls) -> None:
+        for call in calls:
+            self.sequence.call(call)
+
+    @initialize(data=st.data())
+    def fund_traders(self, data):
+        self.run(actions.opening_deposits(self.world, actions.HypothesisChoices(data)))
+
+    @rule(data=st.data())
+    def act(self, data):
+        self.run(actions.next_calls(self.world, actions.HypothesisChoices(data), MENU))
+
+    def teardown(self):
+        if not self.sequence.failed:
+            self.sequence.finish()

@@ -1,0 +1,96 @@
+"""Bad debt: a deficit that neither the fund nor ADL counterparties could absorb is
+written off once the bankrupt account holds no position, recorded, and repaid first by
+everything that flows into the fund. Each case runs on the spec and on both chains, then
+renders or checks ``tests/vectors/bad_debt/<name>.json``."""
+
+from scenarios import ALL, no_profitable_short, socialized
+
+from harness.core.genesis import USDC
+from harness.vectors.builder import settle_trade
+
+
+def test_no_profitable_counterparty(case):
+    """The only short is not profitable: the fund pays what it holds, the short takes the
+    position over at the oracle price uncharged, and the rest is recorded as bad debt."""
+    no_profitable_short(case)  # trader2 took the short over at the crash price
+    deficit, fund = -case.equity("trader0"), case.state.insurance_fund
+    events = case.act("deleverage", "trader1", "trader0", branches=("bad_debt",))
+    assert [args[5] for name, args in events if name == "Deleverage"] == [0]
+    assert case.state.bad_debt == deficit - fund
+    assert case.state.insurance_fund == 0
+    assert case.size("trader0") == 0 and case.equity("trader0") == 0
+
+
+def test_w1_no_free_option(case):
+    """W1: once its deficit is resolved the bankrupt account holds nothing: when the price
+    comes back it has no position to profit from."""
+    socialized(case)
+    assert case.size("trader0") == 0 and case.equity("trader0") == 0
+    case.price(0, 10**6)
+    case.act("deposit", "trader0", 1)
+    assert case.equity("trader0") == 1
+
+
+def test_repaid_by_fees(case):
+    """Trading fees repay recorded bad debt before the fund grows again."""
+    socialized(case)
+    debt = case.state.bad_debt
+    case("deposit", "trader3", 10_000 * USDC)
+    case("deposit", "trader4", 10_000 * USDC)
+    events = case.act(settle_trade("trader3", "trader4", 1_000, 500_000))
+    _, _, _, _, _, buyer_fee, seller_fee = events[-1][1]
+    assert case.state.bad_debt == debt - buyer_fee - seller_fee
+    assert case.state.insurance_fund == 0
+
+
+def test_repaid_by_top_up(case):
+    """A top-up larger than the bad debt repays it and the rest refills the fund."""
+    socialized(case)
+    debt = case.state.bad_debt
+    case.act("top_up_insurance", "outsider", debt + 5 * USDC)
+    assert case.state.bad_debt == 0 and case.state.insurance_fund == 5 * USDC
+
+
+def test_w8_no_fund_withdrawal_with_bad_debt(case):
+    """W8: the fund cannot be withdrawn while bad debt is recorded."""
+    socialized(case)
+    case("top_up_insurance", "outsider", 1_000 * USDC)  # repays the debt first
+    assert case.state.bad_debt > 0
+    case.act("withdraw_insurance", "owner", 1, reverts="insurance: bad debt pending")
+
+
+def test_w8_no_fund_withdrawal_before_deleverage(case):
+    """W8: nor while an account holds a position at negative equity, before anyone has
+    called deleverage."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 50_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 850_000)
+    assert case.equity("trader0") < 0
+    case.act("withdraw_insurance", "owner", 1, reverts="insurance: bad debt pending")
+
+
+def test_short_side_to_longs(case):
+    """A bankrupt short with no profitable long: the longs take it over uncharged and the
+    deficit beyond the fund is bad debt."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 20_000 * USDC)
+    case("deposit", "trader2", 20_000 * USDC)
+    case(settle_trade("trader1", "trader0", 9_000, 10**6))
+    case("withdraw_insurance", "owner", 900 * USDC)
+    case.price(0, 1_400_000)
+    case(settle_trade("trader2", "trader1", 9_000, 1_400_000))
+    case.act("deleverage", "outsider", "trader0", branches=("bad_debt",))
+
+
+def test_liquidation_refused_while_fund_empty(case):
+    """With bad debt recorded the fund is empty: a liquidation whose reward the account
+    cannot pay is refused, and deleverage remains."""
+    socialized(case)
+    case("deposit", "trader3", 2_000 * USDC)
+    case("deposit", "trader4", 50_000 * USDC)
+    case(settle_trade("trader3", "trader4", 19_000, 500_000))
+    case.price(0, 395_600)  # trader3 keeps about 11.65 USDC: less than the reward
+    case.act(
+        "liquidate", "trader4", "trader3", 0, ALL, reverts="liquidate: insurance fund insufficient"
+    )
