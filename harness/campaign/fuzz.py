@@ -26,8 +26,8 @@ from harness.campaign import report, trace
 from harness.campaign.progress import Progress
 from harness.core.branches import FUNDING_BRANCHES, WATERFALL_BRANCHES, Stats
 from harness.core.machine import DifferentialMachine
-from harness.core.spec_machine import SpecMachine
 from harness.core.pair import Pair
+from harness.core.spec_machine import SpecMachine
 from harness.evm import make_chain
 
 DATABASE = ".hypothesis/campaign"
