@@ -27,7 +27,7 @@ from harness.campaign.progress import Progress
 from harness.core.branches import FUNDING_BRANCHES, WATERFALL_BRANCHES, Stats
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
-from harness.core.spec_machine import SpecMachine
+from harness.core.spec_machine import SpecMachine, spec_failure_of
 from harness.evm import make_chain
 
 DATABASE = ".hypothesis/campaign"
@@ -103,8 +103,9 @@ def work(index: int, args, publish, stop) -> None:
                 restarted_at = stats.sequences
     except AssertionError as failure:
         calls = getattr(failure, "calls", [])
-        shrunk = trace.minimize(calls, pair, trace.signature(failure))
-        failure = trace.failure_of(shrunk, pair) or failure
+        replay = spec_failure_of if args.machine == "spec" else trace.failure_of
+        shrunk = trace.minimize(calls, pair, trace.signature(failure), replay)
+        failure = replay(shrunk, pair) or failure
         found = trace.to_json(
             shrunk,
             failure,

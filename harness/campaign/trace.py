@@ -114,16 +114,17 @@ def failure_of(calls: list[Call], pair: Pair) -> BaseException | None:
     return None
 
 
-def minimize(calls: list[Call], pair: Pair, target: tuple) -> list[Call]:
+def minimize(calls: list[Call], pair: Pair, target: tuple, replay=None) -> list[Call]:
     """Drop every call whose removal keeps a failure with signature ``target`` (greedy,
-    from the last call backward, until a pass removes nothing). Hypothesis shrinks the
+    from the last call backward, until a pass removes nothing), replaying with ``replay``
+    (default ``failure_of``: spec and chain). Hypothesis shrinks the
     draws; this removes what it left that the failure does not need."""
     changed = True
     while changed:
         changed = False
         for index in range(len(calls) - 1, -1, -1):
             candidate = calls[:index] + calls[index + 1 :]
-            failure = failure_of(candidate, pair)
+            failure = (replay or failure_of)(candidate, pair)
             if failure is not None and signature(failure) == target:
                 calls, changed = candidate, True
     return calls

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from harness.core.call import VIEWS, Call
 from harness.core.genesis import USDC
 from harness.core.spec_step import spec_apply
-from pyspec import margin, views
+from pyspec import adl, margin, views
 from pyspec.constants import (
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
@@ -31,6 +31,7 @@ from pyspec.constants import (
     MAX_PRICE,
     RATIO_PRECISION,
 )
+from pyspec.fixed_math import sign
 from pyspec.state import State, get_position
 
 T = TypeVar("T")
@@ -281,6 +282,69 @@ def check_views(world: World, choose: Choices) -> list[Call]:
     return [Call(VIEWS, "check_views", "operator", tuple(who))]
 
 
+# -- adversaries ------------------------------------------------------------------------
+
+
+def collude(world: World, choose: Choices) -> list[Call]:
+    """An account below maintenance reduces at the band's edge with a colluding account:
+    the equity stripping of finding W6, which the trade ratio rule must refuse."""
+    state = world.state
+    weak = [
+        t
+        for t in world.traders
+        if margin.is_liquidatable(state, world.actors[t])
+        and state.accounts[world.actors[t]].positions
+    ]
+    if not weak:
+        return trade(world, choose)
+    who = choose.pick(weak)
+    positions = state.accounts[world.actors[who]].positions
+    market_id = choose.pick(sorted(positions))
+    held = positions[market_id].size
+    market = state.markets[market_id]
+    edge = market.price * market.price_band_ratio // RATIO_PRECISION
+    size = choose.pick((abs(held), max(abs(held) // 2, 1), 1))
+    colluder = choose.pick([t for t in world.traders if t != who])
+    if held > 0:  # the weak long sells at the bottom of the band
+        buyer, seller, price = colluder, who, market.price - edge
+    else:  # the weak short buys at the top
+        buyer, seller, price = who, colluder, market.price + edge
+    taker = choose.chance(1, 2)
+    return [engine_call("settle_trade", "operator", buyer, seller, market_id, size, price, taker)]
+
+
+def front_run(world: World, choose: Choices) -> list[Call]:
+    """The first ADL candidate against a bankrupt account deposits just before a public
+    deleverage (finding W7): its place in the queue must not move."""
+    state = world.state
+    bankrupt = [
+        t
+        for t in world.traders
+        if margin.equity(state, world.actors[t]) < 0 and state.accounts[world.actors[t]].positions
+    ]
+    if not bankrupt:
+        return deleverage(world, choose)
+    who = choose.pick(bankrupt)
+    positions = state.accounts[world.actors[who]].positions
+    market_id = min(positions)
+    queue = adl.adl_candidates(state, market_id, -sign(positions[market_id].size))
+    names = {address: name for name, address in world.actors.items()}
+    calls = []
+    if queue and names.get(queue[0][0]) in world.traders:
+        calls.append(engine_call("deposit", names[queue[0][0]], amount(choose)))
+    keeper = choose.pick([*world.traders, "outsider"])
+    return [*calls, engine_call("deleverage", keeper, who)]
+
+
+def dust(world: World, choose: Choices) -> list[Call]:
+    """Sybil-like one-lot trades at the oracle price between two traders."""
+    buyer = choose.pick(world.traders)
+    seller = choose.pick([t for t in world.traders if t != buyer])
+    market_id = choose.integer(0, len(world.state.markets) - 1)
+    price = world.state.markets[market_id].price
+    return [engine_call("settle_trade", "operator", buyer, seller, market_id, 1, price, True)]
+
+
 # -- shared steering --------------------------------------------------------------------
 
 
@@ -330,6 +394,9 @@ ACTIONS = {
     "check_views": check_views,
     "update_funding": update_funding,
     "list_market": list_market,
+    "collude": collude,
+    "front_run": front_run,
+    "dust": dust,
 }
 # How often each action is chosen: hypothesis picks rules uniformly (and switches some
 # off per example), which starves the waterfall; one weighted choice keeps it fed.
@@ -345,6 +412,9 @@ ACTION_WEIGHTS = {
     "check_views": 3,
     "update_funding": 8,
     "list_market": 1,
+    "collude": 3,
+    "front_run": 2,
+    "dust": 2,
 }
 
 

@@ -182,12 +182,14 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         equity(after, bankrupt) <= 0,
         f"{bankrupt} ends at equity {equity(after, bankrupt)}",
     )
-    if any(name == "BadDebt" for name, _ in events):
-        check(
-            "no_position_after_write_off",
-            not after.accounts[bankrupt].positions,
-            f"{bankrupt} written off with positions {after.accounts[bankrupt].positions}",
-        )
+    for name, args in events:
+        if name == "BadDebt":
+            written_off = after.accounts[args[0]]
+            check(
+                "no_position_after_write_off",
+                not written_off.positions and written_off.collateral == 0,
+                f"{args[0]} written off with positions {written_off.positions}",
+            )
 
 
 def _check_trade(before: State, after: State, events: list) -> None:

@@ -110,3 +110,19 @@ class SpecMachine(RuleBasedStateMachine):
     def teardown(self):
         if not self.sequence.failed:
             self.sequence.finish()
+
+
+def spec_failure_of(calls: list[Call], pair) -> BaseException | None:
+    """Replay ``calls`` on the spec alone, as the spec machine checks them (the campaign
+    minimizes a spec-only failure with this); return the failure or None."""
+    pair.reset()
+    sequence = SpecSequence(
+        SpecWorld(pair.state.copy(), pair.actors, pair.traders, pair.accounts), branches.Stats()
+    )
+    try:
+        for call in calls:
+            sequence.call(call)
+        sequence.finish()
+    except AssertionError as failure:
+        return failure
+    return None
