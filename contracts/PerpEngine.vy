@@ -208,6 +208,7 @@ def add_market(
         price_timestamp=0,
         open_interest=0,
         funding_index=0,
+        funding_residue=0,
     )
     storage.market_count = market_id + 1
     log MarketAdded(
@@ -410,7 +411,7 @@ def settle_trade(
         seller_fee = maker_fee
     storage.collateral[buyer] -= buyer_fee
     storage.collateral[seller] -= seller_fee
-    self._credit_fund(convert(buyer_fee + seller_fee, uint256))
+    margin.credit_fund(convert(buyer_fee + seller_fee, uint256))
     self._require_trade_margin(buyer, buyer_before, market_id, True)
     self._require_trade_margin(seller, seller_before, market_id, False)
     log Trade(
@@ -482,7 +483,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     storage.collateral[account] += cover - penalty
     storage.collateral[msg.sender] += reward
     if fund_change >= 0:
-        self._credit_fund(convert(fund_change, uint256))
+        margin.credit_fund(convert(fund_change, uint256))
     else:
         storage.insurance_fund -= convert(-fund_change, uint256)
     assert (
@@ -587,16 +588,6 @@ def _cover_from_fund(account: address, market_id: uint256, deficit: int256) -> i
     return cover
 
 
-@internal
-def _credit_fund(amount: uint256):
-    """
-    @notice Credit the fund, repaying recorded bad debt first. Spec: `engine.credit_fund`.
-    """
-    repaid: uint256 = min(amount, storage.bad_debt)
-    storage.bad_debt -= repaid
-    storage.insurance_fund += amount - repaid
-
-
 # Insurance fund
 
 
@@ -608,7 +599,7 @@ def top_up_insurance(amount: uint256):
     """
     assert amount > 0, "insurance: zero amount"
     assert amount <= constants.MAX_DEPOSIT, "insurance: amount too large"
-    self._credit_fund(amount)
+    margin.credit_fund(amount)
     assert extcall storage.token.transferFrom(msg.sender, self, amount)
     log InsuranceTopUp(sender=msg.sender, amount=amount)
 

@@ -11,15 +11,17 @@ Precision table (every quantity is an integer in the unit given):
 | entry notional        | signed notional paid to open (+ long)        |                              |
 | ratios (margin, fees) | parts per RATIO_PRECISION (1e6 = 100%)       | 50_000 = 5%                  |
 | funding rate          | signed, parts per RATIO_PRECISION per update |                              |
-| funding index         | collateral base units per lot, cumulative    |                              |
+| funding index         | FUNDING_INDEX_SCALE-ths of a collateral unit per lot, cumulative |  |
 | trading fee           | parts per RATIO_PRECISION of notional        | 500 = 0.05%                  |
 
 A lot is whatever base quantity the market lists (e.g. 0.001 ETH); choosing it fixes the
 price tick. Because notional = size x price has no division, position values, funding and
 ADL charges are exact integers, and the sum of all equity is conserved exactly.
-Funding rounds once, when the index step rate x price is truncated to whole collateral units
-per lot; every account then pays or receives an exact multiple of it, so funding is
-zero-sum with no per-account residue.
+The funding index is kept in FUNDING_INDEX_SCALE-ths of a collateral unit per lot, so an
+index step rate x price is exact at any price. An account's funding rounds once, down
+(toward the protocol: a payer pays the ceiling, a receiver gets the floor); each residue
+is kept per market, exactly, and every whole unit of it goes to the insurance fund, so
+funding stays zero-sum and conservation exact.
 """
 
 COLLATERAL_DECIMALS = 6
@@ -47,6 +49,10 @@ LIQUIDATION_SIZE_SLACK = 2
 MIN_LIQUIDATION_REWARD = 1
 
 ADL_QUANTILES = 5
+
+# Units of the funding index per collateral unit per lot (a multiple of RATIO_PRECISION,
+# so that an index step rate x price x FUNDING_INDEX_SCALE / RATIO_PRECISION is exact).
+FUNDING_INDEX_SCALE = 10**12
 
 # Upper bound of a market's maker and taker fees.
 MAX_FEE_RATIO = 10**5

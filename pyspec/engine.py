@@ -208,7 +208,7 @@ def process_settle_trade(
     buyer_fee, seller_fee = (taker_fee, maker_fee) if buyer_is_taker else (maker_fee, taker_fee)
     get_account(state, buyer).collateral -= buyer_fee
     get_account(state, seller).collateral -= seller_fee
-    credit_fund(state, buyer_fee + seller_fee)
+    margin.credit_fund(state, buyer_fee + seller_fee)
     _require_trade_margin(state, buyer, buyer_before, market_id, "buyer")
     _require_trade_margin(state, seller, seller_before, market_id, "seller")
     state.events.append(("Trade", (buyer, seller, market_id, size, price, buyer_fee, seller_fee)))
@@ -308,7 +308,7 @@ def process_liquidate(
     get_account(state, address).collateral += cover - penalty
     get_account(state, caller).collateral += reward
     if fund_change >= 0:
-        credit_fund(state, fund_change)
+        margin.credit_fund(state, fund_change)
     else:
         state.insurance_fund += fund_change
     require(
@@ -390,16 +390,6 @@ def _cover_from_fund(state: State, address: str, market_id: int, deficit: int) -
     return cover
 
 
-def credit_fund(state: State, amount: int) -> None:
-    """Credit the fund with ``amount``, repaying recorded bad debt first.
-
-    Contract: ``PerpEngine._credit_fund``.
-    """
-    repaid = min(amount, state.bad_debt)
-    state.bad_debt -= repaid
-    state.insurance_fund += amount - repaid
-
-
 # Insurance fund
 
 
@@ -410,7 +400,7 @@ def process_top_up_insurance(state: State, caller: str, amount: int) -> None:
     """
     require(amount > 0, "insurance: zero amount")
     require(amount <= MAX_DEPOSIT, "insurance: amount too large")
-    credit_fund(state, amount)
+    margin.credit_fund(state, amount)
     token.transfer_from(state.token, state.address, caller, state.address, amount)
     state.events.append(("InsuranceTopUp", (caller, amount)))
 

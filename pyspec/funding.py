@@ -1,12 +1,16 @@
 """Funding: a per-market cumulative index settled lazily. Contract: ``contracts/engine/funding.vy``.
 
 The OPERATOR advances a market's index with a funding rate, clamped to the market's
-bound. A positive index step is paid by longs to shorts. An account owes
--size x (index - checkpoint), an exact integer, so funding is zero-sum whatever the
-order in which accounts settle; equity views count it before settlement.
+bound. A positive index step is paid by longs to shorts. The index is in
+FUNDING_INDEX_SCALE-ths of a collateral unit per lot. An account owes
+-size x (index - checkpoint) index units, settled as floor(owed / scale) collateral
+units (toward the protocol); the rest is the market's residue, of which every whole unit
+goes to the insurance fund, so funding is zero-sum exactly. Equity counts it before
+settlement.
 """
 
-from pyspec.constants import RATIO_PRECISION
+from pyspec.constants import FUNDING_INDEX_SCALE, RATIO_PRECISION
+from pyspec.fixed_math import floor_div
 from pyspec.state import Market, Position
 
 
@@ -16,18 +20,23 @@ def clamp_funding_rate(rate: int, bound: int) -> int:
 
 
 def compute_funding_delta(rate: int, price: int) -> int:
-    """Return the index step rate x price / RATIO_PRECISION, truncated toward zero.
-
-    Truncation never lets the step exceed the rate in either direction; it is the only
-    rounding funding has. Contract: ``funding.compute_funding_delta``.
+    """Return the index step rate x price x FUNDING_INDEX_SCALE / RATIO_PRECISION: exact,
+    because FUNDING_INDEX_SCALE is a multiple of RATIO_PRECISION (so funding never
+    vanishes at a small per-lot price). Contract: ``funding.compute_funding_delta``.
     """
-    magnitude = abs(rate) * price // RATIO_PRECISION
-    return magnitude if rate >= 0 else -magnitude
+    return rate * price * (FUNDING_INDEX_SCALE // RATIO_PRECISION)
+
+
+def compute_funding_owed(size: int, funding_index: int, checkpoint: int) -> int:
+    """Return -size x (index - checkpoint): what the position received, in index units
+    (exact). Contract: ``funding.compute_funding_owed``."""
+    return -size * (funding_index - checkpoint)
 
 
 def pending_funding(position: Position, market: Market) -> int:
-    """Return the funding the position received since it was last settled (signed).
-
-    -size x (index - checkpoint), exact. Contract: ``funding.pending_funding``.
+    """Return the funding the position received since it was last settled, in collateral
+    units, rounded down: toward the protocol on both sides (a payer pays the ceiling, a
+    receiver gets the floor). Contract: ``funding.pending_funding``.
     """
-    return -position.size * (market.funding_index - position.funding_checkpoint)
+    owed = compute_funding_owed(position.size, market.funding_index, position.funding_checkpoint)
+    return floor_div(owed, FUNDING_INDEX_SCALE)

@@ -5,9 +5,9 @@ funding it has received and not yet settled. Requirements round up; equity has n
 rounding at all because notional = size x price is exact.
 """
 
-from pyspec.constants import RATIO_PRECISION
-from pyspec.fixed_math import ceil_div
-from pyspec.funding import pending_funding
+from pyspec.constants import FUNDING_INDEX_SCALE, RATIO_PRECISION
+from pyspec.fixed_math import ceil_div, floor_div
+from pyspec.funding import compute_funding_owed, pending_funding
 from pyspec.state import Market, Position, State, get_account
 
 
@@ -71,6 +71,9 @@ def is_liquidatable(state: State, address: str) -> bool:
 def settle_account(state: State, address: str) -> None:
     """Move every pending funding payment into collateral; advance the checkpoints.
 
+    The rounding of each payment (toward the protocol) joins the market's residue; every
+    whole unit of the residue goes to the fund (``booked`` in the event).
+
     Run before any check or change of an account, so that collateral is current.
     Contract: ``margin.settle_account``.
     """
@@ -78,8 +81,25 @@ def settle_account(state: State, address: str) -> None:
     for market_id in sorted(account.positions):
         position = account.positions[market_id]
         market = state.markets[market_id]
-        funding = pending_funding(position, market)
-        if funding != 0:
+        owed = compute_funding_owed(
+            position.size, market.funding_index, position.funding_checkpoint
+        )
+        if owed != 0:
+            funding = floor_div(owed, FUNDING_INDEX_SCALE)
             account.collateral += funding
             position.funding_checkpoint = market.funding_index
-            state.events.append(("PositionSettled", (address, market_id, funding)))
+            market.funding_residue += owed - funding * FUNDING_INDEX_SCALE
+            booked = market.funding_residue // FUNDING_INDEX_SCALE  # non-negative operands
+            market.funding_residue -= booked * FUNDING_INDEX_SCALE
+            credit_fund(state, booked)
+            state.events.append(("PositionSettled", (address, market_id, funding, booked)))
+
+
+def credit_fund(state: State, amount: int) -> None:
+    """Credit the fund with ``amount``, repaying recorded bad debt first.
+
+    Contract: ``margin.credit_fund``.
+    """
+    repaid = min(amount, state.bad_debt)
+    state.bad_debt -= repaid
+    state.insurance_fund += amount - repaid

@@ -32,7 +32,8 @@ class Market:
     price: int = 0
     price_timestamp: int = 0
     open_interest: int = 0  # sum of long sizes (= sum of short sizes)
-    funding_index: int = 0  # funding per lot paid by longs to shorts, cumulative
+    funding_index: int = 0  # funding per lot paid by longs to shorts (scaled), cumulative
+    funding_residue: int = 0  # rounding kept from settlements, in index units, < scale
     holders: list[str] = field(default_factory=list)  # accounts with an open position
 
 
@@ -77,6 +78,7 @@ class State:
                 m.price_timestamp,
                 m.open_interest,
                 m.funding_index,
+                m.funding_residue,
                 list(m.holders),
             )
             for m in self.markets

@@ -1,12 +1,14 @@
 # pragma version ~=0.4.3
 """
 @title Funding: a per-market cumulative index settled lazily
-@notice Spec: `pyspec/funding.py`. A positive index step is paid by longs to shorts; an
-        account owes -size x (index - checkpoint), an exact integer, so funding is
-        zero-sum whatever the order in which accounts settle.
+@notice Spec: `pyspec/funding.py`. A positive index step is paid by longs to shorts. The
+        index is in FUNDING_INDEX_SCALE-ths of a collateral unit per lot; an account is
+        settled floor(-size x (index - checkpoint) / scale) and the rounding joins the
+        market's residue, whose whole units go to the fund: zero-sum exactly.
 """
 
 import lib.constants as constants
+import lib.fixed_math as fixed_math
 
 
 @internal
@@ -23,20 +25,30 @@ def clamp_funding_rate(rate: int256, bound: uint256) -> int256:
 @pure
 def compute_funding_delta(rate: int256, price: uint256) -> int256:
     """
-    @notice Return the index step rate x price / RATIO_PRECISION, truncated toward zero
-            (computed on the magnitude). Spec: `funding.compute_funding_delta`.
+    @notice Return the index step rate x price x FUNDING_INDEX_SCALE / RATIO_PRECISION,
+            exact (the scale is a multiple of RATIO_PRECISION).
+            Spec: `funding.compute_funding_delta`.
     """
-    magnitude: int256 = abs(rate) * convert(price, int256) // constants.RATIO_PRECISION
-    if rate >= 0:
-        return magnitude
-    return -magnitude
+    return rate * convert(price, int256) * (constants.FUNDING_INDEX_SCALE // constants.RATIO_PRECISION)
+
+
+@internal
+@pure
+def compute_funding_owed(size: int256, funding_index: int256, checkpoint: int256) -> int256:
+    """
+    @notice Return -size x (index - checkpoint), in index units (exact).
+            Spec: `funding.compute_funding_owed`.
+    """
+    return -size * (funding_index - checkpoint)
 
 
 @internal
 @pure
 def pending_funding(size: int256, checkpoint: int256, funding_index: int256) -> int256:
     """
-    @notice Return -size x (index - checkpoint): the funding received since the last
-            settlement (signed, exact). Spec: `funding.pending_funding`.
+    @notice Return floor(owed / FUNDING_INDEX_SCALE): the funding received since the last
+            settlement, rounded toward the protocol. Spec: `funding.pending_funding`.
     """
-    return -size * (funding_index - checkpoint)
+    return fixed_math.floor_div(
+        self.compute_funding_owed(size, funding_index, checkpoint), constants.FUNDING_INDEX_SCALE
+    )

@@ -17,6 +17,7 @@ event PositionSettled:
     account: indexed(address)
     market: indexed(uint256)
     funding: int256
+    booked: uint256
 
 
 @internal
@@ -81,7 +82,8 @@ def requirement(account: address, initial: bool) -> int256:
 @internal
 def settle_account(account: address):
     """
-    @notice Move every pending funding payment into collateral; advance the checkpoints.
+    @notice Move every pending funding payment into collateral; advance the checkpoints;
+            the rounding joins the market's residue, whose whole units go to the fund.
             Spec: `margin.settle_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
@@ -89,10 +91,29 @@ def settle_account(account: address):
         if position.size == 0:
             continue
         funding_index: int256 = storage.markets[market_id].funding_index
-        received: int256 = funding.pending_funding(
-            position.size, position.funding_checkpoint, funding_index
+        owed: int256 = funding.compute_funding_owed(
+            position.size, funding_index, position.funding_checkpoint
         )
-        if received != 0:
+        if owed != 0:
+            received: int256 = fixed_math.floor_div(owed, constants.FUNDING_INDEX_SCALE)
             storage.collateral[account] += received
             storage.positions[account][market_id].funding_checkpoint = funding_index
-            log PositionSettled(account=account, market=market_id, funding=received)
+            residue: uint256 = storage.markets[market_id].funding_residue + convert(
+                owed - received * constants.FUNDING_INDEX_SCALE, uint256
+            )
+            booked: uint256 = residue // convert(constants.FUNDING_INDEX_SCALE, uint256)
+            storage.markets[market_id].funding_residue = residue - booked * convert(
+                constants.FUNDING_INDEX_SCALE, uint256
+            )
+            self.credit_fund(booked)
+            log PositionSettled(account=account, market=market_id, funding=received, booked=booked)
+
+
+@internal
+def credit_fund(amount: uint256):
+    """
+    @notice Credit the fund, repaying recorded bad debt first. Spec: `margin.credit_fund`.
+    """
+    repaid: uint256 = min(amount, storage.bad_debt)
+    storage.bad_debt -= repaid
+    storage.insurance_fund += amount - repaid

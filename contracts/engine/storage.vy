@@ -21,8 +21,10 @@ struct Market:
     price_timestamp: uint256
     # Sum of long sizes, equal to the sum of short sizes.
     open_interest: uint256
-    # Funding per lot paid by longs to shorts, cumulative.
+    # Funding per lot paid by longs to shorts, cumulative, in FUNDING_INDEX_SCALE units.
     funding_index: int256
+    # Rounding kept from settlements, in index units (below the scale after each booking).
+    funding_residue: uint256
 
 
 struct Position:

@@ -25,6 +25,9 @@ MIN_LIQUIDATION_REWARD: constant(int256) = 1
 
 ADL_QUANTILES: constant(uint256) = 5
 
+# Units of the funding index per collateral unit per lot (a multiple of RATIO_PRECISION).
+FUNDING_INDEX_SCALE: constant(int256) = 10**12
+
 # Upper bound of a market's maker and taker fees.
 MAX_FEE_RATIO: constant(uint256) = 10**5
 

@@ -22,6 +22,7 @@ struct Market:
     price_timestamp: uint256
     open_interest: uint256
     funding_index: int256
+    funding_residue: uint256
 
 
 struct Position:
@@ -55,7 +56,7 @@ def dump(
     engine: IPerpEngine, token: IERC20, accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS]
 ) -> DynArray[int256, MAX_WORDS]:
     """
-    @notice Return [fund, bad debt, market count, engine token balance, per market: 11
+    @notice Return [fund, bad debt, market count, engine token balance, per market: 12
             fields, holder count, holders..., per account: token balance, collateral,
             per market: size, entry notional, funding checkpoint].
     """
@@ -78,6 +79,7 @@ def dump(
         out.append(self._int(market.price_timestamp))
         out.append(self._int(market.open_interest))
         out.append(market.funding_index)
+        out.append(self._int(market.funding_residue))
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
             market_id
         )

@@ -15,6 +15,7 @@ MARKET_FIELDS = (
     "price_timestamp",
     "open_interest",
     "funding_index",
+    "funding_residue",
 )
 POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint")
 

@@ -6,6 +6,8 @@ spec's dump and on the chain's. The economic properties of each call (who bears 
 liveness) are in ``properties``, which adds its entries to the catalogue.
 """
 
+from pyspec.constants import FUNDING_INDEX_SCALE
+
 # name -> statement. The first four are the differential comparison itself (``Pair``).
 INVARIANTS = {
     "state": "spec and chain states equal, field by field (after every call)",
@@ -46,37 +48,49 @@ def _open_positions(parsed: dict):
                 yield market_id, market, position
 
 
-def pending_funding(market: dict, position: dict) -> int:
+def owed_funding(market: dict, position: dict) -> int:
+    """What the position received since its last settlement, in index units (exact)."""
     return -position["size"] * (market["funding_index"] - position["funding_checkpoint"])
 
 
-def books(parsed: dict) -> tuple[int, int]:
-    """Return (sum of collateral, sum of unsettled PnL and funding) over all accounts."""
+def pending_funding(market: dict, position: dict) -> int:
+    """The same in collateral units, rounded down (the protocol keeps the rest)."""
+    return owed_funding(market, position) // FUNDING_INDEX_SCALE
+
+
+def books(parsed: dict) -> tuple[int, int, int]:
+    """Return (sum of collateral, sum of unsettled PnL and funding, funding kept by the
+    protocol and not yet booked to the fund) over all accounts: the last is the markets'
+    residues plus the rounding of every pending payment, a whole number of units."""
     collateral = sum(account["collateral"] for account in parsed["accounts"])
     unsettled = 0
+    kept = sum(market["funding_residue"] for market in parsed["markets"])
     for _, market, position in _open_positions(parsed):
         unsettled += position["size"] * market["price"] - position["entry_notional"]
         unsettled += pending_funding(market, position)
-    return collateral, unsettled
+        kept += owed_funding(market, position) % FUNDING_INDEX_SCALE
+    check("custody", kept % FUNDING_INDEX_SCALE == 0, f"funding kept {kept} is not whole units")
+    return collateral, unsettled, kept // FUNDING_INDEX_SCALE
 
 
 def pending_funding_by_market(parsed: dict) -> list[int]:
-    """Return, per market, the funding accrued to open positions and not yet settled."""
+    """Return, per market, the funding accrued to open positions and not yet settled, in
+    index units (exact)."""
     totals = [0] * len(parsed["markets"])
     for market_id, market, position in _open_positions(parsed):
-        totals[market_id] += pending_funding(market, position)
+        totals[market_id] += owed_funding(market, position)
     return totals
 
 
 def check_state(parsed: dict, side: str) -> int:
     """Check the state invariants; return sum(equity) + fund - bad debt (conservation)."""
-    collateral, unsettled = books(parsed)
+    collateral, unsettled, kept = books(parsed)
     fund, bad_debt = parsed["fund"], parsed["bad_debt"]
     check(
         "custody",
-        parsed["engine_balance"] == collateral + fund - bad_debt + unsettled,
+        parsed["engine_balance"] == collateral + fund - bad_debt + unsettled + kept,
         f"[{side}] balance {parsed['engine_balance']} != collateral {collateral}"
-        f" + fund {fund} - bad debt {bad_debt} + unsettled {unsettled}",
+        f" + fund {fund} - bad debt {bad_debt} + unsettled {unsettled} + funding kept {kept}",
     )
     check(
         "fund_non_negative",
@@ -112,24 +126,28 @@ def check_state(parsed: dict, side: str) -> int:
                 account["collateral"] >= 0,
                 f"[{side}] account #{i}: deficit with no position",
             )
-    return collateral + unsettled + fund - bad_debt
+    return collateral + unsettled + kept + fund - bad_debt
 
 
 def settled_funding(events: list, totals: dict[int, int]) -> None:
-    """Add each PositionSettled funding amount to its market's running total."""
+    """Add each PositionSettled amount and the residue it booked to the fund to its
+    market's running total (collateral units)."""
     for name, args in events:
         if name == "PositionSettled":
-            totals[args[1]] = totals.get(args[1], 0) + args[2]
+            totals[args[1]] = totals.get(args[1], 0) + args[2] + args[3]
 
 
 def check_funding_zero_sum(parsed: dict, settled: dict[int, int], side: str) -> None:
-    """Funding is zero-sum: what was settled plus what is pending is exactly zero."""
+    """Funding is zero-sum, exactly: settled to accounts, booked to the fund, kept as the
+    market's residue and pending on open positions add up to zero (in index units)."""
     for market_id, pending in enumerate(pending_funding_by_market(parsed)):
-        done = settled.get(market_id, 0)
+        done = settled.get(market_id, 0) * FUNDING_INDEX_SCALE
+        residue = parsed["markets"][market_id]["funding_residue"]
         check(
             "funding_zero_sum",
-            done + pending == 0,
-            f"[{side}] market {market_id}: funding settled {done} + pending {pending} != 0",
+            done + residue + pending == 0,
+            f"[{side}] market {market_id}: settled and booked {done} + residue {residue}"
+            f" + pending {pending} != 0 (index units)",
         )
 
 

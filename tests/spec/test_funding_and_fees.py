@@ -2,6 +2,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pyspec import fees, funding
+from pyspec.constants import FUNDING_INDEX_SCALE
 from pyspec.state import Market, Position
 
 
@@ -17,24 +18,34 @@ def test_clamp():
     assert funding.clamp_funding_rate(-1_234, 5_000) == -1_234
 
 
-def test_delta_truncates_toward_zero():
-    assert funding.compute_funding_delta(3, 1_000_001) == 3  # 3.000003 -> 3
-    assert funding.compute_funding_delta(-3, 1_000_001) == -3  # not -4
+def test_delta_is_exact_at_any_price():
+    # W9: at 1 unit per lot a 0.3% rate still moves the (scaled) index
+    assert funding.compute_funding_delta(3_000, 1) == 3_000 * FUNDING_INDEX_SCALE // 10**6
+    assert funding.compute_funding_delta(-3, 1_000_001) == -3 * 1_000_001 * 10**6
     assert funding.compute_funding_delta(0, 10**12) == 0
 
 
 def test_longs_pay_shorts_receive():
-    m = market(40)
+    m = market(40 * FUNDING_INDEX_SCALE)
     assert funding.pending_funding(Position(size=10, funding_checkpoint=0), m) == -400
     assert funding.pending_funding(Position(size=-10, funding_checkpoint=0), m) == 400
-    assert funding.pending_funding(Position(size=-10, funding_checkpoint=40), m) == 0
+    assert funding.pending_funding(Position(size=-10, funding_checkpoint=m.funding_index), m) == 0
 
 
-@given(st.lists(st.integers(-(10**6), 10**6), min_size=2, max_size=8), st.integers(-(10**9), 10**9))
-def test_zero_sum_when_sizes_net_to_zero(sizes, index):
+def test_payments_round_toward_the_protocol():
+    m = market(FUNDING_INDEX_SCALE // 3)  # a third of a unit per lot
+    assert funding.pending_funding(Position(size=1), m) == -1  # the payer pays the ceiling
+    assert funding.pending_funding(Position(size=-1), m) == 0  # the receiver gets the floor
+
+
+@given(
+    st.lists(st.integers(-(10**6), 10**6), min_size=2, max_size=8), st.integers(-(10**15), 10**15)
+)
+def test_rounding_keeps_less_than_a_unit_per_position(sizes, index):
     sizes.append(-sum(sizes))
     m = market(index)
-    assert sum(funding.pending_funding(Position(size=s), m) for s in sizes) == 0
+    paid = sum(funding.pending_funding(Position(size=s), m) for s in sizes)
+    assert -len(sizes) < paid <= 0  # what accounts get never exceeds what they owe
 
 
 def test_fee_rounds_up():
