@@ -24,6 +24,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
     summary = {
         "result": "divergence" if failures else "agreed",
         "chain": args.chain,
+        "machine": args.machine,
         "seed": args.seed,
         "workers": args.workers,
         "budget": {"seconds": args.seconds, "max_steps": args.max_steps},
@@ -61,11 +62,13 @@ def text(summary: dict) -> str:
     lines.append(
         "revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in summary["reverts"].items())
     )
-    result = summary["result"]
-    lines.append(
-        "RESULT: "
-        + ("DIVERGENCE" if result == "divergence" else "spec and chain agreed on every step")
-    )
+    if summary["result"] == "divergence":
+        verdict = "DIVERGENCE or VIOLATION"
+    elif summary["machine"] == "spec":
+        verdict = "the spec kept every invariant and property (no chain: --machine spec)"
+    else:
+        verdict = "spec and chain agreed on every step and kept every invariant and property"
+    lines.append("RESULT: " + verdict)
     return "\n".join(lines)
 
 
