@@ -29,6 +29,7 @@ from pyspec.constants import (
     MAX_FEE_RATIO,
     MAX_POSITION_SIZE,
     MAX_PRICE,
+    MAX_TRADE_SIZE,
     RATIO_PRECISION,
 )
 from pyspec.fixed_math import sign
@@ -345,6 +346,24 @@ def dust(world: World, choose: Choices) -> list[Call]:
     return [engine_call("settle_trade", "operator", buyer, seller, market_id, 1, price, True)]
 
 
+def extremes(world: World, choose: Choices) -> list[Call]:
+    """The declared bounds (finding W10): the oracle drops a market to 1 unit per lot, two
+    traders trade MAX_TRADE_SIZE lots there, and the price comes back, so PnL, ranks and
+    deficits reach magnitudes far beyond the usual mix."""
+    state = world.state
+    market_id = choose.integer(0, len(state.markets) - 1)
+    market = state.markets[market_id]
+    buyer = choose.pick(world.traders)
+    seller = choose.pick([t for t in world.traders if t != buyer])
+    back = choose.pick((market.price, MAX_PRICE))
+    ts = market.price_timestamp
+    return [
+        engine_call("update_price", "oracle", market_id, 1, ts + 1),
+        engine_call("settle_trade", "operator", buyer, seller, market_id, MAX_TRADE_SIZE, 1, True),
+        engine_call("update_price", "oracle", market_id, back, ts + 2),
+    ]
+
+
 # -- shared steering --------------------------------------------------------------------
 
 
@@ -397,6 +416,7 @@ ACTIONS = {
     "collude": collude,
     "front_run": front_run,
     "dust": dust,
+    "extremes": extremes,
 }
 # How often each action is chosen: hypothesis picks rules uniformly (and switches some
 # off per example), which starves the waterfall; one weighted choice keeps it fed.
@@ -415,6 +435,7 @@ ACTION_WEIGHTS = {
     "collude": 3,
     "front_run": 2,
     "dust": 2,
+    "extremes": 1,
 }
 
 

@@ -37,8 +37,10 @@ from harness.measure import bench_chains
 from pyspec.state import State
 
 NOTE = "ape contract objects, ethereum:local:test"
-# The fuzz machine's mix with the markets fixed: no listings.
-MENU = actions.weighted({k: w for k, w in actions.ACTION_WEIGHTS.items() if k != "list_market"})
+# The fuzz machine's mix with the markets fixed: no listings, no jumps to the bounds.
+MENU = actions.weighted(
+    {k: w for k, w in actions.ACTION_WEIGHTS.items() if k not in ("list_market", "extremes")}
+)
 
 
 @dataclass
