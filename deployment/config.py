@@ -143,7 +143,7 @@ class _Reader:
             liquidator_share_ratio=self.integer(
                 engine, "engine", "liquidator_share_ratio", 0, RATIO_PRECISION
             ),
-            insurance_floor=self.integer(engine, "engine", "insurance_floor", 0, MAX_DEPOSIT),
+            insurance_floor=self.integer(engine, "engine", "insurance_floor", 1, MAX_DEPOSIT),
             markets=tuple(self.market(m, f"markets[{i}]") for i, m in enumerate(markets)),
         )
 

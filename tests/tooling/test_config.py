@@ -79,6 +79,10 @@ def set_market(key, value):
             r"engine\.liquidator_share_ratio: 1000001 is outside \[0, 1000000\]",
         ),
         (
+            lambda d: d["engine"].__setitem__("insurance_floor", 0),
+            r"engine\.insurance_floor: 0 is outside \[1, 1000000000000000\]",
+        ),
+        (
             lambda d: d["roles"].__setitem__("oracle", "0x12"),
             r"roles\.oracle: '0x12' is not deployer or test:<i>",
         ),
