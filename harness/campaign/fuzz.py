@@ -16,6 +16,7 @@ import queue
 import sys
 import time
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -27,7 +28,7 @@ from harness.campaign.progress import Progress
 from harness.core.branches import FUNDING_BRANCHES, WATERFALL_BRANCHES, Stats
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
-from harness.core.spec_machine import SpecMachine, spec_failure_of
+from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
 
 DATABASE = ".hypothesis/campaign"
@@ -103,7 +104,9 @@ def work(index: int, args, publish, stop) -> None:
                 restarted_at = stats.sequences
     except AssertionError as failure:
         calls = getattr(failure, "calls", [])
-        replay = spec_failure_of if args.machine == "spec" else trace.failure_of
+        replay = trace.failure_of
+        if args.machine == "spec":  # minimize on the spec alone, as the failure was found
+            replay = partial(trace.failure_of, make_sequence=spec_sequence)
         shrunk = trace.minimize(calls, pair, trace.signature(failure), replay)
         failure = replay(shrunk, pair) or failure
         found = trace.to_json(

@@ -103,8 +103,10 @@ def signature(failure: BaseException) -> tuple:
     return (type(failure).__name__, str(failure).split(":")[0])
 
 
-def failure_of(calls: list[Call], pair: Pair) -> BaseException | None:
-    sequence = CheckedSequence(pair)
+def failure_of(calls: list[Call], pair: Pair, make_sequence=CheckedSequence):
+    """Replay ``calls`` (spec and chain, or what ``make_sequence`` checks), then the
+    liveness drain; return the failure or None."""
+    sequence = make_sequence(pair)
     try:
         for call in calls:
             sequence.call(call)

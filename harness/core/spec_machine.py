@@ -112,17 +112,9 @@ class SpecMachine(RuleBasedStateMachine):
             self.sequence.finish()
 
 
-def spec_failure_of(calls: list[Call], pair) -> BaseException | None:
-    """Replay ``calls`` on the spec alone, as the spec machine checks them (the campaign
-    minimizes a spec-only failure with this); return the failure or None."""
+def spec_sequence(pair) -> SpecSequence:
+    """A spec-only sequence from ``pair``'s post-setup state (for replaying a spec-only
+    failure: ``trace.failure_of(calls, pair, spec_sequence)``)."""
     pair.reset()
-    sequence = SpecSequence(
-        SpecWorld(pair.state.copy(), pair.actors, pair.traders, pair.accounts), branches.Stats()
-    )
-    try:
-        for call in calls:
-            sequence.call(call)
-        sequence.finish()
-    except AssertionError as failure:
-        return failure
-    return None
+    world = SpecWorld(pair.state.copy(), pair.actors, pair.traders, pair.accounts)
+    return SpecSequence(world, branches.Stats())
