@@ -215,7 +215,10 @@ def process_settle_trade(
 
 
 def _margin_snapshot(state: State, address: str, market_id: int) -> tuple[int, int, int]:
-    """Return (position size, equity, maintenance requirement) before a trade."""
+    """Return (position size, equity, maintenance requirement) before a trade.
+
+    Contract: ``PerpEngine._margin_snapshot``.
+    """
     return (
         get_position(state, address, market_id).size,
         margin.equity(state, address),
@@ -381,7 +384,10 @@ def _write_off(state: State, address: str, market_id: int) -> None:
 
 
 def _cover_from_fund(state: State, address: str, market_id: int, deficit: int) -> int:
-    """Pay min(fund, deficit) from the fund into the account; return it (fund first)."""
+    """Pay min(fund, deficit) from the fund into the account; return it (fund first).
+
+    Contract: ``PerpEngine._cover_from_fund``.
+    """
     cover = min(state.insurance_fund, deficit)
     if cover > 0:
         state.insurance_fund -= cover
