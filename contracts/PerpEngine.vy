@@ -14,14 +14,13 @@ import engine.storage as storage
 import engine.margin as margin
 import engine.positions as fills  # aliased: `positions` is the exported storage getter
 import engine.liquidation as liquidation
-import engine.adl as adl
+import AdlAllocator
 import engine.funding as funding
 import engine.fees as fees
 
 initializes: storage
 initializes: margin[storage := storage]
 initializes: fills[storage := storage]
-initializes: adl[storage := storage, margin := margin]
 
 exports: (
     storage.token,
@@ -48,6 +47,12 @@ event MarketAdded:
     max_funding_rate: uint256
     maker_fee_ratio: uint256
     taker_fee_ratio: uint256
+    adl_policy: uint256
+
+
+event AdlPolicySet:
+    market: indexed(uint256)
+    adl_policy: uint256
 
 
 event PriceUpdated:
@@ -124,9 +129,14 @@ event InsuranceWithdrawal:
     amount: uint256
 
 
+# The stateless ADL policies (contracts/AdlAllocator.vy), fixed at deployment.
+adl_allocator: public(immutable(AdlAllocator.__interface__))
+
+
 @deploy
 def __init__(
     token: IERC20,
+    allocator: AdlAllocator.__interface__,
     oracle: address,
     operator: address,
     liquidator_share_ratio: uint256,
@@ -146,6 +156,7 @@ def __init__(
     storage.operator = operator
     storage.liquidator_share_ratio = liquidator_share_ratio
     storage.insurance_floor = insurance_floor
+    adl_allocator = allocator
 
 
 @internal
@@ -167,6 +178,7 @@ def add_market(
     max_funding_rate: uint256,
     maker_fee_ratio: uint256,
     taker_fee_ratio: uint256,
+    adl_policy: uint256,
 ):
     """
     @notice List a market. Spec: `engine.process_add_market`.
@@ -177,6 +189,7 @@ def add_market(
     @param max_funding_rate Bound a funding update is clamped to, per update.
     @param maker_fee_ratio Fee of the maker side of a trade, per notional.
     @param taker_fee_ratio Fee of the taker side of a trade, per notional.
+    @param adl_policy How bankruptcies are allocated (ADL_POLICY_*).
     """
     assert msg.sender == storage.owner, "auth: not owner"
     assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
@@ -195,6 +208,7 @@ def add_market(
     assert (
         maker_fee_ratio <= constants.MAX_FEE_RATIO and taker_fee_ratio <= constants.MAX_FEE_RATIO
     ), "market: invalid fees"
+    assert adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
     market_id: uint256 = storage.market_count
     storage.markets[market_id] = storage.Market(
         initial_margin_ratio=initial_margin_ratio,
@@ -204,6 +218,7 @@ def add_market(
         max_funding_rate=max_funding_rate,
         maker_fee_ratio=maker_fee_ratio,
         taker_fee_ratio=taker_fee_ratio,
+        adl_policy=adl_policy,
         price=0,
         price_timestamp=0,
         open_interest=0,
@@ -220,7 +235,21 @@ def add_market(
         max_funding_rate=max_funding_rate,
         maker_fee_ratio=maker_fee_ratio,
         taker_fee_ratio=taker_fee_ratio,
+        adl_policy=adl_policy,
     )
+
+
+@external
+def set_adl_policy(market_id: uint256, adl_policy: uint256):
+    """
+    @notice Choose how a market's bankruptcies are allocated from now on.
+            Spec: `engine.process_set_adl_policy`.
+    """
+    assert msg.sender == storage.owner, "auth: not owner"
+    self._require_market(market_id)
+    assert adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
+    storage.markets[market_id].adl_policy = adl_policy
+    log AdlPolicySet(market=market_id, adl_policy=adl_policy)
 
 
 @external
@@ -510,8 +539,8 @@ def deleverage(account: address):
     """
     @notice Close one position of a bankrupt account completely, the account's lowest
             market id first: the fund covers its deficit share as far as it goes, then
-            `adl.allocate_adl` closes it against opposite positions of the same market,
-            charging them the rest within their caps. When the last position closes, what
+            the market's ADL policy (`_adl_allocate`) closes it against opposite positions
+            of the same market, charging them the rest within their caps. When the last position closes, what
             is left of the deficit is covered by the fund or recorded as bad debt.
             Anyone may call. Spec: `engine.process_deleverage`.
     """
@@ -535,14 +564,18 @@ def deleverage(account: address):
     cover: int256 = self._cover_from_fund(account, market_id, -share)
     side: int256 = fixed_math.sign(position_size)
     price: int256 = convert(market.price, int256)
-    allocation: DynArray[adl.Fill, constants.MAX_POSITIONS_PER_MARKET] = adl.allocate_adl(
+    allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = self._adl_allocate(
         market_id, -side, abs_size, -share - cover
     )
-    for fill: adl.Fill in allocation:
+    for fill: AdlAllocator.Fill in allocation:
         margin.settle_account(fill.counterparty)
         cash: int256 = side * fill.size * price + fill.absorbed
-        fills.apply_fill(account, market_id, -side * fill.size, cash)
-        fills.apply_fill(fill.counterparty, market_id, side * fill.size, -cash)
+        if fill.size > 0:  # a pro-rata charge may close no lot
+            fills.apply_fill(account, market_id, -side * fill.size, cash)
+            fills.apply_fill(fill.counterparty, market_id, side * fill.size, -cash)
+        else:
+            storage.collateral[account] += cash
+            storage.collateral[fill.counterparty] -= cash
         log Deleverage(
             account=account,
             counterparty=fill.counterparty,
@@ -726,48 +759,118 @@ def bankruptcy_price(account: address, market_id: uint256) -> uint256:
     return convert(max(price, 0), uint256)
 
 
+@internal
+@view
+def _adl_side(
+    market_id: uint256, side: int256
+) -> DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET]:
+    """
+    @notice The positions on `side` of a market, in holder order, as the allocator reads
+            them. Spec: `adl.side_holders`.
+    """
+    price: uint256 = storage.markets[market_id].price
+    found: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = []
+    for account: address in storage.holders[market_id]:
+        position: storage.Position = storage.positions[account][market_id]
+        if fixed_math.sign(position.size) != side:
+            continue
+        found.append(
+            AdlAllocator.Holder(
+                account=account,
+                size=abs(position.size),
+                upnl=margin.unrealized_pnl(position, price),
+                entry=abs(position.entry_notional),
+                equity=margin.equity(account),
+                maintenance=margin.requirement(account, False),
+            )
+        )
+    return found
+
+
+@internal
+@view
+def _adl_allocate(
+    market_id: uint256, side: int256, size: int256, loss: int256
+) -> DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET]:
+    """
+    @notice The fills closing `size` lots of a bankrupt position against `side`'s holders
+            under the market's policy. Spec: `adl.allocate_adl`.
+    """
+    market: storage.Market = storage.markets[market_id]
+    return staticcall adl_allocator.allocate(
+        market.adl_policy,
+        market.price,
+        market.maintenance_margin_ratio,
+        self._adl_side(market_id, side),
+        size,
+        loss,
+    )
+
+
 @external
 @view
 def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
     """
-    @notice ADL rank (upnl, |entry notional|); (0, 1) when not a candidate.
-            Spec: `views.adl_rank`.
+    @notice The queue's rank PnL% = (upnl, |entry notional|); (0, 1) when not eligible
+            (a loss, or equity <= 0). Spec: `views.adl_rank`.
     """
-    size: int256 = storage.positions[account][market_id].size
-    if size == 0:
+    position: storage.Position = storage.positions[account][market_id]
+    upnl: int256 = margin.unrealized_pnl(position, storage.markets[market_id].price)
+    if position.size == 0 or upnl <= 0 or margin.equity(account) <= 0:
         return 0, 1
-    ordered: DynArray[adl.Candidate, constants.MAX_POSITIONS_PER_MARKET] = adl.adl_candidates(
-        market_id, fixed_math.sign(size)
-    )
-    for candidate: adl.Candidate in ordered:
-        if candidate.account == account:
-            return candidate.rank_numerator, candidate.rank_denominator
-    return 0, 1
+    return convert(upnl, uint256), convert(abs(position.entry_notional), uint256)
 
 
 @external
 @view
 def adl_quantile(account: address, market_id: uint256) -> uint256:
     """
-    @notice 5 (deleveraged first) to 1 (not a candidate); 0 without a position. Lights are
-            percentiles of the candidates' cumulative quantity ahead in the queue.
-            Spec: `views.adl_quantile`.
+    @notice The queue's light, whatever the market's policy: 5 (deleveraged first) to 1
+            (not eligible); 0 without a position. Spec: `views.adl_quantile`.
     """
     size: int256 = storage.positions[account][market_id].size
     if size == 0:
         return 0
-    ordered: DynArray[adl.Candidate, constants.MAX_POSITIONS_PER_MARKET] = adl.adl_candidates(
-        market_id, fixed_math.sign(size)
+    return staticcall adl_allocator.queue_quantile(
+        self._adl_side(market_id, fixed_math.sign(size)), account
     )
-    total: int256 = 0
-    for candidate: adl.Candidate in ordered:
-        total += abs(storage.positions[candidate.account][market_id].size)
-    ahead: int256 = 0
-    for candidate: adl.Candidate in ordered:
-        if candidate.account == account:
-            return adl.compute_adl_quantile(ahead, total)
-        ahead += abs(storage.positions[candidate.account][market_id].size)
-    return 1
+
+
+@external
+@view
+def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
+    """
+    @notice (lots, collateral) the position would give up now if the worst bankrupt
+            account on the other side (lowest equity, first in holder order) were
+            deleveraged under the market's policy, after the fund's cover; (0, 0) when
+            that account is not bankrupt. Spec: `views.adl_exposure`.
+    """
+    size: int256 = storage.positions[account][market_id].size
+    if size == 0:
+        return 0, 0
+    side: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = self._adl_side(
+        market_id, -fixed_math.sign(size)
+    )
+    worst: AdlAllocator.Holder = empty(AdlAllocator.Holder)
+    for holder: AdlAllocator.Holder in side:
+        if holder.equity < worst.equity:
+            worst = holder
+    if worst.equity >= 0:
+        return 0, 0
+    market: storage.Market = storage.markets[market_id]
+    share: int256 = liquidation.compute_equity_share(
+        worst.equity,
+        margin.compute_margin_requirement(worst.size, market.price, market.maintenance_margin_ratio),
+        worst.maintenance,
+    )
+    loss: int256 = -share - min(convert(storage.insurance_fund, int256), -share)
+    allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = self._adl_allocate(
+        market_id, fixed_math.sign(size), worst.size, loss
+    )
+    for fill: AdlAllocator.Fill in allocation:
+        if fill.counterparty == account:
+            return convert(fill.size, uint256), convert(fill.absorbed, uint256)
+    return 0, 0
 
 
 @external

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import yaml
 
-from pyspec.constants import MAX_DEPOSIT, MAX_FEE_RATIO, MAX_MARKETS, MAX_PRICE, RATIO_PRECISION
+from pyspec.constants import (
+    ADL_POLICY_NAMES,
+    MAX_DEPOSIT,
+    MAX_FEE_RATIO,
+    MAX_MARKETS,
+    MAX_PRICE,
+    RATIO_PRECISION,
+)
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 ADDRESS_LENGTH = 42
@@ -29,6 +36,7 @@ LISTING_FIELDS = (
     "max_funding_rate",
     "maker_fee_ratio",
     "taker_fee_ratio",
+    "adl_policy",
 )
 
 
@@ -38,7 +46,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class MarketParams:
-    """One market: the seven listing parameters of ``add_market`` and its first price."""
+    """One market: the listing parameters of ``add_market`` and its first price. The ADL
+    policy is written by name in the file (``ADL_POLICY_NAMES``) and held as its id."""
 
     name: str
     initial_margin_ratio: int
@@ -48,6 +57,7 @@ class MarketParams:
     max_funding_rate: int
     maker_fee_ratio: int
     taker_fee_ratio: int
+    adl_policy: int
     initial_price: int
 
     def listing(self) -> tuple[int, ...]:
@@ -147,6 +157,11 @@ class _Reader:
             markets=tuple(self.market(m, f"markets[{i}]") for i, m in enumerate(markets)),
         )
 
+    def policy(self, value, key: str) -> int:
+        if value not in ADL_POLICY_NAMES:
+            self.fail(key, f"{value!r} is not one of {', '.join(ADL_POLICY_NAMES)}")
+        return ADL_POLICY_NAMES.index(value)
+
     def market(self, data, key: str) -> MarketParams:
         """The listing checks of ``process_add_market``, each with its own bound."""
         names = {f.name for f in fields(MarketParams)}
@@ -165,5 +180,6 @@ class _Reader:
             max_funding_rate=self.integer(m, key, "max_funding_rate", 0, RATIO_PRECISION),
             maker_fee_ratio=self.integer(m, key, "maker_fee_ratio", 0, MAX_FEE_RATIO),
             taker_fee_ratio=self.integer(m, key, "taker_fee_ratio", 0, MAX_FEE_RATIO),
+            adl_policy=self.policy(m["adl_policy"], f"{key}.adl_policy"),
             initial_price=self.integer(m, key, "initial_price", 1, MAX_PRICE),
         )

@@ -50,6 +50,18 @@ MIN_LIQUIDATION_REWARD = 1
 
 ADL_QUANTILES = 5
 
+# ADL allocation policies, a market parameter (pyspec/adl_allocator.py); the names are
+# the configuration's.
+ADL_POLICY_QUEUE = 0
+ADL_POLICY_PNL_PRO_RATA = 1
+ADL_POLICY_LEVERAGE_PRO_RATA = 2
+ADL_POLICY_CONTRACT_PRO_RATA = 3
+ADL_POLICY_NAMES = ("queue", "pnl_pro_rata", "leverage_pro_rata", "contract_pro_rata")
+ADL_POLICY_COUNT = len(ADL_POLICY_NAMES)
+# Leverage weights are clamped to this (1000x, in RATIO_PRECISION units): weight x budget
+# stays below 2**200 at every declared bound.
+MAX_ADL_LEVERAGE = 1000 * RATIO_PRECISION
+
 # Units of the funding index per collateral unit per lot (a multiple of RATIO_PRECISION,
 # so that an index step rate x price x FUNDING_INDEX_SCALE / RATIO_PRECISION is exact).
 FUNDING_INDEX_SCALE = 10**12

@@ -8,6 +8,7 @@ same reason. Events are appended to ``state.events`` in emission order.
 
 from pyspec import adl, fees, funding, liquidation, margin, positions, token
 from pyspec.constants import (
+    ADL_POLICY_COUNT,
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
     MAX_MARKETS,
@@ -58,6 +59,7 @@ def process_add_market(
     max_funding_rate: int,
     maker_fee_ratio: int,
     taker_fee_ratio: int,
+    adl_policy: int,
 ) -> None:
     """List a market. Contract: ``PerpEngine.add_market``."""
     require(caller == state.owner, "auth: not owner")
@@ -73,6 +75,7 @@ def process_add_market(
         maker_fee_ratio <= MAX_FEE_RATIO and taker_fee_ratio <= MAX_FEE_RATIO,
         "market: invalid fees",
     )
+    require(adl_policy < ADL_POLICY_COUNT, "market: invalid adl policy")
     state.markets.append(
         Market(
             initial_margin_ratio,
@@ -82,6 +85,7 @@ def process_add_market(
             max_funding_rate,
             maker_fee_ratio,
             taker_fee_ratio,
+            adl_policy,
         )
     )
     market_id = len(state.markets) - 1
@@ -97,9 +101,22 @@ def process_add_market(
                 max_funding_rate,
                 maker_fee_ratio,
                 taker_fee_ratio,
+                adl_policy,
             ),
         )
     )
+
+
+def process_set_adl_policy(state: State, caller: str, market_id: int, adl_policy: int) -> None:
+    """Choose how a market's bankruptcies are allocated from now on.
+
+    Contract: ``PerpEngine.set_adl_policy``.
+    """
+    require(caller == state.owner, "auth: not owner")
+    market = _require_market(state, market_id)
+    require(adl_policy < ADL_POLICY_COUNT, "market: invalid adl policy")
+    market.adl_policy = adl_policy
+    state.events.append(("AdlPolicySet", (market_id, adl_policy)))
 
 
 def process_update_price(
@@ -359,8 +376,12 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     for fill in adl.allocate_adl(state, market_id, -side, abs_size, -share - cover):
         margin.settle_account(state, fill.counterparty)
         cash = side * fill.size * market.price + fill.absorbed
-        positions.apply_fill(state, address, market_id, -side * fill.size, cash)
-        positions.apply_fill(state, fill.counterparty, market_id, side * fill.size, -cash)
+        if fill.size > 0:  # a pro-rata charge may close no lot
+            positions.apply_fill(state, address, market_id, -side * fill.size, cash)
+            positions.apply_fill(state, fill.counterparty, market_id, side * fill.size, -cash)
+        else:
+            account.collateral += cash
+            get_account(state, fill.counterparty).collateral -= cash
         state.events.append(
             ("Deleverage", (address, fill.counterparty, market_id, fill.size, cash, fill.absorbed))
         )

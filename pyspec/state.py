@@ -29,6 +29,7 @@ class Market:
     max_funding_rate: int  # a funding update is clamped to +/- this
     maker_fee_ratio: int
     taker_fee_ratio: int
+    adl_policy: int  # ADL_POLICY_* (pyspec/adl_allocator.py)
     price: int = 0
     price_timestamp: int = 0
     open_interest: int = 0  # sum of long sizes (= sum of short sizes)
@@ -74,6 +75,7 @@ class State:
                 m.max_funding_rate,
                 m.maker_fee_ratio,
                 m.taker_fee_ratio,
+                m.adl_policy,
                 m.price,
                 m.price_timestamp,
                 m.open_interest,

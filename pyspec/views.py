@@ -1,6 +1,6 @@
 """Read-only views for traders. Contract: the ``@view`` functions of ``contracts/PerpEngine.vy``."""
 
-from pyspec import adl, liquidation, margin
+from pyspec import adl, adl_allocator, liquidation, margin
 from pyspec.constants import RATIO_PRECISION
 from pyspec.fixed_math import ceil_div, floor_div, sign
 from pyspec.state import State, get_position
@@ -64,31 +64,56 @@ def bankruptcy_price(state: State, address: str, market_id: int) -> int:
 
 
 def adl_rank(state: State, address: str, market_id: int) -> tuple[int, int]:
-    """Return the ADL rank fraction (upnl, |entry notional|), or (0, 1) when the position
-    is not a candidate. Contract: ``PerpEngine.adl_rank``.
+    """Return the queue's rank fraction PnL% = (upnl, |entry notional|), or (0, 1) when
+    the position is not eligible. Contract: ``PerpEngine.adl_rank``.
     """
     size = get_position(state, address, market_id).size
-    for candidate, rank in adl.adl_candidates(state, market_id, sign(size)) if size else ():
-        if candidate == address:
-            return rank
+    for holder in adl.side_holders(state, market_id, sign(size)) if size else ():
+        if holder.account == address and adl_allocator.is_eligible(holder):
+            return holder.upnl, holder.entry
     return 0, 1
 
 
 def adl_quantile(state: State, address: str, market_id: int) -> int:
-    """Return 5 (deleveraged first) to 1 (not a candidate); 0 without a position.
-
-    The lights are percentiles of the candidates' cumulative quantity ahead in the queue
-    (BitMEX). Contract: ``PerpEngine.adl_quantile``.
+    """Return the queue's light: 5 (deleveraged first) to 1 (not eligible); 0 without a
+    position. The lights are percentiles of the eligible quantity ahead in the queue
+    (BitMEX), whatever the market's policy. Contract: ``PerpEngine.adl_quantile``.
     """
     size = get_position(state, address, market_id).size
     if size == 0:
         return 0
-    ordered = adl.adl_candidates(state, market_id, sign(size))
-    market_holdings = {a: abs(get_position(state, a, market_id).size) for a, _ in ordered}
-    total = sum(market_holdings.values())
-    ahead = 0
-    for candidate, _rank in ordered:
-        if candidate == address:
-            return adl.compute_adl_quantile(ahead, total)
-        ahead += market_holdings[candidate]
-    return 1
+    return adl_allocator.queue_quantile(adl.side_holders(state, market_id, sign(size)), address)
+
+
+def adl_exposure(state: State, address: str, market_id: int) -> tuple[int, int]:
+    """Return (lots, collateral) the position would give up now if the worst bankrupt
+    account on the other side of its market were deleveraged under the market's policy.
+
+    The worst account is the opposite holder with the lowest equity (the first in holder
+    order among equals); (0, 0) when it is not bankrupt. Its whole position in this market
+    is allocated, after the fund's cover, as ``deleverage`` would when this is the
+    account's lowest market; funding not yet settled is valued, not rounded.
+    Contract: ``PerpEngine.adl_exposure``.
+    """
+    size = get_position(state, address, market_id).size
+    if size == 0:
+        return 0, 0
+    worst = None
+    for holder in adl.side_holders(state, market_id, -sign(size)):
+        if worst is None or holder.equity < worst.equity:
+            worst = holder
+    if worst is None or worst.equity >= 0:
+        return 0, 0
+    market = state.markets[market_id]
+    share = liquidation.compute_equity_share(
+        worst.equity,
+        margin.compute_margin_requirement(
+            worst.size, market.price, market.maintenance_margin_ratio
+        ),
+        worst.maintenance,
+    )
+    loss = -share - min(state.insurance_fund, -share)
+    for fill in adl.allocate_adl(state, market_id, sign(size), worst.size, loss):
+        if fill.counterparty == address:
+            return fill.size, fill.absorbed
+    return 0, 0

@@ -59,9 +59,11 @@ def cli(network, provider, account, profile, token, oracle, operator):
     token = resolve("token", token, account, local)
     oracle = resolve("oracle", oracle or config.oracle, account, local)
     operator = resolve("operator", operator or config.operator, account, local)
+    allocator = account.deploy(project.AdlAllocator)
     engine = account.deploy(
         project.PerpEngine,
         token,
+        allocator,
         oracle,
         operator,
         config.liquidator_share_ratio,
@@ -74,6 +76,7 @@ def cli(network, provider, account, profile, token, oracle, operator):
     code_size = len(provider.get_code(engine.address))
     check("runtime size under EIP-170", code_size <= EIP170_CODE_SIZE_LIMIT, True)
     check("token", engine.token(), token)
+    check("adl allocator", engine.adl_allocator(), allocator.address)
     check("owner", engine.owner(), account.address)
     check("oracle", engine.oracle(), oracle)
     check("operator", engine.operator(), operator)

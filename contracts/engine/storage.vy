@@ -17,6 +17,8 @@ struct Market:
     max_funding_rate: uint256
     maker_fee_ratio: uint256
     taker_fee_ratio: uint256
+    # ADL_POLICY_* (contracts/AdlAllocator.vy).
+    adl_policy: uint256
     price: uint256
     price_timestamp: uint256
     # Sum of long sizes, equal to the sum of short sizes.

@@ -25,6 +25,15 @@ MIN_LIQUIDATION_REWARD: constant(int256) = 1
 
 ADL_QUANTILES: constant(uint256) = 5
 
+# ADL allocation policies, a market parameter (contracts/AdlAllocator.vy).
+ADL_POLICY_QUEUE: constant(uint256) = 0
+ADL_POLICY_PNL_PRO_RATA: constant(uint256) = 1
+ADL_POLICY_LEVERAGE_PRO_RATA: constant(uint256) = 2
+ADL_POLICY_CONTRACT_PRO_RATA: constant(uint256) = 3
+ADL_POLICY_COUNT: constant(uint256) = 4
+# Leverage weights are clamped to this (1000x): weight x budget stays below 2**200.
+MAX_ADL_LEVERAGE: constant(int256) = 1000 * 10**6
+
 # Units of the funding index per collateral unit per lot (a multiple of RATIO_PRECISION).
 FUNDING_INDEX_SCALE: constant(int256) = 10**12
 

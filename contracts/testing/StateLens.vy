@@ -18,6 +18,7 @@ struct Market:
     max_funding_rate: uint256
     maker_fee_ratio: uint256
     taker_fee_ratio: uint256
+    adl_policy: uint256
     price: uint256
     price_timestamp: uint256
     open_interest: uint256
@@ -56,7 +57,7 @@ def dump(
     engine: IPerpEngine, token: IERC20, accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS]
 ) -> DynArray[int256, MAX_WORDS]:
     """
-    @notice Return [fund, bad debt, market count, engine token balance, per market: 12
+    @notice Return [fund, bad debt, market count, engine token balance, per market: 13
             fields, holder count, holders..., per account: token balance, collateral,
             per market: size, entry notional, funding checkpoint].
     """
@@ -75,6 +76,7 @@ def dump(
         out.append(self._int(market.max_funding_rate))
         out.append(self._int(market.maker_fee_ratio))
         out.append(self._int(market.taker_fee_ratio))
+        out.append(self._int(market.adl_policy))
         out.append(self._int(market.price))
         out.append(self._int(market.price_timestamp))
         out.append(self._int(market.open_interest))

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 from harness.core.call import VIEWS, Call
 from harness.core.genesis import USDC
 from harness.core.spec_step import spec_apply
-from pyspec import adl, margin, views
+from pyspec import adl, adl_allocator, margin, views
 from pyspec.constants import (
+    ADL_POLICY_COUNT,
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
     MAX_POSITION_SIZE,
@@ -269,8 +270,29 @@ def list_market(world: World, choose: Choices) -> list[Call]:
     funding_bound = choose.pick((0, 5_000, RATIO_PRECISION, RATIO_PRECISION + 1))
     fees = (0, 500, MAX_FEE_RATIO, MAX_FEE_RATIO + 1)
     maker, taker = choose.pick(fees), choose.pick(fees)
+    policy = choose.integer(0, ADL_POLICY_COUNT)  # the last one is invalid
     caller = mostly(choose, lambda: "owner", lambda: "outsider")
-    return [engine_call("add_market", caller, imr, mmr, fee, band, funding_bound, maker, taker)]
+    return [
+        engine_call("add_market", caller, imr, mmr, fee, band, funding_bound, maker, taker, policy)
+    ]
+
+
+def set_adl_policy(world: World, choose: Choices) -> list[Call]:
+    """Switch a market's ADL policy, mid-sequence: every policy meets every state."""
+    market_id = choose.integer(0, len(world.state.markets))  # the last one is unknown
+    policy = mostly(
+        choose, lambda: choose.integer(0, ADL_POLICY_COUNT - 1), lambda: ADL_POLICY_COUNT
+    )
+    caller = mostly(choose, lambda: "owner", lambda: "outsider")
+    return [engine_call("set_adl_policy", caller, market_id, policy)]
+
+
+def pin_adl_policy(world: World, policy: int) -> list[Call]:
+    """Set every market to ``policy`` (the start of a campaign for one policy)."""
+    return [
+        engine_call("set_adl_policy", "owner", market_id, policy)
+        for market_id in range(len(world.state.markets))
+    ]
 
 
 def check_views(world: World, choose: Choices) -> list[Call]:
@@ -315,8 +337,9 @@ def collude(world: World, choose: Choices) -> list[Call]:
 
 
 def front_run(world: World, choose: Choices) -> list[Call]:
-    """The first ADL candidate against a bankrupt account deposits just before a public
-    deleverage (finding W7): its place in the queue must not move."""
+    """An ADL counterparty of a bankrupt account (the queue's first, or any eligible one)
+    deposits just before a public deleverage (finding W7): its place in the queue must not
+    move, and under the pro-rata policies it only raises its own cap."""
     state = world.state
     bankrupt = [
         t
@@ -328,11 +351,15 @@ def front_run(world: World, choose: Choices) -> list[Call]:
     who = choose.pick(bankrupt)
     positions = state.accounts[world.actors[who]].positions
     market_id = min(positions)
-    queue = adl.adl_candidates(state, market_id, -sign(positions[market_id].size))
+    queue = adl_allocator.queue_order(
+        adl.side_holders(state, market_id, -sign(positions[market_id].size))
+    )
     names = {address: name for name, address in world.actors.items()}
     calls = []
-    if queue and names.get(queue[0][0]) in world.traders:
-        calls.append(engine_call("deposit", names[queue[0][0]], amount(choose)))
+    if queue:
+        depositor = names.get(queue[0 if choose.chance(1, 2) else -1].account)
+        if depositor in world.traders:
+            calls.append(engine_call("deposit", depositor, amount(choose)))
     keeper = choose.pick([*world.traders, "outsider"])
     return [*calls, engine_call("deleverage", keeper, who)]
 
@@ -413,6 +440,7 @@ ACTIONS = {
     "check_views": check_views,
     "update_funding": update_funding,
     "list_market": list_market,
+    "set_adl_policy": set_adl_policy,
     "collude": collude,
     "front_run": front_run,
     "dust": dust,
@@ -432,6 +460,7 @@ ACTION_WEIGHTS = {
     "check_views": 3,
     "update_funding": 8,
     "list_market": 1,
+    "set_adl_policy": 3,
     "collude": 3,
     "front_run": 2,
     "dust": 2,

@@ -3,7 +3,7 @@ and the statistics of a run (calls, outcomes, events, branches, a sampled series
 
 from collections import Counter
 
-from pyspec.constants import RATIO_PRECISION
+from pyspec.constants import ADL_POLICY_NAMES, RATIO_PRECISION
 from pyspec.state import State
 
 WATERFALL_BRANCHES = (
@@ -13,7 +13,8 @@ WATERFALL_BRANCHES = (
     "insurance.covers",
     "adl.one_counterparty",
     "adl.several_counterparties",
-    "adl.charged",
+    *(f"adl.charged.{name}" for name in ADL_POLICY_NAMES),
+    "adl.charge_only",
     "liquidation.fund_reward",
     "bad_debt",
 )
@@ -30,13 +31,17 @@ def taken(before: State, events: list) -> list[str]:
     def fee_ratio(market_id: int) -> int:
         return before.markets[market_id].liquidation_fee_ratio
 
-    return classify(events, held, fee_ratio)
+    def policy(market_id: int) -> int:
+        return before.markets[market_id].adl_policy
+
+    return classify(events, held, fee_ratio, policy)
 
 
-def classify(events: list, held, fee_ratio) -> list[str]:
-    """The branch rules, on ``(name, args)`` events and two look-ups into the state before
-    the call: ``held(account, market_id)`` (lots held) and ``fee_ratio(market_id)`` (its
-    liquidation fee). The vector tests read the same rules off JSON, without the spec."""
+def classify(events: list, held, fee_ratio, policy) -> list[str]:
+    """The branch rules, on ``(name, args)`` events and three look-ups into the state
+    before the call: ``held(account, market_id)`` (lots held), ``fee_ratio(market_id)`` (its
+    liquidation fee) and ``policy(market_id)`` (its ADL policy). The vector tests read the
+    same rules off JSON, without the spec."""
     found = []
     fills = 0
     for name, args in events:
@@ -53,8 +58,11 @@ def classify(events: list, held, fee_ratio) -> list[str]:
             found.append("insurance.covers")
         elif name == "Deleverage":
             fills += 1
-            if args[5] > 0 and "adl.charged" not in found:
-                found.append("adl.charged")
+            charged = f"adl.charged.{ADL_POLICY_NAMES[policy(args[2])]}"
+            if args[5] > 0 and charged not in found:
+                found.append(charged)
+            if args[3] == 0 and "adl.charge_only" not in found:
+                found.append("adl.charge_only")
         elif name == "BadDebt":
             found.append("bad_debt")
         elif name == "FundingUpdated" and args[1] != args[2]:

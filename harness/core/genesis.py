@@ -3,8 +3,9 @@
 Deployment parameters (markets, liquidator share, insurance floor) come from
 ``configs/`` through ``deployment.config``; what only tests need (how much each actor
 holds, the first insurance top-up, how many traders) is defined here. The owner deploys
-the token (nonce 0) and then the engine (nonce 1) on a fresh chain, so their addresses
-are known before anything runs (``TOKEN_ADDRESS``, ``ENGINE_ADDRESS``).
+the token (nonce 0), the ADL allocator (nonce 1) and then the engine (nonce 2) on a fresh
+chain, so their addresses are known before anything runs (``TOKEN_ADDRESS``,
+``ALLOCATOR_ADDRESS``, ``ENGINE_ADDRESS``).
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def create_address(sender: str, nonce: int) -> str:
 
 ACTORS = dict(zip(actor_names(), ACCOUNTS, strict=False))
 TOKEN_ADDRESS = create_address(ACTORS["owner"], 0)
-ENGINE_ADDRESS = create_address(ACTORS["owner"], 1)
+ALLOCATOR_ADDRESS = create_address(ACTORS["owner"], 1)
+ENGINE_ADDRESS = create_address(ACTORS["owner"], 2)
 
 
 def new_spec_state(

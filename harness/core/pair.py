@@ -72,9 +72,11 @@ class Pair:
         self.traders = genesis.trader_names(n_traders)
         owner = self.actors["owner"]
         self.token_address = chain.deploy(token_art.initcode(), owner)
+        self.allocator_address = chain.deploy(artifacts.load("AdlAllocator").initcode(), owner)
         self.engine_address = chain.deploy(
             engine_art.initcode(
                 self.token_address,
+                self.allocator_address,
                 self.actors["oracle"],
                 self.actors["operator"],
                 config.liquidator_share_ratio,

@@ -17,6 +17,8 @@ from pyspec.constants import FUNDING_INDEX_SCALE
 from pyspec.state import State
 
 RATIO = 10**6
+QUEUE, PNL_PRO_RATA, LEVERAGE_PRO_RATA, CONTRACT_PRO_RATA = range(4)
+MAX_LEVERAGE = 1000 * RATIO
 
 PROPERTIES = {
     "liquidation_targets_unhealthy": "only an account below maintenance is liquidated",
@@ -26,10 +28,12 @@ PROPERTIES = {
     "charged only once the fund is empty",
     "adl_closes_exactly": "ADL closes the bankrupt position completely, never more, against "
     "opposite positions of the same market",
-    "adl_rank_order": "charged counterparties are profitable, in PnL% rank order, ahead of "
-    "every uncharged one",
-    "adl_no_harm": "no counterparty gives up more than the profit of the lots it closes or "
-    "ends below zero equity",
+    "adl_rank_order": "under the queue, charged counterparties are profitable, in PnL% rank "
+    "order, ahead of every uncharged one",
+    "adl_pro_rata_shares": "under a pro-rata policy, lots and charges are within one unit of "
+    "the exact water-filling of the policy's weights under sizes and caps, and sum exactly",
+    "adl_no_harm": "no counterparty gives up more than its profit (under the queue, the "
+    "profit of the lots it closes) or ends below zero equity",
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
     "no_position_after_write_off": "an account whose deficit was written off holds no position",
     "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
@@ -153,33 +157,28 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         f"counterparties charged {sum(f[5] for f in charged)} while the fund holds "
         f"{after.insurance_fund} (booked in the call: {booked})",
     )
-    # The queue: candidates (profitable, positive equity) in rank order, then the rest.
-    candidates = sorted(
-        (
-            (-pnl_percent(before, a, market_id), int(a, 16), a)
-            for a in before.markets[market_id].holders
-            if size(before, a, market_id) * side < 0
-            and pnl(before, a, market_id) > 0
-            and equity(before, a) > 0
-        ),
-    )
-    order = [a for _, _, a in candidates]
-    ranked = [order.index(f[1]) for f in fills if f[1] in order]
-    check(
-        "adl_rank_order",
-        all(f[1] in order for f in charged)
-        and ranked == sorted(ranked)
-        and [f[1] in order for f in fills] == sorted([f[1] in order for f in fills], reverse=True),
-        f"fills {fills}, queue {order}",
-    )
+    policy = before.markets[market_id].adl_policy
+    eligible = [
+        a
+        for a in before.markets[market_id].holders
+        if size(before, a, market_id) * side < 0
+        and pnl(before, a, market_id) > 0
+        and equity(before, a) > 0
+    ]
+    if policy == QUEUE:
+        _check_queue(before, market_id, eligible, fills, charged)
+    else:
+        _check_pro_rata(before, market_id, policy, eligible, fills, events)
     for _, counterparty, _, fill, cash, absorbed in fills:
+        profit = max(pnl(before, counterparty, market_id), 0)
+        held = abs(size(before, counterparty, market_id))
+        capped = absorbed * held <= profit * fill if policy == QUEUE else absorbed <= profit
         check(
             "adl_no_harm",
             cash == side * fill * price + absorbed
-            and absorbed * abs(size(before, counterparty, market_id))
-            <= max(pnl(before, counterparty, market_id), 0) * fill
+            and capped
             and (equity(before, counterparty) < 0 or equity(after, counterparty) >= 0),
-            f"{counterparty}: fill {fill}, absorbed {absorbed}, equity "
+            f"{counterparty}: fill {fill}, absorbed {absorbed}, profit {profit}, equity "
             f"{equity(before, counterparty)} -> {equity(after, counterparty)}",
         )
     check(
@@ -195,6 +194,86 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
                 not written_off.positions and written_off.collateral == 0,
                 f"{args[0]} written off with positions {written_off.positions}",
             )
+
+
+def _check_queue(before: State, market_id: int, eligible, fills, charged) -> None:
+    """Eligible positions in PnL% rank order (equal ranks to the lower address), then the
+    rest; only eligible ones charged."""
+    order = [
+        a
+        for _, _, a in sorted((-pnl_percent(before, a, market_id), int(a, 16), a) for a in eligible)
+    ]
+    ranked = [order.index(f[1]) for f in fills if f[1] in order]
+    check(
+        "adl_rank_order",
+        all(f[1] in order for f in charged)
+        and ranked == sorted(ranked)
+        and [f[1] in order for f in fills] == sorted([f[1] in order for f in fills], reverse=True),
+        f"fills {fills}, queue {order}",
+    )
+
+
+def _check_pro_rata(before: State, market_id: int, policy: int, eligible, fills, events) -> None:
+    """Lots and charges against the exact continuous water-filling (``level``)."""
+    bankrupt = fills[0][0]
+    market = before.markets[market_id]
+    held = {a: abs(size(before, a, market_id)) for a in eligible}
+    profit = {a: pnl(before, a, market_id) for a in eligible}
+    caps = {a: min(profit[a], equity(before, a)) for a in eligible}
+    if policy == PNL_PRO_RATA:
+        weights = profit
+    elif policy == CONTRACT_PRO_RATA:
+        weights = held
+    else:
+        weights = {
+            a: profit[a]
+            * min(max(held[a] * market.price * RATIO // equity(before, a), 1), MAX_LEVERAGE)
+            for a in eligible
+        }
+    # the budget: the bankrupt position's share of the deficit, less the fund's cover
+    position_size = abs(size(before, bankrupt, market_id))
+    requirement = -(-position_size * market.price * market.maintenance_margin_ratio // RATIO)
+    share = equity(before, bankrupt) * requirement // maintenance(before, bankrupt)
+    first = next(i for i, (name, _) in enumerate(events) if name == "Deleverage")
+    cover = sum(
+        args[2] for name, args in events[:first] if name == "InsuranceCover" and args[0] == bankrupt
+    )
+    budget = -share - cover
+    lots = {f[1]: f[3] for f in fills}
+    charges = {f[1]: f[5] for f in fills}
+    lot_budget = min(position_size, sum(held.values()))
+    lot_level = level(weights, held, lot_budget)
+    charge_level = level(weights, caps, budget)
+    far = [
+        a
+        for a in eligible
+        if abs(lots.get(a, 0) - min(held[a], lot_level * weights[a])) >= 1
+        or abs(charges.get(a, 0) - min(caps[a], charge_level * weights[a])) >= 1
+    ]
+    rest = [f for f in fills if f[1] not in held]
+    check(
+        "adl_pro_rata_shares",
+        not far
+        and sum(lots.get(a, 0) for a in eligible) == lot_budget
+        and sum(charges.values()) == max(min(budget, sum(caps.values())), 0)
+        and all(f[5] == 0 for f in rest),
+        f"policy {policy}: fills {fills}; weights {weights}, caps {caps}, budget {budget}; "
+        f"off by a unit or more: {far}",
+    )
+
+
+def level(weights: dict, caps: dict, budget: int) -> Fraction:
+    """The water level L with sum(min(cap, L x weight)) = min(budget, sum caps), exactly."""
+    if budget <= 0:
+        return Fraction(0)
+    order = sorted(weights, key=lambda a: Fraction(caps[a], weights[a]))
+    remaining, total = Fraction(budget), sum(weights.values())
+    for a in order:
+        if remaining < Fraction(caps[a], weights[a]) * total:
+            return remaining / total
+        remaining -= caps[a]
+        total -= weights[a]
+    return Fraction(10**80)  # every cap binds
 
 
 def _check_trade(before: State, after: State, events: list) -> None:

@@ -64,8 +64,10 @@ class ApePair:
         owner = self.ape_actors["owner"]
         project = ape.project
         self.token = project.MockToken.deploy(sender=owner)
+        allocator = project.AdlAllocator.deploy(sender=owner)
         self.engine = project.PerpEngine.deploy(
             self.token,
+            allocator,
             self.ape_actors["oracle"],
             self.ape_actors["operator"],
             config.liquidator_share_ratio,

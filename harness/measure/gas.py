@@ -41,9 +41,11 @@ class Deployment:
             "engine": {f["name"]: FunctionCodec(f) for f in engine.abi if f["type"] == "function"},
         }
         self.token = chain.deploy(token.initcode(), self.owner)
+        allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), self.owner)
         self.engine = chain.deploy(
             engine.initcode(
                 self.token,
+                allocator,
                 self.oracle,
                 self.operator,
                 CONFIG.liquidator_share_ratio,

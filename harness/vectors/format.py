@@ -13,6 +13,7 @@ from harness import REPO_ROOT
 from harness.core import genesis
 from harness.core.call import to_json
 from harness.core.dump import labelled
+from pyspec.constants import ADL_POLICY_NAMES
 
 FORMAT = 1
 VECTORS_DIR = REPO_ROOT / "tests" / "vectors"
@@ -77,6 +78,7 @@ def setup_json(
                 "max_funding_rate": m.max_funding_rate,
                 "maker_fee_ratio": m.maker_fee_ratio,
                 "taker_fee_ratio": m.taker_fee_ratio,
+                "adl_policy": ADL_POLICY_NAMES[m.adl_policy],
                 "initial_price": m.initial_price,
                 "initial_price_timestamp": 1,
             }

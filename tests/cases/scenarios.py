@@ -4,7 +4,7 @@ from dataclasses import replace
 
 from harness.core.genesis import DEFAULT_CONFIG, USDC
 from harness.vectors.builder import Builder, settle_trade
-from pyspec.constants import MAX_POSITION_SIZE
+from pyspec.constants import ADL_POLICY_NAMES, MAX_POSITION_SIZE
 
 INSURANCE_FLOOR = DEFAULT_CONFIG.insurance_floor
 # A liquidation's max_size that takes all the protocol allows.
@@ -14,6 +14,12 @@ ALL = MAX_POSITION_SIZE
 def listing(market_id: int = 0, **changes) -> tuple:
     """The arguments of ``add_market``: a configured market's parameters with ``changes``."""
     return replace(DEFAULT_CONFIG.markets[market_id], **changes).listing()
+
+
+def use_policy(b: Builder, name: str) -> None:
+    """Set every configured market's ADL policy to ``name`` (a governance call)."""
+    for market_id in range(len(DEFAULT_CONFIG.markets)):
+        b("set_adl_policy", "owner", market_id, ADL_POLICY_NAMES.index(name))
 
 
 def open_pair(b: Builder, buyer: str, seller: str, size: int, price: int, collateral: int):

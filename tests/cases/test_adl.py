@@ -3,12 +3,13 @@
 review's findings (SPEC.md, Findings)."""
 
 import pytest
-from scenarios import ALL, INSURANCE_FLOOR, drained_fund, flash_crash
+from scenarios import ALL, INSURANCE_FLOOR, drained_fund, flash_crash, use_policy
 
 from harness.core import properties
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
-from pyspec import adl
+from pyspec import adl, adl_allocator
+from pyspec.constants import ADL_POLICY_COUNT
 
 REJECTED = (
     Rejection(
@@ -16,6 +17,24 @@ REJECTED = (
         "An account without positions has nothing to deleverage.",
         call("deleverage", "outsider", "trader0"),
         "adl: no position",
+    ),
+    Rejection(
+        "set_policy_not_owner",
+        "Only the owner chooses a market's ADL policy.",
+        call("set_adl_policy", "outsider", 0, 0),
+        "auth: not owner",
+    ),
+    Rejection(
+        "set_policy_unknown_market",
+        "A policy for a market that is not listed is refused.",
+        call("set_adl_policy", "owner", 2, 0),
+        "market: unknown market",
+    ),
+    Rejection(
+        "set_policy_invalid",
+        "A policy id past the last one is refused.",
+        call("set_adl_policy", "owner", 0, ADL_POLICY_COUNT),
+        "market: invalid adl policy",
     ),
 )
 
@@ -31,8 +50,9 @@ def fills_of(case, events) -> list[tuple[str, int, int]]:
 
 
 def test_several_counterparties(case):
-    """The fund pays first (down to zero), then three shorts absorb the rest of a bankrupt
-    long's deficit in PnL% rank order, closing it exactly."""
+    """The queue: the fund pays first (down to zero), then three shorts absorb the rest of
+    a bankrupt long's deficit in PnL% rank order, closing it exactly."""
+    use_policy(case, "queue")
     drained_fund(case)  # trader0: -2,910 USDC on 1,000; the fund at its floor (and fees)
     deficit, fund = -case.equity("trader0"), case.state.insurance_fund
     events = case.act("deleverage", "outsider", "trader0", branches=("adl.several_counterparties",))
@@ -52,7 +72,12 @@ def test_one_counterparty(case):
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
     case("withdraw_insurance", "owner", 900 * USDC)
     case.price(0, 800_000)
-    case.act("deleverage", "trader4", "trader0", branches=("adl.one_counterparty", "adl.charged"))
+    case.act(
+        "deleverage",
+        "trader4",
+        "trader0",
+        branches=("adl.one_counterparty", "adl.charged.pnl_pro_rata"),
+    )
 
 
 def test_bankrupt_short(case):
@@ -98,7 +123,12 @@ def test_flash_crash_cascade(case):
     case(
         "liquidate", "trader5", "trader1", 0, ALL, reverts="liquidate: insurance fund insufficient"
     )
-    case.act("deleverage", "outsider", "trader1", branches=("insurance.covers", "adl.charged"))
+    case.act(
+        "deleverage",
+        "outsider",
+        "trader1",
+        branches=("insurance.covers", "adl.charged.pnl_pro_rata"),
+    )
     for target in ("trader0", "trader1", "trader2"):
         assert case.size(target) == 0 and case.equity(target) == 0
 
@@ -196,8 +226,9 @@ def test_w5_fund_pays_partially(case):
 
 
 def test_w7_deposit_before_deleverage(case):
-    """W7: the top-ranked short deposits just before a public deleverage; its rank, and
-    so who is charged, do not change."""
+    """W7: under the queue, the top-ranked short deposits just before a public deleverage;
+    its rank, and so who is charged, do not change."""
+    use_policy(case, "queue")
     case("deposit", "trader0", 1_000 * USDC)
     case("deposit", "trader3", 1_000 * USDC)
     case("deposit", "trader1", 3_000 * USDC)
@@ -207,20 +238,120 @@ def test_w7_deposit_before_deleverage(case):
         case(settle_trade(long, "trader2", 4_500, 999_000))
     case("withdraw_insurance", "owner", 900 * USDC)
     case.price(0, 850_000)
-    first = adl.adl_candidates(case.state, 0, -1)[0][0]
+    first = queue(case)[0]
     case("deposit", case.names[first], 100_000 * USDC)
-    assert adl.adl_candidates(case.state, 0, -1)[0][0] == first
-    events = case.act("deleverage", "outsider", "trader0", branches=("adl.charged",))
+    assert queue(case)[0] == first
+    events = case.act("deleverage", "outsider", "trader0", branches=("adl.charged.queue",))
     assert fills_of(case, events)[0][0] == case.names[first]
 
 
 def test_queue_ranks_by_pnl_percent(case):
     """The independent oracle of ``properties`` agrees with the spec's queue."""
+    use_policy(case, "queue")
     drained_fund(case)
-    ranked = [case.names[a] for a, _ in adl.adl_candidates(case.state, 0, -1)]
+    ranked = [case.names[a] for a in queue(case)]
     by_oracle = sorted(
         ranked,
         key=lambda t: (-properties.pnl_percent(case.state, case.address(t), 0), case.address(t)),
     )
     assert ranked == by_oracle
     case.act("deleverage", "outsider", "trader0")
+
+
+def queue(case) -> list[str]:
+    """The shorts of market 0 in queue order (eligible ones only)."""
+    return [h.account for h in adl_allocator.queue_order(adl.side_holders(case.state, 0, -1))]
+
+
+def test_policy_pnl_pro_rata(case):
+    """Pro-rata on profit: every short gives up the same fraction of its profit (to a
+    unit), closing lots in the same proportion."""
+    pro_rata(case, "pnl_pro_rata")
+
+
+def test_policy_leverage_pro_rata(case):
+    """Leverage-weighted pro-rata: the shares follow profit x leverage."""
+    pro_rata(case, "leverage_pro_rata")
+
+
+def test_policy_contract_pro_rata(case):
+    """Contract pro-rata: every profitable short closes the same fraction of its position
+    (here all of it, the bankrupt long being the whole side)."""
+    pro_rata(case, "contract_pro_rata")
+
+
+def pro_rata(case, policy: str) -> None:
+    """The three shorts of ``drained_fund`` under each pro-rata policy: every profitable
+    short closes lots and absorbs a share of the deficit by the policy's weight (profit,
+    profit x leverage, size), the shares summing to the deficit exactly, none above its
+    profit or below zero equity."""
+    use_policy(case, policy)
+    drained_fund(case)
+    deficit, fund = -case.equity("trader0"), case.state.insurance_fund
+    profits = {
+        t: properties.pnl(case.state, case.address(t), 0) for t in ("trader1", "trader2", "trader3")
+    }
+    events = case.act(
+        "deleverage",
+        "outsider",
+        "trader0",
+        branches=("adl.several_counterparties", f"adl.charged.{policy}"),
+    )
+    fills = fills_of(case, events)
+    assert sorted(name for name, _, _ in fills) == ["trader1", "trader2", "trader3"]
+    assert sum(size for _, size, _ in fills) == 9_700
+    assert sum(absorbed for _, _, absorbed in fills) == deficit - fund
+    assert all(0 < absorbed <= profits[name] for name, _, absorbed in fills)
+    if policy == "pnl_pro_rata":  # the same fraction of every profit, to a unit
+        rate = (deficit - fund) / sum(profits.values())
+        assert all(abs(absorbed - rate * profits[name]) < 1 for name, _, absorbed in fills)
+    if policy == "contract_pro_rata":  # the same fraction of every position
+        assert {name: size for name, size, _ in fills} == {
+            "trader1": 5_000,
+            "trader2": 4_000,
+            "trader3": 700,
+        }
+
+
+def test_charge_without_lots(case):
+    """Pro-rata on profit: a large short and a one-lot short (profit 0.1 USDC, 1/18,000 of
+    the total) against a bankrupt long of 9,000 lots. The one-lot short's share of the
+    lots (0.4999) loses the remainder to the large one (0.5001), but it still absorbs its
+    share of the deficit: a charge with no lot, its position kept."""
+    case("deposit", "trader0", 1_000 * USDC)
+    for trader in ("trader1", "trader2", "trader3"):
+        case("deposit", trader, 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case("withdraw_insurance", "owner", 900 * USDC)
+    case.price(0, 900_000)
+    case(settle_trade("trader3", "trader2", 1, 900_000))
+    case.price(0, 800_000)
+    events = case.act(
+        "deleverage",
+        "outsider",
+        "trader0",
+        branches=("adl.charge_only", "adl.charged.pnl_pro_rata"),
+    )
+    fills = {name: (size, absorbed) for name, size, absorbed in fills_of(case, events)}
+    assert fills["trader1"][0] == 9_000
+    assert fills["trader2"][0] == 0 and fills["trader2"][1] > 0
+    assert case.size("trader2") == -1
+
+
+def test_leverage_weight_follows_deposits(case):
+    """Leverage-weighted pro-rata: a short that deposits just before a public deleverage
+    lowers its leverage and so its weight: it pays less and the others pay more. The
+    policy keeps the caps and the properties, but its weights are not front-run proof
+    (the W7 trade-off the queue and the other pro-rata policies do not have)."""
+    use_policy(case, "leverage_pro_rata")
+    drained_fund(case)
+    depositor = case.address("trader1")
+
+    def charge() -> int:
+        fills = adl.allocate_adl(case.state, 0, -1, 9_700, 1_000 * USDC)
+        return next(f.absorbed for f in fills if f.counterparty == depositor)
+
+    undisturbed = charge()
+    case("deposit", "trader1", 100_000 * USDC)
+    assert charge() < undisturbed
+    case.act("deleverage", "outsider", "trader0", branches=("adl.charged.leverage_pro_rata",))

@@ -5,7 +5,7 @@ import pytest
 from scenarios import listing
 
 from harness.vectors.builder import Rejection, call
-from pyspec.constants import MAX_FEE_RATIO, RATIO_PRECISION
+from pyspec.constants import ADL_POLICY_COUNT, MAX_FEE_RATIO, RATIO_PRECISION
 
 REJECTED = (
     Rejection(
@@ -62,6 +62,12 @@ REJECTED = (
         call("add_market", "owner", *listing(taker_fee_ratio=MAX_FEE_RATIO + 1)),
         "market: invalid fees",
     ),
+    Rejection(
+        "invalid_adl_policy",
+        "The ADL policy is one of the ADL_POLICY_COUNT policies.",
+        call("add_market", "owner", *listing(adl_policy=ADL_POLICY_COUNT)),
+        "market: invalid adl policy",
+    ),
 )
 
 
@@ -92,6 +98,7 @@ def test_add_extreme_bounds(case):
         RATIO_PRECISION,
         10**5,
         10**5,
+        ADL_POLICY_COUNT - 1,
     )
 
 

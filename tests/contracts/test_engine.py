@@ -16,9 +16,12 @@ def test_constructor_bounds(chain):
     """The liquidator share is at most 100%; the insurance floor is never zero (W8)."""
     owner, oracle, operator = chain.accounts[:3]
     token = chain.deploy(artifacts.load("MockToken").initcode(), owner)
+    allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), owner)
     engine = artifacts.load("PerpEngine")
     with pytest.raises(ChainError, match="config: invalid liquidator share"):
-        chain.deploy(engine.initcode(token, oracle, operator, 10**6 + 1, 1), owner)
+        chain.deploy(engine.initcode(token, allocator, oracle, operator, 10**6 + 1, 1), owner)
     with pytest.raises(ChainError, match="config: zero insurance floor"):
-        chain.deploy(engine.initcode(token, oracle, operator, 10**6, 0), owner)
-    chain.deploy(engine.initcode(token, oracle, operator, 10**6, 1), owner)  # 100%, floor 1
+        chain.deploy(engine.initcode(token, allocator, oracle, operator, 10**6, 0), owner)
+    chain.deploy(
+        engine.initcode(token, allocator, oracle, operator, 10**6, 1), owner
+    )  # 100%, floor 1

@@ -1,8 +1,16 @@
 """W10: the declared bounds are consistent with the arithmetic. At the maxima every
 product the waterfall forms fits in a signed 256-bit word (the contract's int256)."""
 
-from pyspec import adl, liquidation
-from pyspec.constants import MAX_MARKETS, MAX_POSITION_SIZE, MAX_PRICE, RATIO_PRECISION
+from pyspec import adl_allocator, liquidation
+from pyspec.adl_allocator import Holder
+from pyspec.constants import (
+    MAX_ADL_LEVERAGE,
+    MAX_MARKETS,
+    MAX_POSITION_SIZE,
+    MAX_POSITIONS_PER_MARKET,
+    MAX_PRICE,
+    RATIO_PRECISION,
+)
 
 INT256_MAX = 2**255 - 1
 # The contract assumes the collateral token's total supply stays below 2**127 (SPEC.md).
@@ -13,9 +21,18 @@ MAX_NOTIONAL = MAX_POSITION_SIZE * MAX_PRICE
 def test_rank_cross_products_fit():
     # upnl is at most a position's value plus what was paid for it
     upnl, entry = 2 * MAX_NOTIONAL, MAX_NOTIONAL
-    rank = adl.compute_adl_rank(upnl, entry)
-    assert rank[0] * rank[1] <= INT256_MAX
-    assert adl.ranks_before(rank, "0x" + "01" * 20, (1, entry), "0x" + "02" * 20)
+    assert upnl * entry <= INT256_MAX
+    first = Holder("0x" + "01" * 20, MAX_POSITION_SIZE, upnl, entry, 1, 1)
+    second = Holder("0x" + "02" * 20, MAX_POSITION_SIZE, 1, entry, 1, 1)
+    assert adl_allocator.ranks_before(first, second)
+
+
+def test_water_fill_products_fit():
+    # budget x weight and cap x total weight, at the largest leverage weight
+    weight = 2 * MAX_NOTIONAL * MAX_ADL_LEVERAGE
+    assert MAX_EQUITY * weight <= INT256_MAX
+    assert 2 * MAX_NOTIONAL * MAX_POSITIONS_PER_MARKET * weight <= INT256_MAX
+    assert MAX_NOTIONAL * RATIO_PRECISION <= INT256_MAX  # the leverage numerator
 
 
 def test_equity_share_products_fit():

@@ -6,7 +6,8 @@ from math import ceil, floor
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from pyspec import adl, liquidation
+from pyspec import adl_allocator, liquidation
+from pyspec.adl_allocator import Holder
 from pyspec.constants import LIQUIDATION_DUST_NOTIONAL, MIN_LIQUIDATION_REWARD, RATIO_PRECISION
 from pyspec.margin import compute_margin_requirement
 
@@ -75,23 +76,30 @@ addresses = st.integers(1, 2**160 - 1).map(lambda a: f"0x{a:040x}")
 @given(ranks, addresses, ranks, addresses)
 def test_rank_comparison_is_exact(rank_a, address_a, rank_b, address_b):
     assume(address_a != address_b and rank_a[1] > 0 and rank_b[1] > 0)
-    first = adl.ranks_before(rank_a, address_a, rank_b, address_b)
+    first = ranks_before(rank_a, address_a, rank_b, address_b)
     a, b = Fraction(*rank_a), Fraction(*rank_b)
     expected = a > b or (a == b and int(address_a, 16) < int(address_b, 16))
     assert first == expected
-    assert first != adl.ranks_before(rank_b, address_b, rank_a, address_a)
+    assert first != ranks_before(rank_b, address_b, rank_a, address_a)
 
 
 def test_rank_never_compares_rounded_quotients():
     # 2/3 > 5/8 but both floor to 0: a quotient would call it a tie.
-    assert adl.ranks_before((2, 3), "0x" + "ff" * 20, (5, 8), "0x" + "01" * 20)
+    assert ranks_before((2, 3), "0x" + "ff" * 20, (5, 8), "0x" + "01" * 20)
+
+
+def ranks_before(rank_a, address_a, rank_b, address_b) -> bool:
+    a = Holder(address_a, 1, rank_a[0], rank_a[1], 1, 1)
+    b = Holder(address_b, 1, rank_b[0], rank_b[1], 1, 1)
+    return adl_allocator.ranks_before(a, b)
 
 
 @given(st.integers(0, 10**12), st.integers(1, 10**6), st.data())
 def test_deficit_shares_sum_exactly(loss, size, data):
     cuts = sorted(set(data.draw(st.lists(st.integers(0, size), max_size=5)) + [0, size]))
     parts = [
-        adl.compute_deficit_share(loss, a, b, size) for a, b in zip(cuts, cuts[1:], strict=False)
+        adl_allocator.compute_deficit_share(loss, a, b, size)
+        for a, b in zip(cuts, cuts[1:], strict=False)
     ]
     assert sum(parts) == loss and all(part >= 0 for part in parts)
 
@@ -107,7 +115,7 @@ def test_deficit_shares_sum_exactly(loss, size, data):
 def test_absorb_cap_keeps_profit_and_solvency(upnl, fill, extra, equity, delta, total):
     assume(delta <= total)
     abs_size = fill + extra - 1
-    cap = adl.compute_absorb_cap(upnl, fill, abs_size, equity, delta, total)
+    cap = adl_allocator.compute_absorb_cap(upnl, fill, abs_size, equity, delta, total)
     assert cap >= 0
     assert cap * abs_size <= max(upnl, 0) * fill  # at most the profit of the closed lots
     assert cap * total <= max(equity, 0) * delta  # at most the equity share: solvent after
@@ -115,7 +123,9 @@ def test_absorb_cap_keeps_profit_and_solvency(upnl, fill, extra, equity, delta, 
 
 def test_quantiles_are_percentiles_of_quantity():
     # W11: BitMEX lights are percentiles of cumulative quantity ahead in the queue
-    assert [adl.compute_adl_quantile(ahead, 100) for ahead in (0, 19, 20, 79, 80, 99)] == [
+    assert [
+        adl_allocator.compute_adl_quantile(ahead, 100) for ahead in (0, 19, 20, 79, 80, 99)
+    ] == [
         5,
         5,
         4,
@@ -124,4 +134,4 @@ def test_quantiles_are_percentiles_of_quantity():
         1,
     ]
     # a whale ahead of a small position pushes it to the last light, not the middle one
-    assert adl.compute_adl_quantile(9_000, 10_000) == 1
+    assert adl_allocator.compute_adl_quantile(9_000, 10_000) == 1

@@ -109,6 +109,7 @@ def branches(vector: dict) -> list[str]:
         events,
         held=lambda account, market: abs(pre[f"{account}.positions[{market}].size"]),
         fee_ratio=lambda market: pre[f"markets[{market}].liquidation_fee_ratio"],
+        policy=lambda market: pre[f"markets[{market}].adl_policy"],
     )
 
 

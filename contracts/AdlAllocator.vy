@@ -1,0 +1,346 @@
+# pragma version ~=0.4.3
+# pragma optimize codesize
+"""
+@title ADL allocation policies
+@notice Spec: `pyspec/adl_allocator.py`. Stateless: the engine passes one side of a market
+        (`Holder`s in holder order) and receives the fills closing a bankrupt position:
+        the lots each counterparty takes over and the part of the deficit it absorbs.
+        Eligible positions (profitable, on an account with positive equity) are filled
+        under the market's policy, then every other one in holder order at the oracle
+        price, uncharged. Charges never exceed a counterparty's cap.
+        Policies: ADL_POLICY_QUEUE (PnL% rank, pro-rata share of the lots taken, capped at
+        their profit and equity share); ADL_POLICY_PNL_PRO_RATA, ADL_POLICY_LEVERAGE_PRO_RATA
+        and ADL_POLICY_CONTRACT_PRO_RATA (lots and charges water-filled with weights upnl,
+        upnl x leverage and |size|; charges capped at min(upnl, equity)).
+"""
+
+import lib.constants as constants
+import lib.fixed_math as fixed_math
+import engine.liquidation as liquidation
+
+N: constant(uint256) = constants.MAX_POSITIONS_PER_MARKET
+
+
+struct Holder:
+    account: address
+    # |size| in lots
+    size: int256
+    # Unrealized PnL at the oracle price.
+    upnl: int256
+    # |entry notional|
+    entry: int256
+    # The account's equity and maintenance requirement, all markets.
+    equity: int256
+    maintenance: int256
+
+
+struct Fill:
+    counterparty: address
+    size: int256
+    absorbed: int256
+
+
+@internal
+@pure
+def _is_eligible(holder: Holder) -> bool:
+    """
+    @notice Profitable, on an account with positive equity. Spec: `adl_allocator.is_eligible`.
+    """
+    return holder.upnl > 0 and holder.equity > 0
+
+
+@internal
+@pure
+def _ranks_before(a: Holder, b: Holder) -> bool:
+    """
+    @notice Check a is deleveraged before b by the queue: higher PnL% (cross-multiplied),
+            or equal and a lower address. Spec: `adl_allocator.ranks_before`.
+    """
+    left: int256 = a.upnl * b.entry
+    right: int256 = b.upnl * a.entry
+    if left != right:
+        return left > right
+    return convert(a.account, uint256) < convert(b.account, uint256)
+
+
+@internal
+@pure
+def _queue_order(holders: DynArray[Holder, N]) -> DynArray[Holder, N]:
+    """
+    @notice The eligible holders in queue order (selection of the best remaining).
+            Spec: `adl_allocator.queue_order`.
+    """
+    found: DynArray[Holder, N] = []
+    for holder: Holder in holders:
+        if self._is_eligible(holder):
+            found.append(holder)
+    ordered: DynArray[Holder, N] = []
+    taken: bool[N] = empty(bool[N])
+    for _: uint256 in range(len(found), bound=N):
+        best: uint256 = max_value(uint256)
+        for i: uint256 in range(len(found), bound=N):
+            if taken[i]:
+                continue
+            if best == max_value(uint256) or self._ranks_before(found[i], found[best]):
+                best = i
+        taken[best] = True
+        ordered.append(found[best])
+    return ordered
+
+
+@internal
+@pure
+def compute_adl_quantile(quantity_before: int256, total_quantity: int256) -> uint256:
+    """
+    @notice Return ADL_QUANTILES - floor(ADL_QUANTILES x before / total); 5 = first in line.
+            Spec: `adl_allocator.compute_adl_quantile`.
+    """
+    return constants.ADL_QUANTILES - convert(
+        fixed_math.floor_div(
+            convert(constants.ADL_QUANTILES, int256) * quantity_before, total_quantity
+        ),
+        uint256,
+    )
+
+
+@external
+@pure
+def queue_quantile(holders: DynArray[Holder, N], account: address) -> uint256:
+    """
+    @notice The queue light of `account` among one side's holders: 5 to 1 when eligible,
+            1 otherwise. Spec: `adl_allocator.queue_quantile`.
+    """
+    ordered: DynArray[Holder, N] = self._queue_order(holders)
+    total: int256 = 0
+    for holder: Holder in ordered:
+        total += holder.size
+    ahead: int256 = 0
+    for holder: Holder in ordered:
+        if holder.account == account:
+            return self.compute_adl_quantile(ahead, total)
+        ahead += holder.size
+    return 1
+
+
+@internal
+@pure
+def compute_deficit_share(
+    loss: int256, filled_before: int256, filled_after: int256, size: int256
+) -> int256:
+    """
+    @notice A fill's pro-rata share of `loss`, cumulative and floored, so the shares of
+            fills covering the whole size sum to `loss`. Spec: `adl_allocator.compute_deficit_share`.
+    """
+    return fixed_math.floor_div(loss * filled_after, size) - fixed_math.floor_div(
+        loss * filled_before, size
+    )
+
+
+@internal
+@pure
+def compute_absorb_cap(
+    upnl: int256,
+    fill: int256,
+    abs_size: int256,
+    account_equity: int256,
+    maintenance_delta: int256,
+    maintenance: int256,
+) -> int256:
+    """
+    @notice max(min(floor(upnl x fill / size), floor(equity x DMMR / TMMR)), 0): at most
+            the profit of the closed lots, never below zero equity.
+            Spec: `adl_allocator.compute_absorb_cap`.
+    """
+    profit: int256 = fixed_math.floor_div(upnl * fill, abs_size)
+    return max(
+        min(profit, liquidation.compute_equity_share(account_equity, maintenance_delta, maintenance)),
+        0,
+    )
+
+
+@internal
+@pure
+def _requirement(size: int256, price: int256, ratio: int256) -> int256:
+    # margin.compute_margin_requirement (that module keeps storage; this contract has none)
+    return fixed_math.ceil_div(size * price * ratio, constants.RATIO_PRECISION)
+
+
+@internal
+@pure
+def compute_capacity(holder: Holder) -> int256:
+    """
+    @notice What a pro-rata policy may charge: min(upnl, equity).
+            Spec: `adl_allocator.compute_capacity`.
+    """
+    return min(holder.upnl, holder.equity)
+
+
+@internal
+@pure
+def compute_weight(policy: uint256, holder: Holder, price: int256) -> int256:
+    """
+    @notice An eligible holder's pro-rata weight: upnl; upnl x leverage (floor(|size| x
+            price x RATIO_PRECISION / equity) clamped to [1, MAX_ADL_LEVERAGE]); or |size|.
+            Spec: `adl_allocator.compute_weight`.
+    """
+    if policy == constants.ADL_POLICY_PNL_PRO_RATA:
+        return holder.upnl
+    if policy == constants.ADL_POLICY_LEVERAGE_PRO_RATA:
+        leverage: int256 = fixed_math.floor_div(
+            holder.size * price * constants.RATIO_PRECISION, holder.equity
+        )
+        return holder.upnl * min(max(leverage, 1), constants.MAX_ADL_LEVERAGE)
+    return holder.size
+
+
+@internal
+@pure
+def water_fill(
+    weights: DynArray[int256, N],
+    caps: DynArray[int256, N],
+    accounts: DynArray[address, N],
+    budget: int256,
+) -> DynArray[int256, N]:
+    """
+    @notice Split `budget` in proportion to `weights` under `caps`, summing to
+            min(budget, sum caps) exactly: passes saturate every share reaching its cap
+            (budget x w >= cap x W); the last floors the shares and hands the remainder
+            out by largest fractional part, equal parts to the lower address.
+            Spec: `adl_allocator.water_fill`.
+    """
+    n: uint256 = len(weights)
+    shares: DynArray[int256, N] = []
+    active: bool[N] = empty(bool[N])
+    for i: uint256 in range(n, bound=N):
+        shares.append(0)
+        active[i] = weights[i] > 0 and caps[i] > 0
+    remaining: int256 = budget
+    for _: uint256 in range(n + 1, bound=N + 1):
+        if remaining <= 0:
+            break
+        total: int256 = 0
+        for i: uint256 in range(n, bound=N):
+            if active[i]:
+                total += weights[i]
+        if total == 0:
+            break
+        saturated: bool[N] = empty(bool[N])
+        spent: int256 = 0
+        for i: uint256 in range(n, bound=N):
+            if active[i] and remaining * weights[i] >= caps[i] * total:
+                saturated[i] = True
+                shares[i] = caps[i]
+                spent += caps[i]
+        if spent > 0:
+            remaining -= spent
+            for i: uint256 in range(n, bound=N):
+                if saturated[i]:
+                    active[i] = False
+            continue
+        fractions: int256[N] = empty(int256[N])
+        left: int256 = remaining
+        for i: uint256 in range(n, bound=N):
+            if active[i]:
+                shares[i] = fixed_math.floor_div(remaining * weights[i], total)
+                fractions[i] = remaining * weights[i] - shares[i] * total
+                left -= shares[i]
+        for _k: uint256 in range(convert(left, uint256), bound=N):
+            best: uint256 = max_value(uint256)
+            for i: uint256 in range(n, bound=N):
+                if not active[i]:
+                    continue
+                if best == max_value(uint256) or fractions[i] > fractions[best] or (
+                    fractions[i] == fractions[best]
+                    and convert(accounts[i], uint256) < convert(accounts[best], uint256)
+                ):
+                    best = i
+            shares[best] += 1
+            active[best] = False
+        break
+    return shares
+
+
+@internal
+@pure
+def _allocate_queue(
+    price: int256, mmr: int256, holders: DynArray[Holder, N], size: int256, loss: int256
+) -> DynArray[Fill, N]:
+    fills: DynArray[Fill, N] = []
+    filled: int256 = 0
+    ordered: DynArray[Holder, N] = self._queue_order(holders)
+    for holder: Holder in ordered:
+        if filled == size:
+            break
+        fill: int256 = min(size - filled, holder.size)
+        delta: int256 = self._requirement(holder.size, price, mmr) - self._requirement(
+            holder.size - fill, price, mmr
+        )
+        cap: int256 = self.compute_absorb_cap(
+            holder.upnl, fill, holder.size, holder.equity, delta, holder.maintenance
+        )
+        absorbed: int256 = min(self.compute_deficit_share(loss, filled, filled + fill, size), cap)
+        fills.append(Fill(counterparty=holder.account, size=fill, absorbed=absorbed))
+        filled += fill
+    return fills
+
+
+@internal
+@pure
+def _allocate_pro_rata(
+    policy: uint256, price: int256, holders: DynArray[Holder, N], size: int256, loss: int256
+) -> DynArray[Fill, N]:
+    eligible: DynArray[Holder, N] = []
+    weights: DynArray[int256, N] = []
+    sizes: DynArray[int256, N] = []
+    capacities: DynArray[int256, N] = []
+    accounts: DynArray[address, N] = []
+    for holder: Holder in holders:
+        if self._is_eligible(holder):
+            eligible.append(holder)
+            weights.append(self.compute_weight(policy, holder, price))
+            sizes.append(holder.size)
+            capacities.append(self.compute_capacity(holder))
+            accounts.append(holder.account)
+    lots: DynArray[int256, N] = self.water_fill(weights, sizes, accounts, size)
+    charges: DynArray[int256, N] = self.water_fill(weights, capacities, accounts, loss)
+    fills: DynArray[Fill, N] = []
+    for i: uint256 in range(len(eligible), bound=N):
+        if lots[i] > 0 or charges[i] > 0:
+            fills.append(Fill(counterparty=accounts[i], size=lots[i], absorbed=charges[i]))
+    return fills
+
+
+@external
+@pure
+def allocate(
+    policy: uint256,
+    price: uint256,
+    mmr: uint256,
+    holders: DynArray[Holder, N],
+    size: int256,
+    loss: int256,
+) -> DynArray[Fill, N]:
+    """
+    @notice The fills closing `size` lots against `holders` (one side of a market, in
+            holder order, holding at least `size`) and the part of `loss` each absorbs.
+            Spec: `adl_allocator.allocate`.
+    """
+    fills: DynArray[Fill, N] = []
+    if policy == constants.ADL_POLICY_QUEUE:
+        fills = self._allocate_queue(
+            convert(price, int256), convert(mmr, int256), holders, size, loss
+        )
+    else:
+        fills = self._allocate_pro_rata(policy, convert(price, int256), holders, size, loss)
+    filled: int256 = 0
+    for fill: Fill in fills:
+        filled += fill.size
+    for holder: Holder in holders:
+        if filled == size:
+            break
+        if self._is_eligible(holder):
+            continue
+        fill: int256 = min(size - filled, holder.size)
+        fills.append(Fill(counterparty=holder.account, size=fill, absorbed=0))
+        filled += fill
+    return fills

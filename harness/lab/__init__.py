@@ -1,0 +1,1 @@
+"""ADL stress lab."""

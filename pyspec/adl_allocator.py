@@ -1,0 +1,281 @@
+"""ADL allocation policies: given the opposite positions of one market, which lots of a
+bankrupt position each takes over and how much of its deficit each absorbs.
+Contract: ``contracts/AdlAllocator.vy`` (a stateless contract the engine calls).
+
+Every policy closes ``size`` lots exactly: first against the eligible positions (profitable,
+on an account with positive equity), then against every other opposite position in holder
+order at the oracle price, uncharged. Charges never exceed a counterparty's cap, so the sum
+of charges may fall short of ``loss`` (an undershoot, which the engine writes off to the
+fund or to bad debt) but never exceeds it. The policies (a market parameter):
+
+- ``ADL_POLICY_QUEUE``: BitMEX-style. Eligible positions ranked by PnL% = upnl / |entry
+  notional| (cross-multiplied; equal ranks to the lower address), each filled min(remaining,
+  its size) and charged the pro-rata share of ``loss`` of the lots it takes, capped at the
+  profit of those lots and at its equity share of them.
+- ``ADL_POLICY_PNL_PRO_RATA``: every winner gives up the same fraction of its profit: lots and
+  charges water-filled with weights upnl, charges capped at min(upnl, equity).
+- ``ADL_POLICY_LEVERAGE_PRO_RATA``: as above with weights upnl x leverage, leverage = notional
+  / equity in RATIO_PRECISION units, floored, clamped to [1, MAX_ADL_LEVERAGE].
+- ``ADL_POLICY_CONTRACT_PRO_RATA``: the same fraction of every eligible position: weights
+  |size|, charges capped at min(upnl, equity).
+
+Under the pro-rata policies the lots and the charges are two separate water-fills with the
+same weights (lots capped by sizes, charges by the caps), so a counterparty may absorb a
+charge without closing a lot; the bankrupt position as a whole closes at its bankruptcy
+price when nothing is capped.
+"""
+
+from dataclasses import dataclass
+
+from pyspec.constants import (
+    ADL_POLICY_CONTRACT_PRO_RATA,
+    ADL_POLICY_LEVERAGE_PRO_RATA,
+    ADL_POLICY_PNL_PRO_RATA,
+    ADL_POLICY_QUEUE,
+    ADL_QUANTILES,
+    MAX_ADL_LEVERAGE,
+    RATIO_PRECISION,
+)
+from pyspec.fixed_math import floor_div
+from pyspec.liquidation import compute_equity_share
+from pyspec.margin import compute_margin_requirement
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """One opposite position as the engine reads it (the contract's ``Holder`` struct)."""
+
+    account: str
+    size: int  # |size| in lots
+    upnl: int  # unrealized PnL at the oracle price
+    entry: int  # |entry notional|
+    equity: int  # the account's equity (all markets)
+    maintenance: int  # the account's maintenance requirement (all markets)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One counterparty's part of a deleverage: ``size`` lots, ``absorbed`` of the deficit."""
+
+    counterparty: str
+    size: int
+    absorbed: int
+
+
+def is_eligible(holder: Holder) -> bool:
+    """Check a position may be charged: profitable, on an account with positive equity.
+
+    Contract: ``AdlAllocator._is_eligible``.
+    """
+    return holder.upnl > 0 and holder.equity > 0
+
+
+def ranks_before(a: Holder, b: Holder) -> bool:
+    """Check a is deleveraged before b by the queue: a higher PnL% = upnl / |entry notional|,
+    or an equal one and a lower address.
+
+    a/b > c/d  <=>  a x d > c x b for non-negative denominators (an entry notional of zero
+    gives an unbounded rank and compares the same way). Contract: ``AdlAllocator._ranks_before``.
+    Anchor: dYdX v4 ``risk.go`` ``Cmp``.
+    """
+    left = a.upnl * b.entry
+    right = b.upnl * a.entry
+    if left != right:
+        return left > right
+    return _address_before(a.account, b.account)
+
+
+def queue_order(holders: list[Holder]) -> list[Holder]:
+    """Return the eligible holders in queue order (selection of the best remaining, exactly
+    as the contract scans). Contract: ``AdlAllocator._queue_order``.
+    """
+    found = [h for h in holders if is_eligible(h)]
+    ordered = []
+    while found:
+        best = 0
+        for i in range(1, len(found)):
+            if ranks_before(found[i], found[best]):
+                best = i
+        ordered.append(found.pop(best))
+    return ordered
+
+
+def compute_adl_quantile(quantity_before: int, total_quantity: int) -> int:
+    """Return ADL_QUANTILES - floor(ADL_QUANTILES x before / total): 5 = first in line.
+
+    ``before`` is the eligible quantity (lots) ranked ahead; the lights are percentiles of
+    cumulative position quantity in the queue. Contract: ``AdlAllocator.compute_adl_quantile``.
+    Anchor: the BitMEX five-light ADL indicator.
+    """
+    return ADL_QUANTILES - floor_div(ADL_QUANTILES * quantity_before, total_quantity)
+
+
+def queue_quantile(holders: list[Holder], account: str) -> int:
+    """Return the queue light of ``account`` among ``holders`` (one side of a market): 5 to 1
+    for an eligible position, 1 for any other. Contract: ``AdlAllocator.queue_quantile``.
+    """
+    ordered = queue_order(holders)
+    total = sum(h.size for h in ordered)
+    ahead = 0
+    for holder in ordered:
+        if holder.account == account:
+            return compute_adl_quantile(ahead, total)
+        ahead += holder.size
+    return 1
+
+
+def compute_deficit_share(loss: int, filled_before: int, filled_after: int, size: int) -> int:
+    """Return a fill's pro-rata share of ``loss``: the cumulative share, floored, so the
+    shares of fills covering the whole size sum to ``loss`` exactly.
+
+    Contract: ``AdlAllocator.compute_deficit_share``. Anchor: dYdX v4 deleveraging fills
+    each min(remaining, counterparty size) at the bankruptcy price.
+    """
+    return floor_div(loss * filled_after, size) - floor_div(loss * filled_before, size)
+
+
+def compute_absorb_cap(
+    upnl: int, fill: int, abs_size: int, account_equity: int, maintenance_delta: int, mm: int
+) -> int:
+    """Return the most a queue counterparty absorbs for closing ``fill`` of its ``abs_size``
+    lots: min(floor(upnl x fill / size), floor(equity x DMMR / TMMR)), never negative.
+
+    The first bound gives up at most the profit of the closed lots; the second keeps the
+    account at or above zero equity. Contract: ``AdlAllocator.compute_absorb_cap``.
+    """
+    profit = floor_div(upnl * fill, abs_size)
+    return max(min(profit, compute_equity_share(account_equity, maintenance_delta, mm)), 0)
+
+
+def compute_capacity(holder: Holder) -> int:
+    """Return what a pro-rata policy may charge an eligible holder: min(upnl, equity), its
+    profit and never below zero equity. Contract: ``AdlAllocator.compute_capacity``."""
+    return min(holder.upnl, holder.equity)
+
+
+def compute_weight(policy: int, holder: Holder, price: int) -> int:
+    """Return an eligible holder's weight under a pro-rata policy (always positive).
+
+    Leverage = floor(|size| x price x RATIO_PRECISION / equity), clamped to [1,
+    MAX_ADL_LEVERAGE] so that weight x budget stays far inside 256 bits.
+    Contract: ``AdlAllocator.compute_weight``.
+    """
+    if policy == ADL_POLICY_PNL_PRO_RATA:
+        return holder.upnl
+    if policy == ADL_POLICY_LEVERAGE_PRO_RATA:
+        leverage = floor_div(holder.size * price * RATIO_PRECISION, holder.equity)
+        return holder.upnl * min(max(leverage, 1), MAX_ADL_LEVERAGE)
+    assert policy == ADL_POLICY_CONTRACT_PRO_RATA
+    return holder.size
+
+
+def water_fill(weights: list[int], caps: list[int], accounts: list[str], budget: int) -> list[int]:
+    """Split ``budget`` in proportion to ``weights`` under ``caps``: the integer allocation
+    of min(cap_i, level x weight_i) summing to min(budget, sum caps) exactly.
+
+    Each pass saturates every share that reaches its cap at the current level (budget x
+    w_i >= cap_i x W, cross-multiplied) and repeats without them; a pass that saturates
+    nothing floors every share and hands the remainder out one unit each, largest
+    fractional part first, equal parts to the lower address. A floored share is below its
+    cap, so the extra unit never breaks it. Contract: ``AdlAllocator.water_fill``.
+    """
+    shares = [0] * len(weights)
+    active = [i for i in range(len(weights)) if weights[i] > 0 and caps[i] > 0]
+    remaining = budget
+    while active and remaining > 0:
+        total = sum(weights[i] for i in active)
+        saturated = [i for i in active if remaining * weights[i] >= caps[i] * total]
+        if saturated:
+            for i in saturated:
+                shares[i] = caps[i]
+            remaining -= sum(caps[i] for i in saturated)
+            active = [i for i in active if i not in saturated]
+            continue
+        fractions = {}
+        for i in active:
+            shares[i] = floor_div(remaining * weights[i], total)
+            fractions[i] = remaining * weights[i] - shares[i] * total
+        left = remaining - sum(shares[i] for i in active)
+        for _ in range(left):
+            best = None
+            for i in active:
+                if i not in fractions:
+                    continue
+                if best is None or _fraction_before(
+                    fractions[i], accounts[i], fractions[best], accounts[best]
+                ):
+                    best = i
+            shares[best] += 1
+            del fractions[best]
+        remaining = 0
+    return shares
+
+
+def allocate(
+    policy: int, price: int, mmr: int, holders: list[Holder], size: int, loss: int
+) -> list[Fill]:
+    """Return the fills closing ``size`` lots against ``holders`` (one side of a market, in
+    holder order; they hold at least ``size``) and the part of ``loss`` each absorbs.
+
+    Contract: ``AdlAllocator.allocate``.
+    """
+    if policy == ADL_POLICY_QUEUE:
+        fills = _allocate_queue(price, mmr, holders, size, loss)
+    else:
+        fills = _allocate_pro_rata(policy, price, holders, size, loss)
+    filled = sum(f.size for f in fills)
+    for holder in holders:  # the rest at the oracle price, uncharged
+        if filled == size:
+            break
+        if is_eligible(holder):
+            continue
+        fill = min(size - filled, holder.size)
+        fills.append(Fill(holder.account, fill, 0))
+        filled += fill
+    return fills
+
+
+def _allocate_queue(
+    price: int, mmr: int, holders: list[Holder], size: int, loss: int
+) -> list[Fill]:
+    fills = []
+    filled = 0
+    for holder in queue_order(holders):
+        if filled == size:
+            break
+        fill = min(size - filled, holder.size)
+        delta = compute_margin_requirement(holder.size, price, mmr) - compute_margin_requirement(
+            holder.size - fill, price, mmr
+        )
+        cap = compute_absorb_cap(
+            holder.upnl, fill, holder.size, holder.equity, delta, holder.maintenance
+        )
+        absorbed = min(compute_deficit_share(loss, filled, filled + fill, size), cap)
+        fills.append(Fill(holder.account, fill, absorbed))
+        filled += fill
+    return fills
+
+
+def _allocate_pro_rata(
+    policy: int, price: int, holders: list[Holder], size: int, loss: int
+) -> list[Fill]:
+    eligible = [h for h in holders if is_eligible(h)]
+    weights = [compute_weight(policy, h, price) for h in eligible]
+    accounts = [h.account for h in eligible]
+    lots = water_fill(weights, [h.size for h in eligible], accounts, size)
+    charges = water_fill(weights, [compute_capacity(h) for h in eligible], accounts, loss)
+    return [
+        Fill(h.account, lot, charge)
+        for h, lot, charge in zip(eligible, lots, charges, strict=True)
+        if lot > 0 or charge > 0
+    ]
+
+
+def _fraction_before(fraction_a: int, account_a: str, fraction_b: int, account_b: str) -> bool:
+    if fraction_a != fraction_b:
+        return fraction_a > fraction_b
+    return _address_before(account_a, account_b)
+
+
+def _address_before(a: str, b: str) -> bool:
+    return int(a, 16) < int(b, 16)
