@@ -30,6 +30,7 @@ from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
 from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
+from pyspec.constants import ADL_POLICY_NAMES
 
 DATABASE = ".hypothesis/campaign"
 REPORTS = Path("reports")
@@ -54,6 +55,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         default="differential",
         help="differential: spec and chain after every call; spec: the spec alone against "
         "its properties, several times faster",
+    )
+    parser.add_argument(
+        "--adl-policy",
+        choices=ADL_POLICY_NAMES,
+        default=None,
+        help="pin every market to this ADL policy (default: the configuration's, switched "
+        "at random by set_adl_policy)",
     )
     parser.add_argument("--out", type=Path, default=None, help="report folder")
     parser.add_argument("--database", default=DATABASE, help="hypothesis example database")
@@ -86,7 +94,8 @@ def work(index: int, args, publish, stop) -> None:
     chain = make_chain(args.chain)
     machine_class = SpecMachine if args.machine == "spec" else DifferentialMachine
     pair = Pair(chain)
-    machine = machine_class.bind(pair, stats)
+    policy = None if args.adl_policy is None else ADL_POLICY_NAMES.index(args.adl_policy)
+    machine = machine_class.bind(pair, stats, policy)
     restarted_at = 0
     batch = 0
     try:
@@ -100,7 +109,7 @@ def work(index: int, args, publish, stop) -> None:
             if args.chain == "anvil" and stats.sequences - restarted_at >= ANVIL_RESTART_SEQUENCES:
                 chain.restart()
                 pair = Pair(chain)
-                machine = machine_class.bind(pair, stats)
+                machine = machine_class.bind(pair, stats, policy)
                 restarted_at = stats.sequences
     except AssertionError as failure:
         calls = getattr(failure, "calls", [])

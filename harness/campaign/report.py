@@ -21,10 +21,18 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
     steps = sum(w["steps"] for w in workers.values())
     calls, successes = _total(workers, "calls"), _total(workers, "successes")
     branches = _total(workers, "branches")
+    policy = getattr(args, "adl_policy", None)
+    # pinned to one ADL policy, the others' charge branches cannot be reached
+    reachable = [
+        b
+        for b in WATERFALL_BRANCHES + FUNDING_BRANCHES
+        if not (policy and b.startswith("adl.charged.") and b != f"adl.charged.{policy}")
+    ]
     summary = {
         "result": "divergence" if failures else "agreed",
         "chain": args.chain,
         "machine": args.machine,
+        "adl_policy": policy or "configured, switched by set_adl_policy",
         "seed": args.seed,
         "workers": args.workers,
         "budget": {"seconds": args.seconds, "max_steps": args.max_steps},
@@ -37,7 +45,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
         "reverts": dict(_total(workers, "reverts").most_common()),
         "events": dict(_total(workers, "events").most_common()),
         "branches": {b: branches[b] for b in WATERFALL_BRANCHES + FUNDING_BRANCHES},
-        "missing_branches": [b for b in WATERFALL_BRANCHES + FUNDING_BRANCHES if not branches[b]],
+        "missing_branches": [b for b in reachable if not branches[b]],
         "invariants": list(INVARIANTS),
         # every named invariant but "views" runs after every step
         "invariant_checks": steps * (len(INVARIANTS) - 1),

@@ -13,17 +13,27 @@ from harness.core.pair import Pair
 from harness.core.sequence import CheckedSequence
 
 MENU = actions.weighted(actions.ACTION_WEIGHTS)
+# With every market pinned to one ADL policy, the policy is never switched.
+PINNED_MENU = actions.weighted(
+    {k: w for k, w in actions.ACTION_WEIGHTS.items() if k != "set_adl_policy"}
+)
 
 
 class DifferentialMachine(RuleBasedStateMachine):
-    """Bind ``pair`` and ``stats`` with ``bind`` before running."""
+    """Bind ``pair`` and ``stats`` (and optionally an ADL policy every sequence starts by
+    setting on every market) with ``bind`` before running."""
 
     pair: Pair
     stats: branches.Stats
+    adl_policy: int | None = None
+    menu = MENU
 
     @classmethod
-    def bind(cls, pair: Pair, stats: branches.Stats | None = None):
-        return type(cls.__name__, (cls,), {"pair": pair, "stats": stats or branches.Stats()})
+    def bind(cls, pair: Pair, stats: branches.Stats | None = None, adl_policy: int | None = None):
+        fields = {"pair": pair, "stats": stats or branches.Stats(), "adl_policy": adl_policy}
+        if adl_policy is not None:
+            fields["menu"] = PINNED_MENU
+        return type(cls.__name__, (cls,), fields)
 
     def __init__(self):
         super().__init__()
@@ -36,6 +46,8 @@ class DifferentialMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def fund_traders(self, data):
+        if self.adl_policy is not None:
+            self.run(actions.pin_adl_policy(self.pair, self.adl_policy))
         self.run(actions.opening_deposits(self.pair, actions.HypothesisChoices(data)))
 
     def teardown(self):
@@ -46,4 +58,4 @@ class DifferentialMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def act(self, data):
         """One public call (or two: a withdrawal onto a margin boundary, then the call)."""
-        self.run(actions.next_calls(self.pair, actions.HypothesisChoices(data), MENU))
+        self.run(actions.next_calls(self.pair, actions.HypothesisChoices(data), self.menu))

@@ -151,6 +151,7 @@ class Pair:
         "bankruptcy_price": views.bankruptcy_price,
         "adl_rank": views.adl_rank,
         "adl_quantile": views.adl_quantile,
+        "adl_exposure": views.adl_exposure,
     }
 
     def check_views(self, names: list[str]) -> int:

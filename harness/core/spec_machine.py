@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from harness.core import actions, branches, dump, invariants, properties
 from harness.core.call import VIEWS, Call
-from harness.core.machine import MENU
+from harness.core.machine import MENU, PINNED_MENU
 from harness.core.sequence import drain_step
 from harness.core.spec_step import spec_apply
 from pyspec.state import State
@@ -82,11 +82,17 @@ class SpecMachine(RuleBasedStateMachine):
     base: SpecWorld
     stats: branches.Stats
 
+    adl_policy: int | None = None
+    menu = MENU
+
     @classmethod
-    def bind(cls, pair, stats: branches.Stats | None = None):
+    def bind(cls, pair, stats: branches.Stats | None = None, adl_policy: int | None = None):
         pair.reset()
         base = SpecWorld(pair.state.copy(), pair.actors, pair.traders, pair.accounts)
-        return type(cls.__name__, (cls,), {"base": base, "stats": stats or branches.Stats()})
+        fields = {"base": base, "stats": stats or branches.Stats(), "adl_policy": adl_policy}
+        if adl_policy is not None:
+            fields["menu"] = PINNED_MENU
+        return type(cls.__name__, (cls,), fields)
 
     def __init__(self):
         super().__init__()
@@ -101,11 +107,13 @@ class SpecMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def fund_traders(self, data):
+        if self.adl_policy is not None:
+            self.run(actions.pin_adl_policy(self.world, self.adl_policy))
         self.run(actions.opening_deposits(self.world, actions.HypothesisChoices(data)))
 
     @rule(data=st.data())
     def act(self, data):
-        self.run(actions.next_calls(self.world, actions.HypothesisChoices(data), MENU))
+        self.run(actions.next_calls(self.world, actions.HypothesisChoices(data), self.menu))
 
     def teardown(self):
         if not self.sequence.failed:
