@@ -13,7 +13,7 @@ PYTEST_FLAGS ?= -p no:ape_test
 # ape-foundry starts the `anvil` it finds on PATH: make it the npm-pinned one.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: venv setup test fuzz bench bench-chains gas replay export vectors mutate lint fmt compile clean
+.PHONY: venv setup test fuzz adl-lab bench bench-chains gas replay export vectors mutate lint fmt compile clean
 
 venv setup: $(STAMP)
 
@@ -29,6 +29,11 @@ test: $(STAMP)
 
 fuzz: $(STAMP)
 	$(BIN)/python -m harness.campaign $(ARGS)
+
+# the ADL stress lab, spec only: make adl-lab [ARGS='--seed 7 --cascades 20'] or
+# ARGS='--rounds FILE.csv --reference NAME' to score anyone's per-round data
+adl-lab: $(STAMP)
+	$(BIN)/python -m harness.lab $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m harness.measure.bench $(ARGS)

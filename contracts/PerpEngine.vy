@@ -572,10 +572,10 @@ def deleverage(account: address):
         cash: int256 = side * fill.size * price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             fills.apply_fill(account, market_id, -side * fill.size, cash)
-            fills.apply_fill(fill.counterparty, market_id, side * fill.size, -cash)
+            fills.apply_fill(fill.counterparty, market_id, side * fill.size, fill.absorbed - cash)
         else:
             storage.collateral[account] += cash
-            storage.collateral[fill.counterparty] -= cash
+        self._charge(fill.counterparty, market_id, fill.absorbed, price)
         log Deleverage(
             account=account,
             counterparty=fill.counterparty,
@@ -586,6 +586,21 @@ def deleverage(account: address):
         )
         self._write_off(fill.counterparty, market_id)
     self._write_off(account, market_id)
+
+
+@internal
+def _charge(account: address, market_id: uint256, amount: int256, price: int256):
+    """
+    @notice Take an ADL charge from a counterparty's profit: the position it keeps first
+            (its cost basis), then the profit its closed lots just realized; never its
+            principal, however often it is charged (W12). Spec: `engine._charge`.
+    """
+    position: storage.Position = storage.positions[account][market_id]
+    kept: int256 = 0
+    if position.size != 0:
+        kept = min(amount, max(margin.unrealized_pnl(position, convert(price, uint256)), 0))
+        storage.positions[account][market_id].entry_notional = position.entry_notional + kept
+    storage.collateral[account] -= amount - kept
 
 
 @internal

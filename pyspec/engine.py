@@ -378,15 +378,34 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
         cash = side * fill.size * market.price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             positions.apply_fill(state, address, market_id, -side * fill.size, cash)
-            positions.apply_fill(state, fill.counterparty, market_id, side * fill.size, -cash)
+            positions.apply_fill(
+                state, fill.counterparty, market_id, side * fill.size, fill.absorbed - cash
+            )
         else:
             account.collateral += cash
-            get_account(state, fill.counterparty).collateral -= cash
+        _charge(state, fill.counterparty, market_id, fill.absorbed)
         state.events.append(
             ("Deleverage", (address, fill.counterparty, market_id, fill.size, cash, fill.absorbed))
         )
         _write_off(state, fill.counterparty, market_id)
     _write_off(state, address, market_id)
+
+
+def _charge(state: State, address: str, market_id: int, amount: int) -> None:
+    """Take an ADL charge from a counterparty's profit: from the position it keeps first
+    (its cost basis, so a later deleverage sees the smaller profit), then from the profit
+    its closed lots have just realized. The charge is at most the position's profit before
+    the fill (every policy's cap), which is exactly the sum of the two, so deposits and
+    earlier profits (principal) are never touched, however often it is charged (W12).
+    Contract: ``PerpEngine._charge``.
+    """
+    account = get_account(state, address)
+    position = account.positions.get(market_id)
+    kept = 0
+    if position is not None:
+        kept = min(amount, max(margin.unrealized_pnl(position, state.markets[market_id]), 0))
+        position.entry_notional += kept
+    account.collateral -= amount - kept
 
 
 def _write_off(state: State, address: str, market_id: int) -> None:

@@ -34,6 +34,9 @@ PROPERTIES = {
     "the exact water-filling of the policy's weights under sizes and caps, and sum exactly",
     "adl_no_harm": "no counterparty gives up more than its profit (under the queue, the "
     "profit of the lots it closes) or ends below zero equity",
+    "adl_keeps_principal": "a charged counterparty's collateral never falls (net of funding "
+    "settled) and the position it keeps never ends at a loss: however often it is "
+    "charged, ADL takes profit only",
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
     "no_position_after_write_off": "an account whose deficit was written off holds no position",
     "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
@@ -180,6 +183,24 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
             and (equity(before, counterparty) < 0 or equity(after, counterparty) >= 0),
             f"{counterparty}: fill {fill}, absorbed {absorbed}, profit {profit}, equity "
             f"{equity(before, counterparty)} -> {equity(after, counterparty)}",
+        )
+    funding = {}
+    for name, args in events:
+        if name == "PositionSettled":
+            funding[args[0]] = funding.get(args[0], 0) + args[2]
+    for _, counterparty, _, _, _, absorbed in fills:
+        if absorbed <= 0:
+            continue
+        kept = size(after, counterparty, market_id)
+        collateral_before = before.accounts[counterparty].collateral
+        collateral_after = after.accounts[counterparty].collateral
+        check(
+            "adl_keeps_principal",
+            collateral_after >= collateral_before + funding.get(counterparty, 0)
+            and (kept == 0 or pnl(after, counterparty, market_id) >= 0),
+            f"{counterparty}: collateral {collateral_before} -> {collateral_after} (funding "
+            f"{funding.get(counterparty, 0)}), kept {kept} lots at "
+            f"{pnl(after, counterparty, market_id) if kept else 0}",
         )
     check(
         "no_profit_from_bankruptcy",

@@ -45,6 +45,13 @@ ACCOUNTS: tuple[str, ...] = (
     "0x8626f6940e2eb28930efb4cef49b2d1f2c9c1199",
 )
 
+
+def extra_accounts(count: int) -> list[str]:
+    """Deterministic addresses after anvil's 20, for runs with more actors (a full market's
+    holders): impersonated on anvil, funded on the embedded chain."""
+    return [f"0x{0x5000 + i:040x}" for i in range(count)]
+
+
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
 _PANIC_SELECTOR = bytes.fromhex("4e487b71")  # Panic(uint256)
 ZERO_ADDRESS = "0x" + "00" * 20

@@ -21,6 +21,7 @@ from harness.evm.base import (
     Snap,
     TxResult,
     decode_revert,
+    extra_accounts,
 )
 
 EIP170_CODE_SIZE_LIMIT = 24_576
@@ -37,6 +38,12 @@ class RevmChain:
         self.accounts = list(ACCOUNTS)
         for account in self.accounts:
             self._evm.set_balance(account, ACCOUNT_BALANCE)
+
+    def add_accounts(self, count: int) -> None:
+        """Fund ``count`` more accounts (``extra_accounts``) and append them to ``accounts``."""
+        for account in extra_accounts(count):
+            self._evm.set_balance(account, ACCOUNT_BALANCE)
+            self.accounts.append(account)
 
     def deploy(self, initcode: bytes, sender: str) -> str:
         try:

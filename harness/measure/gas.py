@@ -17,6 +17,7 @@ from harness.core.genesis import USDC
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 from harness.evm.anvil import AnvilChain
+from harness.evm.base import extra_accounts
 from pyspec.constants import MAX_MARKETS, MAX_POSITION_SIZE, MAX_POSITIONS_PER_MARKET
 
 CONFIG = load("default")
@@ -30,7 +31,7 @@ class Deployment:
     def __init__(self, chain):
         self.chain = chain
         # anvil's 20 funded accounts, then impersonated ones for a full market
-        extra = [f"0x{0x5000 + i:040x}" for i in range(MAX_POSITIONS_PER_MARKET)]
+        extra = extra_accounts(MAX_POSITIONS_PER_MARKET)
         for account in extra:
             chain.rpc("anvil_impersonateAccount", [account])
         self.accounts = list(chain.accounts) + extra

@@ -355,3 +355,32 @@ def test_leverage_weight_follows_deposits(case):
     case("deposit", "trader1", 100_000 * USDC)
     assert charge() < undisturbed
     case.act("deleverage", "outsider", "trader0", branches=("adl.charged.leverage_pro_rata",))
+
+
+def test_w12_repeated_charges_keep_principal(case):
+    """W12: contract pro-rata charges by size; a short holding 10,000 lots at a profit of
+    0.001 USDC each (10 USDC) is capped at its profit in the first deleverage, and then
+    holds no profit: the second deleverage cannot charge it again. (Booked to collateral
+    alone, the first charge left the kept lots' profit standing, and the second took
+    9.17 USDC of principal.)"""
+    use_policy(case, "contract_pro_rata")
+    case("withdraw_insurance", "owner", 900 * USDC)
+    for trader, amount in (("trader0", 110), ("trader1", 110), ("trader2", 5_000)):
+        case("deposit", trader, amount * USDC)
+    for trader in ("trader3", "trader4"):
+        case("deposit", trader, 20_000 * USDC)
+    case(settle_trade("trader0", "trader2", 1_000, 10**6))
+    case(settle_trade("trader1", "trader2", 1_000, 10**6))
+    case.price(0, 701_000)
+    case(settle_trade("trader4", "trader3", 10_000, 701_000))
+    case.price(0, 700_000)
+    profit = properties.pnl(case.state, case.address("trader3"), 0)
+    collateral = case.state.accounts[case.address("trader3")].collateral
+    first = case("deleverage", "outsider", "trader0")
+    charged = dict((name, absorbed) for name, _, absorbed in fills_of(case, first))
+    assert charged["trader3"] == profit == 10 * USDC
+    events = case.act(
+        "deleverage", "outsider", "trader1", branches=("adl.charged.contract_pro_rata",)
+    )
+    assert "trader3" not in [name for name, _, absorbed in fills_of(case, events) if absorbed]
+    assert case.state.accounts[case.address("trader3")].collateral >= collateral

@@ -17,6 +17,7 @@ LAYERS = (
     "harness.core",
     "harness.vectors",
     "harness.measure",
+    "harness.lab",
     "harness.campaign",
     "scripts",
 )

@@ -1,0 +1,171 @@
+"""The lab's adversarial scenarios, on the spec: a winner split into sybils, capacities
+that alternate between rounds, a deposit just before ADL, and the counterfactual of an
+O(1) side-wide pro-rata (what the accumulator design of SPEC.md would charge).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from harness.core.call import Call
+from harness.lab.cascade import MARKET, Driver, Run
+from harness.lab.metrics import score_rows
+from pyspec.adl_allocator import Holder, allocate
+from pyspec.constants import ADL_POLICY_NAMES
+
+USDC = 10**6
+SYBILS = (1, 2, 4, 8)
+ROUNDS = (4, 8, 16, 32)
+
+
+def _trade(long: str, short: str, lots: int, price: int) -> Call:
+    return Call("engine", "settle_trade", "operator", (long, short, MARKET, lots, price, True))
+
+
+def _bankruptcy(driver: Driver, shorts: list[tuple[list[str], int, int, int]]) -> dict[str, int]:
+    """A long (trader0) opens against each group of shorts at its own price, the fund is
+    withdrawn to its floor, the price crashes 25% and the long is deleveraged. ``shorts``:
+    (names, lots per name, collateral per name, price). Return each short's charge."""
+    driver.apply(Call("engine", "deposit", "trader0", (4_500 * USDC,)))
+    timestamp = 2
+    for names, lots, collateral, price in shorts:
+        driver.apply(Call("engine", "update_price", "oracle", (MARKET, price, timestamp)))
+        timestamp += 1
+        for name in names:
+            driver.apply(Call("engine", "deposit", name, (collateral,)))
+            reason, _ = driver.apply(_trade("trader0", name, lots, price))
+            assert reason is None, reason
+    fund = driver.state.insurance_fund - driver.state.insurance_floor
+    driver.apply(Call("engine", "withdraw_insurance", "owner", (fund,)))
+    driver.apply(Call("engine", "update_price", "oracle", (MARKET, 750_000, timestamp)))
+    reason, events = driver.apply(Call("engine", "deleverage", "outsider", ("trader0",)))
+    assert reason is None, reason
+    charged = {}
+    for name, args in events:
+        if name == "Deleverage":
+            charged[driver.names[args[1]]] = charged.get(driver.names[args[1]], 0) + args[5]
+    return charged
+
+
+def sybil(policies: list[int]) -> dict:
+    """What the owner of the largest winner pays in total when it splits into k accounts,
+    proportionally (each part the same size and collateral) or skewed (one part holds
+    nearly all the collateral, the others the least the trade allows)."""
+    out = {"k": list(SYBILS), "split": {}, "skewed": {}}
+    for policy in policies:
+        name = ADL_POLICY_NAMES[policy]
+        for mode in ("split", "skewed"):
+            paid = []
+            for k in SYBILS:
+                driver = Driver(3 + k, policy)
+                sybils = [f"trader{3 + i}" for i in range(k)]
+                lots = 24_000 // k
+                groups = [(["trader1"], 8_000, 4_000 * USDC, 1_060_000)]
+                groups.append((["trader2"], 8_000, 2_000 * USDC, 990_000))
+                if mode == "split":
+                    groups.append((sybils, lots, 12_000 * USDC // k, 1_030_000))
+                else:
+                    groups.append((sybils[:1], lots, 12_000 * USDC, 1_030_000))
+                    thin = lots * 1_030_000 // 9  # a little over initial margin
+                    groups.extend(([s], lots, thin, 1_030_000) for s in sybils[1:])
+                charged = _bankruptcy(driver, groups)
+                paid.append(sum(charged.get(s, 0) for s in sybils))
+            out[mode][name] = paid
+    out["note"] = (
+        "Total charge of one owner's accounts, in token units. A proportional split moves "
+        "no policy's charge by more than k units. A skewed split (thin parts near initial "
+        "margin) raises the thin parts' leverage: only the leverage-weighted policy "
+        "charges the owner differently, and more."
+    )
+    return out
+
+
+def alternating(policies: list[int]) -> dict:
+    """Two winners whose capacities alternate (1, M) and (M, 1), a budget of 1 each round;
+    the first always ranks first in the queue (a higher PnL%). The objective grows
+    linearly with T for the queue, stays flat for pro-rata on profit."""
+    budget, m = USDC, 100
+
+    def holders(t: int) -> list[Holder]:
+        small, large = (budget, m * budget) if t % 2 == 0 else (m * budget, budget)
+        return [
+            Holder("0x" + "01" * 20, 1_000, small, 1, 10**12, 1),  # entry 1: PnL% first
+            Holder("0x" + "02" * 20, 1_000, large, 10**9, 10**12, 1),
+        ]
+
+    out = {"T": list(ROUNDS), "objective": {}}
+    for policy in policies:
+        totals = []
+        for rounds in ROUNDS:
+            rows = []
+            for t in range(rounds):
+                side = holders(t)
+                fills = allocate(policy, 1, 1, side, 1_000, budget)
+                taken = {f.counterparty: f.absorbed for f in fills}
+                capacity = {h.account: h.upnl for h in side}
+                rows.append(
+                    {
+                        "deficit": budget,
+                        "needed": budget,
+                        "taken_fill": sum(taken.values()),
+                        "concentration": max(Fraction(taken[a], capacity[a]) for a in taken),
+                        "reference_concentration": Fraction(budget, sum(capacity.values())),
+                    }
+                )
+            totals.append(int(score_rows(rows, "taken_fill")["total"]))
+        out["objective"][ADL_POLICY_NAMES[policy]] = totals
+    out["note"] = (
+        f"Objective (lambda = 1) against continuous pro-rata, budget {budget} units, M = {m}."
+    )
+    return out
+
+
+def deposit(policies: list[int]) -> dict:
+    """The largest winner deposits 100,000 USDC just before a public deleverage: what it
+    and the other winners pay, with and without the deposit."""
+    out = {}
+    for policy in policies:
+        figures = {}
+        for label, amount in (("without", 0), ("with", 100_000 * USDC)):
+            driver = Driver(4, policy)
+            groups = [
+                (["trader1"], 12_000, 5_000 * USDC, 1_060_000),
+                (["trader2"], 6_000, 3_000 * USDC, 1_020_000),
+                (["trader3"], 6_000, 1_500 * USDC, 990_000),
+            ]
+            if amount:  # the deposit lands after the trades, before the deleverage
+                driver.apply(Call("engine", "deposit", "trader1", (amount,)))
+            charged = _bankruptcy(driver, groups)
+            figures[f"depositor_{label}"] = charged.get("trader1", 0)
+            figures[f"others_{label}"] = sum(v for k, v in charged.items() if k != "trader1")
+        out[ADL_POLICY_NAMES[policy]] = figures
+    out["note"] = (
+        "Only the leverage-weighted policy moves its charge onto the others when a winner "
+        "deposits (its weight falls with its leverage); the others rank or weigh by "
+        "profit or size, which a deposit does not change."
+    )
+    return out
+
+
+def side_pro_rata(runs: list[Run]) -> dict:
+    """Counterfactual: each deleverage's budget split over every opposite position by
+    size, profitable or not (what per-side accumulators settled on touch would charge)."""
+    deleverages = losers = principal = 0
+    for run in runs:
+        for round_ in run.rounds:
+            for record in round_.deleveragings:
+                deleverages += 1
+                total = sum(record.sizes.values())
+                for account, lots in record.sizes.items():
+                    charge = record.budget * lots // total
+                    capacity = max(record.capacities.get(account, 0), 0)
+                    if charge > 0 and capacity == 0:
+                        losers += 1
+                    principal += max(charge - capacity, 0)
+    return {
+        "deleverages": deleverages,
+        "losers_charged": losers,
+        "principal_touched": principal,
+        "note": "An O(1) side-wide pro-rata charges losing positions from their principal; "
+        "SPEC.md explains why it is not shipped.",
+    }

@@ -1,0 +1,288 @@
+"""Seeded liquidation cascades, run through the whole waterfall on the spec.
+
+A cascade is a market of leveraged longs against shorts who opened along a rising price
+(so their profits differ), then a crash in rounds with gaps. Each round the oracle moves,
+one thin liquidator takes what its margin allows, and every bankrupt account left is
+deleveraged under the market's ADL policy. Everything is an ordinary call, recorded, so a
+run replays differentially on a chain (``replay``), and the lab's numbers are the
+contracts' numbers.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from harness.core import genesis
+from harness.core.call import Call
+from harness.core.spec_step import spec_apply
+from harness.evm.base import ACCOUNTS, extra_accounts
+from pyspec import adl, liquidation, margin
+from pyspec.adl_allocator import is_eligible
+from pyspec.constants import MAX_POSITION_SIZE
+from pyspec.fixed_math import sign
+from pyspec.state import State
+
+USDC = genesis.USDC
+MARKET = 0
+START_PRICE = 1_000_000  # market 0's configured first price
+LIQUIDATOR = "liquidator"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What a cascade is drawn from: its seed, the number of traders and of rounds."""
+
+    seed: int = 1
+    traders: int = 30
+    rounds: int = 12
+
+
+@dataclass(frozen=True)
+class Cascade:
+    """The opening calls (deposits and trades) and the crash prices, one per round plus a
+    last one for the horizon of the final round."""
+
+    scenario: Scenario
+    opening: tuple[Call, ...]
+    prices: tuple[int, ...]
+
+
+@dataclass
+class Charge:
+    """One counterparty in one deleverage: the lots and collateral it gave up, and its
+    position's profit (capacity) and eligibility just before."""
+
+    account: str
+    lots: int
+    absorbed: int
+    capacity: int
+    eligible: bool
+
+
+@dataclass
+class Deleveraging:
+    """One deleverage call: the budget the policy allocated (the deficit share left after
+    the fund), the eligible opposite positions' capacities and what each gave up."""
+
+    bankrupt: str
+    side: int  # the counterparties' sign (-1: shorts)
+    size: int
+    budget: int
+    capacities: dict[str, int]
+    sizes: dict[str, int]
+    charges: list[Charge]
+
+
+@dataclass
+class Round:
+    price: int
+    horizon_price: int
+    deficit: int = 0  # sum of (-equity)+ right after the price moved
+    fund_draw: int = 0  # every InsuranceCover of the round
+    deleveragings: list[Deleveraging] = field(default_factory=list)
+    largest_surviving_profit: int = 0
+
+
+@dataclass
+class Run:
+    """A cascade under one policy: its rounds and every call made, in order."""
+
+    policy: int
+    rounds: list[Round]
+    calls: list[Call]
+    actors: dict[str, str]
+
+
+def actor_names(traders: int) -> tuple[str, ...]:
+    return genesis.actor_names(traders)
+
+
+def lab_actors(traders: int) -> dict[str, str]:
+    """The harness's actor names on anvil's accounts and then ``extra_accounts``."""
+    names = actor_names(traders)
+    addresses = list(ACCOUNTS) + extra_accounts(max(len(names) - len(ACCOUNTS), 0))
+    actors = dict(zip(names, addresses, strict=False))
+    actors["engine"] = genesis.ENGINE_ADDRESS
+    return actors
+
+
+def draw(scenario: Scenario) -> Cascade:
+    """Draw a cascade: trader sizes from a heavy tail (a few whales), long leverage mostly
+    high (2x to 9.5x), shorts at 1.5x to 4x opening along a rise from 1.00 to 1.30, then
+    a crash: drifts of -1% to -6%, gaps of -10% to -25% in about a third of the rounds, an
+    occasional bounce."""
+    rng = random.Random(scenario.seed)
+    traders = genesis.trader_names(scenario.traders)
+    liquidator, rest = traders[-1], traders[:-1]
+    longs, shorts = rest[: len(rest) * 2 // 3], rest[len(rest) * 2 // 3 :]
+    rise = [
+        START_PRICE + START_PRICE * 30 * i // (100 * (len(longs) - 1)) for i in range(len(longs))
+    ]
+    opening: list[Call] = []
+    short_notional = {s: 0 for s in shorts}
+    trades = []
+    for long, price in zip(longs, rise, strict=True):
+        lots = min(int(2_000 * rng.paretovariate(1.4)), 200_000)
+        leverage = 2 + 7.5 * rng.random() ** 0.5
+        short = rng.choice(shorts)
+        opening.append(_call("deposit", long, int(lots * price / leverage) + USDC))
+        short_notional[short] += lots * price
+        trades.append((price, long, short, lots))
+    for short in shorts:
+        leverage = 1.5 + 2.5 * rng.random()
+        opening.append(_call("deposit", short, int(short_notional[short] * 1.3 / leverage) + USDC))
+    opening.append(_call("deposit", liquidator, (5_000 + rng.randrange(5_000)) * USDC))
+    for i, (price, long, short, lots) in enumerate(trades):
+        opening.append(Call("engine", "update_price", "oracle", (MARKET, price, 2 + i)))
+        opening.append(
+            _call("settle_trade", long, short, MARKET, lots, price, True, sender="operator")
+        )
+    prices, price = [], rise[-1]
+    for _ in range(scenario.rounds + 1):
+        move = rng.random()
+        if move < 0.3:
+            step = -rng.uniform(0.10, 0.25)
+        elif move < 0.85:
+            step = -rng.uniform(0.01, 0.06)
+        else:
+            step = rng.uniform(0.01, 0.05)
+        price = max(int(price * (1 + step)), 1)
+        prices.append(price)
+    return Cascade(scenario, tuple(opening), tuple(prices))
+
+
+def _call(fn: str, first: str, *args, sender: str | None = None) -> Call:
+    if sender is None:  # deposits: the trader is the sender
+        return Call("engine", fn, first, args)
+    return Call("engine", fn, sender, (first, *args))
+
+
+class Driver:
+    """Runs calls on a spec state, recording them; reverted calls are kept (they replay)."""
+
+    def __init__(self, traders: int, policy: int):
+        self.actors = lab_actors(traders)
+        self.names = {a: n for n, a in self.actors.items()}
+        self.traders = genesis.trader_names(traders)
+        self.state: State = genesis.new_spec_state(
+            self.actors, genesis.TOKEN_ADDRESS, genesis.DEFAULT_CONFIG
+        )
+        for call in genesis.setup_calls(genesis.DEFAULT_CONFIG, traders):
+            self.apply(call, record=False)
+        self.calls: list[Call] = []
+        self.apply(Call("engine", "set_adl_policy", "owner", (MARKET, policy)))
+        self.timestamp = 1
+
+    def apply(self, call: Call, record: bool = True) -> tuple[str | None, list]:
+        self.state, reason, events = spec_apply(self.state, self.actors, call)
+        if record:
+            self.calls.append(call)
+        return reason, events
+
+    def address(self, name: str) -> str:
+        return self.actors[name]
+
+
+def run(cascade: Cascade, policy: int) -> Run:
+    """Run ``cascade`` under ``policy`` (set on market 0 first)."""
+    scenario = cascade.scenario
+    driver = Driver(scenario.traders, policy)
+    for call in cascade.opening:
+        reason, _ = driver.apply(call)
+        assert reason is None, f"opening call {call} reverted: {reason}"
+    timestamp = driver.state.markets[MARKET].price_timestamp
+    rounds = []
+    liquidator = driver.traders[-1]
+    for t in range(scenario.rounds):
+        timestamp += 1
+        price = cascade.prices[t]
+        driver.apply(Call("engine", "update_price", "oracle", (MARKET, price, timestamp)))
+        round_ = Round(price, cascade.prices[t + 1])
+        state = driver.state
+        round_.deficit = sum(
+            max(-margin.equity(state, a), 0) for a, acc in state.accounts.items() if acc.positions
+        )
+        for trader in driver.traders[:-1]:
+            if margin.is_liquidatable(driver.state, driver.address(trader)):
+                call = Call("engine", "liquidate", liquidator, (trader, MARKET, MAX_POSITION_SIZE))
+                _, events = driver.apply(call)
+                round_.fund_draw += _covered(events)
+        for _ in range(len(driver.traders)):
+            bankrupt = _bankrupt(driver)
+            if bankrupt is None:
+                break
+            record = _before_deleverage(driver.state, bankrupt)
+            reason, events = driver.apply(
+                Call("engine", "deleverage", "outsider", (driver.names[bankrupt],))
+            )
+            assert reason is None, f"deleverage of {bankrupt} reverted: {reason}"
+            round_.fund_draw += _covered(events)
+            _record_charges(record, events)
+            round_.deleveragings.append(record)
+        state = driver.state
+        round_.largest_surviving_profit = max(
+            (
+                max(margin.unrealized_pnl(p, state.markets[MARKET]), 0)
+                for acc in state.accounts.values()
+                for m, p in acc.positions.items()
+                if m == MARKET
+            ),
+            default=0,
+        )
+        rounds.append(round_)
+    return Run(policy, rounds, driver.calls, driver.actors)
+
+
+def _covered(events: list) -> int:
+    return sum(args[2] for name, args in events if name == "InsuranceCover")
+
+
+def _bankrupt(driver: Driver) -> str | None:
+    """The bankrupt account with a position on market 0 and the lowest address."""
+    state = driver.state
+    found = [
+        a
+        for a, acc in state.accounts.items()
+        if MARKET in acc.positions and margin.equity(state, a) < 0
+    ]
+    return min(found, key=lambda a: int(a, 16)) if found else None
+
+
+def _before_deleverage(state: State, bankrupt: str) -> Deleveraging:
+    """What ``deleverage`` will allocate: the bankrupt position's deficit share after the
+    fund (as ``process_deleverage`` computes it) and the opposite side's capacities."""
+    market = state.markets[MARKET]
+    position = state.accounts[bankrupt].positions[MARKET]
+    size = abs(position.size)
+    share = liquidation.compute_equity_share(
+        margin.equity(state, bankrupt),
+        margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
+        margin.maintenance_margin(state, bankrupt),
+    )
+    budget = -share - min(state.insurance_fund, max(-share, 0))
+    holders = adl.side_holders(state, MARKET, -sign(position.size))
+    return Deleveraging(
+        bankrupt,
+        -sign(position.size),
+        size,
+        budget,
+        {h.account: h.upnl for h in holders if is_eligible(h)},
+        {h.account: h.size for h in holders},
+        [],
+    )
+
+
+def _record_charges(record: Deleveraging, events: list) -> None:
+    for name, args in events:
+        if name == "Deleverage":
+            counterparty = args[1]
+            record.charges.append(
+                Charge(
+                    counterparty,
+                    args[3],
+                    args[5],
+                    record.capacities.get(counterparty, 0),
+                    counterparty in record.capacities,
+                )
+            )

@@ -1,0 +1,204 @@
+"""Who paid for a cascade: the per-round metrics of the ADL research on a ``cascade.Run``.
+
+Per round: deficit D (sum of negative equity right after the price moved), fund draw,
+residual (D less the fund draw), needed budget B (the deficit shares ADL was asked to
+allocate: at the bankruptcy price, the gap of the lots closed), profit taken at the fill
+(the charges) and at the horizon (the charges plus what the closed lots would have earned
+until the next round's price), overshoot, undershoot and tracking against B, concentration
+m (the largest charge / capacity of one account; capacity = its position's unrealized
+profit before the charge), the reference concentration of continuous pro-rata (min(1, B /
+U), U the round's eligible capacity), accounts touched, top-1 share of the charges, the
+largest profit left standing, monotonicity inversions (two winners whose order of profit
+flips after the charges), the rank correlation of haircut fractions with the previous
+round, and principal touched (charges beyond capacity: must be 0). The online-learning
+objective (lambda = 1) and its instance envelope are scored by ``rounds.score``, the same
+code that scores anyone's CSV, with profit taken valued at the fill (``objective``) and at
+the horizon (``objective_horizon``). Every policy closes exactly the bankrupt lots at the
+bankruptcy price, so what is taken in total does not depend on the policy (the
+horizon term neither): policies differ in who pays, which the fairness term measures.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from harness.lab import rounds as scoring
+from harness.lab.cascade import Round, Run
+
+REFERENCE = "reference"
+
+
+def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
+    """The metrics of one round; ``previous``: the last round's haircut fractions."""
+    taken: dict[str, int] = {}
+    capacity: dict[str, int] = {}
+    touched: set[str] = set()
+    inversions = principal = forgone = 0
+    for record in round_.deleveragings:
+        after = {}
+        for charge in record.charges:
+            if charge.lots or charge.absorbed:
+                touched.add(charge.account)
+            taken[charge.account] = taken.get(charge.account, 0) + charge.absorbed
+            capacity.setdefault(charge.account, charge.capacity)
+            principal += max(charge.absorbed - max(charge.capacity, 0), 0)
+            forgone += record.side * charge.lots * (round_.horizon_price - round_.price)
+            after[charge.account] = charge.capacity - charge.absorbed
+        inversions += _inversions(record.capacities, after)
+    needed = sum(r.budget for r in round_.deleveragings)
+    taken_fill = sum(taken.values())
+    taken_horizon = taken_fill + forgone
+    fractions = {a: Fraction(x, capacity[a]) for a, x in taken.items() if capacity[a] > 0 and x}
+    concentration = max(fractions.values(), default=Fraction(0))
+    eligible = sum(capacity.values())
+    reference = min(Fraction(1), Fraction(needed, eligible)) if eligible and needed else Fraction(0)
+    return {
+        "price": round_.price,
+        "deficit": round_.deficit,
+        "fund_draw": round_.fund_draw,
+        "residual": max(round_.deficit - round_.fund_draw, 0),
+        "needed": needed,
+        "taken_fill": taken_fill,
+        "taken_horizon": taken_horizon,
+        "overshoot": max(taken_horizon - needed, 0),
+        "undershoot": max(needed - taken_horizon, 0),
+        "tracking": abs(taken_horizon - needed),
+        "concentration": concentration,
+        "reference_concentration": reference,
+        "touched": len(touched),
+        "top1_share": Fraction(max(taken.values()), taken_fill) if taken_fill else None,
+        "largest_surviving_profit": round_.largest_surviving_profit,
+        "inversions": inversions,
+        "rank_correlation": _spearman(previous, fractions) if previous else None,
+        "principal_touched": principal,
+        "fractions": fractions,
+    }
+
+
+def run_metrics(runs: list[Run]) -> dict:
+    """Per-round metrics of every cascade of one policy, their totals and the objective
+    (scored over all rounds of all cascades in order, as one instance)."""
+    rows = []
+    for index, run in enumerate(runs):
+        previous = None
+        for t, round_ in enumerate(run.rounds):
+            row = round_metrics(round_, previous)
+            previous = row.pop("fractions") or previous
+            rows.append({"cascade": index, "round": t, **row})
+    scored = score_rows(rows, "taken_fill")
+    at_horizon = score_rows(rows, "taken_horizon")
+    for row in rows:
+        row["objective"] = int(
+            abs(row["taken_fill"] - row["needed"])
+            + row["needed"] * abs(row["concentration"] - row["reference_concentration"])
+        )
+    correlations = [r["rank_correlation"] for r in rows if r["rank_correlation"] is not None]
+    totals = {
+        key: sum(r[key] for r in rows)
+        for key in (
+            "deficit",
+            "fund_draw",
+            "residual",
+            "needed",
+            "taken_fill",
+            "taken_horizon",
+            "overshoot",
+            "undershoot",
+            "tracking",
+            "touched",
+            "inversions",
+            "principal_touched",
+        )
+    }
+    totals |= {
+        "concentration_max": float(max((r["concentration"] for r in rows), default=0)),
+        "top1_share_max": float(max((r["top1_share"] or 0 for r in rows), default=0)),
+        "largest_surviving_profit": max((r["largest_surviving_profit"] for r in rows), default=0),
+        "rank_correlation_mean": sum(correlations) / len(correlations) if correlations else None,
+        "objective": int(scored["total"]),
+        "envelope": int(scored["envelope"]),
+        "objective_percent": _float(scored["percent"]),
+        "objective_horizon": int(at_horizon["total"]),
+        "objective_horizon_percent": _float(at_horizon["percent"]),
+    }
+    for row in rows:
+        for key in ("concentration", "reference_concentration", "top1_share"):
+            row[key] = None if row[key] is None else float(row[key])
+    return {"totals": totals, "rounds": rows}
+
+
+def score_rows(rows: list[dict], taken: str) -> dict:
+    """The objective of the rows against continuous pro-rata, with profit taken valued
+    at the fill or at the horizon, scored by the CSV scorer."""
+    return scoring.score(
+        [
+            scoring.Round(
+                i,
+                Fraction(row["deficit"]),
+                Fraction(row["needed"]),
+                {"policy": Fraction(row[taken]), REFERENCE: Fraction(row["needed"])},
+                {"policy": row["concentration"], REFERENCE: row["reference_concentration"]},
+            )
+            for i, row in enumerate(rows)
+        ],
+        REFERENCE,
+    )["policy"]
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def haircuts(runs: list[Run]) -> list[float]:
+    """Every charged account's total charge / capacity per deleverage, in [0, 1]."""
+    return [
+        float(Fraction(c.absorbed, c.capacity))
+        for run in runs
+        for round_ in run.rounds
+        for record in round_.deleveragings
+        for c in record.charges
+        if c.capacity > 0 and c.absorbed > 0
+    ]
+
+
+def _inversions(before: dict[str, int], after: dict[str, int]) -> int:
+    """Pairs of eligible winners whose order of profit flips after the charges."""
+    left = {a: after.get(a, u) for a, u in before.items()}
+    names = sorted(before)
+    return sum(
+        1
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if (before[a] - before[b]) * (left[a] - left[b]) < 0
+    )
+
+
+def _spearman(previous: dict[str, Fraction], current: dict[str, Fraction]) -> float | None:
+    """Rank correlation of the haircut fractions of the accounts charged in both rounds;
+    None when fewer than three or either side has no spread."""
+    common = sorted(set(previous) & set(current))
+    if len(common) < 3:
+        return None
+    a, b = _ranks([previous[x] for x in common]), _ranks([current[x] for x in common])
+    mean = (len(common) + 1) / 2
+    cov = sum((x - mean) * (y - mean) for x, y in zip(a, b, strict=True))
+    var_a = sum((x - mean) ** 2 for x in a)
+    var_b = sum((y - mean) ** 2 for y in b)
+    if not var_a or not var_b:
+        return None
+    return cov / (var_a * var_b) ** 0.5
+
+
+def _ranks(values: list[Fraction]) -> list[float]:
+    """Average ranks (1-based), ties sharing the mean of their positions."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks

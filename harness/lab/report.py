@@ -1,0 +1,358 @@
+"""Render the ADL stress lab's results dict into a report a protocol designer reads.
+
+``write(results, out)`` writes into ``out``: ``report.md`` (Markdown, plots by relative
+path), ``report.html`` (self-contained: inline CSS, plots embedded as base64 PNG),
+``results.json`` (the dict itself) and the plots ``haircuts.png``, ``concentration.png``,
+``overshoot.png`` and ``objective.png``. ``text(results)`` is a compact terminal summary.
+
+Amounts are integers in token base units (6 decimals) and print as USDC rounded half to
+even at the cent; ratios print with 3 decimals, percents with 2, None as "n/a". The same
+dict gives byte-identical Markdown and JSON; the PNGs (hence the HTML) have a fixed size and
+dpi and no software stamp, so they vary only with the matplotlib version.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+CENT = 10_000  # base units per cent
+NA = "n/a"
+FIGSIZE = (8.0, 4.5)
+DPI = 100
+CSS = (
+    "body{font-family:sans-serif;max-width:80em;margin:2em auto;padding:0 1em;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0;font-size:90%;display:block;overflow-x:auto}"
+    "th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right}th{background:#f2f2f2}"
+    "th:first-child,td:first-child{text-align:left}img{max-width:100%}"
+)
+
+
+def usdc(units: int) -> str:
+    """Base units to USDC with cents and thousands separators, exactly.
+
+    Rounds half to even at the cent on the magnitude (15_000 -> "0.02", 5_000 -> "0.00"),
+    and a total that rounds to zero carries no sign: -5_000 -> "0.00", not "-0.00".
+    """
+    cents, rest = divmod(abs(units), CENT)
+    if rest > CENT // 2 or (rest == CENT // 2 and cents % 2):
+        cents += 1
+    whole, frac = divmod(cents, 100)
+    sign = "-" if units < 0 and cents else ""
+    return f"{sign}{whole:,}.{frac:02d}"
+
+
+# Columns are result keys; a key's kind picks its format, and every other key is an amount.
+TOTALS = (
+    "deficit fund_draw needed taken_fill taken_horizon overshoot undershoot tracking "
+    "concentration_max top1_share_max touched inversions rank_correlation_mean "
+    "principal_touched objective objective_percent objective_horizon objective_horizon_percent"
+).split()
+TEXT_TOTALS = (
+    "deficit fund_draw tracking overshoot undershoot concentration_max objective objective_percent"
+).split()
+ROUNDS = (
+    "round price deficit fund_draw residual needed taken_fill taken_horizon overshoot "
+    "undershoot concentration touched top1_share inversions principal_touched"
+).split()
+DEPOSIT = "depositor_without depositor_with others_without others_with".split()
+RATIOS = {"concentration", "concentration_max", "top1_share", "top1_share_max"}
+RATIOS |= {"rank_correlation_mean"}
+COUNTS = {"round", "touched", "inversions"}
+HEADERS = {
+    "taken_fill": "taken (fill)",
+    "taken_horizon": "taken (horizon)",
+    "concentration_max": "max concentration",
+    "top1_share_max": "max top-1 share",
+    "top1_share": "top-1 share",
+    "rank_correlation_mean": "mean rank corr.",
+    "objective": "objective (fill)",
+    "objective_percent": "% of envelope",
+    "objective_horizon": "objective (horizon)",
+    "objective_horizon_percent": "% of envelope (horizon)",
+}
+
+
+def _cell(key: str, v: Any) -> str:
+    """One figure formatted by its key: a ratio, the percent, a count or an amount."""
+    if v is None:
+        return NA
+    if key in RATIOS:
+        return f"{v:.3f}"
+    if key.endswith("_percent"):
+        return f"{v:.2f}"
+    return str(v) if key in COUNTS else usdc(v)
+
+
+class Heading(NamedTuple):
+    level: int
+    text: str
+
+
+class Para(NamedTuple):
+    text: str
+
+
+class Table(NamedTuple):
+    headers: list[str]
+    rows: list[list[str]]
+
+
+class Image(NamedTuple):
+    file: str
+    alt: str
+
+
+Block = Heading | Para | Table | Image
+PLOTS = (
+    ("haircuts.png", "Haircut over capacity per charged account, per policy"),
+    ("concentration.png", "Concentration per round of cascade 0 (reference dashed)"),
+    ("overshoot.png", "Overshoot per round of cascade 0"),
+    ("objective.png", "Objective as % of the envelope per policy"),
+)
+
+
+def _cascade0(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r for r in policy["rounds"] if r["cascade"] == 0]
+
+
+def _table(records: list[dict[str, Any]], keys: list[str], names: list[str]) -> Table:
+    """One row per record; ``names`` (policies) lead the rows when given."""
+    headers = [HEADERS.get(k, k.replace("_", " ")) for k in keys]
+    rows = [[_cell(k, r[k]) for k in keys] for r in records]
+    if names:
+        return Table(["policy", *headers], [[n, *row] for n, row in zip(names, rows, strict=True)])
+    return Table(headers, rows)
+
+
+def _series(by_policy: dict[str, list[int | None]], columns: list[str]) -> Table:
+    """Amounts per policy, one column per scenario parameter (k, T)."""
+    records = [dict(zip(columns, vs, strict=True)) for vs in by_policy.values()]
+    return _table(records, columns, list(by_policy))
+
+
+def _replay(replay: dict[str, Any] | None) -> str:
+    if replay is None:
+        return "Differential replay: not run."
+    verdict = "agreed" if replay["agreed"] else "DISAGREED"
+    return (
+        f"Differential replay: {replay['cascades']} cascades, {replay['calls']} calls on the "
+        f"{replay['chain']} chain, {verdict} with the spec ({replay['seconds']:.1f} s)."
+    )
+
+
+def _envelope(policies: dict[str, Any]) -> str:
+    envelopes = {n: p["totals"]["envelope"] for n, p in policies.items()}
+    if len(set(envelopes.values())) == 1:
+        shared = usdc(next(iter(envelopes.values())))
+        return f"Envelope (the same for every policy): {shared} USDC."
+    listed = "; ".join(f"{n}: {usdc(e)}" for n, e in envelopes.items())
+    return f"Envelope per policy (USDC): {listed}."
+
+
+def _adversarial(adv: dict[str, Any]) -> list[Block]:
+    sybil, alt, dep = adv["sybil"], adv["alternating"], adv["deposit"]
+    both = {p: sybil["split"][p] + sybil["skewed"][p] for p in sybil["split"]}
+    ks = [f"split k={k}" for k in sybil["k"]] + [f"skewed k={k}" for k in sybil["k"]]
+    names = [k for k, v in dep.items() if isinstance(v, dict)]  # "note" sits beside them
+    return [
+        Heading(2, "Adversarial scenarios"),
+        Heading(3, "Sybil splitting: what the owner pays in total (USDC)"),
+        _series(both, ks),
+        Para(sybil["note"]),
+        Heading(3, "Alternating capacities: objective (USDC)"),
+        _series(alt["objective"], [f"T={t}" for t in alt["T"]]),
+        Para(alt["note"]),
+        Heading(3, "Deposit before the cascade (USDC)"),
+        _table([dep[p] for p in names], DEPOSIT, names),
+        Para(dep["note"]),
+    ]
+
+
+def _document(results: dict[str, Any]) -> list[Block]:
+    lab, policies = results["lab"], results["policies"]
+    cf = results["counterfactual"]["side_pro_rata"]
+    blocks: list[Block] = [
+        Heading(1, "ADL stress lab"),
+        Para(
+            f"Seed {lab['seed']}, {lab['cascades']} cascades of {lab['rounds']} rounds, "
+            f"{lab['traders']} traders; policies {', '.join(lab['policies'])}; reference "
+            f"{lab['reference']}, lambda {lab['lambda']}; ran in {lab['elapsed_seconds']:.1f} s. "
+            "Amounts in USDC, rounded half to even at the cent."
+        ),
+        Heading(2, "Totals per policy"),
+        _table([p["totals"] for p in policies.values()], TOTALS, list(policies)),
+        Para(_envelope(policies)),
+        Heading(2, "Plots"),
+        *(Image(file, alt) for file, alt in PLOTS),
+        Heading(2, "Per round (cascade 0)"),
+    ]
+    for name, policy in policies.items():
+        blocks += [Heading(3, name), _table(_cascade0(policy), ROUNDS, [])]
+    return blocks + [
+        *_adversarial(results["adversarial"]),
+        Heading(2, "Counterfactual: an O(1) side-wide pro-rata"),
+        Para(
+            f"Deleverages: {cf['deleverages']}; losers charged: {cf['losers_charged']}; "
+            f"principal touched: {usdc(cf['principal_touched'])} USDC."
+        ),
+        Para(cf["note"]),
+        Heading(2, "Differential replay"),
+        Para(_replay(results["replay"])),
+    ]
+
+
+def _markdown(blocks: list[Block]) -> str:
+    def row(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+    parts = []
+    for b in blocks:
+        match b:
+            case Heading(level, title):
+                parts.append("#" * level + " " + title)
+            case Para(para):
+                parts.append(para)
+            case Table(headers, rows):
+                rule = "|" + "|".join(["---", *["---:"] * (len(headers) - 1)]) + "|"
+                parts.append("\n".join([row(headers), rule, *map(row, rows)]))
+            case Image(file, alt):
+                parts.append(f"![{alt}]({file})")
+    return "\n\n".join(parts) + "\n"
+
+
+def _html(blocks: list[Block], out: Path) -> str:
+    e = html.escape
+    parts = []
+    for b in blocks:
+        match b:
+            case Heading(level, title):
+                parts.append(f"<h{level}>{e(title)}</h{level}>")
+            case Para(para):
+                parts.append(f"<p>{e(para)}</p>")
+            case Table(headers, rows):
+                head = "".join(f"<th>{e(h)}</th>" for h in headers)
+                body = "".join(
+                    "<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows
+                )
+                parts.append(f"<table><tr>{head}</tr>{body}</table>")
+            case Image(file, alt):
+                data = base64.b64encode((out / file).read_bytes()).decode("ascii")
+                parts.append(f'<p><img src="data:image/png;base64,{data}" alt="{e(alt)}"></p>')
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>ADL stress lab</title><style>{CSS}</style></head><body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+
+
+def _haircuts(ax: Axes, policies: dict[str, Any]) -> None:
+    ax.boxplot([p["haircuts"] for p in policies.values()], tick_labels=list(policies))
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_ylabel("haircut / capacity (fraction, 0 to 1)")
+
+
+def _round_axis(ax: Axes, policies: dict[str, Any]) -> None:
+    # Rounds are whole numbers: tick each one rather than matplotlib's fractional steps.
+    ax.set_xticks(sorted({r["round"] for p in policies.values() for r in _cascade0(p)}))
+    ax.set_xlabel("round (cascade 0)")
+    ax.legend()
+
+
+def _concentration(ax: Axes, policies: dict[str, Any]) -> None:
+    for name, policy in policies.items():
+        rounds = _cascade0(policy)
+        xs = [r["round"] for r in rounds]
+        (line,) = ax.plot(xs, [r["concentration"] for r in rounds], marker="o", label=name)
+        # Each policy's cascade takes its own path, so each has its own reference curve;
+        # one legend entry stands for them all.
+        refs = [r["reference_concentration"] for r in rounds]
+        ax.plot(xs, refs, "--", color=line.get_color())
+    ax.plot([], [], "k--", label="reference (policy's colour)")
+    ax.set_ylim(-0.02, 1.02)  # a fraction in [0, 1]: one scale for every run
+    _round_axis(ax, policies)
+    ax.set_ylabel("max haircut / capacity (fraction)")
+
+
+def _overshoot(ax: Axes, policies: dict[str, Any]) -> None:
+    width = 0.8 / max(len(policies), 1)
+    for i, (name, policy) in enumerate(policies.items()):
+        rounds = _cascade0(policy)
+        xs = [r["round"] + (i - (len(policies) - 1) / 2) * width for r in rounds]
+        ax.bar(xs, [r["overshoot"] / 1e6 for r in rounds], width, label=name)
+    _round_axis(ax, policies)
+    ax.set_ylabel("overshoot (USDC)")
+
+
+def _objective(ax: Axes, policies: dict[str, Any]) -> None:
+    values = [p["totals"]["objective_percent"] for p in policies.values()]
+    bars = ax.bar(list(policies), [0.0 if v is None else v for v in values])
+    ax.bar_label(bars, [_cell("objective_percent", v) for v in values])
+    ax.set_ylabel("objective (% of envelope)")
+
+
+def _plot(policies: dict[str, Any], out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    paths = []
+    draws = (_haircuts, _concentration, _overshoot, _objective)
+    for (file, title), draw in zip(PLOTS, draws, strict=True):
+        fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+        draw(ax, policies)
+        ax.set_title(title)
+        ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(out / file, dpi=DPI, metadata={"Software": None})
+        plt.close(fig)
+        paths.append(out / file)
+    return paths
+
+
+def write(results: dict[str, Any], out: Path) -> list[Path]:
+    """Write the report, the plots and the results into ``out``; return the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = _plot(results["policies"], out)
+    blocks = _document(results)
+    for file, content in (
+        ("report.md", _markdown(blocks)),
+        ("report.html", _html(blocks, out)),
+        ("results.json", json.dumps(results, indent=1, sort_keys=False) + "\n"),
+    ):
+        (out / file).write_text(content, encoding="utf-8")
+        paths.append(out / file)
+    return paths
+
+
+def _aligned(table: Table) -> list[str]:
+    """Plain-text table: the name column to the left, figures to the right."""
+    widths = [max(map(len, col)) for col in zip(table.headers, *table.rows, strict=True)]
+    lines = []
+    for row in [table.headers, *table.rows]:
+        cells = [c.rjust(w) for c, w in zip(row, widths, strict=True)]
+        cells[0] = row[0].ljust(widths[0])
+        lines.append("  ".join(cells))
+    return lines
+
+
+def text(results: dict[str, Any]) -> str:
+    """A compact terminal summary: totals per policy, the adversarial figures, the replay."""
+    policies = results["policies"]
+    totals = [p["totals"] for p in policies.values()]
+    lines = _aligned(_table(totals, TEXT_TOTALS, list(policies)))
+    for block in _adversarial(results["adversarial"]):
+        match block:
+            case Heading(3, title):
+                lines += ["", title]
+            case Table():
+                lines += _aligned(block)
+    return "\n".join([*lines, "", _replay(results["replay"])]) + "\n"

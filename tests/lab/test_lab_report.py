@@ -1,0 +1,195 @@
+"""The stress lab's report on a small synthetic results dict: the files written, the
+Markdown and HTML content, the JSON round trip, the terminal summary and USDC formatting."""
+
+import json
+
+import pytest
+
+from harness.lab.report import text, usdc, write
+
+POLICIES = ("pro-rata", "greedy <top>")  # "<" and ">" exercise the HTML escaping
+
+
+def _round(r: int, scale: int) -> dict:
+    return {
+        "cascade": 0,
+        "round": r,
+        "price": 2_000_000_000 - r * 50_000_000,
+        "deficit": 1_000_000 * r,
+        "fund_draw": 200_000 * r,
+        "residual": 0,
+        "needed": 800_000 * r,
+        "taken_fill": 800_000 * r + scale,
+        "taken_horizon": 800_000 * r,
+        "overshoot": scale,
+        "undershoot": 0,
+        "tracking": scale,
+        "concentration": 0.1 * r,
+        "reference_concentration": 0.05 * r,
+        "touched": 3 * r,
+        "top1_share": None if r == 1 else 0.5,
+        "largest_surviving_profit": 5_000_000,
+        "inversions": r - 1,
+        "rank_correlation": None if r == 1 else 0.9,
+        "principal_touched": 0,
+        "objective": 10_000 * r,
+    }
+
+
+def _policy(scale: int, percent: float | None) -> dict:
+    return {
+        "totals": {
+            "deficit": 6_000_000,
+            "fund_draw": 1_200_000,
+            "residual": 0,
+            "needed": 4_800_000,
+            "taken_fill": 4_800_000 + 3 * scale,
+            "taken_horizon": 4_800_000,
+            "overshoot": 3 * scale,
+            "undershoot": 0,
+            "tracking": 3 * scale,
+            "concentration_max": 0.3,
+            "touched": 18,
+            "top1_share_max": 0.5,
+            "largest_surviving_profit": 5_000_000,
+            "inversions": 3,
+            "rank_correlation_mean": None,
+            "principal_touched": 0,
+            "objective": 60_000,
+            "envelope": 7_000_000,
+            "objective_percent": percent,
+            "objective_horizon": 90_000,
+            "objective_horizon_percent": None,
+        },
+        # A second cascade that the per-round table and plots leave out.
+        "rounds": [_round(r, scale) for r in (1, 2, 3)] + [{**_round(1, scale), "cascade": 1}],
+        "haircuts": [0.0, 0.25, 0.5, 1.0],
+    }
+
+
+@pytest.fixture
+def results() -> dict:
+    return {
+        "lab": {
+            "seed": 7,
+            "rounds": 3,
+            "cascades": 2,
+            "traders": 20,
+            "policies": list(POLICIES),
+            "reference": "continuous pro-rata",
+            "lambda": 1,
+            "elapsed_seconds": 1.25,
+        },
+        "policies": {POLICIES[0]: _policy(0, 0.86), POLICIES[1]: _policy(15_000, None)},
+        "counterfactual": {
+            "side_pro_rata": {
+                "deleverages": 4,
+                "losers_charged": 2,
+                "principal_touched": 1_500_000,
+                "note": "charges losers too",
+            }
+        },
+        "adversarial": {
+            "sybil": {
+                "k": [1, 2, 4, 8],
+                "split": {p: [1_000_000, 1_000_000, 1_000_000, 1_000_000] for p in POLICIES},
+                "skewed": {p: [1_000_000, 900_000, 800_000, None] for p in POLICIES},
+                "note": "splitting should not pay",
+            },
+            "alternating": {
+                "T": [4, 8, 16, 32],
+                "objective": {p: [1, 2, 3, 4] for p in POLICIES},
+                "note": "capacities flip every round",
+            },
+            "deposit": {
+                **{
+                    p: {
+                        "depositor_without": 2_000_000,
+                        "depositor_with": 1_000_000,
+                        "others_without": 5_000_000,
+                        "others_with": 5_000_000,
+                    }
+                    for p in POLICIES
+                },
+                "note": "a deposit should not shift the charge",
+            },
+        },
+        "replay": None,
+    }
+
+
+def test_write(tmp_path, results):
+    out = tmp_path / "nested" / "lab"
+    paths = write(results, out)
+    names = ["haircuts.png", "concentration.png", "overshoot.png", "objective.png"]
+    names += ["report.md", "report.html", "results.json"]
+    assert sorted(p.name for p in paths) == sorted(names)
+    assert all((out / n).is_file() and (out / n).stat().st_size > 0 for n in names)
+
+    md = (out / "report.md").read_text()
+    for header in ("# ADL stress lab", "## Totals per policy", "## Per round (cascade 0)"):
+        assert header in md
+    assert "| policy | deficit | fund draw | needed | taken (fill) |" in md
+    assert "| round | price | deficit |" in md
+    assert all(p in md for p in POLICIES)
+    assert "n/a" in md and "0.02" in md  # None, and the 15_000 overshoot rounded half to even
+    assert "Envelope (the same for every policy): 7.00 USDC." in md
+    assert all(f"]({n})" in md for n in names[:4])
+    assert "Differential replay: not run." in md
+    assert md.index("haircuts.png") < md.index("concentration.png") < md.index("objective.png")
+
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 4
+    assert 'src="http' not in page and "<link" not in page
+    assert "greedy &lt;top&gt;" in page and "greedy <top>" not in page
+
+    assert json.loads((out / "results.json").read_text()) == results
+
+
+def test_write_is_deterministic(tmp_path, results):
+    write(results, tmp_path / "a")
+    write(results, tmp_path / "b")
+    for name in ("report.md", "results.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_envelopes_that_differ_are_listed(tmp_path, results):
+    results["policies"][POLICIES[1]]["totals"]["envelope"] = 8_000_000
+    write(results, tmp_path)
+    assert "pro-rata: 7.00; greedy <top>: 8.00" in (tmp_path / "report.md").read_text()
+
+
+def test_text(results):
+    results["replay"] = {
+        "cascades": 2,
+        "calls": 40,
+        "chain": "embedded",
+        "agreed": True,
+        "seconds": 0.5,
+    }
+    summary = text(results)
+    assert all(p in summary for p in POLICIES)
+    assert "0.86" in summary and "n/a" in summary
+    assert "split k=8" in summary and "T=32" in summary and "depositor with" in summary
+    assert summary.rstrip().endswith("agreed with the spec (0.5 s).")
+
+
+@pytest.mark.parametrize(
+    ("units", "expected"),
+    [
+        (0, "0.00"),
+        (1, "0.00"),
+        (9_999, "0.01"),
+        (5_000, "0.00"),  # half a cent: to the even 0
+        (15_000, "0.02"),  # half a cent: to the even 2
+        (25_000, "0.02"),
+        (25_001, "0.03"),
+        (1_234_567_891, "1,234.57"),
+        (1_000_000_000_000, "1,000,000.00"),
+        (-1_234_567_891, "-1,234.57"),
+        (-15_000, "-0.02"),
+        (-5_000, "0.00"),  # rounds to zero, which carries no sign
+    ],
+)
+def test_usdc(units, expected):
+    assert usdc(units) == expected
