@@ -44,8 +44,9 @@ def test_only_leverage_weights_follow_a_deposit(results):
     deposit = results["adversarial"]["deposit"]
     for name in ("queue", "pnl_pro_rata", "contract_pro_rata"):
         assert deposit[name]["depositor_with"] == deposit[name]["depositor_without"], name
-    assert deposit["leverage_pro_rata"]["depositor_with"] < (
-        deposit["leverage_pro_rata"]["depositor_without"]
+    assert (
+        deposit["leverage_pro_rata"]["depositor_with"]
+        < (deposit["leverage_pro_rata"]["depositor_without"])
     )
 
 
