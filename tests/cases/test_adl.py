@@ -8,7 +8,7 @@ from scenarios import ALL, INSURANCE_FLOOR, drained_fund, flash_crash, use_polic
 from harness.core import properties
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
-from pyspec import adl, adl_allocator
+from pyspec import adl, adl_allocator, views
 from pyspec.constants import ADL_POLICY_COUNT
 
 REJECTED = (
@@ -384,3 +384,16 @@ def test_w12_repeated_charges_keep_principal(case):
     )
     assert "trader3" not in [name for name, _, absorbed in fills_of(case, events) if absorbed]
     assert case.state.accounts[case.address("trader3")].collateral >= collateral
+
+
+def test_exposure_is_what_deleverage_takes(case):
+    """The ``adl_exposure`` view, read by every short before a public deleverage (on the
+    spec and on the chain), is exactly what each then gives up: lots and collateral."""
+    drained_fund(case)
+    shorts = ("trader1", "trader2", "trader3")
+    exposure = {t: views.adl_exposure(case.state, case.address(t), 0) for t in shorts}
+    assert case.pair.check_views(list(shorts)) > 0  # spec == chain, every view
+    events = case.act("deleverage", "outsider", "trader0")
+    taken = {name: (size, absorbed) for name, size, absorbed in fills_of(case, events)}
+    assert exposure == {t: taken.get(t, (0, 0)) for t in shorts}
+    assert all(lots > 0 and charge > 0 for lots, charge in exposure.values())

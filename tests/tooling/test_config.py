@@ -71,6 +71,11 @@ def set_market(key, value):
         ),
         (set_market("lot", 1), r"markets\[1\]: unknown keys \['lot'\]"),
         (
+            set_market("adl_policy", "fifo"),
+            r"markets\[1\]\.adl_policy: 'fifo' is not one of queue, pnl_pro_rata, "
+            r"leverage_pro_rata, contract_pro_rata",
+        ),
+        (
             lambda d: d["markets"][0].pop("taker_fee_ratio"),
             r"markets\[0\]: missing keys \['taker_fee_ratio'\]",
         ),
