@@ -1,6 +1,8 @@
 """The differential harness, in layers; each imports only from the layers below it.
 
 campaign/   make fuzz, replay, export, mutate: campaigns, reports, traces, mutants
+lab/        make adl-lab: seeded cascades under every ADL policy on the spec, who pays,
+            the adversarial scenarios, the CSV scorer, reports, a differential replay
 measure/    make bench, bench-chains, gas: throughput and gas figures
 vectors/    the JSON test vectors' format and the builder the cases in tests/cases use
 core/       the spec beside the chain: calls, the start state, the pair, the state

@@ -28,9 +28,11 @@ from pathlib import Path
 from harness import REPO_ROOT as ROOT
 from harness.evm import artifacts
 
-TARGETS = ["contracts/PerpEngine.vy", "contracts/lib/fixed_math.vy"] + sorted(
-    str(p.relative_to(ROOT)) for p in (ROOT / "contracts" / "engine").glob("*.vy")
-)
+TARGETS = [
+    "contracts/PerpEngine.vy",
+    "contracts/AdlAllocator.vy",
+    "contracts/lib/fixed_math.vy",
+] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "contracts" / "engine").glob("*.vy"))
 # (name, pattern, replacement): each match of the pattern on a code line is one mutant.
 OPERATORS = (
     ("ge->gt", r"(?<=\s)>=(?=\s)", ">"),
@@ -101,11 +103,18 @@ def materialize(mutant: Mutant, workdir: Path) -> Path:
     return root
 
 
-def classify(mutant: Mutant, workdir: Path, original: bytes, seen: dict) -> Path | None:
+def compiled_by(file: str) -> str:
+    """The contract whose bytecode a mutant of ``file`` changes (the equivalence check)."""
+    return "AdlAllocator" if file.endswith("AdlAllocator.vy") else "PerpEngine"
+
+
+def classify(mutant: Mutant, workdir: Path, originals: dict, seen: dict) -> Path | None:
     """Materialize and compile the mutant; return its root when it deserves a campaign."""
     root = materialize(mutant, workdir)
+    contract = compiled_by(mutant.file)
+    original = originals[contract]
     try:
-        bytecode = artifacts.load("PerpEngine", root).bytecode
+        bytecode = artifacts.load(contract, root).bytecode
     except Exception as error:  # any compiler rejection makes the mutant invalid
         mutant.status, mutant.detail = "invalid", str(error).strip().splitlines()[0][:120]
         return None
@@ -155,13 +164,13 @@ def main(argv=None) -> int:
     total = len(mutants)
     if args.max and args.max < total:
         mutants = random.Random(args.seed).sample(mutants, args.max)
-    original = artifacts.load("PerpEngine").bytecode
+    originals = {name: artifacts.load(name).bytecode for name in ("PerpEngine", "AdlAllocator")}
     seen: dict = {}
     print(f"{total} mutants in {len(TARGETS)} files; judging {len(mutants)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         live = []
         for mutant in mutants:  # compile one at a time: the bytecode table is shared
-            root = classify(mutant, Path(tmp), original, seen)
+            root = classify(mutant, Path(tmp), originals, seen)
             if root is None:
                 print(f"  {mutant.status:<10} {mutant.file}:{mutant.line} {mutant.operator}")
             else:
