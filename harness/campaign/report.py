@@ -22,11 +22,13 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
     calls, successes = _total(workers, "calls"), _total(workers, "successes")
     branches = _total(workers, "branches")
     policy = getattr(args, "adl_policy", None)
-    # pinned to one ADL policy, the others' charge branches cannot be reached
+    # pinned to one ADL policy, the others' charge branches cannot be reached, nor can a
+    # charge without lots under the queue (it charges only the lots it takes)
     reachable = [
         b
         for b in WATERFALL_BRANCHES + FUNDING_BRANCHES
         if not (policy and b.startswith("adl.charged.") and b != f"adl.charged.{policy}")
+        and not (policy == "queue" and b == "adl.charge_only")
     ]
     summary = {
         "result": "divergence" if failures else "agreed",
