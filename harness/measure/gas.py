@@ -109,10 +109,9 @@ def typical_calls(d: Deployment) -> dict[str, int]:
     return gas
 
 
-def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> list[dict]:
-    """Liquidation and ADL of one bankrupt long against n - 1 profitable shorts, each of
-    which also holds a position in every other of ``markets`` markets (so ranking reads
-    a full cross-margin account per candidate)."""
+def full_market(d: Deployment, markets: int) -> tuple:
+    """Fund a bankrupt-to-be long, a keeper, a liquidator and MAX_POSITIONS_PER_MARKET - 1
+    shorts; list and price ``markets`` markets; the liquidator deposits."""
     bankrupt, keeper, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
     shorts = d.accounts[6 : 6 + MAX_POSITIONS_PER_MARKET - 1]
     for account in (bankrupt, liquidator, d.owner, *shorts):
@@ -121,6 +120,14 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
         d.send(d.owner, "engine", "add_market", *LISTING)
         d.send(d.oracle, "engine", "update_price", market_id, 10**6, 1)
     d.send(liquidator, "engine", "deposit", 10**8 * USDC)
+    return bankrupt, keeper, liquidator, shorts
+
+
+def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> list[dict]:
+    """Liquidation and ADL of one bankrupt long against n - 1 profitable shorts, each of
+    which also holds a position in every other of ``markets`` markets (so ranking reads
+    a full cross-margin account per candidate)."""
+    bankrupt, keeper, liquidator, shorts = full_market(d, markets)
     base = d.chain.snapshot()
     rows = []
     for n in counts:
@@ -176,14 +183,7 @@ def deleverage_by_policy(d: Deployment, markets: int, staggered: bool) -> dict[s
     against MAX_POSITIONS_PER_MARKET - 1 profitable shorts, each also in every other of
     ``markets`` markets. ``staggered``: the shorts opened along a falling price (1.00 to
     0.70), so their profits differ and the capped water-fills take many passes."""
-    bankrupt, keeper, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
-    shorts = d.accounts[6 : 6 + MAX_POSITIONS_PER_MARKET - 1]
-    for account in (bankrupt, liquidator, d.owner, *shorts):
-        d.fund(account, 10**9 * USDC)
-    for market_id in range(markets):
-        d.send(d.owner, "engine", "add_market", *LISTING)
-        d.send(d.oracle, "engine", "update_price", market_id, 10**6, 1)
-    d.send(liquidator, "engine", "deposit", 10**8 * USDC)
+    bankrupt, keeper, liquidator, shorts = full_market(d, markets)
     d.send(bankrupt, "engine", "deposit", len(shorts) * LOT_SIZE * USDC * 3 // 10)
     for i, short in enumerate(shorts):
         price = 10**6 - i * 10_000 if staggered else 10**6
