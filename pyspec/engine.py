@@ -30,12 +30,23 @@ def new_state(
     operator: str,
     liquidator_share_ratio: int,
     insurance_floor: int,
+    timestamp: int,
 ) -> State:
-    """Return the state right after deployment. Contract: ``PerpEngine.__init__``."""
+    """Return the state right after deployment at block time ``timestamp``.
+
+    Contract: ``PerpEngine.__init__``.
+    """
     require(liquidator_share_ratio <= RATIO_PRECISION, "config: invalid liquidator share")
     require(insurance_floor > 0, "config: zero insurance floor")
     state = State(
-        address, collateral_token, owner, oracle, operator, liquidator_share_ratio, insurance_floor
+        address,
+        collateral_token,
+        owner,
+        oracle,
+        operator,
+        liquidator_share_ratio,
+        insurance_floor,
+        timestamp,
     )
     collateral_token.events = state.events
     return state

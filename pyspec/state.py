@@ -53,6 +53,7 @@ class State:
     operator: str
     liquidator_share_ratio: int  # share of a liquidation penalty paid to the liquidator
     insurance_floor: int  # governance cannot withdraw the fund below this
+    timestamp: int = 0  # block time of the call being run (block.timestamp)
     insurance_fund: int = 0
     # Deficit of closed bankrupt accounts that neither the fund nor ADL covered; repaid
     # first by everything that flows into the fund.
@@ -103,6 +104,7 @@ class State:
             self.operator,
             self.liquidator_share_ratio,
             self.insurance_floor,
+            self.timestamp,
             self.insurance_fund,
             self.bad_debt,
             markets,

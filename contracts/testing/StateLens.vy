@@ -57,9 +57,9 @@ def dump(
     engine: IPerpEngine, token: IERC20, accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS]
 ) -> DynArray[int256, MAX_WORDS]:
     """
-    @notice Return [fund, bad debt, market count, engine token balance, per market: 13
-            fields, holder count, holders..., per account: token balance, collateral,
-            per market: size, entry notional, funding checkpoint].
+    @notice Return [fund, bad debt, market count, engine token balance, block time, per
+            market: 13 fields, holder count, holders..., per account: token balance,
+            collateral, per market: size, entry notional, funding checkpoint].
     """
     out: DynArray[int256, MAX_WORDS] = []
     count: uint256 = staticcall engine.market_count()
@@ -67,6 +67,7 @@ def dump(
     out.append(self._int(staticcall engine.bad_debt()))
     out.append(self._int(count))
     out.append(self._int(staticcall token.balanceOf(engine.address)))
+    out.append(self._int(block.timestamp))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))

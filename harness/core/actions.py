@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 
 from hypothesis import strategies as st
 
-from harness.core.call import VIEWS, Call
+from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.genesis import USDC
 from harness.core.spec_step import spec_apply
 from pyspec import adl, adl_allocator, margin, views
@@ -295,6 +295,15 @@ def pin_adl_policy(world: World, policy: int) -> list[Call]:
     ]
 
 
+# Seconds that pass in one wait: a block, a minute, an hour, a day, a week.
+WAITS = (1, 12, 60, 3_600, 86_400, 7 * 86_400)
+
+
+def wait(world: World, choose: Choices) -> list[Call]:
+    """Time passes (block time on both sides); no transaction."""
+    return [Call(CLOCK, "wait", "", (choose.pick(WAITS),))]
+
+
 def check_views(world: World, choose: Choices) -> list[Call]:
     """Compare the trader-facing views (equity, margins, liquidation and bankruptcy
     prices, ADL rank and quantile) of one or two traders between spec and chain."""
@@ -441,6 +450,7 @@ ACTIONS = {
     "update_funding": update_funding,
     "list_market": list_market,
     "set_adl_policy": set_adl_policy,
+    "wait": wait,
     "collude": collude,
     "front_run": front_run,
     "dust": dust,
@@ -461,6 +471,7 @@ ACTION_WEIGHTS = {
     "update_funding": 8,
     "list_market": 1,
     "set_adl_policy": 3,
+    "wait": 3,
     "collude": 3,
     "front_run": 2,
     "dust": 2,

@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 VIEWS = "views"
+# A pseudo-target: ``Call(CLOCK, "wait", "", (seconds,))`` moves block time forward on
+# both sides; every later transaction and view sees the new time.
+CLOCK = "clock"
 # The largest integer every JSON reader holds exactly (IEEE double); larger ones are strings.
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """``target`` is "engine", "token" or ``VIEWS``; address arguments are actor names."""
+    """``target`` is "engine", "token", ``VIEWS`` or ``CLOCK``; address arguments are actor
+    names."""
 
     target: str
     fn: str

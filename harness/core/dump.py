@@ -27,6 +27,7 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         state.bad_debt,
         len(state.markets),
         state.token.balance_of(state.address),
+        state.timestamp,
     ]
     for market in state.markets:
         out.extend(getattr(market, name) for name in MARKET_FIELDS)
@@ -61,6 +62,7 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
     ]
     count = out[2][1]
     out.append(("token.balanceOf(engine)", next(words)))
+    out.append(("block.timestamp", next(words)))
     for market_id in range(count):
         for name in MARKET_FIELDS:
             out.append((f"markets[{market_id}].{name}", next(words)))
@@ -102,6 +104,7 @@ def parse(dump: list[int], n_accounts: int) -> dict:
     markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
     words = iter(dump)
     fund, bad_debt, count, engine_balance = next(words), next(words), next(words), next(words)
+    next(words)  # block time: covered by the state comparison
     markets = []
     for _ in range(count):
         market = {name: next(words) for name in MARKET_FIELDS}

@@ -15,7 +15,7 @@ from eth_utils import keccak
 
 from deployment.config import DeploymentConfig, load
 from harness.core.call import Call
-from harness.evm.base import ACCOUNTS
+from harness.evm.base import ACCOUNTS, GENESIS_TIME
 from pyspec import engine, token
 from pyspec.constants import COLLATERAL_DECIMALS
 from pyspec.state import State
@@ -57,9 +57,13 @@ ENGINE_ADDRESS = create_address(ACTORS["owner"], 2)
 
 
 def new_spec_state(
-    actors: dict[str, str], token_address: str, config: DeploymentConfig = DEFAULT_CONFIG
+    actors: dict[str, str],
+    token_address: str,
+    config: DeploymentConfig = DEFAULT_CONFIG,
+    timestamp: int = GENESIS_TIME,
 ) -> State:
-    """The spec state right after the engine's constructor (``actors`` has "engine")."""
+    """The spec state right after the engine's constructor (``actors`` has "engine"), at
+    block time ``timestamp``."""
     return engine.new_state(
         actors["engine"],
         token.Token(token_address),
@@ -68,6 +72,7 @@ def new_spec_state(
         actors["operator"],
         config.liquidator_share_ratio,
         config.insurance_floor,
+        timestamp,
     )
 
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 
 from deployment.config import DeploymentConfig
 from harness.core import genesis
-from harness.core.call import Call
+from harness.core.call import CLOCK, Call
 from harness.core.dump import first_difference, spec_dump
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
-from harness.evm.base import Chain
+from harness.evm.base import Chain, TxResult
 from pyspec import margin, views
 
 
@@ -102,7 +102,11 @@ class Pair:
         dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
         self._dump_call = dump.encode((self.engine_address, self.token_address, self.accounts))
 
-        self.state = genesis.new_spec_state(self.actors, self.token_address, config)
+        self.clock = chain.now()  # the block time of every later call; moved by waits
+        chain.set_time(self.clock)
+        self.state = genesis.new_spec_state(
+            self.actors, self.token_address, config, timestamp=self.clock
+        )
         for call in genesis.setup_calls(config, n_traders):
             outcome = self.apply(call)
             assert outcome.success, f"setup call {call} failed: {outcome.reason}"
@@ -114,6 +118,8 @@ class Pair:
         """Return both sides to the state right after setup (snapshot, not redeploy)."""
         self.chain.revert(self._base_snapshot)
         self.state = self._base_state.copy()
+        self.clock = self.state.timestamp
+        self.chain.set_time(self.clock)
         self.last_dump = self._base_dump
 
     def address(self, name: str) -> str:
@@ -122,6 +128,10 @@ class Pair:
     def apply(self, call: Call) -> Outcome:
         """Run ``call`` on the spec and on the chain; raise ``Divergence`` if they disagree."""
         self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
+        if call.target == CLOCK:
+            self.wait(call.args[0])
+            self.check_state(call)
+            return Outcome(True, None, [], 0)
         args = resolve(self.actors, call.args)
         data = self._codecs[call.target][call.fn].encode(args)
         result = self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
@@ -178,8 +188,17 @@ class Pair:
                 compared += 1
         return compared
 
+    def wait(self, seconds: int) -> None:
+        """Move the chain's block time forward (the spec's moves in ``spec_apply``)."""
+        self.clock += seconds
+        self.chain.set_time(self.clock)
+
     def send(self, call: Call):
-        """Run ``call`` on the chain only (contract unit tests); return the ``TxResult``."""
+        """Run ``call`` on the chain only (contract unit tests); return the ``TxResult``;
+        a wait returns a successful empty result."""
+        if call.target == CLOCK:
+            self.wait(call.args[0])
+            return TxResult(True, None, (), 0, b"")
         args = resolve(self.actors, call.args)
         data = self._codecs[call.target][call.fn].encode(args)
         return self.chain.transact(self.actors[call.sender], self._targets[call.target], data)

@@ -3,7 +3,7 @@ and the ape baseline all run before (or instead of) the chain."""
 
 from __future__ import annotations
 
-from harness.core.call import Call
+from harness.core.call import CLOCK, Call
 from pyspec import engine, token
 from pyspec.errors import Revert
 from pyspec.state import State
@@ -24,6 +24,10 @@ def resolve(actors: dict[str, str], args: tuple) -> tuple:
 def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State, str | None, list]:
     """Run ``call`` on the spec. Return the state after it (a saved copy when it reverted:
     a rejected call changes nothing), the revert reason (None on success) and the events."""
+    if call.target == CLOCK:  # time passes: no transaction
+        state.events.clear()
+        state.timestamp += call.args[0]
+        return state, None, []
     sender = actors[call.sender]
     args = resolve(actors, call.args)
     saved = state.copy()

@@ -23,6 +23,7 @@ from harness.evm.base import (
     ACCOUNT_BALANCE,
     ACCOUNTS,
     CHAIN_ID,
+    GENESIS_TIME,
     HARDFORK,
     N_ACCOUNTS,
     TX_GAS,
@@ -52,6 +53,7 @@ class RpcChain:
         self.accounts = list(ACCOUNTS)
         self._conn: http.client.HTTPConnection | None = None
         self._id = 0
+        self._time: int | None = None  # None: the node's own clock (its latest block)
 
     # -- transport --------------------------------------------------------------------
     def _connect(self) -> None:
@@ -98,9 +100,20 @@ class RpcChain:
         return msg["result"]
 
     # -- Chain interface --------------------------------------------------------------
+    def now(self) -> int:
+        if self._time is None:
+            return int(self.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+        return self._time
+
+    def set_time(self, timestamp: int) -> None:
+        if timestamp != self.now():  # an empty block, so that calls see the time at once
+            self.rpc("evm_mine", [timestamp])
+        self._time = timestamp
+
     def _send(self, tx: dict) -> dict:
         tx_hash = self.rpc("eth_sendTransaction", [tx])
-        self.rpc("evm_mine", [])
+        # every block at the harness's time (anvil accepts equal timestamps)
+        self.rpc("evm_mine", [] if self._time is None else [self._time])
         receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
         if receipt is None:
             raise ChainError(f"transaction {tx_hash} not mined by evm_mine")
@@ -193,10 +206,11 @@ class AnvilChain(RpcChain):
 
     def __init__(self, extra_args: tuple[str, ...] = (), startup_timeout: float = 30.0) -> None:
         super().__init__("127.0.0.1", 0)
-        self._extra_args = (*extra_args, "--no-mining")
+        self._extra_args = (*extra_args, "--no-mining", "--timestamp", str(GENESIS_TIME))
         self._startup_timeout = startup_timeout
         self._proc: subprocess.Popen | None = None
         self._start()
+        self._time = GENESIS_TIME
         atexit.register(self.close)
 
     def _start(self) -> None:
@@ -267,6 +281,7 @@ class AnvilChain(RpcChain):
         """Fresh anvil process (empty chain): for long campaigns, re-deploy afterwards."""
         self._kill()
         self._start()
+        self._time = GENESIS_TIME
 
     def close(self) -> None:
         self._kill()
@@ -275,7 +290,8 @@ class AnvilChain(RpcChain):
 class NodeChain(RpcChain):
     """An anvil-compatible node that something else runs, e.g. the provider of an ape
     network (``ethereum:local:foundry``, a mainnet fork): the harness accounts are
-    impersonated (gas price 0, so they need no ether)."""
+    impersonated (gas price 0, so they need no ether), and automine is turned off so
+    that every block is mined by the harness at its block time."""
 
     name = "node"
 
@@ -283,6 +299,8 @@ class NodeChain(RpcChain):
         address = urlparse(uri)
         super().__init__(address.hostname or "127.0.0.1", address.port or 8545)
         self._on_close = on_close
+        # mine only by evm_mine, at the harness's block time, as on the harness's anvil
+        self.rpc("evm_setAutomine", [False])
         for account in self.accounts:
             self.rpc("anvil_impersonateAccount", [account])
 

@@ -17,6 +17,9 @@ TX_GAS = 30_000_000
 HARDFORK = "prague"
 CHAIN_ID = 31337
 N_ACCOUNTS = 20
+#: Block time of a fresh chain (revm's block environment, anvil's ``--timestamp``); the
+#: harness moves it only by explicit waits, so both chains see the same block times.
+GENESIS_TIME = 1_700_000_000
 #: Balance of each account, in wei (1e9 ether).
 ACCOUNT_BALANCE = 10**27
 
@@ -78,11 +81,15 @@ class TxResult:
 
 
 class Chain(Protocol):
-    """What the differential core needs of a chain: deploy, transact, call, snapshot."""
+    """What the differential core needs of a chain: deploy, transact, call, snapshot, and
+    block time (``now``: the time transactions and calls see; ``set_time``: move it, for
+    the next transaction and every call after it)."""
 
     name: str
     accounts: list[str]
 
+    def now(self) -> int: ...
+    def set_time(self, timestamp: int) -> None: ...
     def deploy(self, initcode: bytes, sender: str) -> str: ...
     def transact(self, sender: str, to: str, data: bytes) -> TxResult: ...
     def call(self, to: str, data: bytes, sender: str | None = None) -> TxResult: ...

@@ -8,12 +8,13 @@ repeated, which is how every hypothesis example starts from the same deployed st
 
 from __future__ import annotations
 
-from pyrevm import EVM, CfgEnv, Env
+from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
 from harness.evm.base import (
     ACCOUNT_BALANCE,
     ACCOUNTS,
     CHAIN_ID,
+    GENESIS_TIME,
     TX_GAS,
     ZERO_ADDRESS,
     ChainError,
@@ -38,6 +39,24 @@ class RevmChain:
         self.accounts = list(ACCOUNTS)
         for account in self.accounts:
             self._evm.set_balance(account, ACCOUNT_BALANCE)
+        self.set_time(GENESIS_TIME)
+
+    def now(self) -> int:
+        return self._evm.env.block.timestamp
+
+    def set_time(self, timestamp: int) -> None:
+        block = self._evm.env.block
+        self._evm.set_block_env(
+            BlockEnv(
+                number=block.number,
+                coinbase=block.coinbase,
+                timestamp=timestamp,
+                difficulty=block.difficulty,
+                prevrandao=block.prevrandao,
+                basefee=block.basefee,
+                gas_limit=block.gas_limit,
+            )
+        )
 
     def add_accounts(self, count: int) -> None:
         """Fund ``count`` more accounts (``extra_accounts``) and append them to ``accounts``."""

@@ -106,6 +106,9 @@ class ApePair:
         if call.target == VIEWS:
             self.check_views(call.args)
             return
+        # py-evm mines each transaction in its own block, later than the last: the spec
+        # takes the block time the chain will give it
+        self.state.timestamp = self.ape.chain.pending_timestamp
         self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
         method = getattr(self.contracts[call.target], call.fn)
         args = [self.ape_actors[a] if isinstance(a, str) else a for a in call.args]

@@ -13,6 +13,7 @@ from harness import REPO_ROOT
 from harness.core import genesis
 from harness.core.call import to_json
 from harness.core.dump import labelled
+from harness.evm.base import GENESIS_TIME
 from pyspec.constants import ADL_POLICY_NAMES
 
 FORMAT = 1
@@ -59,6 +60,7 @@ def setup_json(
 ) -> dict:
     """The deployment every vector starts from (``harness.core.genesis``)."""
     return {
+        "block_time": GENESIS_TIME,
         "token": {"address": token_address, "decimals": 6, "deployer": "owner"},
         "engine": {
             "address": engine_address,

@@ -5,6 +5,7 @@ import pytest
 from harness.campaign.fuzz import run_batch
 from harness.core.branches import Stats
 from harness.core.machine import DifferentialMachine
+from pyspec.constants import ADL_POLICY_COUNT
 
 SEED = 20261121
 
@@ -17,7 +18,13 @@ def run(pair, examples: int, steps: int) -> Stats:
 
 @pytest.fixture(scope="module")
 def embedded_run(embedded_pair):
-    return run(embedded_pair, examples=400, steps=60)
+    """400 sequences switching ADL policies at random, then 25 pinned to each policy (so
+    every policy's charge is reached whatever the draws)."""
+    stats = run(embedded_pair, examples=400, steps=60)
+    for policy in range(ADL_POLICY_COUNT):
+        machine = DifferentialMachine.bind(embedded_pair, stats, adl_policy=policy)
+        run_batch(machine, SEED + 1 + policy, 25, 60, database=None)
+    return stats
 
 
 def test_spec_and_embedded_chain_agree(embedded_run):
