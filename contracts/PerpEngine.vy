@@ -48,6 +48,7 @@ event MarketAdded:
     maker_fee_ratio: uint256
     taker_fee_ratio: uint256
     adl_policy: uint256
+    max_price_age: uint256
 
 
 event AdlPolicySet:
@@ -161,6 +162,27 @@ def __init__(
 
 @internal
 @view
+def _require_fresh(market_id: uint256):
+    """
+    @notice The market's price is at most its max_price_age old. Spec: `engine._require_fresh`.
+    """
+    market: storage.Market = storage.markets[market_id]
+    assert block.timestamp - market.price_timestamp <= market.max_price_age, "oracle: stale price"
+
+
+@internal
+@view
+def _require_fresh_account(account: address):
+    """
+    @notice Every market the account holds is fresh. Spec: `engine._require_fresh_account`.
+    """
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        if storage.positions[account][market_id].size != 0:
+            self._require_fresh(market_id)
+
+
+@internal
+@view
 def _require_market(market_id: uint256) -> storage.Market:
     assert market_id < storage.market_count, "market: unknown market"
     return storage.markets[market_id]
@@ -179,6 +201,7 @@ def add_market(
     maker_fee_ratio: uint256,
     taker_fee_ratio: uint256,
     adl_policy: uint256,
+    max_price_age: uint256,
 ):
     """
     @notice List a market. Spec: `engine.process_add_market`.
@@ -190,6 +213,7 @@ def add_market(
     @param maker_fee_ratio Fee of the maker side of a trade, per notional.
     @param taker_fee_ratio Fee of the taker side of a trade, per notional.
     @param adl_policy How bankruptcies are allocated (ADL_POLICY_*).
+    @param max_price_age Oldest price (seconds) a risk-relevant action accepts.
     """
     assert msg.sender == storage.owner, "auth: not owner"
     assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
@@ -209,6 +233,9 @@ def add_market(
         maker_fee_ratio <= constants.MAX_FEE_RATIO and taker_fee_ratio <= constants.MAX_FEE_RATIO
     ), "market: invalid fees"
     assert adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
+    assert (
+        0 < max_price_age and max_price_age <= constants.MAX_PRICE_AGE
+    ), "market: invalid price age"
     market_id: uint256 = storage.market_count
     storage.markets[market_id] = storage.Market(
         initial_margin_ratio=initial_margin_ratio,
@@ -219,6 +246,7 @@ def add_market(
         maker_fee_ratio=maker_fee_ratio,
         taker_fee_ratio=taker_fee_ratio,
         adl_policy=adl_policy,
+        max_price_age=max_price_age,
         price=0,
         price_timestamp=0,
         open_interest=0,
@@ -236,6 +264,7 @@ def add_market(
         maker_fee_ratio=maker_fee_ratio,
         taker_fee_ratio=taker_fee_ratio,
         adl_policy=adl_policy,
+        max_price_age=max_price_age,
     )
 
 
@@ -262,6 +291,7 @@ def update_price(market_id: uint256, price: uint256, timestamp: uint256):
     assert price > 0, "oracle: zero price"
     assert price <= constants.MAX_PRICE, "oracle: price too large"
     assert timestamp > market.price_timestamp, "oracle: stale timestamp"
+    assert timestamp <= block.timestamp, "oracle: future timestamp"
     storage.markets[market_id].price = price
     storage.markets[market_id].price_timestamp = timestamp
     log PriceUpdated(market=market_id, price=price, timestamp=timestamp)
@@ -277,6 +307,7 @@ def update_funding(market_id: uint256, rate: int256):
     assert msg.sender == storage.operator, "auth: not operator"
     market: storage.Market = self._require_market(market_id)
     assert market.price > 0, "market: no price"
+    self._require_fresh(market_id)
     applied: int256 = funding.clamp_funding_rate(rate, market.max_funding_rate)
     delta: int256 = funding.compute_funding_delta(applied, market.price)
     index: int256 = market.funding_index + delta
@@ -319,6 +350,7 @@ def withdraw(amount: uint256):
     @notice Withdraw collateral, keeping the initial margin. Spec: `engine.process_withdraw`.
     """
     assert amount > 0, "withdraw: zero amount"
+    self._require_fresh_account(msg.sender)
     margin.settle_account(msg.sender)
     assert self._covers(storage.collateral[msg.sender], amount), "withdraw: insufficient collateral"
     storage.collateral[msg.sender] -= convert(amount, int256)
@@ -424,6 +456,9 @@ def settle_trade(
     assert self._is_price_in_band(
         market.price, price, market.price_band_ratio
     ), "trade: price outside band"
+    self._require_fresh(market_id)
+    self._require_fresh_account(buyer)
+    self._require_fresh_account(seller)
     margin.settle_account(buyer)
     margin.settle_account(seller)
     buyer_before: MarginSnapshot = self._margin_snapshot(buyer, market_id)
@@ -470,6 +505,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     market: storage.Market = self._require_market(market_id)
     assert msg.sender != account, "liquidate: self-liquidation"
     assert max_size > 0, "liquidate: zero size"
+    self._require_fresh_account(account)
+    self._require_fresh_account(msg.sender)
     margin.settle_account(account)
     margin.settle_account(msg.sender)
     position_size: int256 = storage.positions[account][market_id].size
@@ -551,6 +588,7 @@ def deleverage(account: address):
             market_id = i
             break
     assert market_id != max_value(uint256), "adl: no position"
+    self._require_fresh_account(account)
     account_equity: int256 = margin.equity(account)
     assert account_equity < 0, "adl: account not bankrupt"
     market: storage.Market = storage.markets[market_id]
@@ -663,6 +701,8 @@ def withdraw_insurance(amount: uint256):
     assert amount > 0, "insurance: zero amount"
     assert storage.bad_debt == 0, "insurance: bad debt pending"
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        if len(storage.holders[market_id]) > 0:
+            self._require_fresh(market_id)
         for holder: address in storage.holders[market_id]:
             assert margin.equity(holder) >= 0, "insurance: bad debt pending"
     assert self._covers(
@@ -886,6 +926,15 @@ def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
         if fill.counterparty == account:
             return convert(fill.size, uint256), convert(fill.absorbed, uint256)
     return 0, 0
+
+
+@external
+@view
+def price_age(market_id: uint256) -> uint256:
+    """
+    @notice Seconds since the market's last price. Spec: `views.price_age`.
+    """
+    return block.timestamp - storage.markets[market_id].price_timestamp
 
 
 @external

@@ -22,6 +22,7 @@ from pyspec.constants import (
     MAX_FEE_RATIO,
     MAX_MARKETS,
     MAX_PRICE,
+    MAX_PRICE_AGE,
     RATIO_PRECISION,
 )
 
@@ -37,6 +38,7 @@ LISTING_FIELDS = (
     "maker_fee_ratio",
     "taker_fee_ratio",
     "adl_policy",
+    "max_price_age",
 )
 
 
@@ -58,6 +60,7 @@ class MarketParams:
     maker_fee_ratio: int
     taker_fee_ratio: int
     adl_policy: int
+    max_price_age: int
     initial_price: int
 
     def listing(self) -> tuple[int, ...]:
@@ -181,5 +184,6 @@ class _Reader:
             maker_fee_ratio=self.integer(m, key, "maker_fee_ratio", 0, MAX_FEE_RATIO),
             taker_fee_ratio=self.integer(m, key, "taker_fee_ratio", 0, MAX_FEE_RATIO),
             adl_policy=self.policy(m["adl_policy"], f"{key}.adl_policy"),
+            max_price_age=self.integer(m, key, "max_price_age", 1, MAX_PRICE_AGE),
             initial_price=self.integer(m, key, "initial_price", 1, MAX_PRICE),
         )

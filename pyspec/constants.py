@@ -66,5 +66,8 @@ MAX_ADL_LEVERAGE = 1000 * RATIO_PRECISION
 # so that an index step rate x price x FUNDING_INDEX_SCALE / RATIO_PRECISION is exact).
 FUNDING_INDEX_SCALE = 10**12
 
+# Upper bound of a market's maximum price age (seconds): a week.
+MAX_PRICE_AGE = 7 * 24 * 3600
+
 # Upper bound of a market's maker and taker fees.
 MAX_FEE_RATIO = 10**5

@@ -14,6 +14,7 @@ from pyspec.constants import (
     MAX_MARKETS,
     MAX_POSITION_SIZE,
     MAX_PRICE,
+    MAX_PRICE_AGE,
     MAX_TRADE_SIZE,
     RATIO_PRECISION,
 )
@@ -52,6 +53,26 @@ def new_state(
     return state
 
 
+def _require_fresh(state: State, market_id: int) -> None:
+    """A risk-relevant action needs the market's price no older than its max_price_age.
+
+    Contract: ``PerpEngine._require_fresh``. Anchor: GMX v2 ``Oracle.sol``
+    (``MaxPriceAgeExceeded``).
+    """
+    market = state.markets[market_id]
+    require(state.timestamp - market.price_timestamp <= market.max_price_age, "oracle: stale price")
+
+
+def _require_fresh_account(state: State, address: str) -> None:
+    """Every market the account holds (its equity reads them all) has a fresh price.
+
+    Contract: ``PerpEngine._require_fresh_account``.
+    """
+    account = state.accounts.get(address)
+    for market_id in sorted(account.positions) if account else ():
+        _require_fresh(state, market_id)
+
+
 def _require_market(state: State, market_id: int) -> Market:
     require(market_id < len(state.markets), "market: unknown market")
     return state.markets[market_id]
@@ -71,6 +92,7 @@ def process_add_market(
     maker_fee_ratio: int,
     taker_fee_ratio: int,
     adl_policy: int,
+    max_price_age: int,
 ) -> None:
     """List a market. Contract: ``PerpEngine.add_market``."""
     require(caller == state.owner, "auth: not owner")
@@ -87,6 +109,7 @@ def process_add_market(
         "market: invalid fees",
     )
     require(adl_policy < ADL_POLICY_COUNT, "market: invalid adl policy")
+    require(0 < max_price_age <= MAX_PRICE_AGE, "market: invalid price age")
     state.markets.append(
         Market(
             initial_margin_ratio,
@@ -97,6 +120,7 @@ def process_add_market(
             maker_fee_ratio,
             taker_fee_ratio,
             adl_policy,
+            max_price_age,
         )
     )
     market_id = len(state.markets) - 1
@@ -113,6 +137,7 @@ def process_add_market(
                 maker_fee_ratio,
                 taker_fee_ratio,
                 adl_policy,
+                max_price_age,
             ),
         )
     )
@@ -139,6 +164,7 @@ def process_update_price(
     require(price > 0, "oracle: zero price")
     require(price <= MAX_PRICE, "oracle: price too large")
     require(timestamp > market.price_timestamp, "oracle: stale timestamp")
+    require(timestamp <= state.timestamp, "oracle: future timestamp")
     market.price = price
     market.price_timestamp = timestamp
     state.events.append(("PriceUpdated", (market_id, price, timestamp)))
@@ -152,6 +178,7 @@ def process_update_funding(state: State, caller: str, market_id: int, rate: int)
     require(caller == state.operator, "auth: not operator")
     market = _require_market(state, market_id)
     require(market.price > 0, "market: no price")
+    _require_fresh(state, market_id)
     applied = funding.clamp_funding_rate(rate, market.max_funding_rate)
     delta = funding.compute_funding_delta(applied, market.price)
     market.funding_index += delta
@@ -174,6 +201,7 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
 def process_withdraw(state: State, caller: str, amount: int) -> None:
     """Withdraw collateral, keeping the initial margin. Contract: ``PerpEngine.withdraw``."""
     require(amount > 0, "withdraw: zero amount")
+    _require_fresh_account(state, caller)
     margin.settle_account(state, caller)
     account = get_account(state, caller)
     require(amount <= account.collateral, "withdraw: insufficient collateral")
@@ -224,6 +252,9 @@ def process_settle_trade(
     require(
         is_price_in_band(market.price, price, market.price_band_ratio), "trade: price outside band"
     )
+    _require_fresh(state, market_id)
+    _require_fresh_account(state, buyer)
+    _require_fresh_account(state, seller)
     margin.settle_account(state, buyer)
     margin.settle_account(state, seller)
     buyer_before = _margin_snapshot(state, buyer, market_id)
@@ -301,6 +332,8 @@ def process_liquidate(
     market = _require_market(state, market_id)
     require(caller != address, "liquidate: self-liquidation")
     require(max_size > 0, "liquidate: zero size")
+    _require_fresh_account(state, address)
+    _require_fresh_account(state, caller)
     margin.settle_account(state, address)
     margin.settle_account(state, caller)
     position_size = get_position(state, address, market_id).size
@@ -371,6 +404,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     margin.settle_account(state, address)
     account = get_account(state, address)
     require(len(account.positions) > 0, "adl: no position")
+    _require_fresh_account(state, address)
     account_equity = margin.equity(state, address)
     require(account_equity < 0, "adl: account not bankrupt")
     market_id = min(account.positions)
@@ -470,7 +504,9 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
     require(caller == state.owner, "auth: not owner")
     require(amount > 0, "insurance: zero amount")
     require(state.bad_debt == 0, "insurance: bad debt pending")
-    for market in state.markets:
+    for market_id, market in enumerate(state.markets):
+        if market.holders:
+            _require_fresh(state, market_id)
         for holder in market.holders:
             require(margin.equity(state, holder) >= 0, "insurance: bad debt pending")
     require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")

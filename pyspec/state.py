@@ -30,6 +30,7 @@ class Market:
     maker_fee_ratio: int
     taker_fee_ratio: int
     adl_policy: int  # ADL_POLICY_* (pyspec/adl_allocator.py)
+    max_price_age: int  # a risk-relevant action needs a price no older (seconds)
     price: int = 0
     price_timestamp: int = 0
     open_interest: int = 0  # sum of long sizes (= sum of short sizes)
@@ -77,6 +78,7 @@ class State:
                 m.maker_fee_ratio,
                 m.taker_fee_ratio,
                 m.adl_policy,
+                m.max_price_age,
                 m.price,
                 m.price_timestamp,
                 m.open_interest,

@@ -63,6 +63,11 @@ def bankruptcy_price(state: State, address: str, market_id: int) -> int:
     return max(price, 0)
 
 
+def price_age(state: State, market_id: int) -> int:
+    """Return the seconds since the market's last price. Contract: ``PerpEngine.price_age``."""
+    return state.timestamp - state.markets[market_id].price_timestamp
+
+
 def adl_rank(state: State, address: str, market_id: int) -> tuple[int, int]:
     """Return the queue's rank fraction PnL% = (upnl, |entry notional|), or (0, 1) when
     the position is not eligible. Contract: ``PerpEngine.adl_rank``.

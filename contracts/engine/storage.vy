@@ -19,6 +19,8 @@ struct Market:
     taker_fee_ratio: uint256
     # ADL_POLICY_* (contracts/AdlAllocator.vy).
     adl_policy: uint256
+    # A risk-relevant action needs a price no older than this (seconds).
+    max_price_age: uint256
     price: uint256
     price_timestamp: uint256
     # Sum of long sizes, equal to the sum of short sizes.

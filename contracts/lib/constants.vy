@@ -37,6 +37,9 @@ MAX_ADL_LEVERAGE: constant(int256) = 1000 * 10**6
 # Units of the funding index per collateral unit per lot (a multiple of RATIO_PRECISION).
 FUNDING_INDEX_SCALE: constant(int256) = 10**12
 
+# Upper bound of a market's maximum price age (seconds): a week.
+MAX_PRICE_AGE: constant(uint256) = 7 * 24 * 3600
+
 # Upper bound of a market's maker and taker fees.
 MAX_FEE_RATIO: constant(uint256) = 10**5
 

@@ -19,6 +19,7 @@ struct Market:
     maker_fee_ratio: uint256
     taker_fee_ratio: uint256
     adl_policy: uint256
+    max_price_age: uint256
     price: uint256
     price_timestamp: uint256
     open_interest: uint256
@@ -58,7 +59,7 @@ def dump(
 ) -> DynArray[int256, MAX_WORDS]:
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, per
-            market: 13 fields, holder count, holders..., per account: token balance,
+            market: 14 fields, holder count, holders..., per account: token balance,
             collateral, per market: size, entry notional, funding checkpoint].
     """
     out: DynArray[int256, MAX_WORDS] = []
@@ -78,6 +79,7 @@ def dump(
         out.append(self._int(market.maker_fee_ratio))
         out.append(self._int(market.taker_fee_ratio))
         out.append(self._int(market.adl_policy))
+        out.append(self._int(market.max_price_age))
         out.append(self._int(market.price))
         out.append(self._int(market.price_timestamp))
         out.append(self._int(market.open_interest))

@@ -30,6 +30,7 @@ from pyspec.constants import (
     MAX_FEE_RATIO,
     MAX_POSITION_SIZE,
     MAX_PRICE,
+    MAX_PRICE_AGE,
     MAX_TRADE_SIZE,
     RATIO_PRECISION,
 )
@@ -107,7 +108,16 @@ PRICE_MOVE_STEPS = (
 )  # fmt: skip
 # Share of the affordable size a trade takes, in percent.
 LEVERAGE_USE_PERCENT = (10, 25, 50, 75, 90, 95, 100, 105)
-PRICE_UPDATE_KINDS = ("ok",) * 12 + ("stale", "zero", "huge", "outsider", "unknown")
+PRICE_UPDATE_KINDS = ("ok",) * 12 + ("stale", "future", "zero", "huge", "outsider", "unknown")
+
+
+def price_stamp(state: State, market_id: int) -> tuple[list[Call], int]:
+    """The timestamp of a valid price update now (later than the last, not in the future),
+    after the wait it needs when the last price is from this very second."""
+    last, now = state.markets[market_id].price_timestamp, state.timestamp
+    if last < now:
+        return [], now
+    return [Call(CLOCK, "wait", "", (last + 1 - now,))], last + 1
 
 
 def amount(choose: Choices) -> int:
@@ -195,14 +205,18 @@ def move_price(world: World, choose: Choices) -> list[Call]:
     market = state.markets[market_id]
     price = max(market.price + market.price * move // RATIO_PRECISION, 1)
     kind = choose.pick(PRICE_UPDATE_KINDS)
-    timestamp = market.price_timestamp + (0 if kind == "stale" else 1)
+    waits, timestamp = price_stamp(state, market_id)
+    if kind == "stale":
+        waits, timestamp = [], market.price_timestamp
+    elif kind == "future":
+        waits, timestamp = [], state.timestamp + choose.pick((1, 3_600))
     if kind == "zero":
         price = 0
     elif kind == "huge":
         price = MAX_PRICE + choose.pick((0, 1))
     caller = "outsider" if kind == "outsider" else "oracle"
     target = n if kind == "unknown" else market_id
-    return [engine_call("update_price", caller, target, price, timestamp)]
+    return [*waits, engine_call("update_price", caller, target, price, timestamp)]
 
 
 def liquidate(world: World, choose: Choices) -> list[Call]:
@@ -271,10 +285,10 @@ def list_market(world: World, choose: Choices) -> list[Call]:
     fees = (0, 500, MAX_FEE_RATIO, MAX_FEE_RATIO + 1)
     maker, taker = choose.pick(fees), choose.pick(fees)
     policy = choose.integer(0, ADL_POLICY_COUNT)  # the last one is invalid
+    age = choose.pick((0, 1, 3_600, MAX_PRICE_AGE, MAX_PRICE_AGE + 1))
     caller = mostly(choose, lambda: "owner", lambda: "outsider")
-    return [
-        engine_call("add_market", caller, imr, mmr, fee, band, funding_bound, maker, taker, policy)
-    ]
+    listing = (imr, mmr, fee, band, funding_bound, maker, taker, policy, age)
+    return [engine_call("add_market", caller, *listing)]
 
 
 def set_adl_policy(world: World, choose: Choices) -> list[Call]:
@@ -392,11 +406,13 @@ def extremes(world: World, choose: Choices) -> list[Call]:
     buyer = choose.pick(world.traders)
     seller = choose.pick([t for t in world.traders if t != buyer])
     back = choose.pick((market.price, MAX_PRICE))
-    ts = market.price_timestamp
+    waits, ts = price_stamp(state, market_id)
     return [
-        engine_call("update_price", "oracle", market_id, 1, ts + 1),
+        *waits,
+        engine_call("update_price", "oracle", market_id, 1, ts),
         engine_call("settle_trade", "operator", buyer, seller, market_id, MAX_TRADE_SIZE, 1, True),
-        engine_call("update_price", "oracle", market_id, back, ts + 2),
+        Call(CLOCK, "wait", "", (1,)),
+        engine_call("update_price", "oracle", market_id, back, ts + 1),
     ]
 
 

@@ -77,14 +77,18 @@ def new_spec_state(
 
 
 def setup_calls(
-    config: DeploymentConfig = DEFAULT_CONFIG, n_traders: int = N_TRADERS
+    config: DeploymentConfig = DEFAULT_CONFIG,
+    n_traders: int = N_TRADERS,
+    timestamp: int = GENESIS_TIME,
 ) -> list[Call]:
     """The calls after deployment that build the start state, in order: list and price
-    every market, fund and approve every state account, top the insurance fund up."""
+    every market (observed at block time ``timestamp``), fund and approve every state
+    account, top the insurance fund up."""
     calls = []
     for market_id, market in enumerate(config.markets):
         calls.append(Call("engine", "add_market", "owner", market.listing()))
-        calls.append(Call("engine", "update_price", "oracle", (market_id, market.initial_price, 1)))
+        price = (market_id, market.initial_price, timestamp)
+        calls.append(Call("engine", "update_price", "oracle", price))
     for name in state_accounts(n_traders):
         calls.append(Call("token", "mint", "owner", (name, TRADER_FUNDS)))
         calls.append(Call("token", "approve", name, ("engine", MAX_UINT256)))

@@ -107,7 +107,7 @@ class Pair:
         self.state = genesis.new_spec_state(
             self.actors, self.token_address, config, timestamp=self.clock
         )
-        for call in genesis.setup_calls(config, n_traders):
+        for call in genesis.setup_calls(config, n_traders, self.clock):
             outcome = self.apply(call)
             assert outcome.success, f"setup call {call} failed: {outcome.reason}"
         self._base_state = self.state.copy()

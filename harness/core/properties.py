@@ -42,8 +42,8 @@ PROPERTIES = {
     "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
     "equity / maintenance ratio",
     "fund_withdrawal_gated": "the fund is not withdrawn while bad debt is known",
-    "liveness": "a bounded drain of permissionless calls takes every negative-equity "
-    "account to zero positions",
+    "liveness": "with a live oracle, a bounded drain of permissionless calls takes every "
+    "negative-equity account to zero positions",
 }
 INVARIANTS.update(PROPERTIES)
 
@@ -316,8 +316,11 @@ def _check_trade(before: State, after: State, events: list) -> None:
 def check_liveness(state: State, deleverage) -> None:
     """Drain: ``deleverage(state, address) -> (state, revert reason)`` (the spec's, on a
     copy) each negative-equity account at most once per market; every one must end with
-    no position."""
+    no position. Liveness assumes a live oracle: it first republishes every market's last
+    price at the current block time."""
     drained = state.copy()
+    for market in drained.markets:
+        market.price_timestamp = drained.timestamp
     for address in sorted(a for a in drained.accounts if equity(drained, a) < 0):
         for _ in range(len(drained.markets)):
             if not drained.accounts[address].positions or equity(drained, address) >= 0:

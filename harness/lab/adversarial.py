@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.core.call import Call
+from harness.core.call import CLOCK, Call
 from harness.lab.cascade import MARKET, Driver, Run
 from harness.lab.metrics import score_rows
 from pyspec.adl_allocator import Holder, allocate
@@ -27,16 +27,18 @@ def _bankruptcy(driver: Driver, shorts: list[tuple[list[str], int, int, int]]) -
     withdrawn to its floor, the price crashes 25% and the long is deleveraged. ``shorts``:
     (names, lots per name, collateral per name, price). Return each short's charge."""
     driver.apply(Call("engine", "deposit", "trader0", (4_500 * USDC,)))
-    timestamp = 2
     for names, lots, collateral, price in shorts:
+        driver.apply(Call(CLOCK, "wait", "", (1,)))
+        timestamp = driver.state.timestamp
         driver.apply(Call("engine", "update_price", "oracle", (MARKET, price, timestamp)))
-        timestamp += 1
         for name in names:
             driver.apply(Call("engine", "deposit", name, (collateral,)))
             reason, _ = driver.apply(_trade("trader0", name, lots, price))
             assert reason is None, reason
     fund = driver.state.insurance_fund - driver.state.insurance_floor
     driver.apply(Call("engine", "withdraw_insurance", "owner", (fund,)))
+    driver.apply(Call(CLOCK, "wait", "", (1,)))
+    timestamp = driver.state.timestamp
     driver.apply(Call("engine", "update_price", "oracle", (MARKET, 750_000, timestamp)))
     reason, events = driver.apply(Call("engine", "deleverage", "outsider", ("trader0",)))
     assert reason is None, reason

@@ -14,9 +14,9 @@ import random
 from dataclasses import dataclass, field
 
 from harness.core import genesis
-from harness.core.call import Call
+from harness.core.call import CLOCK, Call
 from harness.core.spec_step import spec_apply
-from harness.evm.base import ACCOUNTS, extra_accounts
+from harness.evm.base import ACCOUNTS, GENESIS_TIME, extra_accounts
 from pyspec import adl, liquidation, margin
 from pyspec.adl_allocator import is_eligible
 from pyspec.constants import MAX_POSITION_SIZE
@@ -27,6 +27,7 @@ USDC = genesis.USDC
 MARKET = 0
 START_PRICE = 1_000_000  # market 0's configured first price
 LIQUIDATOR = "liquidator"
+ROUND_SECONDS = 60  # block time between two rounds of the crash
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,10 @@ def draw(scenario: Scenario) -> Cascade:
         opening.append(_call("deposit", short, int(short_notional[short] * 1.3 / leverage) + USDC))
     opening.append(_call("deposit", liquidator, (5_000 + rng.randrange(5_000)) * USDC))
     for i, (price, long, short, lots) in enumerate(trades):
-        opening.append(Call("engine", "update_price", "oracle", (MARKET, price, 2 + i)))
+        opening.append(Call(CLOCK, "wait", "", (1,)))
+        opening.append(
+            Call("engine", "update_price", "oracle", (MARKET, price, GENESIS_TIME + 1 + i))
+        )
         opening.append(
             _call("settle_trade", long, short, MARKET, lots, price, True, sender="operator")
         )
@@ -191,12 +195,12 @@ def run(cascade: Cascade, policy: int) -> Run:
     for call in cascade.opening:
         reason, _ = driver.apply(call)
         assert reason is None, f"opening call {call} reverted: {reason}"
-    timestamp = driver.state.markets[MARKET].price_timestamp
     rounds = []
     liquidator = driver.traders[-1]
     for t in range(scenario.rounds):
-        timestamp += 1
         price = cascade.prices[t]
+        driver.apply(Call(CLOCK, "wait", "", (ROUND_SECONDS,)))
+        timestamp = driver.state.timestamp
         driver.apply(Call("engine", "update_price", "oracle", (MARKET, price, timestamp)))
         round_ = Round(price, cascade.prices[t + 1])
         state = driver.state

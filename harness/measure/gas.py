@@ -61,7 +61,7 @@ class Deployment:
             ),
             self.owner,
         )
-        self.timestamp = 1
+        self.timestamp = chain.now()
 
     def send(self, sender, target, fn, *args) -> int:
         address = self.engine if target == "engine" else self.token
@@ -75,7 +75,9 @@ class Deployment:
         self.send(account, "token", "approve", self.engine, 2**256 - 1)
 
     def price(self, price) -> int:
+        """Publish ``price`` for market 0 a second later (block time moves with it)."""
         self.timestamp += 1
+        self.chain.set_time(self.timestamp)
         return self.send(self.oracle, "engine", "update_price", 0, price, self.timestamp)
 
 
@@ -118,7 +120,7 @@ def full_market(d: Deployment, markets: int) -> tuple:
         d.fund(account, 10**9 * USDC)
     for market_id in range(markets):
         d.send(d.owner, "engine", "add_market", *LISTING)
-        d.send(d.oracle, "engine", "update_price", market_id, 10**6, 1)
+        d.send(d.oracle, "engine", "update_price", market_id, 10**6, d.timestamp)
     d.send(liquidator, "engine", "deposit", 10**8 * USDC)
     return bankrupt, keeper, liquidator, shorts
 

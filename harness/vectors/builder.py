@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.core.actions import price_stamp
 from harness.core.branches import taken as branches_taken
 from harness.core.call import Call, call_to_json
 from harness.core.dump import spec_dump
@@ -96,8 +97,11 @@ class Builder:
         return outcome.success
 
     def price(self, market_id: int, price: int) -> None:
-        """The oracle publishes ``price`` one second after the market's last price."""
-        timestamp = self.state.markets[market_id].price_timestamp + 1
+        """The oracle publishes ``price`` now (a second later when the last price is from
+        this very second)."""
+        waits, timestamp = price_stamp(self.state, market_id)
+        for wait in waits:
+            self(wait)
         self("update_price", "oracle", market_id, price, timestamp)
 
     def act(

@@ -81,8 +81,9 @@ def setup_json(
                 "maker_fee_ratio": m.maker_fee_ratio,
                 "taker_fee_ratio": m.taker_fee_ratio,
                 "adl_policy": ADL_POLICY_NAMES[m.adl_policy],
+                "max_price_age": m.max_price_age,
                 "initial_price": m.initial_price,
-                "initial_price_timestamp": 1,
+                "initial_price_timestamp": GENESIS_TIME,
             }
             for m in config.markets
         ],

@@ -5,7 +5,7 @@ import pytest
 from scenarios import listing
 
 from harness.vectors.builder import Rejection, call
-from pyspec.constants import ADL_POLICY_COUNT, MAX_FEE_RATIO, RATIO_PRECISION
+from pyspec.constants import ADL_POLICY_COUNT, MAX_FEE_RATIO, MAX_PRICE_AGE, RATIO_PRECISION
 
 REJECTED = (
     Rejection(
@@ -63,6 +63,18 @@ REJECTED = (
         "market: invalid fees",
     ),
     Rejection(
+        "zero_price_age",
+        "A market needs a maximum price age of at least a second.",
+        call("add_market", "owner", *listing(max_price_age=0)),
+        "market: invalid price age",
+    ),
+    Rejection(
+        "price_age_too_large",
+        "A maximum price age above MAX_PRICE_AGE (a week) is refused.",
+        call("add_market", "owner", *listing(max_price_age=MAX_PRICE_AGE + 1)),
+        "market: invalid price age",
+    ),
+    Rejection(
         "invalid_adl_policy",
         "The ADL policy is one of the ADL_POLICY_COUNT policies.",
         call("add_market", "owner", *listing(adl_policy=ADL_POLICY_COUNT)),
@@ -99,6 +111,7 @@ def test_add_extreme_bounds(case):
         10**5,
         10**5,
         ADL_POLICY_COUNT - 1,
+        MAX_PRICE_AGE,
     )
 
 

@@ -1,8 +1,9 @@
 """W11: the five-light ADL indicator is a percentile of cumulative quantity in the queue,
 equal on the spec and on both chains."""
 
-from harness.core.call import Call
+from harness.core.call import CLOCK, Call
 from harness.core.genesis import USDC
+from harness.evm.base import GENESIS_TIME
 from harness.vectors.builder import settle_trade
 from pyspec import views
 
@@ -14,7 +15,8 @@ def test_a_whale_ahead_pushes_a_small_position_to_the_last_light(pair):
         Call("engine", "deposit", "trader2", (50_000 * USDC,)),
         settle_trade("trader0", "trader1", 9_000, 10**6),  # the whale short, first in line
         settle_trade("trader0", "trader2", 1_000, 995_000),  # a small short, second
-        Call("engine", "update_price", "oracle", (0, 900_000, 2)),
+        Call(CLOCK, "wait", "", (1,)),
+        Call("engine", "update_price", "oracle", (0, 900_000, GENESIS_TIME + 1)),
     ]
     for call in calls:
         assert pair.apply(call).success

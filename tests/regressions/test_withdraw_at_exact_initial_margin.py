@@ -12,11 +12,13 @@ When found, it failed with: {
 
 from harness.core.call import Call
 from harness.core.sequence import CheckedSequence
+from harness.evm.base import GENESIS_TIME
 
 CALLS = [
     Call(target="engine", fn="deposit", sender="trader4", args=(882000000,)),
     Call(target="engine", fn="deposit", sender="trader5", args=(1000000000,)),
-    Call(target="engine", fn="update_price", sender="oracle", args=(0, 1548421, 3)),
+    Call(target="clock", fn="wait", sender="", args=(3,)),
+    Call(target="engine", fn="update_price", sender="oracle", args=(0, 1548421, GENESIS_TIME + 3)),
     Call(
         target="engine",
         fn="settle_trade",

@@ -7,7 +7,7 @@ from pyspec.state import Market, Position
 
 
 def market(index: int) -> Market:
-    m = Market(100_000, 50_000, 10_000, 50_000, 5_000, 200, 500, 0, price=2_000_000)
+    m = Market(100_000, 50_000, 10_000, 50_000, 5_000, 200, 500, 0, 3_600, price=2_000_000)
     m.funding_index = index
     return m
 

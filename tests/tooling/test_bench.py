@@ -40,6 +40,7 @@ def test_default_workload_is_deterministic_and_reaches_the_waterfall(pair):
         "top_up_insurance",
         "check_views",
         "update_funding",
+        "wait",  # before a price update in the second it was last published
     }
     first = len(workload.sequences[0])
     assert first >= 8 + args.steps  # the opening deposits, then an action or two a step
