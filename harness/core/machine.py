@@ -19,26 +19,20 @@ PINNED_MENU = actions.weighted(
 )
 
 
-class DifferentialMachine(RuleBasedStateMachine):
-    """Bind ``pair`` and ``stats`` (and optionally an ADL policy every sequence starts by
-    setting on every market) with ``bind`` before running."""
+class ActionMachine(RuleBasedStateMachine):
+    """The action policy on hypothesis draws, for a ``world`` and a ``sequence`` that a
+    subclass sets up per example: fund the traders (after pinning an ADL policy, when one
+    is bound), then one weighted action per step, then the liveness drain."""
 
-    pair: Pair
-    stats: branches.Stats
     adl_policy: int | None = None
     menu = MENU
 
-    @classmethod
-    def bind(cls, pair: Pair, stats: branches.Stats | None = None, adl_policy: int | None = None):
-        fields = {"pair": pair, "stats": stats or branches.Stats(), "adl_policy": adl_policy}
+    @staticmethod
+    def bound_fields(stats, adl_policy: int | None) -> dict:
+        fields = {"stats": stats or branches.Stats(), "adl_policy": adl_policy}
         if adl_policy is not None:
             fields["menu"] = PINNED_MENU
-        return type(cls.__name__, (cls,), fields)
-
-    def __init__(self):
-        super().__init__()
-        self.stats.sequences += 1
-        self.sequence = CheckedSequence(self.pair, self.stats)
+        return fields
 
     def run(self, calls) -> None:
         for call in calls:
@@ -47,15 +41,33 @@ class DifferentialMachine(RuleBasedStateMachine):
     @initialize(data=st.data())
     def fund_traders(self, data):
         if self.adl_policy is not None:
-            self.run(actions.pin_adl_policy(self.pair, self.adl_policy))
-        self.run(actions.opening_deposits(self.pair, actions.HypothesisChoices(data)))
+            self.run(actions.pin_adl_policy(self.world, self.adl_policy))
+        self.run(actions.opening_deposits(self.world, actions.HypothesisChoices(data)))
+
+    @rule(data=st.data())
+    def act(self, data):
+        """One public call (or two: a withdrawal onto a margin boundary, then the call)."""
+        self.run(actions.next_calls(self.world, actions.HypothesisChoices(data), self.menu))
 
     def teardown(self):
         """End of the sequence: the liveness drain (skipped after a failure)."""
         if not self.sequence.failed:
             self.sequence.finish()
 
-    @rule(data=st.data())
-    def act(self, data):
-        """One public call (or two: a withdrawal onto a margin boundary, then the call)."""
-        self.run(actions.next_calls(self.pair, actions.HypothesisChoices(data), self.menu))
+
+class DifferentialMachine(ActionMachine):
+    """Bind ``pair`` and ``stats`` (and optionally an ADL policy every sequence starts by
+    setting on every market) with ``bind`` before running."""
+
+    pair: Pair
+    stats: branches.Stats
+
+    @classmethod
+    def bind(cls, pair: Pair, stats: branches.Stats | None = None, adl_policy: int | None = None):
+        return type(cls.__name__, (cls,), {"pair": pair, **cls.bound_fields(stats, adl_policy)})
+
+    def __init__(self):
+        super().__init__()
+        self.stats.sequences += 1
+        self.world = self.pair
+        self.sequence = CheckedSequence(self.pair, self.stats)

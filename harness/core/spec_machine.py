@@ -8,12 +8,9 @@ contracts would share.
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
-
-from harness.core import actions, branches, dump, invariants, properties
+from harness.core import branches, dump, invariants, properties
 from harness.core.call import VIEWS, Call
-from harness.core.machine import MENU, PINNED_MENU
+from harness.core.machine import ActionMachine
 from harness.core.sequence import drain_step
 from harness.core.spec_step import spec_apply
 from pyspec.state import State
@@ -76,23 +73,17 @@ class SpecSequence:
         properties.check_liveness(self.world.state, drain_step)
 
 
-class SpecMachine(RuleBasedStateMachine):
+class SpecMachine(ActionMachine):
     """Bind a deployed pair (for its post-setup spec state and actors) with ``bind``."""
 
     base: SpecWorld
     stats: branches.Stats
 
-    adl_policy: int | None = None
-    menu = MENU
-
     @classmethod
     def bind(cls, pair, stats: branches.Stats | None = None, adl_policy: int | None = None):
         pair.reset()
         base = SpecWorld(pair.state.copy(), pair.actors, pair.traders, pair.accounts)
-        fields = {"base": base, "stats": stats or branches.Stats(), "adl_policy": adl_policy}
-        if adl_policy is not None:
-            fields["menu"] = PINNED_MENU
-        return type(cls.__name__, (cls,), fields)
+        return type(cls.__name__, (cls,), {"base": base, **cls.bound_fields(stats, adl_policy)})
 
     def __init__(self):
         super().__init__()
@@ -100,24 +91,6 @@ class SpecMachine(RuleBasedStateMachine):
         b = self.base
         self.world = SpecWorld(b.state.copy(), b.actors, b.traders, b.accounts)
         self.sequence = SpecSequence(self.world, self.stats)
-
-    def run(self, calls) -> None:
-        for call in calls:
-            self.sequence.call(call)
-
-    @initialize(data=st.data())
-    def fund_traders(self, data):
-        if self.adl_policy is not None:
-            self.run(actions.pin_adl_policy(self.world, self.adl_policy))
-        self.run(actions.opening_deposits(self.world, actions.HypothesisChoices(data)))
-
-    @rule(data=st.data())
-    def act(self, data):
-        self.run(actions.next_calls(self.world, actions.HypothesisChoices(data), self.menu))
-
-    def teardown(self):
-        if not self.sequence.failed:
-            self.sequence.finish()
 
 
 def spec_sequence(pair) -> SpecSequence:
