@@ -164,26 +164,34 @@ class Pair:
         "adl_exposure": views.adl_exposure,
     }
 
+    MARKET_VIEWS = {"price_age": views.price_age}
+
     def check_views(self, names: list[str]) -> int:
-        """Compare every trader view on spec and chain for the actors ``names``; return
-        how many were compared."""
+        """Compare every trader view on spec and chain for the actors ``names``, and every
+        market view; return how many were compared."""
         codecs = self._codecs["engine"]
+        markets = range(len(self.state.markets))
         compared = 0
-        for name in names:
-            address = self.actors[name]
-            queries = [(fn, spec, (address,)) for fn, spec in self.ACCOUNT_VIEWS.items()]
-            queries += [
-                (fn, spec, (address, market_id))
-                for market_id in range(len(self.state.markets))
-                for fn, spec in self.POSITION_VIEWS.items()
-            ]
+        for name in [*names, None]:
+            if name is None:  # the market views, once
+                queries = [
+                    (fn, spec, (m,)) for m in markets for fn, spec in self.MARKET_VIEWS.items()
+                ]
+            else:
+                address = self.actors[name]
+                queries = [(fn, spec, (address,)) for fn, spec in self.ACCOUNT_VIEWS.items()]
+                queries += [
+                    (fn, spec, (address, market_id))
+                    for market_id in markets
+                    for fn, spec in self.POSITION_VIEWS.items()
+                ]
             for fn, spec_view, args in queries:
                 expected = spec_view(self.state, *args)
                 expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
                 result = self.chain.call(self.engine_address, codecs[fn].encode(args))
                 actual = codecs[fn].decode(result.output) if result.success else result.reason
                 if actual != expected:
-                    call = Call("engine", fn, name, args)
+                    call = Call("engine", fn, name or "outsider", args)
                     raise Divergence(call, "view", f"{fn}{args}", expected, actual)
                 compared += 1
         return compared
