@@ -59,11 +59,12 @@ TEXT_TOTALS = (
 ).split()
 ROUNDS = (
     "round price deficit fund_draw residual needed taken_fill taken_horizon overshoot "
-    "undershoot concentration touched top1_share inversions principal_touched"
+    "undershoot concentration touched top1_share largest_surviving_profit inversions "
+    "rank_correlation principal_touched"
 ).split()
 DEPOSIT = "depositor_without depositor_with others_without others_with".split()
 RATIOS = {"concentration", "concentration_max", "top1_share", "top1_share_max"}
-RATIOS |= {"rank_correlation_mean"}
+RATIOS |= {"rank_correlation_mean", "rank_correlation"}
 COUNTS = {"round", "touched", "inversions"}
 HEADERS = {
     "taken_fill": "taken (fill)",
@@ -72,6 +73,8 @@ HEADERS = {
     "top1_share_max": "max top-1 share",
     "top1_share": "top-1 share",
     "rank_correlation_mean": "mean rank corr.",
+    "rank_correlation": "rank corr.",
+    "largest_surviving_profit": "largest profit left",
     "objective": "objective (fill)",
     "objective_percent": "% of envelope",
     "objective_horizon": "objective (horizon)",
