@@ -48,16 +48,19 @@ def test_toy_example_pro_rata():
 
 
 def continuous(weights, caps, budget) -> list[Fraction]:
-    """min(cap, level x weight) at the exact level: the reference water-filling."""
-    low, high = Fraction(0), Fraction(max(caps) + 1)
-    target = min(budget, sum(caps))
-    for _ in range(200):
-        mid = (low + high) / 2
-        if sum(min(c, mid * w) for w, c in zip(weights, caps, strict=True)) < target:
-            low = mid
-        else:
-            high = mid
-    return [min(c, high * w) for w, c in zip(weights, caps, strict=True)]
+    """min(cap, level x weight) at the exact level (caps saturate in order of cap /
+    weight): the reference water-filling, in fractions."""
+    remaining, total = Fraction(budget), sum(weights)
+    level = None
+    for w, c in sorted(zip(weights, caps, strict=True), key=lambda p: Fraction(p[1], p[0])):
+        if remaining < Fraction(c, w) * total:
+            level = remaining / total
+            break
+        remaining -= c
+        total -= w
+    if level is None:  # every cap binds
+        return [Fraction(c) for c in caps]
+    return [min(Fraction(c), level * w) for w, c in zip(weights, caps, strict=True)]
 
 
 @given(
@@ -70,7 +73,7 @@ def test_water_fill_is_exact_and_within_one_unit(pairs, budget):
     assert sum(shares) == min(budget, sum(caps))
     assert all(0 <= s <= c for s, c in zip(shares, caps, strict=True))
     reference = continuous(weights, caps, budget)
-    assert all(abs(s - r) < 1 + Fraction(1, 10**6) for s, r in zip(shares, reference, strict=True))
+    assert all(abs(s - r) < 1 for s, r in zip(shares, reference, strict=True))
 
 
 def test_water_fill_remainder_goes_to_the_largest_fraction_then_the_lower_address():
