@@ -26,7 +26,7 @@ exports: (
     storage.token,
     storage.owner,
     storage.oracle,
-    storage.operator,
+    storage.settlement,
     storage.liquidator_share_ratio,
     storage.insurance_floor,
     storage.insurance_fund,
@@ -62,11 +62,10 @@ event PriceUpdated:
     timestamp: uint256
 
 
-event FundingUpdated:
+event FundingRateSet:
     market: indexed(uint256)
     requested_rate: int256
     applied_rate: int256
-    index_delta: int256
     funding_index: int256
 
 
@@ -139,7 +138,7 @@ def __init__(
     token: IERC20,
     allocator: AdlAllocator.__interface__,
     oracle: address,
-    operator: address,
+    settlement: address,
     liquidator_share_ratio: uint256,
     insurance_floor: uint256,
 ):
@@ -154,7 +153,7 @@ def __init__(
     storage.token = token
     storage.owner = msg.sender
     storage.oracle = oracle
-    storage.operator = operator
+    storage.settlement = settlement
     storage.liquidator_share_ratio = liquidator_share_ratio
     storage.insurance_floor = insurance_floor
     adl_allocator = allocator
@@ -209,7 +208,7 @@ def add_market(
     @param maintenance_margin_ratio Below this share of notional the account is liquidatable.
     @param liquidation_fee_ratio Penalty per notional liquidated; must be below maintenance.
     @param price_band_ratio Largest trade price deviation from the oracle price.
-    @param max_funding_rate Bound a funding update is clamped to, per update.
+    @param max_funding_rate Bound of the funding rate, per FUNDING_RATE_PRECISION per second.
     @param maker_fee_ratio Fee of the maker side of a trade, per notional.
     @param taker_fee_ratio Fee of the taker side of a trade, per notional.
     @param adl_policy How bankruptcies are allocated (ADL_POLICY_*).
@@ -226,9 +225,7 @@ def add_market(
     assert (
         0 < price_band_ratio and price_band_ratio <= convert(constants.RATIO_PRECISION, uint256)
     ), "market: invalid price band"
-    assert max_funding_rate <= convert(
-        constants.RATIO_PRECISION, uint256
-    ), "market: invalid funding bound"
+    assert max_funding_rate <= constants.MAX_FUNDING_RATE, "market: invalid funding bound"
     assert (
         maker_fee_ratio <= constants.MAX_FEE_RATIO and taker_fee_ratio <= constants.MAX_FEE_RATIO
     ), "market: invalid fees"
@@ -252,6 +249,8 @@ def add_market(
         open_interest=0,
         funding_index=0,
         funding_residue=0,
+        funding_rate=0,
+        funding_timestamp=block.timestamp,
     )
     storage.market_count = market_id + 1
     log MarketAdded(
@@ -292,28 +291,31 @@ def update_price(market_id: uint256, price: uint256, timestamp: uint256):
     assert price <= constants.MAX_PRICE, "oracle: price too large"
     assert timestamp > market.price_timestamp, "oracle: stale timestamp"
     assert timestamp <= block.timestamp, "oracle: future timestamp"
+    margin.accrue_funding(market_id)
     storage.markets[market_id].price = price
     storage.markets[market_id].price_timestamp = timestamp
     log PriceUpdated(market=market_id, price=price, timestamp=timestamp)
 
 
 @external
-def update_funding(market_id: uint256, rate: int256):
+def set_funding_rate(market_id: uint256, rate: int256):
     """
-    @notice Advance the market's funding index by `rate` (parts per RATIO_PRECISION,
-            clamped to the market's bound) x price (operator only).
-            Spec: `engine.process_update_funding`.
+    @notice Set the funding rate paid from now on (oracle only; parts per
+            FUNDING_RATE_PRECISION of the price per second, clamped to the market's
+            bound): the index first accrues at the old rate. Spec: `engine.process_set_funding_rate`.
     """
-    assert msg.sender == storage.operator, "auth: not operator"
+    assert msg.sender == storage.oracle, "auth: not oracle"
     market: storage.Market = self._require_market(market_id)
     assert market.price > 0, "market: no price"
     self._require_fresh(market_id)
+    margin.accrue_funding(market_id)
     applied: int256 = funding.clamp_funding_rate(rate, market.max_funding_rate)
-    delta: int256 = funding.compute_funding_delta(applied, market.price)
-    index: int256 = market.funding_index + delta
-    storage.markets[market_id].funding_index = index
-    log FundingUpdated(
-        market=market_id, requested_rate=rate, applied_rate=applied, index_delta=delta, funding_index=index
+    storage.markets[market_id].funding_rate = applied
+    log FundingRateSet(
+        market=market_id,
+        requested_rate=rate,
+        applied_rate=applied,
+        funding_index=storage.markets[market_id].funding_index,
     )
 
 
@@ -440,13 +442,14 @@ def settle_trade(
     buyer_is_taker: bool,
 ):
     """
-    @notice Settle a matched trade of `size` lots at `price` (operator only). Each side must
+    @notice Settle a matched trade of `size` lots at `price` (the Settlement contract only,
+            after it verified both traders' signed orders). Each side must
             end above its initial margin, or, when the trade only reduced its position, keep
             non-negative equity and (below maintenance) its equity / maintenance ratio. Each
             side pays the taker or maker fee on the notional,
             into the insurance fund. Spec: `engine.process_settle_trade`.
     """
-    assert msg.sender == storage.operator, "auth: not operator"
+    assert msg.sender == storage.settlement, "auth: not settlement"
     market: storage.Market = self._require_market(market_id)
     assert size > 0, "trade: zero size"
     assert size <= constants.MAX_TRADE_SIZE, "trade: size too large"
@@ -459,6 +462,7 @@ def settle_trade(
     self._require_fresh(market_id)
     self._require_fresh_account(buyer)
     self._require_fresh_account(seller)
+    margin.accrue_funding(market_id)
     margin.settle_account(buyer)
     margin.settle_account(seller)
     buyer_before: MarginSnapshot = self._margin_snapshot(buyer, market_id)
@@ -761,57 +765,6 @@ def health(account: address) -> int256:
             Spec: `views.health`.
     """
     return margin.equity(account) - margin.requirement(account, False)
-
-
-@external
-@view
-def liquidation_price(account: address, market_id: uint256) -> uint256:
-    """
-    @notice Oracle price of this market at which the account reaches maintenance, others
-            fixed; longs round up, shorts down; 0 when none. Spec: `views.liquidation_price`.
-    """
-    size: int256 = storage.positions[account][market_id].size
-    if size == 0:
-        return 0
-    market: storage.Market = storage.markets[market_id]
-    ratio: int256 = convert(market.maintenance_margin_ratio, int256)
-    others: int256 = margin.requirement(account, False) - margin.compute_margin_requirement(
-        size, market.price, market.maintenance_margin_ratio
-    )
-    numerator: int256 = (
-        others - margin.equity(account) + size * convert(market.price, int256)
-    ) * constants.RATIO_PRECISION
-    price: int256 = 0
-    if size > 0:
-        price = fixed_math.ceil_div(numerator, size * (constants.RATIO_PRECISION - ratio))
-    else:
-        price = fixed_math.floor_div(-numerator, -size * (constants.RATIO_PRECISION + ratio))
-    return convert(max(price, 0), uint256)
-
-
-@external
-@view
-def bankruptcy_price(account: address, market_id: uint256) -> uint256:
-    """
-    @notice Per-lot price at which closing the whole position leaves a zero equity share;
-            longs round up, shorts down; 0 when not positive. Spec: `views.bankruptcy_price`.
-    """
-    size: int256 = storage.positions[account][market_id].size
-    if size == 0:
-        return 0
-    market: storage.Market = storage.markets[market_id]
-    share: int256 = liquidation.compute_equity_share(
-        margin.equity(account),
-        margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
-        margin.requirement(account, False),
-    )
-    cash: int256 = liquidation.compute_bankruptcy_cash(size * convert(market.price, int256), share)
-    price: int256 = 0
-    if size > 0:
-        price = fixed_math.ceil_div(cash, size)
-    else:
-        price = fixed_math.floor_div(-cash, -size)
-    return convert(max(price, 0), uint256)
 
 
 @internal

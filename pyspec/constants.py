@@ -10,7 +10,7 @@ Precision table (every quantity is an integer in the unit given):
 | notional              | size x price, exact (no division)            | 3 lots x 2e6 = 6_000_000     |
 | entry notional        | signed notional paid to open (+ long)        |                              |
 | ratios (margin, fees) | parts per RATIO_PRECISION (1e6 = 100%)       | 50_000 = 5%                  |
-| funding rate          | signed, parts per RATIO_PRECISION per update |                              |
+| funding rate          | signed, parts per FUNDING_RATE_PRECISION (1e12) of price per second | 1_388_888 = 0.5%/hour |
 | funding index         | FUNDING_INDEX_SCALE-ths of a collateral unit per lot, cumulative |  |
 | trading fee           | parts per RATIO_PRECISION of notional        | 500 = 0.05%                  |
 
@@ -18,7 +18,7 @@ A lot is whatever base quantity the market lists (e.g. 0.001 ETH); choosing it f
 price tick. Because notional = size x price has no division, position values, funding and
 ADL charges are exact integers, and the sum of all equity is conserved exactly.
 The funding index is kept in FUNDING_INDEX_SCALE-ths of a collateral unit per lot, so an
-index step rate x price is exact at any price. An account's funding rounds once, down
+accrual step rate x elapsed seconds x price is exact at any price. An account's funding rounds once, down
 (toward the protocol: a payer pays the ceiling, a receiver gets the floor); each residue
 is kept per market, exactly, and every whole unit of it goes to the insurance fund, so
 funding stays zero-sum and conservation exact.
@@ -62,9 +62,15 @@ ADL_POLICY_COUNT = len(ADL_POLICY_NAMES)
 # stays below 2**200 at every declared bound.
 MAX_ADL_LEVERAGE = 1000 * RATIO_PRECISION
 
-# Units of the funding index per collateral unit per lot (a multiple of RATIO_PRECISION,
-# so that an index step rate x price x FUNDING_INDEX_SCALE / RATIO_PRECISION is exact).
+# Units of the funding index per collateral unit per lot (a multiple of
+# FUNDING_RATE_PRECISION, so that an accrual step rate x elapsed x price x
+# FUNDING_INDEX_SCALE / FUNDING_RATE_PRECISION is exact).
 FUNDING_INDEX_SCALE = 10**12
+# A funding rate is in parts per FUNDING_RATE_PRECISION of the price per second
+# (1 = 0.0000036% per hour).
+FUNDING_RATE_PRECISION = 10**12
+# Upper bound of a market's funding rate bound: 100% of the price per hour.
+MAX_FUNDING_RATE = FUNDING_RATE_PRECISION // 3600
 
 # Upper bound of a market's maximum price age (seconds): a week.
 MAX_PRICE_AGE = 7 * 24 * 3600

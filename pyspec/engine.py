@@ -11,6 +11,7 @@ from pyspec.constants import (
     ADL_POLICY_COUNT,
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
+    MAX_FUNDING_RATE,
     MAX_MARKETS,
     MAX_POSITION_SIZE,
     MAX_PRICE,
@@ -28,7 +29,7 @@ def new_state(
     collateral_token: token.Token,
     owner: str,
     oracle: str,
-    operator: str,
+    settlement: str,
     liquidator_share_ratio: int,
     insurance_floor: int,
     timestamp: int,
@@ -44,7 +45,7 @@ def new_state(
         collateral_token,
         owner,
         oracle,
-        operator,
+        settlement,
         liquidator_share_ratio,
         insurance_floor,
         timestamp,
@@ -103,7 +104,7 @@ def process_add_market(
     )
     require(liquidation_fee_ratio < maintenance_margin_ratio, "market: invalid liquidation fee")
     require(0 < price_band_ratio <= RATIO_PRECISION, "market: invalid price band")
-    require(max_funding_rate <= RATIO_PRECISION, "market: invalid funding bound")
+    require(max_funding_rate <= MAX_FUNDING_RATE, "market: invalid funding bound")
     require(
         maker_fee_ratio <= MAX_FEE_RATIO and taker_fee_ratio <= MAX_FEE_RATIO,
         "market: invalid fees",
@@ -121,6 +122,7 @@ def process_add_market(
             taker_fee_ratio,
             adl_policy,
             max_price_age,
+            funding_timestamp=state.timestamp,
         )
     )
     market_id = len(state.markets) - 1
@@ -165,24 +167,28 @@ def process_update_price(
     require(price <= MAX_PRICE, "oracle: price too large")
     require(timestamp > market.price_timestamp, "oracle: stale timestamp")
     require(timestamp <= state.timestamp, "oracle: future timestamp")
+    margin.accrue_funding(state, market_id)
     market.price = price
     market.price_timestamp = timestamp
     state.events.append(("PriceUpdated", (market_id, price, timestamp)))
 
 
-def process_update_funding(state: State, caller: str, market_id: int, rate: int) -> None:
-    """Advance the market's funding index by ``rate`` (clamped) x price.
+def process_set_funding_rate(state: State, caller: str, market_id: int, rate: int) -> None:
+    """Set the funding rate paid from now on, clamped to the market's bound; the index
+    first accrues at the old rate. Contract: ``PerpEngine.set_funding_rate``.
 
-    Contract: ``PerpEngine.update_funding``.
+    The oracle derives the rate from the premium of the traded price over the index; the
+    bound caps what that trust can cost a position: max_funding_rate x 3600 x price per
+    lot and hour, whatever the number of calls.
     """
-    require(caller == state.operator, "auth: not operator")
+    require(caller == state.oracle, "auth: not oracle")
     market = _require_market(state, market_id)
     require(market.price > 0, "market: no price")
     _require_fresh(state, market_id)
+    margin.accrue_funding(state, market_id)
     applied = funding.clamp_funding_rate(rate, market.max_funding_rate)
-    delta = funding.compute_funding_delta(applied, market.price)
-    market.funding_index += delta
-    state.events.append(("FundingUpdated", (market_id, rate, applied, delta, market.funding_index)))
+    market.funding_rate = applied
+    state.events.append(("FundingRateSet", (market_id, rate, applied, market.funding_index)))
 
 
 # Collateral
@@ -242,7 +248,7 @@ def process_settle_trade(
     position, keep non-negative equity and, if it was below maintenance, not lower its
     equity / maintenance ratio (a bankrupt account is left to the waterfall).
     """
-    require(caller == state.operator, "auth: not operator")
+    require(caller == state.settlement, "auth: not settlement")
     market = _require_market(state, market_id)
     require(size > 0, "trade: zero size")
     require(size <= MAX_TRADE_SIZE, "trade: size too large")
@@ -255,6 +261,7 @@ def process_settle_trade(
     _require_fresh(state, market_id)
     _require_fresh_account(state, buyer)
     _require_fresh_account(state, seller)
+    margin.accrue_funding(state, market_id)
     margin.settle_account(state, buyer)
     margin.settle_account(state, seller)
     buyer_before = _margin_snapshot(state, buyer, market_id)

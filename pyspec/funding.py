@@ -1,7 +1,10 @@
-"""Funding: a per-market cumulative index settled lazily. Contract: ``contracts/engine/funding.vy``.
+"""Funding: a per-market cumulative index accrued by elapsed time and settled lazily.
+Contract: ``contracts/engine/funding.vy``.
 
-The OPERATOR advances a market's index with a funding rate, clamped to the market's
-bound. A positive index step is paid by longs to shorts. The index is in
+The ORACLE sets a market's funding rate per second, clamped to the market's bound; the
+index grows by rate x elapsed seconds x price (``margin.accrue_funding``), so what is paid
+depends on the time between touches, never on how many calls were made. A positive
+index step is paid by longs to shorts. The index is in
 FUNDING_INDEX_SCALE-ths of a collateral unit per lot. An account owes
 -size x (index - checkpoint) index units, settled as floor(owed / scale) collateral
 units (toward the protocol); the rest is the market's residue, of which every whole unit
@@ -9,9 +12,9 @@ goes to the insurance fund, so funding is zero-sum exactly. Equity counts it bef
 settlement.
 """
 
-from pyspec.constants import FUNDING_INDEX_SCALE, RATIO_PRECISION
+from pyspec.constants import FUNDING_INDEX_SCALE, FUNDING_RATE_PRECISION
 from pyspec.fixed_math import floor_div
-from pyspec.state import Market, Position
+from pyspec.state import Position
 
 
 def clamp_funding_rate(rate: int, bound: int) -> int:
@@ -19,12 +22,13 @@ def clamp_funding_rate(rate: int, bound: int) -> int:
     return max(-bound, min(rate, bound))
 
 
-def compute_funding_delta(rate: int, price: int) -> int:
-    """Return the index step rate x price x FUNDING_INDEX_SCALE / RATIO_PRECISION: exact,
-    because FUNDING_INDEX_SCALE is a multiple of RATIO_PRECISION (so funding never
-    vanishes at a small per-lot price). Contract: ``funding.compute_funding_delta``.
+def compute_funding_delta(rate: int, elapsed: int, price: int) -> int:
+    """Return the index step of ``elapsed`` seconds at ``rate``: rate x elapsed x price x
+    FUNDING_INDEX_SCALE / FUNDING_RATE_PRECISION, exact because the scale is a multiple of
+    the precision (so funding never vanishes at a small per-lot price).
+    Contract: ``funding.compute_funding_delta``.
     """
-    return rate * price * (FUNDING_INDEX_SCALE // RATIO_PRECISION)
+    return rate * elapsed * price * (FUNDING_INDEX_SCALE // FUNDING_RATE_PRECISION)
 
 
 def compute_funding_owed(size: int, funding_index: int, checkpoint: int) -> int:
@@ -33,10 +37,10 @@ def compute_funding_owed(size: int, funding_index: int, checkpoint: int) -> int:
     return -size * (funding_index - checkpoint)
 
 
-def pending_funding(position: Position, market: Market) -> int:
-    """Return the funding the position received since it was last settled, in collateral
-    units, rounded down: toward the protocol on both sides (a payer pays the ceiling, a
-    receiver gets the floor). Contract: ``funding.pending_funding``.
+def pending_funding(position: Position, funding_index: int) -> int:
+    """Return the funding the position received since it was last settled, up to
+    ``funding_index``, in collateral units, rounded down: toward the protocol on both sides
+    (a payer pays the ceiling, a receiver gets the floor). Contract: ``funding.pending_funding``.
     """
-    owed = compute_funding_owed(position.size, market.funding_index, position.funding_checkpoint)
+    owed = compute_funding_owed(position.size, funding_index, position.funding_checkpoint)
     return floor_div(owed, FUNDING_INDEX_SCALE)

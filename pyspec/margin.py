@@ -7,7 +7,7 @@ rounding at all because notional = size x price is exact.
 
 from pyspec.constants import FUNDING_INDEX_SCALE, RATIO_PRECISION
 from pyspec.fixed_math import ceil_div, floor_div
-from pyspec.funding import compute_funding_owed, pending_funding
+from pyspec.funding import compute_funding_delta, compute_funding_owed, pending_funding
 from pyspec.state import Market, Position, State, get_account
 
 
@@ -25,6 +25,23 @@ def unrealized_pnl(position: Position, market: Market) -> int:
     return position.size * market.price - position.entry_notional
 
 
+def current_funding_index(market: Market, now: int) -> int:
+    """Return the market's funding index accrued up to ``now``: the stored index plus the
+    rate over the seconds since it last accrued. Contract: ``margin.current_funding_index``.
+    """
+    elapsed = now - market.funding_timestamp
+    return market.funding_index + compute_funding_delta(market.funding_rate, elapsed, market.price)
+
+
+def accrue_funding(state: State, market_id: int) -> None:
+    """Store the index accrued up to the block time; run before the price, the rate or a
+    position of the market changes. Contract: ``margin.accrue_funding``.
+    """
+    market = state.markets[market_id]
+    market.funding_index = current_funding_index(market, state.timestamp)
+    market.funding_timestamp = state.timestamp
+
+
 def equity(state: State, address: str) -> int:
     """Return collateral + sum(unrealized PnL + pending funding).
 
@@ -36,7 +53,8 @@ def equity(state: State, address: str) -> int:
     total = account.collateral
     for market_id, position in account.positions.items():
         market = state.markets[market_id]
-        total += unrealized_pnl(position, market) + pending_funding(position, market)
+        index = current_funding_index(market, state.timestamp)
+        total += unrealized_pnl(position, market) + pending_funding(position, index)
     return total
 
 
@@ -69,7 +87,8 @@ def is_liquidatable(state: State, address: str) -> bool:
 
 
 def settle_account(state: State, address: str) -> None:
-    """Move every pending funding payment into collateral; advance the checkpoints.
+    """Accrue every market the account holds, move every pending funding payment into
+    collateral and advance the checkpoints.
 
     The rounding of each payment (toward the protocol) joins the market's residue; every
     whole unit of the residue goes to the fund (``booked`` in the event).
@@ -80,6 +99,7 @@ def settle_account(state: State, address: str) -> None:
     account = get_account(state, address)
     for market_id in sorted(account.positions):
         position = account.positions[market_id]
+        accrue_funding(state, market_id)
         market = state.markets[market_id]
         owed = compute_funding_owed(
             position.size, market.funding_index, position.funding_checkpoint

@@ -5,8 +5,12 @@ absent (the contract stores it as all-zero fields).
 """
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pyspec.token import Token
+
+if TYPE_CHECKING:
+    from pyspec.settlement import OrderBook
 
 
 @dataclass(slots=True)
@@ -26,7 +30,7 @@ class Market:
     maintenance_margin_ratio: int
     liquidation_fee_ratio: int
     price_band_ratio: int
-    max_funding_rate: int  # a funding update is clamped to +/- this
+    max_funding_rate: int  # the funding rate is clamped to +/- this (per second)
     maker_fee_ratio: int
     taker_fee_ratio: int
     adl_policy: int  # ADL_POLICY_* (pyspec/adl_allocator.py)
@@ -36,6 +40,8 @@ class Market:
     open_interest: int = 0  # sum of long sizes (= sum of short sizes)
     funding_index: int = 0  # funding per lot paid by longs to shorts (scaled), cumulative
     funding_residue: int = 0  # rounding kept from settlements, in index units, < scale
+    funding_rate: int = 0  # per second, parts per FUNDING_RATE_PRECISION of the price
+    funding_timestamp: int = 0  # when the index last accrued
     holders: list[str] = field(default_factory=list)  # accounts with an open position
 
 
@@ -51,7 +57,7 @@ class State:
     token: Token
     owner: str
     oracle: str
-    operator: str
+    settlement: str  # the only caller of settle_trade: the signed-order contract
     liquidator_share_ratio: int  # share of a liquidation penalty paid to the liquidator
     insurance_floor: int  # governance cannot withdraw the fund below this
     timestamp: int = 0  # block time of the call being run (block.timestamp)
@@ -62,6 +68,8 @@ class State:
     markets: list[Market] = field(default_factory=list)
     accounts: dict[str, Account] = field(default_factory=dict)
     events: list = field(default_factory=list)
+    # The signed-order contract's storage (pyspec/settlement.py), beside the engine's.
+    book: "OrderBook | None" = None
 
     def copy(self) -> "State":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -84,6 +92,8 @@ class State:
                 m.open_interest,
                 m.funding_index,
                 m.funding_residue,
+                m.funding_rate,
+                m.funding_timestamp,
                 list(m.holders),
             )
             for m in self.markets
@@ -103,7 +113,7 @@ class State:
             token,
             self.owner,
             self.oracle,
-            self.operator,
+            self.settlement,
             self.liquidator_share_ratio,
             self.insurance_floor,
             self.timestamp,
@@ -112,6 +122,7 @@ class State:
             markets,
             accounts,
             events,
+            self.book.copy() if self.book is not None else None,
         )
 
 

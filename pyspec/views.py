@@ -25,7 +25,7 @@ def liquidation_price(state: State, address: str, market_id: int) -> int:
     Other prices fixed: equity + size x (p - price) = others' requirement
     + |size| x p x mmr, so p = (others - equity + size x price) x R / (size x R - |size| x mmr).
     Longs round up, shorts down (the conservative side); 0 when no price liquidates.
-    Contract: ``PerpEngine.liquidation_price``.
+    Contract: ``PerpViews.liquidation_price``.
     """
     size = get_position(state, address, market_id).size
     if size == 0:
@@ -47,7 +47,7 @@ def bankruptcy_price(state: State, address: str, market_id: int) -> int:
     """Return the per-lot price at which closing the whole position leaves zero equity share.
 
     Long: ceil(bankruptcy cash / size); short: floor(-cash / |size|). 0 when not positive.
-    Contract: ``PerpEngine.bankruptcy_price``.
+    Contract: ``PerpViews.bankruptcy_price``.
     """
     size = get_position(state, address, market_id).size
     if size == 0:

@@ -1,7 +1,9 @@
 # pragma version ~=0.4.3
 """
-@title Funding: a per-market cumulative index settled lazily
-@notice Spec: `pyspec/funding.py`. A positive index step is paid by longs to shorts. The
+@title Funding: a per-market cumulative index, accrued by elapsed time, settled lazily
+@notice Spec: `pyspec/funding.py`. The index grows by rate x elapsed seconds x price, so
+        the time between touches, not the number of calls, sets what is paid (accrual is
+        in `margin.accrue_funding`). A positive index step is paid by longs to shorts. The
         index is in FUNDING_INDEX_SCALE-ths of a collateral unit per lot; an account is
         settled floor(-size x (index - checkpoint) / scale) and the rounding joins the
         market's residue, whose whole units go to the fund: zero-sum exactly.
@@ -23,13 +25,18 @@ def clamp_funding_rate(rate: int256, bound: uint256) -> int256:
 
 @internal
 @pure
-def compute_funding_delta(rate: int256, price: uint256) -> int256:
+def compute_funding_delta(rate: int256, elapsed: uint256, price: uint256) -> int256:
     """
-    @notice Return the index step rate x price x FUNDING_INDEX_SCALE / RATIO_PRECISION,
-            exact (the scale is a multiple of RATIO_PRECISION).
-            Spec: `funding.compute_funding_delta`.
+    @notice Return the index step of `elapsed` seconds at `rate`: rate x elapsed x price x
+            FUNDING_INDEX_SCALE / FUNDING_RATE_PRECISION, exact (the scale is a multiple
+            of the precision). Spec: `funding.compute_funding_delta`.
     """
-    return rate * convert(price, int256) * (constants.FUNDING_INDEX_SCALE // constants.RATIO_PRECISION)
+    return (
+        rate
+        * convert(elapsed, int256)
+        * convert(price, int256)
+        * (constants.FUNDING_INDEX_SCALE // constants.FUNDING_RATE_PRECISION)
+    )
 
 
 @internal

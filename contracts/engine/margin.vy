@@ -43,6 +43,29 @@ def unrealized_pnl(position: storage.Position, price: uint256) -> int256:
 
 @internal
 @view
+def current_funding_index(market: storage.Market) -> int256:
+    """
+    @notice Return the market's funding index accrued up to now (the stored index plus the
+            rate over the seconds since it last accrued). Spec: `margin.current_funding_index`.
+    """
+    return market.funding_index + funding.compute_funding_delta(
+        market.funding_rate, block.timestamp - market.funding_timestamp, market.price
+    )
+
+
+@internal
+def accrue_funding(market_id: uint256):
+    """
+    @notice Store the index accrued up to now; run before the price, the rate or a
+            position of the market changes. Spec: `margin.accrue_funding`.
+    """
+    market: storage.Market = storage.markets[market_id]
+    storage.markets[market_id].funding_index = self.current_funding_index(market)
+    storage.markets[market_id].funding_timestamp = block.timestamp
+
+
+@internal
+@view
 def equity(account: address) -> int256:
     """
     @notice Return collateral + sum(unrealized PnL + pending funding).
@@ -55,7 +78,7 @@ def equity(account: address) -> int256:
             market: storage.Market = storage.markets[market_id]
             total += self.unrealized_pnl(position, market.price)
             total += funding.pending_funding(
-                position.size, position.funding_checkpoint, market.funding_index
+                position.size, position.funding_checkpoint, self.current_funding_index(market)
             )
     return total
 
@@ -82,7 +105,8 @@ def requirement(account: address, initial: bool) -> int256:
 @internal
 def settle_account(account: address):
     """
-    @notice Move every pending funding payment into collateral; advance the checkpoints;
+    @notice Accrue every market the account holds, move every pending funding payment into
+            collateral and advance the checkpoints;
             the rounding joins the market's residue, whose whole units go to the fund.
             Spec: `margin.settle_account`.
     """
@@ -90,6 +114,7 @@ def settle_account(account: address):
         position: storage.Position = storage.positions[account][market_id]
         if position.size == 0:
             continue
+        self.accrue_funding(market_id)
         funding_index: int256 = storage.markets[market_id].funding_index
         owed: int256 = funding.compute_funding_owed(
             position.size, funding_index, position.funding_checkpoint

@@ -13,7 +13,7 @@ struct Market:
     maintenance_margin_ratio: uint256
     liquidation_fee_ratio: uint256
     price_band_ratio: uint256
-    # A funding update is clamped to +/- this rate.
+    # The funding rate is clamped to +/- this (parts per FUNDING_RATE_PRECISION per second).
     max_funding_rate: uint256
     maker_fee_ratio: uint256
     taker_fee_ratio: uint256
@@ -29,6 +29,10 @@ struct Market:
     funding_index: int256
     # Rounding kept from settlements, in index units (below the scale after each booking).
     funding_residue: uint256
+    # Funding paid by longs to shorts per second, parts per FUNDING_RATE_PRECISION of price.
+    funding_rate: int256
+    # When the index last accrued: it holds every second up to here.
+    funding_timestamp: uint256
 
 
 struct Position:
@@ -42,7 +46,8 @@ struct Position:
 token: public(IERC20)
 owner: public(address)
 oracle: public(address)
-operator: public(address)
+# The only caller of settle_trade: the signed-order contract (contracts/Settlement.vy).
+settlement: public(address)
 liquidator_share_ratio: public(uint256)
 insurance_floor: public(uint256)
 insurance_fund: public(uint256)

@@ -34,8 +34,14 @@ ADL_POLICY_COUNT: constant(uint256) = 4
 # Leverage weights are clamped to this (1000x): weight x budget stays below 2**200.
 MAX_ADL_LEVERAGE: constant(int256) = 1000 * 10**6
 
-# Units of the funding index per collateral unit per lot (a multiple of RATIO_PRECISION).
+# Units of the funding index per collateral unit per lot (a multiple of
+# FUNDING_RATE_PRECISION, so that an accrual step is exact).
 FUNDING_INDEX_SCALE: constant(int256) = 10**12
+# A funding rate is in parts per FUNDING_RATE_PRECISION of the price per second
+# (1 = 0.0000036% per hour).
+FUNDING_RATE_PRECISION: constant(int256) = 10**12
+# Upper bound of a market's funding rate bound: 100% of the price per hour.
+MAX_FUNDING_RATE: constant(uint256) = 10**12 // 3600
 
 # Upper bound of a market's maximum price age (seconds): a week.
 MAX_PRICE_AGE: constant(uint256) = 7 * 24 * 3600

@@ -25,6 +25,8 @@ struct Market:
     open_interest: uint256
     funding_index: int256
     funding_residue: uint256
+    funding_rate: int256
+    funding_timestamp: uint256
 
 
 struct Position:
@@ -43,7 +45,15 @@ interface IPerpEngine:
     def positions(account: address, market_id: uint256) -> Position: view
 
 
+interface ISettlement:
+    def min_nonce(trader: address) -> uint256: view
+    def filled(order_hash: bytes32) -> uint256: view
+    def cancelled(order_hash: bytes32) -> bool: view
+
+
 MAX_WORDS: constant(uint256) = 4096
+# Order digests compared per dump: the harness passes the latest ones the spec touched.
+MAX_DUMP_ORDERS: constant(uint256) = 128
 
 
 @internal
@@ -59,7 +69,7 @@ def dump(
 ) -> DynArray[int256, MAX_WORDS]:
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, per
-            market: 14 fields, holder count, holders..., per account: token balance,
+            market: 16 fields, holder count, holders..., per account: token balance,
             collateral, per market: size, entry notional, funding checkpoint].
     """
     out: DynArray[int256, MAX_WORDS] = []
@@ -85,6 +95,8 @@ def dump(
         out.append(self._int(market.open_interest))
         out.append(market.funding_index)
         out.append(self._int(market.funding_residue))
+        out.append(market.funding_rate)
+        out.append(self._int(market.funding_timestamp))
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
             market_id
         )
@@ -99,4 +111,24 @@ def dump(
             out.append(position.size)
             out.append(position.entry_notional)
             out.append(position.funding_checkpoint)
+    return out
+
+
+@external
+@view
+def dump_book(
+    settlement: ISettlement,
+    accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS],
+    digests: DynArray[bytes32, MAX_DUMP_ORDERS],
+) -> DynArray[int256, MAX_WORDS]:
+    """
+    @notice Return [per account: nonce floor, digest count, per digest: filled, cancelled].
+    """
+    out: DynArray[int256, MAX_WORDS] = []
+    for account: address in accounts:
+        out.append(self._int(staticcall settlement.min_nonce(account)))
+    out.append(self._int(len(digests)))
+    for digest: bytes32 in digests:
+        out.append(self._int(staticcall settlement.filled(digest)))
+        out.append(self._int(convert(staticcall settlement.cancelled(digest), uint256)))
     return out

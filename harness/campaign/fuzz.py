@@ -25,7 +25,7 @@ from hypothesis.stateful import get_state_machine_test
 
 from harness.campaign import report, trace
 from harness.campaign.progress import Progress
-from harness.core.branches import FUNDING_BRANCHES, WATERFALL_BRANCHES, Stats
+from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
 from harness.core.spec_machine import SpecMachine, spec_sequence
@@ -155,7 +155,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + f"-seed{args.seed}"
     out = args.out or REPORTS / run_id
-    progress = Progress(args.workers, WATERFALL_BRANCHES + FUNDING_BRANCHES)
+    progress = Progress(args.workers, WATERFALL_BRANCHES + TRADING_BRANCHES)
     workers: dict[int, dict] = {}
     failures = []
     started = time.monotonic()

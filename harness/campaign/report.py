@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from harness.core.branches import FUNDING_BRANCHES, WATERFALL_BRANCHES
+from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES
 from harness.core.invariants import INVARIANTS
 
 
@@ -26,7 +26,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
     # charge without lots under the queue (it charges only the lots it takes)
     reachable = [
         b
-        for b in WATERFALL_BRANCHES + FUNDING_BRANCHES
+        for b in WATERFALL_BRANCHES + TRADING_BRANCHES
         if not (policy and b.startswith("adl.charged.") and b != f"adl.charged.{policy}")
         and not (policy == "queue" and b == "adl.charge_only")
     ]
@@ -46,7 +46,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
         "calls": {fn: {"ok": successes[fn], "total": n} for fn, n in calls.most_common()},
         "reverts": dict(_total(workers, "reverts").most_common()),
         "events": dict(_total(workers, "events").most_common()),
-        "branches": {b: branches[b] for b in WATERFALL_BRANCHES + FUNDING_BRANCHES},
+        "branches": {b: branches[b] for b in WATERFALL_BRANCHES + TRADING_BRANCHES},
         "missing_branches": [b for b in reachable if not branches[b]],
         "invariants": list(INVARIANTS),
         # every named invariant but "views" runs after every step

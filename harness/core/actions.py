@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Protocol, TypeVar
 
 from hypothesis import strategies as st
 
+from harness.core import orders
 from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.genesis import USDC
 from harness.core.spec_step import spec_apply
@@ -28,6 +30,7 @@ from pyspec.constants import (
     ADL_POLICY_COUNT,
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
+    MAX_FUNDING_RATE,
     MAX_POSITION_SIZE,
     MAX_PRICE,
     MAX_PRICE_AGE,
@@ -191,10 +194,15 @@ def trade(world: World, choose: Choices) -> list[Call]:
         )
     else:
         price, size = 1_000_000, 1
-    call = engine_call(
-        "settle_trade", caller, buyer, seller, market_id, size, price, buyer_is_taker
-    )
+    call = match(world, buyer, seller, market_id, size, price, buyer_is_taker, caller)
     return _maybe_at_boundary(world, choose, choose.pick((buyer, seller)), call)
+
+
+def match(world: World, buyer, seller, market_id, size, price, buyer_is_taker, sender="operator"):
+    """The operator settles two orders the traders signed for exactly this fill."""
+    return orders.match_call(
+        world.state, world.actors, buyer, seller, market_id, size, price, buyer_is_taker, sender
+    )
 
 
 def move_price(world: World, choose: Choices) -> list[Call]:
@@ -262,17 +270,17 @@ def withdraw_insurance(world: World, choose: Choices) -> list[Call]:
     return [engine_call("withdraw_insurance", caller, value)]
 
 
-def update_funding(world: World, choose: Choices) -> list[Call]:
-    """A funding rate, often beyond the market's bound (the contract clamps it)."""
+def set_funding_rate(world: World, choose: Choices) -> list[Call]:
+    """A funding rate per second, often beyond the market's bound (the contract clamps it)."""
     n = len(world.state.markets)
     market_id = mostly(choose, lambda: choose.integer(0, n - 1), lambda: n)
     bound = world.state.markets[min(market_id, n - 1)].max_funding_rate
     if choose.chance(1, 2):
         rate = choose.integer(-bound, bound)
     else:
-        rate = choose.pick((-bound - 1, bound + 1, -(10**6), 10**6, -(2**255), 2**255 - 1))
-    caller = mostly(choose, lambda: "operator", lambda: "outsider")
-    return [engine_call("update_funding", caller, market_id, rate)]
+        rate = choose.pick((-bound - 1, bound + 1, 0, -(10**12), -(2**255), 2**255 - 1))
+    caller = mostly(choose, lambda: "oracle", lambda: "outsider")
+    return [engine_call("set_funding_rate", caller, market_id, rate)]
 
 
 def list_market(world: World, choose: Choices) -> list[Call]:
@@ -281,7 +289,7 @@ def list_market(world: World, choose: Choices) -> list[Call]:
     mmr = choose.pick((0, 1, max(imr - 1, 0), imr))
     fee = choose.pick((0, max(mmr - 1, 0), mmr))
     band = choose.pick((0, 1, 50_000, RATIO_PRECISION, RATIO_PRECISION + 1))
-    funding_bound = choose.pick((0, 5_000, RATIO_PRECISION, RATIO_PRECISION + 1))
+    funding_bound = choose.pick((0, 1_388_888, MAX_FUNDING_RATE, MAX_FUNDING_RATE + 1))
     fees = (0, 500, MAX_FEE_RATIO, MAX_FEE_RATIO + 1)
     maker, taker = choose.pick(fees), choose.pick(fees)
     policy = choose.integer(0, ADL_POLICY_COUNT)  # the last one is invalid
@@ -356,7 +364,7 @@ def collude(world: World, choose: Choices) -> list[Call]:
     else:  # the weak short buys at the top
         buyer, seller, price = who, colluder, market.price + edge
     taker = choose.chance(1, 2)
-    return [engine_call("settle_trade", "operator", buyer, seller, market_id, size, price, taker)]
+    return [match(world, buyer, seller, market_id, size, price, taker)]
 
 
 def front_run(world: World, choose: Choices) -> list[Call]:
@@ -393,7 +401,7 @@ def dust(world: World, choose: Choices) -> list[Call]:
     seller = choose.pick([t for t in world.traders if t != buyer])
     market_id = choose.integer(0, len(world.state.markets) - 1)
     price = world.state.markets[market_id].price
-    return [engine_call("settle_trade", "operator", buyer, seller, market_id, 1, price, True)]
+    return [match(world, buyer, seller, market_id, 1, price, True)]
 
 
 def extremes(world: World, choose: Choices) -> list[Call]:
@@ -410,10 +418,119 @@ def extremes(world: World, choose: Choices) -> list[Call]:
     return [
         *waits,
         engine_call("update_price", "oracle", market_id, 1, ts),
-        engine_call("settle_trade", "operator", buyer, seller, market_id, MAX_TRADE_SIZE, 1, True),
+        match(world, buyer, seller, market_id, MAX_TRADE_SIZE, 1, True),
         Call(CLOCK, "wait", "", (1,)),
         engine_call("update_price", "oracle", market_id, back, ts + 1),
     ]
+
+
+# -- signed orders ----------------------------------------------------------------------
+
+BAD_ORDER_KINDS = (
+    "expired", "overfilled", "replayed", "cancelled", "nonce", "wrong_chain",
+    "wrong_contract", "wrong_signer", "high_s", "truncated", "limit", "reduce_only",
+    "reduce_ok", "mismatch", "same_side", "partial",
+)  # fmt: skip
+
+
+def bad_order(world: World, choose: Choices) -> list[Call]:
+    """A small match with one defect in its orders (or a valid partial or reduce-only
+    fill): each defect has its own reason, on both sides."""
+    state, actors = world.state, world.actors
+    book = state.book
+    buyer = choose.pick(world.traders)
+    seller = choose.pick([t for t in world.traders if t != buyer])
+    market_id = choose.integer(0, len(state.markets) - 1)
+    price = state.markets[market_id].price
+    size = choose.integer(1, 5)
+    kind = choose.pick(BAD_ORDER_KINDS)
+    buy = orders.make_order(state, actors[buyer], market_id, True, size, price)
+    sell = orders.make_order(state, actors[seller], market_id, False, size, price)
+    maker, taker = (sell, buy) if choose.chance(1, 2) else (buy, sell)
+    maker_signature = None
+    calls = []
+    if kind == "expired":
+        maker = replace(maker, expiry=state.timestamp - choose.pick((1, 3_600)))
+    elif kind == "overfilled":
+        maker = replace(maker, size=size - 1)
+    elif kind == "cancelled":
+        calls.append(cancel(world, maker))
+    elif kind == "nonce":
+        trader = names(world)[maker.trader]
+        calls.append(Call("settlement", "invalidate_nonces", trader, (maker.nonce + 1,)))
+    elif kind == "wrong_chain":
+        maker_signature = orders.sign(book, maker, chain_id=1)
+    elif kind == "wrong_contract":
+        maker_signature = orders.sign(book, maker, verifying_contract=state.address)
+    elif kind == "wrong_signer":
+        maker_signature = orders.sign(book, maker, signer=taker.trader)
+    elif kind == "high_s":
+        maker_signature = orders.high_s_twin(orders.sign(book, maker))
+    elif kind == "truncated":
+        maker_signature = orders.sign(book, maker)[:64]
+    elif kind == "limit":
+        tighter = price - 1 if maker.is_buy else price + 1
+        maker = replace(maker, limit_price=max(tighter, 0))
+    elif kind in ("reduce_only", "reduce_ok"):
+        held = get_position(state, maker.trader, market_id).size
+        if kind == "reduce_ok" and held != 0:  # the maker closes part of its position
+            size = max(abs(held) // 2, 1)
+            maker = replace(maker, is_buy=held < 0, size=size)
+            taker = replace(taker, is_buy=held > 0, size=size)
+        maker = replace(maker, reduce_only=True)
+    elif kind == "mismatch":
+        taker = replace(taker, market=(market_id + 1) % len(state.markets))
+    elif kind == "same_side":
+        taker = replace(taker, is_buy=maker.is_buy)
+    elif kind == "partial":  # the maker's order fills in two matches
+        maker = replace(maker, size=2 * size)
+    call = orders.settle_call(state, actors, maker, taker, size, price, "operator", maker_signature)
+    calls.append(call)
+    if kind == "replayed":
+        calls.append(call)
+    elif kind == "partial":
+        other = replace(taker, nonce=taker.nonce + 1)
+        calls.append(orders.settle_call(state, actors, maker, other, size, price))
+    return calls
+
+
+def cancel(world: World, order) -> Call:
+    trader = names(world)[order.trader]
+    return Call("settlement", "cancel_order", trader, (orders.named_order(order, names(world)),))
+
+
+def cancel_order(world: World, choose: Choices) -> list[Call]:
+    """A trader cancels an order; sometimes twice, or someone else tries."""
+    state = world.state
+    trader = choose.pick(world.traders)
+    market_id = choose.integer(0, len(state.markets) - 1)
+    order = orders.make_order(
+        state,
+        world.actors[trader],
+        market_id,
+        choose.chance(1, 2),
+        1,
+        state.markets[market_id].price,
+    )
+    call = cancel(world, order)
+    kind = choose.pick(("ok", "ok", "twice", "stranger"))
+    if kind == "twice":
+        return [call, call]
+    if kind == "stranger":
+        return [Call("settlement", "cancel_order", "outsider", call.args)]
+    return [call]
+
+
+def invalidate_nonces(world: World, choose: Choices) -> list[Call]:
+    """A trader voids every order below a nonce; sometimes one not above its floor."""
+    trader = choose.pick(world.traders)
+    floor = world.state.book.min_nonce.get(world.actors[trader], 0)
+    nonce = mostly(choose, lambda: floor + choose.integer(1, 3), lambda: floor)
+    return [Call("settlement", "invalidate_nonces", trader, (nonce,))]
+
+
+def names(world: World) -> dict[str, str]:
+    return {address: name for name, address in world.actors.items()}
 
 
 # -- shared steering --------------------------------------------------------------------
@@ -463,7 +580,10 @@ ACTIONS = {
     "withdraw_insurance": withdraw_insurance,
     "top_up_insurance": top_up_insurance,
     "check_views": check_views,
-    "update_funding": update_funding,
+    "set_funding_rate": set_funding_rate,
+    "bad_order": bad_order,
+    "cancel_order": cancel_order,
+    "invalidate_nonces": invalidate_nonces,
     "list_market": list_market,
     "set_adl_policy": set_adl_policy,
     "wait": wait,
@@ -484,7 +604,10 @@ ACTION_WEIGHTS = {
     "withdraw_insurance": 6,
     "top_up_insurance": 4,
     "check_views": 3,
-    "update_funding": 8,
+    "set_funding_rate": 8,
+    "bad_order": 6,
+    "cancel_order": 2,
+    "invalidate_nonces": 1,
     "list_market": 1,
     "set_adl_policy": 3,
     "wait": 3,

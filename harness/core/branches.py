@@ -18,8 +18,16 @@ WATERFALL_BRANCHES = (
     "liquidation.fund_reward",
     "bad_debt",
 )
-# Branches of funding and fees reached through the same statistics.
-FUNDING_BRANCHES = ("funding.clamped", "funding.settled", "fees.charged")
+# Branches of funding, fees and signed orders (an order filled a second time, a cancel, a
+# nonce floor) reached through the same statistics.
+TRADING_BRANCHES = (
+    "funding.clamped",
+    "funding.settled",
+    "fees.charged",
+    "orders.refilled",
+    "orders.cancelled",
+    "orders.nonces_invalidated",
+)
 
 
 def taken(before: State, events: list) -> list[str]:
@@ -65,8 +73,14 @@ def classify(events: list, held, fee_ratio, policy) -> list[str]:
                 found.append("adl.charge_only")
         elif name == "BadDebt":
             found.append("bad_debt")
-        elif name == "FundingUpdated" and args[1] != args[2]:
+        elif name == "FundingRateSet" and args[1] != args[2]:
             found.append("funding.clamped")
+        elif name == "OrderFilled" and args[3] > args[2] and "orders.refilled" not in found:
+            found.append("orders.refilled")
+        elif name == "OrderCancelled":
+            found.append("orders.cancelled")
+        elif name == "NoncesInvalidated":
+            found.append("orders.nonces_invalidated")
         elif name == "PositionSettled" and args[2] != 0:
             found.append("funding.settled")
         elif name == "Trade" and args[5] + args[6] > 0:
@@ -117,7 +131,7 @@ class Stats:
             self.on_progress(self)
 
     def missing_branches(self) -> list[str]:
-        return [b for b in WATERFALL_BRANCHES + FUNDING_BRANCHES if not self.branches[b]]
+        return [b for b in WATERFALL_BRANCHES + TRADING_BRANCHES if not self.branches[b]]
 
     def to_dict(self) -> dict:
         return {

@@ -19,8 +19,8 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """``target`` is "engine", "token", ``VIEWS`` or ``CLOCK``; address arguments are actor
-    names."""
+    """``target`` is "engine", "settlement", "token", ``VIEWS`` or ``CLOCK``; address
+    arguments are actor names (inside an order tuple too), signatures are bytes."""
 
     target: str
     fn: str
@@ -37,6 +37,8 @@ def to_json(value, names: dict[str, str]):
     decimal strings, addresses as actor names (hex when no actor has them), tuples as lists."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, bytes):  # signatures and digests
+        return "0x" + value.hex()
     if isinstance(value, int):
         return value if abs(value) <= MAX_SAFE_INTEGER else str(value)
     if isinstance(value, str):
@@ -63,6 +65,8 @@ def call_from_json(item: dict) -> Call:
     def value(arg):
         if isinstance(arg, str) and arg.lstrip("-").isdigit():
             return int(arg)
+        if isinstance(arg, str) and arg.startswith("0x") and len(arg) > 42:
+            return bytes.fromhex(arg[2:])  # a signature (an address is 42 characters)
         if isinstance(arg, list):
             return tuple(value(a) for a in arg)
         return arg

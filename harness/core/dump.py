@@ -16,7 +16,19 @@ MARKET_FIELDS = (
     "open_interest",
     "funding_index",
     "funding_residue",
+    "funding_rate",
+    "funding_timestamp",
 )
+# Order digests compared per dump (StateLens.MAX_DUMP_ORDERS): the latest the spec touched.
+MAX_DUMP_ORDERS = 128
+
+
+def dumped_digests(state: State) -> list[bytes]:
+    """The order digests a dump covers: the latest ``MAX_DUMP_ORDERS`` the spec filled or
+    cancelled (a fill or cancel the chain records under another digest shows as a zero)."""
+    return state.book.touched[-MAX_DUMP_ORDERS:]
+
+
 POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint")
 
 
@@ -45,6 +57,12 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
                 if position
                 else empty
             )
+    book = state.book
+    out.extend(book.min_nonce.get(address, 0) for address in accounts)
+    digests = dumped_digests(state)
+    out.append(len(digests))
+    for digest in digests:
+        out.extend((book.filled.get(digest, 0), int(book.cancelled.get(digest, False))))
     return out
 
 
@@ -77,6 +95,13 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
         for market_id in range(count):
             for name in POSITION_FIELDS:
                 out.append((f"{who(address)}.positions[{market_id}].{name}", next(words)))
+    for address in accounts:
+        out.append((f"settlement.min_nonce({who(address)})", next(words)))
+    digests = next(words)
+    out.append(("settlement.digests", digests))
+    for i in range(digests):
+        out.append((f"settlement.filled(digest {i})", next(words)))
+        out.append((f"settlement.cancelled(digest {i})", next(words)))
     return out
 
 

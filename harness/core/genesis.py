@@ -3,9 +3,10 @@
 Deployment parameters (markets, liquidator share, insurance floor) come from
 ``configs/`` through ``deployment.config``; what only tests need (how much each actor
 holds, the first insurance top-up, how many traders) is defined here. The owner deploys
-the token (nonce 0), the ADL allocator (nonce 1) and then the engine (nonce 2) on a fresh
-chain, so their addresses are known before anything runs (``TOKEN_ADDRESS``,
-``ALLOCATOR_ADDRESS``, ``ENGINE_ADDRESS``).
+the token (nonce 0), the ADL allocator (nonce 1), the engine (nonce 2), the signed-order
+Settlement (nonce 3: the engine's constructor already names it) and the position views
+(nonce 4) on a fresh chain, so their addresses are known before anything runs
+(``TOKEN_ADDRESS`` .. ``VIEWS_ADDRESS``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from eth_utils import keccak
 
 from deployment.config import DeploymentConfig, load
 from harness.core.call import Call
-from harness.evm.base import ACCOUNTS, GENESIS_TIME
+from harness.evm.base import ACCOUNTS, CHAIN_ID, GENESIS_TIME
 from pyspec import engine, token
 from pyspec.constants import COLLATERAL_DECIMALS
+from pyspec.settlement import OrderBook
 from pyspec.state import State
 
 USDC = 10**COLLATERAL_DECIMALS
@@ -54,6 +56,8 @@ ACTORS = dict(zip(actor_names(), ACCOUNTS, strict=False))
 TOKEN_ADDRESS = create_address(ACTORS["owner"], 0)
 ALLOCATOR_ADDRESS = create_address(ACTORS["owner"], 1)
 ENGINE_ADDRESS = create_address(ACTORS["owner"], 2)
+SETTLEMENT_ADDRESS = create_address(ACTORS["owner"], 3)
+VIEWS_ADDRESS = create_address(ACTORS["owner"], 4)
 
 
 def new_spec_state(
@@ -62,18 +66,20 @@ def new_spec_state(
     config: DeploymentConfig = DEFAULT_CONFIG,
     timestamp: int = GENESIS_TIME,
 ) -> State:
-    """The spec state right after the engine's constructor (``actors`` has "engine"), at
-    block time ``timestamp``."""
-    return engine.new_state(
+    """The spec state right after the engine's and the Settlement's constructors
+    (``actors`` has "engine" and "settlement"), at block time ``timestamp``."""
+    state = engine.new_state(
         actors["engine"],
         token.Token(token_address),
         actors["owner"],
         actors["oracle"],
-        actors["operator"],
+        actors["settlement"],
         config.liquidator_share_ratio,
         config.insurance_floor,
         timestamp,
     )
+    state.book = OrderBook(actors["settlement"], CHAIN_ID, actors["operator"])
+    return state
 
 
 def setup_calls(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from deployment.config import DeploymentConfig
 from harness.core import genesis
 from harness.core.call import CLOCK, Call
-from harness.core.dump import first_difference, spec_dump
+from harness.core.dump import dumped_digests, first_difference, spec_dump
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
@@ -68,24 +68,34 @@ class Pair:
         token_art = artifacts.load("MockToken")
         engine_art = artifacts.load("PerpEngine")
         lens_art = artifacts.load("StateLens")
+        settlement_art = artifacts.load("Settlement")
+        views_art = artifacts.load("PerpViews")
         self.actors = dict(zip(genesis.actor_names(n_traders), chain.accounts, strict=False))
         self.traders = genesis.trader_names(n_traders)
         owner = self.actors["owner"]
         self.token_address = chain.deploy(token_art.initcode(), owner)
         self.allocator_address = chain.deploy(artifacts.load("AdlAllocator").initcode(), owner)
+        # The engine names the Settlement, deployed next: its address is known in advance.
+        settlement_address = genesis.create_address(owner, chain.nonce(owner) + 1)
         self.engine_address = chain.deploy(
             engine_art.initcode(
                 self.token_address,
                 self.allocator_address,
                 self.actors["oracle"],
-                self.actors["operator"],
+                settlement_address,
                 config.liquidator_share_ratio,
                 config.insurance_floor,
             ),
             owner,
         )
+        self.settlement_address = chain.deploy(
+            settlement_art.initcode(self.engine_address, self.actors["operator"]), owner
+        )
+        assert self.settlement_address == settlement_address
+        self.views_address = chain.deploy(views_art.initcode(self.engine_address), owner)
         self.lens_address = chain.deploy(lens_art.initcode(), owner)
         self.actors["engine"] = self.engine_address
+        self.actors["settlement"] = self.settlement_address
         self.names = {address: name for name, address in self.actors.items()}
         # Every account whose balances the state comparison covers.
         self.accounts = [self.actors[n] for n in genesis.state_accounts(n_traders)]
@@ -93,14 +103,25 @@ class Pair:
         self._codecs = {
             "engine": {f["name"]: FunctionCodec(f) for f in _functions(engine_art.abi)},
             "token": {f["name"]: FunctionCodec(f) for f in _functions(token_art.abi)},
+            "settlement": {f["name"]: FunctionCodec(f) for f in _functions(settlement_art.abi)},
+            "views": {f["name"]: FunctionCodec(f) for f in _functions(views_art.abi)},
         }
-        self._targets = {"engine": self.engine_address, "token": self.token_address}
+        self._targets = {
+            "engine": self.engine_address,
+            "token": self.token_address,
+            "settlement": self.settlement_address,
+            "views": self.views_address,
+        }
         self._decoders = {
             self.engine_address: EventDecoder(engine_art.abi),
             self.token_address: EventDecoder(token_art.abi),
+            self.settlement_address: EventDecoder(settlement_art.abi),
         }
-        dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
-        self._dump_call = dump.encode((self.engine_address, self.token_address, self.accounts))
+        lens = {f["name"]: FunctionCodec(f) for f in _functions(lens_art.abi)}
+        self._dump_call = lens["dump"].encode(
+            (self.engine_address, self.token_address, self.accounts)
+        )
+        self._dump_book = lens["dump_book"]
 
         self.clock = chain.now()  # the block time of every later call; moved by waits
         chain.set_time(self.clock)
@@ -157,19 +178,20 @@ class Pair:
         "health": views.health,
     }
     POSITION_VIEWS = {
-        "liquidation_price": views.liquidation_price,
-        "bankruptcy_price": views.bankruptcy_price,
+        "liquidation_price": views.liquidation_price,  # PerpViews
+        "bankruptcy_price": views.bankruptcy_price,  # PerpViews
         "adl_rank": views.adl_rank,
         "adl_quantile": views.adl_quantile,
         "adl_exposure": views.adl_exposure,
     }
 
     MARKET_VIEWS = {"price_age": views.price_age}
+    # Served by contracts/PerpViews.vy, outside the engine's size budget.
+    PRICE_VIEWS = ("liquidation_price", "bankruptcy_price")
 
     def check_views(self, names: list[str]) -> int:
         """Compare every trader view on spec and chain for the actors ``names``, and every
         market view; return how many were compared."""
-        codecs = self._codecs["engine"]
         markets = range(len(self.state.markets))
         compared = 0
         for name in [*names, None]:
@@ -188,10 +210,12 @@ class Pair:
             for fn, spec_view, args in queries:
                 expected = spec_view(self.state, *args)
                 expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
-                result = self.chain.call(self.engine_address, codecs[fn].encode(args))
-                actual = codecs[fn].decode(result.output) if result.success else result.reason
+                target = "views" if fn in self.PRICE_VIEWS else "engine"
+                codec = self._codecs[target][fn]
+                result = self.chain.call(self._targets[target], codec.encode(args))
+                actual = codec.decode(result.output) if result.success else result.reason
                 if actual != expected:
-                    call = Call("engine", fn, name or "outsider", args)
+                    call = Call(target, fn, name or "outsider", args)
                     raise Divergence(call, "view", f"{fn}{args}", expected, actual)
                 compared += 1
         return compared
@@ -212,7 +236,15 @@ class Pair:
         return self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
 
     def chain_dump(self) -> list[int]:
-        out = self.chain.call(self.lens_address, self._dump_call).output
+        """The chain's state in the layout of ``spec_dump``: the engine's, then the order
+        book's for the digests the spec touched last."""
+        book = self._dump_book.encode(
+            (self.settlement_address, self.accounts, dumped_digests(self.state))
+        )
+        return [*self._lens_words(self._dump_call), *self._lens_words(book)]
+
+    def _lens_words(self, data: bytes) -> list[int]:
+        out = self.chain.call(self.lens_address, data).output
         count = int.from_bytes(out[32:64], "big")
         return [
             int.from_bytes(out[64 + 32 * i : 96 + 32 * i], "big", signed=True) for i in range(count)

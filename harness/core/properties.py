@@ -53,7 +53,7 @@ INVARIANTS.update(PROPERTIES)
 
 def equity(state: State, address: str) -> int:
     """Collateral + sum(size x price - entry notional + floor(owed funding / scale)), from
-    raw fields."""
+    raw fields, the index accrued at rate x elapsed x price up to the block time."""
     account = state.accounts.get(address)
     if account is None:
         return 0
@@ -61,7 +61,9 @@ def equity(state: State, address: str) -> int:
     for market_id, position in account.positions.items():
         market = state.markets[market_id]
         total += position.size * market.price - position.entry_notional
-        owed = -position.size * (market.funding_index - position.funding_checkpoint)
+        elapsed = state.timestamp - market.funding_timestamp
+        index = market.funding_index + market.funding_rate * elapsed * market.price
+        owed = -position.size * (index - position.funding_checkpoint)
         total += owed // FUNDING_INDEX_SCALE  # a payment rounds toward the protocol
     return total
 

@@ -4,7 +4,7 @@ and the ape baseline all run before (or instead of) the chain."""
 from __future__ import annotations
 
 from harness.core.call import CLOCK, Call
-from pyspec import engine, token
+from pyspec import engine, settlement, token
 from pyspec.errors import Revert
 from pyspec.state import State
 
@@ -17,8 +17,12 @@ _TOKEN_FUNCTIONS = {
 
 
 def resolve(actors: dict[str, str], args: tuple) -> tuple:
-    """``args`` with actor names replaced by their addresses."""
-    return tuple(actors[a] if isinstance(a, str) else a for a in args)
+    """``args`` with actor names replaced by their addresses, inside tuples (an order's
+    trader) too."""
+    return tuple(
+        actors[a] if isinstance(a, str) else resolve(actors, a) if isinstance(a, tuple) else a
+        for a in args
+    )
 
 
 def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State, str | None, list]:
@@ -35,6 +39,8 @@ def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State,
     try:
         if call.target == "engine":
             getattr(engine, "process_" + call.fn)(state, sender, *args)
+        elif call.target == "settlement":
+            getattr(settlement, "process_" + call.fn)(state, sender, *args)
         else:
             _TOKEN_FUNCTIONS[call.fn](state.token, sender, *args)
     except Revert as revert:

@@ -124,6 +124,9 @@ class RpcChain:
         out = trace.get("output") or "0x"
         return bytes.fromhex(out[2:])
 
+    def nonce(self, account: str) -> int:
+        return int(self.rpc("eth_getTransactionCount", [account, "latest"]), 16)
+
     def deploy(self, initcode: bytes, sender: str) -> str:
         tx = {"from": sender, "data": "0x" + initcode.hex(), "gas": _GAS_HEX, "gasPrice": "0x0"}
         receipt = self._send(tx)

@@ -49,10 +49,25 @@ ACCOUNTS: tuple[str, ...] = (
 )
 
 
+# Private key of extra account i: a fixed small integer, so it can sign orders too.
+EXTRA_KEY_BASE = 0x5000
+
+
+def extra_key(index: int) -> bytes:
+    return (EXTRA_KEY_BASE + index).to_bytes(32, "big")
+
+
 def extra_accounts(count: int) -> list[str]:
-    """Deterministic addresses after anvil's 20, for runs with more actors (a full market's
-    holders): impersonated on anvil, funded on the embedded chain."""
-    return [f"0x{0x5000 + i:040x}" for i in range(count)]
+    """Deterministic accounts after anvil's 20, for runs with more actors (a full market's
+    holders), with known keys (``extra_key``): impersonated on anvil, funded on the
+    embedded chain."""
+    return [_address_of(extra_key(i)) for i in range(count)]
+
+
+def _address_of(key: bytes) -> str:
+    from eth_keys import keys
+
+    return keys.PrivateKey(key).public_key.to_address()
 
 
 _ERROR_SELECTOR = bytes.fromhex("08c379a0")  # Error(string)
@@ -81,7 +96,8 @@ class TxResult:
 
 
 class Chain(Protocol):
-    """What the differential core needs of a chain: deploy, transact, call, snapshot, and
+    """What the differential core needs of a chain: deploy (``nonce`` predicts the next
+    address), transact, call, snapshot, and
     block time (``now``: the time transactions and calls see; ``set_time``: move it, for
     the next transaction and every call after it)."""
 
@@ -90,6 +106,7 @@ class Chain(Protocol):
 
     def now(self) -> int: ...
     def set_time(self, timestamp: int) -> None: ...
+    def nonce(self, account: str) -> int: ...
     def deploy(self, initcode: bytes, sender: str) -> str: ...
     def transact(self, sender: str, to: str, data: bytes) -> TxResult: ...
     def call(self, to: str, data: bytes, sender: str | None = None) -> TxResult: ...

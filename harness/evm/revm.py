@@ -64,6 +64,9 @@ class RevmChain:
             self._evm.set_balance(account, ACCOUNT_BALANCE)
             self.accounts.append(account)
 
+    def nonce(self, account: str) -> int:
+        return self._evm.basic(account).nonce
+
     def deploy(self, initcode: bytes, sender: str) -> str:
         try:
             address = self._evm.deploy(sender, initcode, gas=TX_GAS)

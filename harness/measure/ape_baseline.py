@@ -25,9 +25,9 @@ import time
 
 from harness.core import genesis
 from harness.core.call import CLOCK, VIEWS, Call
-from harness.core.dump import first_difference, spec_dump
+from harness.core.dump import dumped_digests, first_difference, spec_dump
 from harness.core.pair import Divergence, Pair, check_events
-from harness.core.spec_step import spec_apply
+from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
 from harness.evm.base import ACCOUNTS
 
@@ -40,6 +40,8 @@ def _plain(value):
         return value.lower()
     if isinstance(value, list | tuple):
         return tuple(_plain(v) for v in value)
+    if isinstance(value, bytes):  # HexBytes digests
+        return bytes(value)
     return value
 
 
@@ -65,15 +67,22 @@ class ApePair:
         project = ape.project
         self.token = project.MockToken.deploy(sender=owner)
         allocator = project.AdlAllocator.deploy(sender=owner)
+        # the engine names the Settlement, deployed right after it
+        settlement = genesis.create_address(owner.address.lower(), owner.nonce + 1)
         self.engine = project.PerpEngine.deploy(
             self.token,
             allocator,
             self.ape_actors["oracle"],
-            self.ape_actors["operator"],
+            settlement,
             config.liquidator_share_ratio,
             config.insurance_floor,
             sender=owner,
         )
+        self.settlement = project.Settlement.deploy(
+            self.engine, self.ape_actors["operator"], sender=owner
+        )
+        assert self.settlement.address.lower() == settlement
+        self.views = project.PerpViews.deploy(self.engine, sender=owner)
         lens = artifacts.load("StateLens")
         lens_type = ContractType(
             contractName="StateLens",
@@ -83,7 +92,9 @@ class ApePair:
         self.lens = ape.contracts.ContractContainer(lens_type).deploy(sender=owner)
         self.ape_actors["engine"] = self.engine
         self.actors["engine"] = self.engine.address.lower()
-        self.contracts = {"engine": self.engine, "token": self.token}
+        self.ape_actors["settlement"] = self.settlement
+        self.actors["settlement"] = settlement
+        self.contracts = {"engine": self.engine, "token": self.token, "settlement": self.settlement}
         self.names = {address: name for name, address in self.actors.items()}
         account_names = genesis.state_accounts(n_traders)
         self.accounts = [self.actors[n] for n in account_names]
@@ -91,7 +102,7 @@ class ApePair:
         # Each event's argument names in ABI order (the spec's tuples are in ABI order).
         self.event_fields = {
             item["name"]: [i["name"] for i in item["inputs"]]
-            for art in (artifacts.load("PerpEngine"), artifacts.load("MockToken"))
+            for art in map(artifacts.load, ("PerpEngine", "MockToken", "Settlement"))
             for item in art.abi
             if item.get("type") == "event"
         }
@@ -116,7 +127,7 @@ class ApePair:
         self.state.timestamp = self.ape.chain.pending_timestamp
         self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
         method = getattr(self.contracts[call.target], call.fn)
-        args = [self.ape_actors[a] if isinstance(a, str) else a for a in call.args]
+        args = resolve(self.actors, call.args)
         chain_reason, receipt = None, None
         try:
             receipt = method(*args, sender=self.ape_actors[call.sender])
@@ -138,7 +149,9 @@ class ApePair:
                 fields = self.event_fields[log.event_name]
                 chain_events.append((log.event_name, tuple(_plain(arguments[f]) for f in fields)))
         check_events(call, events, chain_events)
-        chain = list(self.lens.dump(*self.dump_args))
+        digests = dumped_digests(self.state)
+        book = self.lens.dump_book(self.settlement, self.dump_args[2], digests)
+        chain = [*self.lens.dump(*self.dump_args), *book]
         spec = spec_dump(self.state, self.accounts)
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
@@ -159,8 +172,9 @@ class ApePair:
             for fn, spec_view, extra in queries:
                 expected = spec_view(self.state, address, *extra)
                 expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
+                contract = self.views if fn in Pair.PRICE_VIEWS else self.engine
                 try:
-                    actual = _plain(getattr(self.engine, fn)(account, *extra))
+                    actual = _plain(getattr(contract, fn)(account, *extra))
                     actual = actual if isinstance(actual, tuple) else (actual,)
                 except self.error as error:
                     actual = error.revert_message

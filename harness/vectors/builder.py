@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.core import orders
 from harness.core.actions import price_stamp
 from harness.core.branches import taken as branches_taken
 from harness.core.call import Call, call_to_json
@@ -24,6 +25,33 @@ from pyspec import margin, views
 from pyspec.state import State
 
 
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A trade the operator settles from two orders the traders sign for exactly this fill;
+    the orders (nonces, expiry) and signatures are made when the case runs it."""
+
+    buyer: str
+    seller: str
+    market: int
+    size: int
+    price: int
+    buyer_is_taker: bool
+    sender: str
+
+    def call(self, pair: Pair) -> Call:
+        return orders.match_call(
+            pair.state,
+            pair.actors,
+            self.buyer,
+            self.seller,
+            self.market,
+            self.size,
+            self.price,
+            self.buyer_is_taker,
+            self.sender,
+        )
+
+
 def settle_trade(
     buyer: str = "trader0",
     seller: str = "trader1",
@@ -33,11 +61,9 @@ def settle_trade(
     market: int = 0,
     buyer_is_taker: bool = True,
     sender: str = "operator",
-) -> Call:
-    """A ``settle_trade`` call, by keyword (the defaults are a valid 1-lot trade)."""
-    return Call(
-        "engine", "settle_trade", sender, (buyer, seller, market, size, price, buyer_is_taker)
-    )
+) -> Match:
+    """A signed match, by keyword (the defaults are a valid 1-lot trade)."""
+    return Match(buyer, seller, market, size, price, buyer_is_taker, sender)
 
 
 def call(fn: str, sender: str, *args, target: str = "engine") -> Call:
@@ -52,7 +78,7 @@ class Rejection:
 
     name: str
     description: str
-    call: Call
+    call: Call | Match
     reason: str
     pre: tuple = ()
 
@@ -80,18 +106,24 @@ class Builder:
     def __call__(
         self, fn: str | Call, sender: str = "", *args, target: str = "engine", reverts=None
     ) -> list:
-        """A pre-call (a ``Call`` or its parts); return its events."""
-        call = fn if isinstance(fn, Call) else Call(target, fn, sender, args)
+        """A pre-call (a ``Call``, a ``Match`` or its parts); return its events."""
+        call = self.resolve(fn, sender, args, target)
         outcome = self.sequence.call(call)
         assert outcome.reason == reverts, f"pre-call {call}: {outcome.reason!r}, not {reverts!r}"
         if outcome.success:
             self.pre.append(call)
         return outcome.events
 
-    def attempt(self, call: Call) -> bool:
+    def resolve(self, fn, sender: str = "", args: tuple = (), target: str = "engine") -> Call:
+        """The call to run: ``fn`` itself, a ``Match`` signed now, or a call by its parts."""
+        if isinstance(fn, Match):
+            return fn.call(self.pair)
+        return fn if isinstance(fn, Call) else Call(target, fn, sender, args)
+
+    def attempt(self, call: Call | Match) -> bool:
         """A pre-call whatever its outcome (spec and chain must still agree); a
         successful one joins the vector's pre-calls. Return whether it succeeded."""
-        outcome = self.sequence.call(call)
+        outcome = self.sequence.call(self.resolve(call))
         if outcome.success:
             self.pre.append(call)
         return outcome.success
@@ -117,7 +149,7 @@ class Builder:
         ``branches``: the waterfall / funding / fee branches it must take. Renders
         the vector; return the action's events."""
         assert self.vector is None, "a case has one action"
-        call = fn if isinstance(fn, Call) else Call(target, fn, sender, args)
+        call = self.resolve(fn, sender, args, target)
         pre_state = self.state_json()
         before = self.state.copy()
         outcome = self.sequence.call(call)

@@ -5,7 +5,13 @@ import pytest
 from scenarios import listing
 
 from harness.vectors.builder import Rejection, call
-from pyspec.constants import ADL_POLICY_COUNT, MAX_FEE_RATIO, MAX_PRICE_AGE, RATIO_PRECISION
+from pyspec.constants import (
+    ADL_POLICY_COUNT,
+    MAX_FEE_RATIO,
+    MAX_FUNDING_RATE,
+    MAX_PRICE_AGE,
+    RATIO_PRECISION,
+)
 
 REJECTED = (
     Rejection(
@@ -45,9 +51,9 @@ REJECTED = (
         "market: invalid price band",
     ),
     Rejection(
-        "funding_bound_above_one",
-        "The funding bound cannot exceed 100% per update.",
-        call("add_market", "owner", *listing(max_funding_rate=RATIO_PRECISION + 1)),
+        "funding_bound_above_max",
+        "The funding bound cannot exceed MAX_FUNDING_RATE (100% of the price an hour).",
+        call("add_market", "owner", *listing(max_funding_rate=MAX_FUNDING_RATE + 1)),
         "market: invalid funding bound",
     ),
     Rejection(

@@ -33,7 +33,7 @@ SEQUENCES = (
     (5, 12, "trade", "trade"),
     (6, 10, "withdraw", "withdraw"),
     (13, 10, "withdraw", "withdraw"),
-    (1, 10, "update_funding", "funding"),
+    (1, 10, "set_funding_rate", "funding"),
     (1, 10, "move_price", "oracle"),
     (3, 10, "move_price", "oracle"),
     (13, 10, "deposit", "deposit"),

@@ -4,6 +4,7 @@
 import pytest
 from scenarios import listing, open_pair
 
+from harness.core.call import CLOCK, Call
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, settle_trade
 from pyspec.constants import MAX_PRICE, MAX_TRADE_SIZE
@@ -166,7 +167,8 @@ def test_reduce_into_negative_equity(case):
 def test_settles_funding(case):
     """A trade settles pending funding of both sides first."""
     open_pair(case, "trader0", "trader1", 2_000, 10**6, 5_000)
-    case("update_funding", "operator", 0, 3_000)
+    case("set_funding_rate", "oracle", 0, 1_000_000)
+    case(Call(CLOCK, "wait", "", (600,)))
     case.act(
         settle_trade("trader0", "trader1", 500, 10**6), branches=("funding.settled", "fees.charged")
     )

@@ -4,6 +4,7 @@
 import pytest
 from scenarios import open_pair
 
+from harness.core.call import CLOCK, Call
 from harness.core.genesis import MAX_UINT256, USDC
 from harness.vectors.builder import Rejection, call, settle_trade
 
@@ -82,5 +83,6 @@ def test_realized_profit(case):
 def test_settles_funding_first(case):
     """A withdrawal settles pending funding before checking the collateral."""
     open_pair(case, "trader0", "trader1", 4_000, 10**6, 1_000)
-    case("update_funding", "operator", 0, 5_000)
+    case("set_funding_rate", "oracle", 0, 1_388_888)
+    case(Call(CLOCK, "wait", "", (600,)))
     case.act("withdraw", "trader1", 10 * USDC, branches=("funding.settled",))

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from harness import REPO_ROOT
-from harness.core.branches import FUNDING_BRANCHES, WATERFALL_BRANCHES, classify
+from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, classify
 from harness.core.call import call_from_json
 from harness.core.pair import Pair
 from harness.evm import artifacts, make_chain
@@ -124,7 +124,7 @@ def test_vectors_cover_entry_points_and_branches():
     for fn in ENTRY_POINTS:
         valid, rejected = outcomes[fn, True], outcomes[fn, False]
         assert valid and rejected, f"{fn}: {valid} valid and {rejected} rejected vectors"
-    missing = [b for b in WATERFALL_BRANCHES + FUNDING_BRANCHES if not taken[b]]
+    missing = [b for b in WATERFALL_BRANCHES + TRADING_BRANCHES if not taken[b]]
     assert not missing, f"no vector takes {missing}"
     assert set(CATEGORIES) == {p.parent.name for p in FILES}
 

@@ -1,0 +1,242 @@
+"""Signed-order settlement. Contract: ``contracts/Settlement.vy``.
+
+Traders sign orders off-chain as EIP-712 typed data: domain "Perp Settlement", version "1",
+the chain id and the Settlement contract's address (so an order replays on no other chain
+or deployment). The operator submits a matched pair of orders; each is checked (expiry,
+nonce floor, cancellation, lots left, limit price, signature, reduce-only) and its filled
+lots recorded, maker first, then the engine settles the trade with its own checks (band,
+margins, sizes, self-trade), which are not repeated here. Signatures are ECDSA only (no
+EIP-1271): a contract account cannot sign an order. Signing is the harness's job.
+
+The order book lives at ``state.book``. Addresses are lowercase 0x-hex, digests 32 bytes.
+"""
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from eth_abi import encode
+from eth_keys import keys
+from eth_keys.exceptions import BadSignature, ValidationError
+from eth_utils import keccak
+
+from pyspec.errors import require
+
+if TYPE_CHECKING:  # pyspec.state holds an OrderBook: no import at run time
+    from pyspec.state import State
+
+DOMAIN_TYPEHASH = keccak(
+    b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+NAME_HASH = keccak(b"Perp Settlement")
+VERSION_HASH = keccak(b"1")
+ORDER_TYPEHASH = keccak(
+    b"Order(address trader,uint256 market,bool is_buy,uint256 size,uint256 limit_price,"
+    b"bool reduce_only,uint256 nonce,uint256 expiry)"
+)
+# typehash, then the fields in declaration order
+ORDER_TYPES = (
+    "bytes32",
+    "address",
+    "uint256",
+    "bool",
+    "uint256",
+    "uint256",
+    "bool",
+    "uint256",
+    "uint256",
+)
+# secp256k1n / 2: a higher s is the malleable twin of a valid signature (EIP-2).
+MAX_S = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A signed order (the contract's ``Order`` struct)."""
+
+    trader: str
+    market: int
+    is_buy: bool
+    size: int  # lots: the most this order may fill in total
+    limit_price: int  # the most a buy pays, the least a sell takes
+    reduce_only: bool  # fill only against an opposite position, up to its size
+    nonce: int
+    expiry: int  # last block time at which the order may fill
+
+
+@dataclass(slots=True)
+class OrderBook:
+    """The Settlement contract's storage."""
+
+    address: str  # the Settlement contract: the EIP-712 verifying contract
+    chain_id: int
+    operator: str
+    filled: dict[bytes, int] = field(default_factory=dict)  # lots per digest, <= order size
+    cancelled: dict[bytes, bool] = field(default_factory=dict)
+    min_nonce: dict[str, int] = field(default_factory=dict)  # lower nonces are void
+    touched: list[bytes] = field(default_factory=list)  # digests filled or cancelled, in order
+
+    def copy(self) -> "OrderBook":
+        """Return an independent copy (used to roll a rejected call back)."""
+        return OrderBook(
+            self.address,
+            self.chain_id,
+            self.operator,
+            dict(self.filled),
+            dict(self.cancelled),
+            dict(self.min_nonce),
+            list(self.touched),
+        )
+
+
+def _as_order(order: Order | tuple) -> Order:
+    return order if isinstance(order, Order) else Order(*order)
+
+
+def domain_separator(book: OrderBook) -> bytes:
+    """Return the EIP-712 domain separator. Contract: ``Settlement.domain_separator``."""
+    return keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [DOMAIN_TYPEHASH, NAME_HASH, VERSION_HASH, book.chain_id, book.address],
+        )
+    )
+
+
+def struct_hash(order: Order | tuple) -> bytes:
+    """Return the EIP-712 hashStruct of an order. Contract: ``Settlement._struct_hash``."""
+    o = _as_order(order)
+    return keccak(
+        encode(
+            ORDER_TYPES,
+            [
+                ORDER_TYPEHASH,
+                o.trader,
+                o.market,
+                o.is_buy,
+                o.size,
+                o.limit_price,
+                o.reduce_only,
+                o.nonce,
+                o.expiry,
+            ],
+        )
+    )
+
+
+def order_hash(book: OrderBook, order: Order | tuple) -> bytes:
+    """Return the EIP-712 digest a trader signs: keccak256(0x1901 || domain || hashStruct).
+
+    Contract: ``Settlement.order_hash``.
+    """
+    return keccak(b"\x19\x01" + domain_separator(book) + struct_hash(order))
+
+
+@lru_cache(maxsize=65536)
+def recover_signer(digest: bytes, signature: bytes) -> str | None:
+    """Return the signer of ``digest``, or None for a signature that is not 65 bytes
+    r || s || v with v in {27, 28} and a low s, or that does not recover.
+
+    Contract: ``Settlement._recover_signer`` (the ecrecover precompile). Cached: pure, and
+    the harness verifies the same signatures many times.
+    """
+    if len(signature) != 65:
+        return None
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:64], "big")
+    v = signature[64]
+    if v not in (27, 28) or s > MAX_S:
+        return None
+    try:
+        public_key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
+    except (BadSignature, ValidationError):
+        # ValidationError: r >= n, which the precompile rejects too (no address).
+        return None
+    return public_key.to_address().lower()
+
+
+def _fill(state: "State", order: Order, signature: bytes, size: int, price: int) -> bytes:
+    """Check one side of a match and record ``size`` more lots filled on it; return the
+    order's digest. Contract: ``Settlement._fill``.
+    """
+    from pyspec.state import get_position  # late: State.book is an OrderBook (cycle)
+
+    book = state.book
+    require(state.timestamp <= order.expiry, "order: expired")
+    require(order.nonce >= book.min_nonce.get(order.trader, 0), "order: nonce invalidated")
+    digest = order_hash(book, order)
+    require(not book.cancelled.get(digest, False), "order: cancelled")
+    already = book.filled.get(digest, 0)
+    require(size <= order.size - already, "order: overfilled")
+    if order.is_buy:
+        require(price <= order.limit_price, "order: price beyond limit")
+    else:
+        require(price >= order.limit_price, "order: price beyond limit")
+    signer = recover_signer(digest, bytes(signature))
+    require(signer is not None and signer == order.trader, "order: invalid signature")
+    if order.reduce_only:
+        position = get_position(state, order.trader, order.market).size
+        if order.is_buy:
+            reduces = position < 0 and size <= -position
+        else:
+            reduces = position > 0 and size <= position
+        require(reduces, "order: not reduce-only")
+    if digest not in book.filled:  # a cancelled digest never gets here
+        book.touched.append(digest)
+    book.filled[digest] = already + size
+    state.events.append(("OrderFilled", (digest, order.trader, size, already + size)))
+    return digest
+
+
+def process_settle(
+    state: "State",
+    caller: str,
+    maker: Order | tuple,
+    maker_signature: bytes,
+    taker: Order | tuple,
+    taker_signature: bytes,
+    size: int,
+    price: int,
+) -> None:
+    """Settle ``size`` lots at ``price`` between two signed orders on opposite sides of one
+    market (operator only): the maker's order is checked and filled first, then the
+    taker's, then the engine settles the trade. Contract: ``Settlement.settle``.
+    """
+    from pyspec import engine  # late: engine -> pyspec.state -> OrderBook (cycle)
+
+    maker = _as_order(maker)
+    taker = _as_order(taker)
+    require(caller == state.book.operator, "auth: not operator")
+    require(maker.market == taker.market, "order: market mismatch")
+    require(maker.is_buy != taker.is_buy, "order: same side")
+    _fill(state, maker, maker_signature, size, price)
+    _fill(state, taker, taker_signature, size, price)
+    buyer, seller = (taker.trader, maker.trader) if taker.is_buy else (maker.trader, taker.trader)
+    buyer_is_taker = taker.is_buy
+    engine.process_settle_trade(
+        state, state.book.address, buyer, seller, maker.market, size, price, buyer_is_taker
+    )
+
+
+def process_cancel_order(state: "State", caller: str, order: Order | tuple) -> None:
+    """Void an order for good (its trader only). Contract: ``Settlement.cancel_order``."""
+    order = _as_order(order)
+    book = state.book
+    require(caller == order.trader, "order: not signer")
+    digest = order_hash(book, order)
+    require(not book.cancelled.get(digest, False), "order: already cancelled")
+    if digest not in book.filled:
+        book.touched.append(digest)
+    book.cancelled[digest] = True
+    state.events.append(("OrderCancelled", (digest, order.trader)))
+
+
+def process_invalidate_nonces(state: "State", caller: str, min_nonce: int) -> None:
+    """Void every order of the caller with a nonce below ``min_nonce``.
+
+    Contract: ``Settlement.invalidate_nonces``.
+    """
+    book = state.book
+    require(min_nonce > book.min_nonce.get(caller, 0), "order: nonce not increasing")
+    book.min_nonce[caller] = min_nonce
+    state.events.append(("NoncesInvalidated", (caller, min_nonce)))
