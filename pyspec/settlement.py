@@ -11,19 +11,17 @@ EIP-1271): a contract account cannot sign an order. Signing is the harness's job
 The order book lives at ``state.book``. Addresses are lowercase 0x-hex, digests 32 bytes.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from eth_abi import encode
 from eth_keys import keys
 from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import keccak
 
+from pyspec import engine
 from pyspec.errors import require
-
-if TYPE_CHECKING:  # pyspec.state holds an OrderBook: no import at run time
-    from pyspec.state import State
+from pyspec.state import OrderBook, State, get_position
 
 DOMAIN_TYPEHASH = keccak(
     b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
@@ -62,31 +60,6 @@ class Order:
     reduce_only: bool  # fill only against an opposite position, up to its size
     nonce: int
     expiry: int  # last block time at which the order may fill
-
-
-@dataclass(slots=True)
-class OrderBook:
-    """The Settlement contract's storage."""
-
-    address: str  # the Settlement contract: the EIP-712 verifying contract
-    chain_id: int
-    operator: str
-    filled: dict[bytes, int] = field(default_factory=dict)  # lots per digest, <= order size
-    cancelled: dict[bytes, bool] = field(default_factory=dict)
-    min_nonce: dict[str, int] = field(default_factory=dict)  # lower nonces are void
-    touched: list[bytes] = field(default_factory=list)  # digests filled or cancelled, in order
-
-    def copy(self) -> "OrderBook":
-        """Return an independent copy (used to roll a rejected call back)."""
-        return OrderBook(
-            self.address,
-            self.chain_id,
-            self.operator,
-            dict(self.filled),
-            dict(self.cancelled),
-            dict(self.min_nonce),
-            list(self.touched),
-        )
 
 
 def _as_order(order: Order | tuple) -> Order:
@@ -155,12 +128,10 @@ def recover_signer(digest: bytes, signature: bytes) -> str | None:
     return public_key.to_address().lower()
 
 
-def _fill(state: "State", order: Order, signature: bytes, size: int, price: int) -> bytes:
+def _fill(state: State, order: Order, signature: bytes, size: int, price: int) -> bytes:
     """Check one side of a match and record ``size`` more lots filled on it; return the
     order's digest. Contract: ``Settlement._fill``.
     """
-    from pyspec.state import get_position  # late: State.book is an OrderBook (cycle)
-
     book = state.book
     require(state.timestamp <= order.expiry, "order: expired")
     require(order.nonce >= book.min_nonce.get(order.trader, 0), "order: nonce invalidated")
@@ -189,7 +160,7 @@ def _fill(state: "State", order: Order, signature: bytes, size: int, price: int)
 
 
 def process_settle(
-    state: "State",
+    state: State,
     caller: str,
     maker: Order | tuple,
     maker_signature: bytes,
@@ -202,8 +173,6 @@ def process_settle(
     market (operator only): the maker's order is checked and filled first, then the
     taker's, then the engine settles the trade. Contract: ``Settlement.settle``.
     """
-    from pyspec import engine  # late: engine -> pyspec.state -> OrderBook (cycle)
-
     maker = _as_order(maker)
     taker = _as_order(taker)
     require(caller == state.book.operator, "auth: not operator")
@@ -218,7 +187,7 @@ def process_settle(
     )
 
 
-def process_cancel_order(state: "State", caller: str, order: Order | tuple) -> None:
+def process_cancel_order(state: State, caller: str, order: Order | tuple) -> None:
     """Void an order for good (its trader only). Contract: ``Settlement.cancel_order``."""
     order = _as_order(order)
     book = state.book
@@ -231,7 +200,7 @@ def process_cancel_order(state: "State", caller: str, order: Order | tuple) -> N
     state.events.append(("OrderCancelled", (digest, order.trader)))
 
 
-def process_invalidate_nonces(state: "State", caller: str, min_nonce: int) -> None:
+def process_invalidate_nonces(state: State, caller: str, min_nonce: int) -> None:
     """Void every order of the caller with a nonce below ``min_nonce``.
 
     Contract: ``Settlement.invalidate_nonces``.

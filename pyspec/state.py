@@ -5,12 +5,8 @@ absent (the contract stores it as all-zero fields).
 """
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from pyspec.token import Token
-
-if TYPE_CHECKING:
-    from pyspec.settlement import OrderBook
 
 
 @dataclass(slots=True)
@@ -52,6 +48,32 @@ class Account:
 
 
 @dataclass(slots=True)
+class OrderBook:
+    """The Settlement contract's storage (``contracts/Settlement.vy``; its rules are in
+    ``pyspec/settlement.py``)."""
+
+    address: str  # the Settlement contract: the EIP-712 verifying contract
+    chain_id: int
+    operator: str
+    filled: dict[bytes, int] = field(default_factory=dict)  # lots per digest, <= order size
+    cancelled: dict[bytes, bool] = field(default_factory=dict)
+    min_nonce: dict[str, int] = field(default_factory=dict)  # lower nonces are void
+    touched: list[bytes] = field(default_factory=list)  # digests filled or cancelled, in order
+
+    def copy(self) -> "OrderBook":
+        """Return an independent copy (used to roll a rejected call back)."""
+        return OrderBook(
+            self.address,
+            self.chain_id,
+            self.operator,
+            dict(self.filled),
+            dict(self.cancelled),
+            dict(self.min_nonce),
+            list(self.touched),
+        )
+
+
+@dataclass(slots=True)
 class State:
     address: str  # the engine's address: custodian of all collateral
     token: Token
@@ -69,7 +91,7 @@ class State:
     accounts: dict[str, Account] = field(default_factory=dict)
     events: list = field(default_factory=list)
     # The signed-order contract's storage (pyspec/settlement.py), beside the engine's.
-    book: "OrderBook | None" = None
+    book: OrderBook | None = None
 
     def copy(self) -> "State":
         """Return an independent copy (used to roll a rejected call back)."""

@@ -14,6 +14,7 @@ import click
 from ape import accounts, project
 from ape.cli import ConnectedProviderCommand, account_option
 
+from deployment.address import create_address
 from deployment.config import LISTING_FIELDS, ConfigError, load
 
 EIP170_CODE_SIZE_LIMIT = 24_576
@@ -60,18 +61,23 @@ def cli(network, provider, account, profile, token, oracle, operator):
     oracle = resolve("oracle", oracle or config.oracle, account, local)
     operator = resolve("operator", operator or config.operator, account, local)
     allocator = account.deploy(project.AdlAllocator)
+    # the engine accepts trades only from the Settlement, deployed right after it
+    settlement_address = create_address(account.address.lower(), account.nonce + 1)
     engine = account.deploy(
         project.PerpEngine,
         token,
         allocator,
         oracle,
-        operator,
+        settlement_address,
         config.liquidator_share_ratio,
         config.insurance_floor,
     )
+    settlement = account.deploy(project.Settlement, engine, operator)
+    views = account.deploy(project.PerpViews, engine)
     for market in config.markets:
         engine.add_market(*market.listing(), sender=account)
     click.echo(f"PerpEngine at {engine.address} on {provider.network.choice}")
+    click.echo(f"Settlement at {settlement.address}, PerpViews at {views.address}")
     click.echo(f"from {config.path.name}; checking:")
     code_size = len(provider.get_code(engine.address))
     check("runtime size under EIP-170", code_size <= EIP170_CODE_SIZE_LIMIT, True)
@@ -79,7 +85,11 @@ def cli(network, provider, account, profile, token, oracle, operator):
     check("adl allocator", engine.adl_allocator(), allocator.address)
     check("owner", engine.owner(), account.address)
     check("oracle", engine.oracle(), oracle)
-    check("operator", engine.operator(), operator)
+    check("settlement", engine.settlement(), settlement.address)
+    check("settlement at the predicted address", settlement.address.lower(), settlement_address)
+    check("settlement engine", settlement.engine(), engine.address)
+    check("operator", settlement.operator(), operator)
+    check("position views engine", views.engine(), engine.address)
     check("liquidator share", engine.liquidator_share_ratio(), config.liquidator_share_ratio)
     check("insurance floor", engine.insurance_floor(), config.insurance_floor)
     check("market count", engine.market_count(), len(config.markets))

@@ -122,13 +122,15 @@ def dump_book(
     digests: DynArray[bytes32, MAX_DUMP_ORDERS],
 ) -> DynArray[int256, MAX_WORDS]:
     """
-    @notice Return [per account: nonce floor, digest count, per digest: filled, cancelled].
+    @notice Return [per account: nonce floor, digest count, per digest: the digest (as a
+            signed word), filled, cancelled].
     """
     out: DynArray[int256, MAX_WORDS] = []
     for account: address in accounts:
         out.append(self._int(staticcall settlement.min_nonce(account)))
     out.append(self._int(len(digests)))
     for digest: bytes32 in digests:
+        out.append(convert(digest, int256))
         out.append(self._int(staticcall settlement.filled(digest)))
         out.append(self._int(convert(staticcall settlement.cancelled(digest), uint256)))
     return out

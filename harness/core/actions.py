@@ -9,21 +9,25 @@ two when it first moves an actor onto a margin boundary). Two sources exist:
 Choices that need the state (who is liquidatable, how large a trade the poorer side can
 afford) read the spec, which drives accounts to high leverage and prices through crashes
 and spikes so that every branch of the solvency waterfall is reached. About one input in
-ten is invalid on purpose.
+ten is invalid on purpose. The decision sources are in ``choices``; the signed-order
+actions (defective orders, cancels, nonce floors) in ``order_actions``.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Sequence
-from dataclasses import replace
-from typing import Protocol, TypeVar
-
-from hypothesis import strategies as st
+from collections.abc import Sequence
 
 from harness.core import orders
 from harness.core.call import CLOCK, VIEWS, Call
+from harness.core.choices import (  # noqa: F401 (the policy's sources, used as actions.X)
+    Choices,
+    HypothesisChoices,
+    RandomChoices,
+    World,
+    mostly,
+)
 from harness.core.genesis import USDC
+from harness.core.order_actions import bad_order, cancel_order, invalidate_nonces
 from harness.core.spec_step import spec_apply
 from pyspec import adl, adl_allocator, margin, views
 from pyspec.constants import (
@@ -39,68 +43,6 @@ from pyspec.constants import (
 )
 from pyspec.fixed_math import sign
 from pyspec.state import State, get_position
-
-T = TypeVar("T")
-
-
-class Choices(Protocol):
-    """Where every decision comes from."""
-
-    def pick(self, options: Sequence[T]) -> T:
-        """One of ``options`` (not empty)."""
-
-    def integer(self, low: int, high: int) -> int:
-        """An integer in [low, high]."""
-
-    def chance(self, k: int, n: int) -> bool:
-        """True k times in n."""
-
-
-class HypothesisChoices:
-    """Decisions drawn from hypothesis ``data``: they shrink toward the first option, the
-    lower integer bound and True."""
-
-    def __init__(self, data) -> None:
-        self.data = data
-
-    def pick(self, options):
-        return self.data.draw(st.sampled_from(options))
-
-    def integer(self, low: int, high: int) -> int:
-        return self.data.draw(st.integers(low, high))
-
-    def chance(self, k: int, n: int) -> bool:
-        return self.data.draw(st.integers(0, n - 1)) < k
-
-
-class RandomChoices:
-    """Decisions from a seeded ``random.Random``: deterministic for a seed."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.rng = rng
-
-    def pick(self, options):
-        return self.rng.choice(options)
-
-    def integer(self, low: int, high: int) -> int:
-        return self.rng.randint(low, high)
-
-    def chance(self, k: int, n: int) -> bool:
-        return self.rng.randrange(n) < k
-
-
-class World(Protocol):
-    """What an action reads: the current spec state and who is who."""
-
-    state: State
-    actors: dict[str, str]
-    traders: list[str]
-
-
-def mostly(choose: Choices, valid: Callable[[], T], invalid: Callable[[], T]) -> T:
-    """``valid()`` nine times in ten, ``invalid()`` otherwise."""
-    return valid() if choose.chance(9, 10) else invalid()
-
 
 SPECIAL_AMOUNTS = (0, 1, MAX_DEPOSIT, MAX_DEPOSIT + 1, 2**256 - 1)
 # Relative price moves in parts per RATIO_PRECISION: drifts, crashes and spikes. Sampled
@@ -422,115 +364,6 @@ def extremes(world: World, choose: Choices) -> list[Call]:
         Call(CLOCK, "wait", "", (1,)),
         engine_call("update_price", "oracle", market_id, back, ts + 1),
     ]
-
-
-# -- signed orders ----------------------------------------------------------------------
-
-BAD_ORDER_KINDS = (
-    "expired", "overfilled", "replayed", "cancelled", "nonce", "wrong_chain",
-    "wrong_contract", "wrong_signer", "high_s", "truncated", "limit", "reduce_only",
-    "reduce_ok", "mismatch", "same_side", "partial",
-)  # fmt: skip
-
-
-def bad_order(world: World, choose: Choices) -> list[Call]:
-    """A small match with one defect in its orders (or a valid partial or reduce-only
-    fill): each defect has its own reason, on both sides."""
-    state, actors = world.state, world.actors
-    book = state.book
-    buyer = choose.pick(world.traders)
-    seller = choose.pick([t for t in world.traders if t != buyer])
-    market_id = choose.integer(0, len(state.markets) - 1)
-    price = state.markets[market_id].price
-    size = choose.integer(1, 5)
-    kind = choose.pick(BAD_ORDER_KINDS)
-    buy = orders.make_order(state, actors[buyer], market_id, True, size, price)
-    sell = orders.make_order(state, actors[seller], market_id, False, size, price)
-    maker, taker = (sell, buy) if choose.chance(1, 2) else (buy, sell)
-    maker_signature = None
-    calls = []
-    if kind == "expired":
-        maker = replace(maker, expiry=state.timestamp - choose.pick((1, 3_600)))
-    elif kind == "overfilled":
-        maker = replace(maker, size=size - 1)
-    elif kind == "cancelled":
-        calls.append(cancel(world, maker))
-    elif kind == "nonce":
-        trader = names(world)[maker.trader]
-        calls.append(Call("settlement", "invalidate_nonces", trader, (maker.nonce + 1,)))
-    elif kind == "wrong_chain":
-        maker_signature = orders.sign(book, maker, chain_id=1)
-    elif kind == "wrong_contract":
-        maker_signature = orders.sign(book, maker, verifying_contract=state.address)
-    elif kind == "wrong_signer":
-        maker_signature = orders.sign(book, maker, signer=taker.trader)
-    elif kind == "high_s":
-        maker_signature = orders.high_s_twin(orders.sign(book, maker))
-    elif kind == "truncated":
-        maker_signature = orders.sign(book, maker)[:64]
-    elif kind == "limit":
-        tighter = price - 1 if maker.is_buy else price + 1
-        maker = replace(maker, limit_price=max(tighter, 0))
-    elif kind in ("reduce_only", "reduce_ok"):
-        held = get_position(state, maker.trader, market_id).size
-        if kind == "reduce_ok" and held != 0:  # the maker closes part of its position
-            size = max(abs(held) // 2, 1)
-            maker = replace(maker, is_buy=held < 0, size=size)
-            taker = replace(taker, is_buy=held > 0, size=size)
-        maker = replace(maker, reduce_only=True)
-    elif kind == "mismatch":
-        taker = replace(taker, market=(market_id + 1) % len(state.markets))
-    elif kind == "same_side":
-        taker = replace(taker, is_buy=maker.is_buy)
-    elif kind == "partial":  # the maker's order fills in two matches
-        maker = replace(maker, size=2 * size)
-    call = orders.settle_call(state, actors, maker, taker, size, price, "operator", maker_signature)
-    calls.append(call)
-    if kind == "replayed":
-        calls.append(call)
-    elif kind == "partial":
-        other = replace(taker, nonce=taker.nonce + 1)
-        calls.append(orders.settle_call(state, actors, maker, other, size, price))
-    return calls
-
-
-def cancel(world: World, order) -> Call:
-    trader = names(world)[order.trader]
-    return Call("settlement", "cancel_order", trader, (orders.named_order(order, names(world)),))
-
-
-def cancel_order(world: World, choose: Choices) -> list[Call]:
-    """A trader cancels an order; sometimes twice, or someone else tries."""
-    state = world.state
-    trader = choose.pick(world.traders)
-    market_id = choose.integer(0, len(state.markets) - 1)
-    order = orders.make_order(
-        state,
-        world.actors[trader],
-        market_id,
-        choose.chance(1, 2),
-        1,
-        state.markets[market_id].price,
-    )
-    call = cancel(world, order)
-    kind = choose.pick(("ok", "ok", "twice", "stranger"))
-    if kind == "twice":
-        return [call, call]
-    if kind == "stranger":
-        return [Call("settlement", "cancel_order", "outsider", call.args)]
-    return [call]
-
-
-def invalidate_nonces(world: World, choose: Choices) -> list[Call]:
-    """A trader voids every order below a nonce; sometimes one not above its floor."""
-    trader = choose.pick(world.traders)
-    floor = world.state.book.min_nonce.get(world.actors[trader], 0)
-    nonce = mostly(choose, lambda: floor + choose.integer(1, 3), lambda: floor)
-    return [Call("settlement", "invalidate_nonces", trader, (nonce,))]
-
-
-def names(world: World) -> dict[str, str]:
-    return {address: name for name, address in world.actors.items()}
 
 
 # -- shared steering --------------------------------------------------------------------

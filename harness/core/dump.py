@@ -23,6 +23,12 @@ MARKET_FIELDS = (
 MAX_DUMP_ORDERS = 128
 
 
+def digests_of(state_json: dict) -> list[bytes]:
+    """The order digests a labelled state (a vector's) covers, in its order."""
+    prefix = "settlement.filled(0x"
+    return [bytes.fromhex(key[len(prefix) : -1]) for key in state_json if key.startswith(prefix)]
+
+
 def dumped_digests(state: State) -> list[bytes]:
     """The order digests a dump covers: the latest ``MAX_DUMP_ORDERS`` the spec filled or
     cancelled (a fill or cancel the chain records under another digest shows as a zero)."""
@@ -62,7 +68,8 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
     digests = dumped_digests(state)
     out.append(len(digests))
     for digest in digests:
-        out.extend((book.filled.get(digest, 0), int(book.cancelled.get(digest, False))))
+        word = int.from_bytes(digest, "big", signed=True)
+        out.extend((word, book.filled.get(digest, 0), int(book.cancelled.get(digest, False))))
     return out
 
 
@@ -99,9 +106,10 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
         out.append((f"settlement.min_nonce({who(address)})", next(words)))
     digests = next(words)
     out.append(("settlement.digests", digests))
-    for i in range(digests):
-        out.append((f"settlement.filled(digest {i})", next(words)))
-        out.append((f"settlement.cancelled(digest {i})", next(words)))
+    for _ in range(digests):
+        digest = f"0x{next(words) % 2**256:064x}"
+        out.append((f"settlement.filled({digest})", next(words)))
+        out.append((f"settlement.cancelled({digest})", next(words)))
     return out
 
 

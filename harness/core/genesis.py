@@ -11,16 +11,13 @@ Settlement (nonce 3: the engine's constructor already names it) and the position
 
 from __future__ import annotations
 
-import rlp
-from eth_utils import keccak
-
+from deployment.address import create_address
 from deployment.config import DeploymentConfig, load
 from harness.core.call import Call
 from harness.evm.base import ACCOUNTS, CHAIN_ID, GENESIS_TIME
 from pyspec import engine, token
 from pyspec.constants import COLLATERAL_DECIMALS
-from pyspec.settlement import OrderBook
-from pyspec.state import State
+from pyspec.state import OrderBook, State
 
 USDC = 10**COLLATERAL_DECIMALS
 MAX_UINT256 = 2**256 - 1
@@ -45,11 +42,6 @@ def state_accounts(n_traders: int = N_TRADERS) -> list[str]:
     """Actors whose balances and engine account the compared state covers, in its order;
     each is minted ``TRADER_FUNDS`` and approves the engine at setup."""
     return ["owner", "outsider", *trader_names(n_traders)]
-
-
-def create_address(sender: str, nonce: int) -> str:
-    """The address of the contract ``sender`` creates with its ``nonce``-th transaction."""
-    return "0x" + keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:].hex()
 
 
 ACTORS = dict(zip(actor_names(), ACCOUNTS, strict=False))

@@ -8,13 +8,15 @@ spec only ever verifies: it never sees a key.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 from eth_keys import keys
 
 from harness.evm.base import ACCOUNTS, extra_accounts, extra_key
 from pyspec import settlement
-from pyspec.settlement import Order, OrderBook
+from pyspec.settlement import Order
+from pyspec.state import OrderBook
 
 MNEMONIC = "test test test test test test test test test test test junk"
 N_EXTRA_KEYS = 64
@@ -167,3 +169,31 @@ def match_call(
     sell = make_order(state, actors[seller], market_id, False, size, price)
     maker, taker = (sell, buy) if buyer_is_taker else (buy, sell)
     return settle_call(state, actors, maker, taker, size, price, sender)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A trade between two actors, before it is signed: ``call`` makes the orders (nonces,
+    expiry) and signatures in the state it will run in. Scripts that write trades ahead
+    of time (cases, the lab) hold these."""
+
+    buyer: str
+    seller: str
+    market: int
+    size: int
+    price: int
+    buyer_is_taker: bool = True
+    sender: str = "operator"
+
+    def call(self, state, actors: dict[str, str]):
+        return match_call(
+            state,
+            actors,
+            self.buyer,
+            self.seller,
+            self.market,
+            self.size,
+            self.price,
+            self.buyer_is_taker,
+            self.sender,
+        )

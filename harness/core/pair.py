@@ -10,6 +10,7 @@ from deployment.config import DeploymentConfig
 from harness.core import genesis
 from harness.core.call import CLOCK, Call
 from harness.core.dump import dumped_digests, first_difference, spec_dump
+from harness.core.orders import Match
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
@@ -146,8 +147,11 @@ class Pair:
     def address(self, name: str) -> str:
         return self.actors[name]
 
-    def apply(self, call: Call) -> Outcome:
-        """Run ``call`` on the spec and on the chain; raise ``Divergence`` if they disagree."""
+    def apply(self, call: Call | Match) -> Outcome:
+        """Run ``call`` on the spec and on the chain (a ``Match`` signed first, in the
+        current state); raise ``Divergence`` if they disagree."""
+        if isinstance(call, Match):
+            call = call.call(self.state, self.actors)
         self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
         if call.target == CLOCK:
             self.wait(call.args[0])
@@ -235,12 +239,12 @@ class Pair:
         data = self._codecs[call.target][call.fn].encode(args)
         return self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
 
-    def chain_dump(self) -> list[int]:
+    def chain_dump(self, digests: list[bytes] | None = None) -> list[int]:
         """The chain's state in the layout of ``spec_dump``: the engine's, then the order
-        book's for the digests the spec touched last."""
-        book = self._dump_book.encode(
-            (self.settlement_address, self.accounts, dumped_digests(self.state))
-        )
+        book's for ``digests`` (by default those the spec touched last)."""
+        if digests is None:
+            digests = dumped_digests(self.state)
+        book = self._dump_book.encode((self.settlement_address, self.accounts, digests))
         return [*self._lens_words(self._dump_call), *self._lens_words(book)]
 
     def _lens_words(self, data: bytes) -> list[int]:

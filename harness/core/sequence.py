@@ -6,6 +6,7 @@ The state machine, trace replay and counterexample minimization all step through
 
 from harness.core import branches, dump, invariants, properties
 from harness.core.call import VIEWS, Call
+from harness.core.orders import Match
 from harness.core.pair import Outcome, Pair
 from harness.core.spec_step import spec_apply
 
@@ -26,8 +27,11 @@ class CheckedSequence:
     def state(self):
         return self.p.state
 
-    def call(self, call: Call) -> Outcome | None:
-        """Apply ``call`` to both sides and check every invariant; count what it did."""
+    def call(self, call: Call | Match) -> Outcome | None:
+        """Apply ``call`` to both sides and check every invariant; count what it did. A
+        ``Match`` is signed first, in the current state."""
+        if isinstance(call, Match):
+            call = call.call(self.state, self.p.actors)
         self.history.append(call)
         if call.target == VIEWS:
             self._guard(lambda: self.p.check_views(list(call.args)))

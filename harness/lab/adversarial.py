@@ -8,6 +8,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from harness.core.call import CLOCK, Call
+from harness.core.orders import Match
 from harness.lab.cascade import MARKET, Driver, Run
 from harness.lab.metrics import score_rows
 from pyspec.adl_allocator import Holder, allocate
@@ -18,8 +19,8 @@ SYBILS = (1, 2, 4, 8)
 ROUNDS = (4, 8, 16, 32)
 
 
-def _trade(long: str, short: str, lots: int, price: int) -> Call:
-    return Call("engine", "settle_trade", "operator", (long, short, MARKET, lots, price, True))
+def _trade(long: str, short: str, lots: int, price: int) -> Match:
+    return Match(long, short, MARKET, lots, price)
 
 
 def _bankruptcy(driver: Driver, shorts: list[tuple[list[str], int, int, int]]) -> dict[str, int]:

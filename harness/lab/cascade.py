@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from harness.core import genesis
 from harness.core.call import CLOCK, Call
+from harness.core.orders import Match
 from harness.core.spec_step import spec_apply
 from harness.evm.base import ACCOUNTS, GENESIS_TIME, extra_accounts
 from pyspec import adl, liquidation, margin
@@ -45,7 +46,7 @@ class Cascade:
     last one for the horizon of the final round."""
 
     scenario: Scenario
-    opening: tuple[Call, ...]
+    opening: tuple[Call | Match, ...]  # trades are signed when they run
     prices: tuple[int, ...]
 
 
@@ -105,6 +106,7 @@ def lab_actors(traders: int) -> dict[str, str]:
     addresses = list(ACCOUNTS) + extra_accounts(max(len(names) - len(ACCOUNTS), 0))
     actors = dict(zip(names, addresses, strict=False))
     actors["engine"] = genesis.ENGINE_ADDRESS
+    actors["settlement"] = genesis.SETTLEMENT_ADDRESS
     return actors
 
 
@@ -120,7 +122,7 @@ def draw(scenario: Scenario) -> Cascade:
     rise = [
         START_PRICE + START_PRICE * 30 * i // (100 * (len(longs) - 1)) for i in range(len(longs))
     ]
-    opening: list[Call] = []
+    opening: list[Call | Match] = []
     short_notional = {s: 0 for s in shorts}
     trades = []
     for long, price in zip(longs, rise, strict=True):
@@ -139,9 +141,7 @@ def draw(scenario: Scenario) -> Cascade:
         opening.append(
             Call("engine", "update_price", "oracle", (MARKET, price, GENESIS_TIME + 1 + i))
         )
-        opening.append(
-            _call("settle_trade", long, short, MARKET, lots, price, True, sender="operator")
-        )
+        opening.append(Match(long, short, MARKET, lots, price))
     prices, price = [], rise[-1]
     for _ in range(scenario.rounds + 1):
         move = rng.random()
@@ -156,10 +156,8 @@ def draw(scenario: Scenario) -> Cascade:
     return Cascade(scenario, tuple(opening), tuple(prices))
 
 
-def _call(fn: str, first: str, *args, sender: str | None = None) -> Call:
-    if sender is None:  # deposits: the trader is the sender
-        return Call("engine", fn, first, args)
-    return Call("engine", fn, sender, (first, *args))
+def _call(fn: str, sender: str, *args) -> Call:
+    return Call("engine", fn, sender, args)
 
 
 class Driver:
@@ -178,7 +176,10 @@ class Driver:
         self.apply(Call("engine", "set_adl_policy", "owner", (MARKET, policy)))
         self.timestamp = 1
 
-    def apply(self, call: Call, record: bool = True) -> tuple[str | None, list]:
+    def apply(self, call: Call | Match, record: bool = True) -> tuple[str | None, list]:
+        """Run ``call`` (a ``Match`` is signed now, in this state) and record it."""
+        if isinstance(call, Match):
+            call = call.call(self.state, self.actors)
         self.state, reason, events = spec_apply(self.state, self.actors, call)
         if record:
             self.calls.append(call)

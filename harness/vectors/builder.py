@@ -13,43 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.core import orders
 from harness.core.actions import price_stamp
 from harness.core.branches import taken as branches_taken
 from harness.core.call import Call, call_to_json
 from harness.core.dump import spec_dump
+from harness.core.orders import Match
 from harness.core.pair import Pair
 from harness.core.sequence import CheckedSequence
 from harness.vectors.format import CATEGORIES, FORMAT, dumps, events_json, setup_json, state_json
 from pyspec import margin, views
 from pyspec.state import State
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """A trade the operator settles from two orders the traders sign for exactly this fill;
-    the orders (nonces, expiry) and signatures are made when the case runs it."""
-
-    buyer: str
-    seller: str
-    market: int
-    size: int
-    price: int
-    buyer_is_taker: bool
-    sender: str
-
-    def call(self, pair: Pair) -> Call:
-        return orders.match_call(
-            pair.state,
-            pair.actors,
-            self.buyer,
-            self.seller,
-            self.market,
-            self.size,
-            self.price,
-            self.buyer_is_taker,
-            self.sender,
-        )
 
 
 def settle_trade(
@@ -117,7 +90,7 @@ class Builder:
     def resolve(self, fn, sender: str = "", args: tuple = (), target: str = "engine") -> Call:
         """The call to run: ``fn`` itself, a ``Match`` signed now, or a call by its parts."""
         if isinstance(fn, Match):
-            return fn.call(self.pair)
+            return fn.call(self.state, self.pair.actors)
         return fn if isinstance(fn, Call) else Call(target, fn, sender, args)
 
     def attempt(self, call: Call | Match) -> bool:

@@ -13,7 +13,7 @@ from harness import REPO_ROOT
 from harness.core import genesis
 from harness.core.call import to_json
 from harness.core.dump import labelled
-from harness.evm.base import GENESIS_TIME
+from harness.evm.base import CHAIN_ID, GENESIS_TIME
 from pyspec.constants import ADL_POLICY_NAMES
 
 FORMAT = 1
@@ -22,6 +22,7 @@ CATEGORIES = (
     "deposit",
     "withdraw",
     "trade",
+    "order",
     "oracle",
     "funding",
     "liquidation",
@@ -31,6 +32,7 @@ CATEGORIES = (
     "market",
 )
 TOKEN_EVENTS = frozenset({"Transfer", "Approval"})
+SETTLEMENT_EVENTS = frozenset({"OrderFilled", "OrderCancelled", "NoncesInvalidated"})
 # A value or container that fits in this many characters stays on one line.
 LINE = 140
 
@@ -41,11 +43,18 @@ def state_json(dump: list[int], accounts: list[str], names: dict[str, str]) -> d
 
 
 def events_json(events: list, names: dict[str, str], emitters: list[str] | None = None) -> list:
-    """Events as JSON: the emitting contract ("engine" or "token"), the name, the arguments
-    in ABI order. ``emitters`` defaults to what the spec knows: only the token emits
-    ``Transfer`` and ``Approval``."""
+    """Events as JSON: the emitting contract ("engine", "settlement" or "token"), the name,
+    the arguments in ABI order. ``emitters`` defaults to what the spec knows: only the
+    token emits ``Transfer`` and ``Approval``, only the Settlement the order events."""
     if emitters is None:
-        emitters = ["token" if name in TOKEN_EVENTS else "engine" for name, _ in events]
+        emitters = [
+            "token"
+            if name in TOKEN_EVENTS
+            else "settlement"
+            if name in SETTLEMENT_EVENTS
+            else "engine"
+            for name, _ in events
+        ]
     return [
         {"emitter": emitter, "name": name, "args": to_json(args, names)}
         for emitter, (name, args) in zip(emitters, events, strict=True)
@@ -67,7 +76,7 @@ def setup_json(
             "deployer": "owner",
             "owner": "owner",
             "oracle": "oracle",
-            "operator": "operator",
+            "settlement": "settlement",
             "liquidator_share_ratio": config.liquidator_share_ratio,
             "insurance_floor": config.insurance_floor,
         },
@@ -87,7 +96,15 @@ def setup_json(
             }
             for m in config.markets
         ],
-        "actors": {name: actors[name] for name in (*genesis.actor_names(), "engine")},
+        "settlement": {
+            "address": actors["settlement"],
+            "deployer": "owner",
+            "engine": "engine",
+            "operator": "operator",
+            "chain_id": CHAIN_ID,
+            "eip712_domain": {"name": "Perp Settlement", "version": "1"},
+        },
+        "actors": {name: actors[name] for name in (*genesis.actor_names(), "engine", "settlement")},
         "funded_actors": {name: genesis.TRADER_FUNDS for name in genesis.state_accounts()},
         "engine_allowance": str(genesis.MAX_UINT256),
         "initial_insurance": {"from": "owner", "amount": genesis.INITIAL_INSURANCE},

@@ -30,7 +30,7 @@ def embedded_run(embedded_pair):
 def test_spec_and_embedded_chain_agree(embedded_run):
     # Reaching here means every step agreed (a divergence raises inside the run).
     assert embedded_run.steps > 10_000
-    assert embedded_run.successes["settle_trade"] > 1_000
+    assert embedded_run.successes["settle"] > 1_000
 
 
 def test_every_waterfall_branch_is_reached(embedded_run):
@@ -40,4 +40,4 @@ def test_every_waterfall_branch_is_reached(embedded_run):
 def test_spec_and_anvil_agree(anvil_pair):
     stats = run(anvil_pair, examples=25, steps=50)
     assert stats.steps > 500
-    assert stats.successes["settle_trade"] > 50
+    assert stats.successes["settle"] > 50

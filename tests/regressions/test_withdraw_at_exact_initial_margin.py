@@ -11,6 +11,7 @@ When found, it failed with: {
 """
 
 from harness.core.call import Call
+from harness.core.orders import Match
 from harness.core.sequence import CheckedSequence
 from harness.evm.base import GENESIS_TIME
 
@@ -19,12 +20,8 @@ CALLS = [
     Call(target="engine", fn="deposit", sender="trader5", args=(1000000000,)),
     Call(target="clock", fn="wait", sender="", args=(3,)),
     Call(target="engine", fn="update_price", sender="oracle", args=(0, 1548421, GENESIS_TIME + 3)),
-    Call(
-        target="engine",
-        fn="settle_trade",
-        sender="operator",
-        args=("trader5", "trader4", 0, 1424, 1548159, False),
-    ),
+    # the trade, signed by both traders when it runs (it was one operator call then)
+    Match("trader5", "trader4", 0, 1424, 1548159, False),
     Call(target="engine", fn="withdraw", sender="trader4", args=(660029471,)),
 ]
 

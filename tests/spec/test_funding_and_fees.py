@@ -1,15 +1,13 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pyspec import fees, funding
+from pyspec import fees, funding, margin
 from pyspec.constants import FUNDING_INDEX_SCALE
 from pyspec.state import Market, Position
 
 
-def market(index: int) -> Market:
-    m = Market(100_000, 50_000, 10_000, 50_000, 5_000, 200, 500, 0, 3_600, price=2_000_000)
-    m.funding_index = index
-    return m
+def market(**fields) -> Market:
+    return Market(100_000, 50_000, 10_000, 50_000, 5_000, 200, 500, 0, 3_600, **fields)
 
 
 def test_clamp():
@@ -19,23 +17,30 @@ def test_clamp():
 
 
 def test_delta_is_exact_at_any_price():
-    # W9: at 1 unit per lot a 0.3% rate still moves the (scaled) index
-    assert funding.compute_funding_delta(3_000, 1) == 3_000 * FUNDING_INDEX_SCALE // 10**6
-    assert funding.compute_funding_delta(-3, 1_000_001) == -3 * 1_000_001 * 10**6
-    assert funding.compute_funding_delta(0, 10**12) == 0
+    # W9: at 1 unit per lot one second at the smallest rate still moves the (scaled) index
+    assert funding.compute_funding_delta(1, 1, 1) == 1
+    assert funding.compute_funding_delta(-3, 60, 1_000_001) == -3 * 60 * 1_000_001
+    assert funding.compute_funding_delta(0, 3_600, 10**12) == 0
+    assert funding.compute_funding_delta(10**9, 0, 10**12) == 0  # no time, no funding
+
+
+def test_current_index_accrues_rate_times_elapsed_times_price():
+    m = market(price=2_000_000, funding_index=5, funding_rate=-7, funding_timestamp=100)
+    assert margin.current_funding_index(m, 100) == 5
+    assert margin.current_funding_index(m, 160) == 5 - 7 * 60 * 2_000_000
 
 
 def test_longs_pay_shorts_receive():
-    m = market(40 * FUNDING_INDEX_SCALE)
-    assert funding.pending_funding(Position(size=10, funding_checkpoint=0), m) == -400
-    assert funding.pending_funding(Position(size=-10, funding_checkpoint=0), m) == 400
-    assert funding.pending_funding(Position(size=-10, funding_checkpoint=m.funding_index), m) == 0
+    index = 40 * FUNDING_INDEX_SCALE
+    assert funding.pending_funding(Position(size=10, funding_checkpoint=0), index) == -400
+    assert funding.pending_funding(Position(size=-10, funding_checkpoint=0), index) == 400
+    assert funding.pending_funding(Position(size=-10, funding_checkpoint=index), index) == 0
 
 
 def test_payments_round_toward_the_protocol():
-    m = market(FUNDING_INDEX_SCALE // 3)  # a third of a unit per lot
-    assert funding.pending_funding(Position(size=1), m) == -1  # the payer pays the ceiling
-    assert funding.pending_funding(Position(size=-1), m) == 0  # the receiver gets the floor
+    index = FUNDING_INDEX_SCALE // 3  # a third of a unit per lot
+    assert funding.pending_funding(Position(size=1), index) == -1  # the payer pays the ceiling
+    assert funding.pending_funding(Position(size=-1), index) == 0  # the receiver gets the floor
 
 
 @given(
@@ -43,8 +48,7 @@ def test_payments_round_toward_the_protocol():
 )
 def test_rounding_keeps_less_than_a_unit_per_position(sizes, index):
     sizes.append(-sum(sizes))
-    m = market(index)
-    paid = sum(funding.pending_funding(Position(size=s), m) for s in sizes)
+    paid = sum(funding.pending_funding(Position(size=s), index) for s in sizes)
     assert -len(sizes) < paid <= 0  # what accounts get never exceeds what they owe
 
 

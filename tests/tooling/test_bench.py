@@ -30,7 +30,9 @@ def test_default_workload_is_deterministic_and_reaches_the_waterfall(pair):
     assert summary["bad_debt_write_offs"] > 0
     assert summary["invalid_calls"] > 0
     assert set(summary["calls"]) == {
-        "settle_trade",
+        "settle",
+        "cancel_order",
+        "invalidate_nonces",
         "update_price",
         "liquidate",
         "deleverage",
@@ -39,7 +41,7 @@ def test_default_workload_is_deterministic_and_reaches_the_waterfall(pair):
         "withdraw_insurance",
         "top_up_insurance",
         "check_views",
-        "update_funding",
+        "set_funding_rate",
         "wait",  # before a price update in the second it was last published
     }
     first = len(workload.sequences[0])

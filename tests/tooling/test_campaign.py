@@ -50,7 +50,7 @@ def test_divergence_is_shrunk_saved_replayed_and_exported(tmp_path, fee_off_by_o
     found = json.loads((out / "counterexample.json").read_text())
     assert found["failure"]["kind"] in ("state", "events")
     calls = trace.load_calls(found)
-    assert calls[-1].fn == "settle_trade" and len(calls) <= 4  # deposits, then the trade
+    assert calls[-1].fn == "settle" and len(calls) <= 4  # deposits, then the trade
     assert trace.replay(calls, Pair(make_chain("embedded"))) == len(calls)
     monkeypatch.setattr(trace, "REGRESSIONS", tmp_path / "regressions")
     exported = trace.export(found, "fee off by one", str(out / "counterexample.json"))

@@ -12,6 +12,7 @@ import pytest
 from harness import REPO_ROOT
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, classify
 from harness.core.call import call_from_json
+from harness.core.dump import digests_of
 from harness.core.pair import Pair
 from harness.evm import artifacts, make_chain
 from harness.evm.abi import EventDecoder
@@ -29,10 +30,12 @@ CASES = REPO_ROOT / "tests" / "cases"
 ENTRY_POINTS = (
     "add_market",
     "update_price",
-    "update_funding",
+    "set_funding_rate",
     "deposit",
     "withdraw",
-    "settle_trade",
+    "settle",
+    "cancel_order",
+    "invalidate_nonces",
     "liquidate",
     "deleverage",
     "top_up_insurance",
@@ -46,6 +49,7 @@ def deployed():
     decoders = {
         pair.engine_address: EventDecoder(artifacts.load("PerpEngine").abi),
         pair.token_address: EventDecoder(artifacts.load("MockToken").abi),
+        pair.settlement_address: EventDecoder(artifacts.load("Settlement").abi),
     }
     yield pair, decoders
     pair.chain.close()
@@ -56,7 +60,8 @@ def load(path) -> dict:
 
 
 def check_state(pair: Pair, expected: dict, label: str) -> None:
-    actual = state_json(pair.chain_dump(), pair.accounts, pair.names)
+    digests = digests_of(expected)
+    actual = state_json(pair.chain_dump(digests), pair.accounts, pair.names)
     if actual == expected:
         return
     for field in [*expected, *actual]:
@@ -96,9 +101,15 @@ def test_replay_on_contracts(deployed, path):
         return
     assert result.success, f"{action} reverted: {result.reason}"
     events = [decoders[log.address].decode(log) for log in result.logs]
-    emitters = ["token" if log.address == pair.token_address else "engine" for log in result.logs]
+    emitters = [emitter_of(pair, log.address) for log in result.logs]
     assert events_json(events, pair.names, emitters) == vector["events"]
     check_state(pair, vector["post_state"], "post_state")
+
+
+def emitter_of(pair: Pair, address: str) -> str:
+    return {pair.token_address: "token", pair.settlement_address: "settlement"}.get(
+        address, "engine"
+    )
 
 
 def branches(vector: dict) -> list[str]:
