@@ -9,15 +9,18 @@ a real chain's.
 
 import json
 import sys
+from dataclasses import astuple
 from pathlib import Path
 
+from deployment.address import create_address
 from deployment.config import load
 from harness import REPO_ROOT
+from harness.core import orders
 from harness.core.genesis import USDC
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 from harness.evm.anvil import AnvilChain
-from harness.evm.base import extra_accounts
+from harness.evm.base import CHAIN_ID, extra_accounts
 from pyspec.constants import (
     ADL_POLICY_CONTRACT_PRO_RATA,
     ADL_POLICY_NAMES,
@@ -26,12 +29,15 @@ from pyspec.constants import (
     MAX_POSITION_SIZE,
     MAX_POSITIONS_PER_MARKET,
 )
+from pyspec.settlement import Order
+from pyspec.state import OrderBook
 
 CONFIG = load("default")
 ALL = MAX_POSITION_SIZE  # a liquidation's max_size: all the protocol allows
 LISTING = CONFIG.markets[0].listing()
 LOT_SIZE = 1_000  # lots per counterparty
 DOCS = REPO_ROOT / "docs"
+CONTRACTS = {"token": "MockToken", "engine": "PerpEngine", "settlement": "Settlement"}
 
 
 class Deployment:
@@ -43,32 +49,50 @@ class Deployment:
             chain.rpc("anvil_impersonateAccount", [account])
         self.accounts = list(chain.accounts) + extra
         self.owner, self.oracle, self.operator = self.accounts[:3]
-        token, engine = artifacts.load("MockToken"), artifacts.load("PerpEngine")
+        arts = {name: artifacts.load(contract) for name, contract in CONTRACTS.items()}
         self.codecs = {
-            "token": {f["name"]: FunctionCodec(f) for f in token.abi if f["type"] == "function"},
-            "engine": {f["name"]: FunctionCodec(f) for f in engine.abi if f["type"] == "function"},
+            name: {f["name"]: FunctionCodec(f) for f in art.abi if f["type"] == "function"}
+            for name, art in arts.items()
         }
-        self.token = chain.deploy(token.initcode(), self.owner)
+        self.token = chain.deploy(arts["token"].initcode(), self.owner)
         allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), self.owner)
+        settlement = create_address(self.owner, chain.nonce(self.owner) + 1)
         self.engine = chain.deploy(
-            engine.initcode(
+            arts["engine"].initcode(
                 self.token,
                 allocator,
                 self.oracle,
-                self.operator,
+                settlement,
                 CONFIG.liquidator_share_ratio,
                 CONFIG.insurance_floor,
             ),
             self.owner,
         )
+        self.settlement = chain.deploy(
+            arts["settlement"].initcode(self.engine, self.operator), self.owner
+        )
+        self.book = OrderBook(self.settlement, CHAIN_ID, self.operator)
+        self.nonce = 0
         self.timestamp = chain.now()
 
     def send(self, sender, target, fn, *args) -> int:
-        address = self.engine if target == "engine" else self.token
-        result = self.chain.transact(sender, address, self.codecs[target][fn].encode(args))
+        address = {"engine": self.engine, "token": self.token, "settlement": self.settlement}
+        result = self.chain.transact(sender, address[target], self.codecs[target][fn].encode(args))
         if not result.success:
             raise RuntimeError(f"{fn}{args}: {result.reason}")
         return result.gas_used
+
+    def order(self, trader, market_id, is_buy, size, price) -> tuple[tuple, bytes]:
+        """A fresh order of ``trader`` and its signature."""
+        self.nonce += 1
+        made = Order(trader, market_id, is_buy, size, price, False, self.nonce, 2**64)
+        return astuple(made), orders.sign(self.book, made)
+
+    def trade(self, buyer, seller, market_id, size, price) -> int:
+        """The operator settles a match of two signed orders (the buyer takes)."""
+        maker = self.order(seller, market_id, False, size, price)
+        taker = self.order(buyer, market_id, True, size, price)
+        return self.send(self.operator, "settlement", "settle", *maker, *taker, size, price)
 
     def fund(self, account, amount):
         self.send(account, "token", "mint", account, amount)
@@ -93,18 +117,17 @@ def typical_calls(d: Deployment) -> dict[str, int]:
     gas["deposit"] = d.send(a, "engine", "deposit", 1_000 * USDC)
     d.send(b, "engine", "deposit", 10_000 * USDC)
     d.send(liquidator, "engine", "deposit", 10_000 * USDC)
-    gas["settle_trade (open both)"] = d.send(
-        d.operator, "engine", "settle_trade", a, b, 0, 10_000, 10**6, True
-    )
-    gas["settle_trade (increase)"] = d.send(
-        d.operator, "engine", "settle_trade", a, b, 0, 5_000, 10**6, True
-    )
-    gas["settle_trade (reduce)"] = d.send(
-        d.operator, "engine", "settle_trade", b, a, 0, 1_000, 10**6, True
-    )
+    gas["settle, two signatures (open both)"] = d.trade(a, b, 0, 10_000, 10**6)
+    gas["settle, two signatures (increase)"] = d.trade(a, b, 0, 5_000, 10**6)
+    gas["settle, two signatures (reduce)"] = d.trade(b, a, 0, 1_000, 10**6)
+    order, _ = d.order(a, 0, True, 1, 10**6)
+    gas["cancel_order"] = d.send(a, "settlement", "cancel_order", order)
+    gas["invalidate_nonces"] = d.send(a, "settlement", "invalidate_nonces", 10**6)
     gas["withdraw"] = d.send(a, "engine", "withdraw", 100 * USDC)
-    gas["update_funding"] = d.send(d.operator, "engine", "update_funding", 0, 100)
-    gas["deposit (settles funding)"] = d.send(a, "engine", "deposit", 1 * USDC)
+    gas["set_funding_rate"] = d.send(d.oracle, "engine", "set_funding_rate", 0, 100)
+    d.timestamp += 60  # a minute of funding accrues
+    d.chain.set_time(d.timestamp)
+    gas["deposit (accrues and settles funding)"] = d.send(a, "engine", "deposit", 1 * USDC)
     d.price(880_000)
     gas["liquidate (partial)"] = d.send(liquidator, "engine", "liquidate", a, 0, ALL)
     gas["withdraw_insurance"] = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
@@ -138,19 +161,9 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
         d.send(bankrupt, "engine", "deposit", (n - 1) * LOT_SIZE * USDC // 9)
         for short in counterparties:
             d.send(short, "engine", "deposit", 10_000 * USDC)
-            d.send(d.operator, "engine", "settle_trade", bankrupt, short, 0, LOT_SIZE, 10**6, True)
+            d.trade(bankrupt, short, 0, LOT_SIZE, 10**6)
             for market_id in range(1, markets):
-                d.send(
-                    d.operator,
-                    "engine",
-                    "settle_trade",
-                    short,
-                    liquidator,
-                    market_id,
-                    1,
-                    10**6,
-                    True,
-                )
+                d.trade(short, liquidator, market_id, 1, 10**6)
         d.send(d.owner, "engine", "top_up_insurance", 10**6 * USDC)
         # the withdrawal scans every holder of every market for negative equity
         scan = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
@@ -192,11 +205,9 @@ def deleverage_by_policy(d: Deployment, markets: int, staggered: bool) -> dict[s
         if staggered:
             d.price(price)
         d.send(short, "engine", "deposit", 10_000 * USDC)
-        d.send(d.operator, "engine", "settle_trade", bankrupt, short, 0, LOT_SIZE, price, True)
+        d.trade(bankrupt, short, 0, LOT_SIZE, price)
         for market_id in range(1, markets):
-            d.send(
-                d.operator, "engine", "settle_trade", short, liquidator, market_id, 1, 10**6, True
-            )
+            d.trade(short, liquidator, market_id, 1, 10**6)
     base = d.chain.snapshot()  # the fund is empty: ADL allocates the whole deficit
     gas = {}
     for policy, name in enumerate(ADL_POLICY_NAMES):
