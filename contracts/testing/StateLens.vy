@@ -65,12 +65,18 @@ def _int(word: uint256) -> int256:
 @external
 @view
 def dump(
-    engine: IPerpEngine, token: IERC20, accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS]
+    engine: IPerpEngine,
+    token: IERC20,
+    accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS],
+    settlement: ISettlement,
+    digests: DynArray[bytes32, MAX_DUMP_ORDERS],
 ) -> DynArray[int256, MAX_WORDS]:
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, per
             market: 16 fields, holder count, holders..., per account: token balance,
-            collateral, per market: size, entry notional, funding checkpoint].
+            collateral, per market: size, entry notional, funding checkpoint; then the
+            order book: per account: nonce floor, digest count, per digest: the digest
+            (as a signed word), filled, cancelled].
     """
     out: DynArray[int256, MAX_WORDS] = []
     count: uint256 = staticcall engine.market_count()
@@ -111,21 +117,6 @@ def dump(
             out.append(position.size)
             out.append(position.entry_notional)
             out.append(position.funding_checkpoint)
-    return out
-
-
-@external
-@view
-def dump_book(
-    settlement: ISettlement,
-    accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS],
-    digests: DynArray[bytes32, MAX_DUMP_ORDERS],
-) -> DynArray[int256, MAX_WORDS]:
-    """
-    @notice Return [per account: nonce floor, digest count, per digest: the digest (as a
-            signed word), filled, cancelled].
-    """
-    out: DynArray[int256, MAX_WORDS] = []
     for account: address in accounts:
         out.append(self._int(staticcall settlement.min_nonce(account)))
     out.append(self._int(len(digests)))
@@ -134,3 +125,4 @@ def dump_book(
         out.append(self._int(staticcall settlement.filled(digest)))
         out.append(self._int(convert(staticcall settlement.cancelled(digest), uint256)))
     return out
+

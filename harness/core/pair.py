@@ -118,11 +118,12 @@ class Pair:
             self.token_address: EventDecoder(token_art.abi),
             self.settlement_address: EventDecoder(settlement_art.abi),
         }
-        lens = {f["name"]: FunctionCodec(f) for f in _functions(lens_art.abi)}
-        self._dump_call = lens["dump"].encode(
-            (self.engine_address, self.token_address, self.accounts)
+        dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
+        self._dump_head = dump_head(
+            dump.selector,
+            (self.engine_address, self.token_address, self.settlement_address),
+            self.accounts,
         )
-        self._dump_book = lens["dump_book"]
 
         self.clock = chain.now()  # the block time of every later call; moved by waits
         chain.set_time(self.clock)
@@ -244,10 +245,7 @@ class Pair:
         book's for ``digests`` (by default those the spec touched last)."""
         if digests is None:
             digests = dumped_digests(self.state)
-        book = self._dump_book.encode((self.settlement_address, self.accounts, digests))
-        return [*self._lens_words(self._dump_call), *self._lens_words(book)]
-
-    def _lens_words(self, data: bytes) -> list[int]:
+        data = self._dump_head + len(digests).to_bytes(32, "big") + b"".join(digests)
         out = self.chain.call(self.lens_address, data).output
         count = int.from_bytes(out[32:64], "big")
         return [
@@ -264,3 +262,25 @@ class Pair:
 
 def _functions(abi: list) -> list[dict]:
     return [item for item in abi if item.get("type") == "function"]
+
+
+def dump_head(selector: bytes, contracts: tuple[str, str, str], accounts: list[str]) -> bytes:
+    """The calldata of ``StateLens.dump(engine, token, accounts, settlement, digests)`` up
+    to the digests' length word, encoded once: the dump runs after every call, and only
+    the digests change."""
+    engine, token, settlement = contracts
+
+    def word(value) -> bytes:
+        if isinstance(value, str):
+            value = int(value, 16)
+        return value.to_bytes(32, "big")
+
+    head = 5 * 32
+    digests_at = head + 32 * (1 + len(accounts))
+    return b"".join(
+        [
+            selector,
+            *map(word, (engine, token, head, settlement, digests_at, len(accounts))),
+            *map(word, accounts),
+        ]
+    )

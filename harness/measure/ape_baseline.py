@@ -149,9 +149,7 @@ class ApePair:
                 fields = self.event_fields[log.event_name]
                 chain_events.append((log.event_name, tuple(_plain(arguments[f]) for f in fields)))
         check_events(call, events, chain_events)
-        digests = dumped_digests(self.state)
-        book = self.lens.dump_book(self.settlement, self.dump_args[2], digests)
-        chain = [*self.lens.dump(*self.dump_args), *book]
+        chain = list(self.lens.dump(*self.dump_args, self.settlement, dumped_digests(self.state)))
         spec = spec_dump(self.state, self.accounts)
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
