@@ -31,6 +31,8 @@ from harness.evm import artifacts
 TARGETS = [
     "contracts/PerpEngine.vy",
     "contracts/AdlAllocator.vy",
+    "contracts/Settlement.vy",
+    "contracts/PerpViews.vy",
     "contracts/lib/fixed_math.vy",
 ] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "contracts" / "engine").glob("*.vy"))
 # (name, pattern, replacement): each match of the pattern on a code line is one mutant.
@@ -103,9 +105,14 @@ def materialize(mutant: Mutant, workdir: Path) -> Path:
     return root
 
 
+# Contracts compiled from one file of their own; a module mutant changes the engine.
+STANDALONE = ("AdlAllocator", "Settlement", "PerpViews")
+
+
 def compiled_by(file: str) -> str:
     """The contract whose bytecode a mutant of ``file`` changes (the equivalence check)."""
-    return "AdlAllocator" if file.endswith("AdlAllocator.vy") else "PerpEngine"
+    name = Path(file).stem
+    return name if name in STANDALONE else "PerpEngine"
 
 
 def classify(mutant: Mutant, workdir: Path, originals: dict, seen: dict) -> Path | None:
@@ -164,7 +171,7 @@ def main(argv=None) -> int:
     total = len(mutants)
     if args.max and args.max < total:
         mutants = random.Random(args.seed).sample(mutants, args.max)
-    originals = {name: artifacts.load(name).bytecode for name in ("PerpEngine", "AdlAllocator")}
+    originals = {name: artifacts.load(name).bytecode for name in ("PerpEngine", *STANDALONE)}
     seen: dict = {}
     print(f"{total} mutants in {len(TARGETS)} files; judging {len(mutants)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

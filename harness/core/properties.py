@@ -11,6 +11,11 @@ integer arithmetic and exact fractions, and ordering is a plain sort.
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
+
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_utils import to_checksum_address
 
 from harness.core.invariants import INVARIANTS, check
 from pyspec.constants import FUNDING_INDEX_SCALE
@@ -42,6 +47,9 @@ PROPERTIES = {
     "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
     "equity / maintenance ratio",
     "fund_withdrawal_gated": "the fund is not withdrawn while bad debt is known",
+    "trade_has_consent": "every settled trade fills two orders its buyer and seller signed "
+    "(EIP-712, recovered here with eth_account), within both limits, before expiry, at or "
+    "above the nonce floor, uncancelled and never beyond the order's size",
     "liveness": "with a live oracle, a bounded drain of permissionless calls takes every "
     "negative-equity account to zero positions",
 }
@@ -100,14 +108,16 @@ def pnl_percent(state: State, address: str, market_id: int) -> Fraction:
 # -- per call ---------------------------------------------------------------------------
 
 
-def check_call(fn: str, before: State, after: State, events: list) -> None:
-    """Check every property a successful call ``fn`` bears on."""
-    if fn == "liquidate":
+def check_call(fn: str, args: tuple, before: State, after: State, events: list) -> None:
+    """Check every property a successful call ``fn`` (with ``args``, addresses resolved)
+    bears on."""
+    if fn == "settle":
+        _check_consent(args, before, after, events)
+        _check_trade(before, after, events)
+    elif fn == "liquidate":
         _check_liquidations(before, after, events)
     elif fn == "deleverage":
         _check_deleverage(before, after, events)
-    elif fn == "settle_trade":
-        _check_trade(before, after, events)
     elif fn == "withdraw_insurance":
         check(
             "fund_withdrawal_gated",
@@ -310,6 +320,70 @@ def _check_trade(before: State, after: State, events: list) -> None:
                 e1 * m0 >= e0 * m1,
                 f"{address}: equity/maintenance {e0}/{m0} -> {e1}/{m1}",
             )
+
+
+def _check_consent(args: tuple, before: State, after: State, events: list) -> None:
+    maker, maker_signature, taker, taker_signature, size, price = args
+    book = after.book
+    traders = {}
+    for order, signature in ((maker, maker_signature), (taker, taker_signature)):
+        trader, market, is_buy, order_size, limit, _, nonce, expiry = order
+        digest, signer = signed_by(book.address, book.chain_id, tuple(order), signature)
+        within = price <= limit if is_buy else price >= limit
+        filled = book.filled.get(digest, 0)
+        check(
+            "trade_has_consent",
+            signer == trader
+            and within
+            and after.timestamp <= expiry
+            and nonce >= before.book.min_nonce.get(trader, 0)
+            and not before.book.cancelled.get(digest, False)
+            and filled == before.book.filled.get(digest, 0) + size <= order_size,
+            f"order {order} (signer {signer}): filled {filled} at {price}",
+        )
+        traders[is_buy] = trader
+    trade = next(args for name, args in events if name == "Trade")
+    check(
+        "trade_has_consent",
+        trade[:5] == (traders[True], traders[False], maker[1], size, price),
+        f"trade {trade} is not the signed match",
+    )
+
+
+@lru_cache(maxsize=65536)
+def signed_by(verifying_contract: str, chain_id: int, order: tuple, signature: bytes):
+    """(EIP-712 digest, signer) of an order, by eth_account (not the spec's code)."""
+    fields = ("trader", "market", "is_buy", "size", "limit_price", "reduce_only", "nonce")
+    types = ("address", "uint256", "bool", "uint256", "uint256", "bool", "uint256", "uint256")
+    message = encode_typed_data(
+        full_message={
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "Order": [
+                    {"name": n, "type": t} for n, t in zip((*fields, "expiry"), types, strict=True)
+                ],
+            },
+            "primaryType": "Order",
+            "domain": {
+                "name": "Perp Settlement",
+                "version": "1",
+                "chainId": chain_id,
+                "verifyingContract": to_checksum_address(verifying_contract),
+            },
+            "message": dict(zip((*fields, "expiry"), order, strict=True)),
+        }
+    )
+    digest = _hash_eip191_message(message)
+    try:
+        signer = Account._recover_hash(digest, signature=signature).lower()
+    except Exception:  # noqa: BLE001 (eth_account raises several kinds for a bad signature)
+        signer = None
+    return digest, signer
 
 
 # -- liveness ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from harness.core import branches, dump, invariants, properties
 from harness.core.call import VIEWS, Call
 from harness.core.orders import Match
 from harness.core.pair import Outcome, Pair
-from harness.core.spec_step import spec_apply
+from harness.core.spec_step import resolve, spec_apply
 
 
 class CheckedSequence:
@@ -61,7 +61,8 @@ class CheckedSequence:
         if outcome.success:
             self.conserved += invariants.external_flow(outcome.events)
             invariants.settled_funding(outcome.events, self.funding_settled)
-            properties.check_call(call.fn, before, self.state, outcome.events)
+            args = resolve(self.p.actors, call.args)
+            properties.check_call(call.fn, args, before, self.state, outcome.events)
         spec_total, chain_total = self._totals()
         invariants.check(
             "conservation",

@@ -12,7 +12,7 @@ from harness.core import branches, dump, invariants, properties
 from harness.core.call import VIEWS, Call
 from harness.core.machine import ActionMachine
 from harness.core.sequence import drain_step
-from harness.core.spec_step import spec_apply
+from harness.core.spec_step import resolve, spec_apply
 from pyspec.state import State
 
 
@@ -51,7 +51,9 @@ class SpecSequence:
             if reason is None:
                 self.conserved += invariants.external_flow(events)
                 invariants.settled_funding(events, self.funding_settled)
-                properties.check_call(call.fn, before, self.world.state, events)
+                properties.check_call(
+                    call.fn, resolve(self.world.actors, call.args), before, self.world.state, events
+                )
             invariants.check(
                 "conservation", self._total() == self.conserved, "equity + fund - bad debt moved"
             )

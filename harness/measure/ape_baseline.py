@@ -29,7 +29,7 @@ from harness.core.dump import dumped_digests, first_difference, spec_dump
 from harness.core.pair import Divergence, Pair, check_events
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
-from harness.evm.base import ACCOUNTS
+from harness.evm.base import ACCOUNTS, CHAIN_ID
 
 NETWORK = "ethereum:local:test"
 
@@ -107,6 +107,7 @@ class ApePair:
             if item.get("type") == "event"
         }
 
+        assert self.ape.chain.chain_id == CHAIN_ID, "ape-config.yaml: test.provider.chain_id"
         self.state = genesis.new_spec_state(self.actors, self.token.address.lower(), config)
         for call in genesis.setup_calls(config, n_traders, self.ape.chain.pending_timestamp):
             self.apply(call)
@@ -183,16 +184,21 @@ class ApePair:
         return compared
 
     def run(self, sequences: list[list[Call]]) -> tuple[int, float]:
-        """Each sequence from the post-setup state, in ``chain.isolate()``; (steps, seconds)."""
+        """Each sequence from the post-setup state (a chain snapshot); (steps, seconds)."""
         chain = self.ape.chain
         steps = 0
         start = time.perf_counter()
         for sequence in sequences:
-            with chain.isolate():
+            # snapshot and restore, not chain.isolate(): isolate swallows exceptions, and
+            # with them every divergence
+            snapshot = chain.snapshot()
+            try:
                 self.state = self.base_state.copy()
                 for call in sequence:
                     self.apply(call)
                 steps += len(sequence)
+            finally:
+                chain.restore(snapshot)
         return steps, time.perf_counter() - start
 
 
