@@ -28,8 +28,17 @@ class Call:
     args: tuple
 
     def __str__(self) -> str:
-        args = ", ".join(repr(a) for a in self.args)
+        args = ", ".join(_show(a) for a in self.args)
         return f"{self.sender} -> {self.target}.{self.fn}({args})"
+
+
+def _show(value) -> str:
+    """An argument as a reader wants it: bytes (signatures) as short hex, tuples inside."""
+    if isinstance(value, bytes):
+        return f"0x{value[:4].hex()}..{value[-2:].hex()}" if len(value) > 8 else f"0x{value.hex()}"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    return repr(value)
 
 
 def to_json(value, names: dict[str, str]):
