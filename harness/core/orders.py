@@ -42,9 +42,14 @@ def private_key(address: str) -> bytes:
     return _keys()[address.lower()]
 
 
+@cache
+def _signer(key: bytes) -> keys.PrivateKey:
+    return keys.PrivateKey(key)  # derives the public key: once per key
+
+
 def sign_digest(digest: bytes, key: bytes) -> bytes:
     """r || s || v with v in {27, 28} (low s, as the contract requires)."""
-    signature = keys.PrivateKey(key).sign_msg_hash(digest)
+    signature = _signer(key).sign_msg_hash(digest)
     return (
         signature.r.to_bytes(32, "big")
         + signature.s.to_bytes(32, "big")
