@@ -6,10 +6,14 @@ from harness.evm import artifacts
 from harness.evm.base import ChainError
 
 
-def test_engine_fits_eip170(anvil_pair):
+def test_contracts_fit_eip170(anvil_pair):
     # anvil enforces the 24,576-byte limit at deployment; this shows the margin left
-    code = anvil_pair.chain.rpc("eth_getCode", [anvil_pair.engine_address, "latest"])
-    assert 20_000 < (len(code) - 2) // 2 <= 24_576
+    def size(address: str) -> int:
+        return (len(anvil_pair.chain.rpc("eth_getCode", [address, "latest"])) - 2) // 2
+
+    assert 20_000 < size(anvil_pair.engine_address) <= 24_576
+    for address in (anvil_pair.settlement_address, anvil_pair.views_address):
+        assert 0 < size(address) <= 24_576
 
 
 def test_constructor_bounds(chain):
