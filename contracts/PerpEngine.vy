@@ -1,5 +1,6 @@
 # pragma version ~=0.4.3
 # pragma optimize codesize
+# pragma nonreentrancy on
 """
 @title Cross-margin perpetual futures engine
 @notice Spec: `pyspec/engine.py` (entry points) and `pyspec/views.py` (views). Every check
@@ -333,16 +334,41 @@ def _covers(balance: int256, amount: uint256) -> bool:
     return amount <= convert(balance, uint256)
 
 
+@internal
+def _pull(sender: address, amount: uint256):
+    """
+    @notice Take `amount` from `sender` into the engine before anything is credited: a
+            token that returns nothing is accepted, one that returns false or delivers
+            less than `amount` (a fee on transfer) is refused. Spec: `engine._pull`.
+    """
+    before: uint256 = staticcall storage.token.balanceOf(self)
+    assert extcall storage.token.transferFrom(
+        sender, self, amount, default_return_value=True
+    ), "token: transfer failed"
+    assert staticcall storage.token.balanceOf(self) == before + amount, "token: fee on transfer"
+
+
+@internal
+def _push(receiver: address, amount: uint256):
+    """
+    @notice Pay `amount` to `receiver`, after every state change. Spec: `engine._push`.
+    """
+    assert extcall storage.token.transfer(
+        receiver, amount, default_return_value=True
+    ), "token: transfer failed"
+
+
 @external
 def deposit(amount: uint256):
     """
-    @notice Deposit `amount` of collateral from the caller's wallet. Spec: `engine.process_deposit`.
+    @notice Deposit `amount` of collateral from the caller's wallet, pulled before it is
+            credited. Spec: `engine.process_deposit`.
     """
     assert amount > 0, "deposit: zero amount"
     assert amount <= constants.MAX_DEPOSIT, "deposit: amount too large"
+    self._pull(msg.sender, amount)
     margin.settle_account(msg.sender)
     storage.collateral[msg.sender] += convert(amount, int256)
-    assert extcall storage.token.transferFrom(msg.sender, self, amount)
     log Deposit(account=msg.sender, amount=amount)
 
 
@@ -359,7 +385,7 @@ def withdraw(amount: uint256):
     assert margin.equity(msg.sender) >= margin.requirement(
         msg.sender, True
     ), "withdraw: below initial margin"
-    assert extcall storage.token.transfer(msg.sender, amount)
+    self._push(msg.sender, amount)
     log Withdrawal(account=msg.sender, amount=amount)
 
 
@@ -689,8 +715,8 @@ def top_up_insurance(amount: uint256):
     """
     assert amount > 0, "insurance: zero amount"
     assert amount <= constants.MAX_DEPOSIT, "insurance: amount too large"
+    self._pull(msg.sender, amount)
     margin.credit_fund(amount)
-    assert extcall storage.token.transferFrom(msg.sender, self, amount)
     log InsuranceTopUp(sender=msg.sender, amount=amount)
 
 
@@ -713,7 +739,7 @@ def withdraw_insurance(amount: uint256):
         convert(storage.insurance_fund, int256) - convert(storage.insurance_floor, int256), amount
     ), "insurance: below floor"
     storage.insurance_fund -= amount
-    assert extcall storage.token.transfer(msg.sender, amount)
+    self._push(msg.sender, amount)
     log InsuranceWithdrawal(receiver=msg.sender, amount=amount)
 
 

@@ -1,5 +1,6 @@
 # pragma version ~=0.4.3
 # pragma optimize codesize
+# pragma nonreentrancy on
 """
 @title Signed-order settlement
 @notice Spec: `pyspec/settlement.py`. Traders sign orders off-chain as EIP-712 typed data

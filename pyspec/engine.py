@@ -194,13 +194,34 @@ def process_set_funding_rate(state: State, caller: str, market_id: int, rate: in
 # Collateral
 
 
+def _pull(state: State, sender: str, amount: int) -> None:
+    """Take ``amount`` from ``sender`` before anything is credited: a token that returns
+    false, or delivers less than ``amount`` (a fee on transfer), is refused.
+
+    Contract: ``PerpEngine._pull`` (which also accepts a token that returns nothing). The
+    spec's token models the mock, which does neither; the rules are stated all the same.
+    """
+    before = state.token.balance_of(state.address)
+    delivered = token.transfer_from(state.token, state.address, sender, state.address, amount)
+    require(delivered, "token: transfer failed")
+    require(state.token.balance_of(state.address) == before + amount, "token: fee on transfer")
+
+
+def _push(state: State, receiver: str, amount: int) -> None:
+    """Pay ``amount`` to ``receiver``, after every state change. Contract: ``PerpEngine._push``."""
+    require(token.transfer(state.token, state.address, receiver, amount), "token: transfer failed")
+
+
 def process_deposit(state: State, caller: str, amount: int) -> None:
-    """Deposit collateral from the caller's wallet. Contract: ``PerpEngine.deposit``."""
+    """Deposit collateral from the caller's wallet, pulled before it is credited.
+
+    Contract: ``PerpEngine.deposit``.
+    """
     require(amount > 0, "deposit: zero amount")
     require(amount <= MAX_DEPOSIT, "deposit: amount too large")
+    _pull(state, caller, amount)
     margin.settle_account(state, caller)
     get_account(state, caller).collateral += amount
-    token.transfer_from(state.token, state.address, caller, state.address, amount)
     state.events.append(("Deposit", (caller, amount)))
 
 
@@ -216,7 +237,7 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
         margin.equity(state, caller) >= margin.initial_margin(state, caller),
         "withdraw: below initial margin",
     )
-    token.transfer(state.token, state.address, caller, amount)
+    _push(state, caller, amount)
     state.events.append(("Withdrawal", (caller, amount)))
 
 
@@ -498,8 +519,8 @@ def process_top_up_insurance(state: State, caller: str, amount: int) -> None:
     """
     require(amount > 0, "insurance: zero amount")
     require(amount <= MAX_DEPOSIT, "insurance: amount too large")
+    _pull(state, caller, amount)
     margin.credit_fund(state, amount)
-    token.transfer_from(state.token, state.address, caller, state.address, amount)
     state.events.append(("InsuranceTopUp", (caller, amount)))
 
 
@@ -518,5 +539,5 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
             require(margin.equity(state, holder) >= 0, "insurance: bad debt pending")
     require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")
     state.insurance_fund -= amount
-    token.transfer(state.token, state.address, caller, amount)
+    _push(state, caller, amount)
     state.events.append(("InsuranceWithdrawal", (caller, amount)))

@@ -27,21 +27,24 @@ class Token:
         return self.balances.get(owner, 0)
 
 
-def transfer(token: Token, sender: str, receiver: str, amount: int) -> None:
-    """Move ``amount`` from ``sender`` to ``receiver``. Contract: ``MockToken._transfer``."""
+def transfer(token: Token, sender: str, receiver: str, amount: int) -> bool:
+    """Move ``amount`` from ``sender`` to ``receiver``; True, as the ERC20 returns.
+    Contract: ``MockToken._transfer``."""
     require(token.balance_of(sender) >= amount, "token: insufficient balance")
     token.balances[sender] = token.balance_of(sender) - amount
     token.balances[receiver] = token.balance_of(receiver) + amount
     token.events.append(("Transfer", (sender, receiver, amount)))
+    return True
 
 
-def transfer_from(token: Token, spender: str, owner: str, receiver: str, amount: int) -> None:
-    """Move ``owner``'s tokens on ``spender``'s allowance. Contract: ``MockToken.transferFrom``."""
+def transfer_from(token: Token, spender: str, owner: str, receiver: str, amount: int) -> bool:
+    """Move ``owner``'s tokens on ``spender``'s allowance; True, as the ERC20 returns.
+    Contract: ``MockToken.transferFrom``."""
     allowed = token.allowances.get((owner, spender), 0)
     require(allowed >= amount, "token: insufficient allowance")
     if allowed != MAX_UINT256:
         token.allowances[(owner, spender)] = allowed - amount
-    transfer(token, owner, receiver, amount)
+    return transfer(token, owner, receiver, amount)
 
 
 def approve(token: Token, owner: str, spender: str, amount: int) -> None:

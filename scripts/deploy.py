@@ -16,8 +16,12 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from deployment.address import create_address
 from deployment.config import LISTING_FIELDS, ConfigError, load
+from pyspec.constants import COLLATERAL_DECIMALS
 
 EIP170_CODE_SIZE_LIMIT = 24_576
+
+
+DECIMALS = "0x313ce567"  # decimals()
 
 
 def check(label: str, actual, expected) -> None:
@@ -82,6 +86,10 @@ def cli(network, provider, account, profile, token, oracle, operator):
     code_size = len(provider.get_code(engine.address))
     check("runtime size under EIP-170", code_size <= EIP170_CODE_SIZE_LIMIT, True)
     check("token", engine.token(), token)
+    # a collateral token with other decimals would misprice every amount by powers of ten
+    call = {"from": account.address, "to": token, "data": DECIMALS}
+    decimals = provider.make_request("eth_call", [call, "latest"])
+    check("token decimals", int(decimals, 16), COLLATERAL_DECIMALS)
     check("adl allocator", engine.adl_allocator(), allocator.address)
     check("owner", engine.owner(), account.address)
     check("oracle", engine.oracle(), oracle)
