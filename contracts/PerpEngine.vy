@@ -843,68 +843,14 @@ def _adl_allocate(
 
 @external
 @view
-def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
+def adl_side(
+    market_id: uint256, side: int256
+) -> DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET]:
     """
-    @notice The queue's rank PnL% = (upnl, |entry notional|); (0, 1) when not eligible
-            (a loss, or equity <= 0). Spec: `views.adl_rank`.
+    @notice The positions on `side` (+1 long, -1 short) of a market as the allocator reads
+            them, for the ADL views (contracts/PerpViews.vy). Spec: `adl.side_holders`.
     """
-    position: storage.Position = storage.positions[account][market_id]
-    upnl: int256 = margin.unrealized_pnl(position, storage.markets[market_id].price)
-    if position.size == 0 or upnl <= 0 or margin.equity(account) <= 0:
-        return 0, 1
-    return convert(upnl, uint256), convert(abs(position.entry_notional), uint256)
-
-
-@external
-@view
-def adl_quantile(account: address, market_id: uint256) -> uint256:
-    """
-    @notice The queue's light, whatever the market's policy: 5 (deleveraged first) to 1
-            (not eligible); 0 without a position. Spec: `views.adl_quantile`.
-    """
-    size: int256 = storage.positions[account][market_id].size
-    if size == 0:
-        return 0
-    return staticcall adl_allocator.queue_quantile(
-        self._adl_side(market_id, fixed_math.sign(size)), account
-    )
-
-
-@external
-@view
-def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
-    """
-    @notice (lots, collateral) the position would give up now if the worst bankrupt
-            account on the other side (lowest equity, first in holder order) were
-            deleveraged under the market's policy, after the fund's cover; (0, 0) when
-            that account is not bankrupt. Spec: `views.adl_exposure`.
-    """
-    size: int256 = storage.positions[account][market_id].size
-    if size == 0:
-        return 0, 0
-    side: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = self._adl_side(
-        market_id, -fixed_math.sign(size)
-    )
-    worst: AdlAllocator.Holder = empty(AdlAllocator.Holder)
-    for holder: AdlAllocator.Holder in side:
-        if holder.equity < worst.equity:
-            worst = holder
-    if worst.equity >= 0:
-        return 0, 0
-    market: storage.Market = storage.markets[market_id]
-    share: int256 = liquidation.compute_equity_share(
-        worst.equity,
-        margin.compute_margin_requirement(worst.size, market.price, market.maintenance_margin_ratio),
-        worst.maintenance,
-    )
-    loss: int256 = -share - min(convert(storage.insurance_fund, int256), -share)
-    allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = self._adl_allocate(
-        market_id, fixed_math.sign(size), worst.size, loss
-    )
-    for fill: AdlAllocator.Fill in allocation:
-        if fill.counterparty == account:
-            return convert(fill.size, uint256), convert(fill.absorbed, uint256)
-    return 0, 0
+    return self._adl_side(market_id, side)
 
 
 @external

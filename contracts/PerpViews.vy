@@ -1,10 +1,12 @@
 # pragma version ~=0.4.3
 # pragma optimize codesize
 """
-@title Position price views, kept out of the engine's EIP-170 budget
-@notice Spec: `pyspec/views.py` (`liquidation_price`, `bankruptcy_price`). Reads the engine's
-        getters and views and applies the engine modules' own arithmetic, so a price here
-        is the price the engine's liquidation and waterfall would act on.
+@title Position views, kept out of the engine's EIP-170 budget
+@notice Spec: `pyspec/views.py` (`liquidation_price`, `bankruptcy_price`, `adl_rank`,
+        `adl_quantile`, `adl_exposure`). Reads the engine's getters and views (the ADL side
+        of a market through `adl_side`) and applies the engine modules' and the
+        allocator's own code, so a figure here is what the engine's liquidation and
+        waterfall would act on.
 """
 
 import lib.constants as constants
@@ -12,6 +14,7 @@ import lib.fixed_math as fixed_math
 import engine.storage as storage
 import engine.margin as margin
 import engine.liquidation as liquidation
+import AdlAllocator
 
 
 interface IPerpEngine:
@@ -19,6 +22,11 @@ interface IPerpEngine:
     def positions(account: address, market_id: uint256) -> storage.Position: view
     def equity(account: address) -> int256: view
     def maintenance_margin(account: address) -> int256: view
+    def insurance_fund() -> uint256: view
+    def adl_allocator() -> AdlAllocator.__interface__: view
+    def adl_side(
+        market_id: uint256, side: int256
+    ) -> DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET]: view
 
 
 engine: public(immutable(IPerpEngine))
@@ -78,3 +86,77 @@ def bankruptcy_price(account: address, market_id: uint256) -> uint256:
     else:
         price = fixed_math.floor_div(-cash, -size)
     return convert(max(price, 0), uint256)
+
+
+@external
+@view
+def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
+    """
+    @notice The queue's rank PnL% = (upnl, |entry notional|); (0, 1) when not eligible
+            (a loss, or equity <= 0). Spec: `views.adl_rank`.
+    """
+    position: storage.Position = staticcall engine.positions(account, market_id)
+    upnl: int256 = margin.unrealized_pnl(position, (staticcall engine.markets(market_id)).price)
+    if position.size == 0 or upnl <= 0 or staticcall engine.equity(account) <= 0:
+        return 0, 1
+    return convert(upnl, uint256), convert(abs(position.entry_notional), uint256)
+
+
+@external
+@view
+def adl_quantile(account: address, market_id: uint256) -> uint256:
+    """
+    @notice The queue's light, whatever the market's policy: 5 (deleveraged first) to 1
+            (not eligible); 0 without a position. Spec: `views.adl_quantile`.
+    """
+    size: int256 = (staticcall engine.positions(account, market_id)).size
+    if size == 0:
+        return 0
+    side: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.adl_side(
+        market_id, fixed_math.sign(size)
+    )
+    return staticcall (staticcall engine.adl_allocator()).queue_quantile(side, account)
+
+
+@external
+@view
+def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
+    """
+    @notice (lots, collateral) the position would give up now if the worst bankrupt
+            account on the other side (lowest equity, first in holder order) were
+            deleveraged under the market's policy, after the fund's cover; (0, 0) when
+            that account is not bankrupt. Spec: `views.adl_exposure`.
+    """
+    size: int256 = (staticcall engine.positions(account, market_id)).size
+    if size == 0:
+        return 0, 0
+    side: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.adl_side(
+        market_id, -fixed_math.sign(size)
+    )
+    worst: AdlAllocator.Holder = empty(AdlAllocator.Holder)
+    for holder: AdlAllocator.Holder in side:
+        if holder.equity < worst.equity:
+            worst = holder
+    if worst.equity >= 0:
+        return 0, 0
+    market: storage.Market = staticcall engine.markets(market_id)
+    share: int256 = liquidation.compute_equity_share(
+        worst.equity,
+        margin.compute_margin_requirement(worst.size, market.price, market.maintenance_margin_ratio),
+        worst.maintenance,
+    )
+    loss: int256 = -share - min(convert(staticcall engine.insurance_fund(), int256), -share)
+    allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = staticcall (
+        staticcall engine.adl_allocator()
+    ).allocate(
+        market.adl_policy,
+        market.price,
+        market.maintenance_margin_ratio,
+        staticcall engine.adl_side(market_id, fixed_math.sign(size)),
+        worst.size,
+        loss,
+    )
+    for fill: AdlAllocator.Fill in allocation:
+        if fill.counterparty == account:
+            return convert(fill.size, uint256), convert(fill.absorbed, uint256)
+    return 0, 0

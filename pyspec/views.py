@@ -70,7 +70,7 @@ def price_age(state: State, market_id: int) -> int:
 
 def adl_rank(state: State, address: str, market_id: int) -> tuple[int, int]:
     """Return the queue's rank fraction PnL% = (upnl, |entry notional|), or (0, 1) when
-    the position is not eligible. Contract: ``PerpEngine.adl_rank``.
+    the position is not eligible. Contract: ``PerpViews.adl_rank``.
     """
     size = get_position(state, address, market_id).size
     for holder in adl.side_holders(state, market_id, sign(size)) if size else ():
@@ -82,7 +82,7 @@ def adl_rank(state: State, address: str, market_id: int) -> tuple[int, int]:
 def adl_quantile(state: State, address: str, market_id: int) -> int:
     """Return the queue's light: 5 (deleveraged first) to 1 (not eligible); 0 without a
     position. The lights are percentiles of the eligible quantity ahead in the queue
-    (BitMEX), whatever the market's policy. Contract: ``PerpEngine.adl_quantile``.
+    (BitMEX), whatever the market's policy. Contract: ``PerpViews.adl_quantile``.
     """
     size = get_position(state, address, market_id).size
     if size == 0:
@@ -98,7 +98,7 @@ def adl_exposure(state: State, address: str, market_id: int) -> tuple[int, int]:
     order among equals); (0, 0) when it is not bankrupt. Its whole position in this market
     is allocated, after the fund's cover, as ``deleverage`` would when this is the
     account's lowest market; funding not yet settled is valued, not rounded.
-    Contract: ``PerpEngine.adl_exposure``.
+    Contract: ``PerpViews.adl_exposure``.
     """
     size = get_position(state, address, market_id).size
     if size == 0:

@@ -183,16 +183,16 @@ class Pair:
         "health": views.health,
     }
     POSITION_VIEWS = {
-        "liquidation_price": views.liquidation_price,  # PerpViews
-        "bankruptcy_price": views.bankruptcy_price,  # PerpViews
+        "liquidation_price": views.liquidation_price,
+        "bankruptcy_price": views.bankruptcy_price,
         "adl_rank": views.adl_rank,
         "adl_quantile": views.adl_quantile,
         "adl_exposure": views.adl_exposure,
     }
 
     MARKET_VIEWS = {"price_age": views.price_age}
-    # Served by contracts/PerpViews.vy, outside the engine's size budget.
-    PRICE_VIEWS = ("liquidation_price", "bankruptcy_price")
+    # Served by contracts/PerpViews.vy, outside the engine's size budget: every position view.
+    PERP_VIEWS = frozenset(POSITION_VIEWS)
 
     def check_views(self, names: list[str]) -> int:
         """Compare every trader view on spec and chain for the actors ``names``, and every
@@ -215,7 +215,7 @@ class Pair:
             for fn, spec_view, args in queries:
                 expected = spec_view(self.state, *args)
                 expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
-                target = "views" if fn in self.PRICE_VIEWS else "engine"
+                target = "views" if fn in self.PERP_VIEWS else "engine"
                 codec = self._codecs[target][fn]
                 result = self.chain.call(self._targets[target], codec.encode(args))
                 actual = codec.decode(result.output) if result.success else result.reason

@@ -171,7 +171,7 @@ class ApePair:
             for fn, spec_view, extra in queries:
                 expected = spec_view(self.state, address, *extra)
                 expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
-                contract = self.views if fn in Pair.PRICE_VIEWS else self.engine
+                contract = self.views if fn in Pair.PERP_VIEWS else self.engine
                 try:
                     actual = _plain(getattr(contract, fn)(account, *extra))
                     actual = actual if isinstance(actual, tuple) else (actual,)
