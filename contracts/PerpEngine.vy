@@ -27,6 +27,7 @@ exports: (
     storage.token,
     storage.owner,
     storage.oracle,
+    storage.guardian,
     storage.settlement,
     storage.liquidator_share_ratio,
     storage.insurance_floor,
@@ -55,6 +56,15 @@ event MarketAdded:
 event AdlPolicySet:
     market: indexed(uint256)
     adl_policy: uint256
+
+
+event GuardianSet:
+    guardian: indexed(address)
+
+
+event MarketPaused:
+    market: indexed(uint256)
+    paused: bool
 
 
 event PriceUpdated:
@@ -153,6 +163,7 @@ def __init__(
     assert insurance_floor > 0, "config: zero insurance floor"
     storage.token = token
     storage.owner = msg.sender
+    storage.guardian = msg.sender
     storage.oracle = oracle
     storage.settlement = settlement
     storage.liquidator_share_ratio = liquidator_share_ratio
@@ -252,6 +263,7 @@ def add_market(
         funding_residue=0,
         funding_rate=0,
         funding_timestamp=block.timestamp,
+        paused=False,
     )
     storage.market_count = market_id + 1
     log MarketAdded(
@@ -279,6 +291,30 @@ def set_adl_policy(market_id: uint256, adl_policy: uint256):
     assert adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
     storage.markets[market_id].adl_policy = adl_policy
     log AdlPolicySet(market=market_id, adl_policy=adl_policy)
+
+
+@external
+def set_guardian(guardian: address):
+    """
+    @notice Name the guardian, who pauses and resumes markets (owner only).
+            Spec: `engine.process_set_guardian`.
+    """
+    assert msg.sender == storage.owner, "auth: not owner"
+    storage.guardian = guardian
+    log GuardianSet(guardian=guardian)
+
+
+@external
+def set_market_paused(market_id: uint256, paused: bool):
+    """
+    @notice Pause a market (no trade may add risk; reductions, deposits, withdrawals of
+            free collateral, liquidation and ADL go on) or resume it (guardian only).
+            Spec: `engine.process_set_market_paused`.
+    """
+    assert msg.sender == storage.guardian, "auth: not guardian"
+    self._require_market(market_id)
+    storage.markets[market_id].paused = paused
+    log MarketPaused(market=market_id, paused=paused)
 
 
 @external
@@ -440,7 +476,9 @@ def _require_trade_margin(
     else:
         assert abs(new_size) <= constants.MAX_POSITION_SIZE, "trade: seller position too large"
     account_equity: int256 = margin.equity(account)
-    if fills.reduces_risk(before.size, new_size):
+    reduces: bool = fills.reduces_risk(before.size, new_size)
+    assert reduces or not storage.markets[market_id].paused, "trade: market paused"
+    if reduces:
         lowered: bool = False
         if before.equity < before.maintenance:
             lowered = account_equity * before.maintenance < before.equity * margin.requirement(

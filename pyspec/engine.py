@@ -49,6 +49,7 @@ def new_state(
         liquidator_share_ratio,
         insurance_floor,
         timestamp,
+        guardian=owner,
     )
     collateral_token.events = state.events
     return state
@@ -155,6 +156,26 @@ def process_set_adl_policy(state: State, caller: str, market_id: int, adl_policy
     require(adl_policy < ADL_POLICY_COUNT, "market: invalid adl policy")
     market.adl_policy = adl_policy
     state.events.append(("AdlPolicySet", (market_id, adl_policy)))
+
+
+def process_set_guardian(state: State, caller: str, guardian: str) -> None:
+    """Name the guardian. Contract: ``PerpEngine.set_guardian``."""
+    require(caller == state.owner, "auth: not owner")
+    state.guardian = guardian
+    state.events.append(("GuardianSet", (guardian,)))
+
+
+def process_set_market_paused(state: State, caller: str, market_id: int, paused: bool) -> None:
+    """Pause a market: no trade may add risk, while reductions, deposits, withdrawals of
+    free collateral, liquidation and ADL go on; or resume it.
+
+    Contract: ``PerpEngine.set_market_paused``. Anchor: Drift v2's per-operation market
+    pauses (``MarketStatus``), which keep reduce-only trading and liquidation open.
+    """
+    require(caller == state.guardian, "auth: not guardian")
+    market = _require_market(state, market_id)
+    market.paused = paused
+    state.events.append(("MarketPaused", (market_id, paused)))
 
 
 def process_update_price(
@@ -327,7 +348,9 @@ def _require_trade_margin(
     new_size = get_position(state, address, market_id).size
     require(abs(new_size) <= MAX_POSITION_SIZE, f"trade: {side} position too large")
     account_equity = margin.equity(state, address)
-    if positions.reduces_risk(size_before, new_size):
+    reduces = positions.reduces_risk(size_before, new_size)
+    require(reduces or not state.markets[market_id].paused, "trade: market paused")
+    if reduces:
         require(account_equity >= 0, f"trade: {side} negative equity")
         if equity_before < maintenance_before:
             maintenance = margin.maintenance_margin(state, address)

@@ -38,6 +38,7 @@ class Market:
     funding_residue: int = 0  # rounding kept from settlements, in index units, < scale
     funding_rate: int = 0  # per second, parts per FUNDING_RATE_PRECISION of the price
     funding_timestamp: int = 0  # when the index last accrued
+    paused: bool = False  # by the guardian: no trade may add risk
     holders: list[str] = field(default_factory=list)  # accounts with an open position
 
 
@@ -83,6 +84,7 @@ class State:
     liquidator_share_ratio: int  # share of a liquidation penalty paid to the liquidator
     insurance_floor: int  # governance cannot withdraw the fund below this
     timestamp: int = 0  # block time of the call being run (block.timestamp)
+    guardian: str = ""  # pauses and resumes markets; the owner until named
     insurance_fund: int = 0
     # Deficit of closed bankrupt accounts that neither the fund nor ADL covered; repaid
     # first by everything that flows into the fund.
@@ -116,6 +118,7 @@ class State:
                 m.funding_residue,
                 m.funding_rate,
                 m.funding_timestamp,
+                m.paused,
                 list(m.holders),
             )
             for m in self.markets
@@ -139,6 +142,7 @@ class State:
             self.liquidator_share_ratio,
             self.insurance_floor,
             self.timestamp,
+            self.guardian,
             self.insurance_fund,
             self.bad_debt,
             markets,

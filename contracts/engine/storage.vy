@@ -33,6 +33,8 @@ struct Market:
     funding_rate: int256
     # When the index last accrued: it holds every second up to here.
     funding_timestamp: uint256
+    # Paused by the guardian: no trade may add risk; exits go on.
+    paused: bool
 
 
 struct Position:
@@ -46,6 +48,8 @@ struct Position:
 token: public(IERC20)
 owner: public(address)
 oracle: public(address)
+# Pauses and resumes markets; the owner until the owner names another.
+guardian: public(address)
 # The only caller of settle_trade: the signed-order contract (contracts/Settlement.vy).
 settlement: public(address)
 liquidator_share_ratio: public(uint256)

@@ -27,6 +27,7 @@ struct Market:
     funding_residue: uint256
     funding_rate: int256
     funding_timestamp: uint256
+    paused: bool
 
 
 struct Position:
@@ -73,7 +74,7 @@ def dump(
 ) -> DynArray[int256, MAX_WORDS]:
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, per
-            market: 16 fields, holder count, holders..., per account: token balance,
+            market: 17 fields, holder count, holders..., per account: token balance,
             collateral, per market: size, entry notional, funding checkpoint; then the
             order book: per account: nonce floor, digest count, per digest: the digest
             (as a signed word), filled, cancelled].
@@ -103,6 +104,7 @@ def dump(
         out.append(self._int(market.funding_residue))
         out.append(market.funding_rate)
         out.append(self._int(market.funding_timestamp))
+        out.append(self._int(convert(market.paused, uint256)))
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
             market_id
         )

@@ -251,6 +251,17 @@ def set_adl_policy(world: World, choose: Choices) -> list[Call]:
     return [engine_call("set_adl_policy", caller, market_id, policy)]
 
 
+def pause(world: World, choose: Choices) -> list[Call]:
+    """The guardian (the owner in the harness) pauses or resumes a market; mostly it
+    flips the flag, so a paused market resumes soon; sometimes an outsider tries."""
+    n = len(world.state.markets)
+    market_id = mostly(choose, lambda: choose.integer(0, n - 1), lambda: n)
+    paused = world.state.markets[market_id].paused if market_id < n else False
+    flag = mostly(choose, lambda: not paused, lambda: paused)
+    caller = mostly(choose, lambda: "owner", lambda: "outsider")
+    return [engine_call("set_market_paused", caller, market_id, flag)]
+
+
 def pin_adl_policy(world: World, policy: int) -> list[Call]:
     """Set every market to ``policy`` (the start of a campaign for one policy)."""
     return [
@@ -419,6 +430,7 @@ ACTIONS = {
     "invalidate_nonces": invalidate_nonces,
     "list_market": list_market,
     "set_adl_policy": set_adl_policy,
+    "pause": pause,
     "wait": wait,
     "collude": collude,
     "front_run": front_run,
@@ -443,6 +455,7 @@ ACTION_WEIGHTS = {
     "invalidate_nonces": 1,
     "list_market": 1,
     "set_adl_policy": 3,
+    "pause": 2,
     "wait": 3,
     "collude": 3,
     "front_run": 2,

@@ -18,6 +18,7 @@ MARKET_FIELDS = (
     "funding_residue",
     "funding_rate",
     "funding_timestamp",
+    "paused",
 )
 # Order digests compared per dump (StateLens.MAX_DUMP_ORDERS): the latest the spec touched.
 MAX_DUMP_ORDERS = 128
@@ -48,7 +49,7 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         state.timestamp,
     ]
     for market in state.markets:
-        out.extend(getattr(market, name) for name in MARKET_FIELDS)
+        out.extend(int(getattr(market, name)) for name in MARKET_FIELDS)
         out.append(len(market.holders))
         out.extend(int(holder, 16) for holder in market.holders)
     empty = (0,) * len(POSITION_FIELDS)

@@ -47,6 +47,8 @@ PROPERTIES = {
     "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
     "equity / maintenance ratio",
     "fund_withdrawal_gated": "the fund is not withdrawn while bad debt is known",
+    "pause_spares_exits": "in a paused market a trade only shrinks positions, never opens, "
+    "grows or flips one",
     "trade_has_consent": "every settled trade fills two orders its buyer and seller signed "
     "(EIP-712, recovered here with eth_account), within both limits, before expiry, at or "
     "above the nonce floor, uncancelled and never beyond the order's size",
@@ -310,8 +312,18 @@ def level(weights: dict, caps: dict, budget: int) -> Fraction:
 
 
 def _check_trade(before: State, after: State, events: list) -> None:
-    buyer, seller = events[-1][1][0], events[-1][1][1]
+    buyer, seller, market_id = events[-1][1][:3]
     for address in (buyer, seller):
+        if before.markets[market_id].paused:
+            held = before.accounts.get(address)
+            old = held.positions[market_id].size if held and market_id in held.positions else 0
+            new = after.accounts[address].positions.get(market_id)
+            new = new.size if new else 0
+            check(
+                "pause_spares_exits",
+                abs(new) < abs(old) and new * old >= 0,
+                f"{address}: {old} -> {new} lots in paused market {market_id}",
+            )
         e0, m0 = equity(before, address), maintenance(before, address)
         if e0 < m0:
             e1, m1 = equity(after, address), maintenance(after, address)

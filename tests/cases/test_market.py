@@ -2,9 +2,10 @@
 ``tests/vectors/market/<name>.json``."""
 
 import pytest
-from scenarios import listing
+from scenarios import ALL, listing, open_pair
 
-from harness.vectors.builder import Rejection, call
+from harness.core.genesis import USDC
+from harness.vectors.builder import Rejection, call, settle_trade
 from pyspec.constants import (
     ADL_POLICY_COUNT,
     MAX_FEE_RATIO,
@@ -138,3 +139,109 @@ def test_too_many(case):
 def test_not_owner(case):
     """Only the owner lists markets."""
     case.act("add_market", "operator", *listing(), reverts="auth: not owner")
+
+
+# -- the guardian's pause (issue 12, L1): no new risk, every exit open ----------------------
+
+PAUSE_REJECTED = (
+    Rejection(
+        "pause_not_guardian",
+        "Only the guardian pauses a market.",
+        call("set_market_paused", "outsider", 0, True),
+        "auth: not guardian",
+    ),
+    Rejection(
+        "pause_unknown_market",
+        "Market 2 is not listed.",
+        call("set_market_paused", "owner", 2, True),
+        "market: unknown market",
+    ),
+    Rejection(
+        "set_guardian_not_owner",
+        "Only the owner names the guardian.",
+        call("set_guardian", "outsider", "outsider"),
+        "auth: not owner",
+    ),
+    Rejection(
+        "former_guardian_cannot_pause",
+        "Once the owner names another guardian, the owner no longer pauses.",
+        call("set_market_paused", "owner", 0, True),
+        "auth: not guardian",
+        pre=(("set_guardian", "owner", "trader7"),),
+    ),
+)
+
+
+@pytest.mark.parametrize("row", PAUSE_REJECTED, ids=lambda row: row.name)
+def test_pause_rejected(case, row):
+    """Each row: its pre-calls, then a call rejected with its reason."""
+    case.rejected(row)
+
+
+def paused_with_a_pair(case):
+    """trader0 long 9,000 lots (9x) against trader1, then market 0 paused."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case("set_market_paused", "owner", 0, True)
+
+
+def test_pause(case):
+    """The guardian (the owner until it names another) pauses market 0."""
+    case.act("set_market_paused", "owner", 0, True)
+
+
+def test_paused_refuses_an_opening(case):
+    """In a paused market no trade may open or grow a position."""
+    paused_with_a_pair(case)
+    case("deposit", "trader2", 1_000 * USDC)
+    case.act(settle_trade("trader2", "trader1", 100, 10**6), reverts="trade: market paused")
+
+
+def test_paused_refuses_a_flip(case):
+    """A flip adds risk on the new side: refused while paused."""
+    paused_with_a_pair(case)
+    case.act(settle_trade("trader1", "trader0", 10_000, 10**6), reverts="trade: market paused")
+
+
+def test_paused_lets_both_sides_reduce(case):
+    """Closing trades go on in a paused market."""
+    paused_with_a_pair(case)
+    case.act(settle_trade("trader1", "trader0", 1_500, 10**6))
+
+
+def test_paused_lets_one_side_exit_against_a_new_position(case):
+    """trader0 exits, but trader2 would open against it: refused, since one side adds risk."""
+    paused_with_a_pair(case)
+    case("deposit", "trader2", 1_000 * USDC)
+    case.act(settle_trade("trader2", "trader0", 500, 10**6), reverts="trade: market paused")
+
+
+def test_paused_lets_a_liquidation_through(case):
+    """Liquidation goes on in a paused market."""
+    paused_with_a_pair(case)
+    case.price(0, 930_000)
+    case.act("liquidate", "trader1", "trader0", 0, ALL)
+
+
+def test_paused_lets_free_collateral_out(case):
+    """Withdrawals of free collateral go on."""
+    paused_with_a_pair(case)
+    case.act("withdraw", "trader1", 50 * USDC)
+
+
+def test_resumed_market_trades(case):
+    """Once resumed, a market opens positions again."""
+    paused_with_a_pair(case)
+    case("set_market_paused", "owner", 0, False)
+    case("deposit", "trader2", 1_000 * USDC)
+    case.act(settle_trade("trader2", "trader1", 100, 10**6))
+
+
+def test_new_guardian_pauses(case):
+    """The owner names a guardian, who pauses."""
+    case("set_guardian", "owner", "trader7")
+    case.act("set_market_paused", "trader7", 1, True)
+
+
+def test_set_guardian(case):
+    """The owner names trader7 guardian."""
+    case.act("set_guardian", "owner", "trader7")

@@ -29,6 +29,8 @@ FILES = sorted(VECTORS_DIR.glob("*/*.json"))
 CASES = REPO_ROOT / "tests" / "cases"
 ENTRY_POINTS = (
     "add_market",
+    "set_guardian",
+    "set_market_paused",
     "update_price",
     "set_funding_rate",
     "deposit",
