@@ -26,6 +26,7 @@ initializes: fills[storage := storage]
 exports: (
     storage.token,
     storage.owner,
+    storage.pending_owner,
     storage.oracle,
     storage.guardian,
     storage.settlement,
@@ -56,6 +57,16 @@ event MarketAdded:
 event AdlPolicySet:
     market: indexed(uint256)
     adl_policy: uint256
+
+
+event OwnershipTransferStarted:
+    previous_owner: indexed(address)
+    new_owner: indexed(address)
+
+
+event OwnershipTransferred:
+    previous_owner: indexed(address)
+    new_owner: indexed(address)
 
 
 event GuardianSet:
@@ -291,6 +302,29 @@ def set_adl_policy(market_id: uint256, adl_policy: uint256):
     assert adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
     storage.markets[market_id].adl_policy = adl_policy
     log AdlPolicySet(market=market_id, adl_policy=adl_policy)
+
+
+@external
+def transfer_ownership(new_owner: address):
+    """
+    @notice Name the next owner, who must accept (owner only); naming another, or the
+            zero address, withdraws the offer. Spec: `engine.process_transfer_ownership`.
+            Anchor: OpenZeppelin Ownable2Step, snekmate's ownable_2step.
+    """
+    assert msg.sender == storage.owner, "auth: not owner"
+    storage.pending_owner = new_owner
+    log OwnershipTransferStarted(previous_owner=msg.sender, new_owner=new_owner)
+
+
+@external
+def accept_ownership():
+    """
+    @notice Become the owner (the pending owner only). Spec: `engine.process_accept_ownership`.
+    """
+    assert msg.sender == storage.pending_owner, "auth: not pending owner"
+    log OwnershipTransferred(previous_owner=storage.owner, new_owner=msg.sender)
+    storage.owner = msg.sender
+    storage.pending_owner = empty(address)
 
 
 @external

@@ -22,6 +22,7 @@ from pyspec.constants import (
 from pyspec.errors import require
 from pyspec.fixed_math import sign
 from pyspec.state import Market, State, get_account, get_position
+from pyspec.token import ZERO_ADDRESS
 
 
 def new_state(
@@ -156,6 +157,24 @@ def process_set_adl_policy(state: State, caller: str, market_id: int, adl_policy
     require(adl_policy < ADL_POLICY_COUNT, "market: invalid adl policy")
     market.adl_policy = adl_policy
     state.events.append(("AdlPolicySet", (market_id, adl_policy)))
+
+
+def process_transfer_ownership(state: State, caller: str, new_owner: str) -> None:
+    """Name the next owner, who must accept; naming another, or the zero address,
+    withdraws the offer. Contract: ``PerpEngine.transfer_ownership``. Anchor: OpenZeppelin
+    Ownable2Step, snekmate's ownable_2step: a typo cannot hand the protocol to nobody.
+    """
+    require(caller == state.owner, "auth: not owner")
+    state.pending_owner = new_owner
+    state.events.append(("OwnershipTransferStarted", (caller, new_owner)))
+
+
+def process_accept_ownership(state: State, caller: str) -> None:
+    """Become the owner. Contract: ``PerpEngine.accept_ownership``."""
+    require(caller == state.pending_owner, "auth: not pending owner")
+    state.events.append(("OwnershipTransferred", (state.owner, caller)))
+    state.owner = caller
+    state.pending_owner = ZERO_ADDRESS
 
 
 def process_set_guardian(state: State, caller: str, guardian: str) -> None:

@@ -6,7 +6,7 @@ absent (the contract stores it as all-zero fields).
 
 from dataclasses import dataclass, field
 
-from pyspec.token import Token
+from pyspec.token import ZERO_ADDRESS, Token
 
 
 @dataclass(slots=True)
@@ -85,6 +85,7 @@ class State:
     insurance_floor: int  # governance cannot withdraw the fund below this
     timestamp: int = 0  # block time of the call being run (block.timestamp)
     guardian: str = ""  # pauses and resumes markets; the owner until named
+    pending_owner: str = ZERO_ADDRESS  # named by the owner, the owner once it accepts
     insurance_fund: int = 0
     # Deficit of closed bankrupt accounts that neither the fund nor ADL covered; repaid
     # first by everything that flows into the fund.
@@ -143,6 +144,7 @@ class State:
             self.insurance_floor,
             self.timestamp,
             self.guardian,
+            self.pending_owner,
             self.insurance_fund,
             self.bad_debt,
             markets,

@@ -47,6 +47,8 @@ struct Position:
 
 token: public(IERC20)
 owner: public(address)
+# Named by the owner; becomes the owner when it accepts (two-step transfer).
+pending_owner: public(address)
 oracle: public(address)
 # Pauses and resumes markets; the owner until the owner names another.
 guardian: public(address)

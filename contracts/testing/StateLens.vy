@@ -37,6 +37,9 @@ struct Position:
 
 
 interface IPerpEngine:
+    def owner() -> address: view
+    def pending_owner() -> address: view
+    def guardian() -> address: view
     def insurance_fund() -> uint256: view
     def bad_debt() -> uint256: view
     def market_count() -> uint256: view
@@ -73,7 +76,8 @@ def dump(
     digests: DynArray[bytes32, MAX_DUMP_ORDERS],
 ) -> DynArray[int256, MAX_WORDS]:
     """
-    @notice Return [fund, bad debt, market count, engine token balance, block time, per
+    @notice Return [fund, bad debt, market count, engine token balance, block time, owner,
+            pending owner, guardian, per
             market: 17 fields, holder count, holders..., per account: token balance,
             collateral, per market: size, entry notional, funding checkpoint; then the
             order book: per account: nonce floor, digest count, per digest: the digest
@@ -86,6 +90,9 @@ def dump(
     out.append(self._int(count))
     out.append(self._int(staticcall token.balanceOf(engine.address)))
     out.append(self._int(block.timestamp))
+    out.append(self._int(convert(staticcall engine.owner(), uint256)))
+    out.append(self._int(convert(staticcall engine.pending_owner(), uint256)))
+    out.append(self._int(convert(staticcall engine.guardian(), uint256)))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))

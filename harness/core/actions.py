@@ -262,6 +262,19 @@ def pause(world: World, choose: Choices) -> list[Call]:
     return [engine_call("set_market_paused", caller, market_id, flag)]
 
 
+def hand_over(world: World, choose: Choices) -> list[Call]:
+    """Two-step ownership: the owner names an actor, who accepts (or a stranger tries),
+    and the ownership comes back the same way, so later owner actions still run."""
+    heir = choose.pick([*world.traders, "outsider"])
+    accepter = mostly(choose, lambda: heir, lambda: "owner")
+    return [
+        engine_call("transfer_ownership", "owner", heir),
+        engine_call("accept_ownership", accepter),
+        engine_call("transfer_ownership", heir, "owner"),
+        engine_call("accept_ownership", "owner"),
+    ]
+
+
 def pin_adl_policy(world: World, policy: int) -> list[Call]:
     """Set every market to ``policy`` (the start of a campaign for one policy)."""
     return [
@@ -431,6 +444,7 @@ ACTIONS = {
     "list_market": list_market,
     "set_adl_policy": set_adl_policy,
     "pause": pause,
+    "hand_over": hand_over,
     "wait": wait,
     "collude": collude,
     "front_run": front_run,
@@ -456,6 +470,7 @@ ACTION_WEIGHTS = {
     "list_market": 1,
     "set_adl_policy": 3,
     "pause": 2,
+    "hand_over": 1,
     "wait": 3,
     "collude": 3,
     "front_run": 2,

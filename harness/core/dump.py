@@ -47,6 +47,7 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         len(state.markets),
         state.token.balance_of(state.address),
         state.timestamp,
+        *(int(role, 16) for role in (state.owner, state.pending_owner, state.guardian)),
     ]
     for market in state.markets:
         out.extend(int(getattr(market, name)) for name in MARKET_FIELDS)
@@ -89,6 +90,8 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
     count = out[2][1]
     out.append(("token.balanceOf(engine)", next(words)))
     out.append(("block.timestamp", next(words)))
+    for role in ("owner", "pending_owner", "guardian"):
+        out.append((role, who(f"0x{next(words):040x}")))
     for market_id in range(count):
         for name in MARKET_FIELDS:
             out.append((f"markets[{market_id}].{name}", next(words)))
@@ -138,7 +141,8 @@ def parse(dump: list[int], n_accounts: int) -> dict:
     markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
     words = iter(dump)
     fund, bad_debt, count, engine_balance = next(words), next(words), next(words), next(words)
-    next(words)  # block time: covered by the state comparison
+    for _ in range(4):  # block time and the roles: covered by the state comparison
+        next(words)
     markets = []
     for _ in range(count):
         market = {name: next(words) for name in MARKET_FIELDS}

@@ -18,9 +18,13 @@ _TOKEN_FUNCTIONS = {
 
 def resolve(actors: dict[str, str], args: tuple) -> tuple:
     """``args`` with actor names replaced by their addresses, inside tuples (an order's
-    trader) too."""
+    trader) too; a 0x address (the zero address) stays as it is."""
     return tuple(
-        actors[a] if isinstance(a, str) else resolve(actors, a) if isinstance(a, tuple) else a
+        (a if a.startswith("0x") else actors[a])
+        if isinstance(a, str)
+        else resolve(actors, a)
+        if isinstance(a, tuple)
+        else a
         for a in args
     )
 

@@ -245,3 +245,64 @@ def test_new_guardian_pauses(case):
 def test_set_guardian(case):
     """The owner names trader7 guardian."""
     case.act("set_guardian", "owner", "trader7")
+
+
+# -- two-step ownership (issue 12, L2 part) ------------------------------------------------
+
+OWNERSHIP_REJECTED = (
+    Rejection(
+        "transfer_ownership_not_owner",
+        "Only the owner names the next owner.",
+        call("transfer_ownership", "outsider", "outsider"),
+        "auth: not owner",
+    ),
+    Rejection(
+        "accept_ownership_not_named",
+        "Only the named account accepts.",
+        call("accept_ownership", "outsider"),
+        "auth: not pending owner",
+        pre=(("transfer_ownership", "owner", "trader7"),),
+    ),
+    Rejection(
+        "accept_ownership_withdrawn",
+        "Naming the zero address withdraws the offer.",
+        call("accept_ownership", "trader7"),
+        "auth: not pending owner",
+        pre=(
+            ("transfer_ownership", "owner", "trader7"),
+            ("transfer_ownership", "owner", "0x" + "00" * 20),
+        ),
+    ),
+    Rejection(
+        "former_owner_cannot_list",
+        "Once the new owner accepted, the former owner lists nothing.",
+        call("add_market", "owner", *listing()),
+        "auth: not owner",
+        pre=(("transfer_ownership", "owner", "trader7"), ("accept_ownership", "trader7")),
+    ),
+)
+
+
+@pytest.mark.parametrize("row", OWNERSHIP_REJECTED, ids=lambda row: row.name)
+def test_ownership_rejected(case, row):
+    """Each row: its pre-calls, then a call rejected with its reason."""
+    case.rejected(row)
+
+
+def test_transfer_ownership(case):
+    """The owner names trader7; nothing changes until it accepts."""
+    case.act("transfer_ownership", "owner", "trader7")
+
+
+def test_accept_ownership(case):
+    """trader7 accepts and owns the engine; the offer is cleared."""
+    case("transfer_ownership", "owner", "trader7")
+    case.act("accept_ownership", "trader7")
+    assert case.state.owner == case.address("trader7")
+
+
+def test_new_owner_lists(case):
+    """The new owner lists a market."""
+    case("transfer_ownership", "owner", "trader7")
+    case("accept_ownership", "trader7")
+    case.act("add_market", "trader7", *listing())

@@ -13,7 +13,16 @@ from harness.vectors.builder import Builder
 
 # Random pre-calls use the fuzz machine's mix without listings, view checks and the
 # adversaries (whose targets the vectors of their own findings cover).
-LEFT_OUT = ("list_market", "check_views", "collude", "front_run", "dust", "extremes", "pause")
+LEFT_OUT = (
+    "list_market",
+    "check_views",
+    "collude",
+    "front_run",
+    "dust",
+    "extremes",
+    "pause",
+    "hand_over",
+)
 MENU = actions.weighted({k: w for k, w in actions.ACTION_WEIGHTS.items() if k not in LEFT_OUT})
 # (seed, successful pre-calls before the action, action, category). The seeds were picked
 # so that the waterfall actions succeed and take their branches, and a few are rejected.

@@ -30,6 +30,8 @@ CASES = REPO_ROOT / "tests" / "cases"
 ENTRY_POINTS = (
     "add_market",
     "set_guardian",
+    "transfer_ownership",
+    "accept_ownership",
     "set_market_paused",
     "update_price",
     "set_funding_rate",
