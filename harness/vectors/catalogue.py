@@ -1,0 +1,483 @@
+"""The bad-input catalogue (issue 12): every state-changing function of the engine and the
+Settlement against every class of bad input, each with the reason both sides give.
+
+``ENTRIES`` is the catalogue; ``render`` writes it as ``docs/bad-inputs.md``.
+``tests/cases/test_bad_inputs.py`` runs every entry on the spec and on both chains (its
+pre-calls must succeed, its last call must revert with the reason, and nothing may change)
+and fails when a function of either ABI is missing. Every privileged function is tried by
+every role that does not hold its privilege.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from harness.core import orders
+from harness.core.call import CLOCK, Call
+from harness.core.genesis import DEFAULT_CONFIG, USDC
+from harness.evm import artifacts
+from pyspec.constants import (
+    ADL_POLICY_COUNT,
+    MAX_DEPOSIT,
+    MAX_FEE_RATIO,
+    MAX_FUNDING_RATE,
+    MAX_MARKETS,
+    MAX_PRICE,
+    MAX_PRICE_AGE,
+    MAX_TRADE_SIZE,
+    RATIO_PRECISION,
+)
+
+MAX_UINT256 = 2**256 - 1
+ZERO = "0x" + "00" * 20
+# Every externally owned role and a plain trader: who tries the privileged functions.
+CALLERS = ("owner", "oracle", "operator", "outsider", "trader0")
+PRICE = DEFAULT_CONFIG.markets[0].initial_price
+UNKNOWN = len(DEFAULT_CONFIG.markets)  # the first unlisted market id
+
+
+@dataclass(frozen=True)
+class Entry:
+    """``build(state, actors)`` returns the calls: pre-calls that succeed, then the bad
+    call, which reverts with ``reason``."""
+
+    contract: str
+    fn: str
+    kind: str
+    detail: str
+    reason: str
+    build: Callable
+
+    @property
+    def name(self) -> str:
+        return f"{self.contract}.{self.fn}: {self.kind}: {self.detail}"
+
+
+def engine(fn: str, sender: str, *args) -> Call:
+    return Call("engine", fn, sender, args)
+
+
+def fixed(*calls: Call) -> Callable:
+    """A build that needs no state."""
+    return lambda state, actors: list(calls)
+
+
+def listing(**changes) -> tuple:
+    return replace(DEFAULT_CONFIG.markets[0], **changes).listing()
+
+
+def funded(*traders: str) -> list[Call]:
+    return [engine("deposit", t, 10_000 * USDC) for t in traders]
+
+
+# -- signed matches -----------------------------------------------------------------------
+
+
+def match(defect: Callable | None = None, sender: str = "operator", **fill) -> Callable:
+    """A 10-lot match of trader1's sell (maker) and trader0's buy at the oracle price,
+    after both deposited; ``defect(state, actors, maker, taker, size, price)`` returns the
+    pre-calls and the changed (maker, taker, signatures, size, price)."""
+
+    def build(state, actors):
+        size, price = fill.get("size", 10), fill.get("price", PRICE)
+        market = fill.get("market", 0)
+        maker = orders.make_order(state, actors["trader1"], market, False, size, price)
+        taker = orders.make_order(state, actors["trader0"], market, True, size, price)
+        pre, signatures = [], {}
+        if defect is not None:
+            pre, maker, taker, signatures, size, price = defect(
+                state, actors, maker, taker, size, price
+            )
+        call = orders.settle_call(state, actors, maker, taker, size, price, sender, **signatures)
+        return [*funded("trader0", "trader1"), *pre, call]
+
+    return build
+
+
+def with_maker(**changes) -> Callable:
+    def defect(state, actors, maker, taker, size, price):
+        return [], replace(maker, **changes), taker, {}, size, price
+
+    return defect
+
+
+def maker_signed(**how) -> Callable:
+    def defect(state, actors, maker, taker, size, price):
+        signer = how.pop("signer_actor", None)
+        if signer is not None:
+            how["signer"] = actors[signer]
+        signature = orders.sign(state.book, maker, **how)
+        return [], maker, taker, {"maker_signature": signature}, size, price
+
+    return defect
+
+
+def maker_signature(transform: Callable) -> Callable:
+    def defect(state, actors, maker, taker, size, price):
+        signature = transform(orders.sign(state.book, maker))
+        return [], maker, taker, {"maker_signature": signature}, size, price
+
+    return defect
+
+
+def cancelled(state, actors, maker, taker, size, price):
+    names = {a: n for n, a in actors.items()}
+    cancel = Call("settlement", "cancel_order", "trader1", (orders.named_order(maker, names),))
+    return [cancel], maker, taker, {}, size, price
+
+
+def below_floor(state, actors, maker, taker, size, price):
+    floor = Call("settlement", "invalidate_nonces", "trader1", (maker.nonce + 1,))
+    return [floor], maker, taker, {}, size, price
+
+
+def paused(state, actors, maker, taker, size, price):
+    return [engine("set_market_paused", "owner", 0, True)], maker, taker, {}, size, price
+
+
+def same_fill_twice(state, actors, maker, taker, size, price):
+    first = orders.settle_call(state, actors, maker, taker, size, price)
+    return [first], maker, taker, {}, size, price
+
+
+# -- the catalogue -----------------------------------------------------------------------
+
+# privileged function: (contract, authorized actor, reason, valid arguments)
+PRIVILEGED = (
+    ("engine", "add_market", "owner", "auth: not owner", listing()),
+    ("engine", "set_adl_policy", "owner", "auth: not owner", (0, 1)),
+    ("engine", "transfer_ownership", "owner", "auth: not owner", ("trader7",)),
+    ("engine", "set_guardian", "owner", "auth: not owner", ("trader7",)),
+    ("engine", "set_market_paused", "owner", "auth: not guardian", (0, True)),
+    ("engine", "update_price", "oracle", "auth: not oracle", None),
+    ("engine", "set_funding_rate", "oracle", "auth: not oracle", (0, 100)),
+    ("engine", "withdraw_insurance", "owner", "auth: not owner", (1,)),
+)
+
+
+def stamped_price(caller: str) -> Callable:
+    """``caller`` publishes market 0's price a second later (a valid stamp)."""
+    return lambda state, actors: [
+        Call(CLOCK, "wait", "", (1,)),
+        engine("update_price", caller, 0, PRICE, state.timestamp + 1),
+    ]
+
+
+def unauthorized() -> list[Entry]:
+    out = []
+    for contract, fn, holder, reason, args in PRIVILEGED:
+        for caller in CALLERS:
+            if caller == holder:
+                continue
+            build = (
+                stamped_price(caller) if args is None else fixed(Call(contract, fn, caller, args))
+            )
+            out.append(Entry(contract, fn, "unauthorized", f"called by {caller}", reason, build))
+    for caller in CALLERS:  # only the Settlement contract settles trades
+        call = engine("settle_trade", caller, "trader0", "trader1", 0, 1, PRICE, True)
+        build = fixed(*funded("trader0", "trader1"), call)
+        detail = f"called by {caller}, not the Settlement"
+        out.append(
+            Entry("engine", "settle_trade", "unauthorized", detail, "auth: not settlement", build)
+        )
+    for caller in ("owner", "oracle", "outsider", "trader0"):
+        detail = f"called by {caller}"
+        out.append(
+            Entry(
+                "settlement",
+                "settle",
+                "unauthorized",
+                detail,
+                "auth: not operator",
+                match(sender=caller),
+            )
+        )
+    pending = "auth: not pending owner"
+    out.append(
+        Entry(
+            "engine",
+            "accept_ownership",
+            "unauthorized",
+            "no pending owner named",
+            pending,
+            fixed(engine("accept_ownership", "trader7")),
+        )
+    )
+    named = fixed(
+        engine("transfer_ownership", "owner", "trader7"), engine("accept_ownership", "outsider")
+    )
+    out.append(
+        Entry("engine", "accept_ownership", "unauthorized", "another account named", pending, named)
+    )
+    return out
+
+
+def E(contract, fn, kind, detail, reason, build) -> Entry:  # noqa: N802 (a table row)
+    return Entry(contract, fn, kind, detail, reason, build)
+
+
+def stale(then: Call) -> Callable:
+    """``then`` after an hour and a second without a price (market 0's max age)."""
+    return fixed(*funded("trader0", "trader1"), Call(CLOCK, "wait", "", (3_601,)), then)
+
+
+def price_call(delta: int, price: int = PRICE, market: int = 0) -> Callable:
+    return lambda state, actors: [
+        Call(CLOCK, "wait", "", (1,)),
+        engine("update_price", "oracle", market, price, state.timestamp + 1 + delta),
+    ]
+
+
+def add(**changes) -> Callable:
+    return fixed(engine("add_market", "owner", *listing(**changes)))
+
+
+def opened(*then: Call) -> Callable:
+    """A 10-lot match (trader0 long, trader1 short), then ``then``."""
+    return lambda state, actors: [*match()(state, actors), *then]
+
+
+def leveraged(*then: Call) -> Callable:
+    """trader0 long 9,000 lots with 1,000 USDC (9x) against trader1, then ``then``."""
+
+    def build(state, actors):
+        buy = orders.make_order(state, actors["trader0"], 0, True, 9_000, PRICE)
+        sell = orders.make_order(state, actors["trader1"], 0, False, 9_000, PRICE)
+        trade = orders.settle_call(state, actors, sell, buy, 9_000, PRICE)
+        deposits = [engine("deposit", t, 1_000 * USDC) for t in ("trader0", "trader1")]
+        return [*deposits, trade, *then]
+
+    return build
+
+
+AFTER_AN_HOUR = Call(CLOCK, "wait", "", (3_601,))
+FUND_ABOVE_FLOOR = 900 * USDC  # the setup's 1,000 USDC top-up over the 100 USDC floor
+
+# fmt: off
+ENTRIES: list[Entry] = [
+    *unauthorized(),
+    E("engine", "add_market", "zero", "maintenance margin 0", "market: invalid margin ratios",
+      add(maintenance_margin_ratio=0, liquidation_fee_ratio=0)),
+    E("engine", "add_market", "maximum + 1", "initial margin above 100%",
+      "market: invalid margin ratios",
+      add(initial_margin_ratio=RATIO_PRECISION + 1)),
+    E("engine", "add_market", "boundary", "maintenance equal to initial",
+      "market: invalid margin ratios",
+      add(maintenance_margin_ratio=100000)),
+    E("engine", "add_market", "boundary", "liquidation fee equal to maintenance",
+      "market: invalid liquidation fee",
+      add(liquidation_fee_ratio=50000)),
+    E("engine", "add_market", "zero", "price band 0", "market: invalid price band",
+      add(price_band_ratio=0)),
+    E("engine", "add_market", "maximum + 1", "price band above 100%", "market: invalid price band",
+      add(price_band_ratio=RATIO_PRECISION + 1)),
+    E("engine", "add_market", "maximum + 1", "funding bound MAX_FUNDING_RATE + 1",
+      "market: invalid funding bound",
+      add(max_funding_rate=MAX_FUNDING_RATE + 1)),
+    E("engine", "add_market", "maximum + 1", "taker fee MAX_FEE_RATIO + 1", "market: invalid fees",
+      add(taker_fee_ratio=MAX_FEE_RATIO + 1)),
+    E("engine", "add_market", "unknown id", "ADL policy ADL_POLICY_COUNT",
+      "market: invalid adl policy",
+      add(adl_policy=ADL_POLICY_COUNT)),
+    E("engine", "add_market", "zero", "maximum price age 0", "market: invalid price age",
+      add(max_price_age=0)),
+    E("engine", "add_market", "maximum + 1", "maximum price age a week + 1 s",
+      "market: invalid price age",
+      add(max_price_age=MAX_PRICE_AGE + 1)),
+    E("engine", "add_market", "maximum + 1", f"market {MAX_MARKETS + 1}",
+      "market: too many markets",
+      fixed(*[engine("add_market", "owner", *listing())] * (MAX_MARKETS - UNKNOWN + 1))),
+    E("engine", "set_adl_policy", "unknown id", "market 2", "market: unknown market",
+      fixed(engine("set_adl_policy", "owner", UNKNOWN, 1))),
+    E("engine", "set_adl_policy", "unknown id", "policy ADL_POLICY_COUNT",
+      "market: invalid adl policy",
+      fixed(engine("set_adl_policy", "owner", 0, ADL_POLICY_COUNT))),
+    E("engine", "set_market_paused", "unknown id", "market 2", "market: unknown market",
+      fixed(engine("set_market_paused", "owner", UNKNOWN, True))),
+    E("engine", "set_market_paused", "unauthorized", "the former guardian, once another is named",
+      "auth: not guardian",
+      fixed(
+          engine("set_guardian", "owner", "trader7"),
+          engine("set_market_paused", "owner", 0, True),
+      )),
+    E("engine", "transfer_ownership", "unauthorized", "the former owner, after the handover",
+      "auth: not owner",
+      fixed(
+          engine("transfer_ownership", "owner", "trader7"),
+          engine("accept_ownership", "trader7"),
+          engine("transfer_ownership", "owner", "owner"),
+      )),
+    E("engine", "set_guardian", "unauthorized", "the guardian itself (only the owner names one)",
+      "auth: not owner",
+      fixed(
+          engine("set_guardian", "owner", "trader7"),
+          engine("set_guardian", "trader7", "trader6"),
+      )),
+    E("engine", "update_price", "unknown id", "market 2", "market: unknown market",
+      price_call(0, market=UNKNOWN)),
+    E("engine", "update_price", "zero", "price 0", "oracle: zero price", price_call(0, price=0)),
+    E("engine", "update_price", "maximum + 1", "price MAX_PRICE + 1", "oracle: price too large",
+      price_call(0, price=MAX_PRICE + 1)),
+    E("engine", "update_price", "stale", "timestamp not after the last price's",
+      "oracle: stale timestamp",
+      price_call(-1)),
+    E("engine", "update_price", "maximum", "timestamp 2^256 - 1, after the block time",
+      "oracle: future timestamp",
+      fixed(engine("update_price", "oracle", 0, PRICE, MAX_UINT256))),
+    E("engine", "set_funding_rate", "unknown id", "market 2", "market: unknown market",
+      fixed(engine("set_funding_rate", "oracle", UNKNOWN, 1))),
+    E("engine", "set_funding_rate", "unknown id", "a listed market never priced",
+      "market: no price",
+      fixed(
+          engine("add_market", "owner", *listing()),
+          engine("set_funding_rate", "oracle", UNKNOWN, 1),
+      )),
+    E("engine", "set_funding_rate", "stale", "price older than the maximum age",
+      "oracle: stale price",
+      fixed(AFTER_AN_HOUR, engine("set_funding_rate", "oracle", 0, 1))),
+    E("engine", "deposit", "zero", "amount 0", "deposit: zero amount",
+      fixed(engine("deposit", "trader0", 0))),
+    E("engine", "deposit", "maximum + 1", "MAX_DEPOSIT + 1", "deposit: amount too large",
+      fixed(engine("deposit", "trader0", MAX_DEPOSIT + 1))),
+    E("engine", "deposit", "maximum", "2^256 - 1", "deposit: amount too large",
+      fixed(engine("deposit", "trader0", MAX_UINT256))),
+    E("engine", "deposit", "unauthorized", "no allowance (the oracle approved nothing)",
+      "token: insufficient allowance",
+      fixed(engine("deposit", "oracle", 1))),
+    E("engine", "withdraw", "zero", "amount 0", "withdraw: zero amount",
+      fixed(engine("withdraw", "trader0", 0))),
+    E("engine", "withdraw", "one", "1 unit from an empty account",
+      "withdraw: insufficient collateral",
+      fixed(engine("withdraw", "trader0", 1))),
+    E("engine", "withdraw", "maximum", "2^256 - 1", "withdraw: insufficient collateral",
+      fixed(*funded("trader0"), engine("withdraw", "trader0", MAX_UINT256))),
+    E("engine", "withdraw", "boundary", "all collateral under an open 9x position",
+      "withdraw: below initial margin",
+      leveraged(engine("withdraw", "trader0", 500 * USDC))),
+    E("engine", "withdraw", "stale", "an open position, its price older than the maximum age",
+      "oracle: stale price",
+      opened(AFTER_AN_HOUR, engine("withdraw", "trader0", 1))),
+    E("engine", "liquidate", "unknown id", "market 2", "market: unknown market",
+      leveraged(engine("liquidate", "trader1", "trader0", UNKNOWN, 1))),
+    E("engine", "liquidate", "zero", "max size 0", "liquidate: zero size",
+      leveraged(engine("liquidate", "trader1", "trader0", 0, 0))),
+    E("engine", "liquidate", "unknown id", "an account without a position",
+      "liquidate: no position",
+      fixed(engine("liquidate", "trader1", "trader2", 0, 1))),
+    E("engine", "liquidate", "boundary", "a healthy account", "liquidate: account healthy",
+      leveraged(engine("liquidate", "trader1", "trader0", 0, 1))),
+    E("engine", "liquidate", "stale", "its price older than the maximum age", "oracle: stale price",
+      leveraged(AFTER_AN_HOUR, engine("liquidate", "trader1", "trader0", 0, 1))),
+    E("engine", "deleverage", "unknown id", "an account without a position", "adl: no position",
+      fixed(engine("deleverage", "trader1", "trader2"))),
+    E("engine", "deleverage", "boundary", "an account not bankrupt", "adl: account not bankrupt",
+      leveraged(engine("deleverage", "trader1", "trader0"))),
+    E("engine", "top_up_insurance", "zero", "amount 0", "insurance: zero amount",
+      fixed(engine("top_up_insurance", "trader0", 0))),
+    E("engine", "top_up_insurance", "maximum + 1", "MAX_DEPOSIT + 1", "insurance: amount too large",
+      fixed(engine("top_up_insurance", "trader0", MAX_DEPOSIT + 1))),
+    E("engine", "withdraw_insurance", "zero", "amount 0", "insurance: zero amount",
+      fixed(engine("withdraw_insurance", "owner", 0))),
+    E("engine", "withdraw_insurance", "boundary", "1 unit below the floor",
+      "insurance: below floor",
+      fixed(engine("withdraw_insurance", "owner", FUND_ABOVE_FLOOR + 1))),
+    E("engine", "withdraw_insurance", "maximum", "2^256 - 1", "insurance: below floor",
+      fixed(engine("withdraw_insurance", "owner", MAX_UINT256))),
+    E("settlement", "settle", "zero", "size 0", "trade: zero size", match(size=0)),
+    E("settlement", "settle", "maximum + 1", "size MAX_TRADE_SIZE + 1", "trade: size too large",
+      match(size=MAX_TRADE_SIZE + 1)),
+    E("settlement", "settle", "maximum + 1", "price MAX_PRICE + 1 (beyond the band too)",
+      "trade: price too large",
+      match(price=MAX_PRICE + 1)),
+    E("settlement", "settle", "unknown id", "market 2", "market: unknown market",
+      match(market=UNKNOWN)),
+    E("settlement", "settle", "paused", "an opening trade in a paused market",
+      "trade: market paused",
+      match(paused)),
+    E("settlement", "settle", "expired", "the maker's order past its expiry",
+      "order: expired",
+      match(with_maker(expiry=0))),
+    E("settlement", "settle", "expired", "the maker's order below its nonce floor",
+      "order: nonce invalidated",
+      match(below_floor)),
+    E("settlement", "settle", "expired", "the maker's order cancelled", "order: cancelled",
+      match(cancelled)),
+    E("settlement", "settle", "maximum + 1", "a fill one lot beyond the maker's order",
+      "order: overfilled",
+      match(with_maker(size=9))),
+    E("settlement", "settle", "replayed", "the same match again", "order: overfilled",
+      match(same_fill_twice)),
+    E("settlement", "settle", "boundary", "a price one unit beyond the maker's limit",
+      "order: price beyond limit",
+      match(with_maker(limit_price=PRICE + 1))),
+    E("settlement", "settle", "wrong domain", "signed for chain 1", "order: invalid signature",
+      match(maker_signed(chain_id=1))),
+    E("settlement", "settle", "wrong domain", "signed for another verifying contract",
+      "order: invalid signature",
+      match(maker_signed(verifying_contract=ZERO))),
+    E("settlement", "settle", "wrong signer", "signed by the taker", "order: invalid signature",
+      match(maker_signed(signer_actor="trader0"))),
+    E("settlement", "settle", "malformed", "the high-s twin of a valid signature",
+      "order: invalid signature",
+      match(maker_signature(orders.high_s_twin))),
+    E("settlement", "settle", "malformed", "64 bytes", "order: invalid signature",
+      match(maker_signature(lambda sig: sig[:64]))),
+    E("settlement", "settle", "malformed", "v = 0", "order: invalid signature",
+      match(maker_signature(lambda sig: sig[:64] + bytes([0])))),
+    E("settlement", "settle", "boundary", "a reduce-only order that would open",
+      "order: not reduce-only",
+      match(with_maker(reduce_only=True))),
+    E("settlement", "settle", "unknown id", "orders for different markets",
+      "order: market mismatch",
+      match(with_maker(market=1))),
+    E("settlement", "settle", "boundary", "two buys", "order: same side",
+      match(with_maker(is_buy=True))),
+    E("settlement", "cancel_order", "unauthorized", "by another account than its trader",
+      "order: not signer",
+      lambda state, actors: [cancel_by("trader1", state, actors)]),
+    E("settlement", "cancel_order", "replayed", "an order already cancelled",
+      "order: already cancelled",
+      lambda state, actors: [cancel_by("trader0", state, actors)] * 2),
+    E("settlement", "invalidate_nonces", "zero", "nonce floor 0 (not above the current)",
+      "order: nonce not increasing",
+      fixed(Call("settlement", "invalidate_nonces", "trader0", (0,)))),
+]
+# fmt: on
+
+
+def cancel_by(sender: str, state, actors) -> Call:
+    order = orders.make_order(state, actors["trader0"], 0, True, 1, PRICE)
+    names = {a: n for n, a in actors.items()}
+    return Call("settlement", "cancel_order", sender, (orders.named_order(order, names),))
+
+
+def functions() -> set[tuple[str, str]]:
+    """Every state-changing function of the engine and the Settlement, from their ABIs."""
+    return {
+        (contract, item["name"])
+        for contract, name in (("engine", "PerpEngine"), ("settlement", "Settlement"))
+        for item in artifacts.load(name).abi
+        if item.get("type") == "function" and item.get("stateMutability") not in ("view", "pure")
+    }
+
+
+def render() -> str:
+    """``docs/bad-inputs.md``."""
+    lines = [
+        "# Bad inputs",
+        "",
+        "Every state-changing function of the engine and the Settlement against every class "
+        "of bad input, with the reason both the spec and the contracts give. Generated from "
+        "`harness/vectors/catalogue.py` by `make vectors`; `tests/cases/test_bad_inputs.py` "
+        "runs each entry on the spec and on both chains (the call reverts with the reason and "
+        "changes nothing) and fails when a function is missing.",
+        "",
+        f"{len(ENTRIES)} entries over {len(functions())} functions.",
+    ]
+    for contract, fn in sorted(functions(), key=lambda cf: (cf[0] != "engine", cf[1])):
+        lines += ["", f"## `{contract}.{fn}`", "", "| class | input | reason |", "|---|---|---|"]
+        for entry in ENTRIES:
+            if (entry.contract, entry.fn) == (contract, fn):
+                lines.append(f"| {entry.kind} | {entry.detail} | `{entry.reason}` |")
+    return "\n".join(lines) + "\n"
