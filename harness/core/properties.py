@@ -362,34 +362,46 @@ def _check_consent(args: tuple, before: State, after: State, events: list) -> No
     )
 
 
+ORDER_FIELDS = (
+    ("trader", "address"),
+    ("market", "uint256"),
+    ("is_buy", "bool"),
+    ("size", "uint256"),
+    ("limit_price", "uint256"),
+    ("reduce_only", "bool"),
+    ("nonce", "uint256"),
+    ("expiry", "uint256"),
+)
+
+
+def eip712_order(verifying_contract: str, chain_id: int, order: tuple) -> dict:
+    """An order as EIP-712 typed data in eth_account's form (written from the EIP, not
+    from the spec's encoder)."""
+    return {
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "version", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Order": [{"name": name, "type": kind} for name, kind in ORDER_FIELDS],
+        },
+        "primaryType": "Order",
+        "domain": {
+            "name": "Perp Settlement",
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": to_checksum_address(verifying_contract),
+        },
+        "message": {name: value for (name, _), value in zip(ORDER_FIELDS, order, strict=True)},
+    }
+
+
 @lru_cache(maxsize=65536)
 def signed_by(verifying_contract: str, chain_id: int, order: tuple, signature: bytes):
     """(EIP-712 digest, signer) of an order, by eth_account (not the spec's code)."""
-    fields = ("trader", "market", "is_buy", "size", "limit_price", "reduce_only", "nonce")
-    types = ("address", "uint256", "bool", "uint256", "uint256", "bool", "uint256", "uint256")
-    message = encode_typed_data(
-        full_message={
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Order": [
-                    {"name": n, "type": t} for n, t in zip((*fields, "expiry"), types, strict=True)
-                ],
-            },
-            "primaryType": "Order",
-            "domain": {
-                "name": "Perp Settlement",
-                "version": "1",
-                "chainId": chain_id,
-                "verifyingContract": to_checksum_address(verifying_contract),
-            },
-            "message": dict(zip((*fields, "expiry"), order, strict=True)),
-        }
-    )
+    message = encode_typed_data(full_message=eip712_order(verifying_contract, chain_id, order))
     digest = _hash_eip191_message(message)
     try:
         signer = Account._recover_hash(digest, signature=signature).lower()

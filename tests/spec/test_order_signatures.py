@@ -3,7 +3,7 @@ deployments or fields, the signature validity rules (low s, v in {27, 28}, 65 by
 contracts/Settlement.vy against the spec on revm (digests, signature edge cases, and a short
 sequence of settles, cancels and nonce bumps against a recording engine stub)."""
 
-from dataclasses import replace
+from dataclasses import astuple, replace
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,6 +17,7 @@ from eth_keys import keys
 from eth_utils import keccak
 from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
+from harness.core.properties import eip712_order
 from pyspec import engine
 from pyspec.errors import Revert
 from pyspec.settlement import (
@@ -58,43 +59,7 @@ def book(address: str = SETTLEMENT, chain_id: int = CHAIN_ID) -> OrderBook:
 
 
 def typed_data(order: Order, address: str = SETTLEMENT, chain_id: int = CHAIN_ID) -> dict:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Order": [
-                {"name": "trader", "type": "address"},
-                {"name": "market", "type": "uint256"},
-                {"name": "is_buy", "type": "bool"},
-                {"name": "size", "type": "uint256"},
-                {"name": "limit_price", "type": "uint256"},
-                {"name": "reduce_only", "type": "bool"},
-                {"name": "nonce", "type": "uint256"},
-                {"name": "expiry", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Order",
-        "domain": {
-            "name": "Perp Settlement",
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": address,
-        },
-        "message": {
-            "trader": order.trader,
-            "market": order.market,
-            "is_buy": order.is_buy,
-            "size": order.size,
-            "limit_price": order.limit_price,
-            "reduce_only": order.reduce_only,
-            "nonce": order.nonce,
-            "expiry": order.expiry,
-        },
-    }
+    return eip712_order(address, chain_id, astuple(order))
 
 
 def sign(digest: bytes, key: int = KEY_A) -> bytes:
