@@ -566,8 +566,13 @@ def settle_trade(
     buyer_before: MarginSnapshot = self._margin_snapshot(buyer, market_id)
     seller_before: MarginSnapshot = self._margin_snapshot(seller, market_id)
     quote: int256 = convert(size * price, int256)
+    holders: uint256 = len(storage.holders[market_id])
     fills.apply_fill(buyer, market_id, convert(size, int256), -quote)
     fills.apply_fill(seller, market_id, -convert(size, int256), quote)
+    # a trade that adds holders leaves LIQUIDATOR_RESERVE slots free for takeovers
+    assert len(storage.holders[market_id]) <= max(
+        holders, constants.MAX_POSITIONS_PER_MARKET - constants.LIQUIDATOR_RESERVE
+    ), "market: position limit reached"
     taker_fee: int256 = fees.compute_trading_fee(quote, market.taker_fee_ratio)
     maker_fee: int256 = fees.compute_trading_fee(quote, market.maker_fee_ratio)
     buyer_fee: int256 = maker_fee

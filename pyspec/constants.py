@@ -31,6 +31,9 @@ MAX_MARKETS = 8
 # ADL scans the opposite side of one market on chain; this bound keeps the worst case
 # well under a 30M gas block (measured figures in README).
 MAX_POSITIONS_PER_MARKET = 32
+# Holder slots a trade may not take: kept for liquidators taking positions over, so an
+# outside liquidator can enter a market that trades have filled (issue 12, L3).
+LIQUIDATOR_RESERVE = 4
 
 MAX_PRICE = 10**12
 MAX_TRADE_SIZE = 10**9

@@ -9,11 +9,13 @@ same reason. Events are appended to ``state.events`` in emission order.
 from pyspec import adl, fees, funding, liquidation, margin, positions, token
 from pyspec.constants import (
     ADL_POLICY_COUNT,
+    LIQUIDATOR_RESERVE,
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
     MAX_FUNDING_RATE,
     MAX_MARKETS,
     MAX_POSITION_SIZE,
+    MAX_POSITIONS_PER_MARKET,
     MAX_PRICE,
     MAX_PRICE_AGE,
     MAX_TRADE_SIZE,
@@ -328,8 +330,14 @@ def process_settle_trade(
     buyer_before = _margin_snapshot(state, buyer, market_id)
     seller_before = _margin_snapshot(state, seller, market_id)
     quote = size * price
+    holders = len(market.holders)
     positions.apply_fill(state, buyer, market_id, size, -quote)
     positions.apply_fill(state, seller, market_id, -size, quote)
+    # a trade that adds holders leaves LIQUIDATOR_RESERVE slots free for takeovers (L3)
+    require(
+        len(market.holders) <= max(holders, MAX_POSITIONS_PER_MARKET - LIQUIDATOR_RESERVE),
+        "market: position limit reached",
+    )
     taker_fee = fees.compute_trading_fee(quote, market.taker_fee_ratio)
     maker_fee = fees.compute_trading_fee(quote, market.maker_fee_ratio)
     buyer_fee, seller_fee = (taker_fee, maker_fee) if buyer_is_taker else (maker_fee, taker_fee)

@@ -11,6 +11,9 @@ RATIO_PRECISION: constant(int256) = 10**6
 MAX_MARKETS: constant(uint256) = 8
 # Bounds the on-chain ADL scan of one market's holders (gas figures in README).
 MAX_POSITIONS_PER_MARKET: constant(uint256) = 32
+# Holder slots a trade may not take: kept for liquidators taking positions over, so an
+# outside liquidator can enter a market that trades have filled (issue 12, L3).
+LIQUIDATOR_RESERVE: constant(uint256) = 4
 
 MAX_PRICE: constant(uint256) = 10**12
 MAX_TRADE_SIZE: constant(uint256) = 10**9

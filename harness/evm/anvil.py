@@ -33,6 +33,7 @@ from harness.evm.base import (
     Snap,
     TxResult,
     decode_revert,
+    extra_accounts,
 )
 
 _GAS_HEX = hex(TX_GAS)
@@ -215,6 +216,14 @@ class AnvilChain(RpcChain):
         self._start()
         self._time = GENESIS_TIME
         atexit.register(self.close)
+
+    def add_accounts(self, count: int) -> None:
+        """Fund and impersonate ``count`` more accounts (``extra_accounts``) and append
+        them to ``accounts`` (the embedded chain's ``add_accounts``)."""
+        for account in extra_accounts(count):
+            self.rpc("anvil_setBalance", [account, hex(ACCOUNT_BALANCE)])
+            self.rpc("anvil_impersonateAccount", [account])
+            self.accounts.append(account)
 
     def _start(self) -> None:
         last_err: Exception | None = None
