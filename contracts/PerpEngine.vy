@@ -25,8 +25,7 @@ initializes: fills[storage := storage]
 
 exports: (
     storage.token,
-    storage.owner,
-    storage.pending_owner,
+    storage.governor,
     storage.oracle,
     storage.guardian,
     storage.settlement,
@@ -43,6 +42,10 @@ exports: (
 
 event MarketAdded:
     market: indexed(uint256)
+
+
+event MarketParamsSet:
+    market: indexed(uint256)
     initial_margin_ratio: uint256
     maintenance_margin_ratio: uint256
     liquidation_fee_ratio: uint256
@@ -52,21 +55,11 @@ event MarketAdded:
     taker_fee_ratio: uint256
     adl_policy: uint256
     max_price_age: uint256
+    min_position_notional: uint256
 
 
-event AdlPolicySet:
-    market: indexed(uint256)
-    adl_policy: uint256
-
-
-event OwnershipTransferStarted:
-    previous_owner: indexed(address)
-    new_owner: indexed(address)
-
-
-event OwnershipTransferred:
-    previous_owner: indexed(address)
-    new_owner: indexed(address)
+event OracleSet:
+    oracle: indexed(address)
 
 
 event GuardianSet:
@@ -76,6 +69,18 @@ event GuardianSet:
 event MarketPaused:
     market: indexed(uint256)
     paused: bool
+
+
+event MarketSettled:
+    market: indexed(uint256)
+    price: uint256
+
+
+event PositionSettledAtPrice:
+    account: indexed(address)
+    market: indexed(uint256)
+    size: int256
+    price: uint256
 
 
 event PriceUpdated:
@@ -151,6 +156,23 @@ event InsuranceWithdrawal:
     amount: uint256
 
 
+interface IGovernor:
+    def owner() -> address: view
+
+
+struct MarketParams:
+    initial_margin_ratio: uint256
+    maintenance_margin_ratio: uint256
+    liquidation_fee_ratio: uint256
+    price_band_ratio: uint256
+    max_funding_rate: uint256
+    maker_fee_ratio: uint256
+    taker_fee_ratio: uint256
+    adl_policy: uint256
+    max_price_age: uint256
+    min_position_notional: uint256
+
+
 # The stateless ADL policies (contracts/AdlAllocator.vy), fixed at deployment.
 adl_allocator: public(immutable(AdlAllocator.__interface__))
 
@@ -161,11 +183,13 @@ def __init__(
     allocator: AdlAllocator.__interface__,
     oracle: address,
     settlement: address,
+    governor: address,
     liquidator_share_ratio: uint256,
     insurance_floor: uint256,
 ):
     """
-    @notice Deploy with the collateral token, the roles and the penalty split.
+    @notice Deploy with the collateral token, the roles and the penalty split; the
+            Settlement and the Governor are deployed next, at addresses known now.
     @dev Spec: `engine.new_state`.
     """
     assert liquidator_share_ratio <= convert(
@@ -173,7 +197,7 @@ def __init__(
     ), "config: invalid liquidator share"
     assert insurance_floor > 0, "config: zero insurance floor"
     storage.token = token
-    storage.owner = msg.sender
+    storage.governor = governor
     storage.guardian = msg.sender
     storage.oracle = oracle
     storage.settlement = settlement
@@ -186,10 +210,13 @@ def __init__(
 @view
 def _require_fresh(market_id: uint256):
     """
-    @notice The market's price is at most its max_price_age old. Spec: `engine._require_fresh`.
+    @notice The market's price is at most its max_price_age old, or the market is settled
+            (its price is final). Spec: `engine._require_fresh`.
     """
     market: storage.Market = storage.markets[market_id]
-    assert block.timestamp - market.price_timestamp <= market.max_price_age, "oracle: stale price"
+    assert (
+        market.settled or block.timestamp - market.price_timestamp <= market.max_price_age
+    ), "oracle: stale price"
 
 
 @internal
@@ -210,130 +237,141 @@ def _require_market(market_id: uint256) -> storage.Market:
     return storage.markets[market_id]
 
 
+@internal
+@view
+def _require_live(market_id: uint256) -> storage.Market:
+    market: storage.Market = self._require_market(market_id)
+    assert not market.settled, "market: settled"
+    return market
+
+
+@internal
+@view
+def _require_owner():
+    assert msg.sender == staticcall IGovernor(storage.governor).owner(), "auth: not owner"
+
+
+@internal
+@view
+def _require_governor():
+    assert msg.sender == storage.governor, "auth: not governor"
+
+
+@internal
+@pure
+def _check_params(params: MarketParams):
+    """
+    @notice The bounds every listing and every parameter change keeps.
+            Spec: `engine._check_params`.
+    """
+    assert (
+        0 < params.maintenance_margin_ratio
+        and params.maintenance_margin_ratio < params.initial_margin_ratio
+        and params.initial_margin_ratio <= convert(constants.RATIO_PRECISION, uint256)
+    ), "market: invalid margin ratios"
+    assert (
+        params.liquidation_fee_ratio < params.maintenance_margin_ratio
+    ), "market: invalid liquidation fee"
+    assert (
+        0 < params.price_band_ratio
+        and params.price_band_ratio <= convert(constants.RATIO_PRECISION, uint256)
+    ), "market: invalid price band"
+    assert params.max_funding_rate <= constants.MAX_FUNDING_RATE, "market: invalid funding bound"
+    assert (
+        params.maker_fee_ratio <= constants.MAX_FEE_RATIO
+        and params.taker_fee_ratio <= constants.MAX_FEE_RATIO
+    ), "market: invalid fees"
+    assert params.adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
+    assert (
+        0 < params.max_price_age and params.max_price_age <= constants.MAX_PRICE_AGE
+    ), "market: invalid price age"
+    assert (
+        params.min_position_notional <= constants.MAX_MIN_POSITION_NOTIONAL
+    ), "market: invalid minimum notional"
+
+
 # Governance
 
 
 @external
-def add_market(
-    initial_margin_ratio: uint256,
-    maintenance_margin_ratio: uint256,
-    liquidation_fee_ratio: uint256,
-    price_band_ratio: uint256,
-    max_funding_rate: uint256,
-    maker_fee_ratio: uint256,
-    taker_fee_ratio: uint256,
-    adl_policy: uint256,
-    max_price_age: uint256,
-):
+def add_market(params: MarketParams):
     """
-    @notice List a market. Spec: `engine.process_add_market`.
-    @param initial_margin_ratio Parts per RATIO_PRECISION of notional to open risk.
-    @param maintenance_margin_ratio Below this share of notional the account is liquidatable.
-    @param liquidation_fee_ratio Penalty per notional liquidated; must be below maintenance.
-    @param price_band_ratio Largest trade price deviation from the oracle price.
-    @param max_funding_rate Bound of the funding rate, per FUNDING_RATE_PRECISION per second.
-    @param maker_fee_ratio Fee of the maker side of a trade, per notional.
-    @param taker_fee_ratio Fee of the taker side of a trade, per notional.
-    @param adl_policy How bankruptcies are allocated (ADL_POLICY_*).
-    @param max_price_age Oldest price (seconds) a risk-relevant action accepts.
+    @notice List a market with its parameters (the governor's owner, at once: nobody
+            holds it yet). Spec: `engine.process_add_market`.
     """
-    assert msg.sender == storage.owner, "auth: not owner"
+    self._require_owner()
     assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
-    assert (
-        0 < maintenance_margin_ratio
-        and maintenance_margin_ratio < initial_margin_ratio
-        and initial_margin_ratio <= convert(constants.RATIO_PRECISION, uint256)
-    ), "market: invalid margin ratios"
-    assert liquidation_fee_ratio < maintenance_margin_ratio, "market: invalid liquidation fee"
-    assert (
-        0 < price_band_ratio and price_band_ratio <= convert(constants.RATIO_PRECISION, uint256)
-    ), "market: invalid price band"
-    assert max_funding_rate <= constants.MAX_FUNDING_RATE, "market: invalid funding bound"
-    assert (
-        maker_fee_ratio <= constants.MAX_FEE_RATIO and taker_fee_ratio <= constants.MAX_FEE_RATIO
-    ), "market: invalid fees"
-    assert adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
-    assert (
-        0 < max_price_age and max_price_age <= constants.MAX_PRICE_AGE
-    ), "market: invalid price age"
+    self._check_params(params)
     market_id: uint256 = storage.market_count
-    storage.markets[market_id] = storage.Market(
-        initial_margin_ratio=initial_margin_ratio,
-        maintenance_margin_ratio=maintenance_margin_ratio,
-        liquidation_fee_ratio=liquidation_fee_ratio,
-        price_band_ratio=price_band_ratio,
-        max_funding_rate=max_funding_rate,
-        maker_fee_ratio=maker_fee_ratio,
-        taker_fee_ratio=taker_fee_ratio,
-        adl_policy=adl_policy,
-        max_price_age=max_price_age,
-        price=0,
-        price_timestamp=0,
-        open_interest=0,
-        funding_index=0,
-        funding_residue=0,
-        funding_rate=0,
-        funding_timestamp=block.timestamp,
-        paused=False,
-    )
     storage.market_count = market_id + 1
-    log MarketAdded(
+    storage.markets[market_id].funding_timestamp = block.timestamp
+    log MarketAdded(market=market_id)
+    self._store_params(market_id, params)
+
+
+@external
+def set_market_params(market_id: uint256, params: MarketParams):
+    """
+    @notice Change a live market's parameters, its ADL policy included (the governor
+            only, so after its delay), within the listing bounds. The index first accrues at the old rate;
+            a rate above a lowered bound is clamped to it. Spec: `engine.process_set_market_params`.
+    """
+    self._require_governor()
+    self._require_live(market_id)
+    self._check_params(params)
+    margin.accrue_funding(market_id)
+    storage.markets[market_id].funding_rate = funding.clamp_funding_rate(
+        storage.markets[market_id].funding_rate, params.max_funding_rate
+    )
+    self._store_params(market_id, params)
+
+
+@internal
+def _store_params(market_id: uint256, params: MarketParams):
+    market: storage.Market = storage.markets[market_id]
+    market.initial_margin_ratio = params.initial_margin_ratio
+    market.maintenance_margin_ratio = params.maintenance_margin_ratio
+    market.liquidation_fee_ratio = params.liquidation_fee_ratio
+    market.price_band_ratio = params.price_band_ratio
+    market.max_funding_rate = params.max_funding_rate
+    market.maker_fee_ratio = params.maker_fee_ratio
+    market.taker_fee_ratio = params.taker_fee_ratio
+    market.adl_policy = params.adl_policy
+    market.max_price_age = params.max_price_age
+    market.min_position_notional = params.min_position_notional
+    storage.markets[market_id] = market
+    log MarketParamsSet(
         market=market_id,
-        initial_margin_ratio=initial_margin_ratio,
-        maintenance_margin_ratio=maintenance_margin_ratio,
-        liquidation_fee_ratio=liquidation_fee_ratio,
-        price_band_ratio=price_band_ratio,
-        max_funding_rate=max_funding_rate,
-        maker_fee_ratio=maker_fee_ratio,
-        taker_fee_ratio=taker_fee_ratio,
-        adl_policy=adl_policy,
-        max_price_age=max_price_age,
+        initial_margin_ratio=params.initial_margin_ratio,
+        maintenance_margin_ratio=params.maintenance_margin_ratio,
+        liquidation_fee_ratio=params.liquidation_fee_ratio,
+        price_band_ratio=params.price_band_ratio,
+        max_funding_rate=params.max_funding_rate,
+        maker_fee_ratio=params.maker_fee_ratio,
+        taker_fee_ratio=params.taker_fee_ratio,
+        adl_policy=params.adl_policy,
+        max_price_age=params.max_price_age,
+        min_position_notional=params.min_position_notional,
     )
 
 
 @external
-def set_adl_policy(market_id: uint256, adl_policy: uint256):
+def set_oracle(oracle: address):
     """
-    @notice Choose how a market's bankruptcies are allocated from now on.
-            Spec: `engine.process_set_adl_policy`.
+    @notice Name the oracle (the governor only). Spec: `engine.process_set_oracle`.
     """
-    assert msg.sender == storage.owner, "auth: not owner"
-    self._require_market(market_id)
-    assert adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
-    storage.markets[market_id].adl_policy = adl_policy
-    log AdlPolicySet(market=market_id, adl_policy=adl_policy)
-
-
-@external
-def transfer_ownership(new_owner: address):
-    """
-    @notice Name the next owner, who must accept (owner only); naming another, or the
-            zero address, withdraws the offer. Spec: `engine.process_transfer_ownership`.
-            Anchor: OpenZeppelin Ownable2Step, snekmate's ownable_2step.
-    """
-    assert msg.sender == storage.owner, "auth: not owner"
-    storage.pending_owner = new_owner
-    log OwnershipTransferStarted(previous_owner=msg.sender, new_owner=new_owner)
-
-
-@external
-def accept_ownership():
-    """
-    @notice Become the owner (the pending owner only). Spec: `engine.process_accept_ownership`.
-    """
-    assert msg.sender == storage.pending_owner, "auth: not pending owner"
-    log OwnershipTransferred(previous_owner=storage.owner, new_owner=msg.sender)
-    storage.owner = msg.sender
-    storage.pending_owner = empty(address)
+    self._require_governor()
+    storage.oracle = oracle
+    log OracleSet(oracle=oracle)
 
 
 @external
 def set_guardian(guardian: address):
     """
-    @notice Name the guardian, who pauses and resumes markets (owner only).
+    @notice Name the guardian, who pauses and resumes markets (the governor only).
             Spec: `engine.process_set_guardian`.
     """
-    assert msg.sender == storage.owner, "auth: not owner"
+    self._require_governor()
     storage.guardian = guardian
     log GuardianSet(guardian=guardian)
 
@@ -352,12 +390,33 @@ def set_market_paused(market_id: uint256, paused: bool):
 
 
 @external
+def delist_market(market_id: uint256):
+    """
+    @notice Final settlement: freeze the market at its oracle price (fresh, when the
+            governor delists; the last one, when a trader's unserved exit request escapes
+            through the Settlement). Funding stops; every position settles at that price
+            the next time its account is touched, zero-sum. Spec: `engine.process_delist_market`.
+    """
+    assert (
+        msg.sender == storage.governor or msg.sender == storage.settlement
+    ), "auth: not governor"
+    market: storage.Market = self._require_live(market_id)
+    assert market.price > 0, "market: no price"
+    if msg.sender == storage.governor:
+        self._require_fresh(market_id)
+    margin.accrue_funding(market_id)
+    storage.markets[market_id].funding_rate = 0
+    storage.markets[market_id].settled = True
+    log MarketSettled(market=market_id, price=market.price)
+
+
+@external
 def update_price(market_id: uint256, price: uint256, timestamp: uint256):
     """
     @notice Publish an oracle price (collateral units per lot). Spec: `engine.process_update_price`.
     """
     assert msg.sender == storage.oracle, "auth: not oracle"
-    market: storage.Market = self._require_market(market_id)
+    market: storage.Market = self._require_live(market_id)
     assert price > 0, "oracle: zero price"
     assert price <= constants.MAX_PRICE, "oracle: price too large"
     assert timestamp > market.price_timestamp, "oracle: stale timestamp"
@@ -376,7 +435,7 @@ def set_funding_rate(market_id: uint256, rate: int256):
             bound): the index first accrues at the old rate. Spec: `engine.process_set_funding_rate`.
     """
     assert msg.sender == storage.oracle, "auth: not oracle"
-    market: storage.Market = self._require_market(market_id)
+    market: storage.Market = self._require_live(market_id)
     assert market.price > 0, "market: no price"
     self._require_fresh(market_id)
     margin.accrue_funding(market_id)
@@ -388,6 +447,27 @@ def set_funding_rate(market_id: uint256, rate: int256):
         applied_rate=applied,
         funding_index=storage.markets[market_id].funding_index,
     )
+
+
+@internal
+def _settle(account: address) -> bool:
+    """
+    @notice Settle the account's funding, then close each position it holds in a settled
+            market at that market's final price; an account left with no position and a
+            deficit is written off. Return whether a position closed. Spec: `engine._settle`.
+    """
+    margin.settle_account(account)
+    closed: bool = False
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        size: int256 = storage.positions[account][market_id].size
+        if size == 0 or not storage.markets[market_id].settled:
+            continue
+        price: uint256 = storage.markets[market_id].price
+        fills.apply_fill(account, market_id, -size, size * convert(price, int256))
+        log PositionSettledAtPrice(account=account, market=market_id, size=size, price=price)
+        self._write_off(account, market_id)
+        closed = True
+    return closed
 
 
 # Collateral
@@ -437,7 +517,7 @@ def deposit(amount: uint256):
     assert amount > 0, "deposit: zero amount"
     assert amount <= constants.MAX_DEPOSIT, "deposit: amount too large"
     self._pull(msg.sender, amount)
-    margin.settle_account(msg.sender)
+    self._settle(msg.sender)
     storage.collateral[msg.sender] += convert(amount, int256)
     log Deposit(account=msg.sender, amount=amount)
 
@@ -449,7 +529,7 @@ def withdraw(amount: uint256):
     """
     assert amount > 0, "withdraw: zero amount"
     self._require_fresh_account(msg.sender)
-    margin.settle_account(msg.sender)
+    self._settle(msg.sender)
     assert self._covers(storage.collateral[msg.sender], amount), "withdraw: insufficient collateral"
     storage.collateral[msg.sender] -= convert(amount, int256)
     assert margin.equity(msg.sender) >= margin.requirement(
@@ -496,19 +576,21 @@ def _margin_snapshot(account: address, market_id: uint256) -> MarginSnapshot:
 @internal
 @view
 def _require_trade_margin(
-    account: address, before: MarginSnapshot, market_id: uint256, is_buyer: bool
+    account: address, before: MarginSnapshot, market_id: uint256, price: uint256, is_buyer: bool
 ):
     """
-    @notice Check one side of a trade: the position bound; initial margin, or, when the
+    @notice Check one side of a trade: the position bound; a position left open keeps the
+            market's minimum notional at the trade price; initial margin, or, when the
             trade only reduced its position, non-negative equity and, for an account that
             was below maintenance, an equity / maintenance ratio not lowered.
             Spec: `engine._require_trade_margin`.
     """
     new_size: int256 = storage.positions[account][market_id].size
-    if is_buyer:
-        assert abs(new_size) <= constants.MAX_POSITION_SIZE, "trade: buyer position too large"
-    else:
-        assert abs(new_size) <= constants.MAX_POSITION_SIZE, "trade: seller position too large"
+    small: bool = new_size != 0 and convert(abs(new_size), uint256) * price < storage.markets[
+        market_id
+    ].min_position_notional
+    self._require_side(abs(new_size) <= constants.MAX_POSITION_SIZE, is_buyer, "position too large")
+    self._require_side(not small, is_buyer, "position too small")
     account_equity: int256 = margin.equity(account)
     reduces: bool = fills.reduces_risk(before.size, new_size)
     assert reduces or not storage.markets[market_id].paused, "trade: market paused"
@@ -518,16 +600,27 @@ def _require_trade_margin(
             lowered = account_equity * before.maintenance < before.equity * margin.requirement(
                 account, False
             )
-        if is_buyer:
-            assert account_equity >= 0, "trade: buyer negative equity"
-            assert not lowered, "trade: buyer ratio lowered"
-        else:
-            assert account_equity >= 0, "trade: seller negative equity"
-            assert not lowered, "trade: seller ratio lowered"
-    elif is_buyer:
-        assert account_equity >= margin.requirement(account, True), "trade: buyer below initial margin"
+        self._require_side(account_equity >= 0, is_buyer, "negative equity")
+        self._require_side(not lowered, is_buyer, "ratio lowered")
     else:
-        assert account_equity >= margin.requirement(account, True), "trade: seller below initial margin"
+        self._require_side(
+            account_equity >= margin.requirement(account, True), is_buyer, "below initial margin"
+        )
+
+
+@internal
+@pure
+def _require_side(ok: bool, is_buyer: bool, what: String[20]):
+    """
+    @notice Revert with "trade: buyer <what>" or "trade: seller <what>" unless `ok`: one
+            reason per side, as the spec's `_require_trade_margin` words them.
+    """
+    if ok:
+        return
+    side: String[6] = "seller"
+    if is_buyer:
+        side = "buyer"
+    raw_revert(abi_encode(concat("trade: ", side, " ", what), method_id=method_id("Error(string)")))
 
 
 @external
@@ -548,7 +641,7 @@ def settle_trade(
             into the insurance fund. Spec: `engine.process_settle_trade`.
     """
     assert msg.sender == storage.settlement, "auth: not settlement"
-    market: storage.Market = self._require_market(market_id)
+    market: storage.Market = self._require_live(market_id)
     assert size > 0, "trade: zero size"
     assert size <= constants.MAX_TRADE_SIZE, "trade: size too large"
     assert buyer != seller, "trade: self-trade"
@@ -561,8 +654,8 @@ def settle_trade(
     self._require_fresh_account(buyer)
     self._require_fresh_account(seller)
     margin.accrue_funding(market_id)
-    margin.settle_account(buyer)
-    margin.settle_account(seller)
+    self._settle(buyer)
+    self._settle(seller)
     buyer_before: MarginSnapshot = self._margin_snapshot(buyer, market_id)
     seller_before: MarginSnapshot = self._margin_snapshot(seller, market_id)
     quote: int256 = convert(size * price, int256)
@@ -583,8 +676,8 @@ def settle_trade(
     storage.collateral[buyer] -= buyer_fee
     storage.collateral[seller] -= seller_fee
     margin.credit_fund(convert(buyer_fee + seller_fee, uint256))
-    self._require_trade_margin(buyer, buyer_before, market_id, True)
-    self._require_trade_margin(seller, seller_before, market_id, False)
+    self._require_trade_margin(buyer, buyer_before, market_id, price, True)
+    self._require_trade_margin(seller, seller_before, market_id, price, False)
     log Trade(
         buyer=buyer,
         seller=seller,
@@ -614,8 +707,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     assert max_size > 0, "liquidate: zero size"
     self._require_fresh_account(account)
     self._require_fresh_account(msg.sender)
-    margin.settle_account(account)
-    margin.settle_account(msg.sender)
+    self._settle(account)
+    self._settle(msg.sender)
     position_size: int256 = storage.positions[account][market_id].size
     assert position_size != 0, "liquidate: no position"
     account_equity: int256 = margin.equity(account)
@@ -685,16 +778,20 @@ def deleverage(account: address):
             market id first: the fund covers its deficit share as far as it goes, then
             the market's ADL policy (`_adl_allocate`) closes it against opposite positions
             of the same market, charging them the rest within their caps. When the last position closes, what
-            is left of the deficit is covered by the fund or recorded as bad debt.
+            is left of the deficit is covered by the fund or recorded as bad debt. An account
+            whose last positions were in settled markets is resolved by their settlement.
             Anyone may call. Spec: `engine.process_deleverage`.
     """
-    margin.settle_account(account)
+    closed: bool = self._settle(account)
     market_id: uint256 = max_value(uint256)
     for i: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         if storage.positions[account][i].size != 0:
             market_id = i
             break
-    assert market_id != max_value(uint256), "adl: no position"
+    if market_id == max_value(uint256):
+        # final settlement closed its last positions and wrote its deficit off
+        assert closed, "adl: no position"
+        return
     self._require_fresh_account(account)
     account_equity: int256 = margin.equity(account)
     assert account_equity < 0, "adl: account not bankrupt"
@@ -713,7 +810,7 @@ def deleverage(account: address):
         market_id, -side, abs_size, -share - cover
     )
     for fill: AdlAllocator.Fill in allocation:
-        margin.settle_account(fill.counterparty)
+        self._settle(fill.counterparty)
         cash: int256 = side * fill.size * price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             fills.apply_fill(account, market_id, -side * fill.size, cash)
@@ -804,7 +901,7 @@ def withdraw_insurance(amount: uint256):
             debt is known: recorded, or a holder at negative equity (a scan of every
             market's holders). Spec: `engine.process_withdraw_insurance`.
     """
-    assert msg.sender == storage.owner, "auth: not owner"
+    self._require_owner()
     assert amount > 0, "insurance: zero amount"
     assert storage.bad_debt == 0, "insurance: bad debt pending"
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
@@ -825,49 +922,15 @@ def withdraw_insurance(amount: uint256):
 
 @external
 @view
-def equity(account: address) -> int256:
+def account_margin(account: address) -> (int256, int256, int256):
     """
-    @notice Collateral plus unrealized PnL at oracle prices, net of pending loss.
-            Spec: `margin.equity`.
+    @notice (equity, initial requirement, maintenance requirement) at oracle prices, for
+            the account views (contracts/PerpViews.vy). Spec: `margin.equity`,
+            `margin.initial_margin`, `margin.maintenance_margin`.
     """
-    return margin.equity(account)
-
-
-@external
-@view
-def initial_margin(account: address) -> int256:
-    """
-    @notice Sum of initial requirements. Spec: `margin.initial_margin`.
-    """
-    return margin.requirement(account, True)
-
-
-@external
-@view
-def maintenance_margin(account: address) -> int256:
-    """
-    @notice Sum of maintenance requirements. Spec: `margin.maintenance_margin`.
-    """
-    return margin.requirement(account, False)
-
-
-@external
-@view
-def free_collateral(account: address) -> int256:
-    """
-    @notice max(equity - initial requirement, 0). Spec: `views.free_collateral`.
-    """
-    return max(margin.equity(account) - margin.requirement(account, True), 0)
-
-
-@external
-@view
-def health(account: address) -> int256:
-    """
-    @notice Equity minus maintenance requirement; negative means liquidatable.
-            Spec: `views.health`.
-    """
-    return margin.equity(account) - margin.requirement(account, False)
+    return margin.equity(account), margin.requirement(account, True), margin.requirement(
+        account, False
+    )
 
 
 @internal
@@ -928,15 +991,6 @@ def adl_side(
             them, for the ADL views (contracts/PerpViews.vy). Spec: `adl.side_holders`.
     """
     return self._adl_side(market_id, side)
-
-
-@external
-@view
-def price_age(market_id: uint256) -> uint256:
-    """
-    @notice Seconds since the market's last price. Spec: `views.price_age`.
-    """
-    return block.timestamp - storage.markets[market_id].price_timestamp
 
 
 @external

@@ -1,9 +1,11 @@
 # pragma version ~=0.4.3
 # pragma optimize codesize
 """
-@title Position views, kept out of the engine's EIP-170 budget
-@notice Spec: `pyspec/views.py` (`liquidation_price`, `bankruptcy_price`, `adl_rank`,
-        `adl_quantile`, `adl_exposure`). Reads the engine's getters and views (the ADL side
+@title Account and position views, kept out of the engine's EIP-170 budget
+@notice Spec: `pyspec/views.py` and `pyspec/margin.py` (`equity`, `initial_margin`,
+        `maintenance_margin`, `free_collateral`, `health`, `price_age`,
+        `liquidation_price`, `bankruptcy_price`, `adl_rank`, `adl_quantile`,
+        `adl_exposure`). The account figures come from the engine's `account_margin`. Reads the engine's getters and views (the ADL side
         of a market through `adl_side`) and applies the engine modules' and the
         allocator's own code, so a figure here is what the engine's liquidation and
         waterfall would act on.
@@ -20,8 +22,7 @@ import AdlAllocator
 interface IPerpEngine:
     def markets(market_id: uint256) -> storage.Market: view
     def positions(account: address, market_id: uint256) -> storage.Position: view
-    def equity(account: address) -> int256: view
-    def maintenance_margin(account: address) -> int256: view
+    def account_margin(account: address) -> (int256, int256, int256): view
     def insurance_fund() -> uint256: view
     def adl_allocator() -> AdlAllocator.__interface__: view
     def adl_side(
@@ -37,6 +38,94 @@ def __init__(perp_engine: IPerpEngine):
     engine = perp_engine
 
 
+@internal
+@view
+def _equity(account: address) -> int256:
+    equity: int256 = 0
+    initial: int256 = 0
+    maintenance: int256 = 0
+    equity, initial, maintenance = staticcall engine.account_margin(account)
+    return equity
+
+
+@internal
+@view
+def _maintenance_margin(account: address) -> int256:
+    equity: int256 = 0
+    initial: int256 = 0
+    maintenance: int256 = 0
+    equity, initial, maintenance = staticcall engine.account_margin(account)
+    return maintenance
+
+
+@external
+@view
+def equity(account: address) -> int256:
+    """
+    @notice Collateral plus unrealized PnL at oracle prices, net of pending funding.
+            Spec: `margin.equity`.
+    """
+    return self._equity(account)
+
+
+@external
+@view
+def initial_margin(account: address) -> int256:
+    """
+    @notice Sum of initial requirements. Spec: `margin.initial_margin`.
+    """
+    equity: int256 = 0
+    initial: int256 = 0
+    maintenance: int256 = 0
+    equity, initial, maintenance = staticcall engine.account_margin(account)
+    return initial
+
+
+@external
+@view
+def maintenance_margin(account: address) -> int256:
+    """
+    @notice Sum of maintenance requirements. Spec: `margin.maintenance_margin`.
+    """
+    return self._maintenance_margin(account)
+
+
+@external
+@view
+def free_collateral(account: address) -> int256:
+    """
+    @notice max(equity - initial requirement, 0). Spec: `views.free_collateral`.
+    """
+    equity: int256 = 0
+    initial: int256 = 0
+    maintenance: int256 = 0
+    equity, initial, maintenance = staticcall engine.account_margin(account)
+    return max(equity - initial, 0)
+
+
+@external
+@view
+def health(account: address) -> int256:
+    """
+    @notice Equity minus maintenance requirement; negative means liquidatable.
+            Spec: `views.health`.
+    """
+    equity: int256 = 0
+    initial: int256 = 0
+    maintenance: int256 = 0
+    equity, initial, maintenance = staticcall engine.account_margin(account)
+    return equity - maintenance
+
+
+@external
+@view
+def price_age(market_id: uint256) -> uint256:
+    """
+    @notice Seconds since the market's last price. Spec: `views.price_age`.
+    """
+    return block.timestamp - (staticcall engine.markets(market_id)).price_timestamp
+
+
 @external
 @view
 def liquidation_price(account: address, market_id: uint256) -> uint256:
@@ -49,11 +138,9 @@ def liquidation_price(account: address, market_id: uint256) -> uint256:
         return 0
     market: storage.Market = staticcall engine.markets(market_id)
     ratio: int256 = convert(market.maintenance_margin_ratio, int256)
-    others: int256 = staticcall engine.maintenance_margin(
-        account
-    ) - margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio)
+    others: int256 = self._maintenance_margin(account) - margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio)
     numerator: int256 = (
-        others - staticcall engine.equity(account) + size * convert(market.price, int256)
+        others - self._equity(account) + size * convert(market.price, int256)
     ) * constants.RATIO_PRECISION
     price: int256 = 0
     if size > 0:
@@ -75,9 +162,9 @@ def bankruptcy_price(account: address, market_id: uint256) -> uint256:
         return 0
     market: storage.Market = staticcall engine.markets(market_id)
     share: int256 = liquidation.compute_equity_share(
-        staticcall engine.equity(account),
+        self._equity(account),
         margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
-        staticcall engine.maintenance_margin(account),
+        self._maintenance_margin(account),
     )
     cash: int256 = liquidation.compute_bankruptcy_cash(size * convert(market.price, int256), share)
     price: int256 = 0
@@ -97,7 +184,7 @@ def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
     """
     position: storage.Position = staticcall engine.positions(account, market_id)
     upnl: int256 = margin.unrealized_pnl(position, (staticcall engine.markets(market_id)).price)
-    if position.size == 0 or upnl <= 0 or staticcall engine.equity(account) <= 0:
+    if position.size == 0 or upnl <= 0 or self._equity(account) <= 0:
         return 0, 1
     return convert(upnl, uint256), convert(abs(position.entry_notional), uint256)
 

@@ -10,13 +10,13 @@
         its signature and reduce-only flag before the engine settles the trade. The engine
         runs its own checks (band, margins, sizes, self-trade); none are repeated here.
         Signatures are ECDSA only (no EIP-1271): a contract account cannot sign an order.
+        The escape hatch lives here too: a trader's exit request is its consent to be
+        closed at the oracle price; anyone may take it; unserved for EXIT_DELAY, it
+        settles the market (`escape`).
 """
 
-
-struct Position:
-    size: int256
-    entry_notional: int256
-    funding_checkpoint: int256
+import lib.constants as constants
+import engine.storage as storage
 
 
 interface IPerpEngine:
@@ -28,7 +28,10 @@ interface IPerpEngine:
         price: uint256,
         buyer_is_taker: bool,
     ): nonpayable
-    def positions(account: address, market_id: uint256) -> Position: view
+    def positions(account: address, market_id: uint256) -> storage.Position: view
+    def markets(market_id: uint256) -> storage.Market: view
+    def governor() -> address: view
+    def delist_market(market_id: uint256): nonpayable
 
 
 struct Order:
@@ -58,6 +61,37 @@ event OrderCancelled:
     trader: indexed(address)
 
 
+event OperatorSet:
+    operator: indexed(address)
+
+
+event ExitRequested:
+    trader: indexed(address)
+    market: indexed(uint256)
+    size: int256
+    deadline: uint256
+
+
+event ExitTaken:
+    trader: indexed(address)
+    taker: indexed(address)
+    market: indexed(uint256)
+    size: int256
+    price: uint256
+
+
+event ExitEscaped:
+    trader: indexed(address)
+    market: indexed(uint256)
+
+
+struct ExitRequest:
+    # The position the trader asked to leave: a request is void once the position changes.
+    size: int256
+    # From this block time on, an unserved request may settle the market.
+    deadline: uint256
+
+
 event NoncesInvalidated:
     trader: indexed(address)
     min_nonce: uint256
@@ -84,6 +118,9 @@ filled: public(HashMap[bytes32, uint256])
 cancelled: public(HashMap[bytes32, bool])
 # A trader's orders with a lower nonce are void.
 min_nonce: public(HashMap[address, uint256])
+# Standing exit requests, by trader and market; a settled trade of the trader in the
+# market clears them.
+exit_requests: public(HashMap[address, HashMap[uint256, ExitRequest]])
 
 
 @deploy
@@ -229,6 +266,8 @@ def settle(
     if buyer_is_taker:
         buyer = taker.trader
         seller = maker.trader
+    self.exit_requests[buyer][maker.market] = empty(ExitRequest)
+    self.exit_requests[seller][maker.market] = empty(ExitRequest)
     extcall engine.settle_trade(buyer, seller, maker.market, size, price, buyer_is_taker)
 
 
@@ -253,3 +292,73 @@ def invalidate_nonces(min_nonce: uint256):
     assert min_nonce > self.min_nonce[msg.sender], "order: nonce not increasing"
     self.min_nonce[msg.sender] = min_nonce
     log NoncesInvalidated(trader=msg.sender, min_nonce=min_nonce)
+
+
+@external
+def set_operator(operator: address):
+    """
+    @notice Name the operator (the engine's governor only, so after its delay).
+            Spec: `settlement.process_set_operator`.
+    """
+    assert msg.sender == staticcall engine.governor(), "auth: not governor"
+    self.operator = operator
+    log OperatorSet(operator=operator)
+
+
+@external
+def request_exit(market_id: uint256):
+    """
+    @notice Ask to leave the caller's whole position in a live market at the oracle price:
+            anyone may take it over (`take_exit`); unserved for EXIT_DELAY, anyone may
+            settle the market (`escape`). Asking again restarts the clock.
+            Spec: `settlement.process_request_exit`.
+    """
+    size: int256 = (staticcall engine.positions(msg.sender, market_id)).size
+    assert size != 0, "exit: no position"
+    assert not (staticcall engine.markets(market_id)).settled, "market: settled"
+    deadline: uint256 = block.timestamp + constants.EXIT_DELAY
+    self.exit_requests[msg.sender][market_id] = ExitRequest(size=size, deadline=deadline)
+    log ExitRequested(trader=msg.sender, market=market_id, size=size, deadline=deadline)
+
+
+@internal
+@view
+def _require_request(trader: address, market_id: uint256) -> ExitRequest:
+    request: ExitRequest = self.exit_requests[trader][market_id]
+    assert request.deadline != 0, "exit: not requested"
+    assert (
+        (staticcall engine.positions(trader, market_id)).size == request.size
+    ), "exit: position changed"
+    return request
+
+
+@external
+def take_exit(trader: address, market_id: uint256):
+    """
+    @notice Take a requested position over whole at the oracle price (anyone: the caller
+            is the taker and pays the taker fee); the engine checks the trade as any other.
+            Spec: `settlement.process_take_exit`.
+    """
+    request: ExitRequest = self._require_request(trader, market_id)
+    self.exit_requests[trader][market_id] = empty(ExitRequest)
+    price: uint256 = (staticcall engine.markets(market_id)).price
+    log ExitTaken(trader=trader, taker=msg.sender, market=market_id, size=request.size, price=price)
+    size: uint256 = convert(abs(request.size), uint256)
+    if request.size > 0:
+        extcall engine.settle_trade(msg.sender, trader, market_id, size, price, True)
+    else:
+        extcall engine.settle_trade(trader, msg.sender, market_id, size, price, False)
+
+
+@external
+def escape(trader: address, market_id: uint256):
+    """
+    @notice Settle the market of an exit request nobody served by its deadline (anyone):
+            the engine freezes the market at its last oracle price and every position
+            settles there. Spec: `settlement.process_escape`.
+    """
+    request: ExitRequest = self._require_request(trader, market_id)
+    assert block.timestamp >= request.deadline, "exit: too early"
+    self.exit_requests[trader][market_id] = empty(ExitRequest)
+    log ExitEscaped(trader=trader, market=market_id)
+    extcall engine.delist_market(market_id)

@@ -21,9 +21,12 @@ from pyspec.constants import (
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
     MAX_FUNDING_RATE,
+    MAX_GOVERNANCE_DELAY,
     MAX_MARKETS,
+    MAX_MIN_POSITION_NOTIONAL,
     MAX_PRICE,
     MAX_PRICE_AGE,
+    MIN_GOVERNANCE_DELAY,
     RATIO_PRECISION,
 )
 
@@ -40,6 +43,7 @@ LISTING_FIELDS = (
     "taker_fee_ratio",
     "adl_policy",
     "max_price_age",
+    "min_position_notional",
 )
 
 
@@ -62,10 +66,11 @@ class MarketParams:
     taker_fee_ratio: int
     adl_policy: int
     max_price_age: int
+    min_position_notional: int
     initial_price: int
 
     def listing(self) -> tuple[int, ...]:
-        """The arguments of ``add_market``, in order."""
+        """The ``MarketParams`` of ``add_market``, in order."""
         return tuple(getattr(self, name) for name in LISTING_FIELDS)
 
 
@@ -80,6 +85,7 @@ class DeploymentConfig:
     operator: str | None
     liquidator_share_ratio: int
     insurance_floor: int
+    governance_delay: int
     markets: tuple[MarketParams, ...]
 
 
@@ -144,7 +150,9 @@ class _Reader:
         collateral = self.section(top["collateral"], "collateral", {"token"})
         roles = self.section(top["roles"], "roles", {"oracle", "operator"})
         engine = self.section(
-            top["engine"], "engine", {"liquidator_share_ratio", "insurance_floor"}
+            top["engine"],
+            "engine",
+            {"liquidator_share_ratio", "insurance_floor", "governance_delay"},
         )
         markets = top["markets"]
         if not isinstance(markets, list) or not 1 <= len(markets) <= MAX_MARKETS:
@@ -158,6 +166,9 @@ class _Reader:
                 engine, "engine", "liquidator_share_ratio", 0, RATIO_PRECISION
             ),
             insurance_floor=self.integer(engine, "engine", "insurance_floor", 1, MAX_DEPOSIT),
+            governance_delay=self.integer(
+                engine, "engine", "governance_delay", MIN_GOVERNANCE_DELAY, MAX_GOVERNANCE_DELAY
+            ),
             markets=tuple(self.market(m, f"markets[{i}]") for i, m in enumerate(markets)),
         )
 
@@ -186,5 +197,8 @@ class _Reader:
             taker_fee_ratio=self.integer(m, key, "taker_fee_ratio", 0, MAX_FEE_RATIO),
             adl_policy=self.policy(m["adl_policy"], f"{key}.adl_policy"),
             max_price_age=self.integer(m, key, "max_price_age", 1, MAX_PRICE_AGE),
+            min_position_notional=self.integer(
+                m, key, "min_position_notional", 0, MAX_MIN_POSITION_NOTIONAL
+            ),
             initial_price=self.integer(m, key, "initial_price", 1, MAX_PRICE),
         )

@@ -80,3 +80,16 @@ MAX_PRICE_AGE = 7 * 24 * 3600
 
 # Upper bound of a market's maker and taker fees.
 MAX_FEE_RATIO = 10**5
+
+# Upper bound of a market's minimum position notional (collateral units): 1M USDC.
+MAX_MIN_POSITION_NOTIONAL = 10**12
+
+# A trader's exit request stands this long (seconds) before its escape may settle the
+# market (``settlement.process_escape``).
+EXIT_DELAY = 24 * 3600
+
+# Bounds of the governance delay (``pyspec/governor.py``), and how long a call stays
+# executable once its delay has passed.
+MIN_GOVERNANCE_DELAY = 3600
+MAX_GOVERNANCE_DELAY = 30 * 24 * 3600
+GOVERNANCE_GRACE_PERIOD = 14 * 24 * 3600

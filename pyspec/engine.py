@@ -14,6 +14,7 @@ from pyspec.constants import (
     MAX_FEE_RATIO,
     MAX_FUNDING_RATE,
     MAX_MARKETS,
+    MAX_MIN_POSITION_NOTIONAL,
     MAX_POSITION_SIZE,
     MAX_POSITIONS_PER_MARKET,
     MAX_PRICE,
@@ -24,20 +25,21 @@ from pyspec.constants import (
 from pyspec.errors import require
 from pyspec.fixed_math import sign
 from pyspec.state import Market, State, get_account, get_position
-from pyspec.token import ZERO_ADDRESS
 
 
 def new_state(
     address: str,
     collateral_token: token.Token,
-    owner: str,
+    deployer: str,
     oracle: str,
     settlement: str,
+    governor: str,
     liquidator_share_ratio: int,
     insurance_floor: int,
     timestamp: int,
 ) -> State:
-    """Return the state right after deployment at block time ``timestamp``.
+    """Return the state right after ``deployer`` deployed the engine at block time
+    ``timestamp``; the Settlement and the Governor come next, at known addresses.
 
     Contract: ``PerpEngine.__init__``.
     """
@@ -46,26 +48,30 @@ def new_state(
     state = State(
         address,
         collateral_token,
-        owner,
+        governor,
         oracle,
         settlement,
         liquidator_share_ratio,
         insurance_floor,
         timestamp,
-        guardian=owner,
+        guardian=deployer,
     )
     collateral_token.events = state.events
     return state
 
 
 def _require_fresh(state: State, market_id: int) -> None:
-    """A risk-relevant action needs the market's price no older than its max_price_age.
+    """A risk-relevant action needs the market's price no older than its max_price_age;
+    a settled market's price is final and never goes stale.
 
     Contract: ``PerpEngine._require_fresh``. Anchor: GMX v2 ``Oracle.sol``
     (``MaxPriceAgeExceeded``).
     """
     market = state.markets[market_id]
-    require(state.timestamp - market.price_timestamp <= market.max_price_age, "oracle: stale price")
+    require(
+        market.settled or state.timestamp - market.price_timestamp <= market.max_price_age,
+        "oracle: stale price",
+    )
 
 
 def _require_fresh_account(state: State, address: str) -> None:
@@ -83,105 +89,101 @@ def _require_market(state: State, market_id: int) -> Market:
     return state.markets[market_id]
 
 
+def _require_live(state: State, market_id: int) -> Market:
+    """A listed market that has not been delisted. Contract: ``PerpEngine._require_live``."""
+    market = _require_market(state, market_id)
+    require(not market.settled, "market: settled")
+    return market
+
+
+def _require_owner(state: State, caller: str) -> None:
+    """The Governor's owner: listing and fund withdrawals need no delay.
+
+    Contract: ``PerpEngine._require_owner``."""
+    require(caller == state.timelock.owner, "auth: not owner")
+
+
+def _require_governor(state: State, caller: str) -> None:
+    """Role and parameter changes come through the timelock only.
+
+    Contract: ``PerpEngine._require_governor``."""
+    require(caller == state.governor, "auth: not governor")
+
+
 # Governance
 
+# The fields of ``MarketParams`` (``PerpEngine.MarketParams``), in ABI order.
+MARKET_PARAMS = (
+    "initial_margin_ratio",
+    "maintenance_margin_ratio",
+    "liquidation_fee_ratio",
+    "price_band_ratio",
+    "max_funding_rate",
+    "maker_fee_ratio",
+    "taker_fee_ratio",
+    "adl_policy",
+    "max_price_age",
+    "min_position_notional",
+)
 
-def process_add_market(
-    state: State,
-    caller: str,
-    initial_margin_ratio: int,
-    maintenance_margin_ratio: int,
-    liquidation_fee_ratio: int,
-    price_band_ratio: int,
-    max_funding_rate: int,
-    maker_fee_ratio: int,
-    taker_fee_ratio: int,
-    adl_policy: int,
-    max_price_age: int,
-) -> None:
-    """List a market. Contract: ``PerpEngine.add_market``."""
-    require(caller == state.owner, "auth: not owner")
+
+def _check_params(params: tuple) -> None:
+    """The bounds every listing and every parameter change keeps.
+
+    Contract: ``PerpEngine._check_params``.
+    """
+    (im, mm, liquidation_fee, band, max_funding, maker, taker, policy, age, min_notional) = params
+    require(0 < mm < im <= RATIO_PRECISION, "market: invalid margin ratios")
+    require(liquidation_fee < mm, "market: invalid liquidation fee")
+    require(0 < band <= RATIO_PRECISION, "market: invalid price band")
+    require(max_funding <= MAX_FUNDING_RATE, "market: invalid funding bound")
+    require(maker <= MAX_FEE_RATIO and taker <= MAX_FEE_RATIO, "market: invalid fees")
+    require(policy < ADL_POLICY_COUNT, "market: invalid adl policy")
+    require(0 < age <= MAX_PRICE_AGE, "market: invalid price age")
+    require(min_notional <= MAX_MIN_POSITION_NOTIONAL, "market: invalid minimum notional")
+
+
+def process_add_market(state: State, caller: str, params: tuple) -> None:
+    """List a market with its parameters (``MARKET_PARAMS``): the Governor's owner, at
+    once, since nobody holds the market yet. Contract: ``PerpEngine.add_market``."""
+    _require_owner(state, caller)
     require(len(state.markets) < MAX_MARKETS, "market: too many markets")
-    require(
-        0 < maintenance_margin_ratio < initial_margin_ratio <= RATIO_PRECISION,
-        "market: invalid margin ratios",
-    )
-    require(liquidation_fee_ratio < maintenance_margin_ratio, "market: invalid liquidation fee")
-    require(0 < price_band_ratio <= RATIO_PRECISION, "market: invalid price band")
-    require(max_funding_rate <= MAX_FUNDING_RATE, "market: invalid funding bound")
-    require(
-        maker_fee_ratio <= MAX_FEE_RATIO and taker_fee_ratio <= MAX_FEE_RATIO,
-        "market: invalid fees",
-    )
-    require(adl_policy < ADL_POLICY_COUNT, "market: invalid adl policy")
-    require(0 < max_price_age <= MAX_PRICE_AGE, "market: invalid price age")
-    state.markets.append(
-        Market(
-            initial_margin_ratio,
-            maintenance_margin_ratio,
-            liquidation_fee_ratio,
-            price_band_ratio,
-            max_funding_rate,
-            maker_fee_ratio,
-            taker_fee_ratio,
-            adl_policy,
-            max_price_age,
-            funding_timestamp=state.timestamp,
-        )
-    )
-    market_id = len(state.markets) - 1
-    state.events.append(
-        (
-            "MarketAdded",
-            (
-                market_id,
-                initial_margin_ratio,
-                maintenance_margin_ratio,
-                liquidation_fee_ratio,
-                price_band_ratio,
-                max_funding_rate,
-                maker_fee_ratio,
-                taker_fee_ratio,
-                adl_policy,
-                max_price_age,
-            ),
-        )
-    )
+    _check_params(params)
+    market_id = len(state.markets)
+    state.markets.append(Market(*params, funding_timestamp=state.timestamp))
+    state.events.append(("MarketAdded", (market_id,)))
+    state.events.append(("MarketParamsSet", (market_id, *params)))
 
 
-def process_set_adl_policy(state: State, caller: str, market_id: int, adl_policy: int) -> None:
-    """Choose how a market's bankruptcies are allocated from now on.
+def process_set_market_params(state: State, caller: str, market_id: int, params: tuple) -> None:
+    """Change a live market's parameters, its ADL policy included (the Governor only, so
+    after its delay), within the listing bounds. The index first accrues at the old rate;
+    a rate above a lowered bound is clamped to it.
 
-    Contract: ``PerpEngine.set_adl_policy``.
+    Contract: ``PerpEngine.set_market_params``. Anchor: GMX v2 ``Timelock.sol``: traders
+    see a change coming for the whole delay and can leave before it applies.
     """
-    require(caller == state.owner, "auth: not owner")
-    market = _require_market(state, market_id)
-    require(adl_policy < ADL_POLICY_COUNT, "market: invalid adl policy")
-    market.adl_policy = adl_policy
-    state.events.append(("AdlPolicySet", (market_id, adl_policy)))
+    _require_governor(state, caller)
+    _require_live(state, market_id)
+    _check_params(params)
+    margin.accrue_funding(state, market_id)
+    market = state.markets[market_id]
+    market.funding_rate = funding.clamp_funding_rate(market.funding_rate, params[4])
+    for name, value in zip(MARKET_PARAMS, params, strict=True):
+        setattr(market, name, value)
+    state.events.append(("MarketParamsSet", (market_id, *params)))
 
 
-def process_transfer_ownership(state: State, caller: str, new_owner: str) -> None:
-    """Name the next owner, who must accept; naming another, or the zero address,
-    withdraws the offer. Contract: ``PerpEngine.transfer_ownership``. Anchor: OpenZeppelin
-    Ownable2Step, snekmate's ownable_2step: a typo cannot hand the protocol to nobody.
-    """
-    require(caller == state.owner, "auth: not owner")
-    state.pending_owner = new_owner
-    state.events.append(("OwnershipTransferStarted", (caller, new_owner)))
-
-
-def process_accept_ownership(state: State, caller: str) -> None:
-    """Become the owner. Contract: ``PerpEngine.accept_ownership``."""
-    require(caller == state.pending_owner, "auth: not pending owner")
-    state.events.append(("OwnershipTransferred", (state.owner, caller)))
-    state.owner = caller
-    state.pending_owner = ZERO_ADDRESS
+def process_set_oracle(state: State, caller: str, oracle: str) -> None:
+    """Name the oracle (the Governor only). Contract: ``PerpEngine.set_oracle``."""
+    _require_governor(state, caller)
+    state.oracle = oracle
+    state.events.append(("OracleSet", (oracle,)))
 
 
 def process_set_guardian(state: State, caller: str, guardian: str) -> None:
-    """Name the guardian. Contract: ``PerpEngine.set_guardian``."""
-    require(caller == state.owner, "auth: not owner")
+    """Name the guardian (the Governor only). Contract: ``PerpEngine.set_guardian``."""
+    _require_governor(state, caller)
     state.guardian = guardian
     state.events.append(("GuardianSet", (guardian,)))
 
@@ -199,12 +201,33 @@ def process_set_market_paused(state: State, caller: str, market_id: int, paused:
     state.events.append(("MarketPaused", (market_id, paused)))
 
 
+def process_delist_market(state: State, caller: str, market_id: int) -> None:
+    """Final settlement: freeze the market at its oracle price, fresh when the Governor
+    delists, the last one when an unserved exit request escapes through the Settlement
+    (the oracle may be the party that vanished). Funding stops; each position settles at
+    that price when its account is next touched (``_settle``): the same price for all, so
+    the realized profits and losses sum to zero.
+
+    Contract: ``PerpEngine.delist_market``. Anchors: dYdX v4 final settlement (positions
+    closed at the oracle price), Drift's settlement at an expiry price.
+    """
+    require(caller in (state.governor, state.settlement), "auth: not governor")
+    market = _require_live(state, market_id)
+    require(market.price > 0, "market: no price")
+    if caller == state.governor:
+        _require_fresh(state, market_id)
+    margin.accrue_funding(state, market_id)
+    market.funding_rate = 0
+    market.settled = True
+    state.events.append(("MarketSettled", (market_id, market.price)))
+
+
 def process_update_price(
     state: State, caller: str, market_id: int, price: int, timestamp: int
 ) -> None:
     """Publish an oracle price. Contract: ``PerpEngine.update_price``."""
     require(caller == state.oracle, "auth: not oracle")
-    market = _require_market(state, market_id)
+    market = _require_live(state, market_id)
     require(price > 0, "oracle: zero price")
     require(price <= MAX_PRICE, "oracle: price too large")
     require(timestamp > market.price_timestamp, "oracle: stale timestamp")
@@ -224,13 +247,35 @@ def process_set_funding_rate(state: State, caller: str, market_id: int, rate: in
     lot and hour, whatever the number of calls.
     """
     require(caller == state.oracle, "auth: not oracle")
-    market = _require_market(state, market_id)
+    market = _require_live(state, market_id)
     require(market.price > 0, "market: no price")
     _require_fresh(state, market_id)
     margin.accrue_funding(state, market_id)
     applied = funding.clamp_funding_rate(rate, market.max_funding_rate)
     market.funding_rate = applied
     state.events.append(("FundingRateSet", (market_id, rate, applied, market.funding_index)))
+
+
+def _settle(state: State, address: str) -> bool:
+    """Settle the account's funding, then close each position it holds in a settled
+    market at that market's final price (a fill with no counterparty: the other side
+    closes at the same price when its account is touched); an account left with no
+    position and a deficit is written off like any other. Return whether a position
+    closed. Contract: ``PerpEngine._settle``.
+    """
+    margin.settle_account(state, address)
+    account = state.accounts.get(address)
+    closed = False
+    for market_id in sorted(account.positions) if account else ():
+        market = state.markets[market_id]
+        if not market.settled:
+            continue
+        size = account.positions[market_id].size
+        positions.apply_fill(state, address, market_id, -size, size * market.price)
+        state.events.append(("PositionSettledAtPrice", (address, market_id, size, market.price)))
+        _write_off(state, address, market_id)
+        closed = True
+    return closed
 
 
 # Collateral
@@ -262,7 +307,7 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
     require(amount > 0, "deposit: zero amount")
     require(amount <= MAX_DEPOSIT, "deposit: amount too large")
     _pull(state, caller, amount)
-    margin.settle_account(state, caller)
+    _settle(state, caller)
     get_account(state, caller).collateral += amount
     state.events.append(("Deposit", (caller, amount)))
 
@@ -271,7 +316,7 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
     """Withdraw collateral, keeping the initial margin. Contract: ``PerpEngine.withdraw``."""
     require(amount > 0, "withdraw: zero amount")
     _require_fresh_account(state, caller)
-    margin.settle_account(state, caller)
+    _settle(state, caller)
     account = get_account(state, caller)
     require(amount <= account.collateral, "withdraw: insufficient collateral")
     account.collateral -= amount
@@ -312,7 +357,7 @@ def process_settle_trade(
     equity / maintenance ratio (a bankrupt account is left to the waterfall).
     """
     require(caller == state.settlement, "auth: not settlement")
-    market = _require_market(state, market_id)
+    market = _require_live(state, market_id)
     require(size > 0, "trade: zero size")
     require(size <= MAX_TRADE_SIZE, "trade: size too large")
     require(buyer != seller, "trade: self-trade")
@@ -325,8 +370,8 @@ def process_settle_trade(
     _require_fresh_account(state, buyer)
     _require_fresh_account(state, seller)
     margin.accrue_funding(state, market_id)
-    margin.settle_account(state, buyer)
-    margin.settle_account(state, seller)
+    _settle(state, buyer)
+    _settle(state, seller)
     buyer_before = _margin_snapshot(state, buyer, market_id)
     seller_before = _margin_snapshot(state, seller, market_id)
     quote = size * price
@@ -344,8 +389,8 @@ def process_settle_trade(
     get_account(state, buyer).collateral -= buyer_fee
     get_account(state, seller).collateral -= seller_fee
     margin.credit_fund(state, buyer_fee + seller_fee)
-    _require_trade_margin(state, buyer, buyer_before, market_id, "buyer")
-    _require_trade_margin(state, seller, seller_before, market_id, "seller")
+    _require_trade_margin(state, buyer, buyer_before, market_id, price, "buyer")
+    _require_trade_margin(state, seller, seller_before, market_id, price, "seller")
     state.events.append(("Trade", (buyer, seller, market_id, size, price, buyer_fee, seller_fee)))
 
 
@@ -362,9 +407,13 @@ def _margin_snapshot(state: State, address: str, market_id: int) -> tuple[int, i
 
 
 def _require_trade_margin(
-    state: State, address: str, before: tuple[int, int, int], market_id: int, side: str
+    state: State, address: str, before: tuple[int, int, int], market_id: int, price: int, side: str
 ) -> None:
-    """Check one side of a trade. Contract: ``PerpEngine._require_trade_margin``.
+    """Check one side of a trade. Contract: ``PerpEngine._require_trade_margin`` (its
+    reasons through ``_require_side``).
+
+    A position the trade leaves open keeps the market's minimum notional at the trade
+    price, so each of a market's holder slots costs real margin (L3).
 
     A reduction keeps equity >= 0 and, for an account that was below maintenance, its
     equity / maintenance ratio (cross-multiplied: e1 x m0 >= e0 x m1), so a band-edge
@@ -373,10 +422,15 @@ def _require_trade_margin(
     """
     size_before, equity_before, maintenance_before = before
     new_size = get_position(state, address, market_id).size
+    market = state.markets[market_id]
     require(abs(new_size) <= MAX_POSITION_SIZE, f"trade: {side} position too large")
+    require(
+        new_size == 0 or abs(new_size) * price >= market.min_position_notional,
+        f"trade: {side} position too small",
+    )
     account_equity = margin.equity(state, address)
     reduces = positions.reduces_risk(size_before, new_size)
-    require(reduces or not state.markets[market_id].paused, "trade: market paused")
+    require(reduces or not market.paused, "trade: market paused")
     if reduces:
         require(account_equity >= 0, f"trade: {side} negative equity")
         if equity_before < maintenance_before:
@@ -412,8 +466,8 @@ def process_liquidate(
     require(max_size > 0, "liquidate: zero size")
     _require_fresh_account(state, address)
     _require_fresh_account(state, caller)
-    margin.settle_account(state, address)
-    margin.settle_account(state, caller)
+    _settle(state, address)
+    _settle(state, caller)
     position_size = get_position(state, address, market_id).size
     require(position_size != 0, "liquidate: no position")
     account_equity = margin.equity(state, address)
@@ -477,11 +531,15 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     positions of the same market and charges them the rest within their caps. When the
     account's last position closes, what is left of its deficit is written off (and so is
     a bankrupt counterparty's, closed at the oracle price). Anyone may call, as
-    often as the account has positions. Contract: ``PerpEngine.deleverage``.
+    often as the account has positions. An account whose last positions were in settled
+    markets is resolved by their settlement (``_settle``), so the call succeeds there.
+    Contract: ``PerpEngine.deleverage``.
     """
-    margin.settle_account(state, address)
+    closed = _settle(state, address)
     account = get_account(state, address)
-    require(len(account.positions) > 0, "adl: no position")
+    if not account.positions:
+        require(closed, "adl: no position")
+        return
     _require_fresh_account(state, address)
     account_equity = margin.equity(state, address)
     require(account_equity < 0, "adl: account not bankrupt")
@@ -497,7 +555,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     cover = _cover_from_fund(state, address, market_id, -share)
     side = sign(position_size)
     for fill in adl.allocate_adl(state, market_id, -side, abs_size, -share - cover):
-        margin.settle_account(state, fill.counterparty)
+        _settle(state, fill.counterparty)
         cash = side * fill.size * market.price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             positions.apply_fill(state, address, market_id, -side * fill.size, cash)
@@ -579,7 +637,7 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
     recorded, or an account holding a position at negative equity (a scan of every
     market's holders). Contract: ``PerpEngine.withdraw_insurance``.
     """
-    require(caller == state.owner, "auth: not owner")
+    _require_owner(state, caller)
     require(amount > 0, "insurance: zero amount")
     require(state.bad_debt == 0, "insurance: bad debt pending")
     for market_id, market in enumerate(state.markets):

@@ -8,6 +8,12 @@ lots recorded, maker first, then the engine settles the trade with its own check
 margins, sizes, self-trade), which are not repeated here. Signatures are ECDSA only (no
 EIP-1271): a contract account cannot sign an order. Signing is the harness's job.
 
+The escape hatch lives here too (StarkEx's forced trades and freeze, reduced to one
+market): a trader's exit request is its consent to be closed at the oracle price; anyone
+may take the position over at that price; a request nobody serves for EXIT_DELAY lets
+anyone settle the market (``process_escape``), so no deposit stays locked when the
+operator disappears.
+
 The order book lives at ``state.book``. Addresses are lowercase 0x-hex, digests 32 bytes.
 """
 
@@ -20,6 +26,7 @@ from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import keccak
 
 from pyspec import engine
+from pyspec.constants import EXIT_DELAY
 from pyspec.errors import require
 from pyspec.state import OrderBook, State, get_position
 
@@ -190,6 +197,8 @@ def process_settle(
     _fill(state, taker, taker_signature, size, price)
     buyer, seller = (taker.trader, maker.trader) if taker.is_buy else (maker.trader, taker.trader)
     buyer_is_taker = taker.is_buy
+    state.book.exit_requests.pop((buyer, maker.market), None)
+    state.book.exit_requests.pop((seller, maker.market), None)
     engine.process_settle_trade(
         state, state.book.address, buyer, seller, maker.market, size, price, buyer_is_taker
     )
@@ -217,3 +226,67 @@ def process_invalidate_nonces(state: State, caller: str, min_nonce: int) -> None
     require(min_nonce > book.min_nonce.get(caller, 0), "order: nonce not increasing")
     book.min_nonce[caller] = min_nonce
     state.events.append(("NoncesInvalidated", (caller, min_nonce)))
+
+
+def process_set_operator(state: State, caller: str, operator: str) -> None:
+    """Name the operator (the engine's Governor only, so after its delay).
+
+    Contract: ``Settlement.set_operator``.
+    """
+    require(caller == state.governor, "auth: not governor")
+    state.book.operator = operator
+    state.events.append(("OperatorSet", (operator,)))
+
+
+def process_request_exit(state: State, caller: str, market_id: int) -> None:
+    """Ask to leave the caller's whole position in a live market at the oracle price;
+    asking again restarts the clock. Contract: ``Settlement.request_exit``.
+    """
+    size = get_position(state, caller, market_id).size
+    require(size != 0, "exit: no position")
+    require(not state.markets[market_id].settled, "market: settled")
+    deadline = state.timestamp + EXIT_DELAY
+    state.book.exit_requests[(caller, market_id)] = (size, deadline)
+    state.events.append(("ExitRequested", (caller, market_id, size, deadline)))
+
+
+def _require_request(state: State, trader: str, market_id: int) -> tuple[int, int]:
+    """The standing request, for the position it named.
+
+    Contract: ``Settlement._require_request``."""
+    request = state.book.exit_requests.get((trader, market_id))
+    require(request is not None, "exit: not requested")
+    require(get_position(state, trader, market_id).size == request[0], "exit: position changed")
+    return request
+
+
+def process_take_exit(state: State, caller: str, trader: str, market_id: int) -> None:
+    """Take a requested position over whole at the oracle price (anyone: the caller is
+    the taker and pays the taker fee); the engine checks the trade as any other: band,
+    freshness, margins, minimum notional, pause, capacity. Contract: ``Settlement.take_exit``.
+    """
+    size, _ = _require_request(state, trader, market_id)
+    del state.book.exit_requests[(trader, market_id)]
+    price = state.markets[market_id].price
+    state.events.append(("ExitTaken", (trader, caller, market_id, size, price)))
+    buyer, seller = (caller, trader) if size > 0 else (trader, caller)
+    engine.process_settle_trade(
+        state, state.book.address, buyer, seller, market_id, abs(size), price, size > 0
+    )
+
+
+def process_escape(state: State, caller: str, trader: str, market_id: int) -> None:
+    """Settle the market of an exit request nobody served by its deadline (anyone), at
+    the market's last oracle price. Contract: ``Settlement.escape``.
+
+    Why the market and not the one position: closing it against the insurance fund would
+    give the fund a directional position it cannot hedge and unbalance open interest;
+    forcing it onto opposite traders would let any trader push others out at will. A
+    market whose exits nobody takes at the oracle price for EXIT_DELAY is not being
+    operated; settling it at one price for all is zero-sum and frees every deposit.
+    """
+    _, deadline = _require_request(state, trader, market_id)
+    require(state.timestamp >= deadline, "exit: too early")
+    del state.book.exit_requests[(trader, market_id)]
+    state.events.append(("ExitEscaped", (trader, market_id)))
+    engine.process_delist_market(state, state.book.address, market_id)

@@ -31,6 +31,7 @@ class Market:
     taker_fee_ratio: int
     adl_policy: int  # ADL_POLICY_* (pyspec/adl_allocator.py)
     max_price_age: int  # a risk-relevant action needs a price no older (seconds)
+    min_position_notional: int  # a trade leaves a position at zero or at least this
     price: int = 0
     price_timestamp: int = 0
     open_interest: int = 0  # sum of long sizes (= sum of short sizes)
@@ -39,6 +40,7 @@ class Market:
     funding_rate: int = 0  # per second, parts per FUNDING_RATE_PRECISION of the price
     funding_timestamp: int = 0  # when the index last accrued
     paused: bool = False  # by the guardian: no trade may add risk
+    settled: bool = False  # delisted: every position settles at ``price``, lazily
     holders: list[str] = field(default_factory=list)  # accounts with an open position
 
 
@@ -60,6 +62,8 @@ class OrderBook:
     cancelled: dict[bytes, bool] = field(default_factory=dict)
     min_nonce: dict[str, int] = field(default_factory=dict)  # lower nonces are void
     touched: list[bytes] = field(default_factory=list)  # digests filled or cancelled, in order
+    # Standing exit requests: (trader, market) -> (position size, deadline).
+    exit_requests: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
 
     def copy(self) -> "OrderBook":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -71,6 +75,35 @@ class OrderBook:
             dict(self.cancelled),
             dict(self.min_nonce),
             list(self.touched),
+            dict(self.exit_requests),
+        )
+
+
+@dataclass(slots=True)
+class Timelock:
+    """The Governor contract's storage (``contracts/Governor.vy``; its rules are in
+    ``pyspec/governor.py``)."""
+
+    address: str
+    engine: str
+    settlement: str
+    delay: int  # seconds between scheduling a call and its earliest execution
+    owner: str
+    pending_owner: str = ZERO_ADDRESS  # named by the owner, the owner once it accepts
+    eta: dict[bytes, int] = field(default_factory=dict)  # call id -> earliest time; absent: none
+    touched: list[bytes] = field(default_factory=list)  # call ids scheduled, in order
+
+    def copy(self) -> "Timelock":
+        """Return an independent copy (used to roll a rejected call back)."""
+        return Timelock(
+            self.address,
+            self.engine,
+            self.settlement,
+            self.delay,
+            self.owner,
+            self.pending_owner,
+            dict(self.eta),
+            list(self.touched),
         )
 
 
@@ -78,14 +111,13 @@ class OrderBook:
 class State:
     address: str  # the engine's address: custodian of all collateral
     token: Token
-    owner: str
+    governor: str  # the timelock: the only caller of role and parameter changes
     oracle: str
     settlement: str  # the only caller of settle_trade: the signed-order contract
     liquidator_share_ratio: int  # share of a liquidation penalty paid to the liquidator
     insurance_floor: int  # governance cannot withdraw the fund below this
     timestamp: int = 0  # block time of the call being run (block.timestamp)
-    guardian: str = ""  # pauses and resumes markets; the owner until named
-    pending_owner: str = ZERO_ADDRESS  # named by the owner, the owner once it accepts
+    guardian: str = ""  # pauses and resumes markets; the deployer until named
     insurance_fund: int = 0
     # Deficit of closed bankrupt accounts that neither the fund nor ADL covered; repaid
     # first by everything that flows into the fund.
@@ -95,6 +127,8 @@ class State:
     events: list = field(default_factory=list)
     # The signed-order contract's storage (pyspec/settlement.py), beside the engine's.
     book: OrderBook | None = None
+    # The Governor contract's storage (pyspec/governor.py).
+    timelock: Timelock | None = None
 
     def copy(self) -> "State":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -112,6 +146,7 @@ class State:
                 m.taker_fee_ratio,
                 m.adl_policy,
                 m.max_price_age,
+                m.min_position_notional,
                 m.price,
                 m.price_timestamp,
                 m.open_interest,
@@ -120,6 +155,7 @@ class State:
                 m.funding_rate,
                 m.funding_timestamp,
                 m.paused,
+                m.settled,
                 list(m.holders),
             )
             for m in self.markets
@@ -137,20 +173,20 @@ class State:
         return State(
             self.address,
             token,
-            self.owner,
+            self.governor,
             self.oracle,
             self.settlement,
             self.liquidator_share_ratio,
             self.insurance_floor,
             self.timestamp,
             self.guardian,
-            self.pending_owner,
             self.insurance_fund,
             self.bad_debt,
             markets,
             accounts,
             events,
             self.book.copy() if self.book is not None else None,
+            self.timelock.copy() if self.timelock is not None else None,
         )
 
 

@@ -21,6 +21,9 @@ struct Market:
     adl_policy: uint256
     # A risk-relevant action needs a price no older than this (seconds).
     max_price_age: uint256
+    # A trade may not leave a position below this notional (collateral units), except at
+    # zero: holder slots cost real margin (issue 12, L3).
+    min_position_notional: uint256
     price: uint256
     price_timestamp: uint256
     # Sum of long sizes, equal to the sum of short sizes.
@@ -35,6 +38,8 @@ struct Market:
     funding_timestamp: uint256
     # Paused by the guardian: no trade may add risk; exits go on.
     paused: bool
+    # Delisted: every position settles at `price`, lazily; no price, rate or trade after.
+    settled: bool
 
 
 struct Position:
@@ -46,11 +51,11 @@ struct Position:
 
 
 token: public(IERC20)
-owner: public(address)
-# Named by the owner; becomes the owner when it accepts (two-step transfer).
-pending_owner: public(address)
+# The timelock (contracts/Governor.vy): the only caller of role and parameter changes;
+# its owner lists markets and withdraws the fund.
+governor: public(address)
 oracle: public(address)
-# Pauses and resumes markets; the owner until the owner names another.
+# Pauses and resumes markets; the deployer until the governor names another.
 guardian: public(address)
 # The only caller of settle_trade: the signed-order contract (contracts/Settlement.vy).
 settlement: public(address)

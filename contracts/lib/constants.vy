@@ -52,5 +52,18 @@ MAX_PRICE_AGE: constant(uint256) = 7 * 24 * 3600
 # Upper bound of a market's maker and taker fees.
 MAX_FEE_RATIO: constant(uint256) = 10**5
 
+# Upper bound of a market's minimum position notional (collateral units): 1M USDC.
+MAX_MIN_POSITION_NOTIONAL: constant(uint256) = 10**12
+
+# A trader's exit request stands this long (seconds) before its escape may settle the
+# market (contracts/Settlement.vy `escape`).
+EXIT_DELAY: constant(uint256) = 24 * 3600
+
+# Bounds of the governance delay (contracts/Governor.vy), and how long a call stays
+# executable once its delay has passed.
+MIN_GOVERNANCE_DELAY: constant(uint256) = 3600
+MAX_GOVERNANCE_DELAY: constant(uint256) = 30 * 24 * 3600
+GOVERNANCE_GRACE_PERIOD: constant(uint256) = 14 * 24 * 3600
+
 # Upper bound of the flat state dump read by the differential harness.
 MAX_DUMP_ACCOUNTS: constant(uint256) = 32

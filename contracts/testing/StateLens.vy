@@ -20,6 +20,7 @@ struct Market:
     taker_fee_ratio: uint256
     adl_policy: uint256
     max_price_age: uint256
+    min_position_notional: uint256
     price: uint256
     price_timestamp: uint256
     open_interest: uint256
@@ -28,6 +29,7 @@ struct Market:
     funding_rate: int256
     funding_timestamp: uint256
     paused: bool
+    settled: bool
 
 
 struct Position:
@@ -37,9 +39,8 @@ struct Position:
 
 
 interface IPerpEngine:
-    def owner() -> address: view
-    def pending_owner() -> address: view
     def guardian() -> address: view
+    def oracle() -> address: view
     def insurance_fund() -> uint256: view
     def bad_debt() -> uint256: view
     def market_count() -> uint256: view
@@ -49,10 +50,23 @@ interface IPerpEngine:
     def positions(account: address, market_id: uint256) -> Position: view
 
 
+struct ExitRequest:
+    size: int256
+    deadline: uint256
+
+
 interface ISettlement:
+    def operator() -> address: view
+    def exit_requests(trader: address, market_id: uint256) -> ExitRequest: view
     def min_nonce(trader: address) -> uint256: view
     def filled(order_hash: bytes32) -> uint256: view
     def cancelled(order_hash: bytes32) -> bool: view
+
+
+interface IGovernor:
+    def owner() -> address: view
+    def pending_owner() -> address: view
+    def eta(call_id: bytes32) -> uint256: view
 
 
 MAX_WORDS: constant(uint256) = 4096
@@ -73,15 +87,18 @@ def dump(
     token: IERC20,
     accounts: DynArray[address, constants.MAX_DUMP_ACCOUNTS],
     settlement: ISettlement,
+    governor: IGovernor,
     digests: DynArray[bytes32, MAX_DUMP_ORDERS],
+    call_ids: DynArray[bytes32, MAX_DUMP_ORDERS],
 ) -> DynArray[int256, MAX_WORDS]:
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, owner,
-            pending owner, guardian, per
-            market: 17 fields, holder count, holders..., per account: token balance,
+            pending owner, guardian, oracle, operator, per
+            market: 19 fields, holder count, holders..., per account: token balance,
             collateral, per market: size, entry notional, funding checkpoint; then the
-            order book: per account: nonce floor, digest count, per digest: the digest
-            (as a signed word), filled, cancelled].
+            order book: per account: nonce floor, per market: exit request size and
+            deadline; digest count, per digest: the digest (as a signed word), filled,
+            cancelled; then the governor: call id count, per id: the id, its eta].
     """
     out: DynArray[int256, MAX_WORDS] = []
     count: uint256 = staticcall engine.market_count()
@@ -90,9 +107,11 @@ def dump(
     out.append(self._int(count))
     out.append(self._int(staticcall token.balanceOf(engine.address)))
     out.append(self._int(block.timestamp))
-    out.append(self._int(convert(staticcall engine.owner(), uint256)))
-    out.append(self._int(convert(staticcall engine.pending_owner(), uint256)))
+    out.append(self._int(convert(staticcall governor.owner(), uint256)))
+    out.append(self._int(convert(staticcall governor.pending_owner(), uint256)))
     out.append(self._int(convert(staticcall engine.guardian(), uint256)))
+    out.append(self._int(convert(staticcall engine.oracle(), uint256)))
+    out.append(self._int(convert(staticcall settlement.operator(), uint256)))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))
@@ -104,6 +123,7 @@ def dump(
         out.append(self._int(market.taker_fee_ratio))
         out.append(self._int(market.adl_policy))
         out.append(self._int(market.max_price_age))
+        out.append(self._int(market.min_position_notional))
         out.append(self._int(market.price))
         out.append(self._int(market.price_timestamp))
         out.append(self._int(market.open_interest))
@@ -112,6 +132,7 @@ def dump(
         out.append(market.funding_rate)
         out.append(self._int(market.funding_timestamp))
         out.append(self._int(convert(market.paused, uint256)))
+        out.append(self._int(convert(market.settled, uint256)))
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
             market_id
         )
@@ -128,10 +149,18 @@ def dump(
             out.append(position.funding_checkpoint)
     for account: address in accounts:
         out.append(self._int(staticcall settlement.min_nonce(account)))
+        for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
+            request: ExitRequest = staticcall settlement.exit_requests(account, market_id)
+            out.append(request.size)
+            out.append(self._int(request.deadline))
     out.append(self._int(len(digests)))
     for digest: bytes32 in digests:
         out.append(convert(digest, int256))
         out.append(self._int(staticcall settlement.filled(digest)))
         out.append(self._int(convert(staticcall settlement.cancelled(digest), uint256)))
+    out.append(self._int(len(call_ids)))
+    for call_id: bytes32 in call_ids:
+        out.append(convert(call_id, int256))
+        out.append(self._int(staticcall governor.eta(call_id)))
     return out
 

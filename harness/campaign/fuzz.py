@@ -61,7 +61,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         choices=ADL_POLICY_NAMES,
         default=None,
         help="pin every market to this ADL policy (default: the configuration's, switched "
-        "at random by set_adl_policy)",
+        "at random through the Governor)",
     )
     parser.add_argument("--out", type=Path, default=None, help="report folder")
     parser.add_argument("--database", default=DATABASE, help="hypothesis example database")

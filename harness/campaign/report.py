@@ -34,7 +34,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
         "result": "divergence" if failures else "agreed",
         "chain": args.chain,
         "machine": args.machine,
-        "adl_policy": policy or "configured, switched by set_adl_policy",
+        "adl_policy": policy or "configured, switched through the Governor (govern)",
         "seed": args.seed,
         "workers": args.workers,
         "budget": {"seconds": args.seconds, "max_steps": args.max_steps},

@@ -27,6 +27,13 @@ from harness.core.choices import (  # noqa: F401 (the policy's sources, used as 
     mostly,
 )
 from harness.core.genesis import USDC
+from harness.core.governance_actions import (  # noqa: F401 (pin_adl_policy: actions.X)
+    exit_position,
+    govern,
+    hand_over,
+    pause,
+    pin_adl_policy,
+)
 from harness.core.order_actions import bad_order, cancel_order, invalidate_nonces
 from harness.core.spec_step import spec_apply
 from pyspec import adl, adl_allocator, margin, views
@@ -35,6 +42,7 @@ from pyspec.constants import (
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
     MAX_FUNDING_RATE,
+    MAX_MIN_POSITION_NOTIONAL,
     MAX_POSITION_SIZE,
     MAX_PRICE,
     MAX_PRICE_AGE,
@@ -236,51 +244,10 @@ def list_market(world: World, choose: Choices) -> list[Call]:
     maker, taker = choose.pick(fees), choose.pick(fees)
     policy = choose.integer(0, ADL_POLICY_COUNT)  # the last one is invalid
     age = choose.pick((0, 1, 3_600, MAX_PRICE_AGE, MAX_PRICE_AGE + 1))
+    min_notional = choose.pick((0, 1_000_000, MAX_MIN_POSITION_NOTIONAL + 1))
     caller = mostly(choose, lambda: "owner", lambda: "outsider")
-    listing = (imr, mmr, fee, band, funding_bound, maker, taker, policy, age)
-    return [engine_call("add_market", caller, *listing)]
-
-
-def set_adl_policy(world: World, choose: Choices) -> list[Call]:
-    """Switch a market's ADL policy, mid-sequence: every policy meets every state."""
-    market_id = choose.integer(0, len(world.state.markets))  # the last one is unknown
-    policy = mostly(
-        choose, lambda: choose.integer(0, ADL_POLICY_COUNT - 1), lambda: ADL_POLICY_COUNT
-    )
-    caller = mostly(choose, lambda: "owner", lambda: "outsider")
-    return [engine_call("set_adl_policy", caller, market_id, policy)]
-
-
-def pause(world: World, choose: Choices) -> list[Call]:
-    """The guardian (the owner in the harness) pauses or resumes a market; mostly it
-    flips the flag, so a paused market resumes soon; sometimes an outsider tries."""
-    n = len(world.state.markets)
-    market_id = mostly(choose, lambda: choose.integer(0, n - 1), lambda: n)
-    paused = world.state.markets[market_id].paused if market_id < n else False
-    flag = mostly(choose, lambda: not paused, lambda: paused)
-    caller = mostly(choose, lambda: "owner", lambda: "outsider")
-    return [engine_call("set_market_paused", caller, market_id, flag)]
-
-
-def hand_over(world: World, choose: Choices) -> list[Call]:
-    """Two-step ownership: the owner names an actor, who accepts (or a stranger tries),
-    and the ownership comes back the same way, so later owner actions still run."""
-    heir = choose.pick([*world.traders, "outsider"])
-    accepter = mostly(choose, lambda: heir, lambda: "owner")
-    return [
-        engine_call("transfer_ownership", "owner", heir),
-        engine_call("accept_ownership", accepter),
-        engine_call("transfer_ownership", heir, "owner"),
-        engine_call("accept_ownership", "owner"),
-    ]
-
-
-def pin_adl_policy(world: World, policy: int) -> list[Call]:
-    """Set every market to ``policy`` (the start of a campaign for one policy)."""
-    return [
-        engine_call("set_adl_policy", "owner", market_id, policy)
-        for market_id in range(len(world.state.markets))
-    ]
+    listing = (imr, mmr, fee, band, funding_bound, maker, taker, policy, age, min_notional)
+    return [engine_call("add_market", caller, listing)]
 
 
 # Seconds that pass in one wait: a block, a minute, an hour, a day, a week.
@@ -442,9 +409,10 @@ ACTIONS = {
     "cancel_order": cancel_order,
     "invalidate_nonces": invalidate_nonces,
     "list_market": list_market,
-    "set_adl_policy": set_adl_policy,
+    "govern": govern,
     "pause": pause,
     "hand_over": hand_over,
+    "exit_position": exit_position,
     "wait": wait,
     "collude": collude,
     "front_run": front_run,
@@ -468,9 +436,10 @@ ACTION_WEIGHTS = {
     "cancel_order": 2,
     "invalidate_nonces": 1,
     "list_market": 1,
-    "set_adl_policy": 3,
+    "govern": 3,
     "pause": 2,
     "hand_over": 1,
+    "exit_position": 3,
     "wait": 3,
     "collude": 3,
     "front_run": 2,

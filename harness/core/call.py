@@ -18,6 +18,18 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(frozen=True, slots=True)
+class Calldata:
+    """The calldata of an allowed Governor call (``pyspec.governor.ALLOWED``) by its parts,
+    encoded when the call runs, after actor names become addresses."""
+
+    fn: str
+    args: tuple
+
+    def __str__(self) -> str:
+        return f"{self.fn}({', '.join(_show(a) for a in self.args)})"
+
+
+@dataclass(frozen=True, slots=True)
 class Call:
     """``target`` is "engine", "settlement", "token", ``VIEWS`` or ``CLOCK``; address
     arguments are actor names (inside an order tuple too), signatures are bytes."""
@@ -38,6 +50,8 @@ def _show(value) -> str:
         return f"0x{value[:4].hex()}..{value[-2:].hex()}" if len(value) > 8 else f"0x{value.hex()}"
     if isinstance(value, tuple):
         return "(" + ", ".join(_show(v) for v in value) + ")"
+    if isinstance(value, Calldata):
+        return str(value)
     return repr(value)
 
 
@@ -54,6 +68,8 @@ def to_json(value, names: dict[str, str]):
         return names.get(value.lower(), value)
     if isinstance(value, tuple | list):
         return [to_json(v, names) for v in value]
+    if isinstance(value, Calldata):
+        return {"call": value.fn, "args": to_json(value.args, names)}
     raise TypeError(f"no JSON form for {value!r}")
 
 
@@ -78,6 +94,8 @@ def call_from_json(item: dict) -> Call:
             return bytes.fromhex(arg[2:])  # a signature (an address is 42 characters)
         if isinstance(arg, list):
             return tuple(value(a) for a in arg)
+        if isinstance(arg, dict):
+            return Calldata(arg["call"], tuple(value(a) for a in arg["args"]))
         return arg
 
     return Call(item["target"], item["fn"], item["sender"], tuple(value(a) for a in item["args"]))

@@ -19,7 +19,9 @@ MARKET_FIELDS = (
     "funding_rate",
     "funding_timestamp",
     "paused",
+    "settled",
 )
+ROLES = ("owner", "pending_owner", "guardian", "oracle", "operator")
 # Order digests compared per dump (StateLens.MAX_DUMP_ORDERS): the latest the spec touched.
 MAX_DUMP_ORDERS = 128
 
@@ -36,6 +38,17 @@ def dumped_digests(state: State) -> list[bytes]:
     return state.book.touched[-MAX_DUMP_ORDERS:]
 
 
+def dumped_call_ids(state: State) -> list[bytes]:
+    """The Governor call ids a dump covers: the latest ``MAX_DUMP_ORDERS`` scheduled."""
+    return state.timelock.touched[-MAX_DUMP_ORDERS:]
+
+
+def call_ids_of(state_json: dict) -> list[bytes]:
+    """The Governor call ids a labelled state (a vector's) covers, in its order."""
+    prefix = "governor.eta(0x"
+    return [bytes.fromhex(key[len(prefix) : -1]) for key in state_json if key.startswith(prefix)]
+
+
 POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint")
 
 
@@ -47,7 +60,16 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         len(state.markets),
         state.token.balance_of(state.address),
         state.timestamp,
-        *(int(role, 16) for role in (state.owner, state.pending_owner, state.guardian)),
+        *(
+            int(role, 16)
+            for role in (
+                state.timelock.owner,
+                state.timelock.pending_owner,
+                state.guardian,
+                state.oracle,
+                state.book.operator,
+            )
+        ),
     ]
     for market in state.markets:
         out.extend(int(getattr(market, name)) for name in MARKET_FIELDS)
@@ -66,12 +88,19 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
                 else empty
             )
     book = state.book
-    out.extend(book.min_nonce.get(address, 0) for address in accounts)
+    for address in accounts:
+        out.append(book.min_nonce.get(address, 0))
+        for market_id in range(len(state.markets)):
+            out.extend(book.exit_requests.get((address, market_id), (0, 0)))
     digests = dumped_digests(state)
     out.append(len(digests))
     for digest in digests:
         word = int.from_bytes(digest, "big", signed=True)
         out.extend((word, book.filled.get(digest, 0), int(book.cancelled.get(digest, False))))
+    call_ids = dumped_call_ids(state)
+    out.append(len(call_ids))
+    for ident in call_ids:
+        out.extend((int.from_bytes(ident, "big", signed=True), state.timelock.eta.get(ident, 0)))
     return out
 
 
@@ -90,7 +119,7 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
     count = out[2][1]
     out.append(("token.balanceOf(engine)", next(words)))
     out.append(("block.timestamp", next(words)))
-    for role in ("owner", "pending_owner", "guardian"):
+    for role in ROLES:
         out.append((role, who(f"0x{next(words):040x}")))
     for market_id in range(count):
         for name in MARKET_FIELDS:
@@ -108,12 +137,21 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
                 out.append((f"{who(address)}.positions[{market_id}].{name}", next(words)))
     for address in accounts:
         out.append((f"settlement.min_nonce({who(address)})", next(words)))
+        for market_id in range(count):
+            key = f"settlement.exit_requests({who(address)}, {market_id})"
+            out.append((f"{key}.size", next(words)))
+            out.append((f"{key}.deadline", next(words)))
     digests = next(words)
     out.append(("settlement.digests", digests))
     for _ in range(digests):
         digest = f"0x{next(words) % 2**256:064x}"
         out.append((f"settlement.filled({digest})", next(words)))
         out.append((f"settlement.cancelled({digest})", next(words)))
+    call_ids = next(words)
+    out.append(("governor.calls", call_ids))
+    for _ in range(call_ids):
+        ident = f"0x{next(words) % 2**256:064x}"
+        out.append((f"governor.eta({ident})", next(words)))
     return out
 
 
@@ -141,7 +179,7 @@ def parse(dump: list[int], n_accounts: int) -> dict:
     markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
     words = iter(dump)
     fund, bad_debt, count, engine_balance = next(words), next(words), next(words), next(words)
-    for _ in range(4):  # block time and the roles: covered by the state comparison
+    for _ in range(1 + len(ROLES)):  # block time and the roles: the state comparison's
         next(words)
     markets = []
     for _ in range(count):

@@ -4,9 +4,10 @@ Deployment parameters (markets, liquidator share, insurance floor) come from
 ``configs/`` through ``deployment.config``; what only tests need (how much each actor
 holds, the first insurance top-up, how many traders) is defined here. The owner deploys
 the token (nonce 0), the ADL allocator (nonce 1), the engine (nonce 2), the signed-order
-Settlement (nonce 3: the engine's constructor already names it) and the position views
-(nonce 4) on a fresh chain, so their addresses are known before anything runs
-(``TOKEN_ADDRESS`` .. ``VIEWS_ADDRESS``).
+Settlement (nonce 3), the views (nonce 4) and the Governor (nonce 5: the engine's
+constructor already names it and the Settlement) on a fresh chain, so their addresses are
+known before anything runs (``TOKEN_ADDRESS`` .. ``GOVERNOR_ADDRESS``). The owner actor
+owns the Governor.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from deployment.address import create_address
 from deployment.config import DeploymentConfig, load
 from harness.core.call import Call
 from harness.evm.base import ACCOUNTS, CHAIN_ID, GENESIS_TIME
-from pyspec import engine, token
+from pyspec import engine, governor, token
 from pyspec.constants import COLLATERAL_DECIMALS
 from pyspec.state import OrderBook, State
 
@@ -50,6 +51,7 @@ ALLOCATOR_ADDRESS = create_address(ACTORS["owner"], 1)
 ENGINE_ADDRESS = create_address(ACTORS["owner"], 2)
 SETTLEMENT_ADDRESS = create_address(ACTORS["owner"], 3)
 VIEWS_ADDRESS = create_address(ACTORS["owner"], 4)
+GOVERNOR_ADDRESS = create_address(ACTORS["owner"], 5)
 
 
 def new_spec_state(
@@ -58,19 +60,28 @@ def new_spec_state(
     config: DeploymentConfig = DEFAULT_CONFIG,
     timestamp: int = GENESIS_TIME,
 ) -> State:
-    """The spec state right after the engine's and the Settlement's constructors
-    (``actors`` has "engine" and "settlement"), at block time ``timestamp``."""
+    """The spec state right after the engine's, the Settlement's and the Governor's
+    constructors (``actors`` has "engine", "settlement" and "governor"), at block time
+    ``timestamp``."""
     state = engine.new_state(
         actors["engine"],
         token.Token(token_address),
         actors["owner"],
         actors["oracle"],
         actors["settlement"],
+        actors["governor"],
         config.liquidator_share_ratio,
         config.insurance_floor,
         timestamp,
     )
     state.book = OrderBook(actors["settlement"], CHAIN_ID, actors["operator"])
+    state.timelock = governor.new_governor(
+        actors["governor"],
+        actors["owner"],
+        actors["engine"],
+        actors["settlement"],
+        config.governance_delay,
+    )
     return state
 
 
@@ -84,7 +95,7 @@ def setup_calls(
     account, top the insurance fund up."""
     calls = []
     for market_id, market in enumerate(config.markets):
-        calls.append(Call("engine", "add_market", "owner", market.listing()))
+        calls.append(Call("engine", "add_market", "owner", (market.listing(),)))
         price = (market_id, market.initial_price, timestamp)
         calls.append(Call("engine", "update_price", "oracle", price))
     for name in state_accounts(n_traders):

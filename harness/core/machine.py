@@ -14,9 +14,7 @@ from harness.core.sequence import CheckedSequence
 
 MENU = actions.weighted(actions.ACTION_WEIGHTS)
 # With every market pinned to one ADL policy, the policy is never switched.
-PINNED_MENU = actions.weighted(
-    {k: w for k, w in actions.ACTION_WEIGHTS.items() if k != "set_adl_policy"}
-)
+PINNED_MENU = actions.weighted({k: w for k, w in actions.ACTION_WEIGHTS.items() if k != "govern"})
 
 
 class ActionMachine(RuleBasedStateMachine):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from deployment.config import DeploymentConfig
 from harness.core import genesis
 from harness.core.call import CLOCK, Call
-from harness.core.dump import dumped_digests, first_difference, spec_dump
+from harness.core.dump import dumped_call_ids, dumped_digests, first_difference, spec_dump
 from harness.core.orders import Match
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
@@ -71,19 +71,23 @@ class Pair:
         lens_art = artifacts.load("StateLens")
         settlement_art = artifacts.load("Settlement")
         views_art = artifacts.load("PerpViews")
+        governor_art = artifacts.load("Governor")
         self.actors = dict(zip(genesis.actor_names(n_traders), chain.accounts, strict=False))
         self.traders = genesis.trader_names(n_traders)
         owner = self.actors["owner"]
         self.token_address = chain.deploy(token_art.initcode(), owner)
         self.allocator_address = chain.deploy(artifacts.load("AdlAllocator").initcode(), owner)
-        # The engine names the Settlement, deployed next: its address is known in advance.
+        # The engine names the Settlement and the Governor, deployed after it at known
+        # addresses: Settlement next, then the views, then the Governor.
         settlement_address = genesis.create_address(owner, chain.nonce(owner) + 1)
+        governor_address = genesis.create_address(owner, chain.nonce(owner) + 3)
         self.engine_address = chain.deploy(
             engine_art.initcode(
                 self.token_address,
                 self.allocator_address,
                 self.actors["oracle"],
                 settlement_address,
+                governor_address,
                 config.liquidator_share_ratio,
                 config.insurance_floor,
             ),
@@ -94,9 +98,17 @@ class Pair:
         )
         assert self.settlement_address == settlement_address
         self.views_address = chain.deploy(views_art.initcode(self.engine_address), owner)
+        self.governor_address = chain.deploy(
+            governor_art.initcode(
+                self.engine_address, self.settlement_address, config.governance_delay
+            ),
+            owner,
+        )
+        assert self.governor_address == governor_address
         self.lens_address = chain.deploy(lens_art.initcode(), owner)
         self.actors["engine"] = self.engine_address
         self.actors["settlement"] = self.settlement_address
+        self.actors["governor"] = self.governor_address
         self.names = {address: name for name, address in self.actors.items()}
         # Every account whose balances the state comparison covers.
         self.accounts = [self.actors[n] for n in genesis.state_accounts(n_traders)]
@@ -106,24 +118,22 @@ class Pair:
             "token": {f["name"]: FunctionCodec(f) for f in _functions(token_art.abi)},
             "settlement": {f["name"]: FunctionCodec(f) for f in _functions(settlement_art.abi)},
             "views": {f["name"]: FunctionCodec(f) for f in _functions(views_art.abi)},
+            "governor": {f["name"]: FunctionCodec(f) for f in _functions(governor_art.abi)},
         }
         self._targets = {
             "engine": self.engine_address,
             "token": self.token_address,
             "settlement": self.settlement_address,
             "views": self.views_address,
+            "governor": self.governor_address,
         }
         self._decoders = {
             self.engine_address: EventDecoder(engine_art.abi),
             self.token_address: EventDecoder(token_art.abi),
             self.settlement_address: EventDecoder(settlement_art.abi),
+            self.governor_address: EventDecoder(governor_art.abi),
         }
-        dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
-        self._dump_head = dump_head(
-            dump.selector,
-            (self.engine_address, self.token_address, self.settlement_address),
-            self.accounts,
-        )
+        self._dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
 
         self.clock = chain.now()  # the block time of every later call; moved by waits
         chain.set_time(self.clock)
@@ -191,8 +201,8 @@ class Pair:
     }
 
     MARKET_VIEWS = {"price_age": views.price_age}
-    # Served by contracts/PerpViews.vy, outside the engine's size budget: every position view.
-    PERP_VIEWS = frozenset(POSITION_VIEWS)
+    # Served by contracts/PerpViews.vy, outside the engine's size budget: every view.
+    PERP_VIEWS = frozenset({*ACCOUNT_VIEWS, *POSITION_VIEWS, *MARKET_VIEWS})
 
     def check_views(self, names: list[str]) -> int:
         """Compare every trader view on spec and chain for the actors ``names``, and every
@@ -240,12 +250,27 @@ class Pair:
         data = self._codecs[call.target][call.fn].encode(args)
         return self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
 
-    def chain_dump(self, digests: list[bytes] | None = None) -> list[int]:
-        """The chain's state in the layout of ``spec_dump``: the engine's, then the order
-        book's for ``digests`` (by default those the spec touched last)."""
+    def chain_dump(
+        self, digests: list[bytes] | None = None, call_ids: list[bytes] | None = None
+    ) -> list[int]:
+        """The chain's state in the layout of ``spec_dump``: the engine's, the order book's
+        for ``digests`` and the Governor's for ``call_ids`` (by default those the spec
+        touched last)."""
         if digests is None:
             digests = dumped_digests(self.state)
-        data = self._dump_head + len(digests).to_bytes(32, "big") + b"".join(digests)
+        if call_ids is None:
+            call_ids = dumped_call_ids(self.state)
+        data = self._dump.encode(
+            (
+                self.engine_address,
+                self.token_address,
+                self.accounts,
+                self.settlement_address,
+                self.governor_address,
+                digests,
+                call_ids,
+            )
+        )
         out = self.chain.call(self.lens_address, data).output
         count = int.from_bytes(out[32:64], "big")
         return [
@@ -262,25 +287,3 @@ class Pair:
 
 def _functions(abi: list) -> list[dict]:
     return [item for item in abi if item.get("type") == "function"]
-
-
-def dump_head(selector: bytes, contracts: tuple[str, str, str], accounts: list[str]) -> bytes:
-    """The calldata of ``StateLens.dump(engine, token, accounts, settlement, digests)`` up
-    to the digests' length word, encoded once: the dump runs after every call, and only
-    the digests change."""
-    engine, token, settlement = contracts
-
-    def word(value) -> bytes:
-        if isinstance(value, str):
-            value = int(value, 16)
-        return value.to_bytes(32, "big")
-
-    head = 5 * 32
-    digests_at = head + 32 * (1 + len(accounts))
-    return b"".join(
-        [
-            selector,
-            *map(word, (engine, token, head, settlement, digests_at, len(accounts))),
-            *map(word, accounts),
-        ]
-    )

@@ -96,7 +96,7 @@ class CheckedSequence:
 def drain_step(state, address: str):
     """One permissionless ``deleverage`` of ``address`` on the spec (the keeper is the
     owner: anyone may call); return (state, revert reason)."""
-    actors = {"keeper": state.owner, "target": address}
+    actors = {"keeper": state.timelock.owner, "target": address}
     state, reason, _ = spec_apply(
         state, actors, Call("engine", "deleverage", "keeper", ("target",))
     )

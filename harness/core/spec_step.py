@@ -3,8 +3,8 @@ and the ape baseline all run before (or instead of) the chain."""
 
 from __future__ import annotations
 
-from harness.core.call import CLOCK, Call
-from pyspec import engine, settlement, token
+from harness.core.call import CLOCK, Call, Calldata
+from pyspec import engine, governor, settlement, token
 from pyspec.errors import Revert
 from pyspec.state import State
 
@@ -18,15 +18,19 @@ _TOKEN_FUNCTIONS = {
 
 def resolve(actors: dict[str, str], args: tuple) -> tuple:
     """``args`` with actor names replaced by their addresses, inside tuples (an order's
-    trader) too; a 0x address (the zero address) stays as it is."""
-    return tuple(
-        (a if a.startswith("0x") else actors[a])
-        if isinstance(a, str)
-        else resolve(actors, a)
-        if isinstance(a, tuple)
-        else a
-        for a in args
-    )
+    trader) too; a 0x address (the zero address) stays as it is; a ``Calldata`` becomes
+    its encoded bytes."""
+    return tuple(_resolve(actors, a) for a in args)
+
+
+def _resolve(actors: dict[str, str], arg):
+    if isinstance(arg, str):
+        return arg if arg.startswith("0x") else actors[arg]
+    if isinstance(arg, tuple):
+        return resolve(actors, arg)
+    if isinstance(arg, Calldata):
+        return governor.encode_call(arg.fn, resolve(actors, arg.args))
+    return arg
 
 
 def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State, str | None, list]:
@@ -45,6 +49,8 @@ def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State,
             getattr(engine, "process_" + call.fn)(state, sender, *args)
         elif call.target == "settlement":
             getattr(settlement, "process_" + call.fn)(state, sender, *args)
+        elif call.target == "governor":
+            getattr(governor, "process_" + call.fn)(state, sender, *args)
         else:
             _TOKEN_FUNCTIONS[call.fn](state.token, sender, *args)
     except Revert as revert:

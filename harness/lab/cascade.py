@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from harness.core import genesis
 from harness.core.call import CLOCK, Call
+from harness.core.governance_actions import pin_adl_policy
 from harness.core.orders import Match
 from harness.core.spec_step import spec_apply
 from harness.evm.base import ACCOUNTS, GENESIS_TIME, extra_accounts
@@ -96,6 +97,10 @@ class Run:
     actors: dict[str, str]
 
 
+# The opening starts once the Driver has pinned the policy through the Governor's delay.
+OPENING_TIME = GENESIS_TIME + genesis.DEFAULT_CONFIG.governance_delay
+
+
 def actor_names(traders: int) -> tuple[str, ...]:
     return genesis.actor_names(traders)
 
@@ -107,6 +112,7 @@ def lab_actors(traders: int) -> dict[str, str]:
     actors = dict(zip(names, addresses, strict=False))
     actors["engine"] = genesis.ENGINE_ADDRESS
     actors["settlement"] = genesis.SETTLEMENT_ADDRESS
+    actors["governor"] = genesis.GOVERNOR_ADDRESS
     return actors
 
 
@@ -139,7 +145,7 @@ def draw(scenario: Scenario) -> Cascade:
     for i, (price, long, short, lots) in enumerate(trades):
         opening.append(Call(CLOCK, "wait", "", (1,)))
         opening.append(
-            Call("engine", "update_price", "oracle", (MARKET, price, GENESIS_TIME + 1 + i))
+            Call("engine", "update_price", "oracle", (MARKET, price, OPENING_TIME + 1 + i))
         )
         opening.append(Match(long, short, MARKET, lots, price))
     prices, price = [], rise[-1]
@@ -173,7 +179,9 @@ class Driver:
         for call in genesis.setup_calls(genesis.DEFAULT_CONFIG, traders):
             self.apply(call, record=False)
         self.calls: list[Call] = []
-        self.apply(Call("engine", "set_adl_policy", "owner", (MARKET, policy)))
+        for call in pin_adl_policy(self, policy):
+            reason, _ = self.apply(call)
+            assert reason is None, f"{call} reverted: {reason}"
         self.timestamp = 1
 
     def apply(self, call: Call | Match, record: bool = True) -> tuple[str | None, list]:

@@ -230,7 +230,7 @@ def price_call(delta: int, price: int = PRICE, market: int = 0) -> Callable:
 
 
 def add(**changes) -> Callable:
-    return fixed(engine("add_market", "owner", *listing(**changes)))
+    return fixed(engine("add_market", "owner", listing(**changes)))
 
 
 def opened(*then: Call) -> Callable:
@@ -287,7 +287,7 @@ ENTRIES: list[Entry] = [
       add(max_price_age=MAX_PRICE_AGE + 1)),
     E("engine", "add_market", "maximum + 1", f"market {MAX_MARKETS + 1}",
       "market: too many markets",
-      fixed(*[engine("add_market", "owner", *listing())] * (MAX_MARKETS - UNKNOWN + 1))),
+      fixed(*[engine("add_market", "owner", listing())] * (MAX_MARKETS - UNKNOWN + 1))),
     E("engine", "set_adl_policy", "unknown id", "market 2", "market: unknown market",
       fixed(engine("set_adl_policy", "owner", UNKNOWN, 1))),
     E("engine", "set_adl_policy", "unknown id", "policy ADL_POLICY_COUNT",
@@ -330,7 +330,7 @@ ENTRIES: list[Entry] = [
     E("engine", "set_funding_rate", "unknown id", "a listed market never priced",
       "market: no price",
       fixed(
-          engine("add_market", "owner", *listing()),
+          engine("add_market", "owner", listing()),
           engine("set_funding_rate", "oracle", UNKNOWN, 1),
       )),
     E("engine", "set_funding_rate", "stale", "price older than the maximum age",

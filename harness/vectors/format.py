@@ -32,7 +32,26 @@ CATEGORIES = (
     "market",
 )
 TOKEN_EVENTS = frozenset({"Transfer", "Approval"})
-SETTLEMENT_EVENTS = frozenset({"OrderFilled", "OrderCancelled", "NoncesInvalidated"})
+SETTLEMENT_EVENTS = frozenset(
+    {
+        "OrderFilled",
+        "OrderCancelled",
+        "NoncesInvalidated",
+        "OperatorSet",
+        "ExitRequested",
+        "ExitTaken",
+        "ExitEscaped",
+    }
+)
+GOVERNOR_EVENTS = frozenset(
+    {
+        "CallScheduled",
+        "CallCancelled",
+        "CallExecuted",
+        "OwnershipTransferStarted",
+        "OwnershipTransferred",
+    }
+)
 # A value or container that fits in this many characters stays on one line.
 LINE = 140
 
@@ -43,15 +62,18 @@ def state_json(dump: list[int], accounts: list[str], names: dict[str, str]) -> d
 
 
 def events_json(events: list, names: dict[str, str], emitters: list[str] | None = None) -> list:
-    """Events as JSON: the emitting contract ("engine", "settlement" or "token"), the name,
-    the arguments in ABI order. ``emitters`` defaults to what the spec knows: only the
-    token emits ``Transfer`` and ``Approval``, only the Settlement the order events."""
+    """Events as JSON: the emitting contract ("engine", "settlement", "governor" or
+    "token"), the name, the arguments in ABI order. ``emitters`` defaults to what the spec
+    knows: only the token emits ``Transfer`` and ``Approval``, only the Settlement the
+    order and exit events, only the Governor the call and ownership events."""
     if emitters is None:
         emitters = [
             "token"
             if name in TOKEN_EVENTS
             else "settlement"
             if name in SETTLEMENT_EVENTS
+            else "governor"
+            if name in GOVERNOR_EVENTS
             else "engine"
             for name, _ in events
         ]
@@ -74,7 +96,8 @@ def setup_json(
         "engine": {
             "address": engine_address,
             "deployer": "owner",
-            "owner": "owner",
+            "governor": "governor",
+            "guardian": "owner",
             "oracle": "oracle",
             "settlement": "settlement",
             "liquidator_share_ratio": config.liquidator_share_ratio,
@@ -91,6 +114,7 @@ def setup_json(
                 "taker_fee_ratio": m.taker_fee_ratio,
                 "adl_policy": ADL_POLICY_NAMES[m.adl_policy],
                 "max_price_age": m.max_price_age,
+                "min_position_notional": m.min_position_notional,
                 "initial_price": m.initial_price,
                 "initial_price_timestamp": GENESIS_TIME,
             }
@@ -104,7 +128,18 @@ def setup_json(
             "chain_id": CHAIN_ID,
             "eip712_domain": {"name": "Perp Settlement", "version": "1"},
         },
-        "actors": {name: actors[name] for name in (*genesis.actor_names(), "engine", "settlement")},
+        "governor": {
+            "address": actors["governor"],
+            "deployer": "owner",
+            "owner": "owner",
+            "engine": "engine",
+            "settlement": "settlement",
+            "delay": config.governance_delay,
+        },
+        "actors": {
+            name: actors[name]
+            for name in (*genesis.actor_names(), "engine", "settlement", "governor")
+        },
         "funded_actors": {name: genesis.TRADER_FUNDS for name in genesis.state_accounts()},
         "engine_allowance": str(genesis.MAX_UINT256),
         "initial_insurance": {"from": "owner", "amount": genesis.INITIAL_INSURANCE},

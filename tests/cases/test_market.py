@@ -18,73 +18,73 @@ REJECTED = (
     Rejection(
         "maintenance_not_below_initial",
         "Maintenance must be below initial margin.",
-        call("add_market", "owner", *listing(maintenance_margin_ratio=100_000)),
+        call("add_market", "owner", listing(maintenance_margin_ratio=100_000)),
         "market: invalid margin ratios",
     ),
     Rejection(
         "zero_maintenance",
         "Maintenance margin must be positive.",
-        call("add_market", "owner", *listing(maintenance_margin_ratio=0, liquidation_fee_ratio=0)),
+        call("add_market", "owner", listing(maintenance_margin_ratio=0, liquidation_fee_ratio=0)),
         "market: invalid margin ratios",
     ),
     Rejection(
         "initial_above_one",
         "Initial margin cannot exceed 100%.",
-        call("add_market", "owner", *listing(initial_margin_ratio=RATIO_PRECISION + 1)),
+        call("add_market", "owner", listing(initial_margin_ratio=RATIO_PRECISION + 1)),
         "market: invalid margin ratios",
     ),
     Rejection(
         "liquidation_fee_not_below_maintenance",
         "The liquidation fee must be below maintenance.",
-        call("add_market", "owner", *listing(liquidation_fee_ratio=50_000)),
+        call("add_market", "owner", listing(liquidation_fee_ratio=50_000)),
         "market: invalid liquidation fee",
     ),
     Rejection(
         "zero_band",
         "The band is positive.",
-        call("add_market", "owner", *listing(price_band_ratio=0)),
+        call("add_market", "owner", listing(price_band_ratio=0)),
         "market: invalid price band",
     ),
     Rejection(
         "band_above_one",
         "The band cannot exceed 100%.",
-        call("add_market", "owner", *listing(price_band_ratio=RATIO_PRECISION + 1)),
+        call("add_market", "owner", listing(price_band_ratio=RATIO_PRECISION + 1)),
         "market: invalid price band",
     ),
     Rejection(
         "funding_bound_above_max",
         "The funding bound cannot exceed MAX_FUNDING_RATE (100% of the price an hour).",
-        call("add_market", "owner", *listing(max_funding_rate=MAX_FUNDING_RATE + 1)),
+        call("add_market", "owner", listing(max_funding_rate=MAX_FUNDING_RATE + 1)),
         "market: invalid funding bound",
     ),
     Rejection(
         "maker_fee_too_large",
         "Fees cannot exceed MAX_FEE_RATIO (10%).",
-        call("add_market", "owner", *listing(maker_fee_ratio=MAX_FEE_RATIO + 1)),
+        call("add_market", "owner", listing(maker_fee_ratio=MAX_FEE_RATIO + 1)),
         "market: invalid fees",
     ),
     Rejection(
         "taker_fee_too_large",
         "Fees cannot exceed MAX_FEE_RATIO (10%).",
-        call("add_market", "owner", *listing(taker_fee_ratio=MAX_FEE_RATIO + 1)),
+        call("add_market", "owner", listing(taker_fee_ratio=MAX_FEE_RATIO + 1)),
         "market: invalid fees",
     ),
     Rejection(
         "zero_price_age",
         "A market needs a maximum price age of at least a second.",
-        call("add_market", "owner", *listing(max_price_age=0)),
+        call("add_market", "owner", listing(max_price_age=0)),
         "market: invalid price age",
     ),
     Rejection(
         "price_age_too_large",
         "A maximum price age above MAX_PRICE_AGE (a week) is refused.",
-        call("add_market", "owner", *listing(max_price_age=MAX_PRICE_AGE + 1)),
+        call("add_market", "owner", listing(max_price_age=MAX_PRICE_AGE + 1)),
         "market: invalid price age",
     ),
     Rejection(
         "invalid_adl_policy",
         "The ADL policy is one of the ADL_POLICY_COUNT policies.",
-        call("add_market", "owner", *listing(adl_policy=ADL_POLICY_COUNT)),
+        call("add_market", "owner", listing(adl_policy=ADL_POLICY_COUNT)),
         "market: invalid adl policy",
     ),
 )
@@ -101,7 +101,7 @@ def test_add(case):
     case.act(
         "add_market",
         "owner",
-        *listing(initial_margin_ratio=50_000, maintenance_margin_ratio=25_000),
+        listing(initial_margin_ratio=50_000, maintenance_margin_ratio=25_000),
     )
 
 
@@ -125,20 +125,20 @@ def test_add_extreme_bounds(case):
 def test_add_eighth(case):
     """The eighth market is the last one allowed."""
     for _ in range(5):
-        case("add_market", "owner", *listing())
-    case.act("add_market", "owner", *listing())
+        case("add_market", "owner", listing())
+    case.act("add_market", "owner", listing())
 
 
 def test_too_many(case):
     """A ninth market is rejected."""
     for _ in range(6):
-        case("add_market", "owner", *listing())
-    case.act("add_market", "owner", *listing(), reverts="market: too many markets")
+        case("add_market", "owner", listing())
+    case.act("add_market", "owner", listing(), reverts="market: too many markets")
 
 
 def test_not_owner(case):
     """Only the owner lists markets."""
-    case.act("add_market", "operator", *listing(), reverts="auth: not owner")
+    case.act("add_market", "operator", listing(), reverts="auth: not owner")
 
 
 # -- the guardian's pause (issue 12, L1): no new risk, every exit open ----------------------
@@ -276,7 +276,7 @@ OWNERSHIP_REJECTED = (
     Rejection(
         "former_owner_cannot_list",
         "Once the new owner accepted, the former owner lists nothing.",
-        call("add_market", "owner", *listing()),
+        call("add_market", "owner", listing()),
         "auth: not owner",
         pre=(("transfer_ownership", "owner", "trader7"), ("accept_ownership", "trader7")),
     ),
@@ -305,4 +305,4 @@ def test_new_owner_lists(case):
     """The new owner lists a market."""
     case("transfer_ownership", "owner", "trader7")
     case("accept_ownership", "trader7")
-    case.act("add_market", "trader7", *listing())
+    case.act("add_market", "trader7", listing())

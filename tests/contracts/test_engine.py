@@ -4,6 +4,7 @@ import pytest
 
 from harness.evm import artifacts
 from harness.evm.base import ChainError
+from pyspec.constants import MAX_GOVERNANCE_DELAY, MIN_GOVERNANCE_DELAY
 
 
 def test_contracts_fit_eip170(anvil_pair):
@@ -12,20 +13,35 @@ def test_contracts_fit_eip170(anvil_pair):
         return (len(anvil_pair.chain.rpc("eth_getCode", [address, "latest"])) - 2) // 2
 
     assert 20_000 < size(anvil_pair.engine_address) <= 24_576
-    for address in (anvil_pair.settlement_address, anvil_pair.views_address):
+    for address in (
+        anvil_pair.settlement_address,
+        anvil_pair.views_address,
+        anvil_pair.governor_address,
+    ):
         assert 0 < size(address) <= 24_576
 
 
 def test_constructor_bounds(chain):
-    """The liquidator share is at most 100%; the insurance floor is never zero (W8)."""
-    owner, oracle, operator = chain.accounts[:3]
+    """The liquidator share is at most 100%; the insurance floor is never zero (W8); the
+    governance delay lies within [MIN_GOVERNANCE_DELAY, MAX_GOVERNANCE_DELAY]."""
+    owner, oracle, operator, governor = chain.accounts[:4]
     token = chain.deploy(artifacts.load("MockToken").initcode(), owner)
     allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), owner)
     engine = artifacts.load("PerpEngine")
+
+    def deploy(share: int, floor: int) -> str:
+        return chain.deploy(
+            engine.initcode(token, allocator, oracle, operator, governor, share, floor), owner
+        )
+
     with pytest.raises(ChainError, match="config: invalid liquidator share"):
-        chain.deploy(engine.initcode(token, allocator, oracle, operator, 10**6 + 1, 1), owner)
+        deploy(10**6 + 1, 1)
     with pytest.raises(ChainError, match="config: zero insurance floor"):
-        chain.deploy(engine.initcode(token, allocator, oracle, operator, 10**6, 0), owner)
-    chain.deploy(
-        engine.initcode(token, allocator, oracle, operator, 10**6, 1), owner
-    )  # 100%, floor 1
+        deploy(10**6, 0)
+    address = deploy(10**6, 1)  # 100%, floor 1
+    timelock = artifacts.load("Governor")
+    for delay in (MIN_GOVERNANCE_DELAY - 1, MAX_GOVERNANCE_DELAY + 1):
+        with pytest.raises(ChainError, match="config: invalid governance delay"):
+            chain.deploy(timelock.initcode(address, operator, delay), owner)
+    for delay in (MIN_GOVERNANCE_DELAY, MAX_GOVERNANCE_DELAY):
+        chain.deploy(timelock.initcode(address, operator, delay), owner)

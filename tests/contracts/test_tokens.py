@@ -31,7 +31,8 @@ class Deployed:
         self.token = chain.deploy(token.initcode(), self.owner)
         allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), self.owner)
         self.engine = chain.deploy(
-            engine.initcode(self.token, allocator, self.oracle, self.owner, 500_000, 1), self.owner
+            engine.initcode(self.token, allocator, self.oracle, self.owner, self.owner, 500_000, 1),
+            self.owner,
         )
         self.address = {"token": self.token, "engine": self.engine}
         for account in (self.alice, self.bob):

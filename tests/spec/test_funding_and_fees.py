@@ -7,7 +7,7 @@ from pyspec.state import Market, Position
 
 
 def market(**fields) -> Market:
-    return Market(100_000, 50_000, 10_000, 50_000, 5_000, 200, 500, 0, 3_600, **fields)
+    return Market(100_000, 50_000, 10_000, 50_000, 5_000, 200, 500, 0, 3_600, 0, **fields)
 
 
 def test_clamp():

@@ -9,7 +9,10 @@ import pyspec.constants as constants
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = sorted((ROOT / "pyspec").glob("*.py"))
 CONTRACTS = sorted(p for p in (ROOT / "contracts").rglob("*.vy") if "testing" not in p.parts)
-MODULES = "auth|market|oracle|deposit|withdraw|trade|liquidate|adl|insurance|config|token|funding"
+MODULES = (
+    "auth|market|oracle|deposit|withdraw|trade|liquidate|adl|insurance|config|token|funding"
+    "|order|governor|exit"
+)
 REASON = re.compile(rf'"((?:{MODULES}): [^"{{}}]*)"')
 
 
@@ -24,7 +27,14 @@ def spec_reasons() -> set[str]:
 
 
 def contract_reasons() -> set[str]:
-    return {r for path in CONTRACTS for r in REASON.findall(path.read_text())}
+    found = set()
+    for path in CONTRACTS:
+        text = path.read_text()
+        found |= set(REASON.findall(text))
+        # PerpEngine._require_side words "trade: buyer <what>" / "trade: seller <what>"
+        for what in re.findall(r'is_buyer, "([^"]+)"', text):
+            found |= {f"trade: {side} {what}" for side in ("buyer", "seller")}
+    return found
 
 
 def test_same_reason_strings_on_both_sides():

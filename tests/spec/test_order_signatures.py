@@ -18,6 +18,7 @@ from eth_utils import keccak
 from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
 from harness.core.properties import eip712_order
+from harness.evm import artifacts
 from pyspec import engine
 from pyspec.errors import Revert
 from pyspec.settlement import (
@@ -242,8 +243,7 @@ class Deployed:
         deployer = "0x" + "de" * 20
         evm.set_balance(deployer, 10**20)
         self.engine = evm.deploy(deployer, _bytecode(ENGINE_STUB)).lower()
-        source = (ROOT / "contracts" / "Settlement.vy").read_text()
-        initcode = _bytecode(source) + encode(["address", "address"], [self.engine, OPERATOR])
+        initcode = artifacts.load("Settlement").initcode(self.engine, OPERATOR)
         self.address = evm.deploy(deployer, initcode).lower()
         self.evm = evm
 

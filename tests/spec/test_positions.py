@@ -13,7 +13,9 @@ A, B = "0x" + "aa" * 20, "0x" + "bb" * 20
 
 def fresh() -> State:
     state = State("0x" + "ee" * 20, Token("0x" + "dd" * 20), A, A, A, 500_000, 0)
-    state.markets.append(Market(100_000, 50_000, 10_000, 50_000, 5_000, 0, 0, 0, 3_600, price=100))
+    state.markets.append(
+        Market(100_000, 50_000, 10_000, 50_000, 5_000, 0, 0, 0, 3_600, 0, price=100)
+    )
     return state
 
 

@@ -9,16 +9,23 @@ import yaml
 from deployment.config import CONFIGS, ConfigError, load
 from pyspec import engine
 from pyspec.errors import Revert
-from pyspec.state import State
+from pyspec.state import State, Timelock
 from pyspec.token import Token
+
+
+def spec_state(delay: int) -> State:
+    """An engine whose Governor "governor" is owned by "owner"."""
+    state = State("engine", Token("token"), "governor", "oracle", "settlement", 0, 0)
+    state.timelock = Timelock("governor", "engine", "settlement", delay, "owner")
+    return state
 
 
 @pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_profile_loads_and_lists_on_the_spec(path):
     config = load(path)
-    state = State("engine", Token("token"), "owner", "oracle", "operator", 0, 0)
+    state = spec_state(config.governance_delay)
     for market in config.markets:
-        engine.process_add_market(state, "owner", *market.listing())  # no Revert
+        engine.process_add_market(state, "owner", market.listing())  # no Revert
     assert len(state.markets) == len(config.markets)
 
 
@@ -118,11 +125,11 @@ def test_a_bound_the_config_accepts_is_one_the_spec_accepts(tmp_path):
     edge = {"initial_margin_ratio": 10**6, "maintenance_margin_ratio": 10**6 - 1}
     path = write(tmp_path, lambda d: d["markets"][0].update(edge, liquidation_fee_ratio=10**6 - 2))
     market = load(path).markets[0]
-    state = State("engine", Token("token"), "owner", "oracle", "operator", 0, 0)
-    engine.process_add_market(state, "owner", *market.listing())
+    state = spec_state(load(path).governance_delay)
+    engine.process_add_market(state, "owner", market.listing())
     beyond = market.listing()[:2] + (10**6 - 1,) + market.listing()[3:]
     with pytest.raises(Revert, match="market: invalid liquidation fee"):
-        engine.process_add_market(state, "owner", *beyond)
+        engine.process_add_market(state, "owner", beyond)
 
 
 def test_unknown_profile_lists_the_known_ones():

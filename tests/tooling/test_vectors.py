@@ -12,7 +12,7 @@ import pytest
 from harness import REPO_ROOT
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, classify
 from harness.core.call import call_from_json
-from harness.core.dump import digests_of
+from harness.core.dump import call_ids_of, digests_of
 from harness.core.pair import Pair
 from harness.evm import artifacts, make_chain
 from harness.evm.abi import EventDecoder
@@ -65,7 +65,7 @@ def load(path) -> dict:
 
 def check_state(pair: Pair, expected: dict, label: str) -> None:
     digests = digests_of(expected)
-    actual = state_json(pair.chain_dump(digests), pair.accounts, pair.names)
+    actual = state_json(pair.chain_dump(digests, call_ids_of(expected)), pair.accounts, pair.names)
     if actual == expected:
         return
     for field in [*expected, *actual]:

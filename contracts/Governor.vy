@@ -1,0 +1,175 @@
+# pragma version ~=0.4.3
+# pragma nonreentrancy on
+"""
+@title Timelock over roles and market parameters
+@notice Spec: `pyspec/governor.py`. The engine's governor: its owner schedules a call, the
+        call is visible by event for `delay` seconds, then anyone executes it within the
+        grace period; the owner may cancel it before. Only the calls in the allowlist
+        below can be scheduled: the engine's oracle, guardian, market parameters and
+        delisting, and the Settlement's operator. The owner itself changes in two steps.
+        Anchors: GMX v2 `Timelock.sol`, Compound's `Timelock`, OpenZeppelin Ownable2Step.
+"""
+
+import lib.constants as constants
+
+
+event CallScheduled:
+    call_id: indexed(bytes32)
+    target: indexed(address)
+    data: Bytes[MAX_CALLDATA]
+    eta: uint256
+
+
+event CallCancelled:
+    call_id: indexed(bytes32)
+
+
+event CallExecuted:
+    call_id: indexed(bytes32)
+    target: indexed(address)
+    data: Bytes[MAX_CALLDATA]
+
+
+event OwnershipTransferStarted:
+    previous_owner: indexed(address)
+    new_owner: indexed(address)
+
+
+event OwnershipTransferred:
+    previous_owner: indexed(address)
+    new_owner: indexed(address)
+
+
+# The longest allowed call: set_market_params(uint256, (10 x uint256)).
+MAX_CALLDATA: constant(uint256) = 4 + 11 * 32
+
+SET_ORACLE: constant(bytes4) = method_id("set_oracle(address)", output_type=bytes4)
+SET_GUARDIAN: constant(bytes4) = method_id("set_guardian(address)", output_type=bytes4)
+SET_MARKET_PARAMS: constant(bytes4) = method_id(
+    "set_market_params(uint256,(uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256))",
+    output_type=bytes4,
+)
+DELIST_MARKET: constant(bytes4) = method_id("delist_market(uint256)", output_type=bytes4)
+SET_OPERATOR: constant(bytes4) = method_id("set_operator(address)", output_type=bytes4)
+
+engine: public(immutable(address))
+settlement: public(immutable(address))
+# Seconds between scheduling a call and the earliest time it may run.
+delay: public(immutable(uint256))
+owner: public(address)
+# Named by the owner; becomes the owner when it accepts.
+pending_owner: public(address)
+# When a scheduled call may run (0: not scheduled), by call id.
+eta: public(HashMap[bytes32, uint256])
+
+
+@deploy
+def __init__(engine_address: address, settlement_address: address, governance_delay: uint256):
+    """
+    @notice Deploy for the engine and its Settlement with a delay within
+            [MIN_GOVERNANCE_DELAY, MAX_GOVERNANCE_DELAY]; the deployer is the owner.
+            Spec: `governor.new_governor`.
+    """
+    assert (
+        constants.MIN_GOVERNANCE_DELAY <= governance_delay
+        and governance_delay <= constants.MAX_GOVERNANCE_DELAY
+    ), "config: invalid governance delay"
+    engine = engine_address
+    settlement = settlement_address
+    delay = governance_delay
+    self.owner = msg.sender
+
+
+@internal
+@pure
+def _call_id(target: address, data: Bytes[MAX_CALLDATA]) -> bytes32:
+    return keccak256(abi_encode(target, data))
+
+
+@external
+@pure
+def call_id(target: address, data: Bytes[MAX_CALLDATA]) -> bytes32:
+    """
+    @notice The id of a call: keccak256(abi.encode(target, data)). Spec: `governor.call_id`.
+    """
+    return self._call_id(target, data)
+
+
+@internal
+@view
+def _require_allowed(target: address, data: Bytes[MAX_CALLDATA]):
+    """
+    @notice The call is in the allowlist. Spec: `governor._require_allowed`.
+    """
+    assert len(data) >= 4, "governor: call not allowed"
+    selector: bytes4 = convert(slice(data, 0, 4), bytes4)
+    engine_call: bool = selector in [SET_ORACLE, SET_GUARDIAN, SET_MARKET_PARAMS, DELIST_MARKET]
+    assert (target == engine and engine_call) or (
+        target == settlement and selector == SET_OPERATOR
+    ), "governor: call not allowed"
+
+
+@external
+def schedule(target: address, data: Bytes[MAX_CALLDATA]) -> bytes32:
+    """
+    @notice Schedule an allowed call to run after the delay (owner only).
+            Spec: `governor.process_schedule`.
+    """
+    assert msg.sender == self.owner, "auth: not owner"
+    self._require_allowed(target, data)
+    call_id: bytes32 = self._call_id(target, data)
+    assert self.eta[call_id] == 0, "governor: already scheduled"
+    eta: uint256 = block.timestamp + delay
+    self.eta[call_id] = eta
+    log CallScheduled(call_id=call_id, target=target, data=data, eta=eta)
+    return call_id
+
+
+@external
+def cancel(call_id: bytes32):
+    """
+    @notice Drop a scheduled call (owner only). Spec: `governor.process_cancel`.
+    """
+    assert msg.sender == self.owner, "auth: not owner"
+    assert self.eta[call_id] != 0, "governor: not scheduled"
+    self.eta[call_id] = 0
+    log CallCancelled(call_id=call_id)
+
+
+@external
+def execute(target: address, data: Bytes[MAX_CALLDATA]):
+    """
+    @notice Run a scheduled call once its delay has passed and before its grace period
+            ends (anyone); the target's revert reason comes back unchanged.
+            Spec: `governor.process_execute`.
+    """
+    call_id: bytes32 = self._call_id(target, data)
+    eta: uint256 = self.eta[call_id]
+    assert eta != 0, "governor: not scheduled"
+    assert block.timestamp >= eta, "governor: too early"
+    assert block.timestamp <= eta + constants.GOVERNANCE_GRACE_PERIOD, "governor: expired"
+    self.eta[call_id] = 0
+    raw_call(target, data)
+    log CallExecuted(call_id=call_id, target=target, data=data)
+
+
+@external
+def transfer_ownership(new_owner: address):
+    """
+    @notice Name the next owner, who must accept (owner only); naming another, or the
+            zero address, withdraws the offer. Spec: `governor.process_transfer_ownership`.
+    """
+    assert msg.sender == self.owner, "auth: not owner"
+    self.pending_owner = new_owner
+    log OwnershipTransferStarted(previous_owner=msg.sender, new_owner=new_owner)
+
+
+@external
+def accept_ownership():
+    """
+    @notice Become the owner (the pending owner only). Spec: `governor.process_accept_ownership`.
+    """
+    assert msg.sender == self.pending_owner, "auth: not pending owner"
+    log OwnershipTransferred(previous_owner=self.owner, new_owner=msg.sender)
+    self.owner = msg.sender
+    self.pending_owner = empty(address)

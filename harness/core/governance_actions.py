@@ -1,0 +1,180 @@
+"""The governance and liveness actions of the policy (``harness.core.actions``): calls
+through the Governor's timelock (scheduled, waited out or not, executed, cancelled),
+ownership handovers, the guardian's pause, and exits: requested, taken over, escaped.
+"""
+
+from __future__ import annotations
+
+from harness.core.call import CLOCK, Call, Calldata
+from harness.core.choices import Choices, World, mostly
+from pyspec import governor
+from pyspec.constants import ADL_POLICY_COUNT, EXIT_DELAY, RATIO_PRECISION
+from pyspec.engine import MARKET_PARAMS
+from pyspec.state import get_position
+
+GOVERN_KINDS = (
+    ("params",) * 6 + ("policy",) * 4 + ("guardian", "oracle", "operator")
+    + ("too_early", "cancel", "outsider", "not_allowed", "delist")
+)  # fmt: skip
+
+
+def governor_call(fn: str, sender: str, *args) -> Call:
+    return Call("governor", fn, sender, args)
+
+
+def governed(world: World, target: str, fn: str, *args, wait: bool = True) -> list[Call]:
+    """Schedule ``fn(*args)`` on ``target`` through the timelock, wait the delay out and
+    execute it (anyone may)."""
+    data = Calldata(fn, args)
+    calls = [governor_call("schedule", "owner", target, data)]
+    if wait:
+        calls.append(Call(CLOCK, "wait", "", (world.state.timelock.delay,)))
+    return [*calls, governor_call("execute", "outsider", target, data)]
+
+
+def name_of(world: World, address: str) -> str:
+    return next((n for n, a in world.actors.items() if a == address), address)
+
+
+def market_params(world: World, market_id: int) -> tuple:
+    market = world.state.markets[market_id]
+    return tuple(getattr(market, name) for name in MARKET_PARAMS)
+
+
+def govern(world: World, choose: Choices) -> list[Call]:
+    """One change through the timelock: new risk parameters (sometimes out of bounds:
+    the engine's reason comes back through ``execute``) or ADL policy; a role handed to
+    another actor and back; an early execution, a cancel, a stranger scheduling, a call
+    outside the allowlist; rarely, delisting market 1 (final settlement)."""
+    state = world.state
+    live = [i for i, m in enumerate(state.markets) if not m.settled]
+    market_id = choose.pick(live) if live else 0
+    kind = choose.pick(GOVERN_KINDS)
+    if kind in ("params", "policy"):
+        params = list(market_params(world, market_id))
+        if kind == "policy":
+            params[MARKET_PARAMS.index("adl_policy")] = choose.integer(0, ADL_POLICY_COUNT - 1)
+        else:
+            field = choose.pick(("initial_margin_ratio", "maintenance_margin_ratio",
+                                 "max_funding_rate", "taker_fee_ratio", "max_price_age",
+                                 "min_position_notional", "price_band_ratio"))  # fmt: skip
+            i = MARKET_PARAMS.index(field)
+            params[i] = mostly(
+                choose,
+                lambda: max(params[i] + choose.pick((-1, 1)) * params[i] // 5, 1),
+                lambda: choose.pick((0, RATIO_PRECISION + 1, 2**64)),
+            )
+        return governed(world, "engine", "set_market_params", market_id, tuple(params))
+    if kind in ("guardian", "oracle", "operator"):
+        current = {
+            "guardian": state.guardian,
+            "oracle": state.oracle,
+            "operator": state.book.operator,
+        }[kind]
+        target, fn = (
+            ("settlement", "set_operator") if kind == "operator" else ("engine", f"set_{kind}")
+        )
+        other = choose.pick([*world.traders, "outsider"])
+        return [
+            *governed(world, target, fn, other),
+            *governed(world, target, fn, name_of(world, current)),
+        ]
+    if kind == "too_early":
+        return governed(world, "engine", "set_guardian", "owner", wait=False)
+    if kind == "cancel":
+        data = Calldata("set_guardian", ("outsider",))
+        ident = governor.call_id(world.actors["engine"], governor.encode_call(
+            "set_guardian", (world.actors["outsider"],)))  # fmt: skip
+        return [
+            governor_call("schedule", "owner", "engine", data),
+            governor_call("cancel", "owner", ident),
+            governor_call("execute", "outsider", "engine", data),
+        ]
+    if kind == "outsider":
+        stranger = choose.pick([*world.traders, "outsider"])
+        return [governor_call("schedule", stranger, "engine", Calldata("set_oracle", (stranger,)))]
+    if kind == "not_allowed":
+        return [governor_call("schedule", "owner", "engine", bytes.fromhex("a9059cbb"))]
+    return governed(world, "engine", "delist_market", len(state.markets) - 1)
+
+
+def hand_over(world: World, choose: Choices) -> list[Call]:
+    """Two-step ownership of the Governor: the owner names an actor, who accepts (or a
+    stranger tries), and the ownership comes back the same way."""
+    heir = choose.pick([*world.traders, "outsider"])
+    accepter = mostly(choose, lambda: heir, lambda: "owner")
+    return [
+        governor_call("transfer_ownership", "owner", heir),
+        governor_call("accept_ownership", accepter),
+        governor_call("transfer_ownership", heir, "owner"),
+        governor_call("accept_ownership", "owner"),
+    ]
+
+
+def pin_adl_policy(world: World, policy: int) -> list[Call]:
+    """Set every market to ``policy`` through the timelock (the start of a campaign or a
+    lab run for one policy), then publish every price again: the delay aged them."""
+    later = world.state.timestamp + world.state.timelock.delay
+    data = [
+        Calldata("set_market_params", (m, _with_policy(market_params(world, m), policy)))
+        for m in range(len(world.state.markets))
+    ]
+    return [
+        *(governor_call("schedule", "owner", "engine", d) for d in data),
+        Call(CLOCK, "wait", "", (world.state.timelock.delay,)),
+        *(governor_call("execute", "outsider", "engine", d) for d in data),
+        *(
+            Call("engine", "update_price", "oracle", (m, market.price, later))
+            for m, market in enumerate(world.state.markets)
+        ),
+    ]
+
+
+def _with_policy(params: tuple, policy: int) -> tuple:
+    i = MARKET_PARAMS.index("adl_policy")
+    return (*params[:i], policy, *params[i + 1 :])
+
+
+def pause(world: World, choose: Choices) -> list[Call]:
+    """The guardian pauses or resumes a market; mostly it flips the flag, so a paused
+    market resumes soon; sometimes a stranger tries."""
+    n = len(world.state.markets)
+    market_id = mostly(choose, lambda: choose.integer(0, n - 1), lambda: n)
+    paused = world.state.markets[market_id].paused if market_id < n else False
+    flag = mostly(choose, lambda: not paused, lambda: paused)
+    guardian = name_of(world, world.state.guardian)
+    caller = mostly(choose, lambda: guardian, lambda: "outsider")
+    return [Call("engine", "set_market_paused", caller, (market_id, flag))]
+
+
+def exit_position(world: World, choose: Choices) -> list[Call]:
+    """A trader asks to leave a position at the oracle price; mostly another trader takes
+    it over; sometimes nobody does and, after EXIT_DELAY, anyone escapes (the market
+    settles); sometimes the escape comes too early or the taker is the trader."""
+    state = world.state
+    holders = [
+        (t, m)
+        for t in world.traders
+        for m, market in enumerate(state.markets)
+        if get_position(state, world.actors[t], m).size != 0 and not market.settled
+    ]
+    if not holders:
+        trader = choose.pick(world.traders)
+        return [Call("settlement", "request_exit", trader, (0,))]
+    trader, market_id = choose.pick(holders)
+    request = Call("settlement", "request_exit", trader, (market_id,))
+    taker = choose.pick([t for t in world.traders if t != trader])
+    kind = choose.pick(("take",) * 12 + ("escape", "early", "self", "stale"))
+    if kind == "take":
+        return [request, Call("settlement", "take_exit", taker, (trader, market_id))]
+    if kind == "escape":
+        return [
+            request,
+            Call(CLOCK, "wait", "", (EXIT_DELAY,)),
+            Call("settlement", "escape", "outsider", (trader, market_id)),
+        ]
+    if kind == "early":
+        return [request, Call("settlement", "escape", "outsider", (trader, market_id))]
+    if kind == "self":
+        return [request, Call("settlement", "take_exit", trader, (trader, market_id))]
+    return [Call("settlement", "take_exit", taker, (taker, market_id))]
