@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from harness.core.actions import price_stamp
 from harness.core.branches import taken as branches_taken
-from harness.core.call import Call, call_to_json
+from harness.core.call import CLOCK, Call, Calldata, call_to_json
 from harness.core.dump import spec_dump
 from harness.core.orders import Match
 from harness.core.pair import Pair
@@ -46,8 +46,8 @@ def call(fn: str, sender: str, *args, target: str = "engine") -> Call:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """One row of a rejection table: ``pre`` calls (each ``(fn, sender, *args)``), then
-    ``call``, which must revert with ``reason``."""
+    """One row of a rejection table: ``pre`` calls (each a ``Call`` or an engine call's
+    ``(fn, sender, *args)``), then ``call``, which must revert with ``reason``."""
 
     name: str
     description: str
@@ -109,6 +109,18 @@ class Builder:
             self(wait)
         self("update_price", "oracle", market_id, price, timestamp)
 
+    def govern(self, fn: str, *args, target: str = "engine") -> None:
+        """``fn(*args)`` through the Governor: the owner schedules it, the delay passes,
+        anyone executes it; then the oracle publishes every price again (the delay aged
+        them), unchanged."""
+        data = Calldata(fn, args)
+        self(Call("governor", "schedule", "owner", (target, data)))
+        self(Call(CLOCK, "wait", "", (self.state.timelock.delay,)))
+        self(Call("governor", "execute", "outsider", (target, data)))
+        for market_id, market in enumerate(self.state.markets):
+            if not market.settled:
+                self("update_price", "oracle", market_id, market.price, self.state.timestamp)
+
     def act(
         self,
         fn: str | Call,
@@ -154,8 +166,8 @@ class Builder:
     def rejected(self, row: Rejection) -> None:
         """A whole rejection-table row: its pre-calls, then its call with its reason."""
         self.named(self.category, row.name, row.description)
-        for fn, sender, *args in row.pre:
-            self(fn, sender, *args)
+        for pre in row.pre:
+            self(pre) if isinstance(pre, Call) else self(*pre)
         self.act(row.call, reverts=row.reason)
 
     def render(self) -> str:

@@ -1,5 +1,6 @@
-"""The bad-input catalogue (issue 12): every state-changing function of the engine and the
-Settlement against every class of bad input, each with the reason both sides give.
+"""The bad-input catalogue (issue 12): every state-changing function of the engine, the
+Settlement and the Governor against every class of bad input, each with the reason both
+sides give.
 
 ``ENTRIES`` is the catalogue; ``render`` writes it as ``docs/bad-inputs.md``.
 ``tests/cases/test_bad_inputs.py`` runs every entry on the spec and on both chains (its
@@ -14,15 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from harness.core import orders
-from harness.core.call import CLOCK, Call
+from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
 from harness.evm import artifacts
 from pyspec.constants import (
     ADL_POLICY_COUNT,
+    EXIT_DELAY,
+    GOVERNANCE_GRACE_PERIOD,
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
     MAX_FUNDING_RATE,
     MAX_MARKETS,
+    MAX_MIN_POSITION_NOTIONAL,
     MAX_PRICE,
     MAX_PRICE_AGE,
     MAX_TRADE_SIZE,
@@ -35,6 +39,7 @@ ZERO = "0x" + "00" * 20
 CALLERS = ("owner", "oracle", "operator", "outsider", "trader0")
 PRICE = DEFAULT_CONFIG.markets[0].initial_price
 UNKNOWN = len(DEFAULT_CONFIG.markets)  # the first unlisted market id
+DELAY = DEFAULT_CONFIG.governance_delay
 
 
 @dataclass(frozen=True)
@@ -132,6 +137,64 @@ def below_floor(state, actors, maker, taker, size, price):
     return [floor], maker, taker, {}, size, price
 
 
+def governor(fn: str, sender: str, *args) -> Call:
+    return Call("governor", fn, sender, args)
+
+
+def governed(fn: str, *args, target: str = "engine", wait: int = DELAY) -> list[Call]:
+    """Schedule ``fn(*args)`` through the Governor, wait ``wait`` seconds, execute it."""
+    data = Calldata(fn, args)
+    return [
+        governor("schedule", "owner", target, data),
+        Call(CLOCK, "wait", "", (wait,)),
+        governor("execute", "outsider", target, data),
+    ]
+
+
+def refreshed() -> list[Call]:
+    """Both markets priced again now (after a wait that aged their prices)."""
+    return [
+        Call(CLOCK, "wait", "", (1,)),
+        *(
+            engine("update_price", "oracle", m, market.initial_price, "now")
+            for m, market in enumerate(DEFAULT_CONFIG.markets)
+        ),
+    ]
+
+
+def now(calls: list[Call]) -> Callable:
+    """A build whose price stamps say "now": each becomes the block time it runs at."""
+
+    def build(state, actors):
+        out, clock = [], state.timestamp
+        for call in calls:
+            if call.target == CLOCK:
+                clock += call.args[0]
+            if call.fn == "update_price" and call.args[2] == "now":
+                call = engine("update_price", call.sender, call.args[0], call.args[1], clock)
+            out.append(call)
+        return out
+
+    return build
+
+
+def delisted(market: int = 0) -> list[Call]:
+    """The Governor delists ``market`` (its price fresh when the delay has passed)."""
+    data = Calldata("delist_market", (market,))
+    return [
+        governor("schedule", "owner", "engine", data),
+        Call(CLOCK, "wait", "", (DELAY,)),
+        *refreshed(),
+        governor("execute", "outsider", "engine", data),
+    ]
+
+
+def after_delisting(state, actors, maker, taker, size, price):
+    far = state.timestamp + 3 * DELAY  # the orders outlive the delisting's delay
+    pre = now(delisted(0))(state, actors)
+    return pre, replace(maker, expiry=far), replace(taker, expiry=far), {}, size, price
+
+
 def paused(state, actors, maker, taker, size, price):
     return [engine("set_market_paused", "owner", 0, True)], maker, taker, {}, size, price
 
@@ -143,17 +206,24 @@ def same_fill_twice(state, actors, maker, taker, size, price):
 
 # -- the catalogue -----------------------------------------------------------------------
 
-# privileged function: (contract, authorized actor, reason, valid arguments)
+# privileged function: (contract, authorized actor, reason, valid arguments); the
+# "governor" is the Governor contract, so every externally owned caller is refused
 PRIVILEGED = (
-    ("engine", "add_market", "owner", "auth: not owner", listing()),
-    ("engine", "set_adl_policy", "owner", "auth: not owner", (0, 1)),
-    ("engine", "transfer_ownership", "owner", "auth: not owner", ("trader7",)),
-    ("engine", "set_guardian", "owner", "auth: not owner", ("trader7",)),
+    ("engine", "add_market", "owner", "auth: not owner", (listing(),)),
+    ("engine", "set_market_params", "governor", "auth: not governor", (0, listing())),
+    ("engine", "set_oracle", "governor", "auth: not governor", ("trader7",)),
+    ("engine", "set_guardian", "governor", "auth: not governor", ("trader7",)),
+    ("engine", "delist_market", "governor", "auth: not governor", (0,)),
     ("engine", "set_market_paused", "owner", "auth: not guardian", (0, True)),
     ("engine", "update_price", "oracle", "auth: not oracle", None),
     ("engine", "set_funding_rate", "oracle", "auth: not oracle", (0, 100)),
     ("engine", "withdraw_insurance", "owner", "auth: not owner", (1,)),
-)
+    ("settlement", "set_operator", "governor", "auth: not governor", ("trader7",)),
+    ("governor", "schedule", "owner", "auth: not owner",
+     ("engine", Calldata("set_guardian", ("trader7",)))),
+    ("governor", "cancel", "owner", "auth: not owner", (b"\x01" * 32,)),
+    ("governor", "transfer_ownership", "owner", "auth: not owner", ("trader7",)),
+)  # fmt: skip
 
 
 def stamped_price(caller: str) -> Callable:
@@ -196,19 +266,22 @@ def unauthorized() -> list[Entry]:
     pending = "auth: not pending owner"
     out.append(
         Entry(
-            "engine",
+            "governor",
             "accept_ownership",
             "unauthorized",
             "no pending owner named",
             pending,
-            fixed(engine("accept_ownership", "trader7")),
+            fixed(governor("accept_ownership", "trader7")),
         )
     )
     named = fixed(
-        engine("transfer_ownership", "owner", "trader7"), engine("accept_ownership", "outsider")
+        governor("transfer_ownership", "owner", "trader7"),
+        governor("accept_ownership", "outsider"),
     )
     out.append(
-        Entry("engine", "accept_ownership", "unauthorized", "another account named", pending, named)
+        Entry(
+            "governor", "accept_ownership", "unauthorized", "another account named", pending, named
+        )
     )
     return out
 
@@ -231,6 +304,27 @@ def price_call(delta: int, price: int = PRICE, market: int = 0) -> Callable:
 
 def add(**changes) -> Callable:
     return fixed(engine("add_market", "owner", listing(**changes)))
+
+
+def change(**changes) -> Callable:
+    """Market 0's parameters changed through the Governor: the engine's reason comes
+    back through ``execute``."""
+    return fixed(*governed("set_market_params", 0, listing(**changes)))
+
+
+def small_market(*then: Call) -> Callable:
+    """Market 2 listed with a 100 USDC minimum notional and priced at 1 USDC, then ``then``."""
+    return fixed(
+        engine("add_market", "owner", listing(min_position_notional=100 * USDC)),
+        Call(CLOCK, "wait", "", (1,)),
+        *then,
+    )
+
+
+def requested(*then: Call) -> Callable:
+    """A 10-lot match (trader0 long), trader0 asks to exit, then ``then``."""
+    request = Call("settlement", "request_exit", "trader0", (0,))
+    return lambda state, actors: [*match()(state, actors), request, *then]
 
 
 def opened(*then: Call) -> Callable:
@@ -288,32 +382,81 @@ ENTRIES: list[Entry] = [
     E("engine", "add_market", "maximum + 1", f"market {MAX_MARKETS + 1}",
       "market: too many markets",
       fixed(*[engine("add_market", "owner", listing())] * (MAX_MARKETS - UNKNOWN + 1))),
-    E("engine", "set_adl_policy", "unknown id", "market 2", "market: unknown market",
-      fixed(engine("set_adl_policy", "owner", UNKNOWN, 1))),
-    E("engine", "set_adl_policy", "unknown id", "policy ADL_POLICY_COUNT",
-      "market: invalid adl policy",
-      fixed(engine("set_adl_policy", "owner", 0, ADL_POLICY_COUNT))),
+    E("engine", "add_market", "maximum + 1", "minimum notional MAX_MIN_POSITION_NOTIONAL + 1",
+      "market: invalid minimum notional",
+      add(min_position_notional=MAX_MIN_POSITION_NOTIONAL + 1)),
+    E("engine", "set_market_params", "boundary", "maintenance equal to initial",
+      "market: invalid margin ratios", change(maintenance_margin_ratio=100000)),
+    E("engine", "set_market_params", "zero", "price band 0", "market: invalid price band",
+      change(price_band_ratio=0)),
+    E("engine", "set_market_params", "maximum + 1", "funding bound MAX_FUNDING_RATE + 1",
+      "market: invalid funding bound", change(max_funding_rate=MAX_FUNDING_RATE + 1)),
+    E("engine", "set_market_params", "unknown id", "ADL policy ADL_POLICY_COUNT",
+      "market: invalid adl policy", change(adl_policy=ADL_POLICY_COUNT)),
+    E("engine", "set_market_params", "maximum + 1",
+      "minimum notional MAX_MIN_POSITION_NOTIONAL + 1",
+      "market: invalid minimum notional",
+      change(min_position_notional=MAX_MIN_POSITION_NOTIONAL + 1)),
+    E("engine", "set_market_params", "unknown id", "market 2", "market: unknown market",
+      fixed(*governed("set_market_params", UNKNOWN, listing()))),
+    E("engine", "set_market_params", "settled", "a delisted market", "market: settled",
+      now([*delisted(0), *governed("set_market_params", 0, listing())])),
+    E("engine", "delist_market", "unknown id", "market 2", "market: unknown market",
+      fixed(*governed("delist_market", UNKNOWN))),
+    E("engine", "delist_market", "stale", "its price aged by the delay", "oracle: stale price",
+      fixed(*governed("delist_market", 0))),
+    E("engine", "delist_market", "settled", "a market already delisted", "market: settled",
+      now([*delisted(0), *governed("delist_market", 0)])),
     E("engine", "set_market_paused", "unknown id", "market 2", "market: unknown market",
       fixed(engine("set_market_paused", "owner", UNKNOWN, True))),
     E("engine", "set_market_paused", "unauthorized", "the former guardian, once another is named",
       "auth: not guardian",
       fixed(
-          engine("set_guardian", "owner", "trader7"),
+          *governed("set_guardian", "trader7"),
           engine("set_market_paused", "owner", 0, True),
       )),
-    E("engine", "transfer_ownership", "unauthorized", "the former owner, after the handover",
-      "auth: not owner",
+    E("engine", "set_oracle", "unauthorized", "the former oracle, once another is named",
+      "auth: not oracle",
+      fixed(*governed("set_oracle", "trader7"), engine("set_funding_rate", "oracle", 0, 1))),
+    E("engine", "set_guardian", "unauthorized", "the guardian itself (only the Governor names one)",
+      "auth: not governor",
       fixed(
-          engine("transfer_ownership", "owner", "trader7"),
-          engine("accept_ownership", "trader7"),
-          engine("transfer_ownership", "owner", "owner"),
-      )),
-    E("engine", "set_guardian", "unauthorized", "the guardian itself (only the owner names one)",
-      "auth: not owner",
-      fixed(
-          engine("set_guardian", "owner", "trader7"),
+          *governed("set_guardian", "trader7"),
           engine("set_guardian", "trader7", "trader6"),
       )),
+    E("governor", "transfer_ownership", "unauthorized", "the former owner, after the handover",
+      "auth: not owner",
+      fixed(
+          governor("transfer_ownership", "owner", "trader7"),
+          governor("accept_ownership", "trader7"),
+          governor("transfer_ownership", "owner", "owner"),
+      )),
+    E("governor", "schedule", "unknown id", "a call outside the allowlist (a token transfer)",
+      "governor: call not allowed",
+      fixed(governor("schedule", "owner", "engine", bytes.fromhex("a9059cbb")))),
+    E("governor", "schedule", "zero", "empty calldata", "governor: call not allowed",
+      fixed(governor("schedule", "owner", "engine", b""))),
+    E("governor", "schedule", "unknown id", "an allowed call sent to the wrong contract",
+      "governor: call not allowed",
+      fixed(governor("schedule", "owner", "settlement", Calldata("set_oracle", ("trader7",))))),
+    E("governor", "schedule", "replayed", "the same call while it is scheduled",
+      "governor: already scheduled",
+      fixed(*[governor("schedule", "owner", "engine", Calldata("set_oracle", ("trader7",)))] * 2)),
+    E("governor", "execute", "unknown id", "a call never scheduled", "governor: not scheduled",
+      fixed(governor("execute", "outsider", "engine", Calldata("set_oracle", ("trader7",))))),
+    E("governor", "execute", "boundary", "one second before the delay ends",
+      "governor: too early",
+      fixed(*governed("set_oracle", "trader7", wait=DELAY - 1))),
+    E("governor", "execute", "expired", "one second after the grace period",
+      "governor: expired",
+      fixed(*governed("set_oracle", "trader7", wait=DELAY + GOVERNANCE_GRACE_PERIOD + 1))),
+    E("governor", "execute", "replayed", "a call already executed", "governor: not scheduled",
+      fixed(
+          *governed("set_oracle", "oracle"),
+          governor("execute", "outsider", "engine", Calldata("set_oracle", ("oracle",))),
+      )),
+    E("governor", "cancel", "unknown id", "a call never scheduled", "governor: not scheduled",
+      fixed(governor("cancel", "owner", b"\x01" * 32))),
     E("engine", "update_price", "unknown id", "market 2", "market: unknown market",
       price_call(0, market=UNKNOWN)),
     E("engine", "update_price", "zero", "price 0", "oracle: zero price", price_call(0, price=0)),
@@ -333,6 +476,11 @@ ENTRIES: list[Entry] = [
           engine("add_market", "owner", listing()),
           engine("set_funding_rate", "oracle", UNKNOWN, 1),
       )),
+    E("engine", "update_price", "settled", "a delisted market", "market: settled",
+      now([*delisted(0), Call(CLOCK, "wait", "", (1,)),
+           engine("update_price", "oracle", 0, PRICE, "now")])),
+    E("engine", "set_funding_rate", "settled", "a delisted market", "market: settled",
+      now([*delisted(0), engine("set_funding_rate", "oracle", 0, 1)])),
     E("engine", "set_funding_rate", "stale", "price older than the maximum age",
       "oracle: stale price",
       fixed(AFTER_AN_HOUR, engine("set_funding_rate", "oracle", 0, 1))),
@@ -433,6 +581,39 @@ ENTRIES: list[Entry] = [
       match(with_maker(market=1))),
     E("settlement", "settle", "boundary", "two buys", "order: same side",
       match(with_maker(is_buy=True))),
+    E("settlement", "settle", "settled", "a trade in a delisted market", "market: settled",
+      match(after_delisting)),
+    E("settlement", "settle", "boundary", "a 10 USDC position where the minimum is 100 USDC",
+      "trade: buyer position too small",
+      lambda state, actors: [
+          *small_market(engine("update_price", "oracle", UNKNOWN, PRICE, state.timestamp + 1))(
+              state, actors),
+          *match(market=UNKNOWN)(state, actors),
+      ]),
+    E("settlement", "request_exit", "unknown id", "no position", "exit: no position",
+      fixed(Call("settlement", "request_exit", "trader0", (0,)))),
+    E("settlement", "request_exit", "unknown id", "market 2", "exit: no position",
+      fixed(Call("settlement", "request_exit", "trader0", (UNKNOWN,)))),
+    E("settlement", "take_exit", "unknown id", "no request", "exit: not requested",
+      opened(Call("settlement", "take_exit", "trader2", ("trader0", 0)))),
+    E("settlement", "take_exit", "unauthorized", "by the trader itself", "trade: self-trade",
+      requested(Call("settlement", "take_exit", "trader0", ("trader0", 0)))),
+    E("settlement", "take_exit", "paused", "a takeover that adds risk in a paused market",
+      "trade: market paused",
+      requested(*funded("trader2"), engine("set_market_paused", "owner", 0, True),
+                Call("settlement", "take_exit", "trader2", ("trader0", 0)))),
+    E("settlement", "take_exit", "stale", "its price older than the maximum age",
+      "oracle: stale price",
+      requested(AFTER_AN_HOUR, Call("settlement", "take_exit", "trader2", ("trader0", 0)))),
+    E("settlement", "take_exit", "replayed", "a request already taken", "exit: not requested",
+      requested(*funded("trader2"),
+                Call("settlement", "take_exit", "trader2", ("trader0", 0)),
+                Call("settlement", "take_exit", "trader2", ("trader0", 0)))),
+    E("settlement", "escape", "unknown id", "no request", "exit: not requested",
+      opened(Call("settlement", "escape", "outsider", ("trader0", 0)))),
+    E("settlement", "escape", "boundary", "one second before the deadline", "exit: too early",
+      requested(Call(CLOCK, "wait", "", (EXIT_DELAY - 1,)),
+                Call("settlement", "escape", "outsider", ("trader0", 0)))),
     E("settlement", "cancel_order", "unauthorized", "by another account than its trader",
       "order: not signer",
       lambda state, actors: [cancel_by("trader1", state, actors)]),
@@ -453,10 +634,15 @@ def cancel_by(sender: str, state, actors) -> Call:
 
 
 def functions() -> set[tuple[str, str]]:
-    """Every state-changing function of the engine and the Settlement, from their ABIs."""
+    """Every state-changing function of the engine, the Settlement and the Governor, from
+    their ABIs."""
     return {
         (contract, item["name"])
-        for contract, name in (("engine", "PerpEngine"), ("settlement", "Settlement"))
+        for contract, name in (
+            ("engine", "PerpEngine"),
+            ("settlement", "Settlement"),
+            ("governor", "Governor"),
+        )
         for item in artifacts.load(name).abi
         if item.get("type") == "function" and item.get("stateMutability") not in ("view", "pure")
     }
@@ -467,7 +653,8 @@ def render() -> str:
     lines = [
         "# Bad inputs",
         "",
-        "Every state-changing function of the engine and the Settlement against every class "
+        "Every state-changing function of the engine, the Settlement and the Governor against "
+        "every class "
         "of bad input, with the reason both the spec and the contracts give. Generated from "
         "`harness/vectors/catalogue.py` by `make vectors`; `tests/cases/test_bad_inputs.py` "
         "runs each entry on the spec and on both chains (the call reverts with the reason and "
@@ -475,7 +662,8 @@ def render() -> str:
         "",
         f"{len(ENTRIES)} entries over {len(functions())} functions.",
     ]
-    for contract, fn in sorted(functions(), key=lambda cf: (cf[0] != "engine", cf[1])):
+    order = {"engine": 0, "settlement": 1, "governor": 2}
+    for contract, fn in sorted(functions(), key=lambda cf: (order[cf[0]], cf[1])):
         lines += ["", f"## `{contract}.{fn}`", "", "| class | input | reason |", "|---|---|---|"]
         for entry in ENTRIES:
             if (entry.contract, entry.fn) == (contract, fn):

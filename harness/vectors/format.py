@@ -30,6 +30,8 @@ CATEGORIES = (
     "bad_debt",
     "insurance",
     "market",
+    "governance",
+    "lifecycle",
 )
 TOKEN_EVENTS = frozenset({"Transfer", "Approval"})
 SETTLEMENT_EVENTS = frozenset(

@@ -17,9 +17,14 @@ def listing(market_id: int = 0, **changes) -> tuple:
 
 
 def use_policy(b: Builder, name: str) -> None:
-    """Set every configured market's ADL policy to ``name`` (a governance call)."""
+    """Set every configured market's ADL policy to ``name`` (through the Governor: its
+    delay passes, then every price is published again)."""
     for market_id in range(len(DEFAULT_CONFIG.markets)):
-        b("set_adl_policy", "owner", market_id, ADL_POLICY_NAMES.index(name))
+        b.govern(
+            "set_market_params",
+            market_id,
+            listing(market_id, adl_policy=ADL_POLICY_NAMES.index(name)),
+        )
 
 
 def open_pair(b: Builder, buyer: str, seller: str, size: int, price: int, collateral: int):

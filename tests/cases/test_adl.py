@@ -3,13 +3,12 @@
 review's findings (SPEC.md, Findings)."""
 
 import pytest
-from scenarios import ALL, INSURANCE_FLOOR, drained_fund, flash_crash, use_policy
+from scenarios import ALL, INSURANCE_FLOOR, drained_fund, flash_crash, listing, use_policy
 
 from harness.core import properties
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
 from pyspec import adl, adl_allocator, views
-from pyspec.constants import ADL_POLICY_COUNT
 
 REJECTED = (
     Rejection(
@@ -19,22 +18,10 @@ REJECTED = (
         "adl: no position",
     ),
     Rejection(
-        "set_policy_not_owner",
-        "Only the owner chooses a market's ADL policy.",
-        call("set_adl_policy", "outsider", 0, 0),
-        "auth: not owner",
-    ),
-    Rejection(
-        "set_policy_unknown_market",
-        "A policy for a market that is not listed is refused.",
-        call("set_adl_policy", "owner", 2, 0),
-        "market: unknown market",
-    ),
-    Rejection(
-        "set_policy_invalid",
-        "A policy id past the last one is refused.",
-        call("set_adl_policy", "owner", 0, ADL_POLICY_COUNT),
-        "market: invalid adl policy",
+        "set_policy_not_governor",
+        "A market's ADL policy changes only through the Governor's delay, even for its owner.",
+        call("set_market_params", "owner", 0, listing(adl_policy=0)),
+        "auth: not governor",
     ),
 )
 

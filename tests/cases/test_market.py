@@ -10,6 +10,7 @@ from pyspec.constants import (
     ADL_POLICY_COUNT,
     MAX_FEE_RATIO,
     MAX_FUNDING_RATE,
+    MAX_MIN_POSITION_NOTIONAL,
     MAX_PRICE_AGE,
     RATIO_PRECISION,
 )
@@ -110,15 +111,18 @@ def test_add_extreme_bounds(case):
     case.act(
         "add_market",
         "owner",
-        RATIO_PRECISION,
-        RATIO_PRECISION - 1,
-        RATIO_PRECISION - 2,
-        RATIO_PRECISION,
-        RATIO_PRECISION,
-        10**5,
-        10**5,
-        ADL_POLICY_COUNT - 1,
-        MAX_PRICE_AGE,
+        (
+            RATIO_PRECISION,
+            RATIO_PRECISION - 1,
+            RATIO_PRECISION - 2,
+            RATIO_PRECISION,
+            MAX_FUNDING_RATE,
+            MAX_FEE_RATIO,
+            MAX_FEE_RATIO,
+            ADL_POLICY_COUNT - 1,
+            MAX_PRICE_AGE,
+            MAX_MIN_POSITION_NOTIONAL,
+        ),
     )
 
 
@@ -157,17 +161,10 @@ PAUSE_REJECTED = (
         "market: unknown market",
     ),
     Rejection(
-        "set_guardian_not_owner",
-        "Only the owner names the guardian.",
-        call("set_guardian", "outsider", "outsider"),
-        "auth: not owner",
-    ),
-    Rejection(
-        "former_guardian_cannot_pause",
-        "Once the owner names another guardian, the owner no longer pauses.",
-        call("set_market_paused", "owner", 0, True),
-        "auth: not guardian",
-        pre=(("set_guardian", "owner", "trader7"),),
+        "set_guardian_not_governor",
+        "The guardian is named through the Governor only, even by the owner.",
+        call("set_guardian", "owner", "outsider"),
+        "auth: not governor",
     ),
 )
 
@@ -237,72 +234,7 @@ def test_resumed_market_trades(case):
 
 
 def test_new_guardian_pauses(case):
-    """The owner names a guardian, who pauses."""
-    case("set_guardian", "owner", "trader7")
+    """The Governor names trader7 guardian, who pauses; the owner no longer can."""
+    case.govern("set_guardian", "trader7")
+    case("set_market_paused", "owner", 1, True, reverts="auth: not guardian")
     case.act("set_market_paused", "trader7", 1, True)
-
-
-def test_set_guardian(case):
-    """The owner names trader7 guardian."""
-    case.act("set_guardian", "owner", "trader7")
-
-
-# -- two-step ownership (issue 12, L2 part) ------------------------------------------------
-
-OWNERSHIP_REJECTED = (
-    Rejection(
-        "transfer_ownership_not_owner",
-        "Only the owner names the next owner.",
-        call("transfer_ownership", "outsider", "outsider"),
-        "auth: not owner",
-    ),
-    Rejection(
-        "accept_ownership_not_named",
-        "Only the named account accepts.",
-        call("accept_ownership", "outsider"),
-        "auth: not pending owner",
-        pre=(("transfer_ownership", "owner", "trader7"),),
-    ),
-    Rejection(
-        "accept_ownership_withdrawn",
-        "Naming the zero address withdraws the offer.",
-        call("accept_ownership", "trader7"),
-        "auth: not pending owner",
-        pre=(
-            ("transfer_ownership", "owner", "trader7"),
-            ("transfer_ownership", "owner", "0x" + "00" * 20),
-        ),
-    ),
-    Rejection(
-        "former_owner_cannot_list",
-        "Once the new owner accepted, the former owner lists nothing.",
-        call("add_market", "owner", listing()),
-        "auth: not owner",
-        pre=(("transfer_ownership", "owner", "trader7"), ("accept_ownership", "trader7")),
-    ),
-)
-
-
-@pytest.mark.parametrize("row", OWNERSHIP_REJECTED, ids=lambda row: row.name)
-def test_ownership_rejected(case, row):
-    """Each row: its pre-calls, then a call rejected with its reason."""
-    case.rejected(row)
-
-
-def test_transfer_ownership(case):
-    """The owner names trader7; nothing changes until it accepts."""
-    case.act("transfer_ownership", "owner", "trader7")
-
-
-def test_accept_ownership(case):
-    """trader7 accepts and owns the engine; the offer is cleared."""
-    case("transfer_ownership", "owner", "trader7")
-    case.act("accept_ownership", "trader7")
-    assert case.state.owner == case.address("trader7")
-
-
-def test_new_owner_lists(case):
-    """The new owner lists a market."""
-    case("transfer_ownership", "owner", "trader7")
-    case("accept_ownership", "trader7")
-    case.act("add_market", "trader7", listing())

@@ -1,0 +1,159 @@
+"""A market's end (issue 12, L1): delisting into final settlement, and the escape hatch
+that lets a trader out when nobody serves its exit. Each case runs on the spec and on both
+chains, then renders or checks ``tests/vectors/lifecycle/<name>.json``."""
+
+from scenarios import ALL, open_pair
+
+from harness.core.call import CLOCK, Call, Calldata
+from harness.core.genesis import DEFAULT_CONFIG, USDC
+from harness.vectors.builder import settle_trade
+from pyspec import margin
+from pyspec.constants import EXIT_DELAY
+
+DELAY = DEFAULT_CONFIG.governance_delay
+DELIST = Calldata("delist_market", (0,))
+
+
+def wait(case, seconds: int) -> None:
+    case(Call(CLOCK, "wait", "", (seconds,)))
+
+
+def delisted_at(case, price: int) -> None:
+    """trader0 long 9,000 lots (9x) against trader1, then market 0 delisted at ``price``."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(Call("governor", "schedule", "owner", ("engine", DELIST)))
+    wait(case, DELAY)
+    case.price(0, price)
+    case(Call("governor", "execute", "outsider", ("engine", DELIST)))
+
+
+def request(trader: str, market: int = 0) -> Call:
+    return Call("settlement", "request_exit", trader, (market,))
+
+
+def test_delist(case):
+    """The Governor delists market 0 at its fresh oracle price: funding stops, no price,
+    rate or trade after; positions settle at that price when touched."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(Call("governor", "schedule", "owner", ("engine", DELIST)))
+    wait(case, DELAY)
+    case.price(0, 1_020_000)
+    case.act(Call("governor", "execute", "outsider", ("engine", DELIST)))
+
+
+def test_settled_position_closes_when_touched(case):
+    """After delisting at 1.02, trader0's next call closes its long there: +180 USDC."""
+    delisted_at(case, 1_020_000)
+    before = case.state.accounts[case.address("trader0")].collateral
+    case.act("deposit", "trader0", 1)
+    after = case.state.accounts[case.address("trader0")].collateral
+    assert after - before == 1 + 9_000 * 20_000
+
+
+def test_final_settlement_is_zero_sum(case):
+    """Both sides settle at the same price: what the long gains the short loses, exactly."""
+    delisted_at(case, 1_020_000)
+    accounts = case.state.accounts
+    before = {t: accounts[case.address(t)].collateral for t in ("trader0", "trader1")}
+    case("deposit", "trader0", 1)
+    case.act("deposit", "trader1", 1)
+    gained = {t: accounts[case.address(t)].collateral - before[t] - 1 for t in before}
+    assert gained["trader0"] == -gained["trader1"] == 9_000 * 20_000
+    assert not case.state.markets[0].holders and case.state.markets[0].open_interest == 0
+
+
+def test_withdraw_all_after_settlement(case):
+    """A settled market's price never goes stale: hours later, each side withdraws all."""
+    delisted_at(case, 1_020_000)
+    wait(case, 7_200)
+    case("deposit", "trader1", 1)
+    case.act("withdraw", "trader1", case.state.accounts[case.address("trader1")].collateral)
+
+
+def test_bankrupt_at_settlement_is_written_off(case):
+    """Delisted at 0.85, trader0 (9x long) owes more than it holds: its settlement leaves a
+    deficit the fund covers, and a permissionless deleverage resolves it."""
+    delisted_at(case, 850_000)
+    assert margin.equity(case.state, case.address("trader0")) < 0
+    events = case.act("deleverage", "outsider", "trader0")
+    assert any(name == "InsuranceCover" for name, _ in events)
+    assert case.state.accounts[case.address("trader0")].collateral == 0
+
+
+def test_no_exit_request_in_a_settled_market(case):
+    """A settled market needs no exit: its positions settle when touched."""
+    delisted_at(case, 1_020_000)
+    case.act(
+        Call("settlement", "request_exit", "trader0", (0,)),
+        reverts="market: settled",
+    )
+
+
+def test_request_exit(case):
+    """trader0 asks to leave its 9,000-lot long at the oracle price."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case.act(request("trader0"))
+
+
+def test_exit_taken_at_the_oracle_price(case):
+    """trader2 takes trader0's whole position over at the oracle price (trader2 pays the
+    taker fee); the request is cleared."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case.price(0, 1_010_000)
+    case(request("trader0"))
+    case("deposit", "trader2", 2_000 * USDC)
+    case.act(Call("settlement", "take_exit", "trader2", ("trader0", 0)))
+    assert case.size("trader0") == 0 and case.size("trader2") == 9_000
+
+
+def test_exit_void_after_the_position_changed(case):
+    """A liquidation shrank trader0's position: its old request no longer names it."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(request("trader0"))
+    case.price(0, 930_000)
+    case("liquidate", "trader1", "trader0", 0, 1_000)
+    case("deposit", "trader2", 2_000 * USDC)
+    case.act(
+        Call("settlement", "take_exit", "trader2", ("trader0", 0)),
+        reverts="exit: position changed",
+    )
+
+
+def test_exit_cleared_by_a_trade(case):
+    """A trade of the trader in that market clears its request."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(request("trader0"))
+    case(settle_trade("trader1", "trader0", 1_000, 10**6))
+    case.act(
+        Call("settlement", "escape", "outsider", ("trader0", 0)),
+        reverts="exit: not requested",
+    )
+
+
+def test_l1_escape_when_the_operator_vanishes(case):
+    """L1: the operator is gone with trader0's 9x long open (900 USDC of initial margin
+    locked behind it). trader0 asks to exit; nobody takes it for EXIT_DELAY; anyone then
+    settles the market at its last price, and trader0 withdraws everything it has."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(request("trader0"))
+    wait(case, EXIT_DELAY)
+    case(Call("settlement", "escape", "outsider", ("trader0", 0)))
+    case("deposit", "trader0", 1)  # touched: the long settles at the last price
+    left = case.state.accounts[case.address("trader0")].collateral
+    assert left > 900 * USDC
+    case.act("withdraw", "trader0", left)
+
+
+def test_escape_too_early(case):
+    """Until the deadline, only a takeover serves the request."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(request("trader0"))
+    wait(case, EXIT_DELAY - 1)
+    case.act(Call("settlement", "escape", "outsider", ("trader0", 0)), reverts="exit: too early")
+
+
+def test_no_liquidation_in_a_settled_market(case):
+    """A liquidator's call settles the position first, then finds nothing to liquidate."""
+    delisted_at(case, 1_020_000)
+    case("deposit", "trader2", 1_000 * USDC)
+    case.act("liquidate", "trader2", "trader0", 0, ALL, reverts="liquidate: no position")
