@@ -3,7 +3,8 @@
 # pragma nonreentrancy on
 """
 @title Cross-margin perpetual futures engine
-@notice Spec: `pyspec/engine.py` (entry points) and `pyspec/views.py` (views). Every check
+@notice Spec: `pyspec/engine.py` (entry points), `pyspec/governance.py` (listing, parameters,
+        roles, delisting) and `pyspec/views.py` (views). Every check
         runs in the spec's order with the spec's reason string, so a rejected call fails
         identically on both sides.
 """
@@ -211,7 +212,7 @@ def __init__(
 def _require_fresh(market_id: uint256):
     """
     @notice The market's price is at most its max_price_age old, or the market is settled
-            (its price is final). Spec: `engine._require_fresh`.
+            (its price is final). Spec: `engine.require_fresh`.
     """
     market: storage.Market = storage.markets[market_id]
     assert (
@@ -262,7 +263,7 @@ def _require_governor():
 def _check_params(params: MarketParams):
     """
     @notice The bounds every listing and every parameter change keeps.
-            Spec: `engine._check_params`.
+            Spec: `governance._check_params`.
     """
     assert (
         0 < params.maintenance_margin_ratio
@@ -297,7 +298,7 @@ def _check_params(params: MarketParams):
 def add_market(params: MarketParams):
     """
     @notice List a market with its parameters (the governor's owner, at once: nobody
-            holds it yet). Spec: `engine.process_add_market`.
+            holds it yet). Spec: `governance.process_add_market`.
     """
     self._require_owner()
     assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
@@ -314,7 +315,7 @@ def set_market_params(market_id: uint256, params: MarketParams):
     """
     @notice Change a live market's parameters, its ADL policy included (the governor
             only, so after its delay), within the listing bounds. The index first accrues at the old rate;
-            a rate above a lowered bound is clamped to it. Spec: `engine.process_set_market_params`.
+            a rate above a lowered bound is clamped to it. Spec: `governance.process_set_market_params`.
     """
     self._require_governor()
     self._require_live(market_id)
@@ -358,7 +359,7 @@ def _store_params(market_id: uint256, params: MarketParams):
 @external
 def set_oracle(oracle: address):
     """
-    @notice Name the oracle (the governor only). Spec: `engine.process_set_oracle`.
+    @notice Name the oracle (the governor only). Spec: `governance.process_set_oracle`.
     """
     self._require_governor()
     storage.oracle = oracle
@@ -369,7 +370,7 @@ def set_oracle(oracle: address):
 def set_guardian(guardian: address):
     """
     @notice Name the guardian, who pauses and resumes markets (the governor only).
-            Spec: `engine.process_set_guardian`.
+            Spec: `governance.process_set_guardian`.
     """
     self._require_governor()
     storage.guardian = guardian
@@ -395,7 +396,7 @@ def delist_market(market_id: uint256):
     @notice Final settlement: freeze the market at its oracle price (fresh, when the
             governor delists; the last one, when a trader's unserved exit request escapes
             through the Settlement). Funding stops; every position settles at that price
-            the next time its account is touched, zero-sum. Spec: `engine.process_delist_market`.
+            the next time its account is touched, zero-sum. Spec: `governance.process_delist_market`.
     """
     assert (
         msg.sender == storage.governor or msg.sender == storage.settlement
@@ -612,8 +613,8 @@ def _require_trade_margin(
 @pure
 def _require_side(ok: bool, is_buyer: bool, what: String[20]):
     """
-    @notice Revert with "trade: buyer <what>" or "trade: seller <what>" unless `ok`: one
-            reason per side, as the spec's `_require_trade_margin` words them.
+    @notice Revert unless `ok`, with the trade reason of one side: the prefix, the side
+            (buyer or seller), then `what`, as the spec's `_require_trade_margin` words it.
     """
     if ok:
         return

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
+import os
+import shutil
+import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
-from eth_abi import encode
+from eth_abi import decode, encode
 from eth_utils import keccak
 
-from harness.evm.abi import selector
-from harness.evm.anvil import RpcChain, _free_port, anvil_binary
-from harness.evm.base import ChainError, decode_revert
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # A fresh account, the far end of the round trip: no history, so no blocklist or hook.
 PROBE = "0x" + keccak(b"deployment.token_check probe")[12:].hex()
@@ -42,6 +45,71 @@ class TokenCheckError(Exception):
     def __init__(self, reason: str, checks: list[Check]) -> None:
         super().__init__(reason)
         self.checks = checks
+
+
+class ForkError(RuntimeError):
+    """The fork could not be started or answered an RPC call with an error."""
+
+
+class _Rpc:
+    """JSON-RPC over one HTTP connection (this module stands apart from the harness)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.next_id = 0
+
+    def rpc(self, method: str, params: list):
+        self.next_id += 1
+        body = json.dumps(
+            {"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params}
+        )
+        try:
+            self.conn.request("POST", "/", body, {"Content-Type": "application/json"})
+            reply = json.loads(self.conn.getresponse().read())
+        except (OSError, http.client.HTTPException):
+            self.conn.close()  # a refused connection leaves the request half-started
+            raise
+        if "error" in reply:
+            raise ForkError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def anvil_binary() -> str:
+    """``$ANVIL_BIN``, the npm-installed anvil (its native binary first), or one on PATH."""
+    if os.environ.get("ANVIL_BIN"):
+        return os.environ["ANVIL_BIN"]
+    modules = REPO_ROOT / "node_modules"
+    for cand in [*sorted(modules.glob("@foundry-rs/anvil-*/bin/anvil")), modules / ".bin/anvil"]:
+        if os.access(cand, os.X_OK):
+            return str(cand)
+    found = shutil.which("anvil")
+    if found is None:
+        raise ForkError("anvil not found: run `make setup` (npm ci) or set ANVIL_BIN")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _selector(signature: str) -> bytes:
+    return keccak(signature.encode())[:4]
+
+
+def _revert_reason(out: bytes) -> str | None:
+    """The string of an ``Error(string)`` revert, else None."""
+    if out[:4] != _selector("Error(string)"):
+        return None
+    try:
+        return decode(["string"], out[4:])[0]
+    except Exception:  # noqa: BLE001 (malformed revert data: reported as hex)
+        return None
 
 
 def check_token(
@@ -68,7 +136,7 @@ def check_token(
 
 
 @contextlib.contextmanager
-def _fork(rpc_url: str, startup_timeout: float) -> Iterator[RpcChain]:
+def _fork(rpc_url: str, startup_timeout: float) -> Iterator[_Rpc]:
     """An anvil fork of ``rpc_url`` on a free port, stopped on exit; a throwaway fork, so
     it keeps no RPC storage cache behind."""
     port = _free_port()
@@ -85,7 +153,7 @@ def _fork(rpc_url: str, startup_timeout: float) -> Iterator[RpcChain]:
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
         )
-        chain = RpcChain("127.0.0.1", port)
+        chain = _Rpc(port)
         try:
             _wait_ready(chain, proc, stderr, startup_timeout)
             yield chain
@@ -99,26 +167,26 @@ def _fork(rpc_url: str, startup_timeout: float) -> Iterator[RpcChain]:
                 proc.wait()
 
 
-def _wait_ready(chain: RpcChain, proc: subprocess.Popen, stderr, timeout: float) -> None:
+def _wait_ready(chain: _Rpc, proc: subprocess.Popen, stderr, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             stderr.seek(0)
             lines = stderr.read().decode(errors="replace").strip().splitlines()
             last = lines[-1] if lines else "no output"
-            raise ChainError(f"anvil fork exited with {proc.returncode}: {last}")
+            raise ForkError(f"anvil fork exited with {proc.returncode}: {last}")
         try:
             chain.rpc("eth_chainId", [])
             return
         except (OSError, http.client.HTTPException):
             time.sleep(0.05)
-    raise ChainError(f"anvil fork not ready after {timeout} s")
+    raise ForkError(f"anvil fork not ready after {timeout} s")
 
 
 class _Run:
     """The checks on one fork, made in order and kept for the report."""
 
-    def __init__(self, chain: RpcChain, token: str) -> None:
+    def __init__(self, chain: _Rpc, token: str) -> None:
         self.chain, self.token = chain, token
         self.checks: list[Check] = []
 
@@ -177,12 +245,12 @@ class _Run:
         self.chain.rpc("evm_mine", [])
         receipt = self.chain.rpc("eth_getTransactionReceipt", [tx_hash])
         if receipt is None:
-            raise ChainError(f"{name}: transaction {tx_hash} not mined by evm_mine")
+            raise ForkError(f"{name}: transaction {tx_hash} not mined by evm_mine")
         # the call tracer gives the return (or revert) data the receipt lacks
         trace = self.chain.rpc("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
         out = bytes.fromhex((trace.get("output") or "0x")[2:])
         succeeded = receipt["status"] == "0x1"
-        reason = decode_revert(out) or "0x" + out.hex()
+        reason = _revert_reason(out) or "0x" + out.hex()
         self.expect(f"{name}: succeeded", succeeded, True, f"{name} reverted: {reason}")
         returned = _returned(out)
         self.expect(
@@ -198,7 +266,7 @@ class _Run:
         call = {"to": self.token, "data": "0x" + self.data(sig, *args).hex()}
         try:
             out = self.chain.rpc("eth_call", [call, "latest"])
-        except ChainError as e:
+        except ForkError as e:
             raise TokenCheckError(f"{sig} failed: {e}", self.checks) from e
         if len(out) < 2 + 64:
             raise TokenCheckError(f"{sig} returned {out!r}, not a uint256", self.checks)
@@ -210,7 +278,7 @@ class _Run:
     @staticmethod
     def data(sig: str, *args) -> bytes:
         types = sig[sig.index("(") + 1 : -1].split(",") if args else []
-        return selector(sig) + encode(types, list(args))
+        return _selector(sig) + encode(types, list(args))
 
 
 def _returned(out: bytes) -> str:

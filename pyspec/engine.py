@@ -8,17 +8,11 @@ same reason. Events are appended to ``state.events`` in emission order.
 
 from pyspec import adl, fees, funding, liquidation, margin, positions, token
 from pyspec.constants import (
-    ADL_POLICY_COUNT,
     LIQUIDATOR_RESERVE,
     MAX_DEPOSIT,
-    MAX_FEE_RATIO,
-    MAX_FUNDING_RATE,
-    MAX_MARKETS,
-    MAX_MIN_POSITION_NOTIONAL,
     MAX_POSITION_SIZE,
     MAX_POSITIONS_PER_MARKET,
     MAX_PRICE,
-    MAX_PRICE_AGE,
     MAX_TRADE_SIZE,
     RATIO_PRECISION,
 )
@@ -60,7 +54,7 @@ def new_state(
     return state
 
 
-def _require_fresh(state: State, market_id: int) -> None:
+def require_fresh(state: State, market_id: int) -> None:
     """A risk-relevant action needs the market's price no older than its max_price_age;
     a settled market's price is final and never goes stale.
 
@@ -81,7 +75,7 @@ def _require_fresh_account(state: State, address: str) -> None:
     """
     account = state.accounts.get(address)
     for market_id in sorted(account.positions) if account else ():
-        _require_fresh(state, market_id)
+        require_fresh(state, market_id)
 
 
 def _require_market(state: State, market_id: int) -> Market:
@@ -89,103 +83,18 @@ def _require_market(state: State, market_id: int) -> Market:
     return state.markets[market_id]
 
 
-def _require_live(state: State, market_id: int) -> Market:
+def require_live(state: State, market_id: int) -> Market:
     """A listed market that has not been delisted. Contract: ``PerpEngine._require_live``."""
     market = _require_market(state, market_id)
     require(not market.settled, "market: settled")
     return market
 
 
-def _require_owner(state: State, caller: str) -> None:
+def require_owner(state: State, caller: str) -> None:
     """The Governor's owner: listing and fund withdrawals need no delay.
 
     Contract: ``PerpEngine._require_owner``."""
     require(caller == state.timelock.owner, "auth: not owner")
-
-
-def _require_governor(state: State, caller: str) -> None:
-    """Role and parameter changes come through the timelock only.
-
-    Contract: ``PerpEngine._require_governor``."""
-    require(caller == state.governor, "auth: not governor")
-
-
-# Governance
-
-# The fields of ``MarketParams`` (``PerpEngine.MarketParams``), in ABI order.
-MARKET_PARAMS = (
-    "initial_margin_ratio",
-    "maintenance_margin_ratio",
-    "liquidation_fee_ratio",
-    "price_band_ratio",
-    "max_funding_rate",
-    "maker_fee_ratio",
-    "taker_fee_ratio",
-    "adl_policy",
-    "max_price_age",
-    "min_position_notional",
-)
-
-
-def _check_params(params: tuple) -> None:
-    """The bounds every listing and every parameter change keeps.
-
-    Contract: ``PerpEngine._check_params``.
-    """
-    (im, mm, liquidation_fee, band, max_funding, maker, taker, policy, age, min_notional) = params
-    require(0 < mm < im <= RATIO_PRECISION, "market: invalid margin ratios")
-    require(liquidation_fee < mm, "market: invalid liquidation fee")
-    require(0 < band <= RATIO_PRECISION, "market: invalid price band")
-    require(max_funding <= MAX_FUNDING_RATE, "market: invalid funding bound")
-    require(maker <= MAX_FEE_RATIO and taker <= MAX_FEE_RATIO, "market: invalid fees")
-    require(policy < ADL_POLICY_COUNT, "market: invalid adl policy")
-    require(0 < age <= MAX_PRICE_AGE, "market: invalid price age")
-    require(min_notional <= MAX_MIN_POSITION_NOTIONAL, "market: invalid minimum notional")
-
-
-def process_add_market(state: State, caller: str, params: tuple) -> None:
-    """List a market with its parameters (``MARKET_PARAMS``): the Governor's owner, at
-    once, since nobody holds the market yet. Contract: ``PerpEngine.add_market``."""
-    _require_owner(state, caller)
-    require(len(state.markets) < MAX_MARKETS, "market: too many markets")
-    _check_params(params)
-    market_id = len(state.markets)
-    state.markets.append(Market(*params, funding_timestamp=state.timestamp))
-    state.events.append(("MarketAdded", (market_id,)))
-    state.events.append(("MarketParamsSet", (market_id, *params)))
-
-
-def process_set_market_params(state: State, caller: str, market_id: int, params: tuple) -> None:
-    """Change a live market's parameters, its ADL policy included (the Governor only, so
-    after its delay), within the listing bounds. The index first accrues at the old rate;
-    a rate above a lowered bound is clamped to it.
-
-    Contract: ``PerpEngine.set_market_params``. Anchor: GMX v2 ``Timelock.sol``: traders
-    see a change coming for the whole delay and can leave before it applies.
-    """
-    _require_governor(state, caller)
-    _require_live(state, market_id)
-    _check_params(params)
-    margin.accrue_funding(state, market_id)
-    market = state.markets[market_id]
-    market.funding_rate = funding.clamp_funding_rate(market.funding_rate, params[4])
-    for name, value in zip(MARKET_PARAMS, params, strict=True):
-        setattr(market, name, value)
-    state.events.append(("MarketParamsSet", (market_id, *params)))
-
-
-def process_set_oracle(state: State, caller: str, oracle: str) -> None:
-    """Name the oracle (the Governor only). Contract: ``PerpEngine.set_oracle``."""
-    _require_governor(state, caller)
-    state.oracle = oracle
-    state.events.append(("OracleSet", (oracle,)))
-
-
-def process_set_guardian(state: State, caller: str, guardian: str) -> None:
-    """Name the guardian (the Governor only). Contract: ``PerpEngine.set_guardian``."""
-    _require_governor(state, caller)
-    state.guardian = guardian
-    state.events.append(("GuardianSet", (guardian,)))
 
 
 def process_set_market_paused(state: State, caller: str, market_id: int, paused: bool) -> None:
@@ -201,33 +110,12 @@ def process_set_market_paused(state: State, caller: str, market_id: int, paused:
     state.events.append(("MarketPaused", (market_id, paused)))
 
 
-def process_delist_market(state: State, caller: str, market_id: int) -> None:
-    """Final settlement: freeze the market at its oracle price, fresh when the Governor
-    delists, the last one when an unserved exit request escapes through the Settlement
-    (the oracle may be the party that vanished). Funding stops; each position settles at
-    that price when its account is next touched (``_settle``): the same price for all, so
-    the realized profits and losses sum to zero.
-
-    Contract: ``PerpEngine.delist_market``. Anchors: dYdX v4 final settlement (positions
-    closed at the oracle price), Drift's settlement at an expiry price.
-    """
-    require(caller in (state.governor, state.settlement), "auth: not governor")
-    market = _require_live(state, market_id)
-    require(market.price > 0, "market: no price")
-    if caller == state.governor:
-        _require_fresh(state, market_id)
-    margin.accrue_funding(state, market_id)
-    market.funding_rate = 0
-    market.settled = True
-    state.events.append(("MarketSettled", (market_id, market.price)))
-
-
 def process_update_price(
     state: State, caller: str, market_id: int, price: int, timestamp: int
 ) -> None:
     """Publish an oracle price. Contract: ``PerpEngine.update_price``."""
     require(caller == state.oracle, "auth: not oracle")
-    market = _require_live(state, market_id)
+    market = require_live(state, market_id)
     require(price > 0, "oracle: zero price")
     require(price <= MAX_PRICE, "oracle: price too large")
     require(timestamp > market.price_timestamp, "oracle: stale timestamp")
@@ -247,9 +135,9 @@ def process_set_funding_rate(state: State, caller: str, market_id: int, rate: in
     lot and hour, whatever the number of calls.
     """
     require(caller == state.oracle, "auth: not oracle")
-    market = _require_live(state, market_id)
+    market = require_live(state, market_id)
     require(market.price > 0, "market: no price")
-    _require_fresh(state, market_id)
+    require_fresh(state, market_id)
     margin.accrue_funding(state, market_id)
     applied = funding.clamp_funding_rate(rate, market.max_funding_rate)
     market.funding_rate = applied
@@ -357,7 +245,7 @@ def process_settle_trade(
     equity / maintenance ratio (a bankrupt account is left to the waterfall).
     """
     require(caller == state.settlement, "auth: not settlement")
-    market = _require_live(state, market_id)
+    market = require_live(state, market_id)
     require(size > 0, "trade: zero size")
     require(size <= MAX_TRADE_SIZE, "trade: size too large")
     require(buyer != seller, "trade: self-trade")
@@ -366,7 +254,7 @@ def process_settle_trade(
     require(
         is_price_in_band(market.price, price, market.price_band_ratio), "trade: price outside band"
     )
-    _require_fresh(state, market_id)
+    require_fresh(state, market_id)
     _require_fresh_account(state, buyer)
     _require_fresh_account(state, seller)
     margin.accrue_funding(state, market_id)
@@ -637,12 +525,12 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
     recorded, or an account holding a position at negative equity (a scan of every
     market's holders). Contract: ``PerpEngine.withdraw_insurance``.
     """
-    _require_owner(state, caller)
+    require_owner(state, caller)
     require(amount > 0, "insurance: zero amount")
     require(state.bad_debt == 0, "insurance: bad debt pending")
     for market_id, market in enumerate(state.markets):
         if market.holders:
-            _require_fresh(state, market_id)
+            require_fresh(state, market_id)
         for holder in market.holders:
             require(margin.equity(state, holder) >= 0, "insurance: bad debt pending")
     require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")

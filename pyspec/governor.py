@@ -5,7 +5,7 @@ for ``delay`` seconds, then anyone executes it before the grace period ends; the
 cancel it until then. The allowlist is the whole of what the owner can change later:
 the engine's oracle, guardian, market parameters (the ADL policy among them) and
 delisting, and the Settlement's operator. Listing a market and withdrawing the fund
-above its floor need no delay (``engine._require_owner``). The owner changes in two steps.
+above its floor need no delay (``engine.require_owner``). The owner changes in two steps.
 
 Anchors: GMX v2 ``contracts/config/Timelock.sol`` (signalled, delayed role and feed
 changes), Compound's ``Timelock`` (delay, grace period), OpenZeppelin Ownable2Step.
@@ -15,25 +15,25 @@ The Governor's storage lives at ``state.timelock``.
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
-from pyspec import engine, settlement
+from pyspec import governance, settlement
 from pyspec.constants import GOVERNANCE_GRACE_PERIOD, MAX_GOVERNANCE_DELAY, MIN_GOVERNANCE_DELAY
 from pyspec.errors import require
 from pyspec.state import State, Timelock
 from pyspec.token import ZERO_ADDRESS
 
-MARKET_PARAMS_ABI = "(" + ",".join(["uint256"] * len(engine.MARKET_PARAMS)) + ")"
+MARKET_PARAMS_ABI = "(" + ",".join(["uint256"] * len(governance.MARKET_PARAMS)) + ")"
 # selector -> (target: "engine" or "settlement", signature, spec function)
 ALLOWED = {
     function_signature_to_4byte_selector(signature): (target, signature, fn)
     for target, signature, fn in (
-        ("engine", "set_oracle(address)", engine.process_set_oracle),
-        ("engine", "set_guardian(address)", engine.process_set_guardian),
+        ("engine", "set_oracle(address)", governance.process_set_oracle),
+        ("engine", "set_guardian(address)", governance.process_set_guardian),
         (
             "engine",
             f"set_market_params(uint256,{MARKET_PARAMS_ABI})",
-            engine.process_set_market_params,
+            governance.process_set_market_params,
         ),
-        ("engine", "delist_market(uint256)", engine.process_delist_market),
+        ("engine", "delist_market(uint256)", governance.process_delist_market),
         ("settlement", "set_operator(address)", settlement.process_set_operator),
     )
 }
@@ -69,15 +69,6 @@ def _types(signature: str) -> list[str]:
             types.append(inner[start:i])
             start = i + 1
     return [*types, inner[start:]] if inner else types
-
-
-def encode_call(fn: str, args: tuple) -> bytes:
-    """The calldata of an allowed call by its function name (the harness builds scheduled
-    calls with it)."""
-    for selector, (_, signature, _) in ALLOWED.items():
-        if signature.startswith(fn + "("):
-            return selector + encode(_types(signature), list(args))
-    raise KeyError(f"not an allowed governor call: {fn}")
 
 
 def _require_allowed(timelock: Timelock, target: str, data: bytes) -> None:

@@ -59,12 +59,12 @@ def equity(state: State, address: str) -> int:
 
 
 def initial_margin(state: State, address: str) -> int:
-    """Return the sum of initial requirements. Contract: ``PerpEngine.initial_margin``."""
+    """Return the sum of initial requirements. Contract: ``PerpViews.initial_margin``."""
     return requirement(state, address, initial=True)
 
 
 def maintenance_margin(state: State, address: str) -> int:
-    """Return the sum of maintenance requirements. Contract: ``PerpEngine.maintenance_margin``."""
+    """Return the sum of maintenance requirements. Contract: ``PerpViews.maintenance_margin``."""
     return requirement(state, address, initial=False)
 
 

@@ -25,7 +25,7 @@ from eth_keys import keys
 from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import keccak
 
-from pyspec import engine
+from pyspec import engine, governance
 from pyspec.constants import EXIT_DELAY
 from pyspec.errors import require
 from pyspec.state import OrderBook, State, get_position
@@ -289,4 +289,4 @@ def process_escape(state: State, caller: str, trader: str, market_id: int) -> No
     require(state.timestamp >= deadline, "exit: too early")
     del state.book.exit_requests[(trader, market_id)]
     state.events.append(("ExitEscaped", (trader, market_id)))
-    engine.process_delist_market(state, state.book.address, market_id)
+    governance.process_delist_market(state, state.book.address, market_id)

@@ -7,14 +7,14 @@ from pyspec.state import State, get_position
 
 
 def free_collateral(state: State, address: str) -> int:
-    """Return max(equity - initial requirement, 0). Contract: ``PerpEngine.free_collateral``."""
+    """Return max(equity - initial requirement, 0). Contract: ``PerpViews.free_collateral``."""
     return max(margin.equity(state, address) - margin.initial_margin(state, address), 0)
 
 
 def health(state: State, address: str) -> int:
     """Return equity - maintenance requirement; negative means liquidatable.
 
-    Contract: ``PerpEngine.health``.
+    Contract: ``PerpViews.health``.
     """
     return margin.equity(state, address) - margin.maintenance_margin(state, address)
 
@@ -64,7 +64,7 @@ def bankruptcy_price(state: State, address: str, market_id: int) -> int:
 
 
 def price_age(state: State, market_id: int) -> int:
-    """Return the seconds since the market's last price. Contract: ``PerpEngine.price_age``."""
+    """Return the seconds since the market's last price. Contract: ``PerpViews.price_age``."""
     return state.timestamp - state.markets[market_id].price_timestamp
 
 

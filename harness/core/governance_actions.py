@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.choices import Choices, World, mostly
+from harness.core.spec_step import encode_calldata
 from pyspec import governor
 from pyspec.constants import ADL_POLICY_COUNT, EXIT_DELAY, RATIO_PRECISION
-from pyspec.engine import MARKET_PARAMS
+from pyspec.governance import MARKET_PARAMS
 from pyspec.state import get_position
 
 GOVERN_KINDS = (
@@ -83,8 +84,8 @@ def govern(world: World, choose: Choices) -> list[Call]:
         return governed(world, "engine", "set_guardian", "owner", wait=False)
     if kind == "cancel":
         data = Calldata("set_guardian", ("outsider",))
-        ident = governor.call_id(world.actors["engine"], governor.encode_call(
-            "set_guardian", (world.actors["outsider"],)))  # fmt: skip
+        encoded = encode_calldata("set_guardian", (world.actors["outsider"],))
+        ident = governor.call_id(world.actors["engine"], encoded)
         return [
             governor_call("schedule", "owner", "engine", data),
             governor_call("cancel", "owner", ident),

@@ -54,6 +54,13 @@ PROPERTIES = {
     "above the nonce floor, uncancelled and never beyond the order's size",
     "liveness": "with a live oracle, a bounded drain of permissionless calls takes every "
     "negative-equity account to zero positions",
+    "changes_only_after_delay": "a role or a live market's parameters change only in a "
+    "Governor execution at or after the call's eta, which lies the Governor's delay after "
+    "it was scheduled; a market settles only so, or by an unserved exit's escape",
+    "exit_at_oracle_price": "a taken exit closes exactly the position its trader asked to "
+    "leave, whole, at the oracle price, and nobody else's position but the taker's moves",
+    "final_settlement_at_one_price": "every position of a settled market closes whole at "
+    "the one price the market settled at",
 }
 INVARIANTS.update(PROPERTIES)
 
@@ -120,7 +127,11 @@ def check_call(fn: str, args: tuple, before: State, after: State, events: list) 
         _check_liquidations(before, after, events)
     elif fn == "deleverage":
         _check_deleverage(before, after, events)
-    elif fn == "withdraw_insurance":
+    elif fn == "take_exit":
+        _check_exit(args, before, after, events)
+    _check_governance(fn, args, before, events)
+    _check_final_settlement(before, after, events)
+    if fn == "withdraw_insurance":
         check(
             "fund_withdrawal_gated",
             before.bad_debt == 0
@@ -309,6 +320,73 @@ def level(weights: dict, caps: dict, budget: int) -> Fraction:
         remaining -= caps[a]
         total -= weights[a]
     return Fraction(10**80)  # every cap binds
+
+
+ROLE_EVENTS = frozenset({"OracleSet", "GuardianSet", "OperatorSet"})
+
+
+def _check_governance(fn: str, args: tuple, before: State, events: list) -> None:
+    names = [name for name, _ in events]
+    changed = ROLE_EVENTS.intersection(names) or ("MarketParamsSet" in names and fn != "add_market")
+    settled = "MarketSettled" in names
+    if fn == "execute":
+        timelock = before.timelock
+        scheduled = [a for n, a in events if n == "CallExecuted"]
+        check("changes_only_after_delay", len(scheduled) == 1, f"execute logged {scheduled}")
+        eta = timelock.eta.get(scheduled[0][0])
+        check(
+            "changes_only_after_delay",
+            eta is not None and before.timestamp >= eta,
+            f"executed at {before.timestamp}, eta {eta}",
+        )
+        return
+    check(
+        "changes_only_after_delay",
+        not changed and (not settled or fn == "escape"),
+        f"{fn} changed a role, a parameter or a market's status: {names}",
+    )
+
+
+def _check_exit(args: tuple, before: State, after: State, events: list) -> None:
+    trader, market_id = args
+    size, _ = before.book.exit_requests[(trader, market_id)]
+    trade = next(a for n, a in events if n == "Trade")
+    taker = trade[0] if trade[1] == trader else trade[1]
+    check(
+        "exit_at_oracle_price",
+        trade[2] == market_id
+        and trade[3] == abs(size)
+        and trade[4] == before.markets[market_id].price
+        and trader in trade[:2]
+        and (trade[1] == trader) == (size > 0),
+        f"exit of {size} lots traded as {trade}",
+    )
+    for address in {*before.accounts, *after.accounts} - {trader, taker}:
+        check(
+            "exit_at_oracle_price",
+            _sizes(before, address) == _sizes(after, address),
+            f"{address}'s positions moved in an exit",
+        )
+    check("exit_at_oracle_price", _sizes(after, trader).get(market_id, 0) == 0, "exit left lots")
+
+
+def _sizes(state: State, address: str) -> dict[int, int]:
+    account = state.accounts.get(address)
+    return {m: p.size for m, p in account.positions.items() if p.size} if account else {}
+
+
+def _check_final_settlement(before: State, after: State, events: list) -> None:
+    settled = [args for name, args in events if name == "PositionSettledAtPrice"]
+    for account, market_id, lots, price in settled:
+        market = before.markets[market_id]
+        check(
+            "final_settlement_at_one_price",
+            market.settled
+            and price == market.price
+            and lots == size(before, account, market_id)
+            and size(after, account, market_id) == 0,
+            f"{account}: {lots} lots of market {market_id} settled at {price}",
+        )
 
 
 def _check_trade(before: State, after: State, events: list) -> None:

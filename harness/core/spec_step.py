@@ -3,8 +3,12 @@ and the ape baseline all run before (or instead of) the chain."""
 
 from __future__ import annotations
 
+from functools import cache
+
 from harness.core.call import CLOCK, Call, Calldata
-from pyspec import engine, governor, settlement, token
+from harness.evm import artifacts
+from harness.evm.abi import FunctionCodec
+from pyspec import engine, governance, governor, settlement, token
 from pyspec.errors import Revert
 from pyspec.state import State
 
@@ -29,8 +33,25 @@ def _resolve(actors: dict[str, str], arg):
     if isinstance(arg, tuple):
         return resolve(actors, arg)
     if isinstance(arg, Calldata):
-        return governor.encode_call(arg.fn, resolve(actors, arg.args))
+        return encode_calldata(arg.fn, resolve(actors, arg.args))
     return arg
+
+
+@cache
+def _setters() -> dict:
+    """The engine's and the Settlement's functions by name, from their ABIs."""
+    return {
+        item["name"]: FunctionCodec(item)
+        for name in ("PerpEngine", "Settlement")
+        for item in artifacts.load(name).abi
+        if item.get("type") == "function"
+    }
+
+
+def encode_calldata(fn: str, args: tuple) -> bytes:
+    """The calldata of the engine's or the Settlement's ``fn`` (a call the Governor
+    schedules), encoded from the contracts' ABIs."""
+    return _setters()[fn].encode(args)
 
 
 def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State, str | None, list]:
@@ -46,7 +67,8 @@ def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State,
     state.events.clear()
     try:
         if call.target == "engine":
-            getattr(engine, "process_" + call.fn)(state, sender, *args)
+            module = governance if hasattr(governance, "process_" + call.fn) else engine
+            getattr(module, "process_" + call.fn)(state, sender, *args)
         elif call.target == "settlement":
             getattr(settlement, "process_" + call.fn)(state, sender, *args)
         elif call.target == "governor":

@@ -25,7 +25,7 @@ import time
 
 from harness.core import genesis
 from harness.core.call import CLOCK, VIEWS, Call
-from harness.core.dump import dumped_digests, first_difference, spec_dump
+from harness.core.dump import dumped_call_ids, dumped_digests, first_difference, spec_dump
 from harness.core.pair import Divergence, Pair, check_events
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
@@ -67,13 +67,15 @@ class ApePair:
         project = ape.project
         self.token = project.MockToken.deploy(sender=owner)
         allocator = project.AdlAllocator.deploy(sender=owner)
-        # the engine names the Settlement, deployed right after it
+        # the engine names the Settlement and the Governor, deployed after it
         settlement = genesis.create_address(owner.address.lower(), owner.nonce + 1)
+        governor = genesis.create_address(owner.address.lower(), owner.nonce + 3)
         self.engine = project.PerpEngine.deploy(
             self.token,
             allocator,
             self.ape_actors["oracle"],
             settlement,
+            governor,
             config.liquidator_share_ratio,
             config.insurance_floor,
             sender=owner,
@@ -83,6 +85,10 @@ class ApePair:
         )
         assert self.settlement.address.lower() == settlement
         self.views = project.PerpViews.deploy(self.engine, sender=owner)
+        self.governor = project.Governor.deploy(
+            self.engine, self.settlement, config.governance_delay, sender=owner
+        )
+        assert self.governor.address.lower() == governor
         lens = artifacts.load("StateLens")
         lens_type = ContractType(
             contractName="StateLens",
@@ -94,7 +100,14 @@ class ApePair:
         self.actors["engine"] = self.engine.address.lower()
         self.ape_actors["settlement"] = self.settlement
         self.actors["settlement"] = settlement
-        self.contracts = {"engine": self.engine, "token": self.token, "settlement": self.settlement}
+        self.ape_actors["governor"] = self.governor
+        self.actors["governor"] = governor
+        self.contracts = {
+            "engine": self.engine,
+            "token": self.token,
+            "settlement": self.settlement,
+            "governor": self.governor,
+        }
         self.names = {address: name for name, address in self.actors.items()}
         account_names = genesis.state_accounts(n_traders)
         self.accounts = [self.actors[n] for n in account_names]
@@ -102,7 +115,7 @@ class ApePair:
         # Each event's argument names in ABI order (the spec's tuples are in ABI order).
         self.event_fields = {
             item["name"]: [i["name"] for i in item["inputs"]]
-            for art in map(artifacts.load, ("PerpEngine", "MockToken", "Settlement"))
+            for art in map(artifacts.load, ("PerpEngine", "MockToken", "Settlement", "Governor"))
             for item in art.abi
             if item.get("type") == "event"
         }
@@ -150,7 +163,15 @@ class ApePair:
                 fields = self.event_fields[log.event_name]
                 chain_events.append((log.event_name, tuple(_plain(arguments[f]) for f in fields)))
         check_events(call, events, chain_events)
-        chain = list(self.lens.dump(*self.dump_args, self.settlement, dumped_digests(self.state)))
+        chain = list(
+            self.lens.dump(
+                *self.dump_args,
+                self.settlement,
+                self.governor,
+                dumped_digests(self.state),
+                dumped_call_ids(self.state),
+            )
+        )
         spec = spec_dump(self.state, self.accounts)
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:

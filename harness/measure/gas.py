@@ -13,7 +13,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 from deployment.address import create_address
-from deployment.config import load
+from deployment.config import LISTING_FIELDS, load
 from harness import REPO_ROOT
 from harness.core import orders
 from harness.core.genesis import USDC
@@ -25,6 +25,7 @@ from pyspec.constants import (
     ADL_POLICY_CONTRACT_PRO_RATA,
     ADL_POLICY_NAMES,
     ADL_POLICY_QUEUE,
+    EXIT_DELAY,
     MAX_MARKETS,
     MAX_POSITION_SIZE,
     MAX_POSITIONS_PER_MARKET,
@@ -37,7 +38,12 @@ ALL = MAX_POSITION_SIZE  # a liquidation's max_size: all the protocol allows
 LISTING = CONFIG.markets[0].listing()
 LOT_SIZE = 1_000  # lots per counterparty
 DOCS = REPO_ROOT / "docs"
-CONTRACTS = {"token": "MockToken", "engine": "PerpEngine", "settlement": "Settlement"}
+CONTRACTS = {
+    "token": "MockToken",
+    "engine": "PerpEngine",
+    "settlement": "Settlement",
+    "governor": "Governor",
+}
 
 
 class Deployment:
@@ -57,12 +63,14 @@ class Deployment:
         self.token = chain.deploy(arts["token"].initcode(), self.owner)
         allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), self.owner)
         settlement = create_address(self.owner, chain.nonce(self.owner) + 1)
+        governor = create_address(self.owner, chain.nonce(self.owner) + 2)
         self.engine = chain.deploy(
             arts["engine"].initcode(
                 self.token,
                 allocator,
                 self.oracle,
                 settlement,
+                governor,
                 CONFIG.liquidator_share_ratio,
                 CONFIG.insurance_floor,
             ),
@@ -71,12 +79,21 @@ class Deployment:
         self.settlement = chain.deploy(
             arts["settlement"].initcode(self.engine, self.operator), self.owner
         )
+        self.governor = chain.deploy(
+            arts["governor"].initcode(self.engine, self.settlement, CONFIG.governance_delay),
+            self.owner,
+        )
         self.book = OrderBook(self.settlement, CHAIN_ID, self.operator)
         self.nonce = 0
         self.timestamp = chain.now()
 
     def send(self, sender, target, fn, *args) -> int:
-        address = {"engine": self.engine, "token": self.token, "settlement": self.settlement}
+        address = {
+            "engine": self.engine,
+            "token": self.token,
+            "settlement": self.settlement,
+            "governor": self.governor,
+        }
         result = self.chain.transact(sender, address[target], self.codecs[target][fn].encode(args))
         if not result.success:
             raise RuntimeError(f"{fn}{args}: {result.reason}")
@@ -98,17 +115,27 @@ class Deployment:
         self.send(account, "token", "mint", account, amount)
         self.send(account, "token", "approve", self.engine, 2**256 - 1)
 
-    def price(self, price) -> int:
-        """Publish ``price`` for market 0 a second later (block time moves with it)."""
+    def price(self, price, market_id: int = 0) -> int:
+        """Publish ``price`` for a market a second later (block time moves with it)."""
         self.timestamp += 1
         self.chain.set_time(self.timestamp)
-        return self.send(self.oracle, "engine", "update_price", 0, price, self.timestamp)
+        return self.send(self.oracle, "engine", "update_price", market_id, price, self.timestamp)
+
+    def govern(self, target: str, fn: str, *args) -> tuple[int, int]:
+        """Schedule ``fn(*args)`` on ``target`` through the Governor, let the delay pass and
+        execute it; return the gas of the schedule and of the execution."""
+        data = self.codecs[target][fn].encode(args)
+        address = {"engine": self.engine, "settlement": self.settlement}[target]
+        scheduled = self.send(self.owner, "governor", "schedule", address, data)
+        self.timestamp += CONFIG.governance_delay
+        self.chain.set_time(self.timestamp)
+        return scheduled, self.send(self.owner, "governor", "execute", address, data)
 
 
 def typical_calls(d: Deployment) -> dict[str, int]:
     """Gas of each external call on typical inputs (one market, a few accounts)."""
     a, b, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
-    gas = {"add_market": d.send(d.owner, "engine", "add_market", *LISTING)}
+    gas = {"add_market": d.send(d.owner, "engine", "add_market", LISTING)}
     gas["update_price"] = d.price(10**6)
     for account in (a, b, liquidator, d.owner):
         d.fund(account, 10**9 * USDC)
@@ -131,6 +158,19 @@ def typical_calls(d: Deployment) -> dict[str, int]:
     d.price(880_000)
     gas["liquidate (partial)"] = d.send(liquidator, "engine", "liquidate", a, 0, ALL)
     gas["withdraw_insurance"] = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
+    gas["governor schedule"], gas["governor execute: set_market_params"] = d.govern(
+        "engine", "set_market_params", 0, LISTING
+    )
+    gas["governor execute: set_oracle"] = d.govern("engine", "set_oracle", d.oracle)[1]
+    gas["governor execute: set_operator"] = d.govern("settlement", "set_operator", d.operator)[1]
+    d.price(880_000)
+    gas["request_exit"] = d.send(b, "settlement", "request_exit", 0)
+    gas["take_exit"] = d.send(liquidator, "settlement", "take_exit", b, 0)
+    gas["request_exit (again)"] = d.send(liquidator, "settlement", "request_exit", 0)
+    d.timestamp += EXIT_DELAY
+    d.chain.set_time(d.timestamp)
+    gas["escape (settles the market)"] = d.send(b, "settlement", "escape", liquidator, 0)
+    gas["deposit (settles a delisted position)"] = d.send(liquidator, "engine", "deposit", 1)
     return gas
 
 
@@ -142,7 +182,7 @@ def full_market(d: Deployment, markets: int) -> tuple:
     for account in (bankrupt, liquidator, d.owner, *shorts):
         d.fund(account, 10**9 * USDC)
     for market_id in range(markets):
-        d.send(d.owner, "engine", "add_market", *LISTING)
+        d.send(d.owner, "engine", "add_market", LISTING)
         d.send(d.oracle, "engine", "update_price", market_id, 10**6, d.timestamp)
     d.send(liquidator, "engine", "deposit", 10**8 * USDC)
     return bankrupt, keeper, liquidator, shorts
@@ -212,11 +252,19 @@ def deleverage_by_policy(d: Deployment, markets: int, staggered: bool) -> dict[s
     gas = {}
     for policy, name in enumerate(ADL_POLICY_NAMES):
         d.chain.revert(base)
-        d.send(d.owner, "engine", "set_adl_policy", 0, policy)
+        d.govern("engine", "set_market_params", 0, with_policy(policy))
+        for market_id in range(1, markets):
+            d.price(10**6, market_id)  # the delay aged every price
         d.price(500_000)  # the long is bankrupt, every short profitable
         gas[name] = d.send(keeper, "engine", "deleverage", bankrupt)
     print(f"  {markets} market(s), staggered={staggered}: {gas}", flush=True)
     return gas
+
+
+def with_policy(policy: int) -> tuple:
+    """Market 0's listing with ``policy`` as its ADL policy."""
+    i = LISTING_FIELDS.index("adl_policy")
+    return (*LISTING[:i], policy, *LISTING[i + 1 :])
 
 
 def staircase_caps(n: int, budget: int, drop: int) -> list[int]:

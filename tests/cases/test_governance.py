@@ -43,7 +43,7 @@ REJECTED = (
     Rejection(
         "schedule_not_allowed",
         "A call outside the allowlist (here a token transfer's selector) is refused.",
-        governor("schedule", "owner", "engine", bytes.fromhex("a9059cbb")),
+        governor("schedule", "owner", "engine", bytes.fromhex("a9059cbb") + bytes(64)),
         "governor: call not allowed",
     ),
     Rejection(
@@ -65,6 +65,12 @@ REJECTED = (
         execute(NEW_ORACLE),
         "governor: expired",
         pre=(schedule(NEW_ORACLE), wait(DELAY + GOVERNANCE_GRACE_PERIOD + 1)),
+    ),
+    Rejection(
+        "cancel_not_scheduled",
+        "Only a scheduled call can be cancelled.",
+        governor("cancel", "owner", b"\x01" * 32),
+        "governor: not scheduled",
     ),
     Rejection(
         "engine_setter_not_governor",

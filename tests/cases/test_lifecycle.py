@@ -144,6 +144,15 @@ def test_l1_escape_when_the_operator_vanishes(case):
     case.act("withdraw", "trader0", left)
 
 
+def test_escape(case):
+    """Nobody took trader0's exit for EXIT_DELAY: anyone settles market 0 at its last
+    price, however old."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(request("trader0"))
+    wait(case, EXIT_DELAY)
+    case.act(Call("settlement", "escape", "outsider", ("trader0", 0)))
+
+
 def test_escape_too_early(case):
     """Until the deadline, only a takeover serves the request."""
     open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)

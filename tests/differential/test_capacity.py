@@ -6,8 +6,9 @@ old design thirty 1-lot sybils (3.03 USDC) filled the market and an outside liqu
 100,000 USDC got "market: position limit reached". Runs on the spec and on both chains.
 """
 
+from deployment.config import LISTING_FIELDS
 from harness.core.actions import price_stamp
-from harness.core.call import Call
+from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import USDC
 from harness.core.orders import Match
 from harness.core.pair import Pair
@@ -53,3 +54,23 @@ def test_l3_outside_liquidator_enters_a_market_sybils_filled(chain):
     assert outcome.success, outcome.reason
     outsider, victim = pair.address("outsider"), pair.address("trader0")
     assert outsider in holders and victim in holders  # a partial takeover, a reserved slot
+
+
+def test_l3_a_holder_slot_costs_the_minimum_notional(pair):
+    """With a 100 USDC minimum notional (set through the Governor), a one-lot sybil is
+    refused and each slot takes 100 lots: 10 USDC of initial margin at 10%, so the 28
+    tradable slots of a market cost 280 USDC of margin and their price risk, where thirty
+    one-lot sybils cost 3.03 USDC on the old design."""
+    sequence = CheckedSequence(pair)
+    params = list(pair.config.markets[0].listing())
+    params[LISTING_FIELDS.index("min_position_notional")] = 100 * USDC
+    data = Calldata("set_market_params", (0, tuple(params)))
+    assert sequence.call(Call("governor", "schedule", "owner", ("engine", data))).success
+    sequence.call(Call(CLOCK, "wait", "", (pair.config.governance_delay,)))
+    assert sequence.call(Call("governor", "execute", "outsider", ("engine", data))).success
+    sequence.call(engine("update_price", "oracle", 0, 10**6, pair.state.timestamp))
+    for trader in ("trader2", "trader3"):
+        sequence.call(engine("deposit", trader, 10 * USDC))
+    refused = sequence.call(Match("trader2", "trader3", 0, 1, 10**6))
+    assert refused.reason == "trade: buyer position too small"
+    assert sequence.call(Match("trader2", "trader3", 0, 100, 10**6)).success

@@ -29,4 +29,4 @@ def test_deploy_script_deploys_and_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "MISMATCH" not in result.stdout
-    assert result.stdout.count("  ok ") == 32
+    assert result.stdout.count("  ok ") == 40

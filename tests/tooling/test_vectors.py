@@ -29,10 +29,15 @@ FILES = sorted(VECTORS_DIR.glob("*/*.json"))
 CASES = REPO_ROOT / "tests" / "cases"
 ENTRY_POINTS = (
     "add_market",
-    "set_guardian",
+    "schedule",
+    "execute",
+    "cancel",
     "transfer_ownership",
     "accept_ownership",
     "set_market_paused",
+    "request_exit",
+    "take_exit",
+    "escape",
     "update_price",
     "set_funding_rate",
     "deposit",
@@ -54,6 +59,7 @@ def deployed():
         pair.engine_address: EventDecoder(artifacts.load("PerpEngine").abi),
         pair.token_address: EventDecoder(artifacts.load("MockToken").abi),
         pair.settlement_address: EventDecoder(artifacts.load("Settlement").abi),
+        pair.governor_address: EventDecoder(artifacts.load("Governor").abi),
     }
     yield pair, decoders
     pair.chain.close()
@@ -111,9 +117,11 @@ def test_replay_on_contracts(deployed, path):
 
 
 def emitter_of(pair: Pair, address: str) -> str:
-    return {pair.token_address: "token", pair.settlement_address: "settlement"}.get(
-        address, "engine"
-    )
+    return {
+        pair.token_address: "token",
+        pair.settlement_address: "settlement",
+        pair.governor_address: "governor",
+    }.get(address, "engine")
 
 
 def branches(vector: dict) -> list[str]:

@@ -1,0 +1,124 @@
+"""Market governance: listing, parameter changes, roles, delisting.
+
+Contract: ``contracts/PerpEngine.vy`` (its governance section). Listing is the Governor's
+owner's, at once; every other change here answers only the Governor (``pyspec/governor.py``),
+so it comes a whole delay after it was announced.
+"""
+
+from pyspec import funding, margin
+from pyspec.constants import (
+    ADL_POLICY_COUNT,
+    MAX_FEE_RATIO,
+    MAX_FUNDING_RATE,
+    MAX_MARKETS,
+    MAX_MIN_POSITION_NOTIONAL,
+    MAX_PRICE_AGE,
+    RATIO_PRECISION,
+)
+from pyspec.engine import require_fresh, require_live, require_owner
+from pyspec.errors import require
+from pyspec.state import Market, State
+
+
+def _require_governor(state: State, caller: str) -> None:
+    """Role and parameter changes come through the timelock only.
+
+    Contract: ``PerpEngine._require_governor``."""
+    require(caller == state.governor, "auth: not governor")
+
+
+# The fields of ``MarketParams`` (``PerpEngine.MarketParams``), in ABI order.
+MARKET_PARAMS = (
+    "initial_margin_ratio",
+    "maintenance_margin_ratio",
+    "liquidation_fee_ratio",
+    "price_band_ratio",
+    "max_funding_rate",
+    "maker_fee_ratio",
+    "taker_fee_ratio",
+    "adl_policy",
+    "max_price_age",
+    "min_position_notional",
+)
+
+
+def _check_params(params: tuple) -> None:
+    """The bounds every listing and every parameter change keeps.
+
+    Contract: ``PerpEngine._check_params``.
+    """
+    (im, mm, liquidation_fee, band, max_funding, maker, taker, policy, age, min_notional) = params
+    require(0 < mm < im <= RATIO_PRECISION, "market: invalid margin ratios")
+    require(liquidation_fee < mm, "market: invalid liquidation fee")
+    require(0 < band <= RATIO_PRECISION, "market: invalid price band")
+    require(max_funding <= MAX_FUNDING_RATE, "market: invalid funding bound")
+    require(maker <= MAX_FEE_RATIO and taker <= MAX_FEE_RATIO, "market: invalid fees")
+    require(policy < ADL_POLICY_COUNT, "market: invalid adl policy")
+    require(0 < age <= MAX_PRICE_AGE, "market: invalid price age")
+    require(min_notional <= MAX_MIN_POSITION_NOTIONAL, "market: invalid minimum notional")
+
+
+def process_add_market(state: State, caller: str, params: tuple) -> None:
+    """List a market with its parameters (``MARKET_PARAMS``): the Governor's owner, at
+    once, since nobody holds the market yet. Contract: ``PerpEngine.add_market``."""
+    require_owner(state, caller)
+    require(len(state.markets) < MAX_MARKETS, "market: too many markets")
+    _check_params(params)
+    market_id = len(state.markets)
+    state.markets.append(Market(*params, funding_timestamp=state.timestamp))
+    state.events.append(("MarketAdded", (market_id,)))
+    state.events.append(("MarketParamsSet", (market_id, *params)))
+
+
+def process_set_market_params(state: State, caller: str, market_id: int, params: tuple) -> None:
+    """Change a live market's parameters, its ADL policy included (the Governor only, so
+    after its delay), within the listing bounds. The index first accrues at the old rate;
+    a rate above a lowered bound is clamped to it.
+
+    Contract: ``PerpEngine.set_market_params``. Anchor: GMX v2 ``Timelock.sol``: traders
+    see a change coming for the whole delay and can leave before it applies.
+    """
+    _require_governor(state, caller)
+    require_live(state, market_id)
+    _check_params(params)
+    margin.accrue_funding(state, market_id)
+    market = state.markets[market_id]
+    market.funding_rate = funding.clamp_funding_rate(market.funding_rate, params[4])
+    for name, value in zip(MARKET_PARAMS, params, strict=True):
+        setattr(market, name, value)
+    state.events.append(("MarketParamsSet", (market_id, *params)))
+
+
+def process_set_oracle(state: State, caller: str, oracle: str) -> None:
+    """Name the oracle (the Governor only). Contract: ``PerpEngine.set_oracle``."""
+    _require_governor(state, caller)
+    state.oracle = oracle
+    state.events.append(("OracleSet", (oracle,)))
+
+
+def process_set_guardian(state: State, caller: str, guardian: str) -> None:
+    """Name the guardian (the Governor only). Contract: ``PerpEngine.set_guardian``."""
+    _require_governor(state, caller)
+    state.guardian = guardian
+    state.events.append(("GuardianSet", (guardian,)))
+
+
+def process_delist_market(state: State, caller: str, market_id: int) -> None:
+    """Final settlement: freeze the market at its oracle price, fresh when the Governor
+    delists, the last one when an unserved exit request escapes through the Settlement
+    (the oracle may be the party that vanished). Funding stops; each position settles at
+    that price when its account is next touched (``_settle``): the same price for all, so
+    the realized profits and losses sum to zero.
+
+    Contract: ``PerpEngine.delist_market``. Anchors: dYdX v4 final settlement (positions
+    closed at the oracle price), Drift's settlement at an expiry price.
+    """
+    require(caller in (state.governor, state.settlement), "auth: not governor")
+    market = require_live(state, market_id)
+    require(market.price > 0, "market: no price")
+    if caller == state.governor:
+        require_fresh(state, market_id)
+    margin.accrue_funding(state, market_id)
+    market.funding_rate = 0
+    market.settled = True
+    state.events.append(("MarketSettled", (market_id, market.price)))
