@@ -58,7 +58,7 @@ def test_l3_outside_liquidator_enters_a_market_sybils_filled(chain):
 
 def test_l3_a_holder_slot_costs_the_minimum_notional(pair):
     """With a 100 USDC minimum notional (set through the Governor), a one-lot sybil is
-    refused and each slot takes 100 lots: 10 USDC of initial margin at 10%, so the 28
+    refused and each slot takes 100 lots: 10 USDC of initial margin at 10% (and fees), so the 28
     tradable slots of a market cost 280 USDC of margin and their price risk, where thirty
     one-lot sybils cost 3.03 USDC on the old design."""
     sequence = CheckedSequence(pair)
@@ -70,7 +70,7 @@ def test_l3_a_holder_slot_costs_the_minimum_notional(pair):
     assert sequence.call(Call("governor", "execute", "outsider", ("engine", data))).success
     sequence.call(engine("update_price", "oracle", 0, 10**6, pair.state.timestamp))
     for trader in ("trader2", "trader3"):
-        sequence.call(engine("deposit", trader, 10 * USDC))
+        sequence.call(engine("deposit", trader, 11 * USDC))
     refused = sequence.call(Match("trader2", "trader3", 0, 1, 10**6))
     assert refused.reason == "trade: buyer position too small"
     assert sequence.call(Match("trader2", "trader3", 0, 100, 10**6)).success
