@@ -41,7 +41,9 @@ ANVIL_RESTART_SEQUENCES = 200
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0, help="time budget")
-    parser.add_argument("--max-steps", type=int, default=0, help="step budget (0: none)")
+    parser.add_argument(
+        "--max-steps", type=int, default=0, help="step budget over all workers (0: none)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the first batch")
     parser.add_argument(
         "--chain", default="embedded", help="embedded, anvil, or ape:<network> (e.g. a fork)"
@@ -98,9 +100,11 @@ def work(index: int, args, publish, stop) -> None:
     machine = machine_class.bind(pair, stats, policy)
     restarted_at = 0
     batch = 0
+    # the step budget is the campaign's: each worker runs its share
+    share = args.max_steps // args.workers + (index < args.max_steps % args.workers)
     try:
         while not stop.is_set() and time.monotonic() - started < args.seconds:
-            if args.max_steps and stats.steps >= args.max_steps:
+            if args.max_steps and stats.steps >= share:
                 break
             run_batch(
                 machine, args.seed + 100_003 * index + batch, args.batch, args.steps, args.database

@@ -86,13 +86,16 @@ def equity(state: State, address: str) -> int:
 
 
 def maintenance(state: State, address: str) -> int:
-    """Sum over positions of ceil(|size| x price x mmr / 1e6)."""
+    """Sum over positions of ceil(|size| x price x mmr / 1e6); a settled market's position
+    counts nothing: every call closes it at the final price before it checks the account."""
     account = state.accounts.get(address)
     if account is None:
         return 0
     total = 0
     for market_id, position in account.positions.items():
         market = state.markets[market_id]
+        if market.settled:
+            continue
         total += -(-abs(position.size) * market.price * market.maintenance_margin_ratio // RATIO)
     return total
 
