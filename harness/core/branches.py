@@ -18,8 +18,10 @@ WATERFALL_BRANCHES = (
     "liquidation.fund_reward",
     "bad_debt",
 )
-# Branches of funding, fees and signed orders (an order filled a second time, a cancel, a
-# nonce floor) reached through the same statistics.
+# Branches of funding, fees, signed orders (an order filled a second time, a cancel, a
+# nonce floor) and the market's lifecycle (a change through the Governor's delay, a
+# delisting, a position settled at the final price, an exit taken over or escaped),
+# reached through the same statistics.
 TRADING_BRANCHES = (
     "funding.clamped",
     "funding.settled",
@@ -27,7 +29,19 @@ TRADING_BRANCHES = (
     "orders.refilled",
     "orders.cancelled",
     "orders.nonces_invalidated",
+    "governance.executed",
+    "lifecycle.delisted",
+    "lifecycle.settled_at_price",
+    "exit.taken",
+    "exit.escaped",
 )
+LIFECYCLE_EVENTS = {
+    "CallExecuted": "governance.executed",
+    "MarketSettled": "lifecycle.delisted",
+    "PositionSettledAtPrice": "lifecycle.settled_at_price",
+    "ExitTaken": "exit.taken",
+    "ExitEscaped": "exit.escaped",
+}
 
 
 def taken(before: State, events: list) -> list[str]:
@@ -85,6 +99,8 @@ def classify(events: list, held, fee_ratio, policy) -> list[str]:
             found.append("funding.settled")
         elif name == "Trade" and args[5] + args[6] > 0:
             found.append("fees.charged")
+        elif name in LIFECYCLE_EVENTS and LIFECYCLE_EVENTS[name] not in found:
+            found.append(LIFECYCLE_EVENTS[name])
     if fills == 1:
         found.append("adl.one_counterparty")
     elif fills > 1:

@@ -26,6 +26,7 @@ from pyspec.constants import (
     ADL_POLICY_NAMES,
     ADL_POLICY_QUEUE,
     EXIT_DELAY,
+    LIQUIDATOR_RESERVE,
     MAX_MARKETS,
     MAX_POSITION_SIZE,
     MAX_POSITIONS_PER_MARKET,
@@ -188,6 +189,36 @@ def full_market(d: Deployment, markets: int) -> tuple:
     return bankrupt, keeper, liquidator, shorts
 
 
+# Holders trades may make in one market; the reserved slots are filled by takeovers.
+TRADE_SLOTS = MAX_POSITIONS_PER_MARKET - LIQUIDATOR_RESERVE
+
+
+def open_counterparties(
+    d: Deployment, bankrupt, liquidator, counterparties: list, markets: int, staggered=False
+) -> None:
+    """``bankrupt`` long LOT_SIZE lots against each counterparty, each of which also holds a
+    lot in every other of ``markets`` markets. Trades fill TRADE_SLOTS holders; beyond
+    that, counterparties enter the reserved slots as liquidators taking 100 lots over from
+    the first shorts, which opened at 1.00 on thin margin and fall below maintenance when
+    the price rises 5%. ``staggered``: the traded shorts open along a falling price (1.00
+    down by 0.01 each), so profits differ and capped water-fills take many passes."""
+    traded, takers = counterparties[: TRADE_SLOTS - 1], counterparties[TRADE_SLOTS - 1 :]
+    victims = traded[: len(takers)]
+    for i, short in enumerate(traded):
+        price = 10**6 - i * 10_000 if staggered else 10**6
+        if staggered:
+            d.price(price)
+        d.send(short, "engine", "deposit", (102 if short in victims else 10_000) * USDC)
+        d.trade(bankrupt, short, 0, LOT_SIZE, price)
+        for market_id in range(1, markets):
+            d.trade(short, liquidator, market_id, 1, 10**6)
+    if takers:
+        d.price(1_050_000)
+        for taker, victim in zip(takers, victims, strict=True):
+            d.send(taker, "engine", "deposit", 10_000 * USDC)
+            d.send(taker, "engine", "liquidate", victim, 0, 100)
+
+
 def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> list[dict]:
     """Liquidation and ADL of one bankrupt long against n - 1 profitable shorts, each of
     which also holds a position in every other of ``markets`` markets (so ranking reads
@@ -197,13 +228,8 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
     rows = []
     for n in counts:
         d.chain.revert(base)
-        counterparties = shorts[: n - 1]
         d.send(bankrupt, "engine", "deposit", (n - 1) * LOT_SIZE * USDC // 9)
-        for short in counterparties:
-            d.send(short, "engine", "deposit", 10_000 * USDC)
-            d.trade(bankrupt, short, 0, LOT_SIZE, 10**6)
-            for market_id in range(1, markets):
-                d.trade(short, liquidator, market_id, 1, 10**6)
+        open_counterparties(d, bankrupt, liquidator, shorts[: n - 1], markets)
         d.send(d.owner, "engine", "top_up_insurance", 10**6 * USDC)
         # the withdrawal scans every holder of every market for negative equity
         scan = d.send(d.owner, "engine", "withdraw_insurance", 1 * USDC)
@@ -236,18 +262,10 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
 def deleverage_by_policy(d: Deployment, markets: int, staggered: bool) -> dict[str, int]:
     """A complete deleverage at the holder bound under each ADL policy: one bankrupt long
     against MAX_POSITIONS_PER_MARKET - 1 profitable shorts, each also in every other of
-    ``markets`` markets. ``staggered``: the shorts opened along a falling price (1.00 to
-    0.70), so their profits differ and the capped water-fills take many passes."""
+    ``markets`` markets (``open_counterparties``)."""
     bankrupt, keeper, liquidator, shorts = full_market(d, markets)
     d.send(bankrupt, "engine", "deposit", len(shorts) * LOT_SIZE * USDC * 3 // 10)
-    for i, short in enumerate(shorts):
-        price = 10**6 - i * 10_000 if staggered else 10**6
-        if staggered:
-            d.price(price)
-        d.send(short, "engine", "deposit", 10_000 * USDC)
-        d.trade(bankrupt, short, 0, LOT_SIZE, price)
-        for market_id in range(1, markets):
-            d.trade(short, liquidator, market_id, 1, 10**6)
+    open_counterparties(d, bankrupt, liquidator, shorts, markets, staggered)
     base = d.chain.snapshot()  # the fund is empty: ADL allocates the whole deficit
     gas = {}
     for policy, name in enumerate(ADL_POLICY_NAMES):
@@ -346,7 +364,7 @@ def main() -> int:
     try:
         typical = typical_calls(Deployment(chain))
         chain.restart()
-        counts = [n for n in (2, 4, 8, 16) if n < MAX_POSITIONS_PER_MARKET] + [
+        counts = [n for n in (2, 4, 8, 16, TRADE_SLOTS) if n < MAX_POSITIONS_PER_MARKET] + [
             MAX_POSITIONS_PER_MARKET
         ]
         rows = waterfall_by_positions(Deployment(chain), counts, markets=1)
@@ -387,7 +405,11 @@ def main() -> int:
         "fills every one of them). With 8 markets every short also holds a position in the "
         "7 other markets: the worst case of the scan, which reads each holder's whole "
         "cross-margin account. The markets use the configured ADL policy (pnl_pro_rata); "
-        "every policy's figures at the bound are in the next table. Bound: "
+        "every policy's figures at the bound are in the next table. Trades fill at most "
+        "28 holders (LIQUIDATOR_RESERVE); the rows at 32 hold 4 counterparties that entered "
+        "the reserved slots as liquidators taking positions over, so the bound is reached as "
+        "on a live market. The worst call at the bound, 8 markets each, stays under half of "
+        "a 30M block. Bound: "
         f"MAX_POSITIONS_PER_MARKET = {MAX_POSITIONS_PER_MARKET}.",
         "",
         "| markets held | open positions | ADL fills | liquidate (bankrupt, fund-financed) "
