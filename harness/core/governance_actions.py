@@ -96,7 +96,15 @@ def govern(world: World, choose: Choices) -> list[Call]:
         return [governor_call("schedule", stranger, "engine", Calldata("set_oracle", (stranger,)))]
     if kind == "not_allowed":
         return [governor_call("schedule", "owner", "engine", bytes.fromhex("a9059cbb"))]
-    return governed(world, "engine", "delist_market", len(state.markets) - 1)
+    market_id = len(state.markets) - 1
+    if state.markets[market_id].settled:
+        return governed(world, "engine", "delist_market", market_id)  # "market: settled"
+    schedule, wait, execute = governed(world, "engine", "delist_market", market_id)
+    fresh = state.timestamp + state.timelock.delay  # the delay aged the price: publish it again
+    price = Call(
+        "engine", "update_price", "oracle", (market_id, state.markets[market_id].price, fresh)
+    )
+    return [schedule, wait, price, execute]
 
 
 def hand_over(world: World, choose: Choices) -> list[Call]:
