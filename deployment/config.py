@@ -29,22 +29,12 @@ from pyspec.constants import (
     MIN_GOVERNANCE_DELAY,
     RATIO_PRECISION,
 )
+from pyspec.governance import MARKET_PARAMS
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 ADDRESS_LENGTH = 42
-# The listing parameters, in the order of ``add_market`` (and of the contract's struct).
-LISTING_FIELDS = (
-    "initial_margin_ratio",
-    "maintenance_margin_ratio",
-    "liquidation_fee_ratio",
-    "price_band_ratio",
-    "max_funding_rate",
-    "maker_fee_ratio",
-    "taker_fee_ratio",
-    "adl_policy",
-    "max_price_age",
-    "min_position_notional",
-)
+# The listing parameters: the fields of ``add_market``'s ``MarketParams``, in order.
+LISTING_FIELDS = MARKET_PARAMS
 
 
 class ConfigError(ValueError):

@@ -32,6 +32,7 @@ TARGETS = [
     "contracts/PerpEngine.vy",
     "contracts/AdlAllocator.vy",
     "contracts/Settlement.vy",
+    "contracts/Governor.vy",
     "contracts/PerpViews.vy",
     "contracts/lib/fixed_math.vy",
 ] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "contracts" / "engine").glob("*.vy"))

@@ -4,29 +4,11 @@ accounts, signed matches with one defect, calls through the Governor, delisted m
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from harness.core import orders
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
-
-
-@dataclass(frozen=True)
-class Entry:
-    """``build(state, actors)`` returns the calls: pre-calls that succeed, then the bad
-    call, which reverts with ``reason``."""
-
-    contract: str
-    fn: str
-    kind: str
-    detail: str
-    reason: str
-    build: Callable
-
-    @property
-    def name(self) -> str:
-        return f"{self.contract}.{self.fn}: {self.kind}: {self.detail}"
-
 
 MAX_UINT256 = 2**256 - 1
 ZERO = "0x" + "00" * 20
