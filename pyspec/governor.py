@@ -37,8 +37,6 @@ ALLOWED = {
         ("settlement", "set_operator(address)", settlement.process_set_operator),
     )
 }
-# The longest allowed call: set_market_params(uint256, (10 x uint256)).
-MAX_CALLDATA = 4 + 11 * 32
 
 
 def new_governor(

@@ -125,7 +125,7 @@ def pin_adl_policy(world: World, policy: int) -> list[Call]:
     lab run for one policy), then publish every price again: the delay aged them."""
     later = world.state.timestamp + world.state.timelock.delay
     data = [
-        Calldata("set_market_params", (m, _with_policy(market_params(world, m), policy)))
+        Calldata("set_market_params", (m, with_policy(market_params(world, m), policy)))
         for m in range(len(world.state.markets))
     ]
     return [
@@ -139,7 +139,8 @@ def pin_adl_policy(world: World, policy: int) -> list[Call]:
     ]
 
 
-def _with_policy(params: tuple, policy: int) -> tuple:
+def with_policy(params: tuple, policy: int) -> tuple:
+    """``params`` (``MARKET_PARAMS`` order) with ``policy`` as the ADL policy."""
     i = MARKET_PARAMS.index("adl_policy")
     return (*params[:i], policy, *params[i + 1 :])
 

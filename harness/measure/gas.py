@@ -13,10 +13,11 @@ from dataclasses import astuple
 from pathlib import Path
 
 from deployment.address import create_address
-from deployment.config import LISTING_FIELDS, load
+from deployment.config import load
 from harness import REPO_ROOT
 from harness.core import orders
 from harness.core.genesis import USDC
+from harness.core.governance_actions import with_policy
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 from harness.evm.anvil import AnvilChain
@@ -270,19 +271,13 @@ def deleverage_by_policy(d: Deployment, markets: int, staggered: bool) -> dict[s
     gas = {}
     for policy, name in enumerate(ADL_POLICY_NAMES):
         d.chain.revert(base)
-        d.govern("engine", "set_market_params", 0, with_policy(policy))
+        d.govern("engine", "set_market_params", 0, with_policy(LISTING, policy))
         for market_id in range(1, markets):
             d.price(10**6, market_id)  # the delay aged every price
         d.price(500_000)  # the long is bankrupt, every short profitable
         gas[name] = d.send(keeper, "engine", "deleverage", bankrupt)
     print(f"  {markets} market(s), staggered={staggered}: {gas}", flush=True)
     return gas
-
-
-def with_policy(policy: int) -> tuple:
-    """Market 0's listing with ``policy`` as its ADL policy."""
-    i = LISTING_FIELDS.index("adl_policy")
-    return (*LISTING[:i], policy, *LISTING[i + 1 :])
 
 
 def staircase_caps(n: int, budget: int, drop: int) -> list[int]:
