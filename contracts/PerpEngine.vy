@@ -34,6 +34,7 @@ exports: (
     storage.insurance_floor,
     storage.insurance_fund,
     storage.bad_debt,
+    storage.fill_count,
     storage.market_count,
     storage.markets,
     storage.collateral,
@@ -393,18 +394,17 @@ def set_market_paused(market_id: uint256, paused: bool):
 @external
 def delist_market(market_id: uint256):
     """
-    @notice Final settlement: freeze the market at its oracle price (fresh, when the
-            governor delists; the last one, when a trader's unserved exit request escapes
-            through the Settlement). Funding stops; every position settles at that price
-            the next time its account is touched, zero-sum. Spec: `governance.process_delist_market`.
+    @notice Final settlement: freeze the market at its fresh oracle price (the governor,
+            or the Settlement when a trader's unserved exit request escapes; never at a
+            stale price, N3). Funding stops; every position settles at that price the
+            next time its account is touched, zero-sum. Spec: `governance.process_delist_market`.
     """
     assert (
         msg.sender == storage.governor or msg.sender == storage.settlement
     ), "auth: not governor"
     market: storage.Market = self._require_live(market_id)
     assert market.price > 0, "market: no price"
-    if msg.sender == storage.governor:
-        self._require_fresh(market_id)
+    self._require_fresh(market_id)
     margin.accrue_funding(market_id)
     storage.markets[market_id].funding_rate = 0
     storage.markets[market_id].settled = True
@@ -698,9 +698,10 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     """
     @notice Take over up to `max_size` lots of an under-margined position at the oracle
             price: at most what restores maintenance (all of it at or below bankruptcy).
-            The account pays a penalty capped at its equity share into the fund; the fund
-            pays the liquidator's reward (never zero) and covers a bankrupt piece's deficit
-            share, or the call fails and `deleverage` resolves the account.
+            The account pays a penalty capped at its equity share into the fund; the
+            liquidator's reward comes from the penalty first, then the fund as far as it
+            goes (N5); the fund covers a bankrupt piece's deficit share, or the call fails
+            and `deleverage` resolves the account.
             Spec: `engine.process_liquidate`.
     """
     market: storage.Market = self._require_market(market_id)
@@ -739,10 +740,12 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
         notional, market.liquidation_fee_ratio, storage.liquidator_share_ratio
     )
     cover: int256 = max(-share, 0)
+    available: int256 = convert(storage.insurance_fund, int256) - cover
+    assert available >= 0, "liquidate: insurance fund insufficient"
+    # the penalty finances the reward first, the fund the rest: a solvent account is
+    # liquidated whatever the fund holds (N5)
+    reward = min(reward, available + penalty)
     fund_change: int256 = penalty - reward - cover
-    assert (
-        convert(storage.insurance_fund, int256) + fund_change >= 0
-    ), "liquidate: insurance fund insufficient"
 
     side: int256 = fixed_math.sign(position_size)
     fills.apply_fill(account, market_id, -side * size, side * notional)

@@ -11,8 +11,8 @@
         runs its own checks (band, margins, sizes, self-trade); none are repeated here.
         Signatures are ECDSA only (no EIP-1271): a contract account cannot sign an order.
         The escape hatch lives here too: a trader's exit request is its consent to be
-        closed at the oracle price; anyone may take it; unserved for EXIT_DELAY, it
-        settles the market (`escape`).
+        closed at the oracle price; anyone may take it; unserved for EXIT_DELAY while
+        nobody trades at all, it settles the market at a fresh price (`escape`).
 """
 
 import lib.constants as constants
@@ -85,9 +85,16 @@ event ExitEscaped:
     market: indexed(uint256)
 
 
+event ExitCancelled:
+    trader: indexed(address)
+    market: indexed(uint256)
+
+
 struct ExitRequest:
-    # The position the trader asked to leave: a request is void once the position changes.
+    # The position the trader asked to leave, by its size and its last fill (the engine's
+    # fill counter): any change of the position voids the request for good (N1).
     size: int256
+    last_fill: uint256
     # From this block time on, an unserved request may settle the market.
     deadline: uint256
 
@@ -121,6 +128,8 @@ min_nonce: public(HashMap[address, uint256])
 # Standing exit requests, by trader and market; a settled trade of the trader in the
 # market clears them.
 exit_requests: public(HashMap[address, HashMap[uint256, ExitRequest]])
+# Block time of the latest match or exit takeover: an escape needs none since its request.
+last_trade_time: public(uint256)
 
 
 @deploy
@@ -268,6 +277,7 @@ def settle(
         seller = maker.trader
     self.exit_requests[buyer][maker.market] = empty(ExitRequest)
     self.exit_requests[seller][maker.market] = empty(ExitRequest)
+    self.last_trade_time = block.timestamp
     extcall engine.settle_trade(buyer, seller, maker.market, size, price, buyer_is_taker)
 
 
@@ -309,25 +319,44 @@ def set_operator(operator: address):
 def request_exit(market_id: uint256):
     """
     @notice Ask to leave the caller's whole position in a live market at the oracle price:
-            anyone may take it over (`take_exit`); unserved for EXIT_DELAY, anyone may
-            settle the market (`escape`). Asking again restarts the clock.
+            anyone may take it over (`take_exit`); unserved for EXIT_DELAY while nobody
+            trades, anyone may settle the market (`escape`). Asking again restarts the
+            clock. The request names the position by its last fill (N1).
             Spec: `settlement.process_request_exit`.
     """
-    size: int256 = (staticcall engine.positions(msg.sender, market_id)).size
-    assert size != 0, "exit: no position"
+    position: storage.Position = staticcall engine.positions(msg.sender, market_id)
+    assert position.size != 0, "exit: no position"
     assert not (staticcall engine.markets(market_id)).settled, "market: settled"
     deadline: uint256 = block.timestamp + constants.EXIT_DELAY
-    self.exit_requests[msg.sender][market_id] = ExitRequest(size=size, deadline=deadline)
-    log ExitRequested(trader=msg.sender, market=market_id, size=size, deadline=deadline)
+    self.exit_requests[msg.sender][market_id] = ExitRequest(
+        size=position.size, last_fill=position.last_fill, deadline=deadline
+    )
+    log ExitRequested(trader=msg.sender, market=market_id, size=position.size, deadline=deadline)
+
+
+@external
+def cancel_exit(market_id: uint256):
+    """
+    @notice Withdraw the caller's exit request. Spec: `settlement.process_cancel_exit`.
+    """
+    assert self.exit_requests[msg.sender][market_id].deadline != 0, "exit: not requested"
+    self.exit_requests[msg.sender][market_id] = empty(ExitRequest)
+    log ExitCancelled(trader=msg.sender, market=market_id)
 
 
 @internal
 @view
 def _require_request(trader: address, market_id: uint256) -> ExitRequest:
+    """
+    @notice The standing request, unexpired, for the very position it named.
+            Spec: `settlement._require_request`.
+    """
     request: ExitRequest = self.exit_requests[trader][market_id]
     assert request.deadline != 0, "exit: not requested"
+    assert block.timestamp <= request.deadline + constants.EXIT_WINDOW, "exit: expired"
+    position: storage.Position = staticcall engine.positions(trader, market_id)
     assert (
-        (staticcall engine.positions(trader, market_id)).size == request.size
+        position.size == request.size and position.last_fill == request.last_fill
     ), "exit: position changed"
     return request
 
@@ -341,6 +370,7 @@ def take_exit(trader: address, market_id: uint256):
     """
     request: ExitRequest = self._require_request(trader, market_id)
     self.exit_requests[trader][market_id] = empty(ExitRequest)
+    self.last_trade_time = block.timestamp
     price: uint256 = (staticcall engine.markets(market_id)).price
     log ExitTaken(trader=trader, taker=msg.sender, market=market_id, size=request.size, price=price)
     size: uint256 = convert(abs(request.size), uint256)
@@ -353,12 +383,17 @@ def take_exit(trader: address, market_id: uint256):
 @external
 def escape(trader: address, market_id: uint256):
     """
-    @notice Settle the market of an exit request nobody served by its deadline (anyone):
-            the engine freezes the market at its last oracle price and every position
-            settles there. Spec: `settlement.process_escape`.
+    @notice Settle the market of an exit request nobody served (anyone): from its deadline
+            to EXIT_WINDOW after, for the very position requested, and only if no match
+            was settled and no exit taken since the request (the operator is gone, N1);
+            the engine freezes the market at its fresh oracle price (N3).
+            Spec: `settlement.process_escape`.
     """
     request: ExitRequest = self._require_request(trader, market_id)
     assert block.timestamp >= request.deadline, "exit: too early"
+    assert (
+        self.last_trade_time < request.deadline - constants.EXIT_DELAY
+    ), "exit: operator active"
     self.exit_requests[trader][market_id] = empty(ExitRequest)
     log ExitEscaped(trader=trader, market=market_id)
     extcall engine.delist_market(market_id)

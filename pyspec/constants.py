@@ -88,6 +88,10 @@ MAX_MIN_POSITION_NOTIONAL = 10**12
 # market (``settlement.process_escape``).
 EXIT_DELAY = 24 * 3600
 
+# An exit request lapses this long (seconds) after its deadline: a forgotten request
+# cannot settle a market weeks later (N1).
+EXIT_WINDOW = 24 * 3600
+
 # Bounds of the governance delay (``pyspec/governor.py``), and how long a call stays
 # executable once its delay has passed.
 MIN_GOVERNANCE_DELAY = 3600

@@ -344,9 +344,11 @@ def process_liquidate(
 
     The protocol takes at most what restores maintenance (all of it at or below
     bankruptcy, or below dust). The account pays a penalty capped at its equity share
-    into the fund; the fund pays the liquidator its reward (never zero) and covers the
-    deficit share of a bankrupt piece, or the call fails and ``deleverage`` resolves the
-    account. The liquidator needs initial margin only with what it took.
+    into the fund; the liquidator's reward (the fee share, at least one unit) is paid from
+    the penalty first and from the fund as far as it goes, so a solvent account is
+    liquidated whatever the fund holds (N5). The fund covers the deficit share of a
+    bankrupt piece, or the call fails and ``deleverage`` resolves the account. The
+    liquidator needs initial margin only with what it took.
     Contract: ``PerpEngine.liquidate``.
     """
     market = _require_market(state, market_id)
@@ -383,8 +385,11 @@ def process_liquidate(
         notional, market.liquidation_fee_ratio, state.liquidator_share_ratio
     )
     cover = max(-share, 0)
+    require(state.insurance_fund >= cover, "liquidate: insurance fund insufficient")
+    # the penalty finances the reward first, the fund the rest as far as it goes: an
+    # account with equity >= 0 is liquidated whatever the fund holds (N5)
+    reward = min(reward, state.insurance_fund - cover + penalty)
     fund_change = penalty - reward - cover
-    require(state.insurance_fund + fund_change >= 0, "liquidate: insurance fund insufficient")
 
     side = sign(position_size)
     positions.apply_fill(state, address, market_id, -side * size, side * notional)

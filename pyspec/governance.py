@@ -104,11 +104,13 @@ def process_set_guardian(state: State, caller: str, guardian: str) -> None:
 
 
 def process_delist_market(state: State, caller: str, market_id: int) -> None:
-    """Final settlement: freeze the market at its oracle price, fresh when the Governor
-    delists, the last one when an unserved exit request escapes through the Settlement
-    (the oracle may be the party that vanished). Funding stops; each position settles at
-    that price when its account is next touched (``_settle``): the same price for all, so
-    the realized profits and losses sum to zero.
+    """Final settlement: freeze the market at its oracle price, by the Governor or by the
+    Settlement when an unserved exit request escapes, and only at a fresh price (N3): a
+    settlement at a stale price moves value to the side the old price favours. When the
+    oracle is the party that vanished, the fallback is the Governor naming another
+    (``set_oracle``, after its delay); until a fresh price is published nothing settles.
+    Funding stops; each position settles at that price when its account is next touched
+    (``_settle``): the same price for all, so the realized profits and losses sum to zero.
 
     Contract: ``PerpEngine.delist_market``. Anchors: dYdX v4 final settlement (positions
     closed at the oracle price), Drift's settlement at an expiry price.
@@ -116,8 +118,7 @@ def process_delist_market(state: State, caller: str, market_id: int) -> None:
     require(caller in (state.governor, state.settlement), "auth: not governor")
     market = require_live(state, market_id)
     require(market.price > 0, "market: no price")
-    if caller == state.governor:
-        require_fresh(state, market_id)
+    require_fresh(state, market_id)
     margin.accrue_funding(state, market_id)
     market.funding_rate = 0
     market.settled = True

@@ -27,9 +27,15 @@ def unrealized_pnl(position: Position, market: Market) -> int:
 
 def current_funding_index(market: Market, now: int) -> int:
     """Return the market's funding index accrued up to ``now``: the stored index plus the
-    rate over the seconds since it last accrued. Contract: ``margin.current_funding_index``.
+    rate over the seconds since it last accrued while the price was fresh.
+
+    Funding stops once the price is older than ``max_price_age`` (N4): a frozen feed
+    moves no value, at the last rate or the last price. The seconds a stale stretch
+    skips are never paid (the next price update accrues up to the old price's expiry,
+    then restarts the clock). Contract: ``margin.current_funding_index``.
     """
-    elapsed = now - market.funding_timestamp
+    fresh_until = min(now, market.price_timestamp + market.max_price_age)
+    elapsed = max(fresh_until - market.funding_timestamp, 0)
     return market.funding_index + compute_funding_delta(market.funding_rate, elapsed, market.price)
 
 

@@ -17,7 +17,10 @@ def apply_fill(state: State, address: str, market_id: int, delta: int, cash: int
     so a realized profit rounds down. When a fill flips the position, the closing share of
     the cash is floor(cash x closed / |delta|) (a payout, rounded down) and the rest opens
     the new side. Both counterparties of a fill see the same cash with opposite signs, so
-    sum(collateral - entry notional) is unchanged exactly. Contract: ``positions.apply_fill``.
+    sum(collateral - entry notional) is unchanged exactly. Every fill stamps the position
+    with the engine's next fill number: an exit request names the position by it, so any
+    change voids the request for good, wherever it happens (N1). Contract:
+    ``positions.apply_fill``.
     """
     account = get_account(state, address)
     market = state.markets[market_id]
@@ -40,6 +43,8 @@ def apply_fill(state: State, address: str, market_id: int, delta: int, cash: int
         position.entry_notional -= removed + (cash - cash_close)
         position.size += delta
 
+    state.fill_count += 1
+    position.last_fill = state.fill_count
     new_size = position.size
     market.open_interest += max(new_size, 0) - max(old_size, 0)
     if new_size == 0:

@@ -10,9 +10,10 @@ EIP-1271): a contract account cannot sign an order. Signing is the harness's job
 
 The escape hatch lives here too (StarkEx's forced trades and freeze, reduced to one
 market): a trader's exit request is its consent to be closed at the oracle price; anyone
-may take the position over at that price; a request nobody serves for EXIT_DELAY lets
-anyone settle the market (``process_escape``), so no deposit stays locked when the
-operator disappears.
+may take the position over at that price; a request nobody serves for EXIT_DELAY, while
+nobody trades at all, lets anyone settle the market at a fresh price
+(``process_escape``), so no deposit stays locked when the operator disappears, and no
+trader can settle a market the operator still runs (N1).
 
 The order book lives at ``state.book``. Addresses are lowercase 0x-hex, digests 32 bytes.
 """
@@ -26,7 +27,7 @@ from eth_keys.exceptions import BadSignature, ValidationError
 from eth_utils import keccak
 
 from pyspec import engine, governance
-from pyspec.constants import EXIT_DELAY
+from pyspec.constants import EXIT_DELAY, EXIT_WINDOW
 from pyspec.errors import require
 from pyspec.state import OrderBook, State, get_position
 
@@ -199,6 +200,7 @@ def process_settle(
     buyer_is_taker = taker.is_buy
     state.book.exit_requests.pop((buyer, maker.market), None)
     state.book.exit_requests.pop((seller, maker.market), None)
+    state.book.last_trade_time = state.timestamp
     engine.process_settle_trade(
         state, state.book.address, buyer, seller, maker.market, size, price, buyer_is_taker
     )
@@ -240,23 +242,37 @@ def process_set_operator(state: State, caller: str, operator: str) -> None:
 
 def process_request_exit(state: State, caller: str, market_id: int) -> None:
     """Ask to leave the caller's whole position in a live market at the oracle price;
-    asking again restarts the clock. Contract: ``Settlement.request_exit``.
+    asking again restarts the clock. The request names the position by its last fill, so
+    any change of the position (a trade, a takeover, a liquidation, an ADL fill) voids
+    it for good (N1). Contract: ``Settlement.request_exit``.
     """
-    size = get_position(state, caller, market_id).size
-    require(size != 0, "exit: no position")
+    position = get_position(state, caller, market_id)
+    require(position.size != 0, "exit: no position")
     require(not state.markets[market_id].settled, "market: settled")
     deadline = state.timestamp + EXIT_DELAY
-    state.book.exit_requests[(caller, market_id)] = (size, deadline)
-    state.events.append(("ExitRequested", (caller, market_id, size, deadline)))
+    state.book.exit_requests[(caller, market_id)] = (position.size, position.last_fill, deadline)
+    state.events.append(("ExitRequested", (caller, market_id, position.size, deadline)))
 
 
-def _require_request(state: State, trader: str, market_id: int) -> tuple[int, int]:
-    """The standing request, for the position it named.
+def process_cancel_exit(state: State, caller: str, market_id: int) -> None:
+    """Withdraw the caller's exit request. Contract: ``Settlement.cancel_exit``."""
+    require((caller, market_id) in state.book.exit_requests, "exit: not requested")
+    del state.book.exit_requests[(caller, market_id)]
+    state.events.append(("ExitCancelled", (caller, market_id)))
+
+
+def _require_request(state: State, trader: str, market_id: int) -> tuple[int, int, int]:
+    """The standing request, unexpired, for the very position it named.
 
     Contract: ``Settlement._require_request``."""
     request = state.book.exit_requests.get((trader, market_id))
     require(request is not None, "exit: not requested")
-    require(get_position(state, trader, market_id).size == request[0], "exit: position changed")
+    require(state.timestamp <= request[2] + EXIT_WINDOW, "exit: expired")
+    position = get_position(state, trader, market_id)
+    require(
+        position.size == request[0] and position.last_fill == request[1],
+        "exit: position changed",
+    )
     return request
 
 
@@ -265,8 +281,9 @@ def process_take_exit(state: State, caller: str, trader: str, market_id: int) ->
     the taker and pays the taker fee); the engine checks the trade as any other: band,
     freshness, margins, minimum notional, pause, capacity. Contract: ``Settlement.take_exit``.
     """
-    size, _ = _require_request(state, trader, market_id)
+    size, _, _ = _require_request(state, trader, market_id)
     del state.book.exit_requests[(trader, market_id)]
+    state.book.last_trade_time = state.timestamp
     price = state.markets[market_id].price
     state.events.append(("ExitTaken", (trader, caller, market_id, size, price)))
     buyer, seller = (caller, trader) if size > 0 else (trader, caller)
@@ -276,17 +293,26 @@ def process_take_exit(state: State, caller: str, trader: str, market_id: int) ->
 
 
 def process_escape(state: State, caller: str, trader: str, market_id: int) -> None:
-    """Settle the market of an exit request nobody served by its deadline (anyone), at
-    the market's last oracle price. Contract: ``Settlement.escape``.
+    """Settle the market of an exit request nobody served (anyone), at its fresh oracle
+    price. Contract: ``Settlement.escape``.
+
+    The escape is the last resort when the operator is gone, and is open only then: from
+    the request's deadline to EXIT_WINDOW after it, for the very position requested, and
+    only if no match was settled and no exit taken anywhere since the request
+    (``exit: operator active``): while the operator matches orders or anyone takes exits,
+    the trader's way out is a trade or a takeover, and no holder can settle a market that
+    still runs (N1). The engine refuses a stale price (N3).
 
     Why the market and not the one position: closing it against the insurance fund would
     give the fund a directional position it cannot hedge and unbalance open interest;
     forcing it onto opposite traders would let any trader push others out at will. A
-    market whose exits nobody takes at the oracle price for EXIT_DELAY is not being
-    operated; settling it at one price for all is zero-sum and frees every deposit.
+    market whose exits nobody takes at the oracle price for EXIT_DELAY, with no operator,
+    is not being operated; settling it at one price for all is zero-sum and frees every
+    deposit.
     """
-    _, deadline = _require_request(state, trader, market_id)
+    _, _, deadline = _require_request(state, trader, market_id)
     require(state.timestamp >= deadline, "exit: too early")
+    require(state.book.last_trade_time < deadline - EXIT_DELAY, "exit: operator active")
     del state.book.exit_requests[(trader, market_id)]
     state.events.append(("ExitEscaped", (trader, market_id)))
     governance.process_delist_market(state, state.book.address, market_id)

@@ -16,6 +16,7 @@ class Position:
     size: int = 0
     entry_notional: int = 0  # signed: what opening cost (+ long, - short)
     funding_checkpoint: int = 0  # the market's funding index when last settled
+    last_fill: int = 0  # the engine's fill counter at the fill that last changed it (N1)
 
 
 @dataclass(slots=True)
@@ -62,8 +63,11 @@ class OrderBook:
     cancelled: dict[bytes, bool] = field(default_factory=dict)
     min_nonce: dict[str, int] = field(default_factory=dict)  # lower nonces are void
     touched: list[bytes] = field(default_factory=list)  # digests filled or cancelled, in order
-    # Standing exit requests: (trader, market) -> (position size, deadline).
-    exit_requests: dict[tuple[str, int], tuple[int, int]] = field(default_factory=dict)
+    # Standing exit requests: (trader, market) -> (position size, its last fill, deadline).
+    exit_requests: dict[tuple[str, int], tuple[int, int, int]] = field(default_factory=dict)
+    # Block time of the latest operator match or exit takeover: an escape needs none since
+    # its request (the operator is gone and nobody takes exits).
+    last_trade_time: int = 0
 
     def copy(self) -> "OrderBook":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -76,6 +80,7 @@ class OrderBook:
             dict(self.min_nonce),
             list(self.touched),
             dict(self.exit_requests),
+            self.last_trade_time,
         )
 
 
@@ -122,6 +127,9 @@ class State:
     # Deficit of closed bankrupt accounts that neither the fund nor ADL covered; repaid
     # first by everything that flows into the fund.
     bad_debt: int = 0
+    # Fills applied so far: each stamps the position it changes (``Position.last_fill``),
+    # so a position's identity never repeats, whatever its size does.
+    fill_count: int = 0
     markets: list[Market] = field(default_factory=list)
     accounts: dict[str, Account] = field(default_factory=dict)
     events: list = field(default_factory=list)
@@ -164,7 +172,7 @@ class State:
             a: Account(
                 acc.collateral,
                 {
-                    i: Position(p.size, p.entry_notional, p.funding_checkpoint)
+                    i: Position(p.size, p.entry_notional, p.funding_checkpoint, p.last_fill)
                     for i, p in acc.positions.items()
                 },
             )
@@ -182,6 +190,7 @@ class State:
             self.guardian,
             self.insurance_fund,
             self.bad_debt,
+            self.fill_count,
             markets,
             accounts,
             events,

@@ -45,11 +45,15 @@ def unrealized_pnl(position: storage.Position, price: uint256) -> int256:
 @view
 def current_funding_index(market: storage.Market) -> int256:
     """
-    @notice Return the market's funding index accrued up to now (the stored index plus the
-            rate over the seconds since it last accrued). Spec: `margin.current_funding_index`.
+    @notice Return the market's funding index accrued up to now: the stored index plus the
+            rate over the seconds since it last accrued while the price was fresh (a
+            frozen feed moves no value, N4). Spec: `margin.current_funding_index`.
     """
+    fresh_until: uint256 = min(block.timestamp, market.price_timestamp + market.max_price_age)
     return market.funding_index + funding.compute_funding_delta(
-        market.funding_rate, block.timestamp - market.funding_timestamp, market.price
+        market.funding_rate,
+        max(fresh_until, market.funding_timestamp) - market.funding_timestamp,
+        market.price,
     )
 
 

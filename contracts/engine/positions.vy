@@ -18,7 +18,8 @@ def apply_fill(account: address, market_id: uint256, delta: int256, cash: int256
     @dev Cost basis: opening adds -cash to the entry notional; closing removes
          ceil(entry x closed / |size|) and realizes cash_close - removed, so a realized
          profit rounds down; on a flip the closing share of the cash is
-         floor(cash x closed / |delta|). Spec: `positions.apply_fill`.
+         floor(cash x closed / |delta|). Every fill stamps the position with the next
+         fill number, which an exit request names (N1). Spec: `positions.apply_fill`.
     """
     position: storage.Position = storage.positions[account][market_id]
     old_size: int256 = position.size
@@ -42,6 +43,8 @@ def apply_fill(account: address, market_id: uint256, delta: int256, cash: int256
         position.entry_notional -= removed + (cash - cash_close)
         position.size += delta
 
+    storage.fill_count += 1
+    position.last_fill = storage.fill_count
     new_size: int256 = position.size
     open_interest: int256 = convert(storage.markets[market_id].open_interest, int256)
     storage.markets[market_id].open_interest = convert(

@@ -48,6 +48,8 @@ struct Position:
     entry_notional: int256
     # The market's funding index when the position was last settled.
     funding_checkpoint: int256
+    # The engine's fill counter at the fill that last changed the position (N1).
+    last_fill: uint256
 
 
 token: public(IERC20)
@@ -65,6 +67,9 @@ insurance_fund: public(uint256)
 # Deficit of closed bankrupt accounts that neither the fund nor ADL covered; repaid first
 # by everything that flows into the fund.
 bad_debt: public(uint256)
+# Fills applied so far: each stamps the position it changes, so an exit request names one
+# position for good (issue 18, N1).
+fill_count: public(uint256)
 
 market_count: public(uint256)
 markets: public(HashMap[uint256, Market])

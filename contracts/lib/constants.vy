@@ -59,6 +59,10 @@ MAX_MIN_POSITION_NOTIONAL: constant(uint256) = 10**12
 # market (contracts/Settlement.vy `escape`).
 EXIT_DELAY: constant(uint256) = 24 * 3600
 
+# An exit request lapses this long (seconds) after its deadline: a forgotten request
+# cannot settle a market weeks later (N1).
+EXIT_WINDOW: constant(uint256) = 24 * 3600
+
 # Bounds of the governance delay (contracts/Governor.vy), and how long a call stays
 # executable once its delay has passed.
 MIN_GOVERNANCE_DELAY: constant(uint256) = 3600

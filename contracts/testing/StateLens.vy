@@ -36,6 +36,7 @@ struct Position:
     size: int256
     entry_notional: int256
     funding_checkpoint: int256
+    last_fill: uint256
 
 
 interface IPerpEngine:
@@ -43,6 +44,7 @@ interface IPerpEngine:
     def oracle() -> address: view
     def insurance_fund() -> uint256: view
     def bad_debt() -> uint256: view
+    def fill_count() -> uint256: view
     def market_count() -> uint256: view
     def markets(market_id: uint256) -> Market: view
     def market_holders(market_id: uint256) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
@@ -52,12 +54,14 @@ interface IPerpEngine:
 
 struct ExitRequest:
     size: int256
+    last_fill: uint256
     deadline: uint256
 
 
 interface ISettlement:
     def operator() -> address: view
     def exit_requests(trader: address, market_id: uint256) -> ExitRequest: view
+    def last_trade_time() -> uint256: view
     def min_nonce(trader: address) -> uint256: view
     def filled(order_hash: bytes32) -> uint256: view
     def cancelled(order_hash: bytes32) -> bool: view
@@ -93,11 +97,11 @@ def dump(
 ) -> DynArray[int256, MAX_WORDS]:
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, owner,
-            pending owner, guardian, oracle, operator, per
+            pending owner, guardian, oracle, operator, fill count, last trade time, per
             market: 19 fields, holder count, holders..., per account: token balance,
-            collateral, per market: size, entry notional, funding checkpoint; then the
-            order book: per account: nonce floor, per market: exit request size and
-            deadline; digest count, per digest: the digest (as a signed word), filled,
+            collateral, per market: size, entry notional, funding checkpoint, last fill;
+            then the order book: per account: nonce floor, per market: exit request size,
+            last fill and deadline; digest count, per digest: the digest (as a signed word), filled,
             cancelled; then the governor: call id count, per id: the id, its eta].
     """
     out: DynArray[int256, MAX_WORDS] = []
@@ -112,6 +116,8 @@ def dump(
     out.append(self._int(convert(staticcall engine.guardian(), uint256)))
     out.append(self._int(convert(staticcall engine.oracle(), uint256)))
     out.append(self._int(convert(staticcall settlement.operator(), uint256)))
+    out.append(self._int(staticcall engine.fill_count()))
+    out.append(self._int(staticcall settlement.last_trade_time()))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))
@@ -147,11 +153,13 @@ def dump(
             out.append(position.size)
             out.append(position.entry_notional)
             out.append(position.funding_checkpoint)
+            out.append(self._int(position.last_fill))
     for account: address in accounts:
         out.append(self._int(staticcall settlement.min_nonce(account)))
         for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
             request: ExitRequest = staticcall settlement.exit_requests(account, market_id)
             out.append(request.size)
+            out.append(self._int(request.last_fill))
             out.append(self._int(request.deadline))
     out.append(self._int(len(digests)))
     for digest: bytes32 in digests:

@@ -22,6 +22,8 @@ MARKET_FIELDS = (
     "settled",
 )
 ROLES = ("owner", "pending_owner", "guardian", "oracle", "operator")
+# Counters after the roles: the engine's fills, the Settlement's latest match or takeover.
+COUNTERS = ("fill_count", "settlement.last_trade_time")
 # Order digests compared per dump (StateLens.MAX_DUMP_ORDERS): the latest the spec touched.
 MAX_DUMP_ORDERS = 128
 
@@ -49,7 +51,8 @@ def call_ids_of(state_json: dict) -> list[bytes]:
     return [bytes.fromhex(key[len(prefix) : -1]) for key in state_json if key.startswith(prefix)]
 
 
-POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint")
+POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "last_fill")
+REQUEST_FIELDS = ("size", "last_fill", "deadline")
 
 
 def spec_dump(state: State, accounts: list[str]) -> list[int]:
@@ -70,6 +73,8 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
                 state.book.operator,
             )
         ),
+        state.fill_count,
+        state.book.last_trade_time,
     ]
     for market in state.markets:
         out.extend(int(getattr(market, name)) for name in MARKET_FIELDS)
@@ -83,7 +88,12 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         for market_id in range(len(state.markets)):
             position = account.positions.get(market_id) if account else None
             out.extend(
-                (position.size, position.entry_notional, position.funding_checkpoint)
+                (
+                    position.size,
+                    position.entry_notional,
+                    position.funding_checkpoint,
+                    position.last_fill,
+                )
                 if position
                 else empty
             )
@@ -91,7 +101,7 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
     for address in accounts:
         out.append(book.min_nonce.get(address, 0))
         for market_id in range(len(state.markets)):
-            out.extend(book.exit_requests.get((address, market_id), (0, 0)))
+            out.extend(book.exit_requests.get((address, market_id), (0, 0, 0)))
     digests = dumped_digests(state)
     out.append(len(digests))
     for digest in digests:
@@ -121,6 +131,8 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
     out.append(("block.timestamp", next(words)))
     for role in ROLES:
         out.append((role, who(f"0x{next(words):040x}")))
+    for name in COUNTERS:
+        out.append((name, next(words)))
     for market_id in range(count):
         for name in MARKET_FIELDS:
             out.append((f"markets[{market_id}].{name}", next(words)))
@@ -139,8 +151,8 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
         out.append((f"settlement.min_nonce({who(address)})", next(words)))
         for market_id in range(count):
             key = f"settlement.exit_requests({who(address)}, {market_id})"
-            out.append((f"{key}.size", next(words)))
-            out.append((f"{key}.deadline", next(words)))
+            for name in REQUEST_FIELDS:
+                out.append((f"{key}.{name}", next(words)))
     digests = next(words)
     out.append(("settlement.digests", digests))
     for _ in range(digests):
@@ -179,7 +191,9 @@ def parse(dump: list[int], n_accounts: int) -> dict:
     markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
     words = iter(dump)
     fund, bad_debt, count, engine_balance = next(words), next(words), next(words), next(words)
-    for _ in range(1 + len(ROLES)):  # block time and the roles: the state comparison's
+    for _ in range(
+        1 + len(ROLES) + len(COUNTERS)
+    ):  # block time, roles, counters: the state comparison's
         next(words)
     markets = []
     for _ in range(count):

@@ -9,7 +9,7 @@ from harness.core.call import CLOCK, Call, Calldata
 from harness.core.choices import Choices, World, mostly
 from harness.core.spec_step import encode_calldata
 from pyspec import governor
-from pyspec.constants import ADL_POLICY_COUNT, EXIT_DELAY, RATIO_PRECISION
+from pyspec.constants import ADL_POLICY_COUNT, EXIT_DELAY, EXIT_WINDOW, RATIO_PRECISION
 from pyspec.governance import MARKET_PARAMS
 from pyspec.state import get_position
 
@@ -157,10 +157,18 @@ def pause(world: World, choose: Choices) -> list[Call]:
     return [Call("engine", "set_market_paused", caller, (market_id, flag))]
 
 
+EXIT_KINDS = ("take",) * 10 + (
+    "escape", "escape", "stale_escape", "early", "self", "stale", "cancel", "lapse", "revive"
+)  # fmt: skip
+
+
 def exit_position(world: World, choose: Choices) -> list[Call]:
     """A trader asks to leave a position at the oracle price; mostly another trader takes
-    it over; sometimes nobody does and, after EXIT_DELAY, anyone escapes (the market
-    settles); sometimes the escape comes too early or the taker is the trader."""
+    it over. The adversaries of the escape hatch (N1, N3): the operator gone (nobody trades
+    for EXIT_DELAY, then anyone escapes at a fresh price, or at a stale one); an escape too
+    early, a self-take, a take of a request nobody made; a request withdrawn, or left to
+    lapse and escaped weeks later; a request the trader revives by changing its position
+    (taking another's exit) before escaping."""
     state = world.state
     holders = [
         (t, m)
@@ -174,17 +182,36 @@ def exit_position(world: World, choose: Choices) -> list[Call]:
     trader, market_id = choose.pick(holders)
     request = Call("settlement", "request_exit", trader, (market_id,))
     taker = choose.pick([t for t in world.traders if t != trader])
-    kind = choose.pick(("take",) * 12 + ("escape", "early", "self", "stale"))
+    escape = Call("settlement", "escape", "outsider", (trader, market_id))
+    kind = choose.pick(EXIT_KINDS)
     if kind == "take":
         return [request, Call("settlement", "take_exit", taker, (trader, market_id))]
-    if kind == "escape":
+    if kind in ("escape", "stale_escape", "lapse"):
+        wait = EXIT_DELAY + (EXIT_WINDOW + 1 if kind == "lapse" else 0)
+        calls = [Call(CLOCK, "wait", "", (1,)), request, Call(CLOCK, "wait", "", (wait,))]
+        if kind != "stale_escape":
+            later = state.timestamp + 1 + wait
+            price = state.markets[market_id].price
+            calls.append(Call("engine", "update_price", "oracle", (market_id, price, later)))
+        return [*calls, escape]
+    if kind == "revive":
+        other = Call("settlement", "request_exit", taker, (market_id,))
+        revive = Call("settlement", "take_exit", trader, (taker, market_id))
+        later = state.timestamp + 1 + EXIT_DELAY
+        price = state.markets[market_id].price
         return [
+            Call(CLOCK, "wait", "", (1,)),
             request,
+            other,
+            revive,
             Call(CLOCK, "wait", "", (EXIT_DELAY,)),
-            Call("settlement", "escape", "outsider", (trader, market_id)),
+            Call("engine", "update_price", "oracle", (market_id, price, later)),
+            escape,
         ]
+    if kind == "cancel":
+        return [request, Call("settlement", "cancel_exit", trader, (market_id,)), escape]
     if kind == "early":
-        return [request, Call("settlement", "escape", "outsider", (trader, market_id))]
+        return [request, escape]
     if kind == "self":
         return [request, Call("settlement", "take_exit", trader, (trader, market_id))]
     return [Call("settlement", "take_exit", taker, (taker, market_id))]

@@ -3,7 +3,7 @@
 Differential equality cannot see a flaw the spec and the contracts share; these can. Each
 property is a sentence in SPEC.md ("Properties") and a check here, run on the spec's
 state before and after every successful call (``check_call``) and, at the end of every
-sequence, as a liveness drain (``check_liveness``). They are written without the spec's
+sequence, as a liveness drain (``liveness.check_liveness``). They are written without the spec's
 helpers: equity, requirements and ranks are recomputed from the raw state with plain
 integer arithmetic and exact fractions, and ordering is a plain sort.
 """
@@ -18,7 +18,7 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import to_checksum_address
 
 from harness.core.invariants import INVARIANTS, check
-from pyspec.constants import FUNDING_INDEX_SCALE
+from pyspec.constants import EXIT_DELAY, EXIT_WINDOW, FUNDING_INDEX_SCALE
 from pyspec.state import State
 
 RATIO = 10**6
@@ -28,7 +28,15 @@ MAX_LEVERAGE = 1000 * RATIO
 PROPERTIES = {
     "liquidation_targets_unhealthy": "only an account below maintenance is liquidated",
     "liquidation_keeps_solvent": "a liquidation never takes a solvent account below zero",
-    "liquidation_pays_liquidator": "every successful liquidation pays its liquidator (> 0)",
+    "liquidation_pays_liquidator": "every successful liquidation pays its liquidator at "
+    "least one unit whenever the penalty and the fund (less the piece's deficit) hold one",
+    "liquidation_never_stalls": "with a live oracle, every account below maintenance at "
+    "equity >= 0 can be liquidated whatever the insurance fund holds (N5)",
+    "escape_only_when_unserved": "an exit's escape settles a market only for the very "
+    "position requested (same size and fill stamp), from the request's deadline to its "
+    "lapse, when no match was settled and no exit taken since the request (N1)",
+    "no_value_on_stale_price": "no market settles at a stale price, and funding never "
+    "accrues past the moment a market's price went stale (N3, N4)",
     "fund_first": "the fund pays before any trader bears bad debt: a counterparty is "
     "charged only once the fund is empty",
     "adl_closes_exactly": "ADL closes the bankrupt position completely, never more, against "
@@ -78,7 +86,8 @@ def equity(state: State, address: str) -> int:
     for market_id, position in account.positions.items():
         market = state.markets[market_id]
         total += position.size * market.price - position.entry_notional
-        elapsed = state.timestamp - market.funding_timestamp
+        fresh_until = min(state.timestamp, market.price_timestamp + market.max_price_age)
+        elapsed = max(fresh_until - market.funding_timestamp, 0)
         index = market.funding_index + market.funding_rate * elapsed * market.price
         owed = -position.size * (index - position.funding_checkpoint)
         total += owed // FUNDING_INDEX_SCALE  # a payment rounds toward the protocol
@@ -132,6 +141,9 @@ def check_call(fn: str, args: tuple, before: State, after: State, events: list) 
         _check_deleverage(before, after, events)
     elif fn == "take_exit":
         _check_exit(args, before, after, events)
+    elif fn == "escape":
+        _check_escape(args, before)
+    _check_stale(before, after, events)
     _check_governance(fn, args, before, events)
     _check_final_settlement(before, after, events)
     if fn == "withdraw_insurance":
@@ -160,7 +172,25 @@ def _check_liquidations(before: State, after: State, events: list) -> None:
                 equity(after, account) >= 0,
                 f"liquidation left {account} at {equity(after, account)}",
             )
-        check("liquidation_pays_liquidator", reward > 0, f"reward {reward}")
+        payable = before.insurance_fund + args[5] - max(-_share(before, account, args), 0)
+        check(
+            "liquidation_pays_liquidator",
+            reward > 0 or payable <= 0,
+            f"reward {reward} with {payable} payable",
+        )
+
+
+def _share(before: State, account: str, liquidation: tuple) -> int:
+    """The piece's equity share floor(equity x dMMR / MMR), recomputed."""
+    _, _, market_id, lots, price, _, _ = liquidation
+    ratio = before.markets[market_id].maintenance_margin_ratio
+    held = abs(size(before, account, market_id))
+
+    def requirement(n: int) -> int:
+        return -(-n * price * ratio // RATIO)
+
+    total = maintenance(before, account)
+    return equity(before, account) * (requirement(held) - requirement(held - lots)) // total
 
 
 def _check_deleverage(before: State, after: State, events: list) -> None:
@@ -352,7 +382,7 @@ def _check_governance(fn: str, args: tuple, before: State, events: list) -> None
 
 def _check_exit(args: tuple, before: State, after: State, events: list) -> None:
     trader, market_id = args
-    size, _ = before.book.exit_requests[(trader, market_id)]
+    size, _, _ = before.book.exit_requests[(trader, market_id)]
     trade = next(a for n, a in events if n == "Trade")
     taker = trade[0] if trade[1] == trader else trade[1]
     check(
@@ -371,6 +401,48 @@ def _check_exit(args: tuple, before: State, after: State, events: list) -> None:
             f"{address}'s positions moved in an exit",
         )
     check("exit_at_oracle_price", _sizes(after, trader).get(market_id, 0) == 0, "exit left lots")
+
+
+def _check_escape(args: tuple, before: State) -> None:
+    trader, market_id = args
+    lots, stamp, deadline = before.book.exit_requests[(trader, market_id)]
+    account = before.accounts.get(trader)
+    position = account.positions.get(market_id) if account else None
+    requested_at = deadline - EXIT_DELAY
+    check(
+        "escape_only_when_unserved",
+        position is not None
+        and (position.size, position.last_fill) == (lots, stamp)
+        and deadline <= before.timestamp <= deadline + EXIT_WINDOW
+        and before.book.last_trade_time < requested_at,
+        f"escaped {trader}'s request {(lots, stamp, deadline)} at {before.timestamp}: "
+        f"position {position}, last trade {before.book.last_trade_time}",
+    )
+
+
+def _check_stale(before: State, after: State, events: list) -> None:
+    """Funding index and settlement of every market against its price's expiry, recomputed
+    from the fields before the call."""
+    now = after.timestamp
+    for market_id, (old, new) in enumerate(zip(before.markets, after.markets, strict=False)):
+        expiry = old.price_timestamp + old.max_price_age
+        if old.settled or now <= expiry:
+            continue
+        check(
+            "no_value_on_stale_price",
+            not new.settled,
+            f"market {market_id} settled at a price {now - old.price_timestamp} s old",
+        )
+        accrued = (
+            old.funding_index
+            + old.funding_rate * max(expiry - old.funding_timestamp, 0) * old.price
+        )
+        check(
+            "no_value_on_stale_price",
+            new.funding_index in (old.funding_index, accrued),
+            f"market {market_id}: funding index {old.funding_index} -> {new.funding_index} "
+            f"with the price stale since {expiry} (at most {accrued})",
+        )
 
 
 def _sizes(state: State, address: str) -> dict[int, int]:
@@ -489,27 +561,3 @@ def signed_by(verifying_contract: str, chain_id: int, order: tuple, signature: b
     except Exception:  # noqa: BLE001 (eth_account raises several kinds for a bad signature)
         signer = None
     return digest, signer
-
-
-# -- liveness ---------------------------------------------------------------------------
-
-
-def check_liveness(state: State, deleverage) -> None:
-    """Drain: ``deleverage(state, address) -> (state, revert reason)`` (the spec's, on a
-    copy) each negative-equity account at most once per market; every one must end with
-    no position. Liveness assumes a live oracle: it first republishes every market's last
-    price at the current block time."""
-    drained = state.copy()
-    for market in drained.markets:
-        market.price_timestamp = drained.timestamp
-    for address in sorted(a for a in drained.accounts if equity(drained, a) < 0):
-        for _ in range(len(drained.markets)):
-            if not drained.accounts[address].positions or equity(drained, address) >= 0:
-                break
-            drained, reason = deleverage(drained, address)
-            check("liveness", reason is None, f"deleverage of {address} reverted: {reason}")
-        check(
-            "liveness",
-            equity(drained, address) >= 0 or not drained.accounts[address].positions,
-            f"{address} keeps positions at equity {equity(drained, address)} after the drain",
-        )

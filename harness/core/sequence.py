@@ -4,7 +4,7 @@ The state machine, trace replay and counterexample minimization all step through
 ``CheckedSequence``, so a saved trace is checked exactly as the campaign checked it.
 """
 
-from harness.core import branches, dump, invariants, properties
+from harness.core import branches, dump, invariants, liveness, properties
 from harness.core.call import VIEWS, Call
 from harness.core.orders import Match
 from harness.core.pair import Outcome, Pair
@@ -73,7 +73,7 @@ class CheckedSequence:
 
     def finish(self) -> None:
         """End of the sequence: the liveness drain, on a copy of the spec state."""
-        self._guard(lambda: properties.check_liveness(self.state, drain_step))
+        self._guard(lambda: liveness.check_liveness(self.state, drain_step, liquidate_step))
 
     def _totals(self) -> tuple[int, int]:
         """Check the state invariants on both sides; return both conserved totals."""
@@ -91,6 +91,15 @@ class CheckedSequence:
         """Return the calls of this sequence, numbered, as a failure report shows them."""
         lines = [f"  {i:3d}. {call}" for i, call in enumerate(self.history, 1)]
         return "call sequence (after setup):\n" + "\n".join(lines)
+
+
+def liquidate_step(state, liquidator: str, address: str, market_id: int):
+    """One permissionless ``liquidate`` of the whole of ``address``'s position in
+    ``market_id`` by ``liquidator`` on the spec; return (state, revert reason)."""
+    actors = {"liquidator": liquidator, "target": address}
+    call = Call("engine", "liquidate", "liquidator", ("target", market_id, 2**128))
+    state, reason, _ = spec_apply(state, actors, call)
+    return state, reason
 
 
 def drain_step(state, address: str):

@@ -8,10 +8,10 @@ contracts would share.
 
 from __future__ import annotations
 
-from harness.core import branches, dump, invariants, properties
+from harness.core import branches, dump, invariants, liveness, properties
 from harness.core.call import VIEWS, Call
 from harness.core.machine import ActionMachine
-from harness.core.sequence import drain_step
+from harness.core.sequence import drain_step, liquidate_step
 from harness.core.spec_step import resolve, spec_apply
 from pyspec.state import State
 
@@ -72,7 +72,7 @@ class SpecSequence:
         )
 
     def finish(self) -> None:
-        properties.check_liveness(self.world.state, drain_step)
+        liveness.check_liveness(self.world.state, drain_step, liquidate_step)
 
 
 class SpecMachine(ActionMachine):

@@ -43,6 +43,7 @@ SETTLEMENT_EVENTS = frozenset(
         "ExitRequested",
         "ExitTaken",
         "ExitEscaped",
+        "ExitCancelled",
     }
 )
 GOVERNOR_EVENTS = frozenset(

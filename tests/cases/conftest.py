@@ -55,6 +55,8 @@ def pytest_sessionfinish(session, exitstatus):
     collected = {item.path.name for item in session.items if item.path.parent == HERE}
     filtered = config.option.keyword or config.option.markexpr or config.option.deselect
     whole = collected == cases and not filtered and not session.testsfailed
+    # under pytest-xdist the controller sees no written path: sweeping would delete all
+    whole = whole and not getattr(config.option, "numprocesses", None)
     if config.getoption("--write-vectors") and whole and exitstatus == 0:
         written = config.stash.get(WRITTEN, set())
         for path in VECTORS_DIR.glob("*/*.json"):

@@ -83,14 +83,16 @@ def test_short_side_to_longs(case):
     case.act("deleverage", "outsider", "trader0", branches=("bad_debt",))
 
 
-def test_liquidation_refused_while_fund_empty(case):
-    """With bad debt recorded the fund is empty: a liquidation whose reward the account
-    cannot pay is refused, and deleverage remains."""
+def test_bankrupt_piece_refused_while_fund_empty(case):
+    """With bad debt recorded the fund is empty: a liquidation of a bankrupt account,
+    whose deficit share the fund would have to cover, is refused, and deleverage remains
+    (a solvent account is liquidated all the same: ``liquidation/n5_...``)."""
     socialized(case)
     case("deposit", "trader3", 2_000 * USDC)
     case("deposit", "trader4", 50_000 * USDC)
     case(settle_trade("trader3", "trader4", 19_000, 500_000))
-    case.price(0, 395_600)  # trader3 keeps about 11.65 USDC: less than the reward
+    case.price(0, 390_000)  # trader3 lost 2,090 USDC of 2,000
+    assert case.equity("trader3") < 0
     case.act(
         "liquidate", "trader4", "trader3", 0, ALL, reverts="liquidate: insurance fund insufficient"
     )

@@ -228,3 +228,17 @@ def test_residue_to_fund(case):
     settled = next(args for name, args in events if name == "PositionSettled")
     assert settled[2:] == (-1, 1) and case.state.insurance_fund == fund + 1
     assert case.state.markets[0].funding_residue == 0
+
+
+def test_n4_funding_stops_while_stale(case):
+    """N4: the feed stops with a rate set at market 0's bound; 30 hours later the price
+    comes back. Funding accrued only for the hour the old price was fresh: the old design
+    kept paying the last rate for all 30 hours, on a price nobody confirmed."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case("set_funding_rate", "oracle", 0, BOUND_0)
+    market = case.state.markets[0]
+    index, fresh_for = market.funding_index, market.price_timestamp + market.max_price_age
+    fresh_for -= market.funding_timestamp
+    case(Call(CLOCK, "wait", "", (30 * HOUR,)))
+    case.act("update_price", "oracle", 0, 10**6, case.state.timestamp)
+    assert case.state.markets[0].funding_index == index + BOUND_0 * fresh_for * 10**6

@@ -2,13 +2,14 @@
 that lets a trader out when nobody serves its exit. Each case runs on the spec and on both
 chains, then renders or checks ``tests/vectors/lifecycle/<name>.json``."""
 
+import pytest
 from scenarios import ALL, open_pair
 
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
-from harness.vectors.builder import settle_trade
+from harness.vectors.builder import Rejection, settle_trade
 from pyspec import margin
-from pyspec.constants import EXIT_DELAY
+from pyspec.constants import EXIT_DELAY, EXIT_WINDOW
 
 DELAY = DEFAULT_CONFIG.governance_delay
 DELIST = Calldata("delist_market", (0,))
@@ -29,6 +30,22 @@ def delisted_at(case, price: int) -> None:
 
 def request(trader: str, market: int = 0) -> Call:
     return Call("settlement", "request_exit", trader, (market,))
+
+
+REJECTED = (
+    Rejection(
+        "cancel_exit_not_requested",
+        "Only a standing request can be withdrawn (N1).",
+        Call("settlement", "cancel_exit", "trader0", (0,)),
+        "exit: not requested",
+    ),
+)
+
+
+@pytest.mark.parametrize("row", REJECTED, ids=lambda row: row.name)
+def test_rejected(case, row):
+    """Each row: its pre-calls, then a call rejected with its reason."""
+    case.rejected(row)
 
 
 def test_delist(case):
@@ -130,27 +147,39 @@ def test_exit_cleared_by_a_trade(case):
     )
 
 
+def operator_gone(case, trader: str = "trader0") -> None:
+    """A second after the last match, ``trader`` asks to exit; nobody matches or takes an
+    exit for EXIT_DELAY; the oracle still publishes (the escape needs a fresh price)."""
+    wait(case, 1)
+    case(request(trader))
+    wait(case, EXIT_DELAY)
+    case.price(0, case.state.markets[0].price)
+
+
+def escape(trader: str = "trader0") -> Call:
+    return Call("settlement", "escape", "outsider", (trader, 0))
+
+
 def test_l1_escape_when_the_operator_vanishes(case):
     """L1: the operator is gone with trader0's 9x long open (900 USDC of initial margin
-    locked behind it). trader0 asks to exit; nobody takes it for EXIT_DELAY; anyone then
-    settles the market at its last price, and trader0 withdraws everything it has."""
+    locked behind it). trader0 asks to exit; nobody takes it and nobody trades for
+    EXIT_DELAY; anyone then settles the market at its fresh price, and trader0 withdraws
+    everything it has."""
     open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
-    case(request("trader0"))
-    wait(case, EXIT_DELAY)
-    case(Call("settlement", "escape", "outsider", ("trader0", 0)))
-    case("deposit", "trader0", 1)  # touched: the long settles at the last price
+    operator_gone(case)
+    case(escape())
+    case("deposit", "trader0", 1)  # touched: the long settles at the final price
     left = case.state.accounts[case.address("trader0")].collateral
     assert left > 900 * USDC
     case.act("withdraw", "trader0", left)
 
 
 def test_escape(case):
-    """Nobody took trader0's exit for EXIT_DELAY: anyone settles market 0 at its last
-    price, however old."""
+    """Nobody took trader0's exit and nobody traded for EXIT_DELAY: anyone settles market
+    0 at its fresh oracle price."""
     open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
-    case(request("trader0"))
-    wait(case, EXIT_DELAY)
-    case.act(Call("settlement", "escape", "outsider", ("trader0", 0)))
+    operator_gone(case)
+    case.act(escape())
 
 
 def test_escape_too_early(case):
@@ -158,7 +187,73 @@ def test_escape_too_early(case):
     open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
     case(request("trader0"))
     wait(case, EXIT_DELAY - 1)
-    case.act(Call("settlement", "escape", "outsider", ("trader0", 0)), reverts="exit: too early")
+    case.act(escape(), reverts="exit: too early")
+
+
+def test_cancel_exit(case):
+    """N1: a trader withdraws its exit request; nothing can take or escape it after."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(request("trader0"))
+    case.act(Call("settlement", "cancel_exit", "trader0", (0,)))
+    assert not case.state.book.exit_requests
+
+
+def test_n1_dormant_request_stays_void(case):
+    """N1: a liquidation shrank trader0's requested 9,000-lot long to 8,000; trader0 then
+    liquidated trader2 for 1,000 lots, back to 9,000. The request named the position by its
+    fill stamp, so it stays void: the old design let the restored request settle the
+    whole market at a moment of the holder's choosing."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    open_pair(case, "trader2", "trader3", 9_000, 10**6, 1_000)
+    wait(case, 1)
+    case(request("trader0"))
+    case.price(0, 930_000)
+    case("liquidate", "trader1", "trader0", 0, 1_000)
+    case("deposit", "trader0", 5_000 * USDC)
+    case("liquidate", "trader0", "trader2", 0, 1_000)
+    assert case.size("trader0") == 9_000
+    wait(case, EXIT_DELAY)
+    case.price(0, 930_000)
+    case.act(escape(), reverts="exit: position changed")
+
+
+def test_n1_no_escape_while_the_operator_trades(case):
+    """N1: the operator still matches orders (trader2 and trader3 trade an hour after
+    trader0's request): the market runs, so trader0's way out is a trade or a takeover,
+    never the settlement of everyone's positions."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    wait(case, 1)
+    case(request("trader0"))
+    wait(case, 3_600)
+    case.price(0, 10**6)
+    case("deposit", "trader2", 1_000 * USDC)
+    case("deposit", "trader3", 1_000 * USDC)
+    case(settle_trade("trader2", "trader3", 1_000, 10**6))
+    wait(case, EXIT_DELAY)
+    case.price(0, 10**6)
+    case.act(escape(), reverts="exit: operator active")
+
+
+def test_n1_request_lapses(case):
+    """N1: a request unserved and unescaped lapses EXIT_WINDOW after its deadline: a
+    stranger cannot settle the market with a forgotten request weeks later."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    wait(case, 1)
+    case(request("trader0"))
+    wait(case, EXIT_DELAY + EXIT_WINDOW + 1)
+    case.price(0, 10**6)
+    case.act(escape(), reverts="exit: expired")
+
+
+def test_n3_no_escape_at_a_stale_price(case):
+    """N3: the feed stopped at 1.00 when trader0 asked to exit; a day later the price is a
+    day old. The escape is refused: the old design settled the market at the stale price,
+    moving value to the side it favoured."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    wait(case, 1)
+    case(request("trader0"))
+    wait(case, EXIT_DELAY)
+    case.act(escape(), reverts="oracle: stale price")
 
 
 def test_no_liquidation_in_a_settled_market(case):

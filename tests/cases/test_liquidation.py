@@ -2,7 +2,7 @@
 ``tests/vectors/liquidation/<name>.json``."""
 
 import pytest
-from scenarios import ALL, flash_crash
+from scenarios import ALL, flash_crash, socialized
 
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
@@ -150,3 +150,20 @@ def test_by_outsider(case):
     case("deposit", "outsider", 50_000 * USDC)
     case.price(0, 900_000)
     case.act("liquidate", "outsider", "trader1", 0, ALL, branches=("liquidation.partial",))
+
+
+def test_n5_liquidated_with_an_empty_fund(case):
+    """N5: bad debt is recorded, so the fund is 0; trader3's long sits a hair above zero
+    equity, far below maintenance. Its penalty pays the liquidator what it can and the
+    liquidation goes through: the old design refused it ("liquidate: insurance fund
+    insufficient") and left the account a free option until it went bankrupt."""
+    socialized(case)
+    assert case.state.insurance_fund == 0 and case.state.bad_debt > 0
+    case("deposit", "trader3", 1_000 * USDC)
+    case("deposit", "trader4", 20_000 * USDC)
+    case(settle_trade("trader3", "trader4", 9_000, 500_000))
+    case.price(0, 390_000)
+    equity = case.equity("trader3")
+    assert 0 <= equity * 10 < 9_000 * 390_000 * 5 // 100
+    case.act("liquidate", "trader4", "trader3", 0, ALL)
+    assert case.size("trader3") == 0 and case.equity("trader3") >= 0

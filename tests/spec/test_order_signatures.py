@@ -163,6 +163,7 @@ struct Position:
     size: int256
     entry_notional: int256
     funding_checkpoint: int256
+    last_fill: uint256
 
 event SettleTrade:
     buyer: address

@@ -38,6 +38,7 @@ ENTRY_POINTS = (
     "request_exit",
     "take_exit",
     "escape",
+    "cancel_exit",
     "update_price",
     "set_funding_rate",
     "deposit",

@@ -1,0 +1,55 @@
+"""The liveness properties, checked at the end of every sequence on a copy of the spec's
+state with a live oracle: a bounded drain of ``deleverage`` resolves every bankrupt
+account (``liveness``), and no solvent account below maintenance is left unliquidatable
+for want of insurance (``liquidation_never_stalls``). Written, like ``properties``,
+without the spec's helpers."""
+
+from __future__ import annotations
+
+from harness.core.invariants import check
+from harness.core.properties import equity, maintenance
+from pyspec.state import State
+
+# An outside liquidator with ample margin, in the drain's copy only.
+OUTSIDE_LIQUIDATOR = "0x" + "1d" * 20
+
+
+def check_liveness(state: State, deleverage, liquidate=None) -> None:
+    """Drain: ``deleverage(state, address) -> (state, revert reason)`` (the spec's, on a
+    copy) each negative-equity account at most once per market; every one must end with
+    no position. Liveness assumes a live oracle: it first republishes every market's last
+    price at the current block time. With ``liquidate(state, liquidator, address, market)``
+    it first liquidates, on its own copy, every solvent account below maintenance in each
+    market it holds: none may fail for want of insurance."""
+    drained = state.copy()
+    for market in drained.markets:
+        market.price_timestamp = drained.timestamp
+    if liquidate is not None:
+        _check_liquidation_liveness(drained, liquidate)
+    for address in sorted(a for a in drained.accounts if equity(drained, a) < 0):
+        for _ in range(len(drained.markets)):
+            if not drained.accounts[address].positions or equity(drained, address) >= 0:
+                break
+            drained, reason = deleverage(drained, address)
+            check("liveness", reason is None, f"deleverage of {address} reverted: {reason}")
+        check(
+            "liveness",
+            equity(drained, address) >= 0 or not drained.accounts[address].positions,
+            f"{address} keeps positions at equity {equity(drained, address)} after the drain",
+        )
+
+
+def _check_liquidation_liveness(state: State, liquidate) -> None:
+    for address, account in sorted(state.accounts.items()):
+        if not account.positions or not 0 <= equity(state, address) < maintenance(state, address):
+            continue
+        for market_id in sorted(account.positions):
+            trial = state.copy()
+            trial.accounts[OUTSIDE_LIQUIDATOR] = type(account)(collateral=10**18)
+            _, reason = liquidate(trial, OUTSIDE_LIQUIDATOR, address, market_id)
+            check(
+                "liquidation_never_stalls",
+                reason != "liquidate: insurance fund insufficient",
+                f"{address} (equity {equity(state, address)}) cannot be liquidated in market "
+                f"{market_id}: {reason}",
+            )
