@@ -137,7 +137,7 @@ REGRESSION_TEMPLATE = '''"""Regression: {title}.
 Exported by ``make export`` from {source}.
 {failure}"""
 
-from harness.core.call import Call
+from harness.core.call import {imports}
 from harness.core.sequence import CheckedSequence
 
 CALLS = [
@@ -169,6 +169,8 @@ def export(trace: dict, name: str, source: str) -> Path:
             failure=failure_text,
             calls=calls,
             name=name,
+            # a Governor call's arguments name their calldata
+            imports="Call, Calldata" if "Calldata(" in calls else "Call",
         )
     )
     subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(path)], check=False)

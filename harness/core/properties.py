@@ -48,7 +48,7 @@ PROPERTIES = {
     "adl_no_harm": "no counterparty gives up more than its profit (under the queue, the "
     "profit of the lots it closes) or ends below zero equity",
     "adl_keeps_principal": "a charged counterparty's collateral never falls (net of funding "
-    "settled) and the position it keeps never ends at a loss: however often it is "
+    "settled and of PnL realized at a delisted market's final price) and the position it keeps never ends at a loss: however often it is "
     "charged, ADL takes profit only",
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
     "no_position_after_write_off": "an account whose deficit was written off holds no position",
@@ -242,10 +242,14 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
             f"{counterparty}: fill {fill}, absorbed {absorbed}, profit {profit}, equity "
             f"{equity(before, counterparty)} -> {equity(after, counterparty)}",
         )
-    funding = {}
+    funding = {}  # funding settled, and PnL realized at a delisted market's final price
     for name, args in events:
         if name == "PositionSettled":
             funding[args[0]] = funding.get(args[0], 0) + args[2]
+        elif name == "PositionSettledAtPrice":
+            account, settled_market, lots, final = args
+            entry = before.accounts[account].positions[settled_market].entry_notional
+            funding[account] = funding.get(account, 0) + lots * final - entry
     for _, counterparty, _, _, _, absorbed in fills:
         if absorbed <= 0:
             continue
