@@ -48,8 +48,8 @@ PROPERTIES = {
     "adl_no_harm": "no counterparty gives up more than its profit (under the queue, the "
     "profit of the lots it closes) or ends below zero equity",
     "adl_keeps_principal": "a charged counterparty's collateral never falls (net of funding "
-    "settled and of PnL realized at a delisted market's final price) and the position it keeps never ends at a loss: however often it is "
-    "charged, ADL takes profit only",
+    "settled and of PnL realized at a delisted market's final price) and the position it "
+    "keeps never ends at a loss: however often it is charged, ADL takes profit only",
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
     "no_position_after_write_off": "an account whose deficit was written off holds no position",
     "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
