@@ -1,10 +1,12 @@
 # pragma version ~=0.4.3
 # pragma optimize codesize
 """
-@title ADL allocation policies
-@notice Spec: `pyspec/adl_allocator.py`. Stateless: the engine passes one side of a market
-        (`Holder`s in holder order) and receives the fills closing a bankrupt position:
-        the lots each counterparty takes over and the part of the deficit it absorbs.
+@title ADL allocation policies and listing bounds
+@notice Spec: `pyspec/adl_allocator.py` (and `governance._check_params` for
+        `check_market_params`, kept here out of the engine's EIP-170 budget). Stateless:
+        the engine passes one side of a market (`Holder`s in holder order) and receives
+        the fills closing a bankrupt position: the lots each counterparty takes over and
+        the part of the deficit it absorbs.
         Eligible positions (profitable, on an account with positive equity) are filled
         under the market's policy, then every other one in holder order at the oracle
         price, uncharged. Charges never exceed a counterparty's cap.
@@ -38,6 +40,53 @@ struct Fill:
     counterparty: address
     size: int256
     absorbed: int256
+
+
+struct MarketParams:
+    initial_margin_ratio: uint256
+    maintenance_margin_ratio: uint256
+    liquidation_fee_ratio: uint256
+    price_band_ratio: uint256
+    max_funding_rate: uint256
+    maker_fee_ratio: uint256
+    taker_fee_ratio: uint256
+    adl_policy: uint256
+    max_price_age: uint256
+    min_position_notional: uint256
+
+
+@external
+@pure
+def check_market_params(params: MarketParams) -> bool:
+    """
+    @notice The bounds every listing and every parameter change keeps; true, or a revert
+            with the reason, which the engine's call passes on. Spec: `governance._check_params`.
+    """
+    assert (
+        0 < params.maintenance_margin_ratio
+        and params.maintenance_margin_ratio < params.initial_margin_ratio
+        and params.initial_margin_ratio <= convert(constants.RATIO_PRECISION, uint256)
+    ), "market: invalid margin ratios"
+    assert (
+        params.liquidation_fee_ratio < params.maintenance_margin_ratio
+    ), "market: invalid liquidation fee"
+    assert (
+        0 < params.price_band_ratio
+        and params.price_band_ratio <= convert(constants.RATIO_PRECISION, uint256)
+    ), "market: invalid price band"
+    assert params.max_funding_rate <= constants.MAX_FUNDING_RATE, "market: invalid funding bound"
+    assert (
+        params.maker_fee_ratio <= constants.MAX_FEE_RATIO
+        and params.taker_fee_ratio <= constants.MAX_FEE_RATIO
+    ), "market: invalid fees"
+    assert params.adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
+    assert (
+        0 < params.max_price_age and params.max_price_age <= constants.MAX_PRICE_AGE
+    ), "market: invalid price age"
+    assert (
+        params.min_position_notional <= constants.MAX_MIN_POSITION_NOTIONAL
+    ), "market: invalid minimum notional"
+    return True
 
 
 @internal

@@ -162,20 +162,8 @@ interface IGovernor:
     def owner() -> address: view
 
 
-struct MarketParams:
-    initial_margin_ratio: uint256
-    maintenance_margin_ratio: uint256
-    liquidation_fee_ratio: uint256
-    price_band_ratio: uint256
-    max_funding_rate: uint256
-    maker_fee_ratio: uint256
-    taker_fee_ratio: uint256
-    adl_policy: uint256
-    max_price_age: uint256
-    min_position_notional: uint256
-
-
-# The stateless ADL policies (contracts/AdlAllocator.vy), fixed at deployment.
+# The stateless ADL policies and listing bounds (contracts/AdlAllocator.vy), fixed at
+# deployment: kept out of the engine's EIP-170 budget.
 adl_allocator: public(immutable(AdlAllocator.__interface__))
 
 
@@ -259,51 +247,18 @@ def _require_governor():
     assert msg.sender == storage.governor, "auth: not governor"
 
 
-@internal
-@pure
-def _check_params(params: MarketParams):
-    """
-    @notice The bounds every listing and every parameter change keeps.
-            Spec: `governance._check_params`.
-    """
-    assert (
-        0 < params.maintenance_margin_ratio
-        and params.maintenance_margin_ratio < params.initial_margin_ratio
-        and params.initial_margin_ratio <= convert(constants.RATIO_PRECISION, uint256)
-    ), "market: invalid margin ratios"
-    assert (
-        params.liquidation_fee_ratio < params.maintenance_margin_ratio
-    ), "market: invalid liquidation fee"
-    assert (
-        0 < params.price_band_ratio
-        and params.price_band_ratio <= convert(constants.RATIO_PRECISION, uint256)
-    ), "market: invalid price band"
-    assert params.max_funding_rate <= constants.MAX_FUNDING_RATE, "market: invalid funding bound"
-    assert (
-        params.maker_fee_ratio <= constants.MAX_FEE_RATIO
-        and params.taker_fee_ratio <= constants.MAX_FEE_RATIO
-    ), "market: invalid fees"
-    assert params.adl_policy < constants.ADL_POLICY_COUNT, "market: invalid adl policy"
-    assert (
-        0 < params.max_price_age and params.max_price_age <= constants.MAX_PRICE_AGE
-    ), "market: invalid price age"
-    assert (
-        params.min_position_notional <= constants.MAX_MIN_POSITION_NOTIONAL
-    ), "market: invalid minimum notional"
-
-
 # Governance
 
 
 @external
-def add_market(params: MarketParams):
+def add_market(params: AdlAllocator.MarketParams):
     """
     @notice List a market with its parameters (the governor's owner, at once: nobody
             holds it yet). Spec: `governance.process_add_market`.
     """
     self._require_owner()
     assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
-    self._check_params(params)
+    assert staticcall adl_allocator.check_market_params(params)
     market_id: uint256 = storage.market_count
     storage.market_count = market_id + 1
     storage.markets[market_id].funding_timestamp = block.timestamp
@@ -312,7 +267,7 @@ def add_market(params: MarketParams):
 
 
 @external
-def set_market_params(market_id: uint256, params: MarketParams):
+def set_market_params(market_id: uint256, params: AdlAllocator.MarketParams):
     """
     @notice Change a live market's parameters, its ADL policy included (the governor
             only, so after its delay), within the listing bounds. The index first accrues at the old rate;
@@ -320,7 +275,7 @@ def set_market_params(market_id: uint256, params: MarketParams):
     """
     self._require_governor()
     self._require_live(market_id)
-    self._check_params(params)
+    assert staticcall adl_allocator.check_market_params(params)
     margin.accrue_funding(market_id)
     storage.markets[market_id].funding_rate = funding.clamp_funding_rate(
         storage.markets[market_id].funding_rate, params.max_funding_rate
@@ -329,7 +284,7 @@ def set_market_params(market_id: uint256, params: MarketParams):
 
 
 @internal
-def _store_params(market_id: uint256, params: MarketParams):
+def _store_params(market_id: uint256, params: AdlAllocator.MarketParams):
     market: storage.Market = storage.markets[market_id]
     market.initial_margin_ratio = params.initial_margin_ratio
     market.maintenance_margin_ratio = params.maintenance_margin_ratio

@@ -45,7 +45,8 @@ MARKET_PARAMS = (
 def _check_params(params: tuple) -> None:
     """The bounds every listing and every parameter change keeps.
 
-    Contract: ``PerpEngine._check_params``.
+    Contract: ``AdlAllocator.check_market_params`` (the engine's stateless companion, out
+    of its EIP-170 budget; the engine's call passes the reason on).
     """
     (im, mm, liquidation_fee, band, max_funding, maker, taker, policy, age, min_notional) = params
     require(0 < mm < im <= RATIO_PRECISION, "market: invalid margin ratios")
