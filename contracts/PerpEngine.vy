@@ -351,7 +351,8 @@ def delist_market(market_id: uint256):
     """
     @notice Final settlement: freeze the market at its fresh oracle price (the governor,
             or the Settlement when a trader's unserved exit request escapes; never at a
-            stale price, N3). Funding stops; every position settles at that price the
+            stale price, N3), once no holder is bankrupt there: each bankruptcy goes
+            through the live waterfall first (`deleverage`, N2). Funding stops; every position settles at that price the
             next time its account is touched, zero-sum. Spec: `governance.process_delist_market`.
     """
     assert (
@@ -360,6 +361,7 @@ def delist_market(market_id: uint256):
     market: storage.Market = self._require_live(market_id)
     assert market.price > 0, "market: no price"
     self._require_fresh(market_id)
+    assert self._solvent_holders(market_id), "market: bankrupt holder"
     margin.accrue_funding(market_id)
     storage.markets[market_id].funding_rate = 0
     storage.markets[market_id].settled = True
@@ -403,6 +405,18 @@ def set_funding_rate(market_id: uint256, rate: int256):
         applied_rate=applied,
         funding_index=storage.markets[market_id].funding_index,
     )
+
+
+@internal
+@view
+def _solvent_holders(market_id: uint256) -> bool:
+    """
+    @notice Check every holder of the market has equity >= 0. Spec: `engine.solvent_holders`.
+    """
+    for holder: address in storage.holders[market_id]:
+        if margin.equity(holder) < 0:
+            return False
+    return True
 
 
 @internal
@@ -866,8 +880,7 @@ def withdraw_insurance(amount: uint256):
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         if len(storage.holders[market_id]) > 0:
             self._require_fresh(market_id)
-        for holder: address in storage.holders[market_id]:
-            assert margin.equity(holder) >= 0, "insurance: bad debt pending"
+        assert self._solvent_holders(market_id), "insurance: bad debt pending"
     assert self._covers(
         convert(storage.insurance_fund, int256) - convert(storage.insurance_floor, int256), amount
     ), "insurance: below floor"

@@ -144,6 +144,13 @@ def process_set_funding_rate(state: State, caller: str, market_id: int, rate: in
     state.events.append(("FundingRateSet", (market_id, rate, applied, market.funding_index)))
 
 
+def solvent_holders(state: State, market_id: int) -> bool:
+    """Check every holder of the market has equity >= 0.
+
+    Contract: ``PerpEngine._solvent_holders``."""
+    return all(margin.equity(state, h) >= 0 for h in state.markets[market_id].holders)
+
+
 def _settle(state: State, address: str) -> bool:
     """Settle the account's funding, then close each position it holds in a settled
     market at that market's final price (a fill with no counterparty: the other side
@@ -536,8 +543,7 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
     for market_id, market in enumerate(state.markets):
         if market.holders:
             require_fresh(state, market_id)
-        for holder in market.holders:
-            require(margin.equity(state, holder) >= 0, "insurance: bad debt pending")
+        require(solvent_holders(state, market_id), "insurance: bad debt pending")
     require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")
     state.insurance_fund -= amount
     _push(state, caller, amount)

@@ -15,7 +15,7 @@ from pyspec.constants import (
     MAX_PRICE_AGE,
     RATIO_PRECISION,
 )
-from pyspec.engine import require_fresh, require_live, require_owner
+from pyspec.engine import require_fresh, require_live, require_owner, solvent_holders
 from pyspec.errors import require
 from pyspec.state import Market, State
 
@@ -110,7 +110,11 @@ def process_delist_market(state: State, caller: str, market_id: int) -> None:
     settlement at a stale price moves value to the side the old price favours. When the
     oracle is the party that vanished, the fallback is the Governor naming another
     (``set_oracle``, after its delay); until a fresh price is published nothing settles.
-    Funding stops; each position settles at that price when its account is next touched
+    Settlement waits until no holder of the market is bankrupt at that price (N2): anyone
+    deleverages the bankrupt accounts first, through the live waterfall, so a loser's
+    deficit is charged to the market's winners under its ADL policy as it would be live,
+    never to the fund or bad debt while a winner keeps the profit. Funding stops; each
+    position settles at that price when its account is next touched
     (``_settle``): the same price for all, so the realized profits and losses sum to zero.
 
     Contract: ``PerpEngine.delist_market``. Anchors: dYdX v4 final settlement (positions
@@ -120,6 +124,9 @@ def process_delist_market(state: State, caller: str, market_id: int) -> None:
     market = require_live(state, market_id)
     require(market.price > 0, "market: no price")
     require_fresh(state, market_id)
+    # N2: every bankruptcy goes through the live waterfall (fund, ADL, loss rule) before
+    # the market freezes, so nobody gains by reaching settlement instead of deleverage
+    require(solvent_holders(state, market_id), "market: bankrupt holder")
     margin.accrue_funding(state, market_id)
     market.funding_rate = 0
     market.settled = True

@@ -37,6 +37,9 @@ PROPERTIES = {
     "lapse, when no match was settled and no exit taken since the request (N1)",
     "no_value_on_stale_price": "no market settles at a stale price, and funding never "
     "accrues past the moment a market's price went stale (N3, N4)",
+    "settlement_after_waterfall": "a market settles only when none of its holders is "
+    "bankrupt at the settlement price: every deficit went through the live waterfall "
+    "first, so settling instead of deleveraging gains nobody anything (N2)",
     "fund_first": "the fund pays before any trader bears bad debt: a counterparty is "
     "charged only once the fund is empty",
     "adl_closes_exactly": "ADL closes the bankrupt position completely, never more, against "
@@ -144,6 +147,7 @@ def check_call(fn: str, args: tuple, before: State, after: State, events: list) 
     elif fn == "escape":
         _check_escape(args, before)
     _check_stale(before, after, events)
+    _check_settlement_solvent(before, events)
     _check_governance(fn, args, before, events)
     _check_final_settlement(before, after, events)
     if fn == "withdraw_insurance":
@@ -422,6 +426,18 @@ def _check_escape(args: tuple, before: State) -> None:
         f"escaped {trader}'s request {(lots, stamp, deadline)} at {before.timestamp}: "
         f"position {position}, last trade {before.book.last_trade_time}",
     )
+
+
+def _check_settlement_solvent(before: State, events: list) -> None:
+    for name, args in events:
+        if name != "MarketSettled":
+            continue
+        bankrupt = [h for h in before.markets[args[0]].holders if equity(before, h) < 0]
+        check(
+            "settlement_after_waterfall",
+            not bankrupt,
+            f"market {args[0]} settled at {args[1]} over bankrupt holders {bankrupt}",
+        )
 
 
 def _check_stale(before: State, after: State, events: list) -> None:

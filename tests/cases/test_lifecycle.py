@@ -87,14 +87,43 @@ def test_withdraw_all_after_settlement(case):
     case.act("withdraw", "trader1", case.state.accounts[case.address("trader1")].collateral)
 
 
-def test_bankrupt_at_settlement_is_written_off(case):
-    """Delisted at 0.85, trader0 (9x long) owes more than it holds: its settlement leaves a
-    deficit the fund covers, and a permissionless deleverage resolves it."""
-    delisted_at(case, 850_000)
+def test_n2_no_settlement_over_a_bankruptcy(case):
+    """N2: at 0.85 trader0 (9x long) is bankrupt. The Governor's delisting is refused until
+    its deficit has gone through the live waterfall: the old design settled the market,
+    paid trader1's profit in full and wrote trader0's deficit off to the fund."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(Call("governor", "schedule", "owner", ("engine", DELIST)))
+    wait(case, DELAY)
+    case.price(0, 850_000)
     assert margin.equity(case.state, case.address("trader0")) < 0
-    events = case.act("deleverage", "outsider", "trader0")
-    assert any(name == "InsuranceCover" for name, _ in events)
-    assert case.state.accounts[case.address("trader0")].collateral == 0
+    case.act(
+        Call("governor", "execute", "outsider", ("engine", DELIST)),
+        reverts="market: bankrupt holder",
+    )
+
+
+def test_n2_settlement_after_the_waterfall(case):
+    """N2: the bankrupt long is deleveraged first (the fund, then the market's ADL policy
+    charges trader1's profit); then the delisting goes through, and nobody's deficit is
+    left for settlement to write off."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    case(Call("governor", "schedule", "owner", ("engine", DELIST)))
+    wait(case, DELAY)
+    case.price(0, 850_000)
+    case("deleverage", "outsider", "trader0")
+    case.act(Call("governor", "execute", "outsider", ("engine", DELIST)))
+    assert case.state.bad_debt == 0
+
+
+def test_n2_no_escape_over_a_bankruptcy(case):
+    """N2: a self-dealing pair cannot escape right after a gap: with trader0 bankrupt at
+    0.85, the escape is refused until trader0 is deleveraged."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    wait(case, 1)
+    case(request("trader1"))
+    wait(case, EXIT_DELAY)
+    case.price(0, 850_000)
+    case.act(escape("trader1"), reverts="market: bankrupt holder")
 
 
 def test_no_exit_request_in_a_settled_market(case):
