@@ -108,6 +108,12 @@ event Withdrawal:
     amount: uint256
 
 
+# The part of a withdrawal kept to repay recorded bad debt: every claim's pro-rata share.
+event Haircut:
+    account: indexed(address)
+    amount: uint256
+
+
 event Trade:
     buyer: indexed(address)
     seller: indexed(address)
@@ -495,7 +501,11 @@ def deposit(amount: uint256):
 @external
 def withdraw(amount: uint256):
     """
-    @notice Withdraw collateral, keeping the initial margin. Spec: `engine.process_withdraw`.
+    @notice Withdraw collateral, keeping the initial margin. While bad debt B is recorded,
+            every claim is worth (E - B) / E of its face, E being all claims (the engine's
+            balance - fund + B): the withdrawal pays that share and its haircut,
+            ceil(amount x B / E), repays B, so B / E and every payout are the same in any
+            order of withdrawals. Spec: `engine.process_withdraw`.
     """
     assert amount > 0, "withdraw: zero amount"
     self._require_fresh_account(msg.sender)
@@ -505,8 +515,25 @@ def withdraw(amount: uint256):
     assert margin.equity(msg.sender) >= margin.requirement(
         msg.sender, True
     ), "withdraw: below initial margin"
-    self._push(msg.sender, amount)
-    log Withdrawal(account=msg.sender, amount=amount)
+    paid: uint256 = amount
+    if storage.bad_debt > 0:
+        claims: uint256 = (
+            staticcall storage.token.balanceOf(self) - storage.insurance_fund + storage.bad_debt
+        )
+        haircut: uint256 = min(
+            convert(
+                fixed_math.ceil_div(
+                    convert(amount * storage.bad_debt, int256), convert(claims, int256)
+                ),
+                uint256,
+            ),
+            storage.bad_debt,
+        )
+        storage.bad_debt -= haircut
+        paid -= haircut
+        log Haircut(account=msg.sender, amount=haircut)
+    self._push(msg.sender, paid)
+    log Withdrawal(account=msg.sender, amount=paid)
 
 
 # Trading

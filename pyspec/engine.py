@@ -17,7 +17,7 @@ from pyspec.constants import (
     RATIO_PRECISION,
 )
 from pyspec.errors import require
-from pyspec.fixed_math import sign
+from pyspec.fixed_math import ceil_div, sign
 from pyspec.state import Market, State, get_account, get_position
 
 
@@ -208,7 +208,17 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
 
 
 def process_withdraw(state: State, caller: str, amount: int) -> None:
-    """Withdraw collateral, keeping the initial margin. Contract: ``PerpEngine.withdraw``."""
+    """Withdraw collateral, keeping the initial margin. Contract: ``PerpEngine.withdraw``.
+
+    The loss rule (the bank run behind N2): while bad debt B is recorded the engine owes
+    more than it holds, and every claim is worth (E - B) / E of its face, E being all
+    claims (the engine's token balance - fund + B: collateral plus unsettled PnL and
+    funding, which sum to the same at any price). A withdrawal debits ``amount`` and pays
+    that share; its haircut, ceil(amount x B / E) (a payout rounds down), repays B. Since
+    B / E is unchanged by a withdrawal, what each claimant receives does not depend on
+    who withdraws first (within a unit per withdrawal). Deposits made while B is recorded
+    join a pool that owes B and take the same share on the way out.
+    """
     require(amount > 0, "withdraw: zero amount")
     _require_fresh_account(state, caller)
     _settle(state, caller)
@@ -219,8 +229,15 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
         margin.equity(state, caller) >= margin.initial_margin(state, caller),
         "withdraw: below initial margin",
     )
-    _push(state, caller, amount)
-    state.events.append(("Withdrawal", (caller, amount)))
+    paid = amount
+    if state.bad_debt > 0:
+        claims = state.token.balance_of(state.address) - state.insurance_fund + state.bad_debt
+        haircut = min(ceil_div(amount * state.bad_debt, claims), state.bad_debt)
+        state.bad_debt -= haircut
+        paid -= haircut
+        state.events.append(("Haircut", (caller, haircut)))
+    _push(state, caller, paid)
+    state.events.append(("Withdrawal", (caller, paid)))
 
 
 # Trading

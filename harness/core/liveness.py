@@ -7,7 +7,7 @@ without the spec's helpers."""
 from __future__ import annotations
 
 from harness.core.invariants import check
-from harness.core.properties import equity, maintenance
+from harness.core.recompute import equity, maintenance
 from pyspec.state import State
 
 # An outside liquidator with ample margin, in the drain's copy only.

@@ -18,10 +18,10 @@ from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import to_checksum_address
 
 from harness.core.invariants import INVARIANTS, check
-from pyspec.constants import EXIT_DELAY, EXIT_WINDOW, FUNDING_INDEX_SCALE
+from harness.core.recompute import RATIO, equity, maintenance, pnl, pnl_percent, size
+from pyspec.constants import EXIT_DELAY, EXIT_WINDOW
 from pyspec.state import State
 
-RATIO = 10**6
 QUEUE, PNL_PRO_RATA, LEVERAGE_PRO_RATA, CONTRACT_PRO_RATA = range(4)
 MAX_LEVERAGE = 1000 * RATIO
 
@@ -37,6 +37,10 @@ PROPERTIES = {
     "lapse, when no match was settled and no exit taken since the request (N1)",
     "no_value_on_stale_price": "no market settles at a stale price, and funding never "
     "accrues past the moment a market's price went stale (N3, N4)",
+    "withdrawal_order_free": "while bad debt B is recorded, a withdrawal of a pays "
+    "a - ceil(a x B / E) (E: all claims, the engine's balance - fund + B) and repays B with "
+    "the rest, so B / E and every claimant's payout are the same in any order of "
+    "withdrawals (the bank run behind N2)",
     "settlement_after_waterfall": "a market settles only when none of its holders is "
     "bankrupt at the settlement price: every deficit went through the live waterfall "
     "first, so settling instead of deleveraging gains nobody anything (N2)",
@@ -76,59 +80,6 @@ PROPERTIES = {
 INVARIANTS.update(PROPERTIES)
 
 
-# -- independent arithmetic -------------------------------------------------------------
-
-
-def equity(state: State, address: str) -> int:
-    """Collateral + sum(size x price - entry notional + floor(owed funding / scale)), from
-    raw fields, the index accrued at rate x elapsed x price up to the block time."""
-    account = state.accounts.get(address)
-    if account is None:
-        return 0
-    total = account.collateral
-    for market_id, position in account.positions.items():
-        market = state.markets[market_id]
-        total += position.size * market.price - position.entry_notional
-        fresh_until = min(state.timestamp, market.price_timestamp + market.max_price_age)
-        elapsed = max(fresh_until - market.funding_timestamp, 0)
-        index = market.funding_index + market.funding_rate * elapsed * market.price
-        owed = -position.size * (index - position.funding_checkpoint)
-        total += owed // FUNDING_INDEX_SCALE  # a payment rounds toward the protocol
-    return total
-
-
-def maintenance(state: State, address: str) -> int:
-    """Sum over positions of ceil(|size| x price x mmr / 1e6); a settled market's position
-    counts nothing: every call closes it at the final price before it checks the account."""
-    account = state.accounts.get(address)
-    if account is None:
-        return 0
-    total = 0
-    for market_id, position in account.positions.items():
-        market = state.markets[market_id]
-        if market.settled:
-            continue
-        total += -(-abs(position.size) * market.price * market.maintenance_margin_ratio // RATIO)
-    return total
-
-
-def size(state: State, address: str, market_id: int) -> int:
-    account = state.accounts.get(address)
-    position = account.positions.get(market_id) if account else None
-    return position.size if position else 0
-
-
-def pnl(state: State, address: str, market_id: int) -> int:
-    position = state.accounts[address].positions[market_id]
-    return position.size * state.markets[market_id].price - position.entry_notional
-
-
-def pnl_percent(state: State, address: str, market_id: int) -> Fraction:
-    entry = abs(state.accounts[address].positions[market_id].entry_notional)
-    upnl = pnl(state, address, market_id)
-    return Fraction(upnl, entry) if entry else Fraction(10**80)
-
-
 # -- per call ---------------------------------------------------------------------------
 
 
@@ -148,6 +99,8 @@ def check_call(fn: str, args: tuple, before: State, after: State, events: list) 
         _check_escape(args, before)
     _check_stale(before, after, events)
     _check_settlement_solvent(before, events)
+    if fn == "withdraw":
+        _check_withdrawal(args[0], after, events)
     _check_governance(fn, args, before, events)
     _check_final_settlement(before, after, events)
     if fn == "withdraw_insurance":
@@ -425,6 +378,22 @@ def _check_escape(args: tuple, before: State) -> None:
         and before.book.last_trade_time < requested_at,
         f"escaped {trader}'s request {(lots, stamp, deadline)} at {before.timestamp}: "
         f"position {position}, last trade {before.book.last_trade_time}",
+    )
+
+
+def _check_withdrawal(amount: int, after: State, events: list) -> None:
+    """The debt and the claims at the moment of the payout, from the state after the call
+    (a settlement earlier in the call may have written a deficit off)."""
+    paid = next(args[1] for name, args in events if name == "Withdrawal")
+    haircut = amount - paid
+    debt = after.bad_debt + haircut
+    claims = after.token.balance_of(after.address) - after.insurance_fund + debt + paid
+    share = min(-(-amount * debt // claims), debt) if debt else 0
+    check(
+        "withdrawal_order_free",
+        haircut == share,
+        f"withdrew {amount} with bad debt {debt} of claims {claims}: paid {paid}, "
+        f"pro-rata {amount - share}",
     )
 
 

@@ -96,3 +96,22 @@ def test_bankrupt_piece_refused_while_fund_empty(case):
     case.act(
         "liquidate", "trader4", "trader3", 0, ALL, reverts="liquidate: insurance fund insufficient"
     )
+
+
+def paid(events: list) -> int:
+    return next(args[1] for name, args in events if name == "Withdrawal")
+
+
+def test_bank_run_paid_pro_rata(case):
+    """The bank run behind N2: trader5 and trader6 never traded; they deposited 10,000 USDC
+    each before a bankruptcy left bad debt. Each withdrawal pays the same pro-rata share of
+    the claim and repays the debt with the rest, so the first to leave gets what the last
+    gets: the old design paid the first in full and left the shortfall to whoever came
+    last."""
+    for trader in ("trader5", "trader6"):
+        case("deposit", trader, 10_000 * USDC)
+    socialized(case)
+    assert case.state.bad_debt > 0
+    first = paid(case("withdraw", "trader5", 10_000 * USDC))
+    second = paid(case.act("withdraw", "trader6", 10_000 * USDC))
+    assert first < 10_000 * USDC and abs(first - second) <= 1

@@ -1,0 +1,62 @@
+"""Equity, requirements, sizes and PnL recomputed from the raw state with plain integer
+arithmetic and exact fractions, never with the spec's helpers: what the properties and the
+liveness checks measure the spec against."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from pyspec.constants import FUNDING_INDEX_SCALE
+from pyspec.state import State
+
+RATIO = 10**6
+
+
+def equity(state: State, address: str) -> int:
+    """Collateral + sum(size x price - entry notional + floor(owed funding / scale)), from
+    raw fields, the index accrued at rate x elapsed x price up to the block time."""
+    account = state.accounts.get(address)
+    if account is None:
+        return 0
+    total = account.collateral
+    for market_id, position in account.positions.items():
+        market = state.markets[market_id]
+        total += position.size * market.price - position.entry_notional
+        fresh_until = min(state.timestamp, market.price_timestamp + market.max_price_age)
+        elapsed = max(fresh_until - market.funding_timestamp, 0)
+        index = market.funding_index + market.funding_rate * elapsed * market.price
+        owed = -position.size * (index - position.funding_checkpoint)
+        total += owed // FUNDING_INDEX_SCALE  # a payment rounds toward the protocol
+    return total
+
+
+def maintenance(state: State, address: str) -> int:
+    """Sum over positions of ceil(|size| x price x mmr / 1e6); a settled market's position
+    counts nothing: every call closes it at the final price before it checks the account."""
+    account = state.accounts.get(address)
+    if account is None:
+        return 0
+    total = 0
+    for market_id, position in account.positions.items():
+        market = state.markets[market_id]
+        if market.settled:
+            continue
+        total += -(-abs(position.size) * market.price * market.maintenance_margin_ratio // RATIO)
+    return total
+
+
+def size(state: State, address: str, market_id: int) -> int:
+    account = state.accounts.get(address)
+    position = account.positions.get(market_id) if account else None
+    return position.size if position else 0
+
+
+def pnl(state: State, address: str, market_id: int) -> int:
+    position = state.accounts[address].positions[market_id]
+    return position.size * state.markets[market_id].price - position.entry_notional
+
+
+def pnl_percent(state: State, address: str, market_id: int) -> Fraction:
+    entry = abs(state.accounts[address].positions[market_id].entry_notional)
+    upnl = pnl(state, address, market_id)
+    return Fraction(upnl, entry) if entry else Fraction(10**80)
