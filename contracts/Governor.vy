@@ -5,8 +5,10 @@
 @notice Spec: `pyspec/governor.py`. The engine's governor: its owner schedules a call, the
         call is visible by event for `delay` seconds, then anyone executes it within the
         grace period; the owner may cancel it before. Only the calls in the allowlist
-        below can be scheduled: the engine's oracle, guardian, market parameters and
-        delisting, and the Settlement's operator. The owner itself changes in two steps.
+        below can be scheduled: the engine's oracle, guardian, market parameters,
+        delisting, listing and fund withdrawal, and the Settlement's operator. A call
+        supersedes the pending call of its kind (the same setter; for a market, the same
+        setter and market), which dies. The owner itself changes in two steps.
         Anchors: GMX v2 `Timelock.sol`, Compound's `Timelock`, OpenZeppelin Ownable2Step.
 """
 
@@ -50,17 +52,26 @@ SET_MARKET_PARAMS: constant(bytes4) = method_id(
     output_type=bytes4,
 )
 DELIST_MARKET: constant(bytes4) = method_id("delist_market(uint256)", output_type=bytes4)
+ADD_MARKET: constant(bytes4) = method_id(
+    "add_market((uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256))",
+    output_type=bytes4,
+)
+WITHDRAW_INSURANCE: constant(bytes4) = method_id("withdraw_insurance(uint256)", output_type=bytes4)
 SET_OPERATOR: constant(bytes4) = method_id("set_operator(address)", output_type=bytes4)
 
 engine: public(immutable(address))
 settlement: public(immutable(address))
 # Seconds between scheduling a call and the earliest time it may run.
 delay: public(immutable(uint256))
-owner: public(address)
+# Read by the engine in the middle of `execute` (a fund withdrawal pays the owner), so
+# its getter is exempt from the reentrancy lock: a view that changes nothing.
+_owner: address
 # Named by the owner; becomes the owner when it accepts.
 pending_owner: public(address)
 # When a scheduled call may run (0: not scheduled), by call id.
 eta: public(HashMap[bytes32, uint256])
+# The latest call scheduled of each kind (`_kind`): scheduling another supersedes it (N6).
+latest: public(HashMap[bytes32, bytes32])
 
 
 @deploy
@@ -77,7 +88,7 @@ def __init__(engine_address: address, settlement_address: address, governance_de
     engine = engine_address
     settlement = settlement_address
     delay = governance_delay
-    self.owner = msg.sender
+    self._owner = msg.sender
 
 
 @internal
@@ -101,24 +112,56 @@ def _require_allowed(target: address, data: Bytes[MAX_CALLDATA]):
     """
     @notice The call is in the allowlist. Spec: `governor._require_allowed`.
     """
-    assert len(data) >= 4, "governor: call not allowed"
+    # every allowed call has an argument: a shorter one is malformed
+    assert len(data) >= 36, "governor: call not allowed"
     selector: bytes4 = convert(slice(data, 0, 4), bytes4)
-    engine_call: bool = selector in [SET_ORACLE, SET_GUARDIAN, SET_MARKET_PARAMS, DELIST_MARKET]
+    engine_call: bool = selector in [
+        SET_ORACLE,
+        SET_GUARDIAN,
+        SET_MARKET_PARAMS,
+        DELIST_MARKET,
+        ADD_MARKET,
+        WITHDRAW_INSURANCE,
+    ]
     assert (target == engine and engine_call) or (
         target == settlement and selector == SET_OPERATOR
     ), "governor: call not allowed"
 
 
+@internal
+@pure
+def _kind(data: Bytes[MAX_CALLDATA]) -> bytes32:
+    """
+    @notice What a call replaces: the setter's selector (a role, the fund withdrawal), the
+            selector and market (a market's parameters, its delisting), or nothing (a
+            listing: each stands alone). Spec: `governor.kind`.
+    """
+    selector: bytes4 = convert(slice(data, 0, 4), bytes4)
+    if selector == ADD_MARKET:
+        return empty(bytes32)
+    if selector == SET_MARKET_PARAMS or selector == DELIST_MARKET:
+        return keccak256(slice(data, 0, 36))
+    return keccak256(slice(data, 0, 4))
+
+
 @external
 def schedule(target: address, data: Bytes[MAX_CALLDATA]) -> bytes32:
     """
-    @notice Schedule an allowed call to run after the delay (owner only).
+    @notice Schedule an allowed call to run after the delay (owner only); the pending call
+            of the same kind, if any, is cancelled: a superseded call can never run (N6).
             Spec: `governor.process_schedule`.
     """
-    assert msg.sender == self.owner, "auth: not owner"
+    assert msg.sender == self._owner, "auth: not owner"
     self._require_allowed(target, data)
     call_id: bytes32 = self._call_id(target, data)
     assert self.eta[call_id] == 0, "governor: already scheduled"
+    kind: bytes32 = self._kind(data)
+    if kind != empty(bytes32):
+        superseded: bytes32 = self.latest[kind]
+        if self.eta[superseded] != 0:
+            self.eta[superseded] = 0
+            log CallCancelled(call_id=superseded)
+        self.latest[kind] = call_id
     eta: uint256 = block.timestamp + delay
     self.eta[call_id] = eta
     log CallScheduled(call_id=call_id, target=target, data=data, eta=eta)
@@ -130,7 +173,7 @@ def cancel(call_id: bytes32):
     """
     @notice Drop a scheduled call (owner only). Spec: `governor.process_cancel`.
     """
-    assert msg.sender == self.owner, "auth: not owner"
+    assert msg.sender == self._owner, "auth: not owner"
     assert self.eta[call_id] != 0, "governor: not scheduled"
     self.eta[call_id] = 0
     log CallCancelled(call_id=call_id)
@@ -154,12 +197,22 @@ def execute(target: address, data: Bytes[MAX_CALLDATA]):
 
 
 @external
+@view
+@reentrant
+def owner() -> address:
+    """
+    @notice The owner: schedules, cancels, hands the Governor over.
+    """
+    return self._owner
+
+
+@external
 def transfer_ownership(new_owner: address):
     """
     @notice Name the next owner, who must accept (owner only); naming another, or the
             zero address, withdraws the offer. Spec: `governor.process_transfer_ownership`.
     """
-    assert msg.sender == self.owner, "auth: not owner"
+    assert msg.sender == self._owner, "auth: not owner"
     self.pending_owner = new_owner
     log OwnershipTransferStarted(previous_owner=msg.sender, new_owner=new_owner)
 
@@ -170,6 +223,6 @@ def accept_ownership():
     @notice Become the owner (the pending owner only). Spec: `governor.process_accept_ownership`.
     """
     assert msg.sender == self.pending_owner, "auth: not pending owner"
-    log OwnershipTransferred(previous_owner=self.owner, new_owner=msg.sender)
-    self.owner = msg.sender
+    log OwnershipTransferred(previous_owner=self._owner, new_owner=msg.sender)
+    self._owner = msg.sender
     self.pending_owner = empty(address)

@@ -259,10 +259,16 @@ def _require_governor():
 @external
 def add_market(params: AdlAllocator.MarketParams):
     """
-    @notice List a market with its parameters (the governor's owner, at once: nobody
-            holds it yet). Spec: `governance.process_add_market`.
+    @notice List a market with its parameters: through the governor's timelock; its owner
+            lists at once only while the engine holds no tokens (the deployment's
+            markets), since a listing binds the shared fund (N6).
+            Spec: `governance.process_add_market`.
     """
-    self._require_owner()
+    if msg.sender != storage.governor:
+        self._require_owner()
+        assert (
+            staticcall storage.token.balanceOf(self) == 0
+        ), "market: listing needs the timelock"
     assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
     assert staticcall adl_allocator.check_market_params(params)
     market_id: uint256 = storage.market_count
@@ -897,11 +903,13 @@ def top_up_insurance(amount: uint256):
 @external
 def withdraw_insurance(amount: uint256):
     """
-    @notice Governance withdrawal to the owner, never below the floor and never while bad
+    @notice Governance withdrawal to the governor's owner, through the timelock (N6: never
+            sprung in front of a price move), never below the floor and never while bad
             debt is known: recorded, or a holder at negative equity (a scan of every
             market's holders). Spec: `engine.process_withdraw_insurance`.
     """
-    self._require_owner()
+    self._require_governor()
+    receiver: address = staticcall IGovernor(storage.governor).owner()
     assert amount > 0, "insurance: zero amount"
     assert storage.bad_debt == 0, "insurance: bad debt pending"
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
@@ -912,8 +920,8 @@ def withdraw_insurance(amount: uint256):
         convert(storage.insurance_fund, int256) - convert(storage.insurance_floor, int256), amount
     ), "insurance: below floor"
     storage.insurance_fund -= amount
-    self._push(msg.sender, amount)
-    log InsuranceWithdrawal(receiver=msg.sender, amount=amount)
+    self._push(receiver, amount)
+    log InsuranceWithdrawal(receiver=receiver, amount=amount)
 
 
 # Views

@@ -94,6 +94,8 @@ EXIT_WINDOW = 24 * 3600
 
 # Bounds of the governance delay (``pyspec/governor.py``), and how long a call stays
 # executable once its delay has passed.
-MIN_GOVERNANCE_DELAY = 3600
+# At least a whole exit path (EXIT_DELAY + EXIT_WINDOW): a change that bears on open
+# positions lands only after a trader who disagrees could have left by the escape (N6).
+MIN_GOVERNANCE_DELAY = 2 * 24 * 3600
 MAX_GOVERNANCE_DELAY = 30 * 24 * 3600
 GOVERNANCE_GRACE_PERIOD = 14 * 24 * 3600

@@ -550,11 +550,14 @@ def process_top_up_insurance(state: State, caller: str, amount: int) -> None:
 
 
 def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
-    """Governance withdrawal, never below the floor, and never while bad debt is known:
-    recorded, or an account holding a position at negative equity (a scan of every
-    market's holders). Contract: ``PerpEngine.withdraw_insurance``.
+    """Governance withdrawal to the Governor's owner, through the timelock (N6: announced a
+    whole exit path ahead, never sprung in front of a price move), never below the floor,
+    and never while bad debt is known: recorded, or an account holding a position at
+    negative equity (a scan of every market's holders). Contract:
+    ``PerpEngine.withdraw_insurance``.
     """
-    require_owner(state, caller)
+    require(caller == state.governor, "auth: not governor")
+    receiver = state.timelock.owner
     require(amount > 0, "insurance: zero amount")
     require(state.bad_debt == 0, "insurance: bad debt pending")
     for market_id, market in enumerate(state.markets):
@@ -563,5 +566,5 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
         require(solvent_holders(state, market_id), "insurance: bad debt pending")
     require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")
     state.insurance_fund -= amount
-    _push(state, caller, amount)
-    state.events.append(("InsuranceWithdrawal", (caller, amount)))
+    _push(state, receiver, amount)
+    state.events.append(("InsuranceWithdrawal", (receiver, amount)))

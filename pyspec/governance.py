@@ -60,9 +60,13 @@ def _check_params(params: tuple) -> None:
 
 
 def process_add_market(state: State, caller: str, params: tuple) -> None:
-    """List a market with its parameters (``MARKET_PARAMS``): the Governor's owner, at
-    once, since nobody holds the market yet. Contract: ``PerpEngine.add_market``."""
-    require_owner(state, caller)
+    """List a market with its parameters (``MARKET_PARAMS``): through the Governor's
+    timelock; the Governor's owner lists at once only while the engine holds no tokens
+    (the deployment's markets), since a listing binds the shared fund (N6: a 1-ppm-margin
+    market drained it). Contract: ``PerpEngine.add_market``."""
+    if caller != state.governor:
+        require_owner(state, caller)
+        require(state.token.balance_of(state.address) == 0, "market: listing needs the timelock")
     require(len(state.markets) < MAX_MARKETS, "market: too many markets")
     _check_params(params)
     market_id = len(state.markets)

@@ -3,9 +3,11 @@
 The engine's governor: its owner schedules an allowed call, the call is visible by event
 for ``delay`` seconds, then anyone executes it before the grace period ends; the owner may
 cancel it until then. The allowlist is the whole of what the owner can change later:
-the engine's oracle, guardian, market parameters (the ADL policy among them) and
-delisting, and the Settlement's operator. Listing a market and withdrawing the fund
-above its floor need no delay (``engine.require_owner``). The owner changes in two steps.
+the engine's oracle, guardian, market parameters (the ADL policy among them), delisting,
+listing and fund withdrawal, and the Settlement's operator (the owner lists at once only
+while the engine holds no tokens: the deployment's markets). A call supersedes the
+pending call of its kind, which dies (N6: a superseded operator came back 14 days
+later). The owner changes in two steps.
 
 Anchors: GMX v2 ``contracts/config/Timelock.sol`` (signalled, delayed role and feed
 changes), Compound's ``Timelock`` (delay, grace period), OpenZeppelin Ownable2Step.
@@ -15,7 +17,7 @@ The Governor's storage lives at ``state.timelock``.
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
-from pyspec import governance, settlement
+from pyspec import engine, governance, settlement
 from pyspec.constants import GOVERNANCE_GRACE_PERIOD, MAX_GOVERNANCE_DELAY, MIN_GOVERNANCE_DELAY
 from pyspec.errors import require
 from pyspec.state import State, Timelock
@@ -34,6 +36,8 @@ ALLOWED = {
             governance.process_set_market_params,
         ),
         ("engine", "delist_market(uint256)", governance.process_delist_market),
+        ("engine", f"add_market({MARKET_PARAMS_ABI})", governance.process_add_market),
+        ("engine", "withdraw_insurance(uint256)", engine.process_withdraw_insurance),
         ("settlement", "set_operator(address)", settlement.process_set_operator),
     )
 }
@@ -73,15 +77,28 @@ def _require_allowed(timelock: Timelock, target: str, data: bytes) -> None:
     """Only the allowlisted calls, each to its own contract.
 
     Contract: ``Governor._require_allowed``."""
-    allowed = ALLOWED.get(data[:4]) if len(data) >= 4 else None
+    allowed = ALLOWED.get(data[:4]) if len(data) >= 36 else None  # every call has an argument
     contract = (
         allowed and {"engine": timelock.engine, "settlement": timelock.settlement}[allowed[0]]
     )
     require(allowed is not None and target == contract, "governor: call not allowed")
 
 
+def kind(data: bytes) -> bytes | None:
+    """What a call replaces: the setter's selector (a role, the fund withdrawal), the
+    selector and market (a market's parameters, its delisting), or nothing (a listing:
+    each stands alone). Contract: ``Governor._kind``."""
+    name = ALLOWED[data[:4]][1]
+    if name.startswith("add_market"):
+        return None
+    if name.startswith(("set_market_params", "delist_market")):
+        return keccak(data[:36])
+    return keccak(data[:4])
+
+
 def process_schedule(state: State, caller: str, target: str, data: bytes) -> bytes:
-    """Schedule an allowed call to run after the delay (owner only).
+    """Schedule an allowed call to run after the delay (owner only); the pending call of
+    the same kind, if any, is cancelled: a superseded call can never run (N6).
 
     Contract: ``Governor.schedule``.
     """
@@ -90,6 +107,13 @@ def process_schedule(state: State, caller: str, target: str, data: bytes) -> byt
     _require_allowed(timelock, target, data)
     ident = call_id(target, data)
     require(ident not in timelock.eta, "governor: already scheduled")
+    key = kind(data)
+    if key is not None:
+        superseded = timelock.latest.get(key)
+        if superseded in timelock.eta:
+            del timelock.eta[superseded]
+            state.events.append(("CallCancelled", (superseded,)))
+        timelock.latest[key] = ident
     eta = state.timestamp + timelock.delay
     timelock.eta[ident] = eta
     if ident not in timelock.touched:

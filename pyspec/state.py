@@ -97,6 +97,8 @@ class Timelock:
     pending_owner: str = ZERO_ADDRESS  # named by the owner, the owner once it accepts
     eta: dict[bytes, int] = field(default_factory=dict)  # call id -> earliest time; absent: none
     touched: list[bytes] = field(default_factory=list)  # call ids scheduled, in order
+    # the latest call id scheduled of each kind (``governor.kind``): the next supersedes it
+    latest: dict[bytes, bytes] = field(default_factory=dict)
 
     def copy(self) -> "Timelock":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -109,6 +111,7 @@ class Timelock:
             self.pending_owner,
             dict(self.eta),
             list(self.touched),
+            dict(self.latest),
         )
 
 

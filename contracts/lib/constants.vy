@@ -65,7 +65,9 @@ EXIT_WINDOW: constant(uint256) = 24 * 3600
 
 # Bounds of the governance delay (contracts/Governor.vy), and how long a call stays
 # executable once its delay has passed.
-MIN_GOVERNANCE_DELAY: constant(uint256) = 3600
+# At least a whole exit path (EXIT_DELAY + EXIT_WINDOW): a change that bears on open
+# positions lands only after a trader who disagrees could have left by the escape (N6).
+MIN_GOVERNANCE_DELAY: constant(uint256) = 2 * 24 * 3600
 MAX_GOVERNANCE_DELAY: constant(uint256) = 30 * 24 * 3600
 GOVERNANCE_GRACE_PERIOD: constant(uint256) = 14 * 24 * 3600
 

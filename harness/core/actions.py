@@ -30,6 +30,8 @@ from harness.core.genesis import USDC
 from harness.core.governance_actions import (  # noqa: F401 (pin_adl_policy: actions.X)
     exit_position,
     govern,
+    governed,
+    governed_fresh,
     hand_over,
     pause,
     pin_adl_policy,
@@ -216,8 +218,9 @@ def withdraw_insurance(world: World, choose: Choices) -> list[Call]:
         lambda: choose.integer(1, max(available, 1)),
         lambda: available + 1 if choose.chance(1, 2) else amount(choose),
     )
-    caller = mostly(choose, lambda: "owner", lambda: "outsider")
-    return [engine_call("withdraw_insurance", caller, value)]
+    if choose.chance(1, 8):  # only the Governor withdraws, after its delay (N6)
+        return [engine_call("withdraw_insurance", choose.pick(("owner", "outsider")), value)]
+    return governed_fresh(world, "withdraw_insurance", value)
 
 
 def set_funding_rate(world: World, choose: Choices) -> list[Call]:
@@ -245,9 +248,10 @@ def list_market(world: World, choose: Choices) -> list[Call]:
     policy = choose.integer(0, ADL_POLICY_COUNT)  # the last one is invalid
     age = choose.pick((0, 1, 3_600, MAX_PRICE_AGE, MAX_PRICE_AGE + 1))
     min_notional = choose.pick((0, 1_000_000, MAX_MIN_POSITION_NOTIONAL + 1))
-    caller = mostly(choose, lambda: "owner", lambda: "outsider")
     listing = (imr, mmr, fee, band, funding_bound, maker, taker, policy, age, min_notional)
-    return [engine_call("add_market", caller, listing)]
+    if choose.chance(1, 8):  # the owner at once, or a stranger: refused (N6)
+        return [engine_call("add_market", choose.pick(("owner", "outsider")), listing)]
+    return governed(world, "engine", "add_market", listing)
 
 
 # Seconds that pass in one wait: a block, a minute, an hour, a day, a week.
@@ -428,7 +432,7 @@ ACTION_WEIGHTS = {
     "deleverage": 8,
     "deposit": 8,
     "withdraw": 8,
-    "withdraw_insurance": 6,
+    "withdraw_insurance": 3,
     "top_up_insurance": 4,
     "check_views": 3,
     "set_funding_rate": 8,

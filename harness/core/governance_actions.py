@@ -33,6 +33,19 @@ def governed(world: World, target: str, fn: str, *args, wait: bool = True) -> li
     return [*calls, governor_call("execute", "outsider", target, data)]
 
 
+def governed_fresh(world: World, fn: str, *args) -> list[Call]:
+    """``governed`` on the engine, with every live market's price published again after
+    the delay (the delay aged them; a fund withdrawal scans holders at fresh prices)."""
+    schedule, wait, execute = governed(world, "engine", fn, *args)
+    later = world.state.timestamp + world.state.timelock.delay
+    prices = [
+        Call("engine", "update_price", "oracle", (m, market.price, later))
+        for m, market in enumerate(world.state.markets)
+        if market.price > 0 and not market.settled
+    ]
+    return [schedule, wait, *prices, execute]
+
+
 def name_of(world: World, address: str) -> str:
     return next((n for n, a in world.actors.items() if a == address), address)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.core.call import CLOCK, Call
+from harness.core.call import CLOCK, Call, Calldata
 from harness.core.orders import Match
 from harness.lab.cascade import MARKET, Driver, Run
 from harness.lab.metrics import score_rows
@@ -37,7 +37,13 @@ def _bankruptcy(driver: Driver, shorts: list[tuple[list[str], int, int, int]]) -
             reason, _ = driver.apply(_trade("trader0", name, lots, price))
             assert reason is None, reason
     fund = driver.state.insurance_fund - driver.state.insurance_floor
-    driver.apply(Call("engine", "withdraw_insurance", "owner", (fund,)))
+    withdrawal = Calldata("withdraw_insurance", (fund,))  # through the Governor's delay
+    driver.apply(Call("governor", "schedule", "owner", ("engine", withdrawal)))
+    driver.apply(Call(CLOCK, "wait", "", (driver.state.timelock.delay,)))
+    price, timestamp = driver.state.markets[MARKET].price, driver.state.timestamp
+    driver.apply(Call("engine", "update_price", "oracle", (MARKET, price, timestamp)))
+    reason, _ = driver.apply(Call("governor", "execute", "outsider", ("engine", withdrawal)))
+    assert reason is None, reason
     driver.apply(Call(CLOCK, "wait", "", (1,)))
     timestamp = driver.state.timestamp
     driver.apply(Call("engine", "update_price", "oracle", (MARKET, 750_000, timestamp)))

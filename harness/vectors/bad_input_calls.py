@@ -185,7 +185,9 @@ def price_call(delta: int, price: int = PRICE, market: int = 0) -> Callable:
 
 
 def add(**changes) -> Callable:
-    return fixed(engine("add_market", "owner", listing(**changes)))
+    """A listing through the Governor (N6): the engine's reason comes back through
+    ``execute``."""
+    return fixed(*governed("add_market", listing(**changes)))
 
 
 def change(**changes) -> Callable:
@@ -194,13 +196,16 @@ def change(**changes) -> Callable:
     return fixed(*governed("set_market_params", 0, listing(**changes)))
 
 
-def small_market(*then: Call) -> Callable:
-    """Market 2 listed with a 100 USDC minimum notional and priced at 1 USDC, then ``then``."""
-    return fixed(
-        engine("add_market", "owner", listing(min_position_notional=100 * USDC)),
+def in_small_market(state, actors, maker, taker, size, price):
+    """Market 2 listed through the Governor with a 100 USDC minimum notional and priced a
+    second later; the orders outlive the delay."""
+    far = state.timestamp + 3 * DELAY
+    pre = [
+        *governed("add_market", listing(min_position_notional=100 * USDC)),
         Call(CLOCK, "wait", "", (1,)),
-        *then,
-    )
+        engine("update_price", "oracle", 2, PRICE, state.timestamp + DELAY + 1),
+    ]
+    return pre, replace(maker, expiry=far), replace(taker, expiry=far), {}, size, price
 
 
 def requested(*then: Call) -> Callable:

@@ -110,16 +110,20 @@ class Builder:
         self("update_price", "oracle", market_id, price, timestamp)
 
     def govern(self, fn: str, *args, target: str = "engine") -> None:
-        """``fn(*args)`` through the Governor: the owner schedules it, the delay passes,
-        anyone executes it; then the oracle publishes every price again (the delay aged
-        them), unchanged."""
+        """``fn(*args)`` through the Governor (``governed``), executed as a pre-call."""
+        self(self.governed(fn, *args, target=target))
+
+    def governed(self, fn: str, *args, target: str = "engine") -> Call:
+        """Schedule ``fn(*args)`` on the Governor, let the delay pass, have the oracle
+        publish every price again (the delay aged them), unchanged; return the execution,
+        which anyone may send."""
         data = Calldata(fn, args)
         self(Call("governor", "schedule", "owner", (target, data)))
         self(Call(CLOCK, "wait", "", (self.state.timelock.delay,)))
-        self(Call("governor", "execute", "outsider", (target, data)))
         for market_id, market in enumerate(self.state.markets):
-            if not market.settled:
+            if not market.settled and market.price > 0:
                 self("update_price", "oracle", market_id, market.price, self.state.timestamp)
+        return Call("governor", "execute", "outsider", (target, data))
 
     def act(
         self,

@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
 from harness.vectors.builder import Builder, settle_trade
 from pyspec.constants import ADL_POLICY_NAMES, MAX_POSITION_SIZE
@@ -14,6 +15,19 @@ ALL = MAX_POSITION_SIZE
 def listing(market_id: int = 0, **changes) -> tuple:
     """The arguments of ``add_market``: a configured market's parameters with ``changes``."""
     return replace(DEFAULT_CONFIG.markets[market_id], **changes).listing()
+
+
+def through_governor(fn: str, *args) -> dict:
+    """A rejection row's ``pre`` and ``call`` for ``fn(*args)`` on the engine through the
+    Governor: scheduled by the owner, its delay waited out, executed by anyone."""
+    data = Calldata(fn, args)
+    return {
+        "pre": (
+            Call("governor", "schedule", "owner", ("engine", data)),
+            Call(CLOCK, "wait", "", (DEFAULT_CONFIG.governance_delay,)),
+        ),
+        "call": Call("governor", "execute", "outsider", ("engine", data)),
+    }
 
 
 def use_policy(b: Builder, name: str) -> None:
@@ -53,7 +67,7 @@ def drained_fund(b: Builder) -> None:
     b(settle_trade("trader0", "trader1", 5_000, 10**6))
     b(settle_trade("trader0", "trader2", 4_000, 10**6))
     b(settle_trade("trader0", "trader3", 700, 1_020_000))
-    b("withdraw_insurance", "owner", 900 * USDC)
+    b.govern("withdraw_insurance", 900 * USDC)
     b.price(0, 700_000)
 
 
@@ -64,7 +78,7 @@ def no_profitable_short(b: Builder) -> None:
     for trader in ("trader1", "trader2"):
         b("deposit", trader, 20_000 * USDC)
     b(settle_trade("trader0", "trader1", 9_000, 10**6))
-    b("withdraw_insurance", "owner", 900 * USDC)
+    b.govern("withdraw_insurance", 900 * USDC)
     b.price(0, 500_000)
     b(settle_trade("trader1", "trader2", 9_000, 500_000))
 

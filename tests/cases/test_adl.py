@@ -57,7 +57,7 @@ def test_one_counterparty(case):
     case("deposit", "trader0", 1_000 * USDC)
     case("deposit", "trader1", 20_000 * USDC)
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
-    case("withdraw_insurance", "owner", 900 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 800_000)
     case.act(
         "deleverage",
@@ -74,7 +74,7 @@ def test_bankrupt_short(case):
     case("deposit", "trader2", 20_000 * USDC)
     case(settle_trade("trader1", "trader0", 5_000, 10**6))
     case(settle_trade("trader2", "trader0", 4_000, 990_000, buyer_is_taker=False))
-    case("withdraw_insurance", "owner", 900 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 1_300_000)
     case.act("deleverage", "outsider", "trader0", branches=("adl.several_counterparties",))
 
@@ -152,7 +152,7 @@ def test_w2_capped_counterparty(case):
     case(settle_trade("trader0", "trader1", 5_000, 10**6))
     case(settle_trade("trader0", "trader2", 4_000, 10**6))
     case(settle_trade("trader1", "trader3", 300, 25_000_000, market=1))
-    case("withdraw_insurance", "owner", 900 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 850_000)
     case.price(1, 14_800_000)
     equities = {t: case.equity(t) for t in ("trader1", "trader2")}
@@ -174,7 +174,7 @@ def test_w3_market_order_is_not_the_callers(case):
     case("deposit", "trader2", 40_000 * USDC)
     case(settle_trade("trader0", "trader1", 10_000, 10**6))
     case(settle_trade("trader0", "trader2", 200, 25_000_000, market=1))
-    case("withdraw_insurance", "owner", 900 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
     case.price(1, 14_000_000)  # market 1 caused the deficit; market 0 never moved
     events = case.act("deleverage", "trader3", "trader0")
     assert {args[2] for name, args in events if name == "Deleverage"} == {0}
@@ -203,7 +203,7 @@ def test_w5_fund_pays_partially(case):
     case("deposit", "trader0", 1_000 * USDC)
     case("deposit", "trader1", 50_000 * USDC)
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
-    case("withdraw_insurance", "owner", case.state.insurance_fund - INSURANCE_FLOOR)
+    case.govern("withdraw_insurance", case.state.insurance_fund - INSURANCE_FLOOR)
     case.price(0, 850_000)
     deficit = -case.equity("trader0")
     case("top_up_insurance", "outsider", deficit - 1 - case.state.insurance_fund)
@@ -223,7 +223,7 @@ def test_w7_deposit_before_deleverage(case):
     for long in ("trader0", "trader3"):
         case(settle_trade(long, "trader1", 4_500, 10**6))
         case(settle_trade(long, "trader2", 4_500, 999_000))
-    case("withdraw_insurance", "owner", 900 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 850_000)
     first = queue(case)[0]
     case("deposit", case.names[first], 100_000 * USDC)
@@ -309,7 +309,7 @@ def test_charge_without_lots(case):
     for trader in ("trader1", "trader2", "trader3"):
         case("deposit", trader, 20_000 * USDC)
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
-    case("withdraw_insurance", "owner", 900 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 900_000)
     case(settle_trade("trader3", "trader2", 1, 900_000))
     case.price(0, 800_000)
@@ -351,7 +351,7 @@ def test_w12_repeated_charges_keep_principal(case):
     alone, the first charge left the kept lots' profit standing, and the second took
     9.17 USDC of principal.)"""
     use_policy(case, "contract_pro_rata")
-    case("withdraw_insurance", "owner", 900 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
     for trader, amount in (("trader0", 110), ("trader1", 110), ("trader2", 5_000)):
         case("deposit", trader, amount * USDC)
     for trader in ("trader3", "trader4"):

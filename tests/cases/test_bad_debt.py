@@ -56,7 +56,7 @@ def test_w8_no_fund_withdrawal_with_bad_debt(case):
     socialized(case)
     case("top_up_insurance", "outsider", 1_000 * USDC)  # repays the debt first
     assert case.state.bad_debt > 0
-    case.act("withdraw_insurance", "owner", 1, reverts="insurance: bad debt pending")
+    case.act(case.governed("withdraw_insurance", 1), reverts="insurance: bad debt pending")
 
 
 def test_w8_no_fund_withdrawal_before_deleverage(case):
@@ -67,7 +67,7 @@ def test_w8_no_fund_withdrawal_before_deleverage(case):
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
     case.price(0, 850_000)
     assert case.equity("trader0") < 0
-    case.act("withdraw_insurance", "owner", 1, reverts="insurance: bad debt pending")
+    case.act(case.governed("withdraw_insurance", 1), reverts="insurance: bad debt pending")
 
 
 def test_short_side_to_longs(case):
@@ -77,7 +77,7 @@ def test_short_side_to_longs(case):
     case("deposit", "trader1", 20_000 * USDC)
     case("deposit", "trader2", 20_000 * USDC)
     case(settle_trade("trader1", "trader0", 9_000, 10**6))
-    case("withdraw_insurance", "owner", 900 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 1_400_000)
     case(settle_trade("trader2", "trader1", 9_000, 1_400_000))
     case.act("deleverage", "outsider", "trader0", branches=("bad_debt",))

@@ -138,7 +138,7 @@ def test_zero_rate(case):
 
 def test_no_price(case):
     """A market never priced has no funding."""
-    case("add_market", "owner", listing())
+    case.govern("add_market", listing())
     case.act("set_funding_rate", "oracle", 2, 100, reverts="market: no price")
 
 

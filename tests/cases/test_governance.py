@@ -10,7 +10,7 @@ from harness.core.genesis import DEFAULT_CONFIG, USDC
 from harness.core.spec_step import resolve
 from harness.vectors.builder import Rejection, settle_trade
 from pyspec import governor as governor_spec
-from pyspec.constants import GOVERNANCE_GRACE_PERIOD
+from pyspec.constants import EXIT_DELAY, EXIT_WINDOW, GOVERNANCE_GRACE_PERIOD, MIN_GOVERNANCE_DELAY
 
 DELAY = DEFAULT_CONFIG.governance_delay
 ZERO = "0x" + "00" * 20
@@ -102,9 +102,9 @@ REJECTED = (
         ),
     ),
     Rejection(
-        "former_owner_cannot_list",
-        "Once the new owner accepted, the former owner lists nothing.",
-        Call("engine", "add_market", "owner", (listing(),)),
+        "former_owner_cannot_schedule",
+        "Once the new owner accepted, the former owner schedules nothing.",
+        governor("schedule", "owner", "engine", Calldata("add_market", (listing(),))),
         "auth: not owner",
         pre=(
             governor("transfer_ownership", "owner", "trader7"),
@@ -212,8 +212,31 @@ def test_accept_ownership(case):
     assert case.state.timelock.owner == case.address("trader7")
 
 
-def test_new_owner_lists(case):
-    """The new owner lists a market."""
+def test_new_owner_schedules(case):
+    """The new owner schedules a listing."""
     case(governor("transfer_ownership", "owner", "trader7"))
     case(governor("accept_ownership", "trader7"))
-    case.act("add_market", "trader7", listing())
+    case.act(governor("schedule", "trader7", "engine", Calldata("add_market", (listing(),))))
+
+
+def test_n6_superseded_call_dies(case):
+    """N6: the owner scheduled trader7 as operator, then trader6 instead. Scheduling the
+    second cancels the first: the old design left it executable by anyone for 14 days,
+    and an old operator came back."""
+    first = Calldata("set_operator", ("trader7",))
+    case(schedule(first, target="settlement"))
+    case(schedule(Calldata("set_operator", ("trader6",)), target="settlement"))
+    case(wait(DELAY))
+    case.act(execute(first, target="settlement"), reverts="governor: not scheduled")
+
+
+def test_n6_delay_outlasts_an_exit(case):
+    """N6: the governance delay is at least a whole exit path (EXIT_DELAY + EXIT_WINDOW):
+    a trader who asks to exit when a parameter change is scheduled can escape a day
+    later, while the change is still a day away (the old design's delay equalled the
+    exit delay, so the change and the escape came due at the same second)."""
+    assert MIN_GOVERNANCE_DELAY >= EXIT_DELAY + EXIT_WINDOW > EXIT_DELAY
+    data = Calldata("set_market_params", (0, listing(initial_margin_ratio=200_000)))
+    case(schedule(data))
+    case(wait(EXIT_DELAY))
+    case.act(execute(data), reverts="governor: too early")

@@ -2,7 +2,7 @@
 ``tests/vectors/insurance/<name>.json``."""
 
 import pytest
-from scenarios import INSURANCE_FLOOR, open_pair
+from scenarios import INSURANCE_FLOOR, open_pair, through_governor
 
 from harness.core.genesis import INITIAL_INSURANCE, MAX_UINT256, USDC
 from harness.vectors.builder import Rejection, call
@@ -12,8 +12,8 @@ REJECTED = (
     Rejection(
         "withdraw_uint256_max",
         "A fund withdrawal of 2**256 - 1 would leave the fund under its floor.",
-        call("withdraw_insurance", "owner", MAX_UINT256),
-        "insurance: below floor",
+        reason="insurance: below floor",
+        **through_governor("withdraw_insurance", MAX_UINT256),
     ),
     Rejection(
         "top_up_zero",
@@ -36,20 +36,21 @@ REJECTED = (
     Rejection(
         "withdraw_below_floor",
         "One unit more would leave the fund under its floor.",
-        call("withdraw_insurance", "owner", INITIAL_INSURANCE - INSURANCE_FLOOR + 1),
-        "insurance: below floor",
+        reason="insurance: below floor",
+        **through_governor("withdraw_insurance", INITIAL_INSURANCE - INSURANCE_FLOOR + 1),
     ),
     Rejection(
-        "withdraw_not_owner",
-        "Only the owner withdraws from the fund.",
-        call("withdraw_insurance", "outsider", 1),
-        "auth: not owner",
+        "withdraw_not_governor",
+        "Only the Governor withdraws from the fund, after its delay (N6): not even its owner "
+        "at once.",
+        call("withdraw_insurance", "owner", 1),
+        "auth: not governor",
     ),
     Rejection(
         "withdraw_zero",
         "A zero withdrawal is rejected.",
-        call("withdraw_insurance", "owner", 0),
-        "insurance: zero amount",
+        reason="insurance: zero amount",
+        **through_governor("withdraw_insurance", 0),
     ),
 )
 
@@ -66,17 +67,18 @@ def test_top_up(case):
 
 
 def test_withdraw(case):
-    """Governance withdraws part of the fund."""
-    case.act("withdraw_insurance", "owner", 100 * USDC)
+    """Governance withdraws part of the fund, through the Governor's delay (N6), to its
+    owner."""
+    case.act(case.governed("withdraw_insurance", 100 * USDC))
 
 
 def test_withdraw_to_floor(case):
     """Governance may withdraw down to the floor exactly."""
-    case.act("withdraw_insurance", "owner", INITIAL_INSURANCE - INSURANCE_FLOOR)
+    case.act(case.governed("withdraw_insurance", INITIAL_INSURANCE - INSURANCE_FLOOR))
 
 
 def test_withdraw_fees(case):
     """Trading fees accrue to the fund and can be withdrawn."""
-    case("withdraw_insurance", "owner", INITIAL_INSURANCE - INSURANCE_FLOOR)
+    case.govern("withdraw_insurance", INITIAL_INSURANCE - INSURANCE_FLOOR)
     open_pair(case, "trader0", "trader1", 4_000, 10**6, 10_000)
-    case.act("withdraw_insurance", "owner", 2_800_000)
+    case.act(case.governed("withdraw_insurance", 2_800_000))

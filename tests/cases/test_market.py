@@ -2,7 +2,7 @@
 ``tests/vectors/market/<name>.json``."""
 
 import pytest
-from scenarios import ALL, listing, open_pair
+from scenarios import ALL, listing, open_pair, through_governor
 
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
@@ -19,74 +19,76 @@ REJECTED = (
     Rejection(
         "maintenance_not_below_initial",
         "Maintenance must be below initial margin.",
-        call("add_market", "owner", listing(maintenance_margin_ratio=100_000)),
-        "market: invalid margin ratios",
+        reason="market: invalid margin ratios",
+        **through_governor("add_market", listing(maintenance_margin_ratio=100_000)),
     ),
     Rejection(
         "zero_maintenance",
         "Maintenance margin must be positive.",
-        call("add_market", "owner", listing(maintenance_margin_ratio=0, liquidation_fee_ratio=0)),
-        "market: invalid margin ratios",
+        reason="market: invalid margin ratios",
+        **through_governor(
+            "add_market", listing(maintenance_margin_ratio=0, liquidation_fee_ratio=0)
+        ),
     ),
     Rejection(
         "initial_above_one",
         "Initial margin cannot exceed 100%.",
-        call("add_market", "owner", listing(initial_margin_ratio=RATIO_PRECISION + 1)),
-        "market: invalid margin ratios",
+        reason="market: invalid margin ratios",
+        **through_governor("add_market", listing(initial_margin_ratio=RATIO_PRECISION + 1)),
     ),
     Rejection(
         "liquidation_fee_not_below_maintenance",
         "The liquidation fee must be below maintenance.",
-        call("add_market", "owner", listing(liquidation_fee_ratio=50_000)),
-        "market: invalid liquidation fee",
+        reason="market: invalid liquidation fee",
+        **through_governor("add_market", listing(liquidation_fee_ratio=50_000)),
     ),
     Rejection(
         "zero_band",
         "The band is positive.",
-        call("add_market", "owner", listing(price_band_ratio=0)),
-        "market: invalid price band",
+        reason="market: invalid price band",
+        **through_governor("add_market", listing(price_band_ratio=0)),
     ),
     Rejection(
         "band_above_one",
         "The band cannot exceed 100%.",
-        call("add_market", "owner", listing(price_band_ratio=RATIO_PRECISION + 1)),
-        "market: invalid price band",
+        reason="market: invalid price band",
+        **through_governor("add_market", listing(price_band_ratio=RATIO_PRECISION + 1)),
     ),
     Rejection(
         "funding_bound_above_max",
         "The funding bound cannot exceed MAX_FUNDING_RATE (100% of the price an hour).",
-        call("add_market", "owner", listing(max_funding_rate=MAX_FUNDING_RATE + 1)),
-        "market: invalid funding bound",
+        reason="market: invalid funding bound",
+        **through_governor("add_market", listing(max_funding_rate=MAX_FUNDING_RATE + 1)),
     ),
     Rejection(
         "maker_fee_too_large",
         "Fees cannot exceed MAX_FEE_RATIO (10%).",
-        call("add_market", "owner", listing(maker_fee_ratio=MAX_FEE_RATIO + 1)),
-        "market: invalid fees",
+        reason="market: invalid fees",
+        **through_governor("add_market", listing(maker_fee_ratio=MAX_FEE_RATIO + 1)),
     ),
     Rejection(
         "taker_fee_too_large",
         "Fees cannot exceed MAX_FEE_RATIO (10%).",
-        call("add_market", "owner", listing(taker_fee_ratio=MAX_FEE_RATIO + 1)),
-        "market: invalid fees",
+        reason="market: invalid fees",
+        **through_governor("add_market", listing(taker_fee_ratio=MAX_FEE_RATIO + 1)),
     ),
     Rejection(
         "zero_price_age",
         "A market needs a maximum price age of at least a second.",
-        call("add_market", "owner", listing(max_price_age=0)),
-        "market: invalid price age",
+        reason="market: invalid price age",
+        **through_governor("add_market", listing(max_price_age=0)),
     ),
     Rejection(
         "price_age_too_large",
         "A maximum price age above MAX_PRICE_AGE (a week) is refused.",
-        call("add_market", "owner", listing(max_price_age=MAX_PRICE_AGE + 1)),
-        "market: invalid price age",
+        reason="market: invalid price age",
+        **through_governor("add_market", listing(max_price_age=MAX_PRICE_AGE + 1)),
     ),
     Rejection(
         "invalid_adl_policy",
         "The ADL policy is one of the ADL_POLICY_COUNT policies.",
-        call("add_market", "owner", listing(adl_policy=ADL_POLICY_COUNT)),
-        "market: invalid adl policy",
+        reason="market: invalid adl policy",
+        **through_governor("add_market", listing(adl_policy=ADL_POLICY_COUNT)),
     ),
 )
 
@@ -98,51 +100,59 @@ def test_rejected(case, row):
 
 
 def test_add(case):
-    """The owner lists a third market."""
+    """The Governor lists a third market, after its delay (N6)."""
     case.act(
-        "add_market",
-        "owner",
-        listing(initial_margin_ratio=50_000, maintenance_margin_ratio=25_000),
+        case.governed(
+            "add_market", listing(initial_margin_ratio=50_000, maintenance_margin_ratio=25_000)
+        )
     )
 
 
 def test_add_extreme_bounds(case):
     """Every parameter at its upper bound."""
     case.act(
-        "add_market",
-        "owner",
-        (
-            RATIO_PRECISION,
-            RATIO_PRECISION - 1,
-            RATIO_PRECISION - 2,
-            RATIO_PRECISION,
-            MAX_FUNDING_RATE,
-            MAX_FEE_RATIO,
-            MAX_FEE_RATIO,
-            ADL_POLICY_COUNT - 1,
-            MAX_PRICE_AGE,
-            MAX_MIN_POSITION_NOTIONAL,
-        ),
+        case.governed(
+            "add_market",
+            (
+                RATIO_PRECISION,
+                RATIO_PRECISION - 1,
+                RATIO_PRECISION - 2,
+                RATIO_PRECISION,
+                MAX_FUNDING_RATE,
+                MAX_FEE_RATIO,
+                MAX_FEE_RATIO,
+                ADL_POLICY_COUNT - 1,
+                MAX_PRICE_AGE,
+                MAX_MIN_POSITION_NOTIONAL,
+            ),
+        )
     )
 
 
 def test_add_eighth(case):
     """The eighth market is the last one allowed."""
     for _ in range(5):
-        case("add_market", "owner", listing())
-    case.act("add_market", "owner", listing())
+        case.govern("add_market", listing())
+    case.act(case.governed("add_market", listing()))
 
 
 def test_too_many(case):
     """A ninth market is rejected."""
     for _ in range(6):
-        case("add_market", "owner", listing())
-    case.act("add_market", "owner", listing(), reverts="market: too many markets")
+        case.govern("add_market", listing())
+    case.act(case.governed("add_market", listing()), reverts="market: too many markets")
 
 
 def test_not_owner(case):
-    """Only the owner lists markets."""
+    """Only the owner lists markets at once, and only before the engine holds a token."""
     case.act("add_market", "operator", listing(), reverts="auth: not owner")
+
+
+def test_n6_listing_needs_the_timelock(case):
+    """N6: once the engine holds tokens, a listing binds the shared fund: the owner can no
+    longer list at once (the old design let it list a 1-ppm-margin market that drained
+    the fund); the Governor lists after its delay."""
+    case.act("add_market", "owner", listing(), reverts="market: listing needs the timelock")
 
 
 # -- the guardian's pause (issue 12, L1): no new risk, every exit open ----------------------

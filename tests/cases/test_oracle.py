@@ -80,7 +80,7 @@ def test_t3_future_timestamp_cannot_freeze_a_market(case):
 
 def test_first_price_of_new_market(case):
     """A new market's first price, observed at the block time."""
-    case("add_market", "owner", listing(1))
+    case.govern("add_market", listing(1))
     case.act("update_price", "oracle", 2, 3_000_000, T)
 
 

@@ -140,7 +140,7 @@ def test_band_edge(case):
 
 def test_no_price(case):
     """A market listed but never priced cannot trade."""
-    case("add_market", "owner", listing())
+    case.govern("add_market", listing())
     case.act(settle_trade("trader0", "trader1", 1, 10**6, market=2), reverts="market: no price")
 
 

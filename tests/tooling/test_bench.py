@@ -38,7 +38,9 @@ def test_default_workload_is_deterministic_and_reaches_the_waterfall(pair):
         "deleverage",
         "deposit",
         "withdraw",
-        "withdraw_insurance",
+        "withdraw_insurance",  # refused at once: only the Governor withdraws
+        "schedule",  # the Governor's withdrawal of the fund (N6)
+        "execute",
         "top_up_insurance",
         "check_views",
         "set_funding_rate",
