@@ -105,7 +105,8 @@ def compute_adl_quantile(quantity_before: int, total_quantity: int) -> int:
 
     ``before`` is the eligible quantity (lots) ranked ahead; the lights are percentiles of
     cumulative position quantity in the queue. Contract: ``AdlAllocator.compute_adl_quantile``.
-    Anchor: the BitMEX five-light ADL indicator.
+    Anchor: the BitMEX five-light ADL indicator (its display; its rule rounds the
+    cumulative quantity including the position up, SPEC.md "ADL quantile").
     """
     return ADL_QUANTILES - floor_div(ADL_QUANTILES * quantity_before, total_quantity)
 

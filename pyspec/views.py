@@ -81,8 +81,9 @@ def adl_rank(state: State, address: str, market_id: int) -> tuple[int, int]:
 
 def adl_quantile(state: State, address: str, market_id: int) -> int:
     """Return the queue's light: 5 (deleveraged first) to 1 (not eligible); 0 without a
-    position. The lights are percentiles of the eligible quantity ahead in the queue
-    (BitMEX), whatever the market's policy. Contract: ``PerpViews.adl_quantile``.
+    position. The lights are percentiles of the eligible quantity strictly ahead in the
+    queue, whatever the market's policy (five lights as BitMEX shows them, not BitMEX's
+    rule: SPEC.md, "ADL quantile"). Contract: ``PerpViews.adl_quantile``.
     """
     size = get_position(state, address, market_id).size
     if size == 0:

@@ -41,6 +41,7 @@ from harness.core.spec_step import spec_apply
 from pyspec import adl, adl_allocator, margin, views
 from pyspec.constants import (
     ADL_POLICY_COUNT,
+    EXIT_DELAY,
     MAX_DEPOSIT,
     MAX_FEE_RATIO,
     MAX_FUNDING_RATE,
@@ -304,6 +305,39 @@ def collude(world: World, choose: Choices) -> list[Call]:
     return [match(world, buyer, seller, market_id, size, price, taker)]
 
 
+def self_dealing_pair(world: World, choose: Choices) -> list[Call]:
+    """Two accounts of one owner hold both sides (N2): a thin long against a deep short,
+    the price gaps past the long's bankruptcy, and the short asks to exit and escapes a day
+    later with nobody trading, to be paid its profit in full by a settlement instead of a
+    deleverage; or the long withdraws what it can before anyone deleverages it."""
+    state = world.state
+    long, short = choose.pick(world.traders), choose.pick(world.traders)
+    market_id = choose.integer(0, len(state.markets) - 1)
+    market = state.markets[market_id]
+    if long == short or market.settled or market.price == 0:
+        return trade(world, choose)
+    price = market.price
+    lots = max(9_000 * USDC // price, 1)
+    gap = max(price * choose.integer(80, 92) // 100, 1)
+    now = state.timestamp
+    calls = [
+        engine_call("deposit", long, 1_000 * USDC),
+        engine_call("deposit", short, 20_000 * USDC),
+        match(world, long, short, market_id, lots, price, choose.chance(1, 2)),
+        Call(CLOCK, "wait", "", (1,)),
+        engine_call("update_price", "oracle", market_id, gap, now + 1),
+    ]
+    if choose.chance(1, 3):
+        return [*calls, engine_call("withdraw", long, choose.integer(1, 1_000) * USDC)]
+    return [
+        *calls,
+        Call("settlement", "request_exit", short, (market_id,)),
+        Call(CLOCK, "wait", "", (EXIT_DELAY,)),
+        engine_call("update_price", "oracle", market_id, gap, now + 1 + EXIT_DELAY),
+        Call("settlement", "escape", "outsider", (short, market_id)),
+    ]
+
+
 def front_run(world: World, choose: Choices) -> list[Call]:
     """An ADL counterparty of a bankrupt account (the queue's first, or any eligible one)
     deposits just before a public deleverage (finding W7): its place in the queue must not
@@ -420,6 +454,7 @@ ACTIONS = {
     "wait": wait,
     "collude": collude,
     "front_run": front_run,
+    "self_dealing_pair": self_dealing_pair,
     "dust": dust,
     "extremes": extremes,
 }
@@ -447,6 +482,7 @@ ACTION_WEIGHTS = {
     "wait": 3,
     "collude": 3,
     "front_run": 2,
+    "self_dealing_pair": 1,
     "dust": 2,
     "extremes": 1,
 }

@@ -39,7 +39,16 @@ from pyspec.state import State
 NOTE = "ape contract objects, ethereum:local:test"
 # The fuzz machine's mix with the markets fixed (no listings, no policy switches, no
 # jumps to the bounds) and no waits (the ape baseline does not move block time).
-LEFT_OUT = ("list_market", "govern", "pause", "hand_over", "exit_position", "extremes", "wait")
+LEFT_OUT = (
+    "list_market",
+    "govern",
+    "pause",
+    "hand_over",
+    "exit_position",
+    "self_dealing_pair",
+    "extremes",
+    "wait",
+)
 MENU = actions.weighted({k: w for k, w in actions.ACTION_WEIGHTS.items() if k not in LEFT_OUT})
 
 

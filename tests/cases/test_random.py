@@ -18,6 +18,7 @@ LEFT_OUT = (
     "check_views",
     "collude",
     "front_run",
+    "self_dealing_pair",
     "dust",
     "extremes",
     "pause",
