@@ -5,8 +5,10 @@ ownership handovers, the guardian's pause, and exits: requested, taken over, esc
 
 from __future__ import annotations
 
+from harness.core import orders
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.choices import Choices, World, mostly
+from harness.core.genesis import USDC
 from harness.core.spec_step import encode_calldata
 from pyspec import governor
 from pyspec.constants import ADL_POLICY_COUNT, EXIT_DELAY, EXIT_WINDOW, RATIO_PRECISION
@@ -171,7 +173,8 @@ def pause(world: World, choose: Choices) -> list[Call]:
 
 
 EXIT_KINDS = ("take",) * 10 + (
-    "escape", "escape", "stale_escape", "early", "self", "stale", "cancel", "lapse", "revive"
+    "escape", "escape", "stale_escape", "early", "self", "stale", "cancel", "lapse", "revive",
+    "busy",
 )  # fmt: skip
 
 
@@ -217,6 +220,23 @@ def exit_position(world: World, choose: Choices) -> list[Call]:
             request,
             other,
             revive,
+            Call(CLOCK, "wait", "", (EXIT_DELAY,)),
+            Call("engine", "update_price", "oracle", (market_id, price, later)),
+            escape,
+        ]
+    if kind == "busy":  # the operator still matches others: the market runs, no escape
+        others = [t for t in world.traders if t not in (trader, taker)]
+        price = state.markets[market_id].price
+        lots = state.markets[market_id].min_position_notional // max(price, 1) + 1
+        later = state.timestamp + 2 + EXIT_DELAY
+        return [
+            Call(CLOCK, "wait", "", (1,)),
+            request,
+            Call("engine", "deposit", others[0], (1_000 * USDC,)),
+            Call("engine", "deposit", taker, (1_000 * USDC,)),
+            Call(CLOCK, "wait", "", (1,)),
+            Call("engine", "update_price", "oracle", (market_id, price, state.timestamp + 2)),
+            orders.match_call(state, world.actors, others[0], taker, market_id, lots, price, True),
             Call(CLOCK, "wait", "", (EXIT_DELAY,)),
             Call("engine", "update_price", "oracle", (market_id, price, later)),
             escape,
