@@ -174,9 +174,12 @@ def typical_calls(d: Deployment) -> dict[str, int]:
     d.price(880_000)
     gas["request_exit"] = d.send(b, "settlement", "request_exit", 0)
     gas["take_exit"] = d.send(liquidator, "settlement", "take_exit", b, 0)
+    d.timestamp += 1  # a second after the takeover: nobody trades from the request on
+    d.chain.set_time(d.timestamp)
     gas["request_exit (again)"] = d.send(liquidator, "settlement", "request_exit", 0)
     d.timestamp += EXIT_DELAY
     d.chain.set_time(d.timestamp)
+    d.price(880_000)  # the escape settles at a fresh price
     gas["escape (settles the market)"] = d.send(b, "settlement", "escape", liquidator, 0)
     gas["deposit (settles a delisted position)"] = d.send(liquidator, "engine", "deposit", 1)
     return gas
