@@ -57,6 +57,25 @@ struct MarketParams:
 
 @external
 @pure
+def liquidation_size(
+    equity: int256,
+    maintenance: int256,
+    abs_size: int256,
+    price: uint256,
+    maintenance_ratio: uint256,
+    fee_ratio: uint256,
+) -> int256:
+    """
+    @notice The most lots a liquidation may take, for the engine (out of its EIP-170
+            budget). Spec: `liquidation.compute_liquidation_size`.
+    """
+    return liquidation.compute_liquidation_size(
+        equity, maintenance, abs_size, price, maintenance_ratio, fee_ratio
+    )
+
+
+@external
+@pure
 def check_market_params(params: MarketParams) -> bool:
     """
     @notice The bounds every listing and every parameter change keeps; true, or a revert

@@ -720,7 +720,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     assert account_equity < maintenance, "liquidate: account healthy"
 
     abs_size: int256 = abs(position_size)
-    size: int256 = liquidation.compute_liquidation_size(
+    size: int256 = staticcall adl_allocator.liquidation_size(
         account_equity,
         maintenance,
         abs_size,
@@ -758,9 +758,12 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
         margin.credit_fund(convert(fund_change, uint256))
     else:
         storage.insurance_fund -= convert(-fund_change, uint256)
+    taken: int256 = abs(storage.positions[msg.sender][market_id].size)
+    assert taken <= constants.MAX_POSITION_SIZE, "liquidate: position too large"
+    # N7: a takeover leaves the minimum notional too, unless it takes the position whole
     assert (
-        abs(storage.positions[msg.sender][market_id].size) <= constants.MAX_POSITION_SIZE
-    ), "liquidate: position too large"
+        taken * price >= convert(market.min_position_notional, int256) or size == abs_size
+    ), "liquidate: position too small"
     assert margin.equity(msg.sender) >= margin.requirement(
         msg.sender, True
     ), "liquidate: liquidator below initial margin"

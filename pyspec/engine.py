@@ -424,9 +424,13 @@ def process_liquidate(
         margin.credit_fund(state, fund_change)
     else:
         state.insurance_fund += fund_change
+    taken = abs(get_position(state, caller, market_id).size)
+    require(taken <= MAX_POSITION_SIZE, "liquidate: position too large")
+    # N7: a takeover leaves the liquidator's position at the minimum notional too, unless
+    # it takes the liquidated position whole: a one-lot sybil cannot take a reserved slot
     require(
-        abs(get_position(state, caller, market_id).size) <= MAX_POSITION_SIZE,
-        "liquidate: position too large",
+        taken * market.price >= market.min_position_notional or size == abs_size,
+        "liquidate: position too small",
     )
     require(
         margin.equity(state, caller) >= margin.initial_margin(state, caller),

@@ -36,7 +36,8 @@ def compute_liquidation_size(
     / (price x (mmr - fee))). The whole position goes when c reaches it or would leave
     less than LIQUIDATION_DUST_NOTIONAL. Rounds up (toward the protocol). The liquidator
     may take less (``process_liquidate``'s ``max_size``).
-    Contract: ``liquidation.compute_liquidation_size``. Anchor: Mango v4 liquidates to a
+    Contract: ``liquidation.compute_liquidation_size`` (the engine calls it through
+    ``AdlAllocator.liquidation_size``, out of its EIP-170 budget). Anchor: Mango v4 liquidates to a
     target health, dYdX v4 partially with a minimum notional.
     """
     if equity <= 0:

@@ -2,7 +2,7 @@
 ``tests/vectors/liquidation/<name>.json``."""
 
 import pytest
-from scenarios import ALL, flash_crash, socialized
+from scenarios import ALL, flash_crash, listing, socialized
 
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
@@ -167,3 +167,18 @@ def test_n5_liquidated_with_an_empty_fund(case):
     assert 0 <= equity * 10 < 9_000 * 390_000 * 5 // 100
     case.act("liquidate", "trader4", "trader3", 0, ALL)
     assert case.size("trader3") == 0 and case.equity("trader3") >= 0
+
+
+def test_n7_no_one_lot_takeover(case):
+    """N7: with market 0's minimum notional at 100 USDC, a sybil liquidator can no longer
+    take one lot (0.93 USDC) of trader0's 9,000 into a reserved holder slot: a takeover
+    leaves the minimum notional too, unless it takes the position whole. The old design
+    exempted takeovers, so four sybils filled the reserved slots and locked an outside
+    liquidator out."""
+    case.govern("set_market_params", 0, listing(min_position_notional=100 * USDC))
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 20_000 * USDC)
+    case("deposit", "trader2", 100 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 930_000)
+    case.act("liquidate", "trader2", "trader0", 0, 1, reverts="liquidate: position too small")
