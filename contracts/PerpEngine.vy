@@ -784,7 +784,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
 def deleverage(account: address):
     """
     @notice Close one position of a bankrupt account completely, the account's lowest
-            market id first: the fund covers its deficit share as far as it goes, then
+            market id first: its deficit share follows where the loss arose
+            (`margin.deficit_weights`, M-W3); the fund covers it as far as it goes, then
             the market's ADL policy (`_adl_allocate`) closes it against opposite positions
             of the same market, charging them the rest within their caps. When the last position closes, what
             is left of the deficit is covered by the fund or recorded as bad debt. An account
@@ -807,11 +808,10 @@ def deleverage(account: address):
     market: storage.Market = storage.markets[market_id]
     position_size: int256 = storage.positions[account][market_id].size
     abs_size: int256 = abs(position_size)
-    share: int256 = liquidation.compute_equity_share(
-        account_equity,
-        margin.compute_margin_requirement(abs_size, market.price, market.maintenance_margin_ratio),
-        margin.requirement(account, False),
-    )
+    weight: int256 = 0
+    total: int256 = 0
+    weight, total = margin.deficit_weights(account, market_id)
+    share: int256 = liquidation.compute_equity_share(account_equity, weight, total)
     cover: int256 = self._cover_from_fund(account, market_id, -share)
     side: int256 = fixed_math.sign(position_size)
     price: int256 = convert(market.price, int256)
@@ -989,18 +989,6 @@ def _adl_allocate(
         size,
         loss,
     )
-
-
-@external
-@view
-def adl_side(
-    market_id: uint256, side: int256
-) -> DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET]:
-    """
-    @notice The positions on `side` (+1 long, -1 short) of a market as the allocator reads
-            them, for the ADL views (contracts/PerpViews.vy). Spec: `adl.side_holders`.
-    """
-    return self._adl_side(market_id, side)
 
 
 @external

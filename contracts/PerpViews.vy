@@ -5,10 +5,11 @@
 @notice Spec: `pyspec/views.py` and `pyspec/margin.py` (`equity`, `initial_margin`,
         `maintenance_margin`, `free_collateral`, `health`, `price_age`,
         `liquidation_price`, `bankruptcy_price`, `adl_rank`, `adl_quantile`,
-        `adl_exposure`). The account figures come from the engine's `account_margin`. Reads the engine's getters and views (the ADL side
-        of a market through `adl_side`) and applies the engine modules' and the
-        allocator's own code, so a figure here is what the engine's liquidation and
-        waterfall would act on.
+        `adl_exposure`). The account figures come from the engine's `account_margin`;
+        the ADL side of a market and a bankrupt account's deficit weights are read
+        from the engine's getters here (`_adl_side`, `_deficit_weights`, mirroring the
+        engine's), and the engine modules' and the allocator's own code applied, so a
+        figure here is what the engine's liquidation and waterfall would act on.
 """
 
 import lib.constants as constants
@@ -25,9 +26,10 @@ interface IPerpEngine:
     def account_margin(account: address) -> (int256, int256, int256): view
     def insurance_fund() -> uint256: view
     def adl_allocator() -> AdlAllocator.__interface__: view
-    def adl_side(
-        market_id: uint256, side: int256
-    ) -> DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET]: view
+    def market_holders(
+        market_id: uint256
+    ) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
+    def market_count() -> uint256: view
 
 
 engine: public(immutable(IPerpEngine))
@@ -36,6 +38,60 @@ engine: public(immutable(IPerpEngine))
 @deploy
 def __init__(perp_engine: IPerpEngine):
     engine = perp_engine
+
+
+@internal
+@view
+def _adl_side(
+    market_id: uint256, side: int256
+) -> DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET]:
+    """
+    @notice The positions on `side` of a market, in holder order, as the engine's
+            `_adl_side` hands them to the allocator. Spec: `adl.side_holders`.
+    """
+    price: uint256 = (staticcall engine.markets(market_id)).price
+    found: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = []
+    for account: address in staticcall engine.market_holders(market_id):
+        position: storage.Position = staticcall engine.positions(account, market_id)
+        if fixed_math.sign(position.size) != side:
+            continue
+        equity: int256 = 0
+        initial: int256 = 0
+        maintenance: int256 = 0
+        equity, initial, maintenance = staticcall engine.account_margin(account)
+        found.append(
+            AdlAllocator.Holder(
+                account=account,
+                size=abs(position.size),
+                upnl=margin.unrealized_pnl(position, price),
+                entry=abs(position.entry_notional),
+                equity=equity,
+                maintenance=maintenance,
+            )
+        )
+    return found
+
+
+@internal
+@view
+def _deficit_weights(account: address, market_id: uint256) -> (int256, int256):
+    """
+    @notice The engine's `margin.deficit_weights`, from its getters.
+            Spec: `margin.deficit_weights`.
+    """
+    own: int256 = 0
+    total: int256 = 0
+    for i: uint256 in range(staticcall engine.market_count(), bound=constants.MAX_MARKETS):
+        position: storage.Position = staticcall engine.positions(account, i)
+        if position.size != 0:
+            price: uint256 = (staticcall engine.markets(i)).price
+            loss: int256 = max(-margin.unrealized_pnl(position, price), 0)
+            total += loss
+            if i == market_id:
+                own = loss
+    if total == 0:
+        return 1, 1
+    return own, total
 
 
 @internal
@@ -199,7 +255,7 @@ def adl_quantile(account: address, market_id: uint256) -> uint256:
     size: int256 = (staticcall engine.positions(account, market_id)).size
     if size == 0:
         return 0
-    side: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.adl_side(
+    side: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = self._adl_side(
         market_id, fixed_math.sign(size)
     )
     return staticcall (staticcall engine.adl_allocator()).queue_quantile(side, account)
@@ -217,7 +273,7 @@ def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
     size: int256 = (staticcall engine.positions(account, market_id)).size
     if size == 0:
         return 0, 0
-    side: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.adl_side(
+    side: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = self._adl_side(
         market_id, -fixed_math.sign(size)
     )
     worst: AdlAllocator.Holder = empty(AdlAllocator.Holder)
@@ -227,11 +283,10 @@ def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
     if worst.equity >= 0:
         return 0, 0
     market: storage.Market = staticcall engine.markets(market_id)
-    share: int256 = liquidation.compute_equity_share(
-        worst.equity,
-        margin.compute_margin_requirement(worst.size, market.price, market.maintenance_margin_ratio),
-        worst.maintenance,
-    )
+    weight: int256 = 0
+    total: int256 = 0
+    weight, total = self._deficit_weights(worst.account, market_id)
+    share: int256 = liquidation.compute_equity_share(worst.equity, weight, total)
     loss: int256 = -share - min(convert(staticcall engine.insurance_fund(), int256), -share)
     allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = staticcall (
         staticcall engine.adl_allocator()
@@ -239,7 +294,7 @@ def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
         market.adl_policy,
         market.price,
         market.maintenance_margin_ratio,
-        staticcall engine.adl_side(market_id, fixed_math.sign(size)),
+        self._adl_side(market_id, fixed_math.sign(size)),
         worst.size,
         loss,
     )

@@ -18,7 +18,7 @@ from pyspec.state import State
 
 def side_holders(state: State, market_id: int, side: int) -> list[Holder]:
     """Return the positions on ``side`` of a market, in holder order, as the allocator
-    reads them. Contract: ``PerpEngine._adl_side`` (external: ``PerpEngine.adl_side``).
+    reads them. Contract: ``PerpEngine._adl_side`` (for the views: ``PerpViews._adl_side``).
     """
     market = state.markets[market_id]
     found = []

@@ -447,9 +447,12 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     """Close one position of a bankrupt account completely: the fund first, then ADL.
 
     The position is the account's lowest market id (attribution is never the caller's
-    choice). Its deficit share, floor(TNC x MMR_i / TMMR) (dYdX v4), is covered by the
-    fund as far as it goes; ``adl.allocate_adl`` closes the position against opposite
-    positions of the same market and charges them the rest within their caps. When the
+    choice). Its deficit share, floor(TNC x loss_i / total loss), follows where the loss
+    arose (``margin.deficit_weights``, M-W3; dYdX v4's maintenance weights let a market
+    with no winner take a share and write it off as bad debt while the losing market's
+    winners kept their profit). The fund covers it as far as it goes;
+    ``adl.allocate_adl`` closes the position against opposite positions of the same
+    market and charges them the rest within their caps. When the
     account's last position closes, what is left of its deficit is written off (and so is
     a bankrupt counterparty's, closed at the oracle price). Anyone may call, as
     often as the account has positions. An account whose last positions were in settled
@@ -469,9 +472,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     position_size = account.positions[market_id].size
     abs_size = abs(position_size)
     share = liquidation.compute_equity_share(
-        account_equity,
-        margin.compute_margin_requirement(abs_size, market.price, market.maintenance_margin_ratio),
-        margin.maintenance_margin(state, address),
+        account_equity, *margin.deficit_weights(state, address, market_id)
     )
     cover = _cover_from_fund(state, address, market_id, -share)
     side = sign(position_size)

@@ -74,6 +74,24 @@ def maintenance_margin(state: State, address: str) -> int:
     return requirement(state, address, initial=False)
 
 
+def deficit_weights(state: State, address: str, market_id: int) -> tuple[int, int]:
+    """Return (weight of ``market_id``, total weight) by which a bankrupt account's deficit
+    is attributed to its markets: each position's unrealized loss, max(-upnl, 0), where
+    the loss arose (M-W3). With no position at a loss (a deficit of fees or realized
+    losses) the whole deficit goes to the market being closed: (1, 1).
+
+    Contract: ``margin.deficit_weights``. Order-free: when a market's share is absorbed,
+    the others' shares of what is left keep their ratios, so what each market's winners
+    pay does not depend on which market is closed first.
+    """
+    account = state.accounts[address]
+    losses = {m: max(-unrealized_pnl(p, state.markets[m]), 0) for m, p in account.positions.items()}
+    total = sum(losses.values())
+    if total == 0:
+        return 1, 1
+    return losses[market_id], total
+
+
 def requirement(state: State, address: str, initial: bool) -> int:
     """Return the sum of initial or maintenance requirements. Contract: ``margin.requirement``."""
     account = state.accounts.get(address)

@@ -110,13 +110,8 @@ def adl_exposure(state: State, address: str, market_id: int) -> tuple[int, int]:
             worst = holder
     if worst is None or worst.equity >= 0:
         return 0, 0
-    market = state.markets[market_id]
     share = liquidation.compute_equity_share(
-        worst.equity,
-        margin.compute_margin_requirement(
-            worst.size, market.price, market.maintenance_margin_ratio
-        ),
-        worst.maintenance,
+        worst.equity, *margin.deficit_weights(state, worst.account, market_id)
     )
     loss = -share - min(state.insurance_fund, -share)
     for fill in adl.allocate_adl(state, market_id, sign(size), worst.size, loss):

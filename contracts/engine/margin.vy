@@ -89,6 +89,29 @@ def equity(account: address) -> int256:
 
 @internal
 @view
+def deficit_weights(account: address, market_id: uint256) -> (int256, int256):
+    """
+    @notice (weight of `market_id`, total weight) attributing a bankrupt account's deficit
+            to its markets: each position's unrealized loss, max(-upnl, 0), where the loss
+            arose (M-W3); (1, 1), the whole deficit to the market closed, when no position
+            is at a loss. Spec: `margin.deficit_weights`.
+    """
+    own: int256 = 0
+    total: int256 = 0
+    for i: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        position: storage.Position = storage.positions[account][i]
+        if position.size != 0:
+            loss: int256 = max(-self.unrealized_pnl(position, storage.markets[i].price), 0)
+            total += loss
+            if i == market_id:
+                own = loss
+    if total == 0:
+        return 1, 1
+    return own, total
+
+
+@internal
+@view
 def requirement(account: address, initial: bool) -> int256:
     """
     @notice Return the sum of initial or maintenance requirements.

@@ -270,10 +270,12 @@ def _check_pro_rata(before: State, market_id: int, policy: int, eligible, fills,
             * min(max(held[a] * market.price * RATIO // equity(before, a), 1), MAX_LEVERAGE)
             for a in eligible
         }
-    # the budget: the bankrupt position's share of the deficit, less the fund's cover
+    # the budget: the bankrupt position's share of the deficit (by the unrealized losses
+    # where it arose, M-W3; all of it when no position is at a loss), less the fund's cover
     position_size = abs(size(before, bankrupt, market_id))
-    requirement = -(-position_size * market.price * market.maintenance_margin_ratio // RATIO)
-    share = equity(before, bankrupt) * requirement // maintenance(before, bankrupt)
+    losses = {m: max(-pnl(before, bankrupt, m), 0) for m in before.accounts[bankrupt].positions}
+    own, total = (losses[market_id], sum(losses.values())) if any(losses.values()) else (1, 1)
+    share = equity(before, bankrupt) * own // total
     first = next(i for i, (name, _) in enumerate(events) if name == "Deleverage")
     cover = sum(
         args[2] for name, args in events[:first] if name == "InsuranceCover" and args[0] == bankrupt

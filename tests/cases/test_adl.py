@@ -167,8 +167,8 @@ def test_w2_capped_counterparty(case):
 
 def test_w3_market_order_is_not_the_callers(case):
     """W3: deleverage takes no market: a cross-margin bankruptcy closes the account's
-    lowest market first, and each market's deficit share is proportional to its
-    maintenance, whoever calls."""
+    lowest market first, whoever calls; each market's deficit share follows its loss
+    (M-W3), so market 0, which never moved, takes none."""
     case("deposit", "trader0", 2_100 * USDC)
     case("deposit", "trader1", 40_000 * USDC)
     case("deposit", "trader2", 40_000 * USDC)
@@ -179,6 +179,25 @@ def test_w3_market_order_is_not_the_callers(case):
     events = case.act("deleverage", "trader3", "trader0")
     assert {args[2] for name, args in events if name == "Deleverage"} == {0}
     assert case.size("trader0", 1) == 200  # market 1 is next, for any caller
+
+
+def test_m_w3_deficit_where_the_loss_arose(case):
+    """M-W3: market 0 caused trader0's deficit (its long fell 30%), market 1 never moved
+    and has no winner. The deficit follows the loss: market 0's deleverage charges its
+    winner, trader1, all of it, and nothing is left to become bad debt. The old design split the
+    deficit by maintenance, so market 1's share, with no winner to charge, was written
+    off while trader1 kept its profit."""
+    case("deposit", "trader0", 2_100 * USDC)
+    case("deposit", "trader1", 40_000 * USDC)
+    case("deposit", "trader2", 40_000 * USDC)
+    case(settle_trade("trader0", "trader1", 10_000, 10**6))
+    case(settle_trade("trader0", "trader2", 200, 25_000_000, market=1))
+    case.govern("withdraw_insurance", 900 * USDC)
+    case.price(0, 700_000)
+    assert case.equity("trader0") < 0
+    case.act("deleverage", "trader3", "trader0")
+    # the whole deficit went to market 0's winner: nothing is left for market 1 to write off
+    assert case.equity("trader0") >= 0 and case.state.bad_debt == 0
 
 
 def test_w4_whale_resolved_in_pieces(case):
