@@ -273,7 +273,11 @@ def _check_pro_rata(before: State, market_id: int, policy: int, eligible, fills,
     # the budget: the bankrupt position's share of the deficit (by the unrealized losses
     # where it arose, M-W3; all of it when no position is at a loss), less the fund's cover
     position_size = abs(size(before, bankrupt, market_id))
-    losses = {m: max(-pnl(before, bankrupt, m), 0) for m in before.accounts[bankrupt].positions}
+    losses = {  # a delisted market's position closes at its final price first
+        m: max(-pnl(before, bankrupt, m), 0)
+        for m in before.accounts[bankrupt].positions
+        if not before.markets[m].settled
+    }
     own, total = (losses[market_id], sum(losses.values())) if any(losses.values()) else (1, 1)
     share = equity(before, bankrupt) * own // total
     first = next(i for i, (name, _) in enumerate(events) if name == "Deleverage")
