@@ -71,5 +71,6 @@ MIN_GOVERNANCE_DELAY: constant(uint256) = 2 * 24 * 3600
 MAX_GOVERNANCE_DELAY: constant(uint256) = 30 * 24 * 3600
 GOVERNANCE_GRACE_PERIOD: constant(uint256) = 14 * 24 * 3600
 
-# Upper bound of the flat state dump read by the differential harness.
-MAX_DUMP_ACCOUNTS: constant(uint256) = 32
+# Upper bound of the flat state dump read by the differential harness: a full market
+# of holders plus the roles and the attacker contract.
+MAX_DUMP_ACCOUNTS: constant(uint256) = 40

@@ -52,10 +52,18 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
         # every named invariant but "views" runs after every step
         "invariant_checks": steps * (len(INVARIANTS) - 1),
         "counterexample": str(trace_path) if trace_path else None,
+        "attacker": _best_gain(workers),
     }
     if failures:
         summary["failure"] = failures[0][3].splitlines()[:6]
     return summary
+
+
+def _best_gain(workers: dict) -> dict:
+    """The attacker contract's best gain over its fair PnL over all workers, with the
+    sequence that reached it (the target of hypothesis's search)."""
+    best = max(workers.values(), key=lambda w: w.get("best_gain", 0), default={})
+    return {"best_gain": best.get("best_gain", 0), "sequence": best.get("best_gain_calls", [])}
 
 
 def text(summary: dict) -> str:
@@ -69,6 +77,11 @@ def text(summary: dict) -> str:
     lines += [f"  {fn:<20} {c['ok']:>8,} / {c['total']:,}" for fn, c in summary["calls"].items()]
     lines.append("branches reached (waterfall, then funding and fees):")
     lines += [f"  {b:<28} {n:,}" for b, n in summary["branches"].items()]
+    attacker = summary["attacker"]
+    lines.append(
+        f"attacker contract's best gain over its fair PnL: {attacker['best_gain']:,} units "
+        f"({len(attacker['sequence'])} calls; the sequence is in summary.json)"
+    )
     lines.append(
         "revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in summary["reverts"].items())
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.core import orders
+from harness.core.bundle_actions import attack
 from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.choices import (  # noqa: F401 (the policy's sources, used as actions.X)
     Choices,
@@ -178,6 +179,33 @@ def move_price(world: World, choose: Choices) -> list[Call]:
     caller = "outsider" if kind == "outsider" else "oracle"
     target = n if kind == "unknown" else market_id
     return [*waits, engine_call("update_price", caller, target, price, timestamp)]
+
+
+def keeper_away(world: World, choose: Choices) -> list[Call]:
+    """The keeper never comes: a market drifts one way for three to six fresh prices, a
+    minute to an hour apart, with no liquidation or deleverage between them; traders
+    withdraw meanwhile. Losers sink far below bankruptcy before anyone
+    acts, so the waterfall later meets deficits that a prompt keeper would have kept
+    small (and the end-of-sequence liveness drain meets them if nobody ever comes)."""
+    state = world.state.copy()
+    market_id = choose.integer(0, len(state.markets) - 1)
+    direction = choose.pick((-1, 1))
+    calls = []
+    for _ in range(choose.integer(3, 6)):
+        wait = choose.pick((60, 600, 3_600))
+        state.timestamp += wait
+        price = state.markets[market_id].price
+        price = max(
+            price + direction * price * choose.integer(30_000, 150_000) // RATIO_PRECISION, 1
+        )
+        state.markets[market_id].price = price
+        calls += [
+            Call(CLOCK, "wait", "", (wait,)),
+            engine_call("update_price", "oracle", market_id, price, state.timestamp),
+        ]
+        if choose.chance(1, 3):
+            calls.append(engine_call("withdraw", choose.pick(world.traders), 10_000 * USDC))
+    return calls
 
 
 def liquidate(world: World, choose: Choices) -> list[Call]:
@@ -457,6 +485,8 @@ ACTIONS = {
     "self_dealing_pair": self_dealing_pair,
     "dust": dust,
     "extremes": extremes,
+    "attack": attack,
+    "keeper_away": keeper_away,
 }
 # How often each action is chosen: hypothesis picks rules uniformly (and switches some
 # off per example), which starves the waterfall; one weighted choice keeps it fed.
@@ -485,6 +515,8 @@ ACTION_WEIGHTS = {
     "self_dealing_pair": 1,
     "dust": 2,
     "extremes": 1,
+    "attack": 3,
+    "keeper_away": 1,
 }
 
 

@@ -128,6 +128,10 @@ class Stats:
         # (step, insurance fund, liquidations, ADL fills, bad debt write-offs)
         self.series: list[tuple[int, int, int, int, int]] = []
         self.on_progress = on_progress
+        # the attacker contract's best gain over its fair PnL (``attacker``), and the
+        # sequence that reached it
+        self.best_gain = 0
+        self.best_gain_calls: list[str] = []
 
     def record(
         self, fn: str, success: bool, reason: str | None, taken: list[str], events: list, fund: int
@@ -146,6 +150,10 @@ class Stats:
         if self.on_progress is not None and self.steps % self.PROGRESS_EVERY == 0:
             self.on_progress(self)
 
+    def record_gain(self, gain: int, calls: list) -> None:
+        if gain > self.best_gain:
+            self.best_gain, self.best_gain_calls = gain, [str(c) for c in calls]
+
     def missing_branches(self) -> list[str]:
         return [b for b in WATERFALL_BRANCHES + TRADING_BRANCHES if not self.branches[b]]
 
@@ -161,4 +169,6 @@ class Stats:
             "branches": dict(self.branches),
             "events": dict(self.events),
             "series": self.series,
+            "best_gain": self.best_gain,
+            "best_gain_calls": self.best_gain_calls,
         }

@@ -13,6 +13,9 @@ VIEWS = "views"
 # A pseudo-target: ``Call(CLOCK, "wait", "", (seconds,))`` moves block time forward on
 # both sides; every later transaction and view sees the new time.
 CLOCK = "clock"
+# A call to the attacker contract (``contracts/testing/Bundler.vy``): its arguments are
+# the ``Call``s it makes in one transaction, each with the sender ``attacker``.
+BUNDLE = "bundle"
 # The largest integer every JSON reader holds exactly (IEEE double); larger ones are strings.
 MAX_SAFE_INTEGER = 2**53 - 1
 
@@ -31,8 +34,8 @@ class Calldata:
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """``target`` is "engine", "settlement", "token", ``VIEWS`` or ``CLOCK``; address
-    arguments are actor names (inside an order tuple too), signatures are bytes."""
+    """``target`` is "engine", "settlement", "token", ``BUNDLE``, ``VIEWS`` or ``CLOCK``;
+    address arguments are actor names (inside an order tuple too), signatures are bytes."""
 
     target: str
     fn: str
@@ -44,6 +47,11 @@ class Call:
         return f"{self.sender} -> {self.target}.{self.fn}({args})"
 
 
+def bundle(sender: str, *calls: Call) -> Call:
+    """``sender`` has the attacker contract make ``calls`` in one transaction."""
+    return Call(BUNDLE, "execute", sender, calls)
+
+
 def _show(value) -> str:
     """An argument as a reader wants it: bytes (signatures) as short hex, tuples inside."""
     if isinstance(value, bytes):
@@ -52,6 +60,8 @@ def _show(value) -> str:
         return "(" + ", ".join(_show(v) for v in value) + ")"
     if isinstance(value, Calldata):
         return str(value)
+    if isinstance(value, Call):  # a bundled call
+        return f"[{value}]"
     return repr(value)
 
 
@@ -70,6 +80,8 @@ def to_json(value, names: dict[str, str]):
         return [to_json(v, names) for v in value]
     if isinstance(value, Calldata):
         return {"call": value.fn, "args": to_json(value.args, names)}
+    if isinstance(value, Call):  # a bundled call
+        return call_to_json(value)
     raise TypeError(f"no JSON form for {value!r}")
 
 
@@ -94,6 +106,8 @@ def call_from_json(item: dict) -> Call:
             return bytes.fromhex(arg[2:])  # a signature (an address is 42 characters)
         if isinstance(arg, list):
             return tuple(value(a) for a in arg)
+        if isinstance(arg, dict) and "sender" in arg:  # a bundled call
+            return call_from_json(arg)
         if isinstance(arg, dict):
             return Calldata(arg["call"], tuple(value(a) for a in arg["args"]))
         return arg

@@ -7,14 +7,16 @@ the token (nonce 0), the ADL allocator (nonce 1), the engine (nonce 2), the sign
 Settlement (nonce 3), the views (nonce 4) and the Governor (nonce 5: the engine's
 constructor already names it and the Settlement) on a fresh chain, so their addresses are
 known before anything runs (``TOKEN_ADDRESS`` .. ``GOVERNOR_ADDRESS``). The owner actor
-owns the Governor.
+owns the Governor. After the state lens (nonce 6) it deploys the attacker contract
+(``contracts/testing/Bundler.vy``, nonce 7): the actor ``attacker``, a state account like
+the traders, which acts only through ``bundle`` calls.
 """
 
 from __future__ import annotations
 
 from deployment.address import create_address
 from deployment.config import DeploymentConfig, load
-from harness.core.call import Call
+from harness.core.call import Call, bundle
 from harness.evm.base import ACCOUNTS, CHAIN_ID, GENESIS_TIME
 from pyspec import engine, governor, token
 from pyspec.constants import COLLATERAL_DECIMALS
@@ -26,6 +28,8 @@ INITIAL_INSURANCE = 1_000 * USDC
 TRADER_FUNDS = 1_000_000 * USDC
 N_TRADERS = 8
 ROLES = ("owner", "oracle", "operator", "outsider")
+# The attacker contract's actor: it has no key, so its calls go through a bundle.
+ATTACKER = "attacker"
 
 DEFAULT_CONFIG = load("default")
 
@@ -42,7 +46,7 @@ def trader_names(n_traders: int = N_TRADERS) -> list[str]:
 def state_accounts(n_traders: int = N_TRADERS) -> list[str]:
     """Actors whose balances and engine account the compared state covers, in its order;
     each is minted ``TRADER_FUNDS`` and approves the engine at setup."""
-    return ["owner", "outsider", *trader_names(n_traders)]
+    return ["owner", "outsider", *trader_names(n_traders), ATTACKER]
 
 
 ACTORS = dict(zip(actor_names(), ACCOUNTS, strict=False))
@@ -52,6 +56,7 @@ ENGINE_ADDRESS = create_address(ACTORS["owner"], 2)
 SETTLEMENT_ADDRESS = create_address(ACTORS["owner"], 3)
 VIEWS_ADDRESS = create_address(ACTORS["owner"], 4)
 GOVERNOR_ADDRESS = create_address(ACTORS["owner"], 5)
+ATTACKER_ADDRESS = create_address(ACTORS["owner"], 7)
 
 
 def new_spec_state(
@@ -100,6 +105,7 @@ def setup_calls(
         calls.append(Call("engine", "update_price", "oracle", price))
     for name in state_accounts(n_traders):
         calls.append(Call("token", "mint", "owner", (name, TRADER_FUNDS)))
-        calls.append(Call("token", "approve", name, ("engine", MAX_UINT256)))
+        approve = Call("token", "approve", name, ("engine", MAX_UINT256))
+        calls.append(bundle("owner", approve) if name == ATTACKER else approve)
     calls.append(Call("engine", "top_up_insurance", "owner", (INITIAL_INSURANCE,)))
     return calls

@@ -6,6 +6,7 @@ some off per example), which starves the waterfall.
 """
 
 from hypothesis import strategies as st
+from hypothesis import target
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from harness.core import actions, branches
@@ -20,7 +21,9 @@ PINNED_MENU = actions.weighted({k: w for k, w in actions.ACTION_WEIGHTS.items() 
 class ActionMachine(RuleBasedStateMachine):
     """The action policy on hypothesis draws, for a ``world`` and a ``sequence`` that a
     subclass sets up per example: fund the traders (after pinning an ADL policy, when one
-    is bound), then one weighted action per step, then the liveness drain."""
+    is bound), then one weighted action per step, then the liveness drain. Hypothesis's
+    targeted search (``target``, after Echidna's optimization mode) maximizes the attacker
+    contract's gain over its fair PnL (``attacker``)."""
 
     adl_policy: int | None = None
     menu = MENU
@@ -51,6 +54,8 @@ class ActionMachine(RuleBasedStateMachine):
         """End of the sequence: the liveness drain (skipped after a failure)."""
         if not self.sequence.failed:
             self.sequence.finish()
+            # the search: steer generation toward sequences where the attacker gains most
+            target(self.sequence.gain.best, label="attacker gain over fair PnL")
 
 
 class DifferentialMachine(ActionMachine):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from deployment.config import DeploymentConfig
 from harness.core import genesis
-from harness.core.call import CLOCK, Call
+from harness.core.call import BUNDLE, CLOCK, Call
 from harness.core.dump import dumped_call_ids, dumped_digests, first_difference, spec_dump
 from harness.core.orders import Match
 from harness.core.spec_step import resolve, spec_apply
@@ -106,6 +106,8 @@ class Pair:
         )
         assert self.governor_address == governor_address
         self.lens_address = chain.deploy(lens_art.initcode(), owner)
+        bundler_art = artifacts.load("Bundler")
+        self.actors[genesis.ATTACKER] = chain.deploy(bundler_art.initcode(), owner)
         self.actors["engine"] = self.engine_address
         self.actors["settlement"] = self.settlement_address
         self.actors["governor"] = self.governor_address
@@ -119,6 +121,7 @@ class Pair:
             "settlement": {f["name"]: FunctionCodec(f) for f in _functions(settlement_art.abi)},
             "views": {f["name"]: FunctionCodec(f) for f in _functions(views_art.abi)},
             "governor": {f["name"]: FunctionCodec(f) for f in _functions(governor_art.abi)},
+            BUNDLE: {f["name"]: FunctionCodec(f) for f in _functions(bundler_art.abi)},
         }
         self._targets = {
             "engine": self.engine_address,
@@ -126,6 +129,7 @@ class Pair:
             "settlement": self.settlement_address,
             "views": self.views_address,
             "governor": self.governor_address,
+            BUNDLE: self.actors[genesis.ATTACKER],
         }
         self._decoders = {
             self.engine_address: EventDecoder(engine_art.abi),
@@ -168,9 +172,9 @@ class Pair:
             self.wait(call.args[0])
             self.check_state(call)
             return Outcome(True, None, [], 0)
-        args = resolve(self.actors, call.args)
-        data = self._codecs[call.target][call.fn].encode(args)
-        result = self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
+        result = self.chain.transact(
+            self.actors[call.sender], self._targets[call.target], self.calldata(call)
+        )
         spec_ok = spec_reason is None
         if result.success != spec_ok or result.reason != spec_reason:
             raise Divergence(
@@ -246,9 +250,18 @@ class Pair:
         if call.target == CLOCK:
             self.wait(call.args[0])
             return TxResult(True, None, (), 0, b"")
+        return self.chain.transact(
+            self.actors[call.sender], self._targets[call.target], self.calldata(call)
+        )
+
+    def calldata(self, call: Call) -> bytes:
+        """``call``'s transaction data; a bundle's holds each bundled call's target and
+        data (its sender is the attacker contract, which makes the call)."""
+        if call.target == BUNDLE:
+            steps = [(self._targets[c.target], self.calldata(c)) for c in call.args]
+            return self._codecs[BUNDLE]["execute"].encode((steps,))
         args = resolve(self.actors, call.args)
-        data = self._codecs[call.target][call.fn].encode(args)
-        return self.chain.transact(self.actors[call.sender], self._targets[call.target], data)
+        return self._codecs[call.target][call.fn].encode(args)
 
     def chain_dump(
         self, digests: list[bytes] | None = None, call_ids: list[bytes] | None = None

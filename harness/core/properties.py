@@ -76,6 +76,9 @@ PROPERTIES = {
     "leave, whole, at the oracle price, and nobody else's position but the taker's moves",
     "final_settlement_at_one_price": "every position of a settled market closes whole at "
     "the one price the market settled at",
+    "attacker_gain_bounded": "in no call does the attacker contract (several calls in one "
+    "transaction, no key) gain more over its fair mark-to-market PnL than the liquidation "
+    "rewards it earned in that call, unless its own deficit was written off",
 }
 INVARIANTS.update(PROPERTIES)
 

@@ -5,10 +5,12 @@ The state machine, trace replay and counterexample minimization all step through
 """
 
 from harness.core import branches, dump, invariants, liveness, properties
+from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
+from harness.core.genesis import ATTACKER
 from harness.core.orders import Match
 from harness.core.pair import Outcome, Pair
-from harness.core.spec_step import resolve, spec_apply
+from harness.core.spec_step import resolve, spec_apply, steps_of
 
 
 class CheckedSequence:
@@ -22,6 +24,7 @@ class CheckedSequence:
         self.conserved = self._totals()[0]
         self.funding_settled: dict[int, int] = {}  # market id -> funding settled so far
         self.failed = False
+        self.gain = GainMeter(pair.actors[ATTACKER])
 
     @property
     def state(self):
@@ -38,10 +41,9 @@ class CheckedSequence:
             self.stats.views += 1
             return None
         before = self.state.copy()
-        outcome = self._guard(lambda: self._apply(call, before))
-        taken = branches.taken(before, outcome.events) if outcome.success else []
+        outcome, steps = self._guard(lambda: self._apply(call, before))
         self.stats.record(
-            call.fn, outcome.success, outcome.reason, taken, outcome.events,
+            call.fn, outcome.success, outcome.reason, branches_taken(steps), outcome.events,
             self.state.insurance_fund,
         )  # fmt: skip
         return outcome
@@ -56,24 +58,27 @@ class CheckedSequence:
             failure.add_note(self.describe_history())
             raise
 
-    def _apply(self, call: Call, before) -> Outcome:
+    def _apply(self, call: Call, before) -> tuple[Outcome, list]:
         outcome = self.p.apply(call)
+        steps = []
         if outcome.success:
             self.conserved += invariants.external_flow(outcome.events)
             invariants.settled_funding(outcome.events, self.funding_settled)
-            args = resolve(self.p.actors, call.args)
-            properties.check_call(call.fn, args, before, self.state, outcome.events)
+            steps = steps_of(self.p.actors, call, before, self.state, outcome.events)
+            check_properties(self.p.actors, steps)
+            self.gain.step(before, self.state, outcome.events)
         spec_total, chain_total = self._totals()
         invariants.check(
             "conservation",
             spec_total == chain_total == self.conserved,
             f"conservation: spec {spec_total}, chain {chain_total}, expected {self.conserved}",
         )
-        return outcome
+        return outcome, steps
 
     def finish(self) -> None:
         """End of the sequence: the liveness drain, on a copy of the spec state."""
         self._guard(lambda: liveness.check_liveness(self.state, drain_step, liquidate_step))
+        self.stats.record_gain(self.gain.best, self.history)
 
     def _totals(self) -> tuple[int, int]:
         """Check the state invariants on both sides; return both conserved totals."""
@@ -91,6 +96,17 @@ class CheckedSequence:
         """Return the calls of this sequence, numbered, as a failure report shows them."""
         lines = [f"  {i:3d}. {call}" for i, call in enumerate(self.history, 1)]
         return "call sequence (after setup):\n" + "\n".join(lines)
+
+
+def check_properties(actors: dict, steps: list) -> None:
+    """The per-call properties of each call in ``steps`` (``spec_step.steps_of``)."""
+    for call, before, after, events in steps:
+        properties.check_call(call.fn, resolve(actors, call.args), before, after, events)
+
+
+def branches_taken(steps: list) -> list[str]:
+    """The waterfall branches the calls in ``steps`` took."""
+    return [branch for _, before, _, events in steps for branch in branches.taken(before, events)]
 
 
 def liquidate_step(state, liquidator: str, address: str, market_id: int):

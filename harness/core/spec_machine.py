@@ -8,11 +8,13 @@ contracts would share.
 
 from __future__ import annotations
 
-from harness.core import branches, dump, invariants, liveness, properties
+from harness.core import branches, dump, invariants, liveness
+from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
+from harness.core.genesis import ATTACKER
 from harness.core.machine import ActionMachine
-from harness.core.sequence import drain_step, liquidate_step
-from harness.core.spec_step import resolve, spec_apply
+from harness.core.sequence import branches_taken, check_properties, drain_step, liquidate_step
+from harness.core.spec_step import spec_apply, steps_of
 from pyspec.state import State
 
 
@@ -32,6 +34,7 @@ class SpecSequence:
         self.funding_settled: dict[int, int] = {}
         self.failed = False
         self.conserved = self._total()
+        self.gain = GainMeter(world.actors[ATTACKER])
 
     def _total(self) -> int:
         parsed = dump.parse(
@@ -48,12 +51,13 @@ class SpecSequence:
         try:
             before = self.world.state.copy()
             self.world.state, reason, events = spec_apply(self.world.state, self.world.actors, call)
+            steps = []
             if reason is None:
                 self.conserved += invariants.external_flow(events)
                 invariants.settled_funding(events, self.funding_settled)
-                properties.check_call(
-                    call.fn, resolve(self.world.actors, call.args), before, self.world.state, events
-                )
+                steps = steps_of(self.world.actors, call, before, self.world.state, events)
+                check_properties(self.world.actors, steps)
+                self.gain.step(before, self.world.state, events)
             invariants.check(
                 "conservation", self._total() == self.conserved, "equity + fund - bad debt moved"
             )
@@ -66,13 +70,18 @@ class SpecSequence:
                 + "\n".join(f"  {i:3d}. {c}" for i, c in enumerate(self.history, 1))
             )
             raise
-        taken = branches.taken(before, events) if reason is None else []
         self.stats.record(
-            call.fn, reason is None, reason, taken, events, self.world.state.insurance_fund
+            call.fn,
+            reason is None,
+            reason,
+            branches_taken(steps),
+            events,
+            self.world.state.insurance_fund,
         )
 
     def finish(self) -> None:
         liveness.check_liveness(self.world.state, drain_step, liquidate_step)
+        self.stats.record_gain(self.gain.best, self.history)
 
 
 class SpecMachine(ActionMachine):

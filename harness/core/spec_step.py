@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from harness.core.call import CLOCK, Call, Calldata
+from harness.core.call import BUNDLE, CLOCK, Call, Calldata
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 from pyspec import engine, governance, governor, settlement, token
@@ -61,6 +61,8 @@ def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State,
         state.events.clear()
         state.timestamp += call.args[0]
         return state, None, []
+    if call.target == BUNDLE:
+        return _spec_bundle(state, actors, call)
     sender = actors[call.sender]
     args = resolve(actors, call.args)
     saved = state.copy()
@@ -79,3 +81,32 @@ def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State,
         saved.events.clear()
         return saved, revert.reason, []
     return state, None, list(state.events)
+
+
+def _spec_bundle(state: State, actors: dict[str, str], call: Call):
+    """The attacker contract's transaction: every bundled call in order, on one state at
+    one timestamp; the first revert undoes them all and is the bundle's reason."""
+    saved, events = state.copy(), []
+    for inner in call.args:
+        state, reason, inner_events = spec_apply(state, actors, inner)
+        if reason is not None:
+            saved.events.clear()
+            return saved, reason, []
+        events += inner_events
+    state.events[:] = events
+    return state, None, events
+
+
+def steps_of(actors: dict[str, str], call: Call, before: State, after: State, events: list):
+    """The (call, state before, state after, events) of each call a successful ``call``
+    made: itself, or each call of a bundle, replayed from ``before`` (not changed). The
+    per-call properties and the branch counts read these."""
+    if call.target != BUNDLE:
+        return [(call, before, after, events)]
+    steps, state = [], before
+    for inner in call.args:
+        inner_after, reason, inner_events = spec_apply(state.copy(), actors, inner)
+        assert reason is None, f"a bundled call of a successful bundle reverted: {inner}"
+        steps.append((inner, state, inner_after, inner_events))
+        state = inner_after
+    return steps

@@ -113,6 +113,7 @@ def lab_actors(traders: int) -> dict[str, str]:
     actors["engine"] = genesis.ENGINE_ADDRESS
     actors["settlement"] = genesis.SETTLEMENT_ADDRESS
     actors["governor"] = genesis.GOVERNOR_ADDRESS
+    actors[genesis.ATTACKER] = genesis.ATTACKER_ADDRESS
     return actors
 
 

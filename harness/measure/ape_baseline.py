@@ -24,7 +24,7 @@ import logging
 import time
 
 from harness.core import genesis
-from harness.core.call import CLOCK, VIEWS, Call
+from harness.core.call import BUNDLE, CLOCK, VIEWS, Call
 from harness.core.dump import dumped_call_ids, dumped_digests, first_difference, spec_dump
 from harness.core.pair import Divergence, Pair, check_events
 from harness.core.spec_step import resolve, spec_apply
@@ -89,13 +89,19 @@ class ApePair:
             self.engine, self.settlement, config.governance_delay, sender=owner
         )
         assert self.governor.address.lower() == governor
-        lens = artifacts.load("StateLens")
-        lens_type = ContractType(
-            contractName="StateLens",
-            abi=lens.abi,
-            deploymentBytecode={"bytecode": "0x" + lens.bytecode.hex()},
-        )
-        self.lens = ape.contracts.ContractContainer(lens_type).deploy(sender=owner)
+        def container(name: str):
+            art = artifacts.load(name)
+            contract_type = ContractType(
+                contractName=name,
+                abi=art.abi,
+                deploymentBytecode={"bytecode": "0x" + art.bytecode.hex()},
+            )
+            return ape.contracts.ContractContainer(contract_type)
+
+        self.lens = container("StateLens").deploy(sender=owner)
+        self.bundler = container("Bundler").deploy(sender=owner)
+        self.ape_actors[genesis.ATTACKER] = self.bundler
+        self.actors[genesis.ATTACKER] = self.bundler.address.lower()
         self.ape_actors["engine"] = self.engine
         self.actors["engine"] = self.engine.address.lower()
         self.ape_actors["settlement"] = self.settlement
@@ -107,6 +113,7 @@ class ApePair:
             "token": self.token,
             "settlement": self.settlement,
             "governor": self.governor,
+            BUNDLE: self.bundler,
         }
         self.names = {address: name for name, address in self.actors.items()}
         account_names = genesis.state_accounts(n_traders)
@@ -141,7 +148,7 @@ class ApePair:
         self.state.timestamp = self.ape.chain.pending_timestamp
         self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
         method = getattr(self.contracts[call.target], call.fn)
-        args = resolve(self.actors, call.args)
+        args = self._arguments(call)
         chain_reason, receipt = None, None
         try:
             receipt = method(*args, sender=self.ape_actors[call.sender])
@@ -176,6 +183,19 @@ class ApePair:
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
             raise Divergence(call, "state", *difference)
+
+    def _arguments(self, call: Call) -> tuple:
+        """``call``'s arguments; a bundle's are each bundled call's target and calldata."""
+        if call.target != BUNDLE:
+            return resolve(self.actors, call.args)
+        steps = [
+            (
+                self.contracts[c.target].address,
+                getattr(self.contracts[c.target], c.fn).encode_input(*self._arguments(c)),
+            )
+            for c in call.args
+        ]
+        return (steps,)
 
     def check_views(self, names) -> int:
         """Every trader view of the actors ``names``, on the spec and through ape

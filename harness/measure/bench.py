@@ -31,10 +31,10 @@ from dataclasses import dataclass, field
 from harness.core import actions, branches
 from harness.core.call import VIEWS, Call
 from harness.core.pair import Divergence, Pair
-from harness.core.spec_step import spec_apply
+from harness.core.sequence import branches_taken
+from harness.core.spec_step import spec_apply, steps_of
 from harness.evm import make_chain
 from harness.measure import bench_chains
-from pyspec.state import State
 
 NOTE = "ape contract objects, ethereum:local:test"
 # The fuzz machine's mix with the markets fixed (no listings, no policy switches, no
@@ -77,12 +77,12 @@ class Workload:
             left -= len(out[-1])
         return out
 
-    def record(self, fn: str, before: State | None, reason: str | None, events: list) -> None:
+    def record(self, fn: str, reason: str | None, steps: list) -> None:
+        """One call: its revert reason (None on success) and ``spec_step.steps_of``."""
         self.calls[fn] += 1
         if reason is None:
             self.successes[fn] += 1
-            if before is not None:
-                self.branches.update(branches.taken(before, events))
+            self.branches.update(branches_taken(steps))
         else:
             self.reverts += 1
 
@@ -112,11 +112,12 @@ class SpecRun:
 
     def apply(self, call: Call) -> None:
         if call.target == VIEWS:
-            self.workload.record(call.fn, None, None, [])
+            self.workload.record(call.fn, None, [])
             return
         before = self.state.copy()
         self.state, reason, events = spec_apply(self.state, self.actors, call)
-        self.workload.record(call.fn, before, reason, events)
+        steps = steps_of(self.actors, call, before, self.state, events) if reason is None else []
+        self.workload.record(call.fn, reason, steps)
 
 
 def generate(pair: Pair, seed: int, sequences: int, steps: int) -> Workload:
