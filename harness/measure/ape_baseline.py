@@ -89,6 +89,7 @@ class ApePair:
             self.engine, self.settlement, config.governance_delay, sender=owner
         )
         assert self.governor.address.lower() == governor
+
         def container(name: str):
             art = artifacts.load(name)
             contract_type = ContractType(
