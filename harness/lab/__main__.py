@@ -24,7 +24,7 @@ from harness.core.pair import Pair
 from harness.core.sequence import CheckedSequence
 from harness.evm.revm import RevmChain
 from harness.lab import adversarial, cascade, metrics, report, rounds
-from pyspec.constants import ADL_POLICY_NAMES
+from pyspec.constants import ADL_POLICY_NAMES, LIQUIDATOR_RESERVE, MAX_POSITIONS_PER_MARKET
 
 SCENARIOS = ("all", "cascade", "sybil", "alternating", "deposit")
 
@@ -35,7 +35,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the first cascade")
     parser.add_argument("--cascades", type=int, default=50, help="cascades per policy")
     parser.add_argument("--rounds", type=int, default=12, help="crash rounds per cascade")
-    parser.add_argument("--traders", type=int, default=30, help="traders per cascade (<= 30)")
+    parser.add_argument(
+        "--traders",
+        type=int,
+        default=cascade.MAX_TRADERS,
+        help=f"traders per cascade, the liquidator included (2 to {cascade.MAX_TRADERS})",
+    )
     parser.add_argument(
         "--policies", default=",".join(ADL_POLICY_NAMES), help="comma-separated policy names"
     )
@@ -48,8 +53,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = [n for n in names if n not in ADL_POLICY_NAMES]
     if unknown:
         parser.error(f"unknown policies {unknown} (known: {', '.join(ADL_POLICY_NAMES)})")
-    if not 2 <= args.traders <= 30:
-        parser.error("--traders: 2 to 30 (the state dump compares at most 32 accounts)")
+    if not 2 <= args.traders <= cascade.MAX_TRADERS:
+        parser.error(
+            f"--traders: 2 to {cascade.MAX_TRADERS} (the market's {MAX_POSITIONS_PER_MARKET}"
+            f" holder slots less {LIQUIDATOR_RESERVE} kept for liquidators, plus the liquidator)"
+        )
     args.policies = [ADL_POLICY_NAMES.index(n) for n in names]
     return args
 
