@@ -2,7 +2,8 @@
 
     python -m harness.lab                          (make adl-lab) every policy, every scenario
     python -m harness.lab --cascades 20 --rounds 16 --seed 7 --policies queue,pnl_pro_rata
-    python -m harness.lab --scenario sybil         one adversarial scenario only
+    python -m harness.lab --scenario sybil         one scenario only (cascade, sybil, alternating,
+                                                   deposit, close-and-reopen)
     python -m harness.lab --rounds FILE.csv --reference NAME [--json]   anyone's per-round data
 
 Seeded cascades run through the whole waterfall on the spec under every policy (the same
@@ -26,7 +27,9 @@ from harness.evm.revm import RevmChain
 from harness.lab import adversarial, cascade, metrics, report, rounds
 from pyspec.constants import ADL_POLICY_NAMES, LIQUIDATOR_RESERVE, MAX_POSITIONS_PER_MARKET
 
-SCENARIOS = ("all", "cascade", "sybil", "alternating", "deposit")
+# the command-line names; results use the function's name (close_and_reopen)
+ADVERSARIAL = ("sybil", "alternating", "deposit", "close-and-reopen")
+SCENARIOS = ("all", "cascade", *ADVERSARIAL)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -95,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results = {
         "lab": {
+            "scenario": args.scenario,
             "seed": args.seed,
             "rounds": args.rounds,
             "cascades": args.cascades,
@@ -123,9 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         results["counterfactual"]["side_pro_rata"] = adversarial.side_pro_rata(first)
         if args.replay:
             results["replay"] = replay(runs, args.replay, args.traders)
-    for name in ("sybil", "alternating", "deposit"):
+    for name in ADVERSARIAL:
         if args.scenario in ("all", name):
-            results["adversarial"][name] = getattr(adversarial, name)(args.policies)
+            key = name.replace("-", "_")
+            results["adversarial"][key] = getattr(adversarial, key)(args.policies)
     results["lab"]["elapsed_seconds"] = round(time.monotonic() - started, 2)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = args.out or REPO_ROOT / "reports" / "adl-lab" / f"{stamp}-seed{args.seed}"
