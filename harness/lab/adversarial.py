@@ -33,9 +33,11 @@ CRASH_PRICE = 750_000
 
 @dataclass
 class Outcome:
-    """One deleverage of trader0: what each counterparty was charged, the bad debt left."""
+    """One deleverage of trader0: what each counterparty was charged, what the fund
+    covered and the bad debt left."""
 
     charged: dict[str, int]
+    fund_cover: int
     bad_debt: int
 
 
@@ -73,13 +75,15 @@ def _bankruptcy(
     reason, events = driver.apply(Call("engine", "deleverage", "outsider", ("trader0",)))
     assert reason is None, reason
     charged = {}
-    bad_debt = 0
+    cover = bad_debt = 0
     for name, args in events:
         if name == "Deleverage":
             charged[driver.names[args[1]]] = charged.get(driver.names[args[1]], 0) + args[5]
+        elif name == "InsuranceCover":
+            cover += args[2]
         elif name == "BadDebt":
             bad_debt += args[1]
-    return Outcome(charged, bad_debt)
+    return Outcome(charged, cover, bad_debt)
 
 
 def sybil(policies: list[int]) -> dict:
@@ -225,19 +229,22 @@ def close_and_reopen(policies: list[int]) -> dict:
             figures[f"dodger_{label}"] = outcome.charged.get(DODGER, 0)
             others = sum(v for k, v in outcome.charged.items() if k != DODGER)
             figures[f"others_{label}"] = others
+            figures[f"fund_{label}"] = outcome.fund_cover
             figures[f"bad_debt_{label}"] = outcome.bad_debt
             if dodge:
                 figures["dodger_fees"] = trades["fees"]
                 figures["refused"] = trades["refused"]
         figures["drop"] = figures["dodger_without"] - figures["dodger_with"]
         figures["others_extra"] = figures["others_with"] - figures["others_without"]
+        figures["fund_extra"] = figures["fund_with"] - figures["fund_without"]
         figures["bad_debt_extra"] = figures["bad_debt_with"] - figures["bad_debt_without"]
         out[ADL_POLICY_NAMES[policy]] = figures
     out["note"] = (
         "The largest winner closes and reopens at the oracle price after the gap is public "
-        "and before the deleverage. drop: what it no longer pays; others extra and bad debt "
-        "extra: who pays it instead; fees: what the round trip cost it. A refused trade "
-        "(the protocol blocking the dodge) is listed."
+        "and before the deleverage. drop: what it no longer pays; others extra, fund extra "
+        "(the fund at its floor spends the round trip's fees) and bad debt extra: who pays "
+        "it instead, to the unit; fees: what the round trip cost it. A refused trade (the "
+        "protocol blocking the dodge) is listed."
     )
     return out
 

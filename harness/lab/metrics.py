@@ -17,9 +17,9 @@ capacity: must be 0). The online-learning objective (lambda = 1) and its instanc
 envelope are scored by ``rounds.score``, the same code that scores anyone's CSV: overall,
 on the rounds with a deficit, and per cascade; with profit taken valued at the fill
 (``objective``) and at the horizon (``objective_horizon``). Every policy closes exactly
-the bankrupt lots at the bankruptcy price, so what is taken in total does not depend on
-the policy (the horizon term neither): policies differ in who pays, which the fairness
-term measures.
+the bankrupt lots at the bankruptcy price, so one deleverage asks the same of every
+policy: policies differ in who pays, which the fairness term measures (later rounds of a
+cascade follow the positions each policy left, so their deficits may differ).
 """
 
 from __future__ import annotations

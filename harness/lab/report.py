@@ -60,7 +60,7 @@ ROUNDS = (
 DEPOSIT = "depositor_without depositor_with others_without others_with".split()
 REOPEN = (
     "dodger_without dodger_with drop dodger_fees others_without others_with others_extra "
-    "bad_debt_with bad_debt_extra"
+    "fund_extra bad_debt_with bad_debt_extra"
 ).split()
 RATIOS = {"concentration", "concentration_max", "top1_share", "top1_share_max"}
 RATIOS |= {"rank_correlation_mean", "rank_correlation"}

@@ -82,8 +82,8 @@ def _dodge(name: str | None, reopen: dict[str, Any]) -> str:
         f = figures[name]
         text += (
             f" Under {name} the round trip costs it {_usdc(f['dodger_fees'])} in fees; the "
-            f"other winners pay {_usdc(f['others_extra'])} more and bad debt grows by "
-            f"{_usdc(f['bad_debt_extra'])}."
+            f"other winners pay {_usdc(f['others_extra'])} more, the fund "
+            f"{_usdc(f['fund_extra'])} and bad debt grows by {_usdc(f['bad_debt_extra'])}."
         )
     if dodged:
         text += (
@@ -95,7 +95,7 @@ def _dodge(name: str | None, reopen: dict[str, Any]) -> str:
 
 
 def _splits(name: str, sybil: dict[str, Any], deposit: dict[str, Any] | None) -> str:
-    paid = sybil["split"][name] + sybil["skewed"][name]
+    paid = [p for p in sybil["split"][name] + sybil["skewed"][name] if p is not None]
     spread = max(paid) - min(paid)
     text = (
         f"Under {name} a sybil split (k up to {max(sybil['k'])}, equal or skewed collateral) "
