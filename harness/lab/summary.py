@@ -99,7 +99,8 @@ def _splits(name: str, sybil: dict[str, Any], deposit: dict[str, Any] | None) ->
     spread = max(paid) - min(paid)
     text = (
         f"Under {name} a sybil split (k up to {max(sybil['k'])}, equal or skewed collateral) "
-        f"moves the owner's total charge by at most {_usdc(spread)}"
+        f"moves the owner's total charge by at most {_usdc(spread)} (splits across entry "
+        "prices are not in this lab)"
     )
     if deposit and name in deposit:
         moved = deposit[name]["depositor_without"] - deposit[name]["depositor_with"]

@@ -178,3 +178,19 @@ def test_the_committed_report_is_current(default_run):
     )
     written = sorted(p.name for p in default_run.iterdir())
     assert written == sorted(p.name for p in DOCS.iterdir())
+
+
+def test_the_readme_quotes_the_committed_report():
+    """README's figures for ``make adl-lab`` are docs/adl-lab's (checked current above)."""
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    results = json.loads((DOCS / "results.json").read_text())
+    for name, policy in results["policies"].items():
+        t = policy["totals"]
+        scores = [t["objective_percent"], t["objective_deficit_percent"]]
+        scores.append(t["cascade_percent_median"])
+        assert " / ".join(f"{v:.2f}" for v in scores) in readme, name
+        assert f"{t['inversions']:,} of {t['ordered_pairs']:,}" in readme, name
+    rounds = next(iter(results["policies"].values()))["totals"]
+    assert f"{rounds['deficit_rounds']} of {rounds['rounds']} rounds with a deficit" in readme
+    assert f"{results['lab']['traders']} traders" in readme
+    assert f"The replay of {results['replay']['calls']:,} calls agreed" in readme
