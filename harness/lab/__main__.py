@@ -2,7 +2,8 @@
 
     python -m harness.lab                          (make adl-lab) every policy, every scenario
     python -m harness.lab --cascades 20 --rounds 16 --seed 7 --policies queue,pnl_pro_rata
-    python -m harness.lab --scenario sybil         one adversarial scenario only
+    python -m harness.lab --scenario sybil         one scenario only (cascade, sybil, alternating,
+                                                   deposit, close-and-reopen)
     python -m harness.lab --rounds FILE.csv --reference NAME [--json]   anyone's per-round data
 
 Seeded cascades run through the whole waterfall on the spec under every policy (the same
@@ -24,9 +25,11 @@ from harness.core.pair import Pair
 from harness.core.sequence import CheckedSequence
 from harness.evm.revm import RevmChain
 from harness.lab import adversarial, cascade, metrics, report, rounds
-from pyspec.constants import ADL_POLICY_NAMES
+from pyspec.constants import ADL_POLICY_NAMES, LIQUIDATOR_RESERVE, MAX_POSITIONS_PER_MARKET
 
-SCENARIOS = ("all", "cascade", "sybil", "alternating", "deposit")
+# the command-line names; results use the function's name (close_and_reopen)
+ADVERSARIAL = ("sybil", "alternating", "deposit", "close-and-reopen")
+SCENARIOS = ("all", "cascade", *ADVERSARIAL)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -35,7 +38,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="seed of the first cascade")
     parser.add_argument("--cascades", type=int, default=50, help="cascades per policy")
     parser.add_argument("--rounds", type=int, default=12, help="crash rounds per cascade")
-    parser.add_argument("--traders", type=int, default=30, help="traders per cascade (<= 30)")
+    parser.add_argument(
+        "--traders",
+        type=int,
+        default=cascade.MAX_TRADERS,
+        help=f"traders per cascade, the liquidator included (2 to {cascade.MAX_TRADERS})",
+    )
     parser.add_argument(
         "--policies", default=",".join(ADL_POLICY_NAMES), help="comma-separated policy names"
     )
@@ -48,8 +56,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = [n for n in names if n not in ADL_POLICY_NAMES]
     if unknown:
         parser.error(f"unknown policies {unknown} (known: {', '.join(ADL_POLICY_NAMES)})")
-    if not 2 <= args.traders <= 30:
-        parser.error("--traders: 2 to 30 (the state dump compares at most 32 accounts)")
+    if not 2 <= args.traders <= cascade.MAX_TRADERS:
+        parser.error(
+            f"--traders: 2 to {cascade.MAX_TRADERS} (the market's {MAX_POSITIONS_PER_MARKET}"
+            f" holder slots less {LIQUIDATOR_RESERVE} kept for liquidators, plus the liquidator)"
+        )
     args.policies = [ADL_POLICY_NAMES.index(n) for n in names]
     return args
 
@@ -87,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results = {
         "lab": {
+            "scenario": args.scenario,
             "seed": args.seed,
             "rounds": args.rounds,
             "cascades": args.cascades,
@@ -115,9 +127,10 @@ def main(argv: list[str] | None = None) -> int:
         results["counterfactual"]["side_pro_rata"] = adversarial.side_pro_rata(first)
         if args.replay:
             results["replay"] = replay(runs, args.replay, args.traders)
-    for name in ("sybil", "alternating", "deposit"):
+    for name in ADVERSARIAL:
         if args.scenario in ("all", name):
-            results["adversarial"][name] = getattr(adversarial, name)(args.policies)
+            key = name.replace("-", "_")
+            results["adversarial"][key] = getattr(adversarial, key)(args.policies)
     results["lab"]["elapsed_seconds"] = round(time.monotonic() - started, 2)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out = args.out or REPO_ROOT / "reports" / "adl-lab" / f"{stamp}-seed{args.seed}"

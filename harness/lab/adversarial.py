@@ -1,16 +1,21 @@
 """The lab's adversarial scenarios, on the spec: a winner split into sybils, capacities
-that alternate between rounds, a deposit just before ADL, and the counterfactual of an
-O(1) side-wide pro-rata (what the accumulator design of SPEC.md would charge).
+that alternate between rounds, a deposit just before ADL, a winner that closes and
+reopens between the public gap and the deleverage, and the counterfactual of an O(1)
+side-wide pro-rata (what the accumulator design of SPEC.md would charge).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.orders import Match
 from harness.lab.cascade import MARKET, Driver, Run
 from harness.lab.metrics import score_rows
+from pyspec import margin
 from pyspec.adl_allocator import Holder, allocate
 from pyspec.constants import ADL_POLICY_NAMES
 
@@ -23,10 +28,28 @@ def _trade(long: str, short: str, lots: int, price: int) -> Match:
     return Match(long, short, MARKET, lots, price)
 
 
-def _bankruptcy(driver: Driver, shorts: list[tuple[list[str], int, int, int]]) -> dict[str, int]:
+CRASH_PRICE = 750_000
+
+
+@dataclass
+class Outcome:
+    """One deleverage of trader0: what each counterparty was charged, what the fund
+    covered and the bad debt left."""
+
+    charged: dict[str, int]
+    fund_cover: int
+    bad_debt: int
+
+
+def _bankruptcy(
+    driver: Driver,
+    shorts: list[tuple[list[str], int, int, int]],
+    after_gap: Callable[[Driver], None] | None = None,
+) -> Outcome:
     """A long (trader0) opens against each group of shorts at its own price, the fund is
-    withdrawn to its floor, the price crashes 25% and the long is deleveraged. ``shorts``:
-    (names, lots per name, collateral per name, price). Return each short's charge."""
+    withdrawn to its floor, the price crashes 25% (the deficit is public) and, after
+    ``after_gap`` acts, the long is deleveraged. ``shorts``: (names, lots per name,
+    collateral per name, price)."""
     driver.apply(Call("engine", "deposit", "trader0", (4_500 * USDC,)))
     for names, lots, collateral, price in shorts:
         driver.apply(Call(CLOCK, "wait", "", (1,)))
@@ -46,14 +69,21 @@ def _bankruptcy(driver: Driver, shorts: list[tuple[list[str], int, int, int]]) -
     assert reason is None, reason
     driver.apply(Call(CLOCK, "wait", "", (1,)))
     timestamp = driver.state.timestamp
-    driver.apply(Call("engine", "update_price", "oracle", (MARKET, 750_000, timestamp)))
+    driver.apply(Call("engine", "update_price", "oracle", (MARKET, CRASH_PRICE, timestamp)))
+    if after_gap:
+        after_gap(driver)
     reason, events = driver.apply(Call("engine", "deleverage", "outsider", ("trader0",)))
     assert reason is None, reason
     charged = {}
+    cover = bad_debt = 0
     for name, args in events:
         if name == "Deleverage":
             charged[driver.names[args[1]]] = charged.get(driver.names[args[1]], 0) + args[5]
-    return charged
+        elif name == "InsuranceCover":
+            cover += args[2]
+        elif name == "BadDebt":
+            bad_debt += args[1]
+    return Outcome(charged, cover, bad_debt)
 
 
 def sybil(policies: list[int]) -> dict:
@@ -77,7 +107,7 @@ def sybil(policies: list[int]) -> dict:
                     groups.append((sybils[:1], lots, 12_000 * USDC, 1_030_000))
                     thin = lots * 1_030_000 // 9  # a little over initial margin
                     groups.extend(([s], lots, thin, 1_030_000) for s in sybils[1:])
-                charged = _bankruptcy(driver, groups)
+                charged = _bankruptcy(driver, groups).charged
                 paid.append(sum(charged.get(s, 0) for s in sybils))
             out[mode][name] = paid
     out["note"] = (
@@ -144,7 +174,7 @@ def deposit(policies: list[int]) -> dict:
             ]
             if amount:  # the deposit lands after the trades, before the deleverage
                 driver.apply(Call("engine", "deposit", "trader1", (amount,)))
-            charged = _bankruptcy(driver, groups)
+            charged = _bankruptcy(driver, groups).charged
             figures[f"depositor_{label}"] = charged.get("trader1", 0)
             figures[f"others_{label}"] = sum(v for k, v in charged.items() if k != "trader1")
         out[ADL_POLICY_NAMES[policy]] = figures
@@ -152,6 +182,69 @@ def deposit(policies: list[int]) -> dict:
         "Only the leverage-weighted policy moves its charge onto the others when a winner "
         "deposits (its weight falls with its leverage); the others rank or weigh by "
         "profit or size, which a deposit does not change."
+    )
+    return out
+
+
+WINNERS = [
+    (["trader1"], 12_000, 5_000 * USDC, 1_060_000),  # the largest winner, by profit and PnL%
+    (["trader2"], 6_000, 3_000 * USDC, 1_020_000),
+    (["trader3"], 6_000, 1_500 * USDC, 990_000),
+]
+DODGER, MAKER = "trader1", "trader4"
+
+
+def _close_and_reopen(driver: Driver, record: dict) -> None:
+    """After the gap, the dodger buys its short back from a market maker at the oracle price
+    and sells it to them again at the same price: its profit is realized into collateral
+    and its new position, entered at the oracle price, has none left to charge. Return its
+    fees (its equity before less after, at one price) and any call the protocol refused."""
+    dodger = driver.address(DODGER)
+    lots = -driver.state.accounts[dodger].positions[MARKET].size
+    before = margin.equity(driver.state, dodger)
+    driver.apply(Call("engine", "deposit", MAKER, (2_000 * USDC,)))
+    refused = []
+    for trade in (
+        Match(DODGER, MAKER, MARKET, lots, CRASH_PRICE),  # close
+        Match(MAKER, DODGER, MARKET, lots, CRASH_PRICE),  # reopen
+    ):
+        reason, _ = driver.apply(trade)
+        if reason is not None:
+            refused.append(reason)
+    record.update(fees=before - margin.equity(driver.state, dodger), refused=refused)
+
+
+def close_and_reopen(policies: list[int]) -> dict:
+    """The largest winner closes and reopens at the oracle price between the public gap and
+    the deleverage: how much its charge drops and who pays instead (the other winners, or
+    bad debt when their profit is not enough)."""
+    out = {}
+    for policy in policies:
+        figures: dict[str, int | list[str]] = {}
+        for label, dodge in (("without", False), ("with", True)):
+            driver = Driver(5, policy)
+            trades: dict = {}
+            hook = partial(_close_and_reopen, record=trades) if dodge else None
+            outcome = _bankruptcy(driver, WINNERS, hook)
+            figures[f"dodger_{label}"] = outcome.charged.get(DODGER, 0)
+            others = sum(v for k, v in outcome.charged.items() if k != DODGER)
+            figures[f"others_{label}"] = others
+            figures[f"fund_{label}"] = outcome.fund_cover
+            figures[f"bad_debt_{label}"] = outcome.bad_debt
+            if dodge:
+                figures["dodger_fees"] = trades["fees"]
+                figures["refused"] = trades["refused"]
+        figures["drop"] = figures["dodger_without"] - figures["dodger_with"]
+        figures["others_extra"] = figures["others_with"] - figures["others_without"]
+        figures["fund_extra"] = figures["fund_with"] - figures["fund_without"]
+        figures["bad_debt_extra"] = figures["bad_debt_with"] - figures["bad_debt_without"]
+        out[ADL_POLICY_NAMES[policy]] = figures
+    out["note"] = (
+        "The largest winner closes and reopens at the oracle price after the gap is public "
+        "and before the deleverage. drop: what it no longer pays; others extra, fund extra "
+        "(the fund at its floor spends the round trip's fees) and bad debt extra: who pays "
+        "it instead, to the unit; fees: what the round trip cost it. A refused trade (the "
+        "protocol blocking the dodge) is listed."
     )
     return out
 

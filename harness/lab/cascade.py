@@ -21,7 +21,7 @@ from harness.core.spec_step import spec_apply
 from harness.evm.base import ACCOUNTS, GENESIS_TIME, extra_accounts
 from pyspec import adl, liquidation, margin
 from pyspec.adl_allocator import is_eligible
-from pyspec.constants import MAX_POSITION_SIZE
+from pyspec.constants import LIQUIDATOR_RESERVE, MAX_POSITION_SIZE, MAX_POSITIONS_PER_MARKET
 from pyspec.fixed_math import sign
 from pyspec.state import State
 
@@ -30,6 +30,10 @@ MARKET = 0
 START_PRICE = 1_000_000  # market 0's configured first price
 LIQUIDATOR = "liquidator"
 ROUND_SECONDS = 60  # block time between two rounds of the crash
+# Trades may fill the market up to its holder bound less the liquidators' reserve; every
+# trader but the liquidator (who enters through takeovers, into the reserve) holds one
+# position, so a cascade has at most this many traders.
+MAX_TRADERS = MAX_POSITIONS_PER_MARKET - LIQUIDATOR_RESERVE + 1
 
 
 @dataclass(frozen=True)
@@ -37,8 +41,14 @@ class Scenario:
     """What a cascade is drawn from: its seed, the number of traders and of rounds."""
 
     seed: int = 1
-    traders: int = 30
+    traders: int = MAX_TRADERS
     rounds: int = 12
+
+    def __post_init__(self):
+        if not 2 <= self.traders <= MAX_TRADERS:
+            raise ValueError(
+                f"traders: 2 to {MAX_TRADERS} (the market's tradable holder slots + 1)"
+            )
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class Deleveraging:
     budget: int
     capacities: dict[str, int]
     sizes: dict[str, int]
+    entries: dict[str, int]  # |entry notional| of the eligible positions (PnL% = upnl / entry)
     charges: list[Charge]
 
 
@@ -283,6 +294,7 @@ def _before_deleverage(state: State, bankrupt: str) -> Deleveraging:
         budget,
         {h.account: h.upnl for h in holders if is_eligible(h)},
         {h.account: h.size for h in holders},
+        {h.account: h.entry for h in holders if is_eligible(h)},
         [],
     )
 

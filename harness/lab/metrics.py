@@ -5,17 +5,21 @@ residual (D less the fund draw), needed budget B (the deficit shares ADL was ask
 allocate: at the bankruptcy price, the gap of the lots closed), profit taken at the fill
 (the charges) and at the horizon (the charges plus what the closed lots would have earned
 until the next round's price), overshoot, undershoot and tracking against B, concentration
-m (the largest charge / capacity of one account; capacity = its position's unrealized
-profit before the charge), the reference concentration of continuous pro-rata (min(1, B /
-U), U the round's eligible capacity), accounts touched, top-1 share of the charges, the
-largest profit left standing, monotonicity inversions (two winners whose order of profit
-flips after the charges), the rank correlation of haircut fractions with the previous
-round, and principal touched (charges beyond capacity: must be 0). The online-learning
-objective (lambda = 1) and its instance envelope are scored by ``rounds.score``, the same
-code that scores anyone's CSV, with profit taken valued at the fill (``objective``) and at
-the horizon (``objective_horizon``). Every policy closes exactly the bankrupt lots at the
-bankruptcy price, so what is taken in total does not depend on the policy (the
-horizon term neither): policies differ in who pays, which the fairness term measures.
+m (the largest charge / capacity of one account over the round; capacity = its position's
+profit before the round's first charge), the reference concentration of continuous
+pro-rata (min(1, B / U), U the profit of every position eligible in the round, charged or
+not), accounts touched, top-1 share of the charges, the largest profit left standing,
+cross-call monotonicity inversions (two eligible positions where the one with more PnL%
+paid a smaller share of its profit over all the round's deleverage calls), order flips
+(two winners whose order of profit flips after one call's charges), the rank correlation
+of haircut fractions with the previous round, and principal touched (charges beyond
+capacity: must be 0). The online-learning objective (lambda = 1) and its instance
+envelope are scored by ``rounds.score``, the same code that scores anyone's CSV: overall,
+on the rounds with a deficit, and per cascade; with profit taken valued at the fill
+(``objective``) and at the horizon (``objective_horizon``). Every policy closes exactly
+the bankrupt lots at the bankruptcy price, so one deleverage asks the same of every
+policy: policies differ in who pays, which the fairness term measures (later rounds of a
+cascade follow the positions each policy left, so their deficits may differ).
 """
 
 from __future__ import annotations
@@ -30,34 +34,36 @@ REFERENCE = "reference"
 
 def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
     """The metrics of one round; ``previous``: the last round's haircut fractions."""
+    capacity, entry = _eligible(round_)
     taken: dict[str, int] = {}
-    capacity: dict[str, int] = {}
     touched: set[str] = set()
-    inversions = principal = forgone = 0
+    flips = principal = forgone = 0
     for record in round_.deleveragings:
         after = {}
         for charge in record.charges:
             if charge.lots or charge.absorbed:
                 touched.add(charge.account)
             taken[charge.account] = taken.get(charge.account, 0) + charge.absorbed
-            capacity.setdefault(charge.account, charge.capacity)
             principal += max(charge.absorbed - max(charge.capacity, 0), 0)
             forgone += record.side * charge.lots * (round_.horizon_price - round_.price)
             after[charge.account] = charge.capacity - charge.absorbed
-        inversions += _inversions(record.capacities, after)
+        flips += _order_flips(record.capacities, after)
     needed = sum(r.budget for r in round_.deleveragings)
     taken_fill = sum(taken.values())
     taken_horizon = taken_fill + forgone
-    fractions = {a: Fraction(x, capacity[a]) for a, x in taken.items() if capacity[a] > 0 and x}
+    fractions = {a: Fraction(x, capacity[a]) for a, x in taken.items() if capacity.get(a) and x}
     concentration = max(fractions.values(), default=Fraction(0))
+    # U: the profit of every position eligible in the round, charged or not
     eligible = sum(capacity.values())
     reference = min(Fraction(1), Fraction(needed, eligible)) if eligible and needed else Fraction(0)
+    inversions, pairs = share_inversions(capacity, entry, taken)
     return {
         "price": round_.price,
         "deficit": round_.deficit,
         "fund_draw": round_.fund_draw,
         "residual": max(round_.deficit - round_.fund_draw, 0),
         "needed": needed,
+        "eligible_capacity": eligible,
         "taken_fill": taken_fill,
         "taken_horizon": taken_horizon,
         "overshoot": max(taken_horizon - needed, 0),
@@ -69,15 +75,54 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
         "top1_share": Fraction(max(taken.values()), taken_fill) if taken_fill else None,
         "largest_surviving_profit": round_.largest_surviving_profit,
         "inversions": inversions,
+        "ordered_pairs": pairs,
+        "order_flips": flips,
         "rank_correlation": _spearman(previous, fractions) if previous else None,
         "principal_touched": principal,
         "fractions": fractions,
     }
 
 
+def _eligible(round_: Round) -> tuple[dict[str, int], dict[str, int]]:
+    """Profit (capacity) and entry notional of every position eligible in the round, as it
+    stood before the round's first deleverage that saw it: the price does not move within a
+    round, so that is its profit before any of the round's charges."""
+    capacity: dict[str, int] = {}
+    entry: dict[str, int] = {}
+    for record in round_.deleveragings:
+        for account, upnl in record.capacities.items():
+            if account not in capacity and upnl > 0:
+                capacity[account] = upnl
+                entry[account] = record.entries[account]
+    return capacity, entry
+
+
+def share_inversions(
+    capacity: dict[str, int], entry: dict[str, int], taken: dict[str, int]
+) -> tuple[int, int]:
+    """Cross-call monotonicity over one round: the pairs of eligible positions where the one
+    with more profit by PnL% (upnl / entry) paid a smaller share of its profit (taken /
+    upnl) than the other, summed over every deleverage call of the round; and the number
+    of pairs compared (those whose PnL% differ). Exact cross-multiplied integers."""
+    names = sorted(capacity)
+    inversions = pairs = 0
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            richer = capacity[a] * entry[b] - capacity[b] * entry[a]  # > 0: a has more PnL%
+            if not richer:
+                continue
+            pairs += 1
+            paid_more = taken.get(a, 0) * capacity[b] - taken.get(b, 0) * capacity[a]
+            if richer * paid_more < 0:
+                inversions += 1
+    return inversions, pairs
+
+
 def run_metrics(runs: list[Run]) -> dict:
-    """Per-round metrics of every cascade of one policy, their totals and the objective
-    (scored over all rounds of all cascades in order, as one instance)."""
+    """Per-round metrics of every cascade of one policy, their totals and the objective:
+    over all rounds of all cascades in order as one instance, over the rounds with a
+    deficit only (a round without one scores 0 but, its theta 0, lengthens the envelope's
+    path), and per cascade (each its own instance: no path term between cascades)."""
     rows = []
     for index, run in enumerate(runs):
         previous = None
@@ -87,6 +132,13 @@ def run_metrics(runs: list[Run]) -> dict:
             rows.append({"cascade": index, "round": t, **row})
     scored = score_rows(rows, "taken_fill")
     at_horizon = score_rows(rows, "taken_horizon")
+    deficit_rows = [r for r in rows if r["deficit"] > 0]
+    on_deficit = score_rows(deficit_rows, "taken_fill")
+    cascades = [
+        _cascade_score(index, [r for r in rows if r["cascade"] == index])
+        for index in range(len(runs))
+    ]
+    percents = sorted(c["percent"] for c in cascades if c["percent"] is not None)
     for row in rows:
         row["objective"] = int(
             abs(row["taken_fill"] - row["needed"])
@@ -107,10 +159,14 @@ def run_metrics(runs: list[Run]) -> dict:
             "tracking",
             "touched",
             "inversions",
+            "ordered_pairs",
+            "order_flips",
             "principal_touched",
         )
     }
     totals |= {
+        "rounds": len(rows),
+        "deficit_rounds": len(deficit_rows),
         "concentration_max": float(max((r["concentration"] for r in rows), default=0)),
         "top1_share_max": float(max((r["top1_share"] or 0 for r in rows), default=0)),
         "largest_surviving_profit": max((r["largest_surviving_profit"] for r in rows), default=0),
@@ -118,18 +174,44 @@ def run_metrics(runs: list[Run]) -> dict:
         "objective": int(scored["total"]),
         "envelope": int(scored["envelope"]),
         "objective_percent": _float(scored["percent"]),
+        "objective_deficit": int(on_deficit["total"]),
+        "envelope_deficit": int(on_deficit["envelope"]),
+        "objective_deficit_percent": _float(on_deficit["percent"]),
+        "cascade_percent_median": _median(percents),
+        "cascade_percent_max": percents[-1] if percents else None,
         "objective_horizon": int(at_horizon["total"]),
         "objective_horizon_percent": _float(at_horizon["percent"]),
     }
     for row in rows:
         for key in ("concentration", "reference_concentration", "top1_share"):
             row[key] = None if row[key] is None else float(row[key])
-    return {"totals": totals, "rounds": rows}
+    return {"totals": totals, "cascades": cascades, "rounds": rows}
+
+
+def _cascade_score(index: int, rows: list[dict]) -> dict:
+    scored = score_rows(rows, "taken_fill")
+    return {
+        "cascade": index,
+        "deficit_rounds": sum(1 for r in rows if r["deficit"] > 0),
+        "inversions": sum(r["inversions"] for r in rows),
+        "objective": int(scored["total"]),
+        "envelope": int(scored["envelope"]),
+        "percent": _float(scored["percent"]),
+    }
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def score_rows(rows: list[dict], taken: str) -> dict:
     """The objective of the rows against continuous pro-rata, with profit taken valued
     at the fill or at the horizon, scored by the CSV scorer."""
+    if not rows:  # nothing to score (no round had a deficit)
+        return {"total": 0, "envelope": 0, "percent": None}
     return scoring.score(
         [
             scoring.Round(
@@ -161,8 +243,8 @@ def haircuts(runs: list[Run]) -> list[float]:
     ]
 
 
-def _inversions(before: dict[str, int], after: dict[str, int]) -> int:
-    """Pairs of eligible winners whose order of profit flips after the charges."""
+def _order_flips(before: dict[str, int], after: dict[str, int]) -> int:
+    """Pairs of eligible winners whose order of profit flips after one call's charges."""
     left = {a: after.get(a, u) for a, u in before.items()}
     names = sorted(before)
     return sum(

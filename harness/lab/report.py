@@ -19,10 +19,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from harness.lab.money import usdc
+from harness.lab.summary import summary
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-CENT = 10_000  # base units per cent
+__all__ = ["text", "usdc", "write"]
+
 NA = "n/a"
 FIGSIZE = (8.0, 4.5)
 DPI = 100
@@ -34,38 +38,35 @@ CSS = (
 )
 
 
-def usdc(units: int) -> str:
-    """Base units to USDC with cents and thousands separators, exactly.
-
-    Rounds half to even at the cent on the magnitude (15_000 -> "0.02", 5_000 -> "0.00"),
-    and a total that rounds to zero carries no sign: -5_000 -> "0.00", not "-0.00".
-    """
-    cents, rest = divmod(abs(units), CENT)
-    if rest > CENT // 2 or (rest == CENT // 2 and cents % 2):
-        cents += 1
-    whole, frac = divmod(cents, 100)
-    sign = "-" if units < 0 and cents else ""
-    return f"{sign}{whole:,}.{frac:02d}"
-
-
 # Columns are result keys; a key's kind picks its format, and every other key is an amount.
+SCORES = (
+    "deficit_rounds objective objective_percent objective_deficit objective_deficit_percent "
+    "cascade_percent_median cascade_percent_max objective_horizon_percent inversions "
+    "ordered_pairs order_flips principal_touched"
+).split()
 TOTALS = (
     "deficit fund_draw needed taken_fill taken_horizon overshoot undershoot tracking "
-    "concentration_max top1_share_max touched inversions rank_correlation_mean "
-    "principal_touched objective objective_percent objective_horizon objective_horizon_percent"
+    "concentration_max top1_share_max touched rank_correlation_mean"
 ).split()
-TEXT_TOTALS = (
-    "deficit fund_draw tracking overshoot undershoot concentration_max objective objective_percent"
+TEXT_SCORES = (
+    "deficit_rounds objective_percent objective_deficit_percent cascade_percent_median "
+    "inversions ordered_pairs principal_touched"
 ).split()
 ROUNDS = (
-    "round price deficit fund_draw residual needed taken_fill taken_horizon overshoot "
-    "undershoot concentration touched top1_share largest_surviving_profit inversions "
-    "rank_correlation principal_touched"
+    "round price deficit fund_draw residual needed eligible_capacity taken_fill taken_horizon "
+    "overshoot undershoot concentration touched top1_share largest_surviving_profit "
+    "inversions order_flips rank_correlation principal_touched"
 ).split()
 DEPOSIT = "depositor_without depositor_with others_without others_with".split()
+REOPEN = (
+    "dodger_without dodger_with drop dodger_fees others_without others_with others_extra "
+    "fund_extra bad_debt_with bad_debt_extra"
+).split()
 RATIOS = {"concentration", "concentration_max", "top1_share", "top1_share_max"}
 RATIOS |= {"rank_correlation_mean", "rank_correlation"}
-COUNTS = {"round", "touched", "inversions"}
+PERCENTS = {"cascade_percent_median", "cascade_percent_max"}
+COUNTS = {"round", "cascade", "touched", "inversions", "order_flips", "ordered_pairs"}
+COUNTS |= {"deficit_rounds"}
 HEADERS = {
     "taken_fill": "taken (fill)",
     "taken_horizon": "taken (horizon)",
@@ -75,10 +76,19 @@ HEADERS = {
     "rank_correlation_mean": "mean rank corr.",
     "rank_correlation": "rank corr.",
     "largest_surviving_profit": "largest profit left",
+    "eligible_capacity": "U (eligible profit)",
+    "deficit_rounds": "rounds with deficit",
     "objective": "objective (fill)",
     "objective_percent": "% of envelope",
+    "objective_deficit": "objective, deficit rounds",
+    "objective_deficit_percent": "%, deficit rounds",
+    "cascade_percent_median": "% per cascade, median",
+    "cascade_percent_max": "% per cascade, max",
     "objective_horizon": "objective (horizon)",
     "objective_horizon_percent": "% of envelope (horizon)",
+    "inversions": "cross-call inversions",
+    "ordered_pairs": "same-round pairs",
+    "order_flips": "order flips",
 }
 
 
@@ -88,7 +98,7 @@ def _cell(key: str, v: Any) -> str:
         return NA
     if key in RATIOS:
         return f"{v:.3f}"
-    if key.endswith("_percent"):
+    if key.endswith("_percent") or key in PERCENTS:
         return f"{v:.2f}"
     return str(v) if key in COUNTS else usdc(v)
 
@@ -151,64 +161,127 @@ def _replay(replay: dict[str, Any] | None) -> str:
 
 
 def _envelope(policies: dict[str, Any]) -> str:
-    envelopes = {n: p["totals"]["envelope"] for n, p in policies.items()}
-    if len(set(envelopes.values())) == 1:
-        shared = usdc(next(iter(envelopes.values())))
-        return f"Envelope (the same for every policy): {shared} USDC."
-    listed = "; ".join(f"{n}: {usdc(e)}" for n, e in envelopes.items())
-    return f"Envelope per policy (USDC): {listed}."
+    def listed(key: str) -> str:
+        envelopes = {n: p["totals"][key] for n, p in policies.items()}
+        if len(set(envelopes.values())) == 1:
+            return f"{usdc(next(iter(envelopes.values())))} USDC for every policy"
+        return "; ".join(f"{n}: {usdc(e)}" for n, e in envelopes.items()) + " (USDC)"
+
+    return (
+        f"Envelope over every round: {listed('envelope')}; over the rounds with a deficit: "
+        f"{listed('envelope_deficit')}. A round without a deficit scores 0 but its theta (0) "
+        "lengthens the envelope's path, which deflates the overall percent; each cascade is "
+        "also scored as its own instance (no path term between cascades)."
+    )
+
+
+def _per_cascade(policies: dict[str, Any]) -> Table:
+    """The objective as % of its own envelope, one row per cascade, one column per policy."""
+    first = next(iter(policies.values()))["cascades"]
+    rows = [
+        [
+            str(c["cascade"]),
+            str(c["deficit_rounds"]),
+            *(_cell("objective_percent", p["cascades"][i]["percent"]) for p in policies.values()),
+            *(str(p["cascades"][i]["inversions"]) for p in policies.values()),
+        ]
+        for i, c in enumerate(first)
+    ]
+    heads = ["cascade", "rounds with deficit"]
+    heads += [f"% {n}" for n in policies] + [f"inversions {n}" for n in policies]
+    return Table(heads, rows)
 
 
 def _adversarial(adv: dict[str, Any]) -> list[Block]:
-    sybil, alt, dep = adv["sybil"], adv["alternating"], adv["deposit"]
-    both = {p: sybil["split"][p] + sybil["skewed"][p] for p in sybil["split"]}
-    ks = [f"split k={k}" for k in sybil["k"]] + [f"skewed k={k}" for k in sybil["k"]]
-    names = [k for k, v in dep.items() if isinstance(v, dict)]  # "note" sits beside them
-    return [
-        Heading(2, "Adversarial scenarios"),
-        Heading(3, "Sybil splitting: what the owner pays in total (USDC)"),
-        _series(both, ks),
-        Para(sybil["note"]),
-        Heading(3, "Alternating capacities: objective (USDC)"),
-        _series(alt["objective"], [f"T={t}" for t in alt["T"]]),
-        Para(alt["note"]),
-        Heading(3, "Deposit before the cascade (USDC)"),
-        _table([dep[p] for p in names], DEPOSIT, names),
-        Para(dep["note"]),
-    ]
+    blocks: list[Block] = [Heading(2, "Adversarial scenarios")] if adv else []
+    if "sybil" in adv:
+        sybil = adv["sybil"]
+        both = {p: sybil["split"][p] + sybil["skewed"][p] for p in sybil["split"]}
+        ks = [f"split k={k}" for k in sybil["k"]] + [f"skewed k={k}" for k in sybil["k"]]
+        blocks += [
+            Heading(3, "Sybil splitting: what the owner pays in total (USDC)"),
+            _series(both, ks),
+            Para(sybil["note"]),
+        ]
+    if "alternating" in adv:
+        alt = adv["alternating"]
+        blocks += [
+            Heading(3, "Alternating capacities: objective (USDC)"),
+            _series(alt["objective"], [f"T={t}" for t in alt["T"]]),
+            Para(alt["note"]),
+        ]
+    for key, title, columns in (
+        ("deposit", "Deposit before the deleverage (USDC)", DEPOSIT),
+        ("close_and_reopen", "Close and reopen before the deleverage (USDC)", REOPEN),
+    ):
+        if key in adv:
+            figures = adv[key]
+            names = [k for k, v in figures.items() if isinstance(v, dict)]  # "note" beside
+            blocks += [
+                Heading(3, title),
+                _table([figures[p] for p in names], columns, names),
+                Para(figures["note"]),
+            ]
+            refused = [f"{p}: {', '.join(figures[p].get('refused', []))}" for p in names]
+            if any(figures[p].get("refused") for p in names):
+                blocks.append(Para("Refused trades: " + "; ".join(refused) + "."))
+    return blocks
 
 
-def _document(results: dict[str, Any]) -> list[Block]:
-    lab, policies = results["lab"], results["policies"]
-    cf = results["counterfactual"]["side_pro_rata"]
+def _cascades(results: dict[str, Any]) -> list[Block]:
+    policies = results["policies"]
+    if not policies:
+        return []
     blocks: list[Block] = [
-        Heading(1, "ADL stress lab"),
+        Heading(2, "Scores per policy"),
+        _table([p["totals"] for p in policies.values()], SCORES, list(policies)),
+        Para(_envelope(policies)),
         Para(
-            f"Seed {lab['seed']}, {lab['cascades']} cascades of {lab['rounds']} rounds, "
-            f"{lab['traders']} traders; policies {', '.join(lab['policies'])}; reference "
-            f"{lab['reference']}, lambda {lab['lambda']}; ran in {lab['elapsed_seconds']:.1f} s. "
-            "Amounts in USDC, rounded half to even at the cent."
+            "Cross-call inversions: within one round, pairs of eligible positions where the "
+            "one with more profit by PnL% paid a smaller share of its profit, over all the "
+            "round's deleverage calls (of the same-round pairs whose PnL% differ). Order "
+            "flips: pairs whose order of profit flips after one call's charges."
         ),
         Heading(2, "Totals per policy"),
         _table([p["totals"] for p in policies.values()], TOTALS, list(policies)),
-        Para(_envelope(policies)),
         Heading(2, "Plots"),
         *(Image(file, alt) for file, alt in PLOTS),
+        Heading(2, "Per cascade: objective as % of its envelope, cross-call inversions"),
+        _per_cascade(policies),
         Heading(2, "Per round (cascade 0)"),
     ]
     for name, policy in policies.items():
         blocks += [Heading(3, name), _table(_cascade0(policy), ROUNDS, [])]
-    return blocks + [
-        *_adversarial(results["adversarial"]),
-        Heading(2, "Counterfactual: an O(1) side-wide pro-rata"),
+    return blocks
+
+
+def _document(results: dict[str, Any]) -> list[Block]:
+    lab = results["lab"]
+    cf = results["counterfactual"].get("side_pro_rata")
+    blocks: list[Block] = [
+        Heading(1, "ADL stress lab"),
         Para(
-            f"Deleverages: {cf['deleverages']}; losers charged: {cf['losers_charged']}; "
-            f"principal touched: {usdc(cf['principal_touched'])} USDC."
+            f"Scenario {lab.get('scenario', 'all')}; seed {lab['seed']}, {lab['cascades']} "
+            f"cascades of {lab['rounds']} rounds, {lab['traders']} traders; policies "
+            f"{', '.join(lab['policies'])}; reference {lab['reference']}, lambda "
+            f"{lab['lambda']}; ran in {lab['elapsed_seconds']:.1f} s. Amounts in USDC, "
+            "rounded half to even at the cent."
         ),
-        Para(cf["note"]),
-        Heading(2, "Differential replay"),
-        Para(_replay(results["replay"])),
+        Heading(2, "Executive summary"),
+        *map(Para, summary(results)),
+        *_cascades(results),
+        *_adversarial(results["adversarial"]),
     ]
+    if cf:
+        blocks += [
+            Heading(2, "Counterfactual: an O(1) side-wide pro-rata"),
+            Para(
+                f"Deleverages: {cf['deleverages']}; losers charged: {cf['losers_charged']}; "
+                f"principal touched: {usdc(cf['principal_touched'])} USDC."
+            ),
+            Para(cf["note"]),
+        ]
+    return blocks + [Heading(2, "Differential replay"), Para(_replay(results["replay"]))]
 
 
 def _markdown(blocks: list[Block]) -> str:
@@ -295,13 +368,22 @@ def _overshoot(ax: Axes, policies: dict[str, Any]) -> None:
 
 
 def _objective(ax: Axes, policies: dict[str, Any]) -> None:
-    values = [p["totals"]["objective_percent"] for p in policies.values()]
-    bars = ax.bar(list(policies), [0.0 if v is None else v for v in values])
-    ax.bar_label(bars, [_cell("objective_percent", v) for v in values])
+    width = 0.4
+    for i, (key, label) in enumerate(
+        (("objective_percent", "every round"), ("objective_deficit_percent", "deficit rounds"))
+    ):
+        values = [p["totals"][key] for p in policies.values()]
+        xs = [x + (i - 0.5) * width for x in range(len(policies))]
+        bars = ax.bar(xs, [0.0 if v is None else v for v in values], width, label=label)
+        ax.bar_label(bars, [_cell(key, v) for v in values])
+    ax.set_xticks(range(len(policies)), list(policies))
     ax.set_ylabel("objective (% of envelope)")
+    ax.legend()
 
 
 def _plot(policies: dict[str, Any], out: Path) -> list[Path]:
+    if not policies:  # an adversarial scenario alone: no cascade to plot
+        return []
     import matplotlib
 
     matplotlib.use("Agg")  # files only, no display
@@ -348,10 +430,13 @@ def _aligned(table: Table) -> list[str]:
 
 
 def text(results: dict[str, Any]) -> str:
-    """A compact terminal summary: totals per policy, the adversarial figures, the replay."""
+    """A compact terminal summary: the executive summary, the scores per policy, the
+    adversarial figures, the replay."""
     policies = results["policies"]
-    totals = [p["totals"] for p in policies.values()]
-    lines = _aligned(_table(totals, TEXT_TOTALS, list(policies)))
+    lines = [*summary(results), ""]
+    if policies:
+        totals = [p["totals"] for p in policies.values()]
+        lines += _aligned(_table(totals, TEXT_SCORES, list(policies)))
     for block in _adversarial(results["adversarial"]):
         match block:
             case Heading(3, title):

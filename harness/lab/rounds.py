@@ -15,8 +15,10 @@ capacity, in [0, 1]), against a reference policy r:
 The envelope depends on the instance only, so it is the same for every policy.
 
 Input: a CSV with columns ``round,D,B_needed`` and, per policy NAME, ``H_NAME`` and
-``m_NAME``; other columns are ignored. Values are plain decimals (``1234.56``, ``0.25``):
-no sign, no exponent (``1e3`` is refused), so every figure is a non-negative exact decimal.
+``m_NAME``; other columns are ignored. Values are non-negative decimals in any notation a
+CSV writer produces (``1234.56``, ``.25``, ``5.``, ``+3``, ``4.7086750033364114e-05``,
+``1E+3``), read exactly as written (``Decimal`` text to ``Fraction``, never a float); NaN,
+infinity, negatives and empty cells are refused with the file, row and column.
 Arithmetic is exact (``Fraction``); results become ``Decimal`` at 60 significant digits
 (exact for any figure that fits), where the square root and the percent are computed.
 Output rounds amounts to cents and the percent to 2 decimals, half to even
@@ -39,7 +41,13 @@ PRECISION = 60
 CENTS = Decimal("0.01")
 REQUIRED = ("round", "D", "B_needed")
 METRICS = ("tracking", "overshoot", "undershoot", "fairness", "total", "envelope", "percent")
-_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# An optional sign, digits with an optional point (either side may be empty, not both), an
+# optional exponent: what Python, R, pandas and spreadsheets write. Decimal alone would also
+# take "NaN", "Infinity" and "1_000".
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Exponents beyond any float's (1e-324 to 1e308) with room to spare; a larger one would make
+# the exact value a huge integer for nothing.
+MAX_EXPONENT = 400
 
 
 class RoundsError(ValueError):
@@ -58,10 +66,22 @@ class Round:
 
 
 def _number(text: str, where: str) -> Fraction:
+    """A non-negative decimal, exactly (see the module docstring)."""
     text = text.strip()
+    if not text:
+        raise RoundsError(f"{where}: the cell is empty (expected a non-negative decimal)")
+    if text.lstrip("+-").lower() in ("nan", "snan", "inf", "infinity"):
+        raise RoundsError(f"{where}: {text!r} is not a finite number")
     if not _DECIMAL.fullmatch(text):
-        raise RoundsError(f"{where}: {text!r} is not a plain non-negative decimal (e.g. 1234.56)")
-    return Fraction(text)
+        raise RoundsError(
+            f"{where}: {text!r} is not a non-negative decimal (e.g. 1234.56, 4.7e-05)"
+        )
+    value = Decimal(text)
+    if abs(value.adjusted()) > MAX_EXPONENT:
+        raise RoundsError(f"{where}: {text!r} is out of range (exponent beyond {MAX_EXPONENT})")
+    if value < 0:
+        raise RoundsError(f"{where}: {text!r} is negative")
+    return Fraction(value)
 
 
 def _policies(header: list[str], where: str) -> list[str]:
@@ -108,27 +128,41 @@ def _round(cells: dict[str, str], policies: list[str], where: str) -> Round:
 
 def read_rounds(path: str | Path) -> list[Round]:
     """The rounds of a CSV file, checked: see the module docstring for the format."""
-    rounds: list[Round] = []
     with open(path, newline="") as file:
         reader = csv.reader(file)
-        header = next(reader, None)
-        if header is None:
-            raise RoundsError(f"{path}:1: empty file (expected a header {','.join(REQUIRED)},...)")
-        header = [c.strip() for c in header]
-        policies = _policies(header, f"{path}:1")
-        for row in reader:
-            where = f"{path}:{reader.line_num}"
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(header):
-                raise RoundsError(f"{where}: {len(row)} values for {len(header)} columns")
-            current = _round(dict(zip(header, row, strict=True)), policies, where)
-            if rounds and current.round <= rounds[-1].round:
-                raise RoundsError(
-                    f"{where}: column 'round': {current.round} does not follow"
-                    f" {rounds[-1].round} (rounds must be in increasing order)"
-                )
-            rounds.append(current)
+        try:
+            return _read(reader, path)
+        except UnicodeDecodeError as error:  # decoded by blocks: no line to name
+            raise RoundsError(f"{path}: not UTF-8 text ({error})") from None
+        except csv.Error as error:
+            raise RoundsError(f"{path}:{reader.line_num}: not CSV ({error})") from None
+
+
+def _read(reader, path: str | Path) -> list[Round]:
+    rounds: list[Round] = []
+    header = next(reader, None)
+    if header is None:
+        raise RoundsError(f"{path}:1: empty file (expected a header {','.join(REQUIRED)},...)")
+    header = [c.strip() for c in header]
+    policies = _policies(header, f"{path}:1")
+    for row in reader:
+        where = f"{path}:{reader.line_num}"
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            raise RoundsError(
+                f"{where}: column {header[len(row)]!r} is missing"
+                f" ({len(row)} values for {len(header)} columns)"
+            )
+        if len(row) > len(header):
+            raise RoundsError(f"{where}: {len(row)} values for {len(header)} columns")
+        current = _round(dict(zip(header, row, strict=True)), policies, where)
+        if rounds and current.round <= rounds[-1].round:
+            raise RoundsError(
+                f"{where}: column 'round': {current.round} does not follow"
+                f" {rounds[-1].round} (rounds must be in increasing order)"
+            )
+        rounds.append(current)
     if not rounds:
         raise RoundsError(f"{path}:2: no rounds after the header")
     return rounds

@@ -1,18 +1,56 @@
-"""The stress lab end to end on a small run: every policy keeps principal, the metrics
-show the properties SPEC.md claims for each policy, and the sample replays on the chain."""
+"""The stress lab end to end at its defaults: every scenario runs, every policy keeps
+principal, the metrics show what SPEC.md and issue 19 claim for each policy, the sample
+replays on the chain, and the committed report in docs/adl-lab is the one the defaults
+write (timings aside).
+
+Measured on 2 shared cores: the defaults (every scenario, 50 cascades of 12 rounds, 29
+traders, 2 cascades replayed) about 7 s; ``--scenario cascade`` about 5 s; each other
+scenario alone under 1 s. Every scenario runs with the defaults here."""
 
 import json
+import re
 
 import pytest
 
-from harness.lab.__main__ import main
+from harness import REPO_ROOT
+from harness.lab import cascade
+from harness.lab.__main__ import SCENARIOS, main
+
+DOCS = REPO_ROOT / "docs" / "adl-lab"
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
+def default_run(tmp_path_factory):
+    """``make adl-lab`` at its defaults, written into a temporary folder."""
     out = tmp_path_factory.mktemp("lab")
-    assert main(["--cascades", "3", "--rounds", "8", "--replay", "1", "--out", str(out)]) == 0
-    return json.loads((out / "results.json").read_text())
+    assert main(["--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def results(default_run):
+    return json.loads((default_run / "results.json").read_text())
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if s != "all"])
+def test_every_scenario_runs_at_the_defaults(tmp_path, scenario):
+    assert main(["--scenario", scenario, "--out", str(tmp_path)]) == 0
+    run = json.loads((tmp_path / "results.json").read_text())
+    assert run["lab"]["scenario"] == scenario
+    assert bool(run["policies"]) == (scenario == "cascade")
+    assert list(run["adversarial"]) == (
+        [] if scenario == "cascade" else [scenario.replace("-", "_")]
+    )
+    report = (tmp_path / "report.md").read_text()
+    assert report.index("## Executive summary") < report.index("## Differential replay")
+
+
+def test_the_defaults_fill_the_market_to_its_capacity(results):
+    assert results["lab"]["traders"] == cascade.MAX_TRADERS == 29  # 32 slots - 4 reserved + 1
+    with pytest.raises(ValueError, match="traders: 2 to 29"):
+        cascade.Scenario(traders=cascade.MAX_TRADERS + 1)
+    with pytest.raises(SystemExit):
+        main(["--traders", str(cascade.MAX_TRADERS + 1)])
 
 
 def test_no_policy_touches_principal(results):
@@ -21,16 +59,40 @@ def test_no_policy_touches_principal(results):
         assert all(0 <= h <= 1 for h in policy["haircuts"]), name
 
 
-def test_every_policy_is_asked_the_same_and_takes_at_most_that(results):
-    totals = [p["totals"] for p in results["policies"].values()]
-    assert len({t["needed"] for t in totals}) == 1
-    assert all(0 < t["taken_fill"] <= t["needed"] for t in totals)
+def test_every_policy_is_asked_the_same_first_and_takes_at_most_that(results):
+    """The same cascade starts every policy: until its first deleverage the states are
+    equal, so its first round with a deficit asks every policy the same; later rounds
+    follow the positions each policy left."""
+    policies = results["policies"].values()
+    for c in range(results["lab"]["cascades"]):
+        firsts = [
+            next((r for r in p["rounds"] if r["cascade"] == c and r["deficit"]), None)
+            for p in policies
+        ]
+        assert len({(r["round"], r["deficit"], r["needed"]) if r else None for r in firsts}) == 1
+    assert all(0 < p["totals"]["taken_fill"] <= p["totals"]["needed"] for p in policies)
 
 
-def test_pro_rata_on_profit_is_monotone_the_queue_is_not(results):
-    policies = results["policies"]
-    assert policies["pnl_pro_rata"]["totals"]["inversions"] == 0
-    assert policies["queue"]["totals"]["inversions"] > 0
+def test_scores_on_deficit_rounds_and_per_cascade(results):
+    for name, policy in results["policies"].items():
+        totals, cascades = policy["totals"], policy["cascades"]
+        assert 0 < totals["deficit_rounds"] < totals["rounds"] == 50 * 12, name
+        # the same objective over a shorter envelope: rounds without a deficit score 0
+        assert totals["objective_deficit"] == totals["objective"], name
+        assert totals["objective_deficit_percent"] > totals["objective_percent"], name
+        assert len(cascades) == 50
+        assert sum(c["deficit_rounds"] for c in cascades) == totals["deficit_rounds"]
+        assert sum(c["inversions"] for c in cascades) == totals["inversions"]
+        percents = [c["percent"] for c in cascades if c["percent"] is not None]
+        assert min(percents) <= totals["cascade_percent_median"] <= max(percents)
+        assert totals["cascade_percent_max"] == max(percents)
+
+
+def test_pro_rata_on_profit_keeps_order_within_a_call_not_across_calls(results):
+    pnl = results["policies"]["pnl_pro_rata"]["totals"]
+    assert pnl["order_flips"] == 0
+    assert 0 < pnl["inversions"] <= pnl["ordered_pairs"]  # issue 19: not monotone across calls
+    assert results["policies"]["queue"]["totals"]["order_flips"] > 0
 
 
 def test_queue_regret_grows_linearly_pro_rata_on_profit_has_none(results):
@@ -50,6 +112,17 @@ def test_only_leverage_weights_follow_a_deposit(results):
     )
 
 
+def test_close_and_reopen_drops_the_charge_and_says_who_pays(results):
+    reopen = results["adversarial"]["close_and_reopen"]
+    for name in results["lab"]["policies"]:
+        f = reopen[name]
+        assert f["refused"] == [], name
+        assert f["dodger_with"] == 0 < f["dodger_fees"] < f["drop"] == f["dodger_without"], name
+        # what the dodger no longer pays lands on the others, the fund or bad debt, exactly
+        assert f["drop"] == f["others_extra"] + f["fund_extra"] + f["bad_debt_extra"], name
+    assert reopen["queue"]["bad_debt_extra"] > 0 == reopen["pnl_pro_rata"]["bad_debt_extra"]
+
+
 def test_proportional_sybils_pay_the_same_to_k_units(results):
     sybil = results["adversarial"]["sybil"]
     for name, paid in sybil["split"].items():
@@ -63,4 +136,61 @@ def test_the_side_wide_counterfactual_touches_principal(results):
 
 def test_the_sample_replays_on_the_chain(results):
     replay = results["replay"]
-    assert replay["agreed"] and replay["calls"] > 4 * 50
+    assert replay["agreed"] and replay["cascades"] == 2 and replay["calls"] > 4 * 2 * 50
+
+
+def test_the_summary_recommends_from_the_figures(default_run, results):
+    report = (default_run / "report.md").read_text()
+    summary = report[report.index("## Executive summary") : report.index("## Scores per policy")]
+    best = min(
+        results["policies"],
+        key=lambda n: results["policies"][n]["totals"]["objective_deficit_percent"],
+    )
+    assert f"Recommendation: {best}," in summary
+    percent = results["policies"][best]["totals"]["objective_deficit_percent"]
+    assert f"{percent:.2f}% of the envelope on those rounds" in summary
+
+
+def _without_timings(text: str) -> str:
+    """report.md with its wall-clock figures blanked: everything else is seeded."""
+    text = re.sub(r"ran in [0-9.]+ s", "ran in _ s", text)
+    return re.sub(r"\([0-9.]+ s\)", "(_ s)", text)
+
+
+def _results_without_timings(text: str) -> dict:
+    results = json.loads(text)
+    del results["lab"]["elapsed_seconds"]
+    if results["replay"]:
+        del results["replay"]["seconds"]
+    return results
+
+
+def test_the_committed_report_is_current(default_run):
+    """docs/adl-lab is what ``make adl-lab ARGS='--out docs/adl-lab'`` writes at the
+    defaults. Compared: report.md and results.json, timings aside; the PNGs (and the HTML
+    that embeds them) depend on the matplotlib build, so only their presence is."""
+    stale = "docs/adl-lab/{} is stale: make adl-lab ARGS='--out docs/adl-lab'"
+    fresh, committed = ((d / "report.md").read_text() for d in (default_run, DOCS))
+    assert _without_timings(committed) == _without_timings(fresh), stale.format("report.md")
+    fresh, committed = ((d / "results.json").read_text() for d in (default_run, DOCS))
+    assert _results_without_timings(committed) == _results_without_timings(fresh), stale.format(
+        "results.json"
+    )
+    written = sorted(p.name for p in default_run.iterdir())
+    assert written == sorted(p.name for p in DOCS.iterdir())
+
+
+def test_the_readme_quotes_the_committed_report():
+    """README's figures for ``make adl-lab`` are docs/adl-lab's (checked current above)."""
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    results = json.loads((DOCS / "results.json").read_text())
+    for name, policy in results["policies"].items():
+        t = policy["totals"]
+        scores = [t["objective_percent"], t["objective_deficit_percent"]]
+        scores.append(t["cascade_percent_median"])
+        assert " / ".join(f"{v:.2f}" for v in scores) in readme, name
+        assert f"{t['inversions']:,} of {t['ordered_pairs']:,}" in readme, name
+    rounds = next(iter(results["policies"].values()))["totals"]
+    assert f"{rounds['deficit_rounds']} of {rounds['rounds']} rounds with a deficit" in readme
+    assert f"{results['lab']['traders']} traders" in readme
+    assert f"The replay of {results['replay']['calls']:,} calls agreed" in readme

@@ -19,6 +19,7 @@ def _round(r: int, scale: int) -> dict:
         "fund_draw": 200_000 * r,
         "residual": 0,
         "needed": 800_000 * r,
+        "eligible_capacity": 2_000_000 * r,
         "taken_fill": 800_000 * r + scale,
         "taken_horizon": 800_000 * r,
         "overshoot": scale,
@@ -30,6 +31,8 @@ def _round(r: int, scale: int) -> dict:
         "top1_share": None if r == 1 else 0.5,
         "largest_surviving_profit": 5_000_000,
         "inversions": r - 1,
+        "ordered_pairs": 3 * r,
+        "order_flips": 0,
         "rank_correlation": None if r == 1 else 0.9,
         "principal_touched": 0,
         "objective": 10_000 * r,
@@ -53,14 +56,34 @@ def _policy(scale: int, percent: float | None) -> dict:
             "top1_share_max": 0.5,
             "largest_surviving_profit": 5_000_000,
             "inversions": 3,
+            "ordered_pairs": 18,
+            "order_flips": 0,
             "rank_correlation_mean": None,
             "principal_touched": 0,
+            "rounds": 4,
+            "deficit_rounds": 3,
             "objective": 60_000,
             "envelope": 7_000_000,
             "objective_percent": percent,
+            "objective_deficit": 60_000,
+            "envelope_deficit": 6_000_000,
+            "objective_deficit_percent": None if percent is None else percent + 1,
+            "cascade_percent_median": percent,
+            "cascade_percent_max": percent,
             "objective_horizon": 90_000,
             "objective_horizon_percent": None,
         },
+        "cascades": [
+            {
+                "cascade": c,
+                "deficit_rounds": 3 - 2 * c,
+                "inversions": c,
+                "objective": 1,
+                "envelope": 2,
+                "percent": None if c else percent,
+            }
+            for c in (0, 1)
+        ],
         # A second cascade that the per-round table and plots leave out.
         "rounds": [_round(r, scale) for r in (1, 2, 3)] + [{**_round(1, scale), "cascade": 1}],
         "haircuts": [0.0, 0.25, 0.5, 1.0],
@@ -78,6 +101,7 @@ def results() -> dict:
             "policies": list(POLICIES),
             "reference": "continuous pro-rata",
             "lambda": 1,
+            "scenario": "all",
             "elapsed_seconds": 1.25,
         },
         "policies": {POLICIES[0]: _policy(0, 0.86), POLICIES[1]: _policy(15_000, None)},
@@ -113,6 +137,25 @@ def results() -> dict:
                 },
                 "note": "a deposit should not shift the charge",
             },
+            "close_and_reopen": {
+                **{
+                    p: {
+                        "dodger_without": 3_000_000,
+                        "dodger_with": 0,
+                        "drop": 3_000_000,
+                        "dodger_fees": 100_000,
+                        "others_without": 1_000_000,
+                        "others_with": 3_800_000,
+                        "others_extra": 2_800_000,
+                        "fund_extra": 200_000,
+                        "bad_debt_with": 0,
+                        "bad_debt_extra": 0,
+                        "refused": [],
+                    }
+                    for p in POLICIES
+                },
+                "note": "closing and reopening should not pay",
+            },
         },
         "replay": None,
     }
@@ -127,13 +170,21 @@ def test_write(tmp_path, results):
     assert all((out / n).is_file() and (out / n).stat().st_size > 0 for n in names)
 
     md = (out / "report.md").read_text()
-    for header in ("# ADL stress lab", "## Totals per policy", "## Per round (cascade 0)"):
-        assert header in md
+    headers = ("# ADL stress lab", "## Executive summary", "## Scores per policy")
+    headers += ("## Totals per policy", "## Per cascade", "## Per round (cascade 0)")
+    assert all(h in md for h in headers)
+    assert [md.index(h) for h in headers] == sorted(md.index(h) for h in headers)
     assert "| policy | deficit | fund draw | needed | taken (fill) |" in md
+    assert "| policy | rounds with deficit | objective (fill) | % of envelope |" in md
+    assert "| cascade | rounds with deficit | % pro-rata | % greedy <top> |" in md
+    assert "| 1 | 1 | n/a | n/a | 1 | 1 |" in md  # cascade 1: no percent, 1 inversion each
+    assert "Recommendation: pro-rata, " in md  # the one policy with a deficit-round score
+    assert "### Close and reopen before the deleverage (USDC)" in md
     assert "| round | price | deficit |" in md
     assert all(p in md for p in POLICIES)
     assert "n/a" in md and "0.02" in md  # None, and the 15_000 overshoot rounded half to even
-    assert "Envelope (the same for every policy): 7.00 USDC." in md
+    assert "Envelope over every round: 7.00 USDC for every policy" in md
+    assert "over the rounds with a deficit: 6.00 USDC for every policy" in md
     assert all(f"]({n})" in md for n in names[:4])
     assert "Differential replay: not run." in md
     assert md.index("haircuts.png") < md.index("concentration.png") < md.index("objective.png")
@@ -156,7 +207,7 @@ def test_write_is_deterministic(tmp_path, results):
 def test_envelopes_that_differ_are_listed(tmp_path, results):
     results["policies"][POLICIES[1]]["totals"]["envelope"] = 8_000_000
     write(results, tmp_path)
-    assert "pro-rata: 7.00; greedy <top>: 8.00" in (tmp_path / "report.md").read_text()
+    assert "pro-rata: 7.00; greedy <top>: 8.00 (USDC)" in (tmp_path / "report.md").read_text()
 
 
 def test_text(results):
@@ -171,7 +222,23 @@ def test_text(results):
     assert all(p in summary for p in POLICIES)
     assert "0.86" in summary and "n/a" in summary
     assert "split k=8" in summary and "T=32" in summary and "depositor with" in summary
+    assert summary.startswith("Recommendation: pro-rata, ")
+    assert "dodger fees" in summary and "drops the largest winner's charge by" in summary
     assert summary.rstrip().endswith("agreed with the spec (0.5 s).")
+
+
+def test_an_adversarial_scenario_alone(tmp_path, results):
+    """``--scenario deposit``: no cascade, no plot, no recommendation, the one table."""
+    results["policies"] = {}
+    results["counterfactual"] = {}
+    results["adversarial"] = {"deposit": results["adversarial"]["deposit"]}
+    paths = write(results, tmp_path)
+    assert sorted(p.name for p in paths) == ["report.html", "report.md", "results.json"]
+    md = (tmp_path / "report.md").read_text()
+    assert "No recommendation: the cascades were not run" in md
+    assert "### Deposit before the deleverage (USDC)" in md
+    assert "Sybil" not in md and "![" not in md and "Counterfactual" not in md
+    assert text(results).startswith("No recommendation")
 
 
 @pytest.mark.parametrize(

@@ -167,14 +167,32 @@ def test_json(tmp_path, capsys):
         ("round,D,B_needed,H_a,m_a,m_b\n1,1,1,1,0,0\n", ":1: column 'H_b' is missing"),
         ("round,D,B_needed\n1,1,1\n", ":1: no policy columns"),
         ("round,D,B_needed,H_a,m_a\n1,1,1,1,0\n2,1,abc,1,0\n", ":3: column 'B_needed': 'abc'"),
-        ("round,D,B_needed,H_a,m_a\n1,1,1,1e3,0\n", ":2: column 'H_a': '1e3'"),
-        ("round,D,B_needed,H_a,m_a\n1,1,1,-1,0\n", ":2: column 'H_a': '-1'"),
-        ("round,D,B_needed,H_a,m_a\n1,1,1,1,\n", ":2: column 'm_a': ''"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,1e,0\n", ":2: column 'H_a': '1e' is not a"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,1_000,0\n", ":2: column 'H_a': '1_000' is not a"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,0x10,0\n", ":2: column 'H_a': '0x10' is not a"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,.,0\n", ":2: column 'H_a': '.' is not a"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,-1,0\n", ":2: column 'H_a': '-1' is negative"),
+        (
+            "round,D,B_needed,H_a,m_a\n1,1,-4.7e-05,1,0\n",
+            ":2: column 'B_needed': '-4.7e-05' is neg",
+        ),
+        ("round,D,B_needed,H_a,m_a\n1,NaN,1,1,0\n", ":2: column 'D': 'NaN' is not a finite"),
+        ("round,D,B_needed,H_a,m_a\n1,1,nan,1,0\n", ":2: column 'B_needed': 'nan' is not a finite"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,inf,0\n", ":2: column 'H_a': 'inf' is not a finite"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,-Infinity,0\n", ":2: column 'H_a': '-Infinity' is not"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,1e999,0\n", ":2: column 'H_a': '1e999' is out of range"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,1,\n", ":2: column 'm_a': the cell is empty"),
+        ("round,D,B_needed,H_a,m_a\n1,1, ,1,0\n", ":2: column 'B_needed': the cell is empty"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,1\n", ":2: column 'm_a' is missing (4 values"),
+        ("round,D,B_needed,H_a,m_a\n1,1,1,1,0,9\n", ":2: 6 values for 5 columns"),
+        (
+            "round,D,B_needed,H_a,m_a\n1,1,1,1,1e0\n1,1,1,1,2E-0\n",
+            ":3: column 'm_a': '2E-0' is above",
+        ),
         ("round,D,B_needed,H_a,m_a\n1,1,1,1,1.5\n", ":2: column 'm_a': '1.5' is above 1"),
         ("round,D,B_needed,H_a,m_a\n1.5,1,1,1,0\n", ":2: column 'round': '1.5' is not an integer"),
         ("round,D,B_needed,H_a,m_a\n2,1,1,1,0\n1,1,1,1,0\n", ":3: column 'round': 1 does not"),
         ("round,D,B_needed,H_a,m_a\n1,1,1,1,0\n1,1,1,1,0\n", ":3: column 'round': 1 does not"),
-        ("round,D,B_needed,H_a,m_a\n1,1,1,1\n", ":2: 4 values for 5 columns"),
     ],
 )
 def test_errors(tmp_path, text, message):
@@ -201,5 +219,41 @@ def test_cli_errors(tmp_path, capsys):
     assert main(["--rounds", str(tmp_path / "missing.csv"), "--reference", "a"]) == 2
     assert "missing.csv" in capsys.readouterr().err
     good = write(tmp_path, THREE_ROUNDS, "good.csv")
-    assert main(["--rounds", str(good), "--reference", "pro", "--lambda", "1e3"]) == 2
+    assert main(["--rounds", str(good), "--reference", "pro", "--lambda", "nan"]) == 2
     assert "--lambda" in capsys.readouterr().err
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(b"round,D,B_needed,H_a,m_a\n1,1,1,\xff,0\n")
+    assert main(["--rounds", str(bad), "--reference", "a"]) == 2
+    assert f"{bad}: not UTF-8 text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "exact"),
+    [
+        ("4.7086750033364114e-05", Fraction(47086750033364114, 10**21)),  # repr of a float
+        ("4.7e-05", Fraction(47, 10**6)),
+        ("1E+3", Fraction(1000)),
+        ("1e3", Fraction(1000)),
+        ("+3", Fraction(3)),
+        ("+2.5E-1", Fraction(1, 4)),
+        (".25", Fraction(1, 4)),
+        ("5.", Fraction(5)),
+        ("0.1", Fraction(1, 10)),  # exactly a tenth, not the float nearest to it
+        ("-0", Fraction(0)),  # a negative zero is zero, not negative
+        (" 12 ", Fraction(12)),
+    ],
+)
+def test_every_decimal_notation_is_read_exactly(tmp_path, text, exact):
+    path = write(tmp_path, f"round,D,B_needed,H_a,m_a\n1,{text},1,1,0\n")
+    assert read_rounds(path)[0].deficit == exact
+
+
+def test_published_notation_scores_as_plain_decimals(tmp_path, capsys):
+    # the same figures in scientific and in plain notation give the same table
+    scientific = "round,D,B_needed,H_a,m_a,H_b,m_b\n1,1.5e+03,4.7e-05,4.7E-05,1e-1,+0.5e1,1\n"
+    plain = "round,D,B_needed,H_a,m_a,H_b,m_b\n1,1500,0.000047,0.000047,0.1,5,1\n"
+    tables = []
+    for name, text in (("sci.csv", scientific), ("plain.csv", plain)):
+        assert main(["--rounds", str(write(tmp_path, text, name)), "--reference", "a"]) == 0
+        tables.append(capsys.readouterr().out)
+    assert tables[0] == tables[1] and "1500.00" in tables[0]
