@@ -42,9 +42,10 @@ bench: $(STAMP)
 replay: $(STAMP)
 	$(BIN)/python -m harness.campaign.trace replay $(TRACE) $(ARGS)
 
-# make export TRACE=reports/<run>/counterexample.json NAME=short_description
+# make export TRACE=reports/<run>/counterexample.json NAME=short_description [ARGS=--force]
+# (refuses to overwrite an existing tests/regressions/test_<NAME>.py without --force)
 export: $(STAMP)
-	$(BIN)/python -m harness.campaign.trace export $(TRACE) --name $(NAME)
+	$(BIN)/python -m harness.campaign.trace export $(TRACE) --name $(NAME) $(ARGS)
 
 # write tests/vectors/ from the cases in tests/cases (make test fails while they are stale)
 vectors: $(STAMP)

@@ -42,6 +42,7 @@ class SpecSequence:
         return total
 
     def call(self, call: Call) -> None:
+        self.stats.before_step()
         self.history.append(call)
         if call.target == VIEWS:
             return
@@ -59,12 +60,12 @@ class SpecSequence:
             )
         except AssertionError as failure:
             self.failed = True
-            self.stats.failing += 1
             failure.calls = list(self.history)
             failure.add_note(
                 "call sequence (after setup):\n"
                 + "\n".join(f"  {i:3d}. {c}" for i, c in enumerate(self.history, 1))
             )
+            self.stats.failed(failure)
             raise
         taken = branches.taken(before, events) if reason is None else []
         self.stats.record(
