@@ -248,9 +248,22 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     batch = 0
     try:
         while not (reason := spent(1)):
-            run_batch(
-                machine, args.seed + 100_003 * index + batch, args.batch, args.steps, args.database
-            )
+            try:
+                run_batch(
+                    machine,
+                    args.seed + 100_003 * index + batch,
+                    args.batch,
+                    args.steps,
+                    args.database,
+                )
+            except AssertionError:
+                raise
+            except Exception:
+                # cut short while it replayed or shrank, hypothesis may see a draw
+                # inconsistency (FlakyStrategyDefinition): the stop explains it
+                if stats.stopped:
+                    raise Stopped(stats.stopped) from None
+                raise
             batch += 1
             if args.chain == "anvil" and stats.sequences - restarted_at >= ANVIL_RESTART_SEQUENCES:
                 chain.restart()
@@ -275,7 +288,8 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     if complete:
 
         def stop_minimizing(candidate) -> bool:
-            if spent(len(candidate)):
+            if reason := spent(len(candidate)):
+                extra["stopped"] = f"{reason} (while minimizing)"
                 return True
             extra["shrink_steps"] += len(candidate)
             return False

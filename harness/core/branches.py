@@ -108,10 +108,11 @@ def classify(events: list, held, fee_ratio, policy) -> list[str]:
     return found
 
 
-class Stopped(BaseException):
+class Stopped(KeyboardInterrupt):
     """Raised before a step when the run must stop (its budget is spent, or it was
-    interrupted). Not an ``Exception``: hypothesis lets it through instead of treating it
-    as a failure to shrink."""
+    interrupted). A ``KeyboardInterrupt`` to hypothesis: it lets it through at once,
+    without recording the cut-short example (any other exception is a failure to shrink,
+    and a ``BaseException`` marks the example's draws inconsistent)."""
 
 
 class Stats:
