@@ -161,7 +161,9 @@ def test_{name}(pair):
 '''
 
 
-def export(trace: dict, name: str, source: str, force: bool = False) -> Path:
+def export(
+    trace: dict, name: str, source: str, force: bool = False, directory: Path | None = None
+) -> Path:
     """Write tests/regressions/test_<name>.py replaying the trace on each chain; refuse
     (``FileExistsError``) to overwrite an existing test unless ``force``."""
     name = re.sub(r"\W+", "_", name).strip("_").lower()
@@ -172,8 +174,9 @@ def export(trace: dict, name: str, source: str, force: bool = False) -> Path:
     failure_text = (
         "When found, it failed with: " + json.dumps(failure, indent=1) + "\n" if failure else ""
     )
-    REGRESSIONS.mkdir(parents=True, exist_ok=True)
-    path = REGRESSIONS / f"test_{name}.py"
+    directory = directory or REGRESSIONS
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"test_{name}.py"
     if path.exists() and not force:
         raise FileExistsError(
             f"{path} exists: choose another NAME, or pass --force to overwrite it"
@@ -211,7 +214,10 @@ def main(argv=None) -> int:
     export_parser.add_argument("trace", type=Path)
     export_parser.add_argument("--name", required=True)
     export_parser.add_argument(
-        "--force", action="store_true", help="overwrite tests/regressions/test_<name>.py"
+        "--force", action="store_true", help="overwrite an existing test_<name>.py"
+    )
+    export_parser.add_argument(
+        "--dir", type=Path, default=None, help="where to write it (default: tests/regressions)"
     )
     args = parser.parse_args(argv)
     try:
@@ -220,7 +226,7 @@ def main(argv=None) -> int:
         parser.error(f"{args.trace}: {error}")
     if args.command == "export":
         try:
-            print(export(trace, args.name, str(args.trace), force=args.force))
+            print(export(trace, args.name, str(args.trace), args.force, args.dir))
         except (FileExistsError, ValueError) as error:
             parser.error(str(error))
         return 0
