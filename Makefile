@@ -13,7 +13,26 @@ PYTEST_FLAGS ?= -p no:ape_test
 # ape-foundry starts the `anvil` it finds on PATH: make it the npm-pinned one.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: venv setup test fuzz adl-lab bench bench-chains gas replay export vectors mutate lint fmt compile clean
+.PHONY: help smoke venv setup test fuzz adl-lab bench bench-chains gas replay export vectors mutate lint fmt compile clean
+
+help:
+	@echo "perp-spec make targets (options through ARGS='...'; see README.md):"
+	@echo "  setup / venv   create .venv, pip install -e ., npm ci (anvil); every target does it first"
+	@echo "  test           the whole test suite, make smoke included (PYTEST_ARGS='...' for pytest)"
+	@echo "  smoke          every command the README shows, in tiny form (under a minute)"
+	@echo "  fuzz           differential fuzz campaign: ARGS='--seconds 30 --seed 7 --chain anvil';"
+	@echo "                 python -m harness.campaign --help lists options, exit codes, report"
+	@echo "  replay         rerun a counterexample: TRACE=reports/<run>/counterexample.json"
+	@echo "  export         write it as a regression test: TRACE=... NAME=... [ARGS=--force]"
+	@echo "  adl-lab        the ADL stress lab, spec only: ARGS='--scenario sybil'"
+	@echo "  bench          steps/s on the embedded chain, anvil and ape"
+	@echo "  bench-chains   the bare chains' transactions/s"
+	@echo "  gas            gas of every call on anvil into docs/gas.md (ARGS='--quick --out DIR')"
+	@echo "  vectors        write tests/vectors from tests/cases"
+	@echo "  mutate         mutation testing: ARGS='--max 24 --seconds 12 --seed 12'"
+	@echo "  compile        ape compile"
+	@echo "  lint / fmt     ruff check and format (check only / fix)"
+	@echo "  clean          remove .build, .hypothesis, .pytest_cache"
 
 venv setup: $(STAMP)
 
@@ -42,20 +61,25 @@ bench: $(STAMP)
 replay: $(STAMP)
 	$(BIN)/python -m harness.campaign.trace replay $(TRACE) $(ARGS)
 
-# make export TRACE=reports/<run>/counterexample.json NAME=short_description
+# make export TRACE=reports/<run>/counterexample.json NAME=short_description [ARGS=--force]
+# (refuses to overwrite an existing tests/regressions/test_<NAME>.py without --force)
 export: $(STAMP)
-	$(BIN)/python -m harness.campaign.trace export $(TRACE) --name $(NAME)
+	$(BIN)/python -m harness.campaign.trace export $(TRACE) --name $(NAME) $(ARGS)
 
 # write tests/vectors/ from the cases in tests/cases (make test fails while they are stale)
 vectors: $(STAMP)
-	$(BIN)/pytest -q $(PYTEST_FLAGS) tests/cases --write-vectors
+	$(BIN)/pytest -q $(PYTEST_FLAGS) $(PYTEST_ARGS) tests/cases --write-vectors
+
+# every command the README shows, in tiny form; fails naming the command that broke
+smoke: $(STAMP)
+	$(BIN)/python -m harness.smoke $(ARGS)
 
 # mutation testing: short campaigns against sampled one-token mutants of the engine
 mutate: $(STAMP)
 	$(BIN)/python -m harness.campaign.mutate $(ARGS)
 
 gas: $(STAMP)
-	$(BIN)/python -m harness.measure.gas
+	$(BIN)/python -m harness.measure.gas $(ARGS)
 
 bench-chains: $(STAMP)
 	$(BIN)/python -m harness.measure.bench_chains $(ARGS)

@@ -4,17 +4,20 @@
 
 Runs the differential state machine in batches of hypothesis examples until the time or
 step budget is spent, in one or more worker processes sharing one hypothesis example
-database (a failure one worker found is replayed first by every later run). Shows live
-progress, writes a report (Markdown, HTML, JSON and plots) and exits 1 on the first
-divergence or violated invariant, after saving the shrunk call sequence as a JSON trace
-(replay it with ``python -m harness.campaign.trace replay``).
+database (a failure one worker found is replayed first by every later run). Compiling and
+deploying come first, outside the budget. Shows live progress, writes a report (Markdown,
+HTML, JSON and plots) and stops at the first divergence or violated invariant, after
+saving the shrunk call sequence as a JSON trace (replay it with ``python -m
+harness.campaign.trace replay``).
 """
 
 import argparse
 import multiprocessing
 import queue
+import signal
 import sys
 import time
+import traceback
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -25,7 +28,7 @@ from hypothesis.stateful import get_state_machine_test
 
 from harness.campaign import report, trace
 from harness.campaign.progress import Progress
-from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats
+from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
 from harness.core.spec_machine import SpecMachine, spec_sequence
@@ -37,20 +40,100 @@ REPORTS = Path("reports")
 # anvil slows down over long runs (memory, snapshot journal): restart it this often.
 ANVIL_RESTART_SEQUENCES = 200
 
+AGREED, FAILED, USAGE, ERROR = 0, 1, 2, 3
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+EPILOG = """\
+budget:
+  --seconds and --max-steps start once the contracts are compiled and deployed (setup is
+  outside the budget). Both are hard limits, shrinking a failure included: at the limit
+  the best trace found so far is saved, marked "not fully minimized".
+
+exit status:
+  0    agreed: spec and chain agreed on every step (at least --min-steps of them) and
+       kept every invariant and property
+  1    a divergence or a violated invariant or property (counterexample.json saved)
+  2    usage error: an invalid option, refused before anything runs
+  3    harness or environment error: setup failed (compiler, anvil, the network), a
+       worker crashed, or fewer than --min-steps steps ran
+  130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM: a partial report is written
+
+report (in --out, default reports/<UTC time>-seed<seed>/):
+  report.md, report.html  result (partial or not), budget, elapsed, steps, sequences,
+                          steps/s, calls and how many succeeded, branches reached and
+                          not reached, invariants checked, revert reasons, plots, and
+                          the failure with its call sequence
+  summary.json            the same figures for machines
+  fund.png, waterfall.png insurance fund; cumulative liquidations, ADL fills, bad debt
+  counterexample.json     after a failure: the minimized calls (make replay TRACE=...)
+"""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def _number(kind, low: float, strict: bool, what: str):
+    """An argparse type: ``kind`` above ``low`` (``strict``) or at least ``low``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value < low or (strict and value == low) or value != value:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {what}")
+        return value
+
+    return parse
+
+
+def _chain(text: str) -> str:
+    if text in ("embedded", "anvil") or (text.startswith("ape:") and len(text) > 4):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown chain {text!r}: expected embedded, anvil or ape:<network> "
+        "(e.g. ape:ethereum:local:foundry)"
+    )
+
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=20.0, help="time budget")
+    """The campaign's options; an invalid one exits 2 with a message."""
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.campaign",
+        description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[2],
+        epilog=EPILOG,
+        formatter_class=_HelpFormatter,
+    )
+    positive = _number(int, 0, True, "a positive integer")
     parser.add_argument(
-        "--max-steps", type=int, default=0, help="step budget over all workers (0: none)"
+        "--seconds",
+        type=_number(float, 0, True, "a positive number of seconds"),
+        default=20.0,
+        help="time budget, after setup",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=_number(int, 0, False, "an integer >= 0"),
+        default=0,
+        help="step budget over all workers, shrinking included (0: none)",
+    )
+    parser.add_argument(
+        "--min-steps",
+        type=_number(int, 0, False, "an integer >= 0"),
+        default=1,
+        help="fewer steps than this fails the run (exit 3) instead of reporting agreement",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the first batch")
     parser.add_argument(
-        "--chain", default="embedded", help="embedded, anvil, or ape:<network> (e.g. a fork)"
+        "--chain",
+        type=_chain,
+        default="embedded",
+        help="embedded, anvil, or ape:<network> (e.g. a fork)",
     )
-    parser.add_argument("--workers", type=int, default=1, help="parallel worker processes")
-    parser.add_argument("--steps", type=int, default=60, help="calls per sequence (max)")
-    parser.add_argument("--batch", type=int, default=10, help="sequences per hypothesis batch")
+    parser.add_argument("--workers", type=positive, default=1, help="parallel worker processes")
+    parser.add_argument("--steps", type=positive, default=60, help="calls per sequence (max)")
+    parser.add_argument("--batch", type=positive, default=10, help="sequences per hypothesis batch")
     parser.add_argument(
         "--machine",
         choices=("differential", "spec"),
@@ -65,9 +148,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="pin every market to this ADL policy (default: the configuration's, switched "
         "at random through the Governor)",
     )
-    parser.add_argument("--out", type=Path, default=None, help="report folder")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="report folder (default: reports/<time>-seed<seed>)"
+    )
     parser.add_argument("--database", default=DATABASE, help="hypothesis example database")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.max_steps and args.max_steps < args.min_steps:
+        parser.error(f"--max-steps {args.max_steps} is below --min-steps {args.min_steps}")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out}: exists and is not a folder")
+    return args
 
 
 def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) -> None:
@@ -89,58 +179,147 @@ def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) 
     test()
 
 
-def work(index: int, args, publish, stop) -> None:
-    """One worker: run batches until the budget is spent, ``stop`` is set or a failure."""
-    started = time.monotonic()
+def work(index: int, args, publish, stop, on_ready=None) -> None:
+    """One worker: set up (compile, deploy), then run batches until the budget is spent,
+    ``stop`` is set or a failure; publish progress, then the failure or the error, then
+    "done"."""
     stats = Stats(on_progress=lambda s: publish(("progress", index, progress_of(s))))
-    chain = make_chain(args.chain)
+    extra = {"stopped": None, "shrink_steps": 0, "minimized": True}
+    try:
+        chain = make_chain(args.chain)
+    except Exception as error:
+        publish(("error", index, setup_error(args, error)))
+        publish(("done", index, progress_of(stats, extra)))
+        return
+    try:
+        found = run(index, args, chain, stats, stop, extra, on_ready)
+        if found is not None:
+            publish(("failure", index, *found))
+    except Exception as error:
+        publish(("error", index, f"worker {index}: {traceback.format_exc()}"))
+        del error
+    finally:
+        chain.close()
+        publish(("done", index, progress_of(stats, extra)))
+
+
+def setup_error(args, error: Exception) -> str:
+    text = f"setup failed on chain {args.chain}: {type(error).__name__}: {error}"
+    if args.chain.startswith("ape:"):
+        text += "\n(is the network reachable, and its provider plugin installed?)"
+    return text
+
+
+def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
+    """Deploy on ``chain``, then the batches; return (trace, text, minimized) of a
+    failure, or None."""
     machine_class = SpecMachine if args.machine == "spec" else DifferentialMachine
     pair = Pair(chain)
     policy = None if args.adl_policy is None else ADL_POLICY_NAMES.index(args.adl_policy)
     machine = machine_class.bind(pair, stats, policy)
-    restarted_at = 0
-    batch = 0
+    if on_ready is not None:
+        on_ready()
+    # the budget starts now: setup is done
+    deadline = time.monotonic() + args.seconds
     # the step budget is the campaign's: each worker runs its share
     share = args.max_steps // args.workers + (index < args.max_steps % args.workers)
+
+    def spent(more: int = 0) -> str | None:
+        if stop.is_set():
+            return "stopped"
+        if args.max_steps and stats.steps + extra["shrink_steps"] + more > share:
+            return "step budget"
+        if time.monotonic() >= deadline:
+            return "time budget"
+        return None
+
+    stats.should_stop = lambda: spent(1)
+    best: dict = {}
+
+    def on_failure(failure) -> None:
+        """Keep the shortest failing run of the first failure's kind (for a deadline
+        that falls while hypothesis shrinks)."""
+        kind = trace.signature(failure)
+        if not best or (kind == best["kind"] and len(failure.calls) < len(best["calls"])):
+            best.update(kind=kind, calls=failure.calls, failure=failure)
+
+    stats.on_failure = on_failure
+    restarted_at = 0
+    batch = 0
     try:
-        while not stop.is_set() and time.monotonic() - started < args.seconds:
-            if args.max_steps and stats.steps >= share:
-                break
-            run_batch(
-                machine, args.seed + 100_003 * index + batch, args.batch, args.steps, args.database
-            )
+        while not (reason := spent(1)):
+            try:
+                run_batch(
+                    machine,
+                    args.seed + 100_003 * index + batch,
+                    args.batch,
+                    args.steps,
+                    args.database,
+                )
+            except AssertionError:
+                raise
+            except Exception:
+                # cut short while it replayed or shrank, hypothesis may see a draw
+                # inconsistency (FlakyStrategyDefinition): the stop explains it
+                if stats.stopped:
+                    raise Stopped(stats.stopped) from None
+                raise
             batch += 1
             if args.chain == "anvil" and stats.sequences - restarted_at >= ANVIL_RESTART_SEQUENCES:
                 chain.restart()
                 pair = Pair(chain)
                 machine = machine_class.bind(pair, stats, policy)
                 restarted_at = stats.sequences
-    except AssertionError as failure:
-        calls = getattr(failure, "calls", [])
-        replay = trace.failure_of
-        if args.machine == "spec":  # minimize on the spec alone, as the failure was found
-            replay = partial(trace.failure_of, make_sequence=spec_sequence)
-        shrunk = trace.minimize(calls, pair, trace.signature(failure), replay)
-        failure = replay(shrunk, pair) or failure
-        found = trace.to_json(
-            shrunk,
-            failure,
-            seed=args.seed,
-            worker=index,
-            chain=args.chain,
-            hypothesis_calls=len(calls),
+        extra["stopped"] = reason
+        return None
+    except Stopped:
+        extra["stopped"] = stats.stopped
+        if not best:
+            return None
+        # the budget ran out while hypothesis was shrinking: the shortest run so far
+        failure, calls, complete = best["failure"], best["calls"], False
+    except AssertionError as found:
+        failure, calls, complete = found, getattr(found, "calls", []), True
+    stats.should_stop = None
+    replay = trace.failure_of
+    if args.machine == "spec":  # minimize on the spec alone, as the failure was found
+        replay = partial(trace.failure_of, make_sequence=spec_sequence)
+    shrunk = calls
+    if complete:
+
+        def stop_minimizing(candidate) -> bool:
+            if reason := spent(len(candidate)):
+                extra["stopped"] = f"{reason} (while minimizing)"
+                return True
+            extra["shrink_steps"] += len(candidate)
+            return False
+
+        shrunk, last, complete = trace.minimize(
+            calls, pair, trace.signature(failure), replay, stop_minimizing
         )
-        notes = "\n".join(getattr(failure, "__notes__", []))
-        publish(("failure", index, found, f"{type(failure).__name__}: {failure}\n{notes}"))
-    finally:
-        chain.close()
-        publish(("done", index, progress_of(stats)))
+        failure = last or failure
+    extra["minimized"] = complete
+    found = trace.to_json(
+        shrunk,
+        failure,
+        seed=args.seed,
+        worker=index,
+        chain=args.chain,
+        machine=args.machine,
+        hypothesis_calls=len(calls),
+        minimized=complete,
+    )
+    notes = "\n".join(getattr(failure, "__notes__", []))
+    if not complete:
+        notes += "\n(not fully minimized: the budget ran out while shrinking)"
+    return found, f"{type(failure).__name__}: {failure}\n{notes}", complete
 
 
-def progress_of(stats: Stats) -> dict:
+def progress_of(stats: Stats, extra: dict | None = None) -> dict:
     """What a worker reports: its statistics and the latest insurance fund."""
     data = stats.to_dict()
     data["fund"] = stats.series[-1][1] if stats.series else None
+    data.update(extra or {})
     return data
 
 
@@ -155,62 +334,204 @@ class _Flag:
         self.value = True
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + f"-seed{args.seed}"
-    out = args.out or REPORTS / run_id
-    progress = Progress(args.workers, WATERFALL_BRANCHES + TRADING_BRANCHES)
-    workers: dict[int, dict] = {}
-    failures = []
-    started = time.monotonic()
+class Interrupted(BaseException):
+    """A signal during setup, before any step could stop cleanly."""
 
-    def handle(message) -> None:
+
+class Signals:
+    """SIGINT and SIGTERM: during setup they interrupt at once; once the workers step,
+    they set the stop flags and the run ends after the current step, with a report."""
+
+    def __init__(self, flags) -> None:
+        self.received: int | None = None
+        self.flags = flags
+        self.stepping = False
+        self.previous = {s: signal.signal(s, self.handle) for s in SIGNAL_EXIT}
+
+    def handle(self, signum, frame) -> None:
+        if self.received is None:
+            self.received = signum
+        for flag in self.flags:
+            flag.set()
+        if not self.stepping:
+            self.stepping = True  # once: the report is written after
+            raise Interrupted(signum)
+
+    def restore(self) -> None:
+        for s, handler in self.previous.items():
+            signal.signal(s, handler)
+
+
+def _child_signals(stop) -> None:
+    """In a worker: a signal stops it after its step (the parent writes the report)."""
+    for s in SIGNAL_EXIT:
+        signal.signal(s, lambda *_: stop.set())
+
+
+def _worker(index, args, put, stop) -> None:
+    _child_signals(stop)
+    work(index, args, put, stop)
+
+
+class Campaign:
+    """One run: what the workers report, the signals, then the report and exit status."""
+
+    def __init__(self, args) -> None:
+        self.args = args
+        run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + f"-seed{args.seed}"
+        self.out = args.out or REPORTS / run_id
+        self.progress = Progress(args.workers, WATERFALL_BRANCHES + TRADING_BRANCHES)
+        self.workers: dict[int, dict] = {}
+        self.failures: list = []
+        self.errors: list[str] = []
+        self.setup_started = time.monotonic()
+        self.started: float | None = None  # when the budget started: setup done
+        self.signals: Signals | None = None
+
+    def handle(self, message) -> None:
         kind, index = message[0], message[1]
         if kind in ("progress", "done"):
-            workers[index] = message[2]
-        else:
-            failures.append(message)
-        progress.update(workers, len(failures), time.monotonic() - started)
+            self.workers[index] = message[2]
+        elif kind == "error":
+            self.errors.append(message[2])
+        elif kind == "failure":
+            self.failures.append(message)
+        self.progress.update(self.workers, len(self.failures), self.elapsed())
 
-    if args.workers == 1:
-        work(0, args, handle, _Flag())
-    else:
-        context = multiprocessing.get_context("fork")
-        messages, stop = context.Queue(), context.Event()
-        processes = [
-            context.Process(target=work, args=(i, args, messages.put, stop), daemon=True)
-            for i in range(args.workers)
-        ]
-        for process in processes:
-            process.start()
-        finished = 0
-        while finished < len(processes):
-            try:
-                message = messages.get(timeout=0.5)
-            except queue.Empty:
-                progress.update(workers, len(failures), time.monotonic() - started)
-                continue
-            handle(message)
-            if message[0] == "failure":
-                stop.set()
-            finished += message[0] == "done"
-        for process in processes:
-            process.join(timeout=10)
-    elapsed = time.monotonic() - started
-    progress.finish()
+    def ready(self) -> None:
+        self.signals.stepping = True
+        self.started = time.monotonic()
 
-    trace_path = None
+    def elapsed(self) -> float:
+        return 0.0 if self.started is None else time.monotonic() - self.started
+
+    def run(self, stop, messages, context) -> None:
+        """Set up and run the workers (in this process when there is one)."""
+        if self.args.workers == 1:
+            work(0, self.args, self.handle, stop, on_ready=self.ready)
+            return
+        try:
+            prepare(self.args)
+        except Exception as error:
+            self.handle(("error", -1, setup_error(self.args, error)))
+            return
+        run_workers(context, messages, stop, self.args, self.handle, self.ready)
+
+    def finish(self) -> int:
+        """Write the report; return the exit status."""
+        args, failures, errors, workers = self.args, self.failures, self.errors, self.workers
+        received = self.signals.received
+        self.signals.stepping = True  # a second signal while reporting only sets the flags
+        elapsed = self.elapsed()
+        self.progress.finish()
+        code = outcome(args, received, failures, errors, workers)
+        trace_path = None
+        if failures:
+            _, index, found, text, _ = failures[0]
+            print(text, file=sys.stderr)
+            trace_path = trace.save(self.out / "counterexample.json", found)
+            print(f"\ncounterexample saved: {trace_path}", file=sys.stderr)
+            print(f"replay it:  make replay TRACE={trace_path}", file=sys.stderr)
+        for error in errors:
+            print(error, file=sys.stderr)
+        summary = report.summarize(args, workers, elapsed, failures, trace_path)
+        summary.update(
+            setup_seconds=round((self.started or time.monotonic()) - self.setup_started, 2),
+            exit_code=code,
+            errors=errors,
+            interrupted=signal.Signals(received).name if received else None,
+            partial=received is not None,
+        )
+        summary["result"] = result_of(summary, args, failures, errors)
+        paths = report.write(self.out, summary, workers)
+        print(report.text(summary))
+        if code == ERROR and not errors:
+            print(f"FAILED: {summary['result']}", file=sys.stderr)
+        print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
+        return code
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    campaign = Campaign(args)
+    context = multiprocessing.get_context("fork")
+    messages, stop = (None, _Flag()) if args.workers == 1 else (context.Queue(), context.Event())
+    campaign.signals = Signals([stop])
+    try:
+        try:
+            campaign.run(stop, messages, context)
+        except Interrupted:
+            pass
+        return campaign.finish()
+    finally:
+        campaign.signals.restore()
+
+
+def prepare(args) -> None:
+    """Compile every contract once, before the workers fork (they share the artifacts)."""
+    chain = make_chain("embedded")
+    try:
+        Pair(chain)
+    finally:
+        chain.close()
+
+
+def run_workers(context, messages, stop, args, handle, ready) -> None:
+    processes = [
+        context.Process(target=_worker, args=(i, args, messages.put, stop), daemon=True)
+        for i in range(args.workers)
+    ]
+    for process in processes:
+        process.start()
+    ready()
+    finished = 0
+    while finished < len(processes):
+        try:
+            message = messages.get(timeout=0.5)
+        except queue.Empty:
+            if not any(p.is_alive() for p in processes) and messages.empty():
+                handle(("error", -1, "every worker exited without reporting"))
+                break
+            handle(("tick", -1))
+            continue
+        handle(message)
+        if message[0] == "failure":
+            stop.set()
+        finished += message[0] == "done"
+    for process in processes:
+        process.join(timeout=10)
+
+
+def outcome(args, received, failures, errors, workers) -> int:
+    """The exit status: a signal's, then 1 for a failure, 3 for an error or too few steps."""
+    if received is not None:
+        return SIGNAL_EXIT[received]
     if failures:
-        _, index, found, text = failures[0]
-        print(text, file=sys.stderr)
-        trace_path = trace.save(out / "counterexample.json", found)
-        print(f"\ncounterexample saved: {trace_path}", file=sys.stderr)
-        print(f"replay it:  make replay TRACE={trace_path}", file=sys.stderr)
-    summary = report.summarize(args, workers, elapsed, failures, trace_path)
-    paths = report.write(out, summary, workers)
-    print(report.text(summary))
-    print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
-    return 1 if failures else 0
+        return FAILED
+    if errors:
+        return ERROR
+    if sum(w["steps"] for w in workers.values()) < args.min_steps:
+        return ERROR
+    return AGREED
+
+
+def result_of(summary: dict, args, failures, errors) -> str:
+    if failures:
+        result = "divergence"
+        if not all(f[4] for f in failures[:1]):
+            result += " (not fully minimized)"
+    elif errors:
+        result = "harness or environment error"
+    elif summary["steps"] < args.min_steps:
+        result = f"FAILED: too few steps ({summary['steps']:,} ran, --min-steps {args.min_steps})"
+    elif args.machine == "spec":
+        result = "agreed (the spec kept every invariant and property)"
+    else:
+        result = "agreed"
+    if summary["partial"]:
+        result = result.replace("agreed", "agreed so far", 1)
+        result = f"partial (interrupted by {summary['interrupted']}): {result}"
+    return result
 
 
 if __name__ == "__main__":

@@ -32,14 +32,23 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
     ]
     summary = {
         "result": "divergence" if failures else "agreed",
-        "chain": args.chain,
+        # the spec-only machine deploys nothing it compares with: no chain
+        "chain": "none (spec only)" if args.machine == "spec" else args.chain,
         "machine": args.machine,
         "adl_policy": policy or "configured, switched through the Governor (govern)",
         "seed": args.seed,
         "workers": args.workers,
-        "budget": {"seconds": args.seconds, "max_steps": args.max_steps},
+        "budget": {
+            "seconds": args.seconds,
+            "max_steps": args.max_steps,
+            "min_steps": getattr(args, "min_steps", 0),
+        },
         "elapsed_seconds": round(elapsed, 2),
         "steps": steps,
+        # calls replayed while minimizing a failure (inside the step budget too)
+        "shrink_steps": sum(w.get("shrink_steps", 0) for w in workers.values()),
+        "stopped_by": sorted({w["stopped"] for w in workers.values() if w.get("stopped")}),
+        "minimized": all(w.get("minimized", True) for w in workers.values()),
         "sequences": sum(w["sequences"] for w in workers.values()),
         "steps_per_second": round(steps / max(elapsed, 1e-9), 1),
         "views_compared": sum(w["views"] for w in workers.values()),
@@ -68,6 +77,7 @@ def _best_gain(workers: dict) -> dict:
 
 def text(summary: dict) -> str:
     lines = [
+        f"{title(summary)}\n"
         f"chain {summary['chain']}  seed {summary['seed']}  workers {summary['workers']}  "
         f"budget {summary['budget']['seconds']:.0f}s  elapsed {summary['elapsed_seconds']}s",
         f"steps {summary['steps']:,}  sequences {summary['sequences']:,}  "
@@ -85,12 +95,19 @@ def text(summary: dict) -> str:
     lines.append(
         "revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in summary["reverts"].items())
     )
-    if summary["result"] == "divergence":
-        verdict = "DIVERGENCE or VIOLATION"
-    elif summary["machine"] == "spec":
+    result = summary["result"]
+    if "divergence" in result:
+        verdict = "DIVERGENCE or VIOLATION" + (
+            "" if summary["minimized"] else " (the trace is not fully minimized)"
+        )
+    elif result.startswith("agreed") and summary["machine"] == "spec":
         verdict = "the spec kept every invariant and property (no chain: --machine spec)"
-    else:
+    elif result.startswith("agreed"):
         verdict = "spec and chain agreed on every step and kept every invariant and property"
+    else:
+        verdict = result
+    if summary.get("partial") and not verdict.startswith("partial"):
+        verdict = f"PARTIAL (interrupted by {summary['interrupted']}): {verdict}"
     lines.append("RESULT: " + verdict)
     return "\n".join(lines)
 
@@ -143,10 +160,27 @@ def _plots(out: Path, workers: dict) -> dict[str, Path]:
     return paths
 
 
+def title(summary: dict) -> str:
+    if summary["machine"] == "spec":
+        return "Spec-only fuzz campaign (the spec against its invariants and properties, no chain)"
+    return "Differential fuzz campaign (spec against chain)"
+
+
 def markdown(summary: dict, plots: dict) -> str:
-    lines = [
-        "# Differential fuzz campaign",
-        "",
+    lines = [f"# {title(summary)}", ""]
+    if summary.get("partial"):
+        lines += [
+            f"**PARTIAL REPORT: the run was interrupted by {summary['interrupted']}**; "
+            "the figures below cover what ran before it.",
+            "",
+        ]
+    if not summary["minimized"]:
+        lines += [
+            "**The counterexample is not fully minimized**: the budget ran out while "
+            "shrinking; it is the shortest failing run found by then.",
+            "",
+        ]
+    lines += [
         f"**Result: {summary['result']}**"
         + (
             f" (counterexample: `{summary['counterexample']}`)" if summary["counterexample"] else ""
@@ -158,6 +192,12 @@ def markdown(summary: dict, plots: dict) -> str:
         f"| {summary['seed']} | {summary['chain']} | {summary['workers']} "
         f"| {summary['elapsed_seconds']}s | {summary['steps']:,} | {summary['sequences']:,} "
         f"| {summary['steps_per_second']:,.0f} |",
+        "",
+        f"Setup (compilation, deployment) took {summary.get('setup_seconds', 0)}s, outside "
+        f"the budget; the run stopped on: {', '.join(summary['stopped_by']) or 'a failure'}; "
+        f"at least {summary['budget']['min_steps']:,} steps were required; "
+        f"{summary['shrink_steps']:,} calls were replayed while minimizing. "
+        f"Exit status {summary.get('exit_code', '-')}.",
         "",
         "## Calls",
         "",
@@ -184,6 +224,9 @@ def markdown(summary: dict, plots: dict) -> str:
     lines += [f"| {r} | {n:,} |" for r, n in summary["reverts"].items()]
     if "failure" in summary:
         lines += ["", "## Failure", "", "```", *summary["failure"], "```"]
+    if summary.get("errors"):
+        text_ = "\n".join(summary["errors"]).splitlines()
+        lines += ["", "## Harness or environment errors", "", "```", *text_, "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -116,20 +116,29 @@ def failure_of(calls: list[Call], pair: Pair, make_sequence=CheckedSequence):
     return None
 
 
-def minimize(calls: list[Call], pair: Pair, target: tuple, replay=None) -> list[Call]:
+def minimize(
+    calls: list[Call], pair: Pair, target: tuple, replay=None, stop=None
+) -> tuple[list[Call], BaseException | None, bool]:
     """Drop every call whose removal keeps a failure with signature ``target`` (greedy,
     from the last call backward, until a pass removes nothing), replaying with ``replay``
     (default ``failure_of``: spec and chain). Hypothesis shrinks the
-    draws; this removes what it left that the failure does not need."""
+    draws; this removes what it left that the failure does not need.
+
+    ``stop(candidate)``, asked before each replay, ends the search early when it returns
+    true (a spent budget). Return the calls kept, the failure of the last successful
+    candidate (None when none was) and whether the search completed."""
     changed = True
+    found = None
     while changed:
         changed = False
         for index in range(len(calls) - 1, -1, -1):
             candidate = calls[:index] + calls[index + 1 :]
+            if stop is not None and stop(candidate):
+                return calls, found, False
             failure = (replay or failure_of)(candidate, pair)
             if failure is not None and signature(failure) == target:
-                calls, changed = candidate, True
-    return calls
+                calls, changed, found = candidate, True, failure
+    return calls, found, True
 
 
 REGRESSION_TEMPLATE = '''"""Regression: {title}.
@@ -152,16 +161,26 @@ def test_{name}(pair):
 '''
 
 
-def export(trace: dict, name: str, source: str) -> Path:
-    """Write tests/regressions/test_<name>.py replaying the trace on each chain."""
+def export(
+    trace: dict, name: str, source: str, force: bool = False, directory: Path | None = None
+) -> Path:
+    """Write tests/regressions/test_<name>.py replaying the trace on each chain; refuse
+    (``FileExistsError``) to overwrite an existing test unless ``force``."""
     name = re.sub(r"\W+", "_", name).strip("_").lower()
+    if not name:
+        raise ValueError("--name: needs at least one letter or digit")
     calls = "\n".join(f"    {call!r}," for call in load_calls(trace))
     failure = trace.get("failure")
     failure_text = (
         "When found, it failed with: " + json.dumps(failure, indent=1) + "\n" if failure else ""
     )
-    REGRESSIONS.mkdir(parents=True, exist_ok=True)
-    path = REGRESSIONS / f"test_{name}.py"
+    directory = directory or REGRESSIONS
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"test_{name}.py"
+    if path.exists() and not force:
+        raise FileExistsError(
+            f"{path} exists: choose another NAME, or pass --force to overwrite it"
+        )
     path.write_text(
         REGRESSION_TEMPLATE.format(
             title=name.replace("_", " "),
@@ -178,7 +197,15 @@ def export(trace: dict, name: str, source: str) -> Path:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="replay or export a counterexample trace")
+    """Exit 0 when the replay agreed (or the export was written), 1 on a divergence, 2 on
+    a usage error (no such trace, an existing test without --force), 3 when the chain
+    could not be set up."""
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.campaign.trace",
+        description="replay or export a counterexample trace",
+        epilog="exit status: 0 agreed / exported, 1 divergence, 2 usage error, "
+        "3 harness or environment error",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     replay_parser = commands.add_parser("replay", help="rerun a trace on spec and chain")
     replay_parser.add_argument("trace", type=Path)
@@ -186,12 +213,30 @@ def main(argv=None) -> int:
     export_parser = commands.add_parser("export", help="write it as a pytest regression test")
     export_parser.add_argument("trace", type=Path)
     export_parser.add_argument("--name", required=True)
+    export_parser.add_argument(
+        "--force", action="store_true", help="overwrite an existing test_<name>.py"
+    )
+    export_parser.add_argument(
+        "--dir", type=Path, default=None, help="where to write it (default: tests/regressions)"
+    )
     args = parser.parse_args(argv)
-    trace = json.loads(args.trace.read_text())
+    try:
+        trace = json.loads(args.trace.read_text())
+    except (OSError, ValueError) as error:
+        parser.error(f"{args.trace}: {error}")
     if args.command == "export":
-        print(export(trace, args.name, str(args.trace)))
+        try:
+            print(export(trace, args.name, str(args.trace), args.force, args.dir))
+        except (FileExistsError, ValueError) as error:
+            parser.error(str(error))
         return 0
-    chain = make_chain(args.chain)
+    try:
+        chain = make_chain(args.chain)
+    except ValueError as error:
+        parser.error(str(error))
+    except Exception as error:
+        print(f"setup failed on chain {args.chain}: {error}", file=sys.stderr)
+        return 3
     try:
         started = time.monotonic()
         diverged_at = replay(load_calls(trace), Pair(chain))

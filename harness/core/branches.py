@@ -108,6 +108,13 @@ def classify(events: list, held, fee_ratio, policy) -> list[str]:
     return found
 
 
+class Stopped(KeyboardInterrupt):
+    """Raised before a step when the run must stop (its budget is spent, or it was
+    interrupted). A ``KeyboardInterrupt`` to hypothesis: it lets it through at once,
+    without recording the cut-short example (any other exception is a failure to shrink,
+    and a ``BaseException`` marks the example's draws inconsistent)."""
+
+
 class Stats:
     """What a run did: calls by function and outcome, events, waterfall branches, and a
     sampled series of the insurance fund and the waterfall counts for the report's plots."""
@@ -132,6 +139,23 @@ class Stats:
         # sequence that reached it
         self.best_gain = 0
         self.best_gain_calls: list[str] = []
+        # a campaign's budget: ``should_stop()`` returns why the run must stop before the
+        # next step (or None); ``on_failure(failure)`` sees every failing run
+        self.should_stop = None
+        self.on_failure = None
+        self.stopped: str | None = None
+
+    def before_step(self) -> None:
+        """Raise ``Stopped`` when ``should_stop`` says the run must stop."""
+        if self.should_stop is not None and (reason := self.should_stop()):
+            self.stopped = reason
+            raise Stopped(reason)
+
+    def failed(self, failure: BaseException) -> None:
+        """Count a failing run (its ``calls`` set) and tell ``on_failure``."""
+        self.failing += 1
+        if self.on_failure is not None:
+            self.on_failure(failure)
 
     def record(
         self, fn: str, success: bool, reason: str | None, taken: list[str], events: list, fund: int

@@ -51,8 +51,9 @@ class ActionMachine(RuleBasedStateMachine):
         self.run(actions.next_calls(self.world, actions.HypothesisChoices(data), self.menu))
 
     def teardown(self):
-        """End of the sequence: the liveness drain (skipped after a failure)."""
-        if not self.sequence.failed:
+        """End of the sequence: the liveness drain (skipped after a failure, or when the
+        run was stopped mid-sequence)."""
+        if not self.sequence.failed and not self.stats.stopped:
             self.sequence.finish()
             # the search: steer generation toward sequences where the attacker gains most
             target(self.sequence.gain.best, label="attacker gain over fair PnL")

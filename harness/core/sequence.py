@@ -33,6 +33,7 @@ class CheckedSequence:
     def call(self, call: Call | Match) -> Outcome | None:
         """Apply ``call`` to both sides and check every invariant; count what it did. A
         ``Match`` is signed first, in the current state."""
+        self.stats.before_step()
         if isinstance(call, Match):
             call = call.call(self.state, self.p.actors)
         self.history.append(call)
@@ -53,9 +54,9 @@ class CheckedSequence:
             return step()
         except AssertionError as failure:
             self.failed = True
-            self.stats.failing += 1
             failure.calls = list(self.history)
             failure.add_note(self.describe_history())
+            self.stats.failed(failure)
             raise
 
     def _apply(self, call: Call, before) -> tuple[Outcome, list]:

@@ -45,6 +45,7 @@ class SpecSequence:
         return total
 
     def call(self, call: Call) -> None:
+        self.stats.before_step()
         self.history.append(call)
         if call.target == VIEWS:
             return
@@ -63,12 +64,12 @@ class SpecSequence:
             )
         except AssertionError as failure:
             self.failed = True
-            self.stats.failing += 1
             failure.calls = list(self.history)
             failure.add_note(
                 "call sequence (after setup):\n"
                 + "\n".join(f"  {i:3d}. {c}" for i, c in enumerate(self.history, 1))
             )
+            self.stats.failed(failure)
             raise
         self.stats.record(
             call.fn,

@@ -186,6 +186,8 @@ def anvil_binary() -> str:
     """The npm-installed anvil (its native binary when present), or ``$ANVIL_BIN``."""
     env = os.environ.get("ANVIL_BIN")
     if env:
+        if not os.access(env, os.X_OK):
+            raise ChainError(f"anvil not found: ANVIL_BIN={env} is not an executable")
         return env
     # Prefer the native binary shipped in the platform package: no node wrapper process.
     for cand in sorted((REPO_ROOT / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil")):
@@ -194,7 +196,10 @@ def anvil_binary() -> str:
     wrapper = REPO_ROOT / "node_modules" / ".bin" / "anvil"
     if wrapper.exists():
         return str(wrapper)
-    raise ChainError("anvil not found: run `make venv` (npm ci) or set ANVIL_BIN")
+    raise ChainError(
+        "anvil not found in node_modules: run `make setup` (it runs `npm ci`, which installs "
+        "the pinned anvil) or set ANVIL_BIN"
+    )
 
 
 def _free_port() -> int:

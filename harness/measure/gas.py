@@ -7,6 +7,7 @@ Gas is measured on anvil (a real node's receipts); the embedded chain's figures 
 a real chain's.
 """
 
+import argparse
 import json
 import sys
 from dataclasses import astuple
@@ -363,7 +364,15 @@ def plot(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DOCS, help="where gas.md, .json, .png go")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: the typical calls, one small waterfall row and one policy row",
+    )
+    args = parser.parse_args(argv)
     chain = AnvilChain()
     try:
         typical = typical_calls(Deployment(chain))
@@ -371,24 +380,24 @@ def main() -> int:
         counts = [n for n in (2, 4, 8, 16, TRADE_SLOTS) if n < MAX_POSITIONS_PER_MARKET] + [
             MAX_POSITIONS_PER_MARKET
         ]
+        if args.quick:
+            counts = [2]
         rows = waterfall_by_positions(Deployment(chain), counts, markets=1)
-        chain.restart()
-        rows += waterfall_by_positions(Deployment(chain), counts, markets=MAX_MARKETS)
+        if not args.quick:
+            chain.restart()
+            rows += waterfall_by_positions(Deployment(chain), counts, markets=MAX_MARKETS)
         policies = []
-        for markets, staggered in (
-            (1, False),
-            (1, True),
-            (MAX_MARKETS, False),
-            (MAX_MARKETS, True),
-        ):
+        cases = ((1, False), (1, True), (MAX_MARKETS, False), (MAX_MARKETS, True))
+        for markets, staggered in cases[:1] if args.quick else cases:
             chain.restart()
             gas = deleverage_by_policy(Deployment(chain), markets, staggered)
             policies.append({"markets": markets, "staggered": staggered, **gas})
         worst = allocator_worst_case(chain)
     finally:
         chain.close()
-    DOCS.mkdir(exist_ok=True)
-    (DOCS / "gas.json").write_text(
+    out = args.out
+    out.mkdir(exist_ok=True)
+    (out / "gas.json").write_text(
         json.dumps(
             {"calls": typical, "waterfall": rows, "policies": policies, "allocate_worst": worst},
             indent=2,
@@ -454,8 +463,8 @@ def main() -> int:
         "",
         "![waterfall gas](gas.png)",
     ]
-    plot(rows, DOCS / "gas.png")
-    (DOCS / "gas.md").write_text("\n".join(lines) + "\n")
+    plot(rows, out / "gas.png")
+    (out / "gas.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

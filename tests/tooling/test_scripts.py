@@ -30,3 +30,19 @@ def test_deploy_script_deploys_and_checks():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "MISMATCH" not in result.stdout
     assert result.stdout.count("  ok ") == 40
+
+
+def test_ape_run_fuzz_shows_the_campaigns_options():
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [bin_dir / "ape", "run", "fuzz", "--help"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for option in ("--seconds", "--max-steps", "--min-steps", "--chain", "exit status"):
+        assert option in result.stdout
