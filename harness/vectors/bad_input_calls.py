@@ -232,6 +232,22 @@ def leveraged(*then: Call) -> Callable:
     return build
 
 
+def sub_minimum_takeover(state, actors) -> list[Call]:
+    """N7: market 0's minimum notional raised to 100 USDC through the Governor, trader0
+    (9x long) falls below maintenance at 0.93, and trader2 tries to take one lot over."""
+    minimum = listing(min_position_notional=100 * USDC)
+    calls = leveraged(*governed("set_market_params", 0, minimum), *refreshed())(state, actors)
+    return now(
+        [
+            *calls,
+            engine("deposit", "trader2", 100 * USDC),
+            Call(CLOCK, "wait", "", (1,)),
+            engine("update_price", "oracle", 0, 930_000, "now"),
+            engine("liquidate", "trader2", "trader0", 0, 1),
+        ]
+    )(state, actors)
+
+
 AFTER_AN_HOUR = Call(CLOCK, "wait", "", (3_601,))
 FUND_ABOVE_FLOOR = 900 * USDC  # the setup's 1,000 USDC top-up over the 100 USDC floor
 

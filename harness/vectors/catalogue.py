@@ -52,6 +52,7 @@ from harness.vectors.bad_input_calls import (
     requested,
     same_fill_twice,
     stamped_price,
+    sub_minimum_takeover,
     with_maker,
 )
 from pyspec.constants import (
@@ -333,6 +334,8 @@ ENTRIES: list[Entry] = [
       fixed(engine("liquidate", "trader1", "trader2", 0, 1))),
     E("engine", "liquidate", "boundary", "a healthy account", "liquidate: account healthy",
       leveraged(engine("liquidate", "trader1", "trader0", 0, 1))),
+    E("engine", "liquidate", "boundary", "one lot taken over below the minimum notional",
+      "liquidate: position too small", sub_minimum_takeover),
     E("engine", "liquidate", "stale", "its price older than the maximum age", "oracle: stale price",
       leveraged(AFTER_AN_HOUR, engine("liquidate", "trader1", "trader0", 0, 1))),
     E("engine", "deleverage", "unknown id", "an account without a position", "adl: no position",
