@@ -12,8 +12,9 @@
         price, uncharged. Charges never exceed a counterparty's cap.
         Policies: ADL_POLICY_QUEUE (PnL% rank, pro-rata share of the lots taken, capped at
         their profit and equity share); ADL_POLICY_PNL_PRO_RATA, ADL_POLICY_LEVERAGE_PRO_RATA
-        and ADL_POLICY_CONTRACT_PRO_RATA (lots and charges water-filled with weights upnl,
-        upnl x leverage and |size|; charges capped at min(upnl, equity)).
+        and ADL_POLICY_CONTRACT_PRO_RATA (charges water-filled with weights upnl,
+        upnl x leverage and |size|, capped at min(upnl, equity); lots water-filled by
+        |size| under every policy, so each eligible position closes the same fraction).
 """
 
 import lib.constants as constants
@@ -369,7 +370,9 @@ def _allocate_pro_rata(
             sizes.append(holder.size)
             capacities.append(self.compute_capacity(holder))
             accounts.append(holder.account)
-    lots: DynArray[int256, N] = self.water_fill(weights, sizes, accounts, size)
+    # lots by size, charges by the policy's weights (issue 19): every eligible position
+    # closes the same fraction, so the next call of the same round weighs it as this one
+    lots: DynArray[int256, N] = self.water_fill(sizes, sizes, accounts, size)
     charges: DynArray[int256, N] = self.water_fill(weights, capacities, accounts, loss)
     fills: DynArray[Fill, N] = []
     for i: uint256 in range(len(eligible), bound=N):

@@ -12,17 +12,20 @@ fund or to bad debt) but never exceeds it. The policies (a market parameter):
   notional| (cross-multiplied; equal ranks to the lower address), each filled min(remaining,
   its size) and charged the pro-rata share of ``loss`` of the lots it takes, capped at the
   profit of those lots and at its equity share of them.
-- ``ADL_POLICY_PNL_PRO_RATA``: every winner gives up the same fraction of its profit: lots and
-  charges water-filled with weights upnl, charges capped at min(upnl, equity).
+- ``ADL_POLICY_PNL_PRO_RATA``: every winner gives up the same fraction of its profit:
+  charges water-filled with weights upnl, capped at min(upnl, equity).
 - ``ADL_POLICY_LEVERAGE_PRO_RATA``: as above with weights upnl x leverage, leverage = notional
   / equity in RATIO_PRECISION units, floored, clamped to [1, MAX_ADL_LEVERAGE].
 - ``ADL_POLICY_CONTRACT_PRO_RATA``: the same fraction of every eligible position: weights
   |size|, charges capped at min(upnl, equity).
 
-Under the pro-rata policies the lots and the charges are two separate water-fills with the
-same weights (lots capped by sizes, charges by the caps), so a counterparty may absorb a
-charge without closing a lot; the bankrupt position as a whole closes at its bankruptcy
-price when nothing is capped.
+Under the pro-rata policies the lots and the charges are two separate water-fills: the
+lots by size (every eligible position closes the same fraction, issue 19), the charges by
+the policy's weights under the caps, so a counterparty may absorb a charge without
+closing a lot; the bankrupt position as a whole closes at its bankruptcy price when
+nothing is capped. Closing lots by profit instead (before issue 19) closed the most
+profitable positions first, so the next call of the same round found them smaller and
+charged the others more: a larger winner paid a smaller share of its profit.
 """
 
 from dataclasses import dataclass
@@ -263,7 +266,11 @@ def _allocate_pro_rata(
     eligible = [h for h in holders if is_eligible(h)]
     weights = [compute_weight(policy, h, price) for h in eligible]
     accounts = [h.account for h in eligible]
-    lots = water_fill(weights, [h.size for h in eligible], accounts, size)
+    sizes = [h.size for h in eligible]
+    # lots by size, charges by the policy's weights (issue 19): every eligible position
+    # closes the same fraction, so what each keeps stays in proportion to what it held,
+    # and the next call of the same round weighs it exactly as this one did
+    lots = water_fill(sizes, sizes, accounts, size)
     charges = water_fill(weights, [compute_capacity(h) for h in eligible], accounts, loss)
     return [
         Fill(h.account, lot, charge)

@@ -17,8 +17,17 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import to_checksum_address
 
+from harness.core import adl_rounds
 from harness.core.invariants import INVARIANTS, check
-from harness.core.recompute import RATIO, equity, maintenance, pnl, pnl_percent, size
+from harness.core.recompute import (
+    RATIO,
+    adl_budget,
+    equity,
+    maintenance,
+    pnl,
+    pnl_percent,
+    size,
+)
 from pyspec.constants import EXIT_DELAY, EXIT_WINDOW
 from pyspec.state import State
 
@@ -50,8 +59,9 @@ PROPERTIES = {
     "opposite positions of the same market",
     "adl_rank_order": "under the queue, charged counterparties are profitable, in PnL% rank "
     "order, ahead of every uncharged one",
-    "adl_pro_rata_shares": "under a pro-rata policy, lots and charges are within one unit of "
-    "the exact water-filling of the policy's weights under sizes and caps, and sum exactly",
+    "adl_pro_rata_shares": "under a pro-rata policy, lots are within one unit of the exact "
+    "water-filling by size, charges of the policy's weights under the caps, and both sum "
+    "exactly",
     "adl_no_harm": "no counterparty gives up more than its profit (under the queue, the "
     "profit of the lots it closes) or ends below zero equity",
     "adl_keeps_principal": "a charged counterparty's collateral never falls (net of funding "
@@ -76,6 +86,12 @@ PROPERTIES = {
     "leave, whole, at the oracle price, and nobody else's position but the taker's moves",
     "final_settlement_at_one_price": "every position of a settled market closes whole at "
     "the one price the market settled at",
+    "adl_order_free": "the charges each counterparty absorbs for the bankrupt accounts "
+    "known at one price do not depend on the order a keeper deleverages them in (two "
+    "replayed in both orders, within a unit per call, while no charge is capped)",
+    "adl_monotone_across_calls": "under pro-rata on profit (contract pro-rata), a round's "
+    "charges over several calls are the same fraction of each counterparty's profit (size) "
+    "at the round's start, within a unit per call: a larger winner never pays a smaller share",
     "attacker_gain_bounded": "in no call does the attacker contract (several calls in one "
     "transaction, no key) gain more over its fair mark-to-market PnL than the liquidation "
     "rewards it earned in that call, unless its own deficit was written off",
@@ -96,6 +112,8 @@ def check_call(fn: str, args: tuple, before: State, after: State, events: list) 
         _check_liquidations(before, after, events)
     elif fn == "deleverage":
         _check_deleverage(before, after, events)
+        if any(name == "Deleverage" for name, _ in events):
+            adl_rounds.check_round(before, args[0])
     elif fn == "take_exit":
         _check_exit(args, before, after, events)
     elif fn == "escape":
@@ -257,7 +275,8 @@ def _check_queue(before: State, market_id: int, eligible, fills, charged) -> Non
 
 
 def _check_pro_rata(before: State, market_id: int, policy: int, eligible, fills, events) -> None:
-    """Lots and charges against the exact continuous water-filling (``level``)."""
+    """Lots (by size) and charges (by the policy's weights) against the exact continuous
+    water-filling (``level``)."""
     bankrupt = fills[0][0]
     market = before.markets[market_id]
     held = {a: abs(size(before, a, market_id)) for a in eligible}
@@ -276,27 +295,16 @@ def _check_pro_rata(before: State, market_id: int, policy: int, eligible, fills,
     # the budget: the bankrupt position's share of the deficit (by the unrealized losses
     # where it arose, M-W3; all of it when no position is at a loss), less the fund's cover
     position_size = abs(size(before, bankrupt, market_id))
-    losses = {  # a delisted market's position closes at its final price first
-        m: max(-pnl(before, bankrupt, m), 0)
-        for m in before.accounts[bankrupt].positions
-        if not before.markets[m].settled
-    }
-    own, total = (losses[market_id], sum(losses.values())) if any(losses.values()) else (1, 1)
-    share = equity(before, bankrupt) * own // total
-    first = next(i for i, (name, _) in enumerate(events) if name == "Deleverage")
-    cover = sum(
-        args[2] for name, args in events[:first] if name == "InsuranceCover" and args[0] == bankrupt
-    )
-    budget = -share - cover
+    budget = adl_budget(before, bankrupt, market_id, events)
     lots = {f[1]: f[3] for f in fills}
     charges = {f[1]: f[5] for f in fills}
     lot_budget = min(position_size, sum(held.values()))
-    lot_level = level(weights, held, lot_budget)
+    lot_level = level(held, held, lot_budget)  # lots by size under every policy (issue 19)
     charge_level = level(weights, caps, budget)
     far = [
         a
         for a in eligible
-        if abs(lots.get(a, 0) - min(held[a], lot_level * weights[a])) >= 1
+        if abs(lots.get(a, 0) - min(held[a], lot_level * held[a])) >= 1
         or abs(charges.get(a, 0) - min(caps[a], charge_level * weights[a])) >= 1
     ]
     rest = [f for f in fills if f[1] not in held]

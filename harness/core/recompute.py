@@ -60,3 +60,26 @@ def pnl_percent(state: State, address: str, market_id: int) -> Fraction:
     entry = abs(state.accounts[address].positions[market_id].entry_notional)
     upnl = pnl(state, address, market_id)
     return Fraction(upnl, entry) if entry else Fraction(10**80)
+
+
+def deficit_share(state: State, bankrupt: str, market_id: int) -> int:
+    """The part of a bankrupt account's (negative) equity a deleverage of ``market_id``
+    resolves: weighted by the unrealized losses where it arose (M-W3), all of it when no
+    position is at a loss; a delisted market's position closes at its final price first."""
+    losses = {
+        m: max(-pnl(state, bankrupt, m), 0)
+        for m in state.accounts[bankrupt].positions
+        if not state.markets[m].settled
+    }
+    own, total = (losses[market_id], sum(losses.values())) if any(losses.values()) else (1, 1)
+    return equity(state, bankrupt) * own // total
+
+
+def adl_budget(before: State, bankrupt: str, market_id: int, events: list) -> int:
+    """What a deleverage of ``market_id`` must charge counterparties: the bankrupt
+    position's share of the deficit (``deficit_share``), less the fund's cover."""
+    first = next(i for i, (name, _) in enumerate(events) if name == "Deleverage")
+    cover = sum(
+        args[2] for name, args in events[:first] if name == "InsuranceCover" and args[0] == bankrupt
+    )
+    return -deficit_share(before, bankrupt, market_id) - cover

@@ -56,7 +56,7 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
     # U: the profit of every position eligible in the round, charged or not
     eligible = sum(capacity.values())
     reference = min(Fraction(1), Fraction(needed, eligible)) if eligible and needed else Fraction(0)
-    inversions, pairs = share_inversions(capacity, entry, taken)
+    inversions, pairs = share_inversions(capacity, entry, taken, _rounding_unit(round_))
     return {
         "price": round_.price,
         "deficit": round_.deficit,
@@ -97,13 +97,29 @@ def _eligible(round_: Round) -> tuple[dict[str, int], dict[str, int]]:
     return capacity, entry
 
 
+def _rounding_unit(round_: Round) -> int:
+    """The round's rounding unit of charge (property ``adl_monotone_across_calls``): per
+    call, one lot's profit (lots are handed out whole) and one unit."""
+    per_lot = max(
+        (
+            -(-upnl // record.sizes[a])
+            for record in round_.deleveragings
+            for a, upnl in record.capacities.items()
+            if upnl > 0 and record.sizes.get(a)
+        ),
+        default=0,
+    )
+    return len(round_.deleveragings) * (per_lot + 1)
+
+
 def share_inversions(
-    capacity: dict[str, int], entry: dict[str, int], taken: dict[str, int]
+    capacity: dict[str, int], entry: dict[str, int], taken: dict[str, int], unit: int = 0
 ) -> tuple[int, int]:
     """Cross-call monotonicity over one round: the pairs of eligible positions where the one
     with more profit by PnL% (upnl / entry) paid a smaller share of its profit (taken /
-    upnl) than the other, summed over every deleverage call of the round; and the number
-    of pairs compared (those whose PnL% differ). Exact cross-multiplied integers."""
+    upnl) than the other, beyond ``unit`` of charge (the round's rounding), summed over
+    every deleverage call of the round; and the number of pairs compared (those whose
+    PnL% differ). Exact cross-multiplied integers."""
     names = sorted(capacity)
     inversions = pairs = 0
     for i, a in enumerate(names):
@@ -113,7 +129,7 @@ def share_inversions(
                 continue
             pairs += 1
             paid_more = taken.get(a, 0) * capacity[b] - taken.get(b, 0) * capacity[a]
-            if richer * paid_more < 0:
+            if richer * paid_more < 0 and abs(paid_more) > unit * (capacity[a] + capacity[b]):
                 inversions += 1
     return inversions, pairs
 

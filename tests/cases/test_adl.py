@@ -8,7 +8,7 @@ from scenarios import ALL, INSURANCE_FLOOR, drained_fund, flash_crash, listing, 
 from harness.core import properties
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
-from pyspec import adl, adl_allocator, views
+from pyspec import adl, adl_allocator, engine, views
 
 REJECTED = (
     Rejection(
@@ -320,14 +320,17 @@ def pro_rata(case, policy: str) -> None:
 
 
 def test_charge_without_lots(case):
-    """Pro-rata on profit: a large short and a one-lot short (profit 0.1 USDC, 1/18,000 of
-    the total) against a bankrupt long of 9,000 lots. The one-lot short's share of the
-    lots (0.4999) loses the remainder to the large one (0.5001), but it still absorbs its
-    share of the deficit: a charge with no lot, its position kept."""
-    case("deposit", "trader0", 1_000 * USDC)
+    """Pro-rata on profit: a large short (9,000 lots) and a one-lot short (profit 0.1
+    USDC) against a bankrupt long of 4,000 lots. Lots go by size: the one-lot short's
+    share (4,000 / 9,001 = 0.44 lot) loses the remainder to the large one's (0.56), but it
+    still absorbs its share of the deficit by profit: a charge with no lot, its position
+    kept."""
+    case("deposit", "trader0", 450 * USDC)
+    case("deposit", "trader4", 20_000 * USDC)
     for trader in ("trader1", "trader2", "trader3"):
         case("deposit", trader, 20_000 * USDC)
-    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case(settle_trade("trader0", "trader1", 4_000, 10**6))
+    case(settle_trade("trader4", "trader1", 5_000, 10**6))
     case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 900_000)
     case(settle_trade("trader3", "trader2", 1, 900_000))
@@ -339,7 +342,7 @@ def test_charge_without_lots(case):
         branches=("adl.charge_only", "adl.charged.pnl_pro_rata"),
     )
     fills = {name: (size, absorbed) for name, size, absorbed in fills_of(case, events)}
-    assert fills["trader1"][0] == 9_000
+    assert fills["trader1"][0] == 4_000
     assert fills["trader2"][0] == 0 and fills["trader2"][1] > 0
     assert case.size("trader2") == -1
 
@@ -403,3 +406,69 @@ def test_exposure_is_what_deleverage_takes(case):
     taken = {name: (size, absorbed) for name, size, absorbed in fills_of(case, events)}
     assert exposure == {t: taken.get(t, (0, 0)) for t in shorts}
     assert all(lots > 0 and charge > 0 for lots, charge in exposure.values())
+
+
+def two_rounds_of_shorts(case) -> dict[str, int]:
+    """Issue 19's minimal round: trader1 short 10,000 from 1.00, trader2 short 10,000
+    from 1.20; at 0.80 two of their longs are bankrupt (trader0 from 1.00: -400 USDC,
+    trader4 from 1.20: -1,300), the others solvent; the fund at its floor pays 100.
+    Return the shorts' profits at the round's start."""
+    use_policy(case, "pnl_pro_rata")
+    for trader, amount in (("trader0", 600), ("trader4", 700), ("trader3", 5_000)):
+        case("deposit", trader, amount * USDC)
+    for trader in ("trader1", "trader2", "trader5"):
+        case("deposit", trader, 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 5_000, 10**6))
+    case(settle_trade("trader3", "trader1", 5_000, 10**6))
+    case.price(0, 1_200_000)
+    case(settle_trade("trader4", "trader2", 5_000, 1_200_000))
+    case(settle_trade("trader5", "trader2", 5_000, 1_200_000))
+    case.govern("withdraw_insurance", 900 * USDC)
+    case.price(0, 800_000)
+    assert case.equity("trader0") < 0 and case.equity("trader4") < 0
+    return {t: properties.pnl(case.state, case.address(t), 0) for t in ("trader1", "trader2")}
+
+
+def charged_in_order(state, actors: dict, order: tuple[str, ...]) -> dict[str, int]:
+    """Each short's total charge when ``order`` is deleveraged on a copy of ``state``."""
+    state, charged = state.copy(), {"trader1": 0, "trader2": 0}
+    names = {a: n for n, a in actors.items()}
+    for trader in order:
+        state.events.clear()
+        engine.process_deleverage(state, actors["outsider"], actors[trader])
+        for name, args in state.events:
+            if name == "Deleverage":
+                charged[names[args[1]]] += args[5]
+    return charged
+
+
+def test_i19_larger_winner_never_pays_a_smaller_share(case):
+    """Issue 19 (cross-call monotonicity): the round's two deleverages charge both shorts
+    the same fraction of the profit they held when the price fell (26.7%). Lots used to
+    close in proportion to profit, so the first call closed more of trader2's position and
+    the second found it smaller: trader2, with twice the profit, paid 24.9% and trader1
+    30.2%."""
+    profit = two_rounds_of_shorts(case)
+    owed = -case.equity("trader0") - case.equity("trader4") - case.state.insurance_fund
+    charged = {"trader1": 0, "trader2": 0}
+    first = case("deleverage", "outsider", "trader0")
+    for name, _, absorbed in fills_of(case, first + case.act("deleverage", "outsider", "trader4")):
+        charged[name] += absorbed
+    assert sum(charged.values()) == owed  # the fund first, then all of it: nothing capped
+    # the same fraction of each profit, to a unit per call
+    assert abs(
+        charged["trader1"] * profit["trader2"] - charged["trader2"] * profit["trader1"]
+    ) <= 2 * (profit["trader1"] + profit["trader2"])
+
+
+def test_i19_keeper_order_moves_nothing(case):
+    """Issue 19 (call order): a keeper that deleverages trader4 before trader0 charges each
+    short what the other order does, to a unit per call. The old lots-by-profit rule moved
+    43 USDC between the shorts with the order."""
+    two_rounds_of_shorts(case)
+    actors = case.pair.actors
+    forward = charged_in_order(case.state, actors, ("trader0", "trader4"))
+    backward = charged_in_order(case.state, actors, ("trader4", "trader0"))
+    case("deleverage", "outsider", "trader4")
+    case.act("deleverage", "outsider", "trader0")
+    assert all(abs(forward[t] - backward[t]) <= 2 for t in forward), (forward, backward)

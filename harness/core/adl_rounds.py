@@ -1,0 +1,138 @@
+"""ADL across calls (issue 19): a round's charges do not depend on the keeper's order.
+
+A round is the deleverage work known at one set of oracle prices. Whenever a
+``deleverage`` succeeds while two or more bankrupt accounts hold the same side of the
+market it closes, the round is replayed on copies of the state before the call, the two
+first bankrupt accounts in both orders, and the charges each counterparty absorbs in that
+market are compared:
+
+- ``adl_order_free``: the same total for every counterparty in both orders, within the
+  round's rounding unit (per call, a lot's profit and a unit: lots are handed out whole);
+- ``adl_monotone_across_calls``: under pro-rata on profit, every counterparty's total
+  charge is the same fraction of the profit it held at the round's start (under contract
+  pro-rata, of its size), within the same unit: a larger winner never pays a smaller
+  share, however the work was split.
+
+Both hold while the winners' open positions can carry the round's charges. When a call
+finds less profit left in open positions than its budget (earlier calls of the round
+realized the rest, which is principal from then on), the fund and the loss rule take
+the difference and the replay is not compared: SPEC.md states that regime.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from harness.core.invariants import check
+from harness.core.recompute import adl_budget, equity, pnl, size
+from pyspec import engine
+from pyspec.errors import Revert
+from pyspec.state import State
+
+PNL_PRO_RATA, CONTRACT_PRO_RATA = 1, 3
+CALLS = 2  # deleverages in each replayed order
+
+
+def check_round(before: State, bankrupt: str) -> None:
+    """After a successful ``deleverage`` of ``bankrupt`` from ``before``."""
+    market_id = min(before.accounts[bankrupt].positions)
+    market = before.markets[market_id]
+    if market.adl_policy not in (PNL_PRO_RATA, CONTRACT_PRO_RATA) or market.settled:
+        return
+    side = 1 if size(before, bankrupt, market_id) > 0 else -1
+    peers = sorted(
+        (a for a in market.holders if _first_in(before, a, market_id, side)),
+        key=lambda a: int(a, 16),
+    )[:CALLS]
+    if len(peers) < CALLS:
+        return
+    runs = [_replay(before, order) for order in (peers, peers[::-1])]
+    if any(run is None for run in runs):
+        return  # a charge was capped: the stated regime
+    first, second = runs
+    accounts = sorted(set(first) | set(second))
+    slack = _lot_unit(before, market_id, accounts)
+    check(
+        "adl_order_free",
+        all(abs(first[a] - second[a]) <= slack for a in accounts),
+        f"market {market_id}: deleveraging {peers} charged {dict(first)}, "
+        f"in the other order {dict(second)}",
+    )
+    _check_monotone(before, market_id, market.adl_policy, first, slack)
+
+
+def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
+    """``address`` is bankrupt and its next deleverage closes ``side`` in ``market_id``."""
+    positions = state.accounts[address].positions
+    return (
+        equity(state, address) < 0
+        and min(positions) == market_id
+        and (size(state, address, market_id) > 0) == (side > 0)
+    )
+
+
+def _replay(before: State, order: list[str]) -> Counter | None:
+    """Deleverage ``order`` on a copy; the charge each counterparty absorbed, or None when
+    a call charged less than its budget or some counterparty its whole cap (a cap bound),
+    or failed."""
+    state, charged = before.copy(), Counter()
+    for address in order:
+        market_id = min(state.accounts[address].positions)
+        caps = {
+            a: min(pnl(state, a, market_id), equity(state, a))
+            for a in state.markets[market_id].holders
+        }
+        before_call = state.copy()
+        state.events.clear()
+        try:
+            engine.process_deleverage(state, state.timelock.owner, address)
+        except Revert:
+            return None
+        fills = [args for name, args in state.events if name == "Deleverage"]
+        budget = adl_budget(before_call, address, market_id, state.events)
+        if sum(f[5] for f in fills) < budget or any(
+            f[5] > 0 and f[5] >= caps[f[1]] - 1 for f in fills
+        ):
+            return None
+        for fill in fills:
+            charged[fill[1]] += fill[5]
+    return charged
+
+
+def _lot_unit(before: State, market_id: int, accounts: list[str]) -> int:
+    """The rounding unit of a round: per call, one lot (the water-fill of lots hands out
+    whole lots, so what a position keeps is proportional to a lot) and one unit of charge;
+    a lot moves a position's profit by its profit per lot, rounded up."""
+    per_lot = max(
+        (
+            -(-max(pnl(before, a, market_id), 0) // abs(size(before, a, market_id)))
+            for a in accounts
+            if size(before, a, market_id)
+        ),
+        default=0,
+    )
+    return CALLS * (per_lot + 1)
+
+
+def _check_monotone(
+    before: State, market_id: int, policy: int, charged: Counter, slack: int
+) -> None:
+    """Every charge the same fraction of the counterparty's weight at the round's start
+    (profit, or size), within the round's rounding unit of charge."""
+    eligible = [a for a in charged if pnl(before, a, market_id) > 0 and equity(before, a) > 0]
+    weight = {
+        a: pnl(before, a, market_id) if policy == PNL_PRO_RATA else abs(size(before, a, market_id))
+        for a in eligible
+    }
+    pairs = [(a, b) for a in eligible for b in eligible if a < b]
+    off = [
+        (a, b)
+        for a, b in pairs
+        if abs(charged[a] * weight[b] - charged[b] * weight[a]) > slack * (weight[a] + weight[b])
+    ]
+    check(
+        "adl_monotone_across_calls",
+        not off,
+        f"market {market_id}: charges {dict(charged)} against weights {weight} at the round's "
+        f"start; not in proportion: {off}",
+    )
