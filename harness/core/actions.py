@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.core import orders
+from harness.core.adl_actions import dodge_deleverage
 from harness.core.bundle_actions import attack
 from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.choices import (  # noqa: F401 (the policy's sources, used as actions.X)
@@ -487,6 +488,7 @@ ACTIONS = {
     "extremes": extremes,
     "attack": attack,
     "keeper_away": keeper_away,
+    "dodge_deleverage": dodge_deleverage,
 }
 # How often each action is chosen: hypothesis picks rules uniformly (and switches some
 # off per example), which starves the waterfall; one weighted choice keeps it fed.
@@ -517,6 +519,7 @@ ACTION_WEIGHTS = {
     "extremes": 1,
     "attack": 3,
     "keeper_away": 1,
+    "dodge_deleverage": 4,
 }
 
 

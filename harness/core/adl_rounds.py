@@ -7,7 +7,8 @@ first bankrupt accounts in both orders, and the charges each counterparty absorb
 market are compared:
 
 - ``adl_order_free``: the same total for every counterparty in both orders, within the
-  round's rounding unit (per call, a lot's profit and a unit: lots are handed out whole);
+  round's rounding unit (per call, what one lot moves: its profit, or the budget per
+  eligible lot, and a unit: lots are handed out whole);
 - ``adl_monotone_across_calls``: under pro-rata on profit, every counterparty's total
   charge is the same fraction of the profit it held at the round's start (under contract
   pro-rata, of its size), within the same unit: a larger winner never pays a smaller
@@ -49,14 +50,14 @@ def check_round(before: State, bankrupt: str) -> None:
     runs = [_replay(before, order) for order in (peers, peers[::-1])]
     if any(run is None for run in runs):
         return  # a charge was capped: the stated regime
-    first, second = runs
+    (first, unit_a), (second, unit_b) = runs
+    slack = max(unit_a, unit_b)
     accounts = sorted(set(first) | set(second))
-    slack = _lot_unit(before, market_id, accounts)
     check(
         "adl_order_free",
         all(abs(first[a] - second[a]) <= slack for a in accounts),
         f"market {market_id}: deleveraging {peers} charged {dict(first)}, "
-        f"in the other order {dict(second)}",
+        f"in the other order {dict(second)} (rounding unit {slack})",
     )
     _check_monotone(before, market_id, market.adl_policy, first, slack)
 
@@ -71,17 +72,22 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
     )
 
 
-def _replay(before: State, order: list[str]) -> Counter | None:
-    """Deleverage ``order`` on a copy; the charge each counterparty absorbed, or None when
-    a call charged less than its budget or some counterparty its whole cap (a cap bound),
-    or failed."""
-    state, charged = before.copy(), Counter()
+def _replay(before: State, order: list[str]) -> tuple[Counter, int] | None:
+    """Deleverage ``order`` on a copy; the charge each counterparty absorbed and the
+    round's rounding unit, or None when a cap bound: a call charged less than its budget,
+    some counterparty its whole cap, or a later call found a counterparty's profit gone;
+    or a call failed."""
+    state, charged, unit, eligible = before.copy(), Counter(), 0, None
     for address in order:
         market_id = min(state.accounts[address].positions)
         caps = {
             a: min(pnl(state, a, market_id), equity(state, a))
             for a in state.markets[market_id].holders
         }
+        now_eligible = {a for a, cap in caps.items() if cap > 0}
+        if eligible is not None and now_eligible != eligible:
+            return None  # a counterparty's profit ran out: its cap bound in effect
+        eligible = now_eligible
         before_call = state.copy()
         state.events.clear()
         try:
@@ -96,22 +102,21 @@ def _replay(before: State, order: list[str]) -> Counter | None:
             return None
         for fill in fills:
             charged[fill[1]] += fill[5]
-    return charged
+        unit += _call_unit(before_call, market_id, caps, budget)
+    return charged, unit
 
 
-def _lot_unit(before: State, market_id: int, accounts: list[str]) -> int:
-    """The rounding unit of a round: per call, one lot (the water-fill of lots hands out
-    whole lots, so what a position keeps is proportional to a lot) and one unit of charge;
-    a lot moves a position's profit by its profit per lot, rounded up."""
+def _call_unit(state: State, market_id: int, caps: dict, budget: int) -> int:
+    """One call's rounding unit: lots are handed out whole, so what a position keeps may
+    be a lot off its exact share, which moves its next weight by one lot: its profit per
+    lot (pro-rata on profit) or the budget per eligible lot (by size); plus a unit."""
+    eligible = [a for a, cap in caps.items() if cap > 0]
+    lots = sum(abs(size(state, a, market_id)) for a in eligible)
     per_lot = max(
-        (
-            -(-max(pnl(before, a, market_id), 0) // abs(size(before, a, market_id)))
-            for a in accounts
-            if size(before, a, market_id)
-        ),
+        (-(-pnl(state, a, market_id) // abs(size(state, a, market_id))) for a in eligible),
         default=0,
     )
-    return CALLS * (per_lot + 1)
+    return max(per_lot, -(-budget // lots) if lots else 0) + 1
 
 
 def _check_monotone(

@@ -13,6 +13,7 @@ from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
 from harness.core.genesis import ATTACKER
 from harness.core.machine import ActionMachine
+from harness.core.orders import Match
 from harness.core.sequence import branches_taken, check_properties, drain_step, liquidate_step
 from harness.core.spec_step import spec_apply, steps_of
 from pyspec.state import State
@@ -44,8 +45,10 @@ class SpecSequence:
         invariants.check_funding_zero_sum(parsed, self.funding_settled, "spec")
         return total
 
-    def call(self, call: Call) -> None:
+    def call(self, call: Call | Match) -> None:
         self.stats.before_step()
+        if isinstance(call, Match):  # signed now, in the state it runs in
+            call = call.call(self.world.state, self.world.actors)
         self.history.append(call)
         if call.target == VIEWS:
             return

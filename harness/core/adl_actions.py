@@ -1,0 +1,74 @@
+"""ADL adversaries (issue 19): what a winner or a keeper does once a deficit is public.
+
+A bankrupt account exists at the current price; before (or instead of) the plain
+``deleverage``, one of its winners closes and reopens at the oracle price, splits its
+position onto another account, tops up or withdraws, or the keeper takes the bankrupt
+accounts in reverse order. The properties then judge the deleverages that follow:
+``adl_order_free`` and ``adl_monotone_across_calls`` replay each round in both orders,
+``adl_keeps_principal`` and ``adl_no_harm`` bound what each winner gives up. The dodge
+itself (a close-and-reopen dropping the winner's charge) is the stated open limit of
+SPEC.md; these actions keep it exercised on both machines.
+"""
+
+from __future__ import annotations
+
+from harness.core.call import Call
+from harness.core.choices import Choices, World
+from harness.core.genesis import USDC
+from harness.core.orders import Match
+from harness.core.recompute import equity, pnl
+from pyspec.state import get_position
+
+DODGES = ("close_reopen", "split", "top_up", "withdraw", "reverse_keeper", "plain")
+
+
+def dodge_deleverage(world: World, choose: Choices) -> list[Call]:
+    """Mostly a bankrupt account's winners act first, then the keeper deleverages."""
+    state, actors = world.state, world.actors
+    bankrupt = sorted(
+        (t for t in world.traders if _open(world, t) and equity(state, actors[t]) < 0),
+        key=lambda t: int(actors[t], 16),
+    )
+    if not bankrupt:  # nothing public: a deleverage of a solvent account is refused
+        return [Call("engine", "deleverage", "outsider", (choose.pick(world.traders),))]
+    target = choose.pick(bankrupt)
+    market_id = min(state.accounts[actors[target]].positions)
+    side = 1 if get_position(state, actors[target], market_id).size > 0 else -1
+    winners = [
+        t
+        for t in world.traders
+        if get_position(state, actors[t], market_id).size * side < 0
+        and pnl(state, actors[t], market_id) > 0
+    ]
+    keeper = choose.pick(("outsider", *world.traders))
+    kind = choose.pick(DODGES)
+    if kind == "reverse_keeper":
+        return [Call("engine", "deleverage", keeper, (t,)) for t in reversed(bankrupt)]
+    calls = []
+    if winners and kind != "plain":
+        calls = _dodge(world, choose, kind, choose.pick(winners), market_id)
+    return [*calls, Call("engine", "deleverage", keeper, (target,))]
+
+
+def _dodge(world: World, choose: Choices, kind: str, winner: str, market_id: int) -> list:
+    state, actors = world.state, world.actors
+    if kind == "top_up":
+        return [Call("engine", "deposit", winner, (choose.pick((100, 10_000)) * USDC,))]
+    if kind == "withdraw":
+        return [Call("engine", "withdraw", winner, (choose.pick((10, 1_000)) * USDC,))]
+    held = get_position(state, actors[winner], market_id).size
+    other = choose.pick([t for t in world.traders if t != winner])
+    price = state.markets[market_id].price
+    lots = abs(held) if kind == "close_reopen" else max(abs(held) // 2, 1)
+    # the winner's way out: the opposite trade against ``other``, at the oracle price
+    buyer, seller = (winner, other) if held < 0 else (other, winner)
+    out = Match(buyer, seller, market_id, lots, price)
+    if kind == "split":  # the lots moved onto ``other``: a sybil of the winner
+        return [Call("engine", "deposit", other, (10_000 * USDC,)), out]
+    back = Match(seller, buyer, market_id, lots, price)
+    return [Call("engine", "deposit", other, (10_000 * USDC,)), out, back]
+
+
+def _open(world: World, trader: str) -> bool:
+    account = world.state.accounts.get(world.actors[trader])
+    return bool(account and account.positions)
