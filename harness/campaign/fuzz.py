@@ -12,8 +12,11 @@ harness.campaign.trace replay``).
 """
 
 import argparse
+import hashlib
 import multiprocessing
 import queue
+import secrets
+import shlex
 import signal
 import sys
 import time
@@ -124,7 +127,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=1,
         help="fewer steps than this fails the run (exit 3) instead of reporting agreement",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first batch")
+    parser.add_argument(
+        "--seed",
+        type=_number(int, 0, False, "an integer >= 0"),
+        default=None,
+        help="run seed: every worker's and batch's hypothesis seed is derived from it "
+        "(batch_seed); default: a fresh random one, printed",
+    )
     parser.add_argument(
         "--chain",
         type=_chain,
@@ -153,11 +162,38 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--database", default=DATABASE, help="hypothesis example database")
     args = parser.parse_args(argv)
+    if args.seed is None:
+        args.seed = secrets.randbits(63)
     if args.max_steps and args.max_steps < args.min_steps:
         parser.error(f"--max-steps {args.max_steps} is below --min-steps {args.min_steps}")
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out}: exists and is not a folder")
     return args
+
+
+def batch_seed(seed: int, worker: int, batch: int) -> int:
+    """The hypothesis seed of ``worker``'s batch ``batch`` in the run seeded ``seed``: a
+    hash, so no two (run, worker, batch) share a seed or a shifted one (seed s+1's first
+    batch is not seed s's second)."""
+    digest = hashlib.sha256(f"perp-spec campaign {seed} {worker} {batch}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def reproduce_command(args) -> str:
+    """The command that reruns this campaign's sequences: the same seed, workers, batch
+    shape, machine, chain and budget (a time budget ends at another batch on another
+    machine; --max-steps is exact)."""
+    argv = ["python", "-m", "harness.campaign", "--seed", str(args.seed)]
+    argv += ["--workers", str(args.workers), "--steps", str(args.steps)]
+    argv += ["--batch", str(args.batch), "--chain", args.chain, "--machine", args.machine]
+    if args.max_steps:
+        argv += ["--max-steps", str(args.max_steps)]
+    argv += ["--seconds", f"{args.seconds:g}"]
+    if args.adl_policy is not None:
+        argv += ["--adl-policy", args.adl_policy]
+    if args.database != DATABASE:
+        argv += ["--database", args.database]
+    return shlex.join(argv)
 
 
 def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) -> None:
@@ -200,6 +236,7 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
         del error
     finally:
         chain.close()
+        extra["fingerprints"] = sorted(stats.fingerprints)
         publish(("done", index, progress_of(stats, extra)))
 
 
@@ -251,7 +288,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
             try:
                 run_batch(
                     machine,
-                    args.seed + 100_003 * index + batch,
+                    batch_seed(args.seed, index, batch),
                     args.batch,
                     args.steps,
                     args.database,
@@ -434,6 +471,7 @@ class Campaign:
             print(f"replay it:  make replay TRACE={trace_path}", file=sys.stderr)
         for error in errors:
             print(error, file=sys.stderr)
+        fingerprints = sorted({f for w in workers.values() for f in w.pop("fingerprints", ())})
         summary = report.summarize(args, workers, elapsed, failures, trace_path)
         summary.update(
             setup_seconds=round((self.started or time.monotonic()) - self.setup_started, 2),
@@ -441,10 +479,15 @@ class Campaign:
             errors=errors,
             interrupted=signal.Signals(received).name if received else None,
             partial=received is not None,
+            reproduce=reproduce_command(args),
+            distinct_sequences=len(fingerprints),
         )
         summary["result"] = result_of(summary, args, failures, errors)
         paths = report.write(self.out, summary, workers)
+        # one hash per finished sequence: compare two runs with `comm -12`
+        (self.out / "sequences.txt").write_text("".join(f + "\n" for f in fingerprints))
         print(report.text(summary))
+        print(f"reproduce: {summary['reproduce']}")
         if code == ERROR and not errors:
             print(f"FAILED: {summary['result']}", file=sys.stderr)
         print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
@@ -453,6 +496,7 @@ class Campaign:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    print(f"seed {args.seed} (reproduce: {reproduce_command(args)})", flush=True)
     campaign = Campaign(args)
     context = multiprocessing.get_context("fork")
     messages, stop = (None, _Flag()) if args.workers == 1 else (context.Queue(), context.Event())

@@ -80,6 +80,7 @@ class CheckedSequence:
         """End of the sequence: the liveness drain, on a copy of the spec state."""
         self._guard(lambda: liveness.check_liveness(self.state, drain_step, liquidate_step))
         self.stats.record_gain(self.gain.best, self.history)
+        self.stats.record_sequence(self.history)
 
     def _totals(self) -> tuple[int, int]:
         """Check the state invariants on both sides; return both conserved totals."""
