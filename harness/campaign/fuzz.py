@@ -26,10 +26,9 @@ from functools import partial
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import get_state_machine_test
 
-from harness.campaign import report, trace
+from harness.campaign import distributed, report, trace
 from harness.campaign.progress import Progress
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine
@@ -140,7 +139,18 @@ def parse_args(argv=None) -> argparse.Namespace:
         default="embedded",
         help="embedded, anvil, or ape:<network> (e.g. a fork)",
     )
-    parser.add_argument("--workers", type=positive, default=1, help="parallel worker processes")
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        help="parallel workers: local processes, or tasks on the --scheduler's cluster",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the workers as tasks on this Dask scheduler (tcp://host:port), or on a "
+        "local Dask cluster started for the run (local)",
+    )
     parser.add_argument("--steps", type=positive, default=60, help="calls per sequence (max)")
     parser.add_argument("--batch", type=positive, default=10, help="sequences per hypothesis batch")
     parser.add_argument(
@@ -160,7 +170,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=None, help="report folder (default: reports/<time>-seed<seed>)"
     )
-    parser.add_argument("--database", default=DATABASE, help="hypothesis example database")
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="hypothesis example database shared by the workers: a folder, or "
+        "redis://host:port/db (a Redis every machine reaches); '' for none",
+    )
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = secrets.randbits(63)
@@ -193,6 +208,8 @@ def reproduce_command(args) -> str:
         argv += ["--adl-policy", args.adl_policy]
     if args.database != DATABASE:
         argv += ["--database", args.database]
+    if args.scheduler:
+        argv += ["--scheduler", args.scheduler]
     return shlex.join(argv)
 
 
@@ -205,7 +222,7 @@ def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) 
             stateful_step_count=steps,
             deadline=None,
             suppress_health_check=list(HealthCheck),
-            database=DirectoryBasedExampleDatabase(database) if database else None,
+            database=distributed.example_database(database),
             phases=[Phase.reuse, Phase.generate, Phase.shrink],
             report_multiple_bugs=False,
             verbosity=Verbosity.quiet,  # the failure note lists the calls; the draws add noise
@@ -443,7 +460,16 @@ class Campaign:
         return 0.0 if self.started is None else time.monotonic() - self.started
 
     def run(self, stop, messages, context) -> None:
-        """Set up and run the workers (in this process when there is one)."""
+        """Set up and run the workers (in this process when there is one and no
+        scheduler)."""
+        if self.args.scheduler:
+            try:
+                prepare(self.args)
+            except Exception as error:
+                self.handle(("error", -1, setup_error(self.args, error)))
+                return
+            distributed.run(self.args, self.handle, self.ready, self.signals.flags)
+            return
         if self.args.workers == 1:
             work(0, self.args, self.handle, stop, on_ready=self.ready)
             return
@@ -499,7 +525,8 @@ def main(argv=None) -> int:
     print(f"seed {args.seed} (reproduce: {reproduce_command(args)})", flush=True)
     campaign = Campaign(args)
     context = multiprocessing.get_context("fork")
-    messages, stop = (None, _Flag()) if args.workers == 1 else (context.Queue(), context.Event())
+    local = args.workers == 1 or args.scheduler
+    messages, stop = (None, _Flag()) if local else (context.Queue(), context.Event())
     campaign.signals = Signals([stop])
     try:
         try:
