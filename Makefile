@@ -41,6 +41,10 @@ $(STAMP): pyproject.toml package.json package-lock.json
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
 	npm ci --no-audit --no-fund --loglevel=error
 	test -x node_modules/.bin/anvil
+	# redis-server for the Redis-shared failure database and its test (as root: apt-get)
+	command -v redis-server >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		apt-get install -y -qq redis-server; } || \
+		echo "redis-server missing: apt-get install redis-server (its test skips without it)"
 	touch $@
 
 test: $(STAMP)

@@ -76,6 +76,11 @@ ENTRIES = (
         (AGREED,),
     ),
     Entry(
+        "make fuzz ARGS='--workers 2 --scheduler local'",
+        fuzz("--max-steps 60 --workers 2 --scheduler local --seed 3"),
+        (AGREED,),
+    ),
+    Entry(
         "make fuzz ARGS='--machine spec'",
         fuzz("--max-steps 80 --machine spec"),
         ("RESULT: the spec kept every invariant and property",),

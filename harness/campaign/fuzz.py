@@ -12,8 +12,11 @@ harness.campaign.trace replay``).
 """
 
 import argparse
+import hashlib
 import multiprocessing
 import queue
+import secrets
+import shlex
 import signal
 import sys
 import time
@@ -23,10 +26,9 @@ from functools import partial
 from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
-from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import get_state_machine_test
 
-from harness.campaign import report, trace
+from harness.campaign import distributed, report, trace
 from harness.campaign.progress import Progress
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine
@@ -124,14 +126,31 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=1,
         help="fewer steps than this fails the run (exit 3) instead of reporting agreement",
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the first batch")
+    parser.add_argument(
+        "--seed",
+        type=_number(int, 0, False, "an integer >= 0"),
+        default=None,
+        help="run seed: every worker's and batch's hypothesis seed is derived from it "
+        "(batch_seed); default: a fresh random one, printed",
+    )
     parser.add_argument(
         "--chain",
         type=_chain,
         default="embedded",
         help="embedded, anvil, or ape:<network> (e.g. a fork)",
     )
-    parser.add_argument("--workers", type=positive, default=1, help="parallel worker processes")
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        help="parallel workers: local processes, or tasks on the --scheduler's cluster",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the workers as tasks on this Dask scheduler (tcp://host:port), or on a "
+        "local Dask cluster started for the run (local)",
+    )
     parser.add_argument("--steps", type=positive, default=60, help="calls per sequence (max)")
     parser.add_argument("--batch", type=positive, default=10, help="sequences per hypothesis batch")
     parser.add_argument(
@@ -151,13 +170,47 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=None, help="report folder (default: reports/<time>-seed<seed>)"
     )
-    parser.add_argument("--database", default=DATABASE, help="hypothesis example database")
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="hypothesis example database shared by the workers: a folder, or "
+        "redis://host:port/db (a Redis every machine reaches); '' for none",
+    )
     args = parser.parse_args(argv)
+    if args.seed is None:
+        args.seed = secrets.randbits(63)
     if args.max_steps and args.max_steps < args.min_steps:
         parser.error(f"--max-steps {args.max_steps} is below --min-steps {args.min_steps}")
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out}: exists and is not a folder")
     return args
+
+
+def batch_seed(seed: int, worker: int, batch: int) -> int:
+    """The hypothesis seed of ``worker``'s batch ``batch`` in the run seeded ``seed``: a
+    hash, so no two (run, worker, batch) share a seed or a shifted one (seed s+1's first
+    batch is not seed s's second)."""
+    digest = hashlib.sha256(f"perp-spec campaign {seed} {worker} {batch}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def reproduce_command(args) -> str:
+    """The command that reruns this campaign's sequences: the same seed, workers, batch
+    shape, machine, chain and budget (a time budget ends at another batch on another
+    machine; --max-steps is exact)."""
+    argv = ["python", "-m", "harness.campaign", "--seed", str(args.seed)]
+    argv += ["--workers", str(args.workers), "--steps", str(args.steps)]
+    argv += ["--batch", str(args.batch), "--chain", args.chain, "--machine", args.machine]
+    if args.max_steps:
+        argv += ["--max-steps", str(args.max_steps)]
+    argv += ["--seconds", f"{args.seconds:g}"]
+    if args.adl_policy is not None:
+        argv += ["--adl-policy", args.adl_policy]
+    if args.database != DATABASE:
+        argv += ["--database", args.database]
+    if args.scheduler:
+        argv += ["--scheduler", args.scheduler]
+    return shlex.join(argv)
 
 
 def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) -> None:
@@ -169,7 +222,7 @@ def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) 
             stateful_step_count=steps,
             deadline=None,
             suppress_health_check=list(HealthCheck),
-            database=DirectoryBasedExampleDatabase(database) if database else None,
+            database=distributed.example_database(database),
             phases=[Phase.reuse, Phase.generate, Phase.shrink],
             report_multiple_bugs=False,
             verbosity=Verbosity.quiet,  # the failure note lists the calls; the draws add noise
@@ -200,6 +253,7 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
         del error
     finally:
         chain.close()
+        extra["fingerprints"] = sorted(stats.fingerprints)
         publish(("done", index, progress_of(stats, extra)))
 
 
@@ -251,7 +305,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
             try:
                 run_batch(
                     machine,
-                    args.seed + 100_003 * index + batch,
+                    batch_seed(args.seed, index, batch),
                     args.batch,
                     args.steps,
                     args.database,
@@ -406,7 +460,16 @@ class Campaign:
         return 0.0 if self.started is None else time.monotonic() - self.started
 
     def run(self, stop, messages, context) -> None:
-        """Set up and run the workers (in this process when there is one)."""
+        """Set up and run the workers (in this process when there is one and no
+        scheduler)."""
+        if self.args.scheduler:
+            try:
+                prepare(self.args)
+            except Exception as error:
+                self.handle(("error", -1, setup_error(self.args, error)))
+                return
+            distributed.run(self.args, self.handle, self.ready, self.signals.flags)
+            return
         if self.args.workers == 1:
             work(0, self.args, self.handle, stop, on_ready=self.ready)
             return
@@ -434,6 +497,7 @@ class Campaign:
             print(f"replay it:  make replay TRACE={trace_path}", file=sys.stderr)
         for error in errors:
             print(error, file=sys.stderr)
+        fingerprints = sorted({f for w in workers.values() for f in w.pop("fingerprints", ())})
         summary = report.summarize(args, workers, elapsed, failures, trace_path)
         summary.update(
             setup_seconds=round((self.started or time.monotonic()) - self.setup_started, 2),
@@ -441,10 +505,15 @@ class Campaign:
             errors=errors,
             interrupted=signal.Signals(received).name if received else None,
             partial=received is not None,
+            reproduce=reproduce_command(args),
+            distinct_sequences=len(fingerprints),
         )
         summary["result"] = result_of(summary, args, failures, errors)
         paths = report.write(self.out, summary, workers)
+        # one hash per finished sequence: compare two runs with `comm -12`
+        (self.out / "sequences.txt").write_text("".join(f + "\n" for f in fingerprints))
         print(report.text(summary))
+        print(f"reproduce: {summary['reproduce']}")
         if code == ERROR and not errors:
             print(f"FAILED: {summary['result']}", file=sys.stderr)
         print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
@@ -453,9 +522,11 @@ class Campaign:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    print(f"seed {args.seed} (reproduce: {reproduce_command(args)})", flush=True)
     campaign = Campaign(args)
     context = multiprocessing.get_context("fork")
-    messages, stop = (None, _Flag()) if args.workers == 1 else (context.Queue(), context.Event())
+    local = args.workers == 1 or args.scheduler
+    messages, stop = (None, _Flag()) if local else (context.Queue(), context.Event())
     campaign.signals = Signals([stop])
     try:
         try:

@@ -1,6 +1,7 @@
 """Which branches of the waterfall, funding and fees a call took, read from its events,
 and the statistics of a run (calls, outcomes, events, branches, a sampled series)."""
 
+import hashlib
 from collections import Counter
 
 from pyspec.constants import ADL_POLICY_NAMES, RATIO_PRECISION
@@ -144,6 +145,9 @@ class Stats:
         self.should_stop = None
         self.on_failure = None
         self.stopped: str | None = None
+        # a short hash of every finished sequence's calls: how many distinct sequences a
+        # run explored, and whether two runs explored the same ones
+        self.fingerprints: set[str] = set()
 
     def before_step(self) -> None:
         """Raise ``Stopped`` when ``should_stop`` says the run must stop."""
@@ -173,6 +177,10 @@ class Stats:
             self.series.append((self.steps, fund, e["Liquidation"], e["Deleverage"], e["BadDebt"]))
         if self.on_progress is not None and self.steps % self.PROGRESS_EVERY == 0:
             self.on_progress(self)
+
+    def record_sequence(self, calls: list) -> None:
+        text = "\n".join(str(c) for c in calls)
+        self.fingerprints.add(hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
 
     def record_gain(self, gain: int, calls: list) -> None:
         if gain > self.best_gain:

@@ -55,8 +55,40 @@ POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "last_fill")
 REQUEST_FIELDS = ("size", "last_fill", "deadline")
 
 
-def spec_dump(state: State, accounts: list[str]) -> list[int]:
-    """Return the spec state in the lens layout."""
+def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``address``'s two sections of a dump: (token balance, collateral, positions) and
+    (nonce floor, exit requests)."""
+    account = state.accounts.get(address)
+    first = [state.token.balance_of(address), account.collateral if account else 0]
+    empty = (0,) * len(POSITION_FIELDS)
+    for market_id in range(len(state.markets)):
+        position = account.positions.get(market_id) if account else None
+        first.extend(
+            (
+                position.size,
+                position.entry_notional,
+                position.funding_checkpoint,
+                position.last_fill,
+            )
+            if position
+            else empty
+        )
+    book = state.book
+    second = [book.min_nonce.get(address, 0)]
+    for market_id in range(len(state.markets)):
+        second.extend(book.exit_requests.get((address, market_id), (0, 0, 0)))
+    return tuple(first), tuple(second)
+
+
+def spec_dump(
+    state: State,
+    accounts: list[str],
+    digests: list[bytes] | None = None,
+    call_ids: list[bytes] | None = None,
+) -> list[int]:
+    """Return the spec state in the lens layout: every account of ``accounts``, the order
+    digests and Governor call ids given (by default ``dumped_digests`` and
+    ``dumped_call_ids``)."""
     out = [
         state.insurance_fund,
         state.bad_debt,
@@ -80,34 +112,20 @@ def spec_dump(state: State, accounts: list[str]) -> list[int]:
         out.extend(int(getattr(market, name)) for name in MARKET_FIELDS)
         out.append(len(market.holders))
         out.extend(int(holder, 16) for holder in market.holders)
-    empty = (0,) * len(POSITION_FIELDS)
-    for address in accounts:
-        out.append(state.token.balance_of(address))
-        account = state.accounts.get(address)
-        out.append(account.collateral if account else 0)
-        for market_id in range(len(state.markets)):
-            position = account.positions.get(market_id) if account else None
-            out.extend(
-                (
-                    position.size,
-                    position.entry_notional,
-                    position.funding_checkpoint,
-                    position.last_fill,
-                )
-                if position
-                else empty
-            )
+    sections = [account_words(state, address) for address in accounts]
+    for first, _ in sections:
+        out.extend(first)
+    for _, second in sections:
+        out.extend(second)
     book = state.book
-    for address in accounts:
-        out.append(book.min_nonce.get(address, 0))
-        for market_id in range(len(state.markets)):
-            out.extend(book.exit_requests.get((address, market_id), (0, 0, 0)))
-    digests = dumped_digests(state)
+    if digests is None:
+        digests = dumped_digests(state)
     out.append(len(digests))
     for digest in digests:
         word = int.from_bytes(digest, "big", signed=True)
         out.extend((word, book.filled.get(digest, 0), int(book.cancelled.get(digest, False))))
-    call_ids = dumped_call_ids(state)
+    if call_ids is None:
+        call_ids = dumped_call_ids(state)
     out.append(len(call_ids))
     for ident in call_ids:
         out.extend((int.from_bytes(ident, "big", signed=True), state.timelock.eta.get(ident, 0)))

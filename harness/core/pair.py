@@ -1,7 +1,12 @@
 """A deployed protocol on a chain beside its spec state, driven call by call.
 
 ``Pair.apply`` runs one call on both sides and demands the same outcome: the same
-success or revert reason, the same events in the same order, and the same full state.
+success or revert reason, the same events in the same order, and the same state: every
+``full_every`` steps (and at every ``check_full``, which a sequence's end calls) the full
+state; in between, the globals and markets in full and every account, order digest and
+Governor call the call could have changed: those whose spec state changed, those it names
+and those its events name. A change on the chain alone anywhere else is caught at the
+next full comparison.
 """
 
 from dataclasses import dataclass
@@ -9,7 +14,13 @@ from dataclasses import dataclass
 from deployment.config import DeploymentConfig
 from harness.core import genesis
 from harness.core.call import BUNDLE, CLOCK, Call
-from harness.core.dump import dumped_call_ids, dumped_digests, first_difference, spec_dump
+from harness.core.dump import (
+    account_words,
+    dumped_call_ids,
+    dumped_digests,
+    first_difference,
+    spec_dump,
+)
 from harness.core.orders import Match
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
@@ -56,6 +67,9 @@ def check_events(call: Call, spec: list, chain: list) -> None:
 
 class Pair:
     """Token, engine and state lens deployed on ``chain``, mirrored by a spec ``State``."""
+
+    # steps between two full state comparisons (1: every step)
+    full_every = 16
 
     def __init__(
         self,
@@ -139,6 +153,9 @@ class Pair:
         }
         self._dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
 
+        self._seen: dict | None = None  # what the last comparison saw of the spec
+        self._since_full = 0
+        self.dump_full = True  # whether the last comparison was a full one
         self.clock = chain.now()  # the block time of every later call; moved by waits
         chain.set_time(self.clock)
         self.state = genesis.new_spec_state(
@@ -147,8 +164,10 @@ class Pair:
         for call in genesis.setup_calls(config, n_traders, self.clock):
             outcome = self.apply(call)
             assert outcome.success, f"setup call {call} failed: {outcome.reason}"
+        self.check_full(None)
         self._base_state = self.state.copy()
         self._base_dump = self.last_dump
+        self._base_seen = self._seen
         self._base_snapshot = chain.snapshot()
 
     def reset(self) -> None:
@@ -158,6 +177,8 @@ class Pair:
         self.clock = self.state.timestamp
         self.chain.set_time(self.clock)
         self.last_dump = self._base_dump
+        self._seen = self._base_seen
+        self._since_full = 0
 
     def address(self, name: str) -> str:
         return self.actors[name]
@@ -170,7 +191,7 @@ class Pair:
         self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
         if call.target == CLOCK:
             self.wait(call.args[0])
-            self.check_state(call)
+            self.check_state(call, [])
             return Outcome(True, None, [], 0)
         result = self.chain.transact(
             self.actors[call.sender], self._targets[call.target], self.calldata(call)
@@ -186,7 +207,7 @@ class Pair:
             )
         chain_events = [self._decoders[log.address].decode(log) for log in result.logs]
         check_events(call, events, chain_events)
-        self.check_state(call)
+        self.check_state(call, events)
         return Outcome(spec_ok, spec_reason, events, result.gas_used)
 
     ACCOUNT_VIEWS = {
@@ -264,11 +285,14 @@ class Pair:
         return self._codecs[call.target][call.fn].encode(args)
 
     def chain_dump(
-        self, digests: list[bytes] | None = None, call_ids: list[bytes] | None = None
+        self,
+        digests: list[bytes] | None = None,
+        call_ids: list[bytes] | None = None,
+        accounts: list[str] | None = None,
     ) -> list[int]:
         """The chain's state in the layout of ``spec_dump``: the engine's, the order book's
         for ``digests`` and the Governor's for ``call_ids`` (by default those the spec
-        touched last)."""
+        touched last), for ``accounts`` (by default every one)."""
         if digests is None:
             digests = dumped_digests(self.state)
         if call_ids is None:
@@ -277,7 +301,7 @@ class Pair:
             (
                 self.engine_address,
                 self.token_address,
-                self.accounts,
+                self.accounts if accounts is None else accounts,
                 self.settlement_address,
                 self.governor_address,
                 digests,
@@ -290,12 +314,82 @@ class Pair:
             int.from_bytes(out[64 + 32 * i : 96 + 32 * i], "big", signed=True) for i in range(count)
         ]
 
-    def check_state(self, call: Call) -> None:
+    def check_state(self, call: Call, events: list = ()) -> None:
+        """Compare the state after ``call`` (whose spec events are ``events``): in full
+        every ``full_every`` steps, else what the call could have changed."""
+        self._since_full += 1
+        if self._since_full >= self.full_every:
+            self.check_full(call)
+            return
+        if self._seen is None:  # setup: no full comparison yet
+            self.check_full(call)
+            return
+        seen = self._observe()
+        named = self._named(call)
+        for _, args in events:
+            named.update(self._addresses(args))
+        previous = self._seen
+        accounts = [
+            a
+            for a in self.accounts
+            if a in named or seen["accounts"][a] != previous["accounts"].get(a)
+        ]
+        digests = [d for d, v in seen["digests"].items() if previous["digests"].get(d) != v]
+        call_ids = [c for c, v in seen["calls"].items() if previous["calls"].get(c) != v]
+        self._seen = seen
+        self.dump_full = False
+        chain = self.chain_dump(digests, call_ids, accounts)
+        spec = spec_dump(self.state, accounts, digests, call_ids)
+        difference = first_difference(spec, chain, accounts, self.names)
+        if difference is not None:
+            raise Divergence(call, "state", *difference)
+
+    def check_full(self, call: Call | None) -> None:
+        """Compare the full state (``call``: the last call, for the report)."""
+        self._since_full = 0
+        self._seen = self._observe()
+        self.dump_full = True
         chain = self.last_dump = self.chain_dump()
         spec = spec_dump(self.state, self.accounts)
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
-            raise Divergence(call, "state", *difference)
+            raise Divergence(
+                call or Call(CLOCK, "full comparison", "outsider", ()), "state", *difference
+            )
+
+    def _observe(self) -> dict:
+        """The spec's per-account words, order digests and Governor calls now: what a
+        partial comparison compares where they changed."""
+        state, book = self.state, self.state.book
+        return {
+            "accounts": {a: account_words(state, a) for a in self.accounts},
+            "digests": {
+                d: (book.filled.get(d, 0), book.cancelled.get(d, False))
+                for d in dumped_digests(state)
+            },
+            "calls": {c: state.timelock.eta.get(c, 0) for c in dumped_call_ids(state)},
+        }
+
+    def _named(self, call: Call) -> set[str]:
+        """The sender's address and every address among ``call``'s arguments (a bundle's
+        calls' too)."""
+        named = {self.actors.get(call.sender, call.sender)}
+        if call.target == BUNDLE:
+            for inner in call.args:
+                named |= self._named(inner)
+            return named
+        named.update(self._addresses(resolve(self.actors, call.args)))
+        return named
+
+    def _addresses(self, values) -> list[str]:
+        """Every address among ``values`` (nested in tuples and lists too)."""
+        out = []
+        for value in values:
+            if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+                out.append(value.lower())
+            elif isinstance(value, tuple | list):
+                out.extend(self._addresses(value))
+        return out
 
 
 def _functions(abi: list) -> list[dict]:

@@ -152,6 +152,8 @@ def replay(pair: Pair, sequences: list[list[Call]]) -> tuple[int, float]:
                 pair.check_views(list(call.args))
             else:
                 pair.apply(call)
+        if sequence:  # a sequence ends on a full comparison, as in a campaign
+            pair.check_full(sequence[-1])
         steps += len(sequence)
     return steps, time.perf_counter() - start
 

@@ -19,10 +19,10 @@ def test_entry(pair, entry):
     for call in pre:
         outcome = sequence.call(call)
         assert outcome.success, f"pre-call {call}: {outcome.reason}"
-    before = pair.last_dump
+    before = pair.chain_dump()
     outcome = sequence.call(bad)
     assert outcome.reason == entry.reason, f"{bad}: {outcome.reason!r}"
-    assert pair.last_dump == before
+    assert pair.chain_dump() == before
 
 
 def test_every_function_is_catalogued():

@@ -1,0 +1,75 @@
+"""A campaign on a local Dask cluster with a Redis failure database: a real
+``redis-server`` started and stopped here, two workers as Dask tasks, one report."""
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from harness.campaign import fuzz
+from harness.campaign.distributed import example_database
+
+REDIS = shutil.which("redis-server")
+pytestmark = pytest.mark.skipif(
+    REDIS is None, reason="redis-server is not installed (make setup installs it: README)"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    port = free_port()
+    server = subprocess.Popen(
+        [REDIS, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def scheduler():
+    from distributed import LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    )
+    try:
+        yield cluster.scheduler_address
+    finally:
+        cluster.close()
+
+
+def test_redis_database_round_trip(redis_url):
+    db = example_database(redis_url)
+    db.save(b"key", b"value")
+    assert list(example_database(redis_url).fetch(b"key")) == [b"value"]
+
+
+def test_campaign_on_dask_with_redis(tmp_path, redis_url, scheduler):
+    out = tmp_path / "report"
+    argv = ["--scheduler", scheduler, "--workers", "2", "--database", redis_url]
+    argv += ["--max-steps", "120", "--seconds", "120", "--seed", "5", "--out", str(out)]
+    assert fuzz.main(argv) == fuzz.AGREED
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["workers"] == 2
+    assert summary["steps"] >= 120  # the two workers' statistics in one report
+    assert summary["stopped_by"] == ["step budget"]
+    assert "--scheduler" in summary["reproduce"] and redis_url in summary["reproduce"]
