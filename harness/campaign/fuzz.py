@@ -12,6 +12,7 @@ harness.campaign.trace replay``).
 """
 
 import argparse
+import io
 import multiprocessing
 import queue
 import signal
@@ -26,8 +27,9 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.stateful import get_state_machine_test
 
-from harness.campaign import report, trace
+from harness.campaign import junit, provenance, report, trace
 from harness.campaign.progress import Progress
+from harness.core import invariants
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
@@ -152,6 +154,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--out", type=Path, default=None, help="report folder (default: reports/<time>-seed<seed>)"
     )
     parser.add_argument("--database", default=DATABASE, help="hypothesis example database")
+    parser.add_argument(
+        "--junit",
+        type=Path,
+        default=None,
+        help="also write JUnit XML for CI: one testcase per invariant and property",
+    )
     args = parser.parse_args(argv)
     if args.max_steps and args.max_steps < args.min_steps:
         parser.error(f"--max-steps {args.max_steps} is below --min-steps {args.min_steps}")
@@ -183,8 +191,9 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
     """One worker: set up (compile, deploy), then run batches until the budget is spent,
     ``stop`` is set or a failure; publish progress, then the failure or the error, then
     "done"."""
+    invariants.CHECKS.clear()  # this worker's checks only (a test may run several)
     stats = Stats(on_progress=lambda s: publish(("progress", index, progress_of(s))))
-    extra = {"stopped": None, "shrink_steps": 0, "minimized": True}
+    extra = {"stopped": None, "shrink_steps": 0, "minimized": True, "batches": 0}
     try:
         chain = make_chain(args.chain)
     except Exception as error:
@@ -248,6 +257,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     batch = 0
     try:
         while not (reason := spent(1)):
+            extra["batches"] = batch + 1  # started (the seeds used), finished or not
             try:
                 run_batch(
                     machine,
@@ -309,16 +319,25 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         hypothesis_calls=len(calls),
         minimized=complete,
     )
-    notes = "\n".join(getattr(failure, "__notes__", []))
+    text = f"{type(failure).__name__}: {failure}\n\n{transcript(shrunk, pair)}"
     if not complete:
-        notes += "\n(not fully minimized: the budget ran out while shrinking)"
-    return found, f"{type(failure).__name__}: {failure}\n{notes}", complete
+        text += "\n(not fully minimized: the budget ran out while shrinking)"
+    return found, text, complete
+
+
+def transcript(calls: list, pair: Pair) -> str:
+    """The minimized calls replayed one by one, named fields, each outcome, and the state
+    diff at the first failure (what ``make replay`` prints)."""
+    out = io.StringIO()
+    trace.replay(calls, pair, out=out)
+    return out.getvalue()
 
 
 def progress_of(stats: Stats, extra: dict | None = None) -> dict:
     """What a worker reports: its statistics and the latest insurance fund."""
     data = stats.to_dict()
     data["fund"] = stats.series[-1][1] if stats.series else None
+    data["checks"] = dict(invariants.CHECKS)
     data.update(extra or {})
     return data
 
@@ -376,8 +395,9 @@ def _worker(index, args, put, stop) -> None:
 class Campaign:
     """One run: what the workers report, the signals, then the report and exit status."""
 
-    def __init__(self, args) -> None:
+    def __init__(self, args, command: str) -> None:
         self.args = args
+        self.command = command
         run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + f"-seed{args.seed}"
         self.out = args.out or REPORTS / run_id
         self.progress = Progress(args.workers, WATERFALL_BRANCHES + TRADING_BRANCHES)
@@ -425,9 +445,16 @@ class Campaign:
         elapsed = self.elapsed()
         self.progress.finish()
         code = outcome(args, received, failures, errors, workers)
-        trace_path = None
+        trace_path = failed = None
+        seeds = {
+            "rule": f"worker i, batch b: hypothesis seed {args.seed} + 100003 x i + b",
+            "batches": {i: w.get("batches", 0) for i, w in sorted(workers.items())},
+        }
+        origin = provenance.collect(self.command, seeds)
         if failures:
             _, index, found, text, _ = failures[0]
+            found["provenance"] = origin
+            failed = found.get("failure", {}).get("invariant")
             print(text, file=sys.stderr)
             trace_path = trace.save(self.out / "counterexample.json", found)
             print(f"\ncounterexample saved: {trace_path}", file=sys.stderr)
@@ -443,7 +470,10 @@ class Campaign:
             partial=received is not None,
         )
         summary["result"] = result_of(summary, args, failures, errors)
-        paths = report.write(self.out, summary, workers)
+        summary["provenance"] = origin
+        paths = report.write(self.out, summary)
+        if args.junit is not None:
+            junit.write(args.junit, summary, failed)
         print(report.text(summary))
         if code == ERROR and not errors:
             print(f"FAILED: {summary['result']}", file=sys.stderr)
@@ -453,7 +483,7 @@ class Campaign:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    campaign = Campaign(args)
+    campaign = Campaign(args, provenance.command("harness.campaign", argv))
     context = multiprocessing.get_context("fork")
     messages, stop = (None, _Flag()) if args.workers == 1 else (context.Queue(), context.Event())
     campaign.signals = Signals([stop])
