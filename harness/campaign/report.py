@@ -132,6 +132,8 @@ def text(summary: dict) -> str:
 
 
 def title(summary: dict) -> str:
+    if "merged" in summary:
+        return f"Merged campaign report ({summary['merged']} runs)"
     if summary["machine"] == "spec":
         return "Spec-only fuzz campaign (the spec against its invariants and properties, no chain)"
     return "Differential fuzz campaign (spec against chain)"
