@@ -12,6 +12,9 @@ PYTEST_FLAGS ?= -p no:ape_test
 # ape-vyper runs the `vyper` found on PATH: make it the venv's pinned one.
 # ape-foundry starts the `anvil` it finds on PATH: make it the npm-pinned one.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+# ape-vyper's own config model (its `import_remapping` field, a forward reference) makes
+# pydantic-settings warn on every ape command; not our config: silence that one message.
+export PYTHONWARNINGS := ignore:Field 'import_remapping' has an incomplete definition
 
 .PHONY: help smoke venv setup test fuzz adl-lab bench bench-chains gas replay export report-merge vectors mutate lint fmt compile clean
 

@@ -319,18 +319,22 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         hypothesis_calls=len(calls),
         minimized=complete,
     )
-    text = f"{type(failure).__name__}: {failure}\n\n{transcript(shrunk, pair)}"
+    text = transcript(shrunk, failure, pair)
     if not complete:
         text += "\n(not fully minimized: the budget ran out while shrinking)"
     return found, text, complete
 
 
-def transcript(calls: list, pair: Pair) -> str:
-    """The minimized calls replayed one by one, named fields, each outcome, and the state
-    diff at the first failure (what ``make replay`` prints)."""
+def transcript(calls: list, failure: BaseException, pair: Pair) -> str:
+    """The minimized calls replayed one by one (what ``make replay`` prints): named
+    fields, each outcome, the failure and the state diff where it first failed."""
     out = io.StringIO()
-    trace.replay(calls, pair, out=out)
-    return out.getvalue()
+    reproduced = trace.replay(calls, pair, out=out)
+    name = trace.invariant_of(failure) or "an unnamed check"
+    head = f"{type(failure).__name__}: {name} failed, at the step shown below"
+    if not reproduced:  # the replay passed: keep the failure as the campaign saw it
+        head = f"{type(failure).__name__}: {failure}\n(the replay below did not reproduce it)"
+    return f"{head}\n\n{out.getvalue()}"
 
 
 def progress_of(stats: Stats, extra: dict | None = None) -> dict:
