@@ -191,7 +191,6 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
     """One worker: set up (compile, deploy), then run batches until the budget is spent,
     ``stop`` is set or a failure; publish progress, then the failure or the error, then
     "done"."""
-    invariants.CHECKS.clear()  # this worker's checks only (a test may run several)
     stats = Stats(on_progress=lambda s: publish(("progress", index, progress_of(s))))
     extra = {"stopped": None, "shrink_steps": 0, "minimized": True, "batches": 0}
     try:
@@ -228,6 +227,8 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     machine = machine_class.bind(pair, stats, policy)
     if on_ready is not None:
         on_ready()
+    # the campaign's checks only: not setup's, nor an earlier run's in this process
+    invariants.CHECKS.clear()
     # the budget starts now: setup is done
     deadline = time.monotonic() + args.seconds
     # the step budget is the campaign's: each worker runs its share

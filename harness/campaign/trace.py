@@ -215,12 +215,12 @@ def export(
     return path
 
 
-def warn_if_code_changed(trace: dict, out=sys.stderr) -> bool:
+def warn_if_code_changed(trace: dict) -> bool:
     """Say, loudly, when the contracts or the spec differ from those the trace was found
     on (its provenance): the replay then tests other code. Return whether they differ."""
     recorded = trace.get("provenance")
     if recorded is None:
-        print("WARNING: the trace has no provenance: it may come from other code", file=out)
+        print("WARNING: the trace has no provenance: it may come from other code", file=sys.stderr)
         return True
     changed = provenance.differences(recorded, provenance.code())
     if changed:
@@ -229,7 +229,7 @@ def warn_if_code_changed(trace: dict, out=sys.stderr) -> bool:
             f"{recorded['code']['commit']}):\n  "
             + "\n  ".join(changed)
             + "\n  the replay below runs today's code, not the code that failed",
-            file=out,
+            file=sys.stderr,
         )
     return bool(changed)
 
