@@ -61,13 +61,22 @@ exit status:
   130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM: a partial report is written
 
 report (in --out, default reports/<UTC time>-seed<seed>/):
-  report.md, report.html  result (partial or not), budget, elapsed, steps, sequences,
-                          steps/s, calls and how many succeeded, branches reached and
-                          not reached, invariants checked, revert reasons, plots, and
-                          the failure with its call sequence
-  summary.json            the same figures for machines
-  fund.png, waterfall.png insurance fund; cumulative liquidations, ADL fills, bad debt
-  counterexample.json     after a failure: the minimized calls (make replay TRACE=...)
+  report.md, report.html  result (partial or not); after a failure, the minimized calls
+                          in full (named arguments and order fields), the failure and the
+                          state diff where it first failed; budget, elapsed, steps,
+                          sequences, steps/s; provenance (commit, dirty flag, hashes of
+                          contract sources, runtime bytecode and spec, tool versions,
+                          date, host, command, seeds); scope never reached (entry points,
+                          branches, invariants and properties, the contracts' revert
+                          reasons); calls; branches; checks counted per invariant and
+                          property; revert reasons; plots
+  summary.json            the same figures for machines (make report-merge combines runs)
+  fund.png                the insurance fund at each sequence's end, with its floor
+  waterfall.png           amounts the waterfall moved, by branch
+  throughput.png          steps/s over time, per worker
+  counterexample.json     after a failure: the minimized calls and the provenance
+                          (make replay TRACE=... warns when the code differs)
+  --junit FILE            JUnit XML: one testcase per invariant and property
 """
 
 
