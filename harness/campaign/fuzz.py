@@ -29,6 +29,7 @@ from hypothesis.stateful import get_state_machine_test
 
 from harness.campaign import junit, provenance, report, trace
 from harness.campaign.progress import Progress
+from harness.campaign.readable import describe
 from harness.core import invariants
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine
@@ -329,15 +330,23 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         hypothesis_calls=len(calls),
         minimized=complete,
     )
-    text = transcript(shrunk, failure, pair)
+    # replaying for the state diff is one more run of the calls: only inside the budget
+    text = transcript(shrunk, failure, pair if not spent(len(shrunk)) else None)
     if not complete:
         text += "\n(not fully minimized: the budget ran out while shrinking)"
     return found, text, complete
 
 
-def transcript(calls: list, failure: BaseException, pair: Pair) -> str:
-    """The minimized calls replayed one by one (what ``make replay`` prints): named
-    fields, each outcome, the failure and the state diff where it first failed."""
+def transcript(calls: list, failure: BaseException, pair: Pair | None) -> str:
+    """The minimized calls replayed one by one on ``pair`` (what ``make replay`` prints):
+    named fields, each outcome, the failure and the state diff where it first failed.
+    Without a pair (the budget is spent), the calls as found and the failure."""
+    if pair is None:
+        listed = "\n".join(f"step {i}: {describe(c)}" for i, c in enumerate(calls, 1))
+        return (
+            f"{type(failure).__name__}: {failure}\n\n{listed}\n"
+            "(no state diff: the budget ran out; make replay TRACE=... prints it)\n"
+        )
     out = io.StringIO()
     reproduced = trace.replay(calls, pair, out=out)
     name = trace.invariant_of(failure) or "an unnamed check"
