@@ -12,8 +12,11 @@ PYTEST_FLAGS ?= -p no:ape_test
 # ape-vyper runs the `vyper` found on PATH: make it the venv's pinned one.
 # ape-foundry starts the `anvil` it finds on PATH: make it the npm-pinned one.
 export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+# ape-vyper's own config model (its `import_remapping` field, a forward reference) makes
+# pydantic-settings warn on every ape command; not our config: silence that one message.
+export PYTHONWARNINGS := ignore:Field 'import_remapping' has an incomplete definition
 
-.PHONY: help smoke venv setup test fuzz adl-lab bench bench-chains gas replay export vectors mutate lint fmt compile clean
+.PHONY: help smoke venv setup test fuzz adl-lab bench bench-chains gas replay export report-merge vectors mutate lint fmt compile clean
 
 help:
 	@echo "perp-spec make targets (options through ARGS='...'; see README.md):"
@@ -24,6 +27,7 @@ help:
 	@echo "                 python -m harness.campaign --help lists options, exit codes, report"
 	@echo "  replay         rerun a counterexample: TRACE=reports/<run>/counterexample.json"
 	@echo "  export         write it as a regression test: TRACE=... NAME=... [ARGS=--force]"
+	@echo "  report-merge   one report from several runs: REPORTS='reports/a reports/b' OUT=DIR"
 	@echo "  adl-lab        the ADL stress lab, spec only: ARGS='--scenario sybil'"
 	@echo "  bench          steps/s on the embedded chain, anvil and ape"
 	@echo "  bench-chains   the bare chains' transactions/s"
@@ -69,6 +73,10 @@ replay: $(STAMP)
 # (refuses to overwrite an existing tests/regressions/test_<NAME>.py without --force)
 export: $(STAMP)
 	$(BIN)/python -m harness.campaign.trace export $(TRACE) --name $(NAME) $(ARGS)
+
+# make report-merge REPORTS='reports/<run1> reports/<run2>' OUT=reports/merged
+report-merge: $(STAMP)
+	$(BIN)/python -m harness.campaign.merge $(REPORTS) --out $(OUT)
 
 # write tests/vectors/ from the cases in tests/cases (make test fails while they are stale)
 vectors: $(STAMP)

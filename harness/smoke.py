@@ -64,6 +64,13 @@ def fuzz(args: str) -> tuple[str, ...]:
 
 
 AGREED = "RESULT: spec and chain agreed on every step"
+# two tiny spec-only runs, then their merge
+TWO_RUNS = tuple(
+    f"{BIN / 'python'} -m harness.campaign --max-steps 30 --machine spec --seed {seed} "
+    f"--out {{out}}/{seed} --database {{tmp}}/merge-db >/dev/null"
+    for seed in (1, 2)
+)
+MERGE = " ".join(MAKE) + " report-merge REPORTS='{out}/1 {out}/2' OUT={out}/merged"
 # the default trader count (the market's capacity): the crash a full market once caused
 LAB = "--cascades 1 --rounds 2 --replay 1 --out {out}"
 
@@ -91,6 +98,16 @@ ENTRIES = (
         (str(BIN / "python"), "-m", "harness.campaign", "--max-steps", "40", "--seed", "11")
         + ("--out", "{out}", "--database", "{tmp}/db"),
         (AGREED,),
+    ),
+    Entry(
+        "make fuzz ARGS='--seconds 60 --junit reports/junit.xml --out reports/ci'",
+        fuzz("--max-steps 40 --seed 2 --junit {out}/junit.xml"),
+        (AGREED,),
+    ),
+    Entry(
+        "make report-merge REPORTS='reports/<run1> reports/<run2>' OUT=reports/merged",
+        ("bash", "-c", " && ".join((*TWO_RUNS, MERGE))),
+        ("merged 2 runs", "agreed in all 2 runs"),
     ),
     Entry(
         "make replay TRACE=reports/<run>/counterexample.json",

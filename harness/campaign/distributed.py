@@ -2,11 +2,12 @@
 
 ``--scheduler tcp://host:port`` submits one task per worker to that Dask scheduler
 (``--scheduler local`` starts a local cluster of ``--workers`` processes first). A task
-runs ``fuzz.work`` exactly as a local worker process does; its messages (progress, the
-failure, errors, done) come back through a ``distributed.Queue`` and the stop flag is a
-``distributed.Event``, so a failure one worker finds stops the others and the campaign
-reports it once. ``--workers N`` without a scheduler keeps forked local processes: no
-scheduler process competing for the cores, no serialization, setup shared by fork.
+runs the campaign's worker (``fuzz.work``) exactly as a local worker process does; its
+messages (progress, the failure, errors, done) come back through a ``distributed.Queue``
+and the stop flag is a ``distributed.Event``, so a failure one worker finds stops the
+others and the campaign reports it once. ``--workers N`` without a scheduler keeps
+forked local processes: no scheduler process competing for the cores, no serialization,
+setup shared by fork.
 
 ``--database redis://host:port/db`` is hypothesis's ``RedisExampleDatabase``: every worker
 on every machine saves failures there and replays them first.
@@ -66,14 +67,13 @@ class _PolledEvent:
         self.event.set()
 
 
-def task(index: int, args, run: str) -> int:
-    """One worker as a Dask task (in a worker process, on any machine)."""
+def task(work, index: int, args, run: str) -> int:
+    """One worker as a Dask task (in a worker process, on any machine): ``work`` is the
+    campaign's worker function (``fuzz.work``, pickled by name)."""
     from distributed import Queue
 
-    from harness.campaign import fuzz
-
     messages = Queue(f"{run}-messages")
-    fuzz.work(index, args, messages.put, _PolledEvent(f"{run}-stop"))
+    work(index, args, messages.put, _PolledEvent(f"{run}-stop"))
     return index
 
 
@@ -104,8 +104,9 @@ def connect(args):
     return Client(args.scheduler), None
 
 
-def run(args, handle, ready, stop_holder: list) -> None:
-    """Run ``args.workers`` tasks on the cluster; feed their messages to ``handle``."""
+def run(work, args, handle, ready, stop_holder: list) -> None:
+    """Run ``args.workers`` tasks of ``work`` on the cluster; feed their messages to
+    ``handle``."""
     from distributed import Queue
 
     client, cluster = connect(args)
@@ -117,7 +118,7 @@ def run(args, handle, ready, stop_holder: list) -> None:
         if args.database and not args.database.startswith(("redis://", "rediss://")):
             args.database = os.path.abspath(args.database)  # the workers' cwd may differ
         futures = [
-            client.submit(task, i, args, run_id, pure=False, key=f"{run_id}-worker-{i}")
+            client.submit(task, work, i, args, run_id, pure=False, key=f"{run_id}-worker-{i}")
             for i in range(args.workers)
         ]
         ready()

@@ -1,35 +1,31 @@
-"""Differential fuzz campaign (``make fuzz``).
-
-    python -m harness.campaign --seconds 60 --seed 7 --chain anvil --workers 2
-
-Runs the differential state machine in batches of hypothesis examples until the time or
-step budget is spent, in one or more worker processes sharing one hypothesis example
-database (a failure one worker found is replayed first by every later run). Compiling and
-deploying come first, outside the budget. Shows live progress, writes a report (Markdown,
-HTML, JSON and plots) and stops at the first divergence or violated invariant, after
-saving the shrunk call sequence as a JSON trace (replay it with ``python -m
-harness.campaign.trace replay``).
+"""Differential fuzz campaign (``make fuzz``): the workers, their budgets, the signals
+and the report. What it does, and its options, are in ``options`` (``--help``).
 """
 
-import argparse
-import hashlib
+import io
 import multiprocessing
 import queue
-import secrets
-import shlex
 import signal
 import sys
 import time
 import traceback
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.stateful import get_state_machine_test
 
-from harness.campaign import distributed, report, trace
+from harness.campaign import distributed, junit, provenance, report, trace
+from harness.campaign.options import (
+    DATABASE,
+    REPORTS,
+    batch_seed,
+    parse_args,
+    reproduce_command,
+)
 from harness.campaign.progress import Progress
+from harness.campaign.readable import describe
+from harness.core import invariants
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
@@ -37,180 +33,11 @@ from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
 from pyspec.constants import ADL_POLICY_NAMES
 
-DATABASE = ".hypothesis/campaign"
-REPORTS = Path("reports")
 # anvil slows down over long runs (memory, snapshot journal): restart it this often.
 ANVIL_RESTART_SEQUENCES = 200
 
 AGREED, FAILED, USAGE, ERROR = 0, 1, 2, 3
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-EPILOG = """\
-budget:
-  --seconds and --max-steps start once the contracts are compiled and deployed (setup is
-  outside the budget). Both are hard limits, shrinking a failure included: at the limit
-  the best trace found so far is saved, marked "not fully minimized".
-
-exit status:
-  0    agreed: spec and chain agreed on every step (at least --min-steps of them) and
-       kept every invariant and property
-  1    a divergence or a violated invariant or property (counterexample.json saved)
-  2    usage error: an invalid option, refused before anything runs
-  3    harness or environment error: setup failed (compiler, anvil, the network), a
-       worker crashed, or fewer than --min-steps steps ran
-  130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM: a partial report is written
-
-report (in --out, default reports/<UTC time>-seed<seed>/):
-  report.md, report.html  result (partial or not), budget, elapsed, steps, sequences,
-                          steps/s, calls and how many succeeded, branches reached and
-                          not reached, invariants checked, revert reasons, plots, and
-                          the failure with its call sequence
-  summary.json            the same figures for machines
-  fund.png, waterfall.png insurance fund; cumulative liquidations, ADL fills, bad debt
-  counterexample.json     after a failure: the minimized calls (make replay TRACE=...)
-"""
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    pass
-
-
-def _number(kind, low: float, strict: bool, what: str):
-    """An argparse type: ``kind`` above ``low`` (``strict``) or at least ``low``."""
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if value < low or (strict and value == low) or value != value:
-            raise argparse.ArgumentTypeError(f"{text!r}: must be {what}")
-        return value
-
-    return parse
-
-
-def _chain(text: str) -> str:
-    if text in ("embedded", "anvil") or (text.startswith("ape:") and len(text) > 4):
-        return text
-    raise argparse.ArgumentTypeError(
-        f"unknown chain {text!r}: expected embedded, anvil or ape:<network> "
-        "(e.g. ape:ethereum:local:foundry)"
-    )
-
-
-def parse_args(argv=None) -> argparse.Namespace:
-    """The campaign's options; an invalid one exits 2 with a message."""
-    parser = argparse.ArgumentParser(
-        prog="python -m harness.campaign",
-        description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[2],
-        epilog=EPILOG,
-        formatter_class=_HelpFormatter,
-    )
-    positive = _number(int, 0, True, "a positive integer")
-    parser.add_argument(
-        "--seconds",
-        type=_number(float, 0, True, "a positive number of seconds"),
-        default=20.0,
-        help="time budget, after setup",
-    )
-    parser.add_argument(
-        "--max-steps",
-        type=_number(int, 0, False, "an integer >= 0"),
-        default=0,
-        help="step budget over all workers, shrinking included (0: none)",
-    )
-    parser.add_argument(
-        "--min-steps",
-        type=_number(int, 0, False, "an integer >= 0"),
-        default=1,
-        help="fewer steps than this fails the run (exit 3) instead of reporting agreement",
-    )
-    parser.add_argument(
-        "--seed",
-        type=_number(int, 0, False, "an integer >= 0"),
-        default=None,
-        help="run seed: every worker's and batch's hypothesis seed is derived from it "
-        "(batch_seed); default: a fresh random one, printed",
-    )
-    parser.add_argument(
-        "--chain",
-        type=_chain,
-        default="embedded",
-        help="embedded, anvil, or ape:<network> (e.g. a fork)",
-    )
-    parser.add_argument(
-        "--workers",
-        type=positive,
-        default=1,
-        help="parallel workers: local processes, or tasks on the --scheduler's cluster",
-    )
-    parser.add_argument(
-        "--scheduler",
-        default=None,
-        help="run the workers as tasks on this Dask scheduler (tcp://host:port), or on a "
-        "local Dask cluster started for the run (local)",
-    )
-    parser.add_argument("--steps", type=positive, default=60, help="calls per sequence (max)")
-    parser.add_argument("--batch", type=positive, default=10, help="sequences per hypothesis batch")
-    parser.add_argument(
-        "--machine",
-        choices=("differential", "spec"),
-        default="differential",
-        help="differential: spec and chain after every call; spec: the spec alone against "
-        "its properties, several times faster",
-    )
-    parser.add_argument(
-        "--adl-policy",
-        choices=ADL_POLICY_NAMES,
-        default=None,
-        help="pin every market to this ADL policy (default: the configuration's, switched "
-        "at random through the Governor)",
-    )
-    parser.add_argument(
-        "--out", type=Path, default=None, help="report folder (default: reports/<time>-seed<seed>)"
-    )
-    parser.add_argument(
-        "--database",
-        default=DATABASE,
-        help="hypothesis example database shared by the workers: a folder, or "
-        "redis://host:port/db (a Redis every machine reaches); '' for none",
-    )
-    args = parser.parse_args(argv)
-    if args.seed is None:
-        args.seed = secrets.randbits(63)
-    if args.max_steps and args.max_steps < args.min_steps:
-        parser.error(f"--max-steps {args.max_steps} is below --min-steps {args.min_steps}")
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        parser.error(f"--out {args.out}: exists and is not a folder")
-    return args
-
-
-def batch_seed(seed: int, worker: int, batch: int) -> int:
-    """The hypothesis seed of ``worker``'s batch ``batch`` in the run seeded ``seed``: a
-    hash, so no two (run, worker, batch) share a seed or a shifted one (seed s+1's first
-    batch is not seed s's second)."""
-    digest = hashlib.sha256(f"perp-spec campaign {seed} {worker} {batch}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-def reproduce_command(args) -> str:
-    """The command that reruns this campaign's sequences: the same seed, workers, batch
-    shape, machine, chain and budget (a time budget ends at another batch on another
-    machine; --max-steps is exact)."""
-    argv = ["python", "-m", "harness.campaign", "--seed", str(args.seed)]
-    argv += ["--workers", str(args.workers), "--steps", str(args.steps)]
-    argv += ["--batch", str(args.batch), "--chain", args.chain, "--machine", args.machine]
-    if args.max_steps:
-        argv += ["--max-steps", str(args.max_steps)]
-    argv += ["--seconds", f"{args.seconds:g}"]
-    if args.adl_policy is not None:
-        argv += ["--adl-policy", args.adl_policy]
-    if args.database != DATABASE:
-        argv += ["--database", args.database]
-    if args.scheduler:
-        argv += ["--scheduler", args.scheduler]
-    return shlex.join(argv)
 
 
 def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) -> None:
@@ -237,7 +64,7 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
     ``stop`` is set or a failure; publish progress, then the failure or the error, then
     "done"."""
     stats = Stats(on_progress=lambda s: publish(("progress", index, progress_of(s))))
-    extra = {"stopped": None, "shrink_steps": 0, "minimized": True}
+    extra = {"stopped": None, "shrink_steps": 0, "minimized": True, "batches": 0}
     try:
         chain = make_chain(args.chain)
     except Exception as error:
@@ -273,6 +100,8 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     machine = machine_class.bind(pair, stats, policy)
     if on_ready is not None:
         on_ready()
+    # the campaign's checks only: not setup's, nor an earlier run's in this process
+    invariants.CHECKS.clear()
     # the budget starts now: setup is done
     deadline = time.monotonic() + args.seconds
     # the step budget is the campaign's: each worker runs its share
@@ -302,6 +131,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     batch = 0
     try:
         while not (reason := spent(1)):
+            extra["batches"] = batch + 1  # started (the seeds used), finished or not
             try:
                 run_batch(
                     machine,
@@ -363,16 +193,37 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         hypothesis_calls=len(calls),
         minimized=complete,
     )
-    notes = "\n".join(getattr(failure, "__notes__", []))
+    # replaying for the state diff is one more run of the calls: only inside the budget
+    text = transcript(shrunk, failure, pair if not spent(len(shrunk)) else None)
     if not complete:
-        notes += "\n(not fully minimized: the budget ran out while shrinking)"
-    return found, f"{type(failure).__name__}: {failure}\n{notes}", complete
+        text += "\n(not fully minimized: the budget ran out while shrinking)"
+    return found, text, complete
+
+
+def transcript(calls: list, failure: BaseException, pair: Pair | None) -> str:
+    """The minimized calls replayed one by one on ``pair`` (what ``make replay`` prints):
+    named fields, each outcome, the failure and the state diff where it first failed.
+    Without a pair (the budget is spent), the calls as found and the failure."""
+    if pair is None:
+        listed = "\n".join(f"step {i}: {describe(c)}" for i, c in enumerate(calls, 1))
+        return (
+            f"{type(failure).__name__}: {failure}\n\n{listed}\n"
+            "(no state diff: the budget ran out; make replay TRACE=... prints it)\n"
+        )
+    out = io.StringIO()
+    reproduced = trace.replay(calls, pair, out=out)
+    name = trace.invariant_of(failure) or "an unnamed check"
+    head = f"{type(failure).__name__}: {name} failed, at the step shown below"
+    if not reproduced:  # the replay passed: keep the failure as the campaign saw it
+        head = f"{type(failure).__name__}: {failure}\n(the replay below did not reproduce it)"
+    return f"{head}\n\n{out.getvalue()}"
 
 
 def progress_of(stats: Stats, extra: dict | None = None) -> dict:
     """What a worker reports: its statistics and the latest insurance fund."""
     data = stats.to_dict()
     data["fund"] = stats.series[-1][1] if stats.series else None
+    data["checks"] = dict(invariants.CHECKS)
     data.update(extra or {})
     return data
 
@@ -430,8 +281,9 @@ def _worker(index, args, put, stop) -> None:
 class Campaign:
     """One run: what the workers report, the signals, then the report and exit status."""
 
-    def __init__(self, args) -> None:
+    def __init__(self, args, command: str) -> None:
         self.args = args
+        self.command = command
         run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + f"-seed{args.seed}"
         self.out = args.out or REPORTS / run_id
         self.progress = Progress(args.workers, WATERFALL_BRANCHES + TRADING_BRANCHES)
@@ -468,7 +320,7 @@ class Campaign:
             except Exception as error:
                 self.handle(("error", -1, setup_error(self.args, error)))
                 return
-            distributed.run(self.args, self.handle, self.ready, self.signals.flags)
+            distributed.run(work, self.args, self.handle, self.ready, self.signals.flags)
             return
         if self.args.workers == 1:
             work(0, self.args, self.handle, stop, on_ready=self.ready)
@@ -488,9 +340,16 @@ class Campaign:
         elapsed = self.elapsed()
         self.progress.finish()
         code = outcome(args, received, failures, errors, workers)
-        trace_path = None
+        trace_path = failed = None
+        seeds = {
+            "rule": f"worker i, batch b: hypothesis seed {args.seed} + 100003 x i + b",
+            "batches": {i: w.get("batches", 0) for i, w in sorted(workers.items())},
+        }
+        origin = provenance.collect(self.command, seeds)
         if failures:
             _, index, found, text, _ = failures[0]
+            found["provenance"] = origin
+            failed = found.get("failure", {}).get("invariant")
             print(text, file=sys.stderr)
             trace_path = trace.save(self.out / "counterexample.json", found)
             print(f"\ncounterexample saved: {trace_path}", file=sys.stderr)
@@ -509,9 +368,12 @@ class Campaign:
             distinct_sequences=len(fingerprints),
         )
         summary["result"] = result_of(summary, args, failures, errors)
-        paths = report.write(self.out, summary, workers)
+        summary["provenance"] = origin
+        paths = report.write(self.out, summary)
         # one hash per finished sequence: compare two runs with `comm -12`
         (self.out / "sequences.txt").write_text("".join(f + "\n" for f in fingerprints))
+        if args.junit is not None:
+            junit.write(args.junit, summary, failed)
         print(report.text(summary))
         print(f"reproduce: {summary['reproduce']}")
         if code == ERROR and not errors:
@@ -523,7 +385,7 @@ class Campaign:
 def main(argv=None) -> int:
     args = parse_args(argv)
     print(f"seed {args.seed} (reproduce: {reproduce_command(args)})", flush=True)
-    campaign = Campaign(args)
+    campaign = Campaign(args, provenance.command("harness.campaign", argv))
     context = multiprocessing.get_context("fork")
     local = args.workers == 1 or args.scheduler
     messages, stop = (None, _Flag()) if local else (context.Queue(), context.Event())

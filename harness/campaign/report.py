@@ -6,7 +6,9 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES
+from harness.campaign import plots as plots_module
+from harness.campaign import provenance, scope
+from harness.core.branches import AMOUNT_BRANCHES, TRADING_BRANCHES, WATERFALL_BRANCHES
 from harness.core.invariants import INVARIANTS
 
 
@@ -21,6 +23,8 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
     steps = sum(w["steps"] for w in workers.values())
     calls, successes = _total(workers, "calls"), _total(workers, "successes")
     branches = _total(workers, "branches")
+    checks, reverts = _total(workers, "checks"), _total(workers, "reverts")
+    entry_points, amounts = _total(workers, "entry_points"), _total(workers, "amounts")
     policy = getattr(args, "adl_policy", None)
     # pinned to one ADL policy, the others' charge branches cannot be reached, nor can a
     # charge without lots under the queue (it charges only the lots it takes)
@@ -53,18 +57,33 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
         "steps_per_second": round(steps / max(elapsed, 1e-9), 1),
         "views_compared": sum(w["views"] for w in workers.values()),
         "calls": {fn: {"ok": successes[fn], "total": n} for fn, n in calls.most_common()},
-        "reverts": dict(_total(workers, "reverts").most_common()),
+        "reverts": dict(reverts.most_common()),
         "events": dict(_total(workers, "events").most_common()),
         "branches": {b: branches[b] for b in WATERFALL_BRANCHES + TRADING_BRANCHES},
-        "missing_branches": [b for b in reachable if not branches[b]],
         "invariants": list(INVARIANTS),
-        # every named invariant but "views" runs after every step
-        "invariant_checks": steps * (len(INVARIANTS) - 1),
+        # counted where each check runs (``invariants.CHECKS``), not estimated
+        "checks": {name: checks[name] for name in INVARIANTS},
+        "entry_points": {name: entry_points[name] for name in scope.entry_points()},
+        "never_reached": {
+            "entry_points": scope.never_reached(entry_points, scope.entry_points()),
+            "branches": scope.never_reached(branches, reachable),
+            "invariants_and_properties": scope.never_reached(checks, INVARIANTS),
+            "revert_reasons": scope.never_reached(reverts, scope.revert_reasons()),
+        },
+        "revert_reasons_total": len(scope.revert_reasons()),
+        "plot_data": {
+            "sequence_funds": [f for _, w in sorted(workers.items()) for f in w["sequence_funds"]],
+            "insurance_floor": next(
+                (f for w in workers.values() if (f := w["insurance_floor"]) is not None), None
+            ),
+            "amounts": {branch: amounts[branch] for branch in AMOUNT_BRANCHES},
+            "throughput": [w["throughput"] for _, w in sorted(workers.items())],
+        },
         "counterexample": str(trace_path) if trace_path else None,
         "attacker": _best_gain(workers),
     }
     if failures:
-        summary["failure"] = failures[0][3].splitlines()[:6]
+        summary["failure"] = failures[0][3].splitlines()
     return summary
 
 
@@ -112,55 +131,9 @@ def text(summary: dict) -> str:
     return "\n".join(lines)
 
 
-def _plots(out: Path, workers: dict) -> dict[str, Path]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    paths = {}
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    for index, data in sorted(workers.items()):
-        series = data["series"]
-        if series:
-            ax.plot(
-                [s[0] for s in series],
-                [s[1] / 1e6 for s in series],
-                lw=0.8,
-                label=f"worker {index}",
-            )
-    ax.set_xlabel("step (each worker)")
-    ax.set_ylabel("insurance fund (USDC)")
-    ax.set_title("Insurance fund balance, sampled across sequences")
-    if len(workers) > 1:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    paths["fund"] = out / "fund.png"
-    fig.savefig(paths["fund"], dpi=110)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    for column, label in ((2, "liquidations"), (3, "ADL fills"), (4, "bad debt write-offs")):
-        xs, ys, offset = [], [], 0
-        for _, data in sorted(workers.items()):
-            for s in data["series"]:
-                xs.append(offset + s[0])
-                ys.append(s[column])
-            if data["series"]:
-                offset += data["series"][-1][0]
-        ax.plot(xs, ys, label=label)
-    ax.set_xlabel("step (workers one after another)")
-    ax.set_ylabel("cumulative count")
-    ax.set_title("Solvency waterfall over the campaign")
-    ax.legend()
-    fig.tight_layout()
-    paths["waterfall"] = out / "waterfall.png"
-    fig.savefig(paths["waterfall"], dpi=110)
-    plt.close(fig)
-    return paths
-
-
 def title(summary: dict) -> str:
+    if "merged" in summary:
+        return f"Merged campaign report ({summary['merged']} runs)"
     if summary["machine"] == "spec":
         return "Spec-only fuzz campaign (the spec against its invariants and properties, no chain)"
     return "Differential fuzz campaign (spec against chain)"
@@ -186,48 +159,102 @@ def markdown(summary: dict, plots: dict) -> str:
             f" (counterexample: `{summary['counterexample']}`)" if summary["counterexample"] else ""
         ),
         "",
+    ]
+    if "failure" in summary:
+        lines += [
+            "## Failure",
+            "",
+            "The minimized call sequence after the standard deployment, replayed call by "
+            "call (arguments and order fields named after the contracts' ABI), with the "
+            "state diff (spec | chain) where it first failed:",
+            "",
+            "```",
+            *summary["failure"],
+            "```",
+            "",
+        ]
+    lines += [*run_table(summary), "", "## Provenance", ""]
+    lines += provenance_lines(summary)
+    lines += ["", *scope_lines(summary), "", "## Calls", "", "| call | succeeded | total |"]
+    lines += ["|---|---:|---:|"]
+    lines += [f"| {fn} | {c['ok']:,} | {c['total']:,} |" for fn, c in summary["calls"].items()]
+    lines += ["", "## Branches reached", "", "| branch | times |", "|---|---:|"]
+    lines += [f"| {b} | {n:,} |" for b, n in summary["branches"].items()]
+    lines += [
+        "",
+        "## Invariants and properties checked",
+        "",
+        "Counted where each check runs; the trader views were compared "
+        f"{summary['views_compared']:,} times in all.",
+        "",
+        "| invariant or property | checks | statement |",
+        "|---|---:|---|",
+    ]
+    lines += [
+        f"| {name} | {summary['checks'].get(name, 0):,} | {statement} |"
+        for name, statement in INVARIANTS.items()
+    ]
+    lines += ["", "## Plots", ""]
+    lines += [f"![{name}]({path.name})" for name, path in plots.items()]
+    lines += ["", "## Revert reasons", "", "| reason | times |", "|---|---:|"]
+    lines += [f"| {r} | {n:,} |" for r, n in summary["reverts"].items()]
+    if summary.get("errors"):
+        text_ = "\n".join(summary["errors"]).splitlines()
+        lines += ["", "## Harness or environment errors", "", "```", *text_, "```"]
+    return "\n".join(lines) + "\n"
+
+
+def run_table(summary: dict) -> list[str]:
+    """The budget and the figures of the run (a merged report's: one row per run)."""
+    lines = [
         "| budget | seed | chain | workers | elapsed | steps | sequences | steps/s |",
         "|---|---|---|---|---|---|---|---|",
-        f"| {summary['budget']['seconds']:.0f}s / {summary['budget']['max_steps'] or '-'} steps "
-        f"| {summary['seed']} | {summary['chain']} | {summary['workers']} "
-        f"| {summary['elapsed_seconds']}s | {summary['steps']:,} | {summary['sequences']:,} "
-        f"| {summary['steps_per_second']:,.0f} |",
+    ]
+    for run in summary.get("runs", [summary]):
+        lines.append(
+            f"| {run['budget']['seconds']:.0f}s / {run['budget']['max_steps'] or '-'} steps "
+            f"| {run['seed']} | {run['chain']} | {run['workers']} "
+            f"| {run['elapsed_seconds']}s | {run['steps']:,} | {run['sequences']:,} "
+            f"| {run['steps_per_second']:,.0f} |"
+        )
+    if "runs" in summary:
+        return lines
+    return lines + [
         "",
         f"Setup (compilation, deployment) took {summary.get('setup_seconds', 0)}s, outside "
         f"the budget; the run stopped on: {', '.join(summary['stopped_by']) or 'a failure'}; "
         f"at least {summary['budget']['min_steps']:,} steps were required; "
         f"{summary['shrink_steps']:,} calls were replayed while minimizing. "
         f"Exit status {summary.get('exit_code', '-')}.",
-        "",
-        "## Calls",
-        "",
-        "| call | succeeded | total |",
-        "|---|---:|---:|",
     ]
-    lines += [f"| {fn} | {c['ok']:,} | {c['total']:,} |" for fn, c in summary["calls"].items()]
-    lines += ["", "## Branches reached", "", "| branch | times |", "|---|---:|"]
-    lines += [f"| {b} | {n:,} |" for b, n in summary["branches"].items()]
-    if summary["missing_branches"]:
-        lines += ["", "Not reached: " + ", ".join(summary["missing_branches"])]
-    lines += ["", "## Invariants checked", ""]
-    lines += [f"- **{name}**: {text_}" for name, text_ in INVARIANTS.items()]
-    lines += [
-        "",
-        f"{summary['steps']:,} steps, each checked against all state invariants on both "
-        f"sides; {summary['views_compared']:,} checks of the trader views.",
-        "",
-        "## Plots",
-        "",
-    ]
-    lines += [f"![{name}]({path.name})" for name, path in plots.items()]
-    lines += ["", "## Revert reasons", "", "| reason | times |", "|---|---:|"]
-    lines += [f"| {r} | {n:,} |" for r, n in summary["reverts"].items()]
-    if "failure" in summary:
-        lines += ["", "## Failure", "", "```", *summary["failure"], "```"]
-    if summary.get("errors"):
-        text_ = "\n".join(summary["errors"]).splitlines()
-        lines += ["", "## Harness or environment errors", "", "```", *text_, "```"]
-    return "\n".join(lines) + "\n"
+
+
+def provenance_lines(summary: dict) -> list[str]:
+    if "runs" not in summary:
+        return provenance.lines(summary["provenance"])
+    lines = []
+    for run in summary["runs"]:
+        lines += [f"### {run['report']}", "", *provenance.lines(run["provenance"]), ""]
+    return lines[:-1]
+
+
+SCOPE = {
+    "entry_points": ("entry points never called", "entry_points"),
+    "branches": ("branches never reached", "branches"),
+    "invariants_and_properties": ("invariants and properties never checked", "checks"),
+    "revert_reasons": ("revert reasons never seen (of the contracts' sources)", None),
+}
+
+
+def scope_lines(summary: dict) -> list[str]:
+    """What the campaign never reached, out of what the contracts and catalogues hold."""
+    lines = ["## Scope: never reached", ""]
+    for key, (label, total_key) in SCOPE.items():
+        missing = summary["never_reached"][key]
+        total = len(summary[total_key]) if total_key else summary["revert_reasons_total"]
+        shown = ", ".join(f"`{m}`" for m in missing) if missing else "none"
+        lines.append(f"- {label}: {len(missing)} of {total}: {shown}")
+    return lines
 
 
 def to_html(markdown_text: str, plots: dict) -> str:
@@ -272,7 +299,7 @@ def to_html(markdown_text: str, plots: dict) -> str:
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
-        "img{max-width:100%}"
+        "img{max-width:100%}pre{white-space:pre-wrap;background:#f6f6f6;padding:6px}"
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>Campaign report</title>"
@@ -280,9 +307,9 @@ def to_html(markdown_text: str, plots: dict) -> str:
     )
 
 
-def write(out: Path, summary: dict, workers: dict) -> dict[str, Path]:
+def write(out: Path, summary: dict) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
-    plots = _plots(out, workers)
+    plots = plots_module.draw(out, summary["plot_data"])
     text_ = markdown(summary, plots)
     paths = {
         "markdown": out / "report.md",

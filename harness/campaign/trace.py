@@ -17,14 +17,28 @@ import time
 from pathlib import Path
 
 from harness import REPO_ROOT
+from harness.campaign import provenance
+from harness.campaign.readable import describe
 from harness.core.call import Call, call_from_json, call_to_json
 from harness.core.dump import labelled, spec_dump
+from harness.core.invariants import InvariantViolation
 from harness.core.pair import Divergence, Pair
 from harness.core.sequence import CheckedSequence
 from harness.evm import make_chain
 
 FORMAT = 1
 REGRESSIONS = REPO_ROOT / "tests" / "regressions"
+# a divergence's kind -> the comparison it failed (``invariants.INVARIANTS``)
+DIVERGENCE_INVARIANT = {"revert": "reverts", "events": "events", "state": "state", "view": "views"}
+
+
+def invariant_of(failure: BaseException) -> str | None:
+    """The name of the invariant or property ``failure`` violated, when it says."""
+    if isinstance(failure, Divergence):
+        return DIVERGENCE_INVARIANT[failure.kind]
+    if isinstance(failure, InvariantViolation):
+        return failure.name
+    return None
 
 
 def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> dict:
@@ -36,6 +50,7 @@ def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> 
     }
     if isinstance(failure, Divergence):
         trace["failure"] = {
+            "invariant": invariant_of(failure),
             "kind": failure.kind,
             "call": str(failure.call),
             "field": failure.field,
@@ -43,7 +58,11 @@ def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> 
             "chain": repr(failure.chain),
         }
     elif failure is not None:
-        trace["failure"] = {"kind": type(failure).__name__, "message": str(failure)}
+        trace["failure"] = {
+            "invariant": invariant_of(failure),
+            "kind": type(failure).__name__,
+            "message": str(failure),
+        }
     return trace
 
 
@@ -76,7 +95,7 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
         try:
             outcome = sequence.call(call)
         except AssertionError as failure:
-            print(f"step {index}: {call}\n{type(failure).__name__}: {failure}", file=out)
+            print(f"step {index}: {describe(call)}\n{type(failure).__name__}: {failure}", file=out)
             print("state diff (field: spec | chain):", file=out)
             for field, spec, chain in state_diff(pair) or [("(none)", "", "")]:
                 print(f"  {field}: {spec} | {chain}", file=out)
@@ -86,7 +105,7 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
             if outcome is None
             else ("ok" if outcome.success else f"revert {outcome.reason!r}")
         )
-        print(f"step {index}: {call} -> {status}", file=out)
+        print(f"step {index}: {describe(call)} -> {status}", file=out)
     try:
         sequence.finish()
     except AssertionError as failure:
@@ -196,6 +215,25 @@ def export(
     return path
 
 
+def warn_if_code_changed(trace: dict) -> bool:
+    """Say, loudly, when the contracts or the spec differ from those the trace was found
+    on (its provenance): the replay then tests other code. Return whether they differ."""
+    recorded = trace.get("provenance")
+    if recorded is None:
+        print("WARNING: the trace has no provenance: it may come from other code", file=sys.stderr)
+        return True
+    changed = provenance.differences(recorded, provenance.code())
+    if changed:
+        print(
+            "WARNING: the code differs from the trace's (found at commit "
+            f"{recorded['code']['commit']}):\n  "
+            + "\n  ".join(changed)
+            + "\n  the replay below runs today's code, not the code that failed",
+            file=sys.stderr,
+        )
+    return bool(changed)
+
+
 def main(argv=None) -> int:
     """Exit 0 when the replay agreed (or the export was written), 1 on a divergence, 2 on
     a usage error (no such trace, an existing test without --force), 3 when the chain
@@ -238,8 +276,10 @@ def main(argv=None) -> int:
         print(f"setup failed on chain {args.chain}: {error}", file=sys.stderr)
         return 3
     try:
+        pair = Pair(chain)
+        warn_if_code_changed(trace)
         started = time.monotonic()
-        diverged_at = replay(load_calls(trace), Pair(chain))
+        diverged_at = replay(load_calls(trace), pair)
         print(f"replayed in {time.monotonic() - started:.2f}s on {args.chain}")
     finally:
         chain.close()

@@ -2,8 +2,10 @@
 and the statistics of a run (calls, outcomes, events, branches, a sampled series)."""
 
 import hashlib
+import time
 from collections import Counter
 
+from harness.core.call import BUNDLE
 from pyspec.constants import ADL_POLICY_NAMES, RATIO_PRECISION
 from pyspec.state import State
 
@@ -36,6 +38,14 @@ TRADING_BRANCHES = (
     "exit.taken",
     "exit.escaped",
 )
+# The amounts the waterfall moved, by branch: event name -> (branch, argument index).
+WATERFALL_AMOUNTS = {
+    "Liquidation": (("liquidation.penalties", 5), ("liquidation.rewards", 6)),
+    "InsuranceCover": (("insurance.covers", 2),),
+    "Deleverage": (("adl.absorbed", 5),),
+    "BadDebt": (("bad_debt", 1),),
+}
+AMOUNT_BRANCHES = tuple(branch for pairs in WATERFALL_AMOUNTS.values() for branch, _ in pairs)
 LIFECYCLE_EVENTS = {
     "CallExecuted": "governance.executed",
     "MarketSettled": "lifecycle.delisted",
@@ -125,6 +135,7 @@ class Stats:
 
     def __init__(self, on_progress=None) -> None:
         self.calls: Counter = Counter()
+        self.entry_points: Counter = Counter()  # "target.fn", a bundle's calls included
         self.successes: Counter = Counter()
         self.reverts: Counter = Counter()
         self.branches: Counter = Counter()
@@ -135,6 +146,14 @@ class Stats:
         self.failing = 0  # failing runs seen (the first, then hypothesis's shrinking)
         # (step, insurance fund, liquidations, ADL fills, bad debt write-offs)
         self.series: list[tuple[int, int, int, int, int]] = []
+        # (seconds since the first step, steps), sampled with the series: steps/s over time
+        self.throughput: list[tuple[float, int]] = []
+        self.first_step_at: float | None = None
+        # units the waterfall moved, by branch (``WATERFALL_AMOUNTS``)
+        self.amounts: Counter = Counter()
+        # the insurance fund at the end of each sequence, and the floor governance keeps
+        self.sequence_funds: list[int] = []
+        self.insurance_floor: int | None = None
         self.on_progress = on_progress
         # the attacker contract's best gain over its fair PnL (``attacker``), and the
         # sequence that reached it
@@ -162,25 +181,41 @@ class Stats:
             self.on_failure(failure)
 
     def record(
-        self, fn: str, success: bool, reason: str | None, taken: list[str], events: list, fund: int
+        self, call, success: bool, reason: str | None, taken: list[str], events: list, fund: int
     ) -> None:
+        """Count ``call`` (a ``Call``) and what it did."""
+        fn = call.fn
+        # a bundle's calls reach their own entry points (the attacker contract makes them)
+        for reached in (call, *(call.args if call.target == BUNDLE else ())):
+            self.entry_points[f"{reached.target}.{reached.fn}"] += 1
+        if self.first_step_at is None:
+            self.first_step_at = time.monotonic()
         self.steps += 1
         self.calls[fn] += 1
         if success:
             self.successes[fn] += 1
             self.events.update(name for name, _ in events)
+            for name, args in events:
+                for branch, index in WATERFALL_AMOUNTS.get(name, ()):
+                    self.amounts[branch] += args[index]
         else:
             self.reverts[reason] += 1
         self.branches.update(taken)
         if self.steps % self.SAMPLE_EVERY == 0:
             e = self.events
             self.series.append((self.steps, fund, e["Liquidation"], e["Deleverage"], e["BadDebt"]))
+            seconds = round(time.monotonic() - self.first_step_at, 3)
+            self.throughput.append((seconds, self.steps))
         if self.on_progress is not None and self.steps % self.PROGRESS_EVERY == 0:
             self.on_progress(self)
 
     def record_sequence(self, calls: list) -> None:
         text = "\n".join(str(c) for c in calls)
         self.fingerprints.add(hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
+
+    def sequence_end(self, fund: int, floor: int) -> None:
+        self.sequence_funds.append(fund)
+        self.insurance_floor = floor
 
     def record_gain(self, gain: int, calls: list) -> None:
         if gain > self.best_gain:
@@ -196,11 +231,16 @@ class Stats:
             "failing": self.failing,
             "views": self.views,
             "calls": dict(self.calls),
+            "entry_points": dict(self.entry_points),
             "successes": dict(self.successes),
             "reverts": {str(k): v for k, v in self.reverts.items()},
             "branches": dict(self.branches),
             "events": dict(self.events),
             "series": self.series,
+            "throughput": self.throughput,
+            "amounts": dict(self.amounts),
+            "sequence_funds": self.sequence_funds,
+            "insurance_floor": self.insurance_floor,
             "best_gain": self.best_gain,
             "best_gain_calls": self.best_gain_calls,
         }

@@ -29,7 +29,7 @@ class Calldata:
     args: tuple
 
     def __str__(self) -> str:
-        return f"{self.fn}({', '.join(_show(a) for a in self.args)})"
+        return f"{self.fn}({', '.join(show(a) for a in self.args)})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Call:
     args: tuple
 
     def __str__(self) -> str:
-        args = ", ".join(_show(a) for a in self.args)
+        args = ", ".join(show(a) for a in self.args)
         return f"{self.sender} -> {self.target}.{self.fn}({args})"
 
 
@@ -52,12 +52,12 @@ def bundle(sender: str, *calls: Call) -> Call:
     return Call(BUNDLE, "execute", sender, calls)
 
 
-def _show(value) -> str:
+def show(value) -> str:
     """An argument as a reader wants it: bytes (signatures) as short hex, tuples inside."""
     if isinstance(value, bytes):
         return f"0x{value[:4].hex()}..{value[-2:].hex()}" if len(value) > 8 else f"0x{value.hex()}"
     if isinstance(value, tuple):
-        return "(" + ", ".join(_show(v) for v in value) + ")"
+        return "(" + ", ".join(show(v) for v in value) + ")"
     if isinstance(value, Calldata):
         return str(value)
     if isinstance(value, Call):  # a bundled call

@@ -6,6 +6,8 @@ spec's dump and on the chain's. The economic properties of each call (who bears 
 liveness) are in ``properties``, which adds its entries to the catalogue.
 """
 
+from collections import Counter
+
 from pyspec.constants import FUNDING_INDEX_SCALE
 
 # name -> statement. The first four are the differential comparison itself (``Pair``).
@@ -25,6 +27,12 @@ INVARIANTS = {
 }
 
 
+# How often each invariant and property was checked in this process, counted where the
+# check runs (one dict increment: negligible next to the check). A campaign worker runs
+# in its own process, or alone in the parent, and clears it when it starts.
+CHECKS: Counter = Counter()
+
+
 class InvariantViolation(AssertionError):
     """``name`` is the violated entry of ``INVARIANTS``."""
 
@@ -35,6 +43,7 @@ class InvariantViolation(AssertionError):
 
 def check(name: str, condition: bool, detail: str) -> None:
     assert name in INVARIANTS, name
+    CHECKS[name] += 1
     if not condition:
         raise InvariantViolation(name, detail)
 

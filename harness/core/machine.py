@@ -54,6 +54,8 @@ class ActionMachine(RuleBasedStateMachine):
         """End of the sequence: the liveness drain (skipped after a failure, or when the
         run was stopped mid-sequence)."""
         if not self.sequence.failed and not self.stats.stopped:
+            state = self.world.state
+            self.stats.sequence_end(state.insurance_fund, state.insurance_floor)
             self.sequence.finish()
             # the search: steer generation toward sequences where the attacker gains most
             target(self.sequence.gain.best, label="attacker gain over fair PnL")

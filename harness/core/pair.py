@@ -21,6 +21,7 @@ from harness.core.dump import (
     first_difference,
     spec_dump,
 )
+from harness.core.invariants import CHECKS
 from harness.core.orders import Match
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
@@ -50,6 +51,7 @@ class Divergence(AssertionError):
 
 def check_events(call: Call, spec: list, chain: list) -> None:
     """Raise ``Divergence`` at the first event that differs (name and arguments)."""
+    CHECKS["events"] += 1
     if chain == spec:
         return
     index = next(
@@ -197,6 +199,7 @@ class Pair:
             self.actors[call.sender], self._targets[call.target], self.calldata(call)
         )
         spec_ok = spec_reason is None
+        CHECKS["reverts"] += 1
         if result.success != spec_ok or result.reason != spec_reason:
             raise Divergence(
                 call,
@@ -254,6 +257,7 @@ class Pair:
                 codec = self._codecs[target][fn]
                 result = self.chain.call(self._targets[target], codec.encode(args))
                 actual = codec.decode(result.output) if result.success else result.reason
+                CHECKS["views"] += 1
                 if actual != expected:
                     call = Call(target, fn, name or "outsider", args)
                     raise Divergence(call, "view", f"{fn}{args}", expected, actual)
@@ -340,6 +344,7 @@ class Pair:
         self.dump_full = False
         chain = self.chain_dump(digests, call_ids, accounts)
         spec = spec_dump(self.state, accounts, digests, call_ids)
+        CHECKS["state"] += 1
         difference = first_difference(spec, chain, accounts, self.names)
         if difference is not None:
             raise Divergence(call, "state", *difference)
@@ -351,6 +356,7 @@ class Pair:
         self.dump_full = True
         chain = self.last_dump = self.chain_dump()
         spec = spec_dump(self.state, self.accounts)
+        CHECKS["state"] += 1
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
             raise Divergence(

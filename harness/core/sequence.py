@@ -44,7 +44,7 @@ class CheckedSequence:
         before = self.state.copy()
         outcome, steps = self._guard(lambda: self._apply(call, before))
         self.stats.record(
-            call.fn, outcome.success, outcome.reason, branches_taken(steps), outcome.events,
+            call, outcome.success, outcome.reason, branches_taken(steps), outcome.events,
             self.state.insurance_fund,
         )  # fmt: skip
         return outcome

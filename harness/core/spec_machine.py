@@ -75,7 +75,7 @@ class SpecSequence:
             self.stats.failed(failure)
             raise
         self.stats.record(
-            call.fn,
+            call,
             reason is None,
             reason,
             branches_taken(steps),

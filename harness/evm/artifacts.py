@@ -35,6 +35,7 @@ class Artifact:
     name: str
     abi: list
     bytecode: bytes  # deployment (init) code; append ABI-encoded ctor args to deploy
+    runtime: bytes  # the deployed code (before immutables), for the reports' provenance
 
     def fn(self, name: str) -> dict:
         """ABI entry of function ``name`` (first match)."""
@@ -92,9 +93,9 @@ def _compile(path: Path, root: Path) -> dict:
     bundle = FilesystemInputBundle([root / "contracts", root])
     file_input = bundle.load_file(path.relative_to(root / "contracts"))
     out = vyper.compile_from_file_input(
-        file_input, input_bundle=bundle, output_formats=["abi", "bytecode"]
+        file_input, input_bundle=bundle, output_formats=["abi", "bytecode", "bytecode_runtime"]
     )
-    return {"abi": out["abi"], "bytecode": out["bytecode"]}
+    return {"abi": out["abi"], "bytecode": out["bytecode"], "runtime": out["bytecode_runtime"]}
 
 
 @cache
@@ -107,6 +108,8 @@ def _load_cached(name: str, root: Path, digest: str) -> Artifact:
             data = json.loads(cache_file.read_text())
         except (OSError, ValueError):
             data = None
+        if data is not None and "runtime" not in data:
+            data = None  # cached before the runtime code was kept
     if data is None:
         data = _compile(source_path(name, root), root)
         cache_dir.mkdir(parents=True, exist_ok=True)
@@ -115,8 +118,11 @@ def _load_cached(name: str, root: Path, digest: str) -> Artifact:
         with os.fdopen(fd, "w") as f:
             json.dump(data, f)
         os.replace(tmp, cache_file)
-    bytecode = data["bytecode"]
-    return Artifact(name, data["abi"], bytes.fromhex(bytecode.removeprefix("0x")))
+    return Artifact(name, data["abi"], _bytes(data["bytecode"]), _bytes(data["runtime"]))
+
+
+def _bytes(hex_text: str) -> bytes:
+    return bytes.fromhex(hex_text.removeprefix("0x"))
 
 
 def load(name: str, root: Path | None = None) -> Artifact:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from harness.core import actions, branches
 from harness.core.call import VIEWS, Call
+from harness.core.orders import Match
 from harness.core.pair import Divergence, Pair
 from harness.core.sequence import branches_taken
 from harness.core.spec_step import spec_apply, steps_of
@@ -132,10 +133,11 @@ def generate(pair: Pair, seed: int, sequences: int, steps: int) -> Workload:
         for call in sequence:
             run.apply(call)
         for _ in range(steps):
-            calls = actions.next_calls(run, choose, MENU)
-            for call in calls:
+            for call in actions.next_calls(run, choose, MENU):
+                if isinstance(call, Match):  # signed in the state it runs in
+                    call = call.call(run.state, run.actors)
                 run.apply(call)
-            sequence += calls
+                sequence.append(call)
         workload.sequences.append(sequence)
     return workload
 

@@ -160,7 +160,8 @@ def test_a_signal_writes_a_partial_report(tmp_path, signum, code, workers):
         stderr=subprocess.PIPE,
         text=True,
     )
-    # the first progress line comes after the first 200 steps
+    # the seed line first, then the first progress line after the first 200 steps
+    assert process.stdout.readline().startswith("seed ")
     assert process.stdout.readline().startswith("[")
     process.send_signal(signum)
     stdout, stderr = process.communicate(timeout=60)

@@ -1,0 +1,210 @@
+"""The campaign's command line: options, their checks, and the seeds they derive.
+
+``parse_args`` refuses every invalid option with a message (exit 2); ``batch_seed`` and
+``reproduce_command`` make every run's sequences its own and repeatable.
+"""
+
+import argparse
+import hashlib
+import secrets
+import shlex
+from pathlib import Path
+
+from pyspec.constants import ADL_POLICY_NAMES
+
+DATABASE = ".hypothesis/campaign"
+REPORTS = Path("reports")
+DESCRIPTION = """\
+Differential fuzz campaign (``make fuzz``).
+
+Runs the differential state machine in batches of hypothesis examples until the time or
+step budget is spent, in one or more worker processes sharing one hypothesis example
+database (a failure one worker found is replayed first by every later run). Compiling and
+deploying come first, outside the budget. Shows live progress, writes a report (Markdown,
+HTML, JSON and plots) and stops at the first divergence or violated invariant, after
+saving the shrunk call sequence as a JSON trace (replay it with ``python -m
+harness.campaign.trace replay``).
+"""
+
+
+EPILOG = """\
+budget:
+  --seconds and --max-steps start once the contracts are compiled and deployed (setup is
+  outside the budget). Both are hard limits, shrinking a failure included: at the limit
+  the best trace found so far is saved, marked "not fully minimized".
+
+exit status:
+  0    agreed: spec and chain agreed on every step (at least --min-steps of them) and
+       kept every invariant and property
+  1    a divergence or a violated invariant or property (counterexample.json saved)
+  2    usage error: an invalid option, refused before anything runs
+  3    harness or environment error: setup failed (compiler, anvil, the network), a
+       worker crashed, or fewer than --min-steps steps ran
+  130  interrupted by SIGINT (Ctrl-C); 143 by SIGTERM: a partial report is written
+
+report (in --out, default reports/<UTC time>-seed<seed>/):
+  report.md, report.html  result (partial or not); after a failure, the minimized calls
+                          in full (named arguments and order fields), the failure and the
+                          state diff where it first failed; budget, elapsed, steps,
+                          sequences, steps/s; provenance (commit, dirty flag, hashes of
+                          contract sources, runtime bytecode and spec, tool versions,
+                          date, host, command, seeds); scope never reached (entry points,
+                          branches, invariants and properties, the contracts' revert
+                          reasons); calls; branches; checks counted per invariant and
+                          property; revert reasons; plots
+  summary.json            the same figures for machines (make report-merge combines runs)
+  fund.png                the insurance fund at each sequence's end, with its floor
+  waterfall.png           amounts the waterfall moved, by branch
+  throughput.png          steps/s over time, per worker
+  counterexample.json     after a failure: the minimized calls and the provenance
+                          (make replay TRACE=... warns when the code differs)
+  --junit FILE            JUnit XML: one testcase per invariant and property
+"""
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def _number(kind, low: float, strict: bool, what: str):
+    """An argparse type: ``kind`` above ``low`` (``strict``) or at least ``low``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if value < low or (strict and value == low) or value != value:
+            raise argparse.ArgumentTypeError(f"{text!r}: must be {what}")
+        return value
+
+    return parse
+
+
+def _chain(text: str) -> str:
+    if text in ("embedded", "anvil") or (text.startswith("ape:") and len(text) > 4):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown chain {text!r}: expected embedded, anvil or ape:<network> "
+        "(e.g. ape:ethereum:local:foundry)"
+    )
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The campaign's options; an invalid one exits 2 with a message."""
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.campaign",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=_HelpFormatter,
+    )
+    positive = _number(int, 0, True, "a positive integer")
+    parser.add_argument(
+        "--seconds",
+        type=_number(float, 0, True, "a positive number of seconds"),
+        default=20.0,
+        help="time budget, after setup",
+    )
+    parser.add_argument(
+        "--max-steps",
+        type=_number(int, 0, False, "an integer >= 0"),
+        default=0,
+        help="step budget over all workers, shrinking included (0: none)",
+    )
+    parser.add_argument(
+        "--min-steps",
+        type=_number(int, 0, False, "an integer >= 0"),
+        default=1,
+        help="fewer steps than this fails the run (exit 3) instead of reporting agreement",
+    )
+    parser.add_argument(
+        "--seed",
+        type=_number(int, 0, False, "an integer >= 0"),
+        default=None,
+        help="run seed: every worker's and batch's hypothesis seed is derived from it "
+        "(batch_seed); default: a fresh random one, printed",
+    )
+    parser.add_argument(
+        "--chain",
+        type=_chain,
+        default="embedded",
+        help="embedded, anvil, or ape:<network> (e.g. a fork)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        help="parallel workers: local processes, or tasks on the --scheduler's cluster",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="run the workers as tasks on this Dask scheduler (tcp://host:port), or on a "
+        "local Dask cluster started for the run (local)",
+    )
+    parser.add_argument("--steps", type=positive, default=60, help="calls per sequence (max)")
+    parser.add_argument("--batch", type=positive, default=10, help="sequences per hypothesis batch")
+    parser.add_argument(
+        "--machine",
+        choices=("differential", "spec"),
+        default="differential",
+        help="differential: spec and chain after every call; spec: the spec alone against "
+        "its properties, several times faster",
+    )
+    parser.add_argument(
+        "--adl-policy",
+        choices=ADL_POLICY_NAMES,
+        default=None,
+        help="pin every market to this ADL policy (default: the configuration's, switched "
+        "at random through the Governor)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="report folder (default: reports/<time>-seed<seed>)"
+    )
+    parser.add_argument(
+        "--database",
+        default=DATABASE,
+        help="hypothesis example database shared by the workers: a folder, or "
+        "redis://host:port/db (a Redis every machine reaches); '' for none",
+    )
+    parser.add_argument(
+        "--junit",
+        type=Path,
+        default=None,
+        help="also write JUnit XML for CI: one testcase per invariant and property",
+    )
+    args = parser.parse_args(argv)
+    if args.seed is None:
+        args.seed = secrets.randbits(63)
+    if args.max_steps and args.max_steps < args.min_steps:
+        parser.error(f"--max-steps {args.max_steps} is below --min-steps {args.min_steps}")
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        parser.error(f"--out {args.out}: exists and is not a folder")
+    return args
+
+
+def batch_seed(seed: int, worker: int, batch: int) -> int:
+    """The hypothesis seed of ``worker``'s batch ``batch`` in the run seeded ``seed``: a
+    hash, so no two (run, worker, batch) share a seed or a shifted one (seed s+1's first
+    batch is not seed s's second)."""
+    digest = hashlib.sha256(f"perp-spec campaign {seed} {worker} {batch}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def reproduce_command(args) -> str:
+    """The command that reruns this campaign's sequences: the same seed, workers, batch
+    shape, machine, chain and budget (a time budget ends at another batch on another
+    machine; --max-steps is exact)."""
+    argv = ["python", "-m", "harness.campaign", "--seed", str(args.seed)]
+    argv += ["--workers", str(args.workers), "--steps", str(args.steps)]
+    argv += ["--batch", str(args.batch), "--chain", args.chain, "--machine", args.machine]
+    if args.max_steps:
+        argv += ["--max-steps", str(args.max_steps)]
+    argv += ["--seconds", f"{args.seconds:g}"]
+    if args.adl_policy is not None:
+        argv += ["--adl-policy", args.adl_policy]
+    if args.database != DATABASE:
+        argv += ["--database", args.database]
+    if args.scheduler:
+        argv += ["--scheduler", args.scheduler]
+    return shlex.join(argv)

@@ -1,0 +1,168 @@
+"""What the campaign's reports tell an auditor (issue 20, 3-8): provenance, the scope
+never reached, counted checks, the failure in full, JUnit XML and merged reports."""
+
+import hashlib
+import json
+import re
+from xml.etree import ElementTree
+
+import pytest
+
+from harness import REPO_ROOT
+from harness.campaign import fuzz, merge, provenance, scope, trace
+from harness.core import invariants
+from harness.core.call import Call
+from harness.evm import artifacts
+from pyspec import fees
+
+
+def campaign(tmp_path, name, *extra) -> tuple[int, dict]:
+    out = tmp_path / name
+    code = fuzz.main(
+        ["--max-steps", "120", "--seed", "3", "--out", str(out)]
+        + ["--database", str(tmp_path / "db"), *extra]
+    )
+    return code, json.loads((out / "summary.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def agreed(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("agreed")
+    code, summary = campaign(tmp_path, "run", "--junit", str(tmp_path / "junit.xml"))
+    assert code == 0
+    return tmp_path, summary
+
+
+def test_provenance_names_the_code_tools_and_command(agreed):
+    _, summary = agreed
+    origin = summary["provenance"]
+    assert set(origin) == {"code", "versions", "date", "host", "command", "seeds"}
+    assert set(origin["versions"]) == {
+        "python",
+        "vyper",
+        "eth-ape",
+        "hypothesis",
+        "pyrevm",
+        "anvil",
+    }
+    spec = hashlib.sha256()
+    for path in sorted((REPO_ROOT / "pyspec").rglob("*.py")):
+        spec.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    runtime = hashlib.sha256()
+    for name in provenance.DEPLOYED:
+        runtime.update(name.encode() + b"\0" + artifacts.load(name).runtime + b"\0")
+    assert origin["code"]["spec"] == spec.hexdigest()[:20]
+    assert origin["code"]["runtime_bytecode"] == runtime.hexdigest()[:20]
+    assert origin["code"]["contracts_sources"] == artifacts.sources_hash()
+    assert len(origin["code"]["commit"]) == 40 and isinstance(origin["code"]["dirty"], bool)
+    assert origin["command"].startswith("python -m harness.campaign --max-steps 120 --seed 3")
+    assert "hypothesis seed 3 + 100003 x i + b" in origin["seeds"]["rule"]
+
+
+def test_scope_lists_what_was_never_reached(agreed):
+    _, summary = agreed
+    never = summary["never_reached"]
+    reasons = scope.revert_reasons()
+    assert "order: expired" in reasons and "withdraw: zero amount" in reasons
+    assert never["revert_reasons"] == [r for r in reasons if r not in summary["reverts"]]
+    assert never["entry_points"] == [e for e, n in summary["entry_points"].items() if n == 0]
+    assert "governor.accept_ownership" in scope.entry_points()
+    assert never["invariants_and_properties"] == [
+        name for name in invariants.INVARIANTS if summary["checks"][name] == 0
+    ]
+    report = (agreed[0] / "run" / "report.md").read_text()
+    for missing in never["revert_reasons"]:
+        assert f"`{missing}`" in report
+
+
+def test_checks_are_counted_where_they_run(tmp_path, monkeypatch):
+    """Each check_state call checks fund_non_negative once; each step's conservation once."""
+    calls = {"check_state": 0}
+    real = invariants.check_state
+
+    def counting(parsed, side):
+        calls["check_state"] += 1
+        return real(parsed, side)
+
+    monkeypatch.setattr(invariants, "check_state", counting)
+    code, summary = campaign(tmp_path, "run", "--max-steps", "60")
+    assert code == 0
+    assert summary["checks"]["fund_non_negative"] == calls["check_state"] > 0
+    transactions = sum(c["total"] for c in summary["calls"].values())
+    assert (
+        summary["checks"]["reverts"]
+        == transactions - summary["calls"].get("wait", {"total": 0})["total"]
+    )
+
+
+def test_junit_is_valid_xml_with_a_testcase_per_invariant(agreed):
+    tmp_path, summary = agreed
+    suite = ElementTree.parse(tmp_path / "junit.xml").getroot()
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == list(invariants.INVARIANTS)
+    assert suite.get("failures") == "0"
+    skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
+    assert skipped == summary["never_reached"]["invariants_and_properties"]
+
+
+@pytest.fixture
+def fee_off_by_one(monkeypatch):
+    real = fees.compute_trading_fee
+    monkeypatch.setattr(
+        fees, "compute_trading_fee", lambda notional, ratio: real(notional, ratio) + 1
+    )
+
+
+def test_a_failure_reads_in_full_with_named_orders_and_a_state_diff(tmp_path, fee_off_by_one):
+    code, summary = campaign(tmp_path, "run", "--junit", str(tmp_path / "junit.xml"))
+    assert code == 1
+    found = json.loads((tmp_path / "run" / "counterexample.json").read_text())
+    assert found["provenance"] == summary["provenance"]
+    text = "\n".join(summary["failure"])
+    steps = [line for line in summary["failure"] if re.match(r"step \d+: ", line)]
+    assert len(steps) == len(found["calls"])  # every call, not the first few
+    assert "maker=(trader=" in text and "limit_price=" in text  # the Order struct's fields
+    assert "state diff (field: spec | chain):" in text and "insurance_fund:" in text
+    report = (tmp_path / "run" / "report.md").read_text()
+    assert report.index("## Failure") < report.index("## Provenance")
+    suite = ElementTree.parse(tmp_path / "junit.xml").getroot()
+    failed = [c.get("name") for c in suite.findall("testcase") if c.find("failure") is not None]
+    assert failed == [found["failure"]["invariant"]] and failed[0] in ("state", "events")
+
+
+def test_replay_warns_when_the_code_differs_from_the_traces(tmp_path, capsys):
+    calls = [Call("engine", "deposit", "trader1", (1_000_000,))]
+    recorded = trace.to_json(calls)
+    recorded["provenance"] = {"code": provenance.code()}
+    assert not trace.warn_if_code_changed(recorded)
+    assert "WARNING" not in capsys.readouterr().err
+    recorded["provenance"]["code"]["spec"] = "0" * 20
+    assert trace.warn_if_code_changed(recorded)
+    err = capsys.readouterr().err
+    assert "WARNING: the code differs" in err and "spec: 00000000000000000000 then" in err
+    path = trace.save(tmp_path / "trace.json", recorded)
+    assert trace.main(["replay", str(path)]) == 0
+    assert "WARNING: the code differs" in capsys.readouterr().err
+
+
+def test_report_merge_sums_the_runs(agreed, tmp_path):
+    first_dir, first = agreed
+    code, second = campaign(tmp_path, "second", "--seed", "9", "--machine", "spec")
+    assert code == 0
+    out = tmp_path / "merged"
+    assert merge.main([str(first_dir / "run"), str(tmp_path / "second"), "--out", str(out)]) == 0
+    merged = json.loads((out / "summary.json").read_text())
+    assert merged["steps"] == first["steps"] + second["steps"]
+    assert merged["checks"]["custody"] == first["checks"]["custody"] + second["checks"]["custody"]
+    assert merged["reverts"] == {
+        r: first["reverts"].get(r, 0) + second["reverts"].get(r, 0) for r in merged["reverts"]
+    }
+    both = set(first["never_reached"]["revert_reasons"]) & set(
+        second["never_reached"]["revert_reasons"]
+    )
+    assert set(merged["never_reached"]["revert_reasons"]) == both
+    assert len(merged["plot_data"]["sequence_funds"]) == len(
+        first["plot_data"]["sequence_funds"]
+    ) + len(second["plot_data"]["sequence_funds"])
+    for name in ("report.md", "report.html", "fund.png", "waterfall.png", "throughput.png"):
+        assert (out / name).stat().st_size > 0
