@@ -46,41 +46,66 @@ def instance_checks(project, provider, manifest: dict) -> list[Check]:
     checks = [
         c for name in CONTRACTS for c in code_checks(project, provider, name, contracts[name])
     ]
-    engine = project.PerpEngine.at(address["PerpEngine"])
-    settlement = project.Settlement.at(address["Settlement"])
-    governor = project.Governor.at(address["Governor"])
-    views = project.PerpViews.at(address["PerpViews"])
+    engine = _at(project.PerpEngine, address["PerpEngine"])
+    settlement = _at(project.Settlement, address["Settlement"])
+    governor = _at(project.Governor, address["Governor"])
+    views = _at(project.PerpViews, address["PerpViews"])
     token = address["MockToken"] if request["token"] == "mock" else request["token"]
-    # any ERC20: only the ABI of decimals() is borrowed from the mock
-    decimals = project.MockToken.at(token).decimals()
     lower = str.lower
     checks += [
-        ("token", lower(engine.token()), token.lower()),
-        # other decimals would misprice every amount by powers of ten
-        ("token decimals", decimals, COLLATERAL_DECIMALS),
-        ("adl allocator", lower(engine.adl_allocator()), address["AdlAllocator"].lower()),
-        ("governor", lower(engine.governor()), address["Governor"].lower()),
-        ("governor engine", lower(governor.engine()), address["PerpEngine"].lower()),
-        ("governor settlement", lower(governor.settlement()), address["Settlement"].lower()),
-        ("governance delay", governor.delay(), request["governance_delay"]),
-        ("owner", lower(governor.owner()), request["owner"]),
-        ("guardian", lower(engine.guardian()), request["owner"]),
-        ("oracle", lower(engine.oracle()), request["oracle"]),
-        ("settlement", lower(engine.settlement()), address["Settlement"].lower()),
-        ("settlement engine", lower(settlement.engine()), address["PerpEngine"].lower()),
-        ("operator", lower(settlement.operator()), request["operator"]),
-        ("position views engine", lower(views.engine()), address["PerpEngine"].lower()),
-        ("liquidator share", engine.liquidator_share_ratio(), request["liquidator_share_ratio"]),
-        ("insurance floor", engine.insurance_floor(), request["insurance_floor"]),
-        ("market count", market_count := engine.market_count(), len(request["markets"])),
+        ("token", _read(engine, "token"), token.lower()),
+        # other decimals would misprice every amount by powers of ten; any ERC20: only
+        # the ABI of decimals() is borrowed from the mock
+        ("token decimals", _read(_at(project.MockToken, token), "decimals"), COLLATERAL_DECIMALS),
+        ("adl allocator", _read(engine, "adl_allocator"), lower(address["AdlAllocator"])),
+        ("governor", _read(engine, "governor"), lower(address["Governor"])),
+        ("governor engine", _read(governor, "engine"), lower(address["PerpEngine"])),
+        ("governor settlement", _read(governor, "settlement"), lower(address["Settlement"])),
+        ("governance delay", _read(governor, "delay"), request["governance_delay"]),
+        ("owner", _read(governor, "owner"), request["owner"]),
+        ("guardian", _read(engine, "guardian"), request["owner"]),
+        ("oracle", _read(engine, "oracle"), request["oracle"]),
+        ("settlement", _read(engine, "settlement"), lower(address["Settlement"])),
+        ("settlement engine", _read(settlement, "engine"), lower(address["PerpEngine"])),
+        ("operator", _read(settlement, "operator"), request["operator"]),
+        ("position views engine", _read(views, "engine"), lower(address["PerpEngine"])),
+        (
+            "liquidator share",
+            _read(engine, "liquidator_share_ratio"),
+            request["liquidator_share_ratio"],
+        ),
+        ("insurance floor", _read(engine, "insurance_floor"), request["insurance_floor"]),
+        ("market count", market_count := _read(engine, "market_count"), len(request["markets"])),
     ]
+    if not isinstance(market_count, int):
+        return checks
     # a market the chain lacks is reported by the count
     for market_id, market in enumerate(request["markets"][:market_count]):
-        stored = engine.markets(market_id)
+        stored = _read(engine, "markets", market_id)
         for field in LISTING_FIELDS:
-            label = f"market {market_id} ({market['name']}) {field}"
-            checks.append((label, getattr(stored, field), market[field]))
+            actual = stored if isinstance(stored, str) else getattr(stored, field)
+            checks.append((f"market {market_id} ({market['name']}) {field}", actual, market[field]))
     return checks
+
+
+def _at(container, address: str):
+    """The contract at ``address``, or None where there is no code."""
+    try:
+        return container.at(address)
+    except Exception:  # noqa: BLE001 (ape's ContractNotFoundError and kin)
+        return None
+
+
+def _read(contract, getter: str, *args):
+    """A view's value (an address lowercase), or why there is none: a difference to
+    report, not a crash halfway through the report."""
+    if contract is None:
+        return "no contract"
+    try:
+        value = getattr(contract, getter)(*args)
+    except Exception as error:  # noqa: BLE001 (a revert, a short return, no such code)
+        return f"call failed ({type(error).__name__})"
+    return value.lower() if isinstance(value, str) else value
 
 
 def mismatches(checks: list[Check]) -> list[Check]:
