@@ -8,6 +8,7 @@ import socket
 import pytest
 from testnet import ALIAS, CHAIN_ID, MINTER, StandInTestnet, ape, keyfile_account
 
+from harness import REPO_ROOT
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 
@@ -77,7 +78,9 @@ def test_a_rerun_verifies_and_deploys_nothing(net, deployed):
     assert "verified, nothing to do" in done.stdout and nonce(net) == before
 
 
-def test_a_changed_config_is_refused_with_its_differences(net, deployed, tmp_path):
+def test_a_changed_config_is_refused_with_its_differences_unless_new_instance(
+    net, deployed, tmp_path
+):
     changed = tmp_path / "changed.yaml"
     source = json.loads(deployed.read_text())["config"]["text"]
     changed.write_text(source.replace("insurance_floor: 100_000_000", "insurance_floor: 2_000"))
@@ -86,6 +89,14 @@ def test_a_changed_config_is_refused_with_its_differences(net, deployed, tmp_pat
     assert done.returncode == 2 and nonce(net) == before
     assert "insurance_floor: 100000000 -> 2000" in done.stderr
     assert "--new-instance" in done.stderr
+    # told to, it deploys another instance and keeps the first in the record
+    copy = tmp_path / "copy.json"
+    copy.write_text(deployed.read_text())
+    done = deploy(net, copy, "--new-instance", config=str(changed))
+    assert done.returncode == 0, done.stdout + done.stderr
+    record = json.loads(copy.read_text())
+    assert record["request"]["insurance_floor"] == 2_000 and nonce(net) > before
+    assert [old["request"]["insurance_floor"] for old in record["superseded"]] == [100_000_000]
 
 
 def test_verify_passes(net, deployed):
@@ -136,12 +147,20 @@ def test_verify_finds_different_runtime_code(net, deployed):
     [
         (("--operator", DEV_OPERATOR), "operator: 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 is "),
         (("--token", EIGHTEEN_AT), f"token: {EIGHTEEN_AT} has 18 decimals"),
-        (("--config", "tests/deployment/no-such.yaml"), "no such configuration"),
+        (
+            ("--config", "{tmp}/bad.yaml"),
+            "markets[0].maintenance_margin_ratio: 200000 is outside [1, 199999]",
+        ),
     ],
 )
 def test_a_refused_request_exits_2_before_sending(net, tmp_path, extra, reason):
     net.rpc("anvil_setCode", [EIGHTEEN_AT, EIGHTEEN])
+    sepolia = (REPO_ROOT / "configs" / "sepolia.yaml").read_text()
+    (tmp_path / "bad.yaml").write_text(
+        sepolia.replace("maintenance_margin_ratio: 100_000", "maintenance_margin_ratio: 200_000")
+    )
     before = nonce(net)
+    extra = tuple(arg.replace("{tmp}", str(tmp_path)) for arg in extra)
     done = deploy(net, tmp_path / "m.json", *extra)
     assert done.returncode == 2 and reason in done.stderr, done.stderr
     assert nonce(net) == before and not (tmp_path / "m.json").exists()
