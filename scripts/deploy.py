@@ -97,6 +97,8 @@ def cli(
     local = provider.network.name == "local"
     if manifest_path is None and not local:
         manifest_path = manifests.default_path(provider.chain_id)
+    if dry_run and local:
+        raise click.UsageError("--dry-run: a local network is its own dry run")
     token = token or config.token
     if token == "mock" and not local:
         raise click.UsageError("collateral.token: a mock token only on a local network")
@@ -109,7 +111,10 @@ def cli(
     unlock(account)
     previous = None
     if manifest_path is not None and manifest_path.exists():
-        previous = manifests.load(manifest_path)
+        try:
+            previous = manifests.load(manifest_path)
+        except manifests.ManifestError as error:
+            raise click.UsageError(str(error)) from None
         if not new_instance:
             rerun(provider, manifest_path, previous, request)
             return
