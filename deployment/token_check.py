@@ -131,12 +131,12 @@ def check_token(
     """
     if amount <= 0:
         raise ValueError(f"amount must be positive, got {amount}")
-    with _fork(rpc_url, startup_timeout) as chain:
+    with private_fork(rpc_url, startup_timeout) as chain:
         return _Run(chain, token.lower()).round_trip(holder.lower(), amount, decimals)
 
 
 @contextlib.contextmanager
-def _fork(rpc_url: str, startup_timeout: float) -> Iterator[_Rpc]:
+def private_fork(rpc_url: str, startup_timeout: float = 60.0) -> Iterator[_Rpc]:
     """An anvil fork of ``rpc_url`` on a free port, stopped on exit; a throwaway fork, so
     it keeps no RPC storage cache behind."""
     port = _free_port()

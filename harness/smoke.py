@@ -166,6 +166,15 @@ ENTRIES = (
         + ("--account", "TEST::0"),
         ("PerpEngine at", "ok       market 1"),
     ),
+    # the local test chain lives as long as one process, so no manifest outlives the
+    # deploy: verify shows its refusal (tests/deployment runs the whole round trip)
+    Entry(
+        "ape run verify --network ethereum:sepolia:node",
+        (str(BIN / "ape"), "run", "verify", "--network", "ethereum:local:test")
+        + ("--manifest", "{tmp}/no-manifest.json"),
+        ("no such manifest",),
+        code=2,
+    ),
     Entry(
         "ape run fuzz -- --seconds 60",
         (str(BIN / "ape"), "run", "fuzz", "--", "--max-steps", "30")

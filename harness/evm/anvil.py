@@ -4,7 +4,8 @@
 keep-alive HTTP connection with manual mining: a transaction is 3 round trips (send,
 ``evm_mine``, receipt); a failed one costs one more (``debug_traceTransaction`` with the
 call tracer returns the revert data of the mined transaction itself). ``AnvilChain``
-starts and owns an anvil process; ``NodeChain`` attaches to a node something else runs.
+starts and owns an anvil process; ``ForkChain`` starts one forking a node that something
+else runs, which it never writes to.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 import socket
 import subprocess
 import time
-from urllib.parse import urlparse
 
 from harness import REPO_ROOT
 from harness.evm.base import (
@@ -213,13 +213,21 @@ class AnvilChain(RpcChain):
 
     name = "anvil"
 
-    def __init__(self, extra_args: tuple[str, ...] = (), startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        extra_args: tuple[str, ...] = (),
+        startup_timeout: float = 30.0,
+        genesis_time: int | None = GENESIS_TIME,
+    ) -> None:
+        """``genesis_time``: the first block's time; None keeps the node's (a fork's)."""
         super().__init__("127.0.0.1", 0)
-        self._extra_args = (*extra_args, "--no-mining", "--timestamp", str(GENESIS_TIME))
+        clock = () if genesis_time is None else ("--timestamp", str(genesis_time))
+        self._extra_args = (*extra_args, "--no-mining", *clock)
+        self._genesis_time = genesis_time
         self._startup_timeout = startup_timeout
         self._proc: subprocess.Popen | None = None
         self._start()
-        self._time = GENESIS_TIME
+        self._time = genesis_time
         atexit.register(self.close)
 
     def add_accounts(self, count: int) -> None:
@@ -298,43 +306,49 @@ class AnvilChain(RpcChain):
         """Fresh anvil process (empty chain): for long campaigns, re-deploy afterwards."""
         self._kill()
         self._start()
-        self._time = GENESIS_TIME
+        self._time = self._genesis_time
 
     def close(self) -> None:
         self._kill()
 
 
-class NodeChain(RpcChain):
-    """An anvil-compatible node that something else runs, e.g. the provider of an ape
-    network (``ethereum:local:foundry``, a mainnet fork): the harness accounts are
-    impersonated (gas price 0, so they need no ether), and automine is turned off so
-    that every block is mined by the harness at its block time."""
+class ForkChain(AnvilChain):
+    """A private anvil forking a node that something else runs (an ape network's): the
+    harness mines, impersonates and moves time on its own copy, so the node keeps its
+    mining mode, balances and clock; the copy has no base fee, whatever the node's."""
 
-    name = "node"
+    name = "fork"
 
     def __init__(self, uri: str, on_close=None) -> None:
-        address = urlparse(uri)
-        super().__init__(address.hostname or "127.0.0.1", address.port or 8545)
         self._on_close = on_close
-        # mine only by evm_mine, at the harness's block time, as on the harness's anvil
-        self.rpc("evm_setAutomine", [False])
-        for account in self.accounts:
-            self.rpc("anvil_impersonateAccount", [account])
-
-    def restart(self) -> None:
-        raise ChainError("a node run by someone else cannot be restarted from here")
+        super().__init__(("--fork-url", uri, "--no-storage-caching"), genesis_time=None)
 
     def close(self) -> None:
-        self._disconnect()
+        super().close()
         if self._on_close is not None:
             self._on_close()
             self._on_close = None
 
 
-def ape_network_chain(choice: str) -> NodeChain:
-    """Connect to the ape network ``choice`` (ape starts its node) and attach to it."""
+def ape_network_chain(choice: str) -> ForkChain:
+    """A private fork of the ape network ``choice``'s node (ape starts it if it runs it).
+    A live network is refused unless ape names it a fork (``ethereum:sepolia-fork``): the
+    fork would read all it touches from a public RPC."""
     from ape import networks
 
+    if "://" in choice:
+        raise ChainError(
+            f"ape:{choice}: a URL says nothing of what it serves; name a local or fork "
+            "network (ape:ethereum:local:foundry, ape:ethereum:sepolia-fork:foundry)"
+        )
+    ecosystem_name, _, rest = choice.partition(":")
+    ecosystem = networks.get_ecosystem(ecosystem_name or networks.default_ecosystem_name)
+    network = ecosystem.get_network(rest.partition(":")[0] or ecosystem.default_network_name)
+    if not (network.is_local or network.is_fork):
+        raise ChainError(
+            f"ape:{choice}: {network.name} is a live network; run on its fork "
+            f"(ape:{ecosystem.name}:{network.name}-fork:foundry) or a local one"
+        )
     context = networks.parse_network_choice(choice)
     provider = context.__enter__()
-    return NodeChain(provider.uri, on_close=lambda: context.__exit__(None, None, None))
+    return ForkChain(provider.uri, on_close=lambda: context.__exit__(None, None, None))

@@ -1,0 +1,57 @@
+"""The harness on a node it did not start (``--chain ape:<network>``) works on a private
+fork of it: the node keeps its mining mode, balances and clock, its base fee does not
+stop the harness's zero-priced transactions, and a live network is refused."""
+
+import subprocess
+import time
+
+import pytest
+
+from harness.core.pair import Pair
+from harness.evm.anvil import ForkChain, RpcChain, _free_port, anvil_binary, ape_network_chain
+from harness.evm.base import ACCOUNTS, ChainError
+
+
+@pytest.fixture
+def node():
+    """Someone's anvil: automine on, a base fee, its own chain id."""
+    port = _free_port()
+    argv = [anvil_binary(), "--silent", "--port", str(port), "--chain-id", "424242"]
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    chain = RpcChain("127.0.0.1", port)
+    for _ in range(600):
+        try:
+            chain.rpc("eth_chainId", [])
+            break
+        except OSError:
+            chain._conn = None
+            time.sleep(0.05)
+    yield chain
+    chain.close()
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def state(node: RpcChain) -> tuple:
+    block = node.rpc("eth_getBlockByNumber", ["latest", False])
+    balance = node.rpc("eth_getBalance", [ACCOUNTS[0], "latest"])
+    return node.rpc("anvil_getAutomine", []), block["number"], block["timestamp"], balance
+
+
+def test_the_harness_leaves_a_node_it_did_not_start_as_it_was(node):
+    before = state(node)
+    assert before[0] is True and int(node.rpc("eth_gasPrice", []), 16) > 0
+    fork = ForkChain(f"http://127.0.0.1:{node.port}")
+    try:
+        pair = Pair(fork)  # the whole deployment, at gas price 0 on the fork
+        pair.chain.set_time(pair.chain.now() + 3_600)
+        assert pair.chain.now() > int(before[2], 16)
+    finally:
+        fork.close()
+    assert state(node) == before
+
+
+@pytest.mark.parametrize("choice", ["ethereum:sepolia:node", "http://127.0.0.1:8545"])
+def test_a_live_network_is_refused_before_connecting(choice):
+    with pytest.raises(ChainError, match="fork"):
+        ape_network_chain(choice)
