@@ -43,10 +43,9 @@ def _cohorts(rng: random.Random, longs: list[str], shorts: int) -> list[list[str
         take = min(rng.randint(2, 5), len(rest))
         cohorts.append(rest[:take])
         rest = rest[take:]
-    if len(cohorts) > 1 and len(cohorts[-1]) == 1:
-        cohorts[-2] += cohorts.pop()
-    while len(cohorts) > shorts:
-        cohorts[-2] += cohorts.pop()
+    while len(cohorts) > 1 and (len(cohorts[-1]) == 1 or len(cohorts) > shorts):
+        last = cohorts.pop()
+        cohorts[-1] += last
     return cohorts
 
 
