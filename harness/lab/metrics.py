@@ -169,6 +169,10 @@ def run_metrics(runs: list[Run]) -> dict:
     at_horizon = score_rows(rows, "taken_horizon")
     deficit_rows = [r for r in rows if r["deficit"] > 0]
     on_deficit = score_rows(deficit_rows, "taken_fill")
+    # the rounds ADL was asked to pay for: a deficit the fund covered whole asks nothing
+    # of any policy, yet its D still widens the envelope
+    budget_rows = [r for r in rows if r["needed"] > 0]
+    on_budget = score_rows(budget_rows, "taken_fill")
     cascades = [
         _cascade_score(index, [r for r in rows if r["cascade"] == index])
         for index in range(len(runs))
@@ -222,6 +226,8 @@ def run_metrics(runs: list[Run]) -> dict:
         "objective_deficit": int(on_deficit["total"]),
         "envelope_deficit": int(on_deficit["envelope"]),
         "objective_deficit_percent": _float(on_deficit["percent"]),
+        "budget_rounds": len(budget_rows),
+        "objective_budget_percent": _float(on_budget["percent"]),
         "cascade_percent_median": _median(percents),
         "cascade_percent_max": percents[-1] if percents else None,
         "objective_horizon": int(at_horizon["total"]),

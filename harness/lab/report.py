@@ -42,6 +42,7 @@ CSS = (
 # Columns are result keys; a key's kind picks its format, and every other key is an amount.
 SCORES = (
     "deficit_rounds objective objective_percent objective_deficit objective_deficit_percent "
+    "budget_rounds objective_budget_percent "
     "cascade_percent_median cascade_percent_max objective_horizon_percent inversions "
     "ordered_pairs order_flips call_order_rounds call_order_capped_rounds call_order_effect_max "
     "call_order_effect_max_uncapped principal_touched"
@@ -68,7 +69,7 @@ RATIOS = {"concentration", "concentration_max", "top1_share", "top1_share_max"}
 RATIOS |= {"rank_correlation_mean", "rank_correlation"}
 PERCENTS = {"cascade_percent_median", "cascade_percent_max"}
 COUNTS = {"round", "cascade", "touched", "inversions", "order_flips", "ordered_pairs"}
-COUNTS |= {"deficit_rounds", "call_order_rounds", "call_order_capped_rounds"}
+COUNTS |= {"deficit_rounds", "budget_rounds", "call_order_rounds", "call_order_capped_rounds"}
 HEADERS = {
     "taken_fill": "taken (fill)",
     "taken_horizon": "taken (horizon)",
@@ -84,6 +85,8 @@ HEADERS = {
     "objective_percent": "% of envelope",
     "objective_deficit": "objective, deficit rounds",
     "objective_deficit_percent": "%, deficit rounds",
+    "budget_rounds": "rounds with an ADL budget",
+    "objective_budget_percent": "%, budget rounds",
     "cascade_percent_median": "% per cascade, median",
     "cascade_percent_max": "% per cascade, max",
     "objective_horizon": "objective (horizon)",

@@ -1,8 +1,9 @@
 """Issue 19's targets (deliverable 7) for the default policy, judged on one generator's
-totals: the objective at most 3% of the envelope (over every round and over the rounds
-with a deficit, both shown), no cross-call inversion, a call-order effect of at most one
-unit per account, and no principal touched. Each verdict says what the run measured; a
-miss is reported, never tuned away.
+totals: the objective at most 3% of the envelope (over every round, over the rounds with
+a deficit, and over those that asked ADL for a budget: a deficit the fund covers whole
+widens the envelope without asking anything of the policy), no cross-call inversion, a
+call-order effect of at most one unit per account, and no principal touched. Each verdict
+says what the run measured; a miss is reported, never tuned away.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ CALL_ORDER_UNITS = 1
 TARGETS = (
     f"objective ≤ {OBJECTIVE_PERCENT}% of the envelope",
     f"objective on deficit rounds ≤ {OBJECTIVE_PERCENT}%",
+    f"objective on rounds with an ADL budget ≤ {OBJECTIVE_PERCENT}%",
     "cross-call inversions 0",
     f"call-order effect ≤ {CALL_ORDER_UNITS} unit per account",
     "principal touched 0",
@@ -32,10 +34,12 @@ def _verdict(met: bool) -> str:
 def verdicts(totals: dict[str, Any]) -> list[str]:
     """One cell per target (``TARGETS`` order): the measured figure and met or missed."""
     overall, deficit = totals["objective_percent"], totals["objective_deficit_percent"]
+    budget = totals["objective_budget_percent"]
     effect, uncapped = totals["call_order_effect_max"], totals["call_order_effect_max_uncapped"]
     return [
         f"{overall:.2f}%: {_verdict(overall <= OBJECTIVE_PERCENT)}",
         f"{deficit:.2f}%: {_verdict(deficit <= OBJECTIVE_PERCENT)}",
+        f"{budget:.2f}%: {_verdict(budget <= OBJECTIVE_PERCENT)}",
         f"{totals['inversions']:,} of {totals['ordered_pairs']:,}: "
         + _verdict(totals["inversions"] == 0),
         f"{effect:,} units; uncapped {usdc(uncapped)} USDC, "

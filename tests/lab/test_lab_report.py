@@ -74,6 +74,8 @@ def _policy(scale: int, percent: float | None) -> dict:
             "objective_deficit": 60_000,
             "envelope_deficit": 6_000_000,
             "objective_deficit_percent": None if percent is None else percent + 1,
+            "budget_rounds": 3,
+            "objective_budget_percent": None if percent is None else percent + 1,
             "cascade_percent_median": percent,
             "cascade_percent_max": percent,
             "objective_horizon": 90_000,
