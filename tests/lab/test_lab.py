@@ -4,8 +4,9 @@ replays on the chain, and the committed report in docs/adl-lab is the one the de
 write (timings aside).
 
 Measured on 2 shared cores: the defaults (every scenario, 50 cascades of 12 rounds, 29
-traders, 2 cascades replayed) about 7 s; ``--scenario cascade`` about 5 s; each other
-scenario alone under 1 s. Every scenario runs with the defaults here."""
+traders, 2 cascades replayed, and the second generator's 50 cascades) about 12 s;
+``--scenario cascade`` about 7 s; the second generator at small size about 1 s; each
+other scenario alone under 1 s. Every scenario runs with the defaults here."""
 
 import json
 import re
@@ -16,6 +17,7 @@ from harness import REPO_ROOT
 from harness.core.orders import Match
 from harness.lab import cascade, targets, wide
 from harness.lab.__main__ import SCENARIOS, main
+from harness.lab.money import usdc
 
 DOCS = REPO_ROOT / "docs" / "adl-lab"
 
@@ -236,3 +238,46 @@ def test_the_readme_quotes_the_committed_report():
     assert f"{rounds['deficit_rounds']} of {rounds['rounds']} rounds with a deficit" in readme
     assert f"{results['lab']['traders']} traders" in readme
     assert f"The replay of {results['replay']['calls']:,} calls agreed" in readme
+    other = results["other_generator"]
+    for name, policy in other["policies"].items():
+        t = policy["totals"]
+        scores = [t["objective_percent"], t["objective_deficit_percent"]]
+        scores.append(t["cascade_percent_median"])
+        assert " / ".join(f"{v:.2f}" for v in scores) in readme, name
+        assert f"{t['inversions']:,} of {t['ordered_pairs']:,}" in readme, name
+
+
+def test_the_readme_quotes_the_targets():
+    """README's verdicts on issue 19's targets, first generator / second, are the
+    committed report's."""
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    results = json.loads((DOCS / "results.json").read_text())
+    other = results["other_generator"]
+    first = results["policies"][targets.DEFAULT_POLICY]["totals"]
+    second = other["policies"][targets.DEFAULT_POLICY]["totals"]
+    assert other["generator"] == "wide"
+
+    def both(key: str, form: str = "{:.2f}%") -> str:
+        return f"{form.format(first[key])} / {form.format(second[key])}"
+
+    assert f"{second['deficit_rounds']} of {second['rounds']} rounds with a deficit" in readme
+    assert f"{second['budget_rounds']} with an ADL budget" in readme
+    assert f"objective {both('objective_percent')} of the envelope, met" in readme
+    assert max(first["objective_percent"], second["objective_percent"]) <= 3
+    assert f"with a deficit {both('objective_deficit_percent')}" in readme
+    assert f"with an ADL budget {both('objective_budget_percent')}: above 3% on the first" in (
+        readme
+    )
+    assert first["objective_budget_percent"] > 3 >= second["objective_budget_percent"]
+    assert first["inversions"] == second["inversions"] == 0
+    assert first["principal_touched"] == second["principal_touched"] == 0
+    rounds = [
+        f"{t['call_order_capped_rounds']} of {t['call_order_rounds']}" for t in (first, second)
+    ]
+    assert f"({' / '.join(rounds)} rounds with two or more bankrupt accounts)" in readme
+    effect = f"{usdc(first['call_order_effect_max'])} / {usdc(second['call_order_effect_max'])}"
+    assert f"the order moves up to {effect} USDC" in readme
+    assert min(first["call_order_effect_max"], second["call_order_effect_max"]) > 1  # missed
+    uncapped = [usdc(t["call_order_effect_max_uncapped"]) for t in (first, second)]
+    assert f"it moves up to {' / '.join(uncapped)} USDC" in readme
+    assert first["call_order_beyond_unit"] == second["call_order_beyond_unit"] == 0
