@@ -240,11 +240,9 @@ def run(cascade: Cascade, policy: int) -> Run:
         for trader in driver.traders[:-1]:
             # the liquidator takes market-0 positions: a cross-margin account left with its
             # market-1 leg alone (flat or winning) is not its business
-            account = driver.state.accounts.get(driver.address(trader))
-            if (
-                account
-                and MARKET in account.positions
-                and (margin.is_liquidatable(driver.state, driver.address(trader)))
+            address = driver.address(trader)
+            if MARKET in driver.state.accounts[address].positions and (
+                margin.is_liquidatable(driver.state, address)
             ):
                 call = Call("engine", "liquidate", liquidator, (trader, MARKET, MAX_POSITION_SIZE))
                 _, events = driver.apply(call)

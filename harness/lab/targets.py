@@ -17,6 +17,7 @@ from pyspec.constants import ADL_POLICY_NAMES
 DEFAULT_POLICY = ADL_POLICY_NAMES[genesis.DEFAULT_CONFIG.markets[0].adl_policy]
 OBJECTIVE_PERCENT = 3
 CALL_ORDER_UNITS = 1
+NOT_MEASURED = "not measured"  # no round or pair of that kind in the run
 TARGETS = (
     f"objective ≤ {OBJECTIVE_PERCENT}% of the envelope",
     f"objective on deficit rounds ≤ {OBJECTIVE_PERCENT}%",
@@ -31,19 +32,23 @@ def _verdict(met: bool) -> str:
     return "met" if met else "missed"
 
 
+def _objective(percent: float | None) -> str:
+    if percent is None:  # no round of that kind: nothing to judge
+        return f"n/a: {NOT_MEASURED}"
+    return f"{percent:.2f}%: {_verdict(percent <= OBJECTIVE_PERCENT)}"
+
+
 def verdicts(totals: dict[str, Any]) -> list[str]:
     """One cell per target (``TARGETS`` order): the measured figure and met or missed."""
-    overall, deficit = totals["objective_percent"], totals["objective_deficit_percent"]
-    budget = totals["objective_budget_percent"]
     effect, uncapped = totals["call_order_effect_max"], totals["call_order_effect_max_uncapped"]
     return [
-        f"{overall:.2f}%: {_verdict(overall <= OBJECTIVE_PERCENT)}",
-        f"{deficit:.2f}%: {_verdict(deficit <= OBJECTIVE_PERCENT)}",
-        f"{budget:.2f}%: {_verdict(budget <= OBJECTIVE_PERCENT)}",
+        _objective(totals["objective_percent"]),
+        _objective(totals["objective_deficit_percent"]),
+        _objective(totals["objective_budget_percent"]),
         f"{totals['inversions']:,} of {totals['ordered_pairs']:,}: "
-        + _verdict(totals["inversions"] == 0),
+        + (_verdict(totals["inversions"] == 0) if totals["ordered_pairs"] else NOT_MEASURED),
         f"{effect:,} units; uncapped {usdc(uncapped)} USDC, "
         f"{totals['call_order_beyond_unit']} beyond the rounding unit: "
-        + _verdict(effect <= CALL_ORDER_UNITS),
+        + (_verdict(effect <= CALL_ORDER_UNITS) if totals["call_order_rounds"] else NOT_MEASURED),
         f"{usdc(totals['principal_touched'])} USDC: " + _verdict(totals["principal_touched"] == 0),
     ]

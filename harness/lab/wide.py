@@ -110,7 +110,7 @@ def draw(scenario: Scenario) -> Cascade:
         lots = max(notional[long] * rng.randrange(20, 51) // (100 * OTHER_PRICE), 1)
         short = rng.choice(shorts)
         leg = lots * OTHER_PRICE
-        deposits[long] += leg * OTHER_IM // 10**6 + leg // 500  # + the taker fee's margin
+        deposits[long] += leg * OTHER_IM // 10**6 + leg // 500  # + twice the taker fee (0.1%)
         deposits[short] += leg * 2 * OTHER_IM // 10**6  # room for market 1's drift up
         others.append(Match(long, short, OTHER_MARKET, lots, OTHER_PRICE))
     opening: list[Call | Match] = [Call("engine", "deposit", t, (deposits[t],)) for t in rest]

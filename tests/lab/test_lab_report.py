@@ -6,6 +6,7 @@ import json
 import pytest
 
 from harness.lab.report import text, usdc, write
+from harness.lab.targets import verdicts
 
 POLICIES = ("pro-rata", "greedy <top>")  # "<" and ">" exercise the HTML escaping
 
@@ -269,3 +270,12 @@ def test_an_adversarial_scenario_alone(tmp_path, results):
 )
 def test_usdc(units, expected):
     assert usdc(units) == expected
+
+
+def test_targets_without_a_deficit_round_are_not_measured(results):
+    """A run too short for a deficit (``--cascades 1 --rounds 2``) judges no objective."""
+    totals = results["policies"][POLICIES[1]]["totals"]  # no percent at all
+    cells = verdicts(totals)
+    assert cells[:3] == ["n/a: not measured"] * 3
+    assert cells[3] == "3 of 18: missed" and cells[5] == "0.00 USDC: met"
+    assert cells[4].startswith("2 units; uncapped 0.00 USDC, 0 beyond") and "missed" in cells[4]
