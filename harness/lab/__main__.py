@@ -4,10 +4,14 @@
     python -m harness.lab --cascades 20 --rounds 16 --seed 7 --policies queue,pnl_pro_rata
     python -m harness.lab --scenario sybil         one scenario only (cascade, sybil, alternating,
                                                    deposit, close-and-reopen)
+    python -m harness.lab --generator wide         cascades from the second generator
     python -m harness.lab --rounds FILE.csv --reference NAME [--json]   anyone's per-round data
 
 Seeded cascades run through the whole waterfall on the spec under every policy (the same
-cascade for each); a sample is replayed on the embedded chain against the contracts, with
+cascade for each), drawn by ``--generator``: ``cascade`` (``cascade.draw``) or ``wide``
+(``wide.draw``: winners at many entry prices, bankrupt cohorts, cross-margin losers);
+``all`` also scores the other generator and judges issue 19's targets on both. A sample
+is replayed on the embedded chain against the contracts, with
 every invariant and property checked after every call. Writes report.md, report.html,
 results.json and the plots under ``reports/adl-lab/<run>/`` (or ``--out``).
 """
@@ -24,17 +28,19 @@ from harness import REPO_ROOT
 from harness.core.pair import Pair
 from harness.core.sequence import CheckedSequence
 from harness.evm.revm import RevmChain
-from harness.lab import adversarial, cascade, metrics, report, rounds
+from harness.lab import adversarial, cascade, metrics, report, rounds, wide
 from pyspec.constants import ADL_POLICY_NAMES, LIQUIDATOR_RESERVE, MAX_POSITIONS_PER_MARKET
 
 # the command-line names; results use the function's name (close_and_reopen)
 ADVERSARIAL = ("sybil", "alternating", "deposit", "close-and-reopen")
 SCENARIOS = ("all", "cascade", *ADVERSARIAL)
+GENERATORS = {"cascade": cascade.draw, "wide": wide.draw}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", choices=SCENARIOS, default="all")
+    parser.add_argument("--generator", choices=list(GENERATORS), default="cascade")
     parser.add_argument("--seed", type=int, default=1, help="seed of the first cascade")
     parser.add_argument("--cascades", type=int, default=50, help="cascades per policy")
     parser.add_argument("--rounds", type=int, default=12, help="crash rounds per cascade")
@@ -61,8 +67,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             f"--traders: 2 to {cascade.MAX_TRADERS} (the market's {MAX_POSITIONS_PER_MARKET}"
             f" holder slots less {LIQUIDATOR_RESERVE} kept for liquidators, plus the liquidator)"
         )
+    if args.traders < wide.MIN_TRADERS and "wide" in (args.generator, _other(args)):
+        parser.error(f"--traders: the wide generator needs at least {wide.MIN_TRADERS}")
     args.policies = [ADL_POLICY_NAMES.index(n) for n in names]
     return args
+
+
+def _other(args: argparse.Namespace) -> str | None:
+    """The generator ``all`` scores besides ``--generator``."""
+    if args.scenario != "all":
+        return None
+    return next(g for g in GENERATORS if g != args.generator)
+
+
+def measure(generator: str, args: argparse.Namespace) -> dict[int, list[cascade.Run]]:
+    """Draw ``args.cascades`` cascades with ``generator`` and run each under every policy."""
+    drawn = [
+        GENERATORS[generator](cascade.Scenario(args.seed + i, args.traders, args.rounds))
+        for i in range(args.cascades)
+    ]
+    return {p: [cascade.run(c, p) for c in drawn] for p in args.policies}
 
 
 def replay(runs: dict[int, list[cascade.Run]], count: int, traders: int) -> dict:
@@ -103,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             "rounds": args.rounds,
             "cascades": args.cascades,
             "traders": args.traders,
+            "generator": args.generator,
             "policies": [ADL_POLICY_NAMES[p] for p in args.policies],
             "reference": "continuous pro-rata",
             "lambda": 1,
@@ -113,11 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         "replay": None,
     }
     if args.scenario in ("all", "cascade"):
-        drawn = [
-            cascade.draw(cascade.Scenario(args.seed + i, args.traders, args.rounds))
-            for i in range(args.cascades)
-        ]
-        runs = {p: [cascade.run(c, p) for c in drawn] for p in args.policies}
+        runs = measure(args.generator, args)
         for policy, policy_runs in runs.items():
             results["policies"][ADL_POLICY_NAMES[policy]] = {
                 **metrics.run_metrics(policy_runs),
@@ -127,6 +148,15 @@ def main(argv: list[str] | None = None) -> int:
         results["counterfactual"]["side_pro_rata"] = adversarial.side_pro_rata(first)
         if args.replay:
             results["replay"] = replay(runs, args.replay, args.traders)
+    other = _other(args)
+    if other:
+        results["other_generator"] = {
+            "generator": other,
+            "policies": {
+                ADL_POLICY_NAMES[p]: {"totals": metrics.run_metrics(r)["totals"]}
+                for p, r in measure(other, args).items()
+            },
+        }
     for name in ADVERSARIAL:
         if args.scenario in ("all", name):
             key = name.replace("-", "_")

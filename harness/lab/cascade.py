@@ -27,6 +27,7 @@ from pyspec.state import State
 
 USDC = genesis.USDC
 MARKET = 0
+OTHER_MARKET = 1  # where cross-margin losers hold their second position
 START_PRICE = 1_000_000  # market 0's configured first price
 LIQUIDATOR = "liquidator"
 ROUND_SECONDS = 60  # block time between two rounds of the crash
@@ -54,11 +55,13 @@ class Scenario:
 @dataclass(frozen=True)
 class Cascade:
     """The opening calls (deposits and trades) and the crash prices, one per round plus a
-    last one for the horizon of the final round."""
+    last one for the horizon of the final round; market 1's price per round when some
+    accounts also hold a position there (cross-margin), else none."""
 
     scenario: Scenario
     opening: tuple[Call | Match, ...]  # trades are signed when they run
     prices: tuple[int, ...]
+    other_prices: tuple[int, ...] = ()
 
 
 @dataclass
@@ -96,6 +99,9 @@ class Round:
     fund_draw: int = 0  # every InsuranceCover of the round
     deleveragings: list[Deleveraging] = field(default_factory=list)
     largest_surviving_profit: int = 0
+    # what each account paid when the round's bankrupt accounts were deleveraged in the
+    # other order (highest address first); None with fewer than two (one order only)
+    reversed_taken: dict[str, int] | None = None
 
 
 @dataclass
@@ -222,6 +228,9 @@ def run(cascade: Cascade, policy: int) -> Run:
         price = cascade.prices[t]
         driver.apply(Call(CLOCK, "wait", "", (ROUND_SECONDS,)))
         timestamp = driver.state.timestamp
+        if cascade.other_prices:
+            other = (OTHER_MARKET, cascade.other_prices[t], timestamp)
+            driver.apply(Call("engine", "update_price", "oracle", other))
         driver.apply(Call("engine", "update_price", "oracle", (MARKET, price, timestamp)))
         round_ = Round(price, cascade.prices[t + 1])
         state = driver.state
@@ -229,10 +238,17 @@ def run(cascade: Cascade, policy: int) -> Run:
             max(-margin.equity(state, a), 0) for a, acc in state.accounts.items() if acc.positions
         )
         for trader in driver.traders[:-1]:
-            if margin.is_liquidatable(driver.state, driver.address(trader)):
+            # the liquidator takes market-0 positions: a cross-margin account left with its
+            # market-1 leg alone (flat or winning) is not its business
+            address = driver.address(trader)
+            if MARKET in driver.state.accounts[address].positions and (
+                margin.is_liquidatable(driver.state, address)
+            ):
                 call = Call("engine", "liquidate", liquidator, (trader, MARKET, MAX_POSITION_SIZE))
                 _, events = driver.apply(call)
                 round_.fund_draw += _covered(events)
+        if len(_bankrupts(driver.state)) > 1:
+            round_.reversed_taken = _taken_highest_first(driver)
         for _ in range(len(driver.traders)):
             bankrupt = _bankrupt(driver)
             if bankrupt is None:
@@ -263,27 +279,48 @@ def _covered(events: list) -> int:
     return sum(args[2] for name, args in events if name == "InsuranceCover")
 
 
-def _bankrupt(driver: Driver) -> str | None:
-    """The bankrupt account with a position on market 0 and the lowest address."""
-    state = driver.state
-    found = [
+def _bankrupts(state: State) -> list[str]:
+    """The bankrupt accounts with a position on market 0."""
+    return [
         a
         for a, acc in state.accounts.items()
         if MARKET in acc.positions and margin.equity(state, a) < 0
     ]
+
+
+def _bankrupt(driver: Driver) -> str | None:
+    """The bankrupt account with a position on market 0 and the lowest address."""
+    found = _bankrupts(driver.state)
     return min(found, key=lambda a: int(a, 16)) if found else None
+
+
+def _taken_highest_first(driver: Driver) -> dict[str, int]:
+    """What each counterparty pays when the round's bankrupt accounts are deleveraged
+    highest address first, on a copy of the state (not recorded): against the run's
+    lowest-first order, the call-order effect a keeper could choose."""
+    state, taken = driver.state.copy(), {}
+    for _ in range(len(driver.traders)):
+        found = _bankrupts(state)
+        if not found:
+            break
+        bankrupt = max(found, key=lambda a: int(a, 16))
+        call = Call("engine", "deleverage", "outsider", (driver.names[bankrupt],))
+        state, reason, events = spec_apply(state, driver.actors, call)
+        assert reason is None, f"deleverage of {bankrupt} reverted: {reason}"
+        for name, args in events:
+            if name == "Deleverage":
+                taken[args[1]] = taken.get(args[1], 0) + args[5]
+    return taken
 
 
 def _before_deleverage(state: State, bankrupt: str) -> Deleveraging:
     """What ``deleverage`` will allocate: the bankrupt position's deficit share after the
-    fund (as ``process_deleverage`` computes it) and the opposite side's capacities."""
-    market = state.markets[MARKET]
+    fund (as ``process_deleverage`` computes it: by where the loss arose, so a
+    cross-margin account's winning leg takes none) and the opposite side's capacities."""
     position = state.accounts[bankrupt].positions[MARKET]
     size = abs(position.size)
     share = liquidation.compute_equity_share(
-        margin.equity(state, bankrupt),
-        margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
-        margin.maintenance_margin(state, bankrupt),
+        margin.equity(state, bankrupt), *margin.deficit_weights(state, bankrupt, MARKET)
     )
     budget = -share - min(state.insurance_fund, max(-share, 0))
     holders = adl.side_holders(state, MARKET, -sign(position.size))

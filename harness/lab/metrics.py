@@ -4,22 +4,26 @@ Per round: deficit D (sum of negative equity right after the price moved), fund 
 residual (D less the fund draw), needed budget B (the deficit shares ADL was asked to
 allocate: at the bankruptcy price, the gap of the lots closed), profit taken at the fill
 (the charges) and at the horizon (the charges plus what the closed lots would have earned
-until the next round's price), overshoot, undershoot and tracking against B, concentration
-m (the largest charge / capacity of one account over the round; capacity = its position's
-profit before the round's first charge), the reference concentration of continuous
-pro-rata (min(1, B / U), U the profit of every position eligible in the round, charged or
-not), accounts touched, top-1 share of the charges, the largest profit left standing,
-cross-call monotonicity inversions (two eligible positions where the one with more PnL%
-paid a smaller share of its profit over all the round's deleverage calls), order flips
-(two winners whose order of profit flips after one call's charges), the rank correlation
-of haircut fractions with the previous round, and principal touched (charges beyond
-capacity: must be 0). The online-learning objective (lambda = 1) and its instance
-envelope are scored by ``rounds.score``, the same code that scores anyone's CSV: overall,
-on the rounds with a deficit, and per cascade; with profit taken valued at the fill
-(``objective``) and at the horizon (``objective_horizon``). Every policy closes exactly
-the bankrupt lots at the bankruptcy price, so one deleverage asks the same of every
-policy: policies differ in who pays, which the fairness term measures (later rounds of a
-cascade follow the positions each policy left, so their deficits may differ).
+until the next round's price), overshoot, undershoot and tracking against B, concentration m
+(the largest charge / capacity of one account over the round; capacity = its position's
+profit before the round's first charge), the reference concentration of continuous pro-rata
+(min(1, B / U), U the profit of every position eligible in the round, charged or not),
+accounts touched, top-1 share of the charges, the largest profit left standing, cross-call
+monotonicity inversions (two eligible positions where the one with more PnL% paid a smaller
+share of its profit over all the round's deleverage calls), order flips (two winners whose
+order of profit flips after one call's charges), the rank correlation of haircut fractions
+with the previous round, the call-order effect (in rounds with two or more bankrupt
+accounts, the largest |difference| in what one account paid between deleveraging them lowest
+address first and highest first, in token units; over every such round, and over those where
+no cap bound in either order, where SPEC.md's "One round over several calls" bounds it by
+the round's rounding unit), and principal touched (charges beyond capacity: must be 0). The
+online-learning objective (lambda = 1) and its instance envelope are scored by
+``rounds.score``, the same code that scores anyone's CSV: overall, on the rounds with a
+deficit, and per cascade; with profit taken valued at the fill (``objective``) and at the
+horizon (``objective_horizon``). Every policy closes exactly the bankrupt lots at the
+bankruptcy price, so one deleverage asks the same of every policy: policies differ in who
+pays, which the fairness term measures (later rounds of a cascade follow the positions each
+policy left, so their deficits may differ).
 """
 
 from __future__ import annotations
@@ -78,6 +82,12 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
         "ordered_pairs": pairs,
         "order_flips": flips,
         "rank_correlation": _spearman(previous, fractions) if previous else None,
+        "call_order_effect": call_order_effect(taken, round_.reversed_taken),
+        "call_order_measured": round_.reversed_taken is not None,
+        # a cap bound: the round's charges fell short of its budget in one order or both
+        "capped": taken_fill < needed
+        or (round_.reversed_taken is not None and sum(round_.reversed_taken.values()) < needed),
+        "rounding_unit": _rounding_unit(round_),
         "principal_touched": principal,
         "fractions": fractions,
     }
@@ -110,6 +120,15 @@ def _rounding_unit(round_: Round) -> int:
         default=0,
     )
     return len(round_.deleveragings) * (per_lot + 1)
+
+
+def call_order_effect(taken: dict[str, int], reversed_taken: dict[str, int] | None) -> int:
+    """The largest |difference| in what one account paid over the round between the two
+    orders of its bankrupt accounts (0 when one order only)."""
+    if reversed_taken is None:
+        return 0
+    accounts = set(taken) | set(reversed_taken)
+    return max((abs(taken.get(a, 0) - reversed_taken.get(a, 0)) for a in accounts), default=0)
 
 
 def share_inversions(
@@ -150,6 +169,10 @@ def run_metrics(runs: list[Run]) -> dict:
     at_horizon = score_rows(rows, "taken_horizon")
     deficit_rows = [r for r in rows if r["deficit"] > 0]
     on_deficit = score_rows(deficit_rows, "taken_fill")
+    # the rounds ADL was asked to pay for: a deficit the fund covered whole asks nothing
+    # of any policy, yet its D still widens the envelope
+    budget_rows = [r for r in rows if r["needed"] > 0]
+    on_budget = score_rows(budget_rows, "taken_fill")
     cascades = [
         _cascade_score(index, [r for r in rows if r["cascade"] == index])
         for index in range(len(runs))
@@ -161,6 +184,7 @@ def run_metrics(runs: list[Run]) -> dict:
             + row["needed"] * abs(row["concentration"] - row["reference_concentration"])
         )
     correlations = [r["rank_correlation"] for r in rows if r["rank_correlation"] is not None]
+    ordered = [r for r in rows if r["call_order_measured"]]
     totals = {
         key: sum(r[key] for r in rows)
         for key in (
@@ -183,6 +207,15 @@ def run_metrics(runs: list[Run]) -> dict:
     totals |= {
         "rounds": len(rows),
         "deficit_rounds": len(deficit_rows),
+        "call_order_rounds": len(ordered),
+        "call_order_capped_rounds": sum(r["capped"] for r in ordered),
+        "call_order_effect_max": max((r["call_order_effect"] for r in ordered), default=0),
+        "call_order_effect_max_uncapped": max(
+            (r["call_order_effect"] for r in ordered if not r["capped"]), default=0
+        ),
+        "call_order_beyond_unit": sum(
+            r["call_order_effect"] > r["rounding_unit"] for r in ordered if not r["capped"]
+        ),
         "concentration_max": float(max((r["concentration"] for r in rows), default=0)),
         "top1_share_max": float(max((r["top1_share"] or 0 for r in rows), default=0)),
         "largest_surviving_profit": max((r["largest_surviving_profit"] for r in rows), default=0),
@@ -193,6 +226,8 @@ def run_metrics(runs: list[Run]) -> dict:
         "objective_deficit": int(on_deficit["total"]),
         "envelope_deficit": int(on_deficit["envelope"]),
         "objective_deficit_percent": _float(on_deficit["percent"]),
+        "budget_rounds": len(budget_rows),
+        "objective_budget_percent": _float(on_budget["percent"]),
         "cascade_percent_median": _median(percents),
         "cascade_percent_max": percents[-1] if percents else None,
         "objective_horizon": int(at_horizon["total"]),

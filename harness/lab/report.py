@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from harness.lab import targets
 from harness.lab.money import usdc
 from harness.lab.summary import summary
 
@@ -41,8 +42,10 @@ CSS = (
 # Columns are result keys; a key's kind picks its format, and every other key is an amount.
 SCORES = (
     "deficit_rounds objective objective_percent objective_deficit objective_deficit_percent "
+    "budget_rounds objective_budget_percent "
     "cascade_percent_median cascade_percent_max objective_horizon_percent inversions "
-    "ordered_pairs order_flips principal_touched"
+    "ordered_pairs order_flips call_order_rounds call_order_capped_rounds call_order_effect_max "
+    "call_order_effect_max_uncapped principal_touched"
 ).split()
 TOTALS = (
     "deficit fund_draw needed taken_fill taken_horizon overshoot undershoot tracking "
@@ -50,12 +53,12 @@ TOTALS = (
 ).split()
 TEXT_SCORES = (
     "deficit_rounds objective_percent objective_deficit_percent cascade_percent_median "
-    "inversions ordered_pairs principal_touched"
+    "inversions ordered_pairs call_order_effect_max principal_touched"
 ).split()
 ROUNDS = (
     "round price deficit fund_draw residual needed eligible_capacity taken_fill taken_horizon "
     "overshoot undershoot concentration touched top1_share largest_surviving_profit "
-    "inversions order_flips rank_correlation principal_touched"
+    "inversions order_flips call_order_effect rank_correlation principal_touched"
 ).split()
 DEPOSIT = "depositor_without depositor_with others_without others_with".split()
 REOPEN = (
@@ -66,7 +69,7 @@ RATIOS = {"concentration", "concentration_max", "top1_share", "top1_share_max"}
 RATIOS |= {"rank_correlation_mean", "rank_correlation"}
 PERCENTS = {"cascade_percent_median", "cascade_percent_max"}
 COUNTS = {"round", "cascade", "touched", "inversions", "order_flips", "ordered_pairs"}
-COUNTS |= {"deficit_rounds"}
+COUNTS |= {"deficit_rounds", "budget_rounds", "call_order_rounds", "call_order_capped_rounds"}
 HEADERS = {
     "taken_fill": "taken (fill)",
     "taken_horizon": "taken (horizon)",
@@ -82,6 +85,8 @@ HEADERS = {
     "objective_percent": "% of envelope",
     "objective_deficit": "objective, deficit rounds",
     "objective_deficit_percent": "%, deficit rounds",
+    "budget_rounds": "rounds with an ADL budget",
+    "objective_budget_percent": "%, budget rounds",
     "cascade_percent_median": "% per cascade, median",
     "cascade_percent_max": "% per cascade, max",
     "objective_horizon": "objective (horizon)",
@@ -89,6 +94,11 @@ HEADERS = {
     "inversions": "cross-call inversions",
     "ordered_pairs": "same-round pairs",
     "order_flips": "order flips",
+    "call_order_rounds": "rounds with 2+ bankrupt",
+    "call_order_capped_rounds": "of them capped",
+    "call_order_effect": "call-order effect",
+    "call_order_effect_max": "call-order effect, max",
+    "call_order_effect_max_uncapped": "call-order effect, max uncapped",
 }
 
 
@@ -123,6 +133,13 @@ class Image(NamedTuple):
 
 
 Block = Heading | Para | Table | Image
+GENERATORS = {
+    "cascade": "heavy-tailed sizes, longs at 2x to 9.5x against shorts who opened along a "
+    "rise from 1.00 to 1.30, one market",
+    "wide": "Pareto-sized shorts, each opened at its own price along a rise from 1.00 to "
+    "1.40; longs in cohorts of 2 to 5 at one leverage, so a gap bankrupts a cohort "
+    "together; half the longs cross-margined with a flat-or-winning long on market 1",
+}
 PLOTS = (
     ("haircuts.png", "Haircut over capacity per charged account, per policy"),
     ("concentration.png", "Concentration per round of cascade 0 (reference dashed)"),
@@ -192,6 +209,36 @@ def _per_cascade(policies: dict[str, Any]) -> Table:
     return Table(heads, rows)
 
 
+def _targets(results: dict[str, Any]) -> list[Block]:
+    """The second generator's scores, then issue 19's targets judged on each generator."""
+    policies, other = results["policies"], results.get("other_generator")
+    name = results["lab"]["generator"]
+    by_generator = {name: policies}
+    blocks: list[Block] = []
+    if other:
+        by_generator[other["generator"]] = other["policies"]
+        blocks += [
+            Heading(2, f"Scores per policy, second generator: {other['generator']}"),
+            Para(GENERATORS[other["generator"]]),
+            _table(
+                [p["totals"] for p in other["policies"].values()], SCORES, list(other["policies"])
+            ),
+        ]
+    judged = {
+        g: p[targets.DEFAULT_POLICY]["totals"]
+        for g, p in by_generator.items()
+        if targets.DEFAULT_POLICY in p
+    }
+    if not judged:
+        return blocks
+    cells = {g: targets.verdicts(t) for g, t in judged.items()}
+    rows = [[target, *(c[i] for c in cells.values())] for i, target in enumerate(targets.TARGETS)]
+    return blocks + [
+        Heading(2, f"Targets for the default policy ({targets.DEFAULT_POLICY}, issue 19)"),
+        Table(["target", *(f"generator {g}" for g in cells)], rows),
+    ]
+
+
 def _adversarial(adv: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = [Heading(2, "Adversarial scenarios")] if adv else []
     if "sybil" in adv:
@@ -240,8 +287,13 @@ def _cascades(results: dict[str, Any]) -> list[Block]:
             "Cross-call inversions: within one round, pairs of eligible positions where the "
             "one with more profit by PnL% paid a smaller share of its profit, over all the "
             "round's deleverage calls (of the same-round pairs whose PnL% differ). Order "
-            "flips: pairs whose order of profit flips after one call's charges."
+            "flips: pairs whose order of profit flips after one call's charges. Call-order "
+            "effect: in a round with two or more bankrupt accounts, the largest difference "
+            "in what one account paid between deleveraging them lowest address first and "
+            "highest first; capped: a round whose charges fell short of its budget in one "
+            "order or both (SPEC.md, One round over several calls: where it stops)."
         ),
+        *_targets(results),
         Heading(2, "Totals per policy"),
         _table([p["totals"] for p in policies.values()], TOTALS, list(policies)),
         Heading(2, "Plots"),
@@ -261,7 +313,8 @@ def _document(results: dict[str, Any]) -> list[Block]:
     blocks: list[Block] = [
         Heading(1, "ADL stress lab"),
         Para(
-            f"Scenario {lab.get('scenario', 'all')}; seed {lab['seed']}, {lab['cascades']} "
+            f"Scenario {lab.get('scenario', 'all')}; generator {lab['generator']} "
+            f"({GENERATORS[lab['generator']]}); seed {lab['seed']}, {lab['cascades']} "
             f"cascades of {lab['rounds']} rounds, {lab['traders']} traders; policies "
             f"{', '.join(lab['policies'])}; reference {lab['reference']}, lambda "
             f"{lab['lambda']}; ran in {lab['elapsed_seconds']:.1f} s. Amounts in USDC, "
@@ -437,9 +490,9 @@ def text(results: dict[str, Any]) -> str:
     if policies:
         totals = [p["totals"] for p in policies.values()]
         lines += _aligned(_table(totals, TEXT_SCORES, list(policies)))
-    for block in _adversarial(results["adversarial"]):
+    for block in _targets(results) + _adversarial(results["adversarial"]):
         match block:
-            case Heading(3, title):
+            case Heading(_, title):
                 lines += ["", title]
             case Table():
                 lines += _aligned(block)

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from harness.lab.report import text, usdc, write
+from harness.lab.targets import verdicts
 
 POLICIES = ("pro-rata", "greedy <top>")  # "<" and ">" exercise the HTML escaping
 
@@ -33,6 +34,7 @@ def _round(r: int, scale: int) -> dict:
         "inversions": r - 1,
         "ordered_pairs": 3 * r,
         "order_flips": 0,
+        "call_order_effect": r - 1,
         "rank_correlation": None if r == 1 else 0.9,
         "principal_touched": 0,
         "objective": 10_000 * r,
@@ -58,6 +60,11 @@ def _policy(scale: int, percent: float | None) -> dict:
             "inversions": 3,
             "ordered_pairs": 18,
             "order_flips": 0,
+            "call_order_rounds": 2,
+            "call_order_capped_rounds": 1,
+            "call_order_effect_max": 2,
+            "call_order_effect_max_uncapped": 1,
+            "call_order_beyond_unit": 0,
             "rank_correlation_mean": None,
             "principal_touched": 0,
             "rounds": 4,
@@ -68,6 +75,8 @@ def _policy(scale: int, percent: float | None) -> dict:
             "objective_deficit": 60_000,
             "envelope_deficit": 6_000_000,
             "objective_deficit_percent": None if percent is None else percent + 1,
+            "budget_rounds": 3,
+            "objective_budget_percent": None if percent is None else percent + 1,
             "cascade_percent_median": percent,
             "cascade_percent_max": percent,
             "objective_horizon": 90_000,
@@ -98,6 +107,7 @@ def results() -> dict:
             "rounds": 3,
             "cascades": 2,
             "traders": 20,
+            "generator": "cascade",
             "policies": list(POLICIES),
             "reference": "continuous pro-rata",
             "lambda": 1,
@@ -260,3 +270,12 @@ def test_an_adversarial_scenario_alone(tmp_path, results):
 )
 def test_usdc(units, expected):
     assert usdc(units) == expected
+
+
+def test_targets_without_a_deficit_round_are_not_measured(results):
+    """A run too short for a deficit (``--cascades 1 --rounds 2``) judges no objective."""
+    totals = results["policies"][POLICIES[1]]["totals"]  # no percent at all
+    cells = verdicts(totals)
+    assert cells[:3] == ["n/a: not measured"] * 3
+    assert cells[3] == "3 of 18: missed" and cells[5] == "0.00 USDC: met"
+    assert cells[4].startswith("2 units; uncapped 0.00 USDC, 0 beyond") and "missed" in cells[4]
