@@ -19,12 +19,15 @@ from pathlib import Path
 from harness import REPO_ROOT
 from harness.campaign import provenance
 from harness.campaign.readable import describe
-from harness.core.call import Call, call_from_json, call_to_json
+from harness.core import genesis, orders
+from harness.core.call import Call, Signed, call_from_json, call_to_json
 from harness.core.dump import labelled, spec_dump
 from harness.core.invariants import InvariantViolation
 from harness.core.pair import Divergence, Pair
 from harness.core.sequence import CheckedSequence
+from harness.core.spec_step import resolve
 from harness.evm import make_chain
+from pyspec.settlement import Order
 
 FORMAT = 1
 REGRESSIONS = REPO_ROOT / "tests" / "regressions"
@@ -183,12 +186,13 @@ def test_{name}(pair):
 def export(
     trace: dict, name: str, source: str, force: bool = False, directory: Path | None = None
 ) -> Path:
-    """Write tests/regressions/test_<name>.py replaying the trace on each chain; refuse
+    """Write tests/regressions/test_<name>.py replaying the trace on each chain, its
+    orders signed when the test runs (``signed_at_run_time``); refuse
     (``FileExistsError``) to overwrite an existing test unless ``force``."""
     name = re.sub(r"\W+", "_", name).strip("_").lower()
     if not name:
         raise ValueError("--name: needs at least one letter or digit")
-    calls = "\n".join(f"    {call!r}," for call in load_calls(trace))
+    calls = "\n".join(f"    {signed_at_run_time(call)!r}," for call in load_calls(trace))
     failure = trace.get("failure")
     failure_text = (
         "When found, it failed with: " + json.dumps(failure, indent=1) + "\n" if failure else ""
@@ -208,11 +212,33 @@ def export(
             calls=calls,
             name=name,
             # a Governor call's arguments name their calldata
-            imports="Call, Calldata" if "Calldata(" in calls else "Call",
+            imports=", ".join(
+                n for n in ("Call", "Calldata", "Signed") if n == "Call" or f"{n}(" in calls
+            ),
         )
     )
     subprocess.run([sys.executable, "-m", "ruff", "format", "-q", str(path)], check=False)
     return path
+
+
+# The standard deployment's actors (``Pair`` on a fresh chain), whose domain every
+# campaign's orders are signed for.
+STANDARD_ACTORS = {**genesis.ACTORS, "settlement": genesis.SETTLEMENT_ADDRESS}
+
+
+def signed_at_run_time(call: Call) -> Call:
+    """``call`` with each order signature its trader made for the standard deployment
+    replaced by ``Signed`` (signed again, for the deployment at hand, when the exported
+    test runs); a defective signature (another signer, domain or form) stays as found."""
+    if call.target != "settlement" or call.fn != "settle":
+        return call
+    args = list(call.args)
+    for order_at, signature_at in ((0, 1), (2, 3)):
+        order = args[order_at]
+        made = orders.sign_for(STANDARD_ACTORS, Order(*resolve(STANDARD_ACTORS, order)))
+        if args[signature_at] == made:
+            args[signature_at] = Signed(order)
+    return Call(call.target, call.fn, call.sender, tuple(args))
 
 
 def warn_if_code_changed(trace: dict) -> bool:

@@ -47,6 +47,18 @@ class Call:
         return f"{self.sender} -> {self.target}.{self.fn}({args})"
 
 
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """The signature of ``order`` (an order tuple naming its trader by actor), made by its
+    trader for the deployment's own EIP-712 domain when the call runs: an exported test
+    stays valid on any deployment instead of freezing bytes one deployment accepted."""
+
+    order: tuple
+
+    def __str__(self) -> str:
+        return f"signed({self.order[0]})"
+
+
 def bundle(sender: str, *calls: Call) -> Call:
     """``sender`` has the attacker contract make ``calls`` in one transaction."""
     return Call(BUNDLE, "execute", sender, calls)
@@ -58,7 +70,7 @@ def show(value) -> str:
         return f"0x{value[:4].hex()}..{value[-2:].hex()}" if len(value) > 8 else f"0x{value.hex()}"
     if isinstance(value, tuple):
         return "(" + ", ".join(show(v) for v in value) + ")"
-    if isinstance(value, Calldata):
+    if isinstance(value, Calldata | Signed):
         return str(value)
     if isinstance(value, Call):  # a bundled call
         return f"[{value}]"

@@ -13,7 +13,7 @@ from functools import cache
 
 from eth_keys import keys
 
-from harness.evm.base import ACCOUNTS, extra_accounts, extra_key
+from harness.evm.base import ACCOUNTS, CHAIN_ID, extra_accounts, extra_key
 from pyspec import settlement
 from pyspec.settlement import Order
 from pyspec.state import OrderBook
@@ -75,6 +75,12 @@ def sign(
         )
     digest = settlement.order_hash(domain, order)
     return sign_digest(digest, private_key(signer or order.trader))
+
+
+def sign_for(actors: dict[str, str], order: Order) -> bytes:
+    """``order`` signed by its trader for the domain of the deployment ``actors`` names
+    (its Settlement, the harness's chain id)."""
+    return sign(OrderBook(actors["settlement"], CHAIN_ID, actors["operator"]), order)
 
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from harness.core.call import BUNDLE, CLOCK, Call, Calldata
+from harness.core import orders
+from harness.core.call import BUNDLE, CLOCK, Call, Calldata, Signed
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 from pyspec import engine, governance, governor, settlement, token
 from pyspec.errors import Revert
+from pyspec.settlement import Order
 from pyspec.state import State
 
 _TOKEN_FUNCTIONS = {
@@ -34,6 +36,8 @@ def _resolve(actors: dict[str, str], arg):
         return resolve(actors, arg)
     if isinstance(arg, Calldata):
         return encode_calldata(arg.fn, resolve(actors, arg.args))
+    if isinstance(arg, Signed):
+        return orders.sign_for(actors, Order(*resolve(actors, arg.order)))
     return arg
 
 
