@@ -8,6 +8,8 @@ the state is one the chain held. Nothing is written to the node: ``lens_dump`` r
 ``StateLens`` over an ``eth_call`` state override instead of deploying it.
 """
 
+import json
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +21,7 @@ from pyspec import governor
 from pyspec.state import Account, Market, OrderBook, Position, State, Timelock
 from pyspec.token import ZERO_ADDRESS, Token
 
+_CONTRACTS = ("PerpEngine", "Settlement", "Governor", "PerpViews")
 Rpc = Callable[[str, list], object]  # (method, params) -> result: RpcChain.rpc, ape's
 # the lens's address in the state override: no contract lives there
 LENS_ADDRESS = "0x" + "5e" * 20
@@ -33,6 +36,15 @@ class Deployment:
     governor: str
     views: str
     first_block: int = 0  # where the event scan starts: the engine's deployment block
+
+    @classmethod
+    def from_manifest(cls, manifest: dict) -> "Deployment":
+        """The instance a manifest (``deployment/manifest.py``) records."""
+        contracts = manifest["contracts"]
+        return cls(
+            *(contracts[name]["address"].lower() for name in _CONTRACTS),
+            contracts["PerpEngine"]["block"],
+        )
 
 
 @dataclass(slots=True)
@@ -76,6 +88,21 @@ class Reader:
             )
             for lg in found
         ]
+
+
+def http_rpc(url: str) -> Rpc:
+    """JSON-RPC over HTTP(S) to ``url``, one request a call; an error reply raises."""
+
+    def rpc(method: str, params: list):
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+        request = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            reply = json.loads(response.read())
+        if "error" in reply:
+            raise ChainError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    return rpc
 
 
 def latest_block(rpc: Rpc) -> int:

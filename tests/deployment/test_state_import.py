@@ -4,54 +4,17 @@ spec state equal to the one the harness kept beside it, and to the chain's own d
 from dataclasses import replace
 
 import pytest
+from live_instance import deployment_of
 
-from harness.core import orders
-from harness.core.call import CLOCK, Call, Calldata
+from harness.core.call import Call
 from harness.core.dump import first_difference, spec_dump
-from harness.core.genesis import USDC
-from harness.core.orders import Match
 from harness.core.state_import import (
     Deployment,
     chain_dump_of,
     import_state,
     latest_block,
 )
-from harness.evm import AnvilChain
 from harness.evm.base import ChainError
-
-
-@pytest.fixture(scope="module")
-def live():
-    """A pair on its own anvil after trades, an order cancelled, a nonce floor, an exit
-    request, a price move and a queued Governor call."""
-    from harness.core.pair import Pair
-
-    chain = AnvilChain()
-    pair = Pair(chain)
-    state = pair.state
-    order = orders.make_order(state, pair.address("trader4"), 0, True, 1, 10**6)
-    deposits = [Call("engine", "deposit", f"trader{i}", (50_000 * USDC,)) for i in range(4)]
-    calls = [
-        *deposits,
-        Match("trader0", "trader1", 0, 40, 10**6),
-        Match("trader2", "trader3", 0, 10, 10**6),
-        Call("settlement", "cancel_order", "trader4", (orders.named_order(order, pair.names),)),
-        Call("settlement", "invalidate_nonces", "trader5", (7,)),
-        Call("settlement", "request_exit", "trader3", (0,)),
-        Call(CLOCK, "wait", "", (5,)),
-        Call("engine", "update_price", "oracle", (0, 1_050_000, pair.clock + 5)),
-        Call("governor", "schedule", "owner", ("engine", Calldata("set_oracle", ("trader6",)))),
-    ]
-    for call in calls:
-        assert pair.apply(call).success, call
-    yield pair
-    chain.close()
-
-
-def deployment_of(pair) -> Deployment:
-    return Deployment(
-        pair.engine_address, pair.settlement_address, pair.governor_address, pair.views_address
-    )
 
 
 def test_the_imported_state_equals_the_harness_spec_state(live):
