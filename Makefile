@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 # pydantic-settings warn on every ape command; not our config: silence that one message.
 export PYTHONWARNINGS := ignore:Field 'import_remapping' has an incomplete definition
 
-.PHONY: help smoke venv setup test fuzz adl-lab bench bench-chains gas replay export report-merge vectors mutate lint fmt compile clean
+.PHONY: help smoke venv setup test fuzz adl-lab audit bench bench-chains gas replay export report-merge vectors mutate lint fmt compile clean
 
 help:
 	@echo "perp-spec make targets (options through ARGS='...'; see README.md):"
@@ -29,6 +29,8 @@ help:
 	@echo "  export         write it as a regression test: TRACE=... NAME=... [ARGS=--force]"
 	@echo "  report-merge   one report from several runs: REPORTS='reports/a reports/b' OUT=DIR"
 	@echo "  adl-lab        the ADL stress lab, spec only: ARGS='--scenario sybil'"
+	@echo "  audit          a deployed instance's state imported on a fork and checked:"
+	@echo "                 ARGS='--manifest deployments/<chain-id>.json --fork-url <rpc>'"
 	@echo "  bench          steps/s on the embedded chain, anvil and ape"
 	@echo "  bench-chains   the bare chains' transactions/s"
 	@echo "  gas            gas of every call on anvil into docs/gas.md (ARGS='--quick --out DIR')"
@@ -61,6 +63,10 @@ fuzz: $(STAMP)
 # ARGS='--rounds FILE.csv --reference NAME' to score anyone's per-round data
 adl-lab: $(STAMP)
 	$(BIN)/python -m harness.lab $(ARGS)
+
+# make audit ARGS='--manifest deployments/<chain-id>.json --fork-url <rpc>'
+audit: $(STAMP)
+	$(BIN)/python -m harness.deployed.audit $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m harness.measure.bench $(ARGS)

@@ -176,6 +176,19 @@ ENTRIES = (
         code=2,
     ),
     Entry(
+        "ape run queue --network ethereum:sepolia:node --market 0",
+        (str(BIN / "ape"), "run", "queue", "--network", "ethereum:local:test")
+        + ("--manifest", "{tmp}/no-manifest.json", "--market", "0"),
+        ("no such manifest",),
+        code=2,
+    ),
+    Entry(
+        "make audit ARGS='--manifest deployments/<chain-id>.json --fork-url <rpc>'",
+        (*MAKE, "audit", "ARGS=--manifest {tmp}/no-manifest.json --fork-url http://127.0.0.1:1"),
+        ("no such manifest",),
+        code=2,
+    ),
+    Entry(
         "ape run fuzz -- --seconds 60",
         (str(BIN / "ape"), "run", "fuzz", "--", "--max-steps", "30")
         + ("--out", "{out}", "--database", "{tmp}/db"),

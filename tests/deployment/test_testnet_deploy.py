@@ -185,3 +185,11 @@ def test_a_dry_run_deploys_on_a_fork_and_records_nothing(net, tmp_path):
 def codec(contract: str, function: str) -> FunctionCodec:
     abi = artifacts.load(contract).abi
     return FunctionCodec(next(f for f in abi if f.get("name") == function))
+
+
+def test_queue_reads_the_deployed_instance(net, deployed):
+    done = ape(net.folder, "run", "queue", "--network", net.url, "--manifest", str(deployed))
+    assert done.returncode == 0, done.stdout + done.stderr
+    engine = json.loads(deployed.read_text())["contracts"]["PerpEngine"]["address"].lower()
+    assert f"ADL candidates of the engine {engine}" in done.stdout
+    assert "market 0: policy " in done.stdout and "  long: no positions" in done.stdout

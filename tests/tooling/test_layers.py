@@ -19,6 +19,7 @@ LAYERS = (
     "harness.measure",
     "harness.lab",
     "harness.campaign",
+    "harness.deployed",
     "scripts",
 )
 MAX_LINES = 600

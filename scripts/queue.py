@@ -1,0 +1,48 @@
+"""A deployed instance's ADL candidates: ``ape run queue --network <network> [--manifest
+deployments/<chain-id>.json] [--market M] [--json]``.
+
+Per market and side, the positions the market's policy would deleverage first (queue:
+PnL% order; pro-rata: weights and shares), each with its size, unrealized PnL, light
+(``adl_quantile``) and ``adl_exposure``, read from the instance's own views and events at
+one block (``python -m harness.deployed.adl_queue``, run as its own process with the
+network's RPC URL). Exit codes: 0 shown, 2 a usage error (no such manifest, another
+chain's, a network without an RPC URL).
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand
+
+from deployment import manifest as manifests
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="the instance's record (default deployments/<chain-id>.json)",
+)
+@click.option("--market", type=int, default=None, help="one market (default every one)")
+@click.option("--json", "as_json", is_flag=True, help="the candidates as JSON")
+def cli(provider, manifest_path, market, as_json):
+    path = manifest_path or manifests.default_path(provider.chain_id)
+    try:
+        manifest = manifests.load(path)
+    except manifests.ManifestError as error:
+        raise click.UsageError(str(error)) from None
+    if manifest["chain_id"] != provider.chain_id:
+        raise click.UsageError(
+            f"{path}: records chain {manifest['chain_id']}, the network is {provider.chain_id}"
+        )
+    url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
+    if not url:
+        raise click.UsageError(f"{provider.name}: no RPC URL to read the instance through")
+    args = ["--rpc", url, "--manifest", str(path)]
+    args += ["--market", str(market)] if market is not None else []
+    args += ["--json"] if as_json else []
+    sys.exit(subprocess.call([sys.executable, "-m", "harness.deployed.adl_queue", *args]))

@@ -1,0 +1,73 @@
+"""``python -m harness.deployed.adl_queue`` (``ape run queue``) on an instance in use: the
+queue market ranks by PnL%, not by profit; the pro-rata market shows each winner's weight
+and share; the lights are the views' (and the spec's)."""
+
+import json
+
+from live_instance import deployment_of
+
+from harness.deployed.adl_queue import main
+from pyspec import views
+
+
+def manifest_of(pair, tmp_path) -> str:
+    addresses = {
+        "PerpEngine": pair.engine_address,
+        "Settlement": pair.settlement_address,
+        "Governor": pair.governor_address,
+        "PerpViews": pair.views_address,
+    }
+    manifest = {
+        "format": 1,
+        "chain_id": 31337,
+        "contracts": {name: {"address": a, "block": 0} for name, a in addresses.items()},
+    }
+    path = tmp_path / "31337.json"
+    path.write_text(json.dumps(manifest))
+    return str(path)
+
+
+def run(pair, tmp_path, capsys, *args) -> tuple[int, str]:
+    url = f"http://{pair.chain.host}:{pair.chain.port}"
+    code = main(["--rpc", url, "--manifest", manifest_of(pair, tmp_path), *args])
+    return code, capsys.readouterr().out
+
+
+def test_the_queue_ranks_by_pnl_percent_and_pro_rata_shows_shares(live, tmp_path, capsys):
+    code, out = run(live, tmp_path, capsys, "--json")
+    assert code == 0
+    report = json.loads(out)
+    assert report["engine"] == deployment_of(live).engine
+    queue, pro_rata = report["markets"]
+    assert queue["policy"] == "queue" and pro_rata["policy"] == "pnl_pro_rata"
+    who = {address: name for name, address in live.actors.items()}
+    # trader0 has the larger profit (2.0 vs 0.6 USDC) but the smaller PnL% (5% vs 6.06%)
+    longs = [(row["rank"], who[row["account"]], row["pnl_pct"]) for row in queue["long"]]
+    assert longs == [(1, "trader2", [600_000, 9_900_000]), (2, "trader0", [2_000_000, 40_000_000])]
+    assert [row["rank"] for row in queue["short"]] == [None, None]
+    shares = [(who[row["account"]], row["weight"], row["share"]) for row in pro_rata["long"]]
+    assert shares == [
+        ("trader1", 3_000_000, [3_000_000, 5_000_000]),
+        ("trader3", 2_000_000, [2_000_000, 5_000_000]),
+    ]
+    for market in report["markets"]:
+        for row in market["long"] + market["short"]:
+            spec = views.adl_quantile(live.state, row["account"], market["market"])
+            exposure = views.adl_exposure(live.state, row["account"], market["market"])
+            assert (row["light"], row["exposure_lots"], row["exposure_collateral"]) == (
+                spec,
+                *exposure,
+            )
+
+
+def test_one_market_as_text(live, tmp_path, capsys):
+    code, out = run(live, tmp_path, capsys, "--market", "1")
+    assert code == 0
+    assert "market 0" not in out
+    assert "market 1: policy pnl_pro_rata" in out
+    assert f"#1 {live.address('trader1')} position 3 upnl 3000000 weight 3000000" in out
+
+
+def test_a_missing_manifest_is_a_usage_error(tmp_path, capsys):
+    assert main(["--rpc", "http://127.0.0.1:1", "--manifest", str(tmp_path / "no.json")]) == 2
+    assert "no such manifest" in capsys.readouterr().err
