@@ -265,8 +265,8 @@ def to_html(markdown_text: str, plots: dict) -> str:
             body.append("</pre>" if in_code else "<pre>")
             in_code = not in_code
             continue
-        if in_code:
-            body.append(html.escape(line))
+        if in_code:  # the page joins its parts without breaks: a code line keeps its own
+            body.append(html.escape(line) + "\n")
             continue
         if line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]

@@ -125,6 +125,8 @@ def test_a_failure_reads_in_full_with_named_orders_and_a_state_diff(tmp_path, fe
     assert "state diff (field: spec | chain):" in text and "insurance_fund:" in text
     report = (tmp_path / "run" / "report.md").read_text()
     assert report.index("## Failure") < report.index("## Provenance")
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "\nstep 2: " in page  # the HTML transcript keeps one step per line
     suite = ElementTree.parse(tmp_path / "junit.xml").getroot()
     failed = [c.get("name") for c in suite.findall("testcase") if c.find("failure") is not None]
     assert failed == [found["failure"]["invariant"]] and failed[0] in ("state", "events")
