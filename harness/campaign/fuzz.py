@@ -27,7 +27,7 @@ from harness.campaign.progress import Progress
 from harness.campaign.readable import describe
 from harness.core import invariants
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
-from harness.core.machine import DifferentialMachine
+from harness.core.machine import DifferentialMachine, explore
 from harness.core.pair import Pair
 from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
@@ -133,13 +133,11 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         while not (reason := spent(1)):
             extra["batches"] = batch + 1  # started (the seeds used), finished or not
             try:
-                run_batch(
-                    machine,
-                    batch_seed(args.seed, index, batch),
-                    args.batch,
-                    args.steps,
-                    args.database,
-                )
+                seed = batch_seed(args.seed, index, batch)
+                if args.explorer == "random":
+                    explore(machine, seed, args.batch, args.steps)
+                else:
+                    run_batch(machine, seed, args.batch, args.steps, args.database)
             except AssertionError:
                 raise
             except Exception:

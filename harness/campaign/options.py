@@ -152,6 +152,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         "its properties, several times faster",
     )
     parser.add_argument(
+        "--explorer",
+        choices=("hypothesis", "random"),
+        default="hypothesis",
+        help="hypothesis: its draws, its shrinking and the targeted search for the attacker's "
+        "gain; random: the same actions and checks on a seeded random source, cheaper per "
+        "step, a failure minimized by the campaign's own minimizer",
+    )
+    parser.add_argument(
         "--adl-policy",
         choices=ADL_POLICY_NAMES,
         default=None,
@@ -198,6 +206,8 @@ def reproduce_command(args) -> str:
     argv = ["python", "-m", "harness.campaign", "--seed", str(args.seed)]
     argv += ["--workers", str(args.workers), "--steps", str(args.steps)]
     argv += ["--batch", str(args.batch), "--chain", args.chain, "--machine", args.machine]
+    if args.explorer != "hypothesis":
+        argv += ["--explorer", args.explorer]
     if args.max_steps:
         argv += ["--max-steps", str(args.max_steps)]
     argv += ["--seconds", f"{args.seconds:g}"]

@@ -5,6 +5,8 @@ One weighted rule chooses the action: hypothesis picks rules uniformly (and swit
 some off per example), which starves the waterfall.
 """
 
+import random
+
 from hypothesis import strategies as st
 from hypothesis import target
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
@@ -50,15 +52,36 @@ class ActionMachine(RuleBasedStateMachine):
         """One public call (or two: a withdrawal onto a margin boundary, then the call)."""
         self.run(actions.next_calls(self.world, actions.HypothesisChoices(data), self.menu))
 
+    def end_sequence(self) -> bool:
+        """The liveness drain and the sequence's statistics; False (and nothing done)
+        after a failure, or when the run was stopped mid-sequence."""
+        if self.sequence.failed or self.stats.stopped:
+            return False
+        state = self.world.state
+        self.stats.sequence_end(state.insurance_fund, state.insurance_floor)
+        self.sequence.finish()
+        return True
+
     def teardown(self):
-        """End of the sequence: the liveness drain (skipped after a failure, or when the
-        run was stopped mid-sequence)."""
-        if not self.sequence.failed and not self.stats.stopped:
-            state = self.world.state
-            self.stats.sequence_end(state.insurance_fund, state.insurance_floor)
-            self.sequence.finish()
+        if self.end_sequence():
             # the search: steer generation toward sequences where the attacker gains most
             target(self.sequence.gain.best, label="attacker gain over fair PnL")
+
+
+def explore(machine_class, seed: int, sequences: int, steps: int) -> None:
+    """The same action policy and checks on a seeded ``random.Random`` instead of
+    hypothesis's draws (``--explorer random``): ``sequences`` sequences of ``steps``
+    actions. A failure raises with its calls (``failure.calls``) for the campaign's own
+    minimizer; there is no targeted search."""
+    choose = actions.RandomChoices(random.Random(seed))
+    for _ in range(sequences):
+        machine = machine_class()
+        if machine.adl_policy is not None:
+            machine.run(actions.pin_adl_policy(machine.world, machine.adl_policy))
+        machine.run(actions.opening_deposits(machine.world, choose))
+        for _ in range(steps):
+            machine.run(actions.next_calls(machine.world, choose, machine.menu))
+        machine.end_sequence()
 
 
 class DifferentialMachine(ActionMachine):

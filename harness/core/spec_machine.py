@@ -86,6 +86,7 @@ class SpecSequence:
     def finish(self) -> None:
         liveness.check_liveness(self.world.state, drain_step, liquidate_step)
         self.stats.record_gain(self.gain.best, self.history)
+        self.stats.record_sequence(self.history)
 
 
 class SpecMachine(ActionMachine):

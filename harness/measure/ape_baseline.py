@@ -1,21 +1,23 @@
 """The benchmark's baseline: the differential check written the way an ape user would.
 
 Ape contract objects on ape's local test network (``ethereum:local:test``, eth-tester on
-py-evm): ``project.MockToken.deploy(sender=...)``, ``engine.deposit(amount,
-sender=account)``, reverts caught as ``ContractLogicError`` (its ``revert_message`` against
-the spec's reason), events from ``receipt.events`` against the spec's (name and
-arguments, in order), and after every step the full state through the state lens
-(``lens.dump(...)``) against ``harness.core.dump.spec_dump``; every trader view on the
-``check_views`` steps. These are the checks ``Pair.apply`` and ``Pair.check_views`` make,
-so the comparison with ``harness.measure.bench``'s figures is fair. Each sequence runs in
-``chain.isolate()`` (ape's snapshot/restore), timed like ``Pair.reset``.
+py-evm): ape contract containers deployed with ``.deploy(sender=...)``,
+``engine.deposit(amount, sender=account)``, reverts caught as ``ContractLogicError``
+(its ``revert_message`` against the spec's reason), events from ``receipt.events``
+against the spec's (name and arguments, in order), and after every step the full state
+through the state lens (``lens.dump(...)``) against ``harness.core.dump.spec_dump``;
+every trader view on the ``check_views`` steps. These are the checks ``Pair.apply`` and
+``Pair.check_views`` make, so the comparison with ``harness.measure.bench``'s figures is
+fair. Each sequence runs in ``chain.isolate()`` (ape's snapshot/restore), timed like
+``Pair.reset``.
 
-The lens (``contracts/testing/StateLens.vy``) is excluded from ``ape compile`` (see
-ape-config.yaml), so it is deployed from a ``ContractType`` built from the harness's
-artifact. Ape's test network has 10 accounts by default; the protocol uses 12 (owner,
-oracle, operator, outsider, 8 traders), so ``test.number_of_accounts`` is raised to 12
-(what ``test: number_of_accounts: 12`` in ape-config.yaml would do); they are the same
-mnemonic's accounts as ``harness.evm.base.ACCOUNTS`` (checked).
+Every contract is deployed from a ``ContractType`` built from the harness's own build
+(``artifacts``): ape's compile cache misses edits to imported modules, and the lens is
+excluded from ``ape compile`` (see ape-config.yaml). Ape's test network has 10 accounts
+by default; the protocol uses 12 (owner, oracle, operator, outsider, 8 traders), so
+``test.number_of_accounts`` is raised to 12 (what ``test: number_of_accounts: 12`` in
+ape-config.yaml would do); they are the same mnemonic's accounts as
+``harness.evm.base.ACCOUNTS`` (checked).
 """
 
 from __future__ import annotations
@@ -64,13 +66,25 @@ class ApePair:
         assert self.actors == expected, "ape test accounts differ from harness.evm.base.ACCOUNTS"
 
         owner = self.ape_actors["owner"]
-        project = ape.project
-        self.token = project.MockToken.deploy(sender=owner)
-        allocator = project.AdlAllocator.deploy(sender=owner)
+
+        def container(name: str):
+            """``name`` as an ape contract container from the harness's own build: ape's
+            compile cache misses edits to imported modules, and a stale build would be
+            measured (and diverge) instead of today's contracts."""
+            art = artifacts.load(name)
+            contract_type = ContractType(
+                contractName=name,
+                abi=art.abi,
+                deploymentBytecode={"bytecode": "0x" + art.bytecode.hex()},
+            )
+            return ape.contracts.ContractContainer(contract_type)
+
+        self.token = container("MockToken").deploy(sender=owner)
+        allocator = container("AdlAllocator").deploy(sender=owner)
         # the engine names the Settlement and the Governor, deployed after it
         settlement = genesis.create_address(owner.address.lower(), owner.nonce + 1)
         governor = genesis.create_address(owner.address.lower(), owner.nonce + 3)
-        self.engine = project.PerpEngine.deploy(
+        self.engine = container("PerpEngine").deploy(
             self.token,
             allocator,
             self.ape_actors["oracle"],
@@ -80,25 +94,15 @@ class ApePair:
             config.insurance_floor,
             sender=owner,
         )
-        self.settlement = project.Settlement.deploy(
+        self.settlement = container("Settlement").deploy(
             self.engine, self.ape_actors["operator"], sender=owner
         )
         assert self.settlement.address.lower() == settlement
-        self.views = project.PerpViews.deploy(self.engine, sender=owner)
-        self.governor = project.Governor.deploy(
+        self.views = container("PerpViews").deploy(self.engine, sender=owner)
+        self.governor = container("Governor").deploy(
             self.engine, self.settlement, config.governance_delay, sender=owner
         )
         assert self.governor.address.lower() == governor
-
-        def container(name: str):
-            art = artifacts.load(name)
-            contract_type = ContractType(
-                contractName=name,
-                abi=art.abi,
-                deploymentBytecode={"bytecode": "0x" + art.bytecode.hex()},
-            )
-            return ape.contracts.ContractContainer(contract_type)
-
         self.lens = container("StateLens").deploy(sender=owner)
         self.bundler = container("Bundler").deploy(sender=owner)
         self.ape_actors[genesis.ATTACKER] = self.bundler

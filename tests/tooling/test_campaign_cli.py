@@ -93,6 +93,15 @@ def test_a_divergence_exits_1_and_shrinking_stays_inside_the_step_budget(tmp_pat
     assert len(found["calls"]) == 3
 
 
+def test_the_random_explorer_finds_and_minimizes_a_divergence(tmp_path, fee_off_by_one):
+    """``--explorer random``: the action policy on a seeded random source; the campaign's
+    own minimizer takes the failure down to the two deposits and the trade."""
+    code, summary = campaign(tmp_path, "--explorer", "random", "--max-steps", "2000", "--seed", "3")
+    found = json.loads((tmp_path / "run" / "counterexample.json").read_text())
+    assert code == 1 and summary["result"] == "divergence" and found["minimized"] is True
+    assert len(found["calls"]) == 3 and "--explorer random" in summary["reproduce"]
+
+
 def test_the_time_budget_is_hard_while_shrinking(tmp_path, fee_off_by_one, monkeypatch):
     """Each call takes 0.1 s: the deadline falls while the failure is being shrunk."""
     apply = Pair.apply
