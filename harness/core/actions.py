@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.core import orders
-from harness.core.adl_actions import dodge_deleverage
+from harness.core.adl_actions import dodge_deleverage, twin_bankruptcy
 from harness.core.bundle_actions import attack
 from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.choices import (  # noqa: F401 (the policy's sources, used as actions.X)
@@ -489,6 +489,7 @@ ACTIONS = {
     "attack": attack,
     "keeper_away": keeper_away,
     "dodge_deleverage": dodge_deleverage,
+    "twin_bankruptcy": twin_bankruptcy,
 }
 # How often each action is chosen: hypothesis picks rules uniformly (and switches some
 # off per example), which starves the waterfall; one weighted choice keeps it fed.
@@ -520,6 +521,7 @@ ACTION_WEIGHTS = {
     "attack": 3,
     "keeper_away": 1,
     "dodge_deleverage": 4,
+    "twin_bankruptcy": 2,
 }
 
 

@@ -12,14 +12,18 @@ SPEC.md; these actions keep it exercised on both machines.
 
 from __future__ import annotations
 
-from harness.core.call import Call
+from harness.core.call import CLOCK, Call
 from harness.core.choices import Choices, World
 from harness.core.genesis import USDC
 from harness.core.orders import Match
 from harness.core.recompute import equity, pnl
+from pyspec.constants import RATIO_PRECISION
 from pyspec.state import get_position
 
 DODGES = ("close_reopen", "split", "top_up", "withdraw", "reverse_keeper", "plain")
+# Leverage of the twin longs, and the gap that bankrupts both, in parts per RATIO_PRECISION.
+TWIN_LEVERAGE = 9
+TWIN_GAP = 150_000
 
 
 def dodge_deleverage(world: World, choose: Choices) -> list[Call]:
@@ -72,3 +76,34 @@ def _dodge(world: World, choose: Choices, kind: str, winner: str, market_id: int
 def _open(world: World, trader: str) -> bool:
     account = world.state.accounts.get(world.actors[trader])
     return bool(account and account.positions)
+
+
+def twin_bankruptcy(world: World, choose: Choices) -> list:
+    """Two longs at 9x, opened at two prices against two shorts, then a 15% gap: two
+    bankrupt accounts on one side at one price, the round ``adl_order_free`` and
+    ``adl_monotone_across_calls`` replay in both orders; then the keeper takes one."""
+    state = world.state
+    market_id = choose.integer(0, len(state.markets) - 1)
+    left = list(world.traders)
+    first, second, winner_a, winner_b = (left.pop(choose.integer(0, len(left) - 1)) for _ in "abcd")
+    market = state.markets[market_id]
+    price, now = market.price, max(state.timestamp, market.price_timestamp + 1)
+    waits = [Call(CLOCK, "wait", "", (now - state.timestamp,))] if now > state.timestamp else []
+    higher = price + price * 30_000 // RATIO_PRECISION
+    lower = higher - higher * TWIN_GAP // RATIO_PRECISION
+    calls = [*waits]
+    for trader, at in ((first, price), (second, higher)):
+        if at != price:
+            calls += [Call(CLOCK, "wait", "", (1,)), _price(market_id, at, now + 1)]
+        calls += [
+            Call("engine", "deposit", trader, (1_000 * USDC,)),
+            Call("engine", "deposit", winner_a if trader == first else winner_b, (20_000 * USDC,)),
+            Match(trader, winner_a if trader == first else winner_b, market_id,
+                  TWIN_LEVERAGE * 1_000 * USDC // at, at),
+        ]  # fmt: skip
+    calls += [Call(CLOCK, "wait", "", (1,)), _price(market_id, lower, now + 2)]
+    return [*calls, Call("engine", "deleverage", "outsider", (choose.pick((first, second)),))]
+
+
+def _price(market_id: int, price: int, timestamp: int) -> Call:
+    return Call("engine", "update_price", "oracle", (market_id, max(price, 1), timestamp))

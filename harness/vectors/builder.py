@@ -96,7 +96,8 @@ class Builder:
     def attempt(self, call: Call | Match) -> bool:
         """A pre-call whatever its outcome (spec and chain must still agree); a
         successful one joins the vector's pre-calls. Return whether it succeeded."""
-        outcome = self.sequence.call(self.resolve(call))
+        call = self.resolve(call)  # a Match signed now: the vector keeps the signed call
+        outcome = self.sequence.call(call)
         if outcome.success:
             self.pre.append(call)
         return outcome.success
