@@ -15,7 +15,7 @@ from functools import partial
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.stateful import get_state_machine_test
 
-from harness.campaign import distributed, junit, provenance, report, trace
+from harness.campaign import coverage, distributed, junit, provenance, report, trace
 from harness.campaign.options import (
     DATABASE,
     REPORTS,
@@ -31,6 +31,7 @@ from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
 from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
+from harness.evm.anvil_coverage import CoverageAnvilChain
 from pyspec.constants import ADL_POLICY_NAMES
 
 # anvil slows down over long runs (memory, snapshot journal): restart it this often.
@@ -66,7 +67,7 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
     stats = Stats(on_progress=lambda s: publish(("progress", index, progress_of(s))))
     extra = {"stopped": None, "shrink_steps": 0, "minimized": True, "batches": 0}
     try:
-        chain = make_chain(args.chain)
+        chain = CoverageAnvilChain() if args.coverage else make_chain(args.chain)
     except Exception as error:
         publish(("error", index, setup_error(args, error)))
         publish(("done", index, progress_of(stats, extra)))
@@ -81,6 +82,8 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
     finally:
         chain.close()
         extra["fingerprints"] = sorted(stats.fingerprints)
+        if args.coverage:
+            extra["coverage"] = coverage.contract_hits(chain)
         publish(("done", index, progress_of(stats, extra)))
 
 
@@ -357,6 +360,7 @@ class Campaign:
         for error in errors:
             print(error, file=sys.stderr)
         fingerprints = sorted({f for w in workers.values() for f in w.pop("fingerprints", ())})
+        hits = coverage.merge([w.pop("coverage", {}) for w in workers.values()])
         summary = report.summarize(args, workers, elapsed, failures, trace_path)
         summary.update(
             setup_seconds=round((self.started or time.monotonic()) - self.setup_started, 2),
@@ -369,7 +373,10 @@ class Campaign:
         )
         summary["result"] = result_of(summary, args, failures, errors)
         summary["provenance"] = origin
-        paths = report.write(self.out, summary)
+        lines = coverage.line_counts(hits) if args.coverage else None
+        if lines is not None:
+            summary["coverage"] = coverage.summary(lines)
+        paths = report.write(self.out, summary, lines)
         # one hash per finished sequence: compare two runs with `comm -12`
         (self.out / "sequences.txt").write_text("".join(f + "\n" for f in fingerprints))
         if args.junit is not None:
