@@ -79,6 +79,13 @@ def summary(lines: dict[str, dict[int, int]]) -> dict:
     return files
 
 
+def one_line(files: dict) -> str:
+    """``summary``'s figures in one line: each file's name and percent, then the total."""
+    hit, total = sum(f["hit"] for f in files.values()), sum(f["lines"] for f in files.values())
+    parts = [f"{Path(path).name} {f['percent']}%" for path, f in files.items()]
+    return ", ".join(parts) + f"; all {hit}/{total} lines"
+
+
 def lcov(lines: dict[str, dict[int, int]]) -> str:
     """The lcov tracefile (``genhtml``, editors' coverage gutters): one record per file."""
     out = []

@@ -386,6 +386,8 @@ class Campaign:
         if code == ERROR and not errors:
             print(f"FAILED: {summary['result']}", file=sys.stderr)
         print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
+        if "lcov" in paths:
+            print(f"Vyper line coverage: {coverage.one_line(summary['coverage'])}  {paths['lcov']}")
         return code
 
 
