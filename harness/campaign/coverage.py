@@ -6,6 +6,11 @@ deployment, so ``__init__`` bodies are not counted), and hit when one of those r
 harness's own contracts (``testing/``, ``mocks/``) are left out: they are not the
 protocol. Outputs: per-file figures for the reports, ``coverage.lcov`` and the annotated
 sources for report.html.
+
+Branches are the two ways out of each ``if`` and ``assert`` (its conditional jump: fall
+through or jump; an ``assert`` jumps when it passes), read off the same pc counts: the
+jump ran n times, the instruction after it f times, so it fell through f times and
+jumped n - f.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from pathlib import Path
 
 from harness import REPO_ROOT
 from harness.evm import artifacts
-from harness.evm.source_lines import pc_lines
+from harness.evm.source_lines import branch_points, pc_lines
 
 NOT_PROTOCOL = ("contracts/testing/", "contracts/mocks/")
 
@@ -65,16 +70,38 @@ def line_counts(hits: dict[str, dict[int, int]]) -> dict[str, dict[int, int]]:
     return {path: dict(sorted(counts.items())) for path, counts in sorted(lines.items())}
 
 
-def summary(lines: dict[str, dict[int, int]]) -> dict:
-    """Per file: lines hit, executable, percent, and the unreached line numbers."""
+def branch_counts(hits: dict[str, dict[int, int]]) -> dict[str, dict[tuple, list[int]]]:
+    """Per protocol file: (line, pc of the jump) -> [times it fell through, times it
+    jumped]."""
+    branches: dict[str, dict[tuple, list[int]]] = {}
+    for name, pcs in hits.items():
+        lines = pc_lines(name)
+        for pc in branch_points(name):
+            path, line = lines[pc]
+            if path.startswith(NOT_PROTOCOL):
+                continue
+            ran = pcs.get(pc, 0)
+            fell = min(pcs.get(pc + 1, 0), ran)  # pc + 1 may also be a jump's target
+            ways = branches.setdefault(path, {}).setdefault((line, pc), [0, 0])
+            ways[0] += fell
+            ways[1] += ran - fell
+    return {path: dict(sorted(ways.items())) for path, ways in sorted(branches.items())}
+
+
+def summary(lines: dict[str, dict[int, int]], branches: dict[str, dict]) -> dict:
+    """Per file: lines hit, executable, percent, the unreached line numbers, and the
+    branches (two per ``if`` and ``assert``) taken of all."""
     files = {}
     for path, counts in lines.items():
         hit = sum(1 for n in counts.values() if n)
+        ways = [n for pair in branches.get(path, {}).values() for n in pair]
         files[path] = {
             "hit": hit,
             "lines": len(counts),
             "percent": round(100 * hit / len(counts), 1),
             "unreached": [line for line, n in counts.items() if not n],
+            "branches_taken": sum(1 for n in ways if n),
+            "branches": len(ways),
         }
     return files
 
@@ -86,11 +113,20 @@ def one_line(files: dict) -> str:
     return ", ".join(parts) + f"; all {hit}/{total} lines"
 
 
-def lcov(lines: dict[str, dict[int, int]]) -> str:
-    """The lcov tracefile (``genhtml``, editors' coverage gutters): one record per file."""
+def lcov(lines: dict[str, dict[int, int]], branches: dict[str, dict]) -> str:
+    """The lcov tracefile (``genhtml``, editors' coverage gutters): one record per file;
+    a branch never evaluated is ``-``."""
     out = []
     for path, counts in lines.items():
-        out += [f"SF:{path}", *(f"DA:{line},{n}" for line, n in counts.items())]
+        out.append(f"SF:{path}")
+        ways = branches.get(path, {})
+        for (line, pc), pair in ways.items():
+            ran = sum(pair)
+            out += [f"BRDA:{line},{pc},{way},{n if ran else '-'}" for way, n in enumerate(pair)]
+        if ways:
+            taken = sum(1 for pair in ways.values() for n in pair if n)
+            out += [f"BRF:{2 * len(ways)}", f"BRH:{taken}"]
+        out += [f"DA:{line},{n}" for line, n in counts.items()]
         out += [f"LH:{sum(1 for n in counts.values() if n)}", f"LF:{len(counts)}", "end_of_record"]
     return "\n".join(out) + "\n"
 

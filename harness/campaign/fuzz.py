@@ -373,10 +373,11 @@ class Campaign:
         )
         summary["result"] = result_of(summary, args, failures, errors)
         summary["provenance"] = origin
-        lines = coverage.line_counts(hits) if args.coverage else None
-        if lines is not None:
-            summary["coverage"] = coverage.summary(lines)
-        paths = report.write(self.out, summary, lines)
+        lines = branches = None
+        if args.coverage:
+            lines, branches = coverage.line_counts(hits), coverage.branch_counts(hits)
+            summary["coverage"] = coverage.summary(lines, branches)
+        paths = report.write(self.out, summary, lines, branches)
         # one hash per finished sequence: compare two runs with `comm -12`
         (self.out / "sequences.txt").write_text("".join(f + "\n" for f in fingerprints))
         if args.junit is not None:

@@ -277,12 +277,17 @@ def coverage_lines(summary: dict) -> list[str]:
         "counts in its own module's file), of the lines the compiler gave code; "
         "`coverage.lcov` has the counts; report.html shows the annotated sources.",
         "",
-        "| file | lines run | executable | % | never run |",
-        "|---|---:|---:|---:|---|",
+        "Branches: the two ways out of each `if` (body or not) and `assert` (passes or reverts).",
+        "",
+        "| file | lines run | executable | % | branches taken | never run |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for path, f in summary["coverage"].items():
         unreached = coverage.ranges(f["unreached"]) or "-"
-        lines.append(f"| {path} | {f['hit']} | {f['lines']} | {f['percent']} | {unreached} |")
+        lines.append(
+            f"| {path} | {f['hit']} | {f['lines']} | {f['percent']} "
+            f"| {f['branches_taken']}/{f['branches']} | {unreached} |"
+        )
     return lines
 
 
@@ -337,9 +342,11 @@ def to_html(markdown_text: str, plots: dict, appendix: str = "") -> str:
     )
 
 
-def write(out: Path, summary: dict, lines: dict | None = None) -> dict[str, Path]:
-    """The reports; with ``lines`` (``coverage.line_counts``), coverage.lcov and the
-    annotated sources too."""
+def write(
+    out: Path, summary: dict, lines: dict | None = None, branches: dict | None = None
+) -> dict[str, Path]:
+    """The reports; with ``lines`` and ``branches`` (``coverage.line_counts``,
+    ``branch_counts``), coverage.lcov and the annotated sources too."""
     out.mkdir(parents=True, exist_ok=True)
     plots = plots_module.draw(out, summary["plot_data"])
     text_ = markdown(summary, plots)
@@ -352,7 +359,7 @@ def write(out: Path, summary: dict, lines: dict | None = None) -> dict[str, Path
     appendix = ""
     if lines is not None:
         paths["lcov"] = out / "coverage.lcov"
-        paths["lcov"].write_text(coverage.lcov(lines))
+        paths["lcov"].write_text(coverage.lcov(lines, branches))
         appendix = "<h2>Annotated sources</h2>" + coverage.annotated_html(lines)
     paths["html"].write_text(to_html(text_, plots, appendix))
     paths["json"].write_text(json.dumps(summary, indent=2) + "\n")

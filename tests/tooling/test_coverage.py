@@ -33,10 +33,11 @@ def test_a_deposit_runs_its_lines_and_no_liquidation_code():
     try:
         pair = Pair(chain)
         assert pair.apply(Call("engine", "deposit", "trader0", (10**9,))).success
-        lines = coverage.line_counts(coverage.contract_hits(chain))
+        hits = coverage.contract_hits(chain)
     finally:
         chain.close()
-    records = lcov_records(coverage.lcov(lines))
+    branches = coverage.branch_counts(hits)
+    records = lcov_records(coverage.lcov(coverage.line_counts(hits), branches))
     engine, liquidation = "contracts/PerpEngine.vy", "contracts/engine/liquidation.vy"
     credit = line_of(engine, "storage.collateral[msg.sender] += convert(amount, int256)")
     assert records[engine][credit] == 1  # the setup deposits nothing: this deposit only
@@ -45,6 +46,10 @@ def test_a_deposit_runs_its_lines_and_no_liquidation_code():
     shortfall = line_of(liquidation, "shortfall: int256 = maintenance - equity")
     assert records[liquidation][shortfall] == 0
     assert not any(path.startswith(coverage.NOT_PROTOCOL) for path in records)
+    # deposit's amount checks passed once each and never reverted
+    check = line_of(engine, 'assert amount > 0, "deposit: zero amount"')
+    (ways,) = [pair for (line, _), pair in branches[engine].items() if line == check]
+    assert ways == [0, 1]  # passed once (an assert jumps past its revert), never reverted
 
 
 def test_a_tiny_campaign_writes_lcov_and_the_annotated_sources(tmp_path):
