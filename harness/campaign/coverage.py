@@ -28,15 +28,14 @@ NOT_PROTOCOL = ("contracts/testing/", "contracts/mocks/")
 
 def contract_hits(chain) -> dict[str, dict[int, int]]:
     """``chain``'s pc counts keyed by contract name (the artifact its initcode starts
-    with) instead of address."""
+    with) instead of address; every deployed contract, run or not."""
     names = [p.stem for p in sorted((REPO_ROOT / "contracts").rglob("*.vy"))]
     deployed = {name: artifacts.load(name).bytecode for name in names if _deployable(name)}
     hits: dict[str, Counter] = {}
-    for address, counter in chain.hits.items():
-        initcode = chain.initcode.get(address, b"")
+    for address, initcode in chain.initcode.items():
         name = next((n for n, code in deployed.items() if initcode.startswith(code)), None)
         if name is not None:
-            hits.setdefault(name, Counter()).update(counter)
+            hits.setdefault(name, Counter()).update(chain.hits.get(address, {}))
     return {name: dict(counter) for name, counter in hits.items()}
 
 

@@ -6,7 +6,6 @@ import pytest
 from harness import REPO_ROOT
 from harness.campaign import coverage, fuzz
 from harness.core.call import Call
-from harness.core.pair import Pair
 from harness.evm.anvil_coverage import CoverageAnvilChain
 
 
@@ -31,7 +30,8 @@ def lcov_records(text: str) -> dict[str, dict[int, int]]:
 def test_a_deposit_runs_its_lines_and_no_liquidation_code():
     chain = CoverageAnvilChain()
     try:
-        pair = Pair(chain)
+        pair = fuzz.new_pair(chain)
+        assert chain.hits == {}  # the setup's transactions are not the campaign's
         assert pair.apply(Call("engine", "deposit", "trader0", (10**9,))).success
         hits = coverage.contract_hits(chain)
     finally:
@@ -40,11 +40,13 @@ def test_a_deposit_runs_its_lines_and_no_liquidation_code():
     records = lcov_records(coverage.lcov(coverage.line_counts(hits), branches))
     engine, liquidation = "contracts/PerpEngine.vy", "contracts/engine/liquidation.vy"
     credit = line_of(engine, "storage.collateral[msg.sender] += convert(amount, int256)")
-    assert records[engine][credit] == 1  # the setup deposits nothing: this deposit only
+    assert records[engine][credit] == 1
     # inlined from its module, counted in its own file: runs only to liquidate part of a
     # position, and nothing was liquidated
     shortfall = line_of(liquidation, "shortfall: int256 = maintenance - equity")
     assert records[liquidation][shortfall] == 0
+    # a deployed contract the deposit never reached still has its lines, none run
+    assert not any(records["contracts/AdlAllocator.vy"].values())
     assert not any(path.startswith(coverage.NOT_PROTOCOL) for path in records)
     # deposit's amount checks passed once each and never reverted
     check = line_of(engine, 'assert amount > 0, "deposit: zero amount"')
