@@ -56,9 +56,9 @@ report (in --out, default reports/<UTC time>-seed<seed>/):
   fund.png                the insurance fund at each sequence's end, with its floor
   waterfall.png           amounts the waterfall moved, by branch
   throughput.png          steps/s over time, per worker
-  coverage.lcov           with --coverage: Vyper lines run per source file (lcov); the
-                          reports add coverage per file, the unreached lines and (HTML)
-                          the annotated sources
+  coverage.lcov           with --coverage: Vyper lines and branches run per source file
+                          (lcov); the reports add coverage per file, the unreached lines
+                          and (HTML) the annotated sources
   counterexample.json     after a failure: the minimized calls and the provenance
                           (make replay TRACE=... warns when the code differs)
   --junit FILE            JUnit XML: one testcase per invariant and property
@@ -179,8 +179,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--coverage",
         action="store_true",
-        help="Vyper source coverage of the transactions (lines per file, lcov, annotated "
-        "sources); needs --chain anvil, which records every step (the embedded chain's "
+        help="Vyper source coverage of the transactions (lines and branches per file, lcov, "
+        "annotated sources); needs --chain anvil, which records every step (the embedded chain's "
         "tracer is too slow), and runs several times slower",
     )
     args = parser.parse_args(argv)
