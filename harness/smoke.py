@@ -92,6 +92,11 @@ ENTRIES = (
         fuzz("--max-steps 80 --machine spec"),
         ("RESULT: the spec kept every invariant and property",),
     ),
+    Entry(
+        "make fuzz ARGS='--seconds 60 --chain anvil --coverage'",
+        fuzz("--max-steps 30 --seed 4 --chain anvil --coverage"),
+        (AGREED, "Vyper line coverage:", "PerpEngine.vy ", "coverage.lcov"),
+    ),
     Entry("make fuzz ARGS='--adl-policy P'", fuzz("--max-steps 60 --adl-policy queue"), (AGREED,)),
     Entry(
         "python -m harness.campaign --seconds 60 --seed 11",

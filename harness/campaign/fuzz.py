@@ -15,7 +15,7 @@ from functools import partial
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.stateful import get_state_machine_test
 
-from harness.campaign import distributed, junit, provenance, report, trace
+from harness.campaign import coverage, distributed, junit, provenance, report, trace
 from harness.campaign.options import (
     DATABASE,
     REPORTS,
@@ -31,6 +31,7 @@ from harness.core.machine import DifferentialMachine, explore
 from harness.core.pair import Pair
 from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
+from harness.evm.anvil_coverage import CoverageAnvilChain
 from pyspec.constants import ADL_POLICY_NAMES
 
 # anvil slows down over long runs (memory, snapshot journal): restart it this often.
@@ -66,7 +67,7 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
     stats = Stats(on_progress=lambda s: publish(("progress", index, progress_of(s))))
     extra = {"stopped": None, "shrink_steps": 0, "minimized": True, "batches": 0}
     try:
-        chain = make_chain(args.chain)
+        chain = CoverageAnvilChain() if args.coverage else make_chain(args.chain)
     except Exception as error:
         publish(("error", index, setup_error(args, error)))
         publish(("done", index, progress_of(stats, extra)))
@@ -81,6 +82,8 @@ def work(index: int, args, publish, stop, on_ready=None) -> None:
     finally:
         chain.close()
         extra["fingerprints"] = sorted(stats.fingerprints)
+        if args.coverage:
+            extra["coverage"] = coverage.contract_hits(chain)
         publish(("done", index, progress_of(stats, extra)))
 
 
@@ -91,11 +94,23 @@ def setup_error(args, error: Exception) -> str:
     return text
 
 
+def new_pair(chain) -> Pair:
+    """Deploy and set up; with coverage, the setup's transactions are left uncounted:
+    they run at every start, whatever the campaign then reaches."""
+    if not isinstance(chain, CoverageAnvilChain):
+        return Pair(chain)
+    chain.counting = False
+    try:
+        return Pair(chain)
+    finally:
+        chain.counting = True
+
+
 def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     """Deploy on ``chain``, then the batches; return (trace, text, minimized) of a
     failure, or None."""
     machine_class = SpecMachine if args.machine == "spec" else DifferentialMachine
-    pair = Pair(chain)
+    pair = new_pair(chain)
     policy = None if args.adl_policy is None else ADL_POLICY_NAMES.index(args.adl_policy)
     machine = machine_class.bind(pair, stats, policy)
     if on_ready is not None:
@@ -149,7 +164,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
             batch += 1
             if args.chain == "anvil" and stats.sequences - restarted_at >= ANVIL_RESTART_SEQUENCES:
                 chain.restart()
-                pair = Pair(chain)
+                pair = new_pair(chain)
                 machine = machine_class.bind(pair, stats, policy)
                 restarted_at = stats.sequences
         extra["stopped"] = reason
@@ -355,6 +370,7 @@ class Campaign:
         for error in errors:
             print(error, file=sys.stderr)
         fingerprints = sorted({f for w in workers.values() for f in w.pop("fingerprints", ())})
+        hits = coverage.merge([w.pop("coverage", {}) for w in workers.values()])
         summary = report.summarize(args, workers, elapsed, failures, trace_path)
         summary.update(
             setup_seconds=round((self.started or time.monotonic()) - self.setup_started, 2),
@@ -367,7 +383,11 @@ class Campaign:
         )
         summary["result"] = result_of(summary, args, failures, errors)
         summary["provenance"] = origin
-        paths = report.write(self.out, summary)
+        lines = branches = None
+        if args.coverage:
+            lines, branches = coverage.line_counts(hits), coverage.branch_counts(hits)
+            summary["coverage"] = coverage.summary(lines, branches)
+        paths = report.write(self.out, summary, lines, branches)
         # one hash per finished sequence: compare two runs with `comm -12`
         (self.out / "sequences.txt").write_text("".join(f + "\n" for f in fingerprints))
         if args.junit is not None:
@@ -377,6 +397,8 @@ class Campaign:
         if code == ERROR and not errors:
             print(f"FAILED: {summary['result']}", file=sys.stderr)
         print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
+        if "lcov" in paths:
+            print(f"Vyper line coverage: {coverage.one_line(summary['coverage'])}  {paths['lcov']}")
         return code
 
 

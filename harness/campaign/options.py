@@ -56,6 +56,9 @@ report (in --out, default reports/<UTC time>-seed<seed>/):
   fund.png                the insurance fund at each sequence's end, with its floor
   waterfall.png           amounts the waterfall moved, by branch
   throughput.png          steps/s over time, per worker
+  coverage.lcov           with --coverage: Vyper lines and branches run per source file
+                          (lcov); the reports add coverage per file, the unreached lines
+                          and (HTML) the annotated sources
   counterexample.json     after a failure: the minimized calls and the provenance
                           (make replay TRACE=... warns when the code differs)
   --junit FILE            JUnit XML: one testcase per invariant and property
@@ -181,7 +184,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="also write JUnit XML for CI: one testcase per invariant and property",
     )
+    parser.add_argument(
+        "--coverage",
+        action="store_true",
+        help="Vyper source coverage of the transactions (lines and branches per file, lcov, "
+        "annotated sources); needs --chain anvil, which records every step (the embedded chain's "
+        "tracer is too slow), and runs several times slower",
+    )
     args = parser.parse_args(argv)
+    if args.coverage and (args.chain != "anvil" or args.machine != "differential"):
+        parser.error("--coverage needs --chain anvil and the differential machine")
     if args.seed is None:
         args.seed = secrets.randbits(63)
     if args.max_steps and args.max_steps < args.min_steps:

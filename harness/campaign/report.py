@@ -6,8 +6,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from harness.campaign import coverage, provenance, scope
 from harness.campaign import plots as plots_module
-from harness.campaign import provenance, scope
 from harness.core.branches import AMOUNT_BRANCHES, TRADING_BRANCHES, WATERFALL_BRANCHES
 from harness.core.invariants import INVARIANTS
 
@@ -175,7 +175,15 @@ def markdown(summary: dict, plots: dict) -> str:
         ]
     lines += [*run_table(summary), "", "## Provenance", ""]
     lines += provenance_lines(summary)
-    lines += ["", *scope_lines(summary), "", "## Calls", "", "| call | succeeded | total |"]
+    lines += [
+        "",
+        *scope_lines(summary),
+        *coverage_lines(summary),
+        "",
+        "## Calls",
+        "",
+        "| call | succeeded | total |",
+    ]
     lines += ["|---|---:|---:|"]
     lines += [f"| {fn} | {c['ok']:,} | {c['total']:,} |" for fn, c in summary["calls"].items()]
     lines += ["", "## Branches reached", "", "| branch | times |", "|---|---:|"]
@@ -257,8 +265,34 @@ def scope_lines(summary: dict) -> list[str]:
     return lines
 
 
-def to_html(markdown_text: str, plots: dict) -> str:
-    """A self-contained page: tables rendered, plots embedded."""
+def coverage_lines(summary: dict) -> list[str]:
+    """Per-file Vyper line coverage (``--coverage``) with the lines never run."""
+    if "coverage" not in summary:
+        return []
+    lines = [
+        "",
+        "## Vyper source coverage",
+        "",
+        "Lines of each source file the campaign's transactions ran (an internal function "
+        "counts in its own module's file), of the lines the compiler gave code; "
+        "`coverage.lcov` has the counts; report.html shows the annotated sources.",
+        "",
+        "Branches: the two ways out of each `if` (body or not) and `assert` (passes or reverts).",
+        "",
+        "| file | lines run | executable | % | branches taken | never run |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for path, f in summary["coverage"].items():
+        unreached = coverage.ranges(f["unreached"]) or "-"
+        lines.append(
+            f"| {path} | {f['hit']} | {f['lines']} | {f['percent']} "
+            f"| {f['branches_taken']}/{f['branches']} | {unreached} |"
+        )
+    return lines
+
+
+def to_html(markdown_text: str, plots: dict, appendix: str = "") -> str:
+    """A self-contained page: tables rendered, plots embedded, then ``appendix`` (HTML)."""
     body, in_table, in_code = [], False, False
     for line in markdown_text.splitlines():
         if line.startswith("```"):
@@ -300,14 +334,19 @@ def to_html(markdown_text: str, plots: dict) -> str:
         "body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px}"
         "img{max-width:100%}pre{white-space:pre-wrap;background:#f6f6f6;padding:6px}"
+        + coverage.STYLE
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>Campaign report</title>"
-        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+        f"<style>{style}</style></head><body>{''.join(body)}{appendix}</body></html>\n"
     )
 
 
-def write(out: Path, summary: dict) -> dict[str, Path]:
+def write(
+    out: Path, summary: dict, lines: dict | None = None, branches: dict | None = None
+) -> dict[str, Path]:
+    """The reports; with ``lines`` and ``branches`` (``coverage.line_counts``,
+    ``branch_counts``), coverage.lcov and the annotated sources too."""
     out.mkdir(parents=True, exist_ok=True)
     plots = plots_module.draw(out, summary["plot_data"])
     text_ = markdown(summary, plots)
@@ -317,6 +356,11 @@ def write(out: Path, summary: dict) -> dict[str, Path]:
         "json": out / "summary.json",
     }
     paths["markdown"].write_text(text_)
-    paths["html"].write_text(to_html(text_, plots))
+    appendix = ""
+    if lines is not None:
+        paths["lcov"] = out / "coverage.lcov"
+        paths["lcov"].write_text(coverage.lcov(lines, branches))
+        appendix = "<h2>Annotated sources</h2>" + coverage.annotated_html(lines)
+    paths["html"].write_text(to_html(text_, plots, appendix))
     paths["json"].write_text(json.dumps(summary, indent=2) + "\n")
     return paths
