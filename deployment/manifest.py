@@ -85,6 +85,18 @@ def load(path: Path) -> dict:
     return manifest
 
 
+def for_network(chain_id: int, path: Path | None) -> tuple[Path, dict]:
+    """The manifest at ``path`` (default: the chain's own) and its path, refused when it
+    records another chain."""
+    path = path or default_path(chain_id)
+    manifest = load(path)
+    if manifest["chain_id"] != chain_id:
+        raise ManifestError(
+            f"{path}: records chain {manifest['chain_id']}, the network is {chain_id}"
+        )
+    return path, manifest
+
+
 def save(path: Path, manifest: dict, previous: dict | None) -> None:
     """Write ``manifest``; an instance it replaces moves to its ``superseded`` list."""
     if previous is not None:

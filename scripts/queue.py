@@ -30,15 +30,10 @@ from deployment import manifest as manifests
 @click.option("--market", type=int, default=None, help="one market (default every one)")
 @click.option("--json", "as_json", is_flag=True, help="the candidates as JSON")
 def cli(provider, manifest_path, market, as_json):
-    path = manifest_path or manifests.default_path(provider.chain_id)
     try:
-        manifest = manifests.load(path)
+        path, manifest = manifests.for_network(provider.chain_id, manifest_path)
     except manifests.ManifestError as error:
         raise click.UsageError(str(error)) from None
-    if manifest["chain_id"] != provider.chain_id:
-        raise click.UsageError(
-            f"{path}: records chain {manifest['chain_id']}, the network is {provider.chain_id}"
-        )
     url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
     if not url:
         raise click.UsageError(f"{provider.name}: no RPC URL to read the instance through")

@@ -27,15 +27,10 @@ from deployment.onchain import instance_checks
     help="the instance's record (default deployments/<chain-id>.json)",
 )
 def cli(provider, manifest_path):
-    path = manifest_path or manifests.default_path(provider.chain_id)
     try:
-        manifest = manifests.load(path)
+        path, manifest = manifests.for_network(provider.chain_id, manifest_path)
     except manifests.ManifestError as error:
         raise click.UsageError(str(error)) from None
-    if manifest["chain_id"] != provider.chain_id:
-        raise click.UsageError(
-            f"{path}: records chain {manifest['chain_id']}, the network is {provider.chain_id}"
-        )
     engine = manifest["contracts"]["PerpEngine"]["address"]
     click.echo(f"{path}: PerpEngine at {engine}, deployed at block {manifest['block']}")
     report(instance_checks(project, provider, manifest))
