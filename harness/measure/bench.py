@@ -29,7 +29,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from harness.core import actions, branches
+from harness.core.branches import Stats
 from harness.core.call import VIEWS, Call
+from harness.core.machine import DifferentialMachine, explore
 from harness.core.orders import Match
 from harness.core.pair import Divergence, Pair
 from harness.core.sequence import branches_taken
@@ -142,6 +144,16 @@ def generate(pair: Pair, seed: int, sequences: int, steps: int) -> Workload:
     return workload
 
 
+def campaign(pair: Pair, seed: int, sequences: int, steps: int) -> tuple[int, float]:
+    """The campaign's own loop on ``pair`` (``--explorer random``): actions drawn as it
+    runs, and every check the campaign makes (properties, invariants, the liveness drain);
+    return (steps, seconds)."""
+    stats = Stats()
+    start = time.perf_counter()
+    explore(DifferentialMachine.bind(pair, stats), seed, sequences, steps)
+    return stats.steps, time.perf_counter() - start
+
+
 def replay(pair: Pair, sequences: list[list[Call]]) -> tuple[int, float]:
     """Replay ``sequences`` through ``Pair.apply`` (reset before each); return
     (steps, seconds). Raises ``Divergence`` on any difference."""
@@ -252,6 +264,11 @@ def _measure(args, backends, embedded: Pair, workload: Workload, prefix: Workloa
             steps, seconds = replay(pair, prefix.sequences)
             results.append(Result(f"{name} (prefix)", steps, seconds, "the ape prefix"))
             rates[f"{name}_prefix"] = results[-1].rate
+            if name == "embedded":
+                steps, seconds = campaign(pair, args.seed, args.sequences, args.steps)
+                note = "campaign --explorer random: actions drawn, every check"
+                results.append(Result("embedded (campaign)", steps, seconds, note))
+                rates["campaign"] = results[-1].rate
         finally:
             if chain is not embedded.chain:
                 chain.close()
@@ -283,6 +300,8 @@ def _measure(args, backends, embedded: Pair, workload: Workload, prefix: Workloa
         "anvil_prefix": rates.get("anvil_prefix"),
         "ratio_embedded_to_ape": _ratio(rates.get("embedded_prefix"), ape_rate),
         "ratio_anvil_to_ape": _ratio(rates.get("anvil_prefix"), ape_rate),
+        "campaign": rates.get("campaign"),
+        "campaign_to_replay": _ratio(rates.get("campaign"), rates.get("embedded")),
         "ape_steps": prefix.steps,
         "bare_tx_per_s": bare,
         "ape": ape_info,
