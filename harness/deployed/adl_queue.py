@@ -14,8 +14,8 @@ import json
 import sys
 from fractions import Fraction
 
-from deployment import manifest as manifests
 from harness.core.state_import import Deployment, Reader, http_rpc, import_state
+from harness.deployed import read_manifest
 from pyspec import adl, adl_allocator
 from pyspec.constants import ADL_POLICY_NAMES, ADL_POLICY_QUEUE
 from pyspec.state import State
@@ -128,10 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--market", type=int, default=None, help="one market (default all)")
     parser.add_argument("--json", action="store_true", help="the report as JSON")
     args = parser.parse_args(argv)
-    try:
-        manifest = manifests.load(args.manifest)
-    except manifests.ManifestError as error:
-        print(error, file=sys.stderr)
+    if (manifest := read_manifest(args.manifest)) is None:
         return 2
     deployment = Deployment.from_manifest(manifest)
     report = queue_report(http_rpc(args.rpc), deployment, args.market)

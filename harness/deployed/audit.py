@@ -12,9 +12,9 @@ one named), 2 a usage error (no such manifest, another chain's), 3 no fork.
 import argparse
 import sys
 
-from deployment import manifest as manifests
 from harness.core.dump import first_difference, spec_dump
 from harness.core.state_import import Deployment, chain_dump_of, import_state
+from harness.deployed import read_manifest
 from harness.evm.anvil import ForkChain
 from harness.evm.base import ChainError
 
@@ -50,10 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", required=True, help="deployments/<chain-id>.json")
     parser.add_argument("--fork-url", required=True, help="the deployed chain's RPC URL")
     args = parser.parse_args(argv)
-    try:
-        manifest = manifests.load(args.manifest)
-    except manifests.ManifestError as error:
-        print(error, file=sys.stderr)
+    if (manifest := read_manifest(args.manifest)) is None:
         return 2
     try:
         chain = ForkChain(args.fork_url)
