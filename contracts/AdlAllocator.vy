@@ -58,20 +58,29 @@ struct MarketParams:
 
 @external
 @pure
-def liquidation_size(
+def liquidation_terms(
     equity: int256,
     maintenance: int256,
     abs_size: int256,
     price: uint256,
     maintenance_ratio: uint256,
     fee_ratio: uint256,
-) -> int256:
+    liquidator_share_ratio: uint256,
+    max_size: uint256,
+) -> (int256, int256, int256, int256):
     """
-    @notice The most lots a liquidation may take, for the engine (out of its EIP-170
-            budget). Spec: `liquidation.compute_liquidation_size`.
+    @notice (lots, equity share, penalty, reward) of a liquidation, for the engine (out of
+            its EIP-170 budget). Spec: `liquidation.compute_liquidation_terms`.
     """
-    return liquidation.compute_liquidation_size(
-        equity, maintenance, abs_size, price, maintenance_ratio, fee_ratio
+    return liquidation.compute_liquidation_terms(
+        equity,
+        maintenance,
+        abs_size,
+        price,
+        maintenance_ratio,
+        fee_ratio,
+        liquidator_share_ratio,
+        max_size,
     )
 
 

@@ -149,6 +149,13 @@ event Deleverage:
     absorbed: int256
 
 
+# N9: the fund pays a deleverage's caller a liquidator's reward for the position closed.
+event KeeperReward:
+    keeper: indexed(address)
+    account: indexed(address)
+    amount: uint256
+
+
 event BadDebt:
     account: indexed(address)
     amount: uint256
@@ -719,28 +726,23 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     maintenance: int256 = margin.requirement(account, False)
     assert account_equity < maintenance, "liquidate: account healthy"
 
+    size: int256 = 0
+    share: int256 = 0
+    penalty: int256 = 0
+    reward: int256 = 0
     abs_size: int256 = abs(position_size)
-    size: int256 = staticcall adl_allocator.liquidation_size(
+    size, share, penalty, reward = staticcall adl_allocator.liquidation_terms(
         account_equity,
         maintenance,
         abs_size,
         market.price,
         market.maintenance_margin_ratio,
         market.liquidation_fee_ratio,
+        storage.liquidator_share_ratio,
+        max_size,
     )
-    if max_size < convert(size, uint256):  # then max_size < abs_size fits in int256
-        size = convert(max_size, int256)
-    ratio: uint256 = market.maintenance_margin_ratio
-    maintenance_delta: int256 = margin.compute_margin_requirement(
-        abs_size, market.price, ratio
-    ) - margin.compute_margin_requirement(abs_size - size, market.price, ratio)
-    share: int256 = liquidation.compute_equity_share(account_equity, maintenance_delta, maintenance)
     price: int256 = convert(market.price, int256)
     notional: int256 = size * price
-    penalty: int256 = liquidation.compute_penalty(notional, market.liquidation_fee_ratio, share)
-    reward: int256 = liquidation.compute_liquidator_reward(
-        notional, market.liquidation_fee_ratio, storage.liquidator_share_ratio
-    )
     cover: int256 = max(-share, 0)
     available: int256 = convert(storage.insurance_fund, int256) - cover
     assert available >= 0, "liquidate: insurance fund insufficient"
@@ -837,6 +839,19 @@ def deleverage(account: address):
         )
         self._write_off(fill.counterparty, market_id)
     self._write_off(account, market_id)
+    if msg.sender != account:
+        # N9: once every deficit is covered, the fund above its floor pays the keeper what
+        # a liquidator of the same position earns: deleverage never rests on altruists
+        reward: int256 = min(
+            liquidation.compute_liquidator_reward(
+                abs_size * price, market.liquidation_fee_ratio, storage.liquidator_share_ratio
+            ),
+            convert(storage.insurance_fund, int256) - convert(storage.insurance_floor, int256),
+        )
+        if reward > 0:
+            storage.insurance_fund -= convert(reward, uint256)
+            storage.collateral[msg.sender] += reward
+            log KeeperReward(keeper=msg.sender, account=account, amount=convert(reward, uint256))
 
 
 @internal

@@ -389,25 +389,17 @@ def process_liquidate(
     require(account_equity < maintenance, "liquidate: account healthy")
 
     abs_size = abs(position_size)
-    size = liquidation.compute_liquidation_size(
+    size, share, penalty, reward = liquidation.compute_liquidation_terms(
         account_equity,
         maintenance,
         abs_size,
         market.price,
         market.maintenance_margin_ratio,
         market.liquidation_fee_ratio,
+        state.liquidator_share_ratio,
+        max_size,
     )
-    size = min(size, max_size)
-    ratio = market.maintenance_margin_ratio
-    maintenance_delta = margin.compute_margin_requirement(
-        abs_size, market.price, ratio
-    ) - margin.compute_margin_requirement(abs_size - size, market.price, ratio)
-    share = liquidation.compute_equity_share(account_equity, maintenance_delta, maintenance)
     notional = size * market.price
-    penalty = liquidation.compute_penalty(notional, market.liquidation_fee_ratio, share)
-    reward = liquidation.compute_liquidator_reward(
-        notional, market.liquidation_fee_ratio, state.liquidator_share_ratio
-    )
     cover = max(-share, 0)
     require(state.insurance_fund >= cover, "liquidate: insurance fund insufficient")
     # the penalty finances the reward first, the fund the rest as far as it goes: an
@@ -492,6 +484,31 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
         )
         _write_off(state, fill.counterparty, market_id)
     _write_off(state, address, market_id)
+    if caller != address:
+        _pay_keeper(state, caller, address, abs_size * market.price, market)
+
+
+def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) -> None:
+    """N9: once every deficit of the call is covered, the fund pays a deleverage's caller
+    what a liquidator of the same position earns (``compute_liquidator_reward`` on its
+    notional at the oracle price), out of what it holds above its floor: deleveraging
+    never rests on altruists while the fund is above its floor, never pays more than a
+    timely liquidation would have, and never takes the reserve that covers deficits. When
+    a round's deficits take the fund below its floor, which of them came before a reward
+    depends on the keeper's order, by at most the round's rewards (``adl_order_free``).
+    The bankrupt account earns nothing by deleveraging itself (it would end above zero).
+    Contract: ``PerpEngine.deleverage``.
+    """
+    reward = min(
+        liquidation.compute_liquidator_reward(
+            notional, market.liquidation_fee_ratio, state.liquidator_share_ratio
+        ),
+        state.insurance_fund - state.insurance_floor,
+    )
+    if reward > 0:
+        state.insurance_fund -= reward
+        get_account(state, keeper).collateral += reward
+        state.events.append(("KeeperReward", (keeper, address, reward)))
 
 
 def _charge(state: State, address: str, market_id: int, amount: int) -> None:

@@ -36,8 +36,7 @@ def compute_liquidation_size(
     / (price x (mmr - fee))). The whole position goes when c reaches it or would leave
     less than LIQUIDATION_DUST_NOTIONAL. Rounds up (toward the protocol). The liquidator
     may take less (``process_liquidate``'s ``max_size``).
-    Contract: ``liquidation.compute_liquidation_size`` (the engine calls it through
-    ``AdlAllocator.liquidation_size``, out of its EIP-170 budget). Anchor: Mango v4 liquidates to a
+    Contract: ``liquidation.compute_liquidation_size``. Anchor: Mango v4 liquidates to a
     target health, dYdX v4 partially with a minimum notional.
     """
     if equity <= 0:
@@ -91,3 +90,39 @@ def compute_liquidator_reward(notional: int, fee_ratio: int, liquidator_share_ra
     """
     fee = ceil_div(notional * fee_ratio, RATIO_PRECISION)
     return max(floor_div(fee * liquidator_share_ratio, RATIO_PRECISION), MIN_LIQUIDATION_REWARD)
+
+
+def compute_liquidation_terms(
+    equity: int,
+    maintenance: int,
+    abs_size: int,
+    price: int,
+    maintenance_ratio: int,
+    fee_ratio: int,
+    liquidator_share_ratio: int,
+    max_size: int,
+) -> tuple[int, int, int, int]:
+    """Return (lots, equity share, penalty, reward) of a liquidation taking at most
+    ``max_size`` lots: the size above capped by the liquidator, the share of the risk it
+    closes (|DMMR| from the requirements before and after, each rounded up), the penalty
+    and the liquidator's reward on the lots' notional. Contract:
+    ``liquidation.compute_liquidation_terms`` (the engine calls it through
+    ``AdlAllocator.liquidation_terms``, out of its EIP-170 budget).
+    """
+    lots = min(
+        compute_liquidation_size(
+            equity, maintenance, abs_size, price, maintenance_ratio, fee_ratio
+        ),
+        max_size,
+    )
+    maintenance_delta = ceil_div(abs_size * price * maintenance_ratio, RATIO_PRECISION) - ceil_div(
+        (abs_size - lots) * price * maintenance_ratio, RATIO_PRECISION
+    )
+    share = compute_equity_share(equity, maintenance_delta, maintenance)
+    notional = lots * price
+    return (
+        lots,
+        share,
+        compute_penalty(notional, fee_ratio, share),
+        compute_liquidator_reward(notional, fee_ratio, liquidator_share_ratio),
+    )

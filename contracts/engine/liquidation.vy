@@ -93,3 +93,39 @@ def compute_liquidator_reward(
         ),
         constants.MIN_LIQUIDATION_REWARD,
     )
+
+
+@internal
+@pure
+def compute_liquidation_terms(
+    equity: int256,
+    maintenance: int256,
+    abs_size: int256,
+    price: uint256,
+    maintenance_ratio: uint256,
+    fee_ratio: uint256,
+    liquidator_share_ratio: uint256,
+    max_size: uint256,
+) -> (int256, int256, int256, int256):
+    """
+    @notice Return (lots, equity share, penalty, reward) of a liquidation taking at most
+            `max_size` lots; |DMMR| from the requirements before and after, each rounded
+            up. Spec: `liquidation.compute_liquidation_terms`.
+    """
+    lots: int256 = self.compute_liquidation_size(
+        equity, maintenance, abs_size, price, maintenance_ratio, fee_ratio
+    )
+    if max_size < convert(lots, uint256):  # then max_size < abs_size fits in int256
+        lots = convert(max_size, int256)
+    scale: int256 = convert(price, int256) * convert(maintenance_ratio, int256)
+    maintenance_delta: int256 = fixed_math.ceil_div(
+        abs_size * scale, constants.RATIO_PRECISION
+    ) - fixed_math.ceil_div((abs_size - lots) * scale, constants.RATIO_PRECISION)
+    share: int256 = self.compute_equity_share(equity, maintenance_delta, maintenance)
+    notional: int256 = lots * convert(price, int256)
+    return (
+        lots,
+        share,
+        self.compute_penalty(notional, fee_ratio, share),
+        self.compute_liquidator_reward(notional, fee_ratio, liquidator_share_ratio),
+    )

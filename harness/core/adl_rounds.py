@@ -8,7 +8,9 @@ market are compared:
 
 - ``adl_order_free``: the same total for every counterparty in both orders, within the
   round's rounding unit (per call, what one lot moves: its profit, or the budget per
-  eligible lot, and a unit: lots are handed out whole);
+  eligible lot, and a unit: lots are handed out whole) and the keeper rewards the round
+  paid (N9: a reward taken from the fund above its floor before a later deficit's cover
+  leaves that much more to charge; which deficit comes first is the keeper's order);
 - ``adl_monotone_across_calls``: under pro-rata on profit, every counterparty's total
   charge is the same fraction of the profit it held at the round's start (under contract
   pro-rata, of its size), within the same unit: a larger winner never pays a smaller
@@ -50,8 +52,8 @@ def check_round(before: State, bankrupt: str) -> None:
     runs = [_replay(before, order) for order in (peers, peers[::-1])]
     if any(run is None for run in runs):
         return  # a charge was capped: the stated regime
-    (first, unit_a), (second, unit_b) = runs
-    slack = max(unit_a, unit_b)
+    (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
+    slack = max(unit_a, unit_b) + max(paid_a, paid_b)
     accounts = sorted(set(first) | set(second))
     check(
         "adl_order_free",
@@ -73,11 +75,11 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
 
 
 def _replay(before: State, order: list[str]) -> tuple[Counter, int] | None:
-    """Deleverage ``order`` on a copy; the charge each counterparty absorbed and the
-    round's rounding unit, or None when a cap bound: a call charged less than its budget,
+    """Deleverage ``order`` on a copy; the charge each counterparty absorbed, the round's
+    rounding unit and the keeper rewards it paid, or None when a cap bound: a call charged less than its budget,
     some counterparty its whole cap, or a later call found a counterparty's profit gone;
     or a call failed."""
-    state, charged, unit, eligible = before.copy(), Counter(), 0, None
+    state, charged, unit, eligible, paid = before.copy(), Counter(), 0, None, 0
     for address in order:
         market_id = min(state.accounts[address].positions)
         caps = {
@@ -103,7 +105,8 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int] | None:
         for fill in fills:
             charged[fill[1]] += fill[5]
         unit += _call_unit(before_call, market_id, caps, budget)
-    return charged, unit
+        paid += sum(args[2] for name, args in state.events if name == "KeeperReward")
+    return charged, unit, paid
 
 
 def _call_unit(state: State, market_id: int, caps: dict, budget: int) -> int:

@@ -5,7 +5,7 @@ The attacker (``contracts/testing/Bundler.vy``) cannot sign orders: it gets posi
 only by taking over (liquidations, exits, ADL) and bundles its calls in one transaction.
 After every call its value (wallet + equity, recomputed from raw fields) moves by
 
-    fair PnL + minted + liquidation rewards + its own deficit written off + the rest,
+    fair PnL + minted + liquidation and keeper rewards + its own deficit written off + the rest,
 
 where the fair PnL is what the positions it held before the call earned at the prices,
 funding and time after it (marked to market, as if it had done nothing). The rest is
@@ -39,6 +39,7 @@ class GainMeter:
         fair = fair_pnl(before, after, a)
         minted = sum(x for n, (s, r, x) in _transfers(events) if s == ZERO_ADDRESS and r == a)
         rewards = sum(args[6] for name, args in events if name == "Liquidation" and args[1] == a)
+        rewards += sum(args[2] for name, args in events if name == "KeeperReward" and args[0] == a)
         gain = moved - fair - minted
         self.gain += gain
         self.best = max(self.best, self.gain)
@@ -48,7 +49,7 @@ class GainMeter:
             "attacker_gain_bounded",
             gain <= rewards,
             f"attacker gained {gain} over its fair PnL {fair} in one call, "
-            f"with liquidation rewards {rewards}",
+            f"with liquidation and keeper rewards {rewards}",
         )
 
 

@@ -19,6 +19,7 @@ WATERFALL_BRANCHES = (
     *(f"adl.charged.{name}" for name in ADL_POLICY_NAMES),
     "adl.charge_only",
     "liquidation.fund_reward",
+    "adl.keeper_paid",
     "bad_debt",
 )
 # Branches of funding, fees, signed orders (an order filled a second time, a cancel, a
@@ -44,6 +45,7 @@ WATERFALL_AMOUNTS = {
     "InsuranceCover": (("insurance.covers", 2),),
     "Deleverage": (("adl.absorbed", 5),),
     "BadDebt": (("bad_debt", 1),),
+    "KeeperReward": (("adl.keeper_rewards", 2),),
 }
 AMOUNT_BRANCHES = tuple(branch for pairs in WATERFALL_AMOUNTS.values() for branch, _ in pairs)
 LIFECYCLE_EVENTS = {
@@ -98,6 +100,8 @@ def classify(events: list, held, fee_ratio, policy) -> list[str]:
                 found.append("adl.charge_only")
         elif name == "BadDebt":
             found.append("bad_debt")
+        elif name == "KeeperReward":
+            found.append("adl.keeper_paid")
         elif name == "FundingRateSet" and args[1] != args[2]:
             found.append("funding.clamped")
         elif name == "OrderFilled" and args[3] > args[2] and "orders.refilled" not in found:

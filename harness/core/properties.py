@@ -88,13 +88,18 @@ PROPERTIES = {
     "the one price the market settled at",
     "adl_order_free": "the charges each counterparty absorbs for the bankrupt accounts "
     "known at one price do not depend on the order a keeper deleverages them in (two "
-    "replayed in both orders, within a unit per call, while no charge is capped)",
+    "replayed in both orders, within a unit per call and the keeper rewards the round paid, "
+    "while no charge is capped)",
     "adl_monotone_across_calls": "under pro-rata on profit (contract pro-rata), a round's "
     "charges over several calls are the same fraction of each counterparty's profit (size) "
     "at the round's start, within a unit per call: a larger winner never pays a smaller share",
     "attacker_gain_bounded": "in no call does the attacker contract (several calls in one "
     "transaction, no key) gain more over its fair mark-to-market PnL than the liquidation "
-    "rewards it earned in that call, unless its own deficit was written off",
+    "and keeper rewards it earned in that call, unless its own deficit was written off",
+    "deleverage_pays_keeper": "a deleverage that closes a position pays its caller, unless "
+    "the caller is the bankrupt account, what a liquidator of that position would earn "
+    "(the liquidator's share of the fee on its notional, at least one unit) from the fund "
+    "after every deficit of the call, as far as the fund holds above its floor (N9)",
 }
 INVARIANTS.update(PROPERTIES)
 
@@ -102,9 +107,11 @@ INVARIANTS.update(PROPERTIES)
 # -- per call ---------------------------------------------------------------------------
 
 
-def check_call(fn: str, args: tuple, before: State, after: State, events: list) -> None:
-    """Check every property a successful call ``fn`` (with ``args``, addresses resolved)
-    bears on."""
+def check_call(
+    fn: str, args: tuple, before: State, after: State, events: list, caller: str
+) -> None:
+    """Check every property a successful call ``fn`` by ``caller`` (with ``args``,
+    addresses resolved) bears on."""
     if fn == "settle":
         _check_consent(args, before, after, events)
         _check_trade(before, after, events)
@@ -112,6 +119,7 @@ def check_call(fn: str, args: tuple, before: State, after: State, events: list) 
         _check_liquidations(before, after, events)
     elif fn == "deleverage":
         _check_deleverage(before, after, events)
+        _check_keeper_reward(caller, args[0], before, after, events)
         if any(name == "Deleverage" for name, _ in events):
             adl_rounds.check_round(before, args[0])
     elif fn == "take_exit":
@@ -255,6 +263,27 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
                 not written_off.positions and written_off.collateral == 0,
                 f"{args[0]} written off with positions {written_off.positions}",
             )
+
+
+def _check_keeper_reward(
+    caller: str, account: str, before: State, after: State, events: list
+) -> None:
+    fills = [args for name, args in events if name == "Deleverage"]
+    paid = [args for name, args in events if name == "KeeperReward"]
+    due = 0
+    if fills and caller != account:
+        market = before.markets[fills[0][2]]
+        notional = sum(f[3] for f in fills) * market.price
+        fee = -(-notional * market.liquidation_fee_ratio // RATIO)
+        due = max(fee * before.liquidator_share_ratio // RATIO, 1)
+    # what the fund held above its floor before the reward
+    room = after.insurance_fund + sum(p[2] for p in paid) - after.insurance_floor
+    expected = [(caller, account, min(due, room))] if min(due, room) > 0 else []
+    check(
+        "deleverage_pays_keeper",
+        paid == expected,
+        f"{caller} deleveraging {account}: paid {paid}, due {due} with {room} above the floor",
+    )
 
 
 def _check_queue(before: State, market_id: int, eligible, fills, charged) -> None:

@@ -111,7 +111,14 @@ class CheckedSequence:
 def check_properties(actors: dict, steps: list) -> None:
     """The per-call properties of each call in ``steps`` (``spec_step.steps_of``)."""
     for call, before, after, events in steps:
-        properties.check_call(call.fn, resolve(actors, call.args), before, after, events)
+        properties.check_call(
+            call.fn,
+            resolve(actors, call.args),
+            before,
+            after,
+            events,
+            actors.get(call.sender, call.sender),
+        )
 
 
 def branches_taken(steps: list) -> list[str]:

@@ -129,9 +129,63 @@ def test_fund_covers_all(case):
     case.price(0, 880_000)
     deficit = -case.equity("trader0")
     fund = case.state.insurance_fund
-    events = case.act("deleverage", "outsider", "trader0", branches=("insurance.covers",))
+    events = case.act(
+        "deleverage", "outsider", "trader0", branches=("insurance.covers", "adl.keeper_paid")
+    )
     assert fills_of(case, events) == [("trader1", 9_000, 0)]
-    assert case.state.insurance_fund == fund - deficit
+    reward = keeper_reward(case, 9_000 * 880_000)
+    assert case.state.insurance_fund == fund - deficit - reward
+
+
+def keeper_reward(case, notional: int) -> int:
+    """A liquidator's reward on ``notional`` in market 0: its share of the fee, rounded
+    down, at least one unit (recomputed here, not read from the spec)."""
+    fee = -(-notional * case.state.markets[0].liquidation_fee_ratio // 10**6)
+    return max(fee * case.state.liquidator_share_ratio // 10**6, 1)
+
+
+def rewards_of(case, events) -> list[tuple[str, str, int]]:
+    names = case.names
+    return [(names[a[0]], names[a[1]], a[2]) for name, a in events if name == "KeeperReward"]
+
+
+def test_n9_keeper_paid_what_a_liquidator_earns(case):
+    """N9: nobody was paid to deleverage (1.13M gas for 27 fills): liveness rested on
+    altruists. Now, once the deficit is covered, the fund pays the caller what a liquidator
+    of the same position would earn, credited to its margin account."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 880_000)
+    events = case.act("deleverage", "outsider", "trader0", branches=("adl.keeper_paid",))
+    reward = keeper_reward(case, 9_000 * 880_000)
+    assert reward > 1 and rewards_of(case, events) == [("outsider", "trader0", reward)]
+    assert case.state.accounts[case.pair.actors["outsider"]].collateral == reward
+
+
+def test_n9_keeper_reward_never_beyond_the_fund(case):
+    """N9: the reward comes after every deficit of the call and only as far as the fund
+    goes: with the fund at its floor and a larger deficit, ADL charges the winners and the
+    keeper gets nothing (no reward is ever paid out of a counterparty's charge)."""
+    drained_fund(case)
+    events = case.act(
+        "deleverage",
+        "outsider",
+        "trader0",
+        branches=("insurance.covers", "adl.charged.pnl_pro_rata"),
+    )
+    assert case.state.insurance_fund == 0 and rewards_of(case, events) == []
+
+
+def test_n9_bankrupt_account_earns_nothing_deleveraging_itself(case):
+    """N9: the bankrupt account calling deleverage on itself is not paid: a reward would
+    leave it above zero after its deficit was covered (``no_profit_from_bankruptcy``)."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 880_000)
+    events = case.act("deleverage", "trader0", "trader0", branches=("insurance.covers",))
+    assert rewards_of(case, events) == [] and case.equity("trader0") == 0
 
 
 def test_not_bankrupt(case):
