@@ -74,11 +74,11 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
     )
 
 
-def _replay(before: State, order: list[str]) -> tuple[Counter, int] | None:
+def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
     """Deleverage ``order`` on a copy; the charge each counterparty absorbed, the round's
-    rounding unit and the keeper rewards it paid, or None when a cap bound: a call charged less than its budget,
-    some counterparty its whole cap, or a later call found a counterparty's profit gone;
-    or a call failed."""
+    rounding unit and the keeper rewards it paid, or None when a cap bound: a call charged
+    less than its budget, some counterparty its whole cap, or a later call found a
+    counterparty's profit gone; or a call failed."""
     state, charged, unit, eligible, paid = before.copy(), Counter(), 0, None, 0
     for address in order:
         market_id = min(state.accounts[address].positions)
