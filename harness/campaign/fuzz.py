@@ -24,11 +24,11 @@ from harness.campaign.options import (
     reproduce_command,
 )
 from harness.campaign.progress import Progress
-from harness.campaign.readable import describe
 from harness.core import invariants
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine, explore
 from harness.core.pair import Pair
+from harness.core.readable import describe
 from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
 from harness.evm.anvil_coverage import CoverageAnvilChain

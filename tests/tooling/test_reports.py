@@ -10,8 +10,9 @@ import pytest
 
 from harness import REPO_ROOT
 from harness.campaign import fuzz, merge, provenance, scope, trace
-from harness.core import invariants
+from harness.core import invariants, readable
 from harness.core.call import Call
+from harness.core.pair import Divergence
 from harness.evm import artifacts
 from pyspec import fees
 
@@ -123,6 +124,17 @@ def test_a_failure_reads_in_full_with_named_orders_and_a_state_diff(tmp_path, fe
     assert len(steps) == len(found["calls"])  # every call, not the first few
     assert "maker=(trader=" in text and "limit_price=" in text  # the Order struct's fields
     assert "state diff (field: spec | chain):" in text and "insurance_fund:" in text
+    # the divergence names the call's fields and the field that differs, with both values
+    assert "divergence after operator -> settlement.settle(maker=(trader='trader" in text
+    assert re.search(
+        r"^  differs: \S+: spec -?\d+ \| chain -?\d+ \(chain - spec = -1\)$", text, re.M
+    )
+    assert not re.search(r"\('trader\d+', \d+, (True|False), ", text)  # no positional order
+    assert not re.search(r"0x[0-9a-f]{40}", text)  # every address by its actor's name
+    assert found["failure"]["call"].startswith("operator -> settlement.settle(maker=(trader=")
+    assert found["failure"]["differences"] and all(
+        " | chain " in d for d in found["failure"]["differences"]
+    )
     report = (tmp_path / "run" / "report.md").read_text()
     assert report.index("## Failure") < report.index("## Provenance")
     page = (tmp_path / "run" / "report.html").read_text()
@@ -168,3 +180,41 @@ def test_report_merge_sums_the_runs(agreed, tmp_path):
     ) + len(second["plot_data"]["sequence_funds"])
     for name in ("report.md", "report.html", "fund.png", "waterfall.png", "throughput.png"):
         assert (out / name).stat().st_size > 0
+
+
+TRADER = "0x" + "ab" * 20
+OTHER = "0x" + "cd" * 20
+NAMES = {TRADER: "trader3", OTHER: "trader4"}
+
+
+def test_a_divergence_names_the_calls_fields_and_what_differs():
+    order = (TRADER, 1, True, 7, 2_000, False, 4, 99)
+    args = (order, b"\1" * 65, order, b"\2" * 65, 7, 2_000)
+    settle = Call("settlement", "settle", "operator", args)
+    trade = ("Trade", (TRADER, OTHER, 1, 7, 2_000, 30, 20))
+    other = ("Trade", (*trade[1][:5], 31, 20))
+    message = str(Divergence(settle, "events", "event #0", trade, other, NAMES))
+    assert (
+        "events divergence after operator -> settlement.settle(maker=(trader='trader3', market=1, "
+        "is_buy=True, size=7, limit_price=2000, reduce_only=False, nonce=4, expiry=99), "
+        "maker_signature=0x01010101..0101, taker=(trader='trader3'"
+    ) in message
+    assert (
+        "  spec:  Trade(buyer='trader3', seller='trader4', market=1, size=7, price=2000, "
+        "buyer_fee=30, seller_fee=20)"
+    ) in message
+    assert message.endswith("  differs: Trade.buyer_fee: spec 30 | chain 31 (chain - spec = +1)")
+    assert "(1, True, 7" not in message and TRADER not in message
+    # a missing event, a revert, a view with two outputs, a state field
+    missing = Divergence(settle, "events", "event #1", trade, None, NAMES)
+    assert missing.differences() == ["event #1: spec Trade | chain (none)"]
+    revert = Divergence(settle, "revert", "outcome", "ok", "revert 'order: expired'", NAMES)
+    assert revert.differences() == ["outcome: spec ok | chain revert 'order: expired'"]
+    rank = Call("views", "adl_rank", "trader3", (TRADER, 1))
+    view = Divergence(rank, "view", readable.signature(rank, NAMES), (2, 5), (2, 6), NAMES)
+    assert view.differences() == [
+        "views.adl_rank(account='trader3', market_id=1)[1]: spec 5 | chain 6 (chain - spec = +1)"
+    ]
+    state = Divergence(settle, "state", "trader3.collateral", 10, 9, NAMES)
+    assert state.differences() == ["trader3.collateral: spec 10 | chain 9 (chain - spec = -1)"]
+    assert trace.to_json([settle], state)["failure"]["differences"] == state.differences()
