@@ -51,6 +51,7 @@ def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> 
         **meta,
         "calls": [call_to_json(call) for call in calls],
     }
+    entry = entry_point(failure)
     if isinstance(failure, Divergence):
         trace["failure"] = {
             "invariant": invariant_of(failure),
@@ -67,7 +68,20 @@ def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> 
             "kind": type(failure).__name__,
             "message": str(failure),
         }
+    if entry is not None:
+        trace["failure"]["entry_point"] = call_to_json(entry)
     return trace
+
+
+def entry_point(failure: BaseException | None) -> Call | None:
+    """The call ``failure`` happened in: a divergence's, else the last call the sequence
+    ran (None for liveness, checked after the last call, and when unknown)."""
+    if isinstance(failure, Divergence):
+        return failure.call
+    calls = getattr(failure, "calls", None)
+    if not calls or invariant_of(failure) == "liveness":
+        return None
+    return calls[-1]
 
 
 def save(path: Path, trace: dict) -> Path:

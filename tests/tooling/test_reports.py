@@ -1,5 +1,6 @@
 """What the campaign's reports tell an auditor (issue 20, 3-8): provenance, the scope
-never reached, counted checks, the failure in full, JUnit XML and merged reports."""
+never reached, counted checks, the failure in full with named fields, JUnit XML, SARIF
+and merged reports."""
 
 import hashlib
 import json
@@ -29,7 +30,8 @@ def campaign(tmp_path, name, *extra) -> tuple[int, dict]:
 @pytest.fixture(scope="module")
 def agreed(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("agreed")
-    code, summary = campaign(tmp_path, "run", "--junit", str(tmp_path / "junit.xml"))
+    sarif_log = ["--sarif", str(tmp_path / "out.sarif")]
+    code, summary = campaign(tmp_path, "run", "--junit", str(tmp_path / "junit.xml"), *sarif_log)
     assert code == 0
     return tmp_path, summary
 
@@ -218,3 +220,109 @@ def test_a_divergence_names_the_calls_fields_and_what_differs():
     state = Divergence(settle, "state", "trader3.collateral", 10, 9, NAMES)
     assert state.differences() == ["trader3.collateral: spec 10 | chain 9 (chain - spec = -1)"]
     assert trace.to_json([settle], state)["failure"]["differences"] == state.differences()
+
+
+def sarif_log(path) -> dict:
+    """The SARIF log at ``path``, its structure checked by hand against SARIF 2.1.0's
+    required properties (the schema's ``required`` lists) and the forms this log uses."""
+    log = json.loads(path.read_text())
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    assert set(log) <= {"$schema", "version", "runs"} and len(log["runs"]) == 1
+    run = log["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "perp-spec campaign" and re.fullmatch(
+        r"\d+\.\d+\.\d+", driver["version"]
+    )
+    assert re.match(r"(https|file)://", driver["informationUri"])
+    assert [r["id"] for r in driver["rules"]] == [*invariants.INVARIANTS, "divergence"]
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["defaultConfiguration"]["level"] == "error"
+    (invocation,) = run["invocations"]
+    assert isinstance(invocation["executionSuccessful"], bool)
+    assert isinstance(invocation["exitCode"], int) and invocation["commandLine"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", invocation["endTimeUtc"])
+    for note in invocation.get("toolExecutionNotifications", []):
+        assert note["level"] == "error" and note["message"]["text"]
+    assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == REPO_ROOT.as_uri() + "/"
+    for result in run["results"]:
+        assert result["message"]["text"] and result["level"] == "error"
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+        places = [*result["locations"], *(a for a in result.get("attachments", []))]
+        for flow in result.get("codeFlows", []):
+            for thread in flow["threadFlows"]:
+                places += [step["location"] for step in thread["locations"]]
+        for place in places:
+            where = place.get("physicalLocation", place).get("artifactLocation")
+            if where is None:
+                continue  # a step with no contract (the clock)
+            assert where["uri"] and where.get("uriBaseId", "SRCROOT") == "SRCROOT"
+            region = place.get("physicalLocation", {}).get("region")
+            assert region is None or region["startLine"] >= 1
+    return log
+
+
+def test_sarif_of_a_green_run_has_every_rule_and_no_result(agreed):
+    tmp_path, summary = agreed
+    run = sarif_log(tmp_path / "out.sarif")["runs"][0]
+    assert run["results"] == []
+    assert run["invocations"][0]["executionSuccessful"] is True
+    assert run["invocations"][0]["exitCode"] == 0
+    assert "toolExecutionNotifications" not in run["invocations"][0]
+    assert run["properties"]["provenance"] == summary["provenance"]
+    assert run["properties"]["steps"] == summary["steps"] > 0
+    rules = run["tool"]["driver"]["rules"]
+    assert {r["id"]: r["properties"].get("checks") for r in rules[:-1]} == summary["checks"]
+
+
+def source_line(location: dict) -> str:
+    """The source line a SARIF location points at."""
+    physical = location["physicalLocation"]
+    path = REPO_ROOT / physical["artifactLocation"]["uri"]
+    return path.read_text().splitlines()[physical["region"]["startLine"] - 1]
+
+
+def test_sarif_of_a_failing_run_locates_the_failure(tmp_path, fee_off_by_one):
+    out = tmp_path / "out.sarif"
+    code, summary = campaign(tmp_path, "run", "--sarif", str(out))
+    assert code == 1
+    found = json.loads((tmp_path / "run" / "counterexample.json").read_text())
+    run = sarif_log(out)["runs"][0]
+    assert run["invocations"][0]["executionSuccessful"] is True  # it ran; it found a failure
+    assert run["invocations"][0]["exitCode"] == 1
+    (result,) = run["results"]
+    assert result["ruleId"] == found["failure"]["invariant"] in invariants.INVARIANTS
+    text = result["message"]["text"]
+    assert text == "\n".join(summary["failure"]) and "differs: " in text
+    assert "maker=(trader=" in text and not re.search(r"\('trader\d+', \d+, ", text)
+    contract, spec, trace_file = result["locations"]
+    assert found["failure"]["entry_point"]["fn"] == "settle"
+    assert contract["physicalLocation"]["artifactLocation"]["uri"] == "contracts/Settlement.vy"
+    assert source_line(contract).startswith("def settle(")
+    assert spec["physicalLocation"]["artifactLocation"]["uri"] == "pyspec/settlement.py"
+    assert source_line(spec).startswith("def process_settle(")
+    uri = trace_file["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == (tmp_path / "run" / "counterexample.json").as_uri()
+    assert result["attachments"][0]["artifactLocation"]["uri"] == uri
+    steps = result["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert len(steps) == len(found["calls"]) and steps[-1]["importance"] == "essential"
+    assert run["properties"]["provenance"] == summary["provenance"]
+
+
+@pytest.mark.parametrize(("min_steps", "exit_code"), [("0", 0), ("1", 3)])
+def test_sarif_of_a_run_without_steps_is_no_success(tmp_path, min_steps, exit_code):
+    out = tmp_path / "out.sarif"
+    code, summary = campaign(
+        tmp_path, "run", "--seconds", "1e-9", "--min-steps", min_steps, "--sarif", str(out)
+    )
+    assert code == exit_code and summary["steps"] == 0
+    invocation = sarif_log(out)["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False and invocation["exitCode"] == exit_code
+    notes = [n["message"]["text"] for n in invocation["toolExecutionNotifications"]]
+    assert notes and (exit_code == 3 or "no step ran: nothing was checked" in notes)
+
+
+def test_a_usage_error_writes_no_sarif(tmp_path):
+    out = tmp_path / "out.sarif"
+    with pytest.raises(SystemExit) as exit_:
+        fuzz.main(["--workers", "0", "--sarif", str(out), "--out", str(tmp_path / "run")])
+    assert exit_.value.code == 2 and not out.exists()
