@@ -16,7 +16,7 @@ from pathlib import Path
 
 from harness import REPO_ROOT
 from harness.campaign import provenance
-from harness.core.call import BUNDLE, Call, call_from_json
+from harness.core.call import Call, call_from_json, reached
 from harness.core.invariants import INVARIANTS
 from harness.core.pair import Pair
 from harness.core.readable import CONTRACTS, describe
@@ -120,24 +120,21 @@ def spec_source(target: str, fn: str) -> tuple[Path, int] | None:
     return Path(inspect.getsourcefile(function)), inspect.getsourcelines(function)[1]
 
 
-def _entry_points(call: Call) -> list[Call]:
-    """The calls that reach the contracts: a bundle's calls, else the call itself."""
-    if call.target == BUNDLE:
-        return [c for inner in call.args for c in _entry_points(inner)]
-    return [call]
-
-
 def call_locations(call: Call, role: str) -> list[dict]:
-    """The contract function and the spec function of each entry point ``call`` reaches."""
+    """The contract function and the spec function of each call ``call`` makes."""
+    return [place for c in reached(call) for place in entry_locations(f"{c.target}.{c.fn}", role)]
+
+
+def entry_locations(entry: str, role: str) -> list[dict]:
+    """The contract function and the spec function of ``entry`` ("target.fn")."""
+    target, fn = entry.split(".", 1)
     out = []
-    for entry in _entry_points(call):
-        name = f"{entry.target}.{entry.fn}"
-        contract = contract_function(entry.target, entry.fn)
-        if contract is not None:
-            out.append(_location(*contract, f"{name}: the contract function {role}"))
-        spec = spec_source(entry.target, entry.fn)
-        if spec is not None:
-            out.append(_location(*spec, f"{name}: the spec function {role}"))
+    contract = contract_function(target, fn)
+    if contract is not None:
+        out.append(_location(*contract, f"{entry}: the contract function {role}"))
+    spec = spec_source(target, fn)
+    if spec is not None:
+        out.append(_location(*spec, f"{entry}: the spec function {role}"))
     return out
 
 
@@ -145,8 +142,8 @@ def result(summary: dict, found: dict) -> dict:
     """The failure as a SARIF result."""
     failure = found.get("failure", {})
     rule = failure.get("invariant") or DIVERGENCE
-    entry = failure.get("entry_point")
-    locations = call_locations(call_from_json(entry), "the failing call ran") if entry else []
+    entries = failure.get("entry_points", [])
+    locations = [p for e in entries for p in entry_locations(e, "the failing call ran")]
     trace_path = summary.get("counterexample")
     if trace_path:
         replay = f"the minimized counterexample: make replay TRACE={trace_path}"
@@ -160,7 +157,7 @@ def result(summary: dict, found: dict) -> dict:
         }
         for i, call in enumerate(calls, 1)
     ]
-    signature = json.dumps([rule, failure.get("kind"), entry], sort_keys=True)
+    signature = json.dumps([rule, failure.get("kind"), entries])
     out = {
         "ruleId": rule,
         "ruleIndex": list(INVARIANTS).index(rule) if rule in INVARIANTS else len(INVARIANTS),

@@ -19,7 +19,7 @@ from pathlib import Path
 from harness import REPO_ROOT
 from harness.campaign import provenance
 from harness.core import genesis, orders, readable
-from harness.core.call import Call, Signed, call_from_json, call_to_json
+from harness.core.call import Call, Signed, call_from_json, call_to_json, reached
 from harness.core.dump import labelled, spec_dump
 from harness.core.invariants import InvariantViolation
 from harness.core.pair import Divergence, Pair
@@ -68,8 +68,8 @@ def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> 
             "kind": type(failure).__name__,
             "message": str(failure),
         }
-    if entry is not None:
-        trace["failure"]["entry_point"] = call_to_json(entry)
+    if entry is not None:  # what the failing call ran: "settlement.settle", ...
+        trace["failure"]["entry_points"] = [f"{c.target}.{c.fn}" for c in reached(entry)]
     return trace
 
 

@@ -10,9 +10,9 @@ from xml.etree import ElementTree
 import pytest
 
 from harness import REPO_ROOT
-from harness.campaign import fuzz, merge, provenance, scope, trace
+from harness.campaign import fuzz, merge, provenance, sarif, scope, trace
 from harness.core import invariants, readable
-from harness.core.call import Call
+from harness.core.call import Call, bundle
 from harness.core.pair import Divergence
 from harness.evm import artifacts
 from pyspec import fees
@@ -295,7 +295,7 @@ def test_sarif_of_a_failing_run_locates_the_failure(tmp_path, fee_off_by_one):
     assert text == "\n".join(summary["failure"]) and "differs: " in text
     assert "maker=(trader=" in text and not re.search(r"\('trader\d+', \d+, ", text)
     contract, spec, trace_file = result["locations"]
-    assert found["failure"]["entry_point"]["fn"] == "settle"
+    assert found["failure"]["entry_points"] == ["settlement.settle"]
     assert contract["physicalLocation"]["artifactLocation"]["uri"] == "contracts/Settlement.vy"
     assert source_line(contract).startswith("def settle(")
     assert spec["physicalLocation"]["artifactLocation"]["uri"] == "pyspec/settlement.py"
@@ -326,3 +326,26 @@ def test_a_usage_error_writes_no_sarif(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         fuzz.main(["--workers", "0", "--sarif", str(out), "--out", str(tmp_path / "run")])
     assert exit_.value.code == 2 and not out.exists()
+
+
+def test_a_failure_names_the_entry_points_its_call_ran():
+    deposit = Call("engine", "deposit", "trader1", (5,))
+    attack = bundle("trader2", deposit, Call("settlement", "cancel_exit", "attacker", (0,)))
+    violation = invariants.InvariantViolation("custody", "off by one")
+    violation.calls = [deposit, attack]
+    assert trace.to_json([deposit, attack], violation)["failure"]["entry_points"] == [
+        "engine.deposit",
+        "settlement.cancel_exit",
+    ]
+    stuck = invariants.InvariantViolation("liveness", "a drain reverted")
+    stuck.calls = [deposit]  # checked after the last call: no call to blame
+    assert "entry_points" not in trace.to_json([deposit], stuck)["failure"]
+    # a view divergence: the views' contract function and the spec's view
+    contract, spec = sarif.entry_locations("views.health", "ran")
+    assert source_line(contract).startswith("def health(")
+    assert spec["physicalLocation"]["artifactLocation"]["uri"] == "pyspec/views.py"
+    assert source_line(spec).startswith("def health(")
+    # a public variable a module exports: its declaration
+    (getter, *_) = sarif.entry_locations("engine.markets", "ran")
+    assert source_line(getter).startswith("markets: public(")
+    assert sarif.entry_locations("clock.wait", "ran") == []
