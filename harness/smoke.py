@@ -105,8 +105,9 @@ ENTRIES = (
         (AGREED,),
     ),
     Entry(
-        "make fuzz ARGS='--seconds 60 --junit reports/junit.xml --out reports/ci'",
-        fuzz("--max-steps 40 --seed 2 --junit {out}/junit.xml"),
+        "make fuzz ARGS='--seconds 60 --junit reports/junit.xml --sarif reports/campaign.sarif "
+        "--out reports/ci'",
+        fuzz("--max-steps 40 --seed 2 --junit {out}/junit.xml --sarif {out}/campaign.sarif"),
         (AGREED,),
     ),
     Entry(

@@ -15,7 +15,7 @@ from functools import partial
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.stateful import get_state_machine_test
 
-from harness.campaign import coverage, distributed, junit, provenance, report, trace
+from harness.campaign import coverage, distributed, junit, provenance, report, sarif, trace
 from harness.campaign.options import (
     DATABASE,
     REPORTS,
@@ -24,11 +24,11 @@ from harness.campaign.options import (
     reproduce_command,
 )
 from harness.campaign.progress import Progress
-from harness.campaign.readable import describe
 from harness.core import invariants
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine, explore
 from harness.core.pair import Pair
+from harness.core.readable import describe
 from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
 from harness.evm.anvil_coverage import CoverageAnvilChain
@@ -392,6 +392,8 @@ class Campaign:
         (self.out / "sequences.txt").write_text("".join(f + "\n" for f in fingerprints))
         if args.junit is not None:
             junit.write(args.junit, summary, failed)
+        if args.sarif is not None:
+            sarif.write(args.sarif, summary, failures[0][2] if failures else None, code)
         print(report.text(summary))
         print(f"reproduce: {summary['reproduce']}")
         if code == ERROR and not errors:

@@ -62,6 +62,9 @@ report (in --out, default reports/<UTC time>-seed<seed>/):
   counterexample.json     after a failure: the minimized calls and the provenance
                           (make replay TRACE=... warns when the code differs)
   --junit FILE            JUnit XML: one testcase per invariant and property
+  --sarif FILE            SARIF 2.1.0 (code scanning): a rule per invariant and property,
+                          a result per failure at the contract and spec functions the
+                          failing call ran, the counterexample attached; the provenance
 """
 
 
@@ -183,6 +186,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="also write JUnit XML for CI: one testcase per invariant and property",
+    )
+    parser.add_argument(
+        "--sarif",
+        type=Path,
+        default=None,
+        help="also write a SARIF 2.1.0 log for CI code scanning: a result per failure, "
+        "located at the contract and spec functions the failing call ran",
     )
     parser.add_argument(
         "--coverage",

@@ -31,7 +31,7 @@ PACKAGES = ("vyper", "eth-ape", "hypothesis", "pyrevm")
 CODE_KEYS = ("contracts_sources", "runtime_bytecode", "spec")
 
 
-def _git(*args: str) -> str | None:
+def git(*args: str) -> str | None:
     try:
         done = subprocess.run(
             ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=20
@@ -58,9 +58,9 @@ def bytecode_hash() -> str:
 
 
 def code() -> dict:
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    status = git("status", "--porcelain", "--untracked-files=no")
     return {
-        "commit": _git("rev-parse", "HEAD"),
+        "commit": git("rev-parse", "HEAD"),
         "dirty": None if status is None else bool(status),
         "contracts_sources": artifacts.sources_hash(),
         "runtime_bytecode": bytecode_hash(),

@@ -6,16 +6,11 @@ without a hand-kept list going stale."""
 from functools import cache
 
 from harness import REPO_ROOT
+from harness.core.readable import CONTRACTS
 from harness.evm import artifacts
 
 # a call's target -> the contract it reaches (``Pair``); views are compared, not called
-TARGETS = {
-    "engine": "PerpEngine",
-    "settlement": "Settlement",
-    "governor": "Governor",
-    "token": "MockToken",
-    "bundle": "Bundler",
-}
+TARGETS = {t: c for t, c in CONTRACTS.items() if t != "views"}
 # harness-only contracts (the lens, hostile tokens, the math mock) revert for the tests
 NOT_PROTOCOL = "testing"
 

@@ -18,12 +18,12 @@ from pathlib import Path
 
 from harness import REPO_ROOT
 from harness.campaign import provenance
-from harness.campaign.readable import describe
-from harness.core import genesis, orders
-from harness.core.call import Call, Signed, call_from_json, call_to_json
+from harness.core import genesis, orders, readable
+from harness.core.call import Call, Signed, call_from_json, call_to_json, reached
 from harness.core.dump import labelled, spec_dump
 from harness.core.invariants import InvariantViolation
 from harness.core.pair import Divergence, Pair
+from harness.core.readable import describe
 from harness.core.sequence import CheckedSequence
 from harness.core.spec_step import resolve
 from harness.evm import make_chain
@@ -51,14 +51,16 @@ def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> 
         **meta,
         "calls": [call_to_json(call) for call in calls],
     }
+    entry = entry_point(failure)
     if isinstance(failure, Divergence):
         trace["failure"] = {
             "invariant": invariant_of(failure),
             "kind": failure.kind,
-            "call": str(failure.call),
+            "call": describe(failure.call, failure.names),
             "field": failure.field,
-            "spec": repr(failure.spec),
-            "chain": repr(failure.chain),
+            "spec": readable.shown(failure.spec, failure.names),
+            "chain": readable.shown(failure.chain, failure.names),
+            "differences": failure.differences(),
         }
     elif failure is not None:
         trace["failure"] = {
@@ -66,7 +68,20 @@ def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> 
             "kind": type(failure).__name__,
             "message": str(failure),
         }
+    if entry is not None:  # what the failing call ran: "settlement.settle", ...
+        trace["failure"]["entry_points"] = [f"{c.target}.{c.fn}" for c in reached(entry)]
     return trace
+
+
+def entry_point(failure: BaseException | None) -> Call | None:
+    """The call ``failure`` happened in: a divergence's, else the last call the sequence
+    ran (None for liveness, checked after the last call, and when unknown)."""
+    if isinstance(failure, Divergence):
+        return failure.call
+    calls = getattr(failure, "calls", None)
+    if not calls or invariant_of(failure) == "liveness":
+        return None
+    return calls[-1]
 
 
 def save(path: Path, trace: dict) -> Path:
@@ -98,7 +113,8 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
         try:
             outcome = sequence.call(call)
         except AssertionError as failure:
-            print(f"step {index}: {describe(call)}\n{type(failure).__name__}: {failure}", file=out)
+            message = readable.name_addresses(str(failure), pair.names)
+            print(f"step {index}: {describe(call)}\n{type(failure).__name__}: {message}", file=out)
             print("state diff (field: spec | chain):", file=out)
             for field, spec, chain in state_diff(pair) or [("(none)", "", "")]:
                 print(f"  {field}: {spec} | {chain}", file=out)
@@ -112,7 +128,8 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
     try:
         sequence.finish()
     except AssertionError as failure:
-        print(f"end of sequence\n{type(failure).__name__}: {failure}", file=out)
+        message = readable.name_addresses(str(failure), pair.names)
+        print(f"end of sequence\n{type(failure).__name__}: {message}", file=out)
         return len(calls) + 1
     print(f"all {len(calls)} steps agreed; the liveness drain passed", file=out)
     return 0

@@ -64,6 +64,13 @@ def bundle(sender: str, *calls: Call) -> Call:
     return Call(BUNDLE, "execute", sender, calls)
 
 
+def reached(call: Call) -> list[Call]:
+    """The calls ``call`` makes to the contracts: a bundle's calls, else itself."""
+    if call.target == BUNDLE:
+        return [c for inner in call.args for c in reached(inner)]
+    return [call]
+
+
 def show(value) -> str:
     """An argument as a reader wants it: bytes (signatures) as short hex, tuples inside."""
     if isinstance(value, bytes):

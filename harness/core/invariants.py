@@ -7,6 +7,7 @@ liveness) are in ``properties``, which adds its entries to the catalogue.
 """
 
 from collections import Counter
+from collections.abc import Callable
 
 from pyspec.constants import FUNDING_INDEX_SCALE
 
@@ -41,11 +42,13 @@ class InvariantViolation(AssertionError):
         self.name = name
 
 
-def check(name: str, condition: bool, detail: str) -> None:
+def check(name: str, condition: bool, detail: str | Callable[[], str]) -> None:
+    """Count the check; raise when ``condition`` fails, with ``detail`` (a callable: made
+    only then, for a detail that costs to write)."""
     assert name in INVARIANTS, name
     CHECKS[name] += 1
     if not condition:
-        raise InvariantViolation(name, detail)
+        raise InvariantViolation(name, detail() if callable(detail) else detail)
 
 
 def _open_positions(parsed: dict):

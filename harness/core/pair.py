@@ -12,7 +12,7 @@ next full comparison.
 from dataclasses import dataclass
 
 from deployment.config import DeploymentConfig
-from harness.core import genesis
+from harness.core import genesis, readable
 from harness.core.call import BUNDLE, CLOCK, Call
 from harness.core.dump import (
     account_words,
@@ -39,17 +39,28 @@ class Outcome:
 
 
 class Divergence(AssertionError):
-    """Spec and chain disagreed; ``kind`` is "revert", "events", "state" or "view"."""
+    """Spec and chain disagreed; ``kind`` is "revert", "events", "state" or "view".
+    ``names`` (address -> actor) names the addresses in the message."""
 
-    def __init__(self, call: Call, kind: str, field: str, spec, chain):
+    def __init__(
+        self, call: Call, kind: str, field: str, spec, chain, names: dict[str, str] | None = None
+    ):
         self.call, self.kind, self.field, self.spec, self.chain = call, kind, field, spec, chain
+        self.names = names or {}
         super().__init__(
-            f"{kind} divergence after {call}\n"
-            f"  field: {field}\n  spec:  {spec!r}\n  chain: {chain!r}"
+            f"{kind} divergence after {readable.describe(call, self.names)}\n"
+            f"  field: {field}\n"
+            f"  spec:  {readable.shown(spec, self.names)}\n"
+            f"  chain: {readable.shown(chain, self.names)}\n"
+            + "".join(f"  differs: {d}\n" for d in self.differences()).rstrip("\n")
         )
 
+    def differences(self) -> list[str]:
+        """Each part of the field that differs: ``part: spec X | chain Y``."""
+        return readable.differences(self.field, self.spec, self.chain, self.names)
 
-def check_events(call: Call, spec: list, chain: list) -> None:
+
+def check_events(call: Call, spec: list, chain: list, names: dict[str, str] | None = None) -> None:
     """Raise ``Divergence`` at the first event that differs (name and arguments)."""
     CHECKS["events"] += 1
     if chain == spec:
@@ -64,6 +75,7 @@ def check_events(call: Call, spec: list, chain: list) -> None:
         f"event #{index}",
         spec[index] if index < len(spec) else None,
         chain[index] if index < len(chain) else None,
+        names,
     )
 
 
@@ -207,9 +219,10 @@ class Pair:
                 "outcome",
                 "ok" if spec_ok else f"revert {spec_reason!r}",
                 "ok" if result.success else f"revert {result.reason!r}",
+                self.names,
             )
         chain_events = [self._decoders[log.address].decode(log) for log in result.logs]
-        check_events(call, events, chain_events)
+        check_events(call, events, chain_events, self.names)
         self.check_state(call, events)
         return Outcome(spec_ok, spec_reason, events, result.gas_used)
 
@@ -260,7 +273,8 @@ class Pair:
                 CHECKS["views"] += 1
                 if actual != expected:
                     call = Call(target, fn, name or "outsider", args)
-                    raise Divergence(call, "view", f"{fn}{args}", expected, actual)
+                    field = readable.signature(call, self.names)
+                    raise Divergence(call, "view", field, expected, actual, self.names)
                 compared += 1
         return compared
 
@@ -347,7 +361,7 @@ class Pair:
         CHECKS["state"] += 1
         difference = first_difference(spec, chain, accounts, self.names)
         if difference is not None:
-            raise Divergence(call, "state", *difference)
+            raise Divergence(call, "state", *difference, self.names)
 
     def check_full(self, call: Call | None) -> None:
         """Compare the full state (``call``: the last call, for the report)."""
@@ -360,7 +374,10 @@ class Pair:
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
             raise Divergence(
-                call or Call(CLOCK, "full comparison", "outsider", ()), "state", *difference
+                call or Call(CLOCK, "full comparison", "outsider", ()),
+                "state",
+                *difference,
+                self.names,
             )
 
     def _observe(self) -> dict:

@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import to_checksum_address
 
-from harness.core import adl_rounds
+from harness.core import adl_rounds, readable
 from harness.core.invariants import INVARIANTS, check
 from harness.core.recompute import (
     RATIO,
@@ -193,7 +193,11 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         and sum(f[3] for f in fills) == abs(bankrupt_size)
         and size(after, bankrupt, market_id) == 0
         and all(f[2] == market_id and size(before, f[1], market_id) * side < 0 for f in fills),
-        f"fills {fills} for a position of {bankrupt_size}",
+        lambda: (
+            "fills "
+            + "; ".join(readable.event(("Deleverage", f)) for f in fills)
+            + f" for a position of {bankrupt_size}"
+        ),
     )
     charged = [f for f in fills if f[5] > 0]
     # funding residue a counterparty's settlement books during the call may refill it
@@ -399,7 +403,7 @@ def _check_exit(args: tuple, before: State, after: State, events: list) -> None:
         and trade[4] == before.markets[market_id].price
         and trader in trade[:2]
         and (trade[1] == trader) == (size > 0),
-        f"exit of {size} lots traded as {trade}",
+        lambda: f"exit of {size} lots traded as {readable.event(('Trade', trade))}",
     )
     for address in {*before.accounts, *after.accounts} - {trader, taker}:
         check(
@@ -539,14 +543,16 @@ def _check_consent(args: tuple, before: State, after: State, events: list) -> No
             and nonce >= before.book.min_nonce.get(trader, 0)
             and not before.book.cancelled.get(digest, False)
             and filled == before.book.filled.get(digest, 0) + size <= order_size,
-            f"order {order} (signer {signer}): filled {filled} at {price}",
+            lambda order=order, signer=signer, filled=filled: (
+                f"order {readable.order(order)} (signer {signer}): filled {filled} at {price}"
+            ),
         )
         traders[is_buy] = trader
     trade = next(args for name, args in events if name == "Trade")
     check(
         "trade_has_consent",
         trade[:5] == (traders[True], traders[False], maker[1], size, price),
-        f"trade {trade} is not the signed match",
+        lambda: f"trade {readable.event(('Trade', trade))} is not the signed match",
     )
 
 

@@ -10,6 +10,7 @@ from harness.core.call import VIEWS, Call
 from harness.core.genesis import ATTACKER
 from harness.core.orders import Match
 from harness.core.pair import Outcome, Pair
+from harness.core.readable import describe
 from harness.core.spec_step import resolve, spec_apply, steps_of
 
 
@@ -104,7 +105,7 @@ class CheckedSequence:
 
     def describe_history(self) -> str:
         """Return the calls of this sequence, numbered, as a failure report shows them."""
-        lines = [f"  {i:3d}. {call}" for i, call in enumerate(self.history, 1)]
+        lines = [f"  {i:3d}. {describe(c)}" for i, c in enumerate(self.history, 1)]
         return "call sequence (after setup):\n" + "\n".join(lines)
 
 

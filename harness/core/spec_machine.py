@@ -14,6 +14,7 @@ from harness.core.call import VIEWS, Call
 from harness.core.genesis import ATTACKER
 from harness.core.machine import ActionMachine
 from harness.core.orders import Match
+from harness.core.readable import describe
 from harness.core.sequence import branches_taken, check_properties, drain_step, liquidate_step
 from harness.core.spec_step import spec_apply, steps_of
 from pyspec.state import State
@@ -70,7 +71,7 @@ class SpecSequence:
             failure.calls = list(self.history)
             failure.add_note(
                 "call sequence (after setup):\n"
-                + "\n".join(f"  {i:3d}. {c}" for i, c in enumerate(self.history, 1))
+                + "\n".join(f"  {i:3d}. {describe(c)}" for i, c in enumerate(self.history, 1))
             )
             self.stats.failed(failure)
             raise

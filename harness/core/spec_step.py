@@ -14,6 +14,7 @@ from pyspec.errors import Revert
 from pyspec.settlement import Order
 from pyspec.state import State
 
+_TOKEN_NAMES = {"transferFrom": "transfer_from"}  # the token's ABI name -> the spec's
 _TOKEN_FUNCTIONS = {
     "mint": lambda t, sender, *args: token.mint(t, *args),
     "approve": token.approve,
@@ -58,6 +59,21 @@ def encode_calldata(fn: str, args: tuple) -> bytes:
     return _setters()[fn].encode(args)
 
 
+def spec_function(target: str, fn: str):
+    """The spec function a call to ``target.fn`` runs: ``process_<fn>`` of the engine's
+    (or governance's), the Settlement's or the Governor's module, taking the state and the
+    sender; the token's own function. AttributeError when there is none."""
+    if target == "token":
+        return getattr(token, _TOKEN_NAMES.get(fn, fn))
+    modules = {"engine": engine, "settlement": settlement, "governor": governor}
+    if target not in modules:
+        raise AttributeError(f"no spec module for {target!r}")
+    module = modules[target]
+    if target == "engine" and hasattr(governance, "process_" + fn):
+        module = governance
+    return getattr(module, "process_" + fn)
+
+
 def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State, str | None, list]:
     """Run ``call`` on the spec. Return the state after it (a saved copy when it reverted:
     a rejected call changes nothing), the revert reason (None on success) and the events."""
@@ -72,15 +88,10 @@ def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State,
     saved = state.copy()
     state.events.clear()
     try:
-        if call.target == "engine":
-            module = governance if hasattr(governance, "process_" + call.fn) else engine
-            getattr(module, "process_" + call.fn)(state, sender, *args)
-        elif call.target == "settlement":
-            getattr(settlement, "process_" + call.fn)(state, sender, *args)
-        elif call.target == "governor":
-            getattr(governor, "process_" + call.fn)(state, sender, *args)
-        else:
+        if call.target == "token":
             _TOKEN_FUNCTIONS[call.fn](state.token, sender, *args)
+        else:
+            spec_function(call.target, call.fn)(state, sender, *args)
     except Revert as revert:
         saved.events.clear()
         return saved, revert.reason, []

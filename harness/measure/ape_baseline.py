@@ -167,6 +167,7 @@ class ApePair:
                 "outcome",
                 "ok" if spec_ok else f"revert {spec_reason!r}",
                 "ok" if chain_ok else f"revert {chain_reason!r}",
+                self.names,
             )
         chain_events = []
         if receipt is not None:
@@ -174,7 +175,7 @@ class ApePair:
                 arguments = log.event_arguments
                 fields = self.event_fields[log.event_name]
                 chain_events.append((log.event_name, tuple(_plain(arguments[f]) for f in fields)))
-        check_events(call, events, chain_events)
+        check_events(call, events, chain_events, self.names)
         chain = list(
             self.lens.dump(
                 *self.dump_args,
@@ -187,7 +188,7 @@ class ApePair:
         spec = spec_dump(self.state, self.accounts)
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
-            raise Divergence(call, "state", *difference)
+            raise Divergence(call, "state", *difference, self.names)
 
     def _arguments(self, call: Call) -> tuple:
         """``call``'s arguments; a bundle's are each bundled call's target and calldata."""
@@ -225,7 +226,9 @@ class ApePair:
                     actual = error.revert_message
                 if actual != expected:
                     call = Call("engine", fn, name, (name, *extra))
-                    raise Divergence(call, "view", f"{fn}{(name, *extra)}", expected, actual)
+                    raise Divergence(
+                        call, "view", f"{fn}{(name, *extra)}", expected, actual, self.names
+                    )
                 compared += 1
         return compared
 

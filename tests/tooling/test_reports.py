@@ -1,5 +1,6 @@
 """What the campaign's reports tell an auditor (issue 20, 3-8): provenance, the scope
-never reached, counted checks, the failure in full, JUnit XML and merged reports."""
+never reached, counted checks, the failure in full with named fields, JUnit XML, SARIF
+and merged reports."""
 
 import hashlib
 import json
@@ -9,9 +10,10 @@ from xml.etree import ElementTree
 import pytest
 
 from harness import REPO_ROOT
-from harness.campaign import fuzz, merge, provenance, scope, trace
-from harness.core import invariants
-from harness.core.call import Call
+from harness.campaign import fuzz, merge, provenance, sarif, scope, trace
+from harness.core import invariants, readable
+from harness.core.call import Call, bundle
+from harness.core.pair import Divergence
 from harness.evm import artifacts
 from pyspec import fees
 
@@ -28,7 +30,8 @@ def campaign(tmp_path, name, *extra) -> tuple[int, dict]:
 @pytest.fixture(scope="module")
 def agreed(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("agreed")
-    code, summary = campaign(tmp_path, "run", "--junit", str(tmp_path / "junit.xml"))
+    sarif_log = ["--sarif", str(tmp_path / "out.sarif")]
+    code, summary = campaign(tmp_path, "run", "--junit", str(tmp_path / "junit.xml"), *sarif_log)
     assert code == 0
     return tmp_path, summary
 
@@ -123,6 +126,17 @@ def test_a_failure_reads_in_full_with_named_orders_and_a_state_diff(tmp_path, fe
     assert len(steps) == len(found["calls"])  # every call, not the first few
     assert "maker=(trader=" in text and "limit_price=" in text  # the Order struct's fields
     assert "state diff (field: spec | chain):" in text and "insurance_fund:" in text
+    # the divergence names the call's fields and the field that differs, with both values
+    assert "divergence after operator -> settlement.settle(maker=(trader='trader" in text
+    assert re.search(
+        r"^  differs: \S+: spec -?\d+ \| chain -?\d+ \(chain - spec = -1\)$", text, re.M
+    )
+    assert not re.search(r"\('trader\d+', \d+, (True|False), ", text)  # no positional order
+    assert not re.search(r"0x[0-9a-f]{40}", text)  # every address by its actor's name
+    assert found["failure"]["call"].startswith("operator -> settlement.settle(maker=(trader=")
+    assert found["failure"]["differences"] and all(
+        " | chain " in d for d in found["failure"]["differences"]
+    )
     report = (tmp_path / "run" / "report.md").read_text()
     assert report.index("## Failure") < report.index("## Provenance")
     page = (tmp_path / "run" / "report.html").read_text()
@@ -168,3 +182,170 @@ def test_report_merge_sums_the_runs(agreed, tmp_path):
     ) + len(second["plot_data"]["sequence_funds"])
     for name in ("report.md", "report.html", "fund.png", "waterfall.png", "throughput.png"):
         assert (out / name).stat().st_size > 0
+
+
+TRADER = "0x" + "ab" * 20
+OTHER = "0x" + "cd" * 20
+NAMES = {TRADER: "trader3", OTHER: "trader4"}
+
+
+def test_a_divergence_names_the_calls_fields_and_what_differs():
+    order = (TRADER, 1, True, 7, 2_000, False, 4, 99)
+    args = (order, b"\1" * 65, order, b"\2" * 65, 7, 2_000)
+    settle = Call("settlement", "settle", "operator", args)
+    trade = ("Trade", (TRADER, OTHER, 1, 7, 2_000, 30, 20))
+    other = ("Trade", (*trade[1][:5], 31, 20))
+    message = str(Divergence(settle, "events", "event #0", trade, other, NAMES))
+    assert (
+        "events divergence after operator -> settlement.settle(maker=(trader='trader3', market=1, "
+        "is_buy=True, size=7, limit_price=2000, reduce_only=False, nonce=4, expiry=99), "
+        "maker_signature=0x01010101..0101, taker=(trader='trader3'"
+    ) in message
+    assert (
+        "  spec:  Trade(buyer='trader3', seller='trader4', market=1, size=7, price=2000, "
+        "buyer_fee=30, seller_fee=20)"
+    ) in message
+    assert message.endswith("  differs: Trade.buyer_fee: spec 30 | chain 31 (chain - spec = +1)")
+    assert "(1, True, 7" not in message and TRADER not in message
+    # a missing event, a revert, a view with two outputs, a state field
+    missing = Divergence(settle, "events", "event #1", trade, None, NAMES)
+    assert missing.differences() == ["event #1: spec Trade | chain (none)"]
+    revert = Divergence(settle, "revert", "outcome", "ok", "revert 'order: expired'", NAMES)
+    assert revert.differences() == ["outcome: spec ok | chain revert 'order: expired'"]
+    rank = Call("views", "adl_rank", "trader3", (TRADER, 1))
+    view = Divergence(rank, "view", readable.signature(rank, NAMES), (2, 5), (2, 6), NAMES)
+    assert view.differences() == [
+        "views.adl_rank(account='trader3', market_id=1)[1]: spec 5 | chain 6 (chain - spec = +1)"
+    ]
+    state = Divergence(settle, "state", "trader3.collateral", 10, 9, NAMES)
+    assert state.differences() == ["trader3.collateral: spec 10 | chain 9 (chain - spec = -1)"]
+    assert trace.to_json([settle], state)["failure"]["differences"] == state.differences()
+
+
+def sarif_log(path) -> dict:
+    """The SARIF log at ``path``, its structure checked by hand against SARIF 2.1.0's
+    required properties (the schema's ``required`` lists) and the forms this log uses."""
+    log = json.loads(path.read_text())
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    assert set(log) <= {"$schema", "version", "runs"} and len(log["runs"]) == 1
+    run = log["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "perp-spec campaign" and re.fullmatch(
+        r"\d+\.\d+\.\d+", driver["version"]
+    )
+    assert re.match(r"(https|file)://", driver["informationUri"])
+    assert [r["id"] for r in driver["rules"]] == [*invariants.INVARIANTS, "divergence"]
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["defaultConfiguration"]["level"] == "error"
+    (invocation,) = run["invocations"]
+    assert isinstance(invocation["executionSuccessful"], bool)
+    assert isinstance(invocation["exitCode"], int) and invocation["commandLine"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", invocation["endTimeUtc"])
+    for note in invocation.get("toolExecutionNotifications", []):
+        assert note["level"] == "error" and note["message"]["text"]
+    assert run["originalUriBaseIds"]["SRCROOT"]["uri"] == REPO_ROOT.as_uri() + "/"
+    for result in run["results"]:
+        assert result["message"]["text"] and result["level"] == "error"
+        assert driver["rules"][result["ruleIndex"]]["id"] == result["ruleId"]
+        places = [*result["locations"], *(a for a in result.get("attachments", []))]
+        for flow in result.get("codeFlows", []):
+            for thread in flow["threadFlows"]:
+                places += [step["location"] for step in thread["locations"]]
+        for place in places:
+            where = place.get("physicalLocation", place).get("artifactLocation")
+            if where is None:
+                continue  # a step with no contract (the clock)
+            assert where["uri"] and where.get("uriBaseId", "SRCROOT") == "SRCROOT"
+            region = place.get("physicalLocation", {}).get("region")
+            assert region is None or region["startLine"] >= 1
+    return log
+
+
+def test_sarif_of_a_green_run_has_every_rule_and_no_result(agreed):
+    tmp_path, summary = agreed
+    run = sarif_log(tmp_path / "out.sarif")["runs"][0]
+    assert run["results"] == []
+    assert run["invocations"][0]["executionSuccessful"] is True
+    assert run["invocations"][0]["exitCode"] == 0
+    assert "toolExecutionNotifications" not in run["invocations"][0]
+    assert run["properties"]["provenance"] == summary["provenance"]
+    assert run["properties"]["steps"] == summary["steps"] > 0
+    rules = run["tool"]["driver"]["rules"]
+    assert {r["id"]: r["properties"].get("checks") for r in rules[:-1]} == summary["checks"]
+
+
+def source_line(location: dict) -> str:
+    """The source line a SARIF location points at."""
+    physical = location["physicalLocation"]
+    path = REPO_ROOT / physical["artifactLocation"]["uri"]
+    return path.read_text().splitlines()[physical["region"]["startLine"] - 1]
+
+
+def test_sarif_of_a_failing_run_locates_the_failure(tmp_path, fee_off_by_one):
+    out = tmp_path / "out.sarif"
+    code, summary = campaign(tmp_path, "run", "--sarif", str(out))
+    assert code == 1
+    found = json.loads((tmp_path / "run" / "counterexample.json").read_text())
+    run = sarif_log(out)["runs"][0]
+    assert run["invocations"][0]["executionSuccessful"] is True  # it ran; it found a failure
+    assert run["invocations"][0]["exitCode"] == 1
+    (result,) = run["results"]
+    assert result["ruleId"] == found["failure"]["invariant"] in invariants.INVARIANTS
+    text = result["message"]["text"]
+    assert text == "\n".join(summary["failure"]) and "differs: " in text
+    assert "maker=(trader=" in text and not re.search(r"\('trader\d+', \d+, ", text)
+    contract, spec, trace_file = result["locations"]
+    assert found["failure"]["entry_points"] == ["settlement.settle"]
+    assert contract["physicalLocation"]["artifactLocation"]["uri"] == "contracts/Settlement.vy"
+    assert source_line(contract).startswith("def settle(")
+    assert spec["physicalLocation"]["artifactLocation"]["uri"] == "pyspec/settlement.py"
+    assert source_line(spec).startswith("def process_settle(")
+    uri = trace_file["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == (tmp_path / "run" / "counterexample.json").as_uri()
+    assert result["attachments"][0]["artifactLocation"]["uri"] == uri
+    steps = result["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert len(steps) == len(found["calls"]) and steps[-1]["importance"] == "essential"
+    assert run["properties"]["provenance"] == summary["provenance"]
+
+
+@pytest.mark.parametrize(("min_steps", "exit_code"), [("0", 0), ("1", 3)])
+def test_sarif_of_a_run_without_steps_is_no_success(tmp_path, min_steps, exit_code):
+    out = tmp_path / "out.sarif"
+    code, summary = campaign(
+        tmp_path, "run", "--seconds", "1e-9", "--min-steps", min_steps, "--sarif", str(out)
+    )
+    assert code == exit_code and summary["steps"] == 0
+    invocation = sarif_log(out)["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False and invocation["exitCode"] == exit_code
+    notes = [n["message"]["text"] for n in invocation["toolExecutionNotifications"]]
+    assert notes and (exit_code == 3 or "no step ran: nothing was checked" in notes)
+
+
+def test_a_usage_error_writes_no_sarif(tmp_path):
+    out = tmp_path / "out.sarif"
+    with pytest.raises(SystemExit) as exit_:
+        fuzz.main(["--workers", "0", "--sarif", str(out), "--out", str(tmp_path / "run")])
+    assert exit_.value.code == 2 and not out.exists()
+
+
+def test_a_failure_names_the_entry_points_its_call_ran():
+    deposit = Call("engine", "deposit", "trader1", (5,))
+    attack = bundle("trader2", deposit, Call("settlement", "cancel_exit", "attacker", (0,)))
+    violation = invariants.InvariantViolation("custody", "off by one")
+    violation.calls = [deposit, attack]
+    assert trace.to_json([deposit, attack], violation)["failure"]["entry_points"] == [
+        "engine.deposit",
+        "settlement.cancel_exit",
+    ]
+    stuck = invariants.InvariantViolation("liveness", "a drain reverted")
+    stuck.calls = [deposit]  # checked after the last call: no call to blame
+    assert "entry_points" not in trace.to_json([deposit], stuck)["failure"]
+    # a view divergence: the views' contract function and the spec's view
+    contract, spec = sarif.entry_locations("views.health", "ran")
+    assert source_line(contract).startswith("def health(")
+    assert spec["physicalLocation"]["artifactLocation"]["uri"] == "pyspec/views.py"
+    assert source_line(spec).startswith("def health(")
+    # a public variable a module exports: its declaration
+    (getter, *_) = sarif.entry_locations("engine.markets", "ran")
+    assert source_line(getter).startswith("markets: public(")
+    assert sarif.entry_locations("clock.wait", "ran") == []
