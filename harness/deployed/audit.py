@@ -9,8 +9,10 @@ check it equals the chain's, then run the differential campaign from that state.
 node's chain id): the node at ``--fork-url`` is only read. On the fork the harness
 impersonates the roles (the Governor's owner, the oracle, the operator, the guardian),
 funds its own actors (keys it can sign orders with: anvil's accounts and the harness's
-extra ones, the roles aside) by the token's ``mint`` (the project's MockToken only), and
-runs the campaign's action policy from the imported state: every sequence starts from it
+extra ones, the roles aside) by the token's ``mint`` when it is the project's MockToken,
+else by writing their balances in the token's storage on the fork (``--fund storage``:
+the mapping found by probing; the spec's balances follow, no event), and runs the
+campaign's action policy from the imported state: every sequence starts from it
 (the imported accounts, with their positions, orders and queued Governor calls, and the
 funded actors), under every check of a campaign (state, reverts, events, views,
 invariants, properties, liveness). ``--seconds`` (default 10) or ``--steps`` bound it;
@@ -30,6 +32,7 @@ from types import SimpleNamespace
 
 from eth_utils import keccak
 
+from deployment.address import create_address
 from deployment.onchain import CONTRACTS, instance_checks, mismatches
 from harness.core import actions, genesis, invariants
 from harness.core.branches import Stats, Stopped
@@ -133,15 +136,66 @@ def harness_actors(read: Reader, deployment: Deployment) -> tuple[dict[str, str]
     return actors, traders
 
 
-def funding_calls(traders: list[str]) -> list[Call]:
-    """What a fresh pair's setup gives every state actor: ``TRADER_FUNDS`` minted, the
-    engine approved (the attacker contract's approval through a bundle)."""
+def funding_calls(traders: list[str], mint: bool) -> list[Call]:
+    """What a fresh pair's setup gives every state actor: ``TRADER_FUNDS`` minted (unless
+    ``mint`` is False: the balances were written), the engine approved (the attacker
+    contract's approval through a bundle)."""
     calls = []
     for name in ["owner", "outsider", *traders, genesis.ATTACKER]:
-        calls.append(Call("token", "mint", "owner", (name, genesis.TRADER_FUNDS)))
+        if mint:
+            calls.append(Call("token", "mint", "owner", (name, genesis.TRADER_FUNDS)))
         approve = Call("token", "approve", name, ("engine", genesis.MAX_UINT256))
         calls.append(bundle("owner", approve) if name == genesis.ATTACKER else approve)
     return calls
+
+
+# storage slots searched for the token's balance mapping, in either layout
+BALANCE_SLOTS = range(64)
+
+
+def write_balances(chain: ForkChain, state, addresses: list[str], amount: int) -> None:
+    """Give each of ``addresses`` ``amount`` more tokens by writing the token's storage on
+    the fork, and the same to the spec's balances (no event: nothing was transferred)."""
+    token = state.token.address
+    codec = Reader(chain.rpc, 0).codecs["MockToken"]["balanceOf"]
+
+    def balance(address: str) -> int:
+        data = "0x" + codec.encode((address,)).hex()
+        return codec.decode(
+            bytes.fromhex(chain.rpc("eth_call", [{"to": token, "data": data}, "latest"])[2:])
+        )[0]
+
+    def key_of(address: str, slot: int, vyper: bool) -> str:
+        word, index = bytes.fromhex(address[2:]).rjust(32, b"\0"), slot.to_bytes(32, "big")
+        return "0x" + keccak(index + word if vyper else word + index).hex()
+
+    probe = "0x" + "ba" * 20
+    marker = 0x5EED_0000_0000_0000_0000_0001
+    layout = None
+    for slot in BALANCE_SLOTS:
+        for vyper in (True, False):
+            key = key_of(probe, slot, vyper)
+            old = chain.rpc("eth_getStorageAt", [token, key, "latest"])
+            chain.rpc("anvil_setStorageAt", [token, key, "0x" + marker.to_bytes(32, "big").hex()])
+            found = balance(probe) == marker
+            chain.rpc(
+                "anvil_setStorageAt",
+                [token, key, "0x" + bytes.fromhex(old[2:]).rjust(32, b"\0").hex()],
+            )
+            if found:
+                layout = (slot, vyper)
+                break
+        if layout is not None:
+            break
+    if layout is None:
+        raise ChainError(f"token {token}: no balance mapping in slots 0..{BALANCE_SLOTS[-1]}")
+    for address in addresses:
+        new = balance(address) + amount
+        key = key_of(address, *layout)
+        chain.rpc("anvil_setStorageAt", [token, key, "0x" + new.to_bytes(32, "big").hex()])
+        if balance(address) != new:
+            raise ChainError(f"token {token}: writing {address}'s balance did not take")
+        state.token.balances[address] = new
 
 
 def run_campaign(pair: Pair, seed: int, seconds: int, max_steps: int | None) -> tuple:
@@ -187,7 +241,9 @@ def run_campaign(pair: Pair, seed: int, seconds: int, max_steps: int | None) -> 
     return stats, time.monotonic() - started, None
 
 
-def audit(chain: ForkChain, manifest: dict, seed: int, seconds: int, max_steps) -> int:
+def audit(
+    chain: ForkChain, manifest: dict, seed: int, seconds: int, max_steps, funding=None
+) -> int:
     """Check the instance ``manifest`` records on the fork ``chain``, import its state,
     compare, run the campaign from it; 0 or 1."""
     deployment = Deployment.from_manifest(manifest)
@@ -226,16 +282,21 @@ def audit(chain: ForkChain, manifest: dict, seed: int, seconds: int, max_steps) 
     print(f"imported state equals the chain's ({len(spec)} words)")
 
     token = state.token.address
-    token_code = bytes.fromhex(chain.rpc("eth_getCode", [token, hex(block)])[2:])
-    if token_code != artifacts.load("MockToken").runtime:
-        print(
-            f"result: the token {token} is not the project's MockToken: the harness actors "
-            "cannot be funded by mint (campaign not run)"
-        )
-        return DIFFERENT
+    if funding is None:  # mint where the token is the project's mock
+        token_code = bytes.fromhex(chain.rpc("eth_getCode", [token, hex(block)])[2:])
+        funding = "mint" if token_code == artifacts.load("MockToken").runtime else "storage"
     for address in set(actors.values()):
         chain.impersonate(address)
     chain.set_time(chain.now())  # the lens and the attacker contract: at the block's time
+    if funding == "storage":
+        deployer = actors["outsider"]  # deploys the lens, then the attacker contract
+        attacker = create_address(deployer, chain.nonce(deployer) + 1)
+        funded = [actors[n] for n in ("owner", "outsider", *traders)] + [attacker]
+        try:
+            write_balances(chain, state, funded, genesis.TRADER_FUNDS)
+        except ChainError as error:
+            print(f"result: the harness actors cannot be funded: {error} (campaign not run)")
+            return DIFFERENT
     contracts = {
         "token": token,
         "engine": deployment.engine,
@@ -250,14 +311,15 @@ def audit(chain: ForkChain, manifest: dict, seed: int, seconds: int, max_steps) 
         actors,
         traders,
         imported.accounts,
-        funding_calls(traders),
+        funding_calls(traders, mint=funding == "mint"),
         deployer=actors["outsider"],
     )
     budget = f"{max_steps} steps" if max_steps else f"{seconds} s"
     print(
         f"campaign from the imported state: seed {seed}, budget {budget}, "
         f"{len(pair.accounts)} accounts compared ({len(traders)} harness traders funded "
-        "by mint), roles impersonated on the fork"
+        f"by {'mint' if funding == 'mint' else 'writing the token storage'}), roles "
+        "impersonated on the fork"
     )
     stats, took, failure = run_campaign(pair, seed, seconds, max_steps)
     checks = ", ".join(f"{k} {v}" for k, v in sorted(invariants.CHECKS.items()))
@@ -292,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=positive, default=10, help="the campaign's time")
     parser.add_argument("--steps", type=positive, help="the campaign's steps (then no time)")
     parser.add_argument("--seed", type=int, help="the campaign's seed (default: random)")
+    parser.add_argument(
+        "--fund",
+        choices=("mint", "storage"),
+        help="how the harness actors get tokens: the token's mint, or its balance written "
+        "on the fork (default: mint for the project's MockToken, else storage)",
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
@@ -324,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"audit of {args.manifest} on a fork of chain {chain_id} ({args.fork_url}):")
         print(f"seed {seed}", flush=True)
-        return audit(chain, manifest, seed, seconds, args.steps)
+        return audit(chain, manifest, seed, seconds, args.steps, args.fund)
     finally:
         chain.close()
 

@@ -52,6 +52,15 @@ def test_a_time_budget_runs_steps_and_a_random_seed_is_printed(live, tmp_path, c
     )
 
 
+def test_the_actors_funded_through_the_token_storage_agree_too(live, tmp_path, capsys):
+    """How a token other than the project's is funded: balances written on the fork."""
+    manifest = manifest_of(live, tmp_path / "31337.json")
+    assert audit(live, manifest, "--steps", "60", "--seed", "3", "--fund", "storage") == 0
+    out = capsys.readouterr().out
+    assert "8 harness traders funded by writing the token storage" in out
+    assert "result: agreed (60 steps from the imported state, seed 3)" in out
+
+
 def test_a_parameter_other_than_the_manifests_is_a_difference(live, tmp_path, capsys):
     manifest = tmp_path / "31337.json"
     record = json.loads(open(manifest_of(live, manifest)).read())
