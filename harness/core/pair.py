@@ -28,6 +28,7 @@ from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import Chain, TxResult
 from pyspec import margin, views
+from pyspec.state import State
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,15 +135,70 @@ class Pair:
         )
         assert self.governor_address == governor_address
         self.lens_address = chain.deploy(lens_art.initcode(), owner)
+        self.actors[genesis.ATTACKER] = chain.deploy(artifacts.load("Bundler").initcode(), owner)
+        # Every account whose balances the state comparison covers.
+        self.accounts = [self.actors[n] for n in genesis.state_accounts(n_traders)]
+        self._wire()
+        self.clock = chain.now()  # the block time of every later call; moved by waits
+        chain.set_time(self.clock)
+        self.state = genesis.new_spec_state(
+            self.actors, self.token_address, config, timestamp=self.clock
+        )
+        self._set_up(genesis.setup_calls(config, n_traders, self.clock))
+
+    @classmethod
+    def attach(
+        cls,
+        chain: Chain,
+        state: State,
+        contracts: dict[str, str],
+        actors: dict[str, str],
+        traders: list[str],
+        accounts: list[str],
+        setup: list[Call],
+        deployer: str,
+    ) -> "Pair":
+        """A pair on an instance already deployed on ``chain`` (a fork of someone's
+        chain), whose spec state is ``state`` (imported at the chain's latest block):
+        nothing of the instance is redeployed. ``contracts`` has the "token", "engine",
+        "settlement", "views" and "governor" addresses; ``actors`` names every sender
+        (the attacker contract and the state lens are deployed by ``deployer``);
+        ``accounts`` are the compared ones; ``setup`` (funding the harness actors) runs
+        checked, like a fresh pair's setup, before the base snapshot."""
+        pair = cls.__new__(cls)
+        pair.chain, pair.config, pair.markets = chain, None, None
+        pair.token_address = contracts["token"]
+        pair.engine_address = contracts["engine"]
+        pair.settlement_address = contracts["settlement"]
+        pair.views_address = contracts["views"]
+        pair.governor_address = contracts["governor"]
+        pair.allocator_address = contracts.get("allocator")
+        pair.actors, pair.traders = dict(actors), list(traders)
+        pair.lens_address = chain.deploy(artifacts.load("StateLens").initcode(), deployer)
+        bundler = artifacts.load("Bundler").initcode()
+        pair.actors[genesis.ATTACKER] = chain.deploy(bundler, deployer)
+        pair.accounts = [*accounts, pair.actors[genesis.ATTACKER]]
+        pair._wire()
+        pair.clock = chain.now()
+        chain.set_time(pair.clock)
+        assert state.timestamp == pair.clock, "the state is not the chain's latest block's"
+        pair.state = state
+        pair._set_up(setup)
+        return pair
+
+    def _wire(self) -> None:
+        """The codecs, call targets and event decoders of the deployed contracts."""
+        token_art = artifacts.load("MockToken")
+        engine_art = artifacts.load("PerpEngine")
+        lens_art = artifacts.load("StateLens")
+        settlement_art = artifacts.load("Settlement")
+        views_art = artifacts.load("PerpViews")
+        governor_art = artifacts.load("Governor")
         bundler_art = artifacts.load("Bundler")
-        self.actors[genesis.ATTACKER] = chain.deploy(bundler_art.initcode(), owner)
         self.actors["engine"] = self.engine_address
         self.actors["settlement"] = self.settlement_address
         self.actors["governor"] = self.governor_address
         self.names = {address: name for name, address in self.actors.items()}
-        # Every account whose balances the state comparison covers.
-        self.accounts = [self.actors[n] for n in genesis.state_accounts(n_traders)]
-
         self._codecs = {
             "engine": {f["name"]: FunctionCodec(f) for f in _functions(engine_art.abi)},
             "token": {f["name"]: FunctionCodec(f) for f in _functions(token_art.abi)},
@@ -166,23 +222,21 @@ class Pair:
             self.governor_address: EventDecoder(governor_art.abi),
         }
         self._dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
-
         self._seen: dict | None = None  # what the last comparison saw of the spec
         self._since_full = 0
         self.dump_full = True  # whether the last comparison was a full one
-        self.clock = chain.now()  # the block time of every later call; moved by waits
-        chain.set_time(self.clock)
-        self.state = genesis.new_spec_state(
-            self.actors, self.token_address, config, timestamp=self.clock
-        )
-        for call in genesis.setup_calls(config, n_traders, self.clock):
+
+    def _set_up(self, calls: list[Call]) -> None:
+        """Run the setup ``calls`` checked, compare in full, and keep the result as the
+        base every sequence starts from (``reset``)."""
+        for call in calls:
             outcome = self.apply(call)
             assert outcome.success, f"setup call {call} failed: {outcome.reason}"
         self.check_full(None)
         self._base_state = self.state.copy()
         self._base_dump = self.last_dump
         self._base_seen = self._seen
-        self._base_snapshot = chain.snapshot()
+        self._base_snapshot = self.chain.snapshot()
 
     def reset(self) -> None:
         """Return both sides to the state right after setup (snapshot, not redeploy)."""

@@ -109,8 +109,11 @@ def latest_block(rpc: Rpc) -> int:
     return int(rpc("eth_blockNumber", []), 16)
 
 
-def import_state(rpc: Rpc, deployment: Deployment, block: int | None = None) -> Imported:
-    """The instance's state at ``block`` (default the latest) as the spec holds it."""
+def import_state(
+    rpc: Rpc, deployment: Deployment, block: int | None = None, also: tuple[str, ...] = ()
+) -> Imported:
+    """The instance's state at ``block`` (default the latest) as the spec holds it; the
+    addresses ``also`` (an audit's harness actors) are read too, after those named."""
     block = latest_block(rpc) if block is None else block
     read = Reader(rpc, block)
     engine, settlement, gov = deployment.engine, deployment.settlement, deployment.governor
@@ -118,6 +121,7 @@ def import_state(rpc: Rpc, deployment: Deployment, block: int | None = None) -> 
     token_address = read("PerpEngine", engine, "token")
     markets = [_market(read, engine, i) for i in range(read("PerpEngine", engine, "market_count"))]
     accounts = _named_accounts(events, markets, {engine, settlement, gov, token_address})
+    accounts += [a for a in dict.fromkeys(a.lower() for a in also) if a not in accounts]
     timestamp = int(rpc("eth_getBlockByNumber", [hex(block), False])["timestamp"], 16)
 
     token = Token(token_address, total_supply=read("MockToken", token_address, "totalSupply"))

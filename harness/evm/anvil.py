@@ -48,6 +48,9 @@ class RpcChain:
     """
 
     name = "rpc"
+    # the gas price of every transaction: 0 on a chain without base fee (every chain the
+    # harness starts but a fork of a node with one: ``ForkChain``)
+    gas_price = 0
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
@@ -129,7 +132,8 @@ class RpcChain:
         return int(self.rpc("eth_getTransactionCount", [account, "latest"]), 16)
 
     def deploy(self, initcode: bytes, sender: str) -> str:
-        tx = {"from": sender, "data": "0x" + initcode.hex(), "gas": _GAS_HEX, "gasPrice": "0x0"}
+        tx = {"from": sender, "data": "0x" + initcode.hex(), "gas": _GAS_HEX}
+        tx["gasPrice"] = hex(self.gas_price)
         receipt = self._send(tx)
         if receipt["status"] != "0x1" or not receipt.get("contractAddress"):
             out = self._revert_data(receipt["transactionHash"])
@@ -138,7 +142,7 @@ class RpcChain:
 
     def transact(self, sender: str, to: str, data: bytes) -> TxResult:
         tx = {"from": sender, "to": to, "data": "0x" + data.hex(), "gas": _GAS_HEX}
-        receipt = self._send({**tx, "gasPrice": "0x0"})
+        receipt = self._send({**tx, "gasPrice": hex(self.gas_price)})
         gas_used = int(receipt["gasUsed"], 16)
         if receipt["status"] == "0x1":
             return TxResult(True, None, _logs(receipt), gas_used, b"")
@@ -212,6 +216,7 @@ class AnvilChain(RpcChain):
     """A private anvil process (``--no-mining``) on a free localhost port."""
 
     name = "anvil"
+    chain_id = CHAIN_ID
 
     def __init__(
         self,
@@ -249,7 +254,7 @@ class AnvilChain(RpcChain):
                 "--port", str(self.port),
                 "--accounts", str(N_ACCOUNTS),
                 "--balance", str(ACCOUNT_BALANCE // 10**18),
-                "--chain-id", str(CHAIN_ID),
+                "--chain-id", str(self.chain_id),
                 "--hardfork", HARDFORK,
                 "--base-fee", "0",
                 "--gas-price", "0",
@@ -279,7 +284,7 @@ class AnvilChain(RpcChain):
                 raise ChainError(f"anvil exited with {self._proc.returncode}: {err.strip()}")
             try:
                 self._connect()
-                if int(self.rpc("eth_chainId", []), 16) == CHAIN_ID:
+                if int(self.rpc("eth_chainId", []), 16) == self.chain_id:
                     return
             except (OSError, http.client.HTTPException):
                 self._conn = None
@@ -313,15 +318,29 @@ class AnvilChain(RpcChain):
 
 
 class ForkChain(AnvilChain):
-    """A private anvil forking a node that something else runs (an ape network's): the
-    harness mines, impersonates and moves time on its own copy, so the node keeps its
-    mining mode, balances and clock; the copy has no base fee, whatever the node's."""
+    """A private anvil forking a node that something else runs (an ape network's, a
+    deployed instance's): the harness mines, impersonates and moves time on its own copy,
+    so the node keeps its mining mode, balances and clock. The copy starts without base
+    fee whatever the node's (``gas_price`` follows it should it have one); its chain id is
+    ``chain_id`` (the harness's by default; an audit keeps the node's, which signed
+    orders and the imported state name)."""
 
     name = "fork"
 
-    def __init__(self, uri: str, on_close=None) -> None:
+    def __init__(self, uri: str, on_close=None, chain_id: int = CHAIN_ID) -> None:
         self._on_close = on_close
+        self.chain_id = chain_id
         super().__init__(("--fork-url", uri, "--no-storage-caching"), genesis_time=None)
+        # the next block's base fee (the fork's first block keeps the node's)
+        history = self.rpc("eth_feeHistory", ["0x1", "latest", []])
+        self.gas_price = int(history["baseFeePerGas"][-1], 16)
+
+    def impersonate(self, account: str) -> None:
+        """Send from ``account`` on the fork (a role's holder, a harness actor), with ether
+        for gas should the fork have a base fee."""
+        self.rpc("anvil_impersonateAccount", [account])
+        if self.gas_price:
+            self.rpc("anvil_setBalance", [account, hex(ACCOUNT_BALANCE)])
 
     def close(self) -> None:
         super().close()

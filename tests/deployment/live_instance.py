@@ -3,8 +3,12 @@ spec state is what an import must find): trades on both markets, an order cancel
 nonce floor, an exit request, a price move and a queued Governor call. Market 0 runs the
 queue policy, market 1 the configured pro-rata one."""
 
+import json
 from dataclasses import replace
+from pathlib import Path
 
+from deployment import manifest as manifests
+from deployment.onchain import code_hash
 from harness.core import genesis, orders
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import USDC
@@ -12,6 +16,7 @@ from harness.core.orders import Match
 from harness.core.pair import Pair
 from harness.core.state_import import Deployment
 from harness.evm import AnvilChain
+from harness.evm.base import CHAIN_ID
 from pyspec.constants import ADL_POLICY_QUEUE
 
 
@@ -45,3 +50,32 @@ def deployment_of(pair: Pair) -> Deployment:
     return Deployment(
         pair.engine_address, pair.settlement_address, pair.governor_address, pair.views_address
     )
+
+
+def manifest_of(pair: Pair, path) -> str:
+    """A manifest of ``pair``'s instance as ``ape run deploy`` writes one: what was asked
+    for (its config, roles and the mock token) and each contract's address and runtime
+    code hash; written to ``path``."""
+    addresses = {
+        "MockToken": pair.token_address,
+        "AdlAllocator": pair.allocator_address,
+        "PerpEngine": pair.engine_address,
+        "Settlement": pair.settlement_address,
+        "PerpViews": pair.views_address,
+        "Governor": pair.governor_address,
+    }
+    contracts = {}
+    for name, address in addresses.items():
+        code = bytes.fromhex(pair.chain.rpc("eth_getCode", [address, "latest"])[2:])
+        contracts[name] = {"address": address, "block": 0, "runtime_keccak": code_hash(code)}
+    actors = pair.actors
+    record = {
+        "format": manifests.FORMAT,
+        "chain_id": CHAIN_ID,
+        "request": manifests.request(
+            pair.config, actors["owner"], "mock", actors["oracle"], actors["operator"]
+        ),
+        "contracts": contracts,
+    }
+    Path(path).write_text(json.dumps(record))
+    return str(path)

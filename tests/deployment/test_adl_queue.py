@@ -7,7 +7,11 @@ import json
 from live_instance import deployment_of
 
 from harness.deployed.adl_queue import main
+from harness.evm import artifacts
+from harness.evm.abi import FunctionCodec
+from harness.evm.anvil import ForkChain
 from pyspec import views
+from pyspec.constants import MAX_PRICE
 
 
 def manifest_of(pair, tmp_path) -> str:
@@ -71,3 +75,35 @@ def test_one_market_as_text(live, tmp_path, capsys):
 def test_a_missing_manifest_is_a_usage_error(tmp_path, capsys):
     assert main(["--rpc", "http://127.0.0.1:1", "--manifest", str(tmp_path / "no.json")]) == 2
     assert "no such manifest" in capsys.readouterr().err
+
+
+def test_a_bankrupt_account_gives_the_other_side_a_nonzero_exposure(live, tmp_path, capsys):
+    """On a fork of the instance (the node itself untouched), market 1's price jumps to
+    ``MAX_PRICE``: its shorts (trader0: 3 lots, trader2: 1) lose far more than their
+    collateral, so deleveraging the worst of them would take lots from each long."""
+    url = f"http://{live.chain.host}:{live.chain.port}"
+    block = live.chain.rpc("eth_blockNumber", [])
+    fork = ForkChain(url)
+    try:
+        fork.impersonate(live.address("oracle"))
+        later = fork.now() + 60
+        fork.set_time(later)
+        data = FunctionCodec(artifacts.load("PerpEngine").fn("update_price"))
+        sent = fork.transact(
+            live.address("oracle"), live.engine_address, data.encode((1, MAX_PRICE, later))
+        )
+        assert sent.success, sent.reason
+        fork_url = f"http://{fork.host}:{fork.port}"
+        code = main(["--rpc", fork_url, "--manifest", manifest_of(live, tmp_path), "--json"])
+    finally:
+        fork.close()
+    assert code == 0
+    who = {address: name for name, address in live.actors.items()}
+    market = json.loads(capsys.readouterr().out)["markets"][1]
+    exposures = {
+        who[row["account"]]: (row["exposure_lots"], row["exposure_collateral"] > 0)
+        for row in market["long"]
+    }
+    # the pro-rata policy takes 2 of trader1's 3 lots and 1 of trader3's
+    assert exposures == {"trader1": (2, True), "trader3": (1, True)}
+    assert live.chain.rpc("eth_blockNumber", []) == block

@@ -9,6 +9,7 @@ import pytest
 from testnet import ALIAS, CHAIN_ID, MINTER, StandInTestnet, ape, keyfile_account
 
 from harness import REPO_ROOT
+from harness.deployed.audit import main as audit_main
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 
@@ -41,6 +42,10 @@ def deploy(net, manifest, *extra, config="sepolia", operator=OPERATOR, **kwargs)
 
 def verify(net, manifest):
     return ape(net.folder, "run", "verify", "--network", net.url, "--manifest", str(manifest))
+
+
+def audit(net, manifest, *args) -> int:
+    return audit_main(["--manifest", str(manifest), "--fork-url", net.url, *args])
 
 
 def nonce(net) -> int:
@@ -105,7 +110,19 @@ def test_verify_passes(net, deployed):
     assert "verified: the instance is as" in done.stdout and "MISMATCH" not in done.stdout
 
 
-def test_verify_finds_a_parameter_changed_through_the_governor(net, tmp_path):
+def test_the_audit_runs_the_campaign_on_a_fork_of_the_testnet(net, deployed, capsys):
+    """The testnet's own chain id, base fee and automine; the token given by address (a
+    MockToken, so the harness actors are funded by its mint); the node is only read."""
+    before = net.rpc("eth_blockNumber", [])
+    assert audit(net, deployed, "--steps", "30", "--seed", "5") == 0
+    out = capsys.readouterr().out
+    assert f"deployment: chain {CHAIN_ID}, forked at block {int(before, 16)}" in out
+    assert "MISMATCH" not in out and "imported state equals the chain's" in out
+    assert "result: agreed (30 steps from the imported state, seed 5)" in out
+    assert net.rpc("eth_blockNumber", []) == before
+
+
+def test_verify_finds_a_parameter_changed_through_the_governor(net, tmp_path, capsys):
     """Another instance whose market 0 taker fee the owner changed after deployment."""
     manifest = tmp_path / "other.json"
     assert deploy(net, manifest).returncode == 0
@@ -122,9 +139,14 @@ def test_verify_finds_a_parameter_changed_through_the_governor(net, tmp_path):
     done = verify(net, manifest)
     assert done.returncode == 1
     assert "1 of" in done.stderr and "market 0 (market-0) taker_fee_ratio: chain 501" in done.stderr
+    # the audit finds it too, and runs no campaign on such an instance
+    assert audit(net, manifest) == 1
+    out = capsys.readouterr().out
+    assert "DIFFERENCE market 0 (market-0) taker_fee_ratio: chain 501, manifest 500" in out
+    assert "result: 1 differences from the manifest (campaign not run)" in out
 
 
-def test_verify_finds_different_runtime_code(net, deployed):
+def test_verify_finds_different_runtime_code(net, deployed, capsys):
     """PerpViews replaced by the allocator's code: neither the build's nor the recorded
     code, and its views fail (reported, not a crash)."""
     record = json.loads(deployed.read_text())
@@ -133,9 +155,13 @@ def test_verify_finds_different_runtime_code(net, deployed):
     net.rpc("anvil_setCode", [views, net.rpc("eth_getCode", [allocator, "latest"])])
     try:
         done = verify(net, deployed)
+        audited = audit(net, deployed)
     finally:
         net.rpc("anvil_setCode", [views, original])
-    assert done.returncode == 1
+    assert done.returncode == 1 and audited == 1
+    out = capsys.readouterr().out
+    assert "DIFFERENCE PerpViews runtime code is the build's: chain 0x" in out
+    assert "DIFFERENCE PerpViews runtime keccak as recorded: chain 0x" in out
     assert "3 of" in done.stderr
     for label in ("runtime code is the build's", "runtime keccak as recorded"):
         assert f"PerpViews {label}: chain 0x" in done.stderr
