@@ -29,10 +29,11 @@ from ape.cli import ConnectedProviderCommand, account_option
 
 from deployment import manifest as manifests
 from deployment.address import create_address
+from deployment.build import StaleBuild, require_fresh_build
 from deployment.cli import EnvironmentFailure, report, unlock
 from deployment.config import ConfigError, load
 from deployment.dev_accounts import dev_account_index
-from deployment.onchain import code_hash, instance_checks
+from deployment.onchain import CONTRACTS, code_hash, instance_checks
 from deployment.token_check import ForkError, TokenCheckError, check_token, private_fork
 from pyspec.constants import COLLATERAL_DECIMALS
 
@@ -108,6 +109,10 @@ def cli(
     if token != "mock":
         token = resolve("token", token, account, local)
     request = manifests.request(config, owner, token, oracle, operator)
+    try:
+        require_fresh_build(project, CONTRACTS)
+    except StaleBuild as error:
+        raise EnvironmentFailure(str(error)) from None
     unlock(account)
     previous = None
     if manifest_path is not None and manifest_path.exists():

@@ -3,7 +3,8 @@
 
 Every contract's runtime code equals the build's (its immutables aside) and the recorded
 hash; every role and parameter equals what the config asked for; the markets are listed
-as configured. Exit codes: 0 verified, 1 differences found (listed), 2 a usage error (no
+as configured. ape's build is first checked against the sources (``deployment.build``).
+Exit codes: 0 verified, 1 differences found (listed), 2 a usage error (no
 such manifest, another chain's), 3 an environment error.
 """
 
@@ -14,8 +15,9 @@ from ape import project
 from ape.cli import ConnectedProviderCommand
 
 from deployment import manifest as manifests
-from deployment.cli import report
-from deployment.onchain import instance_checks
+from deployment.build import StaleBuild, require_fresh_build
+from deployment.cli import EnvironmentFailure, report
+from deployment.onchain import CONTRACTS, instance_checks
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -31,6 +33,10 @@ def cli(provider, manifest_path):
         path, manifest = manifests.for_network(provider.chain_id, manifest_path)
     except manifests.ManifestError as error:
         raise click.UsageError(str(error)) from None
+    try:
+        require_fresh_build(project, CONTRACTS)
+    except StaleBuild as error:
+        raise EnvironmentFailure(str(error)) from None
     engine = manifest["contracts"]["PerpEngine"]["address"]
     click.echo(f"{path}: PerpEngine at {engine}, deployed at block {manifest['block']}")
     report(instance_checks(project, provider, manifest))

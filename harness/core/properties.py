@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_utils import to_checksum_address
 
-from harness.core import adl_rounds, readable
+from harness.core import adl_rounds, keeper_reward, readable
 from harness.core.invariants import INVARIANTS, check
 from harness.core.recompute import (
     RATIO,
@@ -119,7 +119,7 @@ def check_call(
         _check_liquidations(before, after, events)
     elif fn == "deleverage":
         _check_deleverage(before, after, events)
-        _check_keeper_reward(caller, args[0], before, after, events)
+        keeper_reward.check(caller, args[0], before, after, events)
         if any(name == "Deleverage" for name, _ in events):
             adl_rounds.check_round(before, args[0])
     elif fn == "take_exit":
@@ -267,27 +267,6 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
                 not written_off.positions and written_off.collateral == 0,
                 f"{args[0]} written off with positions {written_off.positions}",
             )
-
-
-def _check_keeper_reward(
-    caller: str, account: str, before: State, after: State, events: list
-) -> None:
-    fills = [args for name, args in events if name == "Deleverage"]
-    paid = [args for name, args in events if name == "KeeperReward"]
-    due = 0
-    if fills and caller != account:
-        market = before.markets[fills[0][2]]
-        notional = sum(f[3] for f in fills) * market.price
-        fee = -(-notional * market.liquidation_fee_ratio // RATIO)
-        due = max(fee * before.liquidator_share_ratio // RATIO, 1)
-    # what the fund held above its floor before the reward
-    room = after.insurance_fund + sum(p[2] for p in paid) - after.insurance_floor
-    expected = [(caller, account, min(due, room))] if min(due, room) > 0 else []
-    check(
-        "deleverage_pays_keeper",
-        paid == expected,
-        f"{caller} deleveraging {account}: paid {paid}, due {due} with {room} above the floor",
-    )
 
 
 def _check_queue(before: State, market_id: int, eligible, fills, charged) -> None:

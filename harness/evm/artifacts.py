@@ -24,6 +24,7 @@ from pathlib import Path
 
 from eth_abi import encode
 
+from deployment.build import compile_source
 from harness import REPO_ROOT
 from harness.evm.abi import canonical_type
 
@@ -85,19 +86,6 @@ def source_path(name: str, root: Path = REPO_ROOT) -> Path:
     return matches[0]
 
 
-def _compile(path: Path, root: Path) -> dict:
-    import vyper
-    from vyper.compiler.input_bundle import FilesystemInputBundle
-
-    # contracts/ is the import root (`import lib.constants`), as in ape-vyper's config
-    bundle = FilesystemInputBundle([root / "contracts", root])
-    file_input = bundle.load_file(path.relative_to(root / "contracts"))
-    out = vyper.compile_from_file_input(
-        file_input, input_bundle=bundle, output_formats=["abi", "bytecode", "bytecode_runtime"]
-    )
-    return {"abi": out["abi"], "bytecode": out["bytecode"], "runtime": out["bytecode_runtime"]}
-
-
 @cache
 def _load_cached(name: str, root: Path, digest: str) -> Artifact:
     cache_dir = root / ".build" / "harness" / digest  # per source tree (mutants too)
@@ -111,7 +99,7 @@ def _load_cached(name: str, root: Path, digest: str) -> Artifact:
         if data is not None and "runtime" not in data:
             data = None  # cached before the runtime code was kept
     if data is None:
-        data = _compile(source_path(name, root), root)
+        data = compile_source(source_path(name, root), root)
         cache_dir.mkdir(parents=True, exist_ok=True)
         # atomic write: several pytest-xdist workers may compile concurrently
         fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")

@@ -1,0 +1,51 @@
+"""The contracts compiled from their sources as they are now, with vyper itself: what a
+deployment must ship. ape-vyper compiles a contract again only when its own file
+changed, not when a module it imports did, so ape's build can be stale; deploy and
+verify compare it with this first (``stale_contracts``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def compile_source(path: Path, root: Path = REPO_ROOT) -> dict:
+    """abi, bytecode and runtime code of ``path`` (under ``root``/contracts)."""
+    import vyper
+    from vyper.compiler.input_bundle import FilesystemInputBundle
+
+    # contracts/ is the import root (`import lib.constants`), as in ape-vyper's config
+    bundle = FilesystemInputBundle([root / "contracts", root])
+    file_input = bundle.load_file(path.relative_to(root / "contracts"))
+    out = vyper.compile_from_file_input(
+        file_input, input_bundle=bundle, output_formats=["abi", "bytecode", "bytecode_runtime"]
+    )
+    return {"abi": out["abi"], "bytecode": out["bytecode"], "runtime": out["bytecode_runtime"]}
+
+
+def stale_contracts(project, names: tuple[str, ...], root: Path = REPO_ROOT) -> list[str]:
+    """The contracts among ``names`` whose runtime code in ape's build is not what
+    ``contracts/<name>.vy`` compiles to now."""
+    stale = []
+    for name in names:
+        built = bytes(getattr(project, name).contract_type.get_runtime_bytecode())
+        fresh = compile_source(root / "contracts" / f"{name}.vy", root)["runtime"]
+        if built != bytes.fromhex(fresh.removeprefix("0x")):
+            stale.append(name)
+    return stale
+
+
+def require_fresh_build(project, names: tuple[str, ...]) -> None:
+    """Raise ``StaleBuild`` naming the contracts ape's build has stale."""
+    stale = stale_contracts(project, names)
+    if stale:
+        raise StaleBuild(
+            f"ape's build of {', '.join(stale)} is not what the sources compile to now "
+            "(ape-vyper recompiles a contract only when its own file changes, not a module "
+            "it imports): run `ape compile --force`"
+        )
+
+
+class StaleBuild(Exception):
+    pass
