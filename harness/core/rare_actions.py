@@ -34,7 +34,7 @@ from harness.core.choices import Choices, World
 from harness.core.genesis import ATTACKER, USDC
 from harness.core.governance_actions import market_params
 from harness.core.orders import Match
-from harness.core.rare import PRIVILEGED, callers_required
+from harness.core.rare import PRIVILEGED, callers_required, initial
 from harness.core.spec_step import spec_apply
 from pyspec.constants import (
     LIQUIDATOR_RESERVE,
@@ -77,6 +77,12 @@ def _flat(world: World, market_id: int) -> list[str]:
     return [t for t in world.traders if get_position(state, world.actors[t], market_id).size == 0]
 
 
+def _free(world: World, who: str) -> int:
+    """What ``who`` has above its initial margin (recomputed from the raw state)."""
+    address = world.actors[who]
+    return max(recompute.equity(world.state, address) - initial(world.state, address), 0)
+
+
 def _live(world: World) -> list[int]:
     return [m for m, market in enumerate(world.state.markets) if not market.settled]
 
@@ -97,6 +103,7 @@ def tie_deleverage(world: World, choose: Choices) -> list[Call]:
     calls, now = _fresh_start(world, market_id)
     collateral = choose.pick((300, 1_000, 3_000)) * USDC
     calls.append(_engine("deposit", loser, collateral))
+    collateral += _free(world, loser)
     # the loser near 10x: its whole deposit at the market's initial margin, in thirds
     lots = collateral * RATIO_PRECISION // (price * market.initial_margin_ratio) * 9 // 10 // 3
     lots = max(lots, 1)
@@ -238,7 +245,8 @@ def crowd(world: World, choose: Choices) -> list[Call]:
         return [_wait(1)]
     calls, now = _fresh_start(world, market_id)
     long, short = flat.pop(0), flat.pop(0)
-    lots = 500 * USDC * RATIO_PRECISION // (price * market.initial_margin_ratio) * 95 // 100
+    margin = 500 * USDC + _free(world, long)
+    lots = margin * RATIO_PRECISION // (price * market.initial_margin_ratio) * 95 // 100
     calls += [
         _engine("deposit", long, 500 * USDC),
         _engine("deposit", short, 20_000 * USDC),
