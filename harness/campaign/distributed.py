@@ -3,12 +3,12 @@
 ``--scheduler tcp://host:port`` submits one task per worker to that Dask scheduler
 (``--scheduler local`` starts a local cluster of ``--workers`` processes first). A task
 runs the campaign's worker (``fuzz.work``) exactly as a local worker process does; its
-messages (progress, the failure, errors, done) come back through a ``distributed.Queue``
-pickled (the scheduler's msgpack refuses integers beyond 64 bits, and the statistics hold
-PnL-sized amounts), and the stop flag is a ``distributed.Event``, so a failure one worker finds stops the
-others and the campaign reports it once. ``--workers N`` without a scheduler keeps
-forked local processes: no scheduler process competing for the cores, no serialization,
-setup shared by fork.
+messages (progress, the failure, errors, done) come back pickled through a
+``distributed.Queue`` (the scheduler's msgpack refuses integers beyond 64 bits, and the
+statistics hold PnL-sized amounts), and the stop flag is a ``distributed.Event``, so a
+failure one worker finds stops the others and the campaign reports it once.
+``--workers N`` without a scheduler keeps forked local processes: no scheduler process
+competing for the cores, no serialization, setup shared by fork.
 
 ``--database redis://host:port/db`` is hypothesis's ``RedisExampleDatabase``: every worker
 on every machine saves failures there and replays them first.
