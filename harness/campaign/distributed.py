@@ -3,11 +3,12 @@
 ``--scheduler tcp://host:port`` submits one task per worker to that Dask scheduler
 (``--scheduler local`` starts a local cluster of ``--workers`` processes first). A task
 runs the campaign's worker (``fuzz.work``) exactly as a local worker process does; its
-messages (progress, the failure, errors, done) come back through a ``distributed.Queue``
-and the stop flag is a ``distributed.Event``, so a failure one worker finds stops the
-others and the campaign reports it once. ``--workers N`` without a scheduler keeps
-forked local processes: no scheduler process competing for the cores, no serialization,
-setup shared by fork.
+messages (progress, the failure, errors, done) come back pickled through a
+``distributed.Queue`` (the scheduler's msgpack refuses integers beyond 64 bits, and the
+statistics hold PnL-sized amounts), and the stop flag is a ``distributed.Event``, so a
+failure one worker finds stops the others and the campaign reports it once.
+``--workers N`` without a scheduler keeps forked local processes: no scheduler process
+competing for the cores, no serialization, setup shared by fork.
 
 ``--database redis://host:port/db`` is hypothesis's ``RedisExampleDatabase``: every worker
 on every machine saves failures there and replays them first.
@@ -16,6 +17,7 @@ on every machine saves failures there and replays them first.
 from __future__ import annotations
 
 import os
+import pickle
 import queue
 import time
 import uuid
@@ -73,7 +75,7 @@ def task(work, index: int, args, run: str) -> int:
     from distributed import Queue
 
     messages = Queue(f"{run}-messages")
-    work(index, args, messages.put, _PolledEvent(f"{run}-stop"))
+    work(index, args, lambda m: messages.put(pickle.dumps(m)), _PolledEvent(f"{run}-stop"))
     return index
 
 
@@ -125,7 +127,7 @@ def run(work, args, handle, ready, stop_holder: list) -> None:
         finished = 0
         while finished < len(futures):
             try:
-                message = messages.get(timeout=0.5)
+                message = pickle.loads(messages.get(timeout=0.5))
             except (TimeoutError, queue.Empty):
                 crashed = [f for f in futures if f.status == "error"]
                 if crashed or (all(f.done() for f in futures) and not messages.qsize()):

@@ -32,7 +32,7 @@ RUN_KEYS = (
 def _sum(summaries: list[dict], key: str) -> dict:
     total = Counter()
     for summary in summaries:
-        total.update(summary[key])
+        total.update(summary.get(key, {}))  # older summaries lack the rare counts
     return dict(total)
 
 
@@ -79,6 +79,8 @@ def merge(summaries: list[dict], folders: list[Path]) -> dict:
         "calls": dict(sorted(calls.items(), key=lambda item: -item[1]["total"])),
         "reverts": dict(Counter(_sum(summaries, "reverts")).most_common()),
         "branches": _sum(summaries, "branches"),
+        "rare_branches": _sum(summaries, "rare_branches"),
+        "boundaries": _sum(summaries, "boundaries"),
         "checks": _sum(summaries, "checks"),
         "entry_points": _sum(summaries, "entry_points"),
         "never_reached": {key: _never(summaries, key) for key in first["never_reached"]},

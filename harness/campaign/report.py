@@ -10,6 +10,7 @@ from harness.campaign import coverage, provenance, scope
 from harness.campaign import plots as plots_module
 from harness.core.branches import AMOUNT_BRANCHES, TRADING_BRANCHES, WATERFALL_BRANCHES
 from harness.core.invariants import INVARIANTS
+from harness.core.rare import BOUNDARIES, NEEDS_MORE_ACCOUNTS, rare_counts
 
 
 def _total(workers: dict, key: str) -> Counter:
@@ -60,6 +61,9 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
         "reverts": dict(reverts.most_common()),
         "events": dict(_total(workers, "events").most_common()),
         "branches": {b: branches[b] for b in WATERFALL_BRANCHES + TRADING_BRANCHES},
+        # rare states on purpose, and each check's boundary met with equality (``rare``)
+        "rare_branches": rare_counts(_total(workers, "rare"), _total(workers, "privileged")),
+        "boundaries": _boundaries(_total(workers, "boundaries")),
         "invariants": list(INVARIANTS),
         # counted where each check runs (``invariants.CHECKS``), not estimated
         "checks": {name: checks[name] for name in INVARIANTS},
@@ -87,6 +91,33 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
     return summary
 
 
+def _boundaries(hits: Counter) -> dict[str, int]:
+    return {b: hits[b] for b in BOUNDARIES}
+
+
+def rare_lines(summary: dict) -> list[str]:
+    """The rare branches (a count, or "never") and the exact boundary hits, for the text
+    report: the privileged functions on one line."""
+    rare = summary.get("rare_branches", {})
+    never = [b for b, n in rare.items() if not n]
+    privileged = {b: n for b, n in rare.items() if b.startswith("rare.privileged.")}
+    lines = [f"rare states reached ({len(rare) - len(never)}/{len(rare)}):"]
+    lines += [f"  {b:<40} {n:,}" for b, n in rare.items() if b not in privileged]
+    if privileged:
+        lines.append(
+            f"  rare.privileged (refused from every other role, every role changed hands): "
+            f"{sum(1 for n in privileged.values() if n)}/{len(privileged)} functions, "
+            f"fewest refusals {min(privileged.values()):,}"
+        )
+    unreachable = [b for b in never if b in NEEDS_MORE_ACCOUNTS]
+    if unreachable:
+        lines.append(f"  (needs more accounts than this deployment has: {', '.join(unreachable)})")
+    boundaries = summary.get("boundaries", {})
+    lines.append("boundary hits (the check's boundary met exactly):")
+    lines += [f"  {b:<40} {n:,}" for b, n in boundaries.items()]
+    return lines
+
+
 def _best_gain(workers: dict) -> dict:
     """The attacker contract's best gain over its fair PnL over all workers, with the
     sequence that reached it (the target of hypothesis's search)."""
@@ -106,6 +137,7 @@ def text(summary: dict) -> str:
     lines += [f"  {fn:<20} {c['ok']:>8,} / {c['total']:,}" for fn, c in summary["calls"].items()]
     lines.append("branches reached (waterfall, then funding and fees):")
     lines += [f"  {b:<28} {n:,}" for b, n in summary["branches"].items()]
+    lines += rare_lines(summary)
     attacker = summary["attacker"]
     lines.append(
         f"attacker contract's best gain over its fair PnL: {attacker['best_gain']:,} units "
@@ -188,6 +220,16 @@ def markdown(summary: dict, plots: dict) -> str:
     lines += [f"| {fn} | {c['ok']:,} | {c['total']:,} |" for fn, c in summary["calls"].items()]
     lines += ["", "## Branches reached", "", "| branch | times |", "|---|---:|"]
     lines += [f"| {b} | {n:,} |" for b, n in summary["branches"].items()]
+    lines += ["", "## Rare states reached", "", "| rare state | times |", "|---|---:|"]
+    lines += [f"| {b} | {n:,} |" for b, n in summary.get("rare_branches", {}).items()]
+    lines += [
+        "",
+        "## Boundaries hit exactly",
+        "",
+        "| check at its boundary | times |",
+        "|---|---:|",
+    ]
+    lines += [f"| {b} | {n:,} |" for b, n in summary.get("boundaries", {}).items()]
     lines += [
         "",
         "## Invariants and properties checked",

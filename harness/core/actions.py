@@ -39,6 +39,15 @@ from harness.core.governance_actions import (  # noqa: F401 (pin_adl_policy: act
     pin_adl_policy,
 )
 from harness.core.order_actions import bad_order, cancel_order, invalidate_nonces
+from harness.core.rare_actions import (
+    at_maintenance,
+    at_min_notional,
+    crowd,
+    fill_markets,
+    order_expiry,
+    rotate_roles,
+    tie_deleverage,
+)
 from harness.core.spec_step import spec_apply
 from pyspec import adl, adl_allocator, margin, views
 from pyspec.constants import (
@@ -490,6 +499,13 @@ ACTIONS = {
     "keeper_away": keeper_away,
     "dodge_deleverage": dodge_deleverage,
     "twin_bankruptcy": twin_bankruptcy,
+    "tie_deleverage": tie_deleverage,
+    "rotate_roles": rotate_roles,
+    "fill_markets": fill_markets,
+    "crowd": crowd,
+    "at_maintenance": at_maintenance,
+    "at_min_notional": at_min_notional,
+    "order_expiry": order_expiry,
 }
 # How often each action is chosen: hypothesis picks rules uniformly (and switches some
 # off per example), which starves the waterfall; one weighted choice keeps it fed.
@@ -522,6 +538,14 @@ ACTION_WEIGHTS = {
     "keeper_away": 1,
     "dodge_deleverage": 4,
     "twin_bankruptcy": 2,
+    # rare states on purpose (``rare_actions``)
+    "tie_deleverage": 2,
+    "rotate_roles": 1,
+    "fill_markets": 1,
+    "crowd": 1,
+    "at_maintenance": 2,
+    "at_min_notional": 1,
+    "order_expiry": 2,
 }
 
 

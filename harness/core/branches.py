@@ -5,6 +5,7 @@ import hashlib
 import time
 from collections import Counter
 
+from harness.core import rare
 from harness.core.call import BUNDLE
 from pyspec.constants import ADL_POLICY_NAMES, RATIO_PRECISION
 from pyspec.state import State
@@ -171,6 +172,10 @@ class Stats:
         # a short hash of every finished sequence's calls: how many distinct sequences a
         # run explored, and whether two runs explored the same ones
         self.fingerprints: set[str] = set()
+        # rare states, exact boundary hits and refused privileged calls ("fn|role"): ``rare``
+        self.rare: Counter = Counter()
+        self.boundaries: Counter = Counter()
+        self.privileged: Counter = Counter()
 
     def before_step(self) -> None:
         """Raise ``Stopped`` when ``should_stop`` says the run must stop."""
@@ -213,6 +218,18 @@ class Stats:
         if self.on_progress is not None and self.steps % self.PROGRESS_EVERY == 0:
             self.on_progress(self)
 
+    def record_rare(self, seen: rare.Observation) -> None:
+        """Count what ``rare.observe`` saw of one call."""
+        self.rare.update(seen.rare)
+        self.boundaries.update(seen.boundaries)
+        self.privileged.update(f"{fn}|{role}" for fn, role in seen.privileged)
+
+    def rare_counts(self) -> dict[str, int]:
+        return rare.rare_counts(self.rare, self.privileged)
+
+    def missing_rare(self, exempt: tuple[str, ...] = ()) -> list[str]:
+        return [b for b, n in self.rare_counts().items() if not n and b not in exempt]
+
     def record_sequence(self, calls: list) -> None:
         text = "\n".join(str(c) for c in calls)
         self.fingerprints.add(hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
@@ -247,4 +264,7 @@ class Stats:
             "insurance_floor": self.insurance_floor,
             "best_gain": self.best_gain,
             "best_gain_calls": self.best_gain_calls,
+            "rare": dict(self.rare),
+            "boundaries": dict(self.boundaries),
+            "privileged": dict(self.privileged),
         }

@@ -36,15 +36,10 @@ def bad_order(world: World, choose: Choices) -> list[Call]:
     maker, taker = (sell, buy) if choose.chance(1, 2) else (buy, sell)
     maker_signature = None
     calls = []
-    if kind == "expired":
-        maker = replace(maker, expiry=state.timestamp - choose.pick((1, 3_600)))
-    elif kind == "overfilled":
-        maker = replace(maker, size=size - 1)
-    elif kind == "cancelled":
-        calls.append(cancel(world, maker))
-    elif kind == "nonce":
-        trader = names(world)[maker.trader]
-        calls.append(Call("settlement", "invalidate_nonces", trader, (maker.nonce + 1,)))
+    if kind in SIDED_DEFECTS and choose.chance(1, 2):  # the taker's order has the defect
+        taker, calls = _defect(world, choose, kind, taker, size)
+    elif kind in SIDED_DEFECTS:
+        maker, calls = _defect(world, choose, kind, maker, size)
     elif kind == "wrong_chain":
         maker_signature = orders.sign(book, maker, chain_id=1)
     elif kind == "wrong_contract":
@@ -79,6 +74,22 @@ def bad_order(world: World, choose: Choices) -> list[Call]:
         other = replace(taker, nonce=taker.nonce + 1)
         calls.append(orders.settle_call(state, actors, maker, other, size, price))
     return calls
+
+
+SIDED_DEFECTS = ("expired", "overfilled", "cancelled", "nonce")
+
+
+def _defect(world: World, choose: Choices, kind: str, order, size: int):
+    """``order`` with the defect ``kind`` (one of ``SIDED_DEFECTS``), and the calls that
+    make it (a cancel, a nonce floor)."""
+    if kind == "expired":
+        return replace(order, expiry=world.state.timestamp - choose.pick((1, 3_600))), []
+    if kind == "overfilled":
+        return replace(order, size=size - 1), []
+    if kind == "cancelled":
+        return order, [cancel(world, order)]
+    trader = names(world)[order.trader]
+    return order, [Call("settlement", "invalidate_nonces", trader, (order.nonce + 1,))]
 
 
 def cancel(world: World, order) -> Call:

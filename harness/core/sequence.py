@@ -4,7 +4,7 @@ The state machine, trace replay and counterexample minimization all step through
 ``CheckedSequence``, so a saved trace is checked exactly as the campaign checked it.
 """
 
-from harness.core import branches, dump, invariants, liveness, properties
+from harness.core import branches, dump, invariants, liveness, properties, rare
 from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
 from harness.core.genesis import ATTACKER
@@ -48,6 +48,9 @@ class CheckedSequence:
             call, outcome.success, outcome.reason, branches_taken(steps), outcome.events,
             self.state.insurance_fund,
         )  # fmt: skip
+        self.stats.record_rare(
+            rare.observe(self.p.actors, call, before, self.state, outcome.reason, outcome.events)
+        )
         return outcome
 
     def _guard(self, step):

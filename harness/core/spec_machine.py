@@ -8,7 +8,7 @@ contracts would share.
 
 from __future__ import annotations
 
-from harness.core import branches, dump, invariants, liveness
+from harness.core import branches, dump, invariants, liveness, rare
 from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
 from harness.core.genesis import ATTACKER
@@ -82,6 +82,9 @@ class SpecSequence:
             branches_taken(steps),
             events,
             self.world.state.insurance_fund,
+        )
+        self.stats.record_rare(
+            rare.observe(self.world.actors, call, before, self.world.state, reason, events)
         )
 
     def finish(self) -> None:

@@ -3,9 +3,13 @@
 import pytest
 
 from harness.campaign.fuzz import run_batch
+from harness.core import actions
 from harness.core.branches import Stats
 from harness.core.machine import DifferentialMachine
-from pyspec.constants import ADL_POLICY_COUNT
+from harness.core.pair import Pair
+from harness.core.rare import NEEDS_MORE_ACCOUNTS
+from harness.evm import make_chain
+from pyspec.constants import ADL_POLICY_COUNT, LIQUIDATOR_RESERVE, MAX_POSITIONS_PER_MARKET
 
 SEED = 20261121
 
@@ -35,6 +39,41 @@ def test_spec_and_embedded_chain_agree(embedded_run):
 
 def test_every_waterfall_branch_is_reached(embedded_run):
     assert embedded_run.missing_branches() == [], dict(embedded_run.branches)
+
+
+def test_every_rare_state_is_reached(embedded_run):
+    """Each rare state (``harness.core.rare``) reached by the same run, on both machines:
+    the ADL ties and remainders, the order rejections on each side, the exact margin,
+    notional and size boundaries, the waits, and every privileged function refused from
+    every other role once every role changed hands. The holder bounds need more accounts
+    (the next test)."""
+    counts = embedded_run.rare_counts()
+    assert embedded_run.missing_rare(exempt=NEEDS_MORE_ACCOUNTS) == [], counts
+    assert all(counts[b] == 0 for b in NEEDS_MORE_ACCOUNTS)  # 11 accounts: not even the cap
+
+
+# state accounts: owner, outsider, the traders, the attacker: enough to fill a market's
+# trade cap with traders, its reserved slots with liquidators, and one liquidator more
+CROWD_TRADERS = MAX_POSITIONS_PER_MARKET + 1 - 3
+
+
+def test_a_crowded_market_reaches_its_trade_cap_and_holder_bound():
+    chain = make_chain("embedded")
+    try:
+        chain.add_accounts(max(4 + CROWD_TRADERS - len(chain.accounts), 0))
+        pair = Pair(chain, n_traders=CROWD_TRADERS)
+        stats = Stats()
+        machine = DifferentialMachine.bind(pair, stats)
+        machine = type("CrowdMachine", (machine,), {"menu": actions.weighted({"crowd": 1})})
+        run_batch(machine, SEED, 2, 2, database=None)
+    finally:
+        chain.close()
+    counts = stats.rare_counts()
+    assert all(counts[b] > 0 for b in NEEDS_MORE_ACCOUNTS), counts
+    assert stats.boundaries["market.holders_at_trade_cap"] > 0
+    # beyond each: a trade past the cap and a takeover past the bound, refused
+    assert stats.reverts["market: position limit reached"] >= 2
+    assert MAX_POSITIONS_PER_MARKET - LIQUIDATOR_RESERVE < MAX_POSITIONS_PER_MARKET
 
 
 def test_spec_and_anvil_agree(anvil_pair):

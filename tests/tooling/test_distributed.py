@@ -1,5 +1,6 @@
 """A campaign on a local Dask cluster with a Redis failure database: a real
-``redis-server`` started and stopped here, two workers as Dask tasks, one report."""
+``redis-server`` started and stopped here, two workers as Dask tasks, one report; and a
+failure one Dask worker finds stopping the other, reported once."""
 
 import json
 import shutil
@@ -13,9 +14,6 @@ from harness.campaign import fuzz
 from harness.campaign.distributed import example_database
 
 REDIS = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(
-    REDIS is None, reason="redis-server is not installed (make setup installs it: README)"
-)
 
 
 def free_port() -> int:
@@ -26,6 +24,8 @@ def free_port() -> int:
 
 @pytest.fixture
 def redis_url(tmp_path):
+    if REDIS is None:
+        pytest.skip("redis-server is not installed (make setup installs it: README)")
     port = free_port()
     server = subprocess.Popen(
         [REDIS, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
@@ -101,3 +101,37 @@ def test_a_failure_saved_in_redis_is_replayed_first_by_the_next_run(
     alone = run("alone", 12, str(tmp_path / "empty-db"))
     # measured: 2 sequences and 16 steps with the shared database, 3 and 24 without
     assert shared["steps"] < alone["steps"] and shared["sequences"] < alone["sequences"]
+
+
+def test_a_failure_one_dask_worker_finds_stops_the_other_and_is_reported_once(
+    tmp_path, scheduler, capsys
+):
+    """A planted fee bug on one of the two Dask workers (the other runs the real spec):
+    the faulty worker fails, the campaign sets the stop flag, the healthy worker stops at
+    its next poll instead of running out its budget, and the failure is reported once."""
+    from distributed import Client
+
+    def plant_fee_off_by_one():  # runs in one worker process, pickled by value
+        from pyspec import fees
+
+        real = fees.compute_trading_fee
+        fees.compute_trading_fee = lambda notional, ratio: real(notional, ratio) + 1
+
+    with Client(scheduler) as client:
+        faulty = sorted(client.scheduler_info()["workers"])[0]
+        client.run(plant_fee_off_by_one, workers=[faulty])
+    out = tmp_path / "report"
+    argv = ["--scheduler", scheduler, "--workers", "2", "--database", ""]
+    argv += ["--seconds", "300", "--seed", "5", "--out", str(out)]
+    assert fuzz.main(argv) == fuzz.FAILED
+    summary = json.loads((out / "summary.json").read_text())
+    # the healthy worker stopped on the flag, long before its 300 s budget
+    assert "stopped" in summary["stopped_by"], summary["stopped_by"]
+    assert "time budget" not in summary["stopped_by"]
+    assert summary["elapsed_seconds"] < 200
+    assert summary["steps"] > 0 and summary["workers"] == 2
+    # reported once: one counterexample, one failure text on stderr
+    assert (out / "counterexample.json").exists()
+    assert summary["result"].startswith("divergence")
+    err = capsys.readouterr().err
+    assert err.count("counterexample saved:") == 1, err
