@@ -80,6 +80,10 @@ def check_events(call: Call, spec: list, chain: list, names: dict[str, str] | No
     )
 
 
+# The contracts a fresh pair deploys (the harness's attacker contract aside).
+DEPLOYED = ("MockToken", "PerpEngine", "StateLens", "Settlement", "PerpViews", "Governor")
+
+
 class Pair:
     """Token, engine and state lens deployed on ``chain``, mirrored by a spec ``State``."""
 
@@ -95,23 +99,18 @@ class Pair:
         self.chain = chain
         self.config = config
         self.markets = config.markets
-        token_art = artifacts.load("MockToken")
-        engine_art = artifacts.load("PerpEngine")
-        lens_art = artifacts.load("StateLens")
-        settlement_art = artifacts.load("Settlement")
-        views_art = artifacts.load("PerpViews")
-        governor_art = artifacts.load("Governor")
+        art = {name: artifacts.load(name) for name in DEPLOYED}
         self.actors = dict(zip(genesis.actor_names(n_traders), chain.accounts, strict=False))
         self.traders = genesis.trader_names(n_traders)
         owner = self.actors["owner"]
-        self.token_address = chain.deploy(token_art.initcode(), owner)
+        self.token_address = chain.deploy(art["MockToken"].initcode(), owner)
         self.allocator_address = chain.deploy(artifacts.load("AdlAllocator").initcode(), owner)
         # The engine names the Settlement and the Governor, deployed after it at known
         # addresses: Settlement next, then the views, then the Governor.
         settlement_address = genesis.create_address(owner, chain.nonce(owner) + 1)
         governor_address = genesis.create_address(owner, chain.nonce(owner) + 3)
         self.engine_address = chain.deploy(
-            engine_art.initcode(
+            art["PerpEngine"].initcode(
                 self.token_address,
                 self.allocator_address,
                 self.actors["oracle"],
@@ -123,18 +122,18 @@ class Pair:
             owner,
         )
         self.settlement_address = chain.deploy(
-            settlement_art.initcode(self.engine_address, self.actors["operator"]), owner
+            art["Settlement"].initcode(self.engine_address, self.actors["operator"]), owner
         )
         assert self.settlement_address == settlement_address
-        self.views_address = chain.deploy(views_art.initcode(self.engine_address), owner)
+        self.views_address = chain.deploy(art["PerpViews"].initcode(self.engine_address), owner)
         self.governor_address = chain.deploy(
-            governor_art.initcode(
+            art["Governor"].initcode(
                 self.engine_address, self.settlement_address, config.governance_delay
             ),
             owner,
         )
         assert self.governor_address == governor_address
-        self.lens_address = chain.deploy(lens_art.initcode(), owner)
+        self.lens_address = chain.deploy(art["StateLens"].initcode(), owner)
         self.actors[genesis.ATTACKER] = chain.deploy(artifacts.load("Bundler").initcode(), owner)
         # Every account whose balances the state comparison covers.
         self.accounts = [self.actors[n] for n in genesis.state_accounts(n_traders)]

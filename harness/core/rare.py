@@ -188,7 +188,7 @@ def _one(seen, actors, call, before, after, reason, events) -> None:
         _settle(seen, actors, call, before, after, reason, events)
     elif fn == "withdraw" and reason is None:
         who = actors[call.sender]
-        if _positions(after, who) and recompute.equity(after, who) == initial(after, who):
+        if _positions(after, who) and recompute.equity(after, who) == recompute.initial(after, who):
             seen.hit("withdraw.equity_at_initial")
     elif fn == "liquidate":
         who = _address(actors, call.args[0])
@@ -258,11 +258,11 @@ def _settle(seen, actors, call, before, after, reason, events) -> None:
             and abs(held) * price == market.min_position_notional
         ):
             seen.hit("trade.notional_at_min")
-        slack = recompute.equity(after, who) - initial(after, who)
+        slack = recompute.equity(after, who) - recompute.initial(after, who)
         if abs(held) > abs(held_before) or held * held_before < 0:  # risk added: initial margin
             if slack == 0:
                 seen.hit("trade.equity_at_initial")
-        if held * held_before < 0 and 0 <= slack * 100 <= initial(after, who):
+        if held * held_before < 0 and 0 <= slack * 100 <= recompute.initial(after, who):
             seen.rare.append("rare.flip_near_initial_margin")
 
 
@@ -469,20 +469,6 @@ def _privileged(seen, actors, call, before) -> None:
     if own != "governor" and caller == genesis[own]:
         roles.append("former")
     seen.privileged += [(call.fn, r) for r in roles]
-
-
-def initial(state: State, address: str) -> int:
-    """Sum over positions of ceil(|size| x price x imr / 1e6) (settled markets count
-    nothing, as in ``recompute.maintenance``)."""
-    account = state.accounts.get(address)
-    if account is None:
-        return 0
-    total = 0
-    for market_id, position in account.positions.items():
-        market = state.markets[market_id]
-        if not market.settled:
-            total += -(-abs(position.size) * market.price * market.initial_margin_ratio // 10**6)
-    return total
 
 
 def _positions(state: State, address: str) -> bool:

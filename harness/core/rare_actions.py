@@ -34,7 +34,7 @@ from harness.core.choices import Choices, World
 from harness.core.genesis import ATTACKER, USDC
 from harness.core.governance_actions import market_params
 from harness.core.orders import Match
-from harness.core.rare import PRIVILEGED, callers_required, initial
+from harness.core.rare import PRIVILEGED, callers_required
 from harness.core.spec_step import spec_apply
 from pyspec.constants import (
     LIQUIDATOR_RESERVE,
@@ -80,7 +80,7 @@ def _flat(world: World, market_id: int) -> list[str]:
 def _free(world: World, who: str) -> int:
     """What ``who`` has above its initial margin (recomputed from the raw state)."""
     address = world.actors[who]
-    return max(recompute.equity(world.state, address) - initial(world.state, address), 0)
+    return max(recompute.equity(world.state, address) - recompute.initial(world.state, address), 0)
 
 
 def _live(world: World) -> list[int]:

@@ -33,6 +33,15 @@ def equity(state: State, address: str) -> int:
 def maintenance(state: State, address: str) -> int:
     """Sum over positions of ceil(|size| x price x mmr / 1e6); a settled market's position
     counts nothing: every call closes it at the final price before it checks the account."""
+    return _requirement(state, address, "maintenance_margin_ratio")
+
+
+def initial(state: State, address: str) -> int:
+    """The same with the initial margin ratio."""
+    return _requirement(state, address, "initial_margin_ratio")
+
+
+def _requirement(state: State, address: str, ratio: str) -> int:
     account = state.accounts.get(address)
     if account is None:
         return 0
@@ -41,7 +50,7 @@ def maintenance(state: State, address: str) -> int:
         market = state.markets[market_id]
         if market.settled:
             continue
-        total += -(-abs(position.size) * market.price * market.maintenance_margin_ratio // RATIO)
+        total += -(-abs(position.size) * market.price * getattr(market, ratio) // RATIO)
     return total
 
 
