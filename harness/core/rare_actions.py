@@ -94,8 +94,8 @@ def tie_deleverage(world: World, choose: Choices) -> list[Call]:
         return [_wait(1)]
     market_id = max(live, key=lambda m: (len(_flat(world, m)), -m))
     flat = _flat(world, market_id)
-    if len(flat) < 4:
-        return [_wait(1)]
+    if len(flat) < 4 or world.state.markets[market_id].price == 0:
+        return [_wait(1)]  # too few free traders, or a market never priced
     picked = [flat.pop(choose.integer(0, len(flat) - 1)) for _ in range(4)]
     loser, winners = picked[0], picked[1:]
     market = world.state.markets[market_id]

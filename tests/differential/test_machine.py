@@ -1,5 +1,7 @@
 """The differential state machine with fixed seeds and example budgets (long runs: make fuzz)."""
 
+import random
+
 import pytest
 
 from harness.campaign.fuzz import run_batch
@@ -8,6 +10,8 @@ from harness.core.branches import Stats
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
 from harness.core.rare import NEEDS_MORE_ACCOUNTS
+from harness.core.rare_actions import tie_deleverage
+from harness.core.spec_machine import SpecWorld
 from harness.evm import make_chain
 from pyspec.constants import ADL_POLICY_COUNT, LIQUIDATOR_RESERVE, MAX_POSITIONS_PER_MARKET
 
@@ -80,3 +84,15 @@ def test_spec_and_anvil_agree(anvil_pair):
     stats = run(anvil_pair, examples=25, steps=50)
     assert stats.steps > 500
     assert stats.successes["settle"] > 50
+
+
+def test_tie_deleverage_waits_on_a_market_never_priced(embedded_pair):
+    """A listed market without a price yet (a 1M-step campaign, seed 212, crashed here
+    with a ZeroDivisionError): the action waits instead of sizing positions at price 0."""
+    embedded_pair.reset()
+    state = embedded_pair.state.copy()
+    for market in state.markets:
+        market.price = 0
+    world = SpecWorld(state, embedded_pair.actors, embedded_pair.traders, embedded_pair.accounts)
+    calls = tie_deleverage(world, actions.RandomChoices(random.Random(212)))
+    assert [call.fn for call in calls] == ["wait"]
