@@ -87,6 +87,8 @@ def twin_bankruptcy(world: World, choose: Choices) -> list:
     left = list(world.traders)
     first, second, winner_a, winner_b = (left.pop(choose.integer(0, len(left) - 1)) for _ in "abcd")
     market = state.markets[market_id]
+    if market.price == 0:  # listed, never priced: nothing to size positions at
+        return [Call(CLOCK, "wait", "", (1,))]
     price, now = market.price, max(state.timestamp, market.price_timestamp + 1)
     waits = [Call(CLOCK, "wait", "", (now - state.timestamp,))] if now > state.timestamp else []
     higher = price + price * 30_000 // RATIO_PRECISION

@@ -6,6 +6,7 @@ import pytest
 
 from harness.campaign.fuzz import run_batch
 from harness.core import actions
+from harness.core.adl_actions import twin_bankruptcy
 from harness.core.branches import Stats
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
@@ -86,13 +87,15 @@ def test_spec_and_anvil_agree(anvil_pair):
     assert stats.successes["settle"] > 50
 
 
-def test_tie_deleverage_waits_on_a_market_never_priced(embedded_pair):
-    """A listed market without a price yet (a 1M-step campaign, seed 212, crashed here
-    with a ZeroDivisionError): the action waits instead of sizing positions at price 0."""
+@pytest.mark.parametrize("action", [tie_deleverage, twin_bankruptcy], ids=lambda a: a.__name__)
+def test_actions_wait_on_a_market_never_priced(embedded_pair, action):
+    """A listed market without a price yet (1M-step campaigns crashed on it with a
+    ZeroDivisionError: seed 212 in tie_deleverage, seed 213 in twin_bankruptcy): the
+    action waits instead of sizing positions at price 0."""
     embedded_pair.reset()
     state = embedded_pair.state.copy()
     for market in state.markets:
         market.price = 0
     world = SpecWorld(state, embedded_pair.actors, embedded_pair.traders, embedded_pair.accounts)
-    calls = tie_deleverage(world, actions.RandomChoices(random.Random(212)))
+    calls = action(world, actions.RandomChoices(random.Random(213)))
     assert [call.fn for call in calls] == ["wait"]
