@@ -839,19 +839,21 @@ def deleverage(account: address):
         )
         self._write_off(fill.counterparty, market_id)
     self._write_off(account, market_id)
-    if msg.sender != account:
-        # N9: once every deficit is covered, the fund above its floor pays the keeper what
-        # a liquidator of the same position earns: deleverage never rests on altruists
+    # N9: once every deficit is covered, the fund above its floor pays the keeper what a
+    # liquidator of the same position earns: deleverage never rests on altruists
+    room: int256 = convert(storage.insurance_fund, int256) - convert(
+        storage.insurance_floor, int256
+    )
+    if msg.sender != account and room > 0:
         reward: int256 = min(
             liquidation.compute_liquidator_reward(
                 abs_size * price, market.liquidation_fee_ratio, storage.liquidator_share_ratio
             ),
-            convert(storage.insurance_fund, int256) - convert(storage.insurance_floor, int256),
+            room,
         )
-        if reward > 0:
-            storage.insurance_fund -= convert(reward, uint256)
-            storage.collateral[msg.sender] += reward
-            log KeeperReward(keeper=msg.sender, account=account, amount=convert(reward, uint256))
+        storage.insurance_fund -= convert(reward, uint256)
+        storage.collateral[msg.sender] += reward
+        log KeeperReward(keeper=msg.sender, account=account, amount=convert(reward, uint256))
 
 
 @internal

@@ -499,16 +499,18 @@ def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) 
     The bankrupt account earns nothing by deleveraging itself (it would end above zero).
     Contract: ``PerpEngine.deleverage``.
     """
+    room = state.insurance_fund - state.insurance_floor
+    if room <= 0:
+        return
     reward = min(
         liquidation.compute_liquidator_reward(
             notional, market.liquidation_fee_ratio, state.liquidator_share_ratio
         ),
-        state.insurance_fund - state.insurance_floor,
+        room,
     )
-    if reward > 0:
-        state.insurance_fund -= reward
-        get_account(state, keeper).collateral += reward
-        state.events.append(("KeeperReward", (keeper, address, reward)))
+    state.insurance_fund -= reward
+    get_account(state, keeper).collateral += reward
+    state.events.append(("KeeperReward", (keeper, address, reward)))
 
 
 def _charge(state: State, address: str, market_id: int, amount: int) -> None:
