@@ -3,7 +3,9 @@ manifest, attach to its contracts (nothing redeployed), import its state into th
 check it equals the chain's, then run the differential campaign from that state.
 
     python -m harness.deployed.audit --manifest deployments/<chain-id>.json --fork-url URL
-        [--seconds 10] [--steps N] [--seed S]
+        [--seconds 10] [--steps N] [--seed S] [--fund mint|storage] [--out DIR]
+        [--shrink-seconds 60]
+    python -m harness.deployed.audit --replay DIR/counterexample.json --fork-url URL
 
 (``make audit ARGS=...``.) The fork is an anvil of its own (``ForkChain``, with the
 node's chain id): the node at ``--fork-url`` is only read. On the fork the harness
@@ -18,10 +20,21 @@ funded actors), under every check of a campaign (state, reverts, events, views,
 invariants, properties, liveness). ``--seconds`` (default 10) or ``--steps`` bound it;
 ``--seed`` (printed; random when absent) fixes its choices.
 
+``--out DIR`` (default reports/audit-<UTC time>) gets ``report.md``: the deployment
+(chain, fork block, each contract's address and runtime keccak, the actors), the checks,
+the steps and the result. On a failure the calls of its sequence are minimized from the
+imported state (the campaign's minimizer, each candidate from the fork's base snapshot,
+for at most ``--shrink-seconds``) and saved, with the deployment as found (the manifest's
+path and content, chain id, fork block, addresses, code hashes, actors, funding), in
+``DIR/counterexample.json``. ``--replay`` forks the node again at the recorded block,
+checks and imports the instance again and replays the calls: exit 1 when they still
+fail, 0 when spec and chain agree on them.
+
 Exit codes: 0 agreed (the code, the parameters and the imported state are the manifest's
 and the chain's, and spec and chain agreed on every step, at least one), 1 a difference
 (the first one named: a code hash, a parameter, an imported field, a divergence) or no
-step run, 2 a usage error (no such manifest, another chain's, a bad option), 3 no fork.
+step run, 2 a usage error (no such manifest or counterexample, another chain's, a bad
+option), 3 no fork.
 """
 
 import argparse
