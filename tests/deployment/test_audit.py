@@ -123,7 +123,8 @@ def test_a_divergence_is_minimized_saved_with_its_deployment_and_replayed(
     fee = fees.compute_trading_fee
     monkeypatch.setattr(fees, "compute_trading_fee", lambda notional, r: fee(notional, r) + 1)
     out = tmp_path / "report"
-    assert audit(live, manifest, "--steps", "60", "--seed", "7", "--out", str(out)) == 1
+    budget = ("--steps", "60", "--seed", "7", "--shrink-seconds", "600")
+    assert audit(live, manifest, *budget, "--out", str(out)) == 1
     text = capsys.readouterr().out
     assert "DIVERGENCE Divergence:" in text and "result: divergence after" in text
     path = out / "counterexample.json"
