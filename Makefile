@@ -31,6 +31,7 @@ help:
 	@echo "  adl-lab        the ADL stress lab, spec only: ARGS='--scenario sybil'"
 	@echo "  audit          a deployed instance checked, imported on a fork, then fuzzed from there:"
 	@echo "                 ARGS='--manifest deployments/<chain-id>.json --fork-url <rpc> --seconds 10'"
+	@echo "                 (report and counterexample in --out DIR; ARGS='--replay DIR/counterexample.json --fork-url <rpc>')"
 	@echo "  bench          steps/s on the embedded chain, anvil and ape"
 	@echo "  bench-chains   the bare chains' transactions/s"
 	@echo "  gas            gas of every call on anvil into docs/gas.md (ARGS='--quick --out DIR')"
@@ -65,6 +66,7 @@ adl-lab: $(STAMP)
 	$(BIN)/python -m harness.lab $(ARGS)
 
 # make audit ARGS='--manifest deployments/<chain-id>.json --fork-url <rpc>'
+# make audit ARGS='--replay reports/audit-<time>/counterexample.json --fork-url <rpc>'
 audit: $(STAMP)
 	$(BIN)/python -m harness.deployed.audit $(ARGS)
 

@@ -195,6 +195,12 @@ ENTRIES = (
         code=2,
     ),
     Entry(
+        "make audit ARGS='--replay reports/audit-<time>/counterexample.json --fork-url <rpc>'",
+        (*MAKE, "audit", "ARGS=--replay {tmp}/no-trace.json --fork-url http://127.0.0.1:1"),
+        ("no such counterexample",),
+        code=2,
+    ),
+    Entry(
         "ape run fuzz -- --seconds 60",
         (str(BIN / "ape"), "run", "fuzz", "--", "--max-steps", "30")
         + ("--out", "{out}", "--database", "{tmp}/db"),

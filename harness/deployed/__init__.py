@@ -1,5 +1,5 @@
 """Tools for an instance someone deployed: read its state (``harness/core/state_import``)
-and show or check it (``adl_queue``, ``audit``)."""
+and show or check it (``adl_queue``, ``audit`` on the instance as ``fork`` attaches it)."""
 
 import sys
 

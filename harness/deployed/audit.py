@@ -3,7 +3,9 @@ manifest, attach to its contracts (nothing redeployed), import its state into th
 check it equals the chain's, then run the differential campaign from that state.
 
     python -m harness.deployed.audit --manifest deployments/<chain-id>.json --fork-url URL
-        [--seconds 10] [--steps N] [--seed S]
+        [--seconds 10] [--steps N] [--seed S] [--fund mint|storage] [--out DIR]
+        [--shrink-seconds 60]
+    python -m harness.deployed.audit --replay DIR/counterexample.json --fork-url URL
 
 (``make audit ARGS=...``.) The fork is an anvil of its own (``ForkChain``, with the
 node's chain id): the node at ``--fork-url`` is only read. On the fork the harness
@@ -18,184 +20,48 @@ funded actors), under every check of a campaign (state, reverts, events, views,
 invariants, properties, liveness). ``--seconds`` (default 10) or ``--steps`` bound it;
 ``--seed`` (printed; random when absent) fixes its choices.
 
+``--out DIR`` (default reports/audit-<UTC time>) gets ``report.md``: the deployment
+(chain, fork block, each contract's address and runtime keccak, the actors), the checks,
+the steps and the result. On a failure the calls of its sequence are minimized from the
+imported state (the campaign's minimizer, each candidate from the fork's base snapshot,
+for at most ``--shrink-seconds``) and saved, with the deployment as found (the manifest's
+path and content, chain id, fork block, addresses, code hashes, actors, funding), in
+``DIR/counterexample.json``. ``--replay`` forks the node again at the recorded block,
+checks and imports the instance again and replays the calls: exit 1 when they still
+fail, 0 when spec and chain agree on them.
+
 Exit codes: 0 agreed (the code, the parameters and the imported state are the manifest's
 and the chain's, and spec and chain agreed on every step, at least one), 1 a difference
 (the first one named: a code hash, a parameter, an imported field, a divergence) or no
-step run, 2 a usage error (no such manifest, another chain's, a bad option), 3 no fork.
+step run, 2 a usage error (no such manifest or counterexample, another chain's, a bad
+option), 3 no fork.
 """
 
 import argparse
+import io
+import json
 import random
 import sys
 import time
-from types import SimpleNamespace
+from datetime import UTC, datetime
+from pathlib import Path
 
-from eth_utils import keccak
-
-from deployment.address import create_address
-from deployment.onchain import CONTRACTS, instance_checks, mismatches
-from harness.core import actions, genesis, invariants
+from deployment.onchain import CONTRACTS
+from harness.campaign import provenance, trace
+from harness.campaign.options import REPORTS
+from harness.core import actions, invariants
 from harness.core.branches import Stats, Stopped
-from harness.core.call import Call, bundle
-from harness.core.dump import MARKET_FIELDS, first_difference, spec_dump
 from harness.core.machine import DifferentialMachine
-from harness.core.orders import N_EXTRA_KEYS
 from harness.core.pair import Pair
-from harness.core.state_import import (
-    Deployment,
-    Reader,
-    chain_dump_of,
-    http_rpc,
-    import_state,
-    latest_block,
-)
+from harness.core.state_import import http_rpc
 from harness.deployed import read_manifest
-from harness.evm import artifacts
+from harness.deployed.fork import Log, attach
 from harness.evm.anvil import ForkChain
-from harness.evm.base import ACCOUNTS, ChainError, extra_accounts
+from harness.evm.base import ChainError
 
 AGREED, DIFFERENT, USAGE, NO_FORK = 0, 1, 2, 3
 # calls per sequence: each sequence starts again from the imported state
 SEQUENCE_STEPS = 60
-
-
-def code_hash(code: bytes) -> str:
-    return "0x" + keccak(code).hex()
-
-
-class _Contract:
-    """A deployed contract's views as ``deployment.onchain`` reads them through ape."""
-
-    def __init__(self, read: Reader, name: str, address: str) -> None:
-        self._read, self._name, self._address = read, name, address
-
-    def __getattr__(self, fn: str):
-        def view(*args):
-            value = self._read(self._name, self._address, fn, *args)
-            if fn == "markets":  # a struct: its fields by name
-                return SimpleNamespace(**dict(zip(MARKET_FIELDS, value, strict=True)))
-            return value
-
-        return view
-
-
-class _Container:
-    def __init__(self, read: Reader, name: str) -> None:
-        self._read, self._name = read, name
-        self.contract_type = SimpleNamespace(
-            get_runtime_bytecode=lambda: artifacts.load(name).runtime
-        )
-
-    def at(self, address: str) -> _Contract:
-        if self._read.rpc("eth_getCode", [address, hex(self._read.block)]) == "0x":
-            raise ChainError(f"no code at {address}")
-        return _Contract(self._read, self._name, address)
-
-
-class RpcProject:
-    """What ``deployment.onchain.instance_checks`` needs of ape's project and provider,
-    over JSON-RPC at one block: the same checks as ``ape run verify``."""
-
-    def __init__(self, read: Reader) -> None:
-        self._read = read
-
-    def __getattr__(self, name: str) -> _Container:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return _Container(self._read, name)
-
-    def get_code(self, address: str) -> bytes:
-        return bytes.fromhex(self._read.rpc("eth_getCode", [address, hex(self._read.block)])[2:])
-
-
-def instance_differences(rpc, manifest: dict, block: int) -> list[tuple]:
-    """``ape run verify``'s checks of the instance: the code against the build and the
-    manifest's hashes, every role and parameter against its request; print each, return
-    the ones that differ."""
-    project = RpcProject(Reader(rpc, block))
-    checks = instance_checks(project, project, manifest)
-    for label, actual, expected in checks:
-        print(f"  {'ok' if actual == expected else 'MISMATCH':8} {label}: {actual}")
-    return mismatches(checks)
-
-
-def harness_actors(read: Reader, deployment: Deployment) -> tuple[dict[str, str], list[str]]:
-    """The campaign's actors on the instance: its roles as the chain holds them, and the
-    outsider and traders among the keys the harness holds (none of them a role)."""
-    engine, gov = deployment.engine, deployment.governor
-    roles = {
-        "owner": read("Governor", gov, "owner"),
-        "oracle": read("PerpEngine", engine, "oracle"),
-        "operator": read("Settlement", deployment.settlement, "operator"),
-        "guardian": read("PerpEngine", engine, "guardian"),
-    }
-    taken = {*roles.values(), engine, deployment.settlement, gov, deployment.views}
-    free = [a for a in (*ACCOUNTS, *extra_accounts(N_EXTRA_KEYS)) if a not in taken]
-    traders = genesis.trader_names()
-    actors = {**roles, **dict(zip(["outsider", *traders], free, strict=False))}
-    return actors, traders
-
-
-def funding_calls(traders: list[str], mint: bool) -> list[Call]:
-    """What a fresh pair's setup gives every state actor: ``TRADER_FUNDS`` minted (unless
-    ``mint`` is False: the balances were written), the engine approved (the attacker
-    contract's approval through a bundle)."""
-    calls = []
-    for name in ["owner", "outsider", *traders, genesis.ATTACKER]:
-        if mint:
-            calls.append(Call("token", "mint", "owner", (name, genesis.TRADER_FUNDS)))
-        approve = Call("token", "approve", name, ("engine", genesis.MAX_UINT256))
-        calls.append(bundle("owner", approve) if name == genesis.ATTACKER else approve)
-    return calls
-
-
-# storage slots searched for the token's balance mapping, in either layout
-BALANCE_SLOTS = range(64)
-
-
-def write_balances(chain: ForkChain, state, addresses: list[str], amount: int) -> None:
-    """Give each of ``addresses`` ``amount`` more tokens by writing the token's storage on
-    the fork, and the same to the spec's balances (no event: nothing was transferred)."""
-    token = state.token.address
-    codec = Reader(chain.rpc, 0).codecs["MockToken"]["balanceOf"]
-
-    def balance(address: str) -> int:
-        data = "0x" + codec.encode((address,)).hex()
-        return codec.decode(
-            bytes.fromhex(chain.rpc("eth_call", [{"to": token, "data": data}, "latest"])[2:])
-        )[0]
-
-    def key_of(address: str, slot: int, vyper: bool) -> str:
-        word, index = bytes.fromhex(address[2:]).rjust(32, b"\0"), slot.to_bytes(32, "big")
-        return "0x" + keccak(index + word if vyper else word + index).hex()
-
-    probe = "0x" + "ba" * 20
-    marker = 0x5EED_0000_0000_0000_0000_0001
-    layout = None
-    for slot in BALANCE_SLOTS:
-        for vyper in (True, False):
-            key = key_of(probe, slot, vyper)
-            old = chain.rpc("eth_getStorageAt", [token, key, "latest"])
-            chain.rpc("anvil_setStorageAt", [token, key, "0x" + marker.to_bytes(32, "big").hex()])
-            found = balance(probe) == marker
-            chain.rpc(
-                "anvil_setStorageAt",
-                [token, key, "0x" + bytes.fromhex(old[2:]).rjust(32, b"\0").hex()],
-            )
-            if found:
-                layout = (slot, vyper)
-                break
-        if layout is not None:
-            break
-    if layout is None:
-        raise ChainError(f"token {token}: no balance mapping in slots 0..{BALANCE_SLOTS[-1]}")
-    for address in addresses:
-        new = balance(address) + amount
-        key = key_of(address, *layout)
-        chain.rpc("anvil_setStorageAt", [token, key, "0x" + new.to_bytes(32, "big").hex()])
-        if balance(address) != new:
-            raise ChainError(f"token {token}: writing {address}'s balance did not take")
-        state.token.balances[address] = new
 
 
 def run_campaign(pair: Pair, seed: int, seconds: int, max_steps: int | None) -> tuple:
@@ -242,101 +108,249 @@ def run_campaign(pair: Pair, seed: int, seconds: int, max_steps: int | None) -> 
 
 
 def audit(
-    chain: ForkChain, manifest: dict, seed: int, seconds: int, max_steps, funding=None
+    chain: ForkChain,
+    manifest: dict,
+    seed: int,
+    seconds: int,
+    max_steps,
+    funding=None,
+    out: Path | None = None,
+    manifest_path: str = "",
+    shrink_seconds: float = 60,
+    command: str = "",
 ) -> int:
     """Check the instance ``manifest`` records on the fork ``chain``, import its state,
-    compare, run the campaign from it; 0 or 1."""
-    deployment = Deployment.from_manifest(manifest)
-    block = latest_block(chain.rpc)
-    print(f"deployment: chain {manifest['chain_id']}, forked at block {block}")
-    for name, record in manifest["contracts"].items():
-        code = bytes.fromhex(chain.rpc("eth_getCode", [record["address"], hex(block)])[2:])
-        print(f"  {name:12} {record['address']} runtime keccak {code_hash(code)}")
-    print("code and parameters against the manifest:")
-    differences = instance_differences(chain.rpc, manifest, block)
-    if differences:
-        for label, actual, expected in differences:
-            print(f"DIFFERENCE {label}: chain {actual}, manifest {expected}")
-        print(f"result: {len(differences)} differences from the manifest (campaign not run)")
-        return DIFFERENT
+    compare, run the campaign from it; on a failure minimize its calls and save them
+    (``out/counterexample.json``); write ``out/report.md``; 0 or 1."""
+    log, record = Log(), {"manifest": manifest_path}
+    out = out or default_out()
+    try:
+        return _audit(
+            chain,
+            manifest,
+            seed,
+            seconds,
+            max_steps,
+            funding,
+            out,
+            shrink_seconds,
+            command,
+            log,
+            record,
+        )
+    finally:
+        report = write_report(out, log, record)
+        print(f"report: {report}")
 
-    actors, traders = harness_actors(Reader(chain.rpc, block), deployment)
-    harness_accounts = [actors[n] for n in ("owner", "outsider", *traders)]
-    imported = import_state(chain.rpc, deployment, block, also=tuple(harness_accounts))
-    state = imported.state
-    print(
-        f"imported at block {imported.block}: {len(state.markets)} markets, "
-        f"{len(state.accounts)} accounts with collateral or positions, "
-        f"{len(state.book.touched)} orders filled or cancelled, "
-        f"{len(state.timelock.eta)} Governor calls queued, fund {state.insurance_fund}, "
-        f"bad debt {state.bad_debt}"
-    )
-    spec = spec_dump(state, imported.accounts)
-    chain_words = chain_dump_of(chain.rpc, deployment, imported)
-    difference = first_difference(spec, chain_words, imported.accounts, {})
-    if difference is not None:
-        field, spec_value, chain_value = difference
-        print(f"DIFFERENCE at {field}: imported {spec_value!r}, chain {chain_value!r}")
-        print("result: the imported state differs from the chain's (campaign not run)")
-        return DIFFERENT
-    print(f"imported state equals the chain's ({len(spec)} words)")
 
-    token = state.token.address
-    if funding is None:  # mint where the token is the project's mock
-        token_code = bytes.fromhex(chain.rpc("eth_getCode", [token, hex(block)])[2:])
-        funding = "mint" if token_code == artifacts.load("MockToken").runtime else "storage"
-    for address in set(actors.values()):
-        chain.impersonate(address)
-    chain.set_time(chain.now())  # the lens and the attacker contract: at the block's time
-    if funding == "storage":
-        deployer = actors["outsider"]  # deploys the lens, then the attacker contract
-        attacker = create_address(deployer, chain.nonce(deployer) + 1)
-        funded = [actors[n] for n in ("owner", "outsider", *traders)] + [attacker]
-        try:
-            write_balances(chain, state, funded, genesis.TRADER_FUNDS)
-        except ChainError as error:
-            print(f"result: the harness actors cannot be funded: {error} (campaign not run)")
-            return DIFFERENT
-    contracts = {
-        "token": token,
-        "engine": deployment.engine,
-        "settlement": deployment.settlement,
-        "views": deployment.views,
-        "governor": deployment.governor,
-    }
-    pair = Pair.attach(
-        chain,
-        state,
-        contracts,
-        actors,
-        traders,
-        imported.accounts,
-        funding_calls(traders, mint=funding == "mint"),
-        deployer=actors["outsider"],
-    )
+def _audit(
+    chain, manifest, seed, seconds, max_steps, funding, out, shrink_seconds, command, log, record
+) -> int:
+    pair = attach(chain, manifest, funding, log, record)
+    if pair is None:
+        log("result", f"result: {record['result']}")
+        return DIFFERENT
+    traders = record["traders"]
     budget = f"{max_steps} steps" if max_steps else f"{seconds} s"
-    print(
+    record.update(seed=seed, budget=budget)
+    log(
+        "campaign",
         f"campaign from the imported state: seed {seed}, budget {budget}, "
         f"{len(pair.accounts)} accounts compared ({len(traders)} harness traders funded "
-        f"by {'mint' if funding == 'mint' else 'writing the token storage'}), roles "
-        "impersonated on the fork"
+        f"by {'mint' if record['fund'] == 'mint' else 'writing the token storage'}), roles "
+        "impersonated on the fork",
     )
     stats, took, failure = run_campaign(pair, seed, seconds, max_steps)
+    record.update(steps=stats.steps, sequences=stats.sequences, checks=dict(invariants.CHECKS))
     checks = ", ".join(f"{k} {v}" for k, v in sorted(invariants.CHECKS.items()))
-    print(
+    log(
+        "campaign",
         f"campaign: {stats.steps} steps in {stats.sequences} sequences, {took:.1f} s; "
-        f"checks: {checks}"
+        f"checks: {checks}",
     )
     if failure is not None:
-        print(f"DIVERGENCE {type(failure).__name__}: {failure}")
+        log("failure", f"DIVERGENCE {type(failure).__name__}: {failure}")
         for note in getattr(failure, "__notes__", []):
-            print(note)
-        print(f"result: divergence after {stats.steps} steps (seed {seed})")
+            log("failure", note)
+        record["result"] = f"divergence after {stats.steps} steps (seed {seed})"
+        log("result", f"result: {record['result']}")
+        path = save_counterexample(
+            pair, failure, shrink_seconds, out, manifest, record, command, log
+        )
+        log("counterexample", f"counterexample saved: {path}")
+        log(
+            "counterexample",
+            f"replay it:  python -m harness.deployed.audit --replay {path} --fork-url URL",
+        )
         return DIFFERENT
     if stats.steps == 0:
-        print("FAILED: the campaign ran no step: nothing was compared")
+        record["result"] = "the campaign ran no step: nothing was compared"
+        log("result", f"FAILED: {record['result']}")
         return DIFFERENT
-    print(f"result: agreed ({stats.steps} steps from the imported state, seed {seed})")
+    record["result"] = f"agreed ({stats.steps} steps from the imported state, seed {seed})"
+    log("result", f"result: {record['result']}")
+    return AGREED
+
+
+def save_counterexample(pair, failure, seconds, out, manifest, record, command, log) -> Path:
+    """Minimize ``failure``'s calls from the imported state (the campaign's minimizer,
+    each candidate replayed from the fork's base snapshot, for at most ``seconds``), then
+    save them with the deployment as found: ``out/counterexample.json``."""
+    calls = list(getattr(failure, "calls", []))
+    target = trace.signature(failure)
+    again = trace.failure_of(calls, pair)
+    reproduced = again is not None and trace.signature(again) == target
+    shrunk, complete = calls, False
+    if reproduced:
+        deadline = time.monotonic() + seconds
+        shrunk, last, complete = trace.minimize(
+            calls, pair, target, stop=lambda _: time.monotonic() >= deadline
+        )
+        failure = last or again
+    done = "minimized" if complete else "partly minimized (the time ran out)"
+    if not reproduced:
+        done = "not minimized: the calls replayed from the imported state did not fail alike"
+    log("counterexample", f"counterexample: {len(shrunk)} calls, {done}, of {len(calls)} found")
+    text = io.StringIO()
+    trace.replay(shrunk, pair, out=text)
+    record["transcript"] = text.getvalue()
+    print(record["transcript"], end="")
+    found = trace.to_json(
+        shrunk,
+        failure,
+        kind="audit",
+        manifest=record["manifest"],
+        deployment={
+            key: record[key]
+            for key in ("chain_id", "block", "timestamp", "contracts", "actors", "fund")
+        },
+        seed=record["seed"],
+        found_calls=len(calls),
+        minimized=complete,
+        reproduced=reproduced,
+    )
+    found["manifest_record"] = manifest  # what the replay checks the instance against
+    found["provenance"] = provenance.collect(
+        command, {"rule": f"audit seed {record['seed']}", "batches": {}}
+    )
+    path = trace.save(out / "counterexample.json", found)
+    record["counterexample"] = {
+        "path": str(path),
+        "calls": len(shrunk),
+        "found": len(calls),
+        "minimized": done,
+    }
+    return path
+
+
+def default_out() -> Path:
+    """reports/audit-<UTC time>, a suffix added should it exist."""
+    base = REPORTS / f"audit-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    out, n = base, 1
+    while out.exists():
+        n += 1
+        out = base.with_name(f"{base.name}-{n}")
+    return out
+
+
+def write_report(out: Path, log: Log, record: dict) -> Path:
+    """``out/report.md``: the deployment (chain, fork block, addresses, runtime keccaks),
+    the checks, the steps and the result (and the counterexample, on a failure)."""
+    sections = log.sections
+    lines = [f"# Audit of `{record.get('manifest') or 'a manifest'}`", ""]
+    lines += [f"**Result: {record.get('result', 'not finished (see the output)')}**", ""]
+    lines += ["## Deployment", ""]
+    if "block" in record:
+        lines.append(
+            f"- chain {record['chain_id']}, forked at block {record['block']} "
+            f"(block time {record['timestamp']}); the node's URL is not recorded"
+        )
+        lines += ["", "| contract | address | runtime keccak on chain | manifest's |"]
+        lines.append("|---|---|---|---|")
+        for name, c in record["contracts"].items():
+            same = "same" if c["manifest_keccak"] == c["runtime_keccak"] else c["manifest_keccak"]
+            lines.append(f"| {name} | `{c['address']}` | `{c['runtime_keccak']}` | {same} |")
+    if "actors" in record:
+        lines += ["", f"Actors (harness actors funded by {record['fund']}):", ""]
+        lines += [f"- {name}: `{address}`" for name, address in record["actors"].items()]
+    lines += ["", "## Checks", ""]
+    for section, title in (("checks", "Code and parameters"), ("import", "Imported state")):
+        if section in sections:
+            lines += [f"### {title}", "", "```", *sections[section], "```", ""]
+    if "steps" in record:
+        lines += ["### Campaign from the imported state", ""]
+        lines += [f"- seed {record['seed']}, budget {record['budget']}"]
+        lines += [f"- steps: {record['steps']} in {record['sequences']} sequences"]
+        lines += ["", "| check | times |", "|---|---|"]
+        lines += [f"| {name} | {n:,} |" for name, n in sorted(record["checks"].items())]
+        lines.append("")
+    lines += ["## Result", "", "```", *sections.get("result", []), "```", ""]
+    if "failure" in sections:
+        lines += ["### Failure as found", "", "```", *sections["failure"], "```", ""]
+    if "counterexample" in record:
+        found = record["counterexample"]
+        lines += ["## Counterexample", ""]
+        lines.append(
+            f"- `{found['path']}`: {found['calls']} calls ({found['minimized']}, "
+            f"of {found['found']} found)"
+        )
+        lines += [
+            f"- replay: `python -m harness.deployed.audit --replay {found['path']} "
+            "--fork-url URL` (forks at the recorded block, imports again, replays)",
+            "",
+            "```",
+            *record.get("transcript", "").splitlines(),
+            "```",
+            "",
+        ]
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def replay(url: str, path: Path, manifest_path: str | None, chain_id: int) -> int:
+    """Fork the node at ``url`` at the counterexample's block, check and import the
+    instance again, replay its calls; 1 when it still fails, 0 when spec and chain agree."""
+    found = json.loads(path.read_text())
+    recorded = found["deployment"]
+    if manifest_path:
+        if (manifest := read_manifest(manifest_path)) is None:
+            return USAGE
+    else:
+        manifest = found["manifest_record"]
+    print(
+        f"replay of {path} on a fork of chain {chain_id} at block {recorded['block']} "
+        f"({len(found['calls'])} calls; recorded failure: "
+        f"{found.get('failure', {}).get('invariant') or found.get('failure', {}).get('kind')})"
+    )
+    trace.warn_if_code_changed(found)
+    try:
+        chain = ForkChain(url, chain_id=chain_id, block=recorded["block"])
+    except ChainError as error:
+        print(f"--fork-url {url}: {error}", file=sys.stderr)
+        return NO_FORK
+    try:
+        record: dict = {}
+        pair = attach(chain, manifest, recorded.get("fund"), Log(), record)
+        if pair is None:
+            print(f"result: cannot replay: {record['result']}")
+            return DIFFERENT
+        moved = [
+            f"{name}: {record['actors'].get(name)} now, {address} then"
+            for name, address in recorded.get("actors", {}).items()
+            if record["actors"].get(name) != address
+        ]
+        if record["block"] != recorded["block"] or moved:
+            print(f"result: cannot replay: the fork is not the audit's: {moved or record['block']}")
+            return DIFFERENT
+        failed_at = trace.replay(trace.load_calls(found), pair, out=sys.stdout)
+    finally:
+        chain.close()
+    if failed_at:
+        print(f"result: still fails (at step {failed_at} of {len(found['calls'])})")
+        return DIFFERENT
+    print("result: agreed: the counterexample no longer fails")
     return AGREED
 
 
@@ -349,7 +363,7 @@ def positive(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--manifest", required=True, help="deployments/<chain-id>.json")
+    parser.add_argument("--manifest", help="deployments/<chain-id>.json")
     parser.add_argument("--fork-url", required=True, help="the deployed chain's RPC URL")
     parser.add_argument("--seconds", type=positive, default=10, help="the campaign's time")
     parser.add_argument("--steps", type=positive, help="the campaign's steps (then no time)")
@@ -360,28 +374,61 @@ def main(argv: list[str] | None = None) -> int:
         help="how the harness actors get tokens: the token's mint, or its balance written "
         "on the fork (default: mint for the project's MockToken, else storage)",
     )
+    parser.add_argument(
+        "--out", type=Path, help="report folder (default: reports/audit-<UTC time>)"
+    )
+    parser.add_argument(
+        "--shrink-seconds",
+        type=positive,
+        default=60,
+        help="the time to minimize a failure's calls in (default 60)",
+    )
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        metavar="FILE",
+        help="replay an audit's counterexample.json on a fork at its block (its manifest "
+        "unless --manifest)",
+    )
     try:
         args = parser.parse_args(argv)
+        if args.replay is None and args.manifest is None:
+            parser.error("--manifest is required (unless --replay)")
     except SystemExit as exit_:
         return USAGE if exit_.code else AGREED
-    if (manifest := read_manifest(args.manifest)) is None:
-        return USAGE
-    missing = [n for n in CONTRACTS if n not in manifest.get("contracts", {})]
-    if "request" not in manifest or missing:
-        print(f"{args.manifest}: no request or no {missing} recorded", file=sys.stderr)
-        return USAGE
+    if args.replay is not None:
+        try:
+            found = json.loads(args.replay.read_text())
+            chain_id = found["deployment"]["chain_id"]
+            found["calls"], found["manifest_record"]
+        except FileNotFoundError:
+            print(f"{args.replay}: no such counterexample", file=sys.stderr)
+            return USAGE
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"{args.replay}: not an audit's counterexample: {error}", file=sys.stderr)
+            return USAGE
+    else:
+        if (manifest := read_manifest(args.manifest)) is None:
+            return USAGE
+        missing = [n for n in CONTRACTS if n not in manifest.get("contracts", {})]
+        if "request" not in manifest or missing:
+            print(f"{args.manifest}: no request or no {missing} recorded", file=sys.stderr)
+            return USAGE
+        chain_id = manifest["chain_id"]
     try:
-        chain_id = int(http_rpc(args.fork_url)("eth_chainId", []), 16)
+        served = int(http_rpc(args.fork_url)("eth_chainId", []), 16)
     except (OSError, ValueError, ChainError) as error:
         print(f"--fork-url {args.fork_url}: {error}", file=sys.stderr)
         return NO_FORK
-    if chain_id != manifest["chain_id"]:
+    if served != chain_id:
         print(
-            f"{args.manifest}: records chain {manifest['chain_id']}, "
-            f"{args.fork_url} serves {chain_id}",
+            f"{args.replay or args.manifest}: records chain {chain_id}, "
+            f"{args.fork_url} serves {served}",
             file=sys.stderr,
         )
         return USAGE
+    if args.replay is not None:
+        return replay(args.fork_url, args.replay, args.manifest, chain_id)
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     seconds = 10**9 if args.steps else args.seconds
     try:
@@ -392,7 +439,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"audit of {args.manifest} on a fork of chain {chain_id} ({args.fork_url}):")
         print(f"seed {seed}", flush=True)
-        return audit(chain, manifest, seed, seconds, args.steps, args.fund)
+        return audit(
+            chain,
+            manifest,
+            seed,
+            seconds,
+            args.steps,
+            args.fund,
+            out=args.out,
+            manifest_path=args.manifest,
+            shrink_seconds=args.shrink_seconds,
+            command=provenance.command("harness.deployed.audit", argv),
+        )
     finally:
         chain.close()
 

@@ -323,14 +323,18 @@ class ForkChain(AnvilChain):
     so the node keeps its mining mode, balances and clock. The copy starts without base
     fee whatever the node's (``gas_price`` follows it should it have one); its chain id is
     ``chain_id`` (the harness's by default; an audit keeps the node's, which signed
-    orders and the imported state name)."""
+    orders and the imported state name). ``block``: the node's block to fork at (default
+    its latest; an audit's replay forks where the audit did)."""
 
     name = "fork"
 
-    def __init__(self, uri: str, on_close=None, chain_id: int = CHAIN_ID) -> None:
+    def __init__(
+        self, uri: str, on_close=None, chain_id: int = CHAIN_ID, block: int | None = None
+    ) -> None:
         self._on_close = on_close
         self.chain_id = chain_id
-        super().__init__(("--fork-url", uri, "--no-storage-caching"), genesis_time=None)
+        at = () if block is None else ("--fork-block-number", str(block))
+        super().__init__(("--fork-url", uri, "--no-storage-caching", *at), genesis_time=None)
         # the next block's base fee (the fork's first block keeps the node's)
         history = self.rpc("eth_feeHistory", ["0x1", "latest", []])
         self.gas_price = int(history["baseFeePerGas"][-1], 16)

@@ -2,17 +2,28 @@
 its code and parameters checked against its manifest, its state imported, found equal to
 the chain's, and the differential campaign run from it; the node itself is only read."""
 
+import itertools
 import json
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
 from live_instance import manifest_of
 
+from harness.deployed import audit as audit_module
 from harness.deployed.audit import main
+from pyspec import fees
+
+
+def url_of(live) -> str:
+    return f"http://{live.chain.host}:{live.chain.port}"
 
 
 def audit(live, manifest, *args) -> int:
-    url = f"http://{live.chain.host}:{live.chain.port}"
-    return main(["--manifest", manifest, "--fork-url", url, *args])
+    """The audit of ``manifest``'s instance; its report beside the manifest unless
+    ``--out`` says where."""
+    out = () if "--out" in args else ("--out", str(Path(manifest).parent / "audit"))
+    return main(["--manifest", str(manifest), "--fork-url", url_of(live), *out, *args])
 
 
 def test_the_audit_runs_the_campaign_from_an_instance_in_use(live, tmp_path, capsys):
@@ -94,6 +105,85 @@ def test_another_chains_manifest_is_refused(live, tmp_path, capsys):
 def test_usage_errors_and_no_node(live, tmp_path, capsys):
     manifest = manifest_of(live, tmp_path / "31337.json")
     assert audit(live, manifest, "--steps", "0") == 2
+    assert "argument --steps: 0 is not a positive integer" in capsys.readouterr().err
     assert audit(live, manifest, "--seconds", "-1") == 2
     assert main(["--manifest", manifest, "--fork-url", "http://127.0.0.1:1"]) == 3
     assert "--fork-url http://127.0.0.1:1" in capsys.readouterr().err
+
+
+def test_a_divergence_is_minimized_saved_with_its_deployment_and_replayed(
+    live, tmp_path, capsys, monkeypatch
+):
+    """The spec's trading fee one unit off: the audit fails, minimizes the calls from
+    the imported state, saves them with the deployment and writes its report; the
+    replay on a fork at the recorded block fails again, and agrees once the spec is
+    right again."""
+    manifest = manifest_of(live, tmp_path / "31337.json")
+    block = int(live.chain.rpc("eth_blockNumber", []), 16)
+    fee = fees.compute_trading_fee
+    monkeypatch.setattr(fees, "compute_trading_fee", lambda notional, r: fee(notional, r) + 1)
+    out = tmp_path / "report"
+    budget = ("--steps", "60", "--seed", "7", "--shrink-seconds", "600")
+    assert audit(live, manifest, *budget, "--out", str(out)) == 1
+    text = capsys.readouterr().out
+    assert "DIVERGENCE Divergence:" in text and "result: divergence after" in text
+    path = out / "counterexample.json"
+    assert f"counterexample saved: {path}" in text
+    found = json.loads(path.read_text())
+    assert found["kind"] == "audit" and found["manifest"] == manifest
+    deployment = found["deployment"]
+    assert deployment["chain_id"] == 31337 and deployment["block"] == block
+    record = json.loads(Path(manifest).read_text())["contracts"]
+    for name, contract in deployment["contracts"].items():
+        assert contract["address"] == record[name]["address"]
+        assert contract["runtime_keccak"] == record[name]["runtime_keccak"]
+    assert deployment["actors"]["oracle"] == live.actors["oracle"]
+    assert found["failure"]["kind"] in ("events", "state", "revert")
+    assert found["failure"]["entry_points"] == ["settlement.settle"]
+    assert found["reproduced"] and found["minimized"]
+    assert 0 < len(found["calls"]) < found["found_calls"]
+    assert found["calls"][-1]["fn"] == "settle"
+    report = (out / "report.md").read_text()
+    assert (
+        f"| PerpEngine | `{live.engine_address}` | `{record['PerpEngine']['runtime_keccak']}`"
+        in (report)
+    )
+    assert f"forked at block {block}" in report and "## Counterexample" in report
+    assert "**Result: divergence after" in report and "| reverts |" in report
+
+    replay = ["--replay", str(path), "--fork-url", url_of(live)]
+    assert main(replay) == 1
+    text = capsys.readouterr().out
+    assert f"at block {block}" in text
+    assert f"result: still fails (at step {len(found['calls'])} of {len(found['calls'])})" in text
+    monkeypatch.undo()  # the spec's fee again
+    assert main(replay) == 0
+    text = capsys.readouterr().out
+    assert f"all {len(found['calls'])} steps agreed" in text
+    assert "result: agreed: the counterexample no longer fails" in text
+    assert live.chain.rpc("eth_blockNumber", []) == hex(block)  # the node was not written to
+
+
+def test_a_budget_spent_before_the_first_step_fails_loudly(live, tmp_path, capsys, monkeypatch):
+    """An audit that compared nothing is no pass: a clock (the audit's alone) that jumps
+    past the time budget before the first step."""
+    manifest = manifest_of(live, tmp_path / "31337.json")
+    clock = itertools.count(0, 1000)
+    monkeypatch.setattr(audit_module, "time", SimpleNamespace(monotonic=lambda: next(clock)))
+    assert audit(live, manifest, "--seconds", "1", "--out", str(tmp_path / "none")) == 1
+    out = capsys.readouterr().out
+    assert "campaign: 0 steps in 0 sequences" in out
+    assert "FAILED: the campaign ran no step: nothing was compared" in out
+    report = (tmp_path / "none" / "report.md").read_text()
+    assert "**Result: the campaign ran no step: nothing was compared**" in report
+    assert not (tmp_path / "none" / "counterexample.json").exists()
+
+
+def test_replay_usage_errors(live, tmp_path, capsys):
+    assert main(["--replay", str(tmp_path / "none.json"), "--fork-url", url_of(live)]) == 2
+    assert "none.json: no such counterexample" in capsys.readouterr().err
+    (tmp_path / "trace.json").write_text('{"format": 1, "calls": []}')
+    assert main(["--replay", str(tmp_path / "trace.json"), "--fork-url", url_of(live)]) == 2
+    assert "not an audit's counterexample" in capsys.readouterr().err
+    assert main(["--fork-url", url_of(live)]) == 2
+    assert "--manifest is required (unless --replay)" in capsys.readouterr().err

@@ -45,7 +45,9 @@ def verify(net, manifest):
 
 
 def audit(net, manifest, *args) -> int:
-    return audit_main(["--manifest", str(manifest), "--fork-url", net.url, *args])
+    """The audit of ``manifest``'s instance, its report in ``audit/`` beside it."""
+    out = ("--out", str(manifest.parent / "audit"))
+    return audit_main(["--manifest", str(manifest), "--fork-url", net.url, *out, *args])
 
 
 def nonce(net) -> int:
@@ -120,6 +122,9 @@ def test_the_audit_runs_the_campaign_on_a_fork_of_the_testnet(net, deployed, cap
     assert "MISMATCH" not in out and "imported state equals the chain's" in out
     assert "result: agreed (30 steps from the imported state, seed 5)" in out
     assert net.rpc("eth_blockNumber", []) == before
+    report = (deployed.parent / "audit" / "report.md").read_text()
+    assert f"- chain {CHAIN_ID}, forked at block {int(before, 16)}" in report
+    assert "**Result: agreed (30 steps from the imported state, seed 5)**" in report
 
 
 def test_verify_finds_a_parameter_changed_through_the_governor(net, tmp_path, capsys):
