@@ -5,9 +5,10 @@ import random
 import pytest
 
 from harness.campaign.fuzz import run_batch
-from harness.core import actions
+from harness.core import actions, properties
 from harness.core.adl_actions import twin_bankruptcy
 from harness.core.branches import Stats
+from harness.core.invariants import InvariantViolation
 from harness.core.machine import DifferentialMachine
 from harness.core.pair import Pair
 from harness.core.rare import NEEDS_MORE_ACCOUNTS
@@ -99,3 +100,18 @@ def test_actions_wait_on_a_market_never_priced(embedded_pair, action):
     world = SpecWorld(state, embedded_pair.actors, embedded_pair.traders, embedded_pair.accounts)
     calls = action(world, actions.RandomChoices(random.Random(213)))
     assert [call.fn for call in calls] == ["wait"]
+
+
+def test_fund_withdrawal_gated_is_checked_inside_a_governor_execution(embedded_pair):
+    """Since N6 the fund is withdrawn only through the Governor (`execute`): the property
+    keyed on a direct `withdraw_insurance` call was never checked (a 1M-step campaign
+    listed it among the never checked). It now reads the withdrawal's event."""
+    embedded_pair.reset()
+    before = embedded_pair.state.copy()
+    before.bad_debt = 1
+    before.timelock.eta[b"call"] = before.timestamp
+    after = before.copy()
+    owner = embedded_pair.actors["owner"]
+    events = [("CallExecuted", (b"call",)), ("InsuranceWithdrawal", (owner, 5))]
+    with pytest.raises(InvariantViolation, match="fund_withdrawal_gated"):
+        properties.check_call("execute", ("engine", None), before, after, events, owner)
