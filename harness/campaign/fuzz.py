@@ -137,6 +137,9 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     def on_failure(failure) -> None:
         """Keep the shortest failing run of the first failure's kind (for a deadline
         that falls while hypothesis shrinks)."""
+        if "first_failure_at" not in extra:  # the time-to-report starts here
+            extra["first_failure_at"] = time.time()
+            extra["first_failure_step"] = stats.steps
         kind = trace.signature(failure)
         if not best or (kind == best["kind"] and len(failure.calls) < len(best["calls"])):
             best.update(kind=kind, calls=failure.calls, failure=failure)
@@ -178,6 +181,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     except AssertionError as found:
         failure, calls, complete = found, getattr(found, "calls", []), True
     stats.should_stop = None
+    extra["search_done_at"] = time.time()  # hypothesis's shrinking (or the explorer) ended
     replay = trace.failure_of
     if args.machine == "spec":  # minimize on the spec alone, as the failure was found
         replay = partial(trace.failure_of, make_sequence=spec_sequence)
@@ -230,6 +234,26 @@ def transcript(calls: list, failure: BaseException, pair: Pair | None) -> str:
     if not reproduced:  # the replay passed: keep the failure as the campaign saw it
         head = f"{type(failure).__name__}: {failure}\n(the replay below did not reproduce it)"
     return f"{head}\n\n{out.getvalue()}"
+
+
+def time_to_report(started: float | None, worker: dict, found: dict) -> dict:
+    """When the first failing run failed (seconds into the budget, and steps), and the
+    seconds from it to the saved counterexample (now): the time-to-report, shrinking
+    included; with the saved trace's length and whether it is fully minimized."""
+    now = time.time()
+    first = worker.get("first_failure_at", now)
+    searched = worker.get("search_done_at", first)
+    return {
+        "first_failure_seconds": round(first - (started or first), 2),
+        "first_failure_step": worker.get("first_failure_step"),
+        "seconds": round(now - first, 2),
+        # of which hypothesis's shrinking, then the campaign's minimizer and the transcript
+        "hypothesis_shrink_seconds": round(searched - first, 2),
+        "minimizer_seconds": round(now - searched, 2),
+        "calls": len(found["calls"]),
+        "hypothesis_calls": found.get("hypothesis_calls"),
+        "minimized": found.get("minimized"),
+    }
 
 
 def progress_of(stats: Stats, extra: dict | None = None) -> dict:
@@ -305,6 +329,7 @@ class Campaign:
         self.errors: list[str] = []
         self.setup_started = time.monotonic()
         self.started: float | None = None  # when the budget started: setup done
+        self.started_wall: float | None = None  # the same, wall clock (workers share it)
         self.signals: Signals | None = None
 
     def handle(self, message) -> None:
@@ -320,6 +345,7 @@ class Campaign:
     def ready(self) -> None:
         self.signals.stepping = True
         self.started = time.monotonic()
+        self.started_wall = time.time()
 
     def elapsed(self) -> float:
         return 0.0 if self.started is None else time.monotonic() - self.started
@@ -365,6 +391,7 @@ class Campaign:
             failed = found.get("failure", {}).get("invariant")
             print(text, file=sys.stderr)
             trace_path = trace.save(self.out / "counterexample.json", found)
+            reported = time_to_report(self.started_wall, workers.get(index, {}), found)
             print(f"\ncounterexample saved: {trace_path}", file=sys.stderr)
             print(f"replay it:  make replay TRACE={trace_path}", file=sys.stderr)
         for error in errors:
@@ -382,6 +409,8 @@ class Campaign:
             distinct_sequences=len(fingerprints),
         )
         summary["result"] = result_of(summary, args, failures, errors)
+        if failures:
+            summary["time_to_report"] = reported
         summary["provenance"] = origin
         lines = branches = None
         if args.coverage:
