@@ -34,6 +34,12 @@ from harness.evm import make_chain
 from harness.evm.anvil_coverage import CoverageAnvilChain
 from pyspec.constants import ADL_POLICY_NAMES
 
+# of the shrink budget (--shrink-seconds), the part hypothesis's shrinking may take; the
+# campaign's minimizer has the rest (and whatever hypothesis left unused)
+HYPOTHESIS_SHARE = 0.5
+# ... and it stops sooner, when this part of the budget went by without a shorter failing
+# run (it often finds none for seconds on a long run; the minimizer's chunks cut it fast)
+HYPOTHESIS_STALL = 0.25
 # anvil slows down over long runs (memory, snapshot journal): restart it this often.
 ANVIL_RESTART_SEQUENCES = 200
 
@@ -122,16 +128,30 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     # the step budget is the campaign's: each worker runs its share
     share = args.max_steps // args.workers + (index < args.max_steps % args.workers)
 
-    def spent(more: int = 0) -> str | None:
+    # the shrink budget, from the first failing step: hypothesis's shrinking until
+    # ``hypothesis_until`` (or a stall: no shorter failing run since ``improved``), then
+    # the campaign's minimizer until ``until``
+    shrink = {"hypothesis_until": None, "until": None, "improved": None}
+
+    def hypothesis_until() -> float | None:
+        if shrink["until"] is None:
+            return None
+        stalled = shrink["improved"] + args.shrink_seconds * HYPOTHESIS_STALL
+        return min(shrink["hypothesis_until"], stalled)
+
+    def spent(more: int = 0, until: float | None = None) -> str | None:
         if stop.is_set():
             return "stopped"
         if args.max_steps and stats.steps + extra["shrink_steps"] + more > share:
             return "step budget"
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             return "time budget"
+        if until is not None and now >= until:
+            return "shrink budget"
         return None
 
-    stats.should_stop = lambda: spent(1)
+    stats.should_stop = lambda: spent(1, hypothesis_until())
     best: dict = {}
 
     def on_failure(failure) -> None:
@@ -140,9 +160,14 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         if "first_failure_at" not in extra:  # the time-to-report starts here
             extra["first_failure_at"] = time.time()
             extra["first_failure_step"] = stats.steps
+            if args.shrink_seconds:
+                now = time.monotonic()
+                shrink["until"] = now + args.shrink_seconds
+                shrink["hypothesis_until"] = now + args.shrink_seconds * HYPOTHESIS_SHARE
         kind = trace.signature(failure)
         if not best or (kind == best["kind"] and len(failure.calls) < len(best["calls"])):
             best.update(kind=kind, calls=failure.calls, failure=failure)
+            shrink["improved"] = time.monotonic()
 
     stats.on_failure = on_failure
     restarted_at = 0
@@ -176,7 +201,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         extra["stopped"] = stats.stopped
         if not best:
             return None
-        # the budget ran out while hypothesis was shrinking: the shortest run so far
+        # a budget ran out while hypothesis was shrinking: the shortest run so far
         failure, calls, complete = best["failure"], best["calls"], False
     except AssertionError as found:
         failure, calls, complete = found, getattr(found, "calls", []), True
@@ -185,20 +210,25 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     replay = trace.failure_of
     if args.machine == "spec":  # minimize on the spec alone, as the failure was found
         replay = partial(trace.failure_of, make_sequence=spec_sequence)
-    shrunk = calls
-    if complete:
 
-        def stop_minimizing(candidate) -> bool:
-            if reason := spent(len(candidate)):
+    def stop_minimizing(candidate) -> bool:
+        if reason := spent(len(candidate), shrink["until"]):
+            if extra["stopped"] is None:  # else the budget that cut hypothesis short
                 extra["stopped"] = f"{reason} (while minimizing)"
-                return True
-            extra["shrink_steps"] += len(candidate)
-            return False
+            return True
+        extra["shrink_steps"] += len(candidate)
+        return False
 
-        shrunk, last, complete = trace.minimize(
-            calls, pair, trace.signature(failure), replay, stop_minimizing
-        )
-        failure = last or failure
+    # what hypothesis left (all of it, or the shortest run when a budget cut it short),
+    # cut down by the campaign's minimizer in what remains of the budgets
+    shrunk, last, finished = trace.minimize(
+        calls, pair, trace.signature(failure), replay, stop_minimizing
+    )
+    failure = last or failure
+    # minimized: no single call can be dropped (hypothesis may have been cut short by its
+    # share of the shrink budget; the calls' values are then as it left them)
+    extra["hypothesis_shrunk"] = complete
+    complete = finished
     extra["minimized"] = complete
     found = trace.to_json(
         shrunk,

@@ -126,8 +126,8 @@ BUGS = [
         "    log NoncesInvalidated(trader=msg.sender, min_nonce=min_nonce)\n", "",
     ),
     hand(
-        "no_topup_event", "missing event", ENGINE,
-        "    log InsuranceTopUp(sender=msg.sender, amount=amount)\n", "",
+        "no_cancel_event", "missing event", SETTLEMENT,
+        "    log OrderCancelled(order_hash=digest, trader=order.trader)\n", "",
     ),
     hand(
         "no_guardian_check", "role check", ENGINE,
