@@ -243,7 +243,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     # replaying for the state diff is one more run of the calls: only inside the budget
     text = transcript(shrunk, failure, pair if not spent(len(shrunk)) else None)
     if not complete:
-        text += "\n(not fully minimized: the budget ran out while shrinking)"
+        text += "\n(not fully minimized: a budget ran out while shrinking)"
     return found, text, complete
 
 
