@@ -10,7 +10,8 @@ order check, the ADL allocator's remainder, and one in the spec) applied to a co
 ``contracts/`` and ``pyspec/`` in a temporary folder. Each gets one differential
 campaign on the embedded chain (the copy's contracts through ``HARNESS_SOURCE_ROOT``,
 its spec first on the path); a bug is killed when the campaign saves a counterexample
-and ``python -m harness.campaign.trace replay`` of it fails again on the same copy. The
+and ``python -m harness.campaign.trace replay`` of it fails again on the same copy, the
+same way (``--same-failure``: the same invariant, kind and failing call). The
 campaign's ``summary.json`` says when the first failing run failed and how long the
 counterexample took from there (``time_to_report``). Prints a table and the
 distribution (median, p90, max over the killed bugs) and writes it all as JSON.
@@ -57,6 +58,7 @@ def hand(name: str, kind: str, file: str, old: str, new: str) -> Bug:
 FEES, MARGIN = "contracts/engine/fees.vy", "contracts/engine/margin.vy"
 POSITIONS, LIQUIDATION = "contracts/engine/positions.vy", "contracts/engine/liquidation.vy"
 TRACE = "counterexample.json"
+MODULE = "harness.measure.time_to_report"
 ENGINE, SETTLEMENT = "contracts/PerpEngine.vy", "contracts/Settlement.vy"
 ALLOCATOR, VIEWS = "contracts/AdlAllocator.vy", "contracts/PerpViews.vy"
 
@@ -278,8 +280,33 @@ def judge(bug: Bug, root: Path, args) -> Result:
         [sys.executable, "-m", "harness.campaign.trace", "replay", str(out / TRACE)],
         cwd=root, env=env, capture_output=True, text=True,
     )  # fmt: skip
-    result.status = "killed" if replay.returncode == 1 else "not replayed"
+    same = subprocess.run(
+        [sys.executable, "-m", MODULE, "--same-failure", str(out / TRACE)],
+        cwd=root, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    killed = replay.returncode == 1 and same.returncode == 0
+    result.status = "killed" if killed else "not replayed"
     return result
+
+
+def same_failure(path: Path) -> bool:
+    """Replay the trace at ``path`` as the campaign checks a run; whether it fails the way
+    the trace says: the same invariant, kind and (for a divergence) failing call."""
+    from harness.campaign import trace
+    from harness.core.pair import Pair
+    from harness.evm import make_chain
+
+    saved = json.loads(path.read_text())
+    chain = make_chain("embedded")
+    try:
+        failure = trace.failure_of(trace.load_calls(saved), Pair(chain))
+    finally:
+        chain.close()
+    if failure is None:
+        return False
+    again = trace.to_json([], failure)["failure"]
+    fields = ("invariant", "kind", "call")
+    return all(again.get(f) == saved["failure"].get(f) for f in fields)
 
 
 def distribution(values: list[float]) -> dict:
@@ -331,8 +358,17 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="bugs judged at once")
     parser.add_argument("--only", default="", help="comma-separated bug names (default: all)")
     parser.add_argument("--list", action="store_true", help="list the bugs and exit")
+    parser.add_argument(
+        "--same-failure",
+        type=Path,
+        default=None,
+        metavar="TRACE",
+        help="replay a counterexample; exit 0 when it fails as it says (invariant, kind, call)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="folder for the JSON and table")
     args = parser.parse_args(argv)
+    if args.same_failure is not None:
+        return 0 if same_failure(args.same_failure) else 1
     if args.list:
         for bug in BUGS:
             print(f"{bug.name:<22} {bug.kind:<22} {bug.origin:<7} {bug.file}")

@@ -42,3 +42,11 @@ def test_the_distribution_is_median_p90_and_max():
     assert ttr.distribution([]) == {"median": None, "p90": None, "max": None}
     spread = ttr.distribution([float(x) for x in range(1, 21)])
     assert spread == {"median": 10.5, "p90": 18.0, "max": 20.0}
+
+
+def test_a_trace_that_agrees_is_not_the_same_failure(tmp_path):
+    from harness import smoke
+
+    path = tmp_path / "agrees.json"
+    path.write_text(json.dumps({**smoke.TRACE, "failure": {"invariant": "state"}}))
+    assert ttr.main(["--same-failure", str(path)]) == 1
