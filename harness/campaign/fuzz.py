@@ -283,6 +283,8 @@ def time_to_report(started: float | None, worker: dict, found: dict) -> dict:
         "calls": len(found["calls"]),
         "hypothesis_calls": found.get("hypothesis_calls"),
         "minimized": found.get("minimized"),
+        # whether hypothesis finished shrinking (False: its share of the budget ended it)
+        "hypothesis_shrunk": worker.get("hypothesis_shrunk"),
     }
 
 
