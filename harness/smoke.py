@@ -167,8 +167,8 @@ ENTRIES = (
         ("report:",),
     ),
     Entry(
-        "python -m harness.measure.time_to_report --seconds 60 --seed 3",
-        (str(BIN / "python"), "-m", "harness.measure.time_to_report", "--only", "overfill_lt")
+        "python -m harness.campaign.time_to_report --seconds 60 --seed 3",
+        (str(BIN / "python"), "-m", "harness.campaign.time_to_report", "--only", "overfill_lt")
         + ("--seconds", "20", "--seed", "3", "--out", "{out}"),
         ("killed 1 of 1", "time to report"),
     ),

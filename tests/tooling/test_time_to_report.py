@@ -1,4 +1,4 @@
-"""``python -m harness.measure.time_to_report``: the deliberate bugs apply to a copy of
+"""``python -m harness.campaign.time_to_report``: the deliberate bugs apply to a copy of
 the tree, a campaign kills one, its counterexample replays as failing, and the JSON holds
 the time-to-report (measured, never asserted: speed is not a test's business)."""
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness import REPO_ROOT
-from harness.measure import time_to_report as ttr
+from harness.campaign import time_to_report as ttr
 
 
 def test_every_bug_applies_once_and_the_mutants_are_make_mutate_s(tmp_path):

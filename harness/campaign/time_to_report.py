@@ -1,8 +1,8 @@
 """Time-to-report over deliberate bugs: how long from the first failing step to a saved,
 minimized counterexample (issue 21, "budgeted shrinking").
 
-    python -m harness.measure.time_to_report --seconds 60 --seed 3
-    python -m harness.measure.time_to_report --only fee_floor,no_expiry --seconds 20
+    python -m harness.campaign.time_to_report --seconds 60 --seed 3
+    python -m harness.campaign.time_to_report --only fee_floor,no_expiry --seconds 20
 
 Each bug is a source patch (one-token mutants of ``harness.campaign.mutate`` and bugs
 written by hand: a rounding direction on one side, a missing event, a role check, an
@@ -58,7 +58,7 @@ def hand(name: str, kind: str, file: str, old: str, new: str) -> Bug:
 FEES, MARGIN = "contracts/engine/fees.vy", "contracts/engine/margin.vy"
 POSITIONS, LIQUIDATION = "contracts/engine/positions.vy", "contracts/engine/liquidation.vy"
 TRACE = "counterexample.json"
-MODULE = "harness.measure.time_to_report"
+MODULE = "harness.campaign.time_to_report"
 ENGINE, SETTLEMENT = "contracts/PerpEngine.vy", "contracts/Settlement.vy"
 ALLOCATOR, VIEWS = "contracts/AdlAllocator.vy", "contracts/PerpViews.vy"
 
@@ -342,7 +342,7 @@ def _number(value) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m harness.measure.time_to_report",
+        prog="python -m harness.campaign.time_to_report",
         description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
