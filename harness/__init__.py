@@ -1,6 +1,7 @@
 """The differential harness, in layers; each imports only from the layers below it.
 
-campaign/   make fuzz, replay, export, mutate: campaigns, reports, traces, mutants
+campaign/   make fuzz, replay, export, mutate: campaigns, reports, traces, mutants, the
+            deliberate bugs' time to report
 lab/        make adl-lab: seeded cascades under every ADL policy on the spec, who pays,
             the adversarial scenarios, the CSV scorer, reports, a differential replay
 measure/    make bench, bench-chains, gas: throughput and gas figures

@@ -167,6 +167,12 @@ ENTRIES = (
         ("report:",),
     ),
     Entry(
+        "python -m harness.campaign.time_to_report --seconds 60 --seed 3",
+        (str(BIN / "python"), "-m", "harness.campaign.time_to_report", "--only", "overfill_lt")
+        + ("--seconds", "20", "--seed", "3", "--out", "{out}"),
+        ("killed 1 of 1", "time to report"),
+    ),
+    Entry(
         "ape run deploy --network ethereum:local:test --account TEST::0",
         (str(BIN / "ape"), "run", "deploy", "--network", "ethereum:local:test")
         + ("--account", "TEST::0"),

@@ -34,6 +34,12 @@ from harness.evm import make_chain
 from harness.evm.anvil_coverage import CoverageAnvilChain
 from pyspec.constants import ADL_POLICY_NAMES
 
+# of the shrink budget (--shrink-seconds), the part hypothesis's shrinking may take; the
+# campaign's minimizer has the rest (and whatever hypothesis left unused)
+HYPOTHESIS_SHARE = 0.5
+# ... and it stops sooner, when this part of the budget went by without a shorter failing
+# run (it often finds none for seconds on a long run; the minimizer's chunks cut it fast)
+HYPOTHESIS_STALL = 0.25
 # anvil slows down over long runs (memory, snapshot journal): restart it this often.
 ANVIL_RESTART_SEQUENCES = 200
 
@@ -122,24 +128,46 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     # the step budget is the campaign's: each worker runs its share
     share = args.max_steps // args.workers + (index < args.max_steps % args.workers)
 
-    def spent(more: int = 0) -> str | None:
+    # the shrink budget, from the first failing step: hypothesis's shrinking until
+    # ``hypothesis_until`` (or a stall: no shorter failing run since ``improved``), then
+    # the campaign's minimizer until ``until``
+    shrink = {"hypothesis_until": None, "until": None, "improved": None}
+
+    def hypothesis_until() -> float | None:
+        if shrink["until"] is None:
+            return None
+        stalled = shrink["improved"] + args.shrink_seconds * HYPOTHESIS_STALL
+        return min(shrink["hypothesis_until"], stalled)
+
+    def spent(more: int = 0, until: float | None = None) -> str | None:
         if stop.is_set():
             return "stopped"
         if args.max_steps and stats.steps + extra["shrink_steps"] + more > share:
             return "step budget"
-        if time.monotonic() >= deadline:
+        now = time.monotonic()
+        if now >= deadline:
             return "time budget"
+        if until is not None and now >= until:
+            return "shrink budget"
         return None
 
-    stats.should_stop = lambda: spent(1)
+    stats.should_stop = lambda: spent(1, hypothesis_until())
     best: dict = {}
 
     def on_failure(failure) -> None:
         """Keep the shortest failing run of the first failure's kind (for a deadline
         that falls while hypothesis shrinks)."""
+        if "first_failure_at" not in extra:  # the time-to-report starts here
+            extra["first_failure_at"] = time.time()
+            extra["first_failure_step"] = stats.steps
+            if args.shrink_seconds:
+                now = time.monotonic()
+                shrink["until"] = now + args.shrink_seconds
+                shrink["hypothesis_until"] = now + args.shrink_seconds * HYPOTHESIS_SHARE
         kind = trace.signature(failure)
         if not best or (kind == best["kind"] and len(failure.calls) < len(best["calls"])):
             best.update(kind=kind, calls=failure.calls, failure=failure)
+            shrink["improved"] = time.monotonic()
 
     stats.on_failure = on_failure
     restarted_at = 0
@@ -173,28 +201,34 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         extra["stopped"] = stats.stopped
         if not best:
             return None
-        # the budget ran out while hypothesis was shrinking: the shortest run so far
+        # a budget ran out while hypothesis was shrinking: the shortest run so far
         failure, calls, complete = best["failure"], best["calls"], False
     except AssertionError as found:
         failure, calls, complete = found, getattr(found, "calls", []), True
     stats.should_stop = None
+    extra["search_done_at"] = time.time()  # hypothesis's shrinking (or the explorer) ended
     replay = trace.failure_of
     if args.machine == "spec":  # minimize on the spec alone, as the failure was found
         replay = partial(trace.failure_of, make_sequence=spec_sequence)
-    shrunk = calls
-    if complete:
 
-        def stop_minimizing(candidate) -> bool:
-            if reason := spent(len(candidate)):
+    def stop_minimizing(candidate) -> bool:
+        if reason := spent(len(candidate), shrink["until"]):
+            if extra["stopped"] is None:  # else the budget that cut hypothesis short
                 extra["stopped"] = f"{reason} (while minimizing)"
-                return True
-            extra["shrink_steps"] += len(candidate)
-            return False
+            return True
+        extra["shrink_steps"] += len(candidate)
+        return False
 
-        shrunk, last, complete = trace.minimize(
-            calls, pair, trace.signature(failure), replay, stop_minimizing
-        )
-        failure = last or failure
+    # what hypothesis left (all of it, or the shortest run when a budget cut it short),
+    # cut down by the campaign's minimizer in what remains of the budgets
+    shrunk, last, finished = trace.minimize(
+        calls, pair, trace.signature(failure), replay, stop_minimizing
+    )
+    failure = last or failure
+    # minimized: no single call can be dropped (hypothesis may have been cut short by its
+    # share of the shrink budget; the calls' values are then as it left them)
+    extra["hypothesis_shrunk"] = complete
+    complete = finished
     extra["minimized"] = complete
     found = trace.to_json(
         shrunk,
@@ -209,7 +243,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     # replaying for the state diff is one more run of the calls: only inside the budget
     text = transcript(shrunk, failure, pair if not spent(len(shrunk)) else None)
     if not complete:
-        text += "\n(not fully minimized: the budget ran out while shrinking)"
+        text += "\n(not fully minimized: a budget ran out while shrinking)"
     return found, text, complete
 
 
@@ -230,6 +264,28 @@ def transcript(calls: list, failure: BaseException, pair: Pair | None) -> str:
     if not reproduced:  # the replay passed: keep the failure as the campaign saw it
         head = f"{type(failure).__name__}: {failure}\n(the replay below did not reproduce it)"
     return f"{head}\n\n{out.getvalue()}"
+
+
+def time_to_report(started: float | None, worker: dict, found: dict) -> dict:
+    """When the first failing run failed (seconds into the budget, and steps), and the
+    seconds from it to the saved counterexample (now): the time-to-report, shrinking
+    included; with the saved trace's length and whether it is fully minimized."""
+    now = time.time()
+    first = worker.get("first_failure_at", now)
+    searched = worker.get("search_done_at", first)
+    return {
+        "first_failure_seconds": round(first - (started or first), 2),
+        "first_failure_step": worker.get("first_failure_step"),
+        "seconds": round(now - first, 2),
+        # of which hypothesis's shrinking, then the campaign's minimizer and the transcript
+        "hypothesis_shrink_seconds": round(searched - first, 2),
+        "minimizer_seconds": round(now - searched, 2),
+        "calls": len(found["calls"]),
+        "hypothesis_calls": found.get("hypothesis_calls"),
+        "minimized": found.get("minimized"),
+        # whether hypothesis finished shrinking (False: its share of the budget ended it)
+        "hypothesis_shrunk": worker.get("hypothesis_shrunk"),
+    }
 
 
 def progress_of(stats: Stats, extra: dict | None = None) -> dict:
@@ -305,6 +361,7 @@ class Campaign:
         self.errors: list[str] = []
         self.setup_started = time.monotonic()
         self.started: float | None = None  # when the budget started: setup done
+        self.started_wall: float | None = None  # the same, wall clock (workers share it)
         self.signals: Signals | None = None
 
     def handle(self, message) -> None:
@@ -320,6 +377,7 @@ class Campaign:
     def ready(self) -> None:
         self.signals.stepping = True
         self.started = time.monotonic()
+        self.started_wall = time.time()
 
     def elapsed(self) -> float:
         return 0.0 if self.started is None else time.monotonic() - self.started
@@ -365,6 +423,7 @@ class Campaign:
             failed = found.get("failure", {}).get("invariant")
             print(text, file=sys.stderr)
             trace_path = trace.save(self.out / "counterexample.json", found)
+            reported = time_to_report(self.started_wall, workers.get(index, {}), found)
             print(f"\ncounterexample saved: {trace_path}", file=sys.stderr)
             print(f"replay it:  make replay TRACE={trace_path}", file=sys.stderr)
         for error in errors:
@@ -382,6 +441,8 @@ class Campaign:
             distinct_sequences=len(fingerprints),
         )
         summary["result"] = result_of(summary, args, failures, errors)
+        if failures:
+            summary["time_to_report"] = reported
         summary["provenance"] = origin
         lines = branches = None
         if args.coverage:

@@ -13,6 +13,8 @@ from pathlib import Path
 from pyspec.constants import ADL_POLICY_NAMES
 
 DATABASE = ".hypothesis/campaign"
+# seconds from the first failing step to the saved counterexample, shrinking included
+SHRINK_SECONDS = 10.0
 REPORTS = Path("reports")
 DESCRIPTION = """\
 Differential fuzz campaign (``make fuzz``).
@@ -31,7 +33,11 @@ EPILOG = """\
 budget:
   --seconds and --max-steps start once the contracts are compiled and deployed (setup is
   outside the budget). Both are hard limits, shrinking a failure included: at the limit
-  the best trace found so far is saved, marked "not fully minimized".
+  the best trace found so far is saved, marked "not fully minimized". --shrink-seconds
+  bounds shrinking on its own, from the first failing step: hypothesis shrinks for up to
+  half of it (a quarter without a shorter failing run ends its turn), the campaign's
+  minimizer drops calls in the rest, and the shortest failing run found by then is saved
+  (marked "not fully minimized" when the minimizer was cut short).
 
 exit status:
   0    agreed: spec and chain agreed on every step (at least --min-steps of them) and
@@ -116,6 +122,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=_number(int, 0, False, "an integer >= 0"),
         default=0,
         help="step budget over all workers, shrinking included (0: none)",
+    )
+    parser.add_argument(
+        "--shrink-seconds",
+        type=_number(float, 0, False, "a number of seconds >= 0"),
+        default=SHRINK_SECONDS,
+        help="shrink budget from the first failing step: hypothesis's shrinking gets up to "
+        "half (less when a quarter goes by without a shorter failing run), the campaign's "
+        "minimizer the rest, then the shortest failing run found is saved (0: no shrink "
+        "budget, shrinking runs until --seconds or --max-steps)",
     )
     parser.add_argument(
         "--min-steps",
@@ -233,6 +248,8 @@ def reproduce_command(args) -> str:
     if args.max_steps:
         argv += ["--max-steps", str(args.max_steps)]
     argv += ["--seconds", f"{args.seconds:g}"]
+    if args.shrink_seconds != SHRINK_SECONDS:
+        argv += ["--shrink-seconds", f"{args.shrink_seconds:g}"]
     if args.adl_policy is not None:
         argv += ["--adl-policy", args.adl_policy]
     if args.database != DATABASE:

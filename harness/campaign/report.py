@@ -181,8 +181,9 @@ def markdown(summary: dict, plots: dict) -> str:
         ]
     if not summary["minimized"]:
         lines += [
-            "**The counterexample is not fully minimized**: the budget ran out while "
-            "shrinking; it is the shortest failing run found by then.",
+            "**The counterexample is not fully minimized**: a budget (--shrink-seconds, "
+            "--seconds or --max-steps) ran out while shrinking; it is the shortest failing "
+            "run found by then.",
             "",
         ]
     lines += [
@@ -275,8 +276,20 @@ def run_table(summary: dict) -> list[str]:
         f"the budget; the run stopped on: {', '.join(summary['stopped_by']) or 'a failure'}; "
         f"at least {summary['budget']['min_steps']:,} steps were required; "
         f"{summary['shrink_steps']:,} calls were replayed while minimizing. "
-        f"Exit status {summary.get('exit_code', '-')}.",
+        f"Exit status {summary.get('exit_code', '-')}." + _time_to_report(summary),
     ]
+
+
+def _time_to_report(summary: dict) -> str:
+    reported = summary.get("time_to_report")
+    if not reported:
+        return ""
+    return (
+        f" The first failing step came {reported['first_failure_seconds']}s into the "
+        f"budget; the counterexample ({reported['calls']} calls) was saved "
+        f"{reported['seconds']}s later (hypothesis shrank for "
+        f"{reported['hypothesis_shrink_seconds']}s, the minimizer the rest)."
+    )
 
 
 def provenance_lines(summary: dict) -> list[str]:

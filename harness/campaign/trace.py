@@ -158,26 +158,40 @@ def failure_of(calls: list[Call], pair: Pair, make_sequence=CheckedSequence):
 def minimize(
     calls: list[Call], pair: Pair, target: tuple, replay=None, stop=None
 ) -> tuple[list[Call], BaseException | None, bool]:
-    """Drop every call whose removal keeps a failure with signature ``target`` (greedy,
-    from the last call backward, until a pass removes nothing), replaying with ``replay``
-    (default ``failure_of``: spec and chain). Hypothesis shrinks the
+    """Drop the calls whose removal keeps a failure with signature ``target``, replaying
+    with ``replay`` (default ``failure_of``: spec and chain). Hypothesis shrinks the
     draws; this removes what it left that the failure does not need.
+
+    Chunks first, then single calls (delta debugging's complement steps): passes from the
+    last call backward remove runs of half the calls, then a quarter, ... then one call,
+    repeated until a one-call pass removes nothing. A candidate that fails earlier, the
+    same way, is cut after the failing call at once.
 
     ``stop(candidate)``, asked before each replay, ends the search early when it returns
     true (a spent budget). Return the calls kept, the failure of the last successful
     candidate (None when none was) and whether the search completed."""
-    changed = True
     found = None
-    while changed:
+    size = max(1, len(calls) // 2)
+    while True:
         changed = False
-        for index in range(len(calls) - 1, -1, -1):
-            candidate = calls[:index] + calls[index + 1 :]
+        end = len(calls)
+        while end > 0:
+            start = max(0, end - size)
+            candidate = calls[:start] + calls[end:]
             if stop is not None and stop(candidate):
                 return calls, found, False
             failure = (replay or failure_of)(candidate, pair)
             if failure is not None and signature(failure) == target:
+                kept = getattr(failure, "calls", None)
+                if kept is not None and len(kept) < len(candidate):
+                    candidate = candidate[: len(kept)]  # it failed before the end
                 calls, changed, found = candidate, True, failure
-    return calls, found, True
+                end = min(start, len(calls))
+            else:
+                end = start
+        if size == 1 and not changed:
+            return calls, found, True
+        size = max(1, min(size // 2, len(calls) // 2))
 
 
 REGRESSION_TEMPLATE = '''"""Regression: {title}.

@@ -1,0 +1,429 @@
+"""Time-to-report over deliberate bugs: how long from the first failing step to a saved,
+minimized counterexample (issue 21, "budgeted shrinking").
+
+    python -m harness.campaign.time_to_report --seconds 60 --seed 3
+    python -m harness.campaign.time_to_report --only fee_floor,no_expiry --seconds 20
+
+Each bug is a source patch (one-token mutants of ``harness.campaign.mutate`` and bugs
+written by hand: a rounding direction on one side, a missing event, a role check, an
+order check, the ADL allocator's remainder, and one in the spec) applied to a copy of
+``contracts/`` and ``pyspec/`` in a temporary folder. Each gets one differential
+campaign on the embedded chain (the copy's contracts through ``HARNESS_SOURCE_ROOT``,
+its spec first on the path); a bug is killed when the campaign saves a counterexample
+and ``python -m harness.campaign.trace replay`` of it fails again on the same copy, the
+same way (``--same-failure``: the same invariant, kind and failing call). The
+campaign's ``summary.json`` says when the first failing run failed and how long the
+counterexample took from there (``time_to_report``). Prints a table and the
+distribution (median, p90, max over the killed bugs) and writes it all as JSON.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness import REPO_ROOT as ROOT
+
+
+@dataclass(frozen=True)
+class Bug:
+    """``old`` replaced by ``new`` (once: it must occur exactly once) in ``file``."""
+
+    name: str
+    kind: str
+    origin: str  # "mutate" (one of ``mutate.enumerate_mutants``) or "hand"
+    file: str
+    old: str
+    new: str
+
+
+def mutant(name: str, kind: str, file: str, old: str, new: str) -> Bug:
+    """A one-token mutant ``make mutate`` enumerates (checked in ``check_mutants``)."""
+    return Bug(name, kind, "mutate", file, old, new)
+
+
+def hand(name: str, kind: str, file: str, old: str, new: str) -> Bug:
+    return Bug(name, kind, "hand", file, old, new)
+
+
+FEES, MARGIN = "contracts/engine/fees.vy", "contracts/engine/margin.vy"
+POSITIONS, LIQUIDATION = "contracts/engine/positions.vy", "contracts/engine/liquidation.vy"
+TRACE = "counterexample.json"
+MODULE = "harness.campaign.time_to_report"
+ENGINE, SETTLEMENT = "contracts/PerpEngine.vy", "contracts/Settlement.vy"
+ALLOCATOR, VIEWS = "contracts/AdlAllocator.vy", "contracts/PerpViews.vy"
+
+FEE_OLD = "return fixed_math.ceil_div(notional * convert(fee_ratio, int256), "
+MARGIN_OLD = (
+    "    return fixed_math.ceil_div(\n"
+    "        abs(size) * convert(price, int256) * convert(ratio, int256), "
+    "constants.RATIO_PRECISION\n"
+    "    )"
+)
+# fmt: off
+BUGS = [
+    # one-token mutants (``make mutate``'s operators)
+    mutant("fee_floor", "rounding", FEES, FEE_OLD, FEE_OLD.replace("ceil", "floor")),
+    mutant(
+        "entry_removed_floor", "rounding", POSITIONS,
+        "removed: int256 = fixed_math.ceil_div(position.entry_notional * closed",
+        "removed: int256 = fixed_math.floor_div(position.entry_notional * closed",
+    ),
+    mutant("margin_floor", "rounding", MARGIN, MARGIN_OLD, MARGIN_OLD.replace("ceil", "floor")),
+    mutant(
+        "overfill_lt", "comparison", SETTLEMENT,
+        'assert size <= order.size - self.filled[digest], "order: overfilled"',
+        'assert size < order.size - self.filled[digest], "order: overfilled"',
+    ),
+    mutant(
+        "buy_limit_lt", "comparison", SETTLEMENT,
+        'assert price <= order.limit_price, "order: price beyond limit"',
+        'assert price < order.limit_price, "order: price beyond limit"',
+    ),
+    mutant(
+        "expiry_lt", "comparison", SETTLEMENT,
+        'assert block.timestamp <= order.expiry, "order: expired"',
+        'assert block.timestamp < order.expiry, "order: expired"',
+    ),
+    mutant(
+        "guardian_ne", "role check", ENGINE,
+        'assert msg.sender == storage.guardian, "auth: not guardian"',
+        'assert msg.sender != storage.guardian, "auth: not guardian"',
+    ),
+    mutant(
+        "filled_minus", "arithmetic", SETTLEMENT,
+        "filled: uint256 = self.filled[digest] + size",
+        "filled: uint256 = self.filled[digest] - size",
+    ),
+    mutant(
+        "nonce_increasing_ge", "comparison", SETTLEMENT,
+        'assert min_nonce > self.min_nonce[msg.sender], "order: nonce not increasing"',
+        'assert min_nonce >= self.min_nonce[msg.sender], "order: nonce not increasing"',
+    ),
+    mutant(
+        "topup_zero_ge", "comparison", ENGINE,
+        'assert amount > 0, "insurance: zero amount"\n    assert amount <= constants.MAX_DEPOSIT',
+        'assert amount >= 0, "insurance: zero amount"\n    assert amount <= constants.MAX_DEPOSIT',
+    ),
+    # written by hand
+    hand(
+        "margin_floor_shorts", "rounding (one side)", MARGIN, MARGIN_OLD,
+        "    return fixed_math.floor_div(\n"
+        "        abs(size) * convert(price, int256) * convert(ratio, int256)\n"
+        "        + convert(size > 0, int256) * (constants.RATIO_PRECISION - 1),\n"
+        "        constants.RATIO_PRECISION,\n"
+        "    )",
+    ),
+    hand(
+        "no_nonces_event", "missing event", SETTLEMENT,
+        "    log NoncesInvalidated(trader=msg.sender, min_nonce=min_nonce)\n", "",
+    ),
+    hand(
+        "no_cancel_event", "missing event", SETTLEMENT,
+        "    log OrderCancelled(order_hash=digest, trader=order.trader)\n", "",
+    ),
+    hand(
+        "no_guardian_check", "role check", ENGINE,
+        '    assert msg.sender == storage.guardian, "auth: not guardian"\n', "",
+    ),
+    hand(
+        "no_operator_check", "role check", SETTLEMENT,
+        '    assert msg.sender == self.operator, "auth: not operator"\n', "",
+    ),
+    hand(
+        "no_expiry_check", "order check", SETTLEMENT,
+        '    assert block.timestamp <= order.expiry, "order: expired"\n', "",
+    ),
+    hand(
+        "no_nonce_floor", "order check", SETTLEMENT,
+        '    assert order.nonce >= self.min_nonce[order.trader], "order: nonce invalidated"\n', "",
+    ),
+    hand(
+        "remainder_dropped", "allocator remainder", ALLOCATOR,
+        "            shares[best] += 1\n", "            shares[best] += 0\n",
+    ),
+    hand(
+        "remainder_tiebreak", "allocator remainder", ALLOCATOR,
+        "and convert(accounts[i], uint256) < convert(accounts[best], uint256)",
+        "and convert(accounts[i], uint256) > convert(accounts[best], uint256)",
+    ),
+    hand(
+        "spec_haircut_floor", "rounding (spec)", "pyspec/engine.py",
+        "haircut = min(ceil_div(amount * state.bad_debt, claims), state.bad_debt)",
+        "haircut = min(amount * state.bad_debt // claims, state.bad_debt)",
+    ),
+]
+# fmt: on
+
+
+@dataclass
+class Result:
+    name: str
+    kind: str
+    origin: str
+    status: str = "pending"  # killed, survived, not replayed, error
+    first_failure_seconds: float | None = None  # into the campaign's budget
+    seconds: float | None = None  # first failing step -> counterexample saved
+    calls: int | None = None  # the saved counterexample's length
+    hypothesis_calls: int | None = None  # its length before the campaign's minimizer
+    minimized: bool | None = None  # False: the shrink budget cut the search short
+    hypothesis_shrink_seconds: float | None = None  # of ``seconds``: hypothesis shrinking
+    minimizer_seconds: float | None = None  # the rest: the campaign's minimizer, the report
+    failure: str = ""
+    wall_seconds: float = 0.0  # the whole campaign, setup included
+
+
+def check_mutants(bugs: list[Bug]) -> None:
+    """Each ``mutate`` bug is one of the mutants ``make mutate`` enumerates: it changes
+    one line of its file into that mutant's line."""
+    from harness.campaign.mutate import enumerate_mutants
+
+    known = {(m.file, m.line, m.mutated) for m in enumerate_mutants()}
+    for bug in bugs:
+        if bug.origin != "mutate":
+            continue
+        before = (ROOT / bug.file).read_text().splitlines()
+        after = patched(bug, (ROOT / bug.file).read_text()).splitlines()
+        changed = [i for i, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+        if (
+            len(changed) != 1
+            or (
+                bug.file,
+                changed[0] + 1,
+                after[changed[0]].split("#")[0].strip(),
+            )
+            not in known
+        ):
+            raise ValueError(f"{bug.name}: not a mutant make mutate enumerates")
+
+
+def patched(bug: Bug, text: str) -> str:
+    if text.count(bug.old) != 1:
+        raise ValueError(
+            f"{bug.name}: {bug.old!r} occurs {text.count(bug.old)} times in {bug.file}"
+        )
+    return text.replace(bug.old, bug.new)
+
+
+def materialize(bug: Bug, workdir: Path) -> Path:
+    """Copy contracts/ and pyspec/ into ``workdir``/<name> with the bug applied."""
+    root = workdir / bug.name
+    shutil.copytree(ROOT / "contracts", root / "contracts")
+    shutil.copytree(ROOT / "pyspec", root / "pyspec", ignore=shutil.ignore_patterns("__pycache__"))
+    path = root / bug.file
+    text = path.read_text()
+    if text.count(bug.old) != 1:
+        raise ValueError(
+            f"{bug.name}: {bug.old!r} occurs {text.count(bug.old)} times in {bug.file}"
+        )
+    path.write_text(text.replace(bug.old, bug.new))
+    return root
+
+
+def environment(root: Path) -> dict:
+    """Run from ``root`` (its pyspec first on the path: ``python -m`` puts the working
+    folder first), the harness from this tree, the contracts from ``root``."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    return {**os.environ, "HARNESS_SOURCE_ROOT": str(root), "PYTHONPATH": path}
+
+
+def campaign_command(args, out: Path) -> list[str]:
+    command = [
+        sys.executable, "-m", "harness.campaign", "--seconds", str(args.seconds),
+        "--seed", str(args.seed), "--database", "", "--out", str(out),
+        "--explorer", args.explorer,
+    ]  # fmt: skip
+    if args.shrink_seconds is not None:
+        command += ["--shrink-seconds", str(args.shrink_seconds)]
+    return command
+
+
+def judge(bug: Bug, root: Path, args) -> Result:
+    """One campaign against the bug, then a replay of what it saved."""
+    result = Result(bug.name, bug.kind, bug.origin)
+    out = root / "report"
+    env = environment(root)
+    started = time.monotonic()
+    run = subprocess.run(
+        campaign_command(args, out), cwd=root, env=env, capture_output=True, text=True
+    )
+    result.wall_seconds = round(time.monotonic() - started, 1)
+    summary_path = out / "summary.json"
+    if run.returncode not in (0, 1) or not summary_path.exists():
+        result.status = "error"
+        result.failure = (run.stderr.strip().splitlines() or ["?"])[-1][:200]
+        return result
+    if run.returncode == 0:
+        result.status = "survived"
+        return result
+    summary = json.loads(summary_path.read_text())
+    reported = summary.get("time_to_report", {})
+    result.first_failure_seconds = reported.get("first_failure_seconds")
+    result.seconds = reported.get("seconds")
+    result.calls = reported.get("calls")
+    result.hypothesis_calls = reported.get("hypothesis_calls")
+    result.minimized = reported.get("minimized")
+    result.hypothesis_shrink_seconds = reported.get("hypothesis_shrink_seconds")
+    result.minimizer_seconds = reported.get("minimizer_seconds")
+    trace = json.loads((out / TRACE).read_text())
+    result.failure = json.dumps(trace.get("failure", {}).get("invariant"))
+    replay = subprocess.run(
+        [sys.executable, "-m", "harness.campaign.trace", "replay", str(out / TRACE)],
+        cwd=root, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    same = subprocess.run(
+        [sys.executable, "-m", MODULE, "--same-failure", str(out / TRACE)],
+        cwd=root, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    killed = replay.returncode == 1 and same.returncode == 0
+    result.status = "killed" if killed else "not replayed"
+    return result
+
+
+def same_failure(path: Path) -> bool:
+    """Replay the trace at ``path`` as the campaign checks a run; whether it fails the way
+    the trace says: the same invariant, kind and (for a divergence) failing call."""
+    from harness.campaign import trace
+    from harness.core.pair import Pair
+    from harness.evm import make_chain
+
+    saved = json.loads(path.read_text())
+    chain = make_chain("embedded")
+    try:
+        failure = trace.failure_of(trace.load_calls(saved), Pair(chain))
+    finally:
+        chain.close()
+    if failure is None:
+        return False
+    again = trace.to_json([], failure)["failure"]
+    fields = ("invariant", "kind", "call")
+    return all(again.get(f) == saved["failure"].get(f) for f in fields)
+
+
+def distribution(values: list[float]) -> dict:
+    """Median, p90 (nearest rank) and max of ``values``; None each when empty."""
+    if not values:
+        return {"median": None, "p90": None, "max": None}
+    ordered = sorted(values)
+    p90 = ordered[max(0, -(-9 * len(ordered) // 10) - 1)]
+    return {"median": round(statistics.median(ordered), 2), "p90": p90, "max": ordered[-1]}
+
+
+def table(results: list[Result]) -> list[str]:
+    lines = [
+        "| bug | kind | from | status | first failure (s) | time to report (s) | of which "
+        "hypothesis / minimizer (s) | calls (before the minimizer) | minimized | failed check |",
+        "|---|---|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for r in results:
+        calls = "" if r.calls is None else f"{r.calls} ({r.hypothesis_calls})"
+        lines.append(
+            f"| {r.name} | {r.kind} | {r.origin} | {r.status} | "
+            f"{_number(r.first_failure_seconds)} | {_number(r.seconds)} | "
+            f"{_number(r.hypothesis_shrink_seconds)} / {_number(r.minimizer_seconds)} | {calls} | "
+            f"{'' if r.minimized is None else ('yes' if r.minimized else 'budget')} | "
+            f"{r.failure.strip(chr(34))} |"
+        )
+    return lines
+
+
+def _number(value) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m harness.campaign.time_to_report",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--seconds", type=float, default=60.0, help="campaign budget per bug")
+    parser.add_argument("--seed", type=int, default=3, help="every campaign's seed")
+    parser.add_argument(
+        "--shrink-seconds",
+        type=float,
+        default=None,
+        help="the campaign's --shrink-seconds (default: the campaign's own default)",
+    )
+    parser.add_argument("--explorer", choices=("hypothesis", "random"), default="hypothesis")
+    parser.add_argument("--jobs", type=int, default=1, help="bugs judged at once")
+    parser.add_argument("--only", default="", help="comma-separated bug names (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the bugs and exit")
+    parser.add_argument(
+        "--same-failure",
+        type=Path,
+        default=None,
+        metavar="TRACE",
+        help="replay a counterexample; exit 0 when it fails as it says (invariant, kind, call)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="folder for the JSON and table")
+    args = parser.parse_args(argv)
+    if args.same_failure is not None:
+        return 0 if same_failure(args.same_failure) else 1
+    if args.list:
+        for bug in BUGS:
+            print(f"{bug.name:<22} {bug.kind:<22} {bug.origin:<7} {bug.file}")
+        return 0
+    names = [n for n in args.only.split(",") if n]
+    unknown = set(names) - {b.name for b in BUGS}
+    if unknown:
+        parser.error(f"--only: no such bug: {', '.join(sorted(unknown))}")
+    bugs = [b for b in BUGS if not names or b.name in names]
+    check_mutants(bugs)
+    out = args.out or ROOT / "reports" / (
+        datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + "-time-to-report"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"{len(bugs)} bugs, {args.seconds:g} s campaign each, seed {args.seed}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="ttr-") as tmp:
+        roots = [materialize(bug, Path(tmp)) for bug in bugs]
+        with ThreadPoolExecutor(args.jobs) as pool:
+            jobs = [
+                pool.submit(judge, bug, root, args) for bug, root in zip(bugs, roots, strict=True)
+            ]
+            results = []
+            for job in jobs:
+                r = job.result()
+                results.append(r)
+                first = _number(r.first_failure_seconds)
+                print(
+                    f"  {r.status:<12} {r.name:<22} first failure {first} s, "
+                    f"report {_number(r.seconds)} s, {r.calls} calls",
+                    flush=True,
+                )
+    killed = [r for r in results if r.status == "killed"]
+    spread = distribution([r.seconds for r in killed])
+    summary = {
+        "seed": args.seed,
+        "seconds_per_bug": args.seconds,
+        "shrink_seconds": args.shrink_seconds,
+        "explorer": args.explorer,
+        "bugs": len(results),
+        "killed": len(killed),
+        "time_to_report": spread,
+        "results": [asdict(r) for r in results],
+    }
+    (out / "time_to_report.json").write_text(json.dumps(summary, indent=1) + "\n")
+    lines = table(results) + [
+        "",
+        f"killed {len(killed)} of {len(results)}; time to report (first failing step to the "
+        f"saved counterexample), s: median {spread['median']}, p90 {spread['p90']}, "
+        f"max {spread['max']}",
+    ]
+    (out / "time_to_report.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"report: {out / 'time_to_report.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

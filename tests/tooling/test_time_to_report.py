@@ -1,0 +1,52 @@
+"""``python -m harness.campaign.time_to_report``: the deliberate bugs apply to a copy of
+the tree, a campaign kills one, its counterexample replays as failing, and the JSON holds
+the time-to-report (measured, never asserted: speed is not a test's business)."""
+
+import json
+
+import pytest
+
+from harness import REPO_ROOT
+from harness.campaign import time_to_report as ttr
+
+
+def test_every_bug_applies_once_and_the_mutants_are_make_mutate_s(tmp_path):
+    ttr.check_mutants(ttr.BUGS)
+    assert len(ttr.BUGS) >= 15 and len({b.name for b in ttr.BUGS}) == len(ttr.BUGS)
+    assert len({b.kind for b in ttr.BUGS if b.origin == "hand"}) >= 5
+    bug = ttr.BUGS[0]
+    root = ttr.materialize(bug, tmp_path)
+    assert (root / bug.file).read_text() != (REPO_ROOT / bug.file).read_text()
+    assert (root / "pyspec" / "engine.py").exists()  # the spec beside the contracts
+
+
+def test_a_bug_that_occurs_twice_is_refused(tmp_path):
+    twice = ttr.Bug("twice", "x", "hand", "contracts/Settlement.vy", "assert", "assert")
+    with pytest.raises(ValueError, match="occurs"):
+        ttr.materialize(twice, tmp_path)
+
+
+def test_the_tool_kills_a_bug_and_writes_the_distribution(tmp_path, capsys):
+    assert ttr.main(["--only", "overfill_lt", "--seconds", "20", "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "time_to_report.json").read_text())
+    assert summary["bugs"] == summary["killed"] == 1
+    (result,) = summary["results"]
+    # killed: the counterexample was saved and its replay failed again
+    assert result["status"] == "killed" and result["calls"] >= 1
+    assert result["seconds"] is not None and summary["time_to_report"]["median"] is not None
+    assert "killed 1 of 1" in capsys.readouterr().out
+    assert (tmp_path / "time_to_report.md").exists()
+
+
+def test_the_distribution_is_median_p90_and_max():
+    assert ttr.distribution([]) == {"median": None, "p90": None, "max": None}
+    spread = ttr.distribution([float(x) for x in range(1, 21)])
+    assert spread == {"median": 10.5, "p90": 18.0, "max": 20.0}
+
+
+def test_a_trace_that_agrees_is_not_the_same_failure(tmp_path):
+    from harness import smoke
+
+    path = tmp_path / "agrees.json"
+    path.write_text(json.dumps({**smoke.TRACE, "failure": {"invariant": "state"}}))
+    assert ttr.main(["--same-failure", str(path)]) == 1
