@@ -839,10 +839,13 @@ def deleverage(account: address):
         )
         self._write_off(fill.counterparty, market_id)
     self._write_off(account, market_id)
-    # N9: once every deficit is covered, the fund above its floor pays the keeper what a
-    # liquidator of the same position earns: deleverage never rests on altruists
-    room: int256 = convert(storage.insurance_fund, int256) - convert(
-        storage.insurance_floor, int256
+    # N9: the fund above its floor and above what the account still owes pays the keeper
+    # a liquidator's reward on the position, capped: deleverage never rests on altruists
+    room: int256 = min(
+        convert(storage.insurance_fund, int256)
+        - convert(storage.insurance_floor, int256)
+        + min(margin.equity(account), 0),
+        constants.MAX_KEEPER_REWARD,
     )
     if msg.sender != account and room > 0:
         reward: int256 = min(

@@ -50,6 +50,9 @@ LIQUIDATION_SIZE_SLACK = 2
 # Every successful liquidation pays its liquidator at least this (the fund finances it
 # when the account cannot).
 MIN_LIQUIDATION_REWARD = 1
+# A deleverage's keeper reward is at most this (N9): enough for the gas of a complete
+# deleverage at the bounds (about 7.3M gas), never a prize worth bankrupting a position for.
+MAX_KEEPER_REWARD = 100 * 10**6
 
 ADL_QUANTILES = 5
 

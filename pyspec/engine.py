@@ -10,6 +10,7 @@ from pyspec import adl, fees, funding, liquidation, margin, positions, token
 from pyspec.constants import (
     LIQUIDATOR_RESERVE,
     MAX_DEPOSIT,
+    MAX_KEEPER_REWARD,
     MAX_POSITION_SIZE,
     MAX_POSITIONS_PER_MARKET,
     MAX_PRICE,
@@ -490,16 +491,20 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
 
 def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) -> None:
     """N9: once every deficit of the call is covered, the fund pays a deleverage's caller
-    what a liquidator of the same position earns (``compute_liquidator_reward`` on its
-    notional at the oracle price), out of what it holds above its floor: deleveraging
-    never rests on altruists while the fund is above its floor, never pays more than a
-    timely liquidation would have, and never takes the reserve that covers deficits. When
-    a round's deficits take the fund below its floor, which of them came before a reward
-    depends on the keeper's order, by at most the round's rewards (``adl_order_free``).
-    The bankrupt account earns nothing by deleveraging itself (it would end above zero).
+    a liquidator's reward on the closed position (``compute_liquidator_reward`` on its
+    notional at the oracle price), at most MAX_KEEPER_REWARD, out of what the fund holds
+    above its floor and above what the account still owes in its other markets (so the
+    reward is never charged to the winners of the account's later calls): deleveraging
+    does not rest on altruists while the fund has that room. Across several bankrupt
+    accounts, a reward paid before another account's deficit leaves that much more to
+    charge: the keeper's order moves charges by at most the round's rewards
+    (``adl_order_free``). The bankrupt account earns nothing by deleveraging itself.
     Contract: ``PerpEngine.deleverage``.
     """
-    room = state.insurance_fund - state.insurance_floor
+    room = min(
+        state.insurance_fund - state.insurance_floor + min(margin.equity(state, address), 0),
+        MAX_KEEPER_REWARD,
+    )
     if room <= 0:
         return
     reward = min(

@@ -25,6 +25,9 @@ LIQUIDATION_DUST_NOTIONAL: constant(int256) = 10 * 10**6
 LIQUIDATION_SIZE_SLACK: constant(int256) = 2
 # Every successful liquidation pays its liquidator at least this.
 MIN_LIQUIDATION_REWARD: constant(int256) = 1
+# A deleverage's keeper reward is at most this (N9): enough for the gas of a complete
+# deleverage at the bounds (about 7.3M gas), never a prize worth bankrupting a position for.
+MAX_KEEPER_REWARD: constant(int256) = 100 * 10**6
 
 ADL_QUANTILES: constant(uint256) = 5
 

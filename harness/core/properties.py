@@ -97,9 +97,10 @@ PROPERTIES = {
     "transaction, no key) gain more over its fair mark-to-market PnL than the liquidation "
     "and keeper rewards it earned in that call, unless its own deficit was written off",
     "deleverage_pays_keeper": "a deleverage that closes a position pays its caller, unless "
-    "the caller is the bankrupt account, what a liquidator of that position would earn "
-    "(the liquidator's share of the fee on its notional, at least one unit) from the fund "
-    "after every deficit of the call, as far as the fund holds above its floor (N9)",
+    "the caller is the bankrupt account, a liquidator's reward on that position (the "
+    "liquidator's share of the fee on its notional, at least one unit, at most "
+    "MAX_KEEPER_REWARD) from the fund after every deficit of the call, as far as the fund "
+    "holds above its floor and above what the account still owes (N9)",
 }
 INVARIANTS.update(PROPERTIES)
 

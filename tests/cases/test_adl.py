@@ -9,6 +9,7 @@ from harness.core import properties
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
 from pyspec import adl, adl_allocator, engine, views
+from pyspec.constants import MAX_KEEPER_REWARD
 
 REJECTED = (
     Rejection(
@@ -163,10 +164,41 @@ def test_n9_keeper_paid_what_a_liquidator_earns(case):
     assert case.state.accounts[case.pair.actors["outsider"]].collateral == reward
 
 
+def test_n9_reward_never_charged_to_later_winners(case):
+    """N9 (review of the first design): the first call closes the bankrupt account's flat
+    market-0 position, while its market-1 deficit (284.50 USDC) is already known. Paid
+    from the fund above its floor (30 USDC of room), the reward (20 USDC) would have come
+    out of the cover of the second call, and so out of market 1's winner. The room now
+    excludes what the account still owes: no reward, the fund kept for the deficit."""
+    case("deposit", "trader0", 920 * USDC)
+    case("deposit", "trader1", 20_000 * USDC)
+    case("deposit", "trader2", 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 4_000, 10**6))
+    case(settle_trade("trader0", "trader2", 100, 25 * 10**6, market=1))
+    case.govern("withdraw_insurance", case.state.insurance_fund - INSURANCE_FLOOR - 30 * USDC)
+    case.price(1, 13 * 10**6)
+    fund = case.state.insurance_fund
+    events = case.act("deleverage", "outsider", "trader0")
+    assert rewards_of(case, events) == [] and case.state.insurance_fund == fund
+    assert case.size("trader0") == 0 and case.equity("trader0") < 0  # market 1 still open
+
+
+def test_n9_keeper_reward_capped(case):
+    """N9 (review): a liquidator's reward on a large position (132 USDC on 26,400 USDC)
+    is more than the gas of any deleverage needs; the keeper gets MAX_KEEPER_REWARD."""
+    case("deposit", "trader0", 3_100 * USDC)
+    case("deposit", "trader1", 40_000 * USDC)
+    case(settle_trade("trader0", "trader1", 30_000, 10**6))
+    case.price(0, 880_000)
+    assert keeper_reward(case, 30_000 * 880_000) == 132 * USDC
+    events = case.act("deleverage", "outsider", "trader0", branches=("adl.keeper_paid",))
+    assert rewards_of(case, events) == [("outsider", "trader0", MAX_KEEPER_REWARD)]
+
+
 def test_n9_keeper_reward_never_beyond_the_fund(case):
     """N9: the reward comes after every deficit of the call and only as far as the fund
     goes: with the fund at its floor and a larger deficit, ADL charges the winners and the
-    keeper gets nothing (no reward is ever paid out of a counterparty's charge)."""
+    keeper gets nothing."""
     drained_fund(case)
     events = case.act(
         "deleverage",
