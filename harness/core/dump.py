@@ -85,10 +85,12 @@ def spec_dump(
     accounts: list[str],
     digests: list[bytes] | None = None,
     call_ids: list[bytes] | None = None,
+    words: dict | None = None,
 ) -> list[int]:
     """Return the spec state in the lens layout: every account of ``accounts``, the order
     digests and Governor call ids given (by default ``dumped_digests`` and
-    ``dumped_call_ids``)."""
+    ``dumped_call_ids``). ``words`` (address -> ``account_words``), when given, holds the
+    accounts' sections already read from this same state (they are not read again)."""
     out = [
         state.insurance_fund,
         state.bad_debt,
@@ -112,7 +114,10 @@ def spec_dump(
         out.extend(int(getattr(market, name)) for name in MARKET_FIELDS)
         out.append(len(market.holders))
         out.extend(int(holder, 16) for holder in market.holders)
-    sections = [account_words(state, address) for address in accounts]
+    if words is None:
+        sections = [account_words(state, address) for address in accounts]
+    else:
+        sections = [words[address] for address in accounts]
     for first, _ in sections:
         out.extend(first)
     for _, second in sections:
@@ -207,23 +212,30 @@ def first_difference(
 def parse(dump: list[int], n_accounts: int) -> dict:
     """Return the dump as {"fund", "bad_debt", "engine_balance", "markets", "accounts"}:
     markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
-    words = iter(dump)
-    fund, bad_debt, count, engine_balance = next(words), next(words), next(words), next(words)
-    for _ in range(
-        1 + len(ROLES) + len(COUNTERS)
-    ):  # block time, roles, counters: the state comparison's
-        next(words)
-    markets = []
+    fund, bad_debt, count, engine_balance = dump[0], dump[1], dump[2], dump[3]
+    # block time, roles, counters: the state comparison's
+    at = 4 + 1 + len(ROLES) + len(COUNTERS)
+    n_fields, markets = len(MARKET_FIELDS), []
     for _ in range(count):
-        market = {name: next(words) for name in MARKET_FIELDS}
-        market["holders"] = [next(words) for _ in range(next(words))]
+        market = dict(zip(MARKET_FIELDS, dump[at : at + n_fields], strict=True))
+        at += n_fields
+        holders = dump[at]
+        market["holders"] = dump[at + 1 : at + 1 + holders]
+        at += 1 + holders
         markets.append(market)
+    n_position = len(POSITION_FIELDS)
     accounts = []
     for _ in range(n_accounts):
-        next(words)  # the account's token balance: covered by the state comparison
-        collateral = next(words)
-        positions = [{name: next(words) for name in POSITION_FIELDS} for _ in range(count)]
+        # the account's token balance (dump[at]): covered by the state comparison
+        collateral = dump[at + 1]
+        at += 2
+        positions = []
+        for _ in range(count):
+            positions.append(dict(zip(POSITION_FIELDS, dump[at : at + n_position], strict=True)))
+            at += n_position
         accounts.append({"collateral": collateral, "positions": positions})
+    if at > len(dump):
+        raise ValueError(f"a dump of {len(dump)} words, short of its layout's {at}")
     return {
         "fund": fund,
         "bad_debt": bad_debt,

@@ -222,6 +222,7 @@ class Pair:
         }
         self._dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
         self._seen: dict | None = None  # what the last comparison saw of the spec
+        self._seen_state: State | None = None  # the state object ``_seen`` was read from
         self._since_full = 0
         self.dump_full = True  # whether the last comparison was a full one
 
@@ -244,7 +245,8 @@ class Pair:
         self.clock = self.state.timestamp
         self.chain.set_time(self.clock)
         self.last_dump = self._base_dump
-        self._seen = self._base_seen
+        self._seen = self._base_seen  # read from the base state, equal to this copy
+        self._seen_state = self.state
         self._since_full = 0
 
     def address(self, name: str) -> str:
@@ -410,7 +412,7 @@ class Pair:
         self._seen = seen
         self.dump_full = False
         chain = self.chain_dump(digests, call_ids, accounts)
-        spec = spec_dump(self.state, accounts, digests, call_ids)
+        spec = spec_dump(self.state, accounts, digests, call_ids, seen["accounts"])
         CHECKS["state"] += 1
         difference = first_difference(spec, chain, accounts, self.names)
         if difference is not None:
@@ -422,7 +424,7 @@ class Pair:
         self._seen = self._observe()
         self.dump_full = True
         chain = self.last_dump = self.chain_dump()
-        spec = spec_dump(self.state, self.accounts)
+        spec = spec_dump(self.state, self.accounts, words=self._seen["accounts"])
         CHECKS["state"] += 1
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
@@ -433,10 +435,20 @@ class Pair:
                 self.names,
             )
 
+    def spec_dump(self) -> list[int]:
+        """The spec's full dump now (``dump.spec_dump`` of every account), its account
+        sections taken from the last comparison when it read this same state object, in
+        the same step (a call replaces or changes the state only through ``apply``,
+        which compares again)."""
+        if self._seen is not None and self._seen_state is self.state:
+            return spec_dump(self.state, self.accounts, words=self._seen["accounts"])
+        return spec_dump(self.state, self.accounts)
+
     def _observe(self) -> dict:
         """The spec's per-account words, order digests and Governor calls now: what a
         partial comparison compares where they changed."""
         state, book = self.state, self.state.book
+        self._seen_state = state
         return {
             "accounts": {a: account_words(state, a) for a in self.accounts},
             "digests": {
