@@ -6,6 +6,8 @@ mean equal state. ``parse`` reads a dump into fields for the invariants, ``label
 names every word, and on a mismatch ``first_difference`` names the first differing field.
 """
 
+from operator import attrgetter
+
 from deployment.config import LISTING_FIELDS
 from pyspec.state import State
 
@@ -80,17 +82,11 @@ def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[in
     return tuple(first), tuple(second)
 
 
-def spec_dump(
-    state: State,
-    accounts: list[str],
-    digests: list[bytes] | None = None,
-    call_ids: list[bytes] | None = None,
-    words: dict | None = None,
-) -> list[int]:
-    """Return the spec state in the lens layout: every account of ``accounts``, the order
-    digests and Governor call ids given (by default ``dumped_digests`` and
-    ``dumped_call_ids``). ``words`` (address -> ``account_words``), when given, holds the
-    accounts' sections already read from this same state (they are not read again)."""
+_MARKET_WORDS = attrgetter(*MARKET_FIELDS)
+
+
+def spec_head(state: State) -> list[int]:
+    """The globals and the markets of a spec dump (every dump's first words)."""
     out = [
         state.insurance_fund,
         state.bad_debt,
@@ -111,9 +107,26 @@ def spec_dump(
         state.book.last_trade_time,
     ]
     for market in state.markets:
-        out.extend(int(getattr(market, name)) for name in MARKET_FIELDS)
+        out.extend(map(int, _MARKET_WORDS(market)))
         out.append(len(market.holders))
         out.extend(int(holder, 16) for holder in market.holders)
+    return out
+
+
+def spec_dump(
+    state: State,
+    accounts: list[str],
+    digests: list[bytes] | None = None,
+    call_ids: list[bytes] | None = None,
+    words: dict | None = None,
+    head: list[int] | None = None,
+) -> list[int]:
+    """Return the spec state in the lens layout: every account of ``accounts``, the order
+    digests and Governor call ids given (by default ``dumped_digests`` and
+    ``dumped_call_ids``). ``words`` (address -> ``account_words``) and ``head``
+    (``spec_head``), when given, were already read from this same state (they are not
+    read again)."""
+    out = spec_head(state) if head is None else list(head)
     if words is None:
         sections = [account_words(state, address) for address in accounts]
     else:

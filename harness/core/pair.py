@@ -20,6 +20,7 @@ from harness.core.dump import (
     dumped_digests,
     first_difference,
     spec_dump,
+    spec_head,
 )
 from harness.core.invariants import CHECKS
 from harness.core.orders import Match
@@ -412,7 +413,7 @@ class Pair:
         self._seen = seen
         self.dump_full = False
         chain = self.chain_dump(digests, call_ids, accounts)
-        spec = spec_dump(self.state, accounts, digests, call_ids, seen["accounts"])
+        spec = spec_dump(self.state, accounts, digests, call_ids, seen["accounts"], seen["head"])
         CHECKS["state"] += 1
         difference = first_difference(spec, chain, accounts, self.names)
         if difference is not None:
@@ -424,7 +425,9 @@ class Pair:
         self._seen = self._observe()
         self.dump_full = True
         chain = self.last_dump = self.chain_dump()
-        spec = spec_dump(self.state, self.accounts, words=self._seen["accounts"])
+        spec = spec_dump(
+            self.state, self.accounts, words=self._seen["accounts"], head=self._seen["head"]
+        )
         CHECKS["state"] += 1
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
@@ -436,13 +439,15 @@ class Pair:
             )
 
     def spec_dump(self) -> list[int]:
-        """The spec's full dump now (``dump.spec_dump`` of every account), its account
-        sections taken from the last comparison when it read this same state object, in
-        the same step (a call replaces or changes the state only through ``apply``,
-        which compares again)."""
+        """The spec's dump now for the state invariants (``dump.parse``): the globals, the
+        markets and every account, no order digests or Governor calls (parse reads
+        none). Its words are those the last comparison read when it read this same state
+        object (a call changes or replaces the state only through ``apply``, which
+        compares again)."""
         if self._seen is not None and self._seen_state is self.state:
-            return spec_dump(self.state, self.accounts, words=self._seen["accounts"])
-        return spec_dump(self.state, self.accounts)
+            seen = self._seen
+            return spec_dump(self.state, self.accounts, [], [], seen["accounts"], seen["head"])
+        return spec_dump(self.state, self.accounts, [], [])
 
     def _observe(self) -> dict:
         """The spec's per-account words, order digests and Governor calls now: what a
@@ -450,6 +455,7 @@ class Pair:
         state, book = self.state, self.state.book
         self._seen_state = state
         return {
+            "head": spec_head(state),
             "accounts": {a: account_words(state, a) for a in self.accounts},
             "digests": {
                 d: (book.filled.get(d, 0), book.cancelled.get(d, False))

@@ -76,7 +76,9 @@ class CheckedSequence:
         invariants.check(
             "conservation",
             spec_total == chain_total == self.conserved,
-            f"conservation: spec {spec_total}, chain {chain_total}, expected {self.conserved}",
+            lambda: (
+                f"conservation: spec {spec_total}, chain {chain_total}, expected {self.conserved}"
+            ),
         )
         return outcome, steps
 
