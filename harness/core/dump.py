@@ -222,6 +222,20 @@ def first_difference(
     return ("length", len(spec), len(chain))
 
 
+def _position(dump: list[int], at: int) -> dict:
+    """The position at word ``at`` of a dump, keyed by ``POSITION_FIELDS`` (written out:
+    parse reads one per account and market on every step)."""
+    return {
+        "size": dump[at],
+        "entry_notional": dump[at + 1],
+        "funding_checkpoint": dump[at + 2],
+        "last_fill": dump[at + 3],
+    }
+
+
+assert tuple(_position(range(4), 0)) == POSITION_FIELDS, "_position follows POSITION_FIELDS"
+
+
 def parse(dump: list[int], n_accounts: int) -> dict:
     """Return the dump as {"fund", "bad_debt", "engine_balance", "markets", "accounts"}:
     markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
@@ -244,7 +258,7 @@ def parse(dump: list[int], n_accounts: int) -> dict:
         at += 2
         positions = []
         for _ in range(count):
-            positions.append(dict(zip(POSITION_FIELDS, dump[at : at + n_position], strict=True)))
+            positions.append(_position(dump, at))
             at += n_position
         accounts.append({"collateral": collateral, "positions": positions})
     if at > len(dump):
