@@ -17,7 +17,7 @@ from eth_keys import keys
 from eth_utils import keccak
 from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
-from harness.core.properties import eip712_order
+from harness.core.eip712 import eip712_order
 from harness.evm import artifacts
 from pyspec import engine
 from pyspec.errors import Revert
@@ -499,11 +499,11 @@ def test_harness_signatures_are_eth_keys_own():
 
 
 def test_property_digest_is_eth_accounts_whole_typed_data():
-    """``properties.signed_by`` (its domain hash cached per domain) makes the digest
+    """``eip712.signed_by`` (its domain hash cached per domain) makes the digest
     ``encode_typed_data`` makes of the whole typed data, and recovers the signer."""
     import random
 
-    from harness.core.properties import signed_by
+    from harness.core.eip712 import signed_by
 
     rng = random.Random(3)
     account = Account.from_key(KEY_A)
