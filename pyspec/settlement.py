@@ -117,8 +117,13 @@ def order_hash(book: OrderBook, order: Order | tuple) -> bytes:
 def _digest(address: str, chain_id: int, order: Order) -> bytes:
     """``order_hash`` by its inputs; cached (pure): the harness signs a digest and the
     spec verifies the same one."""
-    domain = OrderBook(address, chain_id, "")
-    return keccak(b"\x19\x01" + domain_separator(domain) + struct_hash(order))
+    return keccak(b"\x19\x01" + _domain_separator(address, chain_id) + struct_hash(order))
+
+
+@lru_cache(maxsize=256)
+def _domain_separator(address: str, chain_id: int) -> bytes:
+    """``domain_separator`` by its inputs; cached (pure: one per deployment)."""
+    return domain_separator(OrderBook(address, chain_id, ""))
 
 
 @lru_cache(maxsize=65536)

@@ -6,6 +6,8 @@ mean equal state. ``parse`` reads a dump into fields for the invariants, ``label
 names every word, and on a mismatch ``first_difference`` names the first differing field.
 """
 
+from operator import attrgetter
+
 from deployment.config import LISTING_FIELDS
 from pyspec.state import State
 
@@ -80,15 +82,11 @@ def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[in
     return tuple(first), tuple(second)
 
 
-def spec_dump(
-    state: State,
-    accounts: list[str],
-    digests: list[bytes] | None = None,
-    call_ids: list[bytes] | None = None,
-) -> list[int]:
-    """Return the spec state in the lens layout: every account of ``accounts``, the order
-    digests and Governor call ids given (by default ``dumped_digests`` and
-    ``dumped_call_ids``)."""
+_MARKET_WORDS = attrgetter(*MARKET_FIELDS)
+
+
+def spec_head(state: State) -> list[int]:
+    """The globals and the markets of a spec dump (every dump's first words)."""
     out = [
         state.insurance_fund,
         state.bad_debt,
@@ -109,10 +107,30 @@ def spec_dump(
         state.book.last_trade_time,
     ]
     for market in state.markets:
-        out.extend(int(getattr(market, name)) for name in MARKET_FIELDS)
+        out.extend(map(int, _MARKET_WORDS(market)))
         out.append(len(market.holders))
         out.extend(int(holder, 16) for holder in market.holders)
-    sections = [account_words(state, address) for address in accounts]
+    return out
+
+
+def spec_dump(
+    state: State,
+    accounts: list[str],
+    digests: list[bytes] | None = None,
+    call_ids: list[bytes] | None = None,
+    words: dict | None = None,
+    head: list[int] | None = None,
+) -> list[int]:
+    """Return the spec state in the lens layout: every account of ``accounts``, the order
+    digests and Governor call ids given (by default ``dumped_digests`` and
+    ``dumped_call_ids``). ``words`` (address -> ``account_words``) and ``head``
+    (``spec_head``), when given, were already read from this same state (they are not
+    read again)."""
+    out = spec_head(state) if head is None else list(head)
+    if words is None:
+        sections = [account_words(state, address) for address in accounts]
+    else:
+        sections = [words[address] for address in accounts]
     for first, _ in sections:
         out.extend(first)
     for _, second in sections:
@@ -204,26 +222,47 @@ def first_difference(
     return ("length", len(spec), len(chain))
 
 
+def _position(dump: list[int], at: int) -> dict:
+    """The position at word ``at`` of a dump, keyed by ``POSITION_FIELDS`` (written out:
+    parse reads one per account and market on every step)."""
+    return {
+        "size": dump[at],
+        "entry_notional": dump[at + 1],
+        "funding_checkpoint": dump[at + 2],
+        "last_fill": dump[at + 3],
+    }
+
+
+assert tuple(_position(range(4), 0)) == POSITION_FIELDS, "_position follows POSITION_FIELDS"
+
+
 def parse(dump: list[int], n_accounts: int) -> dict:
     """Return the dump as {"fund", "bad_debt", "engine_balance", "markets", "accounts"}:
     markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
-    words = iter(dump)
-    fund, bad_debt, count, engine_balance = next(words), next(words), next(words), next(words)
-    for _ in range(
-        1 + len(ROLES) + len(COUNTERS)
-    ):  # block time, roles, counters: the state comparison's
-        next(words)
-    markets = []
+    fund, bad_debt, count, engine_balance = dump[0], dump[1], dump[2], dump[3]
+    # block time, roles, counters: the state comparison's
+    at = 4 + 1 + len(ROLES) + len(COUNTERS)
+    n_fields, markets = len(MARKET_FIELDS), []
     for _ in range(count):
-        market = {name: next(words) for name in MARKET_FIELDS}
-        market["holders"] = [next(words) for _ in range(next(words))]
+        market = dict(zip(MARKET_FIELDS, dump[at : at + n_fields], strict=True))
+        at += n_fields
+        holders = dump[at]
+        market["holders"] = dump[at + 1 : at + 1 + holders]
+        at += 1 + holders
         markets.append(market)
+    n_position = len(POSITION_FIELDS)
     accounts = []
     for _ in range(n_accounts):
-        next(words)  # the account's token balance: covered by the state comparison
-        collateral = next(words)
-        positions = [{name: next(words) for name in POSITION_FIELDS} for _ in range(count)]
+        # the account's token balance (dump[at]): covered by the state comparison
+        collateral = dump[at + 1]
+        at += 2
+        positions = []
+        for _ in range(count):
+            positions.append(_position(dump, at))
+            at += n_position
         accounts.append({"collateral": collateral, "positions": positions})
+    if at > len(dump):
+        raise ValueError(f"a dump of {len(dump)} words, short of its layout's {at}")
     return {
         "fund": fund,
         "bad_debt": bad_debt,

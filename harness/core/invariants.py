@@ -82,7 +82,11 @@ def books(parsed: dict) -> tuple[int, int, int]:
         unsettled += position["size"] * market["price"] - position["entry_notional"]
         unsettled += pending_funding(market, position)
         kept += owed_funding(market, position) % FUNDING_INDEX_SCALE
-    check("custody", kept % FUNDING_INDEX_SCALE == 0, f"funding kept {kept} is not whole units")
+    check(
+        "custody",
+        kept % FUNDING_INDEX_SCALE == 0,
+        lambda: f"funding kept {kept} is not whole units",
+    )
     return collateral, unsettled, kept // FUNDING_INDEX_SCALE
 
 
@@ -96,48 +100,55 @@ def pending_funding_by_market(parsed: dict) -> list[int]:
 
 
 def check_state(parsed: dict, side: str) -> int:
-    """Check the state invariants; return sum(equity) + fund - bad debt (conservation)."""
+    """Check the state invariants; return sum(equity) + fund - bad debt (conservation).
+    The failure details are written only on a failure."""
     collateral, unsettled, kept = books(parsed)
     fund, bad_debt = parsed["fund"], parsed["bad_debt"]
     check(
         "custody",
         parsed["engine_balance"] == collateral + fund - bad_debt + unsettled + kept,
-        f"[{side}] balance {parsed['engine_balance']} != collateral {collateral}"
-        f" + fund {fund} - bad debt {bad_debt} + unsettled {unsettled} + funding kept {kept}",
+        lambda: (
+            f"[{side}] balance {parsed['engine_balance']} != collateral {collateral}"
+            f" + fund {fund} - bad debt {bad_debt} + unsettled {unsettled} + funding kept {kept}"
+        ),
     )
     check(
         "fund_non_negative",
         fund >= 0 and bad_debt >= 0,
-        f"[{side}] insurance fund {fund}, bad debt {bad_debt}",
+        lambda: f"[{side}] insurance fund {fund}, bad debt {bad_debt}",
     )
     check(
         "fund_before_bad_debt",
         bad_debt == 0 or fund == 0,
-        f"[{side}] bad debt {bad_debt} recorded while the fund holds {fund}",
+        lambda: f"[{side}] bad debt {bad_debt} recorded while the fund holds {fund}",
     )
     for market_id, market in enumerate(parsed["markets"]):
         sizes = [account["positions"][market_id]["size"] for account in parsed["accounts"]]
         check(
             "balanced_sides",
             market["settled"] or sum(sizes) == 0,
-            f"[{side}] market {market_id}: sizes sum to {sum(sizes)}",
+            lambda market_id=market_id, sizes=sizes: (
+                f"[{side}] market {market_id}: sizes sum to {sum(sizes)}"
+            ),
         )
         check(
             "balanced_sides",
             market["open_interest"] == sum(s for s in sizes if s > 0),
-            f"[{side}] market {market_id}: open interest {market['open_interest']}",
+            lambda market_id=market_id, market=market: (
+                f"[{side}] market {market_id}: open interest {market['open_interest']}"
+            ),
         )
         check(
             "balanced_sides",
             len(market["holders"]) == sum(1 for s in sizes if s),
-            f"[{side}] market {market_id}: holder list out of step",
+            lambda market_id=market_id: f"[{side}] market {market_id}: holder list out of step",
         )
     for i, account in enumerate(parsed["accounts"]):
         if not any(position["size"] for position in account["positions"]):
             check(
                 "no_orphan_deficit",
                 account["collateral"] >= 0,
-                f"[{side}] account #{i}: deficit with no position",
+                lambda i=i: f"[{side}] account #{i}: deficit with no position",
             )
     return collateral + unsettled + kept + fund - bad_debt
 
@@ -159,8 +170,10 @@ def check_funding_zero_sum(parsed: dict, settled: dict[int, int], side: str) -> 
         check(
             "funding_zero_sum",
             done + residue + pending == 0,
-            f"[{side}] market {market_id}: settled and booked {done} + residue {residue}"
-            f" + pending {pending} != 0 (index units)",
+            lambda market_id=market_id, done=done, residue=residue, pending=pending: (
+                f"[{side}] market {market_id}: settled and booked {done} + residue {residue}"
+                f" + pending {pending} != 0 (index units)"
+            ),
         )
 
 

@@ -20,6 +20,7 @@ from harness.core.dump import (
     dumped_digests,
     first_difference,
     spec_dump,
+    spec_head,
 )
 from harness.core.invariants import CHECKS
 from harness.core.orders import Match
@@ -222,6 +223,7 @@ class Pair:
         }
         self._dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
         self._seen: dict | None = None  # what the last comparison saw of the spec
+        self._seen_state: State | None = None  # the state object ``_seen`` was read from
         self._since_full = 0
         self.dump_full = True  # whether the last comparison was a full one
 
@@ -244,7 +246,8 @@ class Pair:
         self.clock = self.state.timestamp
         self.chain.set_time(self.clock)
         self.last_dump = self._base_dump
-        self._seen = self._base_seen
+        self._seen = self._base_seen  # read from the base state, equal to this copy
+        self._seen_state = self.state
         self._since_full = 0
 
     def address(self, name: str) -> str:
@@ -410,7 +413,7 @@ class Pair:
         self._seen = seen
         self.dump_full = False
         chain = self.chain_dump(digests, call_ids, accounts)
-        spec = spec_dump(self.state, accounts, digests, call_ids)
+        spec = spec_dump(self.state, accounts, digests, call_ids, seen["accounts"], seen["head"])
         CHECKS["state"] += 1
         difference = first_difference(spec, chain, accounts, self.names)
         if difference is not None:
@@ -422,7 +425,9 @@ class Pair:
         self._seen = self._observe()
         self.dump_full = True
         chain = self.last_dump = self.chain_dump()
-        spec = spec_dump(self.state, self.accounts)
+        spec = spec_dump(
+            self.state, self.accounts, words=self._seen["accounts"], head=self._seen["head"]
+        )
         CHECKS["state"] += 1
         difference = first_difference(spec, chain, self.accounts, self.names)
         if difference is not None:
@@ -433,11 +438,24 @@ class Pair:
                 self.names,
             )
 
+    def spec_dump(self) -> list[int]:
+        """The spec's dump now for the state invariants (``dump.parse``): the globals, the
+        markets and every account, no order digests or Governor calls (parse reads
+        none). Its words are those the last comparison read when it read this same state
+        object (a call changes or replaces the state only through ``apply``, which
+        compares again)."""
+        if self._seen is not None and self._seen_state is self.state:
+            seen = self._seen
+            return spec_dump(self.state, self.accounts, [], [], seen["accounts"], seen["head"])
+        return spec_dump(self.state, self.accounts, [], [])
+
     def _observe(self) -> dict:
         """The spec's per-account words, order digests and Governor calls now: what a
         partial comparison compares where they changed."""
         state, book = self.state, self.state.book
+        self._seen_state = state
         return {
+            "head": spec_head(state),
             "accounts": {a: account_words(state, a) for a in self.accounts},
             "digests": {
                 d: (book.filled.get(d, 0), book.cancelled.get(d, False))

@@ -11,13 +11,9 @@ integer arithmetic and exact fractions, and ordering is a plain sort.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
-
-from eth_account import Account
-from eth_account.messages import _hash_eip191_message, encode_typed_data
-from eth_utils import to_checksum_address
 
 from harness.core import adl_rounds, keeper_reward, readable
+from harness.core.eip712 import signed_by
 from harness.core.invariants import INVARIANTS, check
 from harness.core.recompute import (
     RATIO,
@@ -535,51 +531,3 @@ def _check_consent(args: tuple, before: State, after: State, events: list) -> No
         trade[:5] == (traders[True], traders[False], maker[1], size, price),
         lambda: f"trade {readable.event(('Trade', trade))} is not the signed match",
     )
-
-
-ORDER_FIELDS = (
-    ("trader", "address"),
-    ("market", "uint256"),
-    ("is_buy", "bool"),
-    ("size", "uint256"),
-    ("limit_price", "uint256"),
-    ("reduce_only", "bool"),
-    ("nonce", "uint256"),
-    ("expiry", "uint256"),
-)
-
-
-def eip712_order(verifying_contract: str, chain_id: int, order: tuple) -> dict:
-    """An order as EIP-712 typed data in eth_account's form (written from the EIP, not
-    from the spec's encoder)."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Order": [{"name": name, "type": kind} for name, kind in ORDER_FIELDS],
-        },
-        "primaryType": "Order",
-        "domain": {
-            "name": "Perp Settlement",
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(verifying_contract),
-        },
-        "message": {name: value for (name, _), value in zip(ORDER_FIELDS, order, strict=True)},
-    }
-
-
-@lru_cache(maxsize=65536)
-def signed_by(verifying_contract: str, chain_id: int, order: tuple, signature: bytes):
-    """(EIP-712 digest, signer) of an order, by eth_account (not the spec's code)."""
-    message = encode_typed_data(full_message=eip712_order(verifying_contract, chain_id, order))
-    digest = _hash_eip191_message(message)
-    try:
-        signer = Account._recover_hash(digest, signature=signature).lower()
-    except Exception:  # noqa: BLE001 (eth_account raises several kinds for a bad signature)
-        signer = None
-    return digest, signer

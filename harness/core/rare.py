@@ -391,8 +391,8 @@ def _population(seen, before: State, after: State) -> None:
     if len(after.markets) == MAX_MARKETS and len(before.markets) != MAX_MARKETS:
         seen.hit("protocol.markets_at_max")
     for address in after.accounts:  # counted once: when a call brings an account there
-        now, was = _margin_boundary(after, address), _margin_boundary(before, address)
-        if now is not None and now != was:
+        now = _margin_boundary(after, address)
+        if now is not None and now != _margin_boundary(before, address):
             seen.hit(now)
 
 

@@ -17,7 +17,7 @@ from eth_keys import keys
 from eth_utils import keccak
 from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
-from harness.core.properties import eip712_order
+from harness.core.eip712 import eip712_order
 from harness.evm import artifacts
 from pyspec import engine
 from pyspec.errors import Revert
@@ -478,3 +478,52 @@ def test_contract_matches_spec_on_a_sequence(deployed, monkeypatch):
     ]
     assert b.touched == [order_hash(b, o) for o in (buy, sell, reduce_buy, late)]
     assert [b.filled.get(digest, 0) for digest in b.touched] == [7, 10, 3, 0]
+
+
+def test_harness_signatures_are_eth_keys_own():
+    """The harness signs through coincurve directly: the same bytes eth_keys makes (RFC
+    6979 nonce, low s), v in {27, 28}."""
+    import random
+
+    from harness.core.orders import sign_digest
+
+    rng = random.Random(7)
+    for _ in range(50):
+        digest, key = rng.randbytes(32), rng.randbytes(31) + b"\x01"
+        expected = keys.PrivateKey(key).sign_msg_hash(digest)
+        got = sign_digest(digest, key)
+        assert got == expected.r.to_bytes(32, "big") + expected.s.to_bytes(32, "big") + bytes(
+            [expected.v + 27]
+        )
+        assert int.from_bytes(got[32:64], "big") <= MAX_S
+
+
+def test_property_digest_is_eth_accounts_whole_typed_data():
+    """``eip712.signed_by`` (its domain hash cached per domain) makes the digest
+    ``encode_typed_data`` makes of the whole typed data, and recovers the signer."""
+    import random
+
+    from harness.core.eip712 import signed_by
+
+    rng = random.Random(3)
+    account = Account.from_key(KEY_A)
+    for i in range(30):
+        contract = "0x" + rng.randbytes(20).hex()
+        chain_id = rng.choice([1, 31337, 2**64])
+        order = (
+            account.address.lower(),
+            rng.randrange(4),
+            rng.random() < 0.5,
+            rng.randrange(2**128),
+            rng.randrange(2**128),
+            rng.random() < 0.5,
+            rng.randrange(2**64),
+            rng.randrange(2**64),
+        )
+        whole = _hash_eip191_message(
+            encode_typed_data(full_message=eip712_order(contract, chain_id, order))
+        )
+        signature = Account._sign_hash(whole, KEY_A).signature if i % 2 else b"\x00" * 65
+        digest, signer = signed_by(contract, chain_id, order, bytes(signature))
+        assert digest == whole
+        assert signer == (account.address.lower() if i % 2 else None)
