@@ -262,7 +262,7 @@ def crowd(world: World, choose: Choices) -> list[Call]:
         pair = len(flat) >= 2 and (cap - holders >= 2 or holders >= cap)
         a = flat.pop(0)
         b = flat.pop(0) if pair else short
-        calls += [_engine("deposit", n, deposit) for n in {a, b}]
+        calls += [_engine("deposit", n, deposit) for n in dict.fromkeys((a, b))]  # in order
         calls.append(Match(a, b, market_id, small, price))
         if holders >= cap:
             flat[:0] = [a] if b == short else [a, b]  # refused: still flat, liquidators
