@@ -792,7 +792,9 @@ def deleverage(account: address):
             of the same market, charging them the rest within their caps. When the last position closes, what
             is left of the deficit is covered by the fund or recorded as bad debt. An account
             whose last positions were in settled markets is resolved by their settlement.
-            Anyone may call. Spec: `engine.process_deleverage`.
+            Anyone may call; a caller other than the account is paid a capped liquidator's
+            reward from the fund's room (N9). Spec: `engine.process_deleverage`,
+            `engine._pay_keeper`.
     """
     closed: bool = self._settle(account)
     market_id: uint256 = max_value(uint256)

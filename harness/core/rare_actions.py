@@ -87,6 +87,12 @@ def _live(world: World) -> list[int]:
     return [m for m, market in enumerate(world.state.markets) if not market.settled]
 
 
+def _pick_live(world: World, choose: Choices) -> int | None:
+    """A market not settled, or None when every one is."""
+    live = _live(world)
+    return choose.pick(live) if live else None
+
+
 def tie_deleverage(world: World, choose: Choices) -> list[Call]:
     """Three winners at one price and one size, one loser at 10x, a gap, a deleverage."""
     live = _live(world)
@@ -233,10 +239,9 @@ def crowd(world: World, choose: Choices) -> list[Call]:
     cap and one pair more; a 7% drop; liquidators taking a lot each of the long into the
     reserved slots, up to the holder bound, and one more."""
     state, actors = world.state, world.actors
-    live = _live(world)
-    if not live:
+    market_id = _pick_live(world, choose)
+    if market_id is None:
         return [_wait(1)]
-    market_id = choose.pick(live)
     market = state.markets[market_id]
     price = market.price
     holders = len(market.holders)
@@ -387,10 +392,9 @@ def order_expiry(world: World, choose: Choices) -> list[Call]:
     the second the order expires) or one second more (refused: expired, on the side that
     had the short lifetime)."""
     state, actors = world.state, world.actors
-    live = _live(world)
-    if not live:
+    market_id = _pick_live(world, choose)
+    if market_id is None:
         return [_wait(1)]
-    market_id = choose.pick(live)
     market = state.markets[market_id]
     buyer = choose.pick(world.traders)
     seller = choose.pick([t for t in world.traders if t != buyer])
