@@ -224,13 +224,21 @@ def _require_fresh(market_id: uint256):
 
 @internal
 @view
-def _require_fresh_account(account: address):
+def _require_fresh_account(account: address, gated: uint256):
     """
-    @notice Every market the account holds is fresh. Spec: `engine._require_fresh_account`.
+    @notice Every market the account holds is fresh and, in the markets `gated` names (a
+            bit per market id: every market for a trader or a withdrawer, the liquidated
+            market for a liquidator), no live one holds its position in profit while a
+            holder there is bankrupt: a public deficit's winners wait for the `deleverage`
+            anyone may call (issue 19, no dodge). Spec: `engine._require_fresh_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        if storage.positions[account][market_id].size != 0:
+        position: storage.Position = storage.positions[account][market_id]
+        if position.size != 0:
             self._require_fresh(market_id)
+            if gated & (1 << market_id) != 0 and not storage.markets[market_id].settled:
+                if margin.unrealized_pnl(position, storage.markets[market_id].price) > 0:
+                    assert self._solvent_holders(market_id), "adl: deficit pending"
 
 
 @internal
@@ -251,7 +259,16 @@ def _require_live(market_id: uint256) -> storage.Market:
 @internal
 @view
 def _require_owner():
-    assert msg.sender == staticcall IGovernor(storage.governor).owner(), "auth: not owner"
+    assert msg.sender == self._owner(), "auth: not owner"
+
+
+@internal
+@view
+def _owner() -> address:
+    """
+    @notice The Governor's owner (one call site for the owner check and the fund's receiver).
+    """
+    return staticcall IGovernor(storage.governor).owner()
 
 
 @internal
@@ -274,10 +291,10 @@ def add_market(params: AdlAllocator.MarketParams):
     if msg.sender != storage.governor:
         self._require_owner()
         assert (
-            staticcall storage.token.balanceOf(self) == 0
+            self._balance() == 0
         ), "market: listing needs the timelock"
     assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
-    assert staticcall adl_allocator.check_market_params(params)
+    self._check_params(params)
     market_id: uint256 = storage.market_count
     storage.market_count = market_id + 1
     storage.markets[market_id].funding_timestamp = block.timestamp
@@ -294,12 +311,21 @@ def set_market_params(market_id: uint256, params: AdlAllocator.MarketParams):
     """
     self._require_governor()
     self._require_live(market_id)
-    assert staticcall adl_allocator.check_market_params(params)
+    self._check_params(params)
     margin.accrue_funding(market_id)
     storage.markets[market_id].funding_rate = funding.clamp_funding_rate(
         storage.markets[market_id].funding_rate, params.max_funding_rate
     )
     self._store_params(market_id, params)
+
+
+@internal
+@view
+def _check_params(params: AdlAllocator.MarketParams):
+    """
+    @notice Refuse parameters outside the listing bounds (the allocator's reasons).
+    """
+    assert staticcall adl_allocator.check_market_params(params)
 
 
 @internal
@@ -480,17 +506,26 @@ def _pull(sender: address, amount: uint256):
             token that returns nothing is accepted, one that returns false or delivers
             less than `amount` (a fee on transfer) is refused. Spec: `engine._pull`.
     """
-    before: uint256 = staticcall storage.token.balanceOf(self)
+    before: uint256 = self._balance()
     assert extcall storage.token.transferFrom(
         sender, self, amount, default_return_value=True
     ), "token: transfer failed"
-    assert staticcall storage.token.balanceOf(self) == before + amount, "token: fee on transfer"
+    assert self._balance() == before + amount, "token: fee on transfer"
+
+
+@internal
+@view
+def _balance() -> uint256:
+    """
+    @notice The engine's token balance.
+    """
+    return staticcall storage.token.balanceOf(self)
 
 
 @internal
 def _push(receiver: address, amount: uint256):
     """
-    @notice Pay `amount` to `receiver`, after every state change. Spec: `engine._push`.
+    @notice Pay `amount` to `receiver`, after every state change. Spec: `engine.push`.
     """
     assert extcall storage.token.transfer(
         receiver, amount, default_return_value=True
@@ -521,7 +556,7 @@ def withdraw(amount: uint256):
             order of withdrawals. Spec: `engine.process_withdraw`.
     """
     assert amount > 0, "withdraw: zero amount"
-    self._require_fresh_account(msg.sender)
+    self._require_fresh_account(msg.sender, constants.EVERY_MARKET)
     self._settle(msg.sender)
     assert self._covers(storage.collateral[msg.sender], amount), "withdraw: insufficient collateral"
     storage.collateral[msg.sender] -= convert(amount, int256)
@@ -531,7 +566,7 @@ def withdraw(amount: uint256):
     paid: uint256 = amount
     if storage.bad_debt > 0:
         claims: uint256 = (
-            staticcall storage.token.balanceOf(self) - storage.insurance_fund + storage.bad_debt
+            self._balance() - storage.insurance_fund + storage.bad_debt
         )
         haircut: uint256 = min(
             convert(
@@ -625,12 +660,10 @@ def _require_side(ok: bool, is_buyer: bool, what: String[20]):
     @notice Revert unless `ok`, with the trade reason of one side: the prefix, the side
             (buyer or seller), then `what`, as the spec's `_require_trade_margin` words it.
     """
-    if ok:
-        return
-    side: String[6] = "seller"
+    side: String[14] = "trade: seller "
     if is_buyer:
-        side = "buyer"
-    raw_revert(abi_encode(concat("trade: ", side, " ", what), method_id=method_id("Error(string)")))
+        side = "trade: buyer "
+    assert ok, concat(side, what)
 
 
 @external
@@ -661,8 +694,8 @@ def settle_trade(
         market.price, price, market.price_band_ratio
     ), "trade: price outside band"
     self._require_fresh(market_id)
-    self._require_fresh_account(buyer)
-    self._require_fresh_account(seller)
+    self._require_fresh_account(buyer, constants.EVERY_MARKET)
+    self._require_fresh_account(seller, constants.EVERY_MARKET)
     margin.accrue_funding(market_id)
     self._settle(buyer)
     self._settle(seller)
@@ -716,8 +749,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     market: storage.Market = self._require_market(market_id)
     assert msg.sender != account, "liquidate: self-liquidation"
     assert max_size > 0, "liquidate: zero size"
-    self._require_fresh_account(account)
-    self._require_fresh_account(msg.sender)
+    self._require_fresh_account(account, 0)
+    self._require_fresh_account(msg.sender, 1 << market_id)
     self._settle(account)
     self._settle(msg.sender)
     position_size: int256 = storage.positions[account][market_id].size
@@ -806,7 +839,7 @@ def deleverage(account: address):
         # final settlement closed its last positions and wrote its deficit off
         assert closed, "adl: no position"
         return
-    self._require_fresh_account(account)
+    self._require_fresh_account(account, 0)
     account_equity: int256 = margin.equity(account)
     assert account_equity < 0, "adl: account not bankrupt"
     market: storage.Market = storage.markets[market_id]
@@ -931,10 +964,10 @@ def withdraw_insurance(amount: uint256):
     @notice Governance withdrawal to the governor's owner, through the timelock (N6: never
             sprung in front of a price move), never below the floor and never while bad
             debt is known: recorded, or a holder at negative equity (a scan of every
-            market's holders). Spec: `engine.process_withdraw_insurance`.
+            market's holders). Spec: `governance.process_withdraw_insurance`.
     """
     self._require_governor()
-    receiver: address = staticcall IGovernor(storage.governor).owner()
+    receiver: address = self._owner()
     assert amount > 0, "insurance: zero amount"
     assert storage.bad_debt == 0, "insurance: bad debt pending"
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):

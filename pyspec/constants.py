@@ -28,6 +28,8 @@ COLLATERAL_DECIMALS = 6
 RATIO_PRECISION = 10**6
 
 MAX_MARKETS = 8
+# The no-dodge gate's mask naming every market (``engine._require_fresh_account``).
+EVERY_MARKET = (1 << MAX_MARKETS) - 1
 # ADL scans the opposite side of one market on chain; this bound keeps the worst case
 # well under a 30M gas block (measured figures in README).
 MAX_POSITIONS_PER_MARKET = 32

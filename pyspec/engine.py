@@ -8,6 +8,7 @@ same reason. Events are appended to ``state.events`` in emission order.
 
 from pyspec import adl, fees, funding, liquidation, margin, positions, token
 from pyspec.constants import (
+    EVERY_MARKET,
     LIQUIDATOR_RESERVE,
     MAX_DEPOSIT,
     MAX_KEEPER_REWARD,
@@ -69,14 +70,30 @@ def require_fresh(state: State, market_id: int) -> None:
     )
 
 
-def _require_fresh_account(state: State, address: str) -> None:
-    """Every market the account holds (its equity reads them all) has a fresh price.
+def _require_fresh_account(state: State, address: str, gated: int) -> None:
+    """Every market the account holds (its equity reads them all) has a fresh price and,
+    in the markets ``gated`` names (a bit per market id: ``EVERY_MARKET`` for a trader or
+    a withdrawer, the liquidated market for a liquidator, 0 for the account a liquidation
+    or a deleverage closes), no live one holds its position in profit while a holder there
+    is bankrupt.
 
+    No dodge (issue 19): once a deficit is public, the positions its deleverage may charge
+    wait for that ``deleverage`` (anyone may call it, and is paid, N9). Otherwise a winner
+    could close and reopen at the oracle price, move its lots onto another account, add
+    lots to fall down the queue, take a liquidated position over in the same market (its
+    own position shrinks or grows as a trade's would), or withdraw the equity that caps
+    its charge, and the deficit would land on the others. Anchor: dYdX v4 gates withdrawals while a
+    negative-TNC subaccount exists (``GateWithdrawalsIfNegativeTncSubaccountSeen``); the
+    gate here is per market and per position, so only the deficit's candidates wait.
     Contract: ``PerpEngine._require_fresh_account``.
     """
     account = state.accounts.get(address)
     for market_id in sorted(account.positions) if account else ():
         require_fresh(state, market_id)
+        market = state.markets[market_id]
+        if gated & (1 << market_id) and not market.settled:
+            if margin.unrealized_pnl(account.positions[market_id], market) > 0:
+                require(solvent_holders(state, market_id), "adl: deficit pending")
 
 
 def _require_market(state: State, market_id: int) -> Market:
@@ -190,7 +207,7 @@ def _pull(state: State, sender: str, amount: int) -> None:
     require(state.token.balance_of(state.address) == before + amount, "token: fee on transfer")
 
 
-def _push(state: State, receiver: str, amount: int) -> None:
+def push(state: State, receiver: str, amount: int) -> None:
     """Pay ``amount`` to ``receiver``, after every state change. Contract: ``PerpEngine._push``."""
     require(token.transfer(state.token, state.address, receiver, amount), "token: transfer failed")
 
@@ -221,7 +238,7 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
     join a pool that owes B and take the same share on the way out.
     """
     require(amount > 0, "withdraw: zero amount")
-    _require_fresh_account(state, caller)
+    _require_fresh_account(state, caller, EVERY_MARKET)
     _settle(state, caller)
     account = get_account(state, caller)
     require(amount <= account.collateral, "withdraw: insufficient collateral")
@@ -237,7 +254,7 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
         state.bad_debt -= haircut
         paid -= haircut
         state.events.append(("Haircut", (caller, haircut)))
-    _push(state, caller, paid)
+    push(state, caller, paid)
     state.events.append(("Withdrawal", (caller, paid)))
 
 
@@ -280,8 +297,8 @@ def process_settle_trade(
         is_price_in_band(market.price, price, market.price_band_ratio), "trade: price outside band"
     )
     require_fresh(state, market_id)
-    _require_fresh_account(state, buyer)
-    _require_fresh_account(state, seller)
+    _require_fresh_account(state, buyer, EVERY_MARKET)
+    _require_fresh_account(state, seller, EVERY_MARKET)
     margin.accrue_funding(state, market_id)
     _settle(state, buyer)
     _settle(state, seller)
@@ -379,8 +396,8 @@ def process_liquidate(
     market = _require_market(state, market_id)
     require(caller != address, "liquidate: self-liquidation")
     require(max_size > 0, "liquidate: zero size")
-    _require_fresh_account(state, address)
-    _require_fresh_account(state, caller)
+    _require_fresh_account(state, address, 0)
+    _require_fresh_account(state, caller, 1 << market_id)
     _settle(state, address)
     _settle(state, caller)
     position_size = get_position(state, address, market_id).size
@@ -457,7 +474,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     if not account.positions:
         require(closed, "adl: no position")
         return
-    _require_fresh_account(state, address)
+    _require_fresh_account(state, address, 0)
     account_equity = margin.equity(state, address)
     require(account_equity < 0, "adl: account not bankrupt")
     market_id = min(account.positions)
@@ -576,24 +593,3 @@ def process_top_up_insurance(state: State, caller: str, amount: int) -> None:
     _pull(state, caller, amount)
     margin.credit_fund(state, amount)
     state.events.append(("InsuranceTopUp", (caller, amount)))
-
-
-def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
-    """Governance withdrawal to the Governor's owner, through the timelock (N6: announced a
-    whole exit path ahead, never sprung in front of a price move), never below the floor,
-    and never while bad debt is known: recorded, or an account holding a position at
-    negative equity (a scan of every market's holders). Contract:
-    ``PerpEngine.withdraw_insurance``.
-    """
-    require(caller == state.governor, "auth: not governor")
-    receiver = state.timelock.owner
-    require(amount > 0, "insurance: zero amount")
-    require(state.bad_debt == 0, "insurance: bad debt pending")
-    for market_id, market in enumerate(state.markets):
-        if market.holders:
-            require_fresh(state, market_id)
-        require(solvent_holders(state, market_id), "insurance: bad debt pending")
-    require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")
-    state.insurance_fund -= amount
-    _push(state, receiver, amount)
-    state.events.append(("InsuranceWithdrawal", (receiver, amount)))

@@ -1,4 +1,4 @@
-"""Market governance: listing, parameter changes, roles, delisting.
+"""Market governance: listing, parameter changes, roles, delisting, the fund's withdrawal.
 
 Contract: ``contracts/PerpEngine.vy`` (its governance section). Listing is the Governor's
 owner's, at once; every other change here answers only the Governor (``pyspec/governor.py``),
@@ -15,7 +15,7 @@ from pyspec.constants import (
     MAX_PRICE_AGE,
     RATIO_PRECISION,
 )
-from pyspec.engine import require_fresh, require_live, require_owner, solvent_holders
+from pyspec.engine import push, require_fresh, require_live, require_owner, solvent_holders
 from pyspec.errors import require
 from pyspec.state import Market, State
 
@@ -135,3 +135,24 @@ def process_delist_market(state: State, caller: str, market_id: int) -> None:
     market.funding_rate = 0
     market.settled = True
     state.events.append(("MarketSettled", (market_id, market.price)))
+
+
+def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
+    """Governance withdrawal to the Governor's owner, through the timelock (N6: announced a
+    whole exit path ahead, never sprung in front of a price move), never below the floor,
+    and never while bad debt is known: recorded, or an account holding a position at
+    negative equity (a scan of every market's holders). Contract:
+    ``PerpEngine.withdraw_insurance``.
+    """
+    require(caller == state.governor, "auth: not governor")
+    receiver = state.timelock.owner
+    require(amount > 0, "insurance: zero amount")
+    require(state.bad_debt == 0, "insurance: bad debt pending")
+    for market_id, market in enumerate(state.markets):
+        if market.holders:
+            require_fresh(state, market_id)
+        require(solvent_holders(state, market_id), "insurance: bad debt pending")
+    require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")
+    state.insurance_fund -= amount
+    push(state, receiver, amount)
+    state.events.append(("InsuranceWithdrawal", (receiver, amount)))

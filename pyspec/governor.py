@@ -17,7 +17,7 @@ The Governor's storage lives at ``state.timelock``.
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
-from pyspec import engine, governance, settlement
+from pyspec import governance, settlement
 from pyspec.constants import GOVERNANCE_GRACE_PERIOD, MAX_GOVERNANCE_DELAY, MIN_GOVERNANCE_DELAY
 from pyspec.errors import require
 from pyspec.state import State, Timelock
@@ -37,7 +37,7 @@ ALLOWED = {
         ),
         ("engine", "delist_market(uint256)", governance.process_delist_market),
         ("engine", f"add_market({MARKET_PARAMS_ABI})", governance.process_add_market),
-        ("engine", "withdraw_insurance(uint256)", engine.process_withdraw_insurance),
+        ("engine", "withdraw_insurance(uint256)", governance.process_withdraw_insurance),
         ("settlement", "set_operator(address)", settlement.process_set_operator),
     )
 }

@@ -9,6 +9,8 @@
 RATIO_PRECISION: constant(int256) = 10**6
 
 MAX_MARKETS: constant(uint256) = 8
+# The no-dodge gate's mask naming every market (`PerpEngine._require_fresh_account`).
+EVERY_MARKET: constant(uint256) = (1 << MAX_MARKETS) - 1
 # Bounds the on-chain ADL scan of one market's holders (gas figures in README).
 MAX_POSITIONS_PER_MARKET: constant(uint256) = 32
 # Holder slots a trade may not take: kept for liquidators taking positions over, so an

@@ -102,6 +102,9 @@ class Round:
     # what each account paid when the round's bankrupt accounts were deleveraged in the
     # other order (highest address first); None with fewer than two (one order only)
     reversed_taken: dict[str, int] | None = None
+    # keeper rewards (N9) the round paid, the larger of the two orders: a reward paid
+    # before a later deficit's cover leaves that much more to charge
+    keeper_rewards: int = 0
 
 
 @dataclass
@@ -248,7 +251,8 @@ def run(cascade: Cascade, policy: int) -> Run:
                 _, events = driver.apply(call)
                 round_.fund_draw += _covered(events)
         if len(_bankrupts(driver.state)) > 1:
-            round_.reversed_taken = _taken_highest_first(driver)
+            round_.reversed_taken, round_.keeper_rewards = _taken_highest_first(driver)
+        rewards = 0
         for _ in range(len(driver.traders)):
             bankrupt = _bankrupt(driver)
             if bankrupt is None:
@@ -259,8 +263,10 @@ def run(cascade: Cascade, policy: int) -> Run:
             )
             assert reason is None, f"deleverage of {bankrupt} reverted: {reason}"
             round_.fund_draw += _covered(events)
+            rewards += _rewards(events)
             _record_charges(record, events)
             round_.deleveragings.append(record)
+        round_.keeper_rewards = max(round_.keeper_rewards, rewards)
         state = driver.state
         round_.largest_surviving_profit = max(
             (
@@ -279,6 +285,10 @@ def _covered(events: list) -> int:
     return sum(args[2] for name, args in events if name == "InsuranceCover")
 
 
+def _rewards(events: list) -> int:
+    return sum(args[2] for name, args in events if name == "KeeperReward")
+
+
 def _bankrupts(state: State) -> list[str]:
     """The bankrupt accounts with a position on market 0."""
     return [
@@ -294,11 +304,12 @@ def _bankrupt(driver: Driver) -> str | None:
     return min(found, key=lambda a: int(a, 16)) if found else None
 
 
-def _taken_highest_first(driver: Driver) -> dict[str, int]:
+def _taken_highest_first(driver: Driver) -> tuple[dict[str, int], int]:
     """What each counterparty pays when the round's bankrupt accounts are deleveraged
     highest address first, on a copy of the state (not recorded): against the run's
-    lowest-first order, the call-order effect a keeper could choose."""
-    state, taken = driver.state.copy(), {}
+    lowest-first order, the call-order effect a keeper could choose; and the keeper
+    rewards that order paid."""
+    state, taken, rewards = driver.state.copy(), {}, 0
     for _ in range(len(driver.traders)):
         found = _bankrupts(state)
         if not found:
@@ -307,10 +318,11 @@ def _taken_highest_first(driver: Driver) -> dict[str, int]:
         call = Call("engine", "deleverage", "outsider", (driver.names[bankrupt],))
         state, reason, events = spec_apply(state, driver.actors, call)
         assert reason is None, f"deleverage of {bankrupt} reverted: {reason}"
+        rewards += _rewards(events)
         for name, args in events:
             if name == "Deleverage":
                 taken[args[1]] = taken.get(args[1], 0) + args[5]
-    return taken
+    return taken, rewards
 
 
 def _before_deleverage(state: State, bankrupt: str) -> Deleveraging:

@@ -87,7 +87,8 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
         # a cap bound: the round's charges fell short of its budget in one order or both
         "capped": taken_fill < needed
         or (round_.reversed_taken is not None and sum(round_.reversed_taken.values()) < needed),
-        "rounding_unit": _rounding_unit(round_),
+        # what the order may move: the round's rounding unit and its keeper rewards (N9)
+        "rounding_unit": _rounding_unit(round_) + round_.keeper_rewards,
         "principal_touched": principal,
         "fractions": fractions,
     }

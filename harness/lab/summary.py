@@ -70,6 +70,13 @@ def _cascades(name: str, policies: dict[str, Any], lab: dict[str, Any]) -> list[
 
 def _dodge(name: str | None, reopen: dict[str, Any]) -> str:
     figures = {n: f for n, f in reopen.items() if isinstance(f, dict)}
+    if all(f["refused"] and f["drop"] == 0 for f in figures.values()):
+        reasons = sorted({r for f in figures.values() for r in f["refused"]})
+        return (
+            "Close-and-reopen between the public gap and the deleverage is refused under "
+            f"every policy ({', '.join(reasons)}): the largest winner pays what it would "
+            "have paid and nobody pays for it (the no-dodge gate of issue 19)."
+        )
     dodged = [n for n, f in figures.items() if f["drop"] > f["dodger_fees"]]
     listed = "; ".join(
         f"{n} {_usdc(f['drop'])} of {_usdc(f['dodger_without'])}" for n, f in figures.items()

@@ -72,15 +72,21 @@ def drained_fund(b: Builder) -> None:
 
 
 def no_profitable_short(b: Builder) -> None:
-    """A bankrupt long whose only short (taken over at the crash price) is not profitable;
-    the fund at its floor."""
+    """A bankrupt long whose only short can absorb nothing; the fund at its floor.
+
+    trader1's short on market 0 is in profit, but its long on market 1 lost more than its
+    collateral and that profit (cross margin): it is bankrupt itself, so not eligible.
+    Since the no-dodge gate (issue 19) a single market's gap no longer leaves its
+    winners without profit: they cannot close or hand their lots on once the deficit is
+    public (the old setup had trader1 sell its short to trader2 at the crash price)."""
     b("deposit", "trader0", 1_000 * USDC)
-    for trader in ("trader1", "trader2"):
-        b("deposit", trader, 20_000 * USDC)
+    b("deposit", "trader1", 3_000 * USDC)
+    b("deposit", "trader2", 20_000 * USDC)
     b(settle_trade("trader0", "trader1", 9_000, 10**6))
+    b(settle_trade("trader1", "trader2", 400, 25 * USDC, market=1))
     b.govern("withdraw_insurance", 900 * USDC)
-    b.price(0, 500_000)
-    b(settle_trade("trader1", "trader2", 9_000, 500_000))
+    b.price(1, 5 * USDC)  # trader1: -8,000 USDC on market 1
+    b.price(0, 500_000)  # trader0: -4,500 USDC on 1,000; trader1 +4,500 on market 0
 
 
 def socialized(b: Builder) -> None:

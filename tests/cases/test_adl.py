@@ -87,7 +87,8 @@ def test_cascade_after_liquidations(case):
     case("liquidate", "trader3", "trader0", 0, ALL)
     case("liquidate", "trader3", "trader1", 0, ALL)
     case.price(0, 800_000)
-    case("liquidate", "trader5", "trader0", 0, ALL)
+    case("deposit", "trader6", 40_000 * USDC)  # the shorts are winners: gated (issue 19)
+    case("liquidate", "trader6", "trader0", 0, ALL)
     case.act("deleverage", "outsider", "trader1")
 
 
@@ -101,15 +102,17 @@ def test_flash_crash_cascade(case):
         assert [name for name, _ in events].count("Liquidation") == 1
     case("liquidate", "trader3", "trader2", 0, ALL, reverts="liquidate: account healthy")
     case.price(0, 850_000)
-    case("liquidate", "trader4", "trader2", 0, ALL)
+    # from here a holder is bankrupt, so the shorts, its winners, are gated (issue 19)
+    case("deposit", "trader6", 40_000 * USDC)
+    case("liquidate", "trader6", "trader2", 0, ALL)
     case.price(0, 800_000)
     fund = case.state.insurance_fund
     for target in ("trader0", "trader2"):
-        events = case("liquidate", "trader5", target, 0, ALL)
+        events = case("liquidate", "trader6", target, 0, ALL)
         assert "InsuranceCover" in [name for name, _ in events]
     assert case.state.insurance_fund < fund
     case(
-        "liquidate", "trader5", "trader1", 0, ALL, reverts="liquidate: insurance fund insufficient"
+        "liquidate", "trader6", "trader1", 0, ALL, reverts="liquidate: insurance fund insufficient"
     )
     case.act(
         "deleverage",
@@ -558,3 +561,53 @@ def test_i19_keeper_order_moves_nothing(case):
     case("deleverage", "outsider", "trader4")
     case.act("deleverage", "outsider", "trader0")
     assert all(abs(forward[t] - backward[t]) <= 2 for t in forward), (forward, backward)
+
+
+def test_i19_no_dodge_close_and_reopen(case):
+    """Issue 19 (no dodge): once trader0's deficit is public, trader1, its largest winner,
+    tries to buy its short back at the oracle price (to sell it again with no profit left
+    to charge). The trade is refused; the old design settled it and the deficit moved onto
+    the other shorts."""
+    drained_fund(case)
+    case("deposit", "trader4", 20_000 * USDC)
+    case.act(settle_trade("trader1", "trader4", 5_000, 700_000), reverts="adl: deficit pending")
+
+
+def test_i19_no_dodge_handing_on(case):
+    """Issue 19 (no dodge): nor can trader2 sell its short on to another account (a sybil)
+    at the oracle price: its seller side is the winner, gated on every market."""
+    drained_fund(case)
+    case("deposit", "trader4", 20_000 * USDC)
+    case.act(settle_trade("trader2", "trader4", 4_000, 700_000), reverts="adl: deficit pending")
+
+
+def test_i19_no_dodge_withdrawal(case):
+    """Issue 19 (no dodge): a winner cannot withdraw the equity that caps its charge."""
+    drained_fund(case)
+    case.act("withdraw", "trader3", 10 * USDC, reverts="adl: deficit pending")
+
+
+def test_i19_no_dodge_takeover(case):
+    """Issue 19 (no dodge): a winner cannot take a liquidated position over in the market
+    of the deficit (its own short would shrink as a trade's would); the old design reached
+    the fund's check instead."""
+    drained_fund(case)
+    case.act("liquidate", "trader1", "trader0", 0, ALL, reverts="adl: deficit pending")
+
+
+def test_i19_gate_spares_the_others(case):
+    """Issue 19: the gate holds only the deficit's candidates: two flat accounts trade in
+    the market while the deficit is pending."""
+    drained_fund(case)
+    for trader in ("trader4", "trader5"):
+        case("deposit", trader, 20_000 * USDC)
+    case.act(settle_trade("trader4", "trader5", 1_000, 700_000))
+
+
+def test_i19_gate_lifts_after_deleverage(case):
+    """Issue 19: the deleverage anyone may call resolves the deficit; its winners, closed
+    against the bankrupt long, then withdraw what they kept."""
+    drained_fund(case)
+    case("deleverage", "outsider", "trader0")
+    assert case.size("trader1") == 0
+    case.act("withdraw", "trader1", 1_000 * USDC)

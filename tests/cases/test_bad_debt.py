@@ -10,9 +10,10 @@ from harness.vectors.builder import settle_trade
 
 
 def test_no_profitable_counterparty(case):
-    """The only short is not profitable: the fund pays what it holds, the short takes the
-    position over at the oracle price uncharged, and the rest is recorded as bad debt."""
-    no_profitable_short(case)  # trader2 took the short over at the crash price
+    """The only short is bankrupt itself (cross margin): the fund pays what it holds, the
+    short takes the position over at the oracle price uncharged, and the rest is recorded
+    as bad debt."""
+    no_profitable_short(case)
     deficit, fund = -case.equity("trader0"), case.state.insurance_fund
     events = case.act("deleverage", "trader1", "trader0", branches=("bad_debt",))
     assert [args[5] for name, args in events if name == "Deleverage"] == [0]
@@ -71,15 +72,18 @@ def test_w8_no_fund_withdrawal_before_deleverage(case):
 
 
 def test_short_side_to_longs(case):
-    """A bankrupt short with no profitable long: the longs take it over uncharged and the
-    deficit beyond the fund is bad debt."""
+    """A bankrupt short whose only long is bankrupt itself (its short on market 1 lost
+    more than its collateral and its profit here): the long takes it over uncharged and
+    the deficit beyond the fund is bad debt."""
     case("deposit", "trader0", 1_000 * USDC)
-    case("deposit", "trader1", 20_000 * USDC)
+    case("deposit", "trader1", 3_000 * USDC)
     case("deposit", "trader2", 20_000 * USDC)
     case(settle_trade("trader1", "trader0", 9_000, 10**6))
+    case(settle_trade("trader2", "trader1", 400, 25 * USDC, market=1))
     case.govern("withdraw_insurance", 900 * USDC)
-    case.price(0, 1_400_000)
-    case(settle_trade("trader2", "trader1", 9_000, 1_400_000))
+    case.price(1, 45 * USDC)  # trader1: -8,000 USDC on market 1
+    case.price(0, 1_400_000)  # trader0: -3,600 USDC on 1,000
+    assert case.equity("trader1") < 0
     case.act("deleverage", "outsider", "trader0", branches=("bad_debt",))
 
 
@@ -93,8 +97,9 @@ def test_bankrupt_piece_refused_while_fund_empty(case):
     case(settle_trade("trader3", "trader4", 19_000, 500_000))
     case.price(0, 390_000)  # trader3 lost 2,090 USDC of 2,000
     assert case.equity("trader3") < 0
+    case("deposit", "trader5", 20_000 * USDC)  # trader4 is the winner: gated (issue 19)
     case.act(
-        "liquidate", "trader4", "trader3", 0, ALL, reverts="liquidate: insurance fund insufficient"
+        "liquidate", "trader5", "trader3", 0, ALL, reverts="liquidate: insurance fund insufficient"
     )
 
 

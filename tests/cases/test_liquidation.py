@@ -43,9 +43,10 @@ def test_penalty_capped_insurance_covers(case):
     case.price(0, 900_000)
     case("liquidate", "trader3", "trader0", 0, ALL)
     case.price(0, 800_000)
+    case("deposit", "trader6", 40_000 * USDC)  # the shorts are winners: gated (issue 19)
     case.act(
         "liquidate",
-        "trader5",
+        "trader6",
         "trader0",
         0,
         ALL,
@@ -57,8 +58,9 @@ def test_insurance_fund_insufficient(case):
     """The fund cannot cover this deficit share: the call fails and ADL must be used."""
     flash_crash(case)
     case.price(0, 800_000)
+    case("deposit", "trader6", 40_000 * USDC)
     case.act(
-        "liquidate", "trader5", "trader1", 0, ALL, reverts="liquidate: insurance fund insufficient"
+        "liquidate", "trader6", "trader1", 0, ALL, reverts="liquidate: insurance fund insufficient"
     )
 
 
