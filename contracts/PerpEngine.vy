@@ -233,11 +233,15 @@ def _require_fresh_account(account: address, gated: uint256):
             anyone may call (issue 19, no dodge). Spec: `engine._require_fresh_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        position: storage.Position = storage.positions[account][market_id]
-        if position.size != 0:
+        if storage.positions[account][market_id].size != 0:
             self._require_fresh(market_id)
             if gated & (1 << market_id) != 0 and not storage.markets[market_id].settled:
-                if margin.unrealized_pnl(position, storage.markets[market_id].price) > 0:
+                if (
+                    margin.unrealized_pnl(
+                        storage.positions[account][market_id], storage.markets[market_id].price
+                    )
+                    > 0
+                ):
                     assert self._solvent_holders(market_id), "adl: deficit pending"
 
 
@@ -842,7 +846,6 @@ def deleverage(account: address):
     self._require_fresh_account(account, 0)
     account_equity: int256 = margin.equity(account)
     assert account_equity < 0, "adl: account not bankrupt"
-    market: storage.Market = storage.markets[market_id]
     position_size: int256 = storage.positions[account][market_id].size
     abs_size: int256 = abs(position_size)
     weight: int256 = 0
@@ -851,7 +854,7 @@ def deleverage(account: address):
     share: int256 = liquidation.compute_equity_share(account_equity, weight, total)
     cover: int256 = self._cover_from_fund(account, market_id, -share)
     side: int256 = fixed_math.sign(position_size)
-    price: int256 = convert(market.price, int256)
+    price: int256 = convert(storage.markets[market_id].price, int256)
     allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = self._adl_allocate(
         market_id, -side, abs_size, -share - cover
     )
@@ -885,7 +888,9 @@ def deleverage(account: address):
     if msg.sender != account and room > 0:
         reward: int256 = min(
             liquidation.compute_liquidator_reward(
-                abs_size * price, market.liquidation_fee_ratio, storage.liquidator_share_ratio
+                abs_size * price,
+                storage.markets[market_id].liquidation_fee_ratio,
+                storage.liquidator_share_ratio,
             ),
             room,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from harness.core import adl_rounds, keeper_reward, readable
+from harness.core import adl_dodge, adl_rounds, keeper_reward, readable
 from harness.core.eip712 import signed_by
 from harness.core.invariants import INVARIANTS, check
 from harness.core.recompute import (
@@ -97,6 +97,12 @@ PROPERTIES = {
     "liquidator's share of the fee on its notional, at least one unit, at most "
     "MAX_KEEPER_REWARD) from the fund after every deficit of the call, as far as the fund "
     "holds above its floor and above what the account still owes (N9)",
+    "adl_no_dodge": "once an account is bankrupt, a trade, exit, withdrawal, deposit or "
+    "liquidation never lowers what the deleverage of every bankrupt account charges an "
+    "acting winner by more than the call cost it, within two units per deleverage, one "
+    "for funding, and what the call added to the fund (replayed before and after the "
+    "call; a liquidator judged in the liquidated market; a deposit under the "
+    "leverage-weighted policy excepted)",
 }
 INVARIANTS.update(PROPERTIES)
 
@@ -123,6 +129,7 @@ def check_call(
         _check_exit(args, before, after, events)
     elif fn == "escape":
         _check_escape(args, before)
+    adl_dodge.check(fn, args, caller, before, after, events)
     _check_stale(before, after, events)
     _check_settlement_solvent(before, events)
     if fn == "withdraw":

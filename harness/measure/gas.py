@@ -245,6 +245,11 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
         # the withdrawal scans every holder of every market for negative equity
         scan = d.as_governor("withdraw_insurance", 1 * USDC)
         before = d.chain.snapshot()
+        # a winner's trade scans the market's holders for a bankrupt one (issue 19's gate)
+        d.price(990_000)
+        gated = d.trade(shorts[0], bankrupt, 0, 1, 990_000)
+        d.chain.revert(before)
+        before = d.chain.snapshot()
         d.price(600_000)  # the long is bankrupt, every short profitable
         liquidate = d.send(liquidator, "engine", "liquidate", bankrupt, 0, ALL)  # fund-financed
         d.chain.revert(before)
@@ -260,11 +265,12 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
                 "liquidate": liquidate,
                 "deleverage": deleverage,
                 "withdraw_insurance": scan,
+                "winner_trade": gated,
             }
         )
         print(
             f"  {n:3d} positions: liquidate {liquidate:>9,}  deleverage {deleverage:>10,}"
-            f"  withdraw_insurance {scan:>9,}",
+            f"  withdraw_insurance {scan:>9,}  winner's trade {gated:>9,}",
             flush=True,
         )
     return rows
@@ -421,17 +427,20 @@ def main(argv=None) -> int:
         "every policy's figures at the bound are in the next table. Trades fill at most "
         "28 holders (LIQUIDATOR_RESERVE); the rows at 32 hold 4 counterparties that entered "
         "the reserved slots as liquidators taking positions over, so the bound is reached as "
-        "on a live market. The worst call at the bound, 8 markets each, stays under half of "
-        "a 30M block. Bound: "
+        "on a live market. A trade by a profitable holder scans the market's holders for a "
+        "bankrupt one (the no-dodge gate, issue 19): the first short buys 1 lot back from the "
+        "long at 0.99, nobody bankrupt. The worst call at the bound, 8 markets each, stays under "
+        "half of a 30M block. Bound: "
         f"MAX_POSITIONS_PER_MARKET = {MAX_POSITIONS_PER_MARKET}.",
         "",
         "| markets held | open positions | ADL fills | liquidate (bankrupt, fund-financed) "
-        "| deleverage (complete close) | withdraw_insurance (holder scan) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| deleverage (complete close) | withdraw_insurance (holder scan) "
+        "| settle by a winner (no-dodge scan) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [
         f"| {r['markets']} | {r['positions']} | {r['fills']} | {r['liquidate']:,} "
-        f"| {r['deleverage']:,} | {r['withdraw_insurance']:,} |"
+        f"| {r['deleverage']:,} | {r['withdraw_insurance']:,} | {r['winner_trade']:,} |"
         for r in rows
     ]
     lines += [
