@@ -228,21 +228,18 @@ def _require_fresh_account(account: address, gated: uint256):
     """
     @notice Every market the account holds is fresh and, in the markets `gated` names (a
             bit per market id: every market for a trader or a withdrawer, the liquidated
-            market for a liquidator), no live one holds its position in profit while a
-            holder there is bankrupt: a public deficit's winners wait for the `deleverage`
-            anyone may call (issue 19, no dodge). Spec: `engine._require_fresh_account`.
+            market for the liquidator and the liquidated account), none holds its position
+            in profit while a holder on the other side is bankrupt: the deficit's winners
+            wait for the `deleverage` anyone may call (issue 19, no dodge).
+            Spec: `engine._require_fresh_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        if storage.positions[account][market_id].size != 0:
+        position: storage.Position = storage.positions[account][market_id]
+        if position.size != 0:
             self._require_fresh(market_id)
-            if gated & (1 << market_id) != 0 and not storage.markets[market_id].settled:
-                if (
-                    margin.unrealized_pnl(
-                        storage.positions[account][market_id], storage.markets[market_id].price
-                    )
-                    > 0
-                ):
-                    assert self._solvent_holders(market_id), "adl: deficit pending"
+            if gated & (1 << market_id) != 0:
+                if margin.unrealized_pnl(position, storage.markets[market_id].price) > 0:
+                    assert self._solvent_holders(market_id, position.size), "adl: deficit pending"
 
 
 @internal
@@ -410,7 +407,7 @@ def delist_market(market_id: uint256):
     market: storage.Market = self._require_live(market_id)
     assert market.price > 0, "market: no price"
     self._require_fresh(market_id)
-    assert self._solvent_holders(market_id), "market: bankrupt holder"
+    assert self._solvent_holders(market_id, 0), "market: bankrupt holder"
     margin.accrue_funding(market_id)
     storage.markets[market_id].funding_rate = 0
     storage.markets[market_id].settled = True
@@ -458,13 +455,15 @@ def set_funding_rate(market_id: uint256, rate: int256):
 
 @internal
 @view
-def _solvent_holders(market_id: uint256) -> bool:
+def _solvent_holders(market_id: uint256, side: int256) -> bool:
     """
-    @notice Check every holder of the market has equity >= 0. Spec: `engine.solvent_holders`.
+    @notice Check every holder of the market opposite a position of `side` lots (every
+            holder: 0) has equity >= 0. Spec: `engine.solvent_holders`.
     """
     for holder: address in storage.holders[market_id]:
-        if margin.equity(holder) < 0:
-            return False
+        if storage.positions[holder][market_id].size * side <= 0:
+            if margin.equity(holder) < 0:
+                return False
     return True
 
 
@@ -753,7 +752,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     market: storage.Market = self._require_market(market_id)
     assert msg.sender != account, "liquidate: self-liquidation"
     assert max_size > 0, "liquidate: zero size"
-    self._require_fresh_account(account, 0)
+    self._require_fresh_account(account, 1 << market_id)
     self._require_fresh_account(msg.sender, 1 << market_id)
     self._settle(account)
     self._settle(msg.sender)
@@ -978,7 +977,7 @@ def withdraw_insurance(amount: uint256):
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         if len(storage.holders[market_id]) > 0:
             self._require_fresh(market_id)
-        assert self._solvent_holders(market_id), "insurance: bad debt pending"
+        assert self._solvent_holders(market_id, 0), "insurance: bad debt pending"
     assert self._covers(
         convert(storage.insurance_fund, int256) - convert(storage.insurance_floor, int256), amount
     ), "insurance: below floor"

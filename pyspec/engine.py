@@ -73,16 +73,18 @@ def require_fresh(state: State, market_id: int) -> None:
 def _require_fresh_account(state: State, address: str, gated: int) -> None:
     """Every market the account holds (its equity reads them all) has a fresh price and,
     in the markets ``gated`` names (a bit per market id: ``EVERY_MARKET`` for a trader or
-    a withdrawer, the liquidated market for a liquidator, 0 for the account a liquidation
-    or a deleverage closes), no live one holds its position in profit while a holder there
-    is bankrupt.
+    a withdrawer, the liquidated market for the liquidator and for the liquidated account,
+    0 for the account a deleverage closes), none holds its position in profit while a
+    holder on the other side, whose deleverage closes against it, is bankrupt.
 
     No dodge (issue 19): once a deficit is public, the positions its deleverage may charge
     wait for that ``deleverage`` (anyone may call it, and is paid, N9). Otherwise a winner
     could close and reopen at the oracle price, move its lots onto another account, add
     lots to fall down the queue, take a liquidated position over in the same market (its
-    own position shrinks or grows as a trade's would), or withdraw the equity that caps
-    its charge, and the deficit would land on the others. Anchor: dYdX v4 gates withdrawals while a
+    own position shrinks or grows as a trade's would), have its winning position taken
+    over by a flat sybil once its losses elsewhere put it below maintenance (its profit
+    then realized), or withdraw the equity that caps its charge, and the deficit would
+    land on the others. Anchor: dYdX v4 gates withdrawals while a
     negative-TNC subaccount exists (``GateWithdrawalsIfNegativeTncSubaccountSeen``); the
     gate here is per market and per position, so only the deficit's candidates wait.
     Contract: ``PerpEngine._require_fresh_account``.
@@ -90,10 +92,10 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
     account = state.accounts.get(address)
     for market_id in sorted(account.positions) if account else ():
         require_fresh(state, market_id)
-        market = state.markets[market_id]
-        if gated & (1 << market_id) and not market.settled:
-            if margin.unrealized_pnl(account.positions[market_id], market) > 0:
-                require(solvent_holders(state, market_id), "adl: deficit pending")
+        position = account.positions[market_id]
+        if gated & (1 << market_id):
+            if margin.unrealized_pnl(position, state.markets[market_id]) > 0:
+                require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
 
 
 def _require_market(state: State, market_id: int) -> Market:
@@ -162,11 +164,16 @@ def process_set_funding_rate(state: State, caller: str, market_id: int, rate: in
     state.events.append(("FundingRateSet", (market_id, rate, applied, market.funding_index)))
 
 
-def solvent_holders(state: State, market_id: int) -> bool:
-    """Check every holder of the market has equity >= 0.
+def solvent_holders(state: State, market_id: int, side: int) -> bool:
+    """Check every holder of the market opposite a position of ``side`` lots (every holder:
+    0) has equity >= 0: a bankrupt one's deleverage closes against that position's side.
 
     Contract: ``PerpEngine._solvent_holders``."""
-    return all(margin.equity(state, h) >= 0 for h in state.markets[market_id].holders)
+    return all(
+        margin.equity(state, h) >= 0
+        for h in state.markets[market_id].holders
+        if get_position(state, h, market_id).size * side <= 0
+    )
 
 
 def _settle(state: State, address: str) -> bool:
@@ -396,7 +403,7 @@ def process_liquidate(
     market = _require_market(state, market_id)
     require(caller != address, "liquidate: self-liquidation")
     require(max_size > 0, "liquidate: zero size")
-    _require_fresh_account(state, address, 0)
+    _require_fresh_account(state, address, 1 << market_id)
     _require_fresh_account(state, caller, 1 << market_id)
     _settle(state, address)
     _settle(state, caller)

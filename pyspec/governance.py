@@ -130,7 +130,7 @@ def process_delist_market(state: State, caller: str, market_id: int) -> None:
     require_fresh(state, market_id)
     # N2: every bankruptcy goes through the live waterfall (fund, ADL, loss rule) before
     # the market freezes, so nobody gains by reaching settlement instead of deleverage
-    require(solvent_holders(state, market_id), "market: bankrupt holder")
+    require(solvent_holders(state, market_id, 0), "market: bankrupt holder")
     margin.accrue_funding(state, market_id)
     market.funding_rate = 0
     market.settled = True
@@ -151,7 +151,7 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
     for market_id, market in enumerate(state.markets):
         if market.holders:
             require_fresh(state, market_id)
-        require(solvent_holders(state, market_id), "insurance: bad debt pending")
+        require(solvent_holders(state, market_id, 0), "insurance: bad debt pending")
     require(state.insurance_fund >= amount + state.insurance_floor, "insurance: below floor")
     state.insurance_fund -= amount
     push(state, receiver, amount)

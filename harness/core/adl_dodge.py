@@ -13,10 +13,11 @@ before and after the call, and what the actor absorbs in each is compared.
   and charges are two water-fills), one for the funding the call settled, and what the
   call added to the fund (which covers first, for everyone).
 
-A liquidator is judged in the liquidated market only, where the takeover moves its own
-position. Elsewhere a liquidation moves charges the way any caller's would: a bankrupt
-piece the fund covers, or a co-winner's equity share restored by the fund, changes
-who absorbs what (a 10.87 USDC shift in a 60 s campaign), whoever calls.
+A liquidation's two accounts are judged in the liquidated market only, where the
+takeover moves their positions. Elsewhere a liquidation moves charges the way any
+caller's would: a bankrupt piece the fund covers, or a co-winner's equity share restored
+by the fund, changes who absorbs what (a 10.87 USDC shift in a 60 s campaign), whoever
+calls.
 
 A deposit under the leverage-weighted policy is the stated exception (SPEC.md: that
 policy weighs by leverage, which a deposit lowers: it is not deposit-proof).
@@ -47,9 +48,9 @@ def check(fn: str, args: tuple, caller: str, before: State, after: State, events
     )
     if not bankrupt:
         return
-    for actor in _actors(fn, caller, events):
+    for actor in _actors(fn, args, caller, events):
         exposed = [m for m in _winning_markets(before, actor) if _has_bankrupt(before, m)]
-        if fn == "liquidate":  # the takeover moves the liquidator's own position there only
+        if fn == "liquidate":  # the takeover moves both accounts' positions there only
             exposed = [m for m in exposed if m == args[1]]
         if fn == "deposit":
             exposed = [m for m in exposed if before.markets[m].adl_policy != LEVERAGE_PRO_RATA]
@@ -74,11 +75,15 @@ def check(fn: str, args: tuple, caller: str, before: State, after: State, events
         )
 
 
-def _actors(fn: str, caller: str, events: list) -> list[str]:
-    """The accounts whose own positions or equity the call moved on their behalf."""
+def _actors(fn: str, args: tuple, caller: str, events: list) -> list[str]:
+    """The accounts whose own positions or equity the call moved: a liquidation moves the
+    liquidated account's position as much as the liquidator's (a winner below maintenance
+    could have a flat sybil take its profitable position over)."""
     if fn in ("settle", "take_exit"):
-        trade = next(args for name, args in events if name == "Trade")
+        trade = next(a for name, a in events if name == "Trade")
         return [trade[0], trade[1]]
+    if fn == "liquidate":
+        return [caller, args[0]]
     return [caller]
 
 

@@ -611,3 +611,39 @@ def test_i19_gate_lifts_after_deleverage(case):
     case("deleverage", "outsider", "trader0")
     assert case.size("trader1") == 0
     case.act("withdraw", "trader1", 1_000 * USDC)
+
+
+def test_i19_no_dodge_liquidated_winner(case):
+    """Issue 19 (no dodge, found by review): trader1 is long on market 0 against the short
+    trader0 bankrupts at 1.30, but its market-1 short lost 1,900 USDC, so its account is
+    below maintenance. A flat sybil (trader4) may not take its winning position over: that
+    would realize its profit and leave the deleverage to charge only trader2 (the old
+    design did: trader1 150.90 USDC -> 0, trader2 150.90 -> 272.55)."""
+    deposits = (("trader0", 2_300), ("trader1", 1_000), ("trader2", 5_000), ("trader3", 5_000))
+    for trader, amount in (*deposits, ("trader4", 1_000)):
+        case("deposit", trader, amount * USDC)
+    case(settle_trade("trader1", "trader0", 4_500, 10**6))
+    case(settle_trade("trader2", "trader0", 4_500, 10**6))
+    case(settle_trade("trader3", "trader1", 100, 25 * USDC, market=1))
+    case.govern("withdraw_insurance", case.state.insurance_fund - INSURANCE_FLOOR)
+    case.price(1, 44 * USDC)
+    case.price(0, 1_300_000)
+    assert case.equity("trader0") < 0
+    case.act("liquidate", "trader4", "trader1", 0, ALL, reverts="adl: deficit pending")
+
+
+def test_i19_gate_spares_the_same_side(case):
+    """Issue 19 (found by review): the gate holds only winners the deleverage can charge,
+    those opposite the bankrupt position. trader4 bought at 0.60, after trader0's long
+    went bankrupt; at 0.70 its long is in profit on trader0's side and it withdraws (the
+    first gate froze every winner of the market)."""
+    case("deposit", "trader0", 1_000 * USDC)
+    case("deposit", "trader1", 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 600_000)
+    for trader in ("trader4", "trader5"):
+        case("deposit", trader, 5_000 * USDC)
+    case(settle_trade("trader4", "trader5", 1_000, 600_000))
+    case.price(0, 700_000)
+    assert case.equity("trader0") < 0
+    case.act("withdraw", "trader4", 10 * USDC)
