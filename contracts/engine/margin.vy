@@ -121,11 +121,11 @@ def requirement(account: address, initial: bool) -> int256:
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         size: int256 = storage.positions[account][market_id].size
         if size != 0:
-            market: storage.Market = storage.markets[market_id]
-            ratio: uint256 = market.maintenance_margin_ratio
+            # two fields, not the whole market: this runs for every holder an ADL ranks
+            ratio: uint256 = storage.markets[market_id].maintenance_margin_ratio
             if initial:
-                ratio = market.initial_margin_ratio
-            total += self.compute_margin_requirement(size, market.price, ratio)
+                ratio = storage.markets[market_id].initial_margin_ratio
+            total += self.compute_margin_requirement(size, storage.markets[market_id].price, ratio)
     return total
 
 

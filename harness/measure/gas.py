@@ -245,9 +245,10 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
         # the withdrawal scans every holder of every market for negative equity
         scan = d.as_governor("withdraw_insurance", 1 * USDC)
         before = d.chain.snapshot()
-        # a winner's trade scans the market's holders for a bankrupt one (issue 19's gate)
-        d.price(990_000)
-        gated = d.trade(shorts[0], bankrupt, 0, 1, 990_000)
+        # a winner's trade scans the holders opposite it for a bankrupt one (issue 19's
+        # gate): the long, in profit at 1.01, sells a lot back to a short, facing them all
+        d.price(1_010_000)
+        gated = d.trade(shorts[0], bankrupt, 0, 1, 1_010_000)
         d.chain.revert(before)
         before = d.chain.snapshot()
         d.price(600_000)  # the long is bankrupt, every short profitable
@@ -427,9 +428,9 @@ def main(argv=None) -> int:
         "every policy's figures at the bound are in the next table. Trades fill at most "
         "28 holders (LIQUIDATOR_RESERVE); the rows at 32 hold 4 counterparties that entered "
         "the reserved slots as liquidators taking positions over, so the bound is reached as "
-        "on a live market. A trade by a profitable holder scans the market's holders for a "
-        "bankrupt one (the no-dodge gate, issue 19): the first short buys 1 lot back from the "
-        "long at 0.99, nobody bankrupt. The worst call at the bound, 8 markets each, stays under "
+        "on a live market. A trade by a profitable holder scans the holders opposite it for a "
+        "bankrupt one (the no-dodge gate, issue 19): the long, in profit at 1.01, sells 1 lot "
+        "to the first short and so reads every short's account, nobody bankrupt. The worst call at the bound, 8 markets each, stays under "
         "half of a 30M block. Bound: "
         f"MAX_POSITIONS_PER_MARKET = {MAX_POSITIONS_PER_MARKET}.",
         "",
