@@ -43,6 +43,10 @@ ROUNDS_CSV = """round,D,B_needed,H_pro,m_pro,H_greedy,m_greedy
 2,200,100,90,0.25,100,1
 """
 
+# the published per-wave data of 2025-10-10, scored as the paper's Table 2 is (its README)
+HYPERLIQUID = "data/hyperliquid-2025-10-10/policy_per_wave_metrics.csv"
+ILP = "fixed_point_ilp_integer"
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -149,6 +153,12 @@ ENTRIES = (
         "make adl-lab ARGS='--rounds FILE.csv --reference NAME [--json]'",
         (*MAKE, "adl-lab", "ARGS=--rounds {tmp}/rounds.csv --reference pro"),
         ("greedy",),
+    ),
+    Entry(
+        "make adl-lab ARGS='--rounds data/hyperliquid-2025-10-10/policy_per_wave_metrics.csv"
+        " --layout oss-adl --reference fixed_point_ilp_integer'",
+        (*MAKE, "adl-lab", f"ARGS=--rounds {HYPERLIQUID} --layout oss-adl --reference {ILP}"),
+        ("53782490.53", "11077031.68", "64859522.21", "129699802.43", "50.01"),
     ),
     Entry(
         "make vectors",

@@ -6,6 +6,8 @@
                                                    deposit, close-and-reopen)
     python -m harness.lab --generator wide         cascades from the second generator
     python -m harness.lab --rounds FILE.csv --reference NAME [--json]   anyone's per-round data
+    python -m harness.lab --rounds FILE.csv --layout oss-adl --reference NAME   the paper's
+                                                   reproduction's per-wave table, as published
 
 Seeded cascades run through the whole waterfall on the spec under every policy (the same
 cascade for each), drawn by ``--generator``: ``cascade`` (``cascade.draw``) or ``wide``

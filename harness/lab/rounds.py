@@ -15,10 +15,16 @@ capacity, in [0, 1]), against a reference policy r:
 The envelope depends on the instance only, so it is the same for every policy.
 
 Input: a CSV with columns ``round,D,B_needed`` and, per policy NAME, ``H_NAME`` and
-``m_NAME``; other columns are ignored. Values are non-negative decimals in any notation a
-CSV writer produces (``1234.56``, ``.25``, ``5.``, ``+3``, ``4.7086750033364114e-05``,
-``1E+3``), read exactly as written (``Decimal`` text to ``Fraction``, never a float); NaN,
-infinity, negatives and empty cells are refused with the file, row and column.
+``m_NAME``; other columns are ignored. ``--layout oss-adl`` reads instead, as published, the
+per-wave table of the paper's open-source reproduction (``policy_per_wave_metrics.csv``;
+the 2025-10-10 Hyperliquid episode's is in ``data/hyperliquid-2025-10-10/``): ``wave``,
+``deficit_usd`` and ``budget_needed`` are the round, D and B_needed, and each NAME with a
+``max_pct_NAME`` column is a policy, H from ``budget_NAME`` and m from ``max_pct_NAME``;
+its other columns (``budget_target`` among them) are ignored, and errors name its columns.
+Values are non-negative decimals in any notation a CSV writer produces (``1234.56``,
+``.25``, ``5.``, ``+3``, ``4.7086750033364114e-05``, ``1E+3``), read exactly as written
+(``Decimal`` text to ``Fraction``, never a float); NaN, infinity, negatives and empty
+cells are refused with the file, row and column.
 Arithmetic is exact (``Fraction``); results become ``Decimal`` at 60 significant digits
 (exact for any figure that fits), where the square root and the percent are computed.
 Output rounds amounts to cents and the percent to 2 decimals, half to even
@@ -48,6 +54,10 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Exponents beyond any float's (1e-324 to 1e308) with room to spare; a larger one would make
 # the exact value a huge integer for nothing.
 MAX_EXPONENT = 400
+# --layout: "rounds" is the format above; "oss-adl" renames the reproduction's columns to it,
+# so that its file is scored exactly as published, never rewritten.
+LAYOUTS = ("rounds", "oss-adl")
+OSS_ADL = {"wave": "round", "deficit_usd": "D", "budget_needed": "B_needed"}
 
 
 class RoundsError(ValueError):
@@ -84,13 +94,26 @@ def _number(text: str, where: str) -> Fraction:
     return Fraction(value)
 
 
+def _oss_adl(header: list[str], where: str) -> list[str]:
+    """The reproduction's header in this module's names (see the module docstring)."""
+    for column in OSS_ADL:
+        if column not in header:
+            raise RoundsError(f"{where}: column {column!r} is missing (--layout oss-adl)")
+    names = dict(OSS_ADL)
+    for share in (c for c in header if c.startswith("max_pct_")):
+        policy = share.removeprefix("max_pct_")
+        if f"budget_{policy}" not in header:
+            raise RoundsError(f"{where}: column 'budget_{policy}' is missing (for {share!r})")
+        names |= {f"budget_{policy}": f"H_{policy}", share: f"m_{policy}"}
+    # a column left unrenamed is ignored: it must not pass for one of ours
+    return [names.get(c, f"({c})") for c in header]
+
+
 def _policies(header: list[str], where: str) -> list[str]:
-    duplicated = sorted({c for c in header if header.count(c) > 1})
-    if duplicated:
-        raise RoundsError(f"{where}: column {duplicated[0]!r} appears more than once")
     for column in REQUIRED:
         if column not in header:
-            raise RoundsError(f"{where}: column {column!r} is missing")
+            hint = " (the OSS reproduction's table? --layout oss-adl)" if "wave" in header else ""
+            raise RoundsError(f"{where}: column {column!r} is missing{hint}")
     taken = [c[2:] for c in header if c.startswith("H_")]
     shares = [c[2:] for c in header if c.startswith("m_")]
     for name in taken:
@@ -106,17 +129,23 @@ def _policies(header: list[str], where: str) -> list[str]:
     return taken
 
 
-def _round(cells: dict[str, str], policies: list[str], where: str) -> Round:
+def _round(cells: dict[str, str], policies: list[str], where: str, label: dict[str, str]) -> Round:
+    """One row; ``label`` gives each column's name in the file, for the errors."""
+
     def value(column: str) -> Fraction:
-        return _number(cells[column], f"{where}: column {column!r}")
+        return _number(cells[column], f"{where}: column {label[column]!r}")
 
     index = value("round")
     if index.denominator != 1:
-        raise RoundsError(f"{where}: column 'round': {cells['round'].strip()!r} is not an integer")
+        raise RoundsError(
+            f"{where}: column {label['round']!r}: {cells['round'].strip()!r} is not an integer"
+        )
     concentration = {p: value(f"m_{p}") for p in policies}
     for p, m in concentration.items():
         if m > 1:
-            raise RoundsError(f"{where}: column 'm_{p}': {cells[f'm_{p}'].strip()!r} is above 1")
+            raise RoundsError(
+                f"{where}: column {label[f'm_{p}']!r}: {cells[f'm_{p}'].strip()!r} is above 1"
+            )
     return Round(
         round=int(index),
         deficit=value("D"),
@@ -126,24 +155,31 @@ def _round(cells: dict[str, str], policies: list[str], where: str) -> Round:
     )
 
 
-def read_rounds(path: str | Path) -> list[Round]:
+def read_rounds(path: str | Path, layout: str = "rounds") -> list[Round]:
     """The rounds of a CSV file, checked: see the module docstring for the format."""
+    if layout not in LAYOUTS:
+        raise RoundsError(f"layout {layout!r} is not one of {', '.join(LAYOUTS)}")
     with open(path, newline="") as file:
         reader = csv.reader(file)
         try:
-            return _read(reader, path)
+            return _read(reader, path, layout)
         except UnicodeDecodeError as error:  # decoded by blocks: no line to name
             raise RoundsError(f"{path}: not UTF-8 text ({error})") from None
         except csv.Error as error:
             raise RoundsError(f"{path}:{reader.line_num}: not CSV ({error})") from None
 
 
-def _read(reader, path: str | Path) -> list[Round]:
+def _read(reader, path: str | Path, layout: str) -> list[Round]:
     rounds: list[Round] = []
     header = next(reader, None)
     if header is None:
         raise RoundsError(f"{path}:1: empty file (expected a header {','.join(REQUIRED)},...)")
-    header = [c.strip() for c in header]
+    named = [c.strip() for c in header]  # as in the file
+    duplicated = sorted({c for c in named if named.count(c) > 1})
+    if duplicated:
+        raise RoundsError(f"{path}:1: column {duplicated[0]!r} appears more than once")
+    header = _oss_adl(named, f"{path}:1") if layout == "oss-adl" else named
+    label = dict(zip(header, named, strict=True))
     policies = _policies(header, f"{path}:1")
     for row in reader:
         where = f"{path}:{reader.line_num}"
@@ -151,15 +187,15 @@ def _read(reader, path: str | Path) -> list[Round]:
             continue
         if len(row) < len(header):
             raise RoundsError(
-                f"{where}: column {header[len(row)]!r} is missing"
+                f"{where}: column {named[len(row)]!r} is missing"
                 f" ({len(row)} values for {len(header)} columns)"
             )
         if len(row) > len(header):
             raise RoundsError(f"{where}: {len(row)} values for {len(header)} columns")
-        current = _round(dict(zip(header, row, strict=True)), policies, where)
+        current = _round(dict(zip(header, row, strict=True)), policies, where, label)
         if rounds and current.round <= rounds[-1].round:
             raise RoundsError(
-                f"{where}: column 'round': {current.round} does not follow"
+                f"{where}: column {label['round']!r}: {current.round} does not follow"
                 f" {rounds[-1].round} (rounds must be in increasing order)"
             )
         rounds.append(current)
@@ -239,13 +275,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", required=True, metavar="FILE", help="CSV of rounds")
     parser.add_argument("--reference", required=True, metavar="NAME", help="reference policy")
     parser.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default="rounds",
+        help="the file's columns: round,D,B_needed,H_NAME,m_NAME (rounds, the default) or"
+        " the OSS reproduction's policy_per_wave_metrics.csv (oss-adl)",
+    )
+    parser.add_argument(
         "--lambda", dest="lam", default="1", metavar="LAMBDA", help="fairness weight (default 1)"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     try:
         lam = _number(args.lam, "--lambda")
-        rounds = read_rounds(args.rounds)
+        rounds = read_rounds(args.rounds, args.layout)
         scores = score(rounds, args.reference, lam)
     except (RoundsError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
