@@ -113,8 +113,7 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
         try:
             outcome = sequence.call(call)
         except AssertionError as failure:
-            message = readable.name_addresses(str(failure), pair.names)
-            print(f"step {index}: {describe(call)}\n{type(failure).__name__}: {message}", file=out)
+            print(f"step {index}: {describe(call)}\n{type(failure).__name__}: {failure}", file=out)
             print("state diff (field: spec | chain):", file=out)
             for field, spec, chain in state_diff(pair) or [("(none)", "", "")]:
                 print(f"  {field}: {spec} | {chain}", file=out)
@@ -128,8 +127,7 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
     try:
         sequence.finish()
     except AssertionError as failure:
-        message = readable.name_addresses(str(failure), pair.names)
-        print(f"end of sequence\n{type(failure).__name__}: {message}", file=out)
+        print(f"end of sequence\n{type(failure).__name__}: {failure}", file=out)
         return len(calls) + 1
     print(f"all {len(calls)} steps agreed; the liveness drain passed", file=out)
     return 0

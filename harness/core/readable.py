@@ -158,6 +158,14 @@ def name_addresses(text: str, names: dict[str, str]) -> str:
     return ADDRESS.sub(lambda m: actor(m.group(0), names), text)
 
 
+def name_actors(failure: BaseException, names: dict[str, str]) -> None:
+    """Rewrite ``failure``'s message with each actor's address by its name: the checks
+    write addresses as the state keys them, and every report (counterexample.json, the
+    summary, JUnit, SARIF) prints the message as it is."""
+    if len(failure.args) == 1 and isinstance(failure.args[0], str):
+        failure.args = (name_addresses(failure.args[0], names),)
+
+
 def order(item: tuple, names: dict[str, str] | None = None) -> str:
     """A signed order tuple with its fields named (the Settlement's ``Order`` struct)."""
     maker = _inputs("settlement", "settle")[0]

@@ -4,7 +4,7 @@ The state machine, trace replay and counterexample minimization all step through
 ``CheckedSequence``, so a saved trace is checked exactly as the campaign checked it.
 """
 
-from harness.core import branches, dump, invariants, liveness, properties, rare
+from harness.core import branches, dump, invariants, liveness, properties, rare, readable
 from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
 from harness.core.genesis import ATTACKER
@@ -58,6 +58,7 @@ class CheckedSequence:
             return step()
         except AssertionError as failure:
             self.failed = True
+            readable.name_actors(failure, self.p.names)
             failure.calls = list(self.history)
             failure.add_note(self.describe_history())
             self.stats.failed(failure)

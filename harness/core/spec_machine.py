@@ -8,7 +8,7 @@ contracts would share.
 
 from __future__ import annotations
 
-from harness.core import branches, dump, invariants, liveness, rare
+from harness.core import branches, dump, invariants, liveness, rare, readable
 from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
 from harness.core.genesis import ATTACKER
@@ -32,6 +32,7 @@ class SpecSequence:
 
     def __init__(self, world: SpecWorld, stats: branches.Stats):
         self.world, self.stats = world, stats
+        self.names = {address: name for name, address in world.actors.items()}
         self.history: list[Call] = []
         self.funding_settled: dict[int, int] = {}
         self.failed = False
@@ -67,13 +68,7 @@ class SpecSequence:
                 "conservation", self._total() == self.conserved, "equity + fund - bad debt moved"
             )
         except AssertionError as failure:
-            self.failed = True
-            failure.calls = list(self.history)
-            failure.add_note(
-                "call sequence (after setup):\n"
-                + "\n".join(f"  {i:3d}. {describe(c)}" for i, c in enumerate(self.history, 1))
-            )
-            self.stats.failed(failure)
+            self._failed(failure)
             raise
         self.stats.record(
             call,
@@ -87,8 +82,23 @@ class SpecSequence:
             rare.observe(self.world.actors, call, before, self.world.state, reason, events)
         )
 
+    def _failed(self, failure: AssertionError) -> None:
+        """Report ``failure`` as ``CheckedSequence`` does: with its calls, actors by name."""
+        self.failed = True
+        readable.name_actors(failure, self.names)
+        failure.calls = list(self.history)
+        failure.add_note(
+            "call sequence (after setup):\n"
+            + "\n".join(f"  {i:3d}. {describe(c)}" for i, c in enumerate(self.history, 1))
+        )
+        self.stats.failed(failure)
+
     def finish(self) -> None:
-        liveness.check_liveness(self.world.state, drain_step, liquidate_step)
+        try:
+            liveness.check_liveness(self.world.state, drain_step, liquidate_step)
+        except AssertionError as failure:
+            self._failed(failure)  # with its calls: without them, an empty counterexample
+            raise
         self.stats.record_gain(self.gain.best, self.history)
         self.stats.record_sequence(self.history)
 

@@ -3,6 +3,7 @@ never reached, counted checks, the failure in full with named fields, JUnit XML,
 and merged reports."""
 
 import hashlib
+import io
 import json
 import re
 from xml.etree import ElementTree
@@ -12,10 +13,16 @@ import pytest
 from harness import REPO_ROOT
 from harness.campaign import fuzz, merge, provenance, sarif, scope, trace
 from harness.core import invariants, readable
+from harness.core.actions import price_stamp
 from harness.core.call import Call, bundle
+from harness.core.genesis import USDC
+from harness.core.orders import Match
 from harness.core.pair import Divergence
+from harness.core.sequence import CheckedSequence
+from harness.core.spec_machine import spec_sequence
 from harness.evm import artifacts
-from pyspec import fees
+from pyspec import engine, fees, settlement
+from pyspec.errors import require
 
 
 def campaign(tmp_path, name, *extra) -> tuple[int, dict]:
@@ -220,6 +227,81 @@ def test_a_divergence_names_the_calls_fields_and_what_differs():
     state = Divergence(settle, "state", "trader3.collateral", 10, 9, NAMES)
     assert state.differences() == ["trader3.collateral: spec 10 | chain 9 (chain - spec = -1)"]
     assert trace.to_json([settle], state)["failure"]["differences"] == state.differences()
+
+
+def named_only(message: str, pair) -> bool:
+    """No address of a known actor is left in ``message``."""
+    known = {address.lower() for address in pair.actors.values()}
+    return not any(a.lower() in known for a in readable.ADDRESS.findall(message))
+
+
+@pytest.fixture
+def stuck_deleverage(monkeypatch):
+    """A planted spec bug: every deleverage reverts, so the liveness drain cannot resolve
+    a bankrupt account."""
+
+    def stuck(state, caller, address):
+        require(False, "deleverage: planted")
+
+    monkeypatch.setattr(engine, "process_deleverage", stuck)
+
+
+@pytest.mark.parametrize("make_sequence", [CheckedSequence, spec_sequence])
+def test_a_property_detail_names_actors(embedded_pair, stuck_deleverage, make_sequence):
+    """A violated property's detail names actors, not the addresses the state keys, as
+    both machines raise it, counterexample.json keeps it and the replay (the report's
+    transcript) prints it; the failure carries its calls (the spec machine's liveness
+    failure had none, so the minimizer saved an empty trace)."""
+    sequence = make_sequence(embedded_pair)
+    for trader in ("trader0", "trader1"):
+        sequence.call(Call("engine", "deposit", trader, (1_000 * USDC,)))
+    sequence.call(Match("trader0", "trader1", 0, 9_000, 10**6))  # trader0 9x long
+    waits, timestamp = price_stamp(embedded_pair.state, 0)  # no call waited: either clock
+    for call in [*waits, Call("engine", "update_price", "oracle", (0, 800_000, timestamp))]:
+        sequence.call(call)  # trader0 bankrupt
+    with pytest.raises(invariants.InvariantViolation) as caught:
+        sequence.finish()
+    detail = "invariant liveness: deleverage of trader0 reverted: deleverage: planted"
+    assert str(caught.value) == detail and caught.value.calls == sequence.history
+    assert trace.to_json(sequence.history, caught.value)["failure"]["message"] == detail
+    replayed = io.StringIO()
+    assert trace.replay(sequence.history, embedded_pair, out=replayed) == len(sequence.history) + 1
+    assert f"end of sequence\nInvariantViolation: {detail}" in replayed.getvalue()
+
+
+def test_a_signed_order_in_a_property_detail_names_its_trader(embedded_pair, monkeypatch):
+    """A planted spec bug (a settle forgets the lots it filled) breaks trade_has_consent;
+    its detail shows the order's trader and signer by name."""
+    real = settlement._fill
+
+    def forgetful(state, order, signature, size, price):
+        digest = real(state, order, signature, size, price)
+        state.book.filled[digest] -= size
+        return digest
+
+    monkeypatch.setattr(settlement, "_fill", forgetful)
+    sequence = spec_sequence(embedded_pair)
+    for trader in ("trader0", "trader1"):
+        sequence.call(Call("engine", "deposit", trader, (1_000 * USDC,)))
+    with pytest.raises(invariants.InvariantViolation, match="trade_has_consent") as caught:
+        sequence.call(Match("trader0", "trader1", 0, 10, 10**6))
+    message = str(caught.value)
+    assert "order (trader='trader1', market=0, " in message and "(signer trader1)" in message
+    assert named_only(message, embedded_pair)
+
+
+def test_name_actors_keeps_unknown_addresses():
+    """A dict keyed by addresses (an actor's, checksummed or not): the actors by name, an
+    address no actor holds (the drain's outside liquidator) as it is."""
+    checksummed = "0x" + TRADER[2:].upper()
+    unknown = "0x" + "1d" * 20
+    failure = invariants.InvariantViolation(
+        "adl_order_free", f"charged {{{checksummed!r}: 5, {OTHER!r}: 7, {unknown!r}: 1}}"
+    )
+    readable.name_actors(failure, NAMES)
+    assert str(failure) == (
+        f"invariant adl_order_free: charged {{'trader3': 5, 'trader4': 7, '{unknown}': 1}}"
+    )
 
 
 def sarif_log(path) -> dict:
