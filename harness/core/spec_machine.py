@@ -69,6 +69,7 @@ class SpecSequence:
         except AssertionError as failure:
             self.failed = True
             failure.calls = list(self.history)
+            failure.step = len(self.history)  # the failing call (``trace.identity``)
             failure.add_note(
                 "call sequence (after setup):\n"
                 + "\n".join(f"  {i:3d}. {describe(c)}" for i, c in enumerate(self.history, 1))
@@ -88,7 +89,13 @@ class SpecSequence:
         )
 
     def finish(self) -> None:
-        liveness.check_liveness(self.world.state, drain_step, liquidate_step)
+        try:
+            liveness.check_liveness(self.world.state, drain_step, liquidate_step)
+        except AssertionError as failure:
+            self.failed = True
+            failure.calls = list(self.history)
+            failure.step = len(self.history) + 1  # the end of the sequence
+            raise
         self.stats.record_gain(self.gain.best, self.history)
         self.stats.record_sequence(self.history)
 
