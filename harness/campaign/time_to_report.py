@@ -11,10 +11,11 @@ order check, the ADL allocator's remainder, and one in the spec) applied to a co
 campaign on the embedded chain (the copy's contracts through ``HARNESS_SOURCE_ROOT``,
 its spec first on the path); a bug is killed when the campaign saves a counterexample
 and ``python -m harness.campaign.trace replay`` of it fails again on the same copy, the
-same way (``--same-failure``: the same invariant, kind and failing call). The
-campaign's ``summary.json`` says when the first failing run failed and how long the
-counterexample took from there (``time_to_report``). Prints a table and the
-distribution (median, p90, max over the killed bugs) and writes it all as JSON.
+same way (``--same-failure``: the same invariant, kind and failing call, by its step and
+function: ``trace.same_failure``). The campaign's ``summary.json`` says when the first
+failing run failed and how long the counterexample took from there
+(``time_to_report``). Prints a table and the distribution (median, p90, max over the
+killed bugs) and writes it all as JSON.
 """
 
 import argparse
@@ -291,7 +292,8 @@ def judge(bug: Bug, root: Path, args) -> Result:
 
 def same_failure(path: Path) -> bool:
     """Replay the trace at ``path`` as the campaign checks a run; whether it fails the way
-    the trace says: the same invariant, kind and (for a divergence) failing call."""
+    the trace says (``trace.same_failure``: the same invariant, kind, failing step and
+    function)."""
     from harness.campaign import trace
     from harness.core.pair import Pair
     from harness.evm import make_chain
@@ -302,11 +304,7 @@ def same_failure(path: Path) -> bool:
         failure = trace.failure_of(trace.load_calls(saved), Pair(chain))
     finally:
         chain.close()
-    if failure is None:
-        return False
-    again = trace.to_json([], failure)["failure"]
-    fields = ("invariant", "kind", "call")
-    return all(again.get(f) == saved["failure"].get(f) for f in fields)
+    return failure is not None and trace.same_failure(saved["failure"], failure)
 
 
 def distribution(values: list[float]) -> dict:

@@ -1,4 +1,5 @@
-"""Counterexamples as JSON traces: save, replay step by step, export as a regression test.
+"""Counterexamples as JSON traces: save, shrink (calls dropped, then values simplified),
+replay step by step against the failure they record, export as a regression test.
 
     python -m harness.campaign.trace replay reports/traces/x.json [--chain anvil]
     python -m harness.campaign.trace export reports/traces/x.json --name margin_boundary
@@ -9,11 +10,13 @@ deployment. Calls use the one JSON form of ``harness.core.call``.
 """
 
 import argparse
+import dataclasses
 import json
 import re
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from harness import REPO_ROOT
@@ -23,6 +26,7 @@ from harness.core.call import Call, Signed, call_from_json, call_to_json, reache
 from harness.core.dump import labelled, spec_dump
 from harness.core.invariants import InvariantViolation
 from harness.core.pair import Divergence, Pair
+from harness.core.properties import PROPERTIES
 from harness.core.readable import describe
 from harness.core.sequence import CheckedSequence
 from harness.core.spec_step import resolve
@@ -51,26 +55,102 @@ def to_json(calls: list[Call], failure: BaseException | None = None, **meta) -> 
         **meta,
         "calls": [call_to_json(call) for call in calls],
     }
-    entry = entry_point(failure)
-    if isinstance(failure, Divergence):
-        trace["failure"] = {
-            "invariant": invariant_of(failure),
-            "kind": failure.kind,
-            "call": describe(failure.call, failure.names),
-            "field": failure.field,
-            "spec": readable.shown(failure.spec, failure.names),
-            "chain": readable.shown(failure.chain, failure.names),
-            "differences": failure.differences(),
-        }
-    elif failure is not None:
-        trace["failure"] = {
-            "invariant": invariant_of(failure),
-            "kind": type(failure).__name__,
-            "message": str(failure),
-        }
-    if entry is not None:  # what the failing call ran: "settlement.settle", ...
-        trace["failure"]["entry_points"] = [f"{c.target}.{c.fn}" for c in reached(entry)]
+    if failure is not None:
+        trace["failure"] = failure_record(failure)
     return trace
+
+
+def failure_record(failure: BaseException) -> dict:
+    """``failure`` as a trace records it: its ``identity`` (the step and function only
+    when known) and what it says (a divergence's call, field and both values, else its
+    message), and what the failing call ran."""
+    where = identity(failure)
+    record = {"invariant": where["invariant"], "kind": where["kind"]}
+    if where["step"] is not None:
+        record.update(step=where["step"], fn=where["fn"])
+    if isinstance(failure, Divergence):
+        record.update(
+            call=describe(failure.call, failure.names),
+            field=failure.field,
+            spec=readable.shown(failure.spec, failure.names),
+            chain=readable.shown(failure.chain, failure.names),
+            differences=failure.differences(),
+        )
+    else:
+        record["message"] = str(failure)
+    entry = entry_point(failure)
+    if entry is not None:  # what the failing call ran: "settlement.settle", ...
+        record["entry_points"] = [f"{c.target}.{c.fn}" for c in reached(entry)]
+    return record
+
+
+# What names a failure for a replay to find again (``same_failure``): the check that
+# failed (an invariant or property by name, a divergence by the comparison it failed),
+# its kind (a divergence's: revert, events, state, view; else the exception's type) and
+# the failing call: its 1-based step (one past the last call for the checks at the end
+# of the sequence: the full comparison, liveness) and its function ("target.fn").
+IDENTITY = ("invariant", "kind", "step", "fn")
+END = "the end of the sequence"
+
+
+def identity(failure: BaseException) -> dict:
+    """``failure``'s ``IDENTITY`` (step and function None when the failure does not say:
+    it did not come from a ``CheckedSequence``)."""
+    step = getattr(failure, "step", None)
+    calls = getattr(failure, "calls", None) or []
+    fn = None
+    if step is not None:
+        fn = f"{calls[step - 1].target}.{calls[step - 1].fn}" if step <= len(calls) else END
+    kind = failure.kind if isinstance(failure, Divergence) else type(failure).__name__
+    return {"invariant": invariant_of(failure), "kind": kind, "step": step, "fn": fn}
+
+
+def same_failure(recorded: dict, failure: BaseException) -> bool:
+    """Whether ``failure`` is the one a trace records (its "failure"): the same check,
+    kind, failing step and function. A trace written before the step was recorded is
+    compared by check, kind and (a divergence's) failing call as described."""
+    again = failure_record(failure)
+    fields = IDENTITY if "step" in recorded else ("invariant", "kind", "call")
+    return all(again.get(field) == recorded.get(field) for field in fields)
+
+
+def shown_failure(record: dict) -> str:
+    """A recorded failure as a reader names it: ``events divergence in settlement.settle
+    at step 3``, ``invariant custody in engine.withdraw at step 2``, ``property
+    liveness at the end of the sequence (step 5)``."""
+    invariant, kind = record.get("invariant"), record.get("kind")
+    if kind in DIVERGENCE_INVARIANT:
+        what = f"{kind} divergence"
+    elif invariant is not None:
+        what = f"{'property' if invariant in PROPERTIES else 'invariant'} {invariant}"
+    else:
+        what = str(kind)
+    step, fn = record.get("step"), record.get("fn")
+    if step is None:
+        return what
+    if fn == END:
+        return f"{what} at {END} (step {step})"
+    return f"{what} in {fn} at step {step}"
+
+
+# what a replay found, against the failure its trace records (``verdict``)
+SAME, OTHER, AGREED = "the recorded failure", "a different failure", "agreed"
+
+
+def verdict(recorded: dict | None, failure: BaseException | None) -> tuple[str, str]:
+    """How a replay that ended in ``failure`` (None: every step agreed) compares with the
+    failure its trace records (None when it records none): (``SAME``, ``OTHER`` or
+    ``AGREED``, the sentence that says so)."""
+    if failure is None:
+        if recorded is None:
+            return AGREED, "agreed: every step and the end of the sequence agreed"
+        return AGREED, "agreed: the recorded failure no longer reproduces"
+    now = shown_failure(failure_record(failure))
+    if recorded is None:
+        return OTHER, f"a failure the trace does not record: {now}"
+    if same_failure(recorded, failure):
+        return SAME, f"the recorded failure again: {now}"
+    return OTHER, f"a different failure: recorded {shown_failure(recorded)}, now {now}"
 
 
 def entry_point(failure: BaseException | None) -> Call | None:
@@ -108,6 +188,14 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
     """Apply ``calls`` to spec and chain one by one, checking every invariant as the
     campaign does; at the first failure print it with the full state diff and return its
     1-based index (0 when every step agreed)."""
+    return replay_failure(calls, pair, out)[0]
+
+
+def replay_failure(
+    calls: list[Call], pair: Pair, out=sys.stdout
+) -> tuple[int, AssertionError | None]:
+    """``replay``, returning the failure too: (its 1-based index, the failure), or (0,
+    None) when every step agreed."""
     sequence = CheckedSequence(pair)
     for index, call in enumerate(calls, 1):
         try:
@@ -117,7 +205,7 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
             print("state diff (field: spec | chain):", file=out)
             for field, spec, chain in state_diff(pair) or [("(none)", "", "")]:
                 print(f"  {field}: {spec} | {chain}", file=out)
-            return index
+            return index, failure
         status = (
             "checked"
             if outcome is None
@@ -128,9 +216,9 @@ def replay(calls: list[Call], pair: Pair, out=sys.stdout) -> int:
         sequence.finish()
     except AssertionError as failure:
         print(f"end of sequence\n{type(failure).__name__}: {failure}", file=out)
-        return len(calls) + 1
+        return len(calls) + 1, failure
     print(f"all {len(calls)} steps agreed; the liveness drain passed", file=out)
-    return 0
+    return 0, None
 
 
 def signature(failure: BaseException) -> tuple:
@@ -190,6 +278,146 @@ def minimize(
         if size == 1 and not changed:
             return calls, found, True
         size = max(1, min(size // 2, len(calls) // 2))
+
+
+def simplify(
+    calls: list[Call], pair: Pair, target: dict, replay=None, stop=None
+) -> tuple[list[Call], BaseException | None, list[dict], bool]:
+    """Make the integer arguments of ``calls`` smaller wherever the failure stays the one
+    ``target`` names (an ``identity``: the same check and kind, in the same call at the
+    same step), replaying with ``replay`` (default ``failure_of``). ``minimize`` drops
+    calls; this simplifies the values of those it kept.
+
+    Each call's integer arguments in turn, and the size of an order its trader signed (an
+    order's other fields and every signature stay; a changed order is signed again, for
+    the same domain): 0, then 1, then half the value; when half still fails, a binary
+    search between 1 and half for the least value that still does (exact when the
+    failure is monotone in the value, a smaller failing value in any case). A negative
+    value is simplified toward 0 alike. Passes over the calls until one changes nothing.
+
+    ``stop(candidate)`` as for ``minimize``. Return the calls, the failure of the last
+    candidate kept (None when none was), the changes (each ``{"step", "argument",
+    "from", "to"}``, one per argument, from its first value to its last) and whether the
+    search completed."""
+    found, changes = None, {}
+
+    def fails(candidate: list[Call]) -> bool | None:
+        """Whether ``candidate`` fails as ``target`` (None: the budget is spent)."""
+        nonlocal found
+        if stop is not None and stop(candidate):
+            return None
+        failure = (replay or failure_of)(candidate, pair)
+        if failure is not None and identity(failure) == target:
+            found = failure
+            return True
+        return False
+
+    changed = True
+    while changed:
+        changed = False
+        for index in range(len(calls)):
+            for path in _integer_paths(calls[index], pair):
+                value = _at(calls[index].args, path)
+                build = partial(_candidate, calls, index, path, -1 if value < 0 else 1, pair)
+                kept, spent = _least(abs(value), fails, build)
+                if kept is not None:
+                    calls = build(kept)
+                    _record(changes, index, calls[index], path, value, _at(calls[index].args, path))
+                    changed = True
+                if spent:
+                    return calls, found, list(changes.values()), False
+    return calls, found, list(changes.values()), True
+
+
+def _least(magnitude: int, fails, build) -> tuple[int | None, bool]:
+    """The least magnitude below ``magnitude`` that ``simplify`` finds failing alike
+    (``fails(build(m))``): 0, 1, else half and a binary search below it; None when none
+    does. With whether the budget ran out (then the least found so far)."""
+    for m in sorted({0, 1, magnitude // 2}):
+        if m >= magnitude:
+            return None, False
+        result = fails(build(m))
+        if result is None:
+            return None, True
+        if result:
+            break
+    else:
+        return None, False
+    low, high = 1, m  # 0 and 1 do not fail alike (when ``m`` is more), ``m`` does
+    while high - low > 1:
+        middle = (low + high) // 2
+        result = fails(build(middle))
+        if result is None:
+            return high, True
+        low, high = (low, middle) if result else (middle, high)
+    return high, False
+
+
+def _candidate(calls: list[Call], index: int, path: tuple, sign: int, pair: Pair, m: int):
+    """``calls`` with ``sign * m`` at ``path`` in call ``index``."""
+    return calls[:index] + [_with(calls[index], path, sign * m, pair)] + calls[index + 1 :]
+
+
+def _record(changes: dict, index: int, call: Call, path: tuple, old: int, new: int) -> None:
+    key = (index, path)
+    first = changes.get(key, {}).get("from", old)
+    changes[key] = {
+        "step": index + 1,
+        "argument": readable.argument(call, path),
+        "from": first,
+        "to": new,
+    }
+
+
+# an order's field ``simplify`` makes smaller (the others stay as signed)
+ORDER_SIZE = [field.name for field in dataclasses.fields(Order)].index("size")
+
+
+def _integer_paths(call: Call, pair: Pair) -> list[tuple[int, ...]]:
+    """Where ``simplify`` may make ``call``'s integers smaller: its integer arguments (not
+    its booleans), and the size of each order followed by its trader's own signature."""
+    paths = []
+    for i, arg in enumerate(call.args):
+        if isinstance(arg, int) and not isinstance(arg, bool):
+            paths.append((i,))
+        elif _signed_here(call, i, pair) and call.args[i][ORDER_SIZE] > 0:
+            paths.append((i, ORDER_SIZE))
+    return paths
+
+
+def _signed_here(call: Call, i: int, pair: Pair) -> bool:
+    """Whether argument ``i`` is an order and argument ``i + 1`` its trader's signature
+    for the pair's domain (an order signed otherwise is left as it is)."""
+    args = call.args
+    if not (isinstance(args[i], tuple) and i + 1 < len(args) and isinstance(args[i + 1], bytes)):
+        return False
+    try:
+        return args[i + 1] == _sign(args[i], pair)
+    except (KeyError, TypeError, ValueError):  # not an order, or a trader without a key
+        return False
+
+
+def _sign(order: tuple, pair: Pair) -> bytes:
+    return orders.sign(pair.state.book, Order(*resolve(pair.actors, order)))
+
+
+def _at(args: tuple, path: tuple[int, ...]):
+    for i in path:
+        args = args[i]
+    return args
+
+
+def _with(call: Call, path: tuple[int, ...], value: int, pair: Pair) -> Call:
+    """``call`` with ``value`` at ``path``; an order changed is signed again."""
+    args = list(call.args)
+    if len(path) == 1:
+        args[path[0]] = value
+    else:
+        i, field = path
+        order = list(args[i])
+        order[field] = value
+        args[i], args[i + 1] = tuple(order), _sign(tuple(order), pair)
+    return Call(call.target, call.fn, call.sender, tuple(args))
 
 
 REGRESSION_TEMPLATE = '''"""Regression: {title}.
@@ -290,9 +518,10 @@ def warn_if_code_changed(trace: dict) -> bool:
 
 
 def main(argv=None) -> int:
-    """Exit 0 when the replay agreed (or the export was written), 1 on a divergence, 2 on
-    a usage error (no such trace, an existing test without --force), 3 when the chain
-    could not be set up."""
+    """Exit 0 when the replay agreed (or the export was written), 1 on a divergence (the
+    recorded failure or another: ``result:`` says which, ``verdict``), 2 on a usage error
+    (no such trace, an existing test without --force), 3 when the chain could not be set
+    up."""
     parser = argparse.ArgumentParser(
         prog="python -m harness.campaign.trace",
         description="replay or export a counterexample trace",
@@ -334,10 +563,12 @@ def main(argv=None) -> int:
         pair = Pair(chain)
         warn_if_code_changed(trace)
         started = time.monotonic()
-        diverged_at = replay(load_calls(trace), pair)
+        diverged_at, failure = replay_failure(load_calls(trace), pair)
         print(f"replayed in {time.monotonic() - started:.2f}s on {args.chain}")
     finally:
         chain.close()
+    if "failure" in trace or failure is not None:
+        print(f"result: {verdict(trace.get('failure'), failure)[1]}")
     return 1 if diverged_at else 0
 
 

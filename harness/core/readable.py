@@ -84,6 +84,21 @@ def signature(call: Call, names: dict[str, str] | None = None) -> str:
     return f"{call.target}.{call.fn}({args})"
 
 
+def argument(call: Call, path: tuple[int, ...]) -> str:
+    """The name of the argument at ``path`` (indices into the arguments, then into a
+    struct's components): ``size``, ``maker.size``; positional (``arg 2``, ``arg 0.3``)
+    where the ABI does not say."""
+    spec = {"components": _inputs(call.target, call.fn) or []}
+    names = []
+    for index in path:
+        components = spec.get("components") or []
+        if index >= len(components):
+            return "arg " + ".".join(str(i) for i in path)
+        spec = components[index]
+        names.append(spec["name"])
+    return ".".join(names)
+
+
 def _event_fields(item) -> list[str] | None:
     """The field names of ``item`` when it is an event ``(name, args)`` the ABIs know."""
     if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], tuple)):

@@ -53,13 +53,16 @@ class CheckedSequence:
         )
         return outcome
 
-    def _guard(self, step):
+    def _guard(self, step, at_end: bool = False):
         try:
             return step()
         except AssertionError as failure:
             self.failed = True
             readable.name_actors(failure, self.p.names)
             failure.calls = list(self.history)
+            # the failing call's 1-based index; one past the last call at the end of the
+            # sequence (``trace.identity``)
+            failure.step = len(self.history) + at_end
             failure.add_note(self.describe_history())
             self.stats.failed(failure)
             raise
@@ -87,8 +90,10 @@ class CheckedSequence:
         """End of the sequence: the full state comparison, then the liveness drain, on a
         copy of the spec state."""
         last = self.history[-1] if self.history else None
-        self._guard(lambda: self.p.check_full(last))
-        self._guard(lambda: liveness.check_liveness(self.state, drain_step, liquidate_step))
+        self._guard(lambda: self.p.check_full(last), at_end=True)
+        self._guard(
+            lambda: liveness.check_liveness(self.state, drain_step, liquidate_step), at_end=True
+        )
         self.stats.record_gain(self.gain.best, self.history)
         self.stats.record_sequence(self.history)
 

@@ -68,7 +68,7 @@ class SpecSequence:
                 "conservation", self._total() == self.conserved, "equity + fund - bad debt moved"
             )
         except AssertionError as failure:
-            self._failed(failure)
+            self._failed(failure, len(self.history))  # the failing call (``trace.identity``)
             raise
         self.stats.record(
             call,
@@ -82,11 +82,13 @@ class SpecSequence:
             rare.observe(self.world.actors, call, before, self.world.state, reason, events)
         )
 
-    def _failed(self, failure: AssertionError) -> None:
-        """Report ``failure`` as ``CheckedSequence`` does: with its calls, actors by name."""
+    def _failed(self, failure: AssertionError, step: int) -> None:
+        """Report ``failure`` at ``step`` as ``CheckedSequence`` does: with its calls,
+        actors by name."""
         self.failed = True
         readable.name_actors(failure, self.names)
         failure.calls = list(self.history)
+        failure.step = step
         failure.add_note(
             "call sequence (after setup):\n"
             + "\n".join(f"  {i:3d}. {describe(c)}" for i, c in enumerate(self.history, 1))
@@ -97,7 +99,8 @@ class SpecSequence:
         try:
             liveness.check_liveness(self.world.state, drain_step, liquidate_step)
         except AssertionError as failure:
-            self._failed(failure)  # with its calls: without them, an empty counterexample
+            # with its calls (without them, an empty counterexample), at the sequence's end
+            self._failed(failure, len(self.history) + 1)
             raise
         self.stats.record_gain(self.gain.best, self.history)
         self.stats.record_sequence(self.history)

@@ -22,19 +22,28 @@ invariants, properties, liveness). ``--seconds`` (default 10) or ``--steps`` bou
 
 ``--out DIR`` (default reports/audit-<UTC time>) gets ``report.md``: the deployment
 (chain, fork block, each contract's address and runtime keccak, the actors), the checks,
-the steps and the result. On a failure the calls of its sequence are minimized from the
-imported state (the campaign's minimizer, each candidate from the fork's base snapshot,
-for at most ``--shrink-seconds``) and saved, with the deployment as found (the manifest's
-path and content, chain id, fork block, addresses, code hashes, actors, funding), in
-``DIR/counterexample.json``. ``--replay`` forks the node again at the recorded block,
-checks and imports the instance again and replays the calls: exit 1 when they still
-fail, 0 when spec and chain agree on them.
+the steps and the result. On a failure its sequence is shrunk from the imported state,
+each candidate from the fork's base snapshot, for at most ``--shrink-seconds`` in all:
+the campaign's minimizer drops calls, then ``trace.simplify`` makes the integer
+arguments of those kept smaller (0, 1, half, then a binary search; an order's size
+signed again) wherever the failure stays the same one (check, kind, failing step and
+function). The calls are saved, with the values simplified (``simplified``: step,
+argument, from, to) and the deployment as found (the manifest's path and content, chain
+id, fork block, addresses, code hashes, actors, funding), in ``DIR/counterexample.json``.
+
+``--replay`` forks the node again at the recorded block, checks and imports the
+instance again, replays the calls and compares the failure with the recorded one
+(``trace.verdict``: the check, its kind, the failing call's step and function):
+``result: the recorded failure again: ...`` (exit 1), ``result: a different failure:
+recorded X at step i, now Y at step j`` (exit 1 too: the project's tools exit 1 on any
+failure; the sentence says which) or ``result: agreed: the recorded failure no longer
+reproduces`` (exit 0).
 
 Exit codes: 0 agreed (the code, the parameters and the imported state are the manifest's
 and the chain's, and spec and chain agreed on every step, at least one), 1 a difference
-(the first one named: a code hash, a parameter, an imported field, a divergence) or no
-step run, 2 a usage error (no such manifest or counterexample, another chain's, a bad
-option), 3 no fork.
+(the first one named: a code hash, a parameter, an imported field, a divergence; on a
+replay, the recorded failure or another) or no step run, 2 a usage error (no such
+manifest or counterexample, another chain's, a bad option), 3 no fork.
 """
 
 import argparse
@@ -193,24 +202,46 @@ def _audit(
 
 
 def save_counterexample(pair, failure, seconds, out, manifest, record, command, log) -> Path:
-    """Minimize ``failure``'s calls from the imported state (the campaign's minimizer,
-    each candidate replayed from the fork's base snapshot, for at most ``seconds``), then
-    save them with the deployment as found: ``out/counterexample.json``."""
+    """Shrink ``failure``'s calls from the imported state within ``seconds``, each
+    candidate replayed from the fork's base snapshot: the campaign's minimizer drops
+    calls, then ``trace.simplify`` makes their integer arguments smaller where the failure
+    stays the same (check, kind, failing step and function). Save them with the deployment
+    as found: ``out/counterexample.json``."""
     calls = list(getattr(failure, "calls", []))
     target = trace.signature(failure)
+    started = time.monotonic()
     again = trace.failure_of(calls, pair)
     reproduced = again is not None and trace.signature(again) == target
-    shrunk, complete = calls, False
+    shrunk, complete, simplified, replays = calls, False, [], [1]
     if reproduced:
-        deadline = time.monotonic() + seconds
-        shrunk, last, complete = trace.minimize(
-            calls, pair, target, stop=lambda _: time.monotonic() >= deadline
-        )
+        deadline = started + seconds
+
+        def stop(_) -> bool:
+            if time.monotonic() >= deadline:
+                return True
+            replays[0] += 1
+            return False
+
+        shrunk, last, complete = trace.minimize(calls, pair, target, stop=stop)
         failure = last or again
+        if complete:  # then the values of the calls kept
+            shrunk, last, simplified, complete = trace.simplify(
+                shrunk, pair, trace.identity(failure), stop=stop
+            )
+            failure = last or failure
     done = "minimized" if complete else "partly minimized (the time ran out)"
     if not reproduced:
         done = "not minimized: the calls replayed from the imported state did not fail alike"
     log("counterexample", f"counterexample: {len(shrunk)} calls, {done}, of {len(calls)} found")
+    if reproduced:
+        values = "; ".join(
+            f"step {c['step']} {c['argument']} {c['from']:,} -> {c['to']:,}" for c in simplified
+        )
+        log(
+            "counterexample",
+            f"shrinking: {replays[0]} replays in {time.monotonic() - started:.1f} s; "
+            f"{len(simplified)} values simplified{': ' + values if values else ''}",
+        )
     text = io.StringIO()
     trace.replay(shrunk, pair, out=text)
     record["transcript"] = text.getvalue()
@@ -228,6 +259,7 @@ def save_counterexample(pair, failure, seconds, out, manifest, record, command, 
         found_calls=len(calls),
         minimized=complete,
         reproduced=reproduced,
+        simplified=simplified,
     )
     found["manifest_record"] = manifest  # what the replay checks the instance against
     found["provenance"] = provenance.collect(
@@ -239,6 +271,7 @@ def save_counterexample(pair, failure, seconds, out, manifest, record, command, 
         "calls": len(shrunk),
         "found": len(calls),
         "minimized": done,
+        "simplified": simplified,
     }
     return path
 
@@ -295,8 +328,13 @@ def write_report(out: Path, log: Log, record: dict) -> Path:
             f"of {found['found']} found)"
         )
         lines += [
+            f"- step {c['step']}: {c['argument']} simplified from {c['from']:,} to {c['to']:,}"
+            for c in found.get("simplified", [])
+        ]
+        lines += [
             f"- replay: `python -m harness.deployed.audit --replay {found['path']} "
-            "--fork-url URL` (forks at the recorded block, imports again, replays)",
+            "--fork-url URL` (forks at the recorded block, imports again, replays, and says "
+            "whether it fails as recorded)",
             "",
             "```",
             *record.get("transcript", "").splitlines(),
@@ -311,7 +349,9 @@ def write_report(out: Path, log: Log, record: dict) -> Path:
 
 def replay(url: str, path: Path, manifest_path: str | None, chain_id: int) -> int:
     """Fork the node at ``url`` at the counterexample's block, check and import the
-    instance again, replay its calls; 1 when it still fails, 0 when spec and chain agree."""
+    instance again, replay its calls and compare the failure with the recorded one
+    (``trace.verdict``): 1 when it fails (the same failure or a different one, as
+    printed), 0 when spec and chain agree."""
     found = json.loads(path.read_text())
     recorded = found["deployment"]
     if manifest_path:
@@ -319,10 +359,11 @@ def replay(url: str, path: Path, manifest_path: str | None, chain_id: int) -> in
             return USAGE
     else:
         manifest = found["manifest_record"]
+    failure = found.get("failure")
     print(
         f"replay of {path} on a fork of chain {chain_id} at block {recorded['block']} "
         f"({len(found['calls'])} calls; recorded failure: "
-        f"{found.get('failure', {}).get('invariant') or found.get('failure', {}).get('kind')})"
+        f"{trace.shown_failure(failure) if failure else 'none'})"
     )
     trace.warn_if_code_changed(found)
     try:
@@ -344,14 +385,12 @@ def replay(url: str, path: Path, manifest_path: str | None, chain_id: int) -> in
         if record["block"] != recorded["block"] or moved:
             print(f"result: cannot replay: the fork is not the audit's: {moved or record['block']}")
             return DIFFERENT
-        failed_at = trace.replay(trace.load_calls(found), pair, out=sys.stdout)
+        _, again = trace.replay_failure(trace.load_calls(found), pair, out=sys.stdout)
     finally:
         chain.close()
-    if failed_at:
-        print(f"result: still fails (at step {failed_at} of {len(found['calls'])})")
-        return DIFFERENT
-    print("result: agreed: the counterexample no longer fails")
-    return AGREED
+    outcome, sentence = trace.verdict(failure, again)
+    print(f"result: {sentence}")
+    return AGREED if outcome == trace.AGREED else DIFFERENT
 
 
 def positive(text: str) -> int:

@@ -430,8 +430,8 @@ def main(argv=None) -> int:
         "the reserved slots as liquidators taking positions over, so the bound is reached as "
         "on a live market. A trade by a profitable holder scans the holders opposite it for a "
         "bankrupt one (the no-dodge gate, issue 19): the long, in profit at 1.01, sells 1 lot "
-        "to the first short and so reads every short's account, nobody bankrupt. The worst call at the bound, 8 markets each, stays under "
-        "half of a 30M block. Bound: "
+        "to the first short and so reads every short's account, nobody bankrupt. The worst "
+        "call at the bound, 8 markets each, stays under half of a 30M block. Bound: "
         f"MAX_POSITIONS_PER_MARKET = {MAX_POSITIONS_PER_MARKET}.",
         "",
         "| markets held | open positions | ADL fills | liquidate (bankrupt, fund-financed) "

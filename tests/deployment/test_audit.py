@@ -13,6 +13,14 @@ from live_instance import manifest_of
 from harness.deployed import audit as audit_module
 from harness.deployed.audit import main
 from pyspec import fees
+from pyspec.errors import Revert
+
+# planted breaks: a fee one unit off from this notional on; a fee the spec refuses
+THRESHOLD = 10**9
+
+
+def refused(notional: int, ratio: int) -> int:
+    raise Revert("fee: planted")
 
 
 def url_of(live) -> str:
@@ -116,7 +124,8 @@ def test_a_divergence_is_minimized_saved_with_its_deployment_and_replayed(
 ):
     """The spec's trading fee one unit off: the audit fails, minimizes the calls from
     the imported state, saves them with the deployment and writes its report; the
-    replay on a fork at the recorded block fails again, and agrees once the spec is
+    replay on a fork at the recorded block fails again the same way, fails another way
+    under another break (named as a different failure) and agrees once the spec is
     right again."""
     manifest = manifest_of(live, tmp_path / "31337.json")
     block = int(live.chain.rpc("eth_blockNumber", []), 16)
@@ -151,17 +160,65 @@ def test_a_divergence_is_minimized_saved_with_its_deployment_and_replayed(
     assert f"forked at block {block}" in report and "## Counterexample" in report
     assert "**Result: divergence after" in report and "| reverts |" in report
 
+    # recorded: the check, its kind, the failing call's step and function
+    n = len(found["calls"])
+    assert found["failure"]["step"] == n and found["failure"]["fn"] == "settlement.settle"
+    recorded = f"{found['failure']['kind']} divergence in settlement.settle at step {n}"
+
     replay = ["--replay", str(path), "--fork-url", url_of(live)]
+    assert main(replay) == 1  # (a) the same break: the same failure
+    text = capsys.readouterr().out
+    assert f"at block {block} ({n} calls; recorded failure: {recorded})" in text
+    assert f"result: the recorded failure again: {recorded}" in text
+    # (b) another break (the spec's fee refused): a failure, but not the recorded one
+    monkeypatch.setattr(fees, "compute_trading_fee", refused)
     assert main(replay) == 1
     text = capsys.readouterr().out
-    assert f"at block {block}" in text
-    assert f"result: still fails (at step {len(found['calls'])} of {len(found['calls'])})" in text
-    monkeypatch.undo()  # the spec's fee again
+    assert (
+        f"result: a different failure: recorded {recorded}, "
+        f"now revert divergence in settlement.settle at step {n}"
+    ) in text
+    monkeypatch.undo()  # (c) the spec's fee again
     assert main(replay) == 0
     text = capsys.readouterr().out
-    assert f"all {len(found['calls'])} steps agreed" in text
-    assert "result: agreed: the counterexample no longer fails" in text
+    assert f"all {n} steps agreed" in text
+    assert "result: agreed: the recorded failure no longer reproduces" in text
     assert live.chain.rpc("eth_blockNumber", []) == hex(block)  # the node was not written to
+
+
+def test_shrinking_simplifies_the_values_and_the_replay_fails_alike(
+    live, tmp_path, capsys, monkeypatch
+):
+    """A fee one unit off from a notional of 10**9 on: the trade found is larger; the
+    shrinking cuts its size (and its orders', signed again) to the least that still
+    fails, and the replay fails the same way."""
+    manifest = manifest_of(live, tmp_path / "31337.json")
+    fee = fees.compute_trading_fee
+    off = lambda notional, r: fee(notional, r) + (notional >= THRESHOLD)  # noqa: E731
+    monkeypatch.setattr(fees, "compute_trading_fee", off)
+    out = tmp_path / "report"
+    budget = ("--steps", "60", "--seed", "7", "--shrink-seconds", "600")
+    assert audit(live, manifest, *budget, "--out", str(out)) == 1
+    text = capsys.readouterr().out
+    found = json.loads((out / "counterexample.json").read_text())
+    assert found["minimized"] and found["failure"]["kind"] == "events"
+    *_, settle = found["calls"]
+    maker, _, taker, _, size, price = settle["args"]
+    least = -(-THRESHOLD // price)  # the least size whose notional is off at this price
+    assert size == maker[3] == taker[3] == least
+    changes = {c["argument"]: c for c in found["simplified"]}
+    assert changes["size"]["to"] == least < changes["size"]["from"]
+    assert changes["maker.size"]["to"] == changes["taker.size"]["to"] == least
+    step = found["failure"]["step"]
+    assert f"step {step} size {changes['size']['from']:,} -> {least:,}" in text
+    report = (out / "report.md").read_text()
+    assert f"- step {step}: size simplified from {changes['size']['from']:,} to {least:,}" in report
+    assert main(["--replay", str(out / "counterexample.json"), "--fork-url", url_of(live)]) == 1
+    again = capsys.readouterr().out
+    assert (
+        f"result: the recorded failure again: events divergence in settlement.settle at step {step}"
+        in again
+    )
 
 
 def test_a_budget_spent_before_the_first_step_fails_loudly(live, tmp_path, capsys, monkeypatch):

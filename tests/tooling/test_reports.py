@@ -431,3 +431,76 @@ def test_a_failure_names_the_entry_points_its_call_ran():
     (getter, *_) = sarif.entry_locations("engine.markets", "ran")
     assert source_line(getter).startswith("markets: public(")
     assert sarif.entry_locations("clock.wait", "ran") == []
+
+
+def violation(name: str, calls: list, step: int) -> invariants.InvariantViolation:
+    """An invariant's failure as a ``CheckedSequence`` raises it: its calls and step."""
+    failure = invariants.InvariantViolation(name, "off by one")
+    failure.calls, failure.step = calls, step
+    return failure
+
+
+def test_a_replay_names_the_recorded_failure_another_or_none():
+    """``trace.verdict``: the same check, kind, failing step and function is the recorded
+    failure; anything else is a different one, said with both."""
+    deposit = Call("engine", "deposit", "trader1", (5,))
+    withdraw = Call("engine", "withdraw", "trader1", (5,))
+    recorded = trace.to_json([deposit, withdraw], violation("custody", [deposit, withdraw], 2))
+    failure = recorded["failure"]
+    assert (failure["invariant"], failure["kind"], failure["step"], failure["fn"]) == (
+        "custody",
+        "InvariantViolation",
+        2,
+        "engine.withdraw",
+    )
+    again = violation("custody", [deposit, withdraw], 2)
+    assert trace.verdict(failure, again) == (
+        trace.SAME,
+        "the recorded failure again: invariant custody in engine.withdraw at step 2",
+    )
+    earlier = violation("custody", [deposit], 1)
+    assert trace.verdict(failure, earlier) == (
+        trace.OTHER,
+        "a different failure: recorded invariant custody in engine.withdraw at step 2, "
+        "now invariant custody in engine.deposit at step 1",
+    )
+    stuck = violation("liveness", [deposit, withdraw], 3)  # after the last call
+    assert trace.verdict(failure, stuck)[1].endswith(
+        "now property liveness at the end of the sequence (step 3)"
+    )
+    assert trace.verdict(failure, None) == (
+        trace.AGREED,
+        "agreed: the recorded failure no longer reproduces",
+    )
+    # a trace written before the step was recorded: by check, kind and call
+    assert trace.same_failure({"invariant": "custody", "kind": "InvariantViolation"}, earlier)
+
+
+def test_simplify_makes_each_integer_the_least_that_fails_alike():
+    """A failure at the withdrawal whenever it takes 1,000 or more: its amount goes to
+    1,000 exactly, the deposit's to 0 (it plays no part), and a value that fails
+    otherwise (at the deposit) is never kept."""
+    calls = [
+        Call("engine", "deposit", "trader1", (123_456_789,)),
+        Call("engine", "withdraw", "trader1", (98_765_432,)),
+    ]
+
+    def replay(candidate, pair):
+        deposit, withdraw = (c.args[0] for c in candidate)
+        if deposit == 1:  # another failure: at the first call
+            return violation("custody", candidate[:1], 1)
+        if withdraw >= 1000:
+            return violation("custody", candidate, 2)
+        return None
+
+    target = trace.identity(violation("custody", calls, 2))
+    simpler, failure, changes, complete = trace.simplify(calls, None, target, replay)
+    assert complete and [c.args[0] for c in simpler] == [0, 1000]
+    assert trace.identity(failure) == target
+    assert changes == [
+        {"step": 1, "argument": "amount", "from": 123_456_789, "to": 0},
+        {"step": 2, "argument": "amount", "from": 98_765_432, "to": 1000},
+    ]
+    # the budget spent at once: nothing changed, not complete
+    kept, _, changes, complete = trace.simplify(calls, None, target, replay, lambda _: True)
+    assert kept == calls and changes == [] and not complete
