@@ -77,16 +77,12 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
     0 for the account a deleverage closes), none holds its position in profit while a
     holder on the other side, whose deleverage closes against it, is bankrupt.
 
-    No dodge (issue 19): once a deficit is public, the positions its deleverage may charge
-    wait for that ``deleverage`` (anyone may call it, and is paid, N9). Otherwise a winner
-    could close and reopen at the oracle price, move its lots onto another account, add
-    lots to fall down the queue, take a liquidated position over in the same market (its
-    own position shrinks or grows as a trade's would), have its winning position taken
-    over by a flat sybil once its losses elsewhere put it below maintenance (its profit
-    then realized), or withdraw the equity that caps its charge, and the deficit would
-    land on the others. Anchor: dYdX v4 gates withdrawals while a
-    negative-TNC subaccount exists (``GateWithdrawalsIfNegativeTncSubaccountSeen``); the
-    gate here is per market and per position, so only the deficit's candidates wait.
+    No dodge (issue 19, SPEC.md): once a deficit is public, the positions its deleverage
+    may charge wait for the ``deleverage`` anyone may call. Else a winner could close and
+    reopen, hand its lots on, fall down the queue, take over or be taken over in that
+    market, or withdraw the equity capping its charge, and the others would pay. Anchor:
+    dYdX v4 gates withdrawals while a negative-TNC subaccount exists; this gate is per
+    market and side, so only the deficit's candidates wait.
     Contract: ``PerpEngine._require_fresh_account``.
     """
     account = state.accounts.get(address)
