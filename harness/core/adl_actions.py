@@ -2,12 +2,13 @@
 
 A bankrupt account exists at the current price; before (or instead of) the plain
 ``deleverage``, one of its winners closes and reopens at the oracle price, splits its
-position onto another account, tops up or withdraws, or the keeper takes the bankrupt
-accounts in reverse order. The properties then judge the deleverages that follow:
+position onto another account, tops up or withdraws, has a sybil take its position over
+(a liquidation, refused unless it is below maintenance), or the keeper takes the
+bankrupt accounts in reverse order. The properties then judge the deleverages that follow:
 ``adl_order_free`` and ``adl_monotone_across_calls`` replay each round in both orders,
 ``adl_keeps_principal`` and ``adl_no_harm`` bound what each winner gives up. The dodge
-itself (a close-and-reopen dropping the winner's charge) is the stated open limit of
-SPEC.md; these actions keep it exercised on both machines.
+itself is refused by the no-dodge gate (``adl: deficit pending``) and judged by
+``adl_no_dodge``; these actions keep it exercised on both machines.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from harness.core.choices import Choices, World
 from harness.core.genesis import USDC
 from harness.core.orders import Match
 from harness.core.recompute import equity, pnl
-from pyspec.constants import RATIO_PRECISION
+from pyspec.constants import MAX_POSITION_SIZE, RATIO_PRECISION
 from pyspec.state import get_position
 
-DODGES = ("close_reopen", "split", "top_up", "withdraw", "reverse_keeper", "plain")
+DODGES = ("close_reopen", "split", "top_up", "withdraw", "taken_over", "reverse_keeper", "plain")
 # Leverage of the twin longs, and the gap that bankrupts both, in parts per RATIO_PRECISION.
 TWIN_LEVERAGE = 9
 TWIN_GAP = 150_000
@@ -60,6 +61,12 @@ def _dodge(world: World, choose: Choices, kind: str, winner: str, market_id: int
         return [Call("engine", "deposit", winner, (choose.pick((100, 10_000)) * USDC,))]
     if kind == "withdraw":
         return [Call("engine", "withdraw", winner, (choose.pick((10, 1_000)) * USDC,))]
+    if kind == "taken_over":  # a flat sybil takes the winning position over, if it may
+        other = choose.pick([t for t in world.traders if t != winner])
+        return [
+            Call("engine", "deposit", other, (10_000 * USDC,)),
+            Call("engine", "liquidate", other, (winner, market_id, MAX_POSITION_SIZE)),
+        ]
     held = get_position(state, actors[winner], market_id).size
     other = choose.pick([t for t in world.traders if t != winner])
     price = state.markets[market_id].price
