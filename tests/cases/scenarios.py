@@ -76,9 +76,8 @@ def no_profitable_short(b: Builder) -> None:
 
     trader1's short on market 0 is in profit, but its long on market 1 lost more than its
     collateral and that profit (cross margin): it is bankrupt itself, so not eligible.
-    Since the no-dodge gate (issue 19) a single market's gap no longer leaves its
-    winners without profit: they cannot close or hand their lots on once the deficit is
-    public (the old setup had trader1 sell its short to trader2 at the crash price)."""
+    The old setup had trader1 sell its short to trader2 at the crash price, the dodge the
+    no-dodge gate (issue 19) now refuses."""
     b("deposit", "trader0", 1_000 * USDC)
     b("deposit", "trader1", 3_000 * USDC)
     b("deposit", "trader2", 20_000 * USDC)
