@@ -48,22 +48,26 @@ def check(fn: str, args: tuple, caller: str, before: State, after: State, events
     )
     if not bankrupt:
         return
+    judged = {}
     for actor in _actors(fn, args, caller, events):
         exposed = [m for m in _winning_markets(before, actor) if _has_bankrupt(before, m)]
         if fn == "liquidate":  # the takeover moves both accounts' positions there only
             exposed = [m for m in exposed if m == args[1]]
         if fn == "deposit":
             exposed = [m for m in exposed if before.markets[m].adl_policy != LEVERAGE_PRO_RATA]
-        if not exposed:
-            continue
-        charged_before, calls_before = _replay(before, bankrupt)
-        charged_after, calls_after = _replay(after, bankrupt)
+        if exposed:
+            judged[actor] = exposed
+    if not judged:
+        return
+    charged_before, calls_before = _replay(before, bankrupt)  # once for every actor
+    charged_after, calls_after = _replay(after, bankrupt)
+    # two units per call (lots and charges are two water-fills, each a remainder), one for
+    # the funding the call settled, and what it added to the fund (fees, funding residue):
+    # the fund covers first, for everyone
+    calls = max(calls_before, calls_after)
+    unit = 2 * calls + 1 + max(after.insurance_fund - before.insurance_fund, 0)
+    for actor, exposed in judged.items():
         cost = max(_wealth(before, actor) - _wealth(after, actor), 0)
-        # two units per call (lots and charges are two water-fills, each a remainder), one
-        # for the funding the call settled, and what it added to the fund (fees, funding
-        # residue): the fund covers first, for everyone
-        calls = max(calls_before, calls_after)
-        unit = 2 * calls + 1 + max(after.insurance_fund - before.insurance_fund, 0)
         was = sum(charged_before[actor, m] for m in exposed)
         now = sum(charged_after[actor, m] for m in exposed)
         holds(
