@@ -8,17 +8,33 @@ from pyspec.constants import MAX_GOVERNANCE_DELAY, MIN_GOVERNANCE_DELAY
 
 
 def test_contracts_fit_eip170(anvil_pair):
-    # anvil enforces the 24,576-byte limit at deployment; this shows the margin left
+    """anvil enforces the 24,576-byte limit at deployment; README and SPEC.md state these sizes."""
+    import re
+
+    from harness import REPO_ROOT
+
     def size(address: str) -> int:
         return (len(anvil_pair.chain.rpc("eth_getCode", [address, "latest"])) - 2) // 2
 
-    assert 20_000 < size(anvil_pair.engine_address) <= 24_576
-    for address in (
-        anvil_pair.settlement_address,
-        anvil_pair.views_address,
-        anvil_pair.governor_address,
-    ):
-        assert 0 < size(address) <= 24_576
+    sizes = {
+        name: size(getattr(anvil_pair, f"{attr}_address"))
+        for name, attr in (
+            ("PerpEngine", "engine"),
+            ("PerpViews", "views"),
+            ("Settlement", "settlement"),
+            ("Governor", "governor"),
+            ("AdlAllocator", "allocator"),
+        )
+    }
+    assert 20_000 < sizes["PerpEngine"] <= 24_576
+    assert all(0 < n <= 24_576 for n in sizes.values())
+    readme = (REPO_ROOT / "README.md").read_text()
+    stated = re.search(r"EIP-170 limit 24,576 bytes\): (.*?)\.\n", readme, re.S).group(1)
+    said = {name: int(n.replace(",", "")) for name, n in re.findall(r"(\w+) ([\d,]+)", stated)}
+    spare = int(re.search(r"\(([\d,]+) to spare\)", stated).group(1))
+    assert said == sizes and spare == 24_576 - sizes["PerpEngine"], (said, spare, sizes)
+    spec = (REPO_ROOT / "SPEC.md").read_text()
+    assert f"The engine has {spare} bytes left under EIP-170" in spec
 
 
 def test_constructor_bounds(chain):
