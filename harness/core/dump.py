@@ -222,23 +222,34 @@ def first_difference(
     return ("length", len(spec), len(chain))
 
 
-def _position(dump: list[int], at: int) -> dict:
-    """The position at word ``at`` of a dump, keyed by ``POSITION_FIELDS`` (written out:
-    parse reads one per account and market on every step)."""
-    return {
-        "size": dump[at],
-        "entry_notional": dump[at + 1],
-        "funding_checkpoint": dump[at + 2],
-        "last_fill": dump[at + 3],
-    }
-
-
-assert tuple(_position(range(4), 0)) == POSITION_FIELDS, "_position follows POSITION_FIELDS"
-
-
 def parse(dump: list[int], n_accounts: int) -> dict:
     """Return the dump as {"fund", "bad_debt", "engine_balance", "markets", "accounts"}:
-    markets and positions as dicts keyed by ``MARKET_FIELDS`` and ``POSITION_FIELDS``."""
+    markets as dicts keyed by ``MARKET_FIELDS``, each account as the tuple of its
+    collateral and its positions' ``POSITION_FIELDS``, market by market (a tuple: the
+    invariants remember what they computed of an account they saw before)."""
+    parsed, at = _parse_head(dump)
+    width = 1 + len(parsed["markets"]) * len(POSITION_FIELDS)
+    accounts = []
+    for _ in range(n_accounts):
+        # the account's token balance (dump[at]): covered by the state comparison
+        accounts.append(tuple(dump[at + 1 : at + 1 + width]))
+        at += 1 + width
+    if at > len(dump):
+        raise ValueError(f"a dump of {len(dump)} words, short of its layout's {at}")
+    parsed["accounts"] = accounts
+    return parsed
+
+
+def parse_words(head: list[int], words: list[tuple]) -> dict:
+    """``parse`` of the dump ``head`` (``spec_head``) and ``words`` (``account_words``)
+    would make, read from them directly."""
+    parsed, _ = _parse_head(head)
+    parsed["accounts"] = [first[1:] for first, _ in words]
+    return parsed
+
+
+def _parse_head(dump: list[int]) -> tuple[dict, int]:
+    """The globals and markets of a dump, and where its accounts begin."""
     fund, bad_debt, count, engine_balance = dump[0], dump[1], dump[2], dump[3]
     # block time, roles, counters: the state comparison's
     at = 4 + 1 + len(ROLES) + len(COUNTERS)
@@ -250,23 +261,5 @@ def parse(dump: list[int], n_accounts: int) -> dict:
         market["holders"] = dump[at + 1 : at + 1 + holders]
         at += 1 + holders
         markets.append(market)
-    n_position = len(POSITION_FIELDS)
-    accounts = []
-    for _ in range(n_accounts):
-        # the account's token balance (dump[at]): covered by the state comparison
-        collateral = dump[at + 1]
-        at += 2
-        positions = []
-        for _ in range(count):
-            positions.append(_position(dump, at))
-            at += n_position
-        accounts.append({"collateral": collateral, "positions": positions})
-    if at > len(dump):
-        raise ValueError(f"a dump of {len(dump)} words, short of its layout's {at}")
-    return {
-        "fund": fund,
-        "bad_debt": bad_debt,
-        "engine_balance": engine_balance,
-        "markets": markets,
-        "accounts": accounts,
-    }
+    parsed = {"fund": fund, "bad_debt": bad_debt, "engine_balance": engine_balance}
+    return parsed | {"markets": markets}, at

@@ -8,7 +8,10 @@ liveness) are in ``properties``, which adds its entries to the catalogue.
 
 from collections import Counter
 from collections.abc import Callable
+from functools import lru_cache
+from typing import NamedTuple
 
+from harness.core.dump import POSITION_FIELDS
 from pyspec.constants import FUNDING_INDEX_SCALE
 
 # name -> statement. The first four are the differential comparison itself (``Pair``).
@@ -51,52 +54,64 @@ def check(name: str, condition: bool, detail: str | Callable[[], str]) -> None:
         raise InvariantViolation(name, detail() if callable(detail) else detail)
 
 
-def _open_positions(parsed: dict):
-    """Yield (market_id, market, position) for every open position."""
-    for account in parsed["accounts"]:
-        for market_id, (market, position) in enumerate(
-            zip(parsed["markets"], account["positions"], strict=True)
-        ):
-            if position["size"]:
-                yield market_id, market, position
+class AccountBooks(NamedTuple):
+    """What one account adds to the books (collateral units, unless said)."""
+
+    collateral: int
+    unsettled: int  # PnL and funding not yet settled, the funding rounded down
+    kept: int  # the protocol's rounding of the pending funding, in index units
+    sizes: tuple[int, ...]  # per market
+    owed: tuple[int, ...]  # funding received since its last settlement, per market, exact
 
 
-def owed_funding(market: dict, position: dict) -> int:
-    """What the position received since its last settlement, in index units (exact)."""
-    return -position["size"] * (market["funding_index"] - position["funding_checkpoint"])
+_SIZE, _ENTRY, _CHECKPOINT = (
+    POSITION_FIELDS.index(f) for f in ("size", "entry_notional", "funding_checkpoint")
+)
 
 
-def pending_funding(market: dict, position: dict) -> int:
-    """The same in collateral units, rounded down (the protocol keeps the rest)."""
-    return owed_funding(market, position) // FUNDING_INDEX_SCALE
+@lru_cache(maxsize=1 << 14)
+def account_books(marks: tuple[tuple[int, int], ...], account: tuple[int, ...]) -> AccountBooks:
+    """``account`` (a ``dump.parse`` account) at ``marks`` (each market's price and funding
+    index). Remembered: between two calls most accounts and prices do not change, so each
+    step computes only what changed, on either side."""
+    unsettled = kept = 0
+    sizes, owed = [], []
+    for market_id, (price, index) in enumerate(marks):
+        at = 1 + market_id * len(POSITION_FIELDS)
+        size = account[at + _SIZE]
+        received = -size * (index - account[at + _CHECKPOINT])  # 0 with no position
+        if size:
+            unsettled += size * price - account[at + _ENTRY] + received // FUNDING_INDEX_SCALE
+            kept += received % FUNDING_INDEX_SCALE
+        sizes.append(size)
+        owed.append(received)
+    return AccountBooks(account[0], unsettled, kept, tuple(sizes), tuple(owed))
+
+
+def books_of(parsed: dict) -> list[AccountBooks]:
+    """Every account's ``AccountBooks`` (computed once per parsed dump)."""
+    if "books" not in parsed:
+        marks = tuple((m["price"], m["funding_index"]) for m in parsed["markets"])
+        parsed["books"] = [account_books(marks, account) for account in parsed["accounts"]]
+    return parsed["books"]
 
 
 def books(parsed: dict) -> tuple[int, int, int]:
     """Return (sum of collateral, sum of unsettled PnL and funding, funding kept by the
     protocol and not yet booked to the fund) over all accounts: the last is the markets'
     residues plus the rounding of every pending payment, a whole number of units."""
-    collateral = sum(account["collateral"] for account in parsed["accounts"])
-    unsettled = 0
-    kept = sum(market["funding_residue"] for market in parsed["markets"])
-    for _, market, position in _open_positions(parsed):
-        unsettled += position["size"] * market["price"] - position["entry_notional"]
-        unsettled += pending_funding(market, position)
-        kept += owed_funding(market, position) % FUNDING_INDEX_SCALE
+    collateral = unsettled = 0
+    kept = sum(m["funding_residue"] for m in parsed["markets"])
+    for account in books_of(parsed):
+        collateral += account.collateral
+        unsettled += account.unsettled
+        kept += account.kept
     check(
         "custody",
         kept % FUNDING_INDEX_SCALE == 0,
         lambda: f"funding kept {kept} is not whole units",
     )
     return collateral, unsettled, kept // FUNDING_INDEX_SCALE
-
-
-def pending_funding_by_market(parsed: dict) -> list[int]:
-    """Return, per market, the funding accrued to open positions and not yet settled, in
-    index units (exact)."""
-    totals = [0] * len(parsed["markets"])
-    for market_id, market, position in _open_positions(parsed):
-        totals[market_id] += owed_funding(market, position)
-    return totals
 
 
 def check_state(parsed: dict, side: str) -> int:
@@ -122,34 +137,44 @@ def check_state(parsed: dict, side: str) -> int:
         bad_debt == 0 or fund == 0,
         lambda: f"[{side}] bad debt {bad_debt} recorded while the fund holds {fund}",
     )
-    for market_id, market in enumerate(parsed["markets"]):
-        sizes = [account["positions"][market_id]["size"] for account in parsed["accounts"]]
+    accounts = books_of(parsed)
+    markets = parsed["markets"]
+    by_market = zip(*(a.sizes for a in accounts), strict=True) if accounts else [()] * len(markets)
+    for market_id, (market, sizes) in enumerate(zip(markets, by_market, strict=True)):
+        total = long = holders = 0
+        for size in sizes:
+            if size:
+                total += size
+                holders += 1
+                if size > 0:
+                    long += size
         check(
             "balanced_sides",
-            market["settled"] or sum(sizes) == 0,
-            lambda market_id=market_id, sizes=sizes: (
-                f"[{side}] market {market_id}: sizes sum to {sum(sizes)}"
+            market["settled"] or total == 0,
+            lambda market_id=market_id, total=total: (
+                f"[{side}] market {market_id}: sizes sum to {total}"
             ),
         )
         check(
             "balanced_sides",
-            market["open_interest"] == sum(s for s in sizes if s > 0),
+            market["open_interest"] == long,
             lambda market_id=market_id, market=market: (
                 f"[{side}] market {market_id}: open interest {market['open_interest']}"
             ),
         )
         check(
             "balanced_sides",
-            len(market["holders"]) == sum(1 for s in sizes if s),
+            len(market["holders"]) == holders,
             lambda market_id=market_id: f"[{side}] market {market_id}: holder list out of step",
         )
-    for i, account in enumerate(parsed["accounts"]):
-        if not any(position["size"] for position in account["positions"]):
-            check(
-                "no_orphan_deficit",
-                account["collateral"] >= 0,
-                lambda i=i: f"[{side}] account #{i}: deficit with no position",
-            )
+    orphans = [
+        i for i, a in enumerate(accounts) if a.collateral < 0 and not any(a.sizes)
+    ]  # fmt: skip
+    check(
+        "no_orphan_deficit",
+        not orphans,
+        lambda: f"[{side}] accounts {orphans} (by index): deficit with no position",
+    )
     return collateral + unsettled + kept + fund - bad_debt
 
 
@@ -164,9 +189,11 @@ def settled_funding(events: list, totals: dict[int, int]) -> None:
 def check_funding_zero_sum(parsed: dict, settled: dict[int, int], side: str) -> None:
     """Funding is zero-sum, exactly: settled to accounts, booked to the fund, kept as the
     market's residue and pending on open positions add up to zero (in index units)."""
-    for market_id, pending in enumerate(pending_funding_by_market(parsed)):
+    accounts = books_of(parsed)
+    for market_id, market in enumerate(parsed["markets"]):
+        pending = sum(account.owed[market_id] for account in accounts)
         done = settled.get(market_id, 0) * FUNDING_INDEX_SCALE
-        residue = parsed["markets"][market_id]["funding_residue"]
+        residue = market["funding_residue"]
         check(
             "funding_zero_sum",
             done + residue + pending == 0,

@@ -19,6 +19,8 @@ from harness.core.dump import (
     dumped_call_ids,
     dumped_digests,
     first_difference,
+    parse,
+    parse_words,
     spec_dump,
     spec_head,
 )
@@ -253,12 +255,13 @@ class Pair:
     def address(self, name: str) -> str:
         return self.actors[name]
 
-    def apply(self, call: Call | Match) -> Outcome:
+    def apply(self, call: Call | Match, before: State | None = None) -> Outcome:
         """Run ``call`` on the spec and on the chain (a ``Match`` signed first, in the
-        current state); raise ``Divergence`` if they disagree."""
+        current state); raise ``Divergence`` if they disagree. ``before``: a copy of the
+        spec state the caller made (``spec_apply``'s ``saved``)."""
         if isinstance(call, Match):
             call = call.call(self.state, self.actors)
-        self.state, spec_reason, events = spec_apply(self.state, self.actors, call)
+        self.state, spec_reason, events = spec_apply(self.state, self.actors, call, before)
         if call.target == CLOCK:
             self.wait(call.args[0])
             self.check_state(call, [])
@@ -438,16 +441,14 @@ class Pair:
                 self.names,
             )
 
-    def spec_dump(self) -> list[int]:
-        """The spec's dump now for the state invariants (``dump.parse``): the globals, the
-        markets and every account, no order digests or Governor calls (parse reads
-        none). Its words are those the last comparison read when it read this same state
-        object (a call changes or replaces the state only through ``apply``, which
-        compares again)."""
+    def spec_parsed(self) -> dict:
+        """The spec's state now for the state invariants, as ``dump.parse`` reads a dump.
+        From the words the last comparison read when it read this same state object (a
+        call changes or replaces the state only through ``apply``, which compares again)."""
         if self._seen is not None and self._seen_state is self.state:
             seen = self._seen
-            return spec_dump(self.state, self.accounts, [], [], seen["accounts"], seen["head"])
-        return spec_dump(self.state, self.accounts, [], [])
+            return parse_words(seen["head"], [seen["accounts"][a] for a in self.accounts])
+        return parse(spec_dump(self.state, self.accounts, [], []), len(self.accounts))
 
     def _observe(self) -> dict:
         """The spec's per-account words, order digests and Governor calls now: what a

@@ -68,7 +68,7 @@ class CheckedSequence:
             raise
 
     def _apply(self, call: Call, before) -> tuple[Outcome, list]:
-        outcome = self.p.apply(call)
+        outcome = self.p.apply(call, before)
         steps = []
         if outcome.success:
             self.conserved += invariants.external_flow(outcome.events)
@@ -102,13 +102,12 @@ class CheckedSequence:
         chain's are checked on its full dump, when the last comparison read it whole (in
         between, its state read equals the spec's: the same checks would see the same, so
         they run once)."""
-        spec_total = self._check_dump(self.p.spec_dump(), "spec")
+        spec_total = self._check(self.p.spec_parsed(), "spec")
         if not self.p.dump_full:
             return spec_total, spec_total
-        return spec_total, self._check_dump(self.p.last_dump, "chain")
+        return spec_total, self._check(dump.parse(self.p.last_dump, len(self.p.accounts)), "chain")
 
-    def _check_dump(self, words: list[int], side: str) -> int:
-        parsed = dump.parse(words, len(self.p.accounts))
+    def _check(self, parsed: dict, side: str) -> int:
         total = invariants.check_state(parsed, side)
         if hasattr(self, "funding_settled"):
             invariants.check_funding_zero_sum(parsed, self.funding_settled, side)

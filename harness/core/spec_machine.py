@@ -56,7 +56,9 @@ class SpecSequence:
             return
         try:
             before = self.world.state.copy()
-            self.world.state, reason, events = spec_apply(self.world.state, self.world.actors, call)
+            self.world.state, reason, events = spec_apply(
+                self.world.state, self.world.actors, call, before
+            )
             steps = []
             if reason is None:
                 self.conserved += invariants.external_flow(events)

@@ -74,18 +74,22 @@ def spec_function(target: str, fn: str):
     return getattr(module, "process_" + fn)
 
 
-def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State, str | None, list]:
+def spec_apply(
+    state: State, actors: dict[str, str], call: Call, saved: State | None = None
+) -> tuple[State, str | None, list]:
     """Run ``call`` on the spec. Return the state after it (a saved copy when it reverted:
-    a rejected call changes nothing), the revert reason (None on success) and the events."""
+    a rejected call changes nothing), the revert reason (None on success) and the events.
+    ``saved``: a copy of ``state`` the caller already made (its state before the call),
+    kept for the revert instead of a second copy."""
     if call.target == CLOCK:  # time passes: no transaction
         state.events.clear()
         state.timestamp += call.args[0]
         return state, None, []
     if call.target == BUNDLE:
-        return _spec_bundle(state, actors, call)
+        return _spec_bundle(state, actors, call, saved)
     sender = actors[call.sender]
     args = resolve(actors, call.args)
-    saved = state.copy()
+    saved = state.copy() if saved is None else saved
     state.events.clear()
     try:
         if call.target == "token":
@@ -98,10 +102,10 @@ def spec_apply(state: State, actors: dict[str, str], call: Call) -> tuple[State,
     return state, None, list(state.events)
 
 
-def _spec_bundle(state: State, actors: dict[str, str], call: Call):
+def _spec_bundle(state: State, actors: dict[str, str], call: Call, saved: State | None):
     """The attacker contract's transaction: every bundled call in order, on one state at
     one timestamp; the first revert undoes them all and is the bundle's reason."""
-    saved, events = state.copy(), []
+    saved, events = state.copy() if saved is None else saved, []
     for inner in call.args:
         state, reason, inner_events = spec_apply(state, actors, inner)
         if reason is not None:
