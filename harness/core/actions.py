@@ -133,6 +133,45 @@ def withdraw(world: World, choose: Choices) -> list[Call]:
     return [engine_call("withdraw", who, value)]
 
 
+def resident(world: World, choose: Choices) -> list[Call]:
+    """A deployed instance's own user acts on its account (``World.residents``; in the
+    audit's menu only): withdraws what it may (or more), asks to leave a position at the
+    oracle price and mostly sees a trader take it, or withdraws that request, or
+    deleverages a bankrupt account as its keeper. A world with none: a trader's deposit."""
+    if not world.residents:
+        return deposit(world, choose)
+    who = choose.pick(world.residents)
+    state, address = world.state, world.actors[who]
+    held = [
+        m
+        for m, market in enumerate(state.markets)
+        if get_position(state, address, m).size != 0 and not market.settled
+    ]
+    kind = choose.pick(("withdraw", "withdraw", "exit", "cancel_exit", "keeper"))
+    if kind == "keeper":
+        bankrupt = [
+            t
+            for t in (*world.traders, *world.residents)
+            if margin.equity(state, world.actors[t]) < 0
+        ]
+        target = choose.pick(bankrupt) if bankrupt else choose.pick(world.residents)
+        return [engine_call("deleverage", who, target)]
+    if kind in ("exit", "cancel_exit") and held:
+        market_id = choose.pick(held)
+        request = Call("settlement", "request_exit", who, (market_id,))
+        if kind == "cancel_exit":
+            return [request, Call("settlement", "cancel_exit", who, (market_id,))]
+        taker = choose.pick(world.traders)
+        return [request, Call("settlement", "take_exit", taker, (who, market_id))]
+    available = free(world, who)
+    value = mostly(
+        choose,
+        lambda: choose.pick((available, max(available // 2, 1))),
+        lambda: available + choose.integer(1, 10 * USDC),
+    )
+    return [engine_call("withdraw", who, value)]
+
+
 def trade(world: World, choose: Choices) -> list[Call]:
     state, traders = world.state, world.traders
     n = len(state.markets)
@@ -437,8 +476,9 @@ def extremes(world: World, choose: Choices) -> list[Call]:
 
 
 def _pick_account(world: World, choose: Choices, predicate) -> str:
-    """Mostly an account the predicate flags (when there is one), else any trader."""
-    flagged = [t for t in world.traders if predicate(t)]
+    """Mostly an account the predicate flags (when there is one; a resident too), else
+    any trader."""
+    flagged = [t for t in (*world.traders, *world.residents) if predicate(t)]
     if flagged and choose.chance(9, 10):
         return choose.pick(flagged)
     return choose.pick(world.traders)
@@ -506,6 +546,7 @@ ACTIONS = {
     "at_maintenance": at_maintenance,
     "at_min_notional": at_min_notional,
     "order_expiry": order_expiry,
+    "resident": resident,
 }
 # How often each action is chosen: hypothesis picks rules uniformly (and switches some
 # off per example), which starves the waterfall; one weighted choice keeps it fed.

@@ -70,6 +70,10 @@ class World(Protocol):
     state: State
     actors: dict[str, str]
     traders: list[str]
+    # A deployed instance's own users (an audit's fork, impersonated): the harness holds
+    # no key of theirs, so they never sign orders; they are liquidated and deleveraged,
+    # and they withdraw, ask to exit and deleverage others (``actions.resident``).
+    residents: list[str]
 
 
 def mostly(choose: Choices, valid: Callable[[], T], invalid: Callable[[], T]) -> T:

@@ -105,6 +105,7 @@ class Pair:
         art = {name: artifacts.load(name) for name in DEPLOYED}
         self.actors = dict(zip(genesis.actor_names(n_traders), chain.accounts, strict=False))
         self.traders = genesis.trader_names(n_traders)
+        self.residents: list[str] = []  # a fresh deployment has no users of its own
         owner = self.actors["owner"]
         self.token_address = chain.deploy(art["MockToken"].initcode(), owner)
         self.allocator_address = chain.deploy(artifacts.load("AdlAllocator").initcode(), owner)
@@ -159,6 +160,7 @@ class Pair:
         accounts: list[str],
         setup: list[Call],
         deployer: str,
+        residents: list[str] = (),
     ) -> "Pair":
         """A pair on an instance already deployed on ``chain`` (a fork of someone's
         chain), whose spec state is ``state`` (imported at the chain's latest block):
@@ -166,7 +168,8 @@ class Pair:
         "settlement", "views" and "governor" addresses; ``actors`` names every sender
         (the attacker contract and the state lens are deployed by ``deployer``);
         ``accounts`` are the compared ones; ``setup`` (funding the harness actors) runs
-        checked, like a fresh pair's setup, before the base snapshot."""
+        checked, like a fresh pair's setup, before the base snapshot; ``residents`` name
+        the instance's own users among ``actors`` (``World.residents``)."""
         pair = cls.__new__(cls)
         pair.chain, pair.config, pair.markets = chain, None, None
         pair.token_address = contracts["token"]
@@ -175,7 +178,7 @@ class Pair:
         pair.views_address = contracts["views"]
         pair.governor_address = contracts["governor"]
         pair.allocator_address = contracts.get("allocator")
-        pair.actors, pair.traders = dict(actors), list(traders)
+        pair.actors, pair.traders, pair.residents = dict(actors), list(traders), list(residents)
         pair.lens_address = chain.deploy(artifacts.load("StateLens").initcode(), deployer)
         bundler = artifacts.load("Bundler").initcode()
         pair.actors[genesis.ATTACKER] = chain.deploy(bundler, deployer)

@@ -25,6 +25,7 @@ class SpecWorld:
 
     def __init__(self, state: State, actors: dict[str, str], traders: list[str], accounts):
         self.state, self.actors, self.traders, self.accounts = state, actors, traders, accounts
+        self.residents: list[str] = []
 
 
 class SpecSequence:

@@ -60,7 +60,7 @@ from harness.campaign import provenance, trace
 from harness.campaign.options import REPORTS
 from harness.core import actions, invariants
 from harness.core.branches import Stats, Stopped
-from harness.core.machine import DifferentialMachine
+from harness.core.machine import MENU, DifferentialMachine
 from harness.core.pair import Pair
 from harness.core.state_import import http_rpc
 from harness.deployed import read_manifest
@@ -71,6 +71,8 @@ from harness.evm.base import ChainError
 AGREED, DIFFERENT, USAGE, NO_FORK = 0, 1, 2, 3
 # calls per sequence: each sequence starts again from the imported state
 SEQUENCE_STEPS = 60
+# The instance's own users act too, as often as traders trade (``actions.resident``).
+RESIDENT_MENU = actions.weighted(actions.ACTION_WEIGHTS | {"resident": 30})
 
 
 def run_campaign(pair: Pair, seed: int, seconds: int, max_steps: int | None) -> tuple:
@@ -96,13 +98,14 @@ def run_campaign(pair: Pair, seed: int, seconds: int, max_steps: int | None) -> 
             latest[:] = [self]
 
     choose = actions.RandomChoices(random.Random(seed))
+    menu = RESIDENT_MENU if pair.residents else MENU
     invariants.CHECKS.clear()
     try:
         while not spent():
             machine = Audit()
             machine.run(actions.opening_deposits(machine.world, choose))
             for _ in range(SEQUENCE_STEPS):
-                machine.run(actions.next_calls(machine.world, choose, machine.menu))
+                machine.run(actions.next_calls(machine.world, choose, menu))
             machine.end_sequence()
     except Stopped:
         # the budget ran out mid-sequence: end it like any other
@@ -167,7 +170,8 @@ def _audit(
         f"campaign from the imported state: seed {seed}, budget {budget}, "
         f"{len(pair.accounts)} accounts compared ({len(traders)} harness traders funded "
         f"by {'mint' if record['fund'] == 'mint' else 'writing the token storage'}), roles "
-        "impersonated on the fork",
+        f"and the instance's {len(pair.residents)} other users (residents: they withdraw, "
+        "exit, keep and are liquidated) impersonated on the fork",
     )
     stats, took, failure = run_campaign(pair, seed, seconds, max_steps)
     record.update(steps=stats.steps, sequences=stats.sequences, checks=dict(invariants.CHECKS))

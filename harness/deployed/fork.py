@@ -104,6 +104,14 @@ def harness_actors(read: Reader, deployment: Deployment) -> tuple[dict[str, str]
     return actors, traders
 
 
+def resident_names(accounts: list[str], actors: dict[str, str]) -> dict[str, str]:
+    """The instance's own users among the imported ``accounts`` (those no actor holds),
+    named ``resident0``, ``resident1``, ... in import order."""
+    taken = set(actors.values())
+    users = [a for a in accounts if a not in taken]
+    return {f"resident{i}": address for i, address in enumerate(users)}
+
+
 def funding_calls(traders: list[str], mint: bool) -> list[Call]:
     """What a fresh pair's setup gives every state actor: ``TRADER_FUNDS`` minted (unless
     ``mint`` is False: the balances were written), the engine approved (the attacker
@@ -231,6 +239,8 @@ def attach(chain: ForkChain, manifest: dict, funding, log: Log, record: dict) ->
         token_code = bytes.fromhex(chain.rpc("eth_getCode", [token, hex(block)])[2:])
         funding = "mint" if token_code == artifacts.load("MockToken").runtime else "storage"
     record["fund"] = funding
+    residents = resident_names(imported.accounts, actors)
+    actors |= residents
     for address in set(actors.values()):
         chain.impersonate(address)
     chain.set_time(chain.now())  # the lens and the attacker contract: at the block's time
@@ -259,6 +269,7 @@ def attach(chain: ForkChain, manifest: dict, funding, log: Log, record: dict) ->
         imported.accounts,
         funding_calls(traders, mint=funding == "mint"),
         deployer=actors["outsider"],
+        residents=list(residents),
     )
     record["actors"] = {
         name: address
@@ -266,5 +277,6 @@ def attach(chain: ForkChain, manifest: dict, funding, log: Log, record: dict) ->
         if name not in ("engine", "settlement", "governor")
     }
     record["traders"] = list(traders)
+    record["residents"] = len(residents)
     record["imported_accounts"] = len(imported.accounts)
     return pair

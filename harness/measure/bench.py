@@ -119,7 +119,7 @@ class SpecRun:
 
     def __init__(self, pair: Pair, workload: Workload) -> None:
         self.state = pair.state.copy()
-        self.actors, self.traders = pair.actors, pair.traders
+        self.actors, self.traders, self.residents = pair.actors, pair.traders, pair.residents
         self.workload = workload
 
     def apply(self, call: Call) -> None:

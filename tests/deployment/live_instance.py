@@ -1,7 +1,8 @@
 """A protocol instance in use on its own anvil, deployed and driven by a ``Pair`` (whose
 spec state is what an import must find): trades on both markets, an order cancelled, a
-nonce floor, an exit request, a price move and a queued Governor call. Market 0 runs the
-queue policy, market 1 the configured pro-rata one."""
+nonce floor, an exit request, a price move and a queued Governor call; two of its users
+(``trader8``, ``trader9``: one long, one with collateral only) are none of an audit's own
+actors. Market 0 runs the queue policy, market 1 the configured pro-rata one."""
 
 import json
 from dataclasses import replace
@@ -23,12 +24,20 @@ from pyspec.constants import ADL_POLICY_QUEUE
 def live_pair() -> Pair:
     config = genesis.DEFAULT_CONFIG
     queue = replace(config.markets[0], adl_policy=ADL_POLICY_QUEUE)
-    pair = Pair(AnvilChain(), replace(config, markets=(queue, *config.markets[1:])))
+    # two users beyond the audit's traders: the audit holds no actor of theirs (residents)
+    pair = Pair(
+        AnvilChain(),
+        replace(config, markets=(queue, *config.markets[1:])),
+        n_traders=genesis.N_TRADERS + 2,
+    )
     order = orders.make_order(pair.state, pair.address("trader4"), 0, True, 1, 10**6)
     deposits = [Call("engine", "deposit", f"trader{i}", (50_000 * USDC,)) for i in range(4)]
     later = pair.clock + 5
     calls = [
         *deposits,
+        Call("engine", "deposit", "trader8", (5_000 * USDC,)),
+        Call("engine", "deposit", "trader9", (2_000 * USDC,)),
+        Match("trader8", "trader1", 0, 30, 10**6),
         Match("trader0", "trader1", 0, 40, 10**6),
         Match("trader2", "trader3", 0, 10, 990_000),
         Match("trader1", "trader0", 1, 3, 25_000_000),

@@ -47,7 +47,11 @@ def test_the_queue_ranks_by_pnl_percent_and_pro_rata_shows_shares(live, tmp_path
     who = {address: name for name, address in live.actors.items()}
     # trader0 has the larger profit (2.0 vs 0.6 USDC) but the smaller PnL% (5% vs 6.06%)
     longs = [(row["rank"], who[row["account"]], row["pnl_pct"]) for row in queue["long"]]
-    assert longs == [(1, "trader2", [600_000, 9_900_000]), (2, "trader0", [2_000_000, 40_000_000])]
+    assert longs == [
+        (1, "trader2", [600_000, 9_900_000]),
+        (2, "trader0", [2_000_000, 40_000_000]),
+        (3, "trader8", [1_500_000, 30_000_000]),  # trader0's PnL%: the lower address first
+    ]
     assert [row["rank"] for row in queue["short"]] == [None, None]
     shares = [(who[row["account"]], row["weight"], row["share"]) for row in pro_rata["long"]]
     assert shares == [

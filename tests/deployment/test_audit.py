@@ -44,9 +44,10 @@ def test_the_audit_runs_the_campaign_from_an_instance_in_use(live, tmp_path, cap
     assert "MISMATCH" not in out and "ok       market 1 (market-1) adl_policy: 1" in out
     assert "imported state equals the chain's" in out
     assert (
-        "2 markets, 4 accounts with collateral or positions, 9 orders filled or cancelled, "
-        "1 Governor calls queued, fund 1000133930" in out
+        "2 markets, 6 accounts with collateral or positions, 11 orders filled or cancelled, "
+        "1 Governor calls queued, fund 1000154930" in out
     )
+    assert "the instance's 2 other users (residents" in out
     assert "campaign: 40 steps in 1 sequences" in out
     assert "result: agreed (40 steps from the imported state, seed 7)" in out
     for name, address in (("PerpEngine", live.engine_address), ("Governor", live.governor_address)):
@@ -244,3 +245,27 @@ def test_replay_usage_errors(live, tmp_path, capsys):
     assert "not an audit's counterexample" in capsys.readouterr().err
     assert main(["--fork-url", url_of(live)]) == 2
     assert "--manifest is required (unless --replay)" in capsys.readouterr().err
+
+
+def test_the_instances_own_users_act_and_agree(live, tmp_path, capsys, monkeypatch):
+    """trader8 and trader9 are none of the audit's actors: impersonated as residents, they
+    withdraw, ask to exit and withdraw the request, and deleverage others, from their
+    imported accounts; spec and fork agree."""
+    from harness.core.pair import Pair
+
+    done = []
+    apply = Pair.apply
+
+    def recording(pair, call, before=None):
+        outcome = apply(pair, call, before)
+        done.append((call.sender, call.fn, outcome.success, outcome.reason))
+        return outcome
+
+    monkeypatch.setattr(Pair, "apply", recording)
+    manifest = manifest_of(live, tmp_path / "31337.json")
+    assert audit(live, manifest, "--steps", "400", "--seed", "3") == 0
+    assert "result: agreed (400 steps from the imported state, seed 3)" in capsys.readouterr().out
+    by_residents = {(who, fn) for who, fn, ok, _ in done if ok and who.startswith("resident")}
+    assert {who for who, _ in by_residents} == {"resident0", "resident1"}
+    assert {fn for _, fn in by_residents} >= {"withdraw", "request_exit", "cancel_exit"}
+    assert ("resident0", "deleverage") in by_residents  # a keeper of another's bankruptcy
