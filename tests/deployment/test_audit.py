@@ -269,3 +269,31 @@ def test_the_instances_own_users_act_and_agree(live, tmp_path, capsys, monkeypat
     assert {who for who, _ in by_residents} == {"resident0", "resident1"}
     assert {fn for _, fn in by_residents} >= {"withdraw", "request_exit", "cancel_exit"}
     assert ("resident0", "deleverage") in by_residents  # a keeper of another's bankruptcy
+
+
+def balance_only_token(slot: int, vyper: bool) -> str:
+    """Runtime code that answers any call with the word at the balance mapping's key of
+    the address in calldata[4:36], the mapping at ``slot``: keccak(slot . address) as
+    Vyper lays it out, keccak(address . slot) as Solidity does."""
+    address_at, slot_at = ("20", "00") if vyper else ("00", "20")
+    return (
+        f"0x600435 60{address_at} 52 60{slot:02x} 60{slot_at} 52"  # address, slot to memory
+        " 6040 6000 20 54"  # sload(keccak(memory[0:64]))
+        " 6000 52 6020 6000 f3"  # return it
+    ).replace(" ", "")
+
+
+def test_storage_funding_finds_the_balance_mapping_of_either_layout(live):
+    """``--fund storage`` on a token that is not the project's: the mapping is found at
+    any of the first 64 slots, in Vyper's or Solidity's key order, and written."""
+    from harness.deployed.fork import write_balances
+
+    token = "0x" + "70" * 20
+    for slot, vyper in ((9, False), (0, False), (37, True)):
+        live.chain.rpc("anvil_setCode", [token, balance_only_token(slot, vyper)])
+        state = SimpleNamespace(token=SimpleNamespace(address=token, balances={}))
+        holders = [live.address("trader6"), live.address("trader7")]
+        write_balances(live.chain, state, holders, 1_000)
+        write_balances(live.chain, state, holders[:1], 1)
+        assert state.token.balances == {holders[0]: 1_001, holders[1]: 1_000}
+    live.chain.rpc("anvil_setCode", [token, "0x"])
