@@ -225,6 +225,12 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         calls, pair, trace.signature(failure), replay, stop_minimizing
     )
     failure = last or failure
+    simplified = []
+    if finished and args.explorer == "random":  # drawn values: no hypothesis shrank them
+        shrunk, last, simplified, finished = trace.simplify(
+            shrunk, pair, trace.identity(failure), replay, stop_minimizing
+        )
+        failure = last or failure
     # minimized: no single call can be dropped (hypothesis may have been cut short by its
     # share of the shrink budget; the calls' values are then as it left them)
     extra["hypothesis_shrunk"] = complete
@@ -239,6 +245,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         machine=args.machine,
         hypothesis_calls=len(calls),
         minimized=complete,
+        simplified=simplified,
     )
     # replaying for the state diff is one more run of the calls: only inside the budget
     text = transcript(shrunk, failure, pair if not spent(len(shrunk)) else None)

@@ -22,7 +22,7 @@ from pathlib import Path
 from harness import REPO_ROOT
 from harness.campaign import provenance
 from harness.core import genesis, orders, readable
-from harness.core.call import Call, Signed, call_from_json, call_to_json, reached
+from harness.core.call import Call, Calldata, Signed, call_from_json, call_to_json, reached
 from harness.core.dump import labelled, spec_dump
 from harness.core.invariants import InvariantViolation
 from harness.core.pair import Divergence, Pair
@@ -290,7 +290,9 @@ def simplify(
 
     Each call's integer arguments in turn, and the size of an order its trader signed (an
     order's other fields and every signature stay; a changed order is signed again, for
-    the same domain): 0, then 1, then half the value; when half still fails, a binary
+    the same domain), inside a bundle's calls too, and the integers of a Governor call's
+    calldata (changed alike wherever the same calldata recurs: its schedule and its
+    execution): 0, then 1, then half the value; when half still fails, a binary
     search between 1 and half for the least value that still does (exact when the
     failure is monotone in the value, a smaller failing value in any case). A negative
     value is simplified toward 0 alike. Passes over the calls until one changes nothing.
@@ -322,7 +324,8 @@ def simplify(
                 kept, spent = _least(abs(value), fails, build)
                 if kept is not None:
                     calls = build(kept)
-                    _record(changes, index, calls[index], path, value, _at(calls[index].args, path))
+                    new = _at(calls[index].args, path)
+                    _record(changes, index, calls[index], path, value, new)
                     changed = True
                 if spent:
                     return calls, found, list(changes.values()), False
@@ -354,8 +357,34 @@ def _least(magnitude: int, fails, build) -> tuple[int | None, bool]:
 
 
 def _candidate(calls: list[Call], index: int, path: tuple, sign: int, pair: Pair, m: int):
-    """``calls`` with ``sign * m`` at ``path`` in call ``index``."""
-    return calls[:index] + [_with(calls[index], path, sign * m, pair)] + calls[index + 1 :]
+    """``calls`` with ``sign * m`` at ``path`` in call ``index``; a Governor call's
+    calldata changed in every call that carries the same calldata (scheduled, then
+    executed: one call id)."""
+    changed = _with(calls[index], path, sign * m, pair)
+    old = _calldata_at(calls[index], path)
+    if old is None:
+        return calls[:index] + [changed] + calls[index + 1 :]
+    new = _calldata_at(changed, path)
+    return [changed if i == index else _swap_calldata(c, old, new) for i, c in enumerate(calls)]
+
+
+def _calldata_at(call: Call, path: tuple):
+    """The Governor calldata ``path`` runs through in ``call`` (None: none)."""
+    node = call
+    for i in path[:-1]:
+        node = node.args[i]
+        if isinstance(node, Calldata):
+            return node
+    return None
+
+
+def _swap_calldata(call: Call, old: Calldata, new: Calldata) -> Call:
+    """``call`` with ``new`` for every ``old`` among its arguments (a bundle's calls too)."""
+    args = tuple(
+        new if arg == old else _swap_calldata(arg, old, new) if isinstance(arg, Call) else arg
+        for arg in call.args
+    )
+    return Call(call.target, call.fn, call.sender, args)
 
 
 def _record(changes: dict, index: int, call: Call, path: tuple, old: int, new: int) -> None:
@@ -375,14 +404,23 @@ ORDER_SIZE = [field.name for field in dataclasses.fields(Order)].index("size")
 
 def _integer_paths(call: Call, pair: Pair) -> list[tuple[int, ...]]:
     """Where ``simplify`` may make ``call``'s integers smaller: its integer arguments (not
-    its booleans), and the size of each order followed by its trader's own signature."""
+    its booleans), the size of each order followed by its trader's own signature, the
+    same in each call of a bundle, and a Governor calldata's integers."""
     paths = []
     for i, arg in enumerate(call.args):
-        if isinstance(arg, int) and not isinstance(arg, bool):
+        if _is_integer(arg):
             paths.append((i,))
+        elif isinstance(arg, Call):  # a bundle's call
+            paths += [(i, *path) for path in _integer_paths(arg, pair)]
+        elif isinstance(arg, Calldata):
+            paths += [(i, j) for j, value in enumerate(arg.args) if _is_integer(value)]
         elif _signed_here(call, i, pair) and call.args[i][ORDER_SIZE] > 0:
             paths.append((i, ORDER_SIZE))
     return paths
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _signed_here(call: Call, i: int, pair: Pair) -> bool:
@@ -402,16 +440,24 @@ def _sign(order: tuple, pair: Pair) -> bytes:
 
 
 def _at(args: tuple, path: tuple[int, ...]):
+    """The value at ``path`` (through a bundle's calls and a Governor calldata's args)."""
     for i in path:
-        args = args[i]
+        args = args.args[i] if isinstance(args, Call | Calldata) else args[i]
     return args
 
 
 def _with(call: Call, path: tuple[int, ...], value: int, pair: Pair) -> Call:
     """``call`` with ``value`` at ``path``; an order changed is signed again."""
     args = list(call.args)
+    arg = args[path[0]]
     if len(path) == 1:
         args[path[0]] = value
+    elif isinstance(arg, Call):
+        args[path[0]] = _with(arg, path[1:], value, pair)
+    elif isinstance(arg, Calldata):
+        inner = list(arg.args)
+        inner[path[1]] = value
+        args[path[0]] = Calldata(arg.fn, tuple(inner))
     else:
         i, field = path
         order = list(args[i])

@@ -7,7 +7,7 @@ that differ, which fields differ, with both values."""
 import re
 from functools import cache
 
-from harness.core.call import BUNDLE, Call, show
+from harness.core.call import BUNDLE, Call, Calldata, show
 from harness.evm import artifacts
 
 # a call's target -> the contract it reaches (``Pair``); the views' contract too, for a
@@ -87,7 +87,14 @@ def signature(call: Call, names: dict[str, str] | None = None) -> str:
 def argument(call: Call, path: tuple[int, ...]) -> str:
     """The name of the argument at ``path`` (indices into the arguments, then into a
     struct's components): ``size``, ``maker.size``; positional (``arg 2``, ``arg 0.3``)
-    where the ABI does not say."""
+    where the ABI does not say. Into a bundle's call: ``call 2: amount``; into a Governor
+    calldata: ``set_market_params.market_id``."""
+    inner = call.args[path[0]] if path and path[0] < len(call.args) else None
+    if isinstance(inner, Call) and len(path) > 1:
+        return f"call {path[0] + 1}: {argument(inner, path[1:])}"
+    if isinstance(inner, Calldata) and len(path) > 1:
+        target = call.args[0] if call.args[0] in CONTRACTS else "engine"  # schedule's
+        return f"{inner.fn}.{argument(Call(target, inner.fn, '', inner.args), path[1:])}"
     spec = {"components": _inputs(call.target, call.fn) or []}
     names = []
     for index in path:

@@ -95,11 +95,16 @@ def test_a_divergence_exits_1_and_shrinking_stays_inside_the_step_budget(tmp_pat
 
 def test_the_random_explorer_finds_and_minimizes_a_divergence(tmp_path, fee_off_by_one):
     """``--explorer random``: the action policy on a seeded random source; the campaign's
-    own minimizer takes the failure down to the two deposits and the trade."""
+    own minimizer takes the failure down to the two deposits and the trade, then makes
+    their values the least that fail alike (one lot)."""
     code, summary = campaign(tmp_path, "--explorer", "random", "--max-steps", "2000", "--seed", "3")
     found = json.loads((tmp_path / "run" / "counterexample.json").read_text())
     assert code == 1 and summary["result"] == "divergence" and found["minimized"] is True
     assert len(found["calls"]) == 3 and "--explorer random" in summary["reproduce"]
+    # drawn values, no hypothesis to shrink them: simplified to the least that fails alike
+    changed = {(c["step"], c["argument"]): c["to"] for c in found["simplified"]}
+    assert changed[(3, "size")] == changed[(3, "maker.size")] == changed[(3, "taker.size")] == 1
+    assert all(c["to"] < c["from"] for c in found["simplified"])
 
 
 def test_the_time_budget_is_hard_while_shrinking(tmp_path, fee_off_by_one, monkeypatch):
@@ -110,9 +115,9 @@ def test_the_time_budget_is_hard_while_shrinking(tmp_path, fee_off_by_one, monke
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
     apply = Pair.apply
 
-    def slow(self, call):
+    def slow(self, call, before=None):
         now[0] += 0.1
-        return apply(self, call)
+        return apply(self, call, before)
 
     monkeypatch.setattr(Pair, "apply", slow)
     code, summary = campaign(tmp_path, "--seconds", "2", "--seed", "1")
@@ -139,7 +144,7 @@ def test_a_missing_anvil_exits_3_naming_the_install_command(tmp_path, monkeypatc
 
 
 def test_a_crashing_worker_exits_3_not_1(tmp_path, monkeypatch, capsys):
-    def crash(self, call):
+    def crash(self, call, before=None):
         raise RuntimeError("the harness broke")
 
     monkeypatch.setattr(Pair, "apply", crash)

@@ -504,3 +504,39 @@ def test_simplify_makes_each_integer_the_least_that_fails_alike():
     # the budget spent at once: nothing changed, not complete
     kept, _, changes, complete = trace.simplify(calls, None, target, replay, lambda _: True)
     assert kept == calls and changes == [] and not complete
+
+
+def test_simplify_reaches_into_bundles_and_governor_calldata():
+    """A bundle's withdrawal and a scheduled parameter are made the least that fails
+    alike; the calldata changes in its schedule and its execution together (one call id),
+    so a failure that needs both to match is kept."""
+    from harness.core.call import Calldata, bundle
+
+    fee = Calldata("set_market_params", (1, (10**5, 5 * 10**4, 777)))
+    deposit = Call("engine", "deposit", "attacker", (5_000,))
+    calls = [
+        Call("governor", "schedule", "owner", ("engine", Calldata("set_oracle", ("trader1",)))),
+        bundle("owner", deposit, Call("engine", "withdraw", "attacker", (4_321,))),
+        Call("governor", "schedule", "owner", ("engine", Calldata("withdraw_insurance", (900,)))),
+        Call("governor", "execute", "outsider", ("engine", Calldata("withdraw_insurance", (900,)))),
+        Call("governor", "schedule", "owner", ("engine", fee)),
+    ]
+
+    def replay(candidate, pair):
+        withdrawn = candidate[1].args[1].args[0]
+        scheduled, executed = (c.args[1].args[0] for c in candidate[2:4])
+        if withdrawn >= 17 and scheduled == executed and scheduled >= 300:
+            return violation("custody", candidate, 4)
+        return None
+
+    target = trace.identity(violation("custody", calls, 4))
+    simpler, _, changes, complete = trace.simplify(calls, None, target, replay)
+    assert complete
+    assert simpler[1].args[1].args[0] == 17 and simpler[1].args[0].args[0] == 0
+    assert [c.args[1].args[0] for c in simpler[2:4]] == [300, 300]
+    assert simpler[4].args[1].args[0] == 0  # plays no part: the market id goes to 0
+    named = {c["argument"]: (c["step"], c["from"], c["to"]) for c in changes}
+    assert named["call 1: amount"] == (2, 5_000, 0)
+    assert named["call 2: amount"] == (2, 4_321, 17)
+    assert named["withdraw_insurance.amount"] == (3, 900, 300)
+    assert named["set_market_params.market_id"] == (5, 1, 0)
