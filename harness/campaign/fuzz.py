@@ -15,7 +15,16 @@ from functools import partial
 from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis.stateful import get_state_machine_test
 
-from harness.campaign import coverage, distributed, junit, provenance, report, sarif, trace
+from harness.campaign import (
+    coverage,
+    distributed,
+    junit,
+    provenance,
+    report,
+    sarif,
+    simplify,
+    trace,
+)
 from harness.campaign.options import (
     DATABASE,
     REPORTS,
@@ -227,7 +236,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     failure = last or failure
     simplified = []
     if finished and args.explorer == "random":  # drawn values: no hypothesis shrank them
-        shrunk, last, simplified, finished = trace.simplify(
+        shrunk, last, simplified, finished = simplify.simplify(
             shrunk, pair, trace.identity(failure), replay, stop_minimizing
         )
         failure = last or failure

@@ -9,6 +9,7 @@ from functools import cache
 
 from harness.core.call import BUNDLE, Call, Calldata, show
 from harness.evm import artifacts
+from pyspec.constants import COLLATERAL_DECIMALS
 
 # a call's target -> the contract it reaches (``Pair``); the views' contract too, for a
 # view divergence (``Pair.check_views``)
@@ -53,16 +54,42 @@ def actor(value, names: dict[str, str] | None):
     return value
 
 
+# Arguments and event fields in collateral units (a price is collateral units per lot):
+# shown exactly, then in USDC for a reader (``amount=10706000000 (10,706 USDC)``).
+COLLATERAL_FIELDS = frozenset(
+    (
+        "amount", "value", "price", "limit_price", "penalty", "liquidator_reward", "buyer_fee",
+        "seller_fee", "cash", "absorbed", "booked", "funding",
+    )
+)  # fmt: skip
+_UNIT = 10**COLLATERAL_DECIMALS
+
+
+def in_usdc(units: int) -> str:
+    """``units`` of collateral as USDC, exact (``-710``, ``3.804347``, ``10,706``)."""
+    whole, fraction = divmod(abs(units), _UNIT)
+    text = f"{whole:,}" + (f".{fraction:0{COLLATERAL_DECIMALS}d}".rstrip("0") if fraction else "")
+    return ("-" if units < 0 else "") + text
+
+
 def _value(value, spec: dict | None = None, names: dict[str, str] | None = None) -> str:
     """One value: a struct with its components named (``spec``: its ABI entry), an
-    address by its actor's name, bytes as short hex."""
+    address by its actor's name, bytes as short hex, collateral units with their USDC."""
     components = (spec or {}).get("components")
     if isinstance(value, tuple) and components and len(components) == len(value):
         pairs = zip(components, value, strict=True)
         return "(" + ", ".join(f"{c['name']}={_value(v, c, names)}" for c, v in pairs) + ")"
     if isinstance(value, tuple):
         return "(" + ", ".join(_value(v, None, names) for v in value) + ")"
-    return show(actor(value, names))
+    return show(actor(value, names)) + _usdc_note((spec or {}).get("name"), value)
+
+
+def _usdc_note(name: str | None, value) -> str:
+    """`` (N USDC)`` for a value in collateral units below a trillion USDC (beyond: a
+    sentinel such as an unlimited approval, shown as it is)."""
+    if name not in COLLATERAL_FIELDS or not _integer(value) or abs(value) >= 10**12 * _UNIT:
+        return ""
+    return f" ({in_usdc(value)} USDC)"
 
 
 def describe(call: Call, names: dict[str, str] | None = None) -> str:
@@ -122,7 +149,9 @@ def event(item, names: dict[str, str] | None = None) -> str:
     name, args = item
     return (
         f"{name}("
-        + ", ".join(f"{f}={_value(v, None, names)}" for f, v in zip(fields, args, strict=True))
+        + ", ".join(
+            f"{f}={_value(v, {'name': f}, names)}" for f, v in zip(fields, args, strict=True)
+        )
         + ")"
     )
 

@@ -24,7 +24,7 @@ invariants, properties, liveness). ``--seconds`` (default 10) or ``--steps`` bou
 (chain, fork block, each contract's address and runtime keccak, the actors), the checks,
 the steps and the result. On a failure its sequence is shrunk from the imported state,
 each candidate from the fork's base snapshot, for at most ``--shrink-seconds`` in all:
-the campaign's minimizer drops calls, then ``trace.simplify`` makes the integer
+the campaign's minimizer drops calls, then ``simplify.simplify`` makes the integer
 arguments of those kept smaller (0, 1, half, then a binary search; an order's size
 signed again) wherever the failure stays the same one (check, kind, failing step and
 function). The calls are saved, with the values simplified (``simplified``: step,
@@ -56,7 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from deployment.onchain import CONTRACTS
-from harness.campaign import provenance, trace
+from harness.campaign import provenance, simplify, trace
 from harness.campaign.options import REPORTS
 from harness.core import actions, invariants
 from harness.core.branches import Stats, Stopped
@@ -208,7 +208,7 @@ def _audit(
 def save_counterexample(pair, failure, seconds, out, manifest, record, command, log) -> Path:
     """Shrink ``failure``'s calls from the imported state within ``seconds``, each
     candidate replayed from the fork's base snapshot: the campaign's minimizer drops
-    calls, then ``trace.simplify`` makes their integer arguments smaller where the failure
+    calls, then ``simplify.simplify`` makes their integer arguments smaller where the failure
     stays the same (check, kind, failing step and function). Save them with the deployment
     as found: ``out/counterexample.json``."""
     calls = list(getattr(failure, "calls", []))
@@ -229,7 +229,7 @@ def save_counterexample(pair, failure, seconds, out, manifest, record, command, 
         shrunk, last, complete = trace.minimize(calls, pair, target, stop=stop)
         failure = last or again
         if complete:  # then the values of the calls kept
-            shrunk, last, simplified, complete = trace.simplify(
+            shrunk, last, simplified, complete = simplify.simplify(
                 shrunk, pair, trace.identity(failure), stop=stop
             )
             failure = last or failure

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 
 from harness import REPO_ROOT
-from harness.campaign import fuzz, merge, provenance, sarif, scope, trace
+from harness.campaign import fuzz, merge, provenance, sarif, scope, simplify, trace
 from harness.core import invariants, readable
 from harness.core.actions import price_stamp
 from harness.core.call import Call, bundle
@@ -205,12 +205,13 @@ def test_a_divergence_names_the_calls_fields_and_what_differs():
     message = str(Divergence(settle, "events", "event #0", trade, other, NAMES))
     assert (
         "events divergence after operator -> settlement.settle(maker=(trader='trader3', market=1, "
-        "is_buy=True, size=7, limit_price=2000, reduce_only=False, nonce=4, expiry=99), "
+        "is_buy=True, size=7, limit_price=2000 (0.002 USDC), reduce_only=False, nonce=4, "
+        "expiry=99), "
         "maker_signature=0x01010101..0101, taker=(trader='trader3'"
     ) in message
     assert (
-        "  spec:  Trade(buyer='trader3', seller='trader4', market=1, size=7, price=2000, "
-        "buyer_fee=30, seller_fee=20)"
+        "  spec:  Trade(buyer='trader3', seller='trader4', market=1, size=7, "
+        "price=2000 (0.002 USDC), buyer_fee=30 (0.00003 USDC), seller_fee=20 (0.00002 USDC))"
     ) in message
     assert message.endswith("  differs: Trade.buyer_fee: spec 30 | chain 31 (chain - spec = +1)")
     assert "(1, True, 7" not in message and TRADER not in message
@@ -494,7 +495,7 @@ def test_simplify_makes_each_integer_the_least_that_fails_alike():
         return None
 
     target = trace.identity(violation("custody", calls, 2))
-    simpler, failure, changes, complete = trace.simplify(calls, None, target, replay)
+    simpler, failure, changes, complete = simplify.simplify(calls, None, target, replay)
     assert complete and [c.args[0] for c in simpler] == [0, 1000]
     assert trace.identity(failure) == target
     assert changes == [
@@ -502,7 +503,7 @@ def test_simplify_makes_each_integer_the_least_that_fails_alike():
         {"step": 2, "argument": "amount", "from": 98_765_432, "to": 1000},
     ]
     # the budget spent at once: nothing changed, not complete
-    kept, _, changes, complete = trace.simplify(calls, None, target, replay, lambda _: True)
+    kept, _, changes, complete = simplify.simplify(calls, None, target, replay, lambda _: True)
     assert kept == calls and changes == [] and not complete
 
 
@@ -530,7 +531,7 @@ def test_simplify_reaches_into_bundles_and_governor_calldata():
         return None
 
     target = trace.identity(violation("custody", calls, 4))
-    simpler, _, changes, complete = trace.simplify(calls, None, target, replay)
+    simpler, _, changes, complete = simplify.simplify(calls, None, target, replay)
     assert complete
     assert simpler[1].args[1].args[0] == 17 and simpler[1].args[0].args[0] == 0
     assert [c.args[1].args[0] for c in simpler[2:4]] == [300, 300]
