@@ -227,8 +227,8 @@ def _require_fresh(market_id: uint256):
 def _require_fresh_account(account: address, gated: uint256):
     """
     @notice Every market the account holds is fresh and, in the markets `gated` names (a
-            bit per market id: every market for a trader or a withdrawer, the liquidated
-            market for the liquidator and the liquidated account), none holds its position
+            bit per market id: every market for a trader, a withdrawer or a liquidator,
+            the liquidated market for the liquidated account), none holds its position
             in profit while a holder on the other side is bankrupt: the deficit's winners
             wait for the `deleverage` anyone may call (issue 19, no dodge).
             Spec: `engine._require_fresh_account`.
@@ -753,7 +753,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     assert msg.sender != account, "liquidate: self-liquidation"
     assert max_size > 0, "liquidate: zero size"
     self._require_fresh_account(account, 1 << market_id)
-    self._require_fresh_account(msg.sender, 1 << market_id)
+    self._require_fresh_account(msg.sender, constants.EVERY_MARKET)
     self._settle(account)
     self._settle(msg.sender)
     position_size: int256 = storage.positions[account][market_id].size

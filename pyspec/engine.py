@@ -72,9 +72,9 @@ def require_fresh(state: State, market_id: int) -> None:
 
 def _require_fresh_account(state: State, address: str, gated: int) -> None:
     """Every market the account holds (its equity reads them all) has a fresh price and,
-    in the markets ``gated`` names (a bit per market id: ``EVERY_MARKET`` for a trader or
-    a withdrawer, the liquidated market for the liquidator and for the liquidated account,
-    0 for the account a deleverage closes), none holds its position in profit while a
+    in the markets ``gated`` names (a bit per market id: ``EVERY_MARKET`` for a trader, a
+    withdrawer or a liquidator, the liquidated market for the liquidated account, 0 for
+    the account a deleverage closes), none holds its position in profit while a
     holder on the other side, whose deleverage closes against it, is bankrupt.
 
     No dodge (issue 19, SPEC.md): once a deficit is public, the positions its deleverage
@@ -400,7 +400,7 @@ def process_liquidate(
     require(caller != address, "liquidate: self-liquidation")
     require(max_size > 0, "liquidate: zero size")
     _require_fresh_account(state, address, 1 << market_id)
-    _require_fresh_account(state, caller, 1 << market_id)
+    _require_fresh_account(state, caller, EVERY_MARKET)
     _settle(state, address)
     _settle(state, caller)
     position_size = get_position(state, address, market_id).size

@@ -19,9 +19,19 @@ from harness.core.genesis import USDC
 from harness.core.orders import Match
 from harness.core.recompute import equity, pnl
 from pyspec.constants import MAX_POSITION_SIZE, RATIO_PRECISION
+from pyspec.margin import is_liquidatable
 from pyspec.state import get_position
 
-DODGES = ("close_reopen", "split", "top_up", "withdraw", "taken_over", "reverse_keeper", "plain")
+DODGES = (
+    "close_reopen",
+    "split",
+    "top_up",
+    "withdraw",
+    "taken_over",
+    "takeover_elsewhere",
+    "reverse_keeper",
+    "plain",
+)
 # Leverage of the twin longs, and the gap that bankrupts both, in parts per RATIO_PRECISION.
 TWIN_LEVERAGE = 9
 TWIN_GAP = 150_000
@@ -67,6 +77,8 @@ def _dodge(world: World, choose: Choices, kind: str, winner: str, market_id: int
             Call("engine", "deposit", other, (10_000 * USDC,)),
             Call("engine", "liquidate", other, (winner, market_id, MAX_POSITION_SIZE)),
         ]
+    if kind == "takeover_elsewhere":  # its maintenance grows: under the queue, its cap falls
+        return _takeover_elsewhere(world, choose, winner, market_id)
     held = get_position(state, actors[winner], market_id).size
     other = choose.pick([t for t in world.traders if t != winner])
     price = state.markets[market_id].price
@@ -78,6 +90,24 @@ def _dodge(world: World, choose: Choices, kind: str, winner: str, market_id: int
         return [Call("engine", "deposit", other, (10_000 * USDC,)), out]
     back = Match(seller, buyer, market_id, lots, price)
     return [Call("engine", "deposit", other, (10_000 * USDC,)), out, back]
+
+
+def _takeover_elsewhere(world: World, choose: Choices, winner: str, market_id: int) -> list:
+    """The winner liquidates another account's position in another market (one below
+    maintenance when there is one), taking it over."""
+    state, actors = world.state, world.actors
+    held = [
+        (t, m)
+        for t in world.traders
+        if t != winner
+        for m in sorted(state.accounts.get(actors[t]).positions if _open(world, t) else ())
+        if m != market_id
+    ]
+    if not held:
+        return []
+    weak = [(t, m) for t, m in held if is_liquidatable(state, actors[t])]
+    target, market = choose.pick(weak or held)
+    return [Call("engine", "liquidate", winner, (target, market, MAX_POSITION_SIZE))]
 
 
 def _open(world: World, trader: str) -> bool:

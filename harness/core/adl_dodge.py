@@ -13,11 +13,13 @@ before and after the call, and what the actor absorbs in each is compared.
   and charges are two water-fills), one for the funding the call settled, and what the
   call added to the fund (which covers first, for everyone).
 
-A liquidation's two accounts are judged in the liquidated market only, where the
-takeover moves their positions. Elsewhere a liquidation moves charges the way any
-caller's would: a bankrupt piece the fund covers, or a co-winner's equity share restored
-by the fund, changes who absorbs what (a 10.87 USDC shift in a 60 s campaign), whoever
-calls.
+A liquidator is judged in every market, as a trader is: a takeover anywhere adds to its
+account's maintenance, which shrinks its queue cap in the deficit's market (a review
+found 470.01 USDC charged instead of 891.63). The liquidated account, which does not
+choose the call, is judged in the liquidated market only, where its position is taken
+over. Elsewhere a liquidation moves charges the way any caller's would: a bankrupt piece
+the fund covers, or a co-winner's equity share restored by the fund, changes who absorbs
+what (a 10.87 USDC shift in a 60 s campaign), whoever calls.
 
 A deposit under the leverage-weighted policy is the stated exception (SPEC.md: that
 policy weighs by leverage, which a deposit lowers: it is not deposit-proof).
@@ -51,7 +53,7 @@ def check(fn: str, args: tuple, caller: str, before: State, after: State, events
     judged = {}
     for actor in _actors(fn, args, caller, events):
         exposed = [m for m in _winning_markets(before, actor) if _has_bankrupt(before, m)]
-        if fn == "liquidate":  # the takeover moves both accounts' positions there only
+        if fn == "liquidate" and actor != caller:  # forced: judged where it is taken over
             exposed = [m for m in exposed if m == args[1]]
         if fn == "deposit":
             exposed = [m for m in exposed if before.markets[m].adl_policy != LEVERAGE_PRO_RATA]

@@ -632,6 +632,28 @@ def test_i19_no_dodge_liquidated_winner(case):
     case.act("liquidate", "trader4", "trader1", 0, ALL, reverts="adl: deficit pending")
 
 
+def test_i19_no_dodge_takeover_elsewhere(case):
+    """Issue 19 (no dodge, found by review): under the queue, trader1 is first in line
+    against trader0, bankrupt at 0.70. It takes over trader5's market-1 long (below
+    maintenance at 20.10): the takeover's maintenance joins its account's total, which
+    shrinks its queue cap (its equity x the position's share of that total) on market 0.
+    The liquidator is gated on every market, as a trader is. The old gate looked at the
+    liquidated market only: trader1 paid 470.01 USDC instead of 891.63 (a flat liquidator
+    in its place), and 421.61 became bad debt."""
+    use_policy(case, "queue")
+    deposits = (("trader0", 1_000), ("trader1", 1_000), ("trader2", 20_000), ("trader5", 2_100))
+    for trader, amount in (*deposits, ("trader6", 20_000)):
+        case("deposit", trader, amount * USDC)
+    case(settle_trade("trader0", "trader1", 5_000, 1_010_000))
+    case(settle_trade("trader0", "trader2", 4_000, 10**6))
+    case(settle_trade("trader5", "trader6", 400, 25 * USDC, market=1))
+    case.govern("withdraw_insurance", case.state.insurance_fund - INSURANCE_FLOOR)
+    case.price(1, 20_100_000)
+    case.price(0, 700_000)
+    assert case.equity("trader0") < 0
+    case.act("liquidate", "trader1", "trader5", 1, ALL, reverts="adl: deficit pending")
+
+
 def test_i19_gate_spares_the_same_side(case):
     """Issue 19 (found by review): the gate holds only winners the deleverage can charge,
     those opposite the bankrupt position. trader4 bought at 0.60, after trader0's long

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from harness import REPO_ROOT
 from harness.core.call import Call
 from harness.core.pair import Divergence, Pair
 from harness.evm import make_chain
@@ -46,6 +47,15 @@ def test_default_workload_is_deterministic_and_reaches_the_waterfall(pair):
         "set_funding_rate",
         "wait",  # before a price update in the second it was last published
     }
+    # docs/bench.md states these counts
+    stated = " ".join((REPO_ROOT / "docs" / "bench.md").read_text().split())
+    counts = (
+        f"The default seed {args.seed} gives {summary['steps']:,} steps, with "
+        f"{summary['invalid_calls']:,} invalid calls (reverts), {summary['liquidations']:,} "
+        f"successful liquidations, {summary['deleverages']:,} deleverages (ADL) and "
+        f"{summary['bad_debt_write_offs']:,} bad-debt write-offs."
+    )
+    assert counts in stated, counts
     first = len(workload.sequences[0])
     assert first >= 8 + args.steps  # the opening deposits, then an action or two a step
     prefix = workload.prefix(first + 5)
