@@ -249,8 +249,8 @@ def test_replay_usage_errors(live, tmp_path, capsys):
 
 def test_the_instances_own_users_act_and_agree(live, tmp_path, capsys, monkeypatch):
     """trader8 and trader9 are none of the audit's actors: impersonated as residents, they
-    withdraw, ask to exit and withdraw the request, and deleverage others, from their
-    imported accounts; spec and fork agree."""
+    withdraw, ask to exit and withdraw the request, and call deleverage as keepers, from
+    their imported accounts; spec and fork agree."""
     from harness.core.pair import Pair
 
     done = []
@@ -268,7 +268,8 @@ def test_the_instances_own_users_act_and_agree(live, tmp_path, capsys, monkeypat
     by_residents = {(who, fn) for who, fn, ok, _ in done if ok and who.startswith("resident")}
     assert {who for who, _ in by_residents} == {"resident0", "resident1"}
     assert {fn for _, fn in by_residents} >= {"withdraw", "request_exit", "cancel_exit"}
-    assert ("resident0", "deleverage") in by_residents  # a keeper of another's bankruptcy
+    # and as keepers (succeeding only when someone is bankrupt by then)
+    assert any(who.startswith("resident") and fn == "deleverage" for who, fn, _, _ in done)
 
 
 def balance_only_token(slot: int, vyper: bool) -> str:
