@@ -57,9 +57,12 @@ def simplify(
                 build = partial(_candidate, calls, index, path, -1 if value < 0 else 1, pair)
                 kept, spent = _least(abs(value), fails, build)
                 if kept is not None:
-                    calls = build(kept)
-                    new = _at(calls[index].args, path)
-                    _record(changes, index, calls[index], path, value, new)
+                    was, calls = calls, build(kept)
+                    for j in range(len(calls)):  # the call, and any sharing its calldata
+                        for p in _integer_paths(calls[j], pair) if calls[j] != was[j] else ():
+                            old, new = _at(was[j].args, p), _at(calls[j].args, p)
+                            if old != new:
+                                _record(changes, j, calls[j], p, old, new)
                     changed = True
                 if spent:
                     return calls, found, list(changes.values()), False

@@ -65,6 +65,14 @@ COLLATERAL_FIELDS = frozenset(
 _UNIT = 10**COLLATERAL_DECIMALS
 
 
+USDC_NOTE = re.compile(r" \(-?[\d,]+(?:\.\d+)? USDC\)")
+
+
+def without_usdc(text: str) -> str:
+    """``text`` without the USDC notes (as a call was described before they were added)."""
+    return USDC_NOTE.sub("", text)
+
+
 def in_usdc(units: int) -> str:
     """``units`` of collateral as USDC, exact (``-710``, ``3.804347``, ``10,706``)."""
     whole, fraction = divmod(abs(units), _UNIT)

@@ -539,5 +539,24 @@ def test_simplify_reaches_into_bundles_and_governor_calldata():
     named = {c["argument"]: (c["step"], c["from"], c["to"]) for c in changes}
     assert named["call 1: amount"] == (2, 5_000, 0)
     assert named["call 2: amount"] == (2, 4_321, 17)
-    assert named["withdraw_insurance.amount"] == (3, 900, 300)
+    # recorded in both calls that carry the calldata (found by review: only the first was)
+    steps = sorted(c["step"] for c in changes if c["argument"] == "withdraw_insurance.amount")
+    assert steps == [3, 4] and named["withdraw_insurance.amount"][1:] == (900, 300)
     assert named["set_market_params.market_id"] == (5, 1, 0)
+
+
+def test_a_trace_recorded_before_steps_and_usdc_notes_is_still_recognised():
+    """A trace written before the failing step was recorded names its failure by the
+    failing call as then described, without the USDC notes calls now carry (found by
+    review: such a trace was taken for a different failure)."""
+    deposit = Call("engine", "deposit", "trader0", (10_706 * 10**6,))
+    failure = Divergence(deposit, "revert", "outcome", "ok", "revert 'x'")
+    failure.calls, failure.step = [deposit], 1
+    assert "(10,706 USDC)" in trace.failure_record(failure)["call"]
+    legacy = {
+        "invariant": "reverts",
+        "kind": "revert",
+        "call": "trader0 -> engine.deposit(amount=10706000000)",
+    }
+    assert trace.same_failure(legacy, failure)
+    assert not trace.same_failure(legacy | {"call": "trader0 -> engine.deposit(amount=1)"}, failure)
