@@ -136,7 +136,7 @@ def withdraw(world: World, choose: Choices) -> list[Call]:
 def resident(world: World, choose: Choices) -> list[Call]:
     """A deployed instance's own user acts on its account (``World.residents``; in the
     audit's menu only): withdraws what it may (or more), asks to leave a position at the
-    oracle price and mostly sees a trader take it, or withdraws that request, or
+    oracle price and has a trader take it, or withdraws that request, or
     deleverages a bankrupt account as its keeper. A world with none: a trader's deposit."""
     if not world.residents:
         return deposit(world, choose)

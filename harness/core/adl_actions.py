@@ -96,11 +96,11 @@ def _takeover_elsewhere(world: World, choose: Choices, winner: str, market_id: i
     """The winner liquidates another account's position in another market (one below
     maintenance when there is one), taking it over."""
     state, actors = world.state, world.actors
+    others = [t for t in world.traders if t != winner and _open(world, t)]
     held = [
         (t, m)
-        for t in world.traders
-        if t != winner
-        for m in sorted(state.accounts.get(actors[t]).positions if _open(world, t) else ())
+        for t in others
+        for m in sorted(state.accounts[actors[t]].positions)
         if m != market_id
     ]
     if not held:
