@@ -48,6 +48,7 @@ from harness.core.rare_actions import (
     rotate_roles,
     tie_deleverage,
 )
+from harness.core.resident_actions import resident
 from harness.core.spec_step import spec_apply
 from pyspec import adl, adl_allocator, margin, views
 from pyspec.constants import (
@@ -129,45 +130,6 @@ def withdraw(world: World, choose: Choices) -> list[Call]:
             if choose.chance(1, 2)
             else amount(choose)
         ),
-    )
-    return [engine_call("withdraw", who, value)]
-
-
-def resident(world: World, choose: Choices) -> list[Call]:
-    """A deployed instance's own user acts on its account (``World.residents``; in the
-    audit's menu only): withdraws what it may (or more), asks to leave a position at the
-    oracle price and has a trader take it, or withdraws that request, or
-    deleverages a bankrupt account as its keeper. A world with none: a trader's deposit."""
-    if not world.residents:
-        return deposit(world, choose)
-    who = choose.pick(world.residents)
-    state, address = world.state, world.actors[who]
-    held = [
-        m
-        for m, market in enumerate(state.markets)
-        if get_position(state, address, m).size != 0 and not market.settled
-    ]
-    kind = choose.pick(("withdraw", "withdraw", "exit", "cancel_exit", "keeper"))
-    if kind == "keeper":
-        bankrupt = [
-            t
-            for t in (*world.traders, *world.residents)
-            if margin.equity(state, world.actors[t]) < 0
-        ]
-        target = choose.pick(bankrupt) if bankrupt else choose.pick(world.residents)
-        return [engine_call("deleverage", who, target)]
-    if kind in ("exit", "cancel_exit") and held:
-        market_id = choose.pick(held)
-        request = Call("settlement", "request_exit", who, (market_id,))
-        if kind == "cancel_exit":
-            return [request, Call("settlement", "cancel_exit", who, (market_id,))]
-        taker = choose.pick(world.traders)
-        return [request, Call("settlement", "take_exit", taker, (who, market_id))]
-    available = free(world, who)
-    value = mostly(
-        choose,
-        lambda: choose.pick((available, max(available // 2, 1))),
-        lambda: available + choose.integer(1, 10 * USDC),
     )
     return [engine_call("withdraw", who, value)]
 

@@ -9,11 +9,11 @@ from harness.core import orders
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.choices import Choices, World, mostly
 from harness.core.genesis import USDC
+from harness.core.resident_actions import live_positions
 from harness.core.spec_step import encode_calldata
 from pyspec import governor
 from pyspec.constants import ADL_POLICY_COUNT, EXIT_DELAY, EXIT_WINDOW, RATIO_PRECISION
 from pyspec.governance import MARKET_PARAMS
-from pyspec.state import get_position
 
 GOVERN_KINDS = (
     ("params",) * 6 + ("policy",) * 4 + ("guardian", "oracle", "operator")
@@ -186,12 +186,7 @@ def exit_position(world: World, choose: Choices) -> list[Call]:
     lapse and escaped weeks later; a request the trader revives by changing its position
     (taking another's exit) before escaping."""
     state = world.state
-    holders = [
-        (t, m)
-        for t in world.traders
-        for m, market in enumerate(state.markets)
-        if get_position(state, world.actors[t], m).size != 0 and not market.settled
-    ]
+    holders = live_positions(world, world.traders)
     if not holders:
         trader = choose.pick(world.traders)
         return [Call("settlement", "request_exit", trader, (0,))]

@@ -168,7 +168,10 @@ def write_balances(chain: ForkChain, state, addresses: list[str], amount: int) -
     for address in addresses:
         new = balance(address) + amount
         key = key_of(address, *layout)
-        chain.rpc("anvil_setStorageAt", [token, key, "0x" + new.to_bytes(32, "big").hex()])
+        # added to the stored word, not written over it: a token that packs flags beside
+        # the balance (USDC v2.2 keeps its blacklist bit in the word's top bit) keeps them
+        word = int(chain.rpc("eth_getStorageAt", [token, key, "latest"]), 16) + amount
+        chain.rpc("anvil_setStorageAt", [token, key, "0x" + word.to_bytes(32, "big").hex()])
         if balance(address) != new:
             raise ChainError(f"token {token}: writing {address}'s balance did not take")
         state.token.balances[address] = new

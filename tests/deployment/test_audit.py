@@ -249,8 +249,9 @@ def test_replay_usage_errors(live, tmp_path, capsys):
 
 def test_the_instances_own_users_act_and_agree(live, tmp_path, capsys, monkeypatch):
     """trader8 and trader9 are none of the audit's actors: impersonated as residents, they
-    withdraw, ask to exit and withdraw the request, and call deleverage as keepers, from
-    their imported accounts; spec and fork agree."""
+    withdraw, ask to exit and withdraw the request, call deleverage as keepers, and take
+    positions over (a trader's exit, a liquidation), from their imported accounts; spec
+    and fork agree."""
     from harness.core.pair import Pair
 
     done = []
@@ -268,20 +269,60 @@ def test_the_instances_own_users_act_and_agree(live, tmp_path, capsys, monkeypat
     by_residents = {(who, fn) for who, fn, ok, _ in done if ok and who.startswith("resident")}
     assert {who for who, _ in by_residents} == {"resident0", "resident1"}
     assert {fn for _, fn in by_residents} >= {"withdraw", "request_exit", "cancel_exit"}
+    # without a key they still take positions over: a trader's exit, an account liquidated
+    tried = {fn for who, fn, _, _ in done if who.startswith("resident")}
+    assert {"take_exit", "liquidate"} <= tried
+    assert {fn for _, fn in by_residents} & {"take_exit", "liquidate"}
     # and as keepers (succeeding only when someone is bankrupt by then)
     assert any(who.startswith("resident") and fn == "deleverage" for who, fn, _, _ in done)
 
 
-def balance_only_token(slot: int, vyper: bool) -> str:
+def balance_only_token(slot: int, vyper: bool, mask: bool = False) -> str:
     """Runtime code that answers any call with the word at the balance mapping's key of
     the address in calldata[4:36], the mapping at ``slot``: keccak(slot . address) as
-    Vyper lays it out, keccak(address . slot) as Solidity does."""
+    Vyper lays it out, keccak(address . slot) as Solidity does; with ``mask``, the word
+    without its top bit (a flag packed beside the balance)."""
     address_at, slot_at = ("20", "00") if vyper else ("00", "20")
     return (
         f"0x600435 60{address_at} 52 60{slot:02x} 60{slot_at} 52"  # address, slot to memory
         " 6040 6000 20 54"  # sload(keccak(memory[0:64]))
-        " 6000 52 6020 6000 f3"  # return it
+        + (" 7f7f" + "ff" * 31 + " 16" if mask else "")  # and 2**255 - 1
+        + " 6000 52 6020 6000 f3"  # return it
     ).replace(" ", "")
+
+
+def test_storage_funding_reaches_through_a_proxy_and_keeps_packed_flags(live):
+    """USDC's layout: a proxy delegates every call to its implementation (whose address is
+    at the zeppelinos slot), so the balances live in the proxy's storage, at Solidity slot
+    9; v2.2 keeps the blacklist flag in each word's top bit and ``balanceOf`` masks it.
+    The probe finds the mapping through the proxy, and funding keeps a holder's flag."""
+    from eth_utils import keccak
+
+    from harness.deployed.fork import write_balances
+
+    proxy, implementation = "0x" + "71" * 20, "0x" + "72" * 20
+    slot = "0x" + keccak(b"org.zeppelinos.proxy.implementation").hex()
+    delegating = (
+        (
+            "0x 36 6000 6000 37"  # calldata to memory
+            f" 6000 6000 36 6000 7f{slot[2:]} 54 5a f4"  # delegatecall(sload(slot), calldata)
+            " 50 3d 6000 6000 3e 3d 6000 f3"  # return what the implementation returned
+        ).replace(" ", "")
+    )
+    live.chain.rpc("anvil_setCode", [implementation, balance_only_token(9, False, mask=True)])
+    live.chain.rpc("anvil_setCode", [proxy, delegating])
+    live.chain.rpc("anvil_setStorageAt", [proxy, slot, "0x" + implementation[2:].rjust(64, "0")])
+    holder, blacklisted = live.address("trader6"), live.address("trader7")
+    key = keccak(bytes.fromhex(blacklisted[2:]).rjust(32, b"\0") + (9).to_bytes(32, "big"))
+    flagged = (1 << 255) | 5
+    live.chain.rpc("anvil_setStorageAt", [proxy, "0x" + key.hex(), f"0x{flagged:064x}"])
+    state = SimpleNamespace(token=SimpleNamespace(address=proxy, balances={}))
+    write_balances(live.chain, state, [holder, blacklisted], 1_000)
+    assert state.token.balances == {holder: 1_000, blacklisted: 1_005}
+    word = live.chain.rpc("eth_getStorageAt", [proxy, "0x" + key.hex(), "latest"])
+    assert int(word, 16) == flagged + 1_000  # still blacklisted, as on the chain forked
+    for address in (proxy, implementation):
+        live.chain.rpc("anvil_setCode", [address, "0x"])
 
 
 def test_storage_funding_finds_the_balance_mapping_of_either_layout(live):
