@@ -3,8 +3,10 @@
 # pragma nonreentrancy on
 """
 @title Cross-margin perpetual futures engine
-@notice Spec: `pyspec/engine.py` (entry points), `pyspec/governance.py` (listing, parameters,
-        roles, delisting) and `pyspec/views.py` (views). Every check
+@notice Spec: `pyspec/engine.py` (entry points) and `pyspec/views.py` (views); the
+        governance entry points (`pyspec/governance.py`: listing, parameters, roles, the
+        pause, delisting, the fund's withdrawal) are contracts/EngineGovernance.vy's,
+        run here by delegatecall (`__default__`). Every check
         runs in the spec's order with the spec's reason string, so a rejected call fails
         identically on both sides.
 """
@@ -14,6 +16,7 @@ import lib.constants as constants
 import lib.fixed_math as fixed_math
 import engine.storage as storage
 import engine.margin as margin
+import engine.checks as checks
 import engine.positions as fills  # aliased: `positions` is the exported storage getter
 import engine.liquidation as liquidation
 import AdlAllocator
@@ -23,6 +26,7 @@ import engine.fees as fees
 initializes: storage
 initializes: margin[storage := storage]
 initializes: fills[storage := storage]
+initializes: checks[storage := storage, margin := margin]
 
 exports: (
     storage.token,
@@ -40,42 +44,6 @@ exports: (
     storage.collateral,
     storage.positions,
 )
-
-
-event MarketAdded:
-    market: indexed(uint256)
-
-
-event MarketParamsSet:
-    market: indexed(uint256)
-    initial_margin_ratio: uint256
-    maintenance_margin_ratio: uint256
-    liquidation_fee_ratio: uint256
-    price_band_ratio: uint256
-    max_funding_rate: uint256
-    maker_fee_ratio: uint256
-    taker_fee_ratio: uint256
-    adl_policy: uint256
-    max_price_age: uint256
-    min_position_notional: uint256
-
-
-event OracleSet:
-    oracle: indexed(address)
-
-
-event GuardianSet:
-    guardian: indexed(address)
-
-
-event MarketPaused:
-    market: indexed(uint256)
-    paused: bool
-
-
-event MarketSettled:
-    market: indexed(uint256)
-    price: uint256
 
 
 event PositionSettledAtPrice:
@@ -166,24 +134,22 @@ event InsuranceTopUp:
     amount: uint256
 
 
-event InsuranceWithdrawal:
-    receiver: indexed(address)
-    amount: uint256
-
-
-interface IGovernor:
-    def owner() -> address: view
+interface IEngineGovernance:
+    def adl_allocator() -> address: view
 
 
 # The stateless ADL policies and listing bounds (contracts/AdlAllocator.vy), fixed at
 # deployment: kept out of the engine's EIP-170 budget.
 adl_allocator: public(immutable(AdlAllocator.__interface__))
+# The governance entry points (contracts/EngineGovernance.vy), run in this storage.
+governance: public(immutable(address))
 
 
 @deploy
 def __init__(
     token: IERC20,
     allocator: AdlAllocator.__interface__,
+    governance_code: address,
     oracle: address,
     settlement: address,
     governor: address,
@@ -191,10 +157,14 @@ def __init__(
     insurance_floor: uint256,
 ):
     """
-    @notice Deploy with the collateral token, the roles and the penalty split; the
-            Settlement and the Governor are deployed next, at addresses known now.
+    @notice Deploy with the collateral token, the allocator and the governance code (built
+            on that allocator), the roles and the penalty split; the Settlement and the
+            Governor are deployed next, at addresses known now.
     @dev Spec: `engine.new_state`.
     """
+    assert (
+        staticcall IEngineGovernance(governance_code).adl_allocator() == allocator.address
+    ), "config: governance on another allocator"
     assert liquidator_share_ratio <= convert(
         constants.RATIO_PRECISION, uint256
     ), "config: invalid liquidator share"
@@ -207,19 +177,17 @@ def __init__(
     storage.liquidator_share_ratio = liquidator_share_ratio
     storage.insurance_floor = insurance_floor
     adl_allocator = allocator
+    governance = governance_code
 
 
-@internal
-@view
-def _require_fresh(market_id: uint256):
+@external
+@reentrant
+def __default__():
     """
-    @notice The market's price is at most its max_price_age old, or the market is settled
-            (its price is final). Spec: `engine.require_fresh`.
+    @notice Run a governance entry point (contracts/EngineGovernance.vy) in this storage,
+            with its reason on failure; it takes the reentrancy lock itself.
     """
-    market: storage.Market = storage.markets[market_id]
-    assert (
-        market.settled or block.timestamp - market.price_timestamp <= market.max_price_age
-    ), "oracle: stale price"
+    raw_call(governance, msg.data, is_delegate_call=True)
 
 
 @internal
@@ -236,182 +204,13 @@ def _require_fresh_account(account: address, gated: uint256):
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         position: storage.Position = storage.positions[account][market_id]
         if position.size != 0:
-            self._require_fresh(market_id)
+            checks.require_fresh(market_id)
             if gated & (1 << market_id) != 0:
                 if margin.unrealized_pnl(position, storage.markets[market_id].price) > 0:
-                    assert self._solvent_holders(market_id, position.size), "adl: deficit pending"
+                    assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
 
 
-@internal
-@view
-def _require_market(market_id: uint256) -> storage.Market:
-    assert market_id < storage.market_count, "market: unknown market"
-    return storage.markets[market_id]
-
-
-@internal
-@view
-def _require_live(market_id: uint256) -> storage.Market:
-    market: storage.Market = self._require_market(market_id)
-    assert not market.settled, "market: settled"
-    return market
-
-
-@internal
-@view
-def _require_owner():
-    assert msg.sender == self._owner(), "auth: not owner"
-
-
-@internal
-@view
-def _owner() -> address:
-    """
-    @notice The Governor's owner (one call site for the owner check and the fund's receiver).
-    """
-    return staticcall IGovernor(storage.governor).owner()
-
-
-@internal
-@view
-def _require_governor():
-    assert msg.sender == storage.governor, "auth: not governor"
-
-
-# Governance
-
-
-@external
-def add_market(params: AdlAllocator.MarketParams):
-    """
-    @notice List a market with its parameters: through the governor's timelock; its owner
-            lists at once only while the engine holds no tokens (the deployment's
-            markets), since a listing binds the shared fund (N6).
-            Spec: `governance.process_add_market`.
-    """
-    if msg.sender != storage.governor:
-        self._require_owner()
-        assert (
-            self._balance() == 0
-        ), "market: listing needs the timelock"
-    assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
-    self._check_params(params)
-    market_id: uint256 = storage.market_count
-    storage.market_count = market_id + 1
-    storage.markets[market_id].funding_timestamp = block.timestamp
-    log MarketAdded(market=market_id)
-    self._store_params(market_id, params)
-
-
-@external
-def set_market_params(market_id: uint256, params: AdlAllocator.MarketParams):
-    """
-    @notice Change a live market's parameters, its ADL policy included (the governor
-            only, so after its delay), within the listing bounds. The index first accrues at the old rate;
-            a rate above a lowered bound is clamped to it. Spec: `governance.process_set_market_params`.
-    """
-    self._require_governor()
-    self._require_live(market_id)
-    self._check_params(params)
-    margin.accrue_funding(market_id)
-    storage.markets[market_id].funding_rate = funding.clamp_funding_rate(
-        storage.markets[market_id].funding_rate, params.max_funding_rate
-    )
-    self._store_params(market_id, params)
-
-
-@internal
-@view
-def _check_params(params: AdlAllocator.MarketParams):
-    """
-    @notice Refuse parameters outside the listing bounds (the allocator's reasons).
-    """
-    assert staticcall adl_allocator.check_market_params(params)
-
-
-@internal
-def _store_params(market_id: uint256, params: AdlAllocator.MarketParams):
-    market: storage.Market = storage.markets[market_id]
-    market.initial_margin_ratio = params.initial_margin_ratio
-    market.maintenance_margin_ratio = params.maintenance_margin_ratio
-    market.liquidation_fee_ratio = params.liquidation_fee_ratio
-    market.price_band_ratio = params.price_band_ratio
-    market.max_funding_rate = params.max_funding_rate
-    market.maker_fee_ratio = params.maker_fee_ratio
-    market.taker_fee_ratio = params.taker_fee_ratio
-    market.adl_policy = params.adl_policy
-    market.max_price_age = params.max_price_age
-    market.min_position_notional = params.min_position_notional
-    storage.markets[market_id] = market
-    log MarketParamsSet(
-        market=market_id,
-        initial_margin_ratio=params.initial_margin_ratio,
-        maintenance_margin_ratio=params.maintenance_margin_ratio,
-        liquidation_fee_ratio=params.liquidation_fee_ratio,
-        price_band_ratio=params.price_band_ratio,
-        max_funding_rate=params.max_funding_rate,
-        maker_fee_ratio=params.maker_fee_ratio,
-        taker_fee_ratio=params.taker_fee_ratio,
-        adl_policy=params.adl_policy,
-        max_price_age=params.max_price_age,
-        min_position_notional=params.min_position_notional,
-    )
-
-
-@external
-def set_oracle(oracle: address):
-    """
-    @notice Name the oracle (the governor only). Spec: `governance.process_set_oracle`.
-    """
-    self._require_governor()
-    storage.oracle = oracle
-    log OracleSet(oracle=oracle)
-
-
-@external
-def set_guardian(guardian: address):
-    """
-    @notice Name the guardian, who pauses and resumes markets (the governor only).
-            Spec: `governance.process_set_guardian`.
-    """
-    self._require_governor()
-    storage.guardian = guardian
-    log GuardianSet(guardian=guardian)
-
-
-@external
-def set_market_paused(market_id: uint256, paused: bool):
-    """
-    @notice Pause a market (no trade may add risk; reductions, deposits, withdrawals of
-            free collateral, liquidation and ADL go on) or resume it (guardian only).
-            Spec: `engine.process_set_market_paused`.
-    """
-    assert msg.sender == storage.guardian, "auth: not guardian"
-    self._require_market(market_id)
-    storage.markets[market_id].paused = paused
-    log MarketPaused(market=market_id, paused=paused)
-
-
-@external
-def delist_market(market_id: uint256):
-    """
-    @notice Final settlement: freeze the market at its fresh oracle price (the governor,
-            or the Settlement when a trader's unserved exit request escapes; never at a
-            stale price, N3), once no holder is bankrupt there: each bankruptcy goes
-            through the live waterfall first (`deleverage`, N2). Funding stops; every position settles at that price the
-            next time its account is touched, zero-sum. Spec: `governance.process_delist_market`.
-    """
-    assert (
-        msg.sender == storage.governor or msg.sender == storage.settlement
-    ), "auth: not governor"
-    market: storage.Market = self._require_live(market_id)
-    assert market.price > 0, "market: no price"
-    self._require_fresh(market_id)
-    assert self._solvent_holders(market_id, 0), "market: bankrupt holder"
-    margin.accrue_funding(market_id)
-    storage.markets[market_id].funding_rate = 0
-    storage.markets[market_id].settled = True
-    log MarketSettled(market=market_id, price=market.price)
+# Oracle
 
 
 @external
@@ -420,7 +219,7 @@ def update_price(market_id: uint256, price: uint256, timestamp: uint256):
     @notice Publish an oracle price (collateral units per lot). Spec: `engine.process_update_price`.
     """
     assert msg.sender == storage.oracle, "auth: not oracle"
-    market: storage.Market = self._require_live(market_id)
+    market: storage.Market = checks.require_live(market_id)
     assert price > 0, "oracle: zero price"
     assert price <= constants.MAX_PRICE, "oracle: price too large"
     assert timestamp > market.price_timestamp, "oracle: stale timestamp"
@@ -439,9 +238,9 @@ def set_funding_rate(market_id: uint256, rate: int256):
             bound): the index first accrues at the old rate. Spec: `engine.process_set_funding_rate`.
     """
     assert msg.sender == storage.oracle, "auth: not oracle"
-    market: storage.Market = self._require_live(market_id)
+    market: storage.Market = checks.require_live(market_id)
     assert market.price > 0, "market: no price"
-    self._require_fresh(market_id)
+    checks.require_fresh(market_id)
     margin.accrue_funding(market_id)
     applied: int256 = funding.clamp_funding_rate(rate, market.max_funding_rate)
     storage.markets[market_id].funding_rate = applied
@@ -451,20 +250,6 @@ def set_funding_rate(market_id: uint256, rate: int256):
         applied_rate=applied,
         funding_index=storage.markets[market_id].funding_index,
     )
-
-
-@internal
-@view
-def _solvent_holders(market_id: uint256, side: int256) -> bool:
-    """
-    @notice Check every holder of the market opposite a position of `side` lots (every
-            holder: 0) has equity >= 0. Spec: `engine.solvent_holders`.
-    """
-    for holder: address in storage.holders[market_id]:
-        if storage.positions[holder][market_id].size * side <= 0:
-            if margin.equity(holder) < 0:
-                return False
-    return True
 
 
 @internal
@@ -492,47 +277,17 @@ def _settle(account: address) -> bool:
 
 
 @internal
-@pure
-def _covers(balance: int256, amount: uint256) -> bool:
-    """
-    @notice Check amount <= balance for any uint256 amount and signed balance.
-    """
-    if balance < 0:
-        return False
-    return amount <= convert(balance, uint256)
-
-
-@internal
 def _pull(sender: address, amount: uint256):
     """
     @notice Take `amount` from `sender` into the engine before anything is credited: a
             token that returns nothing is accepted, one that returns false or delivers
             less than `amount` (a fee on transfer) is refused. Spec: `engine._pull`.
     """
-    before: uint256 = self._balance()
+    before: uint256 = checks.token_balance()
     assert extcall storage.token.transferFrom(
         sender, self, amount, default_return_value=True
     ), "token: transfer failed"
-    assert self._balance() == before + amount, "token: fee on transfer"
-
-
-@internal
-@view
-def _balance() -> uint256:
-    """
-    @notice The engine's token balance.
-    """
-    return staticcall storage.token.balanceOf(self)
-
-
-@internal
-def _push(receiver: address, amount: uint256):
-    """
-    @notice Pay `amount` to `receiver`, after every state change. Spec: `engine.push`.
-    """
-    assert extcall storage.token.transfer(
-        receiver, amount, default_return_value=True
-    ), "token: transfer failed"
+    assert checks.token_balance() == before + amount, "token: fee on transfer"
 
 
 @external
@@ -561,7 +316,7 @@ def withdraw(amount: uint256):
     assert amount > 0, "withdraw: zero amount"
     self._require_fresh_account(msg.sender, constants.EVERY_MARKET)
     self._settle(msg.sender)
-    assert self._covers(storage.collateral[msg.sender], amount), "withdraw: insufficient collateral"
+    assert checks.covers(storage.collateral[msg.sender], amount), "withdraw: insufficient collateral"
     storage.collateral[msg.sender] -= convert(amount, int256)
     assert margin.equity(msg.sender) >= margin.requirement(
         msg.sender, True
@@ -569,7 +324,7 @@ def withdraw(amount: uint256):
     paid: uint256 = amount
     if storage.bad_debt > 0:
         claims: uint256 = (
-            self._balance() - storage.insurance_fund + storage.bad_debt
+            checks.token_balance() - storage.insurance_fund + storage.bad_debt
         )
         haircut: uint256 = min(
             convert(
@@ -583,7 +338,7 @@ def withdraw(amount: uint256):
         storage.bad_debt -= haircut
         paid -= haircut
         log Haircut(account=msg.sender, amount=haircut)
-    self._push(msg.sender, paid)
+    checks.push(msg.sender, paid)
     log Withdrawal(account=msg.sender, amount=paid)
 
 
@@ -687,7 +442,7 @@ def settle_trade(
             into the insurance fund. Spec: `engine.process_settle_trade`.
     """
     assert msg.sender == storage.settlement, "auth: not settlement"
-    market: storage.Market = self._require_live(market_id)
+    market: storage.Market = checks.require_live(market_id)
     assert size > 0, "trade: zero size"
     assert size <= constants.MAX_TRADE_SIZE, "trade: size too large"
     assert buyer != seller, "trade: self-trade"
@@ -696,7 +451,7 @@ def settle_trade(
     assert self._is_price_in_band(
         market.price, price, market.price_band_ratio
     ), "trade: price outside band"
-    self._require_fresh(market_id)
+    checks.require_fresh(market_id)
     self._require_fresh_account(buyer, constants.EVERY_MARKET)
     self._require_fresh_account(seller, constants.EVERY_MARKET)
     margin.accrue_funding(market_id)
@@ -749,7 +504,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
             and `deleverage` resolves the account.
             Spec: `engine.process_liquidate`.
     """
-    market: storage.Market = self._require_market(market_id)
+    market: storage.Market = checks.require_market(market_id)
     assert msg.sender != account, "liquidate: self-liquidation"
     assert max_size > 0, "liquidate: zero size"
     self._require_fresh_account(account, 1 << market_id)
@@ -960,30 +715,6 @@ def top_up_insurance(amount: uint256):
     self._pull(msg.sender, amount)
     margin.credit_fund(amount)
     log InsuranceTopUp(sender=msg.sender, amount=amount)
-
-
-@external
-def withdraw_insurance(amount: uint256):
-    """
-    @notice Governance withdrawal to the governor's owner, through the timelock (N6: never
-            sprung in front of a price move), never below the floor and never while bad
-            debt is known: recorded, or a holder at negative equity (a scan of every
-            market's holders). Spec: `governance.process_withdraw_insurance`.
-    """
-    self._require_governor()
-    receiver: address = self._owner()
-    assert amount > 0, "insurance: zero amount"
-    assert storage.bad_debt == 0, "insurance: bad debt pending"
-    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        if len(storage.holders[market_id]) > 0:
-            self._require_fresh(market_id)
-        assert self._solvent_holders(market_id, 0), "insurance: bad debt pending"
-    assert self._covers(
-        convert(storage.insurance_fund, int256) - convert(storage.insurance_floor, int256), amount
-    ), "insurance: below floor"
-    storage.insurance_fund -= amount
-    self._push(receiver, amount)
-    log InsuranceWithdrawal(receiver=receiver, amount=amount)
 
 
 # Views

@@ -15,7 +15,14 @@ from pyspec.constants import COLLATERAL_DECIMALS
 
 EIP170_CODE_SIZE_LIMIT = 24_576
 # the contracts of an instance, in deployment order
-CONTRACTS = ("AdlAllocator", "PerpEngine", "Settlement", "PerpViews", "Governor")
+CONTRACTS = (
+    "AdlAllocator",
+    "EngineGovernance",
+    "PerpEngine",
+    "Settlement",
+    "PerpViews",
+    "Governor",
+)
 
 Check = tuple[str, object, object]  # (label, actual, expected)
 
@@ -58,6 +65,12 @@ def instance_checks(project, provider, manifest: dict) -> list[Check]:
         # the ABI of decimals() is borrowed from the mock
         ("token decimals", _read(_at(project.MockToken, token), "decimals"), COLLATERAL_DECIMALS),
         ("adl allocator", _read(engine, "adl_allocator"), lower(address["AdlAllocator"])),
+        ("engine governance", _read(engine, "governance"), lower(address["EngineGovernance"])),
+        (
+            "governance allocator",
+            _read(_at(project.EngineGovernance, address["EngineGovernance"]), "adl_allocator"),
+            lower(address["AdlAllocator"]),
+        ),
         ("governor", _read(engine, "governor"), lower(address["Governor"])),
         ("governor engine", _read(governor, "engine"), lower(address["PerpEngine"])),
         ("governor settlement", _read(governor, "settlement"), lower(address["Settlement"])),

@@ -60,7 +60,7 @@ def require_fresh(state: State, market_id: int) -> None:
     """A risk-relevant action needs the market's price no older than its max_price_age;
     a settled market's price is final and never goes stale.
 
-    Contract: ``PerpEngine._require_fresh``. Anchor: GMX v2 ``Oracle.sol``
+    Contract: ``checks.require_fresh``. Anchor: GMX v2 ``Oracle.sol``
     (``MaxPriceAgeExceeded``).
     """
     market = state.markets[market_id]
@@ -94,36 +94,17 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
                 require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
 
 
-def _require_market(state: State, market_id: int) -> Market:
+def require_market(state: State, market_id: int) -> Market:
+    """A listed market. Contract: ``checks.require_market``."""
     require(market_id < len(state.markets), "market: unknown market")
     return state.markets[market_id]
 
 
 def require_live(state: State, market_id: int) -> Market:
-    """A listed market that has not been delisted. Contract: ``PerpEngine._require_live``."""
-    market = _require_market(state, market_id)
+    """A listed market that has not been delisted. Contract: ``checks.require_live``."""
+    market = require_market(state, market_id)
     require(not market.settled, "market: settled")
     return market
-
-
-def require_owner(state: State, caller: str) -> None:
-    """The Governor's owner: listing and fund withdrawals need no delay.
-
-    Contract: ``PerpEngine._require_owner``."""
-    require(caller == state.timelock.owner, "auth: not owner")
-
-
-def process_set_market_paused(state: State, caller: str, market_id: int, paused: bool) -> None:
-    """Pause a market: no trade may add risk, while reductions, deposits, withdrawals of
-    free collateral, liquidation and ADL go on; or resume it.
-
-    Contract: ``PerpEngine.set_market_paused``. Anchor: Drift v2's per-operation market
-    pauses (``MarketStatus``), which keep reduce-only trading and liquidation open.
-    """
-    require(caller == state.guardian, "auth: not guardian")
-    market = _require_market(state, market_id)
-    market.paused = paused
-    state.events.append(("MarketPaused", (market_id, paused)))
 
 
 def process_update_price(
@@ -164,7 +145,7 @@ def solvent_holders(state: State, market_id: int, side: int) -> bool:
     """Check every holder of the market opposite a position of ``side`` lots (every holder:
     0) has equity >= 0: a bankrupt one's deleverage closes against that position's side.
 
-    Contract: ``PerpEngine._solvent_holders``."""
+    Contract: ``checks.solvent_holders``."""
     return all(
         margin.equity(state, h) >= 0
         for h in state.markets[market_id].holders
@@ -211,7 +192,7 @@ def _pull(state: State, sender: str, amount: int) -> None:
 
 
 def push(state: State, receiver: str, amount: int) -> None:
-    """Pay ``amount`` to ``receiver``, after every state change. Contract: ``PerpEngine._push``."""
+    """Pay ``amount`` to ``receiver``, after every state change. Contract: ``checks.push``."""
     require(token.transfer(state.token, state.address, receiver, amount), "token: transfer failed")
 
 
@@ -396,7 +377,7 @@ def process_liquidate(
     liquidator needs initial margin only with what it took.
     Contract: ``PerpEngine.liquidate``.
     """
-    market = _require_market(state, market_id)
+    market = require_market(state, market_id)
     require(caller != address, "liquidate: self-liquidation")
     require(max_size > 0, "liquidate: zero size")
     _require_fresh_account(state, address, 1 << market_id)

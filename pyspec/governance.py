@@ -1,6 +1,6 @@
 """Market governance: listing, parameter changes, roles, delisting, the fund's withdrawal.
 
-Contract: ``contracts/PerpEngine.vy`` (its governance section). Listing is the Governor's
+Contract: ``contracts/EngineGovernance.vy`` (its governance section). Listing is the Governor's
 owner's, at once; every other change here answers only the Governor (``pyspec/governor.py``),
 so it comes a whole delay after it was announced.
 """
@@ -15,7 +15,7 @@ from pyspec.constants import (
     MAX_PRICE_AGE,
     RATIO_PRECISION,
 )
-from pyspec.engine import push, require_fresh, require_live, require_owner, solvent_holders
+from pyspec.engine import push, require_fresh, require_live, require_market, solvent_holders
 from pyspec.errors import require
 from pyspec.state import Market, State
 
@@ -23,11 +23,18 @@ from pyspec.state import Market, State
 def _require_governor(state: State, caller: str) -> None:
     """Role and parameter changes come through the timelock only.
 
-    Contract: ``PerpEngine._require_governor``."""
+    Contract: ``EngineGovernance._require_governor``."""
     require(caller == state.governor, "auth: not governor")
 
 
-# The fields of ``MarketParams`` (``PerpEngine.MarketParams``), in ABI order.
+def _require_owner(state: State, caller: str) -> None:
+    """The Governor's owner: listing and fund withdrawals need no delay.
+
+    Contract: ``EngineGovernance._require_owner``."""
+    require(caller == state.timelock.owner, "auth: not owner")
+
+
+# The fields of ``MarketParams`` (``AdlAllocator.MarketParams``), in ABI order.
 MARKET_PARAMS = (
     "initial_margin_ratio",
     "maintenance_margin_ratio",
@@ -63,9 +70,9 @@ def process_add_market(state: State, caller: str, params: tuple) -> None:
     """List a market with its parameters (``MARKET_PARAMS``): through the Governor's
     timelock; the Governor's owner lists at once only while the engine holds no tokens
     (the deployment's markets), since a listing binds the shared fund (N6: a 1-ppm-margin
-    market drained it). Contract: ``PerpEngine.add_market``."""
+    market drained it). Contract: ``EngineGovernance.add_market``."""
     if caller != state.governor:
-        require_owner(state, caller)
+        _require_owner(state, caller)
         require(state.token.balance_of(state.address) == 0, "market: listing needs the timelock")
     require(len(state.markets) < MAX_MARKETS, "market: too many markets")
     _check_params(params)
@@ -80,7 +87,7 @@ def process_set_market_params(state: State, caller: str, market_id: int, params:
     after its delay), within the listing bounds. The index first accrues at the old rate;
     a rate above a lowered bound is clamped to it.
 
-    Contract: ``PerpEngine.set_market_params``. Anchor: GMX v2 ``Timelock.sol``: traders
+    Contract: ``EngineGovernance.set_market_params``. Anchor: GMX v2 ``Timelock.sol``: traders
     see a change coming for the whole delay and can leave before it applies.
     """
     _require_governor(state, caller)
@@ -95,14 +102,14 @@ def process_set_market_params(state: State, caller: str, market_id: int, params:
 
 
 def process_set_oracle(state: State, caller: str, oracle: str) -> None:
-    """Name the oracle (the Governor only). Contract: ``PerpEngine.set_oracle``."""
+    """Name the oracle (the Governor only). Contract: ``EngineGovernance.set_oracle``."""
     _require_governor(state, caller)
     state.oracle = oracle
     state.events.append(("OracleSet", (oracle,)))
 
 
 def process_set_guardian(state: State, caller: str, guardian: str) -> None:
-    """Name the guardian (the Governor only). Contract: ``PerpEngine.set_guardian``."""
+    """Name the guardian (the Governor only). Contract: ``EngineGovernance.set_guardian``."""
     _require_governor(state, caller)
     state.guardian = guardian
     state.events.append(("GuardianSet", (guardian,)))
@@ -121,7 +128,7 @@ def process_delist_market(state: State, caller: str, market_id: int) -> None:
     position settles at that price when its account is next touched
     (``_settle``): the same price for all, so the realized profits and losses sum to zero.
 
-    Contract: ``PerpEngine.delist_market``. Anchors: dYdX v4 final settlement (positions
+    Contract: ``EngineGovernance.delist_market``. Anchors: dYdX v4 final settlement (positions
     closed at the oracle price), Drift's settlement at an expiry price.
     """
     require(caller in (state.governor, state.settlement), "auth: not governor")
@@ -142,7 +149,7 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
     whole exit path ahead, never sprung in front of a price move), never below the floor,
     and never while bad debt is known: recorded, or an account holding a position at
     negative equity (a scan of every market's holders). Contract:
-    ``PerpEngine.withdraw_insurance``.
+    ``EngineGovernance.withdraw_insurance``.
     """
     require(caller == state.governor, "auth: not governor")
     receiver = state.timelock.owner
@@ -156,3 +163,16 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
     state.insurance_fund -= amount
     push(state, receiver, amount)
     state.events.append(("InsuranceWithdrawal", (receiver, amount)))
+
+
+def process_set_market_paused(state: State, caller: str, market_id: int, paused: bool) -> None:
+    """Pause a market: no trade may add risk, while reductions, deposits, withdrawals of
+    free collateral, liquidation and ADL go on; or resume it.
+
+    Contract: ``EngineGovernance.set_market_paused``. Anchor: Drift v2's per-operation market
+    pauses (``MarketStatus``), which keep reduce-only trading and liquidation open.
+    """
+    require(caller == state.guardian, "auth: not guardian")
+    market = require_market(state, market_id)
+    market.paused = paused
+    state.events.append(("MarketPaused", (market_id, paused)))

@@ -209,6 +209,7 @@ def deploy(provider, account, config, request: dict) -> dict:
     if token == "mock":
         token = create("MockToken").address
     allocator = create("AdlAllocator")
+    governance = create("EngineGovernance", allocator.address)
     # the engine accepts trades only from the Settlement and role changes only from the
     # Governor, deployed after it at addresses known now
     settlement_address = create_address(account.address.lower(), account.nonce + 1)
@@ -217,6 +218,7 @@ def deploy(provider, account, config, request: dict) -> dict:
         "PerpEngine",
         token,
         allocator.address,
+        governance.address,
         request["oracle"],
         settlement_address,
         governor_address,
@@ -226,8 +228,10 @@ def deploy(provider, account, config, request: dict) -> dict:
     settlement = create("Settlement", engine.address, request["operator"])
     create("PerpViews", engine.address)
     governor = create("Governor", engine.address, settlement.address, config.governance_delay)
+    # the engine runs its governance entry points from EngineGovernance's code
+    listing = project.EngineGovernance.at(engine.address).add_market
     for market in config.markets:
-        receipt = with_margin(engine.add_market, market.listing(), sender=account)
+        receipt = with_margin(listing, market.listing(), sender=account)
         send(f"add_market {market.name}", receipt)
     oracle = oracle_signer(request["oracle"], account)
     if oracle is None:

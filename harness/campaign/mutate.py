@@ -30,6 +30,7 @@ from harness.evm import artifacts
 
 TARGETS = [
     "contracts/PerpEngine.vy",
+    "contracts/EngineGovernance.vy",
     "contracts/AdlAllocator.vy",
     "contracts/Settlement.vy",
     "contracts/Governor.vy",
@@ -106,23 +107,26 @@ def materialize(mutant: Mutant, workdir: Path) -> Path:
     return root
 
 
-# Contracts compiled from one file of their own; a module mutant changes the engine.
-STANDALONE = ("AdlAllocator", "Settlement", "PerpViews")
+# Contracts compiled from one file of their own; a module mutant changes the engine, its
+# governance code, or both (they share the engine's modules).
+STANDALONE = ("AdlAllocator", "Settlement", "PerpViews", "Governor")
+ENGINE = ("PerpEngine", "EngineGovernance")
 
 
-def compiled_by(file: str) -> str:
-    """The contract whose bytecode a mutant of ``file`` changes (the equivalence check)."""
+def compiled_by(file: str) -> tuple[str, ...]:
+    """The contracts whose bytecode a mutant of ``file`` may change (the equivalence
+    check): its own, or the engine's two."""
     name = Path(file).stem
-    return name if name in STANDALONE else "PerpEngine"
+    return (name,) if name in STANDALONE else ENGINE
 
 
 def classify(mutant: Mutant, workdir: Path, originals: dict, seen: dict) -> Path | None:
     """Materialize and compile the mutant; return its root when it deserves a campaign."""
     root = materialize(mutant, workdir)
-    contract = compiled_by(mutant.file)
-    original = originals[contract]
+    contracts = compiled_by(mutant.file)
+    original = b"".join(originals[name] for name in contracts)
     try:
-        bytecode = artifacts.load(contract, root).bytecode
+        bytecode = b"".join(artifacts.load(name, root).bytecode for name in contracts)
     except Exception as error:  # any compiler rejection makes the mutant invalid
         mutant.status, mutant.detail = "invalid", str(error).strip().splitlines()[0][:120]
         return None
@@ -172,7 +176,7 @@ def main(argv=None) -> int:
     total = len(mutants)
     if args.max and args.max < total:
         mutants = random.Random(args.seed).sample(mutants, args.max)
-    originals = {name: artifacts.load(name).bytecode for name in ("PerpEngine", *STANDALONE)}
+    originals = {name: artifacts.load(name).bytecode for name in (*ENGINE, *STANDALONE)}
     seen: dict = {}
     print(f"{total} mutants in {len(TARGETS)} files; judging {len(mutants)}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:

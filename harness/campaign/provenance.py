@@ -23,6 +23,7 @@ DEPLOYED = (
     "PerpViews",
     "Governor",
     "AdlAllocator",
+    "EngineGovernance",
     "Bundler",
 )
 # the distributions whose versions a result depends on (pyrevm is the embedded chain)

@@ -62,6 +62,7 @@ TRACE = "counterexample.json"
 MODULE = "harness.campaign.time_to_report"
 ENGINE, SETTLEMENT = "contracts/PerpEngine.vy", "contracts/Settlement.vy"
 ALLOCATOR, VIEWS = "contracts/AdlAllocator.vy", "contracts/PerpViews.vy"
+GOVERNANCE = "contracts/EngineGovernance.vy"
 
 FEE_OLD = "return fixed_math.ceil_div(notional * convert(fee_ratio, int256), "
 MARGIN_OLD = (
@@ -96,7 +97,7 @@ BUGS = [
         'assert block.timestamp < order.expiry, "order: expired"',
     ),
     mutant(
-        "guardian_ne", "role check", ENGINE,
+        "guardian_ne", "role check", GOVERNANCE,
         'assert msg.sender == storage.guardian, "auth: not guardian"',
         'assert msg.sender != storage.guardian, "auth: not guardian"',
     ),
@@ -136,7 +137,7 @@ BUGS = [
         "    log OrderCancelled(order_hash=digest, trader=order.trader)\n", "",
     ),
     hand(
-        "no_guardian_check", "role check", ENGINE,
+        "no_guardian_check", "role check", GOVERNANCE,
         '    assert msg.sender == storage.guardian, "auth: not guardian"\n', "",
     ),
     hand(

@@ -52,11 +52,12 @@ def state_accounts(n_traders: int = N_TRADERS) -> list[str]:
 ACTORS = dict(zip(actor_names(), ACCOUNTS, strict=False))
 TOKEN_ADDRESS = create_address(ACTORS["owner"], 0)
 ALLOCATOR_ADDRESS = create_address(ACTORS["owner"], 1)
-ENGINE_ADDRESS = create_address(ACTORS["owner"], 2)
-SETTLEMENT_ADDRESS = create_address(ACTORS["owner"], 3)
-VIEWS_ADDRESS = create_address(ACTORS["owner"], 4)
-GOVERNOR_ADDRESS = create_address(ACTORS["owner"], 5)
-ATTACKER_ADDRESS = create_address(ACTORS["owner"], 7)
+GOVERNANCE_ADDRESS = create_address(ACTORS["owner"], 2)
+ENGINE_ADDRESS = create_address(ACTORS["owner"], 3)
+SETTLEMENT_ADDRESS = create_address(ACTORS["owner"], 4)
+VIEWS_ADDRESS = create_address(ACTORS["owner"], 5)
+GOVERNOR_ADDRESS = create_address(ACTORS["owner"], 6)
+ATTACKER_ADDRESS = create_address(ACTORS["owner"], 8)
 
 
 def new_spec_state(
@@ -109,3 +110,14 @@ def setup_calls(
         calls.append(bundle("owner", approve) if name == ATTACKER else approve)
     calls.append(Call("engine", "top_up_insurance", "owner", (INITIAL_INSURANCE,)))
     return calls
+
+
+def deploy_engine_code(chain, deployer: str) -> tuple[str, str]:
+    """Deploy the code the engine is built on: its allocator (contracts/AdlAllocator.vy),
+    then its governance entry points on that allocator (contracts/EngineGovernance.vy);
+    return both addresses, in the engine's constructor order."""
+    from harness.evm import artifacts
+
+    allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), deployer)
+    governance = chain.deploy(artifacts.load("EngineGovernance").initcode(allocator), deployer)
+    return allocator, governance

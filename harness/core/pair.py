@@ -108,7 +108,7 @@ class Pair:
         self.residents: list[str] = []  # a fresh deployment has no users of its own
         owner = self.actors["owner"]
         self.token_address = chain.deploy(art["MockToken"].initcode(), owner)
-        self.allocator_address = chain.deploy(artifacts.load("AdlAllocator").initcode(), owner)
+        self.allocator_address, self.governance_address = genesis.deploy_engine_code(chain, owner)
         # The engine names the Settlement and the Governor, deployed after it at known
         # addresses: Settlement next, then the views, then the Governor.
         settlement_address = genesis.create_address(owner, chain.nonce(owner) + 1)
@@ -117,6 +117,7 @@ class Pair:
             art["PerpEngine"].initcode(
                 self.token_address,
                 self.allocator_address,
+                self.governance_address,
                 self.actors["oracle"],
                 settlement_address,
                 governor_address,
@@ -178,6 +179,7 @@ class Pair:
         pair.views_address = contracts["views"]
         pair.governor_address = contracts["governor"]
         pair.allocator_address = contracts.get("allocator")
+        pair.governance_address = contracts.get("governance")
         pair.actors, pair.traders, pair.residents = dict(actors), list(traders), list(residents)
         pair.lens_address = chain.deploy(artifacts.load("StateLens").initcode(), deployer)
         bundler = artifacts.load("Bundler").initcode()

@@ -61,7 +61,14 @@ class Reader:
         self.rpc, self.block = rpc, block
         self.codecs = {
             name: {f["name"]: FunctionCodec(f) for f in art.abi if f.get("type") == "function"}
-            for name in ("PerpEngine", "Settlement", "Governor", "PerpViews", "MockToken")
+            for name in (
+                "PerpEngine",
+                "EngineGovernance",
+                "Settlement",
+                "Governor",
+                "PerpViews",
+                "MockToken",
+            )
             for art in (artifacts.load(name),)
         }
 

@@ -106,7 +106,18 @@ def _load_cached(name: str, root: Path, digest: str) -> Artifact:
         with os.fdopen(fd, "w") as f:
             json.dump(data, f)
         os.replace(tmp, cache_file)
-    return Artifact(name, data["abi"], _bytes(data["bytecode"]), _bytes(data["runtime"]))
+    abi = data["abi"]
+    if name in DELEGATES:  # the entry points it runs by delegatecall are its own
+        own = {(i["type"], i.get("name")) for i in abi}
+        delegate = _load_cached(DELEGATES[name], root, digest).abi
+        abi = abi + [i for i in delegate if (i["type"], i.get("name")) not in own | CTOR]
+    return Artifact(name, abi, _bytes(data["bytecode"]), _bytes(data["runtime"]))
+
+
+# A contract whose ``__default__`` forwards to another's code by delegatecall, and that
+# code: its functions and events are called and emitted at the forwarding contract.
+DELEGATES = {"PerpEngine": "EngineGovernance"}
+CTOR = {("constructor", None)}
 
 
 def _bytes(hex_text: str) -> bytes:

@@ -81,12 +81,14 @@ class ApePair:
 
         self.token = container("MockToken").deploy(sender=owner)
         allocator = container("AdlAllocator").deploy(sender=owner)
+        governance = container("EngineGovernance").deploy(allocator, sender=owner)
         # the engine names the Settlement and the Governor, deployed after it
         settlement = genesis.create_address(owner.address.lower(), owner.nonce + 1)
         governor = genesis.create_address(owner.address.lower(), owner.nonce + 3)
         self.engine = container("PerpEngine").deploy(
             self.token,
             allocator,
+            governance,
             self.ape_actors["oracle"],
             settlement,
             governor,

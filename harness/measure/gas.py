@@ -17,7 +17,7 @@ from deployment.address import create_address
 from deployment.config import load
 from harness import REPO_ROOT
 from harness.core import orders
-from harness.core.genesis import USDC
+from harness.core.genesis import USDC, deploy_engine_code
 from harness.core.governance_actions import with_policy
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
@@ -64,13 +64,14 @@ class Deployment:
             for name, art in arts.items()
         }
         self.token = chain.deploy(arts["token"].initcode(), self.owner)
-        allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), self.owner)
+        allocator, governance = deploy_engine_code(chain, self.owner)
         settlement = create_address(self.owner, chain.nonce(self.owner) + 1)
         governor = create_address(self.owner, chain.nonce(self.owner) + 2)
         self.engine = chain.deploy(
             arts["engine"].initcode(
                 self.token,
                 allocator,
+                governance,
                 self.oracle,
                 settlement,
                 governor,

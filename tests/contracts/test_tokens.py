@@ -9,6 +9,7 @@ runs use the mock token; these tests deploy the engine on each misbehaving one
 
 import pytest
 
+from harness.core.genesis import deploy_engine_code
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 
@@ -29,9 +30,11 @@ class Deployed:
             "engine": {f["name"]: FunctionCodec(f) for f in engine.abi if f["type"] == "function"},
         }
         self.token = chain.deploy(token.initcode(), self.owner)
-        allocator = chain.deploy(artifacts.load("AdlAllocator").initcode(), self.owner)
+        allocator, governance = deploy_engine_code(chain, self.owner)
         self.engine = chain.deploy(
-            engine.initcode(self.token, allocator, self.oracle, self.owner, self.owner, 500_000, 1),
+            engine.initcode(
+                self.token, allocator, governance, self.oracle, self.owner, self.owner, 500_000, 1
+            ),
             self.owner,
         )
         self.address = {"token": self.token, "engine": self.engine}

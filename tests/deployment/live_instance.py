@@ -68,6 +68,7 @@ def manifest_of(pair: Pair, path) -> str:
     addresses = {
         "MockToken": pair.token_address,
         "AdlAllocator": pair.allocator_address,
+        "EngineGovernance": pair.governance_address,
         "PerpEngine": pair.engine_address,
         "Settlement": pair.settlement_address,
         "PerpViews": pair.views_address,

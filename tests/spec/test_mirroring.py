@@ -37,8 +37,12 @@ def contract_reasons() -> set[str]:
     return {r for r in found if not r.endswith(" ")}  # the concatenation's prefixes
 
 
+# Deployment wiring the spec has no part of: it models no code addresses.
+WIRING = {"config: governance on another allocator"}
+
+
 def test_same_reason_strings_on_both_sides():
-    assert spec_reasons() == contract_reasons()
+    assert spec_reasons() == contract_reasons() - WIRING
 
 
 def test_same_constants():

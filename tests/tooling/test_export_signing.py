@@ -49,3 +49,28 @@ def test_an_exported_trade_still_trades_on_another_deployment():
     for call in map(signed_at_run_time, calls):
         outcome = fresh.call(call)
     assert outcome.success
+
+
+def test_the_standard_deployments_addresses_are_known_before_it_runs():
+    """``genesis``'s addresses (the lab's actors, the export's standard domain) are where a
+    fresh ``Pair`` deploys: a contract added to the deployment moves them all."""
+    pair = Pair(RevmChain())
+    assert (
+        pair.token_address,
+        pair.allocator_address,
+        pair.governance_address,
+        pair.engine_address,
+        pair.settlement_address,
+        pair.views_address,
+        pair.governor_address,
+        pair.actors[genesis.ATTACKER],
+    ) == (
+        genesis.TOKEN_ADDRESS,
+        genesis.ALLOCATOR_ADDRESS,
+        genesis.GOVERNANCE_ADDRESS,
+        genesis.ENGINE_ADDRESS,
+        genesis.SETTLEMENT_ADDRESS,
+        genesis.VIEWS_ADDRESS,
+        genesis.GOVERNOR_ADDRESS,
+        genesis.ATTACKER_ADDRESS,
+    )

@@ -29,9 +29,9 @@ def test_deploy_script_deploys_and_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "MISMATCH" not in result.stdout
-    # 3 per contract (code as built, as recorded, size), 17 roles and links, 10 per market,
+    # 3 per contract (code as built, as recorded, size), 19 roles and links, 10 per market,
     # the Settlement and the Governor where the engine expects them
-    assert result.stdout.count("  ok ") == 5 * 3 + 17 + 2 * 10 + 2
+    assert result.stdout.count("  ok ") == 6 * 3 + 19 + 2 * 10 + 2
     assert "initial price of market-1: 25000000" in result.stdout  # the oracle is test:1
     assert "no manifest on a local network" in result.stdout
 

@@ -1,0 +1,91 @@
+# pragma version ~=0.4.3
+"""
+@title The engine's shared checks and token transfers
+@notice The checks and transfers both the engine's entry points (contracts/PerpEngine.vy)
+        and its governance entry points (contracts/EngineGovernance.vy, run in the
+        engine's storage) make. Spec: `pyspec/engine.py`.
+"""
+
+import engine.storage as storage
+import engine.margin as margin
+
+uses: storage
+uses: margin
+
+
+@internal
+@view
+def require_fresh(market_id: uint256):
+    """
+    @notice The market's price is at most its max_price_age old, or the market is settled
+            (its price is final). Spec: `engine.require_fresh`.
+    """
+    market: storage.Market = storage.markets[market_id]
+    assert (
+        market.settled or block.timestamp - market.price_timestamp <= market.max_price_age
+    ), "oracle: stale price"
+
+
+@internal
+@view
+def require_market(market_id: uint256) -> storage.Market:
+    """
+    @notice A listed market. Spec: `engine.require_market`.
+    """
+    assert market_id < storage.market_count, "market: unknown market"
+    return storage.markets[market_id]
+
+
+@internal
+@view
+def require_live(market_id: uint256) -> storage.Market:
+    """
+    @notice A listed market that has not been delisted. Spec: `engine.require_live`.
+    """
+    market: storage.Market = self.require_market(market_id)
+    assert not market.settled, "market: settled"
+    return market
+
+
+@internal
+@view
+def solvent_holders(market_id: uint256, side: int256) -> bool:
+    """
+    @notice Check every holder of the market opposite a position of `side` lots (every
+            holder: 0) has equity >= 0. Spec: `engine.solvent_holders`.
+    """
+    for holder: address in storage.holders[market_id]:
+        if storage.positions[holder][market_id].size * side <= 0:
+            if margin.equity(holder) < 0:
+                return False
+    return True
+
+
+@internal
+@pure
+def covers(balance: int256, amount: uint256) -> bool:
+    """
+    @notice Check amount <= balance for any uint256 amount and signed balance.
+    """
+    if balance < 0:
+        return False
+    return amount <= convert(balance, uint256)
+
+
+@internal
+@view
+def token_balance() -> uint256:
+    """
+    @notice The engine's token balance.
+    """
+    return staticcall storage.token.balanceOf(self)
+
+
+@internal
+def push(receiver: address, amount: uint256):
+    """
+    @notice Pay `amount` to `receiver`, after every state change. Spec: `engine.push`.
+    """
+    assert extcall storage.token.transfer(
+        receiver, amount, default_return_value=True
+    ), "token: transfer failed"
