@@ -108,31 +108,73 @@ def add_market(params: AdlAllocator.MarketParams):
     """
     @notice List a market with its parameters: through the governor's timelock; its owner
             lists at once only while the engine holds no tokens (the deployment's
-            markets), since a listing binds the shared fund (N6).
-            Spec: `governance.process_add_market`.
+            markets), since a listing binds the shared fund (N6). A new slot while there
+            is one, then the lowest slot of a settled market no position holds any more
+            (N1); the slot's generation counts its listings. Spec: `governance.process_add_market`.
     """
     if msg.sender != storage.governor:
         self._require_owner()
         assert (
             checks.token_balance() == 0
         ), "market: listing needs the timelock"
-    assert storage.market_count < constants.MAX_MARKETS, "market: too many markets"
+    market_id: uint256 = self._free_slot()
+    assert market_id < constants.MAX_MARKETS, "market: too many markets"
     self._check_params(params)
-    market_id: uint256 = storage.market_count
-    storage.market_count = market_id + 1
+    if market_id == storage.market_count:
+        storage.market_count = market_id + 1
+    else:
+        # a new market in a freed slot: its index, residue and last price time go on
+        storage.markets[market_id].settled = False
+        storage.markets[market_id].paused = False
+        storage.markets[market_id].price = 0
+        storage.markets[market_id].generation += 1
     storage.markets[market_id].funding_timestamp = block.timestamp
     log MarketAdded(market=market_id)
     self._store_params(market_id, params)
 
 
+@internal
+@view
+def _free_slot() -> uint256:
+    """
+    @notice A new slot while there is one, then the lowest slot of a settled market that
+            no position holds any more; MAX_MARKETS when there is none.
+            Spec: `governance._free_slot`.
+    """
+    if storage.market_count < constants.MAX_MARKETS:
+        return storage.market_count
+    for slot: uint256 in range(constants.MAX_MARKETS):
+        if storage.markets[slot].settled and len(storage.holders[slot]) == 0:
+            return slot
+    return constants.MAX_MARKETS
+
+
+@internal
+@view
+def _market_slot(market_key: uint256) -> uint256:
+    """
+    @notice The slot of the listing `market_key` names: slot + MAX_MARKETS x generation.
+            A Governor call made for a market settled since never lands on the next one
+            listed in its slot. Spec: `governance.market_slot`.
+    """
+    slot: uint256 = market_key % constants.MAX_MARKETS
+    assert (
+        slot < storage.market_count
+        and market_key // constants.MAX_MARKETS == storage.markets[slot].generation
+    ), "market: unknown market"
+    return slot
+
+
 @external
-def set_market_params(market_id: uint256, params: AdlAllocator.MarketParams):
+def set_market_params(market_key: uint256, params: AdlAllocator.MarketParams):
     """
     @notice Change a live market's parameters, its ADL policy included (the governor
-            only, so after its delay), within the listing bounds. The index first accrues at the old rate;
-            a rate above a lowered bound is clamped to it. Spec: `governance.process_set_market_params`.
+            only, so after its delay), within the listing bounds; the market named by its
+            key (`_market_slot`). The index first accrues at the old rate; a rate above a
+            lowered bound is clamped to it. Spec: `governance.process_set_market_params`.
     """
     self._require_governor()
+    market_id: uint256 = self._market_slot(market_key)
     checks.require_live(market_id)
     self._check_params(params)
     margin.accrue_funding(market_id)
@@ -215,17 +257,19 @@ def set_market_paused(market_id: uint256, paused: bool):
 
 
 @external
-def delist_market(market_id: uint256):
+def delist_market(market_key: uint256):
     """
     @notice Final settlement: freeze the market at its fresh oracle price (the governor,
             or the Settlement when a trader's unserved exit request escapes; never at a
             stale price, N3), once no holder is bankrupt there: each bankruptcy goes
             through the live waterfall first (`deleverage`, N2). Funding stops; every position settles at that price the
-            next time its account is touched, zero-sum. Spec: `governance.process_delist_market`.
+            next time its account is touched, zero-sum. The market is named by its key
+            (`_market_slot`). Spec: `governance.process_delist_market`.
     """
     assert (
         msg.sender == storage.governor or msg.sender == storage.settlement
     ), "auth: not governor"
+    market_id: uint256 = self._market_slot(market_key)
     market: storage.Market = checks.require_live(market_id)
     assert market.price > 0, "market: no price"
     checks.require_fresh(market_id)

@@ -581,22 +581,22 @@ def deleverage(account: address):
             (`margin.deficit_weights`, M-W3); the fund covers it as far as it goes, then
             the market's ADL policy (`_adl_allocate`) closes it against opposite positions
             of the same market, charging them the rest within their caps. When the last position closes, what
-            is left of the deficit is covered by the fund or recorded as bad debt. An account
-            whose last positions were in settled markets is resolved by their settlement.
+            is left of the deficit is covered by the fund or recorded as bad debt. A call
+            that settles positions of the account in settled markets stops there: anyone
+            empties a settled market this way, which frees its slot (N1).
             Anyone may call; a caller other than the account is paid a capped liquidator's
             reward from the fund's room (N9). Spec: `engine.process_deleverage`,
             `engine._pay_keeper`.
     """
-    closed: bool = self._settle(account)
+    if self._settle(account):
+        # it held positions in settled markets: they closed, the call stops here (N1)
+        return
     market_id: uint256 = max_value(uint256)
     for i: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         if storage.positions[account][i].size != 0:
             market_id = i
             break
-    if market_id == max_value(uint256):
-        # final settlement closed its last positions and wrote its deficit off
-        assert closed, "adl: no position"
-        return
+    assert market_id != max_value(uint256), "adl: no position"
     self._require_fresh_account(account, 0)
     account_equity: int256 = margin.equity(account)
     assert account_equity < 0, "adl: account not bankrupt"

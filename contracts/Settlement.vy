@@ -5,6 +5,8 @@
 @title Signed-order settlement
 @notice Spec: `pyspec/settlement.py`. Traders sign orders off-chain as EIP-712 typed data
         (domain "Perp Settlement", version "1", the chain id at call time, this contract);
+        an order names its market by key, slot + MAX_MARKETS x the slot's generation, so
+        an order signed for a market settled since never fills on the next one there;
         the operator submits a matched pair, and each order is checked against its
         expiry, its trader's nonce floor, cancellation, the lots left, its limit price,
         its signature and reduce-only flag before the engine settles the trade. The engine
@@ -31,11 +33,13 @@ interface IPerpEngine:
     def positions(account: address, market_id: uint256) -> storage.Position: view
     def markets(market_id: uint256) -> storage.Market: view
     def governor() -> address: view
-    def delist_market(market_id: uint256): nonpayable
+    def delist_market(market_key: uint256): nonpayable
+    def market_count() -> uint256: view
 
 
 struct Order:
     trader: address
+    # The market's key: its slot + MAX_MARKETS x the slot's generation (`_market_slot`).
     market: uint256
     is_buy: bool
     # Lots: the most this order may fill in total.
@@ -217,10 +221,12 @@ def _recover_signer(digest: bytes32, signature: Bytes[65]) -> address:
 
 
 @internal
-def _fill(order: Order, signature: Bytes[65], size: uint256, price: uint256) -> bytes32:
+def _fill(
+    order: Order, signature: Bytes[65], market_id: uint256, size: uint256, price: uint256
+) -> bytes32:
     """
-    @notice Check one side of a match and record `size` more lots filled on it; return the
-            order's digest. Spec: `settlement._fill`.
+    @notice Check one side of a match in the market listed in slot `market_id` and record
+            `size` more lots filled on it; return the order's digest. Spec: `settlement._fill`.
     """
     assert block.timestamp <= order.expiry, "order: expired"
     assert order.nonce >= self.min_nonce[order.trader], "order: nonce invalidated"
@@ -236,7 +242,7 @@ def _fill(order: Order, signature: Bytes[65], size: uint256, price: uint256) -> 
     assert signer != empty(address) and signer == order.trader, "order: invalid signature"
     if order.reduce_only:
         # The engine bounds |position size| by MAX_POSITION_SIZE: negating cannot overflow.
-        position: int256 = (staticcall engine.positions(order.trader, order.market)).size
+        position: int256 = (staticcall engine.positions(order.trader, market_id)).size
         reduces: bool = False
         if order.is_buy:
             if position < 0:
@@ -267,18 +273,36 @@ def settle(
     assert msg.sender == self.operator, "auth: not operator"
     assert maker.market == taker.market, "order: market mismatch"
     assert maker.is_buy != taker.is_buy, "order: same side"
-    self._fill(maker, maker_signature, size, price)
-    self._fill(taker, taker_signature, size, price)
+    market_id: uint256 = self._market_slot(maker.market)
+    self._fill(maker, maker_signature, market_id, size, price)
+    self._fill(taker, taker_signature, market_id, size, price)
     buyer: address = maker.trader
     seller: address = taker.trader
     buyer_is_taker: bool = taker.is_buy
     if buyer_is_taker:
         buyer = taker.trader
         seller = maker.trader
-    self.exit_requests[buyer][maker.market] = empty(ExitRequest)
-    self.exit_requests[seller][maker.market] = empty(ExitRequest)
+    self.exit_requests[buyer][market_id] = empty(ExitRequest)
+    self.exit_requests[seller][market_id] = empty(ExitRequest)
     self.last_trade_time = block.timestamp
-    extcall engine.settle_trade(buyer, seller, maker.market, size, price, buyer_is_taker)
+    extcall engine.settle_trade(buyer, seller, market_id, size, price, buyer_is_taker)
+
+
+@internal
+@view
+def _market_slot(market_key: uint256) -> uint256:
+    """
+    @notice The slot of the listing an order's `market` names: slot + MAX_MARKETS x
+            generation. An order signed for a market settled since never fills on the
+            next one listed in its slot. Spec: `governance.market_slot`.
+    """
+    slot: uint256 = market_key % constants.MAX_MARKETS
+    assert (
+        slot < staticcall engine.market_count()
+        and market_key // constants.MAX_MARKETS
+        == (staticcall engine.markets(slot)).generation
+    ), "market: unknown market"
+    return slot
 
 
 @external
@@ -396,4 +420,6 @@ def escape(trader: address, market_id: uint256):
     ), "exit: operator active"
     self.exit_requests[trader][market_id] = empty(ExitRequest)
     log ExitEscaped(trader=trader, market=market_id)
-    extcall engine.delist_market(market_id)
+    extcall engine.delist_market(
+        market_id + constants.MAX_MARKETS * (staticcall engine.markets(market_id)).generation
+    )

@@ -27,6 +27,8 @@ from pathlib import Path
 from eth_abi import decode, encode
 from eth_utils import keccak
 
+from deployment import anvil_process
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # A fresh account, the far end of the round trip: no history, so no blocklist or hook.
@@ -150,7 +152,7 @@ def private_fork(rpc_url: str, startup_timeout: float = 60.0) -> Iterator[_Rpc]:
         "--no-storage-caching",
     ]
     with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(
+        proc = anvil_process.start(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr
         )
         chain = _Rpc(port)
@@ -159,12 +161,7 @@ def private_fork(rpc_url: str, startup_timeout: float = 60.0) -> Iterator[_Rpc]:
             yield chain
         finally:
             chain.close()
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            anvil_process.stop(proc)
 
 
 def _wait_ready(chain: _Rpc, proc: subprocess.Popen, stderr, timeout: float) -> None:

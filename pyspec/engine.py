@@ -449,15 +449,16 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     market and charges them the rest within their caps. When the
     account's last position closes, what is left of its deficit is written off (and so is
     a bankrupt counterparty's, closed at the oracle price). Anyone may call, as
-    often as the account has positions. An account whose last positions were in settled
-    markets is resolved by their settlement (``_settle``), so the call succeeds there.
+    often as the account has positions. A call that closes positions of the account in
+    settled markets (``_settle``) stops there: the account's positions in settled markets
+    are settled first, so anyone can empty a settled market of the positions nobody
+    touches, which frees its slot (``governance._free_slot``, N1).
     Contract: ``PerpEngine.deleverage``.
     """
-    closed = _settle(state, address)
-    account = get_account(state, address)
-    if not account.positions:
-        require(closed, "adl: no position")
+    if _settle(state, address):
         return
+    account = get_account(state, address)
+    require(account.positions, "adl: no position")
     _require_fresh_account(state, address, 0)
     account_equity = margin.equity(state, address)
     require(account_equity < 0, "adl: account not bankrupt")

@@ -70,27 +70,76 @@ def process_add_market(state: State, caller: str, params: tuple) -> None:
     """List a market with its parameters (``MARKET_PARAMS``): through the Governor's
     timelock; the Governor's owner lists at once only while the engine holds no tokens
     (the deployment's markets), since a listing binds the shared fund (N6: a 1-ppm-margin
-    market drained it). Contract: ``EngineGovernance.add_market``."""
+    market drained it). A listing takes a new slot while there is one, then the lowest
+    slot of a settled market no position holds any more (N1: six kills used the slots
+    up); the slot's generation counts its listings, so orders and Governor calls made for
+    the market settled there never land on this one (``market_slot``).
+    Contract: ``EngineGovernance.add_market``."""
     if caller != state.governor:
         _require_owner(state, caller)
         require(state.token.balance_of(state.address) == 0, "market: listing needs the timelock")
-    require(len(state.markets) < MAX_MARKETS, "market: too many markets")
+    market_id = _free_slot(state)
+    require(market_id < MAX_MARKETS, "market: too many markets")
     _check_params(params)
-    market_id = len(state.markets)
-    state.markets.append(Market(*params, funding_timestamp=state.timestamp))
+    if market_id == len(state.markets):
+        state.markets.append(Market(*params))
+    else:
+        # a new market in a freed slot: its index, residue and last price time go on
+        market = state.markets[market_id]
+        market.settled, market.paused, market.price = False, False, 0
+        market.generation += 1
+    market = state.markets[market_id]
+    market.funding_timestamp = state.timestamp
     state.events.append(("MarketAdded", (market_id,)))
+    for name, value in zip(MARKET_PARAMS, params, strict=True):
+        setattr(market, name, value)
     state.events.append(("MarketParamsSet", (market_id, *params)))
 
 
-def process_set_market_params(state: State, caller: str, market_id: int, params: tuple) -> None:
+def _free_slot(state: State) -> int:
+    """A new slot while there is one, then the lowest slot of a settled market that no
+    position holds any more (anyone settles a holder's positions there: ``deleverage``);
+    ``MAX_MARKETS`` when there is none. Contract: ``EngineGovernance._free_slot``."""
+    if len(state.markets) < MAX_MARKETS:
+        return len(state.markets)
+    for slot, market in enumerate(state.markets):
+        if market.settled and not market.holders:
+            return slot
+    return MAX_MARKETS
+
+
+def market_slot(state: State, market_key: int) -> int:
+    """The slot of the listing ``market_key`` names: slot + MAX_MARKETS x generation (the
+    slot itself for a first listing). What is decided ahead names the listing, not the
+    slot (a signed order, a Governor call setting parameters or delisting), so it never
+    lands on a later market listed in the same slot. Contract:
+    ``EngineGovernance._market_slot``, ``Settlement._market_slot``."""
+    slot = market_key % MAX_MARKETS
+    listed = (
+        slot < len(state.markets) and market_key // MAX_MARKETS == state.markets[slot].generation
+    )
+    require(listed, "market: unknown market")
+    return slot
+
+
+def market_key(state: State, slot: int) -> int:
+    """The key of the market listed in ``slot`` now (``market_slot``'s inverse)."""
+    return slot + MAX_MARKETS * state.markets[slot].generation
+
+
+def process_set_market_params(state: State, caller: str, market_key: int, params: tuple) -> None:
     """Change a live market's parameters, its ADL policy included (the Governor only, so
     after its delay), within the listing bounds. The index first accrues at the old rate;
     a rate above a lowered bound is clamped to it.
+
+    The market is named by its key (``market_slot``): a change scheduled for a market
+    settled since never applies to the next one listed in its slot.
 
     Contract: ``EngineGovernance.set_market_params``. Anchor: GMX v2 ``Timelock.sol``: traders
     see a change coming for the whole delay and can leave before it applies.
     """
     _require_governor(state, caller)
+    market_id = market_slot(state, market_key)
     require_live(state, market_id)
     _check_params(params)
     margin.accrue_funding(state, market_id)
@@ -115,7 +164,7 @@ def process_set_guardian(state: State, caller: str, guardian: str) -> None:
     state.events.append(("GuardianSet", (guardian,)))
 
 
-def process_delist_market(state: State, caller: str, market_id: int) -> None:
+def process_delist_market(state: State, caller: str, market_key: int) -> None:
     """Final settlement: freeze the market at its oracle price, by the Governor or by the
     Settlement when an unserved exit request escapes, and only at a fresh price (N3): a
     settlement at a stale price moves value to the side the old price favours. When the
@@ -127,11 +176,13 @@ def process_delist_market(state: State, caller: str, market_id: int) -> None:
     never to the fund or bad debt while a winner keeps the profit. Funding stops; each
     position settles at that price when its account is next touched
     (``_settle``): the same price for all, so the realized profits and losses sum to zero.
+    The market is named by its key (``market_slot``), as in ``set_market_params``.
 
     Contract: ``EngineGovernance.delist_market``. Anchors: dYdX v4 final settlement (positions
     closed at the oracle price), Drift's settlement at an expiry price.
     """
     require(caller in (state.governor, state.settlement), "auth: not governor")
+    market_id = market_slot(state, market_key)
     market = require_live(state, market_id)
     require(market.price > 0, "market: no price")
     require_fresh(state, market_id)

@@ -61,7 +61,7 @@ class Order:
     """A signed order (the contract's ``Order`` struct)."""
 
     trader: str
-    market: int
+    market: int  # its key: slot + MAX_MARKETS x generation (governance.market_slot)
     is_buy: bool
     size: int  # lots: the most this order may fill in total
     limit_price: int  # the most a buy pays, the least a sell takes
@@ -149,9 +149,12 @@ def recover_signer(digest: bytes, signature: bytes) -> str | None:
     return public_key.to_address().lower()
 
 
-def _fill(state: State, order: Order, signature: bytes, size: int, price: int) -> bytes:
-    """Check one side of a match and record ``size`` more lots filled on it; return the
-    order's digest. Contract: ``Settlement._fill``.
+def _fill(
+    state: State, order: Order, signature: bytes, market_id: int, size: int, price: int
+) -> bytes:
+    """Check one side of a match in the market listed in slot ``market_id`` and record
+    ``size`` more lots filled on it; return the order's digest.
+    Contract: ``Settlement._fill``.
     """
     book = state.book
     require(state.timestamp <= order.expiry, "order: expired")
@@ -167,7 +170,7 @@ def _fill(state: State, order: Order, signature: bytes, size: int, price: int) -
     signer = recover_signer(digest, bytes(signature))
     require(signer is not None and signer == order.trader, "order: invalid signature")
     if order.reduce_only:
-        position = get_position(state, order.trader, order.market).size
+        position = get_position(state, order.trader, market_id).size
         if order.is_buy:
             reduces = position < 0 and size <= -position
         else:
@@ -192,22 +195,25 @@ def process_settle(
 ) -> None:
     """Settle ``size`` lots at ``price`` between two signed orders on opposite sides of one
     market (operator only): the maker's order is checked and filled first, then the
-    taker's, then the engine settles the trade. Contract: ``Settlement.settle``.
+    taker's, then the engine settles the trade. An order names its market by key
+    (``governance.market_slot``): signed for a market settled since, it never fills on
+    the next one listed in that slot. Contract: ``Settlement.settle``.
     """
     maker = _as_order(maker)
     taker = _as_order(taker)
     require(caller == state.book.operator, "auth: not operator")
     require(maker.market == taker.market, "order: market mismatch")
     require(maker.is_buy != taker.is_buy, "order: same side")
-    _fill(state, maker, maker_signature, size, price)
-    _fill(state, taker, taker_signature, size, price)
+    market_id = governance.market_slot(state, maker.market)
+    _fill(state, maker, maker_signature, market_id, size, price)
+    _fill(state, taker, taker_signature, market_id, size, price)
     buyer, seller = (taker.trader, maker.trader) if taker.is_buy else (maker.trader, taker.trader)
     buyer_is_taker = taker.is_buy
-    state.book.exit_requests.pop((buyer, maker.market), None)
-    state.book.exit_requests.pop((seller, maker.market), None)
+    state.book.exit_requests.pop((buyer, market_id), None)
+    state.book.exit_requests.pop((seller, market_id), None)
     state.book.last_trade_time = state.timestamp
     engine.process_settle_trade(
-        state, state.book.address, buyer, seller, maker.market, size, price, buyer_is_taker
+        state, state.book.address, buyer, seller, market_id, size, price, buyer_is_taker
     )
 
 
@@ -320,4 +326,6 @@ def process_escape(state: State, caller: str, trader: str, market_id: int) -> No
     require(state.book.last_trade_time < deadline - EXIT_DELAY, "exit: operator active")
     del state.book.exit_requests[(trader, market_id)]
     state.events.append(("ExitEscaped", (trader, market_id)))
-    governance.process_delist_market(state, state.book.address, market_id)
+    governance.process_delist_market(
+        state, state.book.address, governance.market_key(state, market_id)
+    )

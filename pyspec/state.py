@@ -42,6 +42,9 @@ class Market:
     funding_timestamp: int = 0  # when the index last accrued
     paused: bool = False  # by the guardian: no trade may add risk
     settled: bool = False  # delisted: every position settles at ``price``, lazily
+    # Listings of this slot before this one: a settled market with no position left frees
+    # its slot, and what is decided ahead names the listing (``governance.market_slot``).
+    generation: int = 0
     holders: list[str] = field(default_factory=list)  # accounts with an open position
 
 
@@ -167,6 +170,7 @@ class State:
                 m.funding_timestamp,
                 m.paused,
                 m.settled,
+                m.generation,
                 list(m.holders),
             )
             for m in self.markets

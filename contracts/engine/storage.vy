@@ -40,6 +40,9 @@ struct Market:
     paused: bool
     # Delisted: every position settles at `price`, lazily; no price, rate or trade after.
     settled: bool
+    # Listings of this slot before this one: a settled market with no position left frees
+    # its slot; orders and Governor calls name the listing (issue 18, N1).
+    generation: uint256
 
 
 struct Position:

@@ -30,6 +30,7 @@ struct Market:
     funding_timestamp: uint256
     paused: bool
     settled: bool
+    generation: uint256
 
 
 struct Position:
@@ -98,7 +99,7 @@ def dump(
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, owner,
             pending owner, guardian, oracle, operator, fill count, last trade time, per
-            market: 19 fields, holder count, holders..., per account: token balance,
+            market: 20 fields, holder count, holders..., per account: token balance,
             collateral, per market: size, entry notional, funding checkpoint, last fill;
             then the order book: per account: nonce floor, per market: exit request size,
             last fill and deadline; digest count, per digest: the digest (as a signed word), filled,
@@ -139,6 +140,7 @@ def dump(
         out.append(self._int(market.funding_timestamp))
         out.append(self._int(convert(market.paused, uint256)))
         out.append(self._int(convert(market.settled, uint256)))
+        out.append(self._int(market.generation))
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
             market_id
         )

@@ -22,6 +22,7 @@ MARKET_FIELDS = (
     "funding_timestamp",
     "paused",
     "settled",
+    "generation",
 )
 ROLES = ("owner", "pending_owner", "guardian", "oracle", "operator")
 # Counters after the roles: the engine's fills, the Settlement's latest match or takeover.

@@ -12,8 +12,14 @@ from harness.core.genesis import USDC
 from harness.core.resident_actions import live_positions
 from harness.core.spec_step import encode_calldata
 from pyspec import governor
-from pyspec.constants import ADL_POLICY_COUNT, EXIT_DELAY, EXIT_WINDOW, RATIO_PRECISION
-from pyspec.governance import MARKET_PARAMS
+from pyspec.constants import (
+    ADL_POLICY_COUNT,
+    EXIT_DELAY,
+    EXIT_WINDOW,
+    MAX_MARKETS,
+    RATIO_PRECISION,
+)
+from pyspec.governance import MARKET_PARAMS, market_key
 
 GOVERN_KINDS = (
     ("params",) * 6 + ("policy",) * 4 + ("guardian", "oracle", "operator")
@@ -80,7 +86,8 @@ def govern(world: World, choose: Choices) -> list[Call]:
                 lambda: max(params[i] + choose.pick((-1, 1)) * params[i] // 5, 1),
                 lambda: choose.pick((0, RATIO_PRECISION + 1, 2**64)),
             )
-        return governed(world, "engine", "set_market_params", market_id, tuple(params))
+        key = listing_key(world, choose, market_id)
+        return governed(world, "engine", "set_market_params", key, tuple(params))
     if kind in ("guardian", "oracle", "operator"):
         current = {
             "guardian": state.guardian,
@@ -112,14 +119,25 @@ def govern(world: World, choose: Choices) -> list[Call]:
     if kind == "not_allowed":
         return [governor_call("schedule", "owner", "engine", bytes.fromhex("a9059cbb"))]
     market_id = len(state.markets) - 1
+    key = listing_key(world, choose, market_id)
     if state.markets[market_id].settled:
-        return governed(world, "engine", "delist_market", market_id)  # "market: settled"
-    schedule, wait, execute = governed(world, "engine", "delist_market", market_id)
+        return governed(world, "engine", "delist_market", key)  # "market: settled"
+    schedule, wait, execute = governed(world, "engine", "delist_market", key)
     fresh = state.timestamp + state.timelock.delay  # the delay aged the price: publish it again
     price = Call(
         "engine", "update_price", "oracle", (market_id, state.markets[market_id].price, fresh)
     )
     return [schedule, wait, price, execute]
+
+
+def listing_key(world: World, choose: Choices, market_id: int) -> int:
+    """The key a Governor call names the market in slot ``market_id`` by; for a market
+    listed in a freed slot, sometimes the key of the market settled there before (a call
+    made for it: ``market: unknown market``, never the new market's)."""
+    key = market_key(world.state, market_id)
+    if key >= MAX_MARKETS and choose.chance(1, 4):
+        return key - MAX_MARKETS
+    return key
 
 
 def hand_over(world: World, choose: Choices) -> list[Call]:
@@ -140,7 +158,10 @@ def pin_adl_policy(world: World, policy: int) -> list[Call]:
     lab run for one policy), then publish every price again: the delay aged them."""
     later = world.state.timestamp + world.state.timelock.delay
     data = [
-        Calldata("set_market_params", (m, with_policy(market_params(world, m), policy)))
+        Calldata(
+            "set_market_params",
+            (market_key(world.state, m), with_policy(market_params(world, m), policy)),
+        )
         for m in range(len(world.state.markets))
     ]
     return [

@@ -15,7 +15,7 @@ from functools import cache
 import coincurve
 
 from harness.evm.base import ACCOUNTS, CHAIN_ID, extra_accounts, extra_key
-from pyspec import settlement
+from pyspec import governance, settlement
 from pyspec.settlement import Order
 from pyspec.state import OrderBook
 
@@ -117,10 +117,12 @@ def named_order(order: Order, names: dict[str, str]) -> tuple:
 
 
 def make_order(state, trader: str, market_id: int, is_buy: bool, size: int, price: int) -> Order:
-    """An order of ``trader`` (an address) for ``size`` lots at limit ``price``."""
+    """An order of ``trader`` (an address) for ``size`` lots at limit ``price`` in the
+    market listed in slot ``market_id`` now, named by its key (an unlisted slot: as is)."""
+    listed = market_id < len(state.markets)
     return Order(
         trader,
-        market_id,
+        governance.market_key(state, market_id) if listed else market_id,
         is_buy,
         size,
         price,

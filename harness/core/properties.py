@@ -24,7 +24,7 @@ from harness.core.recompute import (
     pnl_percent,
     size,
 )
-from pyspec.constants import EXIT_DELAY, EXIT_WINDOW
+from pyspec.constants import EXIT_DELAY, EXIT_WINDOW, MAX_MARKETS
 from pyspec.state import State
 
 QUEUE, PNL_PRO_RATA, LEVERAGE_PRO_RATA, CONTRACT_PRO_RATA = range(4)
@@ -72,7 +72,8 @@ PROPERTIES = {
     "grows or flips one",
     "trade_has_consent": "every settled trade fills two orders its buyer and seller signed "
     "(EIP-712, recovered here with eth_account), within both limits, before expiry, at or "
-    "above the nonce floor, uncancelled and never beyond the order's size",
+    "above the nonce floor, uncancelled and never beyond the order's size, for the very "
+    "listing traded (a market settled since and relisted in its slot is another)",
     "liveness": "with a live oracle, a bounded drain of permissionless calls takes every "
     "negative-equity account to zero positions",
     "changes_only_after_delay": "a role or a live market's parameters change only in a "
@@ -533,8 +534,11 @@ def _check_consent(args: tuple, before: State, after: State, events: list) -> No
         )
         traders[is_buy] = trader
     trade = next(args for name, args in events if name == "Trade")
+    # the orders name the very listing traded: its slot and the slot's generation then
+    slot = trade[2]
+    listing = slot + MAX_MARKETS * before.markets[slot].generation
     check(
         "trade_has_consent",
-        trade[:5] == (traders[True], traders[False], maker[1], size, price),
+        trade[:5] == (traders[True], traders[False], slot, size, price) and maker[1] == listing,
         lambda: f"trade {readable.event(('Trade', trade))} is not the signed match",
     )

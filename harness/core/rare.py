@@ -96,6 +96,8 @@ RARE_BRANCHES = (
     "rare.wait.exit_window",
     "rare.wait.governance_grace",
     "rare.delisted_with_open_positions",
+    "rare.market_relisted",
+    "rare.order_for_a_settled_listing_refused",
     *PRIVILEGED_BRANCHES,
 )
 # Rare states a deployment of N_TRADERS traders cannot reach (fewer accounts than a
@@ -213,6 +215,10 @@ def _one(seen, actors, call, before, after, reason, events) -> None:
     if reason is None and events:
         _deleverages(seen, before, events)
         _delisted(seen, before, events)
+        for name, args in events:
+            # a listing in the slot of a settled market (a new slot has no market before)
+            if name == "MarketAdded" and args[0] < len(before.markets):
+                seen.rare.append("rare.market_relisted")
     if reason is None and before.insurance_fund != after.insurance_fund:
         if after.insurance_fund == after.insurance_floor:
             seen.hit("insurance.fund_at_floor")
@@ -223,6 +229,8 @@ def _one(seen, actors, call, before, after, reason, events) -> None:
 
 def _settle(seen, actors, call, before, after, reason, events) -> None:
     maker, taker = _order(actors, call.args[0]), _order(actors, call.args[2])
+    if reason == "market: unknown market" and maker.market % MAX_MARKETS < len(before.markets):
+        seen.rare.append("rare.order_for_a_settled_listing_refused")
     size, price = call.args[4], call.args[5]
     if (defect := ORDER_REASONS.get(reason)) is not None:
         side = "maker" if _first_defect(before, maker, size) == defect else "taker"
@@ -235,7 +243,7 @@ def _settle(seen, actors, call, before, after, reason, events) -> None:
         buyer = taker.trader if taker.is_buy else maker.trader
         seller = maker.trader if taker.is_buy else taker.trader
         for side, who, delta in (("buyer", buyer, size), ("seller", seller, -size)):
-            held = recompute.size(before, who, maker.market)
+            held = recompute.size(before, who, maker.market % MAX_MARKETS)
             if reason == f"trade: {side} below initial margin" and held * (held + delta) < 0:
                 seen.rare.append("rare.flip_refused_at_initial_margin")
         return

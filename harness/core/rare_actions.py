@@ -10,7 +10,9 @@ like any other action. ``rare.observe`` counts what they reach, from the states 
   is called by every other role's holder and by its own role's former holder (all
   refused), then every role comes back.
 - ``fill_markets``: markets listed through the timelock up to ``MAX_MARKETS``, and one
-  more (refused).
+  more (refused); at ``MAX_MARKETS``, a market delisted, emptied by anyone's
+  ``deleverage`` of its last holders and listed again in its slot, where an order and a
+  Governor call made for the market settled there are refused (N1).
 - ``crowd``: a market filled with small positions up to the trade cap (one pair more is
   refused), then liquidators taking pieces of a leveraged long into the reserved slots,
   up to the holder bound (one more is refused). A deployment of ``N_TRADERS`` traders has
@@ -42,6 +44,7 @@ from pyspec.constants import (
     MAX_POSITIONS_PER_MARKET,
     RATIO_PRECISION,
 )
+from pyspec.governance import market_key
 from pyspec.state import get_position
 
 
@@ -215,6 +218,8 @@ def fill_markets(world: World, choose: Choices) -> list[Call]:
     state = world.state
     if not choose.chance(1, 3):  # eight markets dilute the rest of the sequence: seldom
         return [_wait(1)]
+    if len(state.markets) == MAX_MARKETS:
+        return _relist(world, choose, state.timestamp)
     base = market_params(world, 0)
     listings = []
     for i in range(MAX_MARKETS - len(state.markets) + 1):
@@ -231,7 +236,56 @@ def fill_markets(world: World, choose: Choices) -> list[Call]:
     calls += [
         _engine("update_price", "oracle", m, price, later) for m in range(first_new, MAX_MARKETS)
     ]
+    if choose.chance(1, 2):  # and on to a market settled and listed again in its slot
+        calls += _relist(world, choose, later)
     return calls
+
+
+def _relist(world: World, choose: Choices, start: int) -> list[Call]:
+    """A settled market frees its slot (N1), from block time ``start`` (the markets up to
+    ``MAX_MARKETS`` listed by then): one of the markets the state has (a live one, or a
+    settled one) is delisted through the timelock at a fresh price, anyone's
+    ``deleverage`` settles each holder left there, and a new market is listed in the slot
+    and traded. An order signed for the market settled there, and a Governor call naming
+    it, then fail on both sides."""
+    state, actors = world.state, world.actors
+    market_id = choose.integer(0, len(state.markets) - 1)
+    market = state.markets[market_id]
+    key = market_key(state, market_id)
+    traders = [t for t in world.traders if _free(world, t) > 10 * USDC]
+    stale = []
+    if len(traders) >= 2 and market.price > 0 and not market.settled:
+        # signed now for this listing, submitted after the relisting
+        a, b = traders[:2]
+        stale.append(orders.match_call(state, actors, a, b, market_id, 1, market.price, True))
+    delay = state.timelock.delay
+    now = max(start, *(m.price_timestamp for m in state.markets)) + 1
+    calls = [_wait(now - start), *_refresh(world, now)]
+    delist = Calldata("delist_market", (key,))
+    calls += [Call("governor", "schedule", "owner", ("engine", delist)), _wait(delay)]
+    calls += _refresh(world, now + delay)  # the delisting needs a fresh price
+    calls.append(Call("governor", "execute", "outsider", ("engine", delist)))
+    calls += [_engine("deleverage", "outsider", name) for name in _names(world, market.holders)]
+    params = list(market_params(world, market_id))
+    params[-1] += 1  # its own listing call
+    listing = Calldata("add_market", (tuple(params),))
+    later = now + 2 * delay
+    calls += [Call("governor", "schedule", "owner", ("engine", listing)), _wait(delay)]
+    calls.append(Call("governor", "execute", "outsider", ("engine", listing)))
+    calls += _refresh(world, later, [m for m in range(MAX_MARKETS) if m != market_id])
+    calls.append(_engine("update_price", "oracle", market_id, market.price or 10**6, later))
+    if len(traders) >= 2:
+        calls.append(Match(traders[0], traders[1], market_id, 1, market.price or 10**6))
+    calls += stale
+    old_call = Calldata("set_market_params", (key, tuple(params)))
+    calls += [Call("governor", "schedule", "owner", ("engine", old_call)), _wait(delay)]
+    calls += [Call("governor", "execute", "outsider", ("engine", old_call))]
+    return calls
+
+
+def _names(world: World, addresses) -> list[str]:
+    names = {address: name for name, address in world.actors.items()}
+    return [names[a] for a in addresses if a in names]
 
 
 def crowd(world: World, choose: Choices) -> list[Call]:

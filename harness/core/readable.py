@@ -123,7 +123,7 @@ def argument(call: Call, path: tuple[int, ...]) -> str:
     """The name of the argument at ``path`` (indices into the arguments, then into a
     struct's components): ``size``, ``maker.size``; positional (``arg 2``, ``arg 0.3``)
     where the ABI does not say. Into a bundle's call: ``call 2: amount``; into a Governor
-    calldata: ``set_market_params.market_id``."""
+    calldata: ``set_market_params.market_key``."""
     inner = call.args[path[0]] if path and path[0] < len(call.args) else None
     if isinstance(inner, Call) and len(path) > 1:
         return f"call {path[0] + 1}: {argument(inner, path[1:])}"

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import time
 
+from deployment import anvil_process
 from harness import REPO_ROOT
 from harness.evm.base import (
     ACCOUNT_BALANCE,
@@ -261,7 +262,7 @@ class AnvilChain(RpcChain):
                 "--gas-limit", str(TX_GAS),
                 *self._extra_args,
             ]  # fmt: skip
-            self._proc = subprocess.Popen(
+            self._proc = anvil_process.start(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
             )
             try:
@@ -297,15 +298,10 @@ class AnvilChain(RpcChain):
     def _kill(self) -> None:
         self._disconnect()
         proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        if proc is not None and proc.stderr is not None:
-            proc.stderr.close()
+        if proc is not None:
+            anvil_process.stop(proc)
+            if proc.stderr is not None:
+                proc.stderr.close()
 
     def restart(self) -> None:
         """Fresh anvil process (empty chain): for long campaigns, re-deploy afterwards."""

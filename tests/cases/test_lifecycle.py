@@ -3,13 +3,15 @@ that lets a trader out when nobody serves its exit. Each case runs on the spec a
 chains, then renders or checks ``tests/vectors/lifecycle/<name>.json``."""
 
 import pytest
-from scenarios import ALL, open_pair
+from scenarios import ALL, listing, open_pair
 
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
+from harness.core.orders import settle_call
 from harness.vectors.builder import Rejection, settle_trade
 from pyspec import margin
-from pyspec.constants import EXIT_DELAY, EXIT_WINDOW
+from pyspec.constants import EXIT_DELAY, EXIT_WINDOW, MAX_MARKETS
+from pyspec.settlement import Order
 
 DELAY = DEFAULT_CONFIG.governance_delay
 DELIST = Calldata("delist_market", (0,))
@@ -290,3 +292,96 @@ def test_no_liquidation_in_a_settled_market(case):
     delisted_at(case, 1_020_000)
     case("deposit", "trader2", 1_000 * USDC)
     case.act("liquidate", "trader2", "trader0", 0, ALL, reverts="liquidate: no position")
+
+
+def governed(case, fn: str, *args, act: bool = False, reverts: str | None = None) -> None:
+    """``fn(*args)`` on the engine through the Governor: scheduled, waited out, executed
+    (the execution is the case's action when ``act``)."""
+    data = Calldata(fn, args)
+    case(Call("governor", "schedule", "owner", ("engine", data)))
+    wait(case, DELAY)
+    execute = Call("governor", "execute", "outsider", ("engine", data))
+    if act:
+        case.act(execute, reverts=reverts)
+    else:
+        case(execute)
+
+
+def at_max_markets_with_market_0_settled(case) -> None:
+    """trader0 long 9,000 lots against trader1 on market 0; six more markets listed
+    through the timelock (eight: MAX_MARKETS); market 0 delisted at 1.02, neither holder
+    touched since."""
+    open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
+    listings = [Calldata("add_market", (listing(min_position_notional=i),)) for i in range(6)]
+    for data in listings:
+        case(Call("governor", "schedule", "owner", ("engine", data)))
+    wait(case, DELAY)
+    for data in listings:
+        case(Call("governor", "execute", "outsider", ("engine", data)))
+    assert len(case.state.markets) == MAX_MARKETS
+    case(Call("governor", "schedule", "owner", ("engine", DELIST)))
+    wait(case, DELAY)
+    case.price(0, 1_020_000)
+    case(Call("governor", "execute", "outsider", ("engine", DELIST)))
+
+
+def test_n1_a_settled_market_frees_its_slot(case):
+    """N1: six kills used every listing slot up. Once anyone's deleverage has settled the
+    positions nobody touched (the call stops after settling them), market 0's slot holds
+    nothing, and a listing takes it: generation 1, no price yet. On the old design the
+    listing was refused ("market: too many markets")."""
+    at_max_markets_with_market_0_settled(case)
+    case("deleverage", "outsider", "trader0")
+    case("deleverage", "outsider", "trader1")
+    assert not case.state.markets[0].holders
+    governed(case, "add_market", listing(), act=True)
+    market = case.state.markets[0]
+    assert (market.generation, market.settled, market.price) == (1, False, 0)
+
+
+def test_n1_a_slot_is_free_only_once_no_position_holds_it(case):
+    """N1: while trader1's settled position is untouched, market 0's slot is not free."""
+    at_max_markets_with_market_0_settled(case)
+    case("deleverage", "outsider", "trader0")
+    governed(case, "add_market", listing(), act=True, reverts="market: too many markets")
+
+
+def relisted(case) -> None:
+    """Market 0 settled, emptied and listed again (generation 1), priced at 1.00."""
+    at_max_markets_with_market_0_settled(case)
+    case("deleverage", "outsider", "trader0")
+    case("deleverage", "outsider", "trader1")
+    governed(case, "add_market", listing())
+    case.price(0, 10**6)
+
+
+def test_n1_an_order_for_a_settled_listing_never_fills(case):
+    """N1: orders name the listing, slot + MAX_MARKETS x generation. Orders trader2 and
+    trader3 signed for market 0's first listing (key 0) are refused on the market listed in
+    its slot since; the same orders for key 8 trade."""
+    relisted(case)
+    case("deposit", "trader2", 1_000 * USDC)
+    case("deposit", "trader3", 1_000 * USDC)
+    expiry = case.state.timestamp + 3_600
+    for key in (0, MAX_MARKETS):
+        maker = Order(case.address("trader2"), key, True, 10, 10**6, False, 0, expiry)
+        taker = Order(case.address("trader3"), key, False, 10, 10**6, False, 0, expiry)
+        call = settle_call(case.state, case.pair.actors, maker, taker, 10, 10**6)
+        if key == 0:
+            case(call, reverts="market: unknown market")
+        else:
+            case.act(call)
+    assert case.size("trader2") == 10
+
+
+def test_n1_a_governor_call_for_a_settled_listing_never_applies(case):
+    """N1: a parameter change scheduled for market 0's first listing, executed after the
+    market in its slot changed, is refused ("market: unknown market"); named by the new
+    listing's key (8), it applies."""
+    data = Calldata("set_market_params", (0, listing(taker_fee_ratio=2_000)))
+    case(Call("governor", "schedule", "owner", ("engine", data)))
+    relisted(case)
+    execute = Call("governor", "execute", "outsider", ("engine", data))
+    case(execute, reverts="market: unknown market")
+    governed(case, "set_market_params", MAX_MARKETS, listing(taker_fee_ratio=2_000), act=True)
+    assert case.state.markets[0].taker_fee_ratio == 2_000

@@ -33,9 +33,7 @@ def test_contracts_fit_eip170(anvil_pair):
     assert all(0 < n <= 24_576 for n in sizes.values())
     readme = (REPO_ROOT / "README.md").read_text()
     stated = re.search(r"EIP-170 limit 24,576 bytes\): (.*?)\.\n", readme, re.S).group(1)
-    said = {
-        name: int(n.replace(",", "")) for name, n in re.findall(r"(\w+) ([\d,]+)\b", stated)
-    }
+    said = {name: int(n.replace(",", "")) for name, n in re.findall(r"(\w+) ([\d,]+)\b", stated)}
     spare = int(re.search(r"\(([\d,]+) to spare\)", stated).group(1).replace(",", ""))
     assert said == sizes and spare == 24_576 - sizes["PerpEngine"], (said, spare, sizes)
     spec = " ".join((REPO_ROOT / "SPEC.md").read_text().split())

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from eth_account import Account
 
+from deployment import anvil_process
 from harness import REPO_ROOT
 from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
@@ -30,7 +31,9 @@ class StandInTestnet(RpcChain):
     def __init__(self, port: int) -> None:
         super().__init__("127.0.0.1", port)
         argv = [anvil_binary(), "--silent", "--port", str(port), "--chain-id", str(CHAIN_ID)]
-        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = anvil_process.start(
+            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -70,8 +73,7 @@ class StandInTestnet(RpcChain):
 
     def stop(self) -> None:
         self.close()
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        anvil_process.stop(self.process, timeout=10)
 
 
 def keyfile_account(data_folder: Path, testnet: StandInTestnet) -> str:

@@ -173,7 +173,36 @@ event SettleTrade:
     price: uint256
     buyer_is_taker: bool
 
+struct Market:
+    initial_margin_ratio: uint256
+    maintenance_margin_ratio: uint256
+    liquidation_fee_ratio: uint256
+    price_band_ratio: uint256
+    max_funding_rate: uint256
+    maker_fee_ratio: uint256
+    taker_fee_ratio: uint256
+    adl_policy: uint256
+    max_price_age: uint256
+    min_position_notional: uint256
+    price: uint256
+    price_timestamp: uint256
+    open_interest: uint256
+    funding_index: int256
+    funding_residue: uint256
+    funding_rate: int256
+    funding_timestamp: uint256
+    paused: bool
+    settled: bool
+    generation: uint256
+
 positions: public(HashMap[address, HashMap[uint256, Position]])
+# three markets, each in its first listing (orders name them by slot)
+markets: public(HashMap[uint256, Market])
+market_count: public(uint256)
+
+@deploy
+def __init__():
+    self.market_count = 3
 
 @external
 def set_size(account: address, market_id: uint256, size: int256):
@@ -335,7 +364,11 @@ class SpecSide:
 
     def __init__(self, address: str, monkeypatch):
         self.state = SimpleNamespace(
-            book=book(address=address), timestamp=NOW, events=[], accounts={}
+            book=book(address=address),
+            timestamp=NOW,
+            events=[],
+            accounts={},
+            markets=[SimpleNamespace(generation=0)] * 3,  # the stub's
         )
 
         def settle_trade(state, caller, buyer, seller, market_id, size, price, buyer_is_taker):

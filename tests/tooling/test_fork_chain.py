@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from deployment import anvil_process
 from harness.core.pair import Pair
 from harness.evm.anvil import ForkChain, RpcChain, _free_port, anvil_binary, ape_network_chain
 from harness.evm.base import ACCOUNTS, ChainError
@@ -17,7 +18,7 @@ def node():
     """Someone's anvil: automine on, a base fee, its own chain id."""
     port = _free_port()
     argv = [anvil_binary(), "--silent", "--port", str(port), "--chain-id", "424242"]
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = anvil_process.start(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     chain = RpcChain("127.0.0.1", port)
     for _ in range(600):
         try:
@@ -28,8 +29,7 @@ def node():
             time.sleep(0.05)
     yield chain
     chain.close()
-    process.terminate()
-    process.wait(timeout=10)
+    anvil_process.stop(process, timeout=10)
 
 
 def state(node: RpcChain) -> tuple:

@@ -275,8 +275,8 @@ def test_a_signed_order_in_a_property_detail_names_its_trader(embedded_pair, mon
     its detail shows the order's trader and signer by name."""
     real = settlement._fill
 
-    def forgetful(state, order, signature, size, price):
-        digest = real(state, order, signature, size, price)
+    def forgetful(state, order, signature, market_id, size, price):
+        digest = real(state, order, signature, market_id, size, price)
         state.book.filled[digest] -= size
         return digest
 
@@ -542,7 +542,7 @@ def test_simplify_reaches_into_bundles_and_governor_calldata():
     # recorded in both calls that carry the calldata (found by review: only the first was)
     steps = sorted(c["step"] for c in changes if c["argument"] == "withdraw_insurance.amount")
     assert steps == [3, 4] and named["withdraw_insurance.amount"][1:] == (900, 300)
-    assert named["set_market_params.market_id"] == (5, 1, 0)
+    assert named["set_market_params.market_key"] == (5, 1, 0)
 
 
 def test_a_trace_recorded_before_steps_and_usdc_notes_is_still_recognised():
