@@ -499,8 +499,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     @notice Take over up to `max_size` lots of an under-margined position at the oracle
             price: at most what restores maintenance (all of it at or below bankruptcy).
             The account pays a penalty capped at its equity share into the fund; the
-            liquidator's reward comes from the penalty first, then the fund as far as it
-            goes (N5); the fund covers a bankrupt piece's deficit share, or the call fails
+            liquidator's reward comes from the penalty first, then the fund above its
+            floor (N5); the fund covers a bankrupt piece's deficit share, or the call fails
             and `deleverage` resolves the account.
             Spec: `engine.process_liquidate`.
     """
@@ -537,9 +537,9 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     cover: int256 = max(-share, 0)
     available: int256 = convert(storage.insurance_fund, int256) - cover
     assert available >= 0, "liquidate: insurance fund insufficient"
-    # the penalty finances the reward first, the fund the rest: a solvent account is
-    # liquidated whatever the fund holds (N5)
-    reward = min(reward, available + penalty)
+    # the penalty finances the reward first, then the fund above its floor: a solvent
+    # account is liquidated whatever the fund holds (N5); the floor backs deficits only
+    reward = min(reward, max(available - convert(storage.insurance_floor, int256), 0) + penalty)
     fund_change: int256 = penalty - reward - cover
 
     side: int256 = fixed_math.sign(position_size)

@@ -404,9 +404,11 @@ def process_liquidate(
     notional = size * market.price
     cover = max(-share, 0)
     require(state.insurance_fund >= cover, "liquidate: insurance fund insufficient")
-    # the penalty finances the reward first, the fund the rest as far as it goes: an
-    # account with equity >= 0 is liquidated whatever the fund holds (N5)
-    reward = min(reward, state.insurance_fund - cover + penalty)
+    # the penalty finances the reward first, then the fund above its floor after the
+    # piece's deficit: an account with equity >= 0 is liquidated whatever the fund holds
+    # (N5), and the floor backs deficits, never a liquidator (as a deleverage's keeper)
+    room = max(state.insurance_fund - cover - state.insurance_floor, 0)
+    reward = min(reward, penalty + room)
     fund_change = penalty - reward - cover
 
     side = sign(position_size)

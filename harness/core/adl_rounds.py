@@ -66,10 +66,10 @@ def check_round(before: State, bankrupt: str) -> None:
 
 def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
     """``address`` is bankrupt and its next deleverage closes ``side`` in ``market_id``."""
-    positions = state.accounts[address].positions
+    live = [m for m in state.accounts[address].positions if not state.markets[m].settled]
     return (
         equity(state, address) < 0
-        and min(positions) == market_id
+        and min(live, default=None) == market_id
         and (size(state, address, market_id) > 0) == (side > 0)
     )
 
@@ -81,7 +81,14 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
     counterparty's profit gone; or a call failed."""
     state, charged, unit, eligible, paid = before.copy(), Counter(), 0, None, 0
     for address in order:
-        market_id = min(state.accounts[address].positions)
+        if any(state.markets[m].settled for m in state.accounts[address].positions):
+            try:  # a first call settles them and stops there (N1)
+                engine.process_deleverage(state, state.timelock.owner, address)
+            except Revert:
+                return None
+        market_id = min(state.accounts[address].positions, default=None)
+        if market_id is None:
+            continue
         caps = {
             a: min(pnl(state, a, market_id), equity(state, a))
             for a in state.markets[market_id].holders

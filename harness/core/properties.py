@@ -34,7 +34,11 @@ PROPERTIES = {
     "liquidation_targets_unhealthy": "only an account below maintenance is liquidated",
     "liquidation_keeps_solvent": "a liquidation never takes a solvent account below zero",
     "liquidation_pays_liquidator": "every successful liquidation pays its liquidator at "
-    "least one unit whenever the penalty and the fund (less the piece's deficit) hold one",
+    "least one unit whenever the penalty and the fund above its floor (less the piece's "
+    "deficit) hold one",
+    "liquidation_reward_spares_the_floor": "a liquidation's reward never exceeds its penalty "
+    "plus what the fund holds above its floor after the piece's deficit: the floor backs "
+    "deficits, never a liquidator",
     "liquidation_never_stalls": "with a live oracle, every account below maintenance at "
     "equity >= 0 can be liquidated whatever the insurance fund holds (N5)",
     "escape_only_when_unserved": "an exit's escape settles a market only for the very "
@@ -164,25 +168,24 @@ def _check_liquidations(before: State, after: State, events: list) -> None:
                 equity(after, account) >= 0,
                 f"liquidation left {account} at {equity(after, account)}",
             )
-        payable = before.insurance_fund + args[5] - max(-_share(before, account, args), 0)
+        # the fund the call saw: before, plus funding residue its settlements booked, less
+        # the piece's deficit it covered (the share recomputed here is from before those
+        # settlements, which round by a unit: the cover is read from its event)
+        cover = sum(a[2] for n, a in events if n == "InsuranceCover" and a[0] == account)
+        booked = sum(a[3] for n, a in events if n == "PositionSettled")
+        fund = before.insurance_fund + booked - cover
+        payable = args[5] + max(fund - before.insurance_floor, 0)
         check(
             "liquidation_pays_liquidator",
             reward > 0 or payable <= 0,
             f"reward {reward} with {payable} payable",
         )
-
-
-def _share(before: State, account: str, liquidation: tuple) -> int:
-    """The piece's equity share floor(equity x dMMR / MMR), recomputed."""
-    _, _, market_id, lots, price, _, _ = liquidation
-    ratio = before.markets[market_id].maintenance_margin_ratio
-    held = abs(size(before, account, market_id))
-
-    def requirement(n: int) -> int:
-        return -(-n * price * ratio // RATIO)
-
-    total = maintenance(before, account)
-    return equity(before, account) * (requirement(held) - requirement(held - lots)) // total
+        check(
+            "liquidation_reward_spares_the_floor",
+            reward <= payable,
+            f"reward {reward} beyond the penalty {args[5]} and the fund above its floor "
+            f"after the piece's deficit {cover} (fund {before.insurance_fund}, {booked} booked)",
+        )
 
 
 def _check_deleverage(before: State, after: State, events: list) -> None:

@@ -2,10 +2,11 @@
 ``tests/vectors/liquidation/<name>.json``."""
 
 import pytest
-from scenarios import ALL, flash_crash, listing, socialized
+from scenarios import ALL, INSURANCE_FLOOR, flash_crash, listing, socialized
 
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
+from pyspec import views
 
 REJECTED = (
     Rejection(
@@ -184,3 +185,21 @@ def test_n7_no_one_lot_takeover(case):
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
     case.price(0, 930_000)
     case.act("liquidate", "trader2", "trader0", 0, 1, reverts="liquidate: position too small")
+
+
+def test_n5_reward_never_from_the_floor(case):
+    """N5, its floor: the fund withdrawn to its floor, trader0's 9x long just past
+    bankruptcy. The fund covers the piece's deficit (about 45 USDC, from the floor, which
+    backs deficits), but the liquidator's reward beyond the penalty (none is left: the
+    share is negative) comes only from the fund above its floor: nothing, as a
+    deleverage's keeper would get. The old design paid it from the floor."""
+    flash_crash(case)
+    case.govern("withdraw_insurance", case.state.insurance_fund - INSURANCE_FLOOR)
+    bankrupt = views.bankruptcy_price(case.state, case.address("trader0"), 0)
+    case.price(0, bankrupt - 500)
+    assert case.state.insurance_fund == INSURANCE_FLOOR
+    case("deposit", "trader6", 40_000 * USDC)
+    case.act("liquidate", "trader6", "trader0", 0, ALL)
+    liquidation = next(args for name, args in case.state.events if name == "Liquidation")
+    assert liquidation[5:] == (0, 0)  # no penalty, no reward
+    assert 0 < INSURANCE_FLOOR - case.state.insurance_fund < 100 * USDC  # the cover
