@@ -205,7 +205,8 @@ def _require_fresh_account(account: address, gated: uint256):
         position: storage.Position = storage.positions[account][market_id]
         if position.size != 0:
             checks.require_fresh(market_id)
-            if gated & (1 << market_id) != 0:
+            # a settled market gates nothing: no deleverage charges there
+            if gated & (1 << market_id) != 0 and not storage.markets[market_id].settled:
                 if margin.unrealized_pnl(position, storage.markets[market_id].price) > 0:
                     assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
 

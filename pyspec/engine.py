@@ -82,14 +82,15 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
     reopen, hand its lots on, fall down the queue, take over or be taken over in that
     market, or withdraw the equity capping its charge, and the others would pay. Anchor:
     dYdX v4 gates withdrawals while a negative-TNC subaccount exists; this gate is per
-    market and side, so only the deficit's candidates wait.
+    market and side, so only the deficit's candidates wait. A settled market gates
+    nothing: no deleverage charges there (its positions close at the final price first).
     Contract: ``PerpEngine._require_fresh_account``.
     """
     account = state.accounts.get(address)
     for market_id in sorted(account.positions) if account else ():
         require_fresh(state, market_id)
         position = account.positions[market_id]
-        if gated & (1 << market_id):
+        if gated & (1 << market_id) and not state.markets[market_id].settled:
             if margin.unrealized_pnl(position, state.markets[market_id]) > 0:
                 require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
 

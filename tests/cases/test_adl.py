@@ -669,3 +669,21 @@ def test_i19_gate_spares_the_same_side(case):
     case.price(0, 700_000)
     assert case.equity("trader0") < 0
     case.act("withdraw", "trader4", 10 * USDC)
+
+
+def test_i19_gate_spares_a_settled_market(case):
+    """Issue 19 (the gate held more than it must): trader3's long on market 1 closed in
+    profit when the market was delisted at 27 USDC; trader2, its short there, is bankrupt
+    since through market 0. No deleverage charges a settled market (its positions close
+    at the final price first), so trader3 withdraws: the old gate refused it ("adl:
+    deficit pending") until someone deleveraged trader2."""
+    for trader, amount in (("trader2", 2_000), ("trader3", 5_000), ("trader4", 20_000)):
+        case("deposit", trader, amount * USDC)
+    case(settle_trade("trader3", "trader2", 100, 25 * USDC, market=1))
+    case(settle_trade("trader2", "trader4", 9_000, 10**6))
+    case.price(1, 27 * USDC)
+    case.govern("delist_market", 1)
+    assert case.state.markets[1].settled
+    case.price(0, 750_000)
+    assert case.equity("trader2") < 0
+    case.act("withdraw", "trader3", 100 * USDC)
