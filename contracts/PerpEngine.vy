@@ -771,11 +771,11 @@ def _adl_allocate(
     @notice The fills closing `size` lots of a bankrupt position against `side`'s holders
             under the market's policy. Spec: `adl.allocate_adl`.
     """
-    market: storage.Market = storage.markets[market_id]
+    # three fields, not the whole market: a deleverage at the bound runs this per call
     return staticcall adl_allocator.allocate(
-        market.adl_policy,
-        market.price,
-        market.maintenance_margin_ratio,
+        storage.markets[market_id].adl_policy,
+        storage.markets[market_id].price,
+        storage.markets[market_id].maintenance_margin_ratio,
         self._adl_side(market_id, side),
         size,
         loss,

@@ -43,17 +43,22 @@ def unrealized_pnl(position: storage.Position, price: uint256) -> int256:
 
 @internal
 @view
-def current_funding_index(market: storage.Market) -> int256:
+def current_funding_index(market_id: uint256) -> int256:
     """
     @notice Return the market's funding index accrued up to now: the stored index plus the
             rate over the seconds since it last accrued while the price was fresh (a
-            frozen feed moves no value, N4). Spec: `margin.current_funding_index`.
+            frozen feed moves no value, N4). Reads the six fields it needs, not the whole
+            market: equity runs it for every position. Spec: `margin.current_funding_index`.
     """
-    fresh_until: uint256 = min(block.timestamp, market.price_timestamp + market.max_price_age)
-    return market.funding_index + funding.compute_funding_delta(
-        market.funding_rate,
-        max(fresh_until, market.funding_timestamp) - market.funding_timestamp,
-        market.price,
+    accrued: uint256 = storage.markets[market_id].funding_timestamp
+    fresh_until: uint256 = min(
+        block.timestamp,
+        storage.markets[market_id].price_timestamp + storage.markets[market_id].max_price_age,
+    )
+    return storage.markets[market_id].funding_index + funding.compute_funding_delta(
+        storage.markets[market_id].funding_rate,
+        max(fresh_until, accrued) - accrued,
+        storage.markets[market_id].price,
     )
 
 
@@ -63,8 +68,7 @@ def accrue_funding(market_id: uint256):
     @notice Store the index accrued up to now; run before the price, the rate or a
             position of the market changes. Spec: `margin.accrue_funding`.
     """
-    market: storage.Market = storage.markets[market_id]
-    storage.markets[market_id].funding_index = self.current_funding_index(market)
+    storage.markets[market_id].funding_index = self.current_funding_index(market_id)
     storage.markets[market_id].funding_timestamp = block.timestamp
 
 
@@ -79,10 +83,9 @@ def equity(account: address) -> int256:
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         position: storage.Position = storage.positions[account][market_id]
         if position.size != 0:
-            market: storage.Market = storage.markets[market_id]
-            total += self.unrealized_pnl(position, market.price)
+            total += self.unrealized_pnl(position, storage.markets[market_id].price)
             total += funding.pending_funding(
-                position.size, position.funding_checkpoint, self.current_funding_index(market)
+                position.size, position.funding_checkpoint, self.current_funding_index(market_id)
             )
     return total
 
