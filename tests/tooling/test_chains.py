@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from harness.evm import artifacts, make_chain
@@ -137,34 +135,3 @@ def test_backends_agree(token_art):
 def test_decode_revert_panic():
     assert decode_revert(bytes.fromhex("4e487b71") + (0x11).to_bytes(32, "big")) == "panic: 0x11"
     assert decode_revert(b"") is None
-
-
-def test_an_anvil_leaves_no_chain_state_behind():
-    """anvil spills old states to $HOME/.foundry/anvil/tmp and keeps them when stopped
-    (79 GB of them filled the disk): every anvil the project starts has a HOME of its own,
-    removed when it stops."""
-    import subprocess
-    from pathlib import Path
-
-    from deployment import anvil_process
-    from harness.evm.anvil import RpcChain, _free_port, anvil_binary
-
-    port = _free_port()
-    argv = [anvil_binary(), "--silent", "--port", str(port)]
-    process = anvil_process.start(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    home = Path(anvil_process.home_of(process))
-    assert home != Path.home() and home.exists()
-    chain = RpcChain("127.0.0.1", port)
-    for _ in range(600):
-        try:
-            chain.rpc("eth_chainId", [])
-            break
-        except OSError:
-            chain._conn = None
-            time.sleep(0.05)
-    for _ in range(30):
-        chain.rpc("anvil_mine", ["0x64"])
-    chain.close()
-    assert list((home / ".foundry" / "anvil" / "tmp").iterdir())  # it spilled states
-    anvil_process.stop(process)
-    assert not home.exists()

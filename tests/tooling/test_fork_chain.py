@@ -4,6 +4,7 @@ stop the harness's zero-priced transactions, and a live network is refused."""
 
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -27,9 +28,23 @@ def node():
         except OSError:
             chain._conn = None
             time.sleep(0.05)
+    chain.process = process
     yield chain
     chain.close()
     anvil_process.stop(process, timeout=10)
+
+
+def test_an_anvil_leaves_no_chain_state_behind(node):
+    """anvil spills old states to $HOME/.foundry/anvil/tmp and keeps them when stopped
+    (79 GB of them filled the disk): every anvil the project starts has a HOME of its own,
+    removed when it stops."""
+    home = Path(anvil_process.home_of(node.process))
+    assert home != Path.home() and home.exists()
+    for _ in range(30):
+        node.rpc("anvil_mine", ["0x64"])
+    assert list((home / ".foundry" / "anvil" / "tmp").iterdir())  # it spilled states
+    anvil_process.stop(node.process)
+    assert not home.exists()
 
 
 def state(node: RpcChain) -> tuple:
