@@ -1,8 +1,10 @@
-"""Market governance: listing, parameter changes, roles, delisting, the fund's withdrawal.
+"""Market governance: listing, parameter changes, roles, the guardian's pause, delisting,
+the fund's withdrawal.
 
-Contract: ``contracts/EngineGovernance.vy`` (its governance section). Listing is the Governor's
-owner's, at once; every other change here answers only the Governor (``pyspec/governor.py``),
-so it comes a whole delay after it was announced.
+Contract: ``contracts/EngineGovernance.vy``, whose code the engine runs in its own storage
+by delegatecall (its ``__default__``): these are the engine's entry points. Listing is the
+Governor's owner's, at once; every other change here answers only the Governor
+(``pyspec/governor.py``), so it comes a whole delay after it was announced.
 """
 
 from pyspec import funding, margin

@@ -168,9 +168,9 @@ def _check_liquidations(before: State, after: State, events: list) -> None:
                 equity(after, account) >= 0,
                 f"liquidation left {account} at {equity(after, account)}",
             )
-        # the fund the call saw: before, plus funding residue its settlements booked, less
-        # the piece's deficit it covered (the share recomputed here is from before those
-        # settlements, which round by a unit: the cover is read from its event)
+        # the fund the call saw: before, plus the funding residue its settlements booked,
+        # less the piece's deficit it covered, read from its event (a share recomputed
+        # from the state before those settlements is off by their rounding)
         cover = sum(a[2] for n, a in events if n == "InsuranceCover" and a[0] == account)
         booked = sum(a[3] for n, a in events if n == "PositionSettled")
         fund = before.insurance_fund + booked - cover

@@ -34,7 +34,7 @@ from harness.core import orders, recompute
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.choices import Choices, World
 from harness.core.genesis import ATTACKER, USDC
-from harness.core.governance_actions import market_params
+from harness.core.governance_actions import market_params, name_of
 from harness.core.orders import Match
 from harness.core.rare import PRIVILEGED, callers_required
 from harness.core.spec_step import spec_apply
@@ -265,7 +265,9 @@ def _relist(world: World, choose: Choices, start: int) -> list[Call]:
     calls += [Call("governor", "schedule", "owner", ("engine", delist)), _wait(delay)]
     calls += _refresh(world, now + delay)  # the delisting needs a fresh price
     calls.append(Call("governor", "execute", "outsider", ("engine", delist)))
-    calls += [_engine("deleverage", "outsider", name) for name in _names(world, market.holders)]
+    known = set(actors.values())  # an account no actor holds is left alone
+    holders = [name_of(world, a) for a in market.holders if a in known]
+    calls += [_engine("deleverage", "outsider", name) for name in holders]
     params = list(market_params(world, market_id))
     params[-1] += 1  # its own listing call
     listing = Calldata("add_market", (tuple(params),))
@@ -281,11 +283,6 @@ def _relist(world: World, choose: Choices, start: int) -> list[Call]:
     calls += [Call("governor", "schedule", "owner", ("engine", old_call)), _wait(delay)]
     calls += [Call("governor", "execute", "outsider", ("engine", old_call))]
     return calls
-
-
-def _names(world: World, addresses) -> list[str]:
-    names = {address: name for name, address in world.actors.items()}
-    return [names[a] for a in addresses if a in names]
 
 
 def crowd(world: World, choose: Choices) -> list[Call]:

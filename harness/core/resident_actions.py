@@ -28,9 +28,10 @@ def resident(world: World, choose: Choices) -> list[Call]:
     who = choose.pick(world.residents)
     kind = choose.pick(KINDS)
     if kind == "keeper":
-        return [Call("engine", "deleverage", who, (_target(world, choose, who, margin.equity),))]
+        bankrupt = _target(world, choose, who, lambda s, a: margin.equity(s, a) < 0)
+        return [Call("engine", "deleverage", who, (bankrupt,))]
     if kind == "liquidate":
-        target = _target(world, choose, who, _below_maintenance)
+        target = _target(world, choose, who, margin.is_liquidatable)
         held = [m for _, m in live_positions(world, [target])] or [0]
         market_id = choose.pick(held)
         size = abs(get_position(world.state, world.actors[target], market_id).size)
@@ -71,16 +72,11 @@ def live_positions(world: World, names) -> list[tuple[str, int]]:
     ]
 
 
-def _below_maintenance(state, address: str) -> int:
-    """Negative when the account may be liquidated (the shape of ``margin.equity``)."""
-    return -1 if margin.is_liquidatable(state, address) else 0
-
-
-def _target(world: World, choose: Choices, who: str, measure) -> str:
-    """Mostly an account other than ``who`` whose ``measure`` is negative (bankrupt, or
-    liquidatable), traders and residents alike; else any trader or resident."""
+def _target(world: World, choose: Choices, who: str, predicate) -> str:
+    """Mostly an account other than ``who`` that ``predicate(state, address)`` flags
+    (bankrupt, or liquidatable), traders and residents alike; else any of them."""
     accounts = [t for t in (*world.traders, *world.residents) if t != who]
-    flagged = [t for t in accounts if measure(world.state, world.actors[t]) < 0]
+    flagged = [t for t in accounts if predicate(world.state, world.actors[t])]
     if flagged and choose.chance(9, 10):
         return choose.pick(flagged)
     return choose.pick(accounts)
