@@ -85,24 +85,26 @@ def domain_separator(book: OrderBook) -> bytes:
 
 
 def struct_hash(order: Order | tuple) -> bytes:
-    """Return the EIP-712 hashStruct of an order. Contract: ``Settlement._struct_hash``."""
+    """Return the EIP-712 hashStruct of an order: keccak256 of the typehash and the
+    fields' 32-byte words in declaration order (``abi_encode`` of static values).
+    Contract: ``Settlement._struct_hash``."""
     o = _as_order(order)
+    values = (o.trader, o.market, o.is_buy, o.size, o.limit_price, o.reduce_only, o.nonce, o.expiry)
     return keccak(
-        encode(
-            ORDER_TYPES,
-            [
-                ORDER_TYPEHASH,
-                o.trader,
-                o.market,
-                o.is_buy,
-                o.size,
-                o.limit_price,
-                o.reduce_only,
-                o.nonce,
-                o.expiry,
-            ],
-        )
+        ORDER_TYPEHASH + b"".join(_word(t, v) for t, v in zip(ORDER_TYPES[1:], values, strict=True))
     )
+
+
+def _word(kind: str, value) -> bytes:
+    """A static ABI value's word: an address or a bool as the unsigned integer it is;
+    out of range raises, as the contract's ABI decoder refuses it."""
+    if kind == "address":
+        value = int(value, 16)
+        if value >= 2**160:
+            raise ValueError(f"not an address: {value:#x}")
+    elif kind == "bool":
+        value = int(bool(value))
+    return value.to_bytes(32, "big")
 
 
 def order_hash(book: OrderBook, order: Order | tuple) -> bytes:

@@ -532,31 +532,50 @@ def test_harness_signatures_are_eth_keys_own():
 
 
 def test_property_digest_is_eth_accounts_whole_typed_data():
-    """``eip712.signed_by`` (its domain hash cached per domain) makes the digest
-    ``encode_typed_data`` makes of the whole typed data, and recovers the signer."""
+    """``eip712.signed_by`` (the struct hash written word by word, libsecp256k1's
+    recovery) makes the digest ``encode_typed_data`` makes of the whole typed data, and
+    recovers what eth_account recovers (and so does the spec's ``order_hash``, word by
+    word too): the signer, its high-s twin's signer, a random
+    r || s's point, and nothing from a zero signature or a v other than 27 or 28."""
     import random
 
     from harness.core.eip712 import signed_by
+    from harness.core.orders import high_s_twin
 
     rng = random.Random(3)
     account = Account.from_key(KEY_A)
-    for i in range(30):
+    for i in range(60):
         contract = "0x" + rng.randbytes(20).hex()
         chain_id = rng.choice([1, 31337, 2**64])
+        top = rng.choice([2**64, 2**128, 2**256])
         order = (
             account.address.lower(),
-            rng.randrange(4),
+            rng.randrange(top),
             rng.random() < 0.5,
-            rng.randrange(2**128),
-            rng.randrange(2**128),
+            rng.choice([0, top - 1, rng.randrange(top)]),
+            rng.randrange(top),
             rng.random() < 0.5,
-            rng.randrange(2**64),
-            rng.randrange(2**64),
+            rng.randrange(top),
+            rng.randrange(top),
         )
         whole = _hash_eip191_message(
             encode_typed_data(full_message=eip712_order(contract, chain_id, order))
         )
-        signature = Account._sign_hash(whole, KEY_A).signature if i % 2 else b"\x00" * 65
-        digest, signer = signed_by(contract, chain_id, order, bytes(signature))
-        assert digest == whole
-        assert signer == (account.address.lower() if i % 2 else None)
+        signature = bytes(Account._sign_hash(whole, KEY_A).signature)
+        signature = [
+            signature,
+            high_s_twin(signature),
+            rng.randbytes(64) + bytes([rng.choice([27, 28])]),
+            b"\x00" * 65,
+            signature[:64] + bytes([rng.choice([0, 1, 29, 37])]),
+        ][i % 5]
+        try:
+            expected = Account._recover_hash(whole, signature=signature).lower()
+        except Exception:  # noqa: BLE001
+            expected = None
+        if signature[64] not in (27, 28):
+            expected = None  # the contract's rule: eth_account also takes 0, 1 and EIP-155 v
+        digest, signer = signed_by(contract, chain_id, order, signature)
+        assert digest == whole == order_hash(OrderBook(contract, chain_id, ""), order)
+        assert signer == expected
+        assert (signer == account.address.lower()) == (i % 5 in (0, 1))
