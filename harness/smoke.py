@@ -109,12 +109,6 @@ ENTRIES = (
         (AGREED,),
     ),
     Entry(
-        "make fuzz ARGS='--seconds 60 --junit reports/junit.xml --sarif reports/campaign.sarif "
-        "--out reports/ci'",
-        fuzz("--max-steps 40 --seed 2 --junit {out}/junit.xml --sarif {out}/campaign.sarif"),
-        (AGREED,),
-    ),
-    Entry(
         "make report-merge REPORTS='reports/<run1> reports/<run2>' OUT=reports/merged",
         ("bash", "-c", " && ".join((*TWO_RUNS, MERGE))),
         ("merged 2 runs", "agreed in all 2 runs"),
@@ -149,6 +143,31 @@ ENTRIES = (
         )
         for scenario in ("cascade", "sybil", "alternating", "deposit", "close-and-reopen")
     ),
+    Entry(
+        "make adl-lab ARGS='--generator wide --scenario cascade'",
+        (*MAKE, "adl-lab", f"ARGS=--generator wide --scenario cascade {LAB}"),
+        ("report",),
+    ),
+    Entry(
+        ".venv/bin/python -m harness.campaign --seconds 60 --junit reports/junit.xml"
+        " --sarif reports/campaign.sarif --out reports/ci",
+        (
+            str(BIN / "python"),
+            "-m",
+            "harness.campaign",
+            "--max-steps",
+            "40",
+            "--junit",
+            "{out}/junit.xml",
+            "--sarif",
+            "{out}/campaign.sarif",
+            "--out",
+            "{out}",
+            "--database",
+            "{tmp}/db",
+        ),
+        (AGREED,),
+    ),  # fmt: skip
     Entry(
         "make adl-lab ARGS='--rounds FILE.csv --reference NAME [--json]'",
         (*MAKE, "adl-lab", "ARGS=--rounds {tmp}/rounds.csv --reference pro"),

@@ -130,6 +130,45 @@ def lcov(lines: dict[str, dict[int, int]], branches: dict[str, dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def parse_lcov(text: str) -> tuple[dict[str, dict[int, int]], dict[str, dict]]:
+    """``lcov``'s tracefile read back into (lines, branches), for ``merge_lcov``."""
+    lines: dict[str, dict[int, int]] = {}
+    branches: dict[str, dict] = {}
+    path = ""
+    for record in text.splitlines():
+        kind, _, value = record.partition(":")
+        if kind == "SF":
+            path = value
+            lines[path] = {}
+        elif kind == "DA":
+            line, count = value.split(",")
+            lines[path][int(line)] = int(count)
+        elif kind == "BRDA":
+            line, pc, way, count = value.split(",")
+            ways = branches.setdefault(path, {}).setdefault((int(line), int(pc)), [0, 0])
+            ways[int(way)] = 0 if count == "-" else int(count)
+    return lines, branches
+
+
+def merge_lcov(texts: list[str]) -> tuple[dict[str, dict[int, int]], dict[str, dict]]:
+    """Several runs' tracefiles summed line by line and branch by branch."""
+    lines: dict[str, dict[int, int]] = {}
+    branches: dict[str, dict] = {}
+    for text in texts:
+        run_lines, run_branches = parse_lcov(text)
+        for path, counts in run_lines.items():
+            total = lines.setdefault(path, {})
+            for line, n in counts.items():
+                total[line] = total.get(line, 0) + n
+        for path, ways in run_branches.items():
+            total = branches.setdefault(path, {})
+            for key, pair in ways.items():
+                summed = total.setdefault(key, [0, 0])
+                summed[0] += pair[0]
+                summed[1] += pair[1]
+    return lines, branches
+
+
 def ranges(numbers: list[int]) -> str:
     """``[3, 4, 5, 9]`` -> ``"3-5, 9"``."""
     spans: list[list[int]] = []

@@ -25,6 +25,8 @@ from functools import cache
 
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
+# how long a client waits for the scheduler before the run gives up (exit 3)
+CONNECT_SECONDS = 10
 # how often a task asks the scheduler whether the run must stop (not every step)
 STOP_POLL_SECONDS = 0.5
 
@@ -103,7 +105,7 @@ def connect(args):
             n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
         )
         return Client(cluster), cluster
-    return Client(args.scheduler), None
+    return Client(args.scheduler, timeout=CONNECT_SECONDS), None
 
 
 def run(work, args, handle, ready, stop_holder: list) -> None:
@@ -111,7 +113,11 @@ def run(work, args, handle, ready, stop_holder: list) -> None:
     ``handle``."""
     from distributed import Queue
 
-    client, cluster = connect(args)
+    try:
+        client, cluster = connect(args)
+    except (OSError, TimeoutError, ValueError) as error:  # no scheduler there: exit 3
+        handle(("error", -1, f"no Dask scheduler at {args.scheduler}: {error}"))
+        return
     try:
         run_id = f"campaign-{uuid.uuid4().hex}"
         messages = Queue(f"{run_id}-messages", client=client)

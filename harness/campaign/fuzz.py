@@ -429,10 +429,13 @@ class Campaign:
         code = outcome(args, received, failures, errors, workers)
         trace_path = failed = None
         seeds = {
-            "rule": f"worker i, batch b: hypothesis seed {args.seed} + 100003 x i + b",
+            "rule": f"worker i, batch b: hypothesis seed batch_seed({args.seed}, i, b), the "
+            "first 8 bytes of sha256('perp-spec campaign <seed> <i> <b>')",
             "batches": {i: w.get("batches", 0) for i, w in sorted(workers.items())},
         }
         origin = provenance.collect(self.command, seeds)
+        # a reused --out: an earlier run's counterexample must not sit beside this report
+        (self.out / "counterexample.json").unlink(missing_ok=True)
         if failures:
             _, index, found, text, _ = failures[0]
             found["provenance"] = origin
@@ -474,7 +477,7 @@ class Campaign:
         print(report.text(summary))
         print(f"reproduce: {summary['reproduce']}")
         if code == ERROR and not errors:
-            print(f"FAILED: {summary['result']}", file=sys.stderr)
+            print(summary["result"], file=sys.stderr)
         print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
         if "lcov" in paths:
             print(f"Vyper line coverage: {coverage.one_line(summary['coverage'])}  {paths['lcov']}")

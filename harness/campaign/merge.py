@@ -4,7 +4,10 @@
 
 Counts (steps, sequences, calls, branches, reverts, checks, waterfall amounts) are summed;
 something is never reached only if no run reached it; the plots draw every run's data;
-each run keeps its own row and provenance. Exit 0, or 2 when a folder holds no summary.
+each run keeps its own row and provenance; the runs' ``coverage.lcov`` are summed line by
+line. Exit 0 when every run agreed, 1 when one did not (the merged result names it), 2
+when a folder holds no summary, is given twice, or the runs mix machines (differential and
+spec-only).
 """
 
 import argparse
@@ -13,7 +16,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from harness.campaign import report
+from harness.campaign import coverage, report
 
 RUN_KEYS = (
     "result",
@@ -61,6 +64,7 @@ def merge(summaries: list[dict], folders: list[Path]) -> dict:
         "insurance_floor": first["plot_data"]["insurance_floor"],
         "amounts": _sum([s["plot_data"] for s in summaries], "amounts"),
         "throughput": [t for s in summaries for t in s["plot_data"]["throughput"]],
+        "reached": [r for s in summaries for r in s["plot_data"].get("reached", [])],
     }
     return {
         "merged": len(summaries),
@@ -97,17 +101,29 @@ def main(argv=None) -> int:
     parser.add_argument("reports", nargs="+", type=Path, help="report folders of the runs")
     parser.add_argument("--out", type=Path, required=True, help="folder of the merged report")
     args = parser.parse_args(argv)
+    resolved = [folder.resolve() for folder in args.reports]
+    if len(set(resolved)) != len(resolved):
+        parser.error("a report folder is given twice: its counts would be added twice")
     summaries = []
     for folder in args.reports:
         try:
             summaries.append(json.loads((folder / "summary.json").read_text()))
         except (OSError, ValueError) as error:
             parser.error(f"{folder}: no readable summary.json ({error})")
+    machines = sorted({s["machine"] for s in summaries})
+    if len(machines) > 1:
+        parser.error(f"the runs mix machines ({', '.join(machines)}): merge each kind apart")
     merged = merge(summaries, args.reports)
-    paths = report.write(args.out, merged)
+    traces = [f / "coverage.lcov" for f in args.reports if (f / "coverage.lcov").exists()]
+    lines = branches = None
+    if traces:
+        lines, branches = coverage.merge_lcov([t.read_text() for t in traces])
+        merged["coverage"] = coverage.summary(lines, branches)
+        merged["coverage_runs"] = len(traces)
+    paths = report.write(args.out, merged, lines, branches)
     print(f"merged {len(summaries)} runs, {merged['steps']:,} steps: {merged['result']}")
     print(f"report: {paths['markdown']}  {paths['html']}  {paths['json']}")
-    return 0
+    return 0 if merged["result"].startswith("agreed") else 1
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import REPO_ROOT as ROOT
+from harness.arguments import AT_LEAST_ZERO, POSITIVE, SECONDS
 from harness.evm import artifacts
 
 TARGETS = [
@@ -164,11 +165,11 @@ def run_campaign(mutant: Mutant, root: Path, args) -> Mutant:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max", type=int, default=30, help="mutants to sample (0: all)")
-    parser.add_argument("--seed", type=int, default=1, help="sampling and campaign seed")
-    parser.add_argument("--seconds", type=float, default=15.0, help="campaign budget per mutant")
-    parser.add_argument("--max-steps", type=int, default=20_000, help="step budget per mutant")
-    parser.add_argument("--jobs", type=int, default=2, help="mutants judged at once")
+    parser.add_argument("--max", type=AT_LEAST_ZERO, default=30, help="mutants to sample (0: all)")
+    parser.add_argument("--seed", type=AT_LEAST_ZERO, default=1, help="sampling and campaign seed")
+    parser.add_argument("--seconds", type=SECONDS, default=15.0, help="campaign budget per mutant")
+    parser.add_argument("--max-steps", type=POSITIVE, default=20_000, help="step budget per mutant")
+    parser.add_argument("--jobs", type=POSITIVE, default=2, help="mutants judged at once")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
 

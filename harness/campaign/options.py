@@ -10,6 +10,7 @@ import secrets
 import shlex
 from pathlib import Path
 
+from harness.arguments import POSITIVE, number
 from pyspec.constants import ADL_POLICY_NAMES
 
 DATABASE = ".hypothesis/campaign"
@@ -62,6 +63,8 @@ report (in --out, default reports/<UTC time>-seed<seed>/):
   fund.png                the insurance fund at each sequence's end, with its floor
   waterfall.png           amounts the waterfall moved, by branch
   throughput.png          steps/s over time, per worker
+  reached.png             branches, rare states, revert reasons and entry points
+                          reached over time, per worker
   coverage.lcov           with --coverage: Vyper lines and branches run per source file
                           (lcov); the reports add coverage per file, the unreached lines
                           and (HTML) the annotated sources
@@ -78,27 +81,28 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefa
     pass
 
 
-def _number(kind, low: float, strict: bool, what: str):
-    """An argparse type: ``kind`` above ``low`` (``strict``) or at least ``low``."""
-
-    def parse(text: str):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if value < low or (strict and value == low) or value != value:
-            raise argparse.ArgumentTypeError(f"{text!r}: must be {what}")
-        return value
-
-    return parse
-
-
 def _chain(text: str) -> str:
+    if text.startswith("ape:") and text.split(":")[-1] == "test":
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: ape's in-process test provider (eth-tester) has no snapshots or "
+            "time control the campaign can use; use ape:ethereum:local:foundry (anvil), or "
+            "leave out --chain / --network for the embedded chain"
+        )
     if text in ("embedded", "anvil") or (text.startswith("ape:") and len(text) > 4):
         return text
     raise argparse.ArgumentTypeError(
         f"unknown chain {text!r}: expected embedded, anvil or ape:<network> "
         "(e.g. ape:ethereum:local:foundry)"
+    )
+
+
+def _scheduler(text: str) -> str:
+    """``local`` or ``tcp://host:port``."""
+    host, _, port = text.removeprefix("tcp://").rpartition(":")
+    if text == "local" or (text.startswith("tcp://") and host and port.isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"{text!r}: expected local or tcp://host:port (a Dask scheduler's address)"
     )
 
 
@@ -110,22 +114,22 @@ def parse_args(argv=None) -> argparse.Namespace:
         epilog=EPILOG,
         formatter_class=_HelpFormatter,
     )
-    positive = _number(int, 0, True, "a positive integer")
+    positive = POSITIVE
     parser.add_argument(
         "--seconds",
-        type=_number(float, 0, True, "a positive number of seconds"),
+        type=number(float, 0, True, "a positive number of seconds"),
         default=20.0,
         help="time budget, after setup",
     )
     parser.add_argument(
         "--max-steps",
-        type=_number(int, 0, False, "an integer >= 0"),
+        type=number(int, 0, False, "an integer >= 0"),
         default=0,
         help="step budget over all workers, shrinking included (0: none)",
     )
     parser.add_argument(
         "--shrink-seconds",
-        type=_number(float, 0, False, "a number of seconds >= 0"),
+        type=number(float, 0, False, "a number of seconds >= 0"),
         default=SHRINK_SECONDS,
         help="shrink budget from the first failing step: hypothesis's shrinking gets up to "
         "half (less when a quarter goes by without a shorter failing run), the campaign's "
@@ -134,13 +138,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--min-steps",
-        type=_number(int, 0, False, "an integer >= 0"),
+        type=number(int, 0, False, "an integer >= 0"),
         default=1,
         help="fewer steps than this fails the run (exit 3) instead of reporting agreement",
     )
     parser.add_argument(
         "--seed",
-        type=_number(int, 0, False, "an integer >= 0"),
+        type=number(int, 0, False, "an integer >= 0"),
         default=None,
         help="run seed: every worker's and batch's hypothesis seed is derived from it "
         "(batch_seed); default: a fresh random one, printed",
@@ -159,6 +163,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--scheduler",
+        type=_scheduler,
         default=None,
         help="run the workers as tasks on this Dask scheduler (tcp://host:port), or on a "
         "local Dask cluster started for the run (local)",

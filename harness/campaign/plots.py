@@ -1,6 +1,7 @@
 """The reports' plots, drawn from a summary's ``plot_data`` alone (so a merged summary
 draws the same plots): where the insurance fund ended each sequence against its floor,
-the amounts the waterfall moved by branch, and the campaign's speed over time."""
+the amounts the waterfall moved by branch, and the campaign's speed and coverage over
+time."""
 
 from pathlib import Path
 
@@ -56,4 +57,17 @@ def draw(out: Path, data: dict) -> dict[str, Path]:
     ax.set_ylabel("steps/s")
     ax.set_title("Steps per second over time (one line per worker)")
     save("throughput", fig)
+
+    fig, axes = plt.subplots(1, 4, figsize=(12, 3.0))
+    kinds = ("waterfall and trading branches", "rare states", "revert reasons", "entry points")
+    for column, (ax, kind) in enumerate(zip(axes, kinds, strict=True), 1):
+        for index, series in enumerate(data.get("reached", [])):
+            if series:
+                ax.step([r[0] for r in series], [r[column] for r in series], where="post",
+                        lw=0.8, label=f"worker {index}")  # fmt: skip
+        ax.set_title(kind, fontsize=9)
+        ax.set_xlabel("seconds since the first step", fontsize=8)
+    axes[0].set_ylabel("distinct reached")
+    fig.suptitle("Coverage over time (one line per worker)", fontsize=10)
+    save("reached", fig)
     return paths

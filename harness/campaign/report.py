@@ -82,6 +82,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
             ),
             "amounts": {branch: amounts[branch] for branch in AMOUNT_BRANCHES},
             "throughput": [w["throughput"] for _, w in sorted(workers.items())],
+            "reached": [w.get("reached", []) for _, w in sorted(workers.items())],
         },
         "counterexample": str(trace_path) if trace_path else None,
         "attacker": _best_gain(workers),

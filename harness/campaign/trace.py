@@ -407,6 +407,9 @@ def main(argv=None) -> int:
         trace = json.loads(args.trace.read_text())
     except (OSError, ValueError) as error:
         parser.error(f"{args.trace}: {error}")
+    if not isinstance(trace, dict) or not trace.get("calls"):
+        # a replay of nothing would agree, an export of nothing would never fail
+        parser.error(f"{args.trace}: holds no call, nothing to {args.command}")
     if args.command == "export":
         try:
             print(export(trace, args.name, str(args.trace), args.force, args.dir))

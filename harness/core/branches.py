@@ -153,6 +153,10 @@ class Stats:
         self.series: list[tuple[int, int, int, int, int]] = []
         # (seconds since the first step, steps), sampled with the series: steps/s over time
         self.throughput: list[tuple[float, int]] = []
+        # (seconds, waterfall and trading branches, rare states and refused privileged
+        # calls, revert reasons, entry points) reached so far, sampled with it: coverage
+        # over time
+        self.reached: list[tuple[float, int, int, int, int]] = []
         self.first_step_at: float | None = None
         # units the waterfall moved, by branch (``WATERFALL_AMOUNTS``)
         self.amounts: Counter = Counter()
@@ -215,6 +219,15 @@ class Stats:
             self.series.append((self.steps, fund, e["Liquidation"], e["Deleverage"], e["BadDebt"]))
             seconds = round(time.monotonic() - self.first_step_at, 3)
             self.throughput.append((seconds, self.steps))
+            self.reached.append(
+                (
+                    seconds,
+                    sum(1 for b in WATERFALL_BRANCHES + TRADING_BRANCHES if self.branches[b]),
+                    len(self.rare) + len(self.privileged),
+                    len(self.reverts),
+                    len(self.entry_points),
+                )
+            )
         if self.on_progress is not None and self.steps % self.PROGRESS_EVERY == 0:
             self.on_progress(self)
 
@@ -259,6 +272,7 @@ class Stats:
             "events": dict(self.events),
             "series": self.series,
             "throughput": self.throughput,
+            "reached": self.reached,
             "amounts": dict(self.amounts),
             "sequence_funds": self.sequence_funds,
             "insurance_floor": self.insurance_floor,

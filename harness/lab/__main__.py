@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import REPO_ROOT
+from harness.arguments import AT_LEAST_ZERO, POSITIVE
 from harness.core.pair import Pair
 from harness.core.sequence import CheckedSequence
 from harness.evm.revm import RevmChain
@@ -43,12 +44,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", choices=SCENARIOS, default="all")
     parser.add_argument("--generator", choices=list(GENERATORS), default="cascade")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the first cascade")
-    parser.add_argument("--cascades", type=int, default=50, help="cascades per policy")
-    parser.add_argument("--rounds", type=int, default=12, help="crash rounds per cascade")
+    parser.add_argument("--seed", type=AT_LEAST_ZERO, default=1, help="seed of the first cascade")
+    parser.add_argument("--cascades", type=POSITIVE, default=50, help="cascades per policy")
+    parser.add_argument("--rounds", type=POSITIVE, default=12, help="crash rounds per cascade")
     parser.add_argument(
         "--traders",
-        type=int,
+        type=POSITIVE,
         default=cascade.MAX_TRADERS,
         help=f"traders per cascade, the liquidator included (2 to {cascade.MAX_TRADERS})",
     )
@@ -56,7 +57,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--policies", default=",".join(ADL_POLICY_NAMES), help="comma-separated policy names"
     )
     parser.add_argument(
-        "--replay", type=int, default=2, help="cascades replayed on the embedded chain (0: none)"
+        "--replay",
+        type=AT_LEAST_ZERO,
+        default=2,
+        help="cascades replayed on the embedded chain (0: none)",
     )
     parser.add_argument("--out", type=Path, default=None, help="report folder")
     args = parser.parse_args(argv)

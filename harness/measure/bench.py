@@ -28,6 +28,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from harness.arguments import AT_LEAST_ZERO, POSITIVE
 from harness.core import actions, branches
 from harness.core.branches import Stats
 from harness.core.call import VIEWS, Call
@@ -195,10 +196,10 @@ class Result:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=9, help="workload seed")
-    parser.add_argument("--sequences", type=int, default=50, help="call sequences")
-    parser.add_argument("--steps", type=int, default=60, help="actions per sequence")
-    parser.add_argument("--ape-steps", type=int, default=300, help="prefix run on ape")
+    parser.add_argument("--seed", type=AT_LEAST_ZERO, default=9, help="workload seed")
+    parser.add_argument("--sequences", type=POSITIVE, default=50, help="call sequences")
+    parser.add_argument("--steps", type=POSITIVE, default=60, help="actions per sequence")
+    parser.add_argument("--ape-steps", type=POSITIVE, default=300, help="prefix run on ape")
     parser.add_argument("--backends", default="embedded,anvil,ape", help="any of these")
     parser.add_argument("--no-bare", action="store_true", help="skip the bare chain figures")
     return parser.parse_args(argv)

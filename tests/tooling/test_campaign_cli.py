@@ -13,6 +13,7 @@ import pytest
 
 from harness import REPO_ROOT
 from harness.campaign import fuzz, trace
+from harness.core.call import Call
 from harness.core.pair import Pair
 from harness.evm import anvil
 from pyspec import fees
@@ -35,11 +36,15 @@ def fee_off_by_one(monkeypatch):
     ("options", "message"),
     [
         (["--chain", "nosuch"], "unknown chain 'nosuch'"),
+        (["--chain", "ape:ethereum:local:test"], "ape's in-process test provider (eth-tester)"),
         (["--steps", "0"], "--steps: '0': must be a positive integer"),
         (["--batch", "0"], "--batch: '0': must be a positive integer"),
         (["--seconds", "-1"], "--seconds: '-1': must be a positive number"),
         (["--seconds", "0"], "--seconds: '0': must be a positive number"),
         (["--seconds", "nan"], "--seconds: 'nan': must be a positive number"),
+        (["--seconds", "inf"], "--seconds: 'inf': must be a positive number"),
+        (["--scheduler", "nosuch"], "'nosuch': expected local or tcp://host:port"),
+        (["--scheduler", "tcp://host"], "'tcp://host': expected local or tcp://host:port"),
         (["--workers", "0"], "--workers: '0': must be a positive integer"),
         (["--max-steps", "-1"], "--max-steps: '-1': must be an integer >= 0"),
         (["--min-steps", "x"], "--min-steps: 'x' is not an integer >= 0"),
@@ -126,10 +131,14 @@ def test_the_time_budget_is_hard_while_shrinking(tmp_path, fee_off_by_one, monke
 
 
 def test_too_few_steps_fail_with_exit_3(tmp_path, capsys):
+    (tmp_path / "run").mkdir()  # a reused --out: an earlier run's counterexample goes
+    (tmp_path / "run" / "counterexample.json").write_text("{}")
     code, summary = campaign(tmp_path, "--seconds", "0.5", "--min-steps", "1000000000")
+    assert not (tmp_path / "run" / "counterexample.json").exists()
     assert code == 3 and 0 < summary["steps"] < 1_000_000_000
     assert summary["result"].startswith("FAILED: too few steps")
-    assert "FAILED: too few steps" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "FAILED: too few steps" in err and "FAILED: FAILED" not in err
     assert "FAILED: too few steps" in (tmp_path / "run" / "report.md").read_text()
 
 
@@ -141,6 +150,12 @@ def test_a_missing_anvil_exits_3_naming_the_install_command(tmp_path, monkeypatc
     err = capsys.readouterr().err
     assert "anvil not found" in err and "`make setup` (it runs `npm ci`" in err
     assert "make setup" in (tmp_path / "run" / "report.md").read_text()
+
+
+def test_an_unreachable_scheduler_exits_3_with_a_message(tmp_path, capsys):
+    code, summary = campaign(tmp_path, "--scheduler", "tcp://127.0.0.1:1", "--seconds", "1")
+    assert code == 3 and summary["result"] == "harness or environment error"
+    assert "no Dask scheduler at tcp://127.0.0.1:1" in capsys.readouterr().err
 
 
 def test_a_crashing_worker_exits_3_not_1(tmp_path, monkeypatch, capsys):
@@ -191,10 +206,21 @@ def test_a_signal_writes_a_partial_report(tmp_path, signum, code, workers):
     assert f"PARTIAL REPORT: the run was interrupted by {name}" in (out / "report.md").read_text()
 
 
+@pytest.mark.parametrize("command", ["replay", "export"])
+def test_a_trace_of_no_call_is_refused(tmp_path, capsys, command):
+    path = tmp_path / "counterexample.json"
+    trace.save(path, {"format": trace.FORMAT, "calls": []})
+    with pytest.raises(SystemExit) as exit_:
+        trace.main([command, str(path), *(["--name", "empty"] if command == "export" else [])])
+    assert exit_.value.code == 2
+    assert f"holds no call, nothing to {command}" in capsys.readouterr().err
+
+
 def test_export_refuses_to_overwrite_without_force(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(trace, "REGRESSIONS", tmp_path / "regressions")
     path = tmp_path / "counterexample.json"
-    trace.save(path, {"format": trace.FORMAT, "calls": []})
+    one_call = [trace.call_to_json(Call("engine", "deposit", "trader0", (10**6,)))]
+    trace.save(path, {"format": trace.FORMAT, "calls": one_call})
     assert trace.main(["export", str(path), "--name", "kept"]) == 0
     test = tmp_path / "regressions" / "test_kept.py"
     test.write_text("# a committed regression test\n")

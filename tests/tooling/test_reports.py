@@ -66,7 +66,7 @@ def test_provenance_names_the_code_tools_and_command(agreed):
     assert origin["code"]["contracts_sources"] == artifacts.sources_hash()
     assert len(origin["code"]["commit"]) == 40 and isinstance(origin["code"]["dirty"], bool)
     assert origin["command"].startswith("python -m harness.campaign --max-steps 120 --seed 3")
-    assert "hypothesis seed 3 + 100003 x i + b" in origin["seeds"]["rule"]
+    assert "hypothesis seed batch_seed(3, i, b)" in origin["seeds"]["rule"]
 
 
 def test_scope_lists_what_was_never_reached(agreed):
@@ -170,7 +170,7 @@ def test_replay_warns_when_the_code_differs_from_the_traces(tmp_path, capsys):
 
 def test_report_merge_sums_the_runs(agreed, tmp_path):
     first_dir, first = agreed
-    code, second = campaign(tmp_path, "second", "--seed", "9", "--machine", "spec")
+    code, second = campaign(tmp_path, "second", "--seed", "9")
     assert code == 0
     out = tmp_path / "merged"
     assert merge.main([str(first_dir / "run"), str(tmp_path / "second"), "--out", str(out)]) == 0
@@ -189,6 +189,55 @@ def test_report_merge_sums_the_runs(agreed, tmp_path):
     ) + len(second["plot_data"]["sequence_funds"])
     for name in ("report.md", "report.html", "fund.png", "waterfall.png", "throughput.png"):
         assert (out / name).stat().st_size > 0
+    assert (out / "reached.png").stat().st_size > 0
+    reached = merged["plot_data"]["reached"]
+    assert len(reached) == 2 and all(reached)
+    for series in reached:  # counts of what was reached never fall, and end at the totals
+        for column in range(1, 5):
+            assert all(a[column] <= b[column] for a, b in zip(series, series[1:], strict=False))
+    assert reached[0][-1][4] <= len(first["entry_points"])
+
+
+LCOV = {
+    "a": "SF:contracts/Governor.vy\nBRDA:3,40,0,2\nBRDA:3,40,1,-\nDA:3,2\nDA:4,0\nend_of_record\n",
+    "b": "SF:contracts/Governor.vy\nBRDA:3,40,0,1\nBRDA:3,40,1,5\nDA:3,6\nDA:4,1\nend_of_record\n",
+}
+
+
+def test_report_merge_sums_coverage_and_refuses_what_would_mislead(agreed, tmp_path, capsys):
+    """The runs' lcov summed line by line and branch by branch; a failed run makes the
+    merge exit 1; a folder given twice, or a spec-only run beside a differential one, is
+    refused (exit 2)."""
+    first_dir, first = agreed
+    runs = {}
+    for name, text in LCOV.items():
+        runs[name] = tmp_path / name
+        runs[name].mkdir()
+        (runs[name] / "summary.json").write_text(json.dumps(first))
+        (runs[name] / "coverage.lcov").write_text(text)
+    out = tmp_path / "merged"
+    assert merge.main([str(runs["a"]), str(runs["b"]), "--out", str(out)]) == 0
+    merged = json.loads((out / "summary.json").read_text())
+    assert merged["coverage"]["contracts/Governor.vy"] | {"unreached": []} == {
+        "hit": 2, "lines": 2, "percent": 100.0, "unreached": [], "branches_taken": 2,
+        "branches": 2,
+    }  # fmt: skip
+    assert "DA:3,8" in (out / "coverage.lcov").read_text()
+    assert "BRDA:3,40,1,5" in (out / "coverage.lcov").read_text()
+
+    failed = dict(first, result="divergence")
+    (runs["b"] / "summary.json").write_text(json.dumps(failed))
+    assert merge.main([str(runs["a"]), str(runs["b"]), "--out", str(out)]) == 1
+    assert "divergence" in json.loads((out / "summary.json").read_text())["result"]
+
+    for folders, message in (
+        ([runs["a"], runs["a"]], "a report folder is given twice"),
+        ([runs["a"], runs["b"]], "the runs mix machines (differential, spec)"),
+    ):
+        (runs["b"] / "summary.json").write_text(json.dumps(dict(first, machine="spec")))
+        with pytest.raises(SystemExit) as exit_:
+            merge.main([*map(str, folders), "--out", str(out)])
+        assert exit_.value.code == 2 and message in capsys.readouterr().err
 
 
 TRADER = "0x" + "ab" * 20

@@ -19,12 +19,36 @@ def readme_commands() -> set[str]:
 
 def test_every_readme_command_has_a_smoke_entry():
     covered = {
-        re.match(r"(make [a-z-]+|ape run [a-z]+|python -m [a-z._]+)", e.readme).group(1)
+        re.match(r"(?:\.venv/bin/)?(make [a-z-]+|ape run [a-z]+|python -m [a-z._]+)", e.readme)[1]
         for e in smoke.ENTRIES
     }
     assert readme_commands() - covered == set()
     # and every entry stands for a command the README really shows, word for word
     assert [e.readme for e in smoke.ENTRIES if e.readme not in README] == []
+
+
+SCHEDULER_RUN = (
+    "python -m harness.campaign --scheduler tcp://127.0.0.1:8799 --workers 2 --seconds 60 \\"
+)
+# commands the README shows in code blocks that the smoke run does not run, and why
+NOT_SMOKED_FORMS = {
+    "make test": "the suite itself",
+    "make smoke": "the smoke run itself",
+    ".venv/bin/ape test tests -n 2": "the suite again, under ape's plugin (the CI workflow)",
+    SCHEDULER_RUN: "a scheduler on two machines: tests/tooling/test_distributed.py starts one",
+}
+
+
+def test_every_command_form_in_the_readme_is_smoked():
+    """Each command line of the README's code blocks, word for word, is an entry's."""
+    text = (REPO_ROOT / "README.md").read_text()
+    forms = {
+        line.split("  #")[0].strip()
+        for block in re.findall(r"```[a-z]*\n(.*?)```", text, re.S)
+        for line in block.splitlines()
+        if re.match(r"(make [a-z]|ape run |python -m |\.venv/bin/)", line.strip())
+    }
+    assert forms - {e.readme for e in smoke.ENTRIES} - set(NOT_SMOKED_FORMS) == set()
 
 
 def test_a_broken_command_fails_the_smoke_run_by_name(monkeypatch, capsys):
