@@ -38,19 +38,23 @@ def draw(out: Path, data: dict) -> dict[str, Path]:
     fig, ax = plt.subplots(figsize=(9, 3.2))
     amounts = data["amounts"]
     names = list(amounts)
-    ax.barh(names, [amounts[n] / UNIT for n in names], color="#4878a8")
+    values = [amounts[n] / UNIT for n in names]
+    ax.barh(names, values, color="#4878a8")
+    for y, value in enumerate(values):  # the figure itself: bars span orders of magnitude
+        ax.text(value, y, f" {value:,.2f}", va="center", fontsize=7)
+    ax.set_xscale("symlog", linthresh=1)
     ax.invert_yaxis()
-    ax.set_xlabel("total moved over the campaign (USDC)")
+    ax.set_xlabel("total moved over the campaign (USDC, logarithmic above 1)")
     ax.set_title("Solvency waterfall: amounts by branch")
     save("waterfall", fig)
 
     fig, ax = plt.subplots(figsize=(9, 3.2))
     for index, series in enumerate(data["throughput"]):
-        rates = [
-            (t1, (s1 - s0) / (t1 - t0))
-            for (t0, s0), (t1, s1) in zip(series, series[1:], strict=False)
-            if t1 > t0
-        ]
+        rates, (t0, s0) = [], (series[0] if series else (0, 0))
+        for t1, s1 in series[1:]:  # over windows of a second at least: samples are 25 steps
+            if t1 - t0 >= 1.0:
+                rates.append((t1, (s1 - s0) / (t1 - t0)))
+                t0, s0 = t1, s1
         if rates:
             ax.plot([r[0] for r in rates], [r[1] for r in rates], lw=0.8, label=f"worker {index}")
     ax.set_xlabel("seconds since the first step")
