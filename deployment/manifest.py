@@ -3,7 +3,7 @@
     {"format": 1, "chain_id": 424242, "network": "...", "request": {...},
      "config": {"path": ..., "sha256": ..., "text": ...}, "compiler": "vyper 0.4.3",
      "contracts": {"PerpEngine": {"address", "transaction", "block", "constructor_args",
-                                  "runtime_keccak", "build_runtime_keccak"}, ...},
+                                  "runtime_keccak"}, ...},
      "transactions": [{"call": "add_market market-0", "transaction": "0x..."}, ...],
      "superseded": [<earlier instances on this chain, newest last>]}
 

@@ -98,6 +98,37 @@ def instance_checks(project, provider, manifest: dict) -> list[Check]:
         for field in LISTING_FIELDS:
             actual = stored if isinstance(stored, str) else getattr(stored, field)
             checks.append((f"market {market_id} ({market['name']}) {field}", actual, market[field]))
+    return checks + published_prices(provider, manifest)
+
+
+def published_prices(provider, manifest: dict) -> list[Check]:
+    """Each initial price the deployment says it published (its ``update_price <market>
+    <price>`` transactions): the price that transaction's ``PriceUpdated`` set, read from
+    its receipt (the oracle may have moved the price since)."""
+    engine = manifest["contracts"]["PerpEngine"]["address"].lower()
+    names = [market["name"] for market in manifest["request"]["markets"]]
+    topic = "0x" + keccak(text="PriceUpdated(uint256,uint256,uint256)").hex()
+    checks = []
+    for record in manifest.get("transactions", []):
+        call, _, _ = record["call"].partition(" ")
+        if call != "update_price":
+            continue
+        _, name, price = record["call"].split(" ")
+        published = None
+        receipt = provider.web3.eth.get_transaction_receipt(record["transaction"])
+        for log in receipt["logs"]:
+            topics = [t.hex() if isinstance(t, bytes) else t for t in log["topics"]]
+            topics = [t if t.startswith("0x") else "0x" + t for t in topics]
+            if log["address"].lower() == engine and topics[0] == topic:
+                market_id = int(topics[1], 16)
+                data = (
+                    bytes(log["data"])
+                    if not isinstance(log["data"], str)
+                    else bytes.fromhex(log["data"][2:])
+                )
+                if market_id == names.index(name):
+                    published = int.from_bytes(data[:32], "big")
+        checks.append((f"initial price of {name} published", published, int(price)))
     return checks
 
 

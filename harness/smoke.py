@@ -224,6 +224,13 @@ ENTRIES = (
         code=2,
     ),
     Entry(
+        "ape run audit --network <network> [--manifest PATH] [--seconds N | --steps N] [--seed S]",
+        (str(BIN / "ape"), "run", "audit", "--network", "ethereum:local:test")
+        + ("--manifest", "{tmp}/no-manifest.json", "--steps", "5"),
+        ("no such manifest",),
+        code=2,
+    ),
+    Entry(
         "make audit ARGS='--manifest deployments/<chain-id>.json --fork-url <rpc>'",
         (*MAKE, "audit", "ARGS=--manifest {tmp}/no-manifest.json --fork-url http://127.0.0.1:1"),
         ("no such manifest",),

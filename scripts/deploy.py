@@ -192,6 +192,8 @@ def deploy(provider, account, config, request: dict) -> dict:
 
     def create(name: str, *args):
         instance = account.deploy(getattr(project, name), *args)
+        if not provider.network.is_dev:  # ape's own record of a live deployment
+            project.deployments.track(instance)
         receipt = provider.get_receipt(instance.txn_hash)
         contracts[name] = {
             "address": instance.address,
@@ -245,6 +247,8 @@ def deploy(provider, account, config, request: dict) -> dict:
             click.echo(f"initial price of {market.name}: {price} (published by {oracle.address})")
     click.echo(f"PerpEngine at {engine.address} on {network_name(provider)}")
     click.echo(f"Settlement at {settlement.address}, Governor at {governor.address}")
+    if not provider.network.is_dev:
+        click.echo(f"tracked in ape's deployments: {project.deployments.cache_folder}")
     click.echo(f"from {config.path.name}; checking:")
     record = {
         "format": manifests.FORMAT,

@@ -60,11 +60,19 @@ def side_rows(state: State, views: Reader, address: str, market_id: int, side: i
     return rows
 
 
+class NoSuchMarket(ValueError):
+    """``--market`` names no market of the instance."""
+
+
 def queue_report(rpc, deployment: Deployment, market: int | None = None) -> dict:
     """Every market's (or ``market``'s) candidates per side, read at one block."""
     imported = import_state(rpc, deployment)
     state = imported.state
     views = Reader(rpc, imported.block)
+    if market is not None and not 0 <= market < len(state.markets):
+        raise NoSuchMarket(
+            f"--market {market}: the instance lists markets 0 to {len(state.markets) - 1}"
+        )
     markets = range(len(state.markets)) if market is None else [market]
     return {
         "block": imported.block,
@@ -131,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     if (manifest := read_manifest(args.manifest)) is None:
         return 2
     deployment = Deployment.from_manifest(manifest)
-    report = queue_report(http_rpc(args.rpc), deployment, args.market)
+    try:
+        report = queue_report(http_rpc(args.rpc), deployment, args.market)
+    except NoSuchMarket as error:
+        parser.error(str(error))
     print(json.dumps(report, indent=2) if args.json else render(report))
     return 0
 

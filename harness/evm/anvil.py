@@ -218,6 +218,8 @@ class AnvilChain(RpcChain):
 
     name = "anvil"
     chain_id = CHAIN_ID
+    # the harness's own chain has no fees; a fork keeps its node's (``ForkChain``)
+    _fees: tuple[str, ...] = ("--base-fee", "0", "--gas-price", "0")
 
     def __init__(
         self,
@@ -257,8 +259,7 @@ class AnvilChain(RpcChain):
                 "--balance", str(ACCOUNT_BALANCE // 10**18),
                 "--chain-id", str(self.chain_id),
                 "--hardfork", HARDFORK,
-                "--base-fee", "0",
-                "--gas-price", "0",
+                *self._fees,
                 "--gas-limit", str(TX_GAS),
                 *self._extra_args,
             ]  # fmt: skip
@@ -316,13 +317,15 @@ class AnvilChain(RpcChain):
 class ForkChain(AnvilChain):
     """A private anvil forking a node that something else runs (an ape network's, a
     deployed instance's): the harness mines, impersonates and moves time on its own copy,
-    so the node keeps its mining mode, balances and clock. The copy starts without base
-    fee whatever the node's (``gas_price`` follows it should it have one); its chain id is
-    ``chain_id`` (the harness's by default; an audit keeps the node's, which signed
-    orders and the imported state name). ``block``: the node's block to fork at (default
-    its latest; an audit's replay forks where the audit did)."""
+    so the node keeps its mining mode, balances and clock. The copy keeps the node's base
+    fee and its EIP-1559 course from block to block: every transaction is priced at the
+    base fee of the block it will be mined in (``gas_price``), and impersonated senders get
+    ether for it. Its chain id is ``chain_id`` (the harness's by default; an audit keeps
+    the node's, which signed orders and the imported state name). ``block``: the node's
+    block to fork at (default its latest; an audit's replay forks where the audit did)."""
 
     name = "fork"
+    _fees = ()
 
     def __init__(
         self, uri: str, on_close=None, chain_id: int = CHAIN_ID, block: int | None = None
@@ -331,9 +334,16 @@ class ForkChain(AnvilChain):
         self.chain_id = chain_id
         at = () if block is None else ("--fork-block-number", str(block))
         super().__init__(("--fork-url", uri, "--no-storage-caching", *at), genesis_time=None)
-        # the next block's base fee (the fork's first block keeps the node's)
+        self.gas_price = self.next_base_fee()
+
+    def next_base_fee(self) -> int:
+        """The base fee of the next block (EIP-1559, from the latest's)."""
         history = self.rpc("eth_feeHistory", ["0x1", "latest", []])
-        self.gas_price = int(history["baseFeePerGas"][-1], 16)
+        return int(history["baseFeePerGas"][-1], 16)
+
+    def _send(self, tx: dict) -> dict:
+        self.gas_price = self.next_base_fee()
+        return super()._send({**tx, "gasPrice": hex(self.gas_price)})
 
     def impersonate(self, account: str) -> None:
         """Send from ``account`` on the fork (a role's holder, a harness actor), with ether

@@ -4,6 +4,7 @@ and share; the lights are the views' (and the spec's)."""
 
 import json
 
+import pytest
 from live_instance import deployment_of
 
 from harness.deployed.adl_queue import main
@@ -74,6 +75,14 @@ def test_one_market_as_text(live, tmp_path, capsys):
     assert "market 0" not in out
     assert "market 1: policy pnl_pro_rata" in out
     assert f"#1 {live.address('trader1')} position 3 upnl 3000000 weight 3000000" in out
+
+
+@pytest.mark.parametrize("market", ["-1", "2"])
+def test_a_market_the_instance_does_not_list_is_a_usage_error(live, tmp_path, capsys, market):
+    with pytest.raises(SystemExit) as exit_:
+        run(live, tmp_path, capsys, "--market", market)
+    assert exit_.value.code == 2
+    assert f"--market {market}: the instance lists markets 0 to 1" in capsys.readouterr().err
 
 
 def test_a_missing_manifest_is_a_usage_error(tmp_path, capsys):

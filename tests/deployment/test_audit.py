@@ -43,6 +43,7 @@ def test_the_audit_runs_the_campaign_from_an_instance_in_use(live, tmp_path, cap
     out = capsys.readouterr().out
     assert "MISMATCH" not in out and "ok       market 1 (market-1) adl_policy: 1" in out
     assert "imported state equals the chain's" in out
+    assert "the imported accounts add up to the engine's token balance" in out
     assert (
         "2 markets, 6 accounts with collateral or positions, 11 orders filled or cancelled, "
         "1 Governor calls queued, fund 1000154930" in out
@@ -339,3 +340,29 @@ def test_storage_funding_finds_the_balance_mapping_of_either_layout(live):
         write_balances(live.chain, state, holders[:1], 1)
         assert state.token.balances == {holders[0]: 1_001, holders[1]: 1_000}
     live.chain.rpc("anvil_setCode", [token, "0x"])
+
+
+def test_an_account_the_import_misses_is_found_by_the_engines_balance(
+    live, tmp_path, capsys, monkeypatch
+):
+    """The state comparison reads the accounts the import found, so an account the event
+    scan missed would be missed on both sides; the books against the engine's token
+    balance are not: trader9 (collateral only) dropped from the import is reported."""
+    from harness.deployed import fork
+
+    real = fork.import_state
+    trader9 = live.address("trader9")
+
+    def missing_one(*args, **kwargs):
+        imported = real(*args, **kwargs)
+        imported.accounts.remove(trader9)
+        del imported.state.accounts[trader9]
+        return imported
+
+    monkeypatch.setattr(fork, "import_state", missing_one)
+    manifest = manifest_of(live, tmp_path / "31337.json")
+    assert audit(live, manifest, "--steps", "5", "--seed", "7") == 1
+    out = capsys.readouterr().out
+    assert "imported state equals the chain's" in out
+    assert "DIFFERENCE the import's books: invariant custody" in out
+    assert "the imported accounts do not add up to the engine's balance" in out

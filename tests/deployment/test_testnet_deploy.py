@@ -3,10 +3,12 @@ with its own chain id, automine and a base fee, a keyfile account whose passphra
 the environment, no terminal. Each command runs as its own process."""
 
 import json
+import re
 import socket
+from pathlib import Path
 
 import pytest
-from testnet import ALIAS, CHAIN_ID, MINTER, StandInTestnet, ape, keyfile_account
+from testnet import ALIAS, CHAIN_ID, MINTER, StandInTestnet, ape, keyfile_account, put_in_use
 
 from harness import REPO_ROOT
 from harness.deployed.audit import main as audit_main
@@ -61,6 +63,7 @@ def deployed(net, tmp_path_factory):
     done = deploy(net, manifest)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Sign:" not in done.stdout and "MISMATCH" not in done.stdout
+    (manifest.parent / "deploy.log").write_text(done.stdout)
     return manifest
 
 
@@ -76,6 +79,18 @@ def test_deploy_records_the_instance(net, deployed):
         assert int(receipt["blockNumber"], 16) == contract["block"] <= record["block"]
     calls = [t["call"] for t in record["transactions"]]
     assert calls == ["add_market market-0", "update_price market-0 1000000"]
+
+
+def test_ape_tracks_the_deployment(net, deployed):
+    """ape's deployments hold each contract the manifest records (a live network's
+    record, beside the manifest in the repository)."""
+    log = (deployed.parent / "deploy.log").read_text()
+    folder = Path(re.search(r"tracked in ape's deployments: (\S+)", log)[1])
+    tracked = {
+        (p.stem, json.loads(p.read_text())["address"].lower()) for p in folder.rglob("*.json")
+    }
+    for name, record in json.loads(deployed.read_text())["contracts"].items():
+        assert (name, record["address"].lower()) in tracked, name
 
 
 def test_a_rerun_verifies_and_deploys_nothing(net, deployed):
@@ -110,6 +125,21 @@ def test_verify_passes(net, deployed):
     done = verify(net, deployed)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "verified: the instance is as" in done.stdout and "MISMATCH" not in done.stdout
+    assert "ok       initial price of market-0 published: 1000000" in done.stdout
+
+
+def test_verify_reads_the_initial_prices_from_their_transactions(net, deployed, tmp_path):
+    """The manifest says the deployment published 0.1 USDC for market-0; the transaction
+    it records set 1 USDC."""
+    manifest = json.loads(deployed.read_text())
+    for record in manifest["transactions"]:
+        if record["call"] == "update_price market-0 1000000":
+            record["call"] = "update_price market-0 100000"
+    changed = tmp_path / deployed.name
+    changed.write_text(json.dumps(manifest))
+    done = verify(net, changed)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "MISMATCH initial price of market-0 published: 1000000" in done.stdout
 
 
 def test_the_audit_runs_the_campaign_on_a_fork_of_the_testnet(net, deployed, capsys):
@@ -125,6 +155,18 @@ def test_the_audit_runs_the_campaign_on_a_fork_of_the_testnet(net, deployed, cap
     report = (deployed.parent / "audit" / "report.md").read_text()
     assert f"- chain {CHAIN_ID}, forked at block {int(before, 16)}" in report
     assert "**Result: agreed (30 steps from the imported state, seed 5)**" in report
+
+
+def test_ape_run_audit_forks_the_network_it_is_given(net, deployed):
+    """The audit as an ape script: ape's ``--network`` is the fork's source."""
+    before = net.rpc("eth_blockNumber", [])
+    out = deployed.parent / "ape-audit"
+    argv = ("run", "audit", "--network", net.url, "--manifest", str(deployed))
+    done = ape(net.folder, *argv, "--steps", "20", "--seed", "4", "--out", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"deployment: chain {CHAIN_ID}, forked at block {int(before, 16)}" in done.stdout
+    assert "result: agreed (20 steps from the imported state, seed 4)" in done.stdout
+    assert (out / "report.md").exists() and net.rpc("eth_blockNumber", []) == before
 
 
 def test_verify_finds_a_parameter_changed_through_the_governor(net, tmp_path, capsys):
@@ -224,3 +266,23 @@ def test_queue_reads_the_deployed_instance(net, deployed):
     engine = json.loads(deployed.read_text())["contracts"]["PerpEngine"]["address"].lower()
     assert f"ADL candidates of the engine {engine}" in done.stdout
     assert "market 0: policy " in done.stdout and "  long: no positions" in done.stdout
+
+
+def test_the_audit_agrees_from_the_deployed_instance_in_use(net, deployed, capsys):
+    """Last in this module: it puts the instance ``ape run deploy`` made in use (two
+    traders' open positions, a fund, filled and cancelled orders, a fresh price, a queued
+    Governor call), then the audit imports all of it and its campaign agrees from there."""
+    traders = put_in_use(net, json.loads(deployed.read_text()), OPERATOR)
+    assert audit(net, deployed, "--steps", "30", "--seed", "6") == 0
+    out = capsys.readouterr().out
+    assert "imported state equals the chain's" in out
+    assert "the imported accounts add up to the engine's token balance" in out
+    assert re.search(
+        r"1 markets, \d+ accounts with collateral or positions, 3 orders filled or cancelled, "
+        r"1 Governor calls queued, fund [1-9]\d*", out
+    ), out  # fmt: skip
+    assert "the instance's 2 other users (residents" in out
+    assert "result: agreed (30 steps from the imported state, seed 6)" in out
+    done = ape(net.folder, "run", "queue", "--network", net.url, "--manifest", str(deployed))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert traders["long"] in done.stdout and traders["short"] in done.stdout

@@ -1,6 +1,6 @@
 """The harness on a node it did not start (``--chain ape:<network>``) works on a private
-fork of it: the node keeps its mining mode, balances and clock, its base fee does not
-stop the harness's zero-priced transactions, and a live network is refused."""
+fork of it: the node keeps its mining mode, balances and clock, the fork keeps the node's
+base fee (every transaction priced at its block's), and a live network is refused."""
 
 import subprocess
 import time
@@ -58,9 +58,13 @@ def test_the_harness_leaves_a_node_it_did_not_start_as_it_was(node):
     assert before[0] is True and int(node.rpc("eth_gasPrice", []), 16) > 0
     fork = ForkChain(f"http://127.0.0.1:{node.port}")
     try:
-        pair = Pair(fork)  # the whole deployment, at gas price 0 on the fork
+        pair = Pair(fork)  # the whole deployment, every transaction paying the base fee
         pair.chain.set_time(pair.chain.now() + 3_600)
         assert pair.chain.now() > int(before[2], 16)
+        top = int(fork.rpc("eth_blockNumber", []), 16)
+        blocks = [fork.rpc("eth_getBlockByNumber", [hex(n), True]) for n in range(top - 9, top + 1)]
+        paid = [(int(b["baseFeePerGas"], 16), tx) for b in blocks for tx in b["transactions"]]
+        assert paid and all(fee > 0 and int(tx["gasPrice"], 16) >= fee for fee, tx in paid)
     finally:
         fork.close()
     assert state(node) == before

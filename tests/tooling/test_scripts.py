@@ -29,9 +29,11 @@ def test_deploy_script_deploys_and_checks():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "MISMATCH" not in result.stdout
-    # 3 per contract (code as built, as recorded, size), 19 roles and links, 10 per market,
-    # the Settlement and the Governor where the engine expects them
-    assert result.stdout.count("  ok ") == 6 * 3 + 19 + 2 * 10 + 2
+    # 3 per contract (code as built, as recorded, size), 19 roles and links, 10 per market
+    # and its published initial price, the Settlement and the Governor where the engine
+    # expects them
+    assert result.stdout.count("  ok ") == 6 * 3 + 19 + 2 * (10 + 1) + 2
+    assert "ok       initial price of market-1 published: 25000000" in result.stdout
     assert "initial price of market-1: 25000000" in result.stdout  # the oracle is test:1
     assert "no manifest on a local network" in result.stdout
 
