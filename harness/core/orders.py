@@ -14,6 +14,7 @@ from functools import cache
 
 import coincurve
 
+from harness.core import eip712
 from harness.evm.base import ACCOUNTS, CHAIN_ID, extra_accounts, extra_key
 from pyspec import governance, settlement
 from pyspec.settlement import Order
@@ -72,7 +73,9 @@ def sign(
             book.operator,
         )
     digest = settlement.order_hash(domain, order)
-    return sign_digest(digest, private_key(signer or order.trader))
+    signature = sign_digest(digest, private_key(signer or order.trader))
+    eip712.remember(digest, signature, signer or order.trader)
+    return signature
 
 
 def sign_for(actors: dict[str, str], order: Order) -> bytes:

@@ -166,7 +166,8 @@ def observe(actors: dict, call: Call, before: State, after: State, reason, event
     if call.target == BUNDLE:  # the bundle's own calls, on the states between them
         return seen if reason is not None else _bundle(actors, call, before, seen)
     _one(seen, actors, call, before, after, reason, events)
-    _population(seen, before, after)
+    if reason is None:  # a rejected call leaves the population as it was
+        _population(seen, before, after)
     return seen
 
 
@@ -398,10 +399,25 @@ def _population(seen, before: State, after: State) -> None:
             seen.hit("market.holders_at_bound")
     if len(after.markets) == MAX_MARKETS and len(before.markets) != MAX_MARKETS:
         seen.hit("protocol.markets_at_max")
-    for address in after.accounts:  # counted once: when a call brings an account there
+    # an account's margin moves with its own fields, or with the markets' and the clock
+    same_marks = before.timestamp == after.timestamp and list(map(_marks, before.markets)) == list(
+        map(_marks, after.markets)
+    )
+    for address, account in after.accounts.items():  # counted once: when a call brings
+        if same_marks and before.accounts.get(address) == account:  # an account there
+            continue
         now = _margin_boundary(after, address)
         if now is not None and now != _margin_boundary(before, address):
             seen.hit(now)
+
+
+def _marks(market) -> tuple:
+    """What equity and maintenance read of a market (``recompute``)."""
+    return (
+        market.price, market.price_timestamp, market.max_price_age, market.funding_index,
+        market.funding_rate, market.funding_timestamp, market.maintenance_margin_ratio,
+        market.settled,
+    )  # fmt: skip
 
 
 def _margin_boundary(state: State, address: str) -> str | None:

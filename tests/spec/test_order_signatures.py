@@ -579,3 +579,20 @@ def test_property_digest_is_eth_accounts_whole_typed_data():
         assert digest == whole == order_hash(OrderBook(contract, chain_id, ""), order)
         assert signer == expected
         assert (signer == account.address.lower()) == (i % 5 in (0, 1))
+
+
+def test_a_signature_the_harness_made_is_known_only_over_its_own_digest():
+    """The consent property skips recovering the harness's own signatures: over the digest
+    it signed, the signer is the key's holder; over any other digest the signature is
+    recovered as any other (and names someone else)."""
+
+    from harness.core.eip712 import signed_by
+    from harness.core.orders import sign
+
+    order = ORDERS[0]
+    signature = sign(book(), order)
+    digest, signer = signed_by(SETTLEMENT, CHAIN_ID, astuple(order), signature)
+    assert digest == order_hash(book(), order) and signer == order.trader.lower()
+    other = replace(order, size=order.size + 1)
+    _, recovered = signed_by(SETTLEMENT, CHAIN_ID, astuple(other), signature)
+    assert recovered is not None and recovered != order.trader.lower()
