@@ -5,13 +5,49 @@ verify compare it with this first (``stale_contracts``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def sources_hash(root: Path = REPO_ROOT) -> str:
+    """A hash of the compiler's version and every source under ``root``/contracts: what
+    any contract's build depends on."""
+    import vyper
+
+    h = hashlib.sha256(f"vyper={vyper.__version__}\n".encode())
+    for path in sorted(p for ext in ("*.vy", "*.vyi") for p in (root / "contracts").rglob(ext)):
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
+    return h.hexdigest()[:20]
+
+
 def compile_source(path: Path, root: Path = REPO_ROOT) -> dict:
-    """abi, bytecode and runtime code of ``path`` (under ``root``/contracts)."""
+    """abi, bytecode and runtime code of ``path`` (under ``root``/contracts); kept in
+    ``.build/compiled/<sources_hash>/``, so the next deploy, verify or campaign of the
+    same sources does not compile again."""
+    cached = root / ".build" / "compiled" / sources_hash(root) / f"{path.stem}.json"
+    try:
+        data = json.loads(cached.read_text())
+        if "runtime" in data:
+            return data
+    except (OSError, ValueError):
+        pass
+    data = _compile(path, root)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    # atomic: several pytest-xdist workers may compile at once
+    fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, cached)
+    return data
+
+
+def _compile(path: Path, root: Path) -> dict:
     import vyper
     from vyper.compiler.input_bundle import FilesystemInputBundle
 

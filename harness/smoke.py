@@ -207,6 +207,16 @@ ENTRIES = (
         + ("--account", "TEST::0"),
         ("PerpEngine at", "ok       market 1"),
     ),
+    Entry(
+        "python -m harness.deployed.rehearsal -- ape run deploy --network {url} --account"
+        " {account} --config sepolia --token {token} --token-holder {holder} --oracle deployer"
+        " --operator 0x000000000000000000000000000000000000dEaD --dry-run",
+        (str(BIN / "python"), "-m", "harness.deployed.rehearsal", "--", "ape", "run", "deploy")
+        + ("--network", "{url}", "--account", "{account}", "--config", "sepolia")
+        + ("--token", "{token}", "--token-holder", "{holder}", "--oracle", "deployer")
+        + ("--operator", "0x000000000000000000000000000000000000dEaD", "--dry-run"),
+        ("ok       initial price of market-0 published", "dry run: nothing sent"),
+    ),
     # the local test chain lives as long as one process, so no manifest outlives the
     # deploy: verify shows its refusal (tests/deployment runs the whole round trip)
     Entry(

@@ -2,9 +2,9 @@
 
 ``load("MockToken")`` finds ``contracts/**/MockToken.vy``, compiles it with the
 pip-installed vyper (same compiler ape uses) and returns its ABI and deployment
-bytecode. Results are cached under ``.build/harness/<hash>/`` where the hash covers the
-vyper version and every ``.vy``/``.vyi`` file under ``contracts/`` (so editing a module
-invalidates the contracts that import it).
+bytecode. ``deployment.build.compile_source`` keeps them under ``.build/compiled/<hash>/``
+where the hash covers the vyper version and every ``.vy``/``.vyi`` file under
+``contracts/`` (so editing a module invalidates the contracts that import it).
 
 Search path: ``contracts/``, the repo root, and (added by vyper) the compiled contract's
 own folder, so ``import lib.x``, ``import contracts.lib.x`` and relative imports all
@@ -14,17 +14,14 @@ resolves from contracts at the top of ``contracts/``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from eth_abi import encode
 
-from deployment.build import compile_source
+from deployment.build import compile_source, sources_hash
 from harness import REPO_ROOT
 from harness.evm.abi import canonical_type
 
@@ -62,20 +59,6 @@ class Artifact:
         return self.bytecode + encode(types, list(args))
 
 
-def _sources(root: Path) -> list[Path]:
-    return sorted(p for ext in ("*.vy", "*.vyi") for p in (root / "contracts").rglob(ext))
-
-
-def sources_hash(root: Path = REPO_ROOT) -> str:
-    import vyper
-
-    h = hashlib.sha256(f"vyper={vyper.__version__}\n".encode())
-    for p in _sources(root):
-        h.update(str(p.relative_to(root)).encode() + b"\0")
-        h.update(p.read_bytes() + b"\0")
-    return h.hexdigest()[:20]
-
-
 def source_path(name: str, root: Path = REPO_ROOT) -> Path:
     """``contracts/**/<name>.vy`` (must be unique)."""
     matches = [p for p in (root / "contracts").rglob(f"{name}.vy")]
@@ -88,24 +71,8 @@ def source_path(name: str, root: Path = REPO_ROOT) -> Path:
 
 @cache
 def _load_cached(name: str, root: Path, digest: str) -> Artifact:
-    cache_dir = root / ".build" / "harness" / digest  # per source tree (mutants too)
-    cache_file = cache_dir / f"{name}.json"
-    data = None
-    if cache_file.exists():
-        try:
-            data = json.loads(cache_file.read_text())
-        except (OSError, ValueError):
-            data = None
-        if data is not None and "runtime" not in data:
-            data = None  # cached before the runtime code was kept
-    if data is None:
-        data = compile_source(source_path(name, root), root)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        # atomic write: several pytest-xdist workers may compile concurrently
-        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
-        os.replace(tmp, cache_file)
+    """``digest``: the sources' hash, so an edited source tree (a mutant's) loads afresh."""
+    data = compile_source(source_path(name, root), root)
     abi = data["abi"]
     if name in DELEGATES:  # the entry points it runs by delegatecall are its own
         own = {(i["type"], i.get("name")) for i in abi}

@@ -1,6 +1,7 @@
 """Figures in the README that count things are checked against the things they count."""
 
 import re
+from pathlib import Path
 
 from harness import REPO_ROOT
 from harness.vectors.catalogue import ENTRIES
@@ -63,3 +64,17 @@ def test_coverage_table_counts_todays_executable_lines_and_branches():
     for path, executable, ways in rows:
         assert int(executable.replace(",", "")) == len(lines[path]), path
         assert int(ways) == 2 * len(branches.get(path, {})), path
+
+
+def test_test_count(request):
+    """The suite's size as the README gives it, checked when the whole suite runs (as
+    ``make test`` and ``ape test tests`` run it); a run of part of it cannot tell."""
+    import pytest
+
+    config = request.config
+    whole = [str((REPO_ROOT / "tests").resolve())]
+    if [str(Path(a).resolve()) for a in config.args] != whole or (
+        config.option.keyword or config.option.markexpr or config.option.deselect
+    ):
+        pytest.skip("only the whole suite counts itself")
+    assert figures(r"`make test`: ([\d,]+) tests") == [len(request.session.items)]

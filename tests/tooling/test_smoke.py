@@ -36,6 +36,7 @@ NOT_SMOKED_FORMS = {
     "make smoke": "the smoke run itself",
     ".venv/bin/ape test tests -n 2": "the suite again, under ape's plugin (the CI workflow)",
     SCHEDULER_RUN: "a scheduler on two machines: tests/tooling/test_distributed.py starts one",
+    "python -m harness.deployed.rehearsal --round-trip": "tests/deployment/test_rehearsal.py",
 }
 
 
@@ -64,7 +65,7 @@ def test_a_broken_command_fails_the_smoke_run_by_name(monkeypatch, capsys):
 
 
 def test_the_smoke_run_passes():
-    """Every README command, in tiny form (about 40 s on two cores)."""
+    """Every README command, in tiny form (under a minute on two cores)."""
     done = subprocess.run(
         [sys.executable, "-m", "harness.smoke"],
         cwd=REPO_ROOT,
