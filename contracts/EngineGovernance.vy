@@ -27,6 +27,7 @@ initializes: checks[storage := storage, margin := margin]
 
 event MarketAdded:
     market: indexed(uint256)
+    key: uint256  # slot + MAX_MARKETS x generation: what orders and Governor calls name
 
 
 event MarketParamsSet:
@@ -129,7 +130,10 @@ def add_market(params: AdlAllocator.MarketParams):
         storage.markets[market_id].price = 0
         storage.markets[market_id].generation += 1
     storage.markets[market_id].funding_timestamp = block.timestamp
-    log MarketAdded(market=market_id)
+    log MarketAdded(
+        market=market_id,
+        key=market_id + constants.MAX_MARKETS * storage.markets[market_id].generation,
+    )
     self._store_params(market_id, params)
 
 

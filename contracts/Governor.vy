@@ -8,11 +8,18 @@
         below can be scheduled: the engine's oracle, guardian, market parameters,
         delisting, listing and fund withdrawal, and the Settlement's operator. A call
         supersedes the pending call of its kind (the same setter; for a market, the same
-        setter and market), which dies. The owner itself changes in two steps.
+        setter and market), which dies; a call for a market names one listed now. The
+        owner itself changes in two steps.
         Anchors: GMX v2 `Timelock.sol`, Compound's `Timelock`, OpenZeppelin Ownable2Step.
 """
 
 import lib.constants as constants
+import engine.storage as storage
+
+
+interface IPerpEngine:
+    def market_count() -> uint256: view
+    def markets(market_id: uint256) -> storage.Market: view
 
 
 event CallScheduled:
@@ -129,6 +136,27 @@ def _require_allowed(target: address, data: Bytes[MAX_CALLDATA]):
 
 
 @internal
+@view
+def _require_listed(data: Bytes[MAX_CALLDATA]):
+    """
+    @notice A call for one market names a listing there now (its key: slot + MAX_MARKETS x
+            generation, `markets(slot).generation`): one scheduled for a key not listed
+            yet would apply to whichever market a later listing puts there. Spec:
+            `governor._require_listed`.
+    """
+    selector: bytes4 = convert(slice(data, 0, 4), bytes4)
+    if selector != SET_MARKET_PARAMS and selector != DELIST_MARKET:
+        return
+    market_key: uint256 = extract32(data, 4, output_type=uint256)
+    slot: uint256 = market_key % constants.MAX_MARKETS
+    assert (
+        slot < staticcall IPerpEngine(engine).market_count()
+        and market_key // constants.MAX_MARKETS
+        == (staticcall IPerpEngine(engine).markets(slot)).generation
+    ), "market: unknown market"
+
+
+@internal
 @pure
 def _kind(data: Bytes[MAX_CALLDATA]) -> bytes32:
     """
@@ -153,6 +181,7 @@ def schedule(target: address, data: Bytes[MAX_CALLDATA]) -> bytes32:
     """
     assert msg.sender == self._owner, "auth: not owner"
     self._require_allowed(target, data)
+    self._require_listed(data)
     call_id: bytes32 = self._call_id(target, data)
     assert self.eta[call_id] == 0, "governor: already scheduled"
     kind: bytes32 = self._kind(data)

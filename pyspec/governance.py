@@ -92,7 +92,7 @@ def process_add_market(state: State, caller: str, params: tuple) -> None:
         market.generation += 1
     market = state.markets[market_id]
     market.funding_timestamp = state.timestamp
-    state.events.append(("MarketAdded", (market_id,)))
+    state.events.append(("MarketAdded", (market_id, market_key(state, market_id))))
     for name, value in zip(MARKET_PARAMS, params, strict=True):
         setattr(market, name, value)
     state.events.append(("MarketParamsSet", (market_id, *params)))

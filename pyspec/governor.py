@@ -84,6 +84,16 @@ def _require_allowed(timelock: Timelock, target: str, data: bytes) -> None:
     require(allowed is not None and target == contract, "governor: call not allowed")
 
 
+def _require_listed(state: State, data: bytes) -> None:
+    """A call for one market names a listing there now (``governance.market_slot``): one
+    scheduled for a key not listed yet would apply to whichever market a later listing
+    puts there.
+
+    Contract: ``Governor._require_listed``."""
+    if ALLOWED[data[:4]][1].startswith(("set_market_params", "delist_market")):
+        governance.market_slot(state, int.from_bytes(data[4:36], "big"))
+
+
 def kind(data: bytes) -> bytes | None:
     """What a call replaces: the setter's selector (a role, the fund withdrawal), the
     selector and market (a market's parameters, its delisting), or nothing (a listing:
@@ -105,6 +115,7 @@ def process_schedule(state: State, caller: str, target: str, data: bytes) -> byt
     timelock = state.timelock
     require(caller == timelock.owner, "auth: not owner")
     _require_allowed(timelock, target, data)
+    _require_listed(state, data)
     ident = call_id(target, data)
     require(ident not in timelock.eta, "governor: already scheduled")
     key = kind(data)

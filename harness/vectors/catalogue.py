@@ -216,18 +216,17 @@ ENTRIES: list[Entry] = [
       "minimum notional MAX_MIN_POSITION_NOTIONAL + 1",
       "market: invalid minimum notional",
       change(min_position_notional=MAX_MIN_POSITION_NOTIONAL + 1)),
-    E("engine", "set_market_params", "unknown id", "market 2", "market: unknown market",
-      fixed(*governed("set_market_params", UNKNOWN, listing()))),
     E("engine", "set_market_params", "settled", "a delisted market", "market: settled",
       now([*delisted(0), *governed("set_market_params", 0, listing())])),
-    E("engine", "delist_market", "unknown id", "market 2", "market: unknown market",
-      fixed(*governed("delist_market", UNKNOWN))),
-    E("engine", "set_market_params", "unknown id",
-      "key MAX_MARKETS: a listing of market 0's slot not made", "market: unknown market",
-      fixed(*governed("set_market_params", MAX_MARKETS, listing()))),
-    E("engine", "delist_market", "unknown id",
-      "key MAX_MARKETS: a listing of market 0's slot not made", "market: unknown market",
-      fixed(*governed("delist_market", MAX_MARKETS))),
+    # a call for a market names one listed now: the Governor refuses to schedule another
+    # (the engine's own check, at execution, sees a listing that changed since: tests/cases)
+    *(
+        E("governor", "schedule", "unknown id", f"{fn} for {what}", "market: unknown market",
+          fixed(governor("schedule", "owner", "engine", Calldata(fn, args))))
+        for what, key in (("market 2", UNKNOWN),
+                          ("key MAX_MARKETS: a listing of market 0's slot not made", MAX_MARKETS))
+        for fn, args in (("set_market_params", (key, listing())), ("delist_market", (key,)))
+    ),
     E("engine", "delist_market", "stale", "its price aged by the delay", "oracle: stale price",
       fixed(*governed("delist_market", 0))),
     E("engine", "delist_market", "settled", "a market already delisted", "market: settled",

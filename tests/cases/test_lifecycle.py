@@ -374,6 +374,23 @@ def test_n1_an_order_for_a_settled_listing_never_fills(case):
     assert case.size("trader2") == 10
 
 
+def test_n1_a_governor_call_for_an_unlisted_key_is_refused(case):
+    """N1 residual: a parameter change or a delisting scheduled for a key no market holds
+    now (slot 2 is unlisted; key 8 is slot 0's next listing) would apply to whichever
+    market a later listing puts there: the Governor refuses to schedule it ("market:
+    unknown market"). For a listed key it schedules."""
+    case(Call("governor", "schedule", "owner", ("engine", Calldata("delist_market", (1,)))))
+    for key in (2, MAX_MARKETS):
+        delist = Call(
+            "governor", "schedule", "owner", ("engine", Calldata("delist_market", (key,)))
+        )
+        case(delist, reverts="market: unknown market")
+    params = Calldata("set_market_params", (MAX_MARKETS, listing(taker_fee_ratio=2_000)))
+    case.act(
+        Call("governor", "schedule", "owner", ("engine", params)), reverts="market: unknown market"
+    )
+
+
 def test_n1_a_governor_call_for_a_settled_listing_never_applies(case):
     """N1: a parameter change scheduled for market 0's first listing, executed after the
     market in its slot changed, is refused ("market: unknown market"); named by the new
