@@ -14,6 +14,11 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+# what ``_compile`` asks the compiler for: part of the cache's key, so changing it
+# compiles afresh
+OUTPUTS = "abi.bytecode.bytecode_runtime"
+
+
 def sources_hash(root: Path = REPO_ROOT) -> str:
     """A hash of the compiler's version and every source under ``root``/contracts: what
     any contract's build depends on."""
@@ -28,9 +33,11 @@ def sources_hash(root: Path = REPO_ROOT) -> str:
 
 def compile_source(path: Path, root: Path = REPO_ROOT) -> dict:
     """abi, bytecode and runtime code of ``path`` (under ``root``/contracts); kept in
-    ``.build/compiled/<sources_hash>/``, so the next deploy, verify or campaign of the
-    same sources does not compile again."""
-    cached = root / ".build" / "compiled" / sources_hash(root) / f"{path.stem}.json"
+    ``.build/compiled/<OUTPUTS>-<sources_hash>/``, so the next deploy, verify or campaign
+    of the same sources does not compile again. A source edited while it compiles leaves
+    nothing kept (the output may be of either version)."""
+    digest = sources_hash(root)
+    cached = root / ".build" / "compiled" / f"{OUTPUTS}-{digest}" / f"{path.stem}.json"
     try:
         data = json.loads(cached.read_text())
         if "runtime" in data:
@@ -38,6 +45,8 @@ def compile_source(path: Path, root: Path = REPO_ROOT) -> dict:
     except (OSError, ValueError):
         pass
     data = _compile(path, root)
+    if sources_hash(root) != digest:  # a source changed while it compiled: keep nothing
+        return data
     cached.parent.mkdir(parents=True, exist_ok=True)
     # atomic: several pytest-xdist workers may compile at once
     fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
@@ -55,7 +64,7 @@ def _compile(path: Path, root: Path) -> dict:
     bundle = FilesystemInputBundle([root / "contracts", root])
     file_input = bundle.load_file(path.relative_to(root / "contracts"))
     out = vyper.compile_from_file_input(
-        file_input, input_bundle=bundle, output_formats=["abi", "bytecode", "bytecode_runtime"]
+        file_input, input_bundle=bundle, output_formats=OUTPUTS.split(".")
     )
     return {"abi": out["abi"], "bytecode": out["bytecode"], "runtime": out["bytecode_runtime"]}
 

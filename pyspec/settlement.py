@@ -96,14 +96,19 @@ def struct_hash(order: Order | tuple) -> bytes:
 
 
 def _word(kind: str, value) -> bytes:
-    """A static ABI value's word: an address or a bool as the unsigned integer it is;
-    out of range raises, as the contract's ABI decoder refuses it."""
+    """A static ABI value's word: an address or a bool as the unsigned integer it is.
+    A value of another type or out of range raises, as eth_abi's encoder and the
+    contract's decoder refuse it."""
     if kind == "address":
+        if not (isinstance(value, str) and len(value) == 42 and value[:2] in ("0x", "0X")):
+            raise ValueError(f"not an address: {value!r}")
         value = int(value, 16)
-        if value >= 2**160:
-            raise ValueError(f"not an address: {value:#x}")
     elif kind == "bool":
-        value = int(bool(value))
+        if not isinstance(value, bool):
+            raise ValueError(f"not a bool: {value!r}")
+        value = int(value)
+    elif isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**256:
+        raise ValueError(f"not a uint256: {value!r}")
     return value.to_bytes(32, "big")
 
 

@@ -98,6 +98,7 @@ RARE_BRANCHES = (
     "rare.delisted_with_open_positions",
     "rare.market_relisted",
     "rare.order_for_a_settled_listing_refused",
+    "rare.governor_call_for_a_settled_listing_refused",
     *PRIVILEGED_BRANCHES,
 )
 # Rare states a deployment of N_TRADERS traders cannot reach (fewer accounts than a
@@ -213,6 +214,9 @@ def _one(seen, actors, call, before, after, reason, events) -> None:
             seen.hit("exit.at_window_end")
     elif fn == "execute" and call.target == "governor" and reason is None:
         _execute(seen, before, events)
+    elif fn == "execute" and call.target == "governor" and reason == "market: unknown market":
+        # scheduled while its listing held the slot (the Governor takes only listed keys)
+        seen.rare.append("rare.governor_call_for_a_settled_listing_refused")
     if reason is None and events:
         _deleverages(seen, before, events)
         _delisted(seen, before, events)

@@ -246,8 +246,8 @@ def _relist(world: World, choose: Choices, start: int) -> list[Call]:
     ``MAX_MARKETS`` listed by then): one of the markets the state has (a live one, or a
     settled one) is delisted through the timelock at a fresh price, anyone's
     ``deleverage`` settles each holder left there, and a new market is listed in the slot
-    and traded. An order signed for the market settled there, and a Governor call naming
-    it, then fail on both sides."""
+    and traded. An order signed for the market settled there, and a Governor call
+    scheduled for it before, then fail on both sides."""
     state, actors = world.state, world.actors
     market_id = choose.integer(0, len(state.markets) - 1)
     market = state.markets[market_id]
@@ -261,6 +261,12 @@ def _relist(world: World, choose: Choices, start: int) -> list[Call]:
     delay = state.timelock.delay
     now = max(start, *(m.price_timestamp for m in state.markets)) + 1
     calls = [_wait(now - start), *_refresh(world, now)]
+    params = list(market_params(world, market_id))
+    params[-1] += 1  # its own listing call
+    # a parameter change scheduled for this listing while it is listed (the Governor takes
+    # it), executed once another market holds the slot: the engine refuses it
+    old_call = Calldata("set_market_params", (key, tuple(params)))
+    calls.append(Call("governor", "schedule", "owner", ("engine", old_call)))
     delist = Calldata("delist_market", (key,))
     calls += [Call("governor", "schedule", "owner", ("engine", delist)), _wait(delay)]
     calls += _refresh(world, now + delay)  # the delisting needs a fresh price
@@ -268,8 +274,6 @@ def _relist(world: World, choose: Choices, start: int) -> list[Call]:
     known = set(actors.values())  # an account no actor holds is left alone
     holders = [name_of(world, a) for a in market.holders if a in known]
     calls += [_engine("deleverage", "outsider", name) for name in holders]
-    params = list(market_params(world, market_id))
-    params[-1] += 1  # its own listing call
     listing = Calldata("add_market", (tuple(params),))
     later = now + 2 * delay
     calls += [Call("governor", "schedule", "owner", ("engine", listing)), _wait(delay)]
@@ -279,9 +283,7 @@ def _relist(world: World, choose: Choices, start: int) -> list[Call]:
     if len(traders) >= 2:
         calls.append(Match(traders[0], traders[1], market_id, 1, market.price or 10**6))
     calls += stale
-    old_call = Calldata("set_market_params", (key, tuple(params)))
-    calls += [Call("governor", "schedule", "owner", ("engine", old_call)), _wait(delay)]
-    calls += [Call("governor", "execute", "outsider", ("engine", old_call))]
+    calls.append(Call("governor", "execute", "outsider", ("engine", old_call)))
     return calls
 
 

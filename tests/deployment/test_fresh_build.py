@@ -32,3 +32,28 @@ def test_a_stale_contract_is_named_with_the_remedy():
     stale = fresh("Governor")[:-1] + b"\x00"
     with pytest.raises(StaleBuild, match=r"ape's build of Governor .* `ape compile --force`"):
         require_fresh_build(project_with({"Governor": stale}), ("Governor",))
+
+
+def test_a_source_edited_while_it_compiles_is_not_kept(tmp_path, monkeypatch):
+    """The cache is keyed by the sources' hash before compiling; an edit landing during the
+    compilation (a checkout under a running test) would store either version under the
+    old hash, and verify would then vouch for code the sources no longer hold."""
+    import shutil
+
+    from deployment import build
+
+    shutil.copytree(REPO_ROOT / "contracts", tmp_path / "contracts")
+    source = tmp_path / "contracts" / "Governor.vy"
+    real = build._compile
+
+    def edited_meanwhile(path, root):
+        out = real(path, root)
+        source.write_text(source.read_text() + "\n# edited\n")
+        return out
+
+    monkeypatch.setattr(build, "_compile", edited_meanwhile)
+    build.compile_source(source, tmp_path)
+    assert not list((tmp_path / ".build").rglob("*.json"))
+    monkeypatch.setattr(build, "_compile", real)
+    build.compile_source(source, tmp_path)  # unedited since: kept
+    assert len(list((tmp_path / ".build" / "compiled").rglob("Governor.json"))) == 1

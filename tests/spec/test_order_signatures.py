@@ -23,6 +23,7 @@ from pyspec import engine
 from pyspec.errors import Revert
 from pyspec.settlement import (
     MAX_S,
+    ORDER_TYPES,
     Order,
     OrderBook,
     domain_separator,
@@ -31,6 +32,7 @@ from pyspec.settlement import (
     process_invalidate_nonces,
     process_settle,
     recover_signer,
+    struct_hash,
 )
 from pyspec.state import Account as SpecAccount
 from pyspec.state import Position
@@ -596,3 +598,19 @@ def test_a_signature_the_harness_made_is_known_only_over_its_own_digest():
     other = replace(order, size=order.size + 1)
     _, recovered = signed_by(SETTLEMENT, CHAIN_ID, astuple(other), signature)
     assert recovered is not None and recovered != order.trader.lower()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("trader", "0x1"), ("market", -1), ("market", 2**256), ("is_buy", 2), ("size", True)],
+)
+def test_an_ill_typed_order_field_is_refused_as_eth_abi_refuses_it(field, value):
+    """The spec's word-by-word struct hash takes what eth_abi's encoder takes, no more."""
+    from eth_abi import encode
+
+    order = replace(ORDERS[0], **{field: value})
+    with pytest.raises(ValueError):
+        struct_hash(order)
+    fields = [getattr(order, f) for f in order.__slots__]
+    with pytest.raises(Exception):  # noqa: B017 (eth_abi raises several kinds)
+        encode(list(ORDER_TYPES[1:]), fields)
