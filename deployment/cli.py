@@ -5,10 +5,38 @@ Exit codes: 0 ok, 1 a mismatch found, 2 a usage error (click's), 3 an environmen
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
+from deployment import manifest as manifests
 from deployment.onchain import Check, mismatches
+
+# the scripts that read a recorded instance: verify, queue, audit
+manifest_option = click.option(
+    "--manifest",
+    "manifest_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="the instance's record (default deployments/<chain-id>.json)",
+)
+
+
+def recorded(provider, manifest_path: Path | None) -> tuple[Path, dict]:
+    """(path, manifest) of the instance recorded for ``provider``'s chain; a usage error
+    (exit 2) when there is none or it is another chain's."""
+    try:
+        return manifests.for_network(provider.chain_id, manifest_path)
+    except manifests.ManifestError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def rpc_url(provider, purpose: str) -> str:
+    """The provider's JSON-RPC URL, which the script's own process reads through."""
+    url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
+    if not url:
+        raise click.UsageError(f"{provider.name}: no RPC URL to {purpose}")
+    return url
 
 
 class Mismatch(click.ClickException):

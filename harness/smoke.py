@@ -219,26 +219,28 @@ ENTRIES = (
     ),
     # the local test chain lives as long as one process, so no manifest outlives the
     # deploy: verify shows its refusal (tests/deployment runs the whole round trip)
-    Entry(
-        "ape run verify --network ethereum:sepolia:node",
-        (str(BIN / "ape"), "run", "verify", "--network", "ethereum:local:test")
-        + ("--manifest", "{tmp}/no-manifest.json"),
-        ("no such manifest",),
-        code=2,
-    ),
-    Entry(
-        "ape run queue --network ethereum:sepolia:node --market 0",
-        (str(BIN / "ape"), "run", "queue", "--network", "ethereum:local:test")
-        + ("--manifest", "{tmp}/no-manifest.json", "--market", "0"),
-        ("no such manifest",),
-        code=2,
-    ),
-    Entry(
-        "ape run audit --network <network> [--manifest PATH] [--seconds N | --steps N] [--seed S]",
-        (str(BIN / "ape"), "run", "audit", "--network", "ethereum:local:test")
-        + ("--manifest", "{tmp}/no-manifest.json", "--steps", "5"),
-        ("no such manifest",),
-        code=2,
+    *(
+        Entry(
+            readme,
+            (str(BIN / "ape"), "run", script, "--network", "ethereum:local:test")
+            + ("--manifest", "{tmp}/no-manifest.json", *extra),
+            ("no such manifest",),
+            code=2,
+        )
+        for readme, script, extra in (
+            ("ape run verify --network ethereum:sepolia:node", "verify", ()),
+            (
+                "ape run queue --network ethereum:sepolia:node --market 0",
+                "queue",
+                ("--market", "0"),
+            ),
+            (
+                "ape run audit --network <network> [--manifest PATH] [--seconds N | --steps N]"
+                " [--seed S]",
+                "audit",
+                ("--steps", "5"),
+            ),
+        )
     ),
     Entry(
         "make audit ARGS='--manifest deployments/<chain-id>.json --fork-url <rpc>'",

@@ -15,31 +15,19 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand
 
-from deployment import manifest as manifests
+from deployment.cli import manifest_option, recorded, rpc_url
 
 
 @click.command(cls=ConnectedProviderCommand)
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="the instance's record (default deployments/<chain-id>.json)",
-)
+@manifest_option
 @click.option("--seconds", type=click.IntRange(min=1), default=None, help="the campaign's time")
 @click.option("--steps", type=click.IntRange(min=1), default=None, help="the campaign's steps")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="the campaign's seed")
 @click.option("--fund", type=click.Choice(["mint", "storage"]), default=None)
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="report folder")
 def cli(provider, manifest_path, seconds, steps, seed, fund, out):
-    try:
-        path, _ = manifests.for_network(provider.chain_id, manifest_path)
-    except manifests.ManifestError as error:
-        raise click.UsageError(str(error)) from None
-    url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
-    if not url:
-        raise click.UsageError(f"{provider.name}: no RPC URL to fork the instance from")
-    args = ["--manifest", str(path), "--fork-url", url]
+    path, _ = recorded(provider, manifest_path)
+    args = ["--manifest", str(path), "--fork-url", rpc_url(provider, "fork the instance from")]
     for option, value in (("--seconds", seconds), ("--steps", steps), ("--seed", seed)):
         args += [option, str(value)] if value is not None else []
     args += ["--fund", fund] if fund else []

@@ -11,33 +11,20 @@ chain's, a network without an RPC URL).
 
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 from ape.cli import ConnectedProviderCommand
 
-from deployment import manifest as manifests
+from deployment.cli import manifest_option, recorded, rpc_url
 
 
 @click.command(cls=ConnectedProviderCommand)
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="the instance's record (default deployments/<chain-id>.json)",
-)
+@manifest_option
 @click.option("--market", type=int, default=None, help="one market (default every one)")
 @click.option("--json", "as_json", is_flag=True, help="the candidates as JSON")
 def cli(provider, manifest_path, market, as_json):
-    try:
-        path, manifest = manifests.for_network(provider.chain_id, manifest_path)
-    except manifests.ManifestError as error:
-        raise click.UsageError(str(error)) from None
-    url = getattr(provider, "http_uri", None) or getattr(provider, "uri", None)
-    if not url:
-        raise click.UsageError(f"{provider.name}: no RPC URL to read the instance through")
-    args = ["--rpc", url, "--manifest", str(path)]
+    path, _ = recorded(provider, manifest_path)
+    args = ["--rpc", rpc_url(provider, "read the instance through"), "--manifest", str(path)]
     args += ["--market", str(market)] if market is not None else []
     args += ["--json"] if as_json else []
     sys.exit(subprocess.call([sys.executable, "-m", "harness.deployed.adl_queue", *args]))

@@ -8,31 +8,19 @@ Exit codes: 0 verified, 1 differences found (listed), 2 a usage error (no
 such manifest, another chain's), 3 an environment error.
 """
 
-from pathlib import Path
-
 import click
 from ape import project
 from ape.cli import ConnectedProviderCommand
 
-from deployment import manifest as manifests
 from deployment.build import StaleBuild, require_fresh_build
-from deployment.cli import EnvironmentFailure, report
+from deployment.cli import EnvironmentFailure, manifest_option, recorded, report
 from deployment.onchain import CONTRACTS, instance_checks
 
 
 @click.command(cls=ConnectedProviderCommand)
-@click.option(
-    "--manifest",
-    "manifest_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="the instance's record (default deployments/<chain-id>.json)",
-)
+@manifest_option
 def cli(provider, manifest_path):
-    try:
-        path, manifest = manifests.for_network(provider.chain_id, manifest_path)
-    except manifests.ManifestError as error:
-        raise click.UsageError(str(error)) from None
+    path, manifest = recorded(provider, manifest_path)
     try:
         require_fresh_build(project, CONTRACTS)
     except StaleBuild as error:
