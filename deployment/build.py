@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+CACHE = REPO_ROOT / ".build" / "compiled"
 
 
 # what ``_compile`` asks the compiler for: part of the cache's key, so changing it
@@ -32,12 +33,16 @@ def sources_hash(root: Path = REPO_ROOT) -> str:
 
 
 def compile_source(path: Path, root: Path = REPO_ROOT) -> dict:
-    """abi, bytecode and runtime code of ``path`` (under ``root``/contracts); kept in
-    ``.build/compiled/<OUTPUTS>-<sources_hash>/``, so the next deploy, verify or campaign
-    of the same sources does not compile again. A source edited while it compiles leaves
-    nothing kept (the output may be of either version)."""
+    """abi, bytecode and runtime code of ``path`` (under ``root``/contracts); kept in the
+    repository's ``.build/compiled/<OUTPUTS>-<sources_hash of root>/``, so the next
+    deploy, verify, campaign or mutant of the same sources does not compile again. A
+    source edited while it compiles leaves nothing kept (the output may be of either
+    version)."""
     digest = sources_hash(root)
-    cached = root / ".build" / "compiled" / f"{OUTPUTS}-{digest}" / f"{path.stem}.json"
+    # one cache for every source tree (a mutant's, a patched copy's): the key is the
+    # content, so a tree compiled once anywhere is not compiled again
+    name = str(path.relative_to(root)).replace("/", "__") + ".json"
+    cached = CACHE / f"{OUTPUTS}-{digest}" / name
     try:
         data = json.loads(cached.read_text())
         if "runtime" in data:

@@ -186,7 +186,7 @@ ENTRIES = (
     ),
     Entry(
         "make bench",
-        (*MAKE, "bench", "ARGS=--sequences 1 --steps 15 --ape-steps 5"),
+        (*MAKE, "bench", "ARGS=--sequences 1 --steps 15 --ape-steps 5 --repeat 1"),
         ('"embedded"', '"anvil"', '"ape_baseline"'),
     ),
     Entry("make gas", (*MAKE, "gas", "ARGS=--quick --out {out}"), ("| deposit |",)),

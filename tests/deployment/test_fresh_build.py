@@ -39,11 +39,14 @@ def test_a_source_edited_while_it_compiles_is_not_kept(tmp_path, monkeypatch):
     compilation (a checkout under a running test) would store either version under the
     old hash, and verify would then vouch for code the sources no longer hold."""
     import shutil
+    import uuid
 
     from deployment import build
 
     shutil.copytree(REPO_ROOT / "contracts", tmp_path / "contracts")
     source = tmp_path / "contracts" / "Governor.vy"
+    source.write_text(source.read_text() + f"\n# {uuid.uuid4()}\n")  # a tree of its own
+    before = build.CACHE / f"{build.OUTPUTS}-{build.sources_hash(tmp_path)}"
     real = build._compile
 
     def edited_meanwhile(path, root):
@@ -53,7 +56,9 @@ def test_a_source_edited_while_it_compiles_is_not_kept(tmp_path, monkeypatch):
 
     monkeypatch.setattr(build, "_compile", edited_meanwhile)
     build.compile_source(source, tmp_path)
-    assert not list((tmp_path / ".build").rglob("*.json"))
+    assert not before.exists()
     monkeypatch.setattr(build, "_compile", real)
     build.compile_source(source, tmp_path)  # unedited since: kept
-    assert len(list((tmp_path / ".build" / "compiled").rglob("Governor.json"))) == 1
+    after = build.CACHE / f"{build.OUTPUTS}-{build.sources_hash(tmp_path)}"
+    assert [p.name for p in after.iterdir()] == ["contracts__Governor.vy.json"]
+    shutil.rmtree(after)
