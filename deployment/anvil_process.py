@@ -14,10 +14,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 
 _HOMES: dict[int, str] = {}  # pid -> the temporary HOME to remove
+
+
+def free_port() -> int:
+    """A localhost port nothing listens on now, for a process this project starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def start(argv: list[str], **popen) -> subprocess.Popen:

@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -94,12 +93,6 @@ def anvil_binary() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _selector(signature: str) -> bytes:
     return keccak(signature.encode())[:4]
 
@@ -141,7 +134,7 @@ def check_token(
 def private_fork(rpc_url: str, startup_timeout: float = 60.0) -> Iterator[_Rpc]:
     """An anvil fork of ``rpc_url`` on a free port, stopped on exit; a throwaway fork, so
     it keeps no RPC storage cache behind."""
-    port = _free_port()
+    port = anvil_process.free_port()
     cmd = [
         anvil_binary(),
         "--fork-url",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,22 +41,40 @@ MINTER = "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 
 
 class StandInTestnet(RpcChain):
-    def __init__(self, port: int) -> None:
-        super().__init__("127.0.0.1", port)
-        argv = [anvil_binary(), "--silent", "--port", str(port), "--chain-id", str(CHAIN_ID)]
-        self.process = anvil_process.start(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+    """An anvil playing a testnet on a free port: its own chain id, automine and a base
+    fee, as a public testnet has."""
+
+    def __init__(self) -> None:
+        # a free port can be taken by another process before anvil binds it: then this
+        # anvil exits, and whatever answers there is not it (another chain id), so retry
+        for _attempt in range(3):
+            super().__init__("127.0.0.1", anvil_process.free_port())
+            argv = [
+                anvil_binary(),
+                "--silent",
+                "--port",
+                str(self.port),
+                "--chain-id",
+                str(CHAIN_ID),
+            ]
+            self.process = anvil_process.start(
+                argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            if self._ready():
+                return
+            self.stop()
+        raise ChainError("the stand-in testnet's anvil did not start on a free port")
+
+    def _ready(self) -> bool:
         deadline = time.monotonic() + 30
-        while True:
+        while self.process.poll() is None and time.monotonic() < deadline:
             try:
-                self.rpc("eth_chainId", [])
-                break
+                if int(self.rpc("eth_chainId", []), 16) == CHAIN_ID:
+                    return self.process.poll() is None
             except OSError:
-                if time.monotonic() > deadline:
-                    raise
                 self._conn = None
-                time.sleep(0.05)
+            time.sleep(0.05)
+        return False
 
     @property
     def url(self) -> str:
@@ -147,10 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("either --round-trip or -- then the command to run against the stand-in")
     commands = [c.split(" ") for c in ROUND_TRIP] if args.round_trip else [command]
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as folder:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        net = StandInTestnet(port)
+        net = StandInTestnet()
         try:
             account = keyfile_account(Path(folder), net)
             values = {

@@ -207,12 +207,6 @@ def anvil_binary() -> str:
     )
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class AnvilChain(RpcChain):
     """A private anvil process (``--no-mining``) on a free localhost port."""
 
@@ -249,7 +243,7 @@ class AnvilChain(RpcChain):
     def _start(self) -> None:
         last_err: Exception | None = None
         for _attempt in range(3):
-            self.port = _free_port()
+            self.port = anvil_process.free_port()
             cmd = [
                 anvil_binary(),
                 "--silent",

@@ -4,7 +4,6 @@ the environment, no terminal. Each command runs as its own process."""
 
 import json
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -24,10 +23,7 @@ EIGHTEEN_AT = "0x00000000000000000000000000000000000e1812"
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    testnet = StandInTestnet(port)
+    testnet = StandInTestnet()
     testnet.folder = tmp_path_factory.mktemp("ape")
     testnet.deployer = keyfile_account(testnet.folder, testnet)
     testnet.token_address = testnet.token()

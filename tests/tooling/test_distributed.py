@@ -10,16 +10,11 @@ import time
 
 import pytest
 
+from deployment.anvil_process import free_port
 from harness.campaign import fuzz
 from harness.campaign.distributed import example_database
 
 REDIS = shutil.which("redis-server")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -10,14 +10,14 @@ import pytest
 
 from deployment import anvil_process
 from harness.core.pair import Pair
-from harness.evm.anvil import ForkChain, RpcChain, _free_port, anvil_binary, ape_network_chain
+from harness.evm.anvil import ForkChain, RpcChain, anvil_binary, ape_network_chain
 from harness.evm.base import ACCOUNTS, ChainError
 
 
 @pytest.fixture
 def node():
     """Someone's anvil: automine on, a base fee, its own chain id."""
-    port = _free_port()
+    port = anvil_process.free_port()
     argv = [anvil_binary(), "--silent", "--port", str(port), "--chain-id", "424242"]
     process = anvil_process.start(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     chain = RpcChain("127.0.0.1", port)
