@@ -95,6 +95,7 @@ def dump(
     governor: IGovernor,
     digests: DynArray[bytes32, MAX_DUMP_ORDERS],
     call_ids: DynArray[bytes32, MAX_DUMP_ORDERS],
+    markets: uint256,
 ) -> DynArray[int256, MAX_WORDS]:
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, owner,
@@ -104,6 +105,9 @@ def dump(
             then the order book: per account: nonce floor, per market: exit request size,
             last fill and deadline; digest count, per digest: the digest (as a signed word), filled,
             cancelled; then the governor: call id count, per id: the id, its eta].
+            Only the markets whose bit is set in `markets` (`constants.EVERY_MARKET`: all)
+            appear in the per-market parts: between two full comparisons the harness
+            reads only the markets a call can have changed.
     """
     out: DynArray[int256, MAX_WORDS] = []
     count: uint256 = staticcall engine.market_count()
@@ -120,6 +124,8 @@ def dump(
     out.append(self._int(staticcall engine.fill_count()))
     out.append(self._int(staticcall settlement.last_trade_time()))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
+        if markets >> market_id & 1 == 0:
+            continue
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))
         out.append(self._int(market.maintenance_margin_ratio))
@@ -151,6 +157,8 @@ def dump(
         out.append(self._int(staticcall token.balanceOf(account)))
         out.append(staticcall engine.collateral(account))
         for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
+            if markets >> market_id & 1 == 0:
+                continue
             position: Position = staticcall engine.positions(account, market_id)
             out.append(position.size)
             out.append(position.entry_notional)
@@ -159,6 +167,8 @@ def dump(
     for account: address in accounts:
         out.append(self._int(staticcall settlement.min_nonce(account)))
         for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
+            if markets >> market_id & 1 == 0:
+                continue
             request: ExitRequest = staticcall settlement.exit_requests(account, market_id)
             out.append(request.size)
             out.append(self._int(request.last_fill))

@@ -86,9 +86,9 @@ def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[in
 _MARKET_WORDS = attrgetter(*MARKET_FIELDS)
 
 
-def spec_head(state: State) -> list[int]:
-    """The globals and the markets of a spec dump (every dump's first words)."""
-    out = [
+def spec_globals(state: State) -> list[int]:
+    """The globals of a spec dump (every dump's first words)."""
+    return [
         state.insurance_fund,
         state.bad_debt,
         len(state.markets),
@@ -107,11 +107,47 @@ def spec_head(state: State) -> list[int]:
         state.fill_count,
         state.book.last_trade_time,
     ]
-    for market in state.markets:
-        out.extend(map(int, _MARKET_WORDS(market)))
-        out.append(len(market.holders))
-        out.extend(int(holder, 16) for holder in market.holders)
+
+
+def spec_markets(state: State) -> list[tuple[int, ...]]:
+    """Each market's words of a spec dump: its fields, its holder count and holders."""
+    return [
+        (*map(int, _MARKET_WORDS(m)), len(m.holders), *(int(h, 16) for h in m.holders))
+        for m in state.markets
+    ]
+
+
+def spec_head(state: State) -> list[int]:
+    """The globals and the markets of a spec dump (every dump's first words)."""
+    out = spec_globals(state)
+    for words in spec_markets(state):
+        out.extend(words)
     return out
+
+
+def in_markets(words: tuple, market_ids) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """An account's ``account_words`` restricted to ``market_ids`` (``dump_markets``)."""
+    first, second = words
+    p, r = len(POSITION_FIELDS), len(REQUEST_FIELDS)
+    some_first, some_second = list(first[:2]), [second[0]]
+    for m in market_ids:
+        some_first.extend(first[2 + p * m : 2 + p * (m + 1)])
+        some_second.extend(second[1 + r * m : 1 + r * (m + 1)])
+    return tuple(some_first), tuple(some_second)
+
+
+def changed_markets(now: tuple, before: tuple | None, count: int) -> set[int]:
+    """The markets (of ``count``) in which an account's ``account_words`` differ."""
+    if before is None or len(now[0]) != len(before[0]):
+        return set(range(count))
+    p, r = len(POSITION_FIELDS), len(REQUEST_FIELDS)
+    (first, second), (was_first, was_second) = now, before
+    return {
+        m
+        for m in range(count)
+        if first[2 + p * m : 2 + p * (m + 1)] != was_first[2 + p * m : 2 + p * (m + 1)]
+        or second[1 + r * m : 1 + r * (m + 1)] != was_second[1 + r * m : 1 + r * (m + 1)]
+    }
 
 
 def spec_dump(
@@ -121,17 +157,29 @@ def spec_dump(
     call_ids: list[bytes] | None = None,
     words: dict | None = None,
     head: list[int] | None = None,
+    market_ids: list[int] | None = None,
 ) -> list[int]:
     """Return the spec state in the lens layout: every account of ``accounts``, the order
     digests and Governor call ids given (by default ``dumped_digests`` and
-    ``dumped_call_ids``). ``words`` (address -> ``account_words``) and ``head``
-    (``spec_head``), when given, were already read from this same state (they are not
-    read again)."""
-    out = spec_head(state) if head is None else list(head)
+    ``dumped_call_ids``); with ``market_ids``, only those markets (``dump_markets``).
+    ``words`` (address -> ``account_words``) and ``head`` (``spec_head``, or the globals
+    and the markets ``market_ids``), when given, were already read from this same state
+    (they are not read again)."""
+    if head is not None:
+        out = list(head)
+    elif market_ids is None:
+        out = spec_head(state)
+    else:
+        markets = spec_markets(state)
+        out = spec_globals(state)
+        for m in market_ids:
+            out.extend(markets[m])
     if words is None:
         sections = [account_words(state, address) for address in accounts]
     else:
         sections = [words[address] for address in accounts]
+    if market_ids is not None:
+        sections = [in_markets(section, market_ids) for section in sections]
     for first, _ in sections:
         out.extend(first)
     for _, second in sections:
@@ -151,8 +199,14 @@ def spec_dump(
     return out
 
 
-def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> list[tuple[str, int]]:
-    """Return (field path, value) pairs for a dump; ``names`` maps addresses to actor names."""
+def labelled(
+    dump: list[int],
+    accounts: list[str],
+    names: dict[str, str],
+    market_ids: list[int] | None = None,
+) -> list[tuple[str, int]]:
+    """Return (field path, value) pairs for a dump (of the markets ``market_ids`` only,
+    when given: ``dump_markets``); ``names`` maps addresses to actor names."""
 
     def who(address: str) -> str:
         return names.get(address, address)
@@ -163,14 +217,14 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
         ("bad_debt", next(words)),
         ("market_count", next(words)),
     ]
-    count = out[2][1]
+    markets = range(out[2][1]) if market_ids is None else market_ids
     out.append(("token.balanceOf(engine)", next(words)))
     out.append(("block.timestamp", next(words)))
     for role in ROLES:
         out.append((role, who(f"0x{next(words):040x}")))
     for name in COUNTERS:
         out.append((name, next(words)))
-    for market_id in range(count):
+    for market_id in markets:
         for name in MARKET_FIELDS:
             out.append((f"markets[{market_id}].{name}", next(words)))
         holders = next(words)
@@ -181,12 +235,12 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
     for address in accounts:
         out.append((f"token.balanceOf({who(address)})", next(words)))
         out.append((f"{who(address)}.collateral", next(words)))
-        for market_id in range(count):
+        for market_id in markets:
             for name in POSITION_FIELDS:
                 out.append((f"{who(address)}.positions[{market_id}].{name}", next(words)))
     for address in accounts:
         out.append((f"settlement.min_nonce({who(address)})", next(words)))
-        for market_id in range(count):
+        for market_id in markets:
             key = f"settlement.exit_requests({who(address)}, {market_id})"
             for name in REQUEST_FIELDS:
                 out.append((f"{key}.{name}", next(words)))
@@ -205,14 +259,18 @@ def labelled(dump: list[int], accounts: list[str], names: dict[str, str]) -> lis
 
 
 def first_difference(
-    spec: list[int], chain: list[int], accounts: list[str], names: dict[str, str]
+    spec: list[int],
+    chain: list[int],
+    accounts: list[str],
+    names: dict[str, str],
+    market_ids: list[int] | None = None,
 ) -> tuple[str, object, object] | None:
     """Return (field, spec value, chain value) of the first differing field, or None."""
     if spec == chain:
         return None
     try:
-        left = labelled(spec, accounts, names)
-        right = labelled(chain, accounts, names)
+        left = labelled(spec, accounts, names, market_ids)
+        right = labelled(chain, accounts, names, market_ids)
     except StopIteration:
         return ("layout", len(spec), len(chain))
     for (field, a), (other, b) in zip(left, right, strict=False):

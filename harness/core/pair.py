@@ -3,10 +3,10 @@
 ``Pair.apply`` runs one call on both sides and demands the same outcome: the same
 success or revert reason, the same events in the same order, and the same state: every
 ``full_every`` steps (and at every ``check_full``, which a sequence's end calls) the full
-state; in between, the globals and markets in full and every account, order digest and
-Governor call the call could have changed: those whose spec state changed, those it names
-and those its events name. A change on the chain alone anywhere else is caught at the
-next full comparison.
+state; in between, the globals, and the markets, accounts, order digests and Governor
+calls the call could have changed: those whose spec state changed, those it names and
+those its events name (an account in those markets only). A change on the chain alone
+anywhere else is caught at the next full comparison.
 """
 
 from dataclasses import dataclass
@@ -16,13 +16,15 @@ from harness.core import genesis, readable
 from harness.core.call import BUNDLE, CLOCK, Call
 from harness.core.dump import (
     account_words,
+    changed_markets,
     dumped_call_ids,
     dumped_digests,
     first_difference,
     parse,
     parse_words,
     spec_dump,
-    spec_head,
+    spec_globals,
+    spec_markets,
 )
 from harness.core.invariants import CHECKS
 from harness.core.orders import Match
@@ -31,6 +33,7 @@ from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import Chain, TxResult
 from pyspec import margin, views
+from pyspec.constants import EVERY_MARKET
 from pyspec.state import State
 
 
@@ -229,6 +232,12 @@ class Pair:
             self.governor_address: EventDecoder(governor_art.abi),
         }
         self._dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
+        # where each function takes a market id: the markets a call names
+        self._market_args = {
+            (target, f["name"]): [i for i, p in enumerate(f["inputs"]) if p["name"] == "market_id"]
+            for target, art in (("engine", engine_art), ("settlement", settlement_art))
+            for f in _functions(art.abi)
+        }
         self._seen: dict | None = None  # what the last comparison saw of the spec
         self._seen_state: State | None = None  # the state object ``_seen`` was read from
         self._since_full = 0
@@ -287,7 +296,7 @@ class Pair:
             )
         chain_events = [self._decoders[log.address].decode(log) for log in result.logs]
         check_events(call, events, chain_events, self.names)
-        self.check_state(call, events)
+        self.check_state(call, events, reverted=not spec_ok)
         return Outcome(spec_ok, spec_reason, events, result.gas_used)
 
     ACCOUNT_VIEWS = {
@@ -371,10 +380,12 @@ class Pair:
         digests: list[bytes] | None = None,
         call_ids: list[bytes] | None = None,
         accounts: list[str] | None = None,
+        market_ids: list[int] | None = None,
     ) -> list[int]:
         """The chain's state in the layout of ``spec_dump``: the engine's, the order book's
         for ``digests`` and the Governor's for ``call_ids`` (by default those the spec
-        touched last), for ``accounts`` (by default every one)."""
+        touched last), for ``accounts`` (by default every one), in the markets
+        ``market_ids`` (by default every one)."""
         if digests is None:
             digests = dumped_digests(self.state)
         if call_ids is None:
@@ -388,6 +399,7 @@ class Pair:
                 self.governor_address,
                 digests,
                 call_ids,
+                EVERY_MARKET if market_ids is None else sum(1 << m for m in market_ids),
             )
         )
         out = self.chain.call(self.lens_address, data).output
@@ -396,9 +408,11 @@ class Pair:
             int.from_bytes(out[64 + 32 * i : 96 + 32 * i], "big", signed=True) for i in range(count)
         ]
 
-    def check_state(self, call: Call, events: list = ()) -> None:
+    def check_state(self, call: Call, events: list = (), reverted: bool = False) -> None:
         """Compare the state after ``call`` (whose spec events are ``events``): in full
-        every ``full_every`` steps, else what the call could have changed."""
+        every ``full_every`` steps, else what the call could have changed. A ``reverted``
+        call changed nothing on the chain (the EVM undid it): only what the spec changed
+        is read, and nothing when the spec rolled back whole."""
         self._since_full += 1
         if self._since_full >= self.full_every:
             self.check_full(call)
@@ -407,23 +421,39 @@ class Pair:
             self.check_full(call)
             return
         seen = self._observe()
-        named = self._named(call)
+        named = set() if reverted else self._named(call)
         for _, args in events:
             named.update(self._addresses(args))
         previous = self._seen
-        accounts = [
-            a
-            for a in self.accounts
-            if a in named or seen["accounts"][a] != previous["accounts"].get(a)
-        ]
+        count = len(seen["markets"])
+        markets = set() if reverted else self._named_markets(call, count)
+        was = previous["markets"]
+        markets.update(m for m in range(count) if m >= len(was) or seen["markets"][m] != was[m])
+        accounts = []
+        for a in self.accounts:
+            now, before = seen["accounts"][a], previous["accounts"].get(a)
+            if now != before:
+                accounts.append(a)
+                markets |= changed_markets(now, before, count)
+            elif a in named:
+                accounts.append(a)
+        market_ids = sorted(markets)
         digests = [d for d, v in seen["digests"].items() if previous["digests"].get(d) != v]
         call_ids = [c for c, v in seen["calls"].items() if previous["calls"].get(c) != v]
         self._seen = seen
         self.dump_full = False
-        chain = self.chain_dump(digests, call_ids, accounts)
-        spec = spec_dump(self.state, accounts, digests, call_ids, seen["accounts"], seen["head"])
+        if reverted and not (accounts or markets or digests or call_ids):
+            if seen["globals"] == previous["globals"]:
+                return  # equal before the call, and neither side changed
+        chain = self.chain_dump(digests, call_ids, accounts, market_ids)
+        head = list(seen["globals"])
+        for m in market_ids:
+            head.extend(seen["markets"][m])
+        spec = spec_dump(
+            self.state, accounts, digests, call_ids, seen["accounts"], head, market_ids
+        )
         CHECKS["state"] += 1
-        difference = first_difference(spec, chain, accounts, self.names)
+        difference = first_difference(spec, chain, accounts, self.names, market_ids)
         if difference is not None:
             raise Divergence(call, "state", *difference, self.names)
 
@@ -460,8 +490,14 @@ class Pair:
         partial comparison compares where they changed."""
         state, book = self.state, self.state.book
         self._seen_state = state
+        words, markets = spec_globals(state), spec_markets(state)
+        head = list(words)
+        for market in markets:
+            head.extend(market)
         return {
-            "head": spec_head(state),
+            "globals": words,
+            "markets": markets,
+            "head": head,
             "accounts": {a: account_words(state, a) for a in self.accounts},
             "digests": {
                 d: (book.filled.get(d, 0), book.cancelled.get(d, False))
@@ -469,6 +505,14 @@ class Pair:
             },
             "calls": {c: state.timelock.eta.get(c, 0) for c in dumped_call_ids(state)},
         }
+
+    def _named_markets(self, call: Call, count: int) -> set[int]:
+        """The markets (of ``count``) ``call`` takes as a market id (a bundle's calls' too)."""
+        if call.target == BUNDLE:
+            return set().union(*(self._named_markets(inner, count) for inner in call.args))
+        at = self._market_args.get((call.target, call.fn), ())
+        args = [call.args[i] for i in at if i < len(call.args)]
+        return {a for a in args if isinstance(a, int) and 0 <= a < count}
 
     def _named(self, call: Call) -> set[str]:
         """The sender's address and every address among ``call``'s arguments (a bundle's

@@ -18,6 +18,7 @@ from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import ChainError, Log
 from pyspec import governor
+from pyspec.constants import EVERY_MARKET
 from pyspec.state import Account, Market, OrderBook, Position, State, Timelock
 from pyspec.token import ZERO_ADDRESS, Token
 
@@ -273,6 +274,7 @@ def lens_dump(
             deployment.governor,
             digests,
             call_ids,
+            EVERY_MARKET,
         )
     )
     tx = {"to": LENS_ADDRESS, "data": "0x" + data.hex()}

@@ -373,6 +373,8 @@ class _StaticEncoder:
 
 def _word_decoder(typ: str):
     """decode(32-byte word) for a static elementary ``typ``, or None."""
+    if typ.endswith("]"):  # an array: not one word
+        return None
     if typ == "uint256":
         return lambda w: int.from_bytes(w, "big")
     if typ.startswith("uint"):

@@ -32,6 +32,7 @@ from harness.core.pair import Divergence, Pair, check_events
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
 from harness.evm.base import ACCOUNTS, CHAIN_ID
+from pyspec.constants import EVERY_MARKET
 
 NETWORK = "ethereum:local:test"
 
@@ -185,6 +186,7 @@ class ApePair:
                 self.governor,
                 dumped_digests(self.state),
                 dumped_call_ids(self.state),
+                EVERY_MARKET,
             )
         )
         spec = spec_dump(self.state, self.accounts)

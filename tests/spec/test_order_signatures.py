@@ -3,6 +3,7 @@ deployments or fields, the signature validity rules (low s, v in {27, 28}, 65 by
 contracts/Settlement.vy against the spec on revm (digests, signature edge cases, and a short
 sequence of settles, cancels and nonce bumps against a recording engine stub)."""
 
+import random
 from dataclasses import astuple, replace
 from functools import cache
 from pathlib import Path
@@ -17,9 +18,11 @@ from eth_keys import keys
 from eth_utils import keccak
 from pyrevm import EVM, BlockEnv, CfgEnv, Env
 
+from harness.core import orders
 from harness.core.eip712 import eip712_order
 from harness.evm import artifacts
-from pyspec import engine
+from harness.evm.base import ACCOUNTS
+from pyspec import engine, settlement
 from pyspec.errors import Revert
 from pyspec.settlement import (
     MAX_S,
@@ -130,6 +133,37 @@ def test_recover_signer_accepts_a_wallet_signature():
         digest = order_hash(book(), order)
         assert recover_signer(digest, sign(digest)) == ADDR_A
         assert recover_signer(digest, sign(digest, KEY_B)) == ADDR_B
+
+
+def test_a_recorded_signature_answers_what_recovery_computes():
+    """The harness records each signature it makes (``record_signature``); the record
+    gives the signer that recovery computes, for every kind of order the machine signs
+    (its own trader, another signer, another chain or contract)."""
+    rng = random.Random(5)
+    for _ in range(200):
+        trader, other = rng.sample(ACCOUNTS[:10], 2)
+        order = Order(
+            trader.lower(),
+            rng.randrange(8),
+            rng.random() < 0.5,
+            rng.randrange(1, 10**9),
+            rng.randrange(1, 10**12),
+            rng.random() < 0.2,
+            rng.randrange(10**6),
+            2**40,
+        )
+        domain = rng.choice(
+            [{}, {"signer": other}, {"chain_id": 1}, {"verifying_contract": OPERATOR}]
+        )
+        signature = orders.sign(book(), order, **domain)
+        digest = order_hash(
+            OrderBook(
+                domain.get("verifying_contract", SETTLEMENT), domain.get("chain_id", CHAIN_ID), ""
+            ),
+            order,
+        )
+        assert settlement._SIGNED[(digest, signature)] == settlement._recover(digest, signature)
+        assert recover_signer(digest, signature) == (domain.get("signer") or trader).lower()
 
 
 def test_recover_signer_rejects_malformed_signatures():
