@@ -14,12 +14,15 @@ changes), Compound's ``Timelock`` (delay, grace period), OpenZeppelin Ownable2St
 The Governor's storage lives at ``state.timelock``.
 """
 
+from functools import lru_cache
+
 from eth_abi import decode, encode
-from eth_utils import function_signature_to_4byte_selector, keccak
+from eth_utils import function_signature_to_4byte_selector
 
 from pyspec import governance, settlement
 from pyspec.constants import GOVERNANCE_GRACE_PERIOD, MAX_GOVERNANCE_DELAY, MIN_GOVERNANCE_DELAY
 from pyspec.errors import require
+from pyspec.keccak import keccak
 from pyspec.state import State, Timelock
 from pyspec.token import ZERO_ADDRESS
 
@@ -56,8 +59,10 @@ def new_governor(
     return Timelock(address, engine_address, settlement_address, delay, deployer)
 
 
+@lru_cache(maxsize=4096)
 def call_id(target: str, data: bytes) -> bytes:
-    """keccak256(abi.encode(target, data)). Contract: ``Governor.call_id``."""
+    """keccak256(abi.encode(target, data)). Contract: ``Governor.call_id``. Cached
+    (pure): a call is scheduled, read and executed under the same id."""
     return keccak(encode(["address", "bytes"], [target, data]))
 
 

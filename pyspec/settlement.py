@@ -24,11 +24,11 @@ from functools import lru_cache
 from eth_abi import encode
 from eth_keys import keys
 from eth_keys.exceptions import BadSignature, ValidationError
-from eth_utils import keccak
 
 from pyspec import engine, governance
 from pyspec.constants import EXIT_DELAY, EXIT_WINDOW
 from pyspec.errors import require
+from pyspec.keccak import keccak
 from pyspec.state import OrderBook, State, get_position
 
 DOMAIN_TYPEHASH = keccak(
