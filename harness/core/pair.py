@@ -26,7 +26,7 @@ from harness.core.dump import (
     spec_globals,
     spec_markets,
 )
-from harness.core.invariants import CHECKS
+from harness.core.invariants import CHECKS, account_books
 from harness.core.orders import Match
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
@@ -239,6 +239,7 @@ class Pair:
             for f in _functions(art.abi)
         }
         self._seen: dict | None = None  # what the last comparison saw of the spec
+        self._books: dict = {}  # address -> (its words, the marks, its books): spec_parsed
         self._seen_state: State | None = None  # the state object ``_seen`` was read from
         self._since_full = 0
         self.dump_full = True  # whether the last comparison was a full one
@@ -435,7 +436,9 @@ class Pair:
             if now != before:
                 accounts.append(a)
                 markets |= changed_markets(now, before, count)
-            elif a in named:
+                continue
+            seen["accounts"][a] = before  # kept whole: ``spec_parsed`` reuses its books
+            if a in named:
                 accounts.append(a)
         market_ids = sorted(markets)
         digests = [d for d, v in seen["digests"].items() if previous["digests"].get(d) != v]
@@ -460,7 +463,12 @@ class Pair:
     def check_full(self, call: Call | None) -> None:
         """Compare the full state (``call``: the last call, for the report)."""
         self._since_full = 0
-        self._seen = self._observe()
+        previous, self._seen = self._seen, self._observe()
+        if previous is not None:  # unchanged words kept whole, as ``check_state`` does
+            words, was = self._seen["accounts"], previous["accounts"]
+            for a, now in words.items():
+                if was.get(a) == now:
+                    words[a] = was[a]
         self.dump_full = True
         chain = self.last_dump = self.chain_dump()
         spec = spec_dump(
@@ -480,10 +488,22 @@ class Pair:
         """The spec's state now for the state invariants, as ``dump.parse`` reads a dump.
         From the words the last comparison read when it read this same state object (a
         call changes or replaces the state only through ``apply``, which compares again)."""
-        if self._seen is not None and self._seen_state is self.state:
-            seen = self._seen
-            return parse_words(seen["head"], [seen["accounts"][a] for a in self.accounts])
-        return parse(spec_dump(self.state, self.accounts, [], []), len(self.accounts))
+        if self._seen is None or self._seen_state is not self.state:
+            return parse(spec_dump(self.state, self.accounts, [], []), len(self.accounts))
+        seen = self._seen
+        parsed = parse_words(seen["head"], [seen["accounts"][a] for a in self.accounts])
+        # Each account's books, kept while its words are the same object at the same
+        # prices and funding indexes (a comparison keeps an unchanged account's words).
+        marks = tuple((m["price"], m["funding_index"]) for m in parsed["markets"])
+        books = []
+        for address, account in zip(self.accounts, parsed["accounts"], strict=True):
+            words = seen["accounts"][address]
+            kept = self._books.get(address)
+            if kept is None or kept[0] is not words or kept[1] != marks:
+                kept = self._books[address] = (words, marks, account_books(marks, account))
+            books.append(kept[2])
+        parsed["books"] = books
+        return parsed
 
     def _observe(self) -> dict:
         """The spec's per-account words, order digests and Governor calls now: what a
