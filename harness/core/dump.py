@@ -6,6 +6,7 @@ mean equal state. ``parse`` reads a dump into fields for the invariants, ``label
 names every word, and on a mismatch ``first_difference`` names the first differing field.
 """
 
+from functools import lru_cache
 from operator import attrgetter
 
 from deployment.config import LISTING_FIELDS
@@ -299,12 +300,27 @@ def parse(dump: list[int], n_accounts: int) -> dict:
     return parsed
 
 
-def parse_words(head: list[int], words: list[tuple]) -> dict:
-    """``parse`` of the dump ``head`` (``spec_head``) and ``words`` (``account_words``)
-    would make, read from them directly."""
-    parsed, _ = _parse_head(head)
-    parsed["accounts"] = [first[1:] for first, _ in words]
-    return parsed
+def parse_words(globals_: list[int], markets: list[tuple], words: list[tuple]) -> dict:
+    """``parse`` of the dump ``spec_globals``, ``spec_markets`` and ``account_words`` would
+    make, read from them directly (a market's fields shared with every parse of the same
+    words: read, never written)."""
+    fund, bad_debt, _, engine_balance = globals_[:4]
+    return {
+        "fund": fund,
+        "bad_debt": bad_debt,
+        "engine_balance": engine_balance,
+        "markets": [_market_fields(m) for m in markets],
+        "accounts": [first[1:] for first, _ in words],
+    }
+
+
+@lru_cache(maxsize=1 << 12)
+def _market_fields(words: tuple) -> dict:
+    """A market's dump words by ``MARKET_FIELDS``, its holders beside."""
+    n_fields = len(MARKET_FIELDS)
+    market = dict(zip(MARKET_FIELDS, words[:n_fields], strict=True))
+    market["holders"] = list(words[n_fields + 1 : n_fields + 1 + words[n_fields]])
+    return market
 
 
 def _parse_head(dump: list[int]) -> tuple[dict, int]:

@@ -8,7 +8,14 @@ from functools import lru_cache
 
 import coincurve
 from eth_account.messages import encode_typed_data, hash_domain
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
+from sha3 import keccak_256
+
+
+def keccak(data: bytes) -> bytes:
+    """keccak256 in C (pysha3): the property hashes every order the machine signs."""
+    return keccak_256(data).digest()
+
 
 ORDER_FIELDS = (
     ("trader", "address"),
@@ -61,7 +68,7 @@ def _typed_domain(verifying_contract: str, chain_id: int) -> bytes:
 
 
 _ORDER_TYPEHASH = keccak(
-    text="Order(" + ",".join(f"{kind} {name}" for name, kind in ORDER_FIELDS) + ")"
+    ("Order(" + ",".join(f"{kind} {name}" for name, kind in ORDER_FIELDS) + ")").encode()
 )
 
 

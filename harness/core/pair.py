@@ -491,7 +491,9 @@ class Pair:
         if self._seen is None or self._seen_state is not self.state:
             return parse(spec_dump(self.state, self.accounts, [], []), len(self.accounts))
         seen = self._seen
-        parsed = parse_words(seen["head"], [seen["accounts"][a] for a in self.accounts])
+        parsed = parse_words(
+            seen["globals"], seen["markets"], [seen["accounts"][a] for a in self.accounts]
+        )
         # Each account's books, kept while its words are the same object at the same
         # prices and funding indexes (a comparison keeps an unchanged account's words).
         marks = tuple((m["price"], m["funding_index"]) for m in parsed["markets"])
