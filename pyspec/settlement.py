@@ -21,9 +21,8 @@ The order book lives at ``state.book``. Addresses are lowercase 0x-hex, digests 
 from dataclasses import dataclass
 from functools import lru_cache
 
+import coincurve
 from eth_abi import encode
-from eth_keys import keys
-from eth_keys.exceptions import BadSignature, ValidationError
 
 from pyspec import engine, governance
 from pyspec.constants import EXIT_DELAY, EXIT_WINDOW
@@ -133,49 +132,28 @@ def _domain_separator(address: str, chain_id: int) -> bytes:
     return domain_separator(OrderBook(address, chain_id, ""))
 
 
-# Signatures their signers recorded as they made them (``record_signature``).
-_SIGNED: dict[tuple[bytes, bytes], str] = {}
-
-
-def record_signature(digest: bytes, signature: bytes, signer: str) -> None:
-    """Record that ``signer``'s key made ``signature`` over ``digest`` (an r || s || v the
-    signer made with RFC 6979 and low s). Recovering a signature gives the address of
-    the key that made it, so ``recover_signer`` answers a recorded one from the record:
-    the harness signs every order it submits and records it, and the spec does not
-    recover it again. A wrong record cannot pass unseen: the chain recovers for itself."""
-    if len(_SIGNED) >= 1 << 16:
-        _SIGNED.clear()
-    _SIGNED[(digest, signature)] = signer.lower()
-
-
+@lru_cache(maxsize=65536)
 def recover_signer(digest: bytes, signature: bytes) -> str | None:
     """Return the signer of ``digest``, or None for a signature that is not 65 bytes
-    r || s || v with v in {27, 28} and a low s, or that does not recover.
+    r || s || v with v in {27, 28} and a low s, or that does not recover (r or s zero or
+    not below the curve order, or no point: the precompile returns no address then).
 
-    Contract: ``Settlement._recover_signer`` (the ecrecover precompile).
+    Contract: ``Settlement._recover_signer`` (the ecrecover precompile). libsecp256k1
+    through coincurve (eth_keys' own backend, without its wrappers). Cached: pure, and
+    the harness verifies the same signatures many times.
     """
-    if (signer := _SIGNED.get((digest, signature))) is not None:
-        return signer
-    return _recover(digest, signature)
-
-
-@lru_cache(maxsize=65536)
-def _recover(digest: bytes, signature: bytes) -> str | None:
-    """``recover_signer`` computed. Cached: pure, and the harness verifies the same
-    signatures many times."""
     if len(signature) != 65:
         return None
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:64], "big")
     v = signature[64]
-    if v not in (27, 28) or s > MAX_S:
+    if v not in (27, 28) or int.from_bytes(signature[32:64], "big") > MAX_S:
         return None
     try:
-        public_key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
-    except (BadSignature, ValidationError):
-        # ValidationError: r >= n, which the precompile rejects too (no address).
+        key = coincurve.PublicKey.from_signature_and_message(
+            signature[:64] + bytes([v - 27]), digest, hasher=None
+        )
+    except Exception:  # noqa: BLE001 (r or s out of range, or no point)
         return None
-    return public_key.to_address().lower()
+    return "0x" + keccak(key.format(compressed=False)[1:])[-20:].hex()
 
 
 def _fill(

@@ -105,9 +105,10 @@ def dump(
             then the order book: per account: nonce floor, per market: exit request size,
             last fill and deadline; digest count, per digest: the digest (as a signed word), filled,
             cancelled; then the governor: call id count, per id: the id, its eta].
-            Only the markets whose bit is set in `markets` (`constants.EVERY_MARKET`: all)
-            appear in the per-market parts: between two full comparisons the harness
-            reads only the markets a call can have changed.
+            Each account's positions and exit requests appear only in the markets
+            whose bit is set in `markets` (`constants.EVERY_MARKET`: all): between two
+            full comparisons the harness reads an account only in the markets a call
+            can have changed. Every market's own fields and holders appear always.
     """
     out: DynArray[int256, MAX_WORDS] = []
     count: uint256 = staticcall engine.market_count()
@@ -124,8 +125,6 @@ def dump(
     out.append(self._int(staticcall engine.fill_count()))
     out.append(self._int(staticcall settlement.last_trade_time()))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
-        if markets >> market_id & 1 == 0:
-            continue
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))
         out.append(self._int(market.maintenance_margin_ratio))

@@ -127,7 +127,7 @@ def spec_head(state: State) -> list[int]:
 
 
 def in_markets(words: tuple, market_ids) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """An account's ``account_words`` restricted to ``market_ids`` (``dump_markets``)."""
+    """An account's ``account_words`` restricted to ``market_ids`` (the lens's bit set)."""
     first, second = words
     p, r = len(POSITION_FIELDS), len(REQUEST_FIELDS)
     some_first, some_second = list(first[:2]), [second[0]]
@@ -162,19 +162,11 @@ def spec_dump(
 ) -> list[int]:
     """Return the spec state in the lens layout: every account of ``accounts``, the order
     digests and Governor call ids given (by default ``dumped_digests`` and
-    ``dumped_call_ids``); with ``market_ids``, only those markets (``dump_markets``).
-    ``words`` (address -> ``account_words``) and ``head`` (``spec_head``, or the globals
-    and the markets ``market_ids``), when given, were already read from this same state
-    (they are not read again)."""
-    if head is not None:
-        out = list(head)
-    elif market_ids is None:
-        out = spec_head(state)
-    else:
-        markets = spec_markets(state)
-        out = spec_globals(state)
-        for m in market_ids:
-            out.extend(markets[m])
+    ``dumped_call_ids``); with ``market_ids``, each account only in those markets (the
+    lens's market bit set). ``words`` (address -> ``account_words``) and ``head``
+    (``spec_head``), when given, were already read from this same state (they are not
+    read again)."""
+    out = spec_head(state) if head is None else list(head)
     if words is None:
         sections = [account_words(state, address) for address in accounts]
     else:
@@ -206,8 +198,8 @@ def labelled(
     names: dict[str, str],
     market_ids: list[int] | None = None,
 ) -> list[tuple[str, int]]:
-    """Return (field path, value) pairs for a dump (of the markets ``market_ids`` only,
-    when given: ``dump_markets``); ``names`` maps addresses to actor names."""
+    """Return (field path, value) pairs for a dump (its accounts in the markets
+    ``market_ids`` only, when given); ``names`` maps addresses to actor names."""
 
     def who(address: str) -> str:
         return names.get(address, address)
@@ -218,14 +210,15 @@ def labelled(
         ("bad_debt", next(words)),
         ("market_count", next(words)),
     ]
-    markets = range(out[2][1]) if market_ids is None else market_ids
+    every_market = range(out[2][1])
+    markets = every_market if market_ids is None else market_ids
     out.append(("token.balanceOf(engine)", next(words)))
     out.append(("block.timestamp", next(words)))
     for role in ROLES:
         out.append((role, who(f"0x{next(words):040x}")))
     for name in COUNTERS:
         out.append((name, next(words)))
-    for market_id in markets:
+    for market_id in every_market:
         for name in MARKET_FIELDS:
             out.append((f"markets[{market_id}].{name}", next(words)))
         holders = next(words)

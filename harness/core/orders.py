@@ -75,7 +75,6 @@ def sign(
     digest = settlement.order_hash(domain, order)
     signature = sign_digest(digest, private_key(signer or order.trader))
     eip712.remember(digest, signature, signer or order.trader)
-    settlement.record_signature(digest, signature, signer or order.trader)
     return signature
 
 

@@ -3,10 +3,12 @@
 ``Pair.apply`` runs one call on both sides and demands the same outcome: the same
 success or revert reason, the same events in the same order, and the same state: every
 ``full_every`` steps (and at every ``check_full``, which a sequence's end calls) the full
-state; in between, the globals, and the markets, accounts, order digests and Governor
-calls the call could have changed: those whose spec state changed, those it names and
-those its events name (an account in those markets only). A change on the chain alone
-anywhere else is caught at the next full comparison.
+state; in between, the globals and every market's fields and holders, and the accounts,
+order digests and Governor calls the call could have changed: those whose spec state
+changed, those it names and those its events name, an account only in the markets the
+call names or changed. After a reverted call (the EVM undid it) only what the spec
+changed is read. A change on the chain alone anywhere else is caught at the next full
+comparison, unless a later call writes the same value on both sides before it.
 """
 
 from dataclasses import dataclass
@@ -449,11 +451,8 @@ class Pair:
             if seen["globals"] == previous["globals"]:
                 return  # equal before the call, and neither side changed
         chain = self.chain_dump(digests, call_ids, accounts, market_ids)
-        head = list(seen["globals"])
-        for m in market_ids:
-            head.extend(seen["markets"][m])
         spec = spec_dump(
-            self.state, accounts, digests, call_ids, seen["accounts"], head, market_ids
+            self.state, accounts, digests, call_ids, seen["accounts"], seen["head"], market_ids
         )
         CHECKS["state"] += 1
         difference = first_difference(spec, chain, accounts, self.names, market_ids)

@@ -22,7 +22,7 @@ from harness.core import orders
 from harness.core.eip712 import eip712_order
 from harness.evm import artifacts
 from harness.evm.base import ACCOUNTS
-from pyspec import engine, settlement
+from pyspec import engine
 from pyspec.errors import Revert
 from pyspec.settlement import (
     MAX_S,
@@ -135,10 +135,23 @@ def test_recover_signer_accepts_a_wallet_signature():
         assert recover_signer(digest, sign(digest, KEY_B)) == ADDR_B
 
 
-def test_a_recorded_signature_answers_what_recovery_computes():
-    """The harness records each signature it makes (``record_signature``); the record
-    gives the signer that recovery computes, for every kind of order the machine signs
-    (its own trader, another signer, another chain or contract)."""
+def eth_keys_signer(digest: bytes, signature: bytes) -> str | None:
+    """The signer by eth_keys' whole path (the spec's recovery before it called
+    libsecp256k1 directly), with the same validity rules."""
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:64], "big")
+    v = signature[64]
+    if v not in (27, 28) or s > MAX_S:
+        return None
+    try:
+        key = keys.Signature(vrs=(v - 27, r, s)).recover_public_key_from_msg_hash(digest)
+    except Exception:  # noqa: BLE001 (BadSignature, ValidationError: no address)
+        return None
+    return key.to_address().lower()
+
+
+def test_recovery_is_eth_keys():
+    """On orders the machine signs (its trader, another signer, another chain or contract)
+    and on random r, s and v, including zero and out-of-range values."""
     rng = random.Random(5)
     for _ in range(200):
         trader, other = rng.sample(ACCOUNTS[:10], 2)
@@ -162,8 +175,15 @@ def test_a_recorded_signature_answers_what_recovery_computes():
             ),
             order,
         )
-        assert settlement._SIGNED[(digest, signature)] == settlement._recover(digest, signature)
         assert recover_signer(digest, signature) == (domain.get("signer") or trader).lower()
+        r = rng.choice([0, 1, SECP256K1_N - 1, SECP256K1_N, 2**256 - 1, rng.randrange(2**256)])
+        s = rng.choice([0, 1, MAX_S, MAX_S + 1, rng.randrange(MAX_S)])
+        for candidate in (
+            with_rsv(signature, r=r),
+            with_rsv(signature, s=s),
+            with_rsv(signature, v=rng.choice([27, 28])),
+        ):
+            assert recover_signer(digest, candidate) == eth_keys_signer(digest, candidate)
 
 
 def test_recover_signer_rejects_malformed_signatures():
