@@ -33,7 +33,7 @@ from harness.campaign.options import (
     reproduce_command,
 )
 from harness.campaign.progress import Progress
-from harness.core import invariants
+from harness.core import gc_policy, invariants
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine, explore
 from harness.core.pair import Pair
@@ -128,6 +128,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     pair = new_pair(chain)
     policy = None if args.adl_policy is None else ADL_POLICY_NAMES.index(args.adl_policy)
     machine = machine_class.bind(pair, stats, policy)
+    gc_policy.long_run()
     if on_ready is not None:
         on_ready()
     # the campaign's checks only: not setup's, nor an earlier run's in this process

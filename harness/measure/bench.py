@@ -29,7 +29,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from harness.arguments import AT_LEAST_ZERO, POSITIVE
-from harness.core import actions, branches
+from harness.core import actions, branches, gc_policy
 from harness.core.branches import Stats
 from harness.core.call import VIEWS, Call
 from harness.core.machine import DifferentialMachine, explore
@@ -262,6 +262,7 @@ def main(argv=None) -> int:
         for line in describe(prefix, f"prefix (first {prefix.steps} steps, run on every backend)"):
             print(line)
         print(f"  generated in {generated:.2f}s (spec only, not timed)", flush=True)
+        gc_policy.long_run()  # as a campaign worker runs, for every row alike
         return _measure(args, backends, pair, workload, prefix)
     except Divergence as divergence:
         print(f"DIVERGENCE: {divergence}", file=sys.stderr)
