@@ -126,14 +126,23 @@ def spec_head(state: State) -> list[int]:
     return out
 
 
+def _cells(words: tuple, market_id: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """An account's position and exit request words in one market (of ``account_words``)."""
+    (first, second), p, r = words, len(POSITION_FIELDS), len(REQUEST_FIELDS)
+    return (
+        first[2 + p * market_id : 2 + p * (market_id + 1)],
+        second[1 + r * market_id : 1 + r * (market_id + 1)],
+    )
+
+
 def in_markets(words: tuple, market_ids) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """An account's ``account_words`` restricted to ``market_ids`` (the lens's bit set)."""
     first, second = words
-    p, r = len(POSITION_FIELDS), len(REQUEST_FIELDS)
     some_first, some_second = list(first[:2]), [second[0]]
-    for m in market_ids:
-        some_first.extend(first[2 + p * m : 2 + p * (m + 1)])
-        some_second.extend(second[1 + r * m : 1 + r * (m + 1)])
+    for market_id in market_ids:
+        position, request = _cells(words, market_id)
+        some_first.extend(position)
+        some_second.extend(request)
     return tuple(some_first), tuple(some_second)
 
 
@@ -141,14 +150,7 @@ def changed_markets(now: tuple, before: tuple | None, count: int) -> set[int]:
     """The markets (of ``count``) in which an account's ``account_words`` differ."""
     if before is None or len(now[0]) != len(before[0]):
         return set(range(count))
-    p, r = len(POSITION_FIELDS), len(REQUEST_FIELDS)
-    (first, second), (was_first, was_second) = now, before
-    return {
-        m
-        for m in range(count)
-        if first[2 + p * m : 2 + p * (m + 1)] != was_first[2 + p * m : 2 + p * (m + 1)]
-        or second[1 + r * m : 1 + r * (m + 1)] != was_second[1 + r * m : 1 + r * (m + 1)]
-    }
+    return {m for m in range(count) if _cells(now, m) != _cells(before, m)}
 
 
 def spec_dump(
