@@ -9,13 +9,8 @@ from functools import lru_cache
 import coincurve
 from eth_account.messages import encode_typed_data, hash_domain
 from eth_utils import to_checksum_address
-from sha3 import keccak_256
 
-
-def keccak(data: bytes) -> bytes:
-    """keccak256 in C (pysha3): the property hashes every order the machine signs."""
-    return keccak_256(data).digest()
-
+from pyspec.keccak import keccak  # the hash primitive only: the encoding here is its own
 
 ORDER_FIELDS = (
     ("trader", "address"),
