@@ -205,10 +205,21 @@ def _require_fresh_account(account: address, gated: uint256):
         position: storage.Position = storage.positions[account][market_id]
         if position.size != 0:
             checks.require_fresh(market_id)
-            # a settled market gates nothing: no deleverage charges there
-            if gated & (1 << market_id) != 0 and not storage.markets[market_id].settled:
-                if margin.unrealized_pnl(position, storage.markets[market_id].price) > 0:
-                    assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
+            if gated & (1 << market_id) != 0:
+                self._require_no_dodge(market_id, position)
+
+
+@internal
+@view
+def _require_no_dodge(market_id: uint256, position: storage.Position):
+    """
+    @notice The no-dodge gate in one market: a position in profit waits while a holder on
+            the other side is bankrupt. A settled market gates nothing: no deleverage
+            charges there. Spec: `engine._require_no_dodge`.
+    """
+    if not storage.markets[market_id].settled:
+        if margin.unrealized_pnl(position, storage.markets[market_id].price) > 0:
+            assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
 
 
 # Oracle
@@ -295,10 +306,17 @@ def _pull(sender: address, amount: uint256):
 def deposit(amount: uint256):
     """
     @notice Deposit `amount` of collateral from the caller's wallet, pulled before it is
-            credited. Spec: `engine.process_deposit`.
+            credited. In a market whose ADL policy weighs by leverage, which a deposit
+            lowers, a winner opposite a bankrupt holder waits (issue 19, no dodge).
+            Spec: `engine.process_deposit`.
     """
     assert amount > 0, "deposit: zero amount"
     assert amount <= constants.MAX_DEPOSIT, "deposit: amount too large"
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        position: storage.Position = storage.positions[msg.sender][market_id]
+        if position.size != 0:
+            if storage.markets[market_id].adl_policy == constants.ADL_POLICY_LEVERAGE_PRO_RATA:
+                self._require_no_dodge(market_id, position)
     self._pull(msg.sender, amount)
     self._settle(msg.sender)
     storage.collateral[msg.sender] += convert(amount, int256)

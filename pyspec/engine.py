@@ -8,6 +8,7 @@ same reason. Events are appended to ``state.events`` in emission order.
 
 from pyspec import adl, fees, funding, liquidation, margin, positions, token
 from pyspec.constants import (
+    ADL_POLICY_LEVERAGE_PRO_RATA,
     EVERY_MARKET,
     LIQUIDATOR_RESERVE,
     MAX_DEPOSIT,
@@ -20,7 +21,7 @@ from pyspec.constants import (
 )
 from pyspec.errors import require
 from pyspec.fixed_math import ceil_div, sign
-from pyspec.state import Market, State, get_account, get_position
+from pyspec.state import Market, Position, State, get_account, get_position
 
 
 def new_state(
@@ -89,10 +90,18 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
     account = state.accounts.get(address)
     for market_id in sorted(account.positions) if account else ():
         require_fresh(state, market_id)
-        position = account.positions[market_id]
-        if gated & (1 << market_id) and not state.markets[market_id].settled:
-            if margin.unrealized_pnl(position, state.markets[market_id]) > 0:
-                require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
+        if gated & (1 << market_id):
+            _require_no_dodge(state, market_id, account.positions[market_id])
+
+
+def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
+    """The no-dodge gate in one market: a position in profit waits while a holder on the
+    other side is bankrupt. A settled market gates nothing: no deleverage charges there
+    (its positions close at the final price first). Contract: ``PerpEngine._require_no_dodge``.
+    """
+    market = state.markets[market_id]
+    if not market.settled and margin.unrealized_pnl(position, market) > 0:
+        require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
 
 
 def require_market(state: State, market_id: int) -> Market:
@@ -200,10 +209,18 @@ def push(state: State, receiver: str, amount: int) -> None:
 def process_deposit(state: State, caller: str, amount: int) -> None:
     """Deposit collateral from the caller's wallet, pulled before it is credited.
 
-    Contract: ``PerpEngine.deposit``.
+    The no-dodge gate covers a deposit in the markets whose ADL policy weighs by
+    leverage, which a deposit lowers: there a winner's deposit after a public deficit
+    would move its charge onto the others (issue 19; the other policies' weights and
+    ranks do not read collateral, and a deposit only raises their caps). No price need be
+    fresh: a deposit never hurts the account's solvency. Contract: ``PerpEngine.deposit``.
     """
     require(amount > 0, "deposit: zero amount")
     require(amount <= MAX_DEPOSIT, "deposit: amount too large")
+    account = state.accounts.get(caller)
+    for market_id in sorted(account.positions) if account else ():
+        if state.markets[market_id].adl_policy == ADL_POLICY_LEVERAGE_PRO_RATA:
+            _require_no_dodge(state, market_id, account.positions[market_id])
     _pull(state, caller, amount)
     _settle(state, caller)
     get_account(state, caller).collateral += amount

@@ -21,8 +21,9 @@ over. Elsewhere a liquidation moves charges the way any caller's would: a bankru
 the fund covers, or a co-winner's equity share restored by the fund, changes who absorbs
 what (a 10.87 USDC shift in a 60 s campaign), whoever calls.
 
-A deposit under the leverage-weighted policy is the stated exception (SPEC.md: that
-policy weighs by leverage, which a deposit lowers: it is not deposit-proof).
+A deposit is judged too: under the leverage-weighted policy it would lower the winner's
+weight, and the gate holds it (``engine._require_no_dodge``); under the others it only
+raises caps.
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ from collections import Counter
 from harness.core.invariants import check as holds
 from harness.core.recompute import equity, pnl
 from pyspec import engine
-from pyspec.constants import ADL_POLICY_NAMES
 from pyspec.errors import Revert
 from pyspec.state import State
 
-LEVERAGE_PRO_RATA = ADL_POLICY_NAMES.index("leverage_pro_rata")
 ACTS = ("settle", "take_exit", "withdraw", "deposit", "liquidate")
 
 
@@ -55,8 +54,6 @@ def check(fn: str, args: tuple, caller: str, before: State, after: State, events
         exposed = [m for m in _winning_markets(before, actor) if _has_bankrupt(before, m)]
         if fn == "liquidate" and actor != caller:  # forced: judged where it is taken over
             exposed = [m for m in exposed if m == args[1]]
-        if fn == "deposit":
-            exposed = [m for m in exposed if before.markets[m].adl_policy != LEVERAGE_PRO_RATA]
         if exposed:
             judged[actor] = exposed
     if not judged:

@@ -106,8 +106,7 @@ PROPERTIES = {
     "liquidation never lowers what the deleverage of every bankrupt account charges an "
     "acting winner by more than the call cost it, within two units per deleverage, one "
     "for funding, and what the call added to the fund (replayed before and after the "
-    "call; a liquidation's two accounts judged in its market; a deposit under the "
-    "leverage-weighted policy excepted)",
+    "call; a liquidation's two accounts judged in its market)",
 }
 INVARIANTS.update(PROPERTIES)
 

@@ -1,5 +1,5 @@
 """The lab's adversarial scenarios, on the spec: a winner split into sybils, capacities
-that alternate between rounds, a deposit just before ADL, a winner that closes and
+that alternate between rounds, a deposit before and after the gap, a winner that closes and
 reopens between the public gap and the deleverage, and the counterfactual of an O(1)
 side-wide pro-rata (what the accumulator design of SPEC.md would charge).
 """
@@ -160,28 +160,40 @@ def alternating(policies: list[int]) -> dict:
 
 
 def deposit(policies: list[int]) -> dict:
-    """The largest winner deposits 100,000 USDC just before a public deleverage: what it
-    and the other winners pay, with and without the deposit."""
+    """The largest winner deposits 100,000 USDC, before the trades (no deficit is public)
+    or after the gap (the deleverage is public): what it and the other winners pay, and
+    any deposit the protocol refused (the no-dodge gate, issue 19)."""
+    groups = [
+        (["trader1"], 12_000, 5_000 * USDC, 1_060_000),
+        (["trader2"], 6_000, 3_000 * USDC, 1_020_000),
+        (["trader3"], 6_000, 1_500 * USDC, 990_000),
+    ]
     out = {}
     for policy in policies:
-        figures = {}
-        for label, amount in (("without", 0), ("with", 100_000 * USDC)):
+        figures: dict[str, int | list[str]] = {"refused": []}
+        for label in ("without", "before_gap", "after_gap"):
             driver = Driver(4, policy)
-            groups = [
-                (["trader1"], 12_000, 5_000 * USDC, 1_060_000),
-                (["trader2"], 6_000, 3_000 * USDC, 1_020_000),
-                (["trader3"], 6_000, 1_500 * USDC, 990_000),
-            ]
-            if amount:  # the deposit lands after the trades, before the deleverage
-                driver.apply(Call("engine", "deposit", "trader1", (amount,)))
-            charged = _bankruptcy(driver, groups).charged
+            call = Call("engine", "deposit", "trader1", (100_000 * USDC,))
+            if label == "before_gap":
+                driver.apply(call)
+
+            refused = figures["refused"]
+
+            def after_gap(driver: Driver, call: Call = call, refused: list = refused) -> None:
+                reason, _ = driver.apply(call)
+                if reason is not None:
+                    refused.append(reason)
+
+            hook = after_gap if label == "after_gap" else None
+            charged = _bankruptcy(driver, groups, hook).charged
             figures[f"depositor_{label}"] = charged.get("trader1", 0)
             figures[f"others_{label}"] = sum(v for k, v in charged.items() if k != "trader1")
         out[ADL_POLICY_NAMES[policy]] = figures
     out["note"] = (
-        "Only the leverage-weighted policy moves its charge onto the others when a winner "
-        "deposits (its weight falls with its leverage); the others rank or weigh by "
-        "profit or size, which a deposit does not change."
+        "Only the leverage-weighted policy moves a charge when a winner deposits: its weight "
+        "falls with its leverage (the others rank or weigh by profit or size, which a "
+        "deposit does not change). A deposit before any deficit is public is the policy at "
+        "work; after the gap it would be a dodge, and the gate refuses it (listed below)."
     )
     return out
 

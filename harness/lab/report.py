@@ -60,7 +60,10 @@ ROUNDS = (
     "overshoot undershoot concentration touched top1_share largest_surviving_profit "
     "inversions order_flips call_order_effect rank_correlation principal_touched"
 ).split()
-DEPOSIT = "depositor_without depositor_with others_without others_with".split()
+DEPOSIT = (
+    "depositor_without depositor_before_gap depositor_after_gap others_without "
+    "others_before_gap others_after_gap"
+).split()
 REOPEN = (
     "dodger_without dodger_with drop dodger_fees others_without others_with others_extra "
     "fund_extra bad_debt_with bad_debt_extra"
@@ -258,7 +261,7 @@ def _adversarial(adv: dict[str, Any]) -> list[Block]:
             Para(alt["note"]),
         ]
     for key, title, columns in (
-        ("deposit", "Deposit before the deleverage (USDC)", DEPOSIT),
+        ("deposit", "Deposit before the trades or after the gap (USDC)", DEPOSIT),
         ("close_and_reopen", "Close and reopen before the deleverage (USDC)", REOPEN),
     ):
         if key in adv:
@@ -269,9 +272,13 @@ def _adversarial(adv: dict[str, Any]) -> list[Block]:
                 _table([figures[p] for p in names], columns, names),
                 Para(figures["note"]),
             ]
-            refused = [f"{p}: {', '.join(figures[p].get('refused', []))}" for p in names]
-            if any(figures[p].get("refused") for p in names):
-                blocks.append(Para("Refused trades: " + "; ".join(refused) + "."))
+            refused = [
+                f"{p}: {', '.join(figures[p]['refused'])}"
+                for p in names
+                if figures[p].get("refused")
+            ]
+            if refused:
+                blocks.append(Para("Refused calls: " + "; ".join(refused) + "."))
     return blocks
 
 

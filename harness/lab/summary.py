@@ -110,8 +110,8 @@ def _splits(name: str, sybil: dict[str, Any], deposit: dict[str, Any] | None) ->
         "prices are not in this lab)"
     )
     if deposit and name in deposit:
-        moved = deposit[name]["depositor_without"] - deposit[name]["depositor_with"]
-        text += f", and a deposit before the deleverage by {_usdc(moved)}"
+        moved = deposit[name]["depositor_without"] - deposit[name]["depositor_after_gap"]
+        text += f", and a deposit after the gap by {_usdc(moved)}"
     return text + "."
 
 

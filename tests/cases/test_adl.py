@@ -436,23 +436,31 @@ def test_charge_without_lots(case):
     assert case.size("trader2") == -1
 
 
-def test_leverage_weight_follows_deposits(case):
-    """Leverage-weighted pro-rata: a short that deposits just before a public deleverage
-    lowers its leverage and so its weight: it pays less and the others pay more. The
-    policy keeps the caps and the properties, but its weights are not front-run proof
-    (the W7 trade-off the queue and the other pro-rata policies do not have)."""
+def test_i19_no_dodge_deposit(case):
+    """Issue 19 (no dodge): leverage-weighted pro-rata weighs a winner by its leverage,
+    which a deposit lowers. Once trader0's deficit is public, trader1 (its largest winner)
+    deposits 100,000 USDC: the deposit waits for the deleverage (the old design took it,
+    and trader1's charge fell onto the others). A deposit before the gap lowers its weight
+    as the policy intends: no deficit was public then."""
     use_policy(case, "leverage_pro_rata")
     drained_fund(case)
-    depositor = case.address("trader1")
+    case.act("deposit", "trader1", 100_000 * USDC, reverts="adl: deficit pending")
 
-    def charge() -> int:
-        fills = adl.allocate_adl(case.state, 0, -1, 9_700, 1_000 * USDC)
-        return next(f.absorbed for f in fills if f.counterparty == depositor)
 
-    undisturbed = charge()
-    case("deposit", "trader1", 100_000 * USDC)
-    assert charge() < undisturbed
-    case.act("deleverage", "outsider", "trader0", branches=("adl.charged.leverage_pro_rata",))
+def test_i19_deposit_after_deleverage(case):
+    """Issue 19: the deposit the gate held goes through once anyone deleverages."""
+    use_policy(case, "leverage_pro_rata")
+    drained_fund(case)
+    case("deleverage", "outsider", "trader0")
+    case.act("deposit", "trader1", 100_000 * USDC)
+
+
+def test_i19_deposit_gated_by_leverage_alone(case):
+    """Issue 19: under the other policies a deposit never lowers a charge (weights and
+    ranks do not read collateral; caps only rise), so a winner deposits while the deficit
+    is pending."""
+    drained_fund(case)
+    case.act("deposit", "trader1", 100_000 * USDC)
 
 
 def test_w12_repeated_charges_keep_principal(case):

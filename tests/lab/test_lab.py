@@ -147,13 +147,19 @@ def test_queue_regret_grows_linearly_pro_rata_on_profit_has_none(results):
 
 
 def test_only_leverage_weights_follow_a_deposit(results):
+    """Before any deficit is public a deposit lowers a leverage weight, as the policy
+    intends; after the gap the no-dodge gate refuses it there (issue 19), and under the
+    others it is taken and moves nothing."""
     deposit = results["adversarial"]["deposit"]
     for name in ("queue", "pnl_pro_rata", "contract_pro_rata"):
-        assert deposit[name]["depositor_with"] == deposit[name]["depositor_without"], name
-    assert (
-        deposit["leverage_pro_rata"]["depositor_with"]
-        < (deposit["leverage_pro_rata"]["depositor_without"])
-    )
+        figures = deposit[name]
+        assert figures["depositor_before_gap"] == figures["depositor_without"], name
+        assert figures["depositor_after_gap"] == figures["depositor_without"], name
+        assert figures["refused"] == [], name
+    leverage = deposit["leverage_pro_rata"]
+    assert leverage["depositor_before_gap"] < leverage["depositor_without"]
+    assert leverage["depositor_after_gap"] == leverage["depositor_without"]
+    assert leverage["refused"] == ["adl: deficit pending"]
 
 
 def test_close_and_reopen_is_refused_and_moves_nothing(results):

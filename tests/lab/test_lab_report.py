@@ -139,9 +139,12 @@ def results() -> dict:
                 **{
                     p: {
                         "depositor_without": 2_000_000,
-                        "depositor_with": 1_000_000,
+                        "depositor_before_gap": 1_000_000,
+                        "depositor_after_gap": 2_000_000,
                         "others_without": 5_000_000,
-                        "others_with": 5_000_000,
+                        "others_before_gap": 5_000_000,
+                        "others_after_gap": 5_000_000,
+                        "refused": ["adl: deficit pending"],
                     }
                     for p in POLICIES
                 },
@@ -231,7 +234,7 @@ def test_text(results):
     summary = text(results)
     assert all(p in summary for p in POLICIES)
     assert "0.86" in summary and "n/a" in summary
-    assert "split k=8" in summary and "T=32" in summary and "depositor with" in summary
+    assert "split k=8" in summary and "T=32" in summary and "depositor after gap" in summary
     assert summary.startswith("Recommendation: pro-rata, ")
     assert "dodger fees" in summary and "drops the largest winner's charge by" in summary
     assert summary.rstrip().endswith("agreed with the spec (0.5 s).")
@@ -246,7 +249,7 @@ def test_an_adversarial_scenario_alone(tmp_path, results):
     assert sorted(p.name for p in paths) == ["report.html", "report.md", "results.json"]
     md = (tmp_path / "report.md").read_text()
     assert "No recommendation: the cascades were not run" in md
-    assert "### Deposit before the deleverage (USDC)" in md
+    assert "### Deposit before the trades or after the gap (USDC)" in md
     assert "Sybil" not in md and "![" not in md and "Counterfactual" not in md
     assert text(results).startswith("No recommendation")
 
