@@ -599,8 +599,10 @@ def deleverage(account: address):
             market id first: its deficit share follows where the loss arose
             (`margin.deficit_weights`, M-W3); the fund covers it as far as it goes, then
             the market's ADL policy (`_adl_allocate`) closes it against opposite positions
-            of the same market, charging them the rest within their caps. When the last position closes, what
-            is left of the deficit is covered by the fund or recorded as bad debt. A call
+            of the same market, charging them the rest within their caps. What they could
+            not pay (caps bound) is this market's loss, booked at once (`_book_loss`: the
+            fund, then bad debt), never moved onto the account's other markets; when the
+            last position closes, what is left is booked the same way. A call
             that settles positions of the account in settled markets stops there: anyone
             empties a settled market this way, which frees its slot (N1).
             Anyone may call; a caller other than the account is paid a capped liquidator's
@@ -631,7 +633,9 @@ def deleverage(account: address):
     allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = self._adl_allocate(
         market_id, -side, abs_size, -share - cover
     )
+    charged: int256 = 0
     for fill: AdlAllocator.Fill in allocation:
+        charged += fill.absorbed
         self._settle(fill.counterparty)
         cash: int256 = side * fill.size * price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
@@ -649,6 +653,9 @@ def deleverage(account: address):
             absorbed=fill.absorbed,
         )
         self._write_off(fill.counterparty, market_id)
+    # what this market's winners could not pay (their caps bound) is this market's loss:
+    # booked now, it never moves onto the account's other markets (issue 19, order-free)
+    self._book_loss(account, market_id, -share - cover - charged)
     self._write_off(account, market_id)
     # N9: the fund above its floor and above what the account still owes pays the keeper
     # a liquidator's reward on the position, capped: deleverage never rests on altruists
@@ -699,11 +706,22 @@ def _write_off(account: address, market_id: uint256):
     for i: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         if storage.positions[account][i].size != 0:
             return
-    deficit: int256 = -collateral - self._cover_from_fund(account, market_id, -collateral)
-    if deficit > 0:
-        storage.collateral[account] += deficit
-        storage.bad_debt += convert(deficit, uint256)
-        log BadDebt(account=account, amount=convert(deficit, uint256))
+    self._book_loss(account, market_id, -collateral)
+
+
+@internal
+def _book_loss(account: address, market_id: uint256, deficit: int256):
+    """
+    @notice Credit the account `deficit` that no counterparty pays: the fund covers what
+            it can, the rest is recorded as bad debt. Spec: `engine._book_loss`.
+    """
+    if deficit <= 0:
+        return
+    rest: int256 = deficit - self._cover_from_fund(account, market_id, deficit)
+    if rest > 0:
+        storage.collateral[account] += rest
+        storage.bad_debt += convert(rest, uint256)
+        log BadDebt(account=account, amount=convert(rest, uint256))
 
 
 @internal

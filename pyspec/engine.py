@@ -7,6 +7,7 @@ same reason. Events are appended to ``state.events`` in emission order.
 """
 
 from pyspec import adl, fees, funding, liquidation, margin, positions, token
+from pyspec.checks import push, require_fresh, require_live, require_market, solvent_holders
 from pyspec.constants import (
     ADL_POLICY_LEVERAGE_PRO_RATA,
     EVERY_MARKET,
@@ -21,7 +22,7 @@ from pyspec.constants import (
 )
 from pyspec.errors import require
 from pyspec.fixed_math import ceil_div, sign
-from pyspec.state import Market, Position, State, get_account, get_position
+from pyspec.state import Position, State, get_account, get_position
 
 
 def new_state(
@@ -57,20 +58,6 @@ def new_state(
     return state
 
 
-def require_fresh(state: State, market_id: int) -> None:
-    """A risk-relevant action needs the market's price no older than its max_price_age;
-    a settled market's price is final and never goes stale.
-
-    Contract: ``checks.require_fresh``. Anchor: GMX v2 ``Oracle.sol``
-    (``MaxPriceAgeExceeded``).
-    """
-    market = state.markets[market_id]
-    require(
-        market.settled or state.timestamp - market.price_timestamp <= market.max_price_age,
-        "oracle: stale price",
-    )
-
-
 def _require_fresh_account(state: State, address: str, gated: int) -> None:
     """Every market the account holds (its equity reads them all) has a fresh price and,
     in the markets ``gated`` names (a bit per market id: ``EVERY_MARKET`` for a trader, a
@@ -102,19 +89,6 @@ def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
     market = state.markets[market_id]
     if not market.settled and margin.unrealized_pnl(position, market) > 0:
         require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
-
-
-def require_market(state: State, market_id: int) -> Market:
-    """A listed market. Contract: ``checks.require_market``."""
-    require(market_id < len(state.markets), "market: unknown market")
-    return state.markets[market_id]
-
-
-def require_live(state: State, market_id: int) -> Market:
-    """A listed market that has not been delisted. Contract: ``checks.require_live``."""
-    market = require_market(state, market_id)
-    require(not market.settled, "market: settled")
-    return market
 
 
 def process_update_price(
@@ -149,18 +123,6 @@ def process_set_funding_rate(state: State, caller: str, market_id: int, rate: in
     applied = funding.clamp_funding_rate(rate, market.max_funding_rate)
     market.funding_rate = applied
     state.events.append(("FundingRateSet", (market_id, rate, applied, market.funding_index)))
-
-
-def solvent_holders(state: State, market_id: int, side: int) -> bool:
-    """Check every holder of the market opposite a position of ``side`` lots (every holder:
-    0) has equity >= 0: a bankrupt one's deleverage closes against that position's side.
-
-    Contract: ``checks.solvent_holders``."""
-    return all(
-        margin.equity(state, h) >= 0
-        for h in state.markets[market_id].holders
-        if get_position(state, h, market_id).size * side <= 0
-    )
 
 
 def _settle(state: State, address: str) -> bool:
@@ -199,11 +161,6 @@ def _pull(state: State, sender: str, amount: int) -> None:
     delivered = token.transfer_from(state.token, state.address, sender, state.address, amount)
     require(delivered, "token: transfer failed")
     require(state.token.balance_of(state.address) == before + amount, "token: fee on transfer")
-
-
-def push(state: State, receiver: str, amount: int) -> None:
-    """Pay ``amount`` to ``receiver``, after every state change. Contract: ``checks.push``."""
-    require(token.transfer(state.token, state.address, receiver, amount), "token: transfer failed")
 
 
 def process_deposit(state: State, caller: str, amount: int) -> None:
@@ -491,7 +448,9 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     )
     cover = _cover_from_fund(state, address, market_id, -share)
     side = sign(position_size)
+    charged = 0
     for fill in adl.allocate_adl(state, market_id, -side, abs_size, -share - cover):
+        charged += fill.absorbed
         _settle(state, fill.counterparty)
         cash = side * fill.size * market.price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
@@ -506,6 +465,9 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
             ("Deleverage", (address, fill.counterparty, market_id, fill.size, cash, fill.absorbed))
         )
         _write_off(state, fill.counterparty, market_id)
+    # what this market's winners could not pay (their caps bound) is this market's loss:
+    # booked now, it never moves onto the account's other markets (issue 19, order-free)
+    _book_loss(state, address, market_id, -share - cover - charged)
     _write_off(state, address, market_id)
     if caller != address:
         _pay_keeper(state, caller, address, abs_size * market.price, market)
@@ -564,10 +526,18 @@ def _write_off(state: State, address: str, market_id: int) -> None:
     account = get_account(state, address)
     if account.collateral >= 0 or account.positions:
         return
-    deficit = -account.collateral
+    _book_loss(state, address, market_id, -account.collateral)
+
+
+def _book_loss(state: State, address: str, market_id: int, deficit: int) -> None:
+    """Credit the account ``deficit`` that no counterparty pays: the fund covers what it
+    can, the rest is recorded as bad debt (the loss rule, ``process_withdraw``).
+    Contract: ``PerpEngine._book_loss``."""
+    if deficit <= 0:
+        return
     deficit -= _cover_from_fund(state, address, market_id, deficit)
     if deficit > 0:
-        account.collateral += deficit
+        get_account(state, address).collateral += deficit
         state.bad_debt += deficit
         state.events.append(("BadDebt", (address, deficit)))
 

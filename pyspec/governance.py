@@ -8,6 +8,7 @@ Governor's owner's, at once; every other change here answers only the Governor
 """
 
 from pyspec import funding, margin
+from pyspec.checks import push, require_fresh, require_live, require_market, solvent_holders
 from pyspec.constants import (
     ADL_POLICY_COUNT,
     MAX_FEE_RATIO,
@@ -17,7 +18,6 @@ from pyspec.constants import (
     MAX_PRICE_AGE,
     RATIO_PRECISION,
 )
-from pyspec.engine import push, require_fresh, require_live, require_market, solvent_holders
 from pyspec.errors import require
 from pyspec.state import Market, State
 

@@ -18,7 +18,7 @@ uses: margin
 def require_fresh(market_id: uint256):
     """
     @notice The market's price is at most its max_price_age old, or the market is settled
-            (its price is final). Spec: `engine.require_fresh`.
+            (its price is final). Spec: `checks.require_fresh`.
     """
     market: storage.Market = storage.markets[market_id]
     assert (
@@ -30,7 +30,7 @@ def require_fresh(market_id: uint256):
 @view
 def require_market(market_id: uint256) -> storage.Market:
     """
-    @notice A listed market. Spec: `engine.require_market`.
+    @notice A listed market. Spec: `checks.require_market`.
     """
     assert market_id < storage.market_count, "market: unknown market"
     return storage.markets[market_id]
@@ -40,7 +40,7 @@ def require_market(market_id: uint256) -> storage.Market:
 @view
 def require_live(market_id: uint256) -> storage.Market:
     """
-    @notice A listed market that has not been delisted. Spec: `engine.require_live`.
+    @notice A listed market that has not been delisted. Spec: `checks.require_live`.
     """
     market: storage.Market = self.require_market(market_id)
     assert not market.settled, "market: settled"
@@ -51,13 +51,21 @@ def require_live(market_id: uint256) -> storage.Market:
 @view
 def solvent_holders(market_id: uint256, side: int256) -> bool:
     """
-    @notice Check every holder of the market opposite a position of `side` lots (every
-            holder: 0) has equity >= 0. Spec: `engine.solvent_holders`.
+    @notice Check no holder of the market opposite a position of `side` lots has a deficit
+            its deleverage there charges to that side: equity < 0 and a deficit weight in
+            this market (a loss that arose elsewhere is charged elsewhere, M-W3). Every
+            holder (side 0): no holder has equity < 0. Spec: `checks.solvent_holders`.
     """
     for holder: address in storage.holders[market_id]:
         if storage.positions[holder][market_id].size * side <= 0:
             if margin.equity(holder) < 0:
-                return False
+                if side == 0:
+                    return False
+                weight: int256 = 0
+                total: int256 = 0
+                weight, total = margin.deficit_weights(holder, market_id)
+                if weight != 0:
+                    return False
     return True
 
 
@@ -84,7 +92,7 @@ def token_balance() -> uint256:
 @internal
 def push(receiver: address, amount: uint256):
     """
-    @notice Pay `amount` to `receiver`, after every state change. Spec: `engine.push`.
+    @notice Pay `amount` to `receiver`, after every state change. Spec: `checks.push`.
     """
     assert extcall storage.token.transfer(
         receiver, amount, default_return_value=True

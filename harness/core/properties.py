@@ -10,6 +10,7 @@ integer arithmetic and exact fractions, and ordering is a plain sort.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 from harness.core import adl_dodge, adl_rounds, keeper_reward, readable
@@ -68,7 +69,14 @@ PROPERTIES = {
     "settled and of PnL realized at a delisted market's final price) and the position it "
     "keeps never ends at a loss: however often it is charged, ADL takes profit only",
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
-    "no_position_after_write_off": "an account whose deficit was written off holds no position",
+    "no_position_after_write_off": "an account whose deficit was written off holds no "
+    "position, unless a deleverage booked the shortfall of the market it closed: then it "
+    "holds none in that market",
+    "shortfall_where_it_arose": "a deleverage that leaves the bankrupt account other "
+    "positions covers exactly its market's deficit share, floor(equity x loss in the market "
+    "/ all its markets' loss), recomputed: by the fund, the charges and, for what the "
+    "market's winners could not pay, bad debt; none of it waits for the other markets' "
+    "winners (issue 19, order-free across markets)",
     "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
     "equity / maintenance ratio",
     "fund_withdrawal_gated": "the fund is not withdrawn while bad debt is known",
@@ -267,14 +275,37 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         equity(after, bankrupt) <= 0,
         f"{bankrupt} ends at equity {equity(after, bankrupt)}",
     )
+    left = after.accounts[bankrupt].positions
     for name, args in events:
         if name == "BadDebt":
             written_off = after.accounts[args[0]]
+            shortfall = args[0] == bankrupt and market_id not in left
             check(
                 "no_position_after_write_off",
-                not written_off.positions and written_off.collateral == 0,
+                (not written_off.positions and written_off.collateral == 0) or shortfall,
                 f"{args[0]} written off with positions {written_off.positions}",
             )
+    if left:
+        _check_shortfall(before, bankrupt, market_id, fills, events)
+
+
+def _check_shortfall(before: State, bankrupt: str, market_id: int, fills, events) -> None:
+    """The closed market's deficit share, recomputed from each market's unrealized loss,
+    is covered whole in the call: by the fund, the charges and the bad debt booked."""
+    losses = {m: max(-pnl(before, bankrupt, m), 0) for m in before.accounts[bankrupt].positions}
+    weight, total = (losses[market_id], sum(losses.values())) if any(losses.values()) else (1, 1)
+    share = math.floor(Fraction(equity(before, bankrupt) * weight, total))
+    paid = sum(f[5] for f in fills) + sum(
+        args[-1]
+        for name, args in events
+        if name in ("InsuranceCover", "BadDebt") and args[0] == bankrupt
+    )
+    check(
+        "shortfall_where_it_arose",
+        paid == max(-share, 0),
+        f"{bankrupt}'s deficit share in market {market_id} is {-share} (losses {losses}); "
+        f"the call covered {paid} and left positions in {sorted(losses)}",
+    )
 
 
 def _check_queue(before: State, market_id: int, eligible, fills, charged) -> None:

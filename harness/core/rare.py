@@ -7,7 +7,8 @@ call: the call, the spec state before and after it, its revert reason and its ev
   ADL ranks and equal water-fill fractions that a tie-break decides, several fills with a
   rounding remainder under each ADL policy, a market at its holder bound and the
   protocol at ``MAX_MARKETS``, every order rejection on the maker's and on the taker's
-  side, equity exactly at a requirement, a notional exactly at the minimum, a trade
+  side, a market's shortfall booked while the account holds other markets (issue 19),
+  equity exactly at a requirement, a notional exactly at the minimum, a trade
   exactly at the size bound, waits across the price age (funding stops), an order's
   expiry and an exit's window, a delisting with open positions;
 - boundary hits (``BOUNDARIES``): each comparison of a margin, notional, size, band, age
@@ -83,6 +84,7 @@ RARE_BRANCHES = (
     "rare.adl.equal_ranks",
     "rare.adl.equal_fractions",
     *(f"rare.adl.fills_and_remainder.{name}" for name in ADL_POLICY_NAMES),
+    "rare.adl.shortfall_beside_positions",
     "rare.market_at_trade_cap",
     "rare.market_at_holder_bound",
     "rare.protocol_at_max_markets",
@@ -340,6 +342,11 @@ def _deleverages(seen, before: State, events: list) -> None:
         remainder = lots_left > 0 or charge_left > 0
     if len(fills) > 1 and remainder:
         seen.rare.append(f"rare.adl.fills_and_remainder.{ADL_POLICY_NAMES[policy]}")
+    # the closed market's winners could not pay its share, and the account holds others
+    if len(before.accounts[bankrupt].positions) > 1 and any(
+        name == "BadDebt" and args[0] == bankrupt for name, args in events
+    ):
+        seen.rare.append("rare.adl.shortfall_beside_positions")
 
 
 def _side(state: State, market_id: int, side: int) -> list[dict]:

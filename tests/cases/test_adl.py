@@ -289,6 +289,47 @@ def test_m_w3_deficit_where_the_loss_arose(case):
     assert case.equity("trader0") >= 0 and case.state.bad_debt == 0
 
 
+def test_i19_capped_shortfall_stays_where_it_arose(case):
+    """Issue 19 (cross-market, order-free): trader0's loss arose on market 0, where its
+    only counterparty, trader1, is bankrupt itself (its market-1 long lost more than its
+    collateral): nobody there can be charged. trader0's market-1 long, bought at the price
+    it stands at, lost nothing, and trader2 holds a winning short against it. The first
+    deleverage books market 0's shortfall at once (fund, then bad debt) and trader0 is no
+    longer bankrupt. On the design before, the shortfall stayed on the account and the
+    second deleverage charged it to trader2 on market 1, while with the market ids
+    swapped it became bad debt: who paid depended on the ids."""
+    for trader, amount in (("trader0", 1_200), ("trader1", 3_000), ("trader2", 20_000)):
+        case("deposit", trader, amount * USDC)
+    case("deposit", "trader3", 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case(settle_trade("trader1", "trader2", 400, 25 * USDC, market=1))
+    case.govern("withdraw_insurance", 900 * USDC)
+    case.price(1, 5 * USDC)  # trader1: -8,000 USDC on market 1, bankrupt
+    case(settle_trade("trader0", "trader3", 100, 5 * USDC, market=1))
+    case.price(0, 500_000)  # trader0: -4,500 USDC on market 0
+    assert case.equity("trader0") < 0
+    case("deleverage", "outsider", "trader0")
+    assert case.size("trader0") == 0 and case.state.bad_debt > 0
+    case.act("deleverage", "outsider", "trader0", reverts="adl: account not bankrupt")
+
+
+def test_i19_gate_spares_a_zero_share(case):
+    """Issue 19: trader0 is bankrupt by its market-0 long; its market-1 long, bought at the
+    price it stands at, lost nothing, so its deleverage charges nobody on market 1. trader2,
+    short on market 1 in profit opposite it, trades on (the design before froze it, as it
+    froze the winners of a dust account's markets that had not moved)."""
+    for trader in ("trader1", "trader2", "trader3"):
+        case("deposit", trader, 20_000 * USDC)
+    case("deposit", "trader0", 1_200 * USDC)
+    case(settle_trade("trader3", "trader2", 100, 25 * USDC, market=1))
+    case.price(1, 20 * USDC)  # trader2's short: +500 USDC
+    case(settle_trade("trader0", "trader3", 40, 20 * USDC, market=1))
+    case(settle_trade("trader0", "trader1", 9_000, 10**6))
+    case.price(0, 800_000)  # trader0: -1,800 USDC on market 0, on 1,200
+    assert case.equity("trader0") < 0
+    case.act(settle_trade("trader2", "trader3", 10, 20 * USDC, market=1))
+
+
 def test_w4_whale_resolved_in_pieces(case):
     """W4: a whale's deficit with liquidators too small to take it whole: a liquidator
     takes a piece it has margin for, is paid by the fund, and deleverage then resolves

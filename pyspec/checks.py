@@ -1,0 +1,55 @@
+"""Checks and the payout shared by the engine's entry points and its governance.
+
+Contract: ``contracts/engine/checks.vy``.
+"""
+
+from pyspec import margin, token
+from pyspec.errors import require
+from pyspec.state import Market, State, get_position
+
+
+def require_fresh(state: State, market_id: int) -> None:
+    """A risk-relevant action needs the market's price no older than its max_price_age;
+    a settled market's price is final and never goes stale.
+
+    Contract: ``checks.require_fresh``. Anchor: GMX v2 ``Oracle.sol``
+    (``MaxPriceAgeExceeded``).
+    """
+    market = state.markets[market_id]
+    require(
+        market.settled or state.timestamp - market.price_timestamp <= market.max_price_age,
+        "oracle: stale price",
+    )
+
+
+def require_market(state: State, market_id: int) -> Market:
+    """A listed market. Contract: ``checks.require_market``."""
+    require(market_id < len(state.markets), "market: unknown market")
+    return state.markets[market_id]
+
+
+def require_live(state: State, market_id: int) -> Market:
+    """A listed market that has not been delisted. Contract: ``checks.require_live``."""
+    market = require_market(state, market_id)
+    require(not market.settled, "market: settled")
+    return market
+
+
+def solvent_holders(state: State, market_id: int, side: int) -> bool:
+    """Check no holder of the market opposite a position of ``side`` lots has a deficit
+    its deleverage there charges to that side: equity < 0 and a deficit weight in this
+    market (a loss that arose elsewhere is charged elsewhere, M-W3). Every holder (side
+    0): no holder has equity < 0, wherever its loss arose.
+
+    Contract: ``checks.solvent_holders``."""
+    return all(
+        margin.equity(state, h) >= 0
+        or (side != 0 and margin.deficit_weights(state, h, market_id)[0] == 0)
+        for h in state.markets[market_id].holders
+        if get_position(state, h, market_id).size * side <= 0
+    )
+
+
+def push(state: State, receiver: str, amount: int) -> None:
+    """Pay ``amount`` to ``receiver``, after every state change. Contract: ``checks.push``."""
+    require(token.transfer(state.token, state.address, receiver, amount), "token: transfer failed")
