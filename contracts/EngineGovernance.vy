@@ -111,7 +111,11 @@ def add_market(params: AdlAllocator.MarketParams):
             lists at once only while the engine holds no tokens (the deployment's
             markets), since a listing binds the shared fund (N6). A new slot while there
             is one, then the lowest slot of a settled market no position holds any more
-            (N1); the slot's generation counts its listings. Spec: `governance.process_add_market`.
+            (N1). The key, slot + MAX_MARKETS x generation, names this listing alone:
+            generation = keccak256(abi_encode(previous generation, params)) >> 3, except
+            for the deployment's listings into new slots (0), so an order or a Governor
+            call made for any other listing, settled or not yet made, never lands on it
+            (issue 18). Spec: `governance.process_add_market`, `governance.next_generation`.
     """
     if msg.sender != storage.governor:
         self._require_owner()
@@ -121,14 +125,19 @@ def add_market(params: AdlAllocator.MarketParams):
     market_id: uint256 = self._free_slot()
     assert market_id < constants.MAX_MARKETS, "market: too many markets"
     self._check_params(params)
-    if market_id == storage.market_count:
+    fresh: bool = market_id == storage.market_count
+    if fresh:
         storage.market_count = market_id + 1
     else:
         # a new market in a freed slot: its index, residue and last price time go on
         storage.markets[market_id].settled = False
         storage.markets[market_id].paused = False
         storage.markets[market_id].price = 0
-        storage.markets[market_id].generation += 1
+    if msg.sender == storage.governor or not fresh:  # a deployment's listing keeps 0
+        # the key names these parameters after this predecessor: no other listing
+        storage.markets[market_id].generation = convert(
+            keccak256(abi_encode(storage.markets[market_id].generation, params)), uint256
+        ) >> 3
     storage.markets[market_id].funding_timestamp = block.timestamp
     log MarketAdded(
         market=market_id,

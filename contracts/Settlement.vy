@@ -5,8 +5,9 @@
 @title Signed-order settlement
 @notice Spec: `pyspec/settlement.py`. Traders sign orders off-chain as EIP-712 typed data
         (domain "Perp Settlement", version "1", the chain id at call time, this contract);
-        an order names its market by key, slot + MAX_MARKETS x the slot's generation, so
-        an order signed for a market settled since never fills on the next one there;
+        an order names its market by key, slot + MAX_MARKETS x the listing's generation
+        (a hash of its parameters and its predecessor's), so an order signed for another
+        listing, settled or not yet made, never fills on the one there;
         the operator submits a matched pair, and each order is checked against its
         expiry, its trader's nonce floor, cancellation, the lots left, its limit price,
         its signature and reduce-only flag before the engine settles the trade. The engine
@@ -293,8 +294,8 @@ def settle(
 def _market_slot(market_key: uint256) -> uint256:
     """
     @notice The slot of the listing an order's `market` names: slot + MAX_MARKETS x
-            generation. An order signed for a market settled since never fills on the
-            next one listed in its slot. Spec: `governance.market_slot`.
+            generation. An order signed for another listing (settled since, or not yet
+            made) never fills on the one in its slot. Spec: `governance.market_slot`.
     """
     slot: uint256 = market_key % constants.MAX_MARKETS
     assert (

@@ -4,9 +4,10 @@ policy allocate a bankrupt position over it. Contract: the ``_adl_*`` functions 
 
 ``allocate_adl`` is the one place that chooses counterparties and their shares; nothing
 else in the waterfall depends on the policy. No policy ranks or weighs by anything an
-account can change just before a public ``deleverage`` to push its charge onto others,
-except the leverage-weighted one, whose weight falls when its holder deposits (finding
-W7, measured by the stress lab's deposit scenario).
+account can change just before a public ``deleverage`` to push its charge onto others:
+the leverage-weighted one's weight falls when its holder deposits (finding W7), and the
+no-dodge gate holds that deposit while the deficit is pending (``engine._require_no_dodge``;
+the stress lab's deposit scenario measures both).
 """
 
 from pyspec import adl_allocator

@@ -19,6 +19,7 @@ from pyspec.constants import (
     RATIO_PRECISION,
 )
 from pyspec.errors import require
+from pyspec.keccak import keccak
 from pyspec.state import Market, State
 
 
@@ -74,28 +75,43 @@ def process_add_market(state: State, caller: str, params: tuple) -> None:
     (the deployment's markets), since a listing binds the shared fund (N6: a 1-ppm-margin
     market drained it). A listing takes a new slot while there is one, then the lowest
     slot of a settled market no position holds any more (N1: six kills used the slots
-    up); the slot's generation counts its listings, so orders and Governor calls made for
-    the market settled there never land on this one (``market_slot``).
-    Contract: ``EngineGovernance.add_market``."""
+    up). Its key, slot + MAX_MARKETS x generation, names this listing and no other: the
+    generation is ``next_generation`` of the slot's previous one and the parameters,
+    except for the deployment's own listings into new slots (generation 0, key = slot),
+    so an order or a Governor call made for another listing, settled or not yet made,
+    never lands on this one (``market_slot``). Contract: ``EngineGovernance.add_market``."""
     if caller != state.governor:
         _require_owner(state, caller)
         require(state.token.balance_of(state.address) == 0, "market: listing needs the timelock")
     market_id = _free_slot(state)
     require(market_id < MAX_MARKETS, "market: too many markets")
     _check_params(params)
-    if market_id == len(state.markets):
+    fresh = market_id == len(state.markets)
+    if fresh:
         state.markets.append(Market(*params))
     else:
         # a new market in a freed slot: its index, residue and last price time go on
         market = state.markets[market_id]
         market.settled, market.paused, market.price = False, False, 0
-        market.generation += 1
     market = state.markets[market_id]
+    if caller == state.governor or not fresh:  # a deployment's listing keeps generation 0
+        market.generation = next_generation(market.generation, params)
     market.funding_timestamp = state.timestamp
     state.events.append(("MarketAdded", (market_id, market_key(state, market_id))))
     for name, value in zip(MARKET_PARAMS, params, strict=True):
         setattr(market, name, value)
     state.events.append(("MarketParamsSet", (market_id, *params)))
+
+
+def next_generation(previous: int, params: tuple) -> int:
+    """keccak256(abi.encode(previous, params)) >> 3 (so that slot + MAX_MARKETS x it fits
+    a word): a listing's generation binds its parameters and the listing it follows in
+    its slot. A trader who signs for a listing not made yet (announced by the Governor's
+    schedule) signs for exactly those parameters in that slot, after that predecessor;
+    any other listing landing there has another key, and the order never fills on it
+    (issue 18). Contract: ``EngineGovernance.add_market``."""
+    encoded = b"".join(word.to_bytes(32, "big") for word in (previous, *params))
+    return int.from_bytes(keccak(encoded), "big") >> 3
 
 
 def _free_slot(state: State) -> int:
@@ -112,7 +128,7 @@ def _free_slot(state: State) -> int:
 
 def market_slot(state: State, market_key: int) -> int:
     """The slot of the listing ``market_key`` names: slot + MAX_MARKETS x generation (the
-    slot itself for a first listing). What is decided ahead names the listing, not the
+    slot itself for a deployment's listing). What is decided ahead names the listing, not the
     slot (a signed order, a Governor call setting parameters or delisting), so it never
     lands on a later market listed in the same slot. Contract:
     ``EngineGovernance._market_slot``, ``Settlement._market_slot``."""

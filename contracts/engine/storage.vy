@@ -40,8 +40,9 @@ struct Market:
     paused: bool
     # Delisted: every position settles at `price`, lazily; no price, rate or trade after.
     settled: bool
-    # Listings of this slot before this one: a settled market with no position left frees
-    # its slot; orders and Governor calls name the listing (issue 18, N1).
+    # The listing's tag in its slot: 0 for a deployment's listing, else keccak256 of the
+    # previous one and the parameters, >> 3 (EngineGovernance.add_market); orders and
+    # Governor calls name the listing, slot + MAX_MARKETS x generation (issue 18, N1).
     generation: uint256
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from harness.core import adl_dodge, adl_rounds, keeper_reward, readable
+from harness.core import adl_dodge, adl_rounds, keeper_reward, listing_keys, readable
 from harness.core.eip712 import signed_by
 from harness.core.invariants import INVARIANTS, check
 from harness.core.recompute import (
@@ -105,6 +105,10 @@ PROPERTIES = {
     "attacker_gain_bounded": "in no call does the attacker contract (several calls in one "
     "transaction, no key) gain more over its fair mark-to-market PnL than the liquidation "
     "and keeper rewards it earned in that call, unless its own deficit was written off",
+    "listing_key_names_one_listing": "a listing's key is its slot + MAX_MARKETS x "
+    "(keccak256(abi.encode(the slot's generation before, its parameters)) >> 3), "
+    "recomputed with eth_abi: an order or a Governor call made for another listing, settled "
+    "or not yet made, never names it (issue 18)",
     "deleverage_pays_keeper": "a deleverage that closes a position pays its caller, unless "
     "the caller is the bankrupt account, a liquidator's reward on that position (the "
     "liquidator's share of the fee on its notional, at least one unit, at most "
@@ -147,6 +151,7 @@ def check_call(
     if fn == "withdraw":
         _check_withdrawal(args[0], after, events)
     _check_governance(fn, args, before, events)
+    listing_keys.check(before, events)
     _check_final_settlement(before, after, events)
     # by its event: since N6 the withdrawal runs inside a Governor execution
     if any(name == "InsuranceWithdrawal" for name, _ in events):
@@ -205,7 +210,7 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
     price = before.markets[market_id].price
     check(
         "adl_closes_exactly",
-        equity(before, bankrupt) < 0
+        equity(before, bankrupt) <= 0
         and sum(f[3] for f in fills) == abs(bankrupt_size)
         and size(after, bankrupt, market_id) == 0
         and all(f[2] == market_id and size(before, f[1], market_id) * side < 0 for f in fills),

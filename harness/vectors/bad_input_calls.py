@@ -9,6 +9,8 @@ from dataclasses import replace
 from harness.core import orders
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
+from pyspec.constants import MAX_MARKETS
+from pyspec.governance import next_generation
 
 MAX_UINT256 = 2**256 - 1
 ZERO = "0x" + "00" * 20
@@ -198,14 +200,18 @@ def change(**changes) -> Callable:
 
 def in_small_market(state, actors, maker, taker, size, price):
     """Market 2 listed through the Governor with a 100 USDC minimum notional and priced a
-    second later; the orders outlive the delay."""
+    second later; the orders, signed for the announced listing's key (issue 18: its
+    parameters after slot 2's generation 0), outlive the delay."""
     far = state.timestamp + 3 * DELAY
+    params = listing(min_position_notional=100 * USDC)
     pre = [
-        *governed("add_market", listing(min_position_notional=100 * USDC)),
+        *governed("add_market", params),
         Call(CLOCK, "wait", "", (1,)),
-        engine("update_price", "oracle", 2, PRICE, state.timestamp + DELAY + 1),
+        engine("update_price", "oracle", UNKNOWN, PRICE, state.timestamp + DELAY + 1),
     ]
-    return pre, replace(maker, expiry=far), replace(taker, expiry=far), {}, size, price
+    key = UNKNOWN + MAX_MARKETS * next_generation(0, params)
+    maker, taker = (replace(o, market=key, expiry=far) for o in (maker, taker))
+    return pre, maker, taker, {}, size, price
 
 
 def requested(*then: Call) -> Callable:

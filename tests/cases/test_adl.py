@@ -294,10 +294,12 @@ def test_i19_capped_shortfall_stays_where_it_arose(case):
     only counterparty, trader1, is bankrupt itself (its market-1 long lost more than its
     collateral): nobody there can be charged. trader0's market-1 long, bought at the price
     it stands at, lost nothing, and trader2 holds a winning short against it. The first
-    deleverage books market 0's shortfall at once (fund, then bad debt) and trader0 is no
-    longer bankrupt. On the design before, the shortfall stayed on the account and the
-    second deleverage charged it to trader2 on market 1, while with the market ids
-    swapped it became bad debt: who paid depended on the ids."""
+    deleverage books market 0's shortfall at once (fund, then bad debt), leaving trader0 at
+    equity 0 with its market-1 long; the second closes that long uncharged (a review
+    found it otherwise kept the long's upside while a loss there fell on trader2). On the
+    design before, the shortfall stayed on the account and the second deleverage charged
+    it to trader2 on market 1, while with the market ids swapped it became bad debt: who
+    paid depended on the ids."""
     for trader, amount in (("trader0", 1_200), ("trader1", 3_000), ("trader2", 20_000)):
         case("deposit", trader, amount * USDC)
     case("deposit", "trader3", 20_000 * USDC)
@@ -310,7 +312,10 @@ def test_i19_capped_shortfall_stays_where_it_arose(case):
     assert case.equity("trader0") < 0
     case("deleverage", "outsider", "trader0")
     assert case.size("trader0") == 0 and case.state.bad_debt > 0
-    case.act("deleverage", "outsider", "trader0", reverts="adl: account not bankrupt")
+    assert case.equity("trader0") == 0
+    events = case.act("deleverage", "outsider", "trader0")
+    assert [absorbed for _, _, absorbed in fills_of(case, events)] == [0]
+    assert not case.state.accounts[case.address("trader0")].positions
 
 
 def test_i19_gate_spares_a_zero_share(case):

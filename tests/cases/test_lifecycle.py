@@ -9,7 +9,7 @@ from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
 from harness.core.orders import settle_call
 from harness.vectors.builder import Rejection, settle_trade
-from pyspec import margin
+from pyspec import governance, margin
 from pyspec.constants import EXIT_DELAY, EXIT_WINDOW, MAX_MARKETS
 from pyspec.settlement import Order
 
@@ -328,7 +328,7 @@ def at_max_markets_with_market_0_settled(case) -> None:
 def test_n1_a_settled_market_frees_its_slot(case):
     """N1: six kills used every listing slot up. Once anyone's deleverage has settled the
     positions nobody touched (the call stops after settling them), market 0's slot holds
-    nothing, and a listing takes it: generation 1, no price yet. On the old design the
+    nothing, and a listing takes it: a new generation, no price yet. On the old design the
     listing was refused ("market: too many markets")."""
     at_max_markets_with_market_0_settled(case)
     case("deleverage", "outsider", "trader0")
@@ -336,7 +336,8 @@ def test_n1_a_settled_market_frees_its_slot(case):
     assert not case.state.markets[0].holders
     governed(case, "add_market", listing(), act=True)
     market = case.state.markets[0]
-    assert (market.generation, market.settled, market.price) == (1, False, 0)
+    generation = governance.next_generation(0, listing())
+    assert (market.generation, market.settled, market.price) == (generation, False, 0)
 
 
 def test_n1_a_slot_is_free_only_once_no_position_holds_it(case):
@@ -347,7 +348,7 @@ def test_n1_a_slot_is_free_only_once_no_position_holds_it(case):
 
 
 def relisted(case) -> None:
-    """Market 0 settled, emptied and listed again (generation 1), priced at 1.00."""
+    """Market 0 settled, emptied and listed again (a new generation), priced at 1.00."""
     at_max_markets_with_market_0_settled(case)
     case("deleverage", "outsider", "trader0")
     case("deleverage", "outsider", "trader1")
@@ -358,12 +359,12 @@ def relisted(case) -> None:
 def test_n1_an_order_for_a_settled_listing_never_fills(case):
     """N1: orders name the listing, slot + MAX_MARKETS x generation. Orders trader2 and
     trader3 signed for market 0's first listing (key 0) are refused on the market listed in
-    its slot since; the same orders for key 8 trade."""
+    its slot since; the same orders for its key trade."""
     relisted(case)
     case("deposit", "trader2", 1_000 * USDC)
     case("deposit", "trader3", 1_000 * USDC)
     expiry = case.state.timestamp + 3_600
-    for key in (0, MAX_MARKETS):
+    for key in (0, governance.market_key(case.state, 0)):
         maker = Order(case.address("trader2"), key, True, 10, 10**6, False, 0, expiry)
         taker = Order(case.address("trader3"), key, False, 10, 10**6, False, 0, expiry)
         call = settle_call(case.state, case.pair.actors, maker, taker, 10, 10**6)
@@ -374,10 +375,34 @@ def test_n1_an_order_for_a_settled_listing_never_fills(case):
     assert case.size("trader2") == 10
 
 
+def test_i18_an_order_for_a_listing_not_made_fills_only_on_it(case):
+    """Issue 18 residual: the Governor has announced a listing (taker fee 0.2%) for market
+    0's freed slot, and trader2 and trader3 sign orders for it, naming the key a trader
+    reads off the announcement (listed on a copy of the state). Another listing (0.1%) is
+    executed first and takes the slot: the orders are refused there ("market: unknown
+    market"). On the design before, a key named only the slot and its count of listings
+    (8), and the orders filled on whichever listing came first."""
+    at_max_markets_with_market_0_settled(case)
+    case("deleverage", "outsider", "trader0")
+    case("deleverage", "outsider", "trader1")
+    preview = case.state.copy()
+    governance.process_add_market(preview, preview.governor, listing(taker_fee_ratio=2_000))
+    key = governance.market_key(preview, 0)
+    governed(case, "add_market", listing())
+    case.price(0, 10**6)
+    case("deposit", "trader2", 1_000 * USDC)
+    case("deposit", "trader3", 1_000 * USDC)
+    expiry = case.state.timestamp + 3_600
+    maker = Order(case.address("trader2"), key, True, 10, 10**6, False, 0, expiry)
+    taker = Order(case.address("trader3"), key, False, 10, 10**6, False, 0, expiry)
+    call = settle_call(case.state, case.pair.actors, maker, taker, 10, 10**6)
+    case.act(call, reverts="market: unknown market")
+
+
 def test_n1_a_governor_call_for_an_unlisted_key_is_refused(case):
     """N1 residual: a parameter change or a delisting scheduled for a key no market holds
-    now (slot 2 is unlisted; key 8 is slot 0's next listing) would apply to whichever
-    market a later listing puts there: the Governor refuses to schedule it ("market:
+    now (slot 2 is unlisted; key 8, generation 1 of slot 0, is no listing's) would apply
+    to whichever market a later listing puts there: the Governor refuses to schedule it ("market:
     unknown market"). For a listed key it schedules."""
     case(Call("governor", "schedule", "owner", ("engine", Calldata("delist_market", (1,)))))
     for key in (2, MAX_MARKETS):
@@ -394,11 +419,12 @@ def test_n1_a_governor_call_for_an_unlisted_key_is_refused(case):
 def test_n1_a_governor_call_for_a_settled_listing_never_applies(case):
     """N1: a parameter change scheduled for market 0's first listing, executed after the
     market in its slot changed, is refused ("market: unknown market"); named by the new
-    listing's key (8), it applies."""
+    listing's key, it applies."""
     data = Calldata("set_market_params", (0, listing(taker_fee_ratio=2_000)))
     case(Call("governor", "schedule", "owner", ("engine", data)))
     relisted(case)
     execute = Call("governor", "execute", "outsider", ("engine", data))
     case(execute, reverts="market: unknown market")
-    governed(case, "set_market_params", MAX_MARKETS, listing(taker_fee_ratio=2_000), act=True)
+    key = governance.market_key(case.state, 0)
+    governed(case, "set_market_params", key, listing(taker_fee_ratio=2_000), act=True)
     assert case.state.markets[0].taker_fee_ratio == 2_000

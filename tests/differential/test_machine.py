@@ -5,7 +5,7 @@ import random
 import pytest
 
 from harness.campaign.fuzz import run_batch
-from harness.core import actions, properties
+from harness.core import actions, listing_keys, properties
 from harness.core.adl_actions import twin_bankruptcy
 from harness.core.branches import Stats
 from harness.core.invariants import InvariantViolation
@@ -15,7 +15,13 @@ from harness.core.rare import NEEDS_MORE_ACCOUNTS
 from harness.core.rare_actions import tie_deleverage
 from harness.core.spec_machine import SpecWorld
 from harness.evm import make_chain
-from pyspec.constants import ADL_POLICY_COUNT, LIQUIDATOR_RESERVE, MAX_POSITIONS_PER_MARKET
+from pyspec import governance
+from pyspec.constants import (
+    ADL_POLICY_COUNT,
+    LIQUIDATOR_RESERVE,
+    MAX_MARKETS,
+    MAX_POSITIONS_PER_MARKET,
+)
 
 SEED = 20261121
 
@@ -115,6 +121,20 @@ def test_fund_withdrawal_gated_is_checked_inside_a_governor_execution(embedded_p
     events = [("CallExecuted", (b"call",)), ("InsuranceWithdrawal", (owner, 5))]
     with pytest.raises(InvariantViolation, match="fund_withdrawal_gated"):
         properties.check_call("execute", ("engine", None), before, after, events, owner)
+
+
+def test_listing_key_names_one_listing_catches_a_count(embedded_pair):
+    """Issue 18: the property recomputes each listing's key with eth_abi. A key made of a
+    count of the slot's listings (the design before: slot 0's second listing, key 8)
+    fails it; the key of its parameters after its predecessor passes."""
+    embedded_pair.reset()
+    before = embedded_pair.state.copy()
+    params = tuple(getattr(before.markets[0], name) for name in governance.MARKET_PARAMS)
+    counted = [("MarketAdded", (0, MAX_MARKETS)), ("MarketParamsSet", (0, *params))]
+    with pytest.raises(InvariantViolation, match="listing_key_names_one_listing"):
+        listing_keys.check(before, counted)
+    key = MAX_MARKETS * governance.next_generation(before.markets[0].generation, params)
+    listing_keys.check(before, [("MarketAdded", (0, key)), ("MarketParamsSet", (0, *params))])
 
 
 SEQUENCES_OF_A_SEED = """
