@@ -28,6 +28,7 @@ initializes: checks[storage := storage, margin := margin]
 event MarketAdded:
     market: indexed(uint256)
     key: uint256  # slot + MAX_MARKETS x generation: what orders and Governor calls name
+    asset: bytes32  # what the market trades, as the listing named it
 
 
 event MarketParamsSet:
@@ -105,14 +106,15 @@ def _require_governor():
 
 
 @external
-def add_market(params: AdlAllocator.MarketParams):
+def add_market(params: AdlAllocator.MarketParams, asset: bytes32):
     """
     @notice List a market with its parameters: through the governor's timelock; its owner
             lists at once only while the engine holds no tokens (the deployment's
             markets), since a listing binds the shared fund (N6). A new slot while there
             is one, then the lowest slot of a settled market no position holds any more
             (N1). The key, slot + MAX_MARKETS x generation, names this listing alone:
-            generation = keccak256(abi_encode(previous generation, params)) >> 3, except
+            generation = keccak256(abi_encode(previous generation, params, asset)) >> 3
+            (`asset`: what it trades, so two assets on one risk tier differ), except
             for the deployment's listings into new slots (0), so an order or a Governor
             call made for any other listing, settled or not yet made, never lands on it
             (issue 18). Spec: `governance.process_add_market`, `governance.next_generation`.
@@ -136,12 +138,14 @@ def add_market(params: AdlAllocator.MarketParams):
     if msg.sender == storage.governor or not fresh:  # a deployment's listing keeps 0
         # the key names these parameters after this predecessor: no other listing
         storage.markets[market_id].generation = convert(
-            keccak256(abi_encode(storage.markets[market_id].generation, params)), uint256
+            keccak256(abi_encode(storage.markets[market_id].generation, params, asset)),
+            uint256,
         ) >> 3
     storage.markets[market_id].funding_timestamp = block.timestamp
     log MarketAdded(
         market=market_id,
         key=market_id + constants.MAX_MARKETS * storage.markets[market_id].generation,
+        asset=asset,
     )
     self._store_params(market_id, params)
 

@@ -60,7 +60,7 @@ SET_MARKET_PARAMS: constant(bytes4) = method_id(
 )
 DELIST_MARKET: constant(bytes4) = method_id("delist_market(uint256)", output_type=bytes4)
 ADD_MARKET: constant(bytes4) = method_id(
-    "add_market((uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256))",
+    "add_market((uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256,uint256),bytes32)",
     output_type=bytes4,
 )
 WITHDRAW_INSURANCE: constant(bytes4) = method_id("withdraw_insurance(uint256)", output_type=bytes4)

@@ -63,6 +63,16 @@ class MarketParams:
         """The ``MarketParams`` of ``add_market``, in order."""
         return tuple(getattr(self, name) for name in LISTING_FIELDS)
 
+    @property
+    def asset(self) -> bytes:
+        """``add_market``'s ``asset``: the name, as bytes32 (issue 18: the key hashes it)."""
+        return asset_id(self.name)
+
+
+def asset_id(name: str) -> bytes:
+    """A market's name as ``add_market``'s bytes32 ``asset``: UTF-8, zero-padded."""
+    return name.encode().ljust(32, b"\0")
+
 
 @dataclass(frozen=True, slots=True)
 class DeploymentConfig:
@@ -173,6 +183,8 @@ class _Reader:
         m = self.section(data, key, names)
         if not isinstance(m["name"], str) or not m["name"]:
             self.fail(f"{key}.name", "expected a non-empty string")
+        if len(m["name"].encode()) > 32:
+            self.fail(f"{key}.name", "at most 32 bytes (add_market's bytes32 asset)")
         imr = self.integer(m, key, "initial_margin_ratio", 2, RATIO_PRECISION)
         mmr = self.integer(m, key, "maintenance_margin_ratio", 1, imr - 1)
         fee = self.integer(m, key, "liquidation_fee_ratio", 0, mmr - 1)

@@ -69,14 +69,15 @@ def _check_params(params: tuple) -> None:
     require(min_notional <= MAX_MIN_POSITION_NOTIONAL, "market: invalid minimum notional")
 
 
-def process_add_market(state: State, caller: str, params: tuple) -> None:
+def process_add_market(state: State, caller: str, params: tuple, asset: bytes) -> None:
     """List a market with its parameters (``MARKET_PARAMS``): through the Governor's
     timelock; the Governor's owner lists at once only while the engine holds no tokens
     (the deployment's markets), since a listing binds the shared fund (N6: a 1-ppm-margin
     market drained it). A listing takes a new slot while there is one, then the lowest
     slot of a settled market no position holds any more (N1: six kills used the slots
     up). Its key, slot + MAX_MARKETS x generation, names this listing and no other: the
-    generation is ``next_generation`` of the slot's previous one and the parameters,
+    generation is ``next_generation`` of the slot's previous one, the parameters and the
+    asset (``asset``: bytes32, what the market trades, which the key must tell apart),
     except for the deployment's own listings into new slots (generation 0, key = slot),
     so an order or a Governor call made for another listing, settled or not yet made,
     never lands on this one (``market_slot``). Contract: ``EngineGovernance.add_market``."""
@@ -95,23 +96,25 @@ def process_add_market(state: State, caller: str, params: tuple) -> None:
         market.settled, market.paused, market.price = False, False, 0
     market = state.markets[market_id]
     if caller == state.governor or not fresh:  # a deployment's listing keeps generation 0
-        market.generation = next_generation(market.generation, params)
+        market.generation = next_generation(market.generation, params, asset)
     market.funding_timestamp = state.timestamp
-    state.events.append(("MarketAdded", (market_id, market_key(state, market_id))))
+    state.events.append(("MarketAdded", (market_id, market_key(state, market_id), asset)))
     for name, value in zip(MARKET_PARAMS, params, strict=True):
         setattr(market, name, value)
     state.events.append(("MarketParamsSet", (market_id, *params)))
 
 
-def next_generation(previous: int, params: tuple) -> int:
-    """keccak256(abi.encode(previous, params)) >> 3 (so that slot + MAX_MARKETS x it fits
-    a word): a listing's generation binds its parameters and the listing it follows in
-    its slot. A trader who signs for a listing not made yet (announced by the Governor's
-    schedule) signs for exactly those parameters in that slot, after that predecessor;
-    any other listing landing there has another key, and the order never fills on it
-    (issue 18). Contract: ``EngineGovernance.add_market``."""
-    encoded = b"".join(word.to_bytes(32, "big") for word in (previous, *params))
-    return int.from_bytes(keccak(encoded), "big") >> 3
+def next_generation(previous: int, params: tuple, asset: bytes) -> int:
+    """keccak256(abi.encode(previous, params, asset)) >> 3 (so that slot + MAX_MARKETS x
+    it fits a word): a listing's generation binds its asset, its parameters and the
+    listing it follows in its slot. A trader who signs for a listing not made yet
+    (announced by the Governor's schedule) signs for exactly that asset with those
+    parameters in that slot, after that predecessor; any other listing landing there (a
+    review found two assets on one risk tier sharing a key before the asset was hashed)
+    has another key, and the order never fills on it (issue 18).
+    Contract: ``EngineGovernance.add_market``."""
+    words = b"".join(word.to_bytes(32, "big") for word in (previous, *params))
+    return int.from_bytes(keccak(words + asset), "big") >> 3
 
 
 def _free_slot(state: State) -> int:

@@ -39,7 +39,7 @@ ALLOWED = {
             governance.process_set_market_params,
         ),
         ("engine", "delist_market(uint256)", governance.process_delist_market),
-        ("engine", f"add_market({MARKET_PARAMS_ABI})", governance.process_add_market),
+        ("engine", f"add_market({MARKET_PARAMS_ABI},bytes32)", governance.process_add_market),
         ("engine", "withdraw_insurance(uint256)", governance.process_withdraw_insurance),
         ("settlement", "set_operator(address)", settlement.process_set_operator),
     )

@@ -233,7 +233,7 @@ def deploy(provider, account, config, request: dict) -> dict:
     # the engine runs its governance entry points from EngineGovernance's code
     listing = project.EngineGovernance.at(engine.address).add_market
     for market in config.markets:
-        receipt = with_margin(listing, market.listing(), sender=account)
+        receipt = with_margin(listing, market.listing(), market.asset, sender=account)
         send(f"add_market {market.name}", receipt)
     oracle = oracle_signer(request["oracle"], account)
     if oracle is None:

@@ -41,7 +41,7 @@ struct Market:
     # Delisted: every position settles at `price`, lazily; no price, rate or trade after.
     settled: bool
     # The listing's tag in its slot: 0 for a deployment's listing, else keccak256 of the
-    # previous one and the parameters, >> 3 (EngineGovernance.add_market); orders and
+    # previous one, the parameters and the asset, >> 3 (EngineGovernance.add_market); orders and
     # Governor calls name the listing, slot + MAX_MARKETS x generation (issue 18, N1).
     generation: uint256
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from deployment.config import asset_id
 from harness.core import orders
 from harness.core.adl_actions import dodge_deleverage, twin_bankruptcy
 from harness.core.bundle_actions import attack
@@ -28,7 +29,7 @@ from harness.core.choices import (  # noqa: F401 (the policy's sources, used as 
     World,
     mostly,
 )
-from harness.core.genesis import USDC
+from harness.core.genesis import LISTED_ASSETS, USDC
 from harness.core.governance_actions import (  # noqa: F401 (pin_adl_policy: actions.X)
     exit_position,
     govern,
@@ -289,9 +290,10 @@ def list_market(world: World, choose: Choices) -> list[Call]:
     age = choose.pick((0, 1, 3_600, MAX_PRICE_AGE, MAX_PRICE_AGE + 1))
     min_notional = choose.pick((0, 1_000_000, MAX_MIN_POSITION_NOTIONAL + 1))
     listing = (imr, mmr, fee, band, funding_bound, maker, taker, policy, age, min_notional)
+    asset = asset_id(choose.pick(LISTED_ASSETS))  # two assets may share one risk tier
     if choose.chance(1, 8):  # the owner at once, or a stranger: refused (N6)
-        return [engine_call("add_market", choose.pick(("owner", "outsider")), listing)]
-    return governed(world, "engine", "add_market", listing)
+        return [engine_call("add_market", choose.pick(("owner", "outsider")), listing, asset)]
+    return governed(world, "engine", "add_market", listing, asset)
 
 
 # Seconds that pass in one wait: a block, a minute, an hour, a day, a week.

@@ -23,6 +23,9 @@ from pyspec.constants import COLLATERAL_DECIMALS
 from pyspec.state import OrderBook, State
 
 USDC = 10**COLLATERAL_DECIMALS
+# What the campaign's listings trade: two names, so two listings may share one risk tier
+# and differ only by asset (issue 18: the key hashes it).
+LISTED_ASSETS = ("listed-a", "listed-b")
 MAX_UINT256 = 2**256 - 1
 INITIAL_INSURANCE = 1_000 * USDC
 TRADER_FUNDS = 1_000_000 * USDC
@@ -101,7 +104,7 @@ def setup_calls(
     account, top the insurance fund up."""
     calls = []
     for market_id, market in enumerate(config.markets):
-        calls.append(Call("engine", "add_market", "owner", (market.listing(),)))
+        calls.append(Call("engine", "add_market", "owner", (market.listing(), market.asset)))
         price = (market_id, market.initial_price, timestamp)
         calls.append(Call("engine", "update_price", "oracle", price))
     for name in state_accounts(n_traders):

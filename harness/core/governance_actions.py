@@ -131,12 +131,14 @@ def govern(world: World, choose: Choices) -> list[Call]:
 
 
 def listing_key(world: World, choose: Choices, market_id: int) -> int:
-    """The key a Governor call names the market in slot ``market_id`` by; for a market
-    listed in a freed slot, sometimes the key of the market settled there before (a call
-    made for it: ``market: unknown market``, never the new market's)."""
+    """The key a Governor call names the market in slot ``market_id`` by; sometimes the
+    key of another generation of the slot, which no listing there holds now (``market:
+    unknown market``; a listing's generation is a hash, issue 18: the relisting action
+    names the settled listing's own key)."""
     key = market_key(world.state, market_id)
-    if key >= MAX_MARKETS and choose.chance(1, 4):
-        return key - MAX_MARKETS
+    if choose.chance(1, 8):
+        generation = world.state.markets[market_id].generation
+        return market_id + MAX_MARKETS * (generation ^ 1)
     return key
 
 

@@ -106,7 +106,8 @@ PROPERTIES = {
     "transaction, no key) gain more over its fair mark-to-market PnL than the liquidation "
     "and keeper rewards it earned in that call, unless its own deficit was written off",
     "listing_key_names_one_listing": "a listing's key is its slot + MAX_MARKETS x "
-    "(keccak256(abi.encode(the slot's generation before, its parameters)) >> 3), "
+    "(keccak256(abi.encode(the slot's generation before, its parameters, its asset)) >> "
+    "3; the owner's listing into a new slot, the deployment's: the slot), "
     "recomputed with eth_abi: an order or a Governor call made for another listing, settled "
     "or not yet made, never names it (issue 18)",
     "deleverage_pays_keeper": "a deleverage that closes a position pays its caller, unless "
@@ -151,7 +152,7 @@ def check_call(
     if fn == "withdraw":
         _check_withdrawal(args[0], after, events)
     _check_governance(fn, args, before, events)
-    listing_keys.check(before, events)
+    listing_keys.check(before, events, direct=fn == "add_market")
     _check_final_settlement(before, after, events)
     # by its event: since N6 the withdrawal runs inside a Governor execution
     if any(name == "InsuranceWithdrawal" for name, _ in events):

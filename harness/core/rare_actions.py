@@ -30,10 +30,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from deployment.config import asset_id
 from harness.core import orders, recompute
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.choices import Choices, World
-from harness.core.genesis import ATTACKER, USDC
+from harness.core.genesis import ATTACKER, LISTED_ASSETS, USDC
 from harness.core.governance_actions import market_params, name_of
 from harness.core.orders import Match
 from harness.core.rare import PRIVILEGED, callers_required
@@ -225,7 +226,7 @@ def fill_markets(world: World, choose: Choices) -> list[Call]:
     for i in range(MAX_MARKETS - len(state.markets) + 1):
         params = list(base)
         params[-1] = base[-1] + i + 1  # the minimum notional: each listing its own call
-        listings.append(Calldata("add_market", (tuple(params),)))
+        listings.append(Calldata("add_market", (tuple(params), asset_id(f"listed-{i}"))))
     later = state.timestamp + state.timelock.delay
     first_new = len(state.markets)
     calls = [Call("governor", "schedule", "owner", ("engine", d)) for d in listings]
@@ -274,7 +275,7 @@ def _relist(world: World, choose: Choices, start: int) -> list[Call]:
     known = set(actors.values())  # an account no actor holds is left alone
     holders = [name_of(world, a) for a in market.holders if a in known]
     calls += [_engine("deleverage", "outsider", name) for name in holders]
-    listing = Calldata("add_market", (tuple(params),))
+    listing = Calldata("add_market", (tuple(params), asset_id(choose.pick(LISTED_ASSETS))))
     later = now + 2 * delay
     calls += [Call("governor", "schedule", "owner", ("engine", listing)), _wait(delay)]
     calls.append(Call("governor", "execute", "outsider", ("engine", listing)))

@@ -39,6 +39,7 @@ from pyspec.state import OrderBook
 CONFIG = load("default")
 ALL = MAX_POSITION_SIZE  # a liquidation's max_size: all the protocol allows
 LISTING = CONFIG.markets[0].listing()
+ASSET = CONFIG.markets[0].asset
 LOT_SIZE = 1_000  # lots per counterparty
 DOCS = REPO_ROOT / "docs"
 CONTRACTS = {
@@ -145,7 +146,7 @@ class Deployment:
 def typical_calls(d: Deployment) -> dict[str, int]:
     """Gas of each external call on typical inputs (one market, a few accounts)."""
     a, b, liquidator = d.accounts[3], d.accounts[4], d.accounts[5]
-    gas = {"add_market": d.send(d.owner, "engine", "add_market", LISTING)}
+    gas = {"add_market": d.send(d.owner, "engine", "add_market", LISTING, ASSET)}
     gas["update_price"] = d.price(10**6)
     for account in (a, b, liquidator, d.owner):
         d.fund(account, 10**9 * USDC)
@@ -195,7 +196,7 @@ def full_market(d: Deployment, markets: int) -> tuple:
     for account in (bankrupt, liquidator, d.owner, *shorts):
         d.fund(account, 10**9 * USDC)
     for market_id in range(markets):
-        d.send(d.owner, "engine", "add_market", LISTING)
+        d.send(d.owner, "engine", "add_market", LISTING, ASSET)
         d.send(d.oracle, "engine", "update_price", market_id, 10**6, d.timestamp)
     d.send(liquidator, "engine", "deposit", 10**8 * USDC)
     return bankrupt, keeper, liquidator, shorts

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from deployment.config import asset_id
 from harness.core import orders
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
@@ -18,6 +19,7 @@ ZERO = "0x" + "00" * 20
 CALLERS = ("owner", "oracle", "operator", "outsider", "trader0")
 PRICE = DEFAULT_CONFIG.markets[0].initial_price
 UNKNOWN = len(DEFAULT_CONFIG.markets)  # the first unlisted market id
+ASSET = asset_id("market-new")  # what a listing here trades
 DELAY = DEFAULT_CONFIG.governance_delay
 
 
@@ -189,7 +191,7 @@ def price_call(delta: int, price: int = PRICE, market: int = 0) -> Callable:
 def add(**changes) -> Callable:
     """A listing through the Governor (N6): the engine's reason comes back through
     ``execute``."""
-    return fixed(*governed("add_market", listing(**changes)))
+    return fixed(*governed("add_market", listing(**changes), ASSET))
 
 
 def change(**changes) -> Callable:
@@ -205,11 +207,11 @@ def in_small_market(state, actors, maker, taker, size, price):
     far = state.timestamp + 3 * DELAY
     params = listing(min_position_notional=100 * USDC)
     pre = [
-        *governed("add_market", params),
+        *governed("add_market", params, ASSET),
         Call(CLOCK, "wait", "", (1,)),
         engine("update_price", "oracle", UNKNOWN, PRICE, state.timestamp + DELAY + 1),
     ]
-    key = UNKNOWN + MAX_MARKETS * next_generation(0, params)
+    key = UNKNOWN + MAX_MARKETS * next_generation(0, params, ASSET)
     maker, taker = (replace(o, market=key, expiry=far) for o in (maker, taker))
     return pre, maker, taker, {}, size, price
 

@@ -20,6 +20,7 @@ from harness.core.genesis import USDC
 from harness.evm import artifacts
 from harness.vectors.bad_input_calls import (
     AFTER_AN_HOUR,
+    ASSET,
     CALLERS,
     DELAY,
     FUND_ABOVE_FLOOR,
@@ -94,7 +95,7 @@ class Entry:
 # privileged function: (contract, authorized actor, reason, valid arguments); the
 # "governor" is the Governor contract, so every externally owned caller is refused
 PRIVILEGED = (
-    ("engine", "add_market", "owner", "auth: not owner", (listing(),)),
+    ("engine", "add_market", "owner", "auth: not owner", (listing(), ASSET)),
     ("engine", "set_market_params", "governor", "auth: not governor", (0, listing())),
     ("engine", "set_oracle", "governor", "auth: not governor", ("trader7",)),
     ("engine", "set_guardian", "governor", "auth: not governor", ("trader7",)),
@@ -200,7 +201,7 @@ ENTRIES: list[Entry] = [
       add(max_price_age=MAX_PRICE_AGE + 1)),
     E("engine", "add_market", "maximum + 1", f"market {MAX_MARKETS + 1}",
       "market: too many markets",
-      fixed(*governed("add_market", listing()) * (MAX_MARKETS - UNKNOWN + 1))),
+      fixed(*governed("add_market", listing(), ASSET) * (MAX_MARKETS - UNKNOWN + 1))),
     E("engine", "add_market", "maximum + 1", "minimum notional MAX_MIN_POSITION_NOTIONAL + 1",
       "market: invalid minimum notional",
       add(min_position_notional=MAX_MIN_POSITION_NOTIONAL + 1)),
@@ -297,7 +298,7 @@ ENTRIES: list[Entry] = [
     E("engine", "set_funding_rate", "unknown id", "a listed market never priced",
       "market: no price",
       fixed(
-          *governed("add_market", listing()),
+          *governed("add_market", listing(), ASSET),
           engine("set_funding_rate", "oracle", UNKNOWN, 1),
       )),
     E("engine", "update_price", "settled", "a delisted market", "market: settled",
@@ -353,7 +354,7 @@ ENTRIES: list[Entry] = [
       fixed(engine("top_up_insurance", "trader0", MAX_DEPOSIT + 1))),
     E("engine", "add_market", "unauthorized", "by the owner at once, the engine holding tokens",
       "market: listing needs the timelock",
-      fixed(engine("add_market", "owner", listing()))),
+      fixed(engine("add_market", "owner", listing(), ASSET))),
     E("engine", "withdraw_insurance", "zero", "amount 0", "insurance: zero amount",
       fixed(*governed("withdraw_insurance", 0))),
     E("engine", "withdraw_insurance", "boundary", "1 unit below the floor",

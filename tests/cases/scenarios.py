@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+from deployment.config import asset_id
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
 from harness.vectors.builder import Builder, settle_trade
@@ -10,6 +11,10 @@ from pyspec.constants import ADL_POLICY_NAMES, MAX_POSITION_SIZE
 INSURANCE_FLOOR = DEFAULT_CONFIG.insurance_floor
 # A liquidation's max_size that takes all the protocol allows.
 ALL = MAX_POSITION_SIZE
+
+
+# What a test's listing trades (``add_market``'s bytes32 ``asset``).
+ASSET = asset_id("market-new")
 
 
 def listing(market_id: int = 0, **changes) -> tuple:

@@ -6,7 +6,7 @@ bound is 1,388,888 (about 0.5% an hour), market 1's 2,777,777 (about 1% an hour)
 """
 
 import pytest
-from scenarios import ALL, listing, open_pair
+from scenarios import ALL, ASSET, listing, open_pair
 
 from harness.core.call import CLOCK, Call
 from harness.core.genesis import USDC
@@ -138,7 +138,7 @@ def test_zero_rate(case):
 
 def test_no_price(case):
     """A market never priced has no funding."""
-    case.govern("add_market", listing())
+    case.govern("add_market", listing(), ASSET)
     case.act("set_funding_rate", "oracle", 2, 100, reverts="market: no price")
 
 

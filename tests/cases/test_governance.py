@@ -3,7 +3,7 @@ timelock; its owner changes in two steps. Each case runs on the spec and on both
 then renders or checks ``tests/vectors/governance/<name>.json``."""
 
 import pytest
-from scenarios import listing, open_pair
+from scenarios import ASSET, listing, open_pair
 
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
@@ -104,7 +104,18 @@ REJECTED = (
     Rejection(
         "former_owner_cannot_schedule",
         "Once the new owner accepted, the former owner schedules nothing.",
-        governor("schedule", "owner", "engine", Calldata("add_market", (listing(),))),
+        governor(
+            "schedule",
+            "owner",
+            "engine",
+            Calldata(
+                "add_market",
+                (
+                    listing(),
+                    ASSET,
+                ),
+            ),
+        ),
         "auth: not owner",
         pre=(
             governor("transfer_ownership", "owner", "trader7"),
@@ -216,7 +227,20 @@ def test_new_owner_schedules(case):
     """The new owner schedules a listing."""
     case(governor("transfer_ownership", "owner", "trader7"))
     case(governor("accept_ownership", "trader7"))
-    case.act(governor("schedule", "trader7", "engine", Calldata("add_market", (listing(),))))
+    case.act(
+        governor(
+            "schedule",
+            "trader7",
+            "engine",
+            Calldata(
+                "add_market",
+                (
+                    listing(),
+                    ASSET,
+                ),
+            ),
+        )
+    )
 
 
 def test_n6_superseded_call_dies(case):

@@ -3,8 +3,9 @@ that lets a trader out when nobody serves its exit. Each case runs on the spec a
 chains, then renders or checks ``tests/vectors/lifecycle/<name>.json``."""
 
 import pytest
-from scenarios import ALL, listing, open_pair
+from scenarios import ALL, ASSET, listing, open_pair
 
+from deployment.config import asset_id
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import DEFAULT_CONFIG, USDC
 from harness.core.orders import settle_call
@@ -312,7 +313,16 @@ def at_max_markets_with_market_0_settled(case) -> None:
     through the timelock (eight: MAX_MARKETS); market 0 delisted at 1.02, neither holder
     touched since."""
     open_pair(case, "trader0", "trader1", 9_000, 10**6, 1_000)
-    listings = [Calldata("add_market", (listing(min_position_notional=i),)) for i in range(6)]
+    listings = [
+        Calldata(
+            "add_market",
+            (
+                listing(min_position_notional=i),
+                ASSET,
+            ),
+        )
+        for i in range(6)
+    ]
     for data in listings:
         case(Call("governor", "schedule", "owner", ("engine", data)))
     wait(case, DELAY)
@@ -334,9 +344,9 @@ def test_n1_a_settled_market_frees_its_slot(case):
     case("deleverage", "outsider", "trader0")
     case("deleverage", "outsider", "trader1")
     assert not case.state.markets[0].holders
-    governed(case, "add_market", listing(), act=True)
+    governed(case, "add_market", listing(), ASSET, act=True)
     market = case.state.markets[0]
-    generation = governance.next_generation(0, listing())
+    generation = governance.next_generation(0, listing(), ASSET)
     assert (market.generation, market.settled, market.price) == (generation, False, 0)
 
 
@@ -344,7 +354,7 @@ def test_n1_a_slot_is_free_only_once_no_position_holds_it(case):
     """N1: while trader1's settled position is untouched, market 0's slot is not free."""
     at_max_markets_with_market_0_settled(case)
     case("deleverage", "outsider", "trader0")
-    governed(case, "add_market", listing(), act=True, reverts="market: too many markets")
+    governed(case, "add_market", listing(), ASSET, act=True, reverts="market: too many markets")
 
 
 def relisted(case) -> None:
@@ -352,7 +362,7 @@ def relisted(case) -> None:
     at_max_markets_with_market_0_settled(case)
     case("deleverage", "outsider", "trader0")
     case("deleverage", "outsider", "trader1")
-    governed(case, "add_market", listing())
+    governed(case, "add_market", listing(), ASSET)
     case.price(0, 10**6)
 
 
@@ -376,19 +386,20 @@ def test_n1_an_order_for_a_settled_listing_never_fills(case):
 
 
 def test_i18_an_order_for_a_listing_not_made_fills_only_on_it(case):
-    """Issue 18 residual: the Governor has announced a listing (taker fee 0.2%) for market
-    0's freed slot, and trader2 and trader3 sign orders for it, naming the key a trader
-    reads off the announcement (listed on a copy of the state). Another listing (0.1%) is
-    executed first and takes the slot: the orders are refused there ("market: unknown
-    market"). On the design before, a key named only the slot and its count of listings
-    (8), and the orders filled on whichever listing came first."""
+    """Issue 18 residual: the Governor has announced a listing of one asset for market 0's
+    freed slot, and trader2 and trader3 sign orders for it, naming the key a trader reads
+    off the announcement (listed on a copy of the state). A listing of another asset on
+    the same risk tier (the same parameters) is executed first and takes the slot: the
+    orders are refused there ("market: unknown market"). On the design before, a key
+    named only the slot and its count of listings (8), and the orders filled on whichever
+    listing came first; hashing the parameters alone (a review) still let them fill."""
     at_max_markets_with_market_0_settled(case)
     case("deleverage", "outsider", "trader0")
     case("deleverage", "outsider", "trader1")
     preview = case.state.copy()
-    governance.process_add_market(preview, preview.governor, listing(taker_fee_ratio=2_000))
+    governance.process_add_market(preview, preview.governor, listing(), asset_id("announced"))
     key = governance.market_key(preview, 0)
-    governed(case, "add_market", listing())
+    governed(case, "add_market", listing(), asset_id("another"))
     case.price(0, 10**6)
     case("deposit", "trader2", 1_000 * USDC)
     case("deposit", "trader3", 1_000 * USDC)

@@ -2,7 +2,7 @@
 ``tests/vectors/market/<name>.json``."""
 
 import pytest
-from scenarios import ALL, listing, open_pair, through_governor
+from scenarios import ALL, ASSET, listing, open_pair, through_governor
 
 from harness.core.genesis import USDC
 from harness.vectors.builder import Rejection, call, settle_trade
@@ -20,75 +20,75 @@ REJECTED = (
         "maintenance_not_below_initial",
         "Maintenance must be below initial margin.",
         reason="market: invalid margin ratios",
-        **through_governor("add_market", listing(maintenance_margin_ratio=100_000)),
+        **through_governor("add_market", listing(maintenance_margin_ratio=100_000), ASSET),
     ),
     Rejection(
         "zero_maintenance",
         "Maintenance margin must be positive.",
         reason="market: invalid margin ratios",
         **through_governor(
-            "add_market", listing(maintenance_margin_ratio=0, liquidation_fee_ratio=0)
+            "add_market", listing(maintenance_margin_ratio=0, liquidation_fee_ratio=0), ASSET
         ),
     ),
     Rejection(
         "initial_above_one",
         "Initial margin cannot exceed 100%.",
         reason="market: invalid margin ratios",
-        **through_governor("add_market", listing(initial_margin_ratio=RATIO_PRECISION + 1)),
+        **through_governor("add_market", listing(initial_margin_ratio=RATIO_PRECISION + 1), ASSET),
     ),
     Rejection(
         "liquidation_fee_not_below_maintenance",
         "The liquidation fee must be below maintenance.",
         reason="market: invalid liquidation fee",
-        **through_governor("add_market", listing(liquidation_fee_ratio=50_000)),
+        **through_governor("add_market", listing(liquidation_fee_ratio=50_000), ASSET),
     ),
     Rejection(
         "zero_band",
         "The band is positive.",
         reason="market: invalid price band",
-        **through_governor("add_market", listing(price_band_ratio=0)),
+        **through_governor("add_market", listing(price_band_ratio=0), ASSET),
     ),
     Rejection(
         "band_above_one",
         "The band cannot exceed 100%.",
         reason="market: invalid price band",
-        **through_governor("add_market", listing(price_band_ratio=RATIO_PRECISION + 1)),
+        **through_governor("add_market", listing(price_band_ratio=RATIO_PRECISION + 1), ASSET),
     ),
     Rejection(
         "funding_bound_above_max",
         "The funding bound cannot exceed MAX_FUNDING_RATE (100% of the price an hour).",
         reason="market: invalid funding bound",
-        **through_governor("add_market", listing(max_funding_rate=MAX_FUNDING_RATE + 1)),
+        **through_governor("add_market", listing(max_funding_rate=MAX_FUNDING_RATE + 1), ASSET),
     ),
     Rejection(
         "maker_fee_too_large",
         "Fees cannot exceed MAX_FEE_RATIO (10%).",
         reason="market: invalid fees",
-        **through_governor("add_market", listing(maker_fee_ratio=MAX_FEE_RATIO + 1)),
+        **through_governor("add_market", listing(maker_fee_ratio=MAX_FEE_RATIO + 1), ASSET),
     ),
     Rejection(
         "taker_fee_too_large",
         "Fees cannot exceed MAX_FEE_RATIO (10%).",
         reason="market: invalid fees",
-        **through_governor("add_market", listing(taker_fee_ratio=MAX_FEE_RATIO + 1)),
+        **through_governor("add_market", listing(taker_fee_ratio=MAX_FEE_RATIO + 1), ASSET),
     ),
     Rejection(
         "zero_price_age",
         "A market needs a maximum price age of at least a second.",
         reason="market: invalid price age",
-        **through_governor("add_market", listing(max_price_age=0)),
+        **through_governor("add_market", listing(max_price_age=0), ASSET),
     ),
     Rejection(
         "price_age_too_large",
         "A maximum price age above MAX_PRICE_AGE (a week) is refused.",
         reason="market: invalid price age",
-        **through_governor("add_market", listing(max_price_age=MAX_PRICE_AGE + 1)),
+        **through_governor("add_market", listing(max_price_age=MAX_PRICE_AGE + 1), ASSET),
     ),
     Rejection(
         "invalid_adl_policy",
         "The ADL policy is one of the ADL_POLICY_COUNT policies.",
         reason="market: invalid adl policy",
-        **through_governor("add_market", listing(adl_policy=ADL_POLICY_COUNT)),
+        **through_governor("add_market", listing(adl_policy=ADL_POLICY_COUNT), ASSET),
     ),
 )
 
@@ -103,7 +103,9 @@ def test_add(case):
     """The Governor lists a third market, after its delay (N6)."""
     case.act(
         case.governed(
-            "add_market", listing(initial_margin_ratio=50_000, maintenance_margin_ratio=25_000)
+            "add_market",
+            listing(initial_margin_ratio=50_000, maintenance_margin_ratio=25_000),
+            ASSET,
         )
     )
 
@@ -125,6 +127,7 @@ def test_add_extreme_bounds(case):
                 MAX_PRICE_AGE,
                 MAX_MIN_POSITION_NOTIONAL,
             ),
+            ASSET,
         )
     )
 
@@ -132,27 +135,27 @@ def test_add_extreme_bounds(case):
 def test_add_eighth(case):
     """The eighth market is the last one allowed."""
     for _ in range(5):
-        case.govern("add_market", listing())
-    case.act(case.governed("add_market", listing()))
+        case.govern("add_market", listing(), ASSET)
+    case.act(case.governed("add_market", listing(), ASSET))
 
 
 def test_too_many(case):
     """A ninth market is rejected."""
     for _ in range(6):
-        case.govern("add_market", listing())
-    case.act(case.governed("add_market", listing()), reverts="market: too many markets")
+        case.govern("add_market", listing(), ASSET)
+    case.act(case.governed("add_market", listing(), ASSET), reverts="market: too many markets")
 
 
 def test_not_owner(case):
     """Only the owner lists markets at once, and only before the engine holds a token."""
-    case.act("add_market", "operator", listing(), reverts="auth: not owner")
+    case.act("add_market", "operator", listing(), ASSET, reverts="auth: not owner")
 
 
 def test_n6_listing_needs_the_timelock(case):
     """N6: once the engine holds tokens, a listing binds the shared fund: the owner can no
     longer list at once (the old design let it list a 1-ppm-margin market that drained
     the fund); the Governor lists after its delay."""
-    case.act("add_market", "owner", listing(), reverts="market: listing needs the timelock")
+    case.act("add_market", "owner", listing(), ASSET, reverts="market: listing needs the timelock")
 
 
 # -- the guardian's pause (issue 12, L1): no new risk, every exit open ----------------------

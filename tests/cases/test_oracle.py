@@ -2,7 +2,7 @@
 ``tests/vectors/oracle/<name>.json``."""
 
 import pytest
-from scenarios import listing
+from scenarios import ASSET, listing
 
 from harness.core.call import CLOCK, Call
 from harness.core.genesis import USDC
@@ -80,7 +80,7 @@ def test_t3_future_timestamp_cannot_freeze_a_market(case):
 
 def test_first_price_of_new_market(case):
     """A new market's first price, observed at the block time."""
-    case.govern("add_market", listing(1))
+    case.govern("add_market", listing(1), ASSET)
     case.act("update_price", "oracle", 2, 3_000_000, T)
 
 

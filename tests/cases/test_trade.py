@@ -2,7 +2,7 @@
 ``tests/vectors/trade/<name>.json``."""
 
 import pytest
-from scenarios import listing, open_pair
+from scenarios import ASSET, listing, open_pair
 
 from harness.core.call import CLOCK, Call
 from harness.core.genesis import USDC
@@ -140,7 +140,7 @@ def test_band_edge(case):
 
 def test_no_price(case):
     """A market listed but never priced cannot trade."""
-    case.govern("add_market", listing())
+    case.govern("add_market", listing(), ASSET)
     case.act(settle_trade("trader0", "trader1", 1, 10**6, market=2), reverts="market: no price")
 
 

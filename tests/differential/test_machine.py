@@ -125,16 +125,24 @@ def test_fund_withdrawal_gated_is_checked_inside_a_governor_execution(embedded_p
 
 def test_listing_key_names_one_listing_catches_a_count(embedded_pair):
     """Issue 18: the property recomputes each listing's key with eth_abi. A key made of a
-    count of the slot's listings (the design before: slot 0's second listing, key 8)
-    fails it; the key of its parameters after its predecessor passes."""
+    count of the slot's listings (the design before: slot 0's second listing, key 8), or
+    of its parameters without its asset (a review: two assets on one risk tier shared
+    it), fails it; the key of its asset and parameters after its predecessor passes."""
     embedded_pair.reset()
     before = embedded_pair.state.copy()
     params = tuple(getattr(before.markets[0], name) for name in governance.MARKET_PARAMS)
-    counted = [("MarketAdded", (0, MAX_MARKETS)), ("MarketParamsSet", (0, *params))]
-    with pytest.raises(InvariantViolation, match="listing_key_names_one_listing"):
-        listing_keys.check(before, counted)
-    key = MAX_MARKETS * governance.next_generation(before.markets[0].generation, params)
-    listing_keys.check(before, [("MarketAdded", (0, key)), ("MarketParamsSet", (0, *params))])
+    asset = b"asset".ljust(32, b"\0")
+    previous = before.markets[0].generation
+    hashed = governance.next_generation(previous, params, asset)
+    without_asset = governance.next_generation(previous, params, b"")
+    for generation in (1, without_asset, hashed):
+        added = ("MarketAdded", (0, MAX_MARKETS * generation, asset))
+        events = [added, ("MarketParamsSet", (0, *params))]
+        if generation != hashed:
+            with pytest.raises(InvariantViolation, match="listing_key_names_one_listing"):
+                listing_keys.check(before, events, direct=False)
+        else:
+            listing_keys.check(before, events, direct=False)
 
 
 SEQUENCES_OF_A_SEED = """

@@ -25,7 +25,7 @@ def test_every_profile_loads_and_lists_on_the_spec(path):
     config = load(path)
     state = spec_state(config.governance_delay)
     for market in config.markets:
-        governance.process_add_market(state, "owner", market.listing())  # no Revert
+        governance.process_add_market(state, "owner", market.listing(), market.asset)  # no Revert
     assert len(state.markets) == len(config.markets)
 
 
@@ -126,10 +126,10 @@ def test_a_bound_the_config_accepts_is_one_the_spec_accepts(tmp_path):
     path = write(tmp_path, lambda d: d["markets"][0].update(edge, liquidation_fee_ratio=10**6 - 2))
     market = load(path).markets[0]
     state = spec_state(load(path).governance_delay)
-    governance.process_add_market(state, "owner", market.listing())
+    governance.process_add_market(state, "owner", market.listing(), market.asset)
     beyond = market.listing()[:2] + (10**6 - 1,) + market.listing()[3:]
     with pytest.raises(Revert, match="market: invalid liquidation fee"):
-        governance.process_add_market(state, "owner", beyond)
+        governance.process_add_market(state, "owner", beyond, market.asset)
 
 
 def test_unknown_profile_lists_the_known_ones():
