@@ -16,25 +16,32 @@ OUTSIDE_LIQUIDATOR = "0x" + "1d" * 20
 
 def check_liveness(state: State, deleverage, liquidate=None) -> None:
     """Drain: ``deleverage(state, address) -> (state, revert reason)`` (the spec's, on a
-    copy) each negative-equity account at most once per market; every one must end with
-    no position. Liveness assumes a live oracle: it first republishes every market's last
-    price at the current block time. With ``liquidate(state, liquidator, address, market)``
-    it first liquidates, on its own copy, every solvent account below maintenance in each
-    market it holds: none may fail for want of insurance."""
+    copy) each account holding positions at or below zero equity (one whose shortfall was
+    booked where it arose is left at 0 with its other positions, issue 19) at most once
+    per market; every one must end with no position. Liveness assumes a live oracle: it
+    first republishes every market's last price at the current block time. With
+    ``liquidate(state, liquidator, address, market)`` it first liquidates, on its own
+    copy, every solvent account below maintenance in each market it holds: none may fail
+    for want of insurance."""
     drained = state.copy()
     for market in drained.markets:
         market.price_timestamp = drained.timestamp
     if liquidate is not None:
         _check_liquidation_liveness(drained, liquidate)
-    for address in sorted(a for a in drained.accounts if equity(drained, a) < 0):
+    underwater = [
+        a
+        for a, account in drained.accounts.items()
+        if account.positions and equity(drained, a) <= 0
+    ]
+    for address in sorted(underwater):
         for _ in range(len(drained.markets)):
-            if not drained.accounts[address].positions or equity(drained, address) >= 0:
+            if not drained.accounts[address].positions or equity(drained, address) > 0:
                 break
             drained, reason = deleverage(drained, address)
             check("liveness", reason is None, f"deleverage of {address} reverted: {reason}")
         check(
             "liveness",
-            equity(drained, address) >= 0 or not drained.accounts[address].positions,
+            not drained.accounts[address].positions or equity(drained, address) > 0,
             f"{address} keeps positions at equity {equity(drained, address)} after the drain",
         )
 

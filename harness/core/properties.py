@@ -87,7 +87,7 @@ PROPERTIES = {
     "above the nonce floor, uncancelled and never beyond the order's size, for the very "
     "listing traded (a market settled since and relisted in its slot is another)",
     "liveness": "with a live oracle, a bounded drain of permissionless calls takes every "
-    "negative-equity account to zero positions",
+    "account holding positions at or below zero equity to zero positions",
     "changes_only_after_delay": "a role or a live market's parameters change only in a "
     "Governor execution at or after the call's eta, which lies the Governor's delay after "
     "it was scheduled; a market settles only so, or by an unserved exit's escape",
