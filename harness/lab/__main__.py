@@ -3,7 +3,7 @@
     python -m harness.lab                          (make adl-lab) every policy, every scenario
     python -m harness.lab --cascades 20 --rounds 16 --seed 7 --policies queue,pnl_pro_rata
     python -m harness.lab --scenario sybil         one scenario only (cascade, sybil, alternating,
-                                                   deposit, close-and-reopen)
+                                                   deposit, close-and-reopen, cross-market)
     python -m harness.lab --generator wide         cascades from the second generator
     python -m harness.lab --rounds FILE.csv --reference NAME [--json]   anyone's per-round data
     python -m harness.lab --rounds FILE.csv --layout oss-adl --reference NAME   the paper's
@@ -35,7 +35,7 @@ from harness.lab import adversarial, cascade, metrics, report, rounds, wide
 from pyspec.constants import ADL_POLICY_NAMES, LIQUIDATOR_RESERVE, MAX_POSITIONS_PER_MARKET
 
 # the command-line names; results use the function's name (close_and_reopen)
-ADVERSARIAL = ("sybil", "alternating", "deposit", "close-and-reopen")
+ADVERSARIAL = ("sybil", "alternating", "deposit", "close-and-reopen", "cross-market")
 SCENARIOS = ("all", "cascade", *ADVERSARIAL)
 GENERATORS = {"cascade": cascade.draw, "wide": wide.draw}
 

@@ -1,6 +1,7 @@
 """The lab's adversarial scenarios, on the spec: a winner split into sybils, capacities
 that alternate between rounds, a deposit before and after the gap, a winner that closes and
-reopens between the public gap and the deleverage, and the counterfactual of an O(1)
+reopens between the public gap and the deleverage, a capped market's shortfall with the
+market ids either way, and the counterfactual of an O(1)
 side-wide pro-rata (what the accumulator design of SPEC.md would charge).
 """
 
@@ -20,6 +21,7 @@ from pyspec.adl_allocator import Holder, allocate
 from pyspec.constants import ADL_POLICY_NAMES
 
 USDC = 10**6
+MAX_CALLS = 4  # deleverage calls of the cross-market scenario: one a position, and spare
 SYBILS = (1, 2, 4, 8)
 ROUNDS = (4, 8, 16, 32)
 
@@ -283,3 +285,71 @@ def side_pro_rata(runs: list[Run]) -> dict:
         "note": "An O(1) side-wide pro-rata charges losing positions from their principal; "
         "SPEC.md explains why it is not shipped.",
     }
+
+
+def cross_market(policies: list[int]) -> dict:
+    """A capped market's shortfall, with the market ids one way and the other (issue 19):
+    trader0's loss arose on the market ``lost``, where its only counterparty (trader1) is
+    bankrupt itself, so nobody there can be charged; its long on the other market,
+    bought at the price it stands at, lost nothing, opposite a winner (trader2). What the
+    other market's winners are charged and the bad debt booked, once trader0 holds
+    nothing. Before the shortfall was booked where it arose, the winner paid it when the
+    losing market had the lower id, and it was bad debt when it had the higher."""
+    out: dict = {}
+    for policy in policies:
+        figures = {}
+        for lost, other in ((0, 1), (1, 0)):
+            charged, bad_debt = _capped_beside(Driver(5, policy), lost, other)
+            figures[f"charged_elsewhere_{lost}_{other}"] = charged
+            figures[f"bad_debt_{lost}_{other}"] = bad_debt
+        out[ADL_POLICY_NAMES[policy]] = figures
+    out["note"] = (
+        "Columns by market ids (the losing market, then the other): charged elsewhere is "
+        "what the winners of the market where trader0 lost nothing paid; bad debt is what "
+        "the loss rule took. Whichever market has the lower id, nothing is charged where "
+        "nothing was lost (before, 1,904.50 USDC was when the losing market was 0); the two "
+        "bad debts differ by the markets' own terms (prices, lot sizes, fees)."
+    )
+    return out
+
+
+def _capped_beside(driver: Driver, lost: int, other: int) -> tuple[int, int]:
+    def publish(market: int, price: int) -> None:
+        driver.apply(Call(CLOCK, "wait", "", (1,)))
+        price_call = Call(
+            "engine", "update_price", "oracle", (market, price, driver.state.timestamp)
+        )
+        assert driver.apply(price_call)[0] is None
+
+    def trade(long: str, short: str, market: int, notional: int, price: int) -> None:
+        reason, _ = driver.apply(Match(long, short, market, notional // price, price))
+        assert reason is None, reason
+
+    lost_price, other_price = (driver.state.markets[m].price for m in (lost, other))
+    for name, amount in (("trader0", 2_500), ("trader1", 3_000), ("trader2", 40_000)):
+        driver.apply(Call("engine", "deposit", name, (amount * USDC,)))
+    driver.apply(Call("engine", "deposit", "trader3", (40_000 * USDC,)))
+    trade("trader0", "trader1", lost, 9_000 * USDC, lost_price)
+    trade("trader1", "trader2", other, 10_000 * USDC, other_price)
+    withdrawal = Calldata(
+        "withdraw_insurance", (driver.state.insurance_fund - driver.state.insurance_floor,)
+    )
+    driver.apply(Call("governor", "schedule", "owner", ("engine", withdrawal)))
+    driver.apply(Call(CLOCK, "wait", "", (driver.state.timelock.delay,)))
+    for market in (lost, other):
+        publish(market, driver.state.markets[market].price)
+    assert driver.apply(Call("governor", "execute", "outsider", ("engine", withdrawal)))[0] is None
+    publish(other, other_price // 5)  # trader1 loses 8,000 USDC there: bankrupt
+    trade("trader0", "trader3", other, 500 * USDC, other_price // 5)
+    publish(lost, lost_price // 2)  # trader0 loses 4,500 USDC: its deficit is public
+    charged = bad_debt = 0
+    for _ in range(MAX_CALLS):
+        reason, events = driver.apply(Call("engine", "deleverage", "outsider", ("trader0",)))
+        if reason is not None:
+            break
+        for name, args in events:
+            if name == "Deleverage" and args[2] == other:
+                charged += args[5]
+            elif name == "BadDebt" and args[0] == driver.address("trader0"):
+                bad_debt += args[1]
+    return charged, bad_debt

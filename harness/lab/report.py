@@ -68,6 +68,7 @@ REOPEN = (
     "dodger_without dodger_with drop dodger_fees others_without others_with others_extra "
     "fund_extra bad_debt_with bad_debt_extra"
 ).split()
+CROSS = "charged_elsewhere_0_1 charged_elsewhere_1_0 bad_debt_0_1 bad_debt_1_0".split()
 RATIOS = {"concentration", "concentration_max", "top1_share", "top1_share_max"}
 RATIOS |= {"rank_correlation_mean", "rank_correlation"}
 PERCENTS = {"cascade_percent_median", "cascade_percent_max"}
@@ -263,6 +264,7 @@ def _adversarial(adv: dict[str, Any]) -> list[Block]:
     for key, title, columns in (
         ("deposit", "Deposit before the trades or after the gap (USDC)", DEPOSIT),
         ("close_and_reopen", "Close and reopen before the deleverage (USDC)", REOPEN),
+        ("cross_market", "A capped market's shortfall, by market ids (USDC)", CROSS),
     ):
         if key in adv:
             figures = adv[key]

@@ -162,6 +162,17 @@ def test_only_leverage_weights_follow_a_deposit(results):
     assert leverage["refused"] == ["adl: deficit pending"]
 
 
+def test_a_capped_shortfall_stays_where_it_arose_whatever_the_market_ids(results):
+    """Issue 19, cross-market: under every policy, in both id orders, the winners of the
+    market where the bankrupt account lost nothing pay nothing, and the loss rule takes
+    the shortfall."""
+    for name, figures in results["adversarial"]["cross_market"].items():
+        if name == "note":
+            continue
+        assert figures["charged_elsewhere_0_1"] == figures["charged_elsewhere_1_0"] == 0, name
+        assert figures["bad_debt_0_1"] > 0 and figures["bad_debt_1_0"] > 0, name
+
+
 def test_close_and_reopen_is_refused_and_moves_nothing(results):
     """Issue 19, no dodge: both trades of the round trip are refused while the deficit is
     public, so the dodger pays what it would have paid and nobody pays for it."""
