@@ -122,6 +122,12 @@ def _require_allowed(target: address, data: Bytes[MAX_CALLDATA]):
     # every allowed call has an argument: a shorter one is malformed
     assert len(data) >= 36, "governor: call not allowed"
     selector: bytes4 = convert(slice(data, 0, 4), bytes4)
+    # and its exact size (static arguments): trailing bytes would give the same call a
+    # second id, scheduled beside the first (a review)
+    size: uint256 = 36
+    if selector == SET_MARKET_PARAMS or selector == ADD_MARKET:
+        size = 4 + 32 * 11
+    assert len(data) == size, "governor: call not allowed"
     engine_call: bool = selector in [
         SET_ORACLE,
         SET_GUARDIAN,

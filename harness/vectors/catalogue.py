@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from eth_utils import function_signature_to_4byte_selector
+
 from harness.core import orders
 from harness.core.call import CLOCK, Call, Calldata
 from harness.core.genesis import USDC
@@ -168,6 +170,10 @@ def E(contract, fn, kind, detail, reason, build) -> Entry:  # noqa: N802 (a tabl
     return Entry(contract, fn, kind, detail, reason, build)
 
 
+# set_oracle(address(0)) as raw calldata, to append a byte to
+SET_ORACLE_TO_ZERO = function_signature_to_4byte_selector("set_oracle(address)") + bytes(32)
+
+
 # fmt: off
 ENTRIES: list[Entry] = [
     *unauthorized(),
@@ -261,6 +267,9 @@ ENTRIES: list[Entry] = [
       fixed(governor("schedule", "owner", "engine", bytes.fromhex("a9059cbb")))),
     E("governor", "schedule", "zero", "empty calldata", "governor: call not allowed",
       fixed(governor("schedule", "owner", "engine", b""))),
+    E("governor", "schedule", "maximum + 1", "an allowed call with a trailing byte",
+      "governor: call not allowed",
+      fixed(governor("schedule", "owner", "engine", SET_ORACLE_TO_ZERO + b"\x00"))),
     E("governor", "schedule", "unknown id", "an allowed call sent to the wrong contract",
       "governor: call not allowed",
       fixed(governor("schedule", "owner", "settlement", Calldata("set_oracle", ("trader7",))))),
