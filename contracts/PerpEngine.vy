@@ -620,8 +620,8 @@ def deleverage(account: address):
     assert market_id != max_value(uint256), "adl: no position"
     self._require_fresh_account(account, 0)
     account_equity: int256 = margin.equity(account)
-    # at 0: a shortfall booked where it arose left it other positions, which anyone closes
-    # (uncharged: a zero share) rather than leave it their upside free (issue 19)
+    # at 0: a shortfall booked where it arose left it other positions, which anyone may
+    # close (uncharged: a zero share; issue 19, SPEC.md on what is left of the option)
     assert account_equity <= 0, "adl: account not bankrupt"
     position_size: int256 = storage.positions[account][market_id].size
     abs_size: int256 = abs(position_size)

@@ -6,8 +6,8 @@
 @notice Spec: `pyspec/settlement.py`. Traders sign orders off-chain as EIP-712 typed data
         (domain "Perp Settlement", version "1", the chain id at call time, this contract);
         an order names its market by key, slot + MAX_MARKETS x the listing's generation
-        (a hash of its parameters and its predecessor's), so an order signed for another
-        listing, settled or not yet made, never fills on the one there;
+        (a hash of its asset, its parameters and its predecessor), so an order signed for
+        another listing, settled or not yet made, never fills on the one there;
         the operator submits a matched pair, and each order is checked against its
         expiry, its trader's nonce floor, cancellation, the lots left, its limit price,
         its signature and reduce-only flag before the engine settles the trade. The engine

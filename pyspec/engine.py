@@ -438,8 +438,8 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     require(account.positions, "adl: no position")
     _require_fresh_account(state, address, 0)
     account_equity = margin.equity(state, address)
-    # at 0: a shortfall booked where it arose left it other positions, which anyone closes
-    # (uncharged: a zero share) rather than leave it their upside free (issue 19)
+    # at 0: a shortfall booked where it arose left it other positions, which anyone may
+    # close (uncharged: a zero share; issue 19, SPEC.md on what is left of the option)
     require(account_equity <= 0, "adl: account not bankrupt")
     market_id = min(account.positions)
     market = state.markets[market_id]
