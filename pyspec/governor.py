@@ -45,14 +45,10 @@ ALLOWED = {
     )
 }
 
-# The allowed calls with more than one word of arguments: selector + 11 words (a market
-# key or an asset beside the 10 listing parameters).
+# Each allowed call's calldata size: the selector and one word per argument (every one is
+# a static one-word type: address, uint256, bytes32, the listing's ten uint256).
 CALLDATA_SIZES = {
-    function_signature_to_4byte_selector(signature): 4 + 32 * 11
-    for signature in (
-        f"set_market_params(uint256,{MARKET_PARAMS_ABI})",
-        f"add_market({MARKET_PARAMS_ABI},bytes32)",
-    )
+    selector: 4 + 32 * (signature.count(",") + 1) for selector, (_, signature, _) in ALLOWED.items()
 }
 
 
@@ -95,7 +91,7 @@ def _require_allowed(timelock: Timelock, target: str, data: bytes) -> None:
     allowed = ALLOWED.get(data[:4]) if len(data) >= 36 else None  # every call has an argument
     # and its exact size (static arguments): trailing bytes would give the same call a
     # second id, scheduled beside the first (a review)
-    if allowed is not None and len(data) != CALLDATA_SIZES.get(data[:4], 36):
+    if allowed is not None and len(data) != CALLDATA_SIZES[data[:4]]:
         allowed = None
     contract = (
         allowed and {"engine": timelock.engine, "settlement": timelock.settlement}[allowed[0]]
