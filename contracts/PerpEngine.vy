@@ -43,6 +43,7 @@ exports: (
     storage.markets,
     storage.collateral,
     storage.positions,
+    storage.booked,
 )
 
 
@@ -307,7 +308,9 @@ def deposit(amount: uint256):
     """
     @notice Deposit `amount` of collateral from the caller's wallet, pulled before it is
             credited. In a market whose ADL policy weighs by leverage, which a deposit
-            lowers, a winner opposite a bankrupt holder waits (issue 19, no dodge).
+            lowers, a winner opposite a bankrupt holder waits (issue 19, no dodge). New
+            money never repays a loss record (M-1): one that outlived the account's
+            positions ends first; an account holding positions while it owes is refused.
             Spec: `engine.process_deposit`.
     """
     assert amount > 0, "deposit: zero amount"
@@ -319,6 +322,10 @@ def deposit(amount: uint256):
                 self._require_no_dodge(market_id, position)
     self._pull(msg.sender, amount)
     self._settle(msg.sender)
+    if self._holds_position(msg.sender):
+        assert storage.booked[msg.sender] == 0, "deposit: loss owed"
+    else:
+        margin.repay_booked(msg.sender)  # a record that outlived its positions ends (M-1)
     storage.collateral[msg.sender] += convert(amount, int256)
     log Deposit(account=msg.sender, amount=amount)
 
@@ -335,6 +342,7 @@ def withdraw(amount: uint256):
     assert amount > 0, "withdraw: zero amount"
     self._require_fresh_account(msg.sender, constants.EVERY_MARKET)
     self._settle(msg.sender)
+    margin.repay_booked(msg.sender)
     assert checks.covers(storage.collateral[msg.sender], amount), "withdraw: insufficient collateral"
     storage.collateral[msg.sender] -= convert(amount, int256)
     assert margin.equity(msg.sender) >= margin.requirement(
@@ -476,6 +484,8 @@ def settle_trade(
     margin.accrue_funding(market_id)
     self._settle(buyer)
     self._settle(seller)
+    margin.repay_booked(buyer)
+    margin.repay_booked(seller)
     buyer_before: MarginSnapshot = self._margin_snapshot(buyer, market_id)
     seller_before: MarginSnapshot = self._margin_snapshot(seller, market_id)
     quote: int256 = convert(size * price, int256)
@@ -530,6 +540,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     self._require_fresh_account(msg.sender, constants.EVERY_MARKET)
     self._settle(account)
     self._settle(msg.sender)
+    margin.repay_booked(account)
     position_size: int256 = storage.positions[account][market_id].size
     assert position_size != 0, "liquidate: no position"
     account_equity: int256 = margin.equity(account)
@@ -590,6 +601,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     )
     if cover > 0:
         log InsuranceCover(account=account, market=market_id, amount=convert(cover, uint256))
+        if self._holds_position(account):  # the fund paid while it keeps some (M-1)
+            storage.booked[account] += convert(cover, uint256)
 
 
 @external
@@ -602,7 +615,10 @@ def deleverage(account: address):
             of the same market, charging them the rest within their caps. What they could
             not pay (caps bound) is this market's loss, booked at once (`_book_loss`: the
             fund, then bad debt), never moved onto the account's other markets; when the
-            last position closes, what is left is booked the same way. A call
+            last position closes, what is left is booked the same way. An account that
+            owes a loss others paid while it kept positions (M-1) is deleveraged at any
+            equity, repaying first (`margin.repay_booked`); a call that leaves it positions
+            records its share as owed, the one that closes its last forgives the rest. A call
             that settles positions of the account in settled markets stops there: anyone
             empties a settled market this way, which frees its slot (N1).
             Anyone may call; a caller other than the account is paid a capped liquidator's
@@ -619,10 +635,13 @@ def deleverage(account: address):
             break
     assert market_id != max_value(uint256), "adl: no position"
     self._require_fresh_account(account, 0)
+    # an account that owes (M-1) is deleveraged at any equity: it repays first, and
+    # what is left at 0 closes uncharged (a zero share), one position a call
+    assert margin.equity(account) <= 0 or storage.booked[account] > 0, "adl: account not bankrupt"
+    margin.repay_booked(account)
     account_equity: int256 = margin.equity(account)
-    # at 0: a shortfall booked where it arose left it other positions, which anyone may
-    # close (uncharged: a zero share; issue 19, SPEC.md on what is left of the option)
-    assert account_equity <= 0, "adl: account not bankrupt"
+    if account_equity > 0:  # repaid in full, and solvent: nothing to deleverage
+        return
     position_size: int256 = storage.positions[account][market_id].size
     abs_size: int256 = abs(position_size)
     weight: int256 = 0
@@ -659,6 +678,10 @@ def deleverage(account: address):
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
     self._book_loss(account, market_id, -share - cover - charged)
     self._write_off(account, market_id)
+    if self._holds_position(account):
+        storage.booked[account] += convert(-share, uint256)  # paid while it keeps positions
+    else:
+        margin.repay_booked(account)  # nothing is left open: the record ends
     # N9: the fund above its floor and above what the account still owes pays the keeper
     # a liquidator's reward on the position, capped: deleverage never rests on altruists
     room: int256 = min(
@@ -703,12 +726,20 @@ def _write_off(account: address, market_id: uint256):
             can, the rest is recorded as bad debt. Spec: `engine._write_off`.
     """
     collateral: int256 = storage.collateral[account]
-    if collateral >= 0:
-        return
+    if collateral < 0 and not self._holds_position(account):
+        self._book_loss(account, market_id, -collateral)
+
+
+@internal
+@view
+def _holds_position(account: address) -> bool:
+    """
+    @notice Whether the account holds a position in any market.
+    """
     for i: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         if storage.positions[account][i].size != 0:
-            return
-    self._book_loss(account, market_id, -collateral)
+            return True
+    return False
 
 
 @internal

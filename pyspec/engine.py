@@ -170,7 +170,10 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
     leverage, which a deposit lowers: there a winner's deposit after a public deficit
     would move its charge onto the others (issue 19; the other policies' weights and
     ranks do not read collateral, and a deposit only raises their caps). No price need be
-    fresh: a deposit never hurts the account's solvency. Contract: ``PerpEngine.deposit``.
+    fresh: a deposit never hurts the account's solvency. New money never repays a loss
+    record (M-1): one that outlived the account's positions ends first, and an account
+    still holding positions while it owes is refused (it would only pay the record).
+    Contract: ``PerpEngine.deposit``.
     """
     require(amount > 0, "deposit: zero amount")
     require(amount <= MAX_DEPOSIT, "deposit: amount too large")
@@ -180,6 +183,10 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
             _require_no_dodge(state, market_id, account.positions[market_id])
     _pull(state, caller, amount)
     _settle(state, caller)
+    if get_account(state, caller).positions:
+        require(get_account(state, caller).booked == 0, "deposit: loss owed")
+    else:
+        margin.repay_booked(state, caller)  # a record that outlived its positions ends (M-1)
     get_account(state, caller).collateral += amount
     state.events.append(("Deposit", (caller, amount)))
 
@@ -199,6 +206,7 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
     require(amount > 0, "withdraw: zero amount")
     _require_fresh_account(state, caller, EVERY_MARKET)
     _settle(state, caller)
+    margin.repay_booked(state, caller)
     account = get_account(state, caller)
     require(amount <= account.collateral, "withdraw: insufficient collateral")
     account.collateral -= amount
@@ -261,6 +269,8 @@ def process_settle_trade(
     margin.accrue_funding(state, market_id)
     _settle(state, buyer)
     _settle(state, seller)
+    margin.repay_booked(state, buyer)
+    margin.repay_booked(state, seller)
     buyer_before = _margin_snapshot(state, buyer, market_id)
     seller_before = _margin_snapshot(state, seller, market_id)
     quote = size * price
@@ -359,6 +369,7 @@ def process_liquidate(
     _require_fresh_account(state, caller, EVERY_MARKET)
     _settle(state, address)
     _settle(state, caller)
+    margin.repay_booked(state, address)
     position_size = get_position(state, address, market_id).size
     require(position_size != 0, "liquidate: no position")
     account_equity = margin.equity(state, address)
@@ -412,6 +423,8 @@ def process_liquidate(
     )
     if cover > 0:
         state.events.append(("InsuranceCover", (address, market_id, cover)))
+        if get_account(state, address).positions:  # the fund paid while it keeps some (M-1)
+            get_account(state, address).booked += cover
 
 
 def process_deleverage(state: State, caller: str, address: str) -> None:
@@ -426,10 +439,13 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     market and charges them the rest within their caps. When the
     account's last position closes, what is left of its deficit is written off (and so is
     a bankrupt counterparty's, closed at the oracle price). Anyone may call, as
-    often as the account has positions. A call that closes positions of the account in
-    settled markets (``_settle``) stops there: the account's positions in settled markets
-    are settled first, so anyone can empty a settled market of the positions nobody
-    touches, which frees its slot (``governance._free_slot``, N1).
+    often as the account has positions. An account that owes a loss others paid while it
+    kept positions (M-1) is deleveraged at any equity: it repays first
+    (``margin.repay_booked``); a call that leaves it positions records its share as owed,
+    and the one that closes its last forgives what is left. A call that closes positions
+    of the account in settled markets (``_settle``) stops there: the account's positions
+    in settled markets are settled first, so anyone can empty a settled market of the
+    positions nobody touches, which frees its slot (``governance._free_slot``, N1).
     Contract: ``PerpEngine.deleverage``.
     """
     if _settle(state, address):
@@ -437,10 +453,13 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     account = get_account(state, address)
     require(account.positions, "adl: no position")
     _require_fresh_account(state, address, 0)
+    # an account that owes (M-1) is deleveraged at any equity: it repays first, and
+    # what is left at 0 closes uncharged (a zero share), one position a call
+    require(margin.equity(state, address) <= 0 or account.booked > 0, "adl: account not bankrupt")
+    margin.repay_booked(state, address)
     account_equity = margin.equity(state, address)
-    # at 0: a shortfall booked where it arose left it other positions, which anyone may
-    # close (uncharged: a zero share; issue 19, SPEC.md on what is left of the option)
-    require(account_equity <= 0, "adl: account not bankrupt")
+    if account_equity > 0:  # repaid in full, and solvent: nothing to deleverage
+        return
     market_id = min(account.positions)
     market = state.markets[market_id]
     position_size = account.positions[market_id].size
@@ -471,6 +490,10 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
     _book_loss(state, address, market_id, -share - cover - charged)
     _write_off(state, address, market_id)
+    if account.positions:
+        account.booked -= share  # others paid it while it keeps positions (M-1)
+    else:
+        margin.repay_booked(state, address)  # nothing is left open: the record ends
     if caller != address:
         _pay_keeper(state, caller, address, abs_size * market.price, market)
 

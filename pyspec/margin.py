@@ -147,3 +147,24 @@ def credit_fund(state: State, amount: int) -> None:
     repaid = min(amount, state.bad_debt)
     state.bad_debt -= repaid
     state.insurance_fund += amount - repaid
+
+
+def repay_booked(state: State, address: str) -> None:
+    """M-1: an account whose deficit others paid (the fund, winners, bad debt) while it
+    kept positions owes them its later equity: before it trades, withdraws, is liquidated
+    or deleveraged, min(owed, equity) moves from its collateral to the fund (repaying bad
+    debt first, ``credit_fund``). With no position left, what equity did not repay
+    is forgiven: the upside it kept is realized, and new deposits owe nothing.
+    Contract: ``margin.repay_booked``.
+    """
+    account = state.accounts.get(address)
+    if account is None or account.booked == 0:
+        return
+    owed = account.booked
+    repaid = min(owed, max(equity(state, address), 0))
+    forgiven = 0 if account.positions else owed - repaid
+    account.collateral -= repaid
+    credit_fund(state, repaid)
+    account.booked = owed - repaid - forgiven
+    if account.booked < owed:
+        state.events.append(("LossRepaid", (address, repaid, forgiven)))

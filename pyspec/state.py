@@ -52,6 +52,8 @@ class Market:
 class Account:
     collateral: int = 0  # signed: realized losses may take it below zero
     positions: dict[int, Position] = field(default_factory=dict)
+    # What others paid for its deficit while it kept positions: repaid first (M-1).
+    booked: int = 0
 
 
 @dataclass(slots=True)
@@ -182,6 +184,7 @@ class State:
                     i: Position(p.size, p.entry_notional, p.funding_checkpoint, p.last_fill)
                     for i, p in acc.positions.items()
                 },
+                acc.booked,
             )
             for a, acc in self.accounts.items()
         }

@@ -20,6 +20,13 @@ event PositionSettled:
     booked: uint256
 
 
+# M-1: an account that owed paid `repaid` from its equity; `forgiven` ended with its positions.
+event LossRepaid:
+    account: indexed(address)
+    repaid: uint256
+    forgiven: uint256
+
+
 @internal
 @pure
 def compute_margin_requirement(size: int256, price: uint256, ratio: uint256) -> int256:
@@ -172,3 +179,27 @@ def credit_fund(amount: uint256):
     repaid: uint256 = min(amount, storage.bad_debt)
     storage.bad_debt -= repaid
     storage.insurance_fund += amount - repaid
+
+
+@internal
+def repay_booked(account: address):
+    """
+    @notice M-1: an account whose deficit others paid while it kept positions owes them
+            its later equity: min(owed, equity) moves from its collateral to the fund
+            (bad debt first). With no position left, what equity did not repay is
+            forgiven. Spec: `margin.repay_booked`.
+    """
+    owed: uint256 = storage.booked[account]
+    if owed == 0:
+        return
+    repaid: uint256 = convert(min(convert(owed, int256), max(self.equity(account), 0)), uint256)
+    forgiven: uint256 = owed - repaid
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        if storage.positions[account][market_id].size != 0:
+            forgiven = 0
+            break
+    storage.collateral[account] -= convert(repaid, int256)
+    self.credit_fund(repaid)
+    storage.booked[account] = owed - repaid - forgiven
+    if repaid + forgiven > 0:
+        log LossRepaid(account=account, repaid=repaid, forgiven=forgiven)

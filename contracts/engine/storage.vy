@@ -83,3 +83,6 @@ holders: public(HashMap[uint256, DynArray[address, constants.MAX_POSITIONS_PER_M
 # Signed: realized losses may take it below zero until the waterfall assigns the deficit.
 collateral: public(HashMap[address, int256])
 positions: public(HashMap[address, HashMap[uint256, Position]])
+# What others (the fund, ADL winners, bad debt) paid for an account's deficit while it kept
+# positions: repaid first from its later equity (margin.repay_booked, M-1).
+booked: public(HashMap[address, uint256])

@@ -50,6 +50,7 @@ interface IPerpEngine:
     def markets(market_id: uint256) -> Market: view
     def market_holders(market_id: uint256) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
     def collateral(account: address) -> int256: view
+    def booked(account: address) -> uint256: view
     def positions(account: address, market_id: uint256) -> Position: view
 
 
@@ -101,7 +102,7 @@ def dump(
     @notice Return [fund, bad debt, market count, engine token balance, block time, owner,
             pending owner, guardian, oracle, operator, fill count, last trade time, per
             market: 20 fields, holder count, holders..., per account: token balance,
-            collateral, per market: size, entry notional, funding checkpoint, last fill;
+            collateral, booked loss, per market: size, entry notional, funding checkpoint, last fill;
             then the order book: per account: nonce floor, per market: exit request size,
             last fill and deadline; digest count, per digest: the digest (as a signed word), filled,
             cancelled; then the governor: call id count, per id: the id, its eta].
@@ -155,6 +156,7 @@ def dump(
     for account: address in accounts:
         out.append(self._int(staticcall token.balanceOf(account)))
         out.append(staticcall engine.collateral(account))
+        out.append(self._int(staticcall engine.booked(account)))
         for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
             if markets >> market_id & 1 == 0:
                 continue

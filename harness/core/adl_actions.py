@@ -8,7 +8,9 @@ bankrupt accounts in reverse order. The properties then judge the deleverages th
 ``adl_order_free`` and ``adl_monotone_across_calls`` replay each round in both orders,
 ``adl_keeps_principal`` and ``adl_no_harm`` bound what each winner gives up. The dodge
 itself is refused by the no-dodge gate (``adl: deficit pending``) and judged by
-``adl_no_dodge``; these actions keep it exercised on both machines.
+``adl_no_dodge``; these actions keep it exercised on both machines. ``owed_gain`` builds
+the state a review found a free option in (M-1): an account whose deficit others paid
+while it kept a position, which then gains.
 """
 
 from __future__ import annotations
@@ -146,3 +148,45 @@ def twin_bankruptcy(world: World, choose: Choices) -> list:
 
 def _price(market_id: int, price: int, timestamp: int) -> Call:
     return Call("engine", "update_price", "oracle", (market_id, max(price, 1), timestamp))
+
+
+def owed_gain(world: World, choose: Choices) -> list:
+    """M-1: a long at 8x in one market beside a long bought at the price in another, a
+    15% gap that bankrupts it, the deleverage that closes the first and leaves it owing
+    what others paid beside the second; then a rise there, and the owing account sells,
+    withdraws or is deleveraged: each repays first (``owed_repaid_first``)."""
+    state = world.state
+    priced = [m for m, market in enumerate(state.markets) if market.price and not market.settled]
+    if len(priced) < 2:
+        return [Call(CLOCK, "wait", "", (1,))]
+    gap_market = priced.pop(choose.integer(0, len(priced) - 1))
+    side_market = choose.pick(priced)
+    left = list(world.traders)
+    loser, winner, partner = (left.pop(choose.integer(0, len(left) - 1)) for _ in "abc")
+    now = max(state.timestamp, *(m.price_timestamp for m in state.markets)) + 1
+    at = {m: state.markets[m].price for m in (gap_market, side_market)}
+    side_lots = max(choose.pick((100, 1_000)) * USDC // at[side_market], 1)
+    calls = [Call(CLOCK, "wait", "", (now - state.timestamp,))]
+    calls += [_price(m, at[m], now) for m in sorted(at)]
+    deposits = ((loser, 1_000), (winner, 20_000), (partner, 20_000))
+    calls += [Call("engine", "deposit", t, (amount * USDC,)) for t, amount in deposits]
+    calls += [
+        Match(loser, partner, side_market, side_lots, at[side_market]),
+        Match(loser, winner, gap_market, 8 * 1_000 * USDC // at[gap_market], at[gap_market]),
+        Call(CLOCK, "wait", "", (1,)),
+        _price(gap_market, at[gap_market] - at[gap_market] * TWIN_GAP // RATIO_PRECISION, now + 1),
+        _price(side_market, at[side_market], now + 1),
+        Call("engine", "deleverage", "outsider", (loser,)),
+        Call(CLOCK, "wait", "", (1,)),
+    ]
+    rise = at[side_market] * choose.pick((100_000, 400_000, 2_000_000)) // RATIO_PRECISION
+    calls += [
+        _price(gap_market, state.markets[gap_market].price, now + 2),
+        _price(side_market, at[side_market] + rise, now + 2),
+    ]
+    way_out = choose.pick(("sell", "withdraw", "deleverage"))
+    if way_out == "sell":
+        return [*calls, Match(partner, loser, side_market, side_lots, at[side_market] + rise)]
+    if way_out == "withdraw":
+        return [*calls, Call("engine", "withdraw", loser, (choose.pick((1, 50)) * USDC,))]
+    return [*calls, Call("engine", "deleverage", choose.pick(("outsider", loser)), (loser,))]

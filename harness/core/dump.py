@@ -56,14 +56,19 @@ def call_ids_of(state_json: dict) -> list[bytes]:
 
 
 POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "last_fill")
+# An account's words before its positions: token balance, collateral, booked loss (M-1).
+ACCOUNT_HEAD = 3
 REQUEST_FIELDS = ("size", "last_fill", "deadline")
 
 
 def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """``address``'s two sections of a dump: (token balance, collateral, positions) and
-    (nonce floor, exit requests)."""
+    """``address``'s two sections of a dump: (token balance, collateral, booked loss,
+    positions) and (nonce floor, exit requests)."""
     account = state.accounts.get(address)
-    first = [state.token.balance_of(address), account.collateral if account else 0]
+    first = [
+        state.token.balance_of(address),
+        *((account.collateral, account.booked) if account else (0, 0)),
+    ]
     empty = (0,) * len(POSITION_FIELDS)
     for market_id in range(len(state.markets)):
         position = account.positions.get(market_id) if account else None
@@ -130,7 +135,7 @@ def _cells(words: tuple, market_id: int) -> tuple[tuple[int, ...], tuple[int, ..
     """An account's position and exit request words in one market (of ``account_words``)."""
     (first, second), p, r = words, len(POSITION_FIELDS), len(REQUEST_FIELDS)
     return (
-        first[2 + p * market_id : 2 + p * (market_id + 1)],
+        first[ACCOUNT_HEAD + p * market_id : ACCOUNT_HEAD + p * (market_id + 1)],
         second[1 + r * market_id : 1 + r * (market_id + 1)],
     )
 
@@ -138,7 +143,7 @@ def _cells(words: tuple, market_id: int) -> tuple[tuple[int, ...], tuple[int, ..
 def in_markets(words: tuple, market_ids) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """An account's ``account_words`` restricted to ``market_ids`` (the lens's bit set)."""
     first, second = words
-    some_first, some_second = list(first[:2]), [second[0]]
+    some_first, some_second = list(first[:ACCOUNT_HEAD]), [second[0]]
     for market_id in market_ids:
         position, request = _cells(words, market_id)
         some_first.extend(position)
@@ -231,6 +236,7 @@ def labelled(
     for address in accounts:
         out.append((f"token.balanceOf({who(address)})", next(words)))
         out.append((f"{who(address)}.collateral", next(words)))
+        out.append((f"{who(address)}.booked", next(words)))
         for market_id in markets:
             for name in POSITION_FIELDS:
                 out.append((f"{who(address)}.positions[{market_id}].{name}", next(words)))
@@ -280,10 +286,10 @@ def first_difference(
 def parse(dump: list[int], n_accounts: int) -> dict:
     """Return the dump as {"fund", "bad_debt", "engine_balance", "markets", "accounts"}:
     markets as dicts keyed by ``MARKET_FIELDS``, each account as the tuple of its
-    collateral and its positions' ``POSITION_FIELDS``, market by market (a tuple: the
-    invariants remember what they computed of an account they saw before)."""
+    collateral, its booked loss and its positions' ``POSITION_FIELDS``, market by market
+    (a tuple: the invariants remember what they computed of an account they saw before)."""
     parsed, at = _parse_head(dump)
-    width = 1 + len(parsed["markets"]) * len(POSITION_FIELDS)
+    width = ACCOUNT_HEAD - 1 + len(parsed["markets"]) * len(POSITION_FIELDS)
     accounts = []
     for _ in range(n_accounts):
         # the account's token balance (dump[at]): covered by the state comparison

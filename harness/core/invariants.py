@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
-from harness.core.dump import POSITION_FIELDS
+from harness.core.dump import ACCOUNT_HEAD, POSITION_FIELDS
 from pyspec.constants import FUNDING_INDEX_SCALE
 
 # name -> statement. The first four are the differential comparison itself (``Pair``).
@@ -77,7 +77,7 @@ def account_books(marks: tuple[tuple[int, int], ...], account: tuple[int, ...]) 
     unsettled = kept = 0
     sizes, owed = [], []
     for market_id, (price, index) in enumerate(marks):
-        at = 1 + market_id * len(POSITION_FIELDS)
+        at = ACCOUNT_HEAD - 1 + market_id * len(POSITION_FIELDS)
         size = account[at + _SIZE]
         received = -size * (index - account[at + _CHECKPOINT])  # 0 with no position
         if size:

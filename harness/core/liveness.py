@@ -16,9 +16,10 @@ OUTSIDE_LIQUIDATOR = "0x" + "1d" * 20
 
 def check_liveness(state: State, deleverage, liquidate=None) -> None:
     """Drain: ``deleverage(state, address) -> (state, revert reason)`` (the spec's, on a
-    copy) each account holding positions at or below zero equity (one whose shortfall was
-    booked where it arose is left at 0 with its other positions, issue 19) at most once
-    per market; every one must end with no position. Liveness assumes a live oracle: it
+    copy) each account holding positions at or below zero equity, or while it owes a
+    loss others paid (M-1; one whose shortfall was booked where it arose is left at 0 with
+    its other positions, issue 19), at most once per market; every one must end with no
+    position, or repaid and solvent. Liveness assumes a live oracle: it
     first republishes every market's last price at the current block time. With
     ``liquidate(state, liquidator, address, market)`` it first liquidates, on its own
     copy, every solvent account below maintenance in each market it holds: none may fail
@@ -28,22 +29,25 @@ def check_liveness(state: State, deleverage, liquidate=None) -> None:
         market.price_timestamp = drained.timestamp
     if liquidate is not None:
         _check_liquidation_liveness(drained, liquidate)
-    underwater = [
-        a
-        for a, account in drained.accounts.items()
-        if account.positions and equity(drained, a) <= 0
-    ]
+    underwater = [a for a in drained.accounts if _unresolved(drained, a)]
     for address in sorted(underwater):
         for _ in range(len(drained.markets)):
-            if not drained.accounts[address].positions or equity(drained, address) > 0:
+            if not _unresolved(drained, address):
                 break
             drained, reason = deleverage(drained, address)
             check("liveness", reason is None, f"deleverage of {address} reverted: {reason}")
         check(
             "liveness",
-            not drained.accounts[address].positions or equity(drained, address) > 0,
-            f"{address} keeps positions at equity {equity(drained, address)} after the drain",
+            not _unresolved(drained, address),
+            f"{address} keeps positions at equity {equity(drained, address)}, owing "
+            f"{drained.accounts[address].booked}, after the drain",
         )
+
+
+def _unresolved(state: State, address: str) -> bool:
+    """Holding positions at or below zero equity, or while it owes (M-1)."""
+    account = state.accounts[address]
+    return bool(account.positions) and (equity(state, address) <= 0 or account.booked > 0)
 
 
 def _check_liquidation_liveness(state: State, liquidate) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from harness.core import adl_dodge, adl_rounds, keeper_reward, listing_keys, readable
+from harness.core import adl_dodge, adl_rounds, keeper_reward, listing_keys, loss_record, readable
 from harness.core.eip712 import signed_by
 from harness.core.invariants import INVARIANTS, check
 from harness.core.recompute import (
@@ -120,6 +120,7 @@ PROPERTIES = {
     "acting winner by more than the call cost it, within two units per deleverage, one "
     "for funding, and what the call added to the fund (replayed before and after the "
     "call; a liquidation's two accounts judged in its market)",
+    "owed_repaid_first": loss_record.SENTENCE,
 }
 INVARIANTS.update(PROPERTIES)
 
@@ -131,7 +132,10 @@ def check_call(
     fn: str, args: tuple, before: State, after: State, events: list, caller: str
 ) -> None:
     """Check every property a successful call ``fn`` by ``caller`` (with ``args``,
-    addresses resolved) bears on."""
+    addresses resolved) bears on. The others judge the call's core, from ``before``
+    with the account's loss repayments applied (M-1)."""
+    loss_record.check_call(fn, args, caller, before, after, events)
+    before = loss_record.repaid_first(before, events)
     if fn == "settle":
         _check_consent(args, before, after, events)
         _check_trade(before, after, events)

@@ -8,6 +8,7 @@ call: the call, the spec state before and after it, its revert reason and its ev
   rounding remainder under each ADL policy, a market at its holder bound and the
   protocol at ``MAX_MARKETS``, every order rejection on the maker's and on the taker's
   side, a market's shortfall booked while the account holds other markets (issue 19),
+  an account repaying such a loss from its later equity (M-1),
   equity exactly at a requirement, a notional exactly at the minimum, a trade
   exactly at the size bound, waits across the price age (funding stops), an order's
   expiry and an exit's window, a delisting with open positions;
@@ -85,6 +86,7 @@ RARE_BRANCHES = (
     "rare.adl.equal_fractions",
     *(f"rare.adl.fills_and_remainder.{name}" for name in ADL_POLICY_NAMES),
     "rare.adl.shortfall_beside_positions",
+    "rare.adl.loss_repaid",
     "rare.market_at_trade_cap",
     "rare.market_at_holder_bound",
     "rare.protocol_at_max_markets",
@@ -226,6 +228,9 @@ def _one(seen, actors, call, before, after, reason, events) -> None:
             # a listing in the slot of a settled market (a new slot has no market before)
             if name == "MarketAdded" and args[0] < len(before.markets):
                 seen.rare.append("rare.market_relisted")
+            # M-1: an account that owed repaid from its equity
+            if name == "LossRepaid" and args[1] > 0:
+                seen.rare.append("rare.adl.loss_repaid")
     if reason is None and before.insurance_fund != after.insurance_fund:
         if after.insurance_fund == after.insurance_floor:
             seen.hit("insurance.fund_at_floor")

@@ -158,11 +158,12 @@ def import_state(
     token.events = state.events
     for address in accounts:
         account = Account(read("PerpEngine", engine, "collateral", address))
+        account.booked = read("PerpEngine", engine, "booked", address)
         for market_id in range(len(markets)):
             position = Position(*read("PerpEngine", engine, "positions", address, market_id))
             if position.size:
                 account.positions[market_id] = position
-        if account.collateral or account.positions:
+        if account.collateral or account.positions or account.booked:
             state.accounts[address] = account
     state.book = _book(read, settlement, accounts, len(markets), events)
     state.book.chain_id = int(rpc("eth_chainId", []), 16)

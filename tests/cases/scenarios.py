@@ -97,3 +97,19 @@ def socialized(b: Builder) -> None:
     """``no_profitable_short``, then its deficit socialized onto the shorts."""
     no_profitable_short(b)
     b("deleverage", "trader1", "trader0")
+
+
+def booked_beside_a_long(b: Builder) -> None:
+    """trader0's market-0 loss is booked where it arose (its only counterparty there,
+    trader1, is bankrupt itself) while it keeps a 100-lot market-1 long bought at 5 USDC,
+    the price it stands at: others paid its deficit, and it holds the long at equity 0."""
+    for trader, amount in (("trader0", 1_200), ("trader1", 3_000), ("trader2", 20_000)):
+        b("deposit", trader, amount * USDC)
+    b("deposit", "trader3", 20_000 * USDC)
+    b(settle_trade("trader0", "trader1", 9_000, 10**6))
+    b(settle_trade("trader1", "trader2", 400, 25 * USDC, market=1))
+    b.govern("withdraw_insurance", 900 * USDC)
+    b.price(1, 5 * USDC)  # trader1: -8,000 USDC on market 1, bankrupt
+    b(settle_trade("trader0", "trader3", 100, 5 * USDC, market=1))
+    b.price(0, 500_000)  # trader0: -4,500 USDC on market 0
+    b("deleverage", "outsider", "trader0")

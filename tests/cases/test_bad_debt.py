@@ -3,10 +3,15 @@ written off once the bankrupt account holds no position, recorded, and repaid fi
 everything that flows into the fund. Each case runs on the spec and on both chains, then
 renders or checks ``tests/vectors/bad_debt/<name>.json``."""
 
-from scenarios import ALL, no_profitable_short, socialized
+import pytest
+from scenarios import ALL, booked_beside_a_long, no_profitable_short, socialized
 
 from harness.core.genesis import USDC
-from harness.vectors.builder import settle_trade
+from harness.core.invariants import InvariantViolation
+from harness.core.sequence import check_properties
+from harness.core.spec_step import spec_apply
+from harness.vectors.builder import Builder, settle_trade
+from pyspec import margin
 
 
 def test_no_profitable_counterparty(case):
@@ -120,3 +125,114 @@ def test_bank_run_paid_pro_rata(case):
     first = paid(case("withdraw", "trader5", 10_000 * USDC))
     second = paid(case.act("withdraw", "trader6", 10_000 * USDC))
     assert first < 10_000 * USDC and abs(first - second) <= 1
+
+
+def booked(case, name: str) -> int:
+    return case.state.accounts[case.address(name)].booked
+
+
+def test_i19_m1_owed_gain_repays_first(case):
+    """Issue 19, M-1 (a review's free option): others paid trader0's market-0 deficit
+    (3,305 USDC, fund and bad debt) while it kept a market-1 long. Market 1 then rises
+    from 5 to 7 USDC: the long gains 200 USDC. On the design before, trader0 sold the long
+    and withdrew the gain (186.58 USDC after its haircut) while its loss stayed shared.
+    Now it owes what others paid: its closing trade repays the 200 first (bad debt first)
+    and leaves it nothing to withdraw."""
+    booked_beside_a_long(case)
+    owed, bad_debt = booked(case, "trader0"), case.state.bad_debt
+    assert owed == 3_305 * USDC and case.equity("trader0") == 0
+    case.price(1, 7 * USDC)
+    assert case.equity("trader0") == 200 * USDC
+    events = case.act(settle_trade("trader3", "trader0", 100, 7 * USDC, market=1))
+    assert ("LossRepaid", (case.address("trader0"), 200 * USDC, 0)) in events
+    fees = sum(next(args[5:] for name, args in events if name == "Trade"))
+    assert case.state.bad_debt == bad_debt - 200 * USDC - fees  # fees repay it too
+    assert case.size("trader0", 1) == 0 and case.equity("trader0") <= 0
+
+
+def test_i19_m1_owed_gain_repays_in_the_deleverage(case):
+    """Issue 19, M-1: as above, but nobody buys the long: the deleverage anyone may call
+    on an account that owes repays the 200 USDC first, closes the long uncharged and
+    forgives the rest of the record, as nothing is left open."""
+    booked_beside_a_long(case)
+    owed, bad_debt = booked(case, "trader0"), case.state.bad_debt
+    case.price(1, 7 * USDC)
+    events = case.act("deleverage", "outsider", "trader0")
+    assert ("LossRepaid", (case.address("trader0"), 200 * USDC, 0)) in events
+    assert ("LossRepaid", (case.address("trader0"), 0, owed - 200 * USDC)) in events
+    assert case.state.bad_debt == bad_debt - 200 * USDC
+    assert booked(case, "trader0") == 0 and case.size("trader0", 1) == 0
+
+
+def test_i19_m1_new_money_owes_nothing(case):
+    """Issue 19, M-1: trader0 repaid 200 USDC of its 3,305 record when it sold its long;
+    with nothing left open the rest is forgiven before its next deposit is credited, so
+    new money never repays an old loss."""
+    booked_beside_a_long(case)
+    owed = booked(case, "trader0")
+    case.price(1, 7 * USDC)
+    case(settle_trade("trader3", "trader0", 100, 7 * USDC, market=1))
+    events = case.act("deposit", "trader0", 1_000 * USDC)
+    assert ("LossRepaid", (case.address("trader0"), 0, owed - 200 * USDC)) in events
+    assert booked(case, "trader0") == 0 and case.equity("trader0") == 1_000 * USDC
+
+
+def test_i19_m1_owed_gain_repays_before_a_trade(case):
+    """Issue 19, M-1: as above, but market 1 rises to 45 USDC, a 4,000 USDC gain, more
+    than the 3,305 trader0 owes: its closing trade repays all of it first (bad debt first,
+    then the fund) and goes through; trader0 keeps the rest, less the fee."""
+    booked_beside_a_long(case)
+    owed = booked(case, "trader0")
+    case.price(1, 45 * USDC)
+    events = case.act(settle_trade("trader3", "trader0", 100, 45 * USDC, market=1))
+    assert ("LossRepaid", (case.address("trader0"), owed, 0)) in events
+    assert booked(case, "trader0") == 0 and case.state.bad_debt == 0
+    fee = next(args[6] for name, args in events if name == "Trade")
+    assert case.equity("trader0") == 4_000 * USDC - owed - fee
+
+
+def test_i19_m1_liquidation_cover_is_owed(case):
+    """Issue 19, M-1 (a review of the loss record): a liquidator takes half of a bankrupt
+    long and the fund covers that half's deficit, 51.25 USDC; trader0 keeps 2,500 lots.
+    On the record's first design only a deleverage recorded what others paid, so when
+    the price came back to 0.85 trader0 sold and withdrew 123.325 USDC, 51.25 of it the
+    fund's. Now the cover is owed too, and the sale repays it first."""
+    case("deposit", "trader0", 1_000 * USDC)
+    for trader in ("trader1", "trader3", "trader4"):
+        case("deposit", trader, 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 5_000, 10**6))
+    case.price(0, 780_000)
+    case("liquidate", "trader3", "trader0", 0, 2_500)
+    assert booked(case, "trader0") == 51_250_000 and case.size("trader0") == 2_500
+    case.price(0, 850_000)
+    events = case.act(settle_trade("trader4", "trader0", 2_500, 850_000))
+    assert ("LossRepaid", (case.address("trader0"), 51_250_000, 0)) in events
+    fee = next(args[6] for name, args in events if name == "Trade")
+    assert case.equity("trader0") == 123_750_000 - 51_250_000 - fee
+
+
+def test_i19_m1_deposit_while_owing_refused(case):
+    """Issue 19, M-1 (a review of the loss record): trader0 owes 3,305 USDC at equity 0
+    and still holds its market-1 long. A deposit to margin the long would only repay the
+    record (the next deleverage took all 1,000 USDC of it): it is refused, and nothing
+    is lost."""
+    booked_beside_a_long(case)
+    case.act("deposit", "trader0", 1_000 * USDC, reverts="deposit: loss owed")
+
+
+def test_i19_m1_the_property_sees_a_missing_repayment(embedded_pair, monkeypatch):
+    """``owed_repaid_first`` sees the free option by itself: with the repayment taken out
+    of the spec, the owing account's closing trade after the rise fails it."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "bad_debt", "unused", "")
+    booked_beside_a_long(b)
+    b.price(1, 7 * USDC)
+    call = b.resolve(settle_trade("trader3", "trader0", 100, 7 * USDC, market=1))
+    monkeypatch.setattr(margin, "repay_booked", lambda state, address: None)
+    before = embedded_pair.state.copy()
+    after, reason, events = spec_apply(before.copy(), embedded_pair.actors, call)
+    assert reason is None
+    with pytest.raises(
+        InvariantViolation, match="owed 3305000000 at equity 200000000; it repaid 0"
+    ):
+        check_properties(embedded_pair.actors, [(call, before, after, events)])

@@ -10,7 +10,11 @@ from harness.core.invariants import InvariantViolation
 from harness.vectors.builder import Builder, settle_trade
 from pyspec.constants import FUNDING_INDEX_SCALE
 
-SIZE, ENTRY, CHECKPOINT = 1, 2, 3  # in a parsed account: collateral, then market 0's position
+SIZE, ENTRY, CHECKPOINT = (
+    2,
+    3,
+    4,
+)  # in a parsed account: collateral, booked, then market 0's position
 
 
 @pytest.fixture
