@@ -30,6 +30,7 @@ interface IPerpEngine:
         market_id: uint256
     ) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
     def market_count() -> uint256: view
+    def booked(account: address) -> uint256: view
 
 
 engine: public(immutable(IPerpEngine))
@@ -106,6 +107,17 @@ def _equity(account: address) -> int256:
 
 @internal
 @view
+def _equity_above_owed(account: address) -> int256:
+    """
+    @notice Equity less the loss the account owes (M-1): what its next withdrawal, trade,
+            liquidation or deleverage judges it by once it repaid.
+            Spec: `views.equity_above_owed`.
+    """
+    return self._equity(account) - convert(staticcall engine.booked(account), int256)
+
+
+@internal
+@view
 def _maintenance_margin(account: address) -> int256:
     equity: int256 = 0
     initial: int256 = 0
@@ -150,27 +162,28 @@ def maintenance_margin(account: address) -> int256:
 @view
 def free_collateral(account: address) -> int256:
     """
-    @notice max(equity - initial requirement, 0). Spec: `views.free_collateral`.
+    @notice max(equity above what it owes - initial requirement, 0).
+            Spec: `views.free_collateral`.
     """
     equity: int256 = 0
     initial: int256 = 0
     maintenance: int256 = 0
     equity, initial, maintenance = staticcall engine.account_margin(account)
-    return max(equity - initial, 0)
+    return max(equity - convert(staticcall engine.booked(account), int256) - initial, 0)
 
 
 @external
 @view
 def health(account: address) -> int256:
     """
-    @notice Equity minus maintenance requirement; negative means liquidatable.
-            Spec: `views.health`.
+    @notice Equity above what it owes minus maintenance requirement; negative means
+            liquidatable. Spec: `views.health`.
     """
     equity: int256 = 0
     initial: int256 = 0
     maintenance: int256 = 0
     equity, initial, maintenance = staticcall engine.account_margin(account)
-    return equity - maintenance
+    return equity - convert(staticcall engine.booked(account), int256) - maintenance
 
 
 @external
@@ -196,7 +209,7 @@ def liquidation_price(account: address, market_id: uint256) -> uint256:
     ratio: int256 = convert(market.maintenance_margin_ratio, int256)
     others: int256 = self._maintenance_margin(account) - margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio)
     numerator: int256 = (
-        others - self._equity(account) + size * convert(market.price, int256)
+        others - self._equity_above_owed(account) + size * convert(market.price, int256)
     ) * constants.RATIO_PRECISION
     price: int256 = 0
     if size > 0:
@@ -218,7 +231,7 @@ def bankruptcy_price(account: address, market_id: uint256) -> uint256:
         return 0
     market: storage.Market = staticcall engine.markets(market_id)
     share: int256 = liquidation.compute_equity_share(
-        self._equity(account),
+        self._equity_above_owed(account),
         margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
         self._maintenance_margin(account),
     )

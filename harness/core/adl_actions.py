@@ -15,7 +15,7 @@ while it kept a position, which then gains.
 
 from __future__ import annotations
 
-from harness.core.call import CLOCK, Call
+from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.choices import Choices, World
 from harness.core.genesis import USDC
 from harness.core.orders import Match
@@ -183,6 +183,7 @@ def owed_gain(world: World, choose: Choices) -> list:
     calls += [
         _price(gap_market, state.markets[gap_market].price, now + 2),
         _price(side_market, at[side_market] + rise, now + 2),
+        Call(VIEWS, "check_views", "operator", (loser,)),  # its views net of what it owes
     ]
     way_out = choose.pick(("sell", "withdraw", "deleverage"))
     if way_out == "sell":
