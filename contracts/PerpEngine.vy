@@ -541,6 +541,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     self._settle(account)
     self._settle(msg.sender)
     margin.repay_booked(account)
+    margin.repay_booked(msg.sender)  # nor does a liquidator margin a takeover with it
     position_size: int256 = storage.positions[account][market_id].size
     assert position_size != 0, "liquidate: no position"
     account_equity: int256 = margin.equity(account)

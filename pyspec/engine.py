@@ -370,6 +370,7 @@ def process_liquidate(
     _settle(state, address)
     _settle(state, caller)
     margin.repay_booked(state, address)
+    margin.repay_booked(state, caller)  # nor does a liquidator margin a takeover with it
     position_size = get_position(state, address, market_id).size
     require(position_size != 0, "liquidate: no position")
     account_equity = margin.equity(state, address)

@@ -12,12 +12,12 @@ from pyspec.state import State
 
 SENTENCE = (
     "an account whose deficit others paid while it kept positions owes them: before it "
-    "withdraws, trades, is liquidated or deleveraged (or deposits with nothing open) it "
-    "repays min(what it owes, its equity), recomputed; a withdrawal takes only equity "
-    "above what it owes, and it deposits nothing while it holds positions; the record "
-    "grows only in a deleverage or a liquidation that leaves it positions, by exactly what "
-    "the fund, the winners and bad debt paid for it, and is forgiven only once nothing is "
-    "left open (M-1)"
+    "withdraws, trades, liquidates, is liquidated or deleveraged (or deposits with "
+    "nothing open) it repays min(what it owes, its equity), recomputed; a withdrawal "
+    "takes only equity above what it owes, and it deposits nothing while it holds "
+    "positions; the record grows only in a deleverage or a liquidation that leaves it "
+    "positions, by exactly what the fund, the winners and bad debt paid for it, and is "
+    "forgiven only once nothing is left open (M-1)"
 )
 
 
@@ -32,9 +32,10 @@ def _owed(state: State, address: str) -> int:
 
 def _repaying(fn: str, args: tuple, caller: str, before: State, events: list) -> set[str]:
     """The accounts the call repays first: the withdrawer, both sides of a trade, the
-    liquidated account, the deleveraged one (unless the call only closed its positions in
-    settled markets) and a depositor holding nothing in a live market."""
-    out = {a[0] for name, a in events if name == "Liquidation"}
+    liquidated account and its liquidator, the deleveraged one (unless the call only
+    closed its positions in settled markets) and a depositor holding nothing in a live
+    market."""
+    out = {side for name, a in events if name == "Liquidation" for side in a[:2]}
     out |= {side for name, a in events if name == "Trade" for side in a[:2]}
     settled = {a[0] for name, a in events if name == "PositionSettledAtPrice"}
     if fn == "withdraw":

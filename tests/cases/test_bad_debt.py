@@ -220,6 +220,48 @@ def test_i19_m1_deposit_while_owing_refused(case):
     case.act("deposit", "trader0", 1_000 * USDC, reverts="deposit: loss owed")
 
 
+def owing_beside_a_liquidatable_long(case) -> None:
+    """trader0 owes 3,305 USDC beside its market-1 long (``booked_beside_a_long``);
+    trader4 holds a 9,000-lot market-0 long at 0.50 that a fall to 0.45 leaves below
+    maintenance, still solvent."""
+    booked_beside_a_long(case)
+    case("deposit", "trader4", 500 * USDC)
+    case("deposit", "trader5", 20_000 * USDC)
+    case(settle_trade("trader4", "trader5", 9_000, 500_000))
+    case.price(0, 450_000)
+
+
+def test_i19_m1_owing_liquidator_repays_first(case):
+    """Issue 19, M-1 (a second review of the loss record): market 1 at 45 USDC puts
+    trader0 at equity 4,000 while it owes 3,305: 695 of its own, against the 900 USDC
+    initial margin of its long. On the record's second design a liquidator was judged on
+    its whole equity and repaid nothing: trader0 took trader4's 9,000 lots over, and
+    when market 0 fell to 0.30 its next deleverage repaid 2,729.65 of the 3,305 (575.35
+    lost to the books), where a rise to 0.60 would have left it 1,308.01 USDC more. Now a
+    liquidator repays first, as a trader does, and takes over on margin of its own."""
+    owing_beside_a_liquidatable_long(case)
+    case.price(1, 45 * USDC)
+    case.act(
+        "liquidate",
+        "trader0",
+        "trader4",
+        0,
+        ALL,
+        reverts="liquidate: liquidator below initial margin",
+    )
+
+
+def test_i19_m1_owing_liquidator_with_margin_of_its_own(case):
+    """Issue 19, M-1: at 60 USDC trader0's long gained 5,500, more than the 3,305 it owes:
+    its takeover of trader4's long repays the whole record first, then goes through."""
+    owing_beside_a_liquidatable_long(case)
+    owed = booked(case, "trader0")
+    case.price(1, 60 * USDC)
+    events = case.act("liquidate", "trader0", "trader4", 0, ALL)
+    assert ("LossRepaid", (case.address("trader0"), owed, 0)) in events
+    assert booked(case, "trader0") == 0 and case.size("trader0") > 0
+
+
 def test_i19_m1_the_property_sees_a_missing_repayment(embedded_pair, monkeypatch):
     """``owed_repaid_first`` sees the free option by itself: with the repayment taken out
     of the spec, the owing account's closing trade after the rise fails it."""
