@@ -825,7 +825,7 @@ def _adl_side(
                 size=abs(position.size),
                 upnl=margin.unrealized_pnl(position, price),
                 entry=abs(position.entry_notional),
-                equity=margin.equity(account),
+                equity=margin.equity_above_owed(account),  # what it owes repays first (M-1)
                 maintenance=margin.requirement(account, False),
             )
         )

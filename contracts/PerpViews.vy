@@ -66,7 +66,7 @@ def _adl_side(
                 size=abs(position.size),
                 upnl=margin.unrealized_pnl(position, price),
                 entry=abs(position.entry_notional),
-                equity=equity,
+                equity=equity - convert(staticcall engine.booked(account), int256),
                 maintenance=maintenance,
             )
         )
@@ -111,7 +111,7 @@ def _equity_above_owed(account: address) -> int256:
     """
     @notice Equity less the loss the account owes (M-1): what its next withdrawal, trade,
             liquidation or deleverage judges it by once it repaid.
-            Spec: `views.equity_above_owed`.
+            Spec: `margin.equity_above_owed`.
     """
     return self._equity(account) - convert(staticcall engine.booked(account), int256)
 
@@ -249,11 +249,11 @@ def bankruptcy_price(account: address, market_id: uint256) -> uint256:
 def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
     """
     @notice The queue's rank PnL% = (upnl, |entry notional|); (0, 1) when not eligible
-            (a loss, or equity <= 0). Spec: `views.adl_rank`.
+            (a loss, or no equity above what it owes). Spec: `views.adl_rank`.
     """
     position: storage.Position = staticcall engine.positions(account, market_id)
     upnl: int256 = margin.unrealized_pnl(position, (staticcall engine.markets(market_id)).price)
-    if position.size == 0 or upnl <= 0 or self._equity(account) <= 0:
+    if position.size == 0 or upnl <= 0 or self._equity_above_owed(account) <= 0:
         return 0, 1
     return convert(upnl, uint256), convert(abs(position.entry_notional), uint256)
 

@@ -149,6 +149,17 @@ def credit_fund(state: State, amount: int) -> None:
     state.insurance_fund += amount - repaid
 
 
+def equity_above_owed(state: State, address: str) -> int:
+    """Equity less the loss the account owes (M-1, ``repay_booked``): the figure its next
+    withdrawal, trade, liquidation or deleverage judges it by once it repaid (the same
+    from the record up; below it, 0 then, and this negative: the same sign). The views
+    and the ADL side read it. Contract: ``margin.equity_above_owed`` (the views':
+    ``PerpViews._equity_above_owed``).
+    """
+    account = state.accounts.get(address)
+    return equity(state, address) - (account.booked if account else 0)
+
+
 def repay_booked(state: State, address: str) -> None:
     """M-1: an account whose deficit others paid (the fund, winners, bad debt) while it
     kept positions owes them its later equity: before it trades, withdraws, is liquidated

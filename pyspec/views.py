@@ -6,29 +6,19 @@ from pyspec.fixed_math import ceil_div, floor_div, sign
 from pyspec.state import State, get_position
 
 
-def equity_above_owed(state: State, address: str) -> int:
-    """Equity less the loss the account owes (M-1, ``margin.repay_booked``): the figure
-    its next withdrawal, trade, liquidation or deleverage judges it by once it repaid
-    (the same from the record up; below it, 0 then, and this negative: the same sign).
-    The views below read it. Contract: ``PerpViews._equity_above_owed``.
-    """
-    account = state.accounts.get(address)
-    return margin.equity(state, address) - (account.booked if account else 0)
-
-
 def free_collateral(state: State, address: str) -> int:
     """Return max(equity above what it owes - initial requirement, 0).
 
     Contract: ``PerpViews.free_collateral``.
     """
-    return max(equity_above_owed(state, address) - margin.initial_margin(state, address), 0)
+    return max(margin.equity_above_owed(state, address) - margin.initial_margin(state, address), 0)
 
 
 def health(state: State, address: str) -> int:
     """Return equity above what it owes - maintenance requirement; negative means
     liquidatable. Contract: ``PerpViews.health``.
     """
-    return equity_above_owed(state, address) - margin.maintenance_margin(state, address)
+    return margin.equity_above_owed(state, address) - margin.maintenance_margin(state, address)
 
 
 def liquidation_price(state: State, address: str, market_id: int) -> int:
@@ -47,7 +37,9 @@ def liquidation_price(state: State, address: str, market_id: int) -> int:
     others = margin.maintenance_margin(state, address) - margin.compute_margin_requirement(
         size, market.price, ratio
     )
-    numerator = (others - equity_above_owed(state, address) + size * market.price) * RATIO_PRECISION
+    numerator = (
+        others - margin.equity_above_owed(state, address) + size * market.price
+    ) * RATIO_PRECISION
     if size > 0:
         price = ceil_div(numerator, size * (RATIO_PRECISION - ratio))
     else:
@@ -66,7 +58,7 @@ def bankruptcy_price(state: State, address: str, market_id: int) -> int:
         return 0
     market = state.markets[market_id]
     share = liquidation.compute_equity_share(
-        equity_above_owed(state, address),
+        margin.equity_above_owed(state, address),
         margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
         margin.maintenance_margin(state, address),
     )

@@ -182,6 +182,17 @@ def credit_fund(amount: uint256):
 
 
 @internal
+@view
+def equity_above_owed(account: address) -> int256:
+    """
+    @notice Equity less the loss the account owes (M-1): what the ADL side reads, so a
+            charge never takes what repays the account's own record.
+            Spec: `margin.equity_above_owed`.
+    """
+    return self.equity(account) - convert(storage.booked[account], int256)
+
+
+@internal
 def repay_booked(account: address):
     """
     @notice M-1: an account whose deficit others paid while it kept positions owes them

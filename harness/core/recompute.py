@@ -30,6 +30,13 @@ def equity(state: State, address: str) -> int:
     return total
 
 
+def equity_above_owed(state: State, address: str) -> int:
+    """``equity`` less the loss the account owes (its raw ``booked`` field, M-1): what the
+    ADL side ranks, weighs and caps a holder by."""
+    account = state.accounts.get(address)
+    return equity(state, address) - (account.booked if account else 0)
+
+
 def maintenance(state: State, address: str) -> int:
     """Sum over positions of ceil(|size| x price x mmr / 1e6); a settled market's position
     counts nothing: every call closes it at the final price before it checks the account."""

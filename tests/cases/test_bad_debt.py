@@ -262,6 +262,27 @@ def test_i19_m1_owing_liquidator_with_margin_of_its_own(case):
     assert booked(case, "trader0") == 0 and case.size("trader0") > 0
 
 
+def test_i19_m1_owing_winner_not_charged_for_another(case):
+    """Issue 19, M-1 (a third review of the loss record): trader0 owes 3,305 USDC and is
+    market 1's only long but for a sybil pair; at 30 USDC its long is worth 2,500, all of
+    it owed. The pair's short side (trader4, 500 USDC) is 2,000 short. On the record's
+    third design the ADL side read trader0's whole equity: deleveraging trader4 first
+    charged trader0 1,000 of it, so its own deleverage then repaid 1,500 instead of 2,500
+    and the pair's long (trader5) ended 1,000 USDC richer. Now the side reads equity
+    above what a holder owes: trader0 is not eligible, trader5 pays the 2,000."""
+    booked_beside_a_long(case)
+    case("deleverage", "outsider", "trader1")
+    case("deposit", "trader4", 500 * USDC)
+    case("deposit", "trader5", 2_000 * USDC)
+    case(settle_trade("trader5", "trader4", 100, 5 * USDC, market=1))
+    case.price(1, 30 * USDC)
+    assert case.equity("trader0") == 2_500 * USDC and case.equity("trader4") == -2_000 * USDC
+    events = case.act("deleverage", "trader5", "trader4")
+    charged = {c: a for name, (_, c, _, _, _, a) in (e for e in events if e[0] == "Deleverage")}
+    assert charged.get(case.address("trader0"), 0) == 0
+    assert charged[case.address("trader5")] == 2_000 * USDC
+
+
 def test_i19_m1_the_property_sees_a_missing_repayment(embedded_pair, monkeypatch):
     """``owed_repaid_first`` sees the free option by itself: with the repayment taken out
     of the spec, the owing account's closing trade after the rise fails it."""
