@@ -3,7 +3,15 @@
 review's findings (SPEC.md, Findings)."""
 
 import pytest
-from scenarios import ALL, INSURANCE_FLOOR, drained_fund, flash_crash, listing, use_policy
+from scenarios import (
+    ALL,
+    INSURANCE_FLOOR,
+    booked_beside_a_long,
+    drained_fund,
+    flash_crash,
+    listing,
+    use_policy,
+)
 
 from harness.core import properties
 from harness.core.genesis import USDC
@@ -300,17 +308,7 @@ def test_i19_capped_shortfall_stays_where_it_arose(case):
     design before, the shortfall stayed on the account and the second deleverage charged
     it to trader2 on market 1, while with the market ids swapped it became bad debt: who
     paid depended on the ids."""
-    for trader, amount in (("trader0", 1_200), ("trader1", 3_000), ("trader2", 20_000)):
-        case("deposit", trader, amount * USDC)
-    case("deposit", "trader3", 20_000 * USDC)
-    case(settle_trade("trader0", "trader1", 9_000, 10**6))
-    case(settle_trade("trader1", "trader2", 400, 25 * USDC, market=1))
-    case.govern("withdraw_insurance", 900 * USDC)
-    case.price(1, 5 * USDC)  # trader1: -8,000 USDC on market 1, bankrupt
-    case(settle_trade("trader0", "trader3", 100, 5 * USDC, market=1))
-    case.price(0, 500_000)  # trader0: -4,500 USDC on market 0
-    assert case.equity("trader0") < 0
-    case("deleverage", "outsider", "trader0")
+    booked_beside_a_long(case)
     assert case.size("trader0") == 0 and case.state.bad_debt > 0
     assert case.equity("trader0") == 0
     events = case.act("deleverage", "outsider", "trader0")
