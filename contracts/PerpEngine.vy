@@ -638,7 +638,10 @@ def deleverage(account: address):
     self._require_fresh_account(account, 0)
     # an account that owes (M-1) is deleveraged at any equity: it repays first, and
     # what is left at 0 closes uncharged (a zero share), one position a call
-    assert margin.equity(account) <= 0 or storage.booked[account] > 0, "adl: account not bankrupt"
+    entry_equity: int256 = margin.equity(account)
+    assert entry_equity <= 0 or storage.booked[account] > 0, "adl: account not bankrupt"
+    if entry_equity > 0:  # solvent but owing: a bankrupt holder opposite goes first
+        self._require_no_dodge(market_id, storage.positions[account][market_id])
     margin.repay_booked(account)
     account_equity: int256 = margin.equity(account)
     if account_equity > 0:  # repaid in full, and solvent: nothing to deleverage
@@ -683,6 +686,8 @@ def deleverage(account: address):
         storage.booked[account] += convert(-share, uint256)  # paid while it keeps positions
     else:
         margin.repay_booked(account)  # nothing is left open: the record ends
+    if msg.sender != account and not self._holds_position(msg.sender):
+        margin.repay_booked(msg.sender)  # a record outliving its positions ends (M-1)
     # N9: the fund above its floor and above what the account still owes pays the keeper
     # a liquidator's reward on the position, capped: deleverage never rests on altruists
     room: int256 = min(
@@ -825,7 +830,7 @@ def _adl_side(
                 size=abs(position.size),
                 upnl=margin.unrealized_pnl(position, price),
                 entry=abs(position.entry_notional),
-                equity=margin.equity_above_owed(account),  # what it owes repays first (M-1)
+                equity=margin.equity_after_repayment(account),  # what it owes repays first (M-1)
                 maintenance=margin.requirement(account, False),
             )
         )

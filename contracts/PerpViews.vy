@@ -66,7 +66,7 @@ def _adl_side(
                 size=abs(position.size),
                 upnl=margin.unrealized_pnl(position, price),
                 entry=abs(position.entry_notional),
-                equity=equity - convert(staticcall engine.booked(account), int256),
+                equity=equity - min(convert(staticcall engine.booked(account), int256), max(equity, 0)),
                 maintenance=maintenance,
             )
         )
@@ -114,6 +114,17 @@ def _equity_above_owed(account: address) -> int256:
             Spec: `margin.equity_above_owed`.
     """
     return self._equity(account) - convert(staticcall engine.booked(account), int256)
+
+
+@internal
+@view
+def _equity_after_repayment(account: address) -> int256:
+    """
+    @notice Equity as the account's next repayment leaves it (M-1).
+            Spec: `margin.equity_after_repayment`.
+    """
+    total: int256 = self._equity(account)
+    return total - min(convert(staticcall engine.booked(account), int256), max(total, 0))
 
 
 @internal
@@ -231,7 +242,7 @@ def bankruptcy_price(account: address, market_id: uint256) -> uint256:
         return 0
     market: storage.Market = staticcall engine.markets(market_id)
     share: int256 = liquidation.compute_equity_share(
-        self._equity_above_owed(account),
+        self._equity_after_repayment(account),
         margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
         self._maintenance_margin(account),
     )

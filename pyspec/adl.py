@@ -13,13 +13,14 @@ the stress lab's deposit scenario measures both).
 from pyspec import adl_allocator
 from pyspec.adl_allocator import Fill, Holder
 from pyspec.fixed_math import sign
-from pyspec.margin import equity_above_owed, maintenance_margin, unrealized_pnl
+from pyspec.margin import equity_after_repayment, maintenance_margin, unrealized_pnl
 from pyspec.state import State
 
 
 def side_holders(state: State, market_id: int, side: int) -> list[Holder]:
     """Return the positions on ``side`` of a market, in holder order, as the allocator
-    reads them: a holder's equity is what it has above the loss it owes (M-1), so an ADL
+    reads them: a holder's equity is what its repayment of the loss it owes leaves (M-1,
+    ``margin.equity_after_repayment``), so an ADL
     charge never takes what repays its own record (a review: 1,000 USDC of an owing
     winner's equity paid another bankruptcy, and bad debt fell by that much less).
     Contract: ``PerpEngine._adl_side`` (for the views: ``PerpViews._adl_side``).
@@ -36,7 +37,7 @@ def side_holders(state: State, market_id: int, side: int) -> list[Holder]:
                 abs(position.size),
                 unrealized_pnl(position, market),
                 abs(position.entry_notional),
-                equity_above_owed(state, address),  # what it owes repays first (M-1)
+                equity_after_repayment(state, address),  # what it owes repays first (M-1)
                 maintenance_margin(state, address),
             )
         )

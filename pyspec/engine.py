@@ -167,12 +167,10 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
     """Deposit collateral from the caller's wallet, pulled before it is credited.
 
     The no-dodge gate covers a deposit in the markets whose ADL policy weighs by
-    leverage, which a deposit lowers: there a winner's deposit after a public deficit
-    would move its charge onto the others (issue 19; the other policies' weights and
-    ranks do not read collateral, and a deposit only raises their caps). No price need be
-    fresh: a deposit never hurts the account's solvency. New money never repays a loss
-    record (M-1): one that outlived the account's positions ends first, and an account
-    still holding positions while it owes is refused (it would only pay the record).
+    leverage, which a deposit lowers (issue 19; other policies' weights and ranks do not
+    read collateral). No price need be fresh: a deposit never hurts solvency. New money
+    never repays a loss record (M-1): one that outlived the account's positions ends
+    first, and an account holding positions while it owes is refused.
     Contract: ``PerpEngine.deposit``.
     """
     require(amount > 0, "deposit: zero amount")
@@ -433,15 +431,15 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
 
     The position is the account's lowest market id (attribution is never the caller's
     choice). Its deficit share, floor(TNC x loss_i / total loss), follows where the loss
-    arose (``margin.deficit_weights``, M-W3; dYdX v4's maintenance weights let a market
-    with no winner take a share and write it off as bad debt while the losing market's
-    winners kept their profit). The fund covers it as far as it goes;
-    ``adl.allocate_adl`` closes the position against opposite positions of the same
-    market and charges them the rest within their caps. When the
-    account's last position closes, what is left of its deficit is written off (and so is
-    a bankrupt counterparty's, closed at the oracle price). Anyone may call, as
-    often as the account has positions. An account that owes a loss others paid while it
-    kept positions (M-1) is deleveraged at any equity: it repays first
+    arose (``margin.deficit_weights``, M-W3; dYdX v4's maintenance weights wrote a share
+    off in a market with no winner while the losing market's winners kept their profit).
+    The fund covers it as far as it goes; ``adl.allocate_adl`` closes the position
+    against opposite positions of the same market and charges them the rest within their
+    caps. When the account's last position closes, what is left of its deficit is written
+    off (and so is a bankrupt counterparty's, closed at the oracle price). Anyone may
+    call, as often as the account has positions. An account that owes a loss others paid
+    while it kept positions (M-1) is deleveraged at any equity (solvent, after the
+    bankrupt holders opposite its position in profit): it repays first
     (``margin.repay_booked``); a call that leaves it positions records its share as owed,
     and the one that closes its last forgives what is left. A call that closes positions
     of the account in settled markets (``_settle``) stops there: the account's positions
@@ -456,12 +454,15 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     _require_fresh_account(state, address, 0)
     # an account that owes (M-1) is deleveraged at any equity: it repays first, and
     # what is left at 0 closes uncharged (a zero share), one position a call
-    require(margin.equity(state, address) <= 0 or account.booked > 0, "adl: account not bankrupt")
+    entry_equity = margin.equity(state, address)
+    require(entry_equity <= 0 or account.booked > 0, "adl: account not bankrupt")
+    market_id = min(account.positions)
+    if entry_equity > 0:  # solvent but owing: a bankrupt holder opposite goes first
+        _require_no_dodge(state, market_id, account.positions[market_id])
     margin.repay_booked(state, address)
     account_equity = margin.equity(state, address)
     if account_equity > 0:  # repaid in full, and solvent: nothing to deleverage
         return
-    market_id = min(account.positions)
     market = state.markets[market_id]
     position_size = account.positions[market_id].size
     abs_size = abs(position_size)
@@ -508,9 +509,12 @@ def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) 
     does not rest on altruists while the fund has that room. Across several bankrupt
     accounts, a reward paid before another account's deficit leaves that much more to
     charge: the keeper's order moves charges by at most the round's rewards
-    (``adl_order_free``). The bankrupt account earns nothing by deleveraging itself.
-    Contract: ``PerpEngine.deleverage``.
+    (``adl_order_free``). The bankrupt account earns nothing by deleveraging itself. A
+    keeper's loss record that outlived its positions ends first (M-1): a reward is new
+    money. Contract: ``PerpEngine.deleverage``.
     """
+    if not get_account(state, keeper).positions:
+        margin.repay_booked(state, keeper)  # a record outliving them ends first (M-1)
     room = min(
         state.insurance_fund - state.insurance_floor + min(margin.equity(state, address), 0),
         MAX_KEEPER_REWARD,

@@ -152,12 +152,23 @@ def credit_fund(state: State, amount: int) -> None:
 def equity_above_owed(state: State, address: str) -> int:
     """Equity less the loss the account owes (M-1, ``repay_booked``): the figure its next
     withdrawal, trade, liquidation or deleverage judges it by once it repaid (the same
-    from the record up; below it, 0 then, and this negative: the same sign). The views
-    and the ADL side read it. Contract: ``margin.equity_above_owed`` (the views':
-    ``PerpViews._equity_above_owed``).
+    from the record up; below it, 0 then, and this negative: the same sign). The views'
+    margins and liquidation price read it. Contract: ``PerpViews._equity_above_owed``.
     """
     account = state.accounts.get(address)
     return equity(state, address) - (account.booked if account else 0)
+
+
+def equity_after_repayment(state: State, address: str) -> int:
+    """Equity as the account's next repayment leaves it (M-1): less min(owed, equity) when
+    positive. What the ADL side and the bankruptcy price read: an owing holder at or
+    below its record counts as at 0, one below 0 as it stands. Contract:
+    ``margin.equity_after_repayment`` (the views': ``PerpViews._equity_after_repayment``).
+    """
+    account = state.accounts.get(address)
+    owed = account.booked if account else 0
+    total = equity(state, address)
+    return total - min(owed, max(total, 0))
 
 
 def repay_booked(state: State, address: str) -> None:

@@ -58,7 +58,7 @@ def bankruptcy_price(state: State, address: str, market_id: int) -> int:
         return 0
     market = state.markets[market_id]
     share = liquidation.compute_equity_share(
-        margin.equity_above_owed(state, address),
+        margin.equity_after_repayment(state, address),
         margin.compute_margin_requirement(size, market.price, market.maintenance_margin_ratio),
         margin.maintenance_margin(state, address),
     )

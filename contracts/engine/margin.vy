@@ -183,13 +183,14 @@ def credit_fund(amount: uint256):
 
 @internal
 @view
-def equity_above_owed(account: address) -> int256:
+def equity_after_repayment(account: address) -> int256:
     """
-    @notice Equity less the loss the account owes (M-1): what the ADL side reads, so a
-            charge never takes what repays the account's own record.
-            Spec: `margin.equity_above_owed`.
+    @notice Equity as the account's next repayment leaves it (M-1): less min(owed,
+            equity) when positive; what the ADL side reads.
+            Spec: `margin.equity_after_repayment`.
     """
-    return self.equity(account) - convert(storage.booked[account], int256)
+    total: int256 = self.equity(account)
+    return total - min(convert(storage.booked[account], int256), max(total, 0))
 
 
 @internal

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections import Counter
 
 from harness.core.invariants import check
-from harness.core.recompute import adl_budget, equity, equity_above_owed, pnl, size
+from harness.core.recompute import adl_budget, equity, equity_after_repayment, pnl, size
 from pyspec import engine
 from pyspec.errors import Revert
 from pyspec.state import State
@@ -90,7 +90,7 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
         if market_id is None:
             continue
         caps = {
-            a: min(pnl(state, a, market_id), equity_above_owed(state, a))
+            a: min(pnl(state, a, market_id), equity_after_repayment(state, a))
             for a in state.markets[market_id].holders
         }
         now_eligible = {a for a, cap in caps.items() if cap > 0}
@@ -135,7 +135,9 @@ def _check_monotone(
     """Every charge the same fraction of the counterparty's weight at the round's start
     (profit, or size), within the round's rounding unit of charge."""
     eligible = [
-        a for a in charged if pnl(before, a, market_id) > 0 and equity_above_owed(before, a) > 0
+        a
+        for a in charged
+        if pnl(before, a, market_id) > 0 and equity_after_repayment(before, a) > 0
     ]
     weight = {
         a: pnl(before, a, market_id) if policy == PNL_PRO_RATA else abs(size(before, a, market_id))

@@ -30,7 +30,8 @@ def check_liveness(state: State, deleverage, liquidate=None) -> None:
     if liquidate is not None:
         _check_liquidation_liveness(drained, liquidate)
     underwater = [a for a in drained.accounts if _unresolved(drained, a)]
-    for address in sorted(underwater):
+    # the bankrupt first: an owing account in profit waits for them (``_require_no_dodge``)
+    for address in sorted(underwater, key=lambda a: (equity(drained, a) > 0, a)):
         for _ in range(len(drained.markets)):
             if not _unresolved(drained, address):
                 break

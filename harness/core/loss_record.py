@@ -42,6 +42,9 @@ def _repaying(fn: str, args: tuple, caller: str, before: State, events: list) ->
         out.add(caller)
     elif fn == "deleverage" and args[0] not in settled:
         out.add(args[0])
+        closed = any(name == "Deleverage" for name, _ in events)
+        if closed and caller != args[0] and not _live(before, caller):
+            out.add(caller)  # a keeper holding nothing ends its record before its reward
     elif fn == "deposit" and not _live(before, caller):
         out.add(caller)
     return out

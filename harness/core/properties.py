@@ -20,7 +20,7 @@ from harness.core.recompute import (
     RATIO,
     adl_budget,
     equity,
-    equity_above_owed,
+    equity_after_repayment,
     maintenance,
     pnl,
     pnl_percent,
@@ -241,7 +241,7 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         for a in before.markets[market_id].holders
         if size(before, a, market_id) * side < 0
         and pnl(before, a, market_id) > 0
-        and equity_above_owed(before, a) > 0
+        and equity_after_repayment(before, a) > 0
     ]
     if policy == QUEUE:
         _check_queue(before, market_id, eligible, fills, charged)
@@ -343,7 +343,7 @@ def _check_pro_rata(before: State, market_id: int, policy: int, eligible, fills,
     market = before.markets[market_id]
     held = {a: abs(size(before, a, market_id)) for a in eligible}
     profit = {a: pnl(before, a, market_id) for a in eligible}
-    caps = {a: min(profit[a], equity_above_owed(before, a)) for a in eligible}
+    caps = {a: min(profit[a], equity_after_repayment(before, a)) for a in eligible}
     if policy == PNL_PRO_RATA:
         weights = profit
     elif policy == CONTRACT_PRO_RATA:
@@ -352,7 +352,7 @@ def _check_pro_rata(before: State, market_id: int, policy: int, eligible, fills,
         weights = {
             a: profit[a]
             * min(
-                max(held[a] * market.price * RATIO // equity_above_owed(before, a), 1),
+                max(held[a] * market.price * RATIO // equity_after_repayment(before, a), 1),
                 MAX_LEVERAGE,
             )
             for a in eligible

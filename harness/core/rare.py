@@ -367,7 +367,7 @@ def _side(state: State, market_id: int, side: int) -> list[dict]:
                 "size": abs(size),
                 "upnl": recompute.pnl(state, address, market_id),
                 "entry": abs(entry),
-                "equity": recompute.equity_above_owed(state, address),
+                "equity": recompute.equity_after_repayment(state, address),
             }
         )
     return found

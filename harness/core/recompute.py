@@ -30,11 +30,12 @@ def equity(state: State, address: str) -> int:
     return total
 
 
-def equity_above_owed(state: State, address: str) -> int:
-    """``equity`` less the loss the account owes (its raw ``booked`` field, M-1): what the
-    ADL side ranks, weighs and caps a holder by."""
+def equity_after_repayment(state: State, address: str) -> int:
+    """``equity`` as the account's next repayment of its raw ``booked`` record leaves it
+    (M-1): what the ADL side ranks, weighs and caps a holder by."""
     account = state.accounts.get(address)
-    return equity(state, address) - (account.booked if account else 0)
+    total = equity(state, address)
+    return total - min(account.booked if account else 0, max(total, 0))
 
 
 def maintenance(state: State, address: str) -> int:

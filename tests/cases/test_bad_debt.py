@@ -283,6 +283,49 @@ def test_i19_m1_owing_winner_not_charged_for_another(case):
     assert charged[case.address("trader5")] == 2_000 * USDC
 
 
+def test_i19_m1_owing_account_waits_for_the_bankrupt_opposite(case):
+    """Issue 19, M-1 (a fourth review of the loss record): at 30 USDC trader0's long is
+    worth 2,500 while it owes 3,305, and trader4's short opposite it is 2,000 short, first
+    among the shorts in holder order; trader5, long, would pay that 2,000. On the record's
+    fourth design trader5 deleveraged the owing trader0 first: its long closed at a zero
+    share against trader4, whose short closed at the oracle price and whose 2,000 went
+    to bad debt, and trader5 kept them. Now a solvent account that owes waits, as a trade
+    or a withdrawal does, while a holder opposite its position in profit is bankrupt."""
+    booked_beside_a_long(case)
+    case("deleverage", "outsider", "trader1")
+    case("deposit", "trader4", 500 * USDC)
+    case(settle_trade("trader3", "trader4", 100, 5 * USDC, market=1))
+    case("deposit", "trader5", 2_000 * USDC)
+    case("deposit", "trader6", 20_000 * USDC)
+    case(settle_trade("trader5", "trader6", 100, 5 * USDC, market=1))
+    case.price(1, 30 * USDC)
+    assert case.equity("trader4") == -2_000 * USDC
+    case.act("deleverage", "trader5", "trader0", reverts="adl: deficit pending")
+
+
+def test_i19_m1_keeper_reward_is_new_money(case):
+    """Issue 19, M-1 (the fourth review): two liquidations closed trader0's bankrupt long,
+    the first with 51.25 USDC of the fund's cover recorded as owed, and left it nothing
+    open, so the record only waits to end. trader0 then deleverages trader5 as a keeper.
+    On the record's fourth design the 3.00 USDC reward went to the record at trader0's
+    next withdrawal or deposit; now the record ends before the reward is credited."""
+    case("deposit", "trader0", 1_000 * USDC)
+    for trader in ("trader1", "trader3", "trader4"):
+        case("deposit", trader, 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 5_000, 10**6))
+    case.price(0, 780_000)
+    case("liquidate", "trader3", "trader0", 0, 2_500)
+    case("liquidate", "trader3", "trader0", 0, ALL)
+    assert booked(case, "trader0") == 51_250_000 and case.size("trader0") == 0
+    case("deposit", "trader5", 100 * USDC)
+    case(settle_trade("trader5", "trader1", 1_000, 780_000))
+    case.price(0, 600_000)
+    events = case.act("deleverage", "trader0", "trader5")
+    assert ("LossRepaid", (case.address("trader0"), 0, 51_250_000)) in events
+    reward = next(args[2] for name, args in events if name == "KeeperReward")
+    assert booked(case, "trader0") == 0 and case.equity("trader0") == reward > 0
+
+
 def test_i19_m1_the_property_sees_a_missing_repayment(embedded_pair, monkeypatch):
     """``owed_repaid_first`` sees the free option by itself: with the repayment taken out
     of the spec, the owing account's closing trade after the rise fails it."""
