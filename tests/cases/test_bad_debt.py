@@ -191,18 +191,24 @@ def test_i19_m1_owed_gain_repays_before_a_trade(case):
     assert case.equity("trader0") == 4_000 * USDC - owed - fee
 
 
-def test_i19_m1_liquidation_cover_is_owed(case):
-    """Issue 19, M-1 (a review of the loss record): a liquidator takes half of a bankrupt
-    long and the fund covers that half's deficit, 51.25 USDC; trader0 keeps 2,500 lots.
-    On the record's first design only a deleverage recorded what others paid, so when
-    the price came back to 0.85 trader0 sold and withdrew 123.325 USDC, 51.25 of it the
-    fund's. Now the cover is owed too, and the sale repays it first."""
+def half_liquidated_at_bankruptcy(case) -> None:
+    """trader0's 5,000-lot long on 1,000 USDC falls from 1.00 to 0.78, past bankruptcy;
+    trader3 takes 2,500 lots over and the fund covers that half's deficit."""
     case("deposit", "trader0", 1_000 * USDC)
     for trader in ("trader1", "trader3", "trader4"):
         case("deposit", trader, 20_000 * USDC)
     case(settle_trade("trader0", "trader1", 5_000, 10**6))
     case.price(0, 780_000)
     case("liquidate", "trader3", "trader0", 0, 2_500)
+
+
+def test_i19_m1_liquidation_cover_is_owed(case):
+    """Issue 19, M-1 (a review of the loss record): a liquidator takes half of a bankrupt
+    long and the fund covers that half's deficit, 51.25 USDC; trader0 keeps 2,500 lots.
+    On the record's first design only a deleverage recorded what others paid, so when
+    the price came back to 0.85 trader0 sold and withdrew 123.325 USDC, 51.25 of it the
+    fund's. Now the cover is owed too, and the sale repays it first."""
+    half_liquidated_at_bankruptcy(case)
     assert booked(case, "trader0") == 51_250_000 and case.size("trader0") == 2_500
     case.price(0, 850_000)
     events = case.act(settle_trade("trader4", "trader0", 2_500, 850_000))
@@ -309,12 +315,7 @@ def test_i19_m1_keeper_reward_is_new_money(case):
     open, so the record only waits to end. trader0 then deleverages trader5 as a keeper.
     On the record's fourth design the 3.00 USDC reward went to the record at trader0's
     next withdrawal or deposit; now the record ends before the reward is credited."""
-    case("deposit", "trader0", 1_000 * USDC)
-    for trader in ("trader1", "trader3", "trader4"):
-        case("deposit", trader, 20_000 * USDC)
-    case(settle_trade("trader0", "trader1", 5_000, 10**6))
-    case.price(0, 780_000)
-    case("liquidate", "trader3", "trader0", 0, 2_500)
+    half_liquidated_at_bankruptcy(case)
     case("liquidate", "trader3", "trader0", 0, ALL)
     assert booked(case, "trader0") == 51_250_000 and case.size("trader0") == 0
     case("deposit", "trader5", 100 * USDC)
