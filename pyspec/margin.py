@@ -173,10 +173,10 @@ def equity_after_repayment(state: State, address: str) -> int:
 
 def repay_booked(state: State, address: str) -> None:
     """M-1: an account whose deficit others paid (the fund, winners, bad debt) while it
-    kept positions owes them its later equity: before it trades, withdraws, is liquidated
-    or deleveraged, min(owed, equity) moves from its collateral to the fund (repaying bad
-    debt first, ``credit_fund``). With no position left, what equity did not repay
-    is forgiven: the upside it kept is realized, and new deposits owe nothing.
+    kept positions owes them its later equity: before it trades, withdraws, liquidates,
+    is liquidated or deleveraged, min(owed, equity) moves from its collateral to the fund
+    (repaying bad debt first, ``credit_fund``). With no position left, what equity did
+    not repay is forgiven: the upside it kept is realized, and new deposits owe nothing.
     Contract: ``margin.repay_booked``.
     """
     account = state.accounts.get(address)
