@@ -8,8 +8,9 @@
         the fills closing a bankrupt position: the lots each counterparty takes over and
         the part of the deficit it absorbs.
         Eligible positions (profitable, on an account with positive equity) are filled
-        under the market's policy, then every other one in holder order at the oracle
-        price, uncharged. Charges never exceed a counterparty's cap.
+        under the market's policy, then every other one at the oracle price, uncharged:
+        solvent accounts' in holder order, then bankrupt ones'. Charges never exceed a
+        counterparty's cap.
         Policies: ADL_POLICY_QUEUE (PnL% rank, pro-rata share of the lots taken, capped at
         their profit and equity share); ADL_POLICY_PNL_PRO_RATA, ADL_POLICY_LEVERAGE_PRO_RATA
         and ADL_POLICY_CONTRACT_PRO_RATA (charges water-filled with weights upnl,
@@ -403,7 +404,9 @@ def allocate(
     """
     @notice The fills closing `size` lots against `holders` (one side of a market, in
             holder order, holding at least `size`) and the part of `loss` each absorbs.
-            Spec: `adl_allocator.allocate`.
+            The rest closes uncharged, bankrupt accounts last so that closing one here
+            cannot move its deficit out of this market ahead of a solvent holder.
+            Spec: `adl_allocator.allocate`, `adl_allocator.completion_order`.
     """
     fills: DynArray[Fill, N] = []
     if policy == constants.ADL_POLICY_QUEUE:
@@ -415,12 +418,16 @@ def allocate(
     filled: int256 = 0
     for fill: Fill in fills:
         filled += fill.size
-    for holder: Holder in holders:
-        if filled == size:
-            break
-        if self._is_eligible(holder):
-            continue
-        fill: int256 = min(size - filled, holder.size)
-        fills.append(Fill(counterparty=holder.account, size=fill, absorbed=0))
-        filled += fill
+    if filled == size:
+        return fills
+    # the rest at the oracle price, uncharged: solvent accounts first, bankrupt ones last
+    for bankrupt: bool in [False, True]:
+        for holder: Holder in holders:
+            if filled == size:
+                return fills
+            if self._is_eligible(holder) or (holder.equity < 0) != bankrupt:
+                continue
+            fill: int256 = min(size - filled, holder.size)
+            fills.append(Fill(counterparty=holder.account, size=fill, absorbed=0))
+            filled += fill
     return fills

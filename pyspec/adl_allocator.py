@@ -3,10 +3,11 @@ bankrupt position each takes over and how much of its deficit each absorbs.
 Contract: ``contracts/AdlAllocator.vy`` (a stateless contract the engine calls).
 
 Every policy closes ``size`` lots exactly: first against the eligible positions (profitable,
-on an account with positive equity), then against every other opposite position in holder
-order at the oracle price, uncharged. Charges never exceed a counterparty's cap, so the sum
-of charges may fall short of ``loss`` (an undershoot, which the engine writes off to the
-fund or to bad debt) but never exceeds it. The policies (a market parameter):
+on an account with positive equity), then against every other opposite position at the
+oracle price, uncharged: solvent accounts' in holder order, then bankrupt ones'. Charges
+never exceed a counterparty's cap, so the sum of charges may fall short of ``loss`` (an
+undershoot, which the engine writes off to the fund or to bad debt) but never exceeds it.
+The policies (a market parameter):
 
 - ``ADL_POLICY_QUEUE``: BitMEX-style. Eligible positions ranked by PnL% = upnl / |entry
   notional| (cross-multiplied; equal ranks to the lower address), each filled min(remaining,
@@ -228,15 +229,26 @@ def allocate(
     else:
         fills = _allocate_pro_rata(policy, price, holders, size, loss)
     filled = sum(f.size for f in fills)
-    for holder in holders:  # the rest at the oracle price, uncharged
+    for holder in completion_order(holders):  # the rest at the oracle price, uncharged
         if filled == size:
             break
-        if is_eligible(holder):
-            continue
         fill = min(size - filled, holder.size)
         fills.append(Fill(holder.account, fill, 0))
         filled += fill
     return fills
+
+
+def completion_order(holders: list[Holder]) -> list[Holder]:
+    """Return the holders an allocation closes uncharged, in the order it takes them: the
+    ineligible ones of solvent accounts in holder order, then those of bankrupt accounts.
+
+    A bankrupt counterparty closed here realizes its loss in this market, and its own
+    deficit then goes to its other markets: taking it last (a fifth review of issue 19)
+    keeps the order in which a keeper deleverages two bankrupt accounts from moving a
+    market's loss to another market's winners. Contract: ``AdlAllocator.allocate``.
+    """
+    rest = [h for h in holders if not is_eligible(h)]
+    return [h for h in rest if h.equity >= 0] + [h for h in rest if h.equity < 0]
 
 
 def _allocate_queue(

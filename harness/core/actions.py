@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from deployment.config import asset_id
 from harness.core import orders
-from harness.core.adl_actions import dodge_deleverage, owed_gain, twin_bankruptcy
+from harness.core.adl_actions import dodge_deleverage, opposite_losers, owed_gain, twin_bankruptcy
 from harness.core.bundle_actions import attack
 from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.choices import (  # noqa: F401 (the policy's sources, used as actions.X)
@@ -504,6 +504,7 @@ ACTIONS = {
     "dodge_deleverage": dodge_deleverage,
     "twin_bankruptcy": twin_bankruptcy,
     "owed_gain": owed_gain,
+    "opposite_losers": opposite_losers,
     "tie_deleverage": tie_deleverage,
     "rotate_roles": rotate_roles,
     "fill_markets": fill_markets,
@@ -545,6 +546,7 @@ ACTION_WEIGHTS = {
     "dodge_deleverage": 4,
     "twin_bankruptcy": 2,
     "owed_gain": 2,
+    "opposite_losers": 2,
     # rare states on purpose (``rare_actions``)
     "tie_deleverage": 2,
     "rotate_roles": 1,

@@ -10,7 +10,9 @@ bankrupt accounts in reverse order. The properties then judge the deleverages th
 itself is refused by the no-dodge gate (``adl: deficit pending``) and judged by
 ``adl_no_dodge``; these actions keep it exercised on both machines. ``owed_gain`` builds
 the state a review found a free option in (M-1): an account whose deficit others paid
-while it kept a position, which then gains.
+while it kept a position, which then gains. ``opposite_losers`` builds the one a fifth
+review found the completion's order in: two bankrupt accounts at a loss on opposite
+sides of one market (``adl_bankrupt_counterparty_last``).
 """
 
 from __future__ import annotations
@@ -191,3 +193,53 @@ def owed_gain(world: World, choose: Choices) -> list:
     if way_out == "withdraw":
         return [*calls, Call("engine", "withdraw", loser, (choose.pick((1, 50)) * USDC,))]
     return [*calls, Call("engine", "deleverage", choose.pick(("outsider", loser)), (loser,))]
+
+
+def opposite_losers(world: World, choose: Choices) -> list:
+    """Two accounts at a loss on opposite sides of one market, both bankrupt by a fall of
+    their longs in another: a short opened low, a long bought high from the low long's
+    winner, so the bankrupt long has no winner opposite and its lots close against the
+    other shorts (a solvent one, of the same size or half of it, and the bankrupt one);
+    then the keeper takes the two in either order (``adl_bankrupt_counterparty_last``,
+    ``adl_order_free``)."""
+    state = world.state
+    priced = [m for m, market in enumerate(state.markets) if market.price and not market.settled]
+    if len(priced) < 2:
+        return [Call(CLOCK, "wait", "", (1,))]
+    gap_market = priced.pop(choose.integer(0, len(priced) - 1))
+    side_market = choose.pick(priced)
+    left = list(world.traders)
+    high, low, winner, holder, solvent, partner = (
+        left.pop(choose.integer(0, len(left) - 1)) for _ in "abcdef"
+    )
+    now = max(state.timestamp, *(m.price_timestamp for m in state.markets)) + 1
+    at, side_at = state.markets[gap_market].price, state.markets[side_market].price
+    top = at + at * 100_000 // RATIO_PRECISION  # +10%, then back to +5%
+    lots = max(7_000 * USDC // top, 1)
+    side_lots = max(2_000 * USDC // side_at, 1)
+    deposits = ((high, 1_000), (low, 1_000), (winner, 20_000), (holder, 20_000),
+                (solvent, 20_000), (partner, 20_000))  # fmt: skip
+    calls = [
+        Call(CLOCK, "wait", "", (now - state.timestamp,)),
+        _price(gap_market, at, now),
+        _price(side_market, side_at, now),
+        *(Call("engine", "deposit", t, (amount * USDC,)) for t, amount in deposits),
+        Match(high, partner, side_market, side_lots, side_at),
+        Match(low, partner, side_market, side_lots, side_at),
+        Match(winner, low, gap_market, lots, at),
+        Match(holder, solvent, gap_market, lots // choose.pick((1, 2)), at),
+        Call(CLOCK, "wait", "", (1,)),
+        _price(gap_market, top, now + 1),
+        _price(side_market, side_at, now + 1),
+        Match(high, winner, gap_market, lots, top),
+        Call(CLOCK, "wait", "", (1,)),
+        _price(gap_market, at + at * 50_000 // RATIO_PRECISION, now + 2),
+        _price(side_market, side_at // 2, now + 2),
+    ]
+    first = choose.pick((high, low))
+    second = low if first == high else high
+    return [
+        *calls,
+        Call("engine", "deleverage", "outsider", (first,)),
+        Call("engine", "deleverage", "outsider", (second,)),
+    ]

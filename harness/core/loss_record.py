@@ -100,9 +100,10 @@ def check_call(fn: str, args: tuple, caller: str, before: State, after: State, e
         check(
             "owed_repaid_first",
             change == paid_for - sum(r + f for r, f in repaid)
-            and (
-                not any(f for _, f in repaid) or not _live(before, address) or closed and not held
-            ),
+            # forgiven only with nothing open: held nothing live before, or the call closed
+            # the last position (of the deleveraged account, or of a keeper that was its
+            # counterparty and ends its record before its reward)
+            and (not any(f for _, f in repaid) or not _live(before, address) or not held),
             f"{fn}: {address}'s record moved by {change}; others paid {paid_for} for it, "
             f"it repaid and was forgiven {repaid}, positions left: {held}",
         )

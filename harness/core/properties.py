@@ -64,6 +64,10 @@ PROPERTIES = {
     "adl_pro_rata_shares": "under a pro-rata policy, lots are within one unit of the exact "
     "water-filling by size, charges of the policy's weights under the caps, and both sum "
     "exactly",
+    "adl_bankrupt_counterparty_last": "the lots no eligible position takes close against "
+    "solvent accounts' positions in holder order, then bankrupt ones': a keeper's order of "
+    "two bankrupt accounts on opposite sides of a market cannot move its loss to another "
+    "market (issue 19, fifth review)",
     "adl_no_harm": "no counterparty gives up more than its profit (under the queue, the "
     "profit of the lots it closes) or ends below zero equity",
     "adl_keeps_principal": "a charged counterparty's collateral never falls (net of funding "
@@ -227,8 +231,13 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         ),
     )
     charged = [f for f in fills if f[5] > 0]
-    # funding residue a counterparty's settlement books during the call may refill it
-    booked = sum(args[3] for name, args in events if name == "PositionSettled")
+    # funding residue a counterparty's settlement books during the call may refill it, and
+    # so may a repayment that follows the charges: a keeper or counterparty whose last
+    # position the call closed repays what it owed (M-1) after the waterfall ran
+    first_fill = next(i for i, (name, _) in enumerate(events) if name == "Deleverage")
+    booked = sum(args[3] for name, args in events if name == "PositionSettled") + sum(
+        args[1] for name, args in events[first_fill:] if name == "LossRepaid"
+    )
     check(
         "fund_first",
         not charged or after.insurance_fund <= booked,
@@ -247,6 +256,7 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         _check_queue(before, market_id, eligible, fills, charged)
     else:
         _check_pro_rata(before, market_id, policy, eligible, fills, events)
+    _check_completion(before, market_id, side, eligible, fills)
     for _, counterparty, _, fill, cash, absorbed in fills:
         profit = max(pnl(before, counterparty, market_id), 0)
         held = abs(size(before, counterparty, market_id))
@@ -316,6 +326,26 @@ def _check_shortfall(before: State, bankrupt: str, market_id: int, fills, events
         paid == max(-share, 0),
         f"{bankrupt}'s deficit share in market {market_id} is {-share} (losses {losses}); "
         f"the call covered {paid} and left positions in {sorted(losses)}",
+    )
+
+
+def _check_completion(before: State, market_id: int, side: int, eligible, fills) -> None:
+    """The uncharged rest: solvent accounts in holder order, then bankrupt ones, each
+    filled whole but the last."""
+    rest = [
+        a
+        for a in before.markets[market_id].holders
+        if size(before, a, market_id) * side < 0 and a not in eligible
+    ]
+    order = [a for a in rest if equity(before, a) >= 0] + [a for a in rest if equity(before, a) < 0]
+    taken = [f[1] for f in fills if f[1] not in eligible]
+    whole = all(
+        f[3] == abs(size(before, f[1], market_id)) for f in fills[:-1] if f[1] not in eligible
+    )
+    check(
+        "adl_bankrupt_counterparty_last",
+        taken == order[: len(taken)] and whole,
+        f"the rest filled in the order {taken}; solvent first, then bankrupt: {order}",
     )
 
 

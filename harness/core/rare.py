@@ -87,6 +87,7 @@ RARE_BRANCHES = (
     *(f"rare.adl.fills_and_remainder.{name}" for name in ADL_POLICY_NAMES),
     "rare.adl.shortfall_beside_positions",
     "rare.adl.loss_repaid",
+    "rare.adl.bankrupt_counterparty",
     "rare.market_at_trade_cap",
     "rare.market_at_holder_bound",
     "rare.protocol_at_max_markets",
@@ -352,6 +353,9 @@ def _deleverages(seen, before: State, events: list) -> None:
         name == "BadDebt" and args[0] == bankrupt for name, args in events
     ):
         seen.rare.append("rare.adl.shortfall_beside_positions")
+    # the completion reached a bankrupt counterparty (taken after every solvent one)
+    if any(recompute.equity(before, f[1]) < 0 for f in fills):
+        seen.rare.append("rare.adl.bankrupt_counterparty")
 
 
 def _side(state: State, market_id: int, side: int) -> list[dict]:

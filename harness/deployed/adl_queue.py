@@ -25,7 +25,8 @@ SIDES = ((1, "long"), (-1, "short"))
 
 def side_rows(state: State, views: Reader, address: str, market_id: int, side: int) -> list:
     """One side's candidates, first deleveraged first: the eligible ones in queue order or
-    by weight (largest first, then address), then the others in holder order."""
+    by weight (largest first, then address), then the others in the order the allocator
+    closes them uncharged (solvent accounts first, ``adl_allocator.completion_order``)."""
     market = state.markets[market_id]
     holders = adl.side_holders(state, market_id, side)
     eligible = [h for h in holders if adl_allocator.is_eligible(h)]
@@ -40,7 +41,7 @@ def side_rows(state: State, views: Reader, address: str, market_id: int, side: i
         ordered = sorted(eligible, key=lambda h: (-weights[h.account], int(h.account, 16)))
     total = sum(weights.values())
     rows = []
-    for rank, holder in enumerate([*ordered, *(h for h in holders if h not in eligible)], 1):
+    for rank, holder in enumerate([*ordered, *adl_allocator.completion_order(holders)], 1):
         lots, collateral = views("PerpViews", address, "adl_exposure", holder.account, market_id)
         row = {
             "rank": rank if holder in eligible else None,

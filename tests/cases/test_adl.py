@@ -15,7 +15,10 @@ from scenarios import (
 
 from harness.core import properties
 from harness.core.genesis import USDC
-from harness.vectors.builder import Rejection, call, settle_trade
+from harness.core.invariants import InvariantViolation
+from harness.core.sequence import check_properties
+from harness.core.spec_step import spec_apply
+from harness.vectors.builder import Builder, Rejection, call, settle_trade
 from pyspec import adl, adl_allocator, engine, views
 from pyspec.constants import MAX_KEEPER_REWARD
 
@@ -739,3 +742,87 @@ def test_i19_gate_spares_a_settled_market(case):
     case.price(0, 750_000)
     assert case.equity("trader2") < 0
     case.act("withdraw", "trader3", 100 * USDC)
+
+
+def opposite_bankrupt_losers(case) -> None:
+    """trader0 (long 90,000 at 1.00) and trader1 (short 90,000 at 0.90) are bankrupt at
+    0.95, losing on opposite sides of market 0, and both hold a losing long of market 1
+    (25 -> 5). Market 0's winner is trader2's long at 0.90; trader4's short at 0.90 loses
+    on a solvent account; trader5 wins market 1. The fund sits near its floor."""
+    for trader, amount in (
+        ("trader0", 15_000),
+        ("trader3", 40_000),
+        ("trader1", 20_000),
+        ("trader2", 20_000),
+        ("trader4", 20_000),
+        ("trader5", 100_000),
+    ):
+        case("deposit", trader, amount * USDC)
+    case(settle_trade("trader0", "trader3", 90_000, 10**6))
+    case(settle_trade("trader0", "trader5", 1_000, 25 * USDC, market=1))
+    case(settle_trade("trader1", "trader5", 1_000, 25 * USDC, market=1))
+    case.price(0, 900_000)
+    case(settle_trade("trader3", "trader1", 90_000, 900_000))
+    case(settle_trade("trader2", "trader4", 90_000, 900_000))
+    case.govern("withdraw_insurance", 900 * USDC)
+    case.price(0, 950_000)
+    case.price(1, 5 * USDC)
+    assert case.equity("trader0") < 0 and case.equity("trader1") < 0
+
+
+def deleveraged_in_order(state, actors: dict, order: tuple[str, ...]) -> dict[str, int]:
+    """Each winner's total charge and the bad debt when every position of ``order`` (one
+    account after the other) is deleveraged on a copy of ``state``."""
+    state, outcome = state.copy(), {"trader2": 0, "trader5": 0}
+    names = {a: n for n, a in actors.items()}
+    for trader in order:
+        while state.accounts[actors[trader]].positions:
+            state.events.clear()
+            engine.process_deleverage(state, actors["outsider"], actors[trader])
+            for name, args in state.events:
+                if name == "Deleverage" and names[args[1]] in outcome:
+                    outcome[names[args[1]]] += args[5]
+    return outcome | {"bad_debt": state.bad_debt}
+
+
+def test_i19_r5_bankrupt_counterparty_last(case):
+    """Issue 19, fifth review: trader0's long of market 0 has no winner opposite, so its
+    lots close at the oracle price against the other shorts, now trader4's (solvent)
+    before trader1's (bankrupt). Closing trader1's losing short there realized its loss in
+    market 0 and sent its whole deficit to market 1, so the keeper's order of the two
+    bankrupt accounts moved market 0's loss to market 1's winner (the old design: trader2
+    paid 507.70 USDC and trader5 11,519.35 one way, 0 and 12,353.44 the other). Now
+    trader5 pays the same either way; what still follows the order is the fund (326.40),
+    which covers whichever deficit comes first: trader1's, relieving trader2, or
+    trader0's, which no winner can pay, relieving bad debt (SPEC.md, "Where it stops")."""
+    opposite_bankrupt_losers(case)
+    actors, fund = case.pair.actors, case.state.insurance_fund
+    forward = deleveraged_in_order(case.state, actors, ("trader0", "trader1"))
+    backward = deleveraged_in_order(case.state, actors, ("trader1", "trader0"))
+    assert forward["trader5"] == backward["trader5"], (forward, backward)
+    assert forward["trader2"] - backward["trader2"] == fund, (forward, backward, fund)
+    assert backward["bad_debt"] - forward["bad_debt"] == fund, (forward, backward, fund)
+    fills = fills_of(case, case.act("deleverage", "outsider", "trader0"))
+    assert [name for name, _, _ in fills] == ["trader4"]  # the solvent short, uncharged
+
+
+def test_i19_r5_the_property_sees_a_bankrupt_counterparty_first(embedded_pair, monkeypatch):
+    """``adl_bankrupt_counterparty_last`` sees the old completion by itself: with the rest
+    taken in holder order again, trader0's deleverage closes against trader1 first."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    opposite_bankrupt_losers(b)
+    call = b.resolve("deleverage", "outsider", (b.address("trader0"),))
+    monkeypatch.setattr(
+        adl_allocator,
+        "completion_order",
+        lambda holders: [h for h in holders if not adl_allocator.is_eligible(h)],
+    )
+    before = embedded_pair.state.copy()
+    after, reason, events = spec_apply(before.copy(), embedded_pair.actors, call)
+    assert reason is None
+    trader1, trader4 = (embedded_pair.actors[t] for t in ("trader1", "trader4"))
+    with pytest.raises(
+        InvariantViolation, match=f"order \\['{trader1}'\\]; .*: \\['{trader4}', '{trader1}'\\]"
+    ):
+        check_properties(embedded_pair.actors, [(call, before, after, events)])

@@ -24,6 +24,7 @@ LEFT_OUT = (
     "pause",
     "hand_over",
     "owed_gain",
+    "opposite_losers",
 )
 MENU = actions.weighted({k: w for k, w in actions.ACTION_WEIGHTS.items() if k not in LEFT_OUT})
 # (seed, successful pre-calls before the action, action, category). The seeds were picked

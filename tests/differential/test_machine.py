@@ -6,7 +6,7 @@ import pytest
 
 from harness.campaign.fuzz import run_batch
 from harness.core import actions, listing_keys, properties
-from harness.core.adl_actions import owed_gain, twin_bankruptcy
+from harness.core.adl_actions import opposite_losers, owed_gain, twin_bankruptcy
 from harness.core.branches import Stats
 from harness.core.invariants import InvariantViolation
 from harness.core.machine import DifferentialMachine
@@ -95,7 +95,9 @@ def test_spec_and_anvil_agree(anvil_pair):
 
 
 @pytest.mark.parametrize(
-    "action", [tie_deleverage, twin_bankruptcy, owed_gain], ids=lambda a: a.__name__
+    "action",
+    [tie_deleverage, twin_bankruptcy, owed_gain, opposite_losers],
+    ids=lambda a: a.__name__,
 )
 def test_actions_wait_on_a_market_never_priced(embedded_pair, action):
     """A listed market without a price yet (1M-step campaigns crashed on it with a
