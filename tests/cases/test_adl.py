@@ -13,7 +13,7 @@ from scenarios import (
     use_policy,
 )
 
-from harness.core import properties
+from harness.core import recompute
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
 from harness.core.sequence import check_properties
@@ -394,7 +394,7 @@ def test_queue_ranks_by_pnl_percent(case):
     ranked = [case.names[a] for a in queue(case)]
     by_oracle = sorted(
         ranked,
-        key=lambda t: (-properties.pnl_percent(case.state, case.address(t), 0), case.address(t)),
+        key=lambda t: (-recompute.pnl_percent(case.state, case.address(t), 0), case.address(t)),
     )
     assert ranked == by_oracle
     case.act("deleverage", "outsider", "trader0")
@@ -431,7 +431,7 @@ def pro_rata(case, policy: str) -> None:
     drained_fund(case)
     deficit, fund = -case.equity("trader0"), case.state.insurance_fund
     profits = {
-        t: properties.pnl(case.state, case.address(t), 0) for t in ("trader1", "trader2", "trader3")
+        t: recompute.pnl(case.state, case.address(t), 0) for t in ("trader1", "trader2", "trader3")
     }
     events = case.act(
         "deleverage",
@@ -527,7 +527,7 @@ def test_w12_repeated_charges_keep_principal(case):
     case.price(0, 701_000)
     case(settle_trade("trader4", "trader3", 10_000, 701_000))
     case.price(0, 700_000)
-    profit = properties.pnl(case.state, case.address("trader3"), 0)
+    profit = recompute.pnl(case.state, case.address("trader3"), 0)
     collateral = case.state.accounts[case.address("trader3")].collateral
     first = case("deleverage", "outsider", "trader0")
     charged = dict((name, absorbed) for name, _, absorbed in fills_of(case, first))
@@ -570,7 +570,7 @@ def two_rounds_of_shorts(case) -> dict[str, int]:
     case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 800_000)
     assert case.equity("trader0") < 0 and case.equity("trader4") < 0
-    return {t: properties.pnl(case.state, case.address(t), 0) for t in ("trader1", "trader2")}
+    return {t: recompute.pnl(case.state, case.address(t), 0) for t in ("trader1", "trader2")}
 
 
 def charged_in_order(state, actors: dict, order: tuple[str, ...]) -> dict[str, int]:
@@ -744,11 +744,12 @@ def test_i19_gate_spares_a_settled_market(case):
     case.act("withdraw", "trader3", 100 * USDC)
 
 
-def opposite_bankrupt_losers(case) -> None:
+def opposite_bankrupt_losers(case, solvent: int = 90_000) -> None:
     """trader0 (long 90,000 at 1.00) and trader1 (short 90,000 at 0.90) are bankrupt at
     0.95, losing on opposite sides of market 0, and both hold a losing long of market 1
-    (25 -> 5). Market 0's winner is trader2's long at 0.90; trader4's short at 0.90 loses
-    on a solvent account; trader5 wins market 1. The fund sits near its floor."""
+    (25 -> 5). Market 0's winner is trader2's long at 0.90 (``solvent`` lots); trader4's
+    short of as many at 0.90 loses on a solvent account; trader5 wins market 1. The fund
+    sits near its floor."""
     for trader, amount in (
         ("trader0", 15_000),
         ("trader3", 40_000),
@@ -763,17 +764,19 @@ def opposite_bankrupt_losers(case) -> None:
     case(settle_trade("trader1", "trader5", 1_000, 25 * USDC, market=1))
     case.price(0, 900_000)
     case(settle_trade("trader3", "trader1", 90_000, 900_000))
-    case(settle_trade("trader2", "trader4", 90_000, 900_000))
+    case(settle_trade("trader2", "trader4", solvent, 900_000))
     case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 950_000)
     case.price(1, 5 * USDC)
     assert case.equity("trader0") < 0 and case.equity("trader1") < 0
 
 
-def deleveraged_in_order(state, actors: dict, order: tuple[str, ...]) -> dict[str, int]:
+def deleveraged_in_order(
+    state, actors: dict, order: tuple[str, ...], winners=("trader2", "trader5")
+) -> dict[str, int]:
     """Each winner's total charge and the bad debt when every position of ``order`` (one
     account after the other) is deleveraged on a copy of ``state``."""
-    state, outcome = state.copy(), {"trader2": 0, "trader5": 0}
+    state, outcome = state.copy(), dict.fromkeys(winners, 0)
     names = {a: n for n, a in actors.items()}
     for trader in order:
         while state.accounts[actors[trader]].positions:
@@ -806,6 +809,25 @@ def test_i19_r5_bankrupt_counterparty_last(case):
     assert [name for name, _, _ in fills] == ["trader4"]  # the solvent short, uncharged
 
 
+def test_i19_r6_partial_cover_is_order_free(case):
+    """Issue 19, sixth review: trader4's solvent short covers only 30,000 of trader0's
+    90,000 lots, so the completion still takes 60,000 of trader1's bankrupt short. Its
+    loss on them was realized into collateral and its deficit weights sent its market-0
+    deficit to market 1: trader0 first, the winners paid 12,353.44 USDC; trader1 first,
+    13,154.93 (801.48 more, 2.8 times the fund). Now the loss a fill realizes stays in
+    the position the counterparty keeps, as a profit does: both orders charge the
+    same, but for the fund, which covers whichever deficit comes first (288.60)."""
+    opposite_bankrupt_losers(case, 30_000)
+    actors, fund = case.pair.actors, case.state.insurance_fund
+    forward = deleveraged_in_order(case.state, actors, ("trader0", "trader1"))
+    backward = deleveraged_in_order(case.state, actors, ("trader1", "trader0"))
+    assert forward["trader5"] == backward["trader5"], (forward, backward)
+    moved = forward["trader2"] - backward["trader2"]
+    assert moved == backward["bad_debt"] - forward["bad_debt"] == fund, (forward, backward)
+    fills = fills_of(case, case.act("deleverage", "outsider", "trader0"))
+    assert [(name, lots) for name, lots, _ in fills] == [("trader4", 30_000), ("trader1", 60_000)]
+
+
 def test_i19_r5_the_property_sees_a_bankrupt_counterparty_first(embedded_pair, monkeypatch):
     """``adl_bankrupt_counterparty_last`` sees the old completion by itself: with the rest
     taken in holder order again, trader0's deleverage closes against trader1 first."""
@@ -825,4 +847,80 @@ def test_i19_r5_the_property_sees_a_bankrupt_counterparty_first(embedded_pair, m
     with pytest.raises(
         InvariantViolation, match=f"order \\['{trader1}'\\]; .*: \\['{trader4}', '{trader1}'\\]"
     ):
+        check_properties(embedded_pair.actors, [(call, before, after, events)])
+
+
+def two_bankrupt_longs_deep(case) -> None:
+    """trader0 (6,000 lots) and trader4 (4,000) long at 1.00 near 10x, trader5 long 2,000
+    on a solvent account, against trader1's and trader2's shorts (8,000 and 4,000); a gap
+    to 0.65 bankrupts both longs (deficits 1,450 and 950 USDC) while the shorts hold
+    4,200 of profit, and the fund sits near its floor."""
+    for trader, amount in (
+        ("trader0", 650),
+        ("trader4", 450),
+        ("trader5", 20_000),
+        ("trader1", 20_000),
+        ("trader2", 20_000),
+    ):
+        case("deposit", trader, amount * USDC)
+    case(settle_trade("trader0", "trader1", 6_000, 10**6))
+    case(settle_trade("trader4", "trader1", 2_000, 10**6))
+    case(settle_trade("trader4", "trader2", 2_000, 10**6))
+    case(settle_trade("trader5", "trader2", 2_000, 10**6))
+    case.govern("withdraw_insurance", 900 * USDC)
+    case.price(0, 650_000)
+    assert case.equity("trader0") < 0 and case.equity("trader4") < 0
+
+
+def test_i19_capped_round_is_order_free(case):
+    """Issue 19 (capped rounds): deleveraging trader0 first closed half of each short and
+    realized its profit into collateral, principal from then on, so trader4's call found
+    the shorts' open profit below its budget: they paid 2,100.00 USDC and 196.60 became
+    bad debt, against 2,296.60 and none with trader4 first. Now the closed lots' profit
+    stays in the position each short keeps, chargeable by the round's next call: both
+    orders charge 2,296.60, to a unit."""
+    two_bankrupt_longs_deep(case)
+    actors, shorts = case.pair.actors, ("trader1", "trader2")
+    forward = deleveraged_in_order(case.state, actors, ("trader0", "trader4"), shorts)
+    backward = deleveraged_in_order(case.state, actors, ("trader4", "trader0"), shorts)
+    assert all(abs(forward[t] - backward[t]) <= 1 for t in forward), (forward, backward)
+    assert forward["bad_debt"] == 0 and sum(forward[t] for t in shorts) == 2_296_600_000
+    case.act("deleverage", "outsider", "trader0")
+
+
+def test_i19_the_property_sees_a_capped_round_move(embedded_pair, monkeypatch):
+    """``adl_order_free`` compares capped rounds now: with the closed lots' profit
+    realized into collateral again (the old ``_charge``), the replay of the round in the
+    two orders charges the shorts differently and the property fires."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    two_bankrupt_longs_deep(b)
+    call = b.resolve("deleverage", "outsider", (b.address("trader0"),))
+    charge = engine._charge
+    monkeypatch.setattr(engine, "_charge", lambda s, a, m, amount, _: charge(s, a, m, amount, 0))
+    before = embedded_pair.state.copy()
+    after, reason, events = spec_apply(before.copy(), embedded_pair.actors, call)
+    assert reason is None
+    with pytest.raises(InvariantViolation, match="adl_order_free"):
+        check_properties(embedded_pair.actors, [(call, before, after, events)])
+
+
+def test_i19_r6_the_property_sees_the_opposite_order(embedded_pair, monkeypatch):
+    """``adl_order_free`` replays two bankrupt accounts on opposite sides of a market too
+    (the sixth review found it replayed one side only): with a completion's realized loss
+    taken into collateral again, trader0's deleverage fails it."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    opposite_bankrupt_losers(b, 30_000)
+    call = b.resolve("deleverage", "outsider", (b.address("trader0"),))
+    charge = engine._charge
+    monkeypatch.setattr(
+        engine,
+        "_charge",
+        lambda s, a, m, amount, realized: charge(s, a, m, amount, max(realized, 0)),
+    )
+    before = embedded_pair.state.copy()
+    after, reason, events = spec_apply(before.copy(), embedded_pair.actors, call)
+    assert reason is None
+    with pytest.raises(InvariantViolation, match=r"adl_order_free: market 0: .*\(opposite sides\)"):
         check_properties(embedded_pair.actors, [(call, before, after, events)])
