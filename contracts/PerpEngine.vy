@@ -718,10 +718,11 @@ def _charge(
     account: address, market_id: uint256, amount: int256, realized: int256, price: int256
 ):
     """
-    @notice Take an ADL charge from a counterparty's profit, the profit its closed lots
-            just realized staying in the position it keeps (its cost basis), chargeable
-            by the round's next call; then from the closed lots' profit when nothing is
-            kept; never its principal, however often it is charged (W12, issue 19).
+    @notice Take an ADL charge from a counterparty's profit, the PnL its closed lots
+            just realized staying in the position it keeps (its cost basis): a winner's
+            profit stays chargeable by the round's next call, a loss stays in its market;
+            then from the closed lots' profit when nothing is kept; never its principal,
+            however often it is charged (W12, issue 19: capped rounds, R6).
             Spec: `engine._charge`.
     """
     position: storage.Position = storage.positions[account][market_id]

@@ -531,13 +531,13 @@ def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) 
 
 
 def _charge(state: State, address: str, market_id: int, amount: int, realized: int) -> None:
-    """Take an ADL charge from a counterparty's profit. The profit its closed lots just
-    ``realized`` stays in the position it keeps (its cost basis), chargeable by the
-    round's next call: a winner's capacity is what it held less what it paid, however the
-    work is split (issue 19, capped rounds). The charge comes from the kept position,
-    else from the closed lots' profit; at most the position's profit before the fill
-    (every policy's cap), never principal (W12). Contract: ``PerpEngine._charge``.
-    """
+    """Take an ADL charge from a counterparty's profit. The PnL its closed lots just
+    ``realized`` stays in the position it keeps (its cost basis): a winner's capacity in
+    the round's next call is what it held less what it paid, however the work is split,
+    and a loss stays in the market where it arose (issue 19: capped rounds, R6). The
+    charge comes from the kept position, else from the closed lots' profit; at most the
+    position's profit before the fill, never principal (W12). Contract:
+    ``PerpEngine._charge``."""
     account = get_account(state, address)
     position = account.positions.get(market_id)
     kept = folded = 0

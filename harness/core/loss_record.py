@@ -30,11 +30,14 @@ def _owed(state: State, address: str) -> int:
     return account.booked if account else 0
 
 
-def _repaying(fn: str, args: tuple, caller: str, before: State, events: list) -> set[str]:
+def _repaying(
+    fn: str, args: tuple, caller: str, before: State, after: State, events: list
+) -> set[str]:
     """The accounts the call repays first: the withdrawer, both sides of a trade, the
     liquidated account and its liquidator, the deleveraged one (unless the call only
-    closed its positions in settled markets) and a depositor holding nothing in a live
-    market."""
+    closed its positions in settled markets), a deleverage's keeper that holds nothing
+    at all (a position in a settled market, not yet settled, keeps its record open) and
+    a depositor holding nothing in a live market."""
     out = {side for name, a in events if name == "Liquidation" for side in a[:2]}
     out |= {side for name, a in events if name == "Trade" for side in a[:2]}
     settled = {a[0] for name, a in events if name == "PositionSettledAtPrice"}
@@ -43,7 +46,8 @@ def _repaying(fn: str, args: tuple, caller: str, before: State, events: list) ->
     elif fn == "deleverage" and args[0] not in settled:
         out.add(args[0])
         closed = any(name == "Deleverage" for name, _ in events)
-        if closed and caller != args[0] and not _live(before, caller):
+        holds = bool(after.accounts.get(caller) and after.accounts[caller].positions)
+        if closed and caller != args[0] and not _live(before, caller) and not holds:
             out.add(caller)  # a keeper holding nothing ends its record before its reward
     elif fn == "deposit" and not _live(before, caller):
         out.add(caller)
@@ -63,7 +67,7 @@ def check_call(fn: str, args: tuple, caller: str, before: State, after: State, e
         fn != "deposit" or not _owed(before, caller) or not _live(before, caller),
         f"{caller} deposited while it owed {_owed(before, caller)} and held positions",
     )
-    for address in _repaying(fn, args, caller, before, events):
+    for address in _repaying(fn, args, caller, before, after, events):
         owed = _owed(before, address)
         if owed == 0:
             continue
