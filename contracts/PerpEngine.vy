@@ -663,15 +663,12 @@ def deleverage(account: address):
         charged += fill.absorbed
         self._settle(fill.counterparty)
         cash: int256 = side * fill.size * price + fill.absorbed
-        realized: int256 = 0
         if fill.size > 0:  # a pro-rata charge may close no lot
             fills.apply_fill(account, market_id, -side * fill.size, cash)
-            realized = -storage.collateral[fill.counterparty]
             fills.apply_fill(fill.counterparty, market_id, side * fill.size, fill.absorbed - cash)
-            realized += storage.collateral[fill.counterparty]
         else:
             storage.collateral[account] += cash
-        self._charge(fill.counterparty, market_id, fill.absorbed, realized, price)
+        self._charge(fill.counterparty, market_id, fill.absorbed, price)
         log Deleverage(
             account=account,
             counterparty=fill.counterparty,
@@ -714,26 +711,18 @@ def deleverage(account: address):
 
 
 @internal
-def _charge(
-    account: address, market_id: uint256, amount: int256, realized: int256, price: int256
-):
+def _charge(account: address, market_id: uint256, amount: int256, price: int256):
     """
-    @notice Take an ADL charge from a counterparty's profit, the PnL its closed lots
-            just realized staying in the position it keeps (its cost basis): a winner's
-            profit stays chargeable by the round's next call, a loss stays in its market;
-            then from the closed lots' profit when nothing is kept; never its principal,
-            however often it is charged (W12, issue 19: capped rounds, R6).
-            Spec: `engine._charge`.
+    @notice Take an ADL charge from a counterparty's profit: the position it keeps first
+            (its cost basis), then the profit its closed lots just realized; never its
+            principal, however often it is charged (W12). Spec: `engine._charge`.
     """
     position: storage.Position = storage.positions[account][market_id]
     kept: int256 = 0
-    folded: int256 = 0
     if position.size != 0:
-        folded = realized
-        position.entry_notional -= folded
         kept = min(amount, max(margin.unrealized_pnl(position, convert(price, uint256)), 0))
         storage.positions[account][market_id].entry_notional = position.entry_notional + kept
-    storage.collateral[account] -= amount - kept + folded
+    storage.collateral[account] -= amount - kept
 
 
 @internal

@@ -1,8 +1,9 @@
 """Entry points of the protocol. Contract: ``contracts/PerpEngine.vy``.
 
-Each ``process_*`` function is one external call by ``caller`` (``msg.sender``); a failed
-``require`` rejects it whole (the spec's caller rolls the state back, as the EVM does).
-Checks, and so reasons, come in the contract's order; events in emission order.
+Each ``process_*`` function is one external call: ``caller`` is ``msg.sender``; a failed
+``require`` rejects the whole call (the caller of the spec rolls the state back, as the
+EVM does). Checks run in the same order as the contract's, so both sides fail with the
+same reason. Events are appended to ``state.events`` in emission order.
 """
 
 from pyspec import adl, fees, funding, liquidation, margin, positions, token
@@ -37,7 +38,9 @@ def new_state(
 ) -> State:
     """Return the state right after ``deployer`` deployed the engine at block time
     ``timestamp``; the Settlement and the Governor come next, at known addresses.
-    Contract: ``PerpEngine.__init__``."""
+
+    Contract: ``PerpEngine.__init__``.
+    """
     require(liquidator_share_ratio <= RATIO_PRECISION, "config: invalid liquidator share")
     require(insurance_floor > 0, "config: zero insurance floor")
     state = State(
@@ -433,13 +436,15 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     The fund covers it as far as it goes; ``adl.allocate_adl`` closes the position
     against opposite positions of the same market and charges them the rest within their
     caps. When the account's last position closes, what is left of its deficit is written
-    off (and a bankrupt counterparty's). Anyone may call, as often as the account has
-    positions. An account that owes (M-1) is deleveraged at any equity (solvent: after
-    the bankrupt holders opposite its position in profit); it repays first
-    (``margin.repay_booked``), a call that leaves it positions records its share as owed,
-    the one that closes its last forgives the rest. A call that settles the account's
-    positions in settled markets (``_settle``) stops there, so anyone can empty a settled
-    market, which frees its slot (``governance._free_slot``, N1).
+    off (and so is a bankrupt counterparty's, closed at the oracle price). Anyone may
+    call, as often as the account has positions. An account that owes a loss others paid
+    while it kept positions (M-1) is deleveraged at any equity (solvent, after the
+    bankrupt holders opposite its position in profit): it repays first
+    (``margin.repay_booked``); a call that leaves it positions records its share as owed,
+    and the one that closes its last forgives what is left. A call that closes positions
+    of the account in settled markets (``_settle``) stops there: the account's positions
+    in settled markets are settled first, so anyone can empty a settled market of the
+    positions nobody touches, which frees its slot (``governance._free_slot``, N1).
     Contract: ``PerpEngine.deleverage``.
     """
     if _settle(state, address):
@@ -471,17 +476,14 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
         charged += fill.absorbed
         _settle(state, fill.counterparty)
         cash = side * fill.size * market.price + fill.absorbed
-        realized = 0
         if fill.size > 0:  # a pro-rata charge may close no lot
             positions.apply_fill(state, address, market_id, -side * fill.size, cash)
-            realized = -get_account(state, fill.counterparty).collateral
             positions.apply_fill(
                 state, fill.counterparty, market_id, side * fill.size, fill.absorbed - cash
             )
-            realized += get_account(state, fill.counterparty).collateral
         else:
             account.collateral += cash
-        _charge(state, fill.counterparty, market_id, fill.absorbed, realized)
+        _charge(state, fill.counterparty, market_id, fill.absorbed)
         state.events.append(
             ("Deleverage", (address, fill.counterparty, market_id, fill.size, cash, fill.absorbed))
         )
@@ -530,23 +532,21 @@ def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) 
     state.events.append(("KeeperReward", (keeper, address, reward)))
 
 
-def _charge(state: State, address: str, market_id: int, amount: int, realized: int) -> None:
-    """Take an ADL charge from a counterparty's profit. The PnL its closed lots just
-    ``realized`` stays in the position it keeps (its cost basis): a winner's capacity in
-    the round's next call is what it held less what it paid, however the work is split,
-    and a loss stays in the market where it arose (issue 19: capped rounds, R6). The
-    charge comes from the kept position, else from the closed lots' profit; at most the
-    position's profit before the fill, never principal (W12). Contract:
-    ``PerpEngine._charge``."""
+def _charge(state: State, address: str, market_id: int, amount: int) -> None:
+    """Take an ADL charge from a counterparty's profit: from the position it keeps first
+    (its cost basis, so a later deleverage sees the smaller profit), then from the profit
+    its closed lots have just realized. The charge is at most the position's profit before
+    the fill (every policy's cap), which is exactly the sum of the two, so deposits and
+    earlier profits (principal) are never touched, however often it is charged (W12).
+    Contract: ``PerpEngine._charge``.
+    """
     account = get_account(state, address)
     position = account.positions.get(market_id)
-    kept = folded = 0
+    kept = 0
     if position is not None:
-        folded = realized
-        position.entry_notional -= folded
         kept = min(amount, max(margin.unrealized_pnl(position, state.markets[market_id]), 0))
         position.entry_notional += kept
-    account.collateral -= amount - kept + folded
+    account.collateral -= amount - kept
 
 
 def _write_off(state: State, address: str, market_id: int) -> None:

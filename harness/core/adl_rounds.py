@@ -16,12 +16,10 @@ market are compared:
   pro-rata, of its size), within the same unit: a larger winner never pays a smaller
   share, however the work was split.
 
-Both hold where caps bind too: the profit a call's closed lots realize stays in the
-position each winner keeps (``engine._charge``), so a later call of the round finds
-each winner's capacity at what it held less what it paid, and a capped winner pays
-exactly its cap in either order. A replay is not compared when a call closes a winner's
-whole position while a later call of the round follows (its capacity left the market
-with it: SPEC.md states that regime) or a call fails.
+Both hold while the winners' open positions can carry the round's charges. When a call
+finds less profit left in open positions than its budget (earlier calls of the round
+realized the rest, which is principal from then on), the fund and the loss rule take
+the difference and the replay is not compared: SPEC.md states that regime.
 """
 
 from __future__ import annotations
@@ -69,7 +67,7 @@ def check_round(before: State, bankrupt: str) -> None:
 
 def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> None:
     """Two bankrupt accounts whose next deleverages close opposite sides of one market
-    (the sixth review of issue 19): every position of both, deleveraged on copies in
+    (the fifth review of issue 19): every position of both, deleveraged on copies in
     both orders, charges every counterparty, in every market, the same total within the
     calls' rounding units, the keeper rewards and the fund at the start (which covers
     whichever deficit comes first)."""
@@ -82,7 +80,7 @@ def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> 
     pair = [bankrupt, opposite[0]]
     runs = [_replay_whole(before, order) for order in (pair, pair[::-1])]
     if any(run is None for run in runs):
-        return  # a winner's or a bankrupt counterparty's whole position closed: stated
+        return  # a cap bound, or a bankrupt counterparty was taken: the stated regimes
     (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
     slack = max(unit_a, unit_b) + max(paid_a, paid_b) + before.insurance_fund
     accounts = sorted(set(first) | set(second))
@@ -98,18 +96,16 @@ def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> 
 def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
     """Deleverage every position of each account of ``order`` on a copy; the charges per
     counterparty (all markets), the calls' rounding units and the keeper rewards, or None
-    when a call failed, closed a winner's whole position before a later call on the same
-    side of that market, or closed the whole position of a bankrupt account the replay
-    deleverages later (its loss is then realized where it closed: SPEC.md states both)."""
+    when a call failed, charged a winner its whole cap, or took a bankrupt counterparty
+    once the solvent ones were used up (it realizes its loss there: SPEC.md states both
+    regimes)."""
     state, charged, unit, paid = before.copy(), Counter(), 0, 0
-    calls, emptied = [], []  # (market, bankrupt side) of each call; of each winner gone
-    for index, address in enumerate(order):
+    for address in order:
         for _ in range(len(state.markets) + 1):
             live = [m for m in state.accounts[address].positions if not state.markets[m].settled]
             if not live:
                 break
             market_id = min(live)
-            side = 1 if size(state, address, market_id) > 0 else -1
             caps = {
                 a: min(pnl(state, a, market_id), equity_after_repayment(state, a))
                 for a in state.markets[market_id].holders
@@ -121,19 +117,36 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] |
             except Revert:
                 return None
             fills = [args for name, args in state.events if name == "Deleverage"]
-            gone = [f[1] for f in fills if size(state, f[1], f[2]) == 0]
-            if any(equity(before_call, a) < 0 and a in order[index + 1 :] for a in gone):
+            budget = adl_budget(before_call, address, market_id, state.events)
+            # a winner charged its whole cap (a side with no winner at all writes its
+            # share off in either order: compared)
+            if any(f[5] > 0 and f[5] >= caps[f[1]] - 1 for f in fills):
                 return None
-            if (market_id, side) in emptied:
+            if _last_resort(before_call, market_id, fills):
                 return None
-            calls.append((market_id, side))
-            emptied += [(market_id, side) for a in gone if caps[a] > 0]
             for fill in fills:
                 charged[fill[1]] += fill[5]
-            budget = adl_budget(before_call, address, market_id, state.events)
             unit += _call_unit(before_call, market_id, caps, budget)
             paid += sum(args[2] for name, args in state.events if name == "KeeperReward")
     return charged, unit, paid
+
+
+def _last_resort(state: State, market_id: int, fills: list) -> bool:
+    """The completion took a bankrupt counterparty after every solvent opposite position
+    it could take (the allocator's rule; taken earlier, ``adl_order_free`` compares)."""
+    taken = {f[1] for f in fills}
+    bankrupt = [a for a in taken if equity(state, a) < 0]
+    if not bankrupt:
+        return False
+    side = -1 if size(state, fills[0][0], market_id) > 0 else 1
+    solvent = [
+        a
+        for a in state.markets[market_id].holders
+        if size(state, a, market_id) * side > 0
+        and equity(state, a) >= 0
+        and not (pnl(state, a, market_id) > 0 and equity_after_repayment(state, a) > 0)
+    ]
+    return all(a in taken for a in solvent)
 
 
 def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
@@ -148,10 +161,11 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
 
 def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
     """Deleverage ``order`` on a copy; the charge each counterparty absorbed, the round's
-    rounding unit and the keeper rewards it paid, or None when a call closed a winner's
-    whole position before the round's last call, or a call failed."""
-    state, charged, unit, paid = before.copy(), Counter(), 0, 0
-    for index, address in enumerate(order):
+    rounding unit and the keeper rewards it paid, or None when a cap bound: a call charged
+    less than its budget, some counterparty its whole cap, or a later call found a
+    counterparty's profit gone; or a call failed."""
+    state, charged, unit, eligible, paid = before.copy(), Counter(), 0, None, 0
+    for address in order:
         if any(state.markets[m].settled for m in state.accounts[address].positions):
             try:  # a first call settles them and stops there (N1)
                 engine.process_deleverage(state, state.timelock.owner, address)
@@ -164,6 +178,10 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
             a: min(pnl(state, a, market_id), equity_after_repayment(state, a))
             for a in state.markets[market_id].holders
         }
+        now_eligible = {a for a, cap in caps.items() if cap > 0}
+        if eligible is not None and now_eligible != eligible:
+            return None  # a counterparty's profit ran out: its cap bound in effect
+        eligible = now_eligible
         before_call = state.copy()
         state.events.clear()
         try:
@@ -171,12 +189,13 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
         except Revert:
             return None
         fills = [args for name, args in state.events if name == "Deleverage"]
-        closed = [f[1] for f in fills if caps[f[1]] > 0 and size(state, f[1], market_id) == 0]
-        if closed and index < len(order) - 1:
-            return None  # a winner's capacity left the market with its position
+        budget = adl_budget(before_call, address, market_id, state.events)
+        if sum(f[5] for f in fills) < budget or any(
+            f[5] > 0 and f[5] >= caps[f[1]] - 1 for f in fills
+        ):
+            return None
         for fill in fills:
             charged[fill[1]] += fill[5]
-        budget = adl_budget(before_call, address, market_id, state.events)
         unit += _call_unit(before_call, market_id, caps, budget)
         paid += sum(args[2] for name, args in state.events if name == "KeeperReward")
     return charged, unit, paid
@@ -199,9 +218,7 @@ def _check_monotone(
     before: State, market_id: int, policy: int, charged: Counter, slack: int
 ) -> None:
     """Every charge the same fraction of the counterparty's weight at the round's start
-    (profit, or size), within the round's rounding unit of charge, unless it reached its
-    cap at the round's start (min(profit, equity)): then it pays that cap, and no more
-    of its weight than the others."""
+    (profit, or size), within the round's rounding unit of charge."""
     eligible = [
         a
         for a in charged
@@ -211,25 +228,15 @@ def _check_monotone(
         a: pnl(before, a, market_id) if policy == PNL_PRO_RATA else abs(size(before, a, market_id))
         for a in eligible
     }
-    cap = {a: min(pnl(before, a, market_id), equity_after_repayment(before, a)) for a in eligible}
-    capped = {a for a in eligible if charged[a] >= cap[a] - slack}
     pairs = [(a, b) for a in eligible for b in eligible if a < b]
     off = [
         (a, b)
         for a, b in pairs
-        if a not in capped
-        and b not in capped
-        and abs(charged[a] * weight[b] - charged[b] * weight[a]) > slack * (weight[a] + weight[b])
-        or a in capped
-        and b not in capped
-        and charged[a] * weight[b] > charged[b] * weight[a] + slack * (weight[a] + weight[b])
-        or b in capped
-        and a not in capped
-        and charged[b] * weight[a] > charged[a] * weight[b] + slack * (weight[a] + weight[b])
+        if abs(charged[a] * weight[b] - charged[b] * weight[a]) > slack * (weight[a] + weight[b])
     ]
     check(
         "adl_monotone_across_calls",
-        not off and all(charged[a] <= cap[a] for a in eligible),
-        f"market {market_id}: charges {dict(charged)} against weights {weight} and caps "
-        f"{cap} at the round's start; not in proportion: {off}",
+        not off,
+        f"market {market_id}: charges {dict(charged)} against weights {weight} at the round's "
+        f"start; not in proportion: {off}",
     )
