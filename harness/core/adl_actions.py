@@ -152,17 +152,25 @@ def _price(market_id: int, price: int, timestamp: int) -> Call:
     return Call("engine", "update_price", "oracle", (market_id, max(price, 1), timestamp))
 
 
+def _gap_and_side(state, choose: Choices) -> tuple[int, int] | None:
+    """Two live, priced markets: the one a gap will hit and another beside it."""
+    priced = [m for m, market in enumerate(state.markets) if market.price and not market.settled]
+    if len(priced) < 2:
+        return None
+    gap_market = priced.pop(choose.integer(0, len(priced) - 1))
+    return gap_market, choose.pick(priced)
+
+
 def owed_gain(world: World, choose: Choices) -> list:
     """M-1: a long at 8x in one market beside a long bought at the price in another, a
     15% gap that bankrupts it, the deleverage that closes the first and leaves it owing
     what others paid beside the second; then a rise there, and the owing account sells,
     withdraws or is deleveraged: each repays first (``owed_repaid_first``)."""
     state = world.state
-    priced = [m for m, market in enumerate(state.markets) if market.price and not market.settled]
-    if len(priced) < 2:
+    markets = _gap_and_side(state, choose)
+    if markets is None:
         return [Call(CLOCK, "wait", "", (1,))]
-    gap_market = priced.pop(choose.integer(0, len(priced) - 1))
-    side_market = choose.pick(priced)
+    gap_market, side_market = markets
     left = list(world.traders)
     loser, winner, partner = (left.pop(choose.integer(0, len(left) - 1)) for _ in "abc")
     now = max(state.timestamp, *(m.price_timestamp for m in state.markets)) + 1
@@ -203,11 +211,10 @@ def opposite_losers(world: World, choose: Choices) -> list:
     then the keeper takes the two in either order (``adl_bankrupt_counterparty_last``,
     ``adl_order_free``)."""
     state = world.state
-    priced = [m for m, market in enumerate(state.markets) if market.price and not market.settled]
-    if len(priced) < 2:
+    markets = _gap_and_side(state, choose)
+    if markets is None:
         return [Call(CLOCK, "wait", "", (1,))]
-    gap_market = priced.pop(choose.integer(0, len(priced) - 1))
-    side_market = choose.pick(priced)
+    gap_market, side_market = markets
     left = list(world.traders)
     high, low, winner, holder, solvent, partner = (
         left.pop(choose.integer(0, len(left) - 1)) for _ in "abcdef"

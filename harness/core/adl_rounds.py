@@ -106,21 +106,14 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] |
             if not live:
                 break
             market_id = min(live)
-            caps = {
-                a: min(pnl(state, a, market_id), equity_after_repayment(state, a))
-                for a in state.markets[market_id].holders
-            }
-            before_call = state.copy()
-            state.events.clear()
-            try:
-                engine.process_deleverage(state, state.timelock.owner, address)
-            except Revert:
+            caps = _caps(state, market_id)
+            called = _deleverage(state, address, market_id)
+            if called is None:
                 return None
-            fills = [args for name, args in state.events if name == "Deleverage"]
-            budget = adl_budget(before_call, address, market_id, state.events)
+            before_call, fills, budget = called
             # a winner charged its whole cap (a side with no winner at all writes its
             # share off in either order: compared)
-            if any(f[5] > 0 and f[5] >= caps[f[1]] - 1 for f in fills):
+            if _capped(fills, caps):
                 return None
             if _last_resort(before_call, market_id, fills):
                 return None
@@ -174,31 +167,47 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
         market_id = min(state.accounts[address].positions, default=None)
         if market_id is None:
             continue
-        caps = {
-            a: min(pnl(state, a, market_id), equity_after_repayment(state, a))
-            for a in state.markets[market_id].holders
-        }
+        caps = _caps(state, market_id)
         now_eligible = {a for a, cap in caps.items() if cap > 0}
         if eligible is not None and now_eligible != eligible:
             return None  # a counterparty's profit ran out: its cap bound in effect
         eligible = now_eligible
-        before_call = state.copy()
-        state.events.clear()
-        try:
-            engine.process_deleverage(state, state.timelock.owner, address)
-        except Revert:
+        called = _deleverage(state, address, market_id)
+        if called is None:
             return None
-        fills = [args for name, args in state.events if name == "Deleverage"]
-        budget = adl_budget(before_call, address, market_id, state.events)
-        if sum(f[5] for f in fills) < budget or any(
-            f[5] > 0 and f[5] >= caps[f[1]] - 1 for f in fills
-        ):
+        before_call, fills, budget = called
+        if sum(f[5] for f in fills) < budget or _capped(fills, caps):
             return None
         for fill in fills:
             charged[fill[1]] += fill[5]
         unit += _call_unit(before_call, market_id, caps, budget)
         paid += sum(args[2] for name, args in state.events if name == "KeeperReward")
     return charged, unit, paid
+
+
+def _caps(state: State, market_id: int) -> dict[str, int]:
+    return {
+        a: min(pnl(state, a, market_id), equity_after_repayment(state, a))
+        for a in state.markets[market_id].holders
+    }
+
+
+def _deleverage(state: State, address: str, market_id: int) -> tuple | None:
+    """One deleverage of ``address`` on ``state`` (in place): the state before it, its
+    fills and the budget it had in ``market_id``, or None when it failed."""
+    before_call = state.copy()
+    state.events.clear()
+    try:
+        engine.process_deleverage(state, state.timelock.owner, address)
+    except Revert:
+        return None
+    fills = [args for name, args in state.events if name == "Deleverage"]
+    return before_call, fills, adl_budget(before_call, address, market_id, state.events)
+
+
+def _capped(fills: list, caps: dict) -> bool:
+    """A fill charged its counterparty its whole cap (to a unit)."""
+    return any(f[5] > 0 and f[5] >= caps[f[1]] - 1 for f in fills)
 
 
 def _call_unit(state: State, market_id: int, caps: dict, budget: int) -> int:
