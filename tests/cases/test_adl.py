@@ -13,6 +13,7 @@ from scenarios import (
     use_policy,
 )
 
+from deployment.config import asset_id
 from harness.core import adl_rounds, recompute
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
@@ -901,3 +902,50 @@ def test_i19_r5_the_replay_sees_the_opposite_order(embedded_pair, monkeypatch):
     )
     with pytest.raises(InvariantViolation, match=r"adl_order_free: market 0: .*\(opposite sides\)"):
         adl_rounds.check_round(embedded_pair.state.copy(), b.address("trader0"))
+
+
+def three_markets_one_capped_winner(case) -> None:
+    """A third market is listed. trader0 (long 10,000 at 1.00 in market 0) and trader1
+    (long 400 at 25 in market 1) go bankrupt at 0.70 and 15. trader2 is short in both
+    (5,000 and 200 lots) and long 10,000 of market 2 at 1.00, which falls to 0.48, so its
+    equity caps what both markets may charge it; trader3 (short 15,000 in market 0) and
+    trader4 (short 600 in market 1) are the other winners, trader6 holds solvent longs.
+    The fund sits 100 USDC above nothing."""
+    case.govern("add_market", listing(), asset_id("market-new"))
+    case.price(2, 10**6)
+    for trader, amount in (
+        ("trader0", 1_010),
+        ("trader1", 2_020),
+        ("trader2", 2_520),
+        ("trader3", 50_000),
+        ("trader4", 50_000),
+        ("trader5", 50_000),
+        ("trader6", 50_000),
+    ):
+        case("deposit", trader, amount * USDC)
+    case(settle_trade("trader0", "trader2", 5_000, 10**6))
+    case(settle_trade("trader0", "trader3", 5_000, 10**6))
+    case(settle_trade("trader6", "trader3", 10_000, 10**6))
+    case(settle_trade("trader1", "trader2", 200, 25 * USDC, market=1))
+    case(settle_trade("trader1", "trader4", 200, 25 * USDC, market=1))
+    case(settle_trade("trader6", "trader4", 400, 25 * USDC, market=1))
+    case(settle_trade("trader2", "trader5", 10_000, 10**6, market=2))
+    case.govern("withdraw_insurance", case.state.insurance_fund - 100 * USDC)
+    case.price(2, 480_000)
+    case.price(0, 700_000)
+    case.price(1, 15 * USDC)
+
+
+def test_i19_r7_a_winners_equity_cap_couples_markets(case):
+    """Issue 19, seventh review (stated, not fixed): trader2 wins in markets 0 and 1 but
+    loses in market 2, and its equity caps what both may charge it. The keeper's order
+    of the two bankrupt accounts, one per market, decides which market's deficit trader2
+    pays: trader0 first, trader3 pays 1,421.25 USDC and trader4 1,649.75; trader1 first,
+    1,653.50 and 1,417.50 (SPEC.md, "Across markets")."""
+    three_markets_one_capped_winner(case)
+    actors, winners = case.pair.actors, ("trader2", "trader3", "trader4")
+    forward = deleveraged_in_order(case.state, actors, ("trader0", "trader1"), winners)
+    backward = deleveraged_in_order(case.state, actors, ("trader1", "trader0"), winners)
+    assert (forward["trader3"], forward["trader4"]) == (1_421_250_000, 1_649_750_000), forward
+    assert (backward["trader3"], backward["trader4"]) == (1_653_500_000, 1_417_500_000), backward
+    case.act("deleverage", "outsider", "trader0")
