@@ -96,24 +96,32 @@ def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> 
 def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
     """Deleverage every position of each account of ``order`` on a copy; the charges per
     counterparty (all markets), the calls' rounding units and the keeper rewards, or None
-    when a call failed, charged a winner its whole cap, or took a bankrupt counterparty
-    once the solvent ones were used up (it realizes its loss there: SPEC.md states both
-    regimes)."""
+    when a call failed or a cap bound (a winner charged its whole cap, a side's winners
+    short of the budget, or fewer winners than an earlier call of the same side found),
+    or the completion took a bankrupt counterparty once the solvent ones were used up (it
+    realizes its loss there: SPEC.md states both regimes)."""
     state, charged, unit, paid = before.copy(), Counter(), 0, 0
+    eligible = {}  # (market, the bankrupt position's side) -> its winners at the first call
     for address in order:
         for _ in range(len(state.markets) + 1):
             live = [m for m in state.accounts[address].positions if not state.markets[m].settled]
             if not live:
                 break
             market_id = min(live)
+            side = 1 if size(state, address, market_id) > 0 else -1
             caps = _caps(state, market_id)
+            winners = {
+                a for a, cap in caps.items() if cap > 0 and size(state, a, market_id) * side < 0
+            }
+            if eligible.setdefault((market_id, side), winners) != winners:
+                return None  # a winner's profit ran out in an earlier call: its cap bound
             called = _deleverage(state, address, market_id)
             if called is None:
                 return None
             before_call, fills, budget = called
-            # a winner charged its whole cap (a side with no winner at all writes its
-            # share off in either order: compared)
-            if _capped(fills, caps):
+            # a winner charged its whole cap, or a side whose winners could not pay (a side
+            # with no winner at all writes its share off in either order: compared)
+            if _capped(fills, caps) or winners and sum(f[5] for f in fills) < budget:
                 return None
             if _last_resort(before_call, market_id, fills):
                 return None
