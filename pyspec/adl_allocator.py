@@ -245,7 +245,9 @@ def completion_order(holders: list[Holder]) -> list[Holder]:
     A bankrupt counterparty closed here realizes its loss in this market, and its own
     deficit then goes to its other markets: taking it last (a fifth review of issue 19)
     keeps the order in which a keeper deleverages two bankrupt accounts from moving a
-    market's loss to another market's winners. Contract: ``AdlAllocator.allocate``.
+    market's loss to another market's winners, as long as solvent positions cover the
+    size (SPEC.md states what happens when they do not). Contract:
+    ``AdlAllocator.allocate``.
     """
     rest = [h for h in holders if not is_eligible(h)]
     return [h for h in rest if h.equity >= 0] + [h for h in rest if h.equity < 0]
