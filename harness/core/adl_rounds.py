@@ -20,6 +20,12 @@ Both hold while the winners' open positions can carry the round's charges. When 
 finds less profit left in open positions than its budget (earlier calls of the round
 realized the rest, which is principal from then on), the fund and the loss rule take
 the difference and the replay is not compared: SPEC.md states that regime.
+
+Two bankrupt accounts whose next deleverages close opposite sides of the market (the
+fifth review) are replayed too, every position of both, and ``adl_order_free`` compares
+every counterparty's total in every market, the fund at the start added to the slack
+(it covers whichever deficit comes first); not when a cap binds or the completion takes
+a bankrupt counterparty after every solvent one (both stated in SPEC.md).
 """
 
 from __future__ import annotations
