@@ -109,7 +109,7 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] |
     state, charged, unit, paid = before.copy(), Counter(), 0, 0
     eligible = {}  # (market, the bankrupt position's side) -> its winners at the first call
     for address in order:
-        for _ in range(len(state.markets) + 1):
+        for _ in range(2 * len(state.markets) + 1):  # a call may only settle settled ones
             live = [m for m in state.accounts[address].positions if not state.markets[m].settled]
             if not live:
                 break
@@ -125,6 +125,8 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] |
             if called is None:
                 return None
             before_call, fills, budget = called
+            if not fills:
+                continue
             # a winner charged its whole cap, or a side whose winners could not pay (a side
             # with no winner at all writes its share off in either order: compared)
             if _capped(fills, caps) or winners and sum(f[5] for f in fills) < budget:
@@ -216,6 +218,8 @@ def _deleverage(state: State, address: str, market_id: int) -> tuple | None:
     except Revert:
         return None
     fills = [args for name, args in state.events if name == "Deleverage"]
+    if not fills:  # it settled positions in settled markets and stopped there
+        return before_call, [], 0
     return before_call, fills, adl_budget(before_call, address, market_id, state.events)
 
 
