@@ -949,3 +949,16 @@ def test_i19_r7_a_winners_equity_cap_couples_markets(case):
     assert (forward["trader3"], forward["trader4"]) == (1_421_250_000, 1_649_750_000), forward
     assert (backward["trader3"], backward["trader4"]) == (1_653_500_000, 1_417_500_000), backward
     case.act("deleverage", "outsider", "trader0")
+
+
+def test_i19_the_replay_steps_over_a_settling_call(embedded_pair):
+    """The opposite-side replay deleverages every position of both accounts; a call on an
+    account holding a position in a settled market only settles it and stops, with no
+    fill (a million-step campaign crashed there: no ``Deleverage`` event to read a
+    budget from). The replay now steps over it and goes on."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    opposite_bankrupt_losers(b)
+    state = embedded_pair.state.copy()
+    state.markets[1].settled = True  # both longs there settle at its last price first
+    adl_rounds.check_round(state, b.address("trader0"))
