@@ -133,10 +133,10 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] |
                 return None
             if _last_resort(before_call, market_id, fills):
                 return None
-            for fill in fills:
-                charged[fill[1]] += fill[5]
-            unit += _call_unit(before_call, market_id, caps, budget)
-            paid += sum(args[2] for name, args in state.events if name == "KeeperReward")
+            call_unit, reward = _tally(
+                charged, fills, before_call, market_id, caps, budget, state.events
+            )
+            unit, paid = unit + call_unit, paid + reward
     return charged, unit, paid
 
 
@@ -194,11 +194,19 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
         before_call, fills, budget = called
         if sum(f[5] for f in fills) < budget or _capped(fills, caps):
             return None
-        for fill in fills:
-            charged[fill[1]] += fill[5]
-        unit += _call_unit(before_call, market_id, caps, budget)
-        paid += sum(args[2] for name, args in state.events if name == "KeeperReward")
+        call_unit, reward = _tally(
+            charged, fills, before_call, market_id, caps, budget, state.events
+        )
+        unit, paid = unit + call_unit, paid + reward
     return charged, unit, paid
+
+
+def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, budget, events):
+    """Add one call's charges to ``charged``; return its rounding unit and keeper rewards."""
+    for fill in fills:
+        charged[fill[1]] += fill[5]
+    unit = _call_unit(before_call, market_id, caps, budget)
+    return unit, sum(args[2] for name, args in events if name == "KeeperReward")
 
 
 def _caps(state: State, market_id: int) -> dict[str, int]:
