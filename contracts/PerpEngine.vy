@@ -219,7 +219,12 @@ def _require_no_dodge(market_id: uint256, position: storage.Position):
             charges there. Spec: `engine._require_no_dodge`.
     """
     if not storage.markets[market_id].settled:
-        if margin.unrealized_pnl(position, storage.markets[market_id].price) > 0:
+        if (
+            margin.adl_capacity(
+                position, storage.markets[market_id].price, storage.markets[market_id].price_timestamp
+            )
+            > 0
+        ):
             assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
 
 
@@ -662,13 +667,18 @@ def deleverage(account: address):
     for fill: AdlAllocator.Fill in allocation:
         charged += fill.absorbed
         self._settle(fill.counterparty)
+        capacity: int256 = margin.adl_capacity(
+            storage.positions[fill.counterparty][market_id],
+            convert(price, uint256),
+            storage.markets[market_id].price_timestamp,
+        )
         cash: int256 = side * fill.size * price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             fills.apply_fill(account, market_id, -side * fill.size, cash)
             fills.apply_fill(fill.counterparty, market_id, side * fill.size, fill.absorbed - cash)
         else:
             storage.collateral[account] += cash
-        self._charge(fill.counterparty, market_id, fill.absorbed, price)
+        self._charge(fill.counterparty, market_id, fill.absorbed, price, capacity)
         log Deleverage(
             account=account,
             counterparty=fill.counterparty,
@@ -711,17 +721,27 @@ def deleverage(account: address):
 
 
 @internal
-def _charge(account: address, market_id: uint256, amount: int256, price: int256):
+def _charge(account: address, market_id: uint256, amount: int256, price: int256, capacity: int256):
     """
-    @notice Take an ADL charge from a counterparty's profit: the position it keeps first
-            (its cost basis), then the profit its closed lots just realized; never its
-            principal, however often it is charged (W12). Spec: `engine._charge`.
+    @notice Take an ADL charge, at most the counterparty's `capacity` before the fill: the
+            position it keeps first (its cost basis), then what its closed lots realized,
+            in this call or earlier in the round. What they realized and no charge took is
+            the round's record (`margin.adl_capacity`, issue 19); never its principal,
+            however often it is charged (W12). Spec: `engine._charge`.
     """
     position: storage.Position = storage.positions[account][market_id]
     kept: int256 = 0
     if position.size != 0:
-        kept = min(amount, max(margin.unrealized_pnl(position, convert(price, uint256)), 0))
+        upnl: int256 = max(margin.unrealized_pnl(position, convert(price, uint256)), 0)
+        kept = min(amount, upnl)
         storage.positions[account][market_id].entry_notional = position.entry_notional + kept
+        left: int256 = max(capacity - amount - (upnl - kept), 0)
+        record: uint256 = 0
+        if left > 0:
+            record = (
+                storage.markets[market_id].price_timestamp << constants.ADL_ROUND_SHIFT
+            ) | convert(left, uint256)
+        storage.positions[account][market_id].adl_record = record
     storage.collateral[account] -= amount - kept
 
 
@@ -828,7 +848,7 @@ def _adl_side(
             AdlAllocator.Holder(
                 account=account,
                 size=abs(position.size),
-                upnl=margin.unrealized_pnl(position, price),
+                upnl=margin.adl_capacity(position, price, storage.markets[market_id].price_timestamp),
                 entry=abs(position.entry_notional),
                 equity=margin.equity_after_repayment(account),  # what it owes repays first (M-1)
                 maintenance=margin.requirement(account, False),

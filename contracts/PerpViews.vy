@@ -50,7 +50,7 @@ def _adl_side(
     @notice The positions on `side` of a market, in holder order, as the engine's
             `_adl_side` hands them to the allocator. Spec: `adl.side_holders`.
     """
-    price: uint256 = (staticcall engine.markets(market_id)).price
+    market: storage.Market = staticcall engine.markets(market_id)
     found: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = []
     for account: address in staticcall engine.market_holders(market_id):
         position: storage.Position = staticcall engine.positions(account, market_id)
@@ -64,7 +64,7 @@ def _adl_side(
             AdlAllocator.Holder(
                 account=account,
                 size=abs(position.size),
-                upnl=margin.unrealized_pnl(position, price),
+                upnl=margin.adl_capacity(position, market.price, market.price_timestamp),
                 entry=abs(position.entry_notional),
                 equity=equity - min(convert(staticcall engine.booked(account), int256), max(equity, 0)),
                 maintenance=maintenance,
@@ -263,7 +263,8 @@ def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
             (a loss, or no equity above what it owes). Spec: `views.adl_rank`.
     """
     position: storage.Position = staticcall engine.positions(account, market_id)
-    upnl: int256 = margin.unrealized_pnl(position, (staticcall engine.markets(market_id)).price)
+    market: storage.Market = staticcall engine.markets(market_id)
+    upnl: int256 = margin.adl_capacity(position, market.price, market.price_timestamp)
     if position.size == 0 or upnl <= 0 or self._equity_above_owed(account) <= 0:
         return 0, 1
     return convert(upnl, uint256), convert(abs(position.entry_notional), uint256)

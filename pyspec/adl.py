@@ -13,7 +13,7 @@ the stress lab's deposit scenario measures both).
 from pyspec import adl_allocator
 from pyspec.adl_allocator import Fill, Holder
 from pyspec.fixed_math import sign
-from pyspec.margin import equity_after_repayment, maintenance_margin, unrealized_pnl
+from pyspec.margin import adl_capacity, equity_after_repayment, maintenance_margin
 from pyspec.state import State
 
 
@@ -35,7 +35,7 @@ def side_holders(state: State, market_id: int, side: int) -> list[Holder]:
             Holder(
                 address,
                 abs(position.size),
-                unrealized_pnl(position, market),
+                adl_capacity(position, market),  # the round's realized profit too
                 abs(position.entry_notional),
                 equity_after_repayment(state, address),  # what it owes repays first (M-1)
                 maintenance_margin(state, address),

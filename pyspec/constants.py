@@ -57,6 +57,10 @@ MIN_LIQUIDATION_REWARD = 1
 MAX_KEEPER_REWARD = 100 * 10**6
 
 ADL_QUANTILES = 5
+# The contract packs a position's ADL record (issue 19) into one word: the round's price
+# time above its profit (``Position.adl_round``, ``Position.adl_profit``).
+ADL_ROUND_SHIFT = 192
+ADL_PROFIT_MASK = 2**192 - 1
 
 # ADL allocation policies, a market parameter (pyspec/adl_allocator.py); the names are
 # the configuration's.

@@ -87,7 +87,7 @@ def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
     (its positions close at the final price first). Contract: ``PerpEngine._require_no_dodge``.
     """
     market = state.markets[market_id]
-    if not market.settled and margin.unrealized_pnl(position, market) > 0:
+    if not market.settled and margin.adl_capacity(position, market) > 0:
         require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
 
 
@@ -452,8 +452,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     account = get_account(state, address)
     require(account.positions, "adl: no position")
     _require_fresh_account(state, address, 0)
-    # an account that owes (M-1) is deleveraged at any equity: it repays first, and
-    # what is left at 0 closes uncharged (a zero share), one position a call
+    # one that owes (M-1) at any equity: it repays first, then closes at a zero share
     entry_equity = margin.equity(state, address)
     require(entry_equity <= 0 or account.booked > 0, "adl: account not bankrupt")
     market_id = min(account.positions)
@@ -475,6 +474,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     for fill in adl.allocate_adl(state, market_id, -side, abs_size, -share - cover):
         charged += fill.absorbed
         _settle(state, fill.counterparty)
+        capacity = margin.adl_capacity(get_position(state, fill.counterparty, market_id), market)
         cash = side * fill.size * market.price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             positions.apply_fill(state, address, market_id, -side * fill.size, cash)
@@ -483,7 +483,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
             )
         else:
             account.collateral += cash
-        _charge(state, fill.counterparty, market_id, fill.absorbed)
+        _charge(state, fill.counterparty, market_id, fill.absorbed, capacity)
         state.events.append(
             ("Deleverage", (address, fill.counterparty, market_id, fill.size, cash, fill.absorbed))
         )
@@ -506,13 +506,10 @@ def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) 
     notional at the oracle price), at most MAX_KEEPER_REWARD, out of what the fund holds
     above its floor and above what the account still owes in its other markets (so the
     reward is never charged to the winners of the account's later calls): deleveraging
-    does not rest on altruists while the fund has that room. Across several bankrupt
-    accounts, a reward paid before another account's deficit leaves that much more to
-    charge: the keeper's order moves charges by at most the round's rewards
-    (``adl_order_free``). The bankrupt account earns nothing by deleveraging itself. A
-    keeper's loss record that outlived its positions ends first (M-1): a reward is new
-    money. Contract: ``PerpEngine.deleverage``.
-    """
+    does not rest on altruists while the fund has that room; the keeper's order moves
+    charges by at most the round's rewards (``adl_order_free``). A keeper's loss record
+    that outlived its positions ends first (M-1): a reward is new money.
+    Contract: ``PerpEngine.deleverage``."""
     if not get_account(state, keeper).positions:
         margin.repay_booked(state, keeper)  # a record outliving them ends first (M-1)
     room = min(
@@ -532,21 +529,24 @@ def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) 
     state.events.append(("KeeperReward", (keeper, address, reward)))
 
 
-def _charge(state: State, address: str, market_id: int, amount: int) -> None:
-    """Take an ADL charge from a counterparty's profit: from the position it keeps first
-    (its cost basis, so a later deleverage sees the smaller profit), then from the profit
-    its closed lots have just realized. The charge is at most the position's profit before
-    the fill (every policy's cap), which is exactly the sum of the two, so deposits and
-    earlier profits (principal) are never touched, however often it is charged (W12).
-    Contract: ``PerpEngine._charge``.
-    """
+def _charge(state: State, address: str, market_id: int, amount: int, capacity: int) -> None:
+    """Take an ADL charge, at most the counterparty's ``capacity`` before the fill: from
+    the position it keeps first (its cost basis), then from what its closed lots realized,
+    in this call or earlier in the round. What they realized and no charge took is the
+    round's record (``margin.adl_capacity``), so a later call of the round may charge it
+    and the split into calls moves nothing (issue 19); principal is never touched (W12).
+    Contract: ``PerpEngine._charge``."""
     account = get_account(state, address)
     position = account.positions.get(market_id)
-    kept = 0
     if position is not None:
-        kept = min(amount, max(margin.unrealized_pnl(position, state.markets[market_id]), 0))
+        market = state.markets[market_id]
+        upnl = max(margin.unrealized_pnl(position, market), 0)
+        kept = min(amount, upnl)
         position.entry_notional += kept
-    account.collateral -= amount - kept
+        left = max(capacity - amount - (upnl - kept), 0)
+        position.adl_round, position.adl_profit = (market.price_timestamp, left) if left else (0, 0)
+        amount -= kept
+    account.collateral -= amount
 
 
 def _write_off(state: State, address: str, market_id: int) -> None:

@@ -25,6 +25,19 @@ def unrealized_pnl(position: Position, market: Market) -> int:
     return position.size * market.price - position.entry_notional
 
 
+def adl_capacity(position: Position, market: Market) -> int:
+    """Return what ADL may charge the position in the current round: its unrealized PnL
+    plus the profit earlier ADL fills of the round (the same oracle price) realized and
+    no charge has taken yet (the round's record, issue 19). Without the record, a round
+    of several calls whose charges exceed the profit left open found that profit
+    realized, principal from then on, and what the winners paid followed the keeper's
+    order of the calls. The record ends with the round: a new price, or any other fill.
+    Contract: ``margin.adl_capacity``.
+    """
+    current = position.adl_profit if position.adl_round == market.price_timestamp else 0
+    return unrealized_pnl(position, market) + current
+
+
 def current_funding_index(market: Market, now: int) -> int:
     """Return the market's funding index accrued up to ``now``: the stored index plus the
     rate over the seconds since it last accrued while the price was fresh.

@@ -19,7 +19,8 @@ def apply_fill(state: State, address: str, market_id: int, delta: int, cash: int
     the new side. Both counterparties of a fill see the same cash with opposite signs, so
     sum(collateral - entry notional) is unchanged exactly. Every fill stamps the position
     with the engine's next fill number: an exit request names the position by it, so any
-    change voids the request for good, wherever it happens (N1). Contract:
+    change voids the request for good, wherever it happens (N1). Every fill ends the
+    round's ADL record (``margin.adl_capacity``): a deleverage writes its own after. Contract:
     ``positions.apply_fill``.
     """
     account = get_account(state, address)
@@ -45,6 +46,7 @@ def apply_fill(state: State, address: str, market_id: int, delta: int, cash: int
 
     state.fill_count += 1
     position.last_fill = state.fill_count
+    position.adl_round = position.adl_profit = 0  # an ADL fill records its own (``_charge``)
     new_size = position.size
     market.open_interest += max(new_size, 0) - max(old_size, 0)
     if new_size == 0:

@@ -17,6 +17,11 @@ class Position:
     entry_notional: int = 0  # signed: what opening cost (+ long, - short)
     funding_checkpoint: int = 0  # the market's funding index when last settled
     last_fill: int = 0  # the engine's fill counter at the fill that last changed it (N1)
+    # The round's ADL record (issue 19): profit ADL fills realized into collateral and no
+    # charge has taken yet, counted as capacity only while the market's price is the one
+    # stamped (``margin.adl_capacity``); any other fill ends it.
+    adl_round: int = 0  # the market's price time when the record was made
+    adl_profit: int = 0
 
 
 @dataclass(slots=True)
@@ -181,7 +186,14 @@ class State:
             a: Account(
                 acc.collateral,
                 {
-                    i: Position(p.size, p.entry_notional, p.funding_checkpoint, p.last_fill)
+                    i: Position(
+                        p.size,
+                        p.entry_notional,
+                        p.funding_checkpoint,
+                        p.last_fill,
+                        p.adl_round,
+                        p.adl_profit,
+                    )
                     for i, p in acc.positions.items()
                 },
                 acc.booked,

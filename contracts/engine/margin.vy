@@ -49,6 +49,20 @@ def unrealized_pnl(position: storage.Position, price: uint256) -> int256:
 
 
 @internal
+@pure
+def adl_capacity(position: storage.Position, price: uint256, price_timestamp: uint256) -> int256:
+    """
+    @notice Return what ADL may charge the position in the current round: its unrealized
+            PnL plus the profit earlier ADL fills of the round (the price stamped in the
+            record) realized and no charge took (issue 19). Spec: `margin.adl_capacity`.
+    """
+    current: int256 = 0
+    if position.adl_record >> constants.ADL_ROUND_SHIFT == price_timestamp:
+        current = convert(position.adl_record & constants.ADL_PROFIT_MASK, int256)
+    return self.unrealized_pnl(position, price) + current
+
+
+@internal
 @view
 def current_funding_index(market_id: uint256) -> int256:
     """

@@ -19,7 +19,8 @@ def apply_fill(account: address, market_id: uint256, delta: int256, cash: int256
          ceil(entry x closed / |size|) and realizes cash_close - removed, so a realized
          profit rounds down; on a flip the closing share of the cash is
          floor(cash x closed / |delta|). Every fill stamps the position with the next
-         fill number, which an exit request names (N1). Spec: `positions.apply_fill`.
+         fill number, which an exit request names (N1), and ends the round's ADL record.
+         Spec: `positions.apply_fill`.
     """
     position: storage.Position = storage.positions[account][market_id]
     old_size: int256 = position.size
@@ -45,6 +46,7 @@ def apply_fill(account: address, market_id: uint256, delta: int256, cash: int256
 
     storage.fill_count += 1
     position.last_fill = storage.fill_count
+    position.adl_record = 0  # every fill ends the round's ADL record; ADL writes its own
     new_size: int256 = position.size
     open_interest: int256 = convert(storage.markets[market_id].open_interest, int256)
     storage.markets[market_id].open_interest = convert(

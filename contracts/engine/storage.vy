@@ -54,6 +54,10 @@ struct Position:
     funding_checkpoint: int256
     # The engine's fill counter at the fill that last changed the position (N1).
     last_fill: uint256
+    # The round's ADL record (issue 19), one word so an ADL fill writes one slot: the
+    # market's price time << ADL_ROUND_SHIFT | the profit ADL fills realized and no charge
+    # took (`margin.adl_capacity`); the spec keeps the two fields `adl_round`, `adl_profit`.
+    adl_record: uint256
 
 
 token: public(IERC20)

@@ -32,6 +32,9 @@ MIN_LIQUIDATION_REWARD: constant(int256) = 1
 MAX_KEEPER_REWARD: constant(int256) = 100 * 10**6
 
 ADL_QUANTILES: constant(uint256) = 5
+# A position's ADL record packs the round's price time above its profit (issue 19).
+ADL_ROUND_SHIFT: constant(uint256) = 192
+ADL_PROFIT_MASK: constant(uint256) = 2**192 - 1
 
 # ADL allocation policies, a market parameter (contracts/AdlAllocator.vy).
 ADL_POLICY_QUEUE: constant(uint256) = 0

@@ -21,7 +21,7 @@ from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.choices import Choices, World
 from harness.core.genesis import USDC
 from harness.core.orders import Match
-from harness.core.recompute import equity, pnl
+from harness.core.recompute import capacity, equity
 from pyspec.constants import MAX_POSITION_SIZE, RATIO_PRECISION
 from pyspec.margin import is_liquidatable
 from pyspec.state import get_position
@@ -57,7 +57,7 @@ def dodge_deleverage(world: World, choose: Choices) -> list[Call]:
         t
         for t in world.traders
         if get_position(state, actors[t], market_id).size * side < 0
-        and pnl(state, actors[t], market_id) > 0
+        and capacity(state, actors[t], market_id) > 0
     ]
     keeper = choose.pick(("outsider", *world.traders))
     kind = choose.pick(DODGES)

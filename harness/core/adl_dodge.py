@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import Counter
 
 from harness.core.invariants import check as holds
-from harness.core.recompute import equity, pnl
+from harness.core.recompute import capacity, equity
 from pyspec import engine
 from pyspec.errors import Revert
 from pyspec.state import State
@@ -92,7 +92,9 @@ def _actors(fn: str, args: tuple, caller: str, events: list) -> list[str]:
 
 def _winning_markets(state: State, address: str) -> list[int]:
     account = state.accounts.get(address)
-    return [m for m in sorted(account.positions) if pnl(state, address, m) > 0] if account else []
+    return (
+        [m for m in sorted(account.positions) if capacity(state, address, m) > 0] if account else []
+    )
 
 
 def _has_bankrupt(state: State, market_id: int) -> bool:

@@ -16,16 +16,20 @@ market are compared:
   pro-rata, of its size), within the same unit: a larger winner never pays a smaller
   share, however the work was split.
 
-Both hold while the winners' open positions can carry the round's charges. When a call
-finds less profit left in open positions than its budget (earlier calls of the round
-realized the rest, which is principal from then on), the fund and the loss rule take
-the difference and the replay is not compared: SPEC.md states that regime.
+Both hold where caps bind too: what a call's closed lots realize and no charge takes is
+the round's record (``margin.adl_capacity``), so a later call of the round finds each
+winner's capacity at what it held less what it paid, and a capped winner pays its cap in
+either order. A replay is not compared when a call closes a winner's whole position
+before the round's last call (its capacity leaves the market with it), or a call fails:
+SPEC.md states that regime.
 
 Two bankrupt accounts whose next deleverages close opposite sides of the market (the
 fifth review) are replayed too, every position of both, and ``adl_order_free`` compares
 every counterparty's total in every market, the fund at the start added to the slack
-(it covers whichever deficit comes first); not when a cap binds or the completion takes
-a bankrupt counterparty after every solvent one (both stated in SPEC.md).
+(it covers whichever deficit comes first); not when a winner's equity caps what a market
+may charge it below its capacity there (its equity is shared by its markets, F3), a
+winner's position closes whole before a later call on its side, or the completion takes
+a bankrupt counterparty after every solvent one (each stated in SPEC.md).
 """
 
 from __future__ import annotations
@@ -33,7 +37,13 @@ from __future__ import annotations
 from collections import Counter
 
 from harness.core.invariants import check
-from harness.core.recompute import adl_budget, equity, equity_after_repayment, pnl, size
+from harness.core.recompute import (
+    adl_budget,
+    capacity,
+    equity,
+    equity_after_repayment,
+    size,
+)
 from pyspec import engine
 from pyspec.errors import Revert
 from pyspec.state import State
@@ -58,7 +68,7 @@ def check_round(before: State, bankrupt: str) -> None:
         return
     runs = [_replay(before, order) for order in (peers, peers[::-1])]
     if any(run is None for run in runs):
-        return  # a charge was capped: the stated regime
+        return  # a winner's position closed whole before the last call: stated
     (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
     slack = max(unit_a, unit_b) + max(paid_a, paid_b)
     accounts = sorted(set(first) | set(second))
@@ -86,7 +96,7 @@ def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> 
     pair = [bankrupt, opposite[0]]
     runs = [_replay_whole(before, order) for order in (pair, pair[::-1])]
     if any(run is None for run in runs):
-        return  # a cap bound, or a bankrupt counterparty was taken: the stated regimes
+        return  # an equity cap, a winner closed, a bankrupt counterparty: stated regimes
     (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
     slack = max(unit_a, unit_b) + max(paid_a, paid_b) + before.insurance_fund
     accounts = sorted(set(first) | set(second))
@@ -102,12 +112,12 @@ def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> 
 def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
     """Deleverage every position of each account of ``order`` on a copy; the charges per
     counterparty (all markets), the calls' rounding units and the keeper rewards, or None
-    when a call failed or a cap bound (a winner charged its whole cap, a side's winners
-    short of the budget, or fewer winners than an earlier call of the same side found),
-    or the completion took a bankrupt counterparty once the solvent ones were used up (it
-    realizes its loss there: SPEC.md states both regimes)."""
+    when a call failed, a winner's equity capped a charge below its capacity (shared by
+    its markets), a winner's whole position closed before a later call on its side, or
+    the completion took a bankrupt counterparty once the solvent ones were used up (it
+    realizes its loss there: SPEC.md states the three regimes)."""
     state, charged, unit, paid = before.copy(), Counter(), 0, 0
-    eligible = {}  # (market, the bankrupt position's side) -> its winners at the first call
+    emptied = set()  # (market, the bankrupt position's side) where a winner closed whole
     for address in order:
         for _ in range(2 * len(state.markets) + 1):  # a call may only settle settled ones
             live = [m for m in state.accounts[address].positions if not state.markets[m].settled]
@@ -116,23 +126,23 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] |
             market_id = min(live)
             side = 1 if size(state, address, market_id) > 0 else -1
             caps = _caps(state, market_id)
-            winners = {
-                a for a, cap in caps.items() if cap > 0 and size(state, a, market_id) * side < 0
-            }
-            if eligible.setdefault((market_id, side), winners) != winners:
-                return None  # a winner's profit ran out in an earlier call: its cap bound
+            if (market_id, side) in emptied:
+                return None  # a winner's capacity left the market with its position
             called = _deleverage(state, address, market_id)
             if called is None:
                 return None
             before_call, fills, budget = called
             if not fills:
                 continue
-            # a winner charged its whole cap, or a side whose winners could not pay (a side
-            # with no winner at all writes its share off in either order: compared)
-            if _capped(fills, caps) or winners and sum(f[5] for f in fills) < budget:
+            if _equity_capped(before_call, market_id, fills) or _last_resort(
+                before_call, market_id, fills
+            ):
                 return None
-            if _last_resort(before_call, market_id, fills):
-                return None
+            emptied |= {
+                (market_id, side)
+                for f in fills
+                if caps[f[1]] > 0 and not size(state, f[1], market_id)
+            }
             call_unit, reward = _tally(
                 charged, fills, before_call, market_id, caps, budget, state.events
             )
@@ -153,7 +163,7 @@ def _last_resort(state: State, market_id: int, fills: list) -> bool:
         for a in state.markets[market_id].holders
         if size(state, a, market_id) * side > 0
         and equity(state, a) >= 0
-        and not (pnl(state, a, market_id) > 0 and equity_after_repayment(state, a) > 0)
+        and not (capacity(state, a, market_id) > 0 and equity_after_repayment(state, a) > 0)
     ]
     return all(a in taken for a in solvent)
 
@@ -170,11 +180,10 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
 
 def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
     """Deleverage ``order`` on a copy; the charge each counterparty absorbed, the round's
-    rounding unit and the keeper rewards it paid, or None when a cap bound: a call charged
-    less than its budget, some counterparty its whole cap, or a later call found a
-    counterparty's profit gone; or a call failed."""
-    state, charged, unit, eligible, paid = before.copy(), Counter(), 0, None, 0
-    for address in order:
+    rounding unit and the keeper rewards it paid, or None when a call closed a winner's
+    whole position before the round's last call, or a call failed."""
+    state, charged, unit, paid = before.copy(), Counter(), 0, 0
+    for index, address in enumerate(order):
         if any(state.markets[m].settled for m in state.accounts[address].positions):
             try:  # a first call settles them and stops there (N1)
                 engine.process_deleverage(state, state.timelock.owner, address)
@@ -184,16 +193,13 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
         if market_id is None:
             continue
         caps = _caps(state, market_id)
-        now_eligible = {a for a, cap in caps.items() if cap > 0}
-        if eligible is not None and now_eligible != eligible:
-            return None  # a counterparty's profit ran out: its cap bound in effect
-        eligible = now_eligible
         called = _deleverage(state, address, market_id)
         if called is None:
             return None
         before_call, fills, budget = called
-        if sum(f[5] for f in fills) < budget or _capped(fills, caps):
-            return None
+        closed = [f[1] for f in fills if caps[f[1]] > 0 and not size(state, f[1], market_id)]
+        if closed and index < len(order) - 1:
+            return None  # a winner's capacity left the market with its position
         call_unit, reward = _tally(
             charged, fills, before_call, market_id, caps, budget, state.events
         )
@@ -211,9 +217,19 @@ def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, bu
 
 def _caps(state: State, market_id: int) -> dict[str, int]:
     return {
-        a: min(pnl(state, a, market_id), equity_after_repayment(state, a))
+        a: min(capacity(state, a, market_id), equity_after_repayment(state, a))
         for a in state.markets[market_id].holders
     }
+
+
+def _equity_capped(state: State, market_id: int, fills: list) -> bool:
+    """A charged winner's equity was below its capacity in the market: its equity caps
+    every market's charges at once, so which market's deficit it pays follows the order
+    (F3, stated in SPEC.md)."""
+    return any(
+        f[5] > 0 and equity_after_repayment(state, f[1]) < capacity(state, f[1], market_id)
+        for f in fills
+    )
 
 
 def _deleverage(state: State, address: str, market_id: int) -> tuple | None:
@@ -231,11 +247,6 @@ def _deleverage(state: State, address: str, market_id: int) -> tuple | None:
     return before_call, fills, adl_budget(before_call, address, market_id, state.events)
 
 
-def _capped(fills: list, caps: dict) -> bool:
-    """A fill charged its counterparty its whole cap (to a unit)."""
-    return any(f[5] > 0 and f[5] >= caps[f[1]] - 1 for f in fills)
-
-
 def _call_unit(state: State, market_id: int, caps: dict, budget: int) -> int:
     """One call's rounding unit: lots are handed out whole, so what a position keeps may
     be a lot off its exact share, which moves its next weight by one lot: its profit per
@@ -243,7 +254,7 @@ def _call_unit(state: State, market_id: int, caps: dict, budget: int) -> int:
     eligible = [a for a, cap in caps.items() if cap > 0]
     lots = sum(abs(size(state, a, market_id)) for a in eligible)
     per_lot = max(
-        (-(-pnl(state, a, market_id) // abs(size(state, a, market_id))) for a in eligible),
+        (-(-capacity(state, a, market_id) // abs(size(state, a, market_id))) for a in eligible),
         default=0,
     )
     return max(per_lot, -(-budget // lots) if lots else 0) + 1
@@ -253,25 +264,39 @@ def _check_monotone(
     before: State, market_id: int, policy: int, charged: Counter, slack: int
 ) -> None:
     """Every charge the same fraction of the counterparty's weight at the round's start
-    (profit, or size), within the round's rounding unit of charge."""
+    (capacity, or size), within the round's rounding unit of charge, unless it reached its
+    cap at the round's start (min(capacity, equity)): then it pays that cap, and no more
+    of its weight than the others."""
     eligible = [
         a
         for a in charged
-        if pnl(before, a, market_id) > 0 and equity_after_repayment(before, a) > 0
+        if capacity(before, a, market_id) > 0 and equity_after_repayment(before, a) > 0
     ]
     weight = {
-        a: pnl(before, a, market_id) if policy == PNL_PRO_RATA else abs(size(before, a, market_id))
+        a: capacity(before, a, market_id)
+        if policy == PNL_PRO_RATA
+        else abs(size(before, a, market_id))
         for a in eligible
     }
-    pairs = [(a, b) for a in eligible for b in eligible if a < b]
-    off = [
-        (a, b)
-        for a, b in pairs
-        if abs(charged[a] * weight[b] - charged[b] * weight[a]) > slack * (weight[a] + weight[b])
-    ]
+    cap = {
+        a: min(capacity(before, a, market_id), equity_after_repayment(before, a)) for a in eligible
+    }
+    capped = {a for a in eligible if charged[a] >= cap[a] - slack}
+
+    def more(a: str, b: str) -> bool:  # a paid a larger share of its weight than b
+        return charged[a] * weight[b] > charged[b] * weight[a] + slack * (weight[a] + weight[b])
+
+    def out_of_line(a: str, b: str) -> bool:  # a capped winner may pay less, never more
+        if a in capped and b in capped:
+            return False
+        if a in capped or b in capped:
+            return more(a, b) if a in capped else more(b, a)
+        return more(a, b) or more(b, a)
+
+    off = [(a, b) for a in eligible for b in eligible if a < b and out_of_line(a, b)]
     check(
         "adl_monotone_across_calls",
-        not off,
-        f"market {market_id}: charges {dict(charged)} against weights {weight} at the round's "
-        f"start; not in proportion: {off}",
+        not off and all(charged[a] <= cap[a] for a in eligible),
+        f"market {market_id}: charges {dict(charged)} against weights {weight} and caps "
+        f"{cap} at the round's start; not in proportion: {off}",
     )

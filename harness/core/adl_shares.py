@@ -11,9 +11,9 @@ from harness.core.invariants import check
 from harness.core.recompute import (
     RATIO,
     adl_budget,
+    capacity,
     equity,
     equity_after_repayment,
-    pnl,
     pnl_percent,
     size,
 )
@@ -66,7 +66,7 @@ def check_pro_rata(before: State, market_id: int, policy: int, eligible, fills, 
     bankrupt = fills[0][0]
     market = before.markets[market_id]
     held = {a: abs(size(before, a, market_id)) for a in eligible}
-    profit = {a: pnl(before, a, market_id) for a in eligible}
+    profit = {a: capacity(before, a, market_id) for a in eligible}  # the round's record too
     caps = {a: min(profit[a], equity_after_repayment(before, a)) for a in eligible}
     if policy == PNL_PRO_RATA:
         weights = profit

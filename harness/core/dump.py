@@ -10,7 +10,8 @@ from functools import lru_cache
 from operator import attrgetter
 
 from deployment.config import LISTING_FIELDS
-from pyspec.state import State
+from pyspec.constants import ADL_ROUND_SHIFT
+from pyspec.state import Position, State
 
 MARKET_FIELDS = (
     *LISTING_FIELDS,
@@ -55,10 +56,15 @@ def call_ids_of(state_json: dict) -> list[bytes]:
     return [bytes.fromhex(key[len(prefix) : -1]) for key in state_json if key.startswith(prefix)]
 
 
-POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "last_fill")
+POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "last_fill", "adl_record")
 # An account's words before its positions: token balance, collateral, booked loss (M-1).
 ACCOUNT_HEAD = 3
 REQUEST_FIELDS = ("size", "last_fill", "deadline")
+
+
+def adl_record(position: Position) -> int:
+    """The contract's one-word ADL record of a spec position (issue 19)."""
+    return position.adl_round << ADL_ROUND_SHIFT | position.adl_profit
 
 
 def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -78,6 +84,7 @@ def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[in
                 position.entry_notional,
                 position.funding_checkpoint,
                 position.last_fill,
+                adl_record(position),
             )
             if position
             else empty

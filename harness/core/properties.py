@@ -15,6 +15,7 @@ from fractions import Fraction
 
 from harness.core import (
     adl_dodge,
+    adl_record,
     adl_rounds,
     adl_shares,
     keeper_reward,
@@ -25,10 +26,12 @@ from harness.core import (
 from harness.core.eip712 import signed_by
 from harness.core.invariants import INVARIANTS, check
 from harness.core.recompute import (
+    capacity,
     equity,
     equity_after_repayment,
     maintenance,
     pnl,
+    round_profit,
     size,
 )
 from pyspec.constants import EXIT_DELAY, EXIT_WINDOW, MAX_MARKETS
@@ -72,11 +75,14 @@ PROPERTIES = {
     "solvent accounts' positions in holder order, then bankrupt ones': a keeper's order of "
     "two bankrupt accounts on opposite sides of a market cannot move its loss to another "
     "market (issue 19, fifth review)",
-    "adl_no_harm": "no counterparty gives up more than its profit (under the queue, the "
-    "profit of the lots it closes) or ends below zero equity",
-    "adl_keeps_principal": "a charged counterparty's collateral never falls (net of funding "
-    "settled and of PnL realized at a delisted market's final price) and the position it "
-    "keeps never ends at a loss: however often it is charged, ADL takes profit only",
+    "adl_no_harm": "no counterparty gives up more than its profit, the round's ADL record "
+    "included (under the queue, that profit's share of the lots it closes), or ends below "
+    "zero equity",
+    "adl_keeps_principal": "a charged counterparty's principal (collateral less the round's "
+    "ADL record) never falls (net of funding settled and of PnL realized at a delisted "
+    "market's final price) and the position it keeps never ends at a loss: however often "
+    "it is charged, ADL takes profit only",
+    "adl_round_record": adl_record.SENTENCE,
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
     "no_position_after_write_off": "an account whose deficit was written off holds no "
     "position, unless a deleverage booked the shortfall of the market it closed: then it "
@@ -107,7 +113,8 @@ PROPERTIES = {
     "adl_order_free": "the charges each counterparty absorbs for the bankrupt accounts "
     "known at one price do not depend on the order a keeper deleverages them in (two "
     "replayed in both orders, within a unit per call and the keeper rewards the round paid, "
-    "while no charge is capped)",
+    "capped rounds included, while no winner's position closes whole before the round's "
+    "last call)",
     "adl_monotone_across_calls": "under pro-rata on profit (contract pro-rata), a round's "
     "charges over several calls are the same fraction of each counterparty's profit (size) "
     "at the round's start, within a unit per call: a larger winner never pays a smaller share",
@@ -160,6 +167,7 @@ def check_call(
     elif fn == "escape":
         _check_escape(args, before)
     adl_dodge.check(fn, args, caller, before, after, events)
+    adl_record.check(fn, before, after, events)
     _check_stale(before, after, events)
     _check_settlement_solvent(before, events)
     if fn == "withdraw":
@@ -253,7 +261,7 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         a
         for a in before.markets[market_id].holders
         if size(before, a, market_id) * side < 0
-        and pnl(before, a, market_id) > 0
+        and capacity(before, a, market_id) > 0
         and equity_after_repayment(before, a) > 0
     ]
     if policy == QUEUE:
@@ -262,7 +270,7 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         adl_shares.check_pro_rata(before, market_id, policy, eligible, fills, events)
     adl_shares.check_completion(before, market_id, side, eligible, fills)
     for _, counterparty, _, fill, cash, absorbed in fills:
-        profit = max(pnl(before, counterparty, market_id), 0)
+        profit = max(capacity(before, counterparty, market_id), 0)
         held = abs(size(before, counterparty, market_id))
         capped = absorbed * held <= profit * fill if policy == QUEUE else absorbed <= profit
         check(
@@ -285,8 +293,13 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         if absorbed <= 0:
             continue
         kept = size(after, counterparty, market_id)
-        collateral_before = before.accounts[counterparty].collateral
-        collateral_after = after.accounts[counterparty].collateral
+        # principal: collateral less the round's ADL record, the profit a charge may take
+        collateral_before = before.accounts[counterparty].collateral - round_profit(
+            before, counterparty, market_id
+        )
+        collateral_after = after.accounts[counterparty].collateral - round_profit(
+            after, counterparty, market_id
+        )
         check(
             "adl_keeps_principal",
             collateral_after >= collateral_before + funding.get(counterparty, 0)

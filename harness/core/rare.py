@@ -369,7 +369,7 @@ def _side(state: State, market_id: int, side: int) -> list[dict]:
             {
                 "account": address,
                 "size": abs(size),
-                "upnl": recompute.pnl(state, address, market_id),
+                "upnl": recompute.capacity(state, address, market_id),
                 "entry": abs(entry),
                 "equity": recompute.equity_after_repayment(state, address),
             }

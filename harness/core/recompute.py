@@ -73,9 +73,24 @@ def pnl(state: State, address: str, market_id: int) -> int:
     return position.size * state.markets[market_id].price - position.entry_notional
 
 
+def round_profit(state: State, address: str, market_id: int) -> int:
+    """The profit the raw ADL record holds (the word's low bits on chain) while the
+    market's price is the one it was stamped at (issue 19); 0 after."""
+    account = state.accounts.get(address)
+    position = account.positions.get(market_id) if account else None
+    if position is None or position.adl_round != state.markets[market_id].price_timestamp:
+        return 0
+    return position.adl_profit
+
+
+def capacity(state: State, address: str, market_id: int) -> int:
+    """What ADL may charge the position in the round: its PnL and the round's record."""
+    return pnl(state, address, market_id) + round_profit(state, address, market_id)
+
+
 def pnl_percent(state: State, address: str, market_id: int) -> Fraction:
     entry = abs(state.accounts[address].positions[market_id].entry_notional)
-    upnl = pnl(state, address, market_id)
+    upnl = capacity(state, address, market_id)
     return Fraction(upnl, entry) if entry else Fraction(10**80)
 
 

@@ -18,7 +18,7 @@ from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import ChainError, Log
 from pyspec import governor
-from pyspec.constants import EVERY_MARKET
+from pyspec.constants import ADL_PROFIT_MASK, ADL_ROUND_SHIFT, EVERY_MARKET
 from pyspec.state import Account, Market, OrderBook, Position, State, Timelock
 from pyspec.token import ZERO_ADDRESS, Token
 
@@ -160,7 +160,17 @@ def import_state(
         account = Account(read("PerpEngine", engine, "collateral", address))
         account.booked = read("PerpEngine", engine, "booked", address)
         for market_id in range(len(markets)):
-            position = Position(*read("PerpEngine", engine, "positions", address, market_id))
+            size, entry, checkpoint, last_fill, record = read(
+                "PerpEngine", engine, "positions", address, market_id
+            )
+            position = Position(
+                size,
+                entry,
+                checkpoint,
+                last_fill,
+                record >> ADL_ROUND_SHIFT,
+                record & ADL_PROFIT_MASK,
+            )
             if position.size:
                 account.positions[market_id] = position
         if account.collateral or account.positions or account.booked:

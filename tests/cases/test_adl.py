@@ -14,13 +14,13 @@ from scenarios import (
 )
 
 from deployment.config import asset_id
-from harness.core import adl_rounds, recompute
+from harness.core import adl_record, adl_rounds, recompute
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
 from harness.core.sequence import check_properties
 from harness.core.spec_step import spec_apply
 from harness.vectors.builder import Builder, Rejection, call, settle_trade
-from pyspec import adl, adl_allocator, engine, views
+from pyspec import adl, adl_allocator, engine, margin, views
 from pyspec.constants import MAX_KEEPER_REWARD
 
 REJECTED = (
@@ -871,21 +871,72 @@ def two_bankrupt_longs_deep(case) -> None:
     assert case.equity("trader0") < 0 and case.equity("trader4") < 0
 
 
-def test_i19_capped_round_moves_with_the_order(case):
-    """Issue 19 (capped rounds, stated, not fixed): deleveraging trader0 first closes half
-    of each short and realizes its profit into collateral, principal from then on, so
-    trader4's call finds the shorts' open profit below its budget: they pay 2,100.00 USDC
-    and 196.60 becomes bad debt, against 2,296.60 and none with trader4 first. Keeping the
-    closed lots' profit chargeable for the rest of the round needs a per-position record
-    of it that ends with the round (SPEC.md, "Capped rounds")."""
+def test_i19_capped_round_is_order_free(case):
+    """Issue 19 (capped rounds): deleveraging trader0 first closes half of each short and
+    realizes its profit into collateral, principal from then on on the design before, so
+    trader4's call found the shorts' open profit below its budget: they paid 2,100.00 USDC
+    and 196.60 became bad debt, against 2,296.60 and none with trader4 first. Now what
+    the closed lots realized and no charge took is the round's record (``margin.
+    adl_capacity``), which trader4's call charges: each short pays the same in both orders
+    and nothing is bad debt (SPEC.md, "Capped rounds")."""
     two_bankrupt_longs_deep(case)
     actors, shorts = case.pair.actors, ("trader1", "trader2")
     forward = deleveraged_in_order(case.state, actors, ("trader0", "trader4"), shorts)
     backward = deleveraged_in_order(case.state, actors, ("trader4", "trader0"), shorts)
-    assert forward["bad_debt"] == 196_600_000 and backward["bad_debt"] == 0
-    assert sum(forward[t] for t in shorts) == 2_100_000_000
-    assert sum(backward[t] for t in shorts) == 2_296_600_000
+    assert forward == backward and forward["bad_debt"] == 0
+    assert sum(forward[t] for t in shorts) == sum(backward[t] for t in shorts) == 2_296_600_000
     case.act("deleverage", "outsider", "trader0")
+
+
+def without_round_record(monkeypatch) -> None:
+    """The design before the round's record: ADL capacity is the open profit alone."""
+
+    def open_profit(position, market):
+        return margin.unrealized_pnl(position, market)
+
+    monkeypatch.setattr(margin, "adl_capacity", open_profit)
+    monkeypatch.setattr(adl, "adl_capacity", open_profit)
+
+
+def test_i19_the_replay_sees_a_capped_round(embedded_pair, monkeypatch):
+    """``adl_order_free`` now compares capped rounds: without the round's record (the
+    design before), replaying trader0's deleverage in both orders fails it."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    two_bankrupt_longs_deep(b)
+    adl_rounds.check_round(embedded_pair.state.copy(), b.address("trader0"))  # holds now
+    without_round_record(monkeypatch)
+    with pytest.raises(InvariantViolation, match=r"adl_order_free: market 0: deleveraging"):
+        adl_rounds.check_round(embedded_pair.state.copy(), b.address("trader0"))
+
+
+def test_i19_the_record_property_sees_a_lost_record(embedded_pair, monkeypatch):
+    """``adl_round_record`` recomputes each counterparty's capacity after a deleverage: a
+    ``_charge`` that writes no record (the design before) fails it."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    two_bankrupt_longs_deep(b)
+    before = embedded_pair.state.copy()
+    after = before.copy()
+    after.events.clear()
+    engine.process_deleverage(after, b.address("outsider"), b.address("trader0"))
+    adl_record.check("deleverage", before, after, after.events)  # holds now
+
+    def charge_without_record(state, address, market_id, amount, capacity):
+        account = state.accounts[address]
+        position = account.positions.get(market_id)
+        kept = 0
+        if position is not None:
+            kept = min(amount, max(margin.unrealized_pnl(position, state.markets[market_id]), 0))
+            position.entry_notional += kept
+        account.collateral -= amount - kept
+
+    monkeypatch.setattr(engine, "_charge", charge_without_record)
+    after = before.copy()
+    after.events.clear()
+    engine.process_deleverage(after, b.address("outsider"), b.address("trader0"))
+    with pytest.raises(InvariantViolation, match=r"adl_round_record: .* capacity"):
+        adl_record.check("deleverage", before, after, after.events)
 
 
 def test_i19_r5_the_replay_sees_the_opposite_order(embedded_pair, monkeypatch):

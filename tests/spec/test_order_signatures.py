@@ -220,6 +220,7 @@ struct Position:
     entry_notional: int256
     funding_checkpoint: int256
     last_fill: uint256
+    adl_record: uint256
 
 event SettleTrade:
     buyer: address
