@@ -203,11 +203,10 @@ def _require_fresh_account(account: address, gated: uint256):
             Spec: `engine._require_fresh_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        position: storage.Position = storage.positions[account][market_id]
-        if position.size != 0:
+        if storage.positions[account][market_id].size != 0:
             checks.require_fresh(market_id)
             if gated & (1 << market_id) != 0:
-                self._require_no_dodge(market_id, position)
+                self._require_no_dodge(market_id, storage.positions[account][market_id])
 
 
 @internal
@@ -321,10 +320,9 @@ def deposit(amount: uint256):
     assert amount > 0, "deposit: zero amount"
     assert amount <= constants.MAX_DEPOSIT, "deposit: amount too large"
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        position: storage.Position = storage.positions[msg.sender][market_id]
-        if position.size != 0:
+        if storage.positions[msg.sender][market_id].size != 0:
             if storage.markets[market_id].adl_policy == constants.ADL_POLICY_LEVERAGE_PRO_RATA:
-                self._require_no_dodge(market_id, position)
+                self._require_no_dodge(market_id, storage.positions[msg.sender][market_id])
     self._pull(msg.sender, amount)
     self._settle(msg.sender)
     if self._holds_position(msg.sender):

@@ -102,11 +102,16 @@ def equity(account: address) -> int256:
     """
     total: int256 = storage.collateral[account]
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        position: storage.Position = storage.positions[account][market_id]
-        if position.size != 0:
-            total += self.unrealized_pnl(position, storage.markets[market_id].price)
+        # the fields it needs, not the whole position: a scan reads every holder's markets
+        size: int256 = storage.positions[account][market_id].size
+        if size != 0:
+            total += size * convert(
+                storage.markets[market_id].price, int256
+            ) - storage.positions[account][market_id].entry_notional
             total += funding.pending_funding(
-                position.size, position.funding_checkpoint, self.current_funding_index(market_id)
+                size,
+                storage.positions[account][market_id].funding_checkpoint,
+                self.current_funding_index(market_id),
             )
     return total
 
@@ -123,9 +128,13 @@ def deficit_weights(account: address, market_id: uint256) -> (int256, int256):
     own: int256 = 0
     total: int256 = 0
     for i: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        position: storage.Position = storage.positions[account][i]
-        if position.size != 0:
-            loss: int256 = max(-self.unrealized_pnl(position, storage.markets[i].price), 0)
+        size: int256 = storage.positions[account][i].size
+        if size != 0:
+            loss: int256 = max(
+                storage.positions[account][i].entry_notional
+                - size * convert(storage.markets[i].price, int256),
+                0,
+            )
             total += loss
             if i == market_id:
                 own = loss
@@ -162,13 +171,13 @@ def settle_account(account: address):
             Spec: `margin.settle_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        position: storage.Position = storage.positions[account][market_id]
-        if position.size == 0:
+        size: int256 = storage.positions[account][market_id].size
+        if size == 0:
             continue
         self.accrue_funding(market_id)
         funding_index: int256 = storage.markets[market_id].funding_index
         owed: int256 = funding.compute_funding_owed(
-            position.size, funding_index, position.funding_checkpoint
+            size, funding_index, storage.positions[account][market_id].funding_checkpoint
         )
         if owed != 0:
             received: int256 = fixed_math.floor_div(owed, constants.FUNDING_INDEX_SCALE)
