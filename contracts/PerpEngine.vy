@@ -214,10 +214,14 @@ def _require_fresh_account(account: address, gated: uint256):
 def _require_no_dodge(market_id: uint256, position: storage.Position):
     """
     @notice The no-dodge gate in one market: a position in profit waits while a holder on
-            the other side is bankrupt. A settled market gates nothing: no deleverage
-            charges there. Spec: `engine._require_no_dodge`.
+            the other side is bankrupt, and one holding the round's ADL record until the
+            next price. A settled market gates nothing: no deleverage charges there.
+            Spec: `engine._require_no_dodge`.
     """
     if not storage.markets[market_id].settled:
+        assert not margin.adl_record_live(
+            position, storage.markets[market_id].price_timestamp
+        ), "adl: round pending"
         if (
             margin.adl_capacity(
                 position, storage.markets[market_id].price, storage.markets[market_id].price_timestamp

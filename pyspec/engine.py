@@ -82,13 +82,14 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
 
 
 def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
-    """The no-dodge gate in one market: a position in profit waits while a holder on the
-    other side is bankrupt. A settled market gates nothing: no deleverage charges there
-    (its positions close at the final price first). Contract: ``PerpEngine._require_no_dodge``.
-    """
+    """The no-dodge gate in one market (a settled one gates nothing): a position in profit
+    waits while a holder opposite is bankrupt, and one holding the round's ADL record until
+    the next price. Contract: ``PerpEngine._require_no_dodge``."""
     market = state.markets[market_id]
-    if not market.settled and margin.adl_capacity(position, market) > 0:
-        require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
+    if not market.settled:
+        require(not margin.adl_record_live(position, market), "adl: round pending")
+        if margin.adl_capacity(position, market) > 0:
+            require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
 
 
 def process_update_price(
@@ -130,8 +131,7 @@ def _settle(state: State, address: str) -> bool:
     market at that market's final price (a fill with no counterparty: the other side
     closes at the same price when its account is touched); an account left with no
     position and a deficit is written off like any other. Return whether a position
-    closed. Contract: ``PerpEngine._settle``.
-    """
+    closed. Contract: ``PerpEngine._settle``."""
     margin.settle_account(state, address)
     account = state.accounts.get(address)
     closed = False

@@ -34,8 +34,18 @@ def adl_capacity(position: Position, market: Market) -> int:
     order of the calls. The record ends with the round: a new price, or any other fill.
     Contract: ``margin.adl_capacity``.
     """
-    current = position.adl_profit if position.adl_round == market.price_timestamp else 0
+    current = position.adl_profit if adl_record_live(position, market) else 0
     return unrealized_pnl(position, market) + current
+
+
+def adl_record_live(position: Position, market: Market) -> bool:
+    """Check the position holds a record of the round at the market's current price. It
+    binds the position until the next price (``engine._require_no_dodge``): else a winner
+    could end it with a 1-lot trade or withdraw the profit behind it between two calls of
+    the round, and the others, or its deposits, would pay (an eighth review: 297.91 USDC
+    moved, or 411.07 taken from a deposit). Contract: ``margin.adl_record_live``.
+    """
+    return position.adl_profit > 0 and position.adl_round == market.price_timestamp
 
 
 def current_funding_index(market: Market, now: int) -> int:

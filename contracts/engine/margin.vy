@@ -57,9 +57,20 @@ def adl_capacity(position: storage.Position, price: uint256, price_timestamp: ui
             record) realized and no charge took (issue 19). Spec: `margin.adl_capacity`.
     """
     current: int256 = 0
-    if position.adl_record >> constants.ADL_ROUND_SHIFT == price_timestamp:
+    if self.adl_record_live(position, price_timestamp):
         current = convert(position.adl_record & constants.ADL_PROFIT_MASK, int256)
     return self.unrealized_pnl(position, price) + current
+
+
+@internal
+@pure
+def adl_record_live(position: storage.Position, price_timestamp: uint256) -> bool:
+    """
+    @notice Check the position holds a record of the round at the market's current price
+            (a record is 0 when it holds no profit): it binds the position until the next
+            price (`PerpEngine._require_no_dodge`). Spec: `margin.adl_record_live`.
+    """
+    return position.adl_record != 0 and position.adl_record >> constants.ADL_ROUND_SHIFT == price_timestamp
 
 
 @internal

@@ -2,8 +2,11 @@
 
 A deleverage's counterparty that keeps its position keeps its capacity less its charge:
 what its closed lots realized and no charge took stays chargeable for the rest of the
-round (``margin.adl_capacity``). Nothing else ever raises a record: any other fill ends
-it, and a new price leaves it behind.
+round (``margin.adl_capacity``). Nothing else ever raises a record, and while the
+market's price stays the stamped one nothing but a deleverage (or the market's
+settlement) ends it, and its account withdraws nothing: a live record binds the profit
+behind it (the eighth review: a 1-lot trade or a withdrawal between two deleverages of
+the round moved the second one's charges).
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from pyspec.state import State
 SENTENCE = (
     "a deleverage's counterparty that keeps its position ends with capacity (PnL plus the "
     "round's ADL record) equal to its capacity before less its charge, or its PnL if that "
-    "is larger (a loser records nothing); no other call raises a record, and a new price "
-    "voids it (issue 19)"
+    "is larger (a loser records nothing); no other call raises a record, none but a "
+    "deleverage, a new price or the market's settlement ends a live one, and no account "
+    "holding one withdraws (issue 19)"
 )
 
 
-def check(fn: str, before: State, after: State, events: list) -> None:
+def check(fn: str, caller: str, before: State, after: State, events: list) -> None:
+    _check_live(fn, caller, before, after)
     charged = {}
     if fn == "deleverage":
         fills = [args for name, args in events if name == "Deleverage"]
@@ -46,6 +51,27 @@ def check(fn: str, before: State, after: State, events: list) -> None:
                     f"{address} in market {market_id}: {fn} raised the ADL record from "
                     f"{round_profit(before, address, market_id)} to {now}",
                 )
+
+
+def _check_live(fn: str, caller: str, before: State, after: State) -> None:
+    """A live record stays as it was through every call but a deleverage, while its
+    market's price time stands and the market is live; its account withdraws nothing."""
+    if fn == "deleverage":
+        return
+    for address, account in before.accounts.items():
+        for market_id in account.positions:
+            live = round_profit(before, address, market_id)
+            market = after.markets[market_id]
+            if not live or market.settled:
+                continue
+            if market.price_timestamp != before.markets[market_id].price_timestamp:
+                continue  # a new price: the round is over
+            _check(
+                round_profit(after, address, market_id) == live
+                and not (fn == "withdraw" and address == caller),
+                f"{fn} by {caller}: {address}'s live record of {live} in market {market_id} "
+                f"became {round_profit(after, address, market_id)}",
+            )
 
 
 def _check(holds: bool, message: str) -> None:

@@ -7,8 +7,8 @@ first bankrupt accounts in both orders, and the charges each counterparty absorb
 market are compared:
 
 - ``adl_order_free``: the same total for every counterparty in both orders, within the
-  round's rounding unit (per call, what one lot moves: its profit, or the budget per
-  eligible lot, and a unit: lots are handed out whole) and the keeper rewards the round
+  round's rounding unit (per call two units, and by size the budget per eligible lot:
+  lots are handed out whole, ``_call_unit``) and the keeper rewards the round
   paid (N9: a reward taken from the fund above its floor before a later deficit's cover
   leaves that much more to charge; which deficit comes first is the keeper's order);
 - ``adl_monotone_across_calls``: under pro-rata on profit, every counterparty's total
@@ -248,16 +248,17 @@ def _deleverage(state: State, address: str, market_id: int) -> tuple | None:
 
 
 def _call_unit(state: State, market_id: int, caps: dict, budget: int) -> int:
-    """One call's rounding unit: lots are handed out whole, so what a position keeps may
-    be a lot off its exact share, which moves its next weight by one lot: its profit per
-    lot (pro-rata on profit) or the budget per eligible lot (by size); plus a unit."""
-    eligible = [a for a, cap in caps.items() if cap > 0]
-    lots = sum(abs(size(state, a, market_id)) for a in eligible)
-    per_lot = max(
-        (-(-capacity(state, a, market_id) // abs(size(state, a, market_id))) for a in eligible),
-        default=0,
-    )
-    return max(per_lot, -(-budget // lots) if lots else 0) + 1
+    """One call's rounding unit: two units of charge (each share is within one of the exact
+    water-fill, and so is each capacity it leaves). By size, lots are handed out whole, so
+    what a position keeps may be a lot off its exact share, which moves its next weight by
+    one lot: the budget per eligible lot more. Under pro-rata on profit the next weight is
+    the capacity left, capacity less charge, whatever the lots (the round's record), so a
+    lot moves nothing (an eighth review: a per-lot term read the record over the few lots
+    left and allowed almost a whole call's budget)."""
+    if state.markets[market_id].adl_policy == PNL_PRO_RATA:
+        return 2
+    lots = sum(abs(size(state, a, market_id)) for a, cap in caps.items() if cap > 0)
+    return (-(-budget // lots) if lots else 0) + 2
 
 
 def _check_monotone(

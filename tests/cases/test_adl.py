@@ -888,6 +888,85 @@ def test_i19_capped_round_is_order_free(case):
     case.act("deleverage", "outsider", "trader0")
 
 
+def a_record_then_a_second_round(case) -> None:
+    """The eighth review's case: trader0 (long 6,000 at 1.00, 650 USDC) and trader4 (long
+    4,000 in market 0, short 400 in market 1 at 25, solvent only by its market-1 profit
+    once that price is 20) against trader1's and trader2's shorts (8,000 and 4,000).
+    Market 0 gaps to 0.65 with the fund withdrawn; deleveraging trader0 leaves trader1 and
+    trader2 records of 1,400.00 and 700.00 USDC and no bankrupt holder opposite (the
+    deficit gate lifts). Market 1 back at 25 would bankrupt trader4, all its loss in market
+    0, at the same market-0 price: a second deleverage of the round."""
+    for trader, amount in (
+        ("trader0", 650),
+        ("trader4", 2_500),
+        ("trader5", 20_000),
+        ("trader1", 20_000),
+        ("trader2", 20_000),
+        ("trader6", 100_000),
+        ("trader7", 1_000),
+    ):
+        case("deposit", trader, amount * USDC)
+    case(settle_trade("trader6", "trader4", 400, 25 * USDC, market=1))
+    case(settle_trade("trader0", "trader1", 6_000, 10**6))
+    case(settle_trade("trader4", "trader1", 2_000, 10**6))
+    case(settle_trade("trader4", "trader2", 2_000, 10**6))
+    case(settle_trade("trader5", "trader2", 2_000, 10**6))
+    case.price(1, 20 * USDC)
+    case("withdraw", "trader4", 2_480 * USDC)
+    case.govern("withdraw_insurance", 900 * USDC)
+    case.price(0, 650_000)
+    case("deleverage", "outsider", "trader0")
+    assert case.equity("trader4") > 0
+
+
+def test_i19_r8_a_live_record_refuses_a_trade(case):
+    """Issue 19, eighth review (F1): on the design before, trader2 ended its record with a
+    1-lot trade against a sybil once the deficit gate lifted (0.0005 USDC of fees), so the
+    second deleverage of the round weighed it by its open profit alone: it paid 162.76 USDC
+    instead of 460.67 and trader1 297.91 more (both ending theirs: 616.85 of bad debt).
+    A live record now binds its position until market 0's next price."""
+    a_record_then_a_second_round(case)
+    case.act(settle_trade("trader2", "trader7", 1, 650_000), reverts="adl: round pending")
+
+
+def test_i19_r8_a_live_record_refuses_a_withdrawal(case):
+    """Issue 19, eighth review (F1): on the design before, trader1 withdrew the 1,400.00
+    USDC its record held, and the second deleverage then charged 411.07 USDC of its
+    deposit (collateral 19,587.33 of a 20,000 deposit): the record had no money behind it.
+    A live record now holds the account's withdrawals until the market's next price."""
+    a_record_then_a_second_round(case)
+    case.act("withdraw", "trader1", 1_400 * USDC, reverts="adl: round pending")
+
+
+def test_i19_r8_the_second_deleverage_charges_the_records(case):
+    """Issue 19, eighth review: the second deleverage of the round charges trader1 and
+    trader2 921.33 and 460.67 USDC out of their open profit and records, what nobody
+    acting gave on the design before, and books no bad debt."""
+    a_record_then_a_second_round(case)
+    case.price(1, 25 * USDC)
+    assert case.equity("trader4") < 0
+    events = case.act("deleverage", "outsider", "trader4")
+    charged = {case.pair.names[args[1]]: args[5] for name, args in events if name == "Deleverage"}
+    assert charged == {"trader1": 921_333_333, "trader2": 460_666_667}
+    assert case.state.bad_debt == 0
+
+
+def test_i19_r8_the_property_sees_a_withdrawn_record(embedded_pair, monkeypatch):
+    """``adl_round_record`` refuses a withdrawal by an account holding a live record: with
+    the gate's record check gone (the design before), trader1's withdrawal fails it."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    a_record_then_a_second_round(b)
+    before = embedded_pair.state.copy()
+    monkeypatch.setattr(margin, "adl_record_live", lambda position, market: False)
+    after = before.copy()
+    after.events.clear()
+    engine.process_withdraw(after, b.address("trader1"), 1_400 * USDC)
+    monkeypatch.undo()
+    with pytest.raises(InvariantViolation, match=r"adl_round_record: withdraw by .* record"):
+        adl_record.check("withdraw", b.address("trader1"), before, after, after.events)
+
+
 def without_round_record(monkeypatch) -> None:
     """The design before the round's record: ADL capacity is the open profit alone."""
 
@@ -920,7 +999,7 @@ def test_i19_the_record_property_sees_a_lost_record(embedded_pair, monkeypatch):
     after = before.copy()
     after.events.clear()
     engine.process_deleverage(after, b.address("outsider"), b.address("trader0"))
-    adl_record.check("deleverage", before, after, after.events)  # holds now
+    adl_record.check("deleverage", "", before, after, after.events)  # holds now
 
     def charge_without_record(state, address, market_id, amount, capacity):
         account = state.accounts[address]
@@ -936,7 +1015,7 @@ def test_i19_the_record_property_sees_a_lost_record(embedded_pair, monkeypatch):
     after.events.clear()
     engine.process_deleverage(after, b.address("outsider"), b.address("trader0"))
     with pytest.raises(InvariantViolation, match=r"adl_round_record: .* capacity"):
-        adl_record.check("deleverage", before, after, after.events)
+        adl_record.check("deleverage", "", before, after, after.events)
 
 
 def test_i19_r5_the_replay_sees_the_opposite_order(embedded_pair, monkeypatch):
