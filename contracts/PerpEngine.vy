@@ -211,16 +211,16 @@ def _require_fresh_account(account: address, gated: uint256):
 
 @internal
 @view
-def _require_no_dodge(market_id: uint256, position: storage.Position):
+def _require_no_dodge(market_id: uint256, position: storage.Position, bound: bool = True):
     """
     @notice The no-dodge gate in one market: a position in profit waits while a holder on
-            the other side is bankrupt, and one holding the round's ADL record until the
-            next price. A settled market gates nothing: no deleverage charges there.
-            Spec: `engine._require_no_dodge`.
+            the other side is bankrupt, and one holding the round's ADL record, when
+            `bound`, until the next price. A settled market gates nothing: no deleverage
+            charges there. Spec: `engine._require_no_dodge`.
     """
     if not storage.markets[market_id].settled:
-        assert not margin.adl_record_live(
-            position, storage.markets[market_id].price_timestamp
+        assert not (
+            bound and margin.adl_record_live(position, storage.markets[market_id].price_timestamp)
         ), "adl: round pending"
         if (
             margin.adl_capacity(
@@ -647,8 +647,8 @@ def deleverage(account: address):
     # what is left at 0 closes uncharged (a zero share), one position a call
     entry_equity: int256 = margin.equity(account)
     assert entry_equity <= 0 or storage.booked[account] > 0, "adl: account not bankrupt"
-    if entry_equity > 0:  # solvent but owing: a bankrupt holder opposite goes first
-        self._require_no_dodge(market_id, storage.positions[account][market_id])
+    if entry_equity > 0:  # owing: a bankrupt holder opposite goes first; a record binds not
+        self._require_no_dodge(market_id, storage.positions[account][market_id], False)
     margin.repay_booked(account)
     account_equity: int256 = margin.equity(account)
     if account_equity > 0:  # repaid in full, and solvent: nothing to deleverage

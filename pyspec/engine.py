@@ -81,13 +81,13 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
             _require_no_dodge(state, market_id, account.positions[market_id])
 
 
-def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
+def _require_no_dodge(state: State, market_id: int, position: Position, bound=True) -> None:
     """The no-dodge gate in one market (a settled one gates nothing): a position in profit
-    waits while a holder opposite is bankrupt, and one holding the round's ADL record until
-    the next price. Contract: ``PerpEngine._require_no_dodge``."""
+    waits while a holder opposite is bankrupt, and one holding the round's ADL record, when
+    ``bound``, until the next price. Contract: ``PerpEngine._require_no_dodge``."""
     market = state.markets[market_id]
     if not market.settled:
-        require(not margin.adl_record_live(position, market), "adl: round pending")
+        require(not (bound and margin.adl_record_live(position, market)), "adl: round pending")
         if margin.adl_capacity(position, market) > 0:
             require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
 
@@ -456,8 +456,8 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     entry_equity = margin.equity(state, address)
     require(entry_equity <= 0 or account.booked > 0, "adl: account not bankrupt")
     market_id = min(account.positions)
-    if entry_equity > 0:  # solvent but owing: a bankrupt holder opposite goes first
-        _require_no_dodge(state, market_id, account.positions[market_id])
+    if entry_equity > 0:  # owing: a bankrupt holder opposite goes first; a record binds not
+        _require_no_dodge(state, market_id, account.positions[market_id], False)
     margin.repay_booked(state, address)
     account_equity = margin.equity(state, address)
     if account_equity > 0:  # repaid in full, and solvent: nothing to deleverage

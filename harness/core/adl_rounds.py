@@ -211,7 +211,8 @@ def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, bu
     """Add one call's charges to ``charged``; return its rounding unit and keeper rewards."""
     for fill in fills:
         charged[fill[1]] += fill[5]
-    unit = _call_unit(before_call, market_id, caps, budget)
+    side = 1 if size(before_call, fills[0][1], market_id) > 0 else -1  # the winners' side
+    unit = _call_unit(before_call, market_id, caps, budget, side)
     return unit, sum(args[2] for name, args in events if name == "KeeperReward")
 
 
@@ -247,7 +248,7 @@ def _deleverage(state: State, address: str, market_id: int) -> tuple | None:
     return before_call, fills, adl_budget(before_call, address, market_id, state.events)
 
 
-def _call_unit(state: State, market_id: int, caps: dict, budget: int) -> int:
+def _call_unit(state: State, market_id: int, caps: dict, budget: int, side: int) -> int:
     """One call's rounding unit: two units of charge (each share is within one of the exact
     water-fill, and so is each capacity it leaves). By size, lots are handed out whole, so
     what a position keeps may be a lot off its exact share, which moves its next weight by
@@ -257,7 +258,11 @@ def _call_unit(state: State, market_id: int, caps: dict, budget: int) -> int:
     left and allowed almost a whole call's budget)."""
     if state.markets[market_id].adl_policy == PNL_PRO_RATA:
         return 2
-    lots = sum(abs(size(state, a, market_id)) for a, cap in caps.items() if cap > 0)
+    lots = sum(
+        abs(size(state, a, market_id))
+        for a, cap in caps.items()
+        if cap > 0 and size(state, a, market_id) * side > 0  # the eligible side only
+    )
     return (-(-budget // lots) if lots else 0) + 2
 
 
