@@ -193,20 +193,23 @@ def __default__():
 
 @internal
 @view
-def _require_fresh_account(account: address, gated: uint256):
+def _require_fresh_account(account: address, gated: uint256, bound: uint256 = 0):
     """
     @notice Every market the account holds is fresh and, in the markets `gated` names (a
             bit per market id: every market for a trader, a withdrawer or a liquidator,
             the liquidated market for the liquidated account), none holds its position
             in profit while a holder on the other side is bankrupt: the deficit's winners
-            wait for the `deleverage` anyone may call (issue 19, no dodge).
-            Spec: `engine._require_fresh_account`.
+            wait for the `deleverage` anyone may call (issue 19, no dodge); in those
+            `bound` names (the market whose position the call changes), none holds a live
+            ADL record. Spec: `engine._require_fresh_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         if storage.positions[account][market_id].size != 0:
             checks.require_fresh(market_id)
             if gated & (1 << market_id) != 0:
-                self._require_no_dodge(market_id, storage.positions[account][market_id])
+                self._require_no_dodge(
+                    market_id, storage.positions[account][market_id], bound & (1 << market_id) != 0
+                )
 
 
 @internal
@@ -486,8 +489,8 @@ def settle_trade(
         market.price, price, market.price_band_ratio
     ), "trade: price outside band"
     checks.require_fresh(market_id)
-    self._require_fresh_account(buyer, constants.EVERY_MARKET)
-    self._require_fresh_account(seller, constants.EVERY_MARKET)
+    self._require_fresh_account(buyer, constants.EVERY_MARKET, 1 << market_id)
+    self._require_fresh_account(seller, constants.EVERY_MARKET, 1 << market_id)
     margin.accrue_funding(market_id)
     self._settle(buyer)
     self._settle(seller)
@@ -543,8 +546,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     market: storage.Market = checks.require_market(market_id)
     assert msg.sender != account, "liquidate: self-liquidation"
     assert max_size > 0, "liquidate: zero size"
-    self._require_fresh_account(account, 1 << market_id)
-    self._require_fresh_account(msg.sender, constants.EVERY_MARKET)
+    self._require_fresh_account(account, 1 << market_id, 1 << market_id)
+    self._require_fresh_account(msg.sender, constants.EVERY_MARKET, 1 << market_id)
     self._settle(account)
     self._settle(msg.sender)
     margin.repay_booked(account)

@@ -58,27 +58,27 @@ def new_state(
     return state
 
 
-def _require_fresh_account(state: State, address: str, gated: int) -> None:
+def _require_fresh_account(state: State, address: str, gated: int, bound: int = 0) -> None:
     """Every market the account holds (its equity reads them all) has a fresh price and,
     in the markets ``gated`` names (a bit per market id: ``EVERY_MARKET`` for a trader, a
     withdrawer or a liquidator, the liquidated market for the liquidated account, 0 for
     the account a deleverage closes), none holds its position in profit while a
-    holder on the other side, whose deleverage closes against it, is bankrupt.
+    holder on the other side, whose deleverage closes against it, is bankrupt; in those
+    ``bound`` names (the market whose position the call changes), none holds a live record.
 
     No dodge (issue 19, SPEC.md): once a deficit is public, the positions its deleverage
     may charge wait for the ``deleverage`` anyone may call. Else a winner could close and
-    reopen, hand its lots on, fall down the queue, take over or be taken over in that
-    market, or withdraw the equity capping its charge, and the others would pay. Anchor:
-    dYdX v4 gates withdrawals while a negative-TNC subaccount exists; this gate is per
-    market and side, so only the deficit's candidates wait. A settled market gates
-    nothing: no deleverage charges there (its positions close at the final price first).
-    Contract: ``PerpEngine._require_fresh_account``.
-    """
+    reopen, hand its lots on, fall down the queue, take over or be taken over, or withdraw
+    the equity capping its charge, and the others would pay. Anchor: dYdX v4 gates
+    withdrawals while a negative-TNC subaccount exists; this gate is per market and side.
+    Contract: ``PerpEngine._require_fresh_account``."""
     account = state.accounts.get(address)
     for market_id in sorted(account.positions) if account else ():
         require_fresh(state, market_id)
         if gated & (1 << market_id):
-            _require_no_dodge(state, market_id, account.positions[market_id])
+            _require_no_dodge(
+                state, market_id, account.positions[market_id], bound >> market_id & 1
+            )
 
 
 def _require_no_dodge(state: State, market_id: int, position: Position, bound=True) -> None:
@@ -262,8 +262,8 @@ def process_settle_trade(
         is_price_in_band(market.price, price, market.price_band_ratio), "trade: price outside band"
     )
     require_fresh(state, market_id)
-    _require_fresh_account(state, buyer, EVERY_MARKET)
-    _require_fresh_account(state, seller, EVERY_MARKET)
+    _require_fresh_account(state, buyer, EVERY_MARKET, 1 << market_id)
+    _require_fresh_account(state, seller, EVERY_MARKET, 1 << market_id)
     margin.accrue_funding(state, market_id)
     _settle(state, buyer)
     _settle(state, seller)
@@ -363,8 +363,8 @@ def process_liquidate(
     market = require_market(state, market_id)
     require(caller != address, "liquidate: self-liquidation")
     require(max_size > 0, "liquidate: zero size")
-    _require_fresh_account(state, address, 1 << market_id)
-    _require_fresh_account(state, caller, EVERY_MARKET)
+    _require_fresh_account(state, address, 1 << market_id, 1 << market_id)
+    _require_fresh_account(state, caller, EVERY_MARKET, 1 << market_id)
     _settle(state, address)
     _settle(state, caller)
     margin.repay_booked(state, address)

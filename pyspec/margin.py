@@ -40,10 +40,11 @@ def adl_capacity(position: Position, market: Market) -> int:
 
 def adl_record_live(position: Position, market: Market) -> bool:
     """Check the position holds a record of the round at the market's current price. It
-    binds the position until the next price (``engine._require_no_dodge``): else a winner
-    could end it with a 1-lot trade or withdraw the profit behind it between two calls of
-    the round, and the others, or its deposits, would pay (an eighth review: 297.91 USDC
-    moved, or 411.07 taken from a deposit). Contract: ``margin.adl_record_live``.
+    binds the position until the next price (``engine._require_no_dodge``) and its profit
+    is reserved in the initial requirement (``requirement``): else a winner could end it
+    with a 1-lot trade or withdraw the profit behind it between two calls of the round,
+    and the others, or its deposits, would pay (an eighth review: 297.91 USDC moved, or
+    411.07 taken from a deposit). Contract: ``margin.adl_record_live``.
     """
     return position.adl_profit > 0 and position.adl_round == market.price_timestamp
 
@@ -116,7 +117,10 @@ def deficit_weights(state: State, address: str, market_id: int) -> tuple[int, in
 
 
 def requirement(state: State, address: str, initial: bool) -> int:
-    """Return the sum of initial or maintenance requirements. Contract: ``margin.requirement``."""
+    """Return the sum of initial or maintenance requirements; the initial one reserves the
+    account's live ADL records too (``adl_record_live``): the profit behind them stays
+    until the market's next price, whatever the account withdraws or trades elsewhere
+    (issue 19, a ninth review). Contract: ``margin.requirement``."""
     account = state.accounts.get(address)
     if account is None:
         return 0
@@ -125,6 +129,8 @@ def requirement(state: State, address: str, initial: bool) -> int:
         market = state.markets[market_id]
         ratio = market.initial_margin_ratio if initial else market.maintenance_margin_ratio
         total += compute_margin_requirement(position.size, market.price, ratio)
+        if initial and adl_record_live(position, market):
+            total += position.adl_profit
     return total
 
 

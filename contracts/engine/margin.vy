@@ -158,7 +158,8 @@ def deficit_weights(account: address, market_id: uint256) -> (int256, int256):
 @view
 def requirement(account: address, initial: bool) -> int256:
     """
-    @notice Return the sum of initial or maintenance requirements.
+    @notice Return the sum of initial or maintenance requirements; the initial one
+            reserves the account's live ADL records too (issue 19).
             Spec: `margin.requirement`.
     """
     total: int256 = 0
@@ -169,6 +170,11 @@ def requirement(account: address, initial: bool) -> int256:
             ratio: uint256 = storage.markets[market_id].maintenance_margin_ratio
             if initial:
                 ratio = storage.markets[market_id].initial_margin_ratio
+                record: uint256 = storage.positions[account][market_id].adl_record
+                if record != 0 and record >> constants.ADL_ROUND_SHIFT == storage.markets[
+                    market_id
+                ].price_timestamp:
+                    total += convert(record & constants.ADL_PROFIT_MASK, int256)
             total += self.compute_margin_requirement(size, storage.markets[market_id].price, ratio)
     return total
 

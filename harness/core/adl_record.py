@@ -4,23 +4,24 @@ A deleverage's counterparty that keeps its position keeps its capacity less its 
 what its closed lots realized and no charge took stays chargeable for the rest of the
 round (``margin.adl_capacity``). Nothing else ever raises a record, and while the
 market's price stays the stamped one nothing but a deleverage (or the market's
-settlement) ends it, and its account withdraws nothing: a live record binds the profit
-behind it (the eighth review: a 1-lot trade or a withdrawal between two deleverages of
-the round moved the second one's charges).
+settlement) ends it, and a withdrawal leaves the profit behind it (the eighth review: a
+1-lot trade or a withdrawal between two deleverages of the round moved the second one's
+charges; the ninth: freezing the whole account for it let a dust bankruptcy lock a
+winner out of every market).
 """
 
 from __future__ import annotations
 
 from harness.core import invariants
-from harness.core.recompute import capacity, pnl, round_profit
+from harness.core.recompute import capacity, equity, initial, pnl, round_profit
 from pyspec.state import State
 
 SENTENCE = (
     "a deleverage's counterparty that keeps its position ends with capacity (PnL plus the "
     "round's ADL record) equal to its capacity before less its charge, or its PnL if that "
     "is larger (a loser records nothing); no other call raises a record, none but a "
-    "deleverage, a new price or the market's settlement ends a live one, and no account "
-    "holding one withdraws (issue 19)"
+    "deleverage, a new price or the market's settlement ends a live one, and a withdrawal "
+    "leaves equity at or above the initial requirement plus the live records (issue 19)"
 )
 
 
@@ -55,7 +56,15 @@ def check(fn: str, caller: str, before: State, after: State, events: list) -> No
 
 def _check_live(fn: str, caller: str, before: State, after: State) -> None:
     """A live record stays as it was through every call but a deleverage, while its
-    market's price time stands and the market is live; its account withdraws nothing."""
+    market's price time stands and the market is live; a withdrawal keeps the initial
+    requirement and every live record of its account in equity."""
+    if fn == "withdraw":
+        reserved = sum(round_profit(after, caller, m) for m in after.accounts[caller].positions)
+        _check(
+            equity(after, caller) >= initial(after, caller) + reserved,
+            f"{caller} withdrew to equity {equity(after, caller)} with initial "
+            f"{initial(after, caller)} and live records {reserved}",
+        )
     if fn == "deleverage":
         return
     for address, account in before.accounts.items():
@@ -67,8 +76,7 @@ def _check_live(fn: str, caller: str, before: State, after: State) -> None:
             if market.price_timestamp != before.markets[market_id].price_timestamp:
                 continue  # a new price: the round is over
             _check(
-                round_profit(after, address, market_id) == live
-                and not (fn == "withdraw" and address == caller),
+                round_profit(after, address, market_id) == live,
                 f"{fn} by {caller}: {address}'s live record of {live} in market {market_id} "
                 f"became {round_profit(after, address, market_id)}",
             )

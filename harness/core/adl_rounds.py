@@ -70,7 +70,7 @@ def check_round(before: State, bankrupt: str) -> None:
     if any(run is None for run in runs):
         return  # a winner's position closed whole before the last call: stated
     (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
-    slack = max(unit_a, unit_b) + max(paid_a, paid_b)
+    slack = unit_a + unit_b + max(paid_a, paid_b)  # each order within its own unit
     accounts = sorted(set(first) | set(second))
     check(
         "adl_order_free",
@@ -98,7 +98,8 @@ def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> 
     if any(run is None for run in runs):
         return  # an equity cap, a winner closed, a bankrupt counterparty: stated regimes
     (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
-    slack = max(unit_a, unit_b) + max(paid_a, paid_b) + before.insurance_fund
+    # each order within its own unit, the rewards, and the fund (first-come)
+    slack = unit_a + unit_b + max(paid_a, paid_b) + before.insurance_fund
     accounts = sorted(set(first) | set(second))
     check(
         "adl_order_free",

@@ -933,9 +933,26 @@ def test_i19_r8_a_live_record_refuses_a_withdrawal(case):
     """Issue 19, eighth review (F1): on the design before, trader1 withdrew the 1,400.00
     USDC its record held, and the second deleverage then charged 411.07 USDC of its
     deposit (collateral 19,587.33 of a 20,000 deposit): the record had no money behind it.
-    A live record now holds the account's withdrawals until the market's next price."""
+    A live record now counts in the initial requirement until the market's next price:
+    20,500 USDC would leave trader1's equity below its requirement and its record."""
     a_record_then_a_second_round(case)
-    case.act("withdraw", "trader1", 1_400 * USDC, reverts="adl: round pending")
+    case.act("withdraw", "trader1", 20_500 * USDC, reverts="withdraw: below initial margin")
+
+
+def test_i19_r9_a_live_record_leaves_other_markets_free(case):
+    """Issue 19, ninth review (G1): binding the whole account let a dust bankruptcy lock
+    the largest winner out of every market until the next price, renewable at each price
+    for cents (the review's winner could not sell a market-1 long while it fell 1,600.00
+    USDC). A live record now binds only its own position: trader2 sells market 1."""
+    a_record_then_a_second_round(case)
+    case.act(settle_trade("trader6", "trader2", 10, 20 * USDC, market=1))
+
+
+def test_i19_r9_a_live_record_reserves_its_profit_only(case):
+    """Issue 19, ninth review (G1): the account withdraws what its initial requirement and
+    its live records leave (on the design before, every withdrawal was refused)."""
+    a_record_then_a_second_round(case)
+    case.act("withdraw", "trader1", 100 * USDC)
 
 
 def test_i19_r8_the_second_deleverage_charges_the_records(case):
@@ -952,8 +969,8 @@ def test_i19_r8_the_second_deleverage_charges_the_records(case):
 
 
 def test_i19_r8_the_property_sees_a_withdrawn_record(embedded_pair, monkeypatch):
-    """``adl_round_record`` refuses a withdrawal by an account holding a live record: with
-    the gate's record check gone (the design before), trader1's withdrawal fails it."""
+    """``adl_round_record`` checks a withdrawal leaves the live records in equity: with the
+    record out of the requirement (the design before), trader1's withdrawal fails it."""
     embedded_pair.reset()
     b = Builder(embedded_pair, "adl", "unused", "")
     a_record_then_a_second_round(b)
@@ -961,9 +978,9 @@ def test_i19_r8_the_property_sees_a_withdrawn_record(embedded_pair, monkeypatch)
     monkeypatch.setattr(margin, "adl_record_live", lambda position, market: False)
     after = before.copy()
     after.events.clear()
-    engine.process_withdraw(after, b.address("trader1"), 1_400 * USDC)
+    engine.process_withdraw(after, b.address("trader1"), 20_500 * USDC)
     monkeypatch.undo()
-    with pytest.raises(InvariantViolation, match=r"adl_round_record: withdraw by .* record"):
+    with pytest.raises(InvariantViolation, match=r"adl_round_record: .* withdrew to equity"):
         adl_record.check("withdraw", b.address("trader1"), before, after, after.events)
 
 
