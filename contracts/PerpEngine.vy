@@ -39,6 +39,7 @@ exports: (
     storage.insurance_fund,
     storage.bad_debt,
     storage.fill_count,
+    storage.price_epoch,
     storage.market_count,
     storage.markets,
     storage.collateral,
@@ -193,42 +194,33 @@ def __default__():
 
 @internal
 @view
-def _require_fresh_account(account: address, gated: uint256, bound: uint256 = 0):
+def _require_fresh_account(account: address, gated: uint256):
     """
     @notice Every market the account holds is fresh and, in the markets `gated` names (a
             bit per market id: every market for a trader, a withdrawer or a liquidator,
             the liquidated market for the liquidated account), none holds its position
             in profit while a holder on the other side is bankrupt: the deficit's winners
-            wait for the `deleverage` anyone may call (issue 19, no dodge); in those
-            `bound` names (the market whose position the call changes), none holds a live
-            ADL record. Spec: `engine._require_fresh_account`.
+            wait for the `deleverage` anyone may call (issue 19, no dodge).
+            Spec: `engine._require_fresh_account`.
     """
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         if storage.positions[account][market_id].size != 0:
             checks.require_fresh(market_id)
             if gated & (1 << market_id) != 0:
-                self._require_no_dodge(
-                    market_id, storage.positions[account][market_id], bound & (1 << market_id) != 0
-                )
+                self._require_no_dodge(market_id, storage.positions[account][market_id])
 
 
 @internal
 @view
-def _require_no_dodge(market_id: uint256, position: storage.Position, bound: bool = True):
+def _require_no_dodge(market_id: uint256, position: storage.Position):
     """
-    @notice The no-dodge gate in one market: a position in profit waits while a holder on
-            the other side is bankrupt, and one holding the round's ADL record, when
-            `bound`, until the next price. A settled market gates nothing: no deleverage
-            charges there. Spec: `engine._require_no_dodge`.
+    @notice The no-dodge gate in one market: a position in profit, the round's ADL record
+            included, waits while a holder on the other side is bankrupt. A settled market
+            gates nothing: no deleverage charges there. Spec: `engine._require_no_dodge`.
     """
     if not storage.markets[market_id].settled:
-        assert not (
-            bound and margin.adl_record_live(position, storage.markets[market_id].price_timestamp)
-        ), "adl: round pending"
         if (
-            margin.adl_capacity(
-                position, storage.markets[market_id].price, storage.markets[market_id].price_timestamp
-            )
+            margin.adl_capacity(position, storage.markets[market_id].price, storage.price_epoch)
             > 0
         ):
             assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
@@ -251,6 +243,7 @@ def update_price(market_id: uint256, price: uint256, timestamp: uint256):
     margin.accrue_funding(market_id)
     storage.markets[market_id].price = price
     storage.markets[market_id].price_timestamp = timestamp
+    storage.price_epoch += 1  # a new set of prices: the round's ADL records lapse
     log PriceUpdated(market=market_id, price=price, timestamp=timestamp)
 
 
@@ -489,8 +482,8 @@ def settle_trade(
         market.price, price, market.price_band_ratio
     ), "trade: price outside band"
     checks.require_fresh(market_id)
-    self._require_fresh_account(buyer, constants.EVERY_MARKET, 1 << market_id)
-    self._require_fresh_account(seller, constants.EVERY_MARKET, 1 << market_id)
+    self._require_fresh_account(buyer, constants.EVERY_MARKET)
+    self._require_fresh_account(seller, constants.EVERY_MARKET)
     margin.accrue_funding(market_id)
     self._settle(buyer)
     self._settle(seller)
@@ -546,8 +539,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     market: storage.Market = checks.require_market(market_id)
     assert msg.sender != account, "liquidate: self-liquidation"
     assert max_size > 0, "liquidate: zero size"
-    self._require_fresh_account(account, 1 << market_id, 1 << market_id)
-    self._require_fresh_account(msg.sender, constants.EVERY_MARKET, 1 << market_id)
+    self._require_fresh_account(account, 1 << market_id)
+    self._require_fresh_account(msg.sender, constants.EVERY_MARKET)
     self._settle(account)
     self._settle(msg.sender)
     margin.repay_booked(account)
@@ -650,8 +643,8 @@ def deleverage(account: address):
     # what is left at 0 closes uncharged (a zero share), one position a call
     entry_equity: int256 = margin.equity(account)
     assert entry_equity <= 0 or storage.booked[account] > 0, "adl: account not bankrupt"
-    if entry_equity > 0:  # owing: a bankrupt holder opposite goes first; a record binds not
-        self._require_no_dodge(market_id, storage.positions[account][market_id], False)
+    if entry_equity > 0:  # solvent but owing: a bankrupt holder opposite goes first
+        self._require_no_dodge(market_id, storage.positions[account][market_id])
     margin.repay_booked(account)
     account_equity: int256 = margin.equity(account)
     if account_equity > 0:  # repaid in full, and solvent: nothing to deleverage
@@ -675,7 +668,7 @@ def deleverage(account: address):
         capacity: int256 = margin.adl_capacity(
             storage.positions[fill.counterparty][market_id],
             convert(price, uint256),
-            storage.markets[market_id].price_timestamp,
+            storage.price_epoch,
         )
         cash: int256 = side * fill.size * price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
@@ -743,9 +736,7 @@ def _charge(account: address, market_id: uint256, amount: int256, price: int256,
         left: int256 = max(capacity - amount - (upnl - kept), 0)
         record: uint256 = 0
         if left > 0:
-            record = (
-                storage.markets[market_id].price_timestamp << constants.ADL_ROUND_SHIFT
-            ) | convert(left, uint256)
+            record = (storage.price_epoch << constants.ADL_ROUND_SHIFT) | convert(left, uint256)
         storage.positions[account][market_id].adl_record = record
     storage.collateral[account] -= amount - kept
 
@@ -853,7 +844,7 @@ def _adl_side(
             AdlAllocator.Holder(
                 account=account,
                 size=abs(position.size),
-                upnl=margin.adl_capacity(position, price, storage.markets[market_id].price_timestamp),
+                upnl=margin.adl_capacity(position, price, storage.price_epoch),
                 entry=abs(position.entry_notional),
                 equity=margin.equity_after_repayment(account),  # what it owes repays first (M-1)
                 maintenance=margin.requirement(account, False),

@@ -31,6 +31,7 @@ interface IPerpEngine:
     ) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
     def market_count() -> uint256: view
     def booked(account: address) -> uint256: view
+    def price_epoch() -> uint256: view
 
 
 engine: public(immutable(IPerpEngine))
@@ -51,6 +52,7 @@ def _adl_side(
             `_adl_side` hands them to the allocator. Spec: `adl.side_holders`.
     """
     market: storage.Market = staticcall engine.markets(market_id)
+    epoch: uint256 = staticcall engine.price_epoch()
     found: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = []
     for account: address in staticcall engine.market_holders(market_id):
         position: storage.Position = staticcall engine.positions(account, market_id)
@@ -64,7 +66,7 @@ def _adl_side(
             AdlAllocator.Holder(
                 account=account,
                 size=abs(position.size),
-                upnl=margin.adl_capacity(position, market.price, market.price_timestamp),
+                upnl=margin.adl_capacity(position, market.price, epoch),
                 entry=abs(position.entry_notional),
                 equity=equity - min(convert(staticcall engine.booked(account), int256), max(equity, 0)),
                 maintenance=maintenance,
@@ -264,7 +266,7 @@ def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
     """
     position: storage.Position = staticcall engine.positions(account, market_id)
     market: storage.Market = staticcall engine.markets(market_id)
-    upnl: int256 = margin.adl_capacity(position, market.price, market.price_timestamp)
+    upnl: int256 = margin.adl_capacity(position, market.price, staticcall engine.price_epoch())
     if position.size == 0 or upnl <= 0 or self._equity_above_owed(account) <= 0:
         return 0, 1
     return convert(upnl, uint256), convert(abs(position.entry_notional), uint256)

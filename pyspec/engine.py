@@ -58,13 +58,12 @@ def new_state(
     return state
 
 
-def _require_fresh_account(state: State, address: str, gated: int, bound: int = 0) -> None:
+def _require_fresh_account(state: State, address: str, gated: int) -> None:
     """Every market the account holds (its equity reads them all) has a fresh price and,
     in the markets ``gated`` names (a bit per market id: ``EVERY_MARKET`` for a trader, a
     withdrawer or a liquidator, the liquidated market for the liquidated account, 0 for
     the account a deleverage closes), none holds its position in profit while a
-    holder on the other side, whose deleverage closes against it, is bankrupt; in those
-    ``bound`` names (the market whose position the call changes), none holds a live record.
+    holder on the other side, whose deleverage closes against it, is bankrupt.
 
     No dodge (issue 19, SPEC.md): once a deficit is public, the positions its deleverage
     may charge wait for the ``deleverage`` anyone may call. Else a winner could close and
@@ -76,20 +75,16 @@ def _require_fresh_account(state: State, address: str, gated: int, bound: int = 
     for market_id in sorted(account.positions) if account else ():
         require_fresh(state, market_id)
         if gated & (1 << market_id):
-            _require_no_dodge(
-                state, market_id, account.positions[market_id], bound >> market_id & 1
-            )
+            _require_no_dodge(state, market_id, account.positions[market_id])
 
 
-def _require_no_dodge(state: State, market_id: int, position: Position, bound=True) -> None:
-    """The no-dodge gate in one market (a settled one gates nothing): a position in profit
-    waits while a holder opposite is bankrupt, and one holding the round's ADL record, when
-    ``bound``, until the next price. Contract: ``PerpEngine._require_no_dodge``."""
+def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
+    """The no-dodge gate in one market (a settled one gates nothing): a position in profit,
+    the round's ADL record included, waits while a holder opposite is bankrupt. Contract:
+    ``PerpEngine._require_no_dodge``."""
     market = state.markets[market_id]
-    if not market.settled:
-        require(not (bound and margin.adl_record_live(position, market)), "adl: round pending")
-        if margin.adl_capacity(position, market) > 0:
-            require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
+    if not market.settled and margin.adl_capacity(state, position, market) > 0:
+        require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
 
 
 def process_update_price(
@@ -105,6 +100,7 @@ def process_update_price(
     margin.accrue_funding(state, market_id)
     market.price = price
     market.price_timestamp = timestamp
+    state.price_epoch += 1  # a new set of prices: the round's ADL records lapse
     state.events.append(("PriceUpdated", (market_id, price, timestamp)))
 
 
@@ -262,8 +258,8 @@ def process_settle_trade(
         is_price_in_band(market.price, price, market.price_band_ratio), "trade: price outside band"
     )
     require_fresh(state, market_id)
-    _require_fresh_account(state, buyer, EVERY_MARKET, 1 << market_id)
-    _require_fresh_account(state, seller, EVERY_MARKET, 1 << market_id)
+    _require_fresh_account(state, buyer, EVERY_MARKET)
+    _require_fresh_account(state, seller, EVERY_MARKET)
     margin.accrue_funding(state, market_id)
     _settle(state, buyer)
     _settle(state, seller)
@@ -363,8 +359,8 @@ def process_liquidate(
     market = require_market(state, market_id)
     require(caller != address, "liquidate: self-liquidation")
     require(max_size > 0, "liquidate: zero size")
-    _require_fresh_account(state, address, 1 << market_id, 1 << market_id)
-    _require_fresh_account(state, caller, EVERY_MARKET, 1 << market_id)
+    _require_fresh_account(state, address, 1 << market_id)
+    _require_fresh_account(state, caller, EVERY_MARKET)
     _settle(state, address)
     _settle(state, caller)
     margin.repay_booked(state, address)
@@ -456,8 +452,8 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     entry_equity = margin.equity(state, address)
     require(entry_equity <= 0 or account.booked > 0, "adl: account not bankrupt")
     market_id = min(account.positions)
-    if entry_equity > 0:  # owing: a bankrupt holder opposite goes first; a record binds not
-        _require_no_dodge(state, market_id, account.positions[market_id], False)
+    if entry_equity > 0:  # solvent but owing: a bankrupt holder opposite goes first
+        _require_no_dodge(state, market_id, account.positions[market_id])
     margin.repay_booked(state, address)
     account_equity = margin.equity(state, address)
     if account_equity > 0:  # repaid in full, and solvent: nothing to deleverage
@@ -474,7 +470,9 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     for fill in adl.allocate_adl(state, market_id, -side, abs_size, -share - cover):
         charged += fill.absorbed
         _settle(state, fill.counterparty)
-        capacity = margin.adl_capacity(get_position(state, fill.counterparty, market_id), market)
+        capacity = margin.adl_capacity(
+            state, get_position(state, fill.counterparty, market_id), market
+        )
         cash = side * fill.size * market.price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             positions.apply_fill(state, address, market_id, -side * fill.size, cash)
@@ -544,7 +542,7 @@ def _charge(state: State, address: str, market_id: int, amount: int, capacity: i
         kept = min(amount, upnl)
         position.entry_notional += kept
         left = max(capacity - amount - (upnl - kept), 0)
-        position.adl_round, position.adl_profit = (market.price_timestamp, left) if left else (0, 0)
+        position.adl_round, position.adl_profit = (state.price_epoch, left) if left else (0, 0)
         amount -= kept
     account.collateral -= amount
 

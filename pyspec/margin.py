@@ -25,28 +25,29 @@ def unrealized_pnl(position: Position, market: Market) -> int:
     return position.size * market.price - position.entry_notional
 
 
-def adl_capacity(position: Position, market: Market) -> int:
+def adl_capacity(state: State, position: Position, market: Market) -> int:
     """Return what ADL may charge the position in the current round: its unrealized PnL
-    plus the profit earlier ADL fills of the round (the same oracle price) realized and
-    no charge has taken yet (the round's record, issue 19). Without the record, a round
-    of several calls whose charges exceed the profit left open found that profit
-    realized, principal from then on, and what the winners paid followed the keeper's
-    order of the calls. The record ends with the round: a new price, or any other fill.
-    Contract: ``margin.adl_capacity``.
+    plus the profit earlier ADL fills of the round realized and no charge took (the
+    round's record, issue 19). Without the record, a round of several calls whose charges
+    exceeded the profit left open found that profit realized, principal from then on, and
+    what the winners paid followed the keeper's order of the calls. Contract:
+    ``margin.adl_capacity``.
     """
-    current = position.adl_profit if adl_record_live(position, market) else 0
+    current = position.adl_profit if adl_record_live(state, position) else 0
     return unrealized_pnl(position, market) + current
 
 
-def adl_record_live(position: Position, market: Market) -> bool:
-    """Check the position holds a record of the round at the market's current price. It
-    binds the position until the next price (``engine._require_no_dodge``) and its profit
-    is reserved in the initial requirement (``requirement``): else a winner could end it
-    with a 1-lot trade or withdraw the profit behind it between two calls of the round,
-    and the others, or its deposits, would pay (an eighth review: 297.91 USDC moved, or
-    411.07 taken from a deposit). Contract: ``margin.adl_record_live``.
+def adl_record_live(state: State, position: Position) -> bool:
+    """Check the position holds a record of the current round: made since the last price
+    of any market (``State.price_epoch``). A round is the deficits known at one set of
+    prices; a later bankruptcy that a price move makes is another round, whose winners
+    are charged by their open profit. Else a record outlived its round, and between the
+    two the gate no longer held its holder: a ninth and tenth review had winners end it
+    with a 1-lot trade (297.91 USDC onto the other winner), withdraw it, or hedge against
+    the very price move that made the second bankruptcy (4,539.00 USDC of bad debt).
+    Contract: ``margin.adl_record_live``.
     """
-    return position.adl_profit > 0 and position.adl_round == market.price_timestamp
+    return position.adl_profit > 0 and position.adl_round == state.price_epoch
 
 
 def current_funding_index(market: Market, now: int) -> int:
@@ -117,10 +118,7 @@ def deficit_weights(state: State, address: str, market_id: int) -> tuple[int, in
 
 
 def requirement(state: State, address: str, initial: bool) -> int:
-    """Return the sum of initial or maintenance requirements; the initial one reserves the
-    account's live ADL records too (``adl_record_live``): the profit behind them stays
-    until the market's next price, whatever the account withdraws or trades elsewhere
-    (issue 19, a ninth review). Contract: ``margin.requirement``."""
+    """Return the sum of initial or maintenance requirements. Contract: ``margin.requirement``."""
     account = state.accounts.get(address)
     if account is None:
         return 0
@@ -129,8 +127,6 @@ def requirement(state: State, address: str, initial: bool) -> int:
         market = state.markets[market_id]
         ratio = market.initial_margin_ratio if initial else market.maintenance_margin_ratio
         total += compute_margin_requirement(position.size, market.price, ratio)
-        if initial and adl_record_live(position, market):
-            total += position.adl_profit
     return total
 
 

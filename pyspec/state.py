@@ -18,9 +18,9 @@ class Position:
     funding_checkpoint: int = 0  # the market's funding index when last settled
     last_fill: int = 0  # the engine's fill counter at the fill that last changed it (N1)
     # The round's ADL record (issue 19): profit ADL fills realized into collateral and no
-    # charge has taken yet, counted as capacity only while the market's price is the one
-    # stamped (``margin.adl_capacity``); any other fill ends it.
-    adl_round: int = 0  # the market's price time when the record was made
+    # charge has taken yet, counted as capacity only while no price has moved since
+    # (``margin.adl_capacity``); any other fill ends it.
+    adl_round: int = 0  # the engine's price epoch when the record was made
     adl_profit: int = 0
 
 
@@ -150,6 +150,9 @@ class State:
     book: OrderBook | None = None
     # The Governor contract's storage (pyspec/governor.py).
     timelock: Timelock | None = None
+    # Oracle prices published so far, in any market: a round's ADL record counts only
+    # while no price has moved since it was made (``margin.adl_record_live``, issue 19).
+    price_epoch: int = 0
 
     def copy(self) -> "State":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -218,6 +221,7 @@ class State:
             events,
             self.book.copy() if self.book is not None else None,
             self.timelock.copy() if self.timelock is not None else None,
+            price_epoch=self.price_epoch,
         )
 
 

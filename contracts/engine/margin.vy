@@ -50,27 +50,27 @@ def unrealized_pnl(position: storage.Position, price: uint256) -> int256:
 
 @internal
 @pure
-def adl_capacity(position: storage.Position, price: uint256, price_timestamp: uint256) -> int256:
+def adl_capacity(position: storage.Position, price: uint256, epoch: uint256) -> int256:
     """
     @notice Return what ADL may charge the position in the current round: its unrealized
-            PnL plus the profit earlier ADL fills of the round (the price stamped in the
-            record) realized and no charge took (issue 19). Spec: `margin.adl_capacity`.
+            PnL plus the profit earlier ADL fills of the round realized and no charge took
+            (issue 19); `epoch` is the engine's price epoch. Spec: `margin.adl_capacity`.
     """
     current: int256 = 0
-    if self.adl_record_live(position, price_timestamp):
+    if self.adl_record_live(position, epoch):
         current = convert(position.adl_record & constants.ADL_PROFIT_MASK, int256)
     return self.unrealized_pnl(position, price) + current
 
 
 @internal
 @pure
-def adl_record_live(position: storage.Position, price_timestamp: uint256) -> bool:
+def adl_record_live(position: storage.Position, epoch: uint256) -> bool:
     """
-    @notice Check the position holds a record of the round at the market's current price
-            (a record is 0 when it holds no profit): it binds the position until the next
-            price (`PerpEngine._require_no_dodge`). Spec: `margin.adl_record_live`.
+    @notice Check the position holds a record of the current round, made since the last
+            price of any market (a record is 0 when it holds no profit).
+            Spec: `margin.adl_record_live`.
     """
-    return position.adl_record != 0 and position.adl_record >> constants.ADL_ROUND_SHIFT == price_timestamp
+    return position.adl_record != 0 and position.adl_record >> constants.ADL_ROUND_SHIFT == epoch
 
 
 @internal
@@ -158,8 +158,7 @@ def deficit_weights(account: address, market_id: uint256) -> (int256, int256):
 @view
 def requirement(account: address, initial: bool) -> int256:
     """
-    @notice Return the sum of initial or maintenance requirements; the initial one
-            reserves the account's live ADL records too (issue 19).
+    @notice Return the sum of initial or maintenance requirements.
             Spec: `margin.requirement`.
     """
     total: int256 = 0
@@ -170,11 +169,6 @@ def requirement(account: address, initial: bool) -> int256:
             ratio: uint256 = storage.markets[market_id].maintenance_margin_ratio
             if initial:
                 ratio = storage.markets[market_id].initial_margin_ratio
-                record: uint256 = storage.positions[account][market_id].adl_record
-                if record != 0 and record >> constants.ADL_ROUND_SHIFT == storage.markets[
-                    market_id
-                ].price_timestamp:
-                    total += convert(record & constants.ADL_PROFIT_MASK, int256)
             total += self.compute_margin_requirement(size, storage.markets[market_id].price, ratio)
     return total
 

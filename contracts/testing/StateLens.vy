@@ -47,6 +47,7 @@ interface IPerpEngine:
     def insurance_fund() -> uint256: view
     def bad_debt() -> uint256: view
     def fill_count() -> uint256: view
+    def price_epoch() -> uint256: view
     def market_count() -> uint256: view
     def markets(market_id: uint256) -> Market: view
     def market_holders(market_id: uint256) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
@@ -126,6 +127,7 @@ def dump(
     out.append(self._int(convert(staticcall settlement.operator(), uint256)))
     out.append(self._int(staticcall engine.fill_count()))
     out.append(self._int(staticcall settlement.last_trade_time()))
+    out.append(self._int(staticcall engine.price_epoch()))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))

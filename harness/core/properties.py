@@ -167,7 +167,7 @@ def check_call(
     elif fn == "escape":
         _check_escape(args, before)
     adl_dodge.check(fn, args, caller, before, after, events)
-    adl_record.check(fn, caller, before, after, events)
+    adl_record.check(fn, before, after, events)
     _check_stale(before, after, events)
     _check_settlement_solvent(before, events)
     if fn == "withdraw":

@@ -74,11 +74,11 @@ def pnl(state: State, address: str, market_id: int) -> int:
 
 
 def round_profit(state: State, address: str, market_id: int) -> int:
-    """The profit the raw ADL record holds (the word's low bits on chain) while the
-    market's price is the one it was stamped at (issue 19); 0 after."""
+    """The profit the raw ADL record holds (the word's low bits on chain) while no price
+    has been published since it was stamped (the raw price epoch, issue 19); 0 after."""
     account = state.accounts.get(address)
     position = account.positions.get(market_id) if account else None
-    if position is None or position.adl_round != state.markets[market_id].price_timestamp:
+    if position is None or position.adl_round != state.price_epoch:
         return 0
     return position.adl_profit
 

@@ -919,75 +919,100 @@ def a_record_then_a_second_round(case) -> None:
     assert case.equity("trader4") > 0
 
 
-def test_i19_r8_a_live_record_refuses_a_trade(case):
-    """Issue 19, eighth review (F1): on the design before, trader2 ended its record with a
-    1-lot trade against a sybil once the deficit gate lifted (0.0005 USDC of fees), so the
-    second deleverage of the round weighed it by its open profit alone: it paid 162.76 USDC
-    instead of 460.67 and trader1 297.91 more (both ending theirs: 616.85 of bad debt).
-    A live record now binds its position until market 0's next price."""
+def second_round(state, actors: dict, *moves) -> dict[str, int]:
+    """On a copy of ``state``: each of ``moves`` (a winner acting after the first
+    deleverage), then market 1 back at 25 (trader4 bankrupt, its loss in market 0) and
+    trader4's deleverage; what trader1 and trader2 paid there, and the bad debt."""
+    state = state.copy()
+    for move in moves:
+        move(state, actors)
+    state.timestamp += 1
+    engine.process_update_price(state, state.oracle, 1, 25 * USDC, state.timestamp)
+    state.events.clear()
+    engine.process_deleverage(state, actors["outsider"], actors["trader4"])
+    paid = dict.fromkeys(("trader1", "trader2"), 0)
+    names = {a: n for n, a in actors.items()}
+    for name, args in state.events:
+        if name == "Deleverage":
+            paid[names[args[1]]] += args[5]
+    return paid | {"bad_debt": state.bad_debt}
+
+
+def wipe(state, actors) -> None:
+    """trader2 buys 1 lot back from its sybil at the oracle price (its record ends)."""
+    engine.process_settle_trade(
+        state, state.settlement, actors["trader2"], actors["trader7"], 0, 1, 650_000, True
+    )
+
+
+def withdraw_the_record(state, actors) -> None:
+    """trader1 withdraws the 1,400.00 USDC its record holds."""
+    engine.process_withdraw(state, actors["trader1"], 1_400 * USDC)
+
+
+def test_i19_r8_a_new_price_ends_the_round(case):
+    """Issue 19, eighth and tenth reviews (F1, A1, A2): records stamped with market 0's
+    price time outlived their round. A second deleverage at that price, after market 1's
+    move bankrupted trader4, still read them, while the deficit gate no longer held their
+    holders: trader2 ended its record with a 1-lot trade against a sybil and paid 162.76
+    USDC instead of 460.67, trader1 297.91 more; trader1 withdrew its record's 1,400.00
+    and was charged 411.07 of its deposit (and a hedge against the very move that made
+    the second bankruptcy left 4,539.00 USDC of bad debt). A record now counts only until
+    the next price of any market: the second deleverage is another round, its winners
+    charged by their open profit: a withdrawal after the first changes nothing, and the
+    1-lot trade moves only that lot's profit (0.35 USDC), not the others' charges."""
     a_record_then_a_second_round(case)
-    case.act(settle_trade("trader2", "trader7", 1, 650_000), reverts="adl: round pending")
+    actors = case.pair.actors
+    plain = second_round(case.state, actors)
+    assert second_round(case.state, actors, withdraw_the_record) == plain
+    wiped = second_round(case.state, actors, wipe)
+    assert wiped["trader1"] == plain["trader1"]
+    assert abs(wiped["trader2"] - plain["trader2"]) <= 350_000
+    case.price(1, 25 * USDC)
+    assert all(
+        recompute.round_profit(case.state, actors[t], 0) == 0 for t in ("trader1", "trader2")
+    )
+    case.act("deleverage", "outsider", "trader4")
 
 
-def test_i19_r8_a_live_record_refuses_a_withdrawal(case):
-    """Issue 19, eighth review (F1): on the design before, trader1 withdrew the 1,400.00
-    USDC its record held, and the second deleverage then charged 411.07 USDC of its
-    deposit (collateral 19,587.33 of a 20,000 deposit): the record had no money behind it.
-    A live record now counts in the initial requirement until the market's next price:
-    20,500 USDC would leave trader1's equity below its requirement and its record."""
-    a_record_then_a_second_round(case)
-    case.act("withdraw", "trader1", 20_500 * USDC, reverts="withdraw: below initial margin")
+def test_i19_r8_the_properties_see_a_record_outlive_its_round(embedded_pair, monkeypatch):
+    """A record counted after a new price (the design before: market 0's own price time
+    only) charges more than the capacity recomputed from raw fields, and the deleverage's
+    share properties fail."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    a_record_then_a_second_round(b)
+    b.price(1, 25 * USDC)
+    monkeypatch.setattr(margin, "adl_record_live", lambda state, position: position.adl_profit > 0)
+    call = b.resolve("deleverage", "outsider", (b.address("trader4"),))
+    before = embedded_pair.state.copy()
+    after, reason, events = spec_apply(before.copy(), embedded_pair.actors, call)
+    assert reason is None
+    with pytest.raises(InvariantViolation, match="adl_pro_rata_shares|adl_no_harm"):
+        check_properties(embedded_pair.actors, [(call, before, after, events)])
 
 
-def test_i19_r9_a_live_record_leaves_other_markets_free(case):
-    """Issue 19, ninth review (G1): binding the whole account let a dust bankruptcy lock
-    the largest winner out of every market until the next price, renewable at each price
-    for cents (the review's winner could not sell a market-1 long while it fell 1,600.00
-    USDC). A live record now binds only its own position: trader2 sells market 1."""
+def test_i19_r9_a_record_leaves_its_account_free(case):
+    """Issue 19, ninth review (G1): a first fix bound the whole account holding a live
+    record until the next price, and a 1-lot dust bankruptcy (0.2755 USDC) gave the
+    largest winner a 0.15 USDC record that locked 5,139.80 USDC of equity out of every
+    market, renewable at each price (the winner could not sell a market-1 long that fell
+    1,600.00 USDC). Nothing is bound now: trader2 sells market 1 after the first
+    deleverage."""
     a_record_then_a_second_round(case)
     case.act(settle_trade("trader6", "trader2", 10, 20 * USDC, market=1))
 
 
-def test_i19_r9_a_live_record_reserves_its_profit_only(case):
-    """Issue 19, ninth review (G1): the account withdraws what its initial requirement and
-    its live records leave (on the design before, every withdrawal was refused)."""
+def test_i19_r9_a_record_leaves_withdrawals_free(case):
+    """Issue 19, ninth review (G1): the whole-account bind refused every withdrawal."""
     a_record_then_a_second_round(case)
     case.act("withdraw", "trader1", 100 * USDC)
-
-
-def test_i19_r8_the_second_deleverage_charges_the_records(case):
-    """Issue 19, eighth review: the second deleverage of the round charges trader1 and
-    trader2 921.33 and 460.67 USDC out of their open profit and records, what nobody
-    acting gave on the design before, and books no bad debt."""
-    a_record_then_a_second_round(case)
-    case.price(1, 25 * USDC)
-    assert case.equity("trader4") < 0
-    events = case.act("deleverage", "outsider", "trader4")
-    charged = {case.pair.names[args[1]]: args[5] for name, args in events if name == "Deleverage"}
-    assert charged == {"trader1": 921_333_333, "trader2": 460_666_667}
-    assert case.state.bad_debt == 0
-
-
-def test_i19_r8_the_property_sees_a_withdrawn_record(embedded_pair, monkeypatch):
-    """``adl_round_record`` checks a withdrawal leaves the live records in equity: with the
-    record out of the requirement (the design before), trader1's withdrawal fails it."""
-    embedded_pair.reset()
-    b = Builder(embedded_pair, "adl", "unused", "")
-    a_record_then_a_second_round(b)
-    before = embedded_pair.state.copy()
-    monkeypatch.setattr(margin, "adl_record_live", lambda position, market: False)
-    after = before.copy()
-    after.events.clear()
-    engine.process_withdraw(after, b.address("trader1"), 20_500 * USDC)
-    monkeypatch.undo()
-    with pytest.raises(InvariantViolation, match=r"adl_round_record: .* withdrew to equity"):
-        adl_record.check("withdraw", b.address("trader1"), before, after, after.events)
 
 
 def without_round_record(monkeypatch) -> None:
     """The design before the round's record: ADL capacity is the open profit alone."""
 
-    def open_profit(position, market):
+    def open_profit(state, position, market):
         return margin.unrealized_pnl(position, market)
 
     monkeypatch.setattr(margin, "adl_capacity", open_profit)
@@ -1016,7 +1041,7 @@ def test_i19_the_record_property_sees_a_lost_record(embedded_pair, monkeypatch):
     after = before.copy()
     after.events.clear()
     engine.process_deleverage(after, b.address("outsider"), b.address("trader0"))
-    adl_record.check("deleverage", "", before, after, after.events)  # holds now
+    adl_record.check("deleverage", before, after, after.events)  # holds now
 
     def charge_without_record(state, address, market_id, amount, capacity):
         account = state.accounts[address]
@@ -1032,7 +1057,7 @@ def test_i19_the_record_property_sees_a_lost_record(embedded_pair, monkeypatch):
     after.events.clear()
     engine.process_deleverage(after, b.address("outsider"), b.address("trader0"))
     with pytest.raises(InvariantViolation, match=r"adl_round_record: .* capacity"):
-        adl_record.check("deleverage", "", before, after, after.events)
+        adl_record.check("deleverage", before, after, after.events)
 
 
 def test_i19_r5_the_replay_sees_the_opposite_order(embedded_pair, monkeypatch):
