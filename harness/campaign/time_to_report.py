@@ -15,7 +15,10 @@ same way (``--same-failure``: the same invariant, kind and failing call, by its 
 function: ``trace.same_failure``). The campaign's ``summary.json`` says when the first
 failing run failed and how long the counterexample took from there
 (``time_to_report``). Prints a table and the distribution (median, p90, max over the
-killed bugs) and writes it all as JSON.
+killed bugs) and writes it all as JSON, with the rates a hunter sees running the
+campaigns one after another (``rates``): bugs found, and bugs reported, per minute of
+campaign budget spent (a survivor spends its whole budget). ``--workers N`` runs each
+campaign on N workers, so the rates of 1 and 2 workers compare what a second core adds.
 """
 
 import argparse
@@ -33,6 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import REPO_ROOT as ROOT
+from harness.arguments import POSITIVE
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,7 @@ def campaign_command(args, out: Path) -> list[str]:
     command = [
         sys.executable, "-m", "harness.campaign", "--seconds", str(args.seconds),
         "--seed", str(args.seed), "--database", "", "--out", str(out),
-        "--explorer", args.explorer,
+        "--explorer", args.explorer, "--workers", str(args.workers),
     ]  # fmt: skip
     if args.shrink_seconds is not None:
         command += ["--shrink-seconds", str(args.shrink_seconds)]
@@ -320,6 +324,24 @@ def distribution(values: list[float]) -> dict:
     return {"median": round(statistics.median(ordered), 2), "p90": p90, "max": ordered[-1]}
 
 
+def rates(results: list[Result], budget: float) -> dict:
+    """Bugs per minute of campaign budget, the campaigns run one after another: found
+    (budget spent until the first failing step) and reported (until the saved
+    counterexample); a bug not killed spends the whole ``budget``."""
+    found = reported = 0.0
+    for r in results:
+        killed = r.status == "killed"
+        found += r.first_failure_seconds if killed else budget
+        reported += r.first_failure_seconds + r.seconds if killed else budget
+    killed = sum(r.status == "killed" for r in results)
+    return {
+        "found_per_minute": round(60 * killed / found, 2) if found else None,
+        "reported_per_minute": round(60 * killed / reported, 2) if reported else None,
+        "budget_seconds_to_find": round(found, 1),
+        "budget_seconds_to_report": round(reported, 1),
+    }
+
+
 def table(results: list[Result]) -> list[str]:
     lines = [
         "| bug | kind | from | status | first failure (s) | time to report (s) | of which "
@@ -357,6 +379,7 @@ def main(argv=None) -> int:
         help="the campaign's --shrink-seconds (default: the campaign's own default)",
     )
     parser.add_argument("--explorer", choices=("hypothesis", "random"), default="hypothesis")
+    parser.add_argument("--workers", type=POSITIVE, default=1, help="each campaign's --workers")
     parser.add_argument("--jobs", type=int, default=1, help="bugs judged at once")
     parser.add_argument("--only", default="", help="comma-separated bug names (default: all)")
     parser.add_argument("--list", action="store_true", help="list the bugs and exit")
@@ -385,7 +408,11 @@ def main(argv=None) -> int:
         datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + "-time-to-report"
     )
     out.mkdir(parents=True, exist_ok=True)
-    print(f"{len(bugs)} bugs, {args.seconds:g} s campaign each, seed {args.seed}", flush=True)
+    print(
+        f"{len(bugs)} bugs, {args.seconds:g} s campaign each on {args.workers} worker(s), "
+        f"seed {args.seed}",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="ttr-") as tmp:
         roots = [materialize(bug, Path(tmp)) for bug in bugs]
         with ThreadPoolExecutor(args.jobs) as pool:
@@ -404,14 +431,17 @@ def main(argv=None) -> int:
                 )
     killed = [r for r in results if r.status == "killed"]
     spread = distribution([r.seconds for r in killed])
+    per_minute = rates(results, args.seconds)
     summary = {
         "seed": args.seed,
+        "workers": args.workers,
         "seconds_per_bug": args.seconds,
         "shrink_seconds": args.shrink_seconds,
         "explorer": args.explorer,
         "bugs": len(results),
         "killed": len(killed),
         "time_to_report": spread,
+        "rates": per_minute,
         "results": [asdict(r) for r in results],
     }
     (out / "time_to_report.json").write_text(json.dumps(summary, indent=1) + "\n")
@@ -420,6 +450,8 @@ def main(argv=None) -> int:
         f"killed {len(killed)} of {len(results)}; time to report (first failing step to the "
         f"saved counterexample), s: median {spread['median']}, p90 {spread['p90']}, "
         f"max {spread['max']}",
+        f"per minute of campaign budget ({args.workers} worker(s)): "
+        f"{per_minute['found_per_minute']} found, {per_minute['reported_per_minute']} reported",
     ]
     (out / "time_to_report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -34,7 +34,9 @@ def test_the_tool_kills_a_bug_and_writes_the_distribution(tmp_path, capsys):
     # killed: the counterexample was saved and its replay failed again
     assert result["status"] == "killed" and result["calls"] >= 1
     assert result["seconds"] is not None and summary["time_to_report"]["median"] is not None
-    assert "killed 1 of 1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "killed 1 of 1" in out and "per minute of campaign budget (1 worker(s))" in out
+    assert summary["workers"] == 1 and summary["rates"]["found_per_minute"] > 0
     assert (tmp_path / "time_to_report.md").exists()
 
 
@@ -50,3 +52,17 @@ def test_a_trace_that_agrees_is_not_the_same_failure(tmp_path):
     path = tmp_path / "agrees.json"
     path.write_text(json.dumps({**smoke.TRACE, "failure": {"invariant": "state"}}))
     assert ttr.main(["--same-failure", str(path)]) == 1
+
+
+def test_the_rates_count_a_survivor_s_whole_budget():
+    killed = ttr.Result("a", "k", "hand", "killed", first_failure_seconds=2.0, seconds=4.0)
+    survived = ttr.Result("b", "k", "hand", "survived")
+    rates = ttr.rates([killed, survived], budget=60.0)
+    # one bug killed over 2 + 60 s to find and 6 + 60 s to report
+    assert rates == {
+        "found_per_minute": round(60 / 62, 2),
+        "reported_per_minute": round(60 / 66, 2),
+        "budget_seconds_to_find": 62.0,
+        "budget_seconds_to_report": 66.0,
+    }
+    assert ttr.rates([], budget=60.0)["found_per_minute"] is None
