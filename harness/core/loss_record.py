@@ -65,7 +65,7 @@ def check_call(fn: str, args: tuple, caller: str, before: State, after: State, e
     check(
         "owed_repaid_first",
         fn != "deposit" or not _owed(before, caller) or not _live(before, caller),
-        f"{caller} deposited while it owed {_owed(before, caller)} and held positions",
+        lambda: f"{caller} deposited while it owed {_owed(before, caller)} and held positions",
     )
     for address in _repaying(fn, args, caller, before, after, events):
         owed = _owed(before, address)
@@ -85,9 +85,13 @@ def check_call(fn: str, args: tuple, caller: str, before: State, after: State, e
                 args[0] <= max(equity(before, address) - owed, 0),
                 f"{address} owed {owed} and withdrew {args[0]} at equity {equity(before, address)}",
             )
+    repayments: dict[str, list[tuple[int, int]]] = {}
+    for name, a in events:
+        if name == "LossRepaid":
+            repayments.setdefault(a[0], []).append((a[1], a[2]))
     for address in set(before.accounts) | set(after.accounts):
         change = _owed(after, address) - _owed(before, address)
-        repaid = _repayments(events, address)
+        repaid = repayments.get(address, [])
         if change == 0 and not repaid:
             continue
         account = after.accounts.get(address)

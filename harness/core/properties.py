@@ -367,7 +367,7 @@ def _check_governance(fn: str, args: tuple, before: State, events: list) -> None
     check(
         "changes_only_after_delay",
         not changed and (not settled or fn == "escape"),
-        f"{fn} changed a role, a parameter or a market's status: {names}",
+        lambda: f"{fn} changed a role, a parameter or a market's status: {names}",
     )
 
 
