@@ -99,12 +99,26 @@ class Round:
     fund_draw: int = 0  # every InsuranceCover of the round
     deleveragings: list[Deleveraging] = field(default_factory=list)
     largest_surviving_profit: int = 0
-    # what each account paid when the round's bankrupt accounts were deleveraged in the
-    # other order (highest address first); None with fewer than two (one order only)
-    reversed_taken: dict[str, int] | None = None
+    bad_debt: int = 0  # every BadDebt of the round's deleverage calls
+    # the round's bankrupt accounts deleveraged in the other order (highest address
+    # first), on a copy; None with fewer than two (one order only)
+    reversed: OrderOutcome | None = None
+    # both orders again, each call made by the bankrupt account itself: no keeper reward
+    # (N9 pays only another caller), so what is left of the call-order effect is rounding
+    unrewarded: tuple[OrderOutcome, OrderOutcome] | None = None
     # keeper rewards (N9) the round paid, the larger of the two orders: a reward paid
     # before a later deficit's cover leaves that much more to charge
     keeper_rewards: int = 0
+
+
+@dataclass
+class OrderOutcome:
+    """One order of a round's deleverage calls, replayed on a copy of the state."""
+
+    taken: dict[str, int]  # what each counterparty paid
+    needed: int  # the budgets the calls asked of ADL, each as its call saw it
+    rewards: int  # keeper rewards (N9)
+    bad_debt: int  # booked as BadDebt
 
 
 @dataclass
@@ -251,7 +265,12 @@ def run(cascade: Cascade, policy: int) -> Run:
                 _, events = driver.apply(call)
                 round_.fund_draw += _covered(events)
         if len(_bankrupts(driver.state)) > 1:
-            round_.reversed_taken, round_.keeper_rewards = _taken_highest_first(driver)
+            round_.reversed = _replay_order(driver, highest_first=True, keeper="outsider")
+            round_.keeper_rewards = round_.reversed.rewards
+            round_.unrewarded = (
+                _replay_order(driver, highest_first=False, keeper=None),
+                _replay_order(driver, highest_first=True, keeper=None),
+            )
         rewards = 0
         for _ in range(len(driver.traders)):
             bankrupt = _bankrupt(driver)
@@ -263,6 +282,7 @@ def run(cascade: Cascade, policy: int) -> Run:
             )
             assert reason is None, f"deleverage of {bankrupt} reverted: {reason}"
             round_.fund_draw += _covered(events)
+            round_.bad_debt += _bad_debt(events)
             rewards += _rewards(events)
             _record_charges(record, events)
             round_.deleveragings.append(record)
@@ -289,6 +309,10 @@ def _rewards(events: list) -> int:
     return sum(args[2] for name, args in events if name == "KeeperReward")
 
 
+def _bad_debt(events: list) -> int:
+    return sum(args[1] for name, args in events if name == "BadDebt")
+
+
 def _bankrupts(state: State) -> list[str]:
     """The bankrupt accounts with a position on market 0."""
     return [
@@ -304,25 +328,29 @@ def _bankrupt(driver: Driver) -> str | None:
     return min(found, key=lambda a: int(a, 16)) if found else None
 
 
-def _taken_highest_first(driver: Driver) -> tuple[dict[str, int], int]:
-    """What each counterparty pays when the round's bankrupt accounts are deleveraged
-    highest address first, on a copy of the state (not recorded): against the run's
-    lowest-first order, the call-order effect a keeper could choose; and the keeper
-    rewards that order paid."""
-    state, taken, rewards = driver.state.copy(), {}, 0
+def _replay_order(driver: Driver, highest_first: bool, keeper: str | None) -> OrderOutcome:
+    """The round's bankrupt accounts deleveraged on a copy of the state (nothing recorded),
+    lowest or highest address first, each call by ``keeper`` or, when None, by the
+    bankrupt account itself. Against the run's order (lowest first, by an outsider), the
+    call-order effect a keeper could choose."""
+    state, taken, needed, rewards, bad_debt = driver.state.copy(), {}, 0, 0, 0
+    pick = max if highest_first else min
     for _ in range(len(driver.traders)):
         found = _bankrupts(state)
         if not found:
             break
-        bankrupt = max(found, key=lambda a: int(a, 16))
-        call = Call("engine", "deleverage", "outsider", (driver.names[bankrupt],))
+        bankrupt = pick(found, key=lambda a: int(a, 16))
+        needed += _before_deleverage(state, bankrupt).budget
+        name = driver.names[bankrupt]
+        call = Call("engine", "deleverage", keeper or name, (name,))
         state, reason, events = spec_apply(state, driver.actors, call)
         assert reason is None, f"deleverage of {bankrupt} reverted: {reason}"
         rewards += _rewards(events)
-        for name, args in events:
-            if name == "Deleverage":
+        bad_debt += _bad_debt(events)
+        for event, args in events:
+            if event == "Deleverage":
                 taken[args[1]] = taken.get(args[1], 0) + args[5]
-    return taken, rewards
+    return OrderOutcome(taken, needed, rewards, bad_debt)
 
 
 def _before_deleverage(state: State, bankrupt: str) -> Deleveraging:

@@ -16,7 +16,8 @@ with the previous round, the call-order effect (in rounds with two or more bankr
 accounts, the largest |difference| in what one account paid between deleveraging them lowest
 address first and highest first, in token units; over every such round, and over those where
 no cap bound in either order, where SPEC.md's "One round over several calls" bounds it by
-the round's rounding unit), and principal touched (charges beyond capacity: must be 0). The
+the round's rounding unit; and again with each call made by the bankrupt account itself,
+which pays no keeper reward), and principal touched (charges beyond capacity: must be 0). The
 online-learning objective (lambda = 1) and its instance envelope are scored by
 ``rounds.score``, the same code that scores anyone's CSV: overall, on the rounds with a
 deficit, and per cascade; with profit taken valued at the fill (``objective``) and at the
@@ -61,6 +62,8 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
     eligible = sum(capacity.values())
     reference = min(Fraction(1), Fraction(needed, eligible)) if eligible and needed else Fraction(0)
     inversions, pairs = share_inversions(capacity, entry, taken, _rounding_unit(round_))
+    reversed_ = round_.reversed
+    unrewarded = [o.taken for o in round_.unrewarded] if round_.unrewarded else None
     return {
         "price": round_.price,
         "deficit": round_.deficit,
@@ -82,11 +85,17 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
         "ordered_pairs": pairs,
         "order_flips": flips,
         "rank_correlation": _spearman(previous, fractions) if previous else None,
-        "call_order_effect": call_order_effect(taken, round_.reversed_taken),
-        "call_order_measured": round_.reversed_taken is not None,
-        # a cap bound: the round's charges fell short of its budget in one order or both
-        "capped": taken_fill < needed
-        or (round_.reversed_taken is not None and sum(round_.reversed_taken.values()) < needed),
+        "call_order_effect": call_order_effect(taken, reversed_.taken if reversed_ else None),
+        "call_order_effect_unrewarded": call_order_effect(*unrewarded) if unrewarded else 0,
+        "call_order_measured": reversed_ is not None,
+        # a cap bound: bad debt, or charges short of the budgets, in one order or both,
+        # each against its own budgets (an order that paid less in keeper rewards asks less)
+        "capped": round_.bad_debt > 0
+        or taken_fill < needed
+        or (
+            reversed_ is not None
+            and (reversed_.bad_debt > 0 or sum(reversed_.taken.values()) < reversed_.needed)
+        ),
         # what the order may move: the round's rounding unit and its keeper rewards (N9)
         "rounding_unit": _rounding_unit(round_) + round_.keeper_rewards,
         "principal_touched": principal,
@@ -213,6 +222,10 @@ def run_metrics(runs: list[Run]) -> dict:
         "call_order_effect_max": max((r["call_order_effect"] for r in ordered), default=0),
         "call_order_effect_max_uncapped": max(
             (r["call_order_effect"] for r in ordered if not r["capped"]), default=0
+        ),
+        # each call by the bankrupt account itself: no keeper reward, rounding alone
+        "call_order_effect_max_unrewarded": max(
+            (r["call_order_effect_unrewarded"] for r in ordered), default=0
         ),
         "call_order_beyond_unit": sum(
             r["call_order_effect"] > r["rounding_unit"] for r in ordered if not r["capped"]

@@ -15,3 +15,9 @@ def usdc(units: int) -> str:
     whole, frac = divmod(cents, 100)
     sign = "-" if units < 0 and cents else ""
     return f"{sign}{whole:,}.{frac:02d}"
+
+
+def usdc_exact(units: int) -> str:
+    """Base units to USDC with all six decimals: an amount of a few units, unrounded."""
+    whole, frac = divmod(abs(units), 10**6)
+    return f"{'-' if units < 0 else ''}{whole:,}.{frac:06d}"

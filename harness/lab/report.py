@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from harness.lab import targets
-from harness.lab.money import usdc
+from harness.lab.money import usdc, usdc_exact
 from harness.lab.summary import summary
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ SCORES = (
     "budget_rounds objective_budget_percent "
     "cascade_percent_median cascade_percent_max objective_horizon_percent inversions "
     "ordered_pairs order_flips call_order_rounds call_order_capped_rounds call_order_effect_max "
-    "call_order_effect_max_uncapped principal_touched"
+    "call_order_effect_max_uncapped call_order_effect_max_unrewarded principal_touched"
 ).split()
 TOTALS = (
     "deficit fund_draw needed taken_fill taken_horizon overshoot undershoot tracking "
@@ -74,6 +74,7 @@ RATIOS |= {"rank_correlation_mean", "rank_correlation"}
 PERCENTS = {"cascade_percent_median", "cascade_percent_max"}
 COUNTS = {"round", "cascade", "touched", "inversions", "order_flips", "ordered_pairs"}
 COUNTS |= {"deficit_rounds", "budget_rounds", "call_order_rounds", "call_order_capped_rounds"}
+EXACT = {"call_order_effect_max_unrewarded"}  # a few units: all six decimals
 HEADERS = {
     "taken_fill": "taken (fill)",
     "taken_horizon": "taken (horizon)",
@@ -103,6 +104,7 @@ HEADERS = {
     "call_order_effect": "call-order effect",
     "call_order_effect_max": "call-order effect, max",
     "call_order_effect_max_uncapped": "call-order effect, max uncapped",
+    "call_order_effect_max_unrewarded": "call-order effect without keeper rewards, max",
 }
 
 
@@ -114,6 +116,8 @@ def _cell(key: str, v: Any) -> str:
         return f"{v:.3f}"
     if key.endswith("_percent") or key in PERCENTS:
         return f"{v:.2f}"
+    if key in EXACT:
+        return usdc_exact(v)
     return str(v) if key in COUNTS else usdc(v)
 
 

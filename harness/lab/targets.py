@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.core import genesis
-from harness.lab.money import usdc
+from harness.lab.money import usdc, usdc_exact
 from pyspec.constants import ADL_POLICY_NAMES
 
 DEFAULT_POLICY = ADL_POLICY_NAMES[genesis.DEFAULT_CONFIG.markets[0].adl_policy]
@@ -48,7 +48,8 @@ def verdicts(totals: dict[str, Any]) -> list[str]:
         f"{totals['inversions']:,} of {totals['ordered_pairs']:,}: "
         + (_verdict(totals["inversions"] == 0) if totals["ordered_pairs"] else NOT_MEASURED),
         f"{effect:,} units; uncapped {usdc(uncapped)} USDC, "
-        f"{totals['call_order_beyond_unit']} beyond the rounding unit: "
+        f"{totals['call_order_beyond_unit']} beyond the rounding unit; without keeper "
+        f"rewards {usdc_exact(totals['call_order_effect_max_unrewarded'])} USDC: "
         + (_verdict(effect <= CALL_ORDER_UNITS) if totals["call_order_rounds"] else NOT_MEASURED),
         f"{usdc(totals['principal_touched'])} USDC: " + _verdict(totals["principal_touched"] == 0),
     ]

@@ -17,7 +17,7 @@ from harness import REPO_ROOT
 from harness.core.orders import Match
 from harness.lab import cascade, targets, wide
 from harness.lab.__main__ import SCENARIOS, main
-from harness.lab.money import usdc
+from harness.lab.money import usdc, usdc_exact
 
 DOCS = REPO_ROOT / "docs" / "adl-lab"
 
@@ -84,6 +84,8 @@ def test_the_wide_generator_runs_and_replays(wide_run):
     # rounding unit wherever no cap binds
     assert pnl["call_order_rounds"] > pnl["call_order_capped_rounds"]
     assert pnl["call_order_beyond_unit"] == 0
+    # without keeper rewards, the order moves the two water-fills' remainders at most
+    assert pnl["call_order_effect_max_unrewarded"] <= 2
 
 
 def test_the_defaults_fill_the_market_to_its_capacity(results):
@@ -289,10 +291,10 @@ def test_the_readme_quotes_the_targets():
     rounds = [
         f"{t['call_order_capped_rounds']} of {t['call_order_rounds']}" for t in (first, second)
     ]
-    assert f"({' / '.join(rounds)} rounds with two or more bankrupt accounts)" in readme
+    assert f"A cap binds in {' / '.join(rounds)} rounds with two or more bankrupt" in readme
     effect = f"{usdc(first['call_order_effect_max'])} / {usdc(second['call_order_effect_max'])}"
-    assert f"the order moves up to {effect} USDC" in readme
+    assert f"order moves up to {effect} USDC, all of it the keeper rewards" in readme
     assert min(first["call_order_effect_max"], second["call_order_effect_max"]) > 1  # missed
-    uncapped = [usdc(t["call_order_effect_max_uncapped"]) for t in (first, second)]
-    assert f"it moves up to {' / '.join(uncapped)} USDC" in readme
+    unrewarded = [usdc_exact(t["call_order_effect_max_unrewarded"]) for t in (first, second)]
+    assert f"without keeper rewards it moves up to {' / '.join(unrewarded)} USDC" in readme
     assert first["call_order_beyond_unit"] == second["call_order_beyond_unit"] == 0

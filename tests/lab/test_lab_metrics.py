@@ -3,7 +3,7 @@ cross-call monotonicity count."""
 
 from fractions import Fraction
 
-from harness.lab.cascade import Charge, Deleveraging, Round
+from harness.lab.cascade import Charge, Deleveraging, OrderOutcome, Round
 from harness.lab.metrics import round_metrics, share_inversions
 
 
@@ -35,6 +35,28 @@ def test_a_later_call_sees_the_capacity_the_round_started_with():
     assert (row["inversions"], row["ordered_pairs"]) == (1, 1)
     alone = round_metrics(Round(900, 900, deficit=15, deleveragings=[first]), None)
     assert (alone["inversions"], alone["ordered_pairs"]) == (0, 1)
+
+
+def test_an_order_is_capped_against_its_own_budgets():
+    """The other order paid less in keeper rewards, so the fund covered more and its calls
+    asked less: charges equal to its own budgets are no cap, only a reward difference
+    (a first version compared them with this order's budgets and called 18 rounds
+    capped where no cap bound)."""
+    record = _call({"a": 100, "b": 100}, {"a": 500, "b": 500}, {"a": 30, "b": 30})
+    cheaper = OrderOutcome({"a": 20, "b": 20}, needed=40, rewards=0, bad_debt=0)
+    unrewarded = (cheaper, OrderOutcome({"a": 21, "b": 19}, 40, 0, 0))
+    round_ = Round(900, 900, 60, deleveragings=[record], reversed=cheaper, unrewarded=unrewarded)
+    row = round_metrics(round_, None)
+    assert not row["capped"]
+    assert row["call_order_effect"] == 10 and row["call_order_effect_unrewarded"] == 1
+    short = OrderOutcome({"a": 20, "b": 20}, needed=50, rewards=0, bad_debt=0)
+    assert round_metrics(Round(900, 900, 60, deleveragings=[record], reversed=short), None)[
+        "capped"
+    ]
+    bad = OrderOutcome({"a": 20, "b": 20}, needed=40, rewards=0, bad_debt=1)
+    assert round_metrics(Round(900, 900, 60, deleveragings=[record], reversed=bad), None)["capped"]
+    written_off = Round(900, 900, 60, deleveragings=[record], bad_debt=1)
+    assert round_metrics(written_off, None)["capped"]
 
 
 def test_share_inversions():

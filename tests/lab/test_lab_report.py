@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from harness.lab.money import usdc_exact
 from harness.lab.report import text, usdc, write
 from harness.lab.targets import verdicts
 
@@ -65,6 +66,7 @@ def _policy(scale: int, percent: float | None) -> dict:
             "call_order_effect_max": 2,
             "call_order_effect_max_uncapped": 1,
             "call_order_beyond_unit": 0,
+            "call_order_effect_max_unrewarded": 1,
             "rank_correlation_mean": None,
             "principal_touched": 0,
             "rounds": 4,
@@ -275,6 +277,14 @@ def test_usdc(units, expected):
     assert usdc(units) == expected
 
 
+@pytest.mark.parametrize(
+    ("units", "expected"),
+    [(0, "0.000000"), (2, "0.000002"), (5_249_788_429, "5,249.788429"), (-1, "-0.000001")],
+)
+def test_usdc_exact(units, expected):
+    assert usdc_exact(units) == expected
+
+
 def test_targets_without_a_deficit_round_are_not_measured(results):
     """A run too short for a deficit (``--cascades 1 --rounds 2``) judges no objective."""
     totals = results["policies"][POLICIES[1]]["totals"]  # no percent at all
@@ -282,3 +292,4 @@ def test_targets_without_a_deficit_round_are_not_measured(results):
     assert cells[:3] == ["n/a: not measured"] * 3
     assert cells[3] == "3 of 18: missed" and cells[5] == "0.00 USDC: met"
     assert cells[4].startswith("2 units; uncapped 0.00 USDC, 0 beyond") and "missed" in cells[4]
+    assert "without keeper rewards 0.000001 USDC" in cells[4]
