@@ -66,3 +66,22 @@ def test_the_rates_count_a_survivor_s_whole_budget():
         "budget_seconds_to_report": 66.0,
     }
     assert ttr.rates([], budget=60.0)["found_per_minute"] is None
+
+
+def test_the_readme_quotes_the_committed_rates():
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    one, two = (
+        json.loads((REPO_ROOT / "docs" / "time-to-report" / f"workers-{n}.json").read_text())
+        for n in (1, 2)
+    )
+    assert one["workers"] == 1 and two["workers"] == 2
+    assert one["killed"] == two["killed"] == one["bugs"] == two["bugs"] == len(ttr.BUGS)
+    a, b = one["rates"], two["rates"]
+    assert (
+        f"one worker found them at {a['found_per_minute']} and reported them at "
+        f"{a['reported_per_minute']} a minute" in readme
+    )
+    assert f"two workers at {b['found_per_minute']} and {b['reported_per_minute']}" in readme
+    found = b["found_per_minute"] / a["found_per_minute"]
+    reported = b["reported_per_minute"] / a["reported_per_minute"]
+    assert f"{found:.2f}x and {reported:.2f}x" in readme
