@@ -47,7 +47,7 @@ def test_deliberate_bugs():
     from harness.campaign.time_to_report import BUGS
 
     assert figures(r"# ([\d,]+) deliberate bugs") == [len(BUGS)]
-    assert figures(r"`, ([\d,]+) deliberate bugs of") == [len(BUGS)]
+    assert figures(r"([\d,]+) deliberate bugs \(`--list`\)") == [len(BUGS)]
 
 
 def test_coverage_table_counts_todays_executable_lines_and_branches():
