@@ -85,3 +85,22 @@ def test_the_readme_quotes_the_committed_rates():
     found = b["found_per_minute"] / a["found_per_minute"]
     reported = b["reported_per_minute"] / a["reported_per_minute"]
     assert f"{found:.2f}x and {reported:.2f}x" in readme
+
+
+def test_the_readme_quotes_the_rare_bug_over_seeds():
+    saved = json.loads((REPO_ROOT / "docs" / "time-to-report" / "queue-seeds.json").read_text())
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    found = []
+    for workers in (1, 2):
+        runs = [r for r in saved["runs"] if r["workers"] == workers]
+        results = [
+            ttr.Result(
+                saved["bug"], "", "hand", r["status"], r["first_failure_seconds"], r["seconds"]
+            )
+            for r in runs
+        ]
+        found.append(ttr.rates(results, saved["seconds_per_run"])["found_per_minute"])
+        killed = sum(r["status"] == "killed" for r in runs)
+        assert f"{killed} of {len(runs)}" in readme
+    assert f"{found[0]} and {found[1]} found a minute of budget" in readme
+    assert f"{found[1] / found[0]:.2f}x." in readme
