@@ -505,7 +505,7 @@ def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) 
     above its floor and above what the account still owes in its other markets (so the
     reward is never charged to the winners of the account's later calls): deleveraging
     does not rest on altruists while the fund has that room; the keeper's order moves
-    charges by at most the round's rewards (``adl_order_free``). A keeper's loss record
+    charges by at most the round's rewards (SPEC.md, N9). A keeper's loss record
     that outlived its positions ends first (M-1): a reward is new money.
     Contract: ``PerpEngine.deleverage``."""
     if not get_account(state, keeper).positions:

@@ -8,9 +8,11 @@ market are compared:
 
 - ``adl_order_free``: the same total for every counterparty in both orders, within the
   round's rounding unit (per call two units, and by size the budget per eligible lot:
-  lots are handed out whole, ``_call_unit``) and the keeper rewards the round
-  paid (N9: a reward taken from the fund above its floor before a later deficit's cover
-  leaves that much more to charge; which deficit comes first is the keeper's order);
+  lots are handed out whole, ``_call_unit``). Each replayed call is made by the bankrupt
+  account itself, which earns no keeper reward (N9 pays another caller only): a reward
+  the fund pays before a later deficit's cover leaves that much more to charge, and which
+  calls the fund's room pays follows the order, a channel SPEC.md states with its bound
+  (the lab measures it); left out, nothing but rounding may move;
 - ``adl_monotone_across_calls``: under pro-rata on profit, every counterparty's total
   charge is the same fraction of the profit it held at the round's start (under contract
   pro-rata, of its size), within the same unit: a larger winner never pays a smaller
@@ -69,8 +71,8 @@ def check_round(before: State, bankrupt: str) -> None:
     runs = [_replay(before, order) for order in (peers, peers[::-1])]
     if any(run is None for run in runs):
         return  # a winner's position closed whole before the last call: stated
-    (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
-    slack = unit_a + unit_b + max(paid_a, paid_b)  # each order within its own unit
+    (first, unit_a), (second, unit_b) = runs
+    slack = unit_a + unit_b  # each order within its own unit
     accounts = sorted(set(first) | set(second))
     check(
         "adl_order_free",
@@ -85,8 +87,8 @@ def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> 
     """Two bankrupt accounts whose next deleverages close opposite sides of one market
     (the fifth review of issue 19): every position of both, deleveraged on copies in
     both orders, charges every counterparty, in every market, the same total within the
-    calls' rounding units, the keeper rewards and the fund at the start (which covers
-    whichever deficit comes first)."""
+    calls' rounding units and the fund at the start (which covers whichever deficit
+    comes first)."""
     opposite = sorted(
         (a for a in before.markets[market_id].holders if _first_in(before, a, market_id, -side)),
         key=lambda a: int(a, 16),
@@ -97,27 +99,26 @@ def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> 
     runs = [_replay_whole(before, order) for order in (pair, pair[::-1])]
     if any(run is None for run in runs):
         return  # an equity cap, a winner closed, a bankrupt counterparty: stated regimes
-    (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
-    # each order within its own unit, the rewards, and the fund (first-come)
-    slack = unit_a + unit_b + max(paid_a, paid_b) + before.insurance_fund
+    (first, unit_a), (second, unit_b) = runs
+    # each order within its own unit, and the fund (first-come)
+    slack = unit_a + unit_b + before.insurance_fund
     accounts = sorted(set(first) | set(second))
     check(
         "adl_order_free",
         all(abs(first[a] - second[a]) <= slack for a in accounts),
         f"market {market_id}: deleveraging {pair} (opposite sides) whole charged "
-        f"{dict(first)}, in the other order {dict(second)} (rounding unit, rewards and "
-        f"fund {slack})",
+        f"{dict(first)}, in the other order {dict(second)} (rounding unit and fund {slack})",
     )
 
 
-def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
+def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int] | None:
     """Deleverage every position of each account of ``order`` on a copy; the charges per
-    counterparty (all markets), the calls' rounding units and the keeper rewards, or None
+    counterparty (all markets) and the calls' rounding units, or None
     when a call failed, a winner's equity capped a charge below its capacity (shared by
     its markets), a winner's whole position closed before a later call on its side, or
     the completion took a bankrupt counterparty once the solvent ones were used up (it
     realizes its loss there: SPEC.md states the three regimes)."""
-    state, charged, unit, paid = before.copy(), Counter(), 0, 0
+    state, charged, unit = before.copy(), Counter(), 0
     emptied = set()  # (market, the bankrupt position's side) where a winner closed whole
     for address in order:
         for _ in range(2 * len(state.markets) + 1):  # a call may only settle settled ones
@@ -144,11 +145,8 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int, int] |
                 for f in fills
                 if caps[f[1]] > 0 and not size(state, f[1], market_id)
             }
-            call_unit, reward = _tally(
-                charged, fills, before_call, market_id, caps, budget, state.events
-            )
-            unit, paid = unit + call_unit, paid + reward
-    return charged, unit, paid
+            unit += _tally(charged, fills, before_call, market_id, caps, budget)
+    return charged, unit
 
 
 def _last_resort(state: State, market_id: int, fills: list) -> bool:
@@ -179,15 +177,15 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
     )
 
 
-def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
-    """Deleverage ``order`` on a copy; the charge each counterparty absorbed, the round's
-    rounding unit and the keeper rewards it paid, or None when a call closed a winner's
-    whole position before the round's last call, or a call failed."""
-    state, charged, unit, paid = before.copy(), Counter(), 0, 0
+def _replay(before: State, order: list[str]) -> tuple[Counter, int] | None:
+    """Deleverage ``order`` on a copy; the charge each counterparty absorbed and the
+    round's rounding unit, or None when a call closed a winner's whole position before the
+    round's last call, or a call failed."""
+    state, charged, unit = before.copy(), Counter(), 0
     for index, address in enumerate(order):
         if any(state.markets[m].settled for m in state.accounts[address].positions):
             try:  # a first call settles them and stops there (N1)
-                engine.process_deleverage(state, state.timelock.owner, address)
+                engine.process_deleverage(state, address, address)
             except Revert:
                 return None
         market_id = min(state.accounts[address].positions, default=None)
@@ -201,20 +199,16 @@ def _replay(before: State, order: list[str]) -> tuple[Counter, int, int] | None:
         closed = [f[1] for f in fills if caps[f[1]] > 0 and not size(state, f[1], market_id)]
         if closed and index < len(order) - 1:
             return None  # a winner's capacity left the market with its position
-        call_unit, reward = _tally(
-            charged, fills, before_call, market_id, caps, budget, state.events
-        )
-        unit, paid = unit + call_unit, paid + reward
-    return charged, unit, paid
+        unit += _tally(charged, fills, before_call, market_id, caps, budget)
+    return charged, unit
 
 
-def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, budget, events):
-    """Add one call's charges to ``charged``; return its rounding unit and keeper rewards."""
+def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, budget) -> int:
+    """Add one call's charges to ``charged``; return its rounding unit."""
     for fill in fills:
         charged[fill[1]] += fill[5]
     side = 1 if size(before_call, fills[0][1], market_id) > 0 else -1  # the winners' side
-    unit = _call_unit(before_call, market_id, caps, budget, side)
-    return unit, sum(args[2] for name, args in events if name == "KeeperReward")
+    return _call_unit(before_call, market_id, caps, budget, side)
 
 
 def _caps(state: State, market_id: int) -> dict[str, int]:
@@ -235,12 +229,13 @@ def _equity_capped(state: State, market_id: int, fills: list) -> bool:
 
 
 def _deleverage(state: State, address: str, market_id: int) -> tuple | None:
-    """One deleverage of ``address`` on ``state`` (in place): the state before it, its
-    fills and the budget it had in ``market_id``, or None when it failed."""
+    """One deleverage of ``address`` on ``state`` (in place), called by the account itself
+    (no keeper reward): the state before it, its fills and the budget it had in
+    ``market_id``, or None when it failed."""
     before_call = state.copy()
     state.events.clear()
     try:
-        engine.process_deleverage(state, state.timelock.owner, address)
+        engine.process_deleverage(state, address, address)
     except Revert:
         return None
     fills = [args for name, args in state.events if name == "Deleverage"]

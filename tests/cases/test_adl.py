@@ -849,11 +849,12 @@ def test_i19_r5_the_property_sees_a_bankrupt_counterparty_first(embedded_pair, m
         check_properties(embedded_pair.actors, [(call, before, after, events)])
 
 
-def two_bankrupt_longs_deep(case) -> None:
+def two_bankrupt_longs_deep(case, top_up: int = 0) -> None:
     """trader0 (6,000 lots) and trader4 (4,000) long at 1.00 near 10x, trader5 long 2,000
     on a solvent account, against trader1's and trader2's shorts (8,000 and 4,000); a gap
     to 0.65 bankrupts both longs (deficits 1,450 and 950 USDC) while the shorts hold
-    4,200 of profit, and the fund sits near its floor."""
+    4,200 of profit, and the fund sits near its floor (or, with ``top_up``, holds that
+    much more: room for the first call's keeper reward)."""
     for trader, amount in (
         ("trader0", 650),
         ("trader4", 450),
@@ -866,7 +867,10 @@ def two_bankrupt_longs_deep(case) -> None:
     case(settle_trade("trader4", "trader1", 2_000, 10**6))
     case(settle_trade("trader4", "trader2", 2_000, 10**6))
     case(settle_trade("trader5", "trader2", 2_000, 10**6))
-    case.govern("withdraw_insurance", 900 * USDC)
+    if top_up:
+        case("top_up_insurance", "owner", top_up)
+    else:
+        case.govern("withdraw_insurance", 900 * USDC)
     case.price(0, 650_000)
     assert case.equity("trader0") < 0 and case.equity("trader4") < 0
 
@@ -1029,6 +1033,43 @@ def test_i19_the_replay_sees_a_capped_round(embedded_pair, monkeypatch):
     without_round_record(monkeypatch)
     with pytest.raises(InvariantViolation, match=r"adl_order_free: market 0: deleveraging"):
         adl_rounds.check_round(embedded_pair.state.copy(), b.address("trader0"))
+
+
+def test_i19_the_replay_leaves_keeper_rewards_out(embedded_pair, monkeypatch):
+    """``adl_order_free`` replays each call made by the bankrupt account itself, which
+    earns no keeper reward (N9), so its slack is the rounding alone: an order effect of
+    0.01 USDC fails it, where the slack allowed the round's rewards before (19.50 USDC
+    here: the fund's room pays the first call's keeper, and which call comes first is the
+    keeper's order; SPEC.md states that channel and the lab measures it)."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    two_bankrupt_longs_deep(b, top_up=900 * USDC)
+    before = embedded_pair.state.copy()
+    keeper = before.copy()
+    for trader in ("trader0", "trader4"):
+        keeper.events.clear()
+        engine.process_deleverage(keeper, b.address("outsider"), b.address(trader))
+        if trader == "trader0":
+            assert [a[2] for n, a in keeper.events if n == "KeeperReward"] == [19_500_000]
+    adl_rounds.check_round(before.copy(), b.address("trader0"))  # holds now
+    real, second = engine.process_deleverage, b.address("trader4")
+
+    def one_cent_more_when_second(state, caller, address):
+        pending = any(
+            margin.adl_record_live(state, p)
+            for account in state.accounts.values()
+            for p in account.positions.values()
+        )
+        real(state, caller, address)
+        if address == second and pending:  # trader4 after trader0 charges a cent more
+            state.events[:] = [
+                (n, (*a[:5], a[5] + 10_000, *a[6:])) if n == "Deleverage" else (n, a)
+                for n, a in state.events
+            ]
+
+    monkeypatch.setattr(engine, "process_deleverage", one_cent_more_when_second)
+    with pytest.raises(InvariantViolation, match=r"adl_order_free: market 0: deleveraging"):
+        adl_rounds.check_round(before.copy(), b.address("trader0"))
 
 
 def test_i19_the_record_property_sees_a_lost_record(embedded_pair, monkeypatch):
