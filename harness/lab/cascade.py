@@ -106,6 +106,9 @@ class Round:
     # both orders again, each call made by the bankrupt account itself: no keeper reward
     # (N9 pays only another caller), so what is left of the call-order effect is rounding
     unrewarded: tuple[OrderOutcome, OrderOutcome] | None = None
+    # the first of those orders with the same price published again after its first
+    # call: a keeper that waits for the next price ends the round's ADL record there
+    price_between: OrderOutcome | None = None
     # keeper rewards (N9) the round paid, the larger of the two orders: a reward paid
     # before a later deficit's cover leaves that much more to charge
     keeper_rewards: int = 0
@@ -271,6 +274,7 @@ def run(cascade: Cascade, policy: int) -> Run:
                 _replay_order(driver, highest_first=False, keeper=None),
                 _replay_order(driver, highest_first=True, keeper=None),
             )
+            round_.price_between = _replay_order(driver, False, None, price_between=price)
         rewards = 0
         for _ in range(len(driver.traders)):
             bankrupt = _bankrupt(driver)
@@ -328,14 +332,25 @@ def _bankrupt(driver: Driver) -> str | None:
     return min(found, key=lambda a: int(a, 16)) if found else None
 
 
-def _replay_order(driver: Driver, highest_first: bool, keeper: str | None) -> OrderOutcome:
+def _replay_order(
+    driver: Driver, highest_first: bool, keeper: str | None, price_between: int | None = None
+) -> OrderOutcome:
     """The round's bankrupt accounts deleveraged on a copy of the state (nothing recorded),
     lowest or highest address first, each call by ``keeper`` or, when None, by the
     bankrupt account itself. Against the run's order (lowest first, by an outsider), the
-    call-order effect a keeper could choose."""
+    call-order effect a keeper could choose. With ``price_between``, the oracle publishes
+    market 0's price again a second after the first call (the same price: only the
+    round's record ends, ``margin.adl_record_live``)."""
     state, taken, needed, rewards, bad_debt = driver.state.copy(), {}, 0, 0, 0
     pick = max if highest_first else min
-    for _ in range(len(driver.traders)):
+    for call_index in range(len(driver.traders)):
+        if price_between is not None and call_index == 1:
+            state, _, _ = spec_apply(state, driver.actors, Call(CLOCK, "wait", "", (1,)))
+            again = Call(
+                "engine", "update_price", "oracle", (MARKET, price_between, state.timestamp)
+            )
+            state, reason, _ = spec_apply(state, driver.actors, again)
+            assert reason is None, f"the price again: {reason}"
         found = _bankrupts(state)
         if not found:
             break

@@ -87,6 +87,10 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
         "rank_correlation": _spearman(previous, fractions) if previous else None,
         "call_order_effect": call_order_effect(taken, reversed_.taken if reversed_ else None),
         "call_order_effect_unrewarded": call_order_effect(*unrewarded) if unrewarded else 0,
+        # the first unrewarded order against itself with the price published again
+        "price_between_effect": call_order_effect(unrewarded[0], round_.price_between.taken)
+        if unrewarded and round_.price_between
+        else 0,
         "call_order_measured": reversed_ is not None,
         # a cap bound: bad debt, or charges short of the budgets, in one order or both,
         # each against its own budgets (an order that paid less in keeper rewards asks less)
@@ -227,6 +231,8 @@ def run_metrics(runs: list[Run]) -> dict:
         "call_order_effect_max_unrewarded": max(
             (r["call_order_effect_unrewarded"] for r in ordered), default=0
         ),
+        # a keeper that waits for the next price between two calls of a round
+        "price_between_effect_max": max((r["price_between_effect"] for r in ordered), default=0),
         "call_order_beyond_unit": sum(
             r["call_order_effect"] > r["rounding_unit"] for r in ordered if not r["capped"]
         ),

@@ -45,7 +45,8 @@ SCORES = (
     "budget_rounds objective_budget_percent "
     "cascade_percent_median cascade_percent_max objective_horizon_percent inversions "
     "ordered_pairs order_flips call_order_rounds call_order_capped_rounds call_order_effect_max "
-    "call_order_effect_max_uncapped call_order_effect_max_unrewarded principal_touched"
+    "call_order_effect_max_uncapped call_order_effect_max_unrewarded price_between_effect_max "
+    "principal_touched"
 ).split()
 TOTALS = (
     "deficit fund_draw needed taken_fill taken_horizon overshoot undershoot tracking "
@@ -74,7 +75,7 @@ RATIOS |= {"rank_correlation_mean", "rank_correlation"}
 PERCENTS = {"cascade_percent_median", "cascade_percent_max"}
 COUNTS = {"round", "cascade", "touched", "inversions", "order_flips", "ordered_pairs"}
 COUNTS |= {"deficit_rounds", "budget_rounds", "call_order_rounds", "call_order_capped_rounds"}
-EXACT = {"call_order_effect_max_unrewarded"}  # a few units: all six decimals
+EXACT = {"call_order_effect_max_unrewarded", "price_between_effect_max"}  # all six decimals
 HEADERS = {
     "taken_fill": "taken (fill)",
     "taken_horizon": "taken (horizon)",
@@ -105,6 +106,7 @@ HEADERS = {
     "call_order_effect_max": "call-order effect, max",
     "call_order_effect_max_uncapped": "call-order effect, max uncapped",
     "call_order_effect_max_unrewarded": "call-order effect without keeper rewards, max",
+    "price_between_effect_max": "effect of a price between two calls, max",
 }
 
 

@@ -297,4 +297,11 @@ def test_the_readme_quotes_the_targets():
     assert min(first["call_order_effect_max"], second["call_order_effect_max"]) > 1  # missed
     unrewarded = [usdc_exact(t["call_order_effect_max_unrewarded"]) for t in (first, second)]
     assert f"without keeper rewards it moves up to {' / '.join(unrewarded)} USDC" in readme
+    between = (
+        f"{usdc(first['price_between_effect_max'])} / {usdc(second['price_between_effect_max'])}"
+    )
+    assert f'"What is left") moves up to {between} USDC' in readme
+    spec = " ".join((REPO_ROOT / "SPEC.md").read_text().split())
+    assert f"moves up to {usdc(first['price_between_effect_max'])} USDC of one account's" in spec
+    assert f"and {usdc(second['price_between_effect_max'])} on the wide one" in spec
     assert first["call_order_beyond_unit"] == second["call_order_beyond_unit"] == 0

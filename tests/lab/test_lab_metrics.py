@@ -49,6 +49,9 @@ def test_an_order_is_capped_against_its_own_budgets():
     row = round_metrics(round_, None)
     assert not row["capped"]
     assert row["call_order_effect"] == 10 and row["call_order_effect_unrewarded"] == 1
+    assert row["price_between_effect"] == 0  # not measured
+    round_.price_between = OrderOutcome({"a": 25, "b": 15}, 40, 0, 0)
+    assert round_metrics(round_, None)["price_between_effect"] == 5  # against the first order
     short = OrderOutcome({"a": 20, "b": 20}, needed=50, rewards=0, bad_debt=0)
     assert round_metrics(Round(900, 900, 60, deleveragings=[record], reversed=short), None)[
         "capped"

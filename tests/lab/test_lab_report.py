@@ -67,6 +67,7 @@ def _policy(scale: int, percent: float | None) -> dict:
             "call_order_effect_max_uncapped": 1,
             "call_order_beyond_unit": 0,
             "call_order_effect_max_unrewarded": 1,
+            "price_between_effect_max": 3,
             "rank_correlation_mean": None,
             "principal_touched": 0,
             "rounds": 4,
