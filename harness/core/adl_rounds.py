@@ -8,11 +8,11 @@ market are compared:
 
 - ``adl_order_free``: the same total for every counterparty in both orders, within the
   round's rounding unit (per call two units, and by size the budget per eligible lot:
-  lots are handed out whole, ``_call_unit``). Each replayed call is made by the bankrupt
-  account itself, which earns no keeper reward (N9 pays another caller only): a reward
-  the fund pays before a later deficit's cover leaves that much more to charge, and which
-  calls the fund's room pays follows the order, a channel SPEC.md states with its bound
-  (the lab measures it); left out, nothing but rounding may move;
+  lots are handed out whole, ``_call_unit``), each replayed call made by the bankrupt
+  account itself, which earns no keeper reward (N9 pays another caller only); and again
+  with a keeper making the calls, within the unit and the keeper rewards the round paid
+  (a reward the fund pays before a later deficit's cover leaves that much more to charge,
+  and which calls the fund's room pays follows the order: SPEC.md states that bound);
 - ``adl_monotone_across_calls``: under pro-rata on profit, every counterparty's total
   charge is the same fraction of the profit it held at the round's start (under contract
   pro-rata, of its size), within the same unit: a larger winner never pays a smaller
@@ -68,19 +68,24 @@ def check_round(before: State, bankrupt: str) -> None:
     )[:CALLS]
     if len(peers) < CALLS:
         return
-    runs = [_replay(before, order) for order in (peers, peers[::-1])]
-    if any(run is None for run in runs):
-        return  # a winner's position closed whole before the last call: stated
-    (first, unit_a), (second, unit_b) = runs
-    slack = unit_a + unit_b  # each order within its own unit
-    accounts = sorted(set(first) | set(second))
-    check(
-        "adl_order_free",
-        all(abs(first[a] - second[a]) <= slack for a in accounts),
-        f"market {market_id}: deleveraging {peers} charged {dict(first)}, "
-        f"in the other order {dict(second)} (rounding unit {slack})",
-    )
-    _check_monotone(before, market_id, market.adl_policy, first, slack)
+    for keeper in (None, before.timelock.owner):
+        runs = [_replay(before, order, keeper) for order in (peers, peers[::-1])]
+        if any(run is None for run in runs):
+            return  # a winner's position closed whole before the last call: stated
+        (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
+        # each order within its own unit, and the rewards a keeper was paid (none when
+        # each account calls its own deleverage)
+        slack = unit_a + unit_b + max(paid_a, paid_b)
+        accounts = sorted(set(first) | set(second))
+        check(
+            "adl_order_free",
+            all(abs(first[a] - second[a]) <= slack for a in accounts),
+            f"market {market_id}: deleveraging {peers} "
+            f"{'by a keeper' if keeper else 'each by itself'} charged {dict(first)}, "
+            f"in the other order {dict(second)} (rounding unit and rewards {slack})",
+        )
+        if keeper is None:
+            _check_monotone(before, market_id, market.adl_policy, first, slack)
 
 
 def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> None:
@@ -130,7 +135,7 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int] | None
             caps = _caps(state, market_id)
             if (market_id, side) in emptied:
                 return None  # a winner's capacity left the market with its position
-            called = _deleverage(state, address, market_id)
+            called = _deleverage(state, address, market_id, address)
             if called is None:
                 return None
             before_call, fills, budget = called
@@ -177,30 +182,33 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
     )
 
 
-def _replay(before: State, order: list[str]) -> tuple[Counter, int] | None:
-    """Deleverage ``order`` on a copy; the charge each counterparty absorbed and the
-    round's rounding unit, or None when a call closed a winner's whole position before the
+def _replay(before: State, order: list[str], keeper: str | None) -> tuple[Counter, int, int] | None:
+    """Deleverage ``order`` on a copy, each call by ``keeper`` or (None) by the account
+    itself; the charge each counterparty absorbed, the round's rounding unit and the
+    keeper rewards paid, or None when a call closed a winner's whole position before the
     round's last call, or a call failed."""
-    state, charged, unit = before.copy(), Counter(), 0
+    state, charged, unit, paid = before.copy(), Counter(), 0, 0
     for index, address in enumerate(order):
+        caller = keeper or address
         if any(state.markets[m].settled for m in state.accounts[address].positions):
             try:  # a first call settles them and stops there (N1)
-                engine.process_deleverage(state, address, address)
+                engine.process_deleverage(state, caller, address)
             except Revert:
                 return None
         market_id = min(state.accounts[address].positions, default=None)
         if market_id is None:
             continue
         caps = _caps(state, market_id)
-        called = _deleverage(state, address, market_id)
+        called = _deleverage(state, address, market_id, caller)
         if called is None:
             return None
         before_call, fills, budget = called
+        paid += sum(args[2] for name, args in state.events if name == "KeeperReward")
         closed = [f[1] for f in fills if caps[f[1]] > 0 and not size(state, f[1], market_id)]
         if closed and index < len(order) - 1:
             return None  # a winner's capacity left the market with its position
         unit += _tally(charged, fills, before_call, market_id, caps, budget)
-    return charged, unit
+    return charged, unit, paid
 
 
 def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, budget) -> int:
@@ -228,14 +236,14 @@ def _equity_capped(state: State, market_id: int, fills: list) -> bool:
     )
 
 
-def _deleverage(state: State, address: str, market_id: int) -> tuple | None:
-    """One deleverage of ``address`` on ``state`` (in place), called by the account itself
-    (no keeper reward): the state before it, its fills and the budget it had in
+def _deleverage(state: State, address: str, market_id: int, caller: str) -> tuple | None:
+    """One deleverage of ``address`` on ``state`` (in place) by ``caller`` (the account
+    itself: no keeper reward): the state before it, its fills and the budget it had in
     ``market_id``, or None when it failed."""
     before_call = state.copy()
     state.events.clear()
     try:
-        engine.process_deleverage(state, address, address)
+        engine.process_deleverage(state, caller, address)
     except Revert:
         return None
     fills = [args for name, args in state.events if name == "Deleverage"]

@@ -112,9 +112,10 @@ PROPERTIES = {
     "the one price the market settled at",
     "adl_order_free": "the charges each counterparty absorbs for the bankrupt accounts "
     "known at one price do not depend on the order a keeper deleverages them in (two "
-    "replayed in both orders, each call by the bankrupt account itself so that no keeper "
-    "reward is paid, within a unit per call, capped rounds included, while no winner's "
-    "position closes whole before the round's last call)",
+    "replayed in both orders, within a unit per call when each account calls its own "
+    "deleverage, and within that and the keeper rewards the round paid when a keeper does, "
+    "capped rounds included, while no winner's position closes whole before the round's "
+    "last call)",
     "adl_monotone_across_calls": "under pro-rata on profit (contract pro-rata), a round's "
     "charges over several calls are the same fraction of each counterparty's profit (size) "
     "at the round's start, within a unit per call: a larger winner never pays a smaller share",

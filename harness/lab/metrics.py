@@ -91,6 +91,8 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
         "price_between_effect": call_order_effect(unrewarded[0], round_.price_between.taken)
         if unrewarded and round_.price_between
         else 0,
+        # what it wrote off: the charges the record would have carried, now bad debt
+        "price_between_bad_debt": round_.price_between.bad_debt if round_.price_between else 0,
         "call_order_measured": reversed_ is not None,
         # a cap bound: bad debt, or charges short of the budgets, in one order or both,
         # each against its own budgets (an order that paid less in keeper rewards asks less)
@@ -233,6 +235,10 @@ def run_metrics(runs: list[Run]) -> dict:
         ),
         # a keeper that waits for the next price between two calls of a round
         "price_between_effect_max": max((r["price_between_effect"] for r in ordered), default=0),
+        "price_between_bad_debt_max": max(
+            (r["price_between_bad_debt"] for r in ordered), default=0
+        ),
+        "price_between_bad_debt_rounds": sum(r["price_between_bad_debt"] > 0 for r in ordered),
         "call_order_beyond_unit": sum(
             r["call_order_effect"] > r["rounding_unit"] for r in ordered if not r["capped"]
         ),

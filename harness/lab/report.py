@@ -46,7 +46,7 @@ SCORES = (
     "cascade_percent_median cascade_percent_max objective_horizon_percent inversions "
     "ordered_pairs order_flips call_order_rounds call_order_capped_rounds call_order_effect_max "
     "call_order_effect_max_uncapped call_order_effect_max_unrewarded price_between_effect_max "
-    "principal_touched"
+    "price_between_bad_debt_rounds price_between_bad_debt_max principal_touched"
 ).split()
 TOTALS = (
     "deficit fund_draw needed taken_fill taken_horizon overshoot undershoot tracking "
@@ -75,6 +75,7 @@ RATIOS |= {"rank_correlation_mean", "rank_correlation"}
 PERCENTS = {"cascade_percent_median", "cascade_percent_max"}
 COUNTS = {"round", "cascade", "touched", "inversions", "order_flips", "ordered_pairs"}
 COUNTS |= {"deficit_rounds", "budget_rounds", "call_order_rounds", "call_order_capped_rounds"}
+COUNTS |= {"price_between_bad_debt_rounds"}
 EXACT = {"call_order_effect_max_unrewarded", "price_between_effect_max"}  # all six decimals
 HEADERS = {
     "taken_fill": "taken (fill)",
@@ -107,6 +108,8 @@ HEADERS = {
     "call_order_effect_max_uncapped": "call-order effect, max uncapped",
     "call_order_effect_max_unrewarded": "call-order effect without keeper rewards, max",
     "price_between_effect_max": "effect of a price between two calls, max",
+    "price_between_bad_debt_rounds": "rounds with bad debt, price between",
+    "price_between_bad_debt_max": "bad debt with a price between two calls, max",
 }
 
 

@@ -1035,12 +1035,35 @@ def test_i19_the_replay_sees_a_capped_round(embedded_pair, monkeypatch):
         adl_rounds.check_round(embedded_pair.state.copy(), b.address("trader0"))
 
 
+def _more_when_second(monkeypatch, second: str, extra: int, keeper_only: bool) -> None:
+    """Plant an order effect: ``second``'s deleverage after another of the round (a live
+    record) charges each counterparty ``extra`` more, when a keeper calls it only with
+    ``keeper_only``."""
+    real = engine.process_deleverage
+
+    def skewed(state, caller, address):
+        pending = any(
+            margin.adl_record_live(state, p)
+            for account in state.accounts.values()
+            for p in account.positions.values()
+        )
+        real(state, caller, address)
+        if address == second and pending and (caller != address or not keeper_only):
+            state.events[:] = [
+                (n, (*a[:5], a[5] + extra, *a[6:])) if n == "Deleverage" else (n, a)
+                for n, a in state.events
+            ]
+
+    monkeypatch.setattr(engine, "process_deleverage", skewed)
+
+
 def test_i19_the_replay_leaves_keeper_rewards_out(embedded_pair, monkeypatch):
     """``adl_order_free`` replays each call made by the bankrupt account itself, which
-    earns no keeper reward (N9), so its slack is the rounding alone: an order effect of
-    0.01 USDC fails it, where the slack allowed the round's rewards before (19.50 USDC
-    here: the fund's room pays the first call's keeper, and which call comes first is the
-    keeper's order; SPEC.md states that channel and the lab measures it)."""
+    earns no keeper reward (N9), within the rounding alone: an order effect of 0.01 USDC
+    fails it, where its only replay, by a keeper, allowed the round's rewards before
+    (19.50 USDC here: the fund's room pays the first call's keeper, and which call comes
+    first is the keeper's order). The keeper's replay still bounds the order by the
+    rewards: 50 USDC more when a keeper calls fails it."""
     embedded_pair.reset()
     b = Builder(embedded_pair, "adl", "unused", "")
     two_bankrupt_longs_deep(b, top_up=900 * USDC)
@@ -1052,24 +1075,14 @@ def test_i19_the_replay_leaves_keeper_rewards_out(embedded_pair, monkeypatch):
         if trader == "trader0":
             assert [a[2] for n, a in keeper.events if n == "KeeperReward"] == [19_500_000]
     adl_rounds.check_round(before.copy(), b.address("trader0"))  # holds now
-    real, second = engine.process_deleverage, b.address("trader4")
-
-    def one_cent_more_when_second(state, caller, address):
-        pending = any(
-            margin.adl_record_live(state, p)
-            for account in state.accounts.values()
-            for p in account.positions.values()
-        )
-        real(state, caller, address)
-        if address == second and pending:  # trader4 after trader0 charges a cent more
-            state.events[:] = [
-                (n, (*a[:5], a[5] + 10_000, *a[6:])) if n == "Deleverage" else (n, a)
-                for n, a in state.events
-            ]
-
-    monkeypatch.setattr(engine, "process_deleverage", one_cent_more_when_second)
-    with pytest.raises(InvariantViolation, match=r"adl_order_free: market 0: deleveraging"):
-        adl_rounds.check_round(before.copy(), b.address("trader0"))
+    with monkeypatch.context() as patch:
+        _more_when_second(patch, b.address("trader4"), 10_000, keeper_only=False)
+        with pytest.raises(InvariantViolation, match=r"deleveraging .* each by itself"):
+            adl_rounds.check_round(before.copy(), b.address("trader0"))
+    with monkeypatch.context() as patch:
+        _more_when_second(patch, b.address("trader4"), 50 * USDC, keeper_only=True)
+        with pytest.raises(InvariantViolation, match=r"deleveraging .* by a keeper"):
+            adl_rounds.check_round(before.copy(), b.address("trader0"))
 
 
 def test_i19_the_record_property_sees_a_lost_record(embedded_pair, monkeypatch):

@@ -296,11 +296,17 @@ def test_the_readme_quotes_the_targets():
     assert f"order moves up to {effect} USDC, all of it the keeper rewards" in readme
     assert min(first["call_order_effect_max"], second["call_order_effect_max"]) > 1  # missed
     unrewarded = [usdc_exact(t["call_order_effect_max_unrewarded"]) for t in (first, second)]
-    assert f"without keeper rewards it moves up to {' / '.join(unrewarded)} USDC" in readme
+    assert f"(no keeper reward), it moves up to {' / '.join(unrewarded)} USDC" in readme
     between = (
         f"{usdc(first['price_between_effect_max'])} / {usdc(second['price_between_effect_max'])}"
     )
     assert f'"What is left") moves up to {between} USDC' in readme
+    written_off = " / ".join(usdc(t["price_between_bad_debt_max"]) for t in (first, second))
+    assert f"up to {written_off} USDC of the round's deficit becomes bad debt" in readme
+    rounds = [
+        f"{t['price_between_bad_debt_rounds']} of {t['call_order_rounds']}" for t in (first, second)
+    ]
+    assert f"(in {' / '.join(rounds)} rounds)" in readme
     spec = " ".join((REPO_ROOT / "SPEC.md").read_text().split())
     assert f"moves up to {usdc(first['price_between_effect_max'])} USDC of one account's" in spec
     assert f"and {usdc(second['price_between_effect_max'])} on the wide one" in spec

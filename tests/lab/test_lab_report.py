@@ -68,6 +68,8 @@ def _policy(scale: int, percent: float | None) -> dict:
             "call_order_beyond_unit": 0,
             "call_order_effect_max_unrewarded": 1,
             "price_between_effect_max": 3,
+            "price_between_bad_debt_max": 4,
+            "price_between_bad_debt_rounds": 1,
             "rank_correlation_mean": None,
             "principal_touched": 0,
             "rounds": 4,
