@@ -250,11 +250,12 @@ def check_mutants(bugs: list[Bug]) -> None:
 
 
 def patched(bug: Bug, text: str) -> str:
-    if text.count(bug.old) != 1:
-        raise ValueError(
-            f"{bug.name}: {bug.old!r} occurs {text.count(bug.old)} times in {bug.file}"
-        )
-    return text.replace(bug.old, bug.new)
+    """``text`` with each of the bug's edits made, each ``old`` occurring exactly once."""
+    for old, new in ((bug.old, bug.new), *bug.also):
+        if text.count(old) != 1:
+            raise ValueError(f"{bug.name}: {old!r} occurs {text.count(old)} times in {bug.file}")
+        text = text.replace(old, new)
+    return text
 
 
 def materialize(bug: Bug, workdir: Path) -> Path:
@@ -263,10 +264,7 @@ def materialize(bug: Bug, workdir: Path) -> Path:
     shutil.copytree(ROOT / "contracts", root / "contracts")
     shutil.copytree(ROOT / "pyspec", root / "pyspec", ignore=shutil.ignore_patterns("__pycache__"))
     path = root / bug.file
-    text = path.read_text()
-    for old, new in ((bug.old, bug.new), *bug.also):
-        text = patched(Bug(bug.name, bug.kind, bug.origin, bug.file, old, new), text)
-    path.write_text(text)
+    path.write_text(patched(bug, path.read_text()))
     return root
 
 

@@ -21,8 +21,13 @@ SENTENCE = (
 )
 
 
-def _repayments(events: list, address: str) -> list[tuple[int, int]]:
-    return [(a[1], a[2]) for name, a in events if name == "LossRepaid" and a[0] == address]
+def _repayments(events: list) -> dict[str, list[tuple[int, int]]]:
+    """Each account's LossRepaid (repaid, forgiven) amounts, in order."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    for name, a in events:
+        if name == "LossRepaid":
+            out.setdefault(a[0], []).append((a[1], a[2]))
+    return out
 
 
 def _owed(state: State, address: str) -> int:
@@ -67,12 +72,13 @@ def check_call(fn: str, args: tuple, caller: str, before: State, after: State, e
         fn != "deposit" or not _owed(before, caller) or not _live(before, caller),
         lambda: f"{caller} deposited while it owed {_owed(before, caller)} and held positions",
     )
+    repayments = _repayments(events)
     for address in _repaying(fn, args, caller, before, after, events):
         owed = _owed(before, address)
         if owed == 0:
             continue
         due = min(owed, max(equity(before, address), 0))
-        first = (_repayments(events, address) or [(0, 0)])[0][0]
+        first = repayments.get(address, [(0, 0)])[0][0]
         check(
             "owed_repaid_first",
             first == due,
@@ -85,10 +91,6 @@ def check_call(fn: str, args: tuple, caller: str, before: State, after: State, e
                 args[0] <= max(equity(before, address) - owed, 0),
                 f"{address} owed {owed} and withdrew {args[0]} at equity {equity(before, address)}",
             )
-    repayments: dict[str, list[tuple[int, int]]] = {}
-    for name, a in events:
-        if name == "LossRepaid":
-            repayments.setdefault(a[0], []).append((a[1], a[2]))
     for address in set(before.accounts) | set(after.accounts):
         change = _owed(after, address) - _owed(before, address)
         repaid = repayments.get(address, [])
