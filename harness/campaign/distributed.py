@@ -11,7 +11,8 @@ failure one worker finds stops the others and the campaign reports it once.
 competing for the cores, no serialization, setup shared by fork.
 
 ``--database redis://host:port/db`` is hypothesis's ``RedisExampleDatabase``: every worker
-on every machine saves failures there and replays them first.
+on every machine saves failures there and replays them first. Only failures are shared
+(``FailureDatabase``): the targeted search's front stays in the worker's memory.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from functools import cache
 
 from hypothesis.database import DirectoryBasedExampleDatabase, ExampleDatabase
 
+from harness.core.failure_database import FailureDatabase
+
 # how long a client waits for the scheduler before the run gives up (exit 3)
 CONNECT_SECONDS = 10
 # how often a task asks the scheduler whether the run must stop (not every step)
@@ -32,12 +35,13 @@ STOP_POLL_SECONDS = 0.5
 
 
 def example_database(spec: str | None) -> ExampleDatabase | None:
-    """``redis://host:port/db``: a Redis database; a folder otherwise; none for ''."""
+    """``redis://host:port/db``: a Redis database; a folder otherwise; none for ''. Either
+    holds the failures; the front of the targeted search stays in the returned object."""
     if not spec:
         return None
     if spec.startswith(("redis://", "rediss://")):
-        return _redis(spec)
-    return DirectoryBasedExampleDatabase(spec)
+        return FailureDatabase(_redis(spec))
+    return FailureDatabase(DirectoryBasedExampleDatabase(spec))
 
 
 @cache

@@ -12,9 +12,6 @@ import traceback
 from datetime import UTC, datetime
 from functools import partial
 
-from hypothesis import HealthCheck, Phase, Verbosity, settings
-from hypothesis.stateful import get_state_machine_test
-
 from harness.campaign import (
     coverage,
     distributed,
@@ -26,7 +23,6 @@ from harness.campaign import (
     trace,
 )
 from harness.campaign.options import (
-    DATABASE,
     REPORTS,
     batch_seed,
     parse_args,
@@ -35,7 +31,7 @@ from harness.campaign.options import (
 from harness.campaign.progress import Progress
 from harness.core import gc_policy, invariants
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
-from harness.core.machine import DifferentialMachine, explore
+from harness.core.machine import DifferentialMachine, explore, run_batch
 from harness.core.pair import Pair
 from harness.core.readable import describe
 from harness.core.spec_machine import SpecMachine, spec_sequence
@@ -54,25 +50,6 @@ ANVIL_RESTART_SEQUENCES = 200
 
 AGREED, FAILED, USAGE, ERROR = 0, 1, 2, 3
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-
-def run_batch(machine, seed: int, examples: int, steps: int, database=DATABASE) -> None:
-    """Run ``examples`` sequences of up to ``steps`` calls from hypothesis seed ``seed``."""
-    test = get_state_machine_test(
-        machine,
-        settings=settings(
-            max_examples=examples,
-            stateful_step_count=steps,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            database=distributed.example_database(database),
-            phases=[Phase.reuse, Phase.generate, Phase.shrink],
-            report_multiple_bugs=False,
-            verbosity=Verbosity.quiet,  # the failure note lists the calls; the draws add noise
-        ),
-    )
-    test._hypothesis_internal_use_seed = seed
-    test()
 
 
 def work(index: int, args, publish, stop, on_ready=None) -> None:
@@ -182,6 +159,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     stats.on_failure = on_failure
     restarted_at = 0
     batch = 0
+    database = distributed.example_database(args.database)
     try:
         while not (reason := spent(1)):
             extra["batches"] = batch + 1  # started (the seeds used), finished or not
@@ -190,7 +168,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
                 if args.explorer == "random":
                     explore(machine, seed, args.batch, args.steps)
                 else:
-                    run_batch(machine, seed, args.batch, args.steps, args.database)
+                    run_batch(machine, seed, args.batch, args.steps, database)
             except AssertionError:
                 raise
             except Exception:

@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 
 from harness.arguments import POSITIVE, number
+from harness.core.machine import BATCH
 from pyspec.constants import ADL_POLICY_NAMES
 
 DATABASE = ".hypothesis/campaign"
@@ -169,7 +170,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "local Dask cluster started for the run (local)",
     )
     parser.add_argument("--steps", type=positive, default=60, help="calls per sequence (max)")
-    parser.add_argument("--batch", type=positive, default=10, help="sequences per hypothesis batch")
+    parser.add_argument(
+        "--batch", type=positive, default=BATCH, help="sequences per hypothesis batch"
+    )
     parser.add_argument(
         "--machine",
         choices=("differential", "spec"),

@@ -7,9 +7,10 @@ some off per example), which starves the waterfall.
 
 import random
 
+from hypothesis import HealthCheck, Phase, Verbosity, settings, target
 from hypothesis import strategies as st
-from hypothesis import target
-from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+from hypothesis.database import ExampleDatabase
+from hypothesis.stateful import RuleBasedStateMachine, get_state_machine_test, initialize, rule
 
 from harness.core import actions, branches
 from harness.core.pair import Pair
@@ -18,6 +19,7 @@ from harness.core.sequence import CheckedSequence
 MENU = actions.weighted(actions.ACTION_WEIGHTS)
 # With every market pinned to one ADL policy, the policy is never switched.
 PINNED_MENU = actions.weighted({k: w for k, w in actions.ACTION_WEIGHTS.items() if k != "govern"})
+BATCH = 10  # sequences per hypothesis run (the campaign's --batch)
 
 
 class ActionMachine(RuleBasedStateMachine):
@@ -66,6 +68,29 @@ class ActionMachine(RuleBasedStateMachine):
         if self.end_sequence():
             # the search: steer generation toward sequences where the attacker gains most
             target(self.sequence.gain.best, label="attacker gain over fair PnL")
+
+
+def run_batch(
+    machine_class, seed: int, examples: int, steps: int, database: ExampleDatabase | None
+) -> None:
+    """Run ``examples`` sequences of up to ``steps`` calls from hypothesis seed ``seed``,
+    with ``database`` (the campaign's ``example_database``: one per worker, so the
+    targeted search's front carries over from batch to batch) or none."""
+    test = get_state_machine_test(
+        machine_class,
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=steps,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=database,
+            phases=[Phase.reuse, Phase.generate, Phase.shrink],
+            report_multiple_bugs=False,
+            verbosity=Verbosity.quiet,  # the failure note lists the calls; the draws add noise
+        ),
+    )
+    test._hypothesis_internal_use_seed = seed
+    test()
 
 
 def explore(machine_class, seed: int, sequences: int, steps: int) -> None:

@@ -28,11 +28,14 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from hypothesis.database import InMemoryExampleDatabase
+
 from harness.arguments import AT_LEAST_ZERO, POSITIVE
 from harness.core import actions, branches, gc_policy
 from harness.core.branches import Stats
 from harness.core.call import VIEWS, Call
-from harness.core.machine import DifferentialMachine, explore
+from harness.core.failure_database import FailureDatabase
+from harness.core.machine import BATCH, DifferentialMachine, explore, run_batch
 from harness.core.orders import Match
 from harness.core.pair import Divergence, Pair
 from harness.core.sequence import branches_taken
@@ -161,6 +164,20 @@ def campaign(pair: Pair, seed: int, sequences: int, steps: int) -> tuple[int, fl
     stats = Stats()
     start = time.perf_counter()
     explore(DifferentialMachine.bind(pair, stats), seed, sequences, steps)
+    return stats.steps, time.perf_counter() - start
+
+
+def campaign_hypothesis(pair: Pair, seed: int, sequences: int, steps: int) -> tuple[int, float]:
+    """The campaign's default loop (``--explorer hypothesis``): hypothesis's engine drawing
+    the actions, the targeted search for the attacker's gain, batches of the campaign's
+    default size with one worker's database (failures in memory here), every check;
+    return (steps, seconds)."""
+    stats = Stats()
+    machine = DifferentialMachine.bind(pair, stats)
+    database = FailureDatabase(InMemoryExampleDatabase())
+    start = time.perf_counter()
+    for batch, first in enumerate(range(0, sequences, BATCH)):
+        run_batch(machine, seed + batch, min(BATCH, sequences - first), steps, database)
     return stats.steps, time.perf_counter() - start
 
 
@@ -299,6 +316,12 @@ def _measure(args, backends, embedded: Pair, workload: Workload, prefix: Workloa
                 note = "campaign --explorer random: actions drawn, every check"
                 results.append(Result("embedded (campaign)", steps, seconds, note))
                 rates["campaign"] = results[-1].rate
+                steps, seconds = median_run(
+                    [campaign_hypothesis(pair, seed, args.sequences, args.steps) for seed in seeds]
+                )
+                note = "campaign, the default explorer (hypothesis): every check"
+                results.append(Result("embedded (hypothesis)", steps, seconds, note))
+                rates["campaign_hypothesis"] = results[-1].rate
         finally:
             if chain is not embedded.chain:
                 chain.close()
@@ -332,6 +355,10 @@ def _measure(args, backends, embedded: Pair, workload: Workload, prefix: Workloa
         "ratio_anvil_to_ape": _ratio(rates.get("anvil_prefix"), ape_rate),
         "campaign": rates.get("campaign"),
         "campaign_to_replay": _ratio(rates.get("campaign"), rates.get("embedded")),
+        "campaign_hypothesis": rates.get("campaign_hypothesis"),
+        "campaign_hypothesis_to_replay": _ratio(
+            rates.get("campaign_hypothesis"), rates.get("embedded")
+        ),
         "ape_steps": prefix.steps,
         "bare_tx_per_s": bare,
         "ape": ape_info,

@@ -4,12 +4,11 @@ import random
 
 import pytest
 
-from harness.campaign.fuzz import run_batch
 from harness.core import actions, listing_keys, properties
 from harness.core.adl_actions import opposite_losers, owed_gain, twin_bankruptcy
 from harness.core.branches import Stats
 from harness.core.invariants import InvariantViolation
-from harness.core.machine import DifferentialMachine
+from harness.core.machine import DifferentialMachine, run_batch
 from harness.core.pair import Pair
 from harness.core.rare import NEEDS_MORE_ACCOUNTS
 from harness.core.rare_actions import tie_deleverage

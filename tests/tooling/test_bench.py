@@ -70,6 +70,7 @@ def test_tiny_bench_prints_a_json_last_line(capsys):
     result = json.loads(lines[-1])
     assert {"embedded", "anvil", "ape_baseline", "ratio_embedded_to_ape"} <= set(result)
     assert result["embedded"] > 0 and result["embedded_prefix"] > 0
+    assert result["campaign"] > 0 and result["campaign_hypothesis"] > 0
     assert result["ape_baseline"] > 0
     assert result["anvil"] is None
     assert result["ape_steps"] == 15

@@ -104,3 +104,17 @@ def test_the_readme_quotes_the_rare_bug_over_seeds():
         assert f"{killed} of {len(runs)}" in readme
     assert f"{found[0]} and {found[1]} found a minute of budget" in readme
     assert f"{found[1] / found[0]:.2f}x." in readme
+
+
+def test_the_readme_quotes_the_default_explorers_rates():
+    saved = json.loads(
+        (REPO_ROOT / "docs" / "time-to-report" / "default-explorer.json").read_text()
+    )
+    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
+    assert saved["workers"] == 1 and saved["killed"] == saved["bugs"] == len(ttr.BUGS)
+    rates, times = saved["rates"], saved["time_to_report"]
+    assert (
+        f"found the {saved['bugs']} at {rates['found_per_minute']} and reported them at "
+        f"{rates['reported_per_minute']} a minute (time to report median {times['median']} s, "
+        f"p90 {times['p90']} s" in readme
+    )
