@@ -107,14 +107,25 @@ def test_the_readme_quotes_the_rare_bug_over_seeds():
 
 
 def test_the_readme_quotes_the_default_explorers_rates():
-    saved = json.loads(
-        (REPO_ROOT / "docs" / "time-to-report" / "default-explorer.json").read_text()
+    folder = REPO_ROOT / "docs" / "time-to-report"
+    one, two = (
+        json.loads((folder / name).read_text())
+        for name in ("default-explorer.json", "default-explorer-2.json")
     )
     readme = " ".join((REPO_ROOT / "README.md").read_text().split())
-    assert saved["workers"] == 1 and saved["killed"] == saved["bugs"] == len(ttr.BUGS)
-    rates, times = saved["rates"], saved["time_to_report"]
+    assert one["workers"] == 1 and two["workers"] == 2
+    assert one["killed"] == two["killed"] == one["bugs"] == two["bugs"] == len(ttr.BUGS)
+    a, b = one["rates"], two["rates"]
+    at, bt = one["time_to_report"], two["time_to_report"]
     assert (
-        f"found the {saved['bugs']} at {rates['found_per_minute']} and reported them at "
-        f"{rates['reported_per_minute']} a minute (time to report median {times['median']} s, "
-        f"p90 {times['p90']} s" in readme
+        f"found the {one['bugs']} at {a['found_per_minute']} and reported them at "
+        f"{a['reported_per_minute']} a minute (time to report median {at['median']} s, "
+        f"p90 {at['p90']} s" in readme
     )
+    assert (
+        f"two workers at {b['found_per_minute']} and {b['reported_per_minute']} "
+        f"(median {bt['median']} s, p90 {bt['p90']} s" in readme
+    )
+    found = b["found_per_minute"] / a["found_per_minute"]
+    reported = b["reported_per_minute"] / a["reported_per_minute"]
+    assert f"{found:.2f}x and {reported:.2f}x." in readme
