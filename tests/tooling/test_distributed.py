@@ -89,6 +89,20 @@ def test_an_agreed_campaign_leaves_its_folder_database_empty(tmp_path):
     assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
 
 
+def test_a_rerun_of_a_seed_with_the_same_folder_is_the_same_run(tmp_path):
+    """A seed's sequences do not depend on what earlier runs saved: before, each batch
+    replayed two entries of the front the first run had left in the folder, so the rerun
+    ran other sequences (measured: seed 5, 3,000 steps, the first three of 16 differed)."""
+
+    def sequences(name: str) -> str:
+        argv = ["--database", str(tmp_path / "db"), "--max-steps", "600", "--seed", "5"]
+        assert fuzz.main([*argv, "--out", str(tmp_path / name)]) == fuzz.AGREED
+        return (tmp_path / name / "sequences.txt").read_text()
+
+    first = sequences("first")
+    assert first and sequences("again") == first
+
+
 def test_campaign_on_dask_with_redis(tmp_path, redis_url, scheduler):
     out = tmp_path / "report"
     argv = ["--scheduler", scheduler, "--workers", "2", "--database", redis_url]
