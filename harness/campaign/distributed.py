@@ -11,8 +11,8 @@ failure one worker finds stops the others and the campaign reports it once.
 competing for the cores, no serialization, setup shared by fork.
 
 ``--database redis://host:port/db`` is hypothesis's ``RedisExampleDatabase``: every worker
-on every machine saves failures there and replays them first. Only failures are shared
-(``FailureDatabase``): the targeted search's front stays in the worker's memory.
+on every machine saves failures there and replays them first. Only failures are kept
+(``FailureDatabase``), not hypothesis's Pareto front.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ STOP_POLL_SECONDS = 0.5
 
 def example_database(spec: str | None) -> ExampleDatabase | None:
     """``redis://host:port/db``: a Redis database; a folder otherwise; none for ''. Either
-    holds the failures; the front of the targeted search stays in the returned object."""
+    holds the failures only (``FailureDatabase``)."""
     if not spec:
         return None
     if spec.startswith(("redis://", "rediss://")):

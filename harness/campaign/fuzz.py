@@ -22,14 +22,10 @@ from harness.campaign import (
     simplify,
     trace,
 )
-from harness.campaign.options import (
-    REPORTS,
-    batch_seed,
-    parse_args,
-    reproduce_command,
-)
+from harness.campaign.options import REPORTS, parse_args, reproduce_command
 from harness.campaign.progress import Progress
 from harness.core import gc_policy, invariants
+from harness.core.batches import batch_seed
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
 from harness.core.machine import DifferentialMachine, explore, run_batch
 from harness.core.pair import Pair

@@ -1,17 +1,16 @@
 """The campaign's command line: options, their checks, and the seeds they derive.
 
-``parse_args`` refuses every invalid option with a message (exit 2); ``batch_seed`` and
-``reproduce_command`` make every run's sequences its own and repeatable.
+``parse_args`` refuses every invalid option with a message (exit 2); ``reproduce_command``
+and ``harness.core.batches.batch_seed`` make every run's sequences its own and repeatable.
 """
 
 import argparse
-import hashlib
 import secrets
 import shlex
 from pathlib import Path
 
 from harness.arguments import POSITIVE, number
-from harness.core.machine import BATCH
+from harness.core.batches import BATCH
 from pyspec.constants import ADL_POLICY_NAMES
 
 DATABASE = ".hypothesis/campaign"
@@ -234,14 +233,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         parser.error(f"--out {args.out}: exists and is not a folder")
     return args
-
-
-def batch_seed(seed: int, worker: int, batch: int) -> int:
-    """The hypothesis seed of ``worker``'s batch ``batch`` in the run seeded ``seed``: a
-    hash, so no two (run, worker, batch) share a seed or a shifted one (seed s+1's first
-    batch is not seed s's second)."""
-    digest = hashlib.sha256(f"perp-spec campaign {seed} {worker} {batch}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
 
 
 def reproduce_command(args) -> str:

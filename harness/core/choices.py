@@ -11,20 +11,23 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Protocol, TypeVar
 
-from hypothesis import strategies as st
+from hypothesis.internal.conjecture.utils import calc_label_from_name, combine_labels
+from hypothesis.strategies._internal.numbers import IntegersStrategy
+from hypothesis.strategies._internal.strategies import SampledFromStrategy
 
 from pyspec.state import State
 
 T = TypeVar("T")
-PICK = st.sampled_from((0, 1)).class_label
-INTEGER = st.integers(0, 1).class_label
+INTEGERS = IntegersStrategy(0, 1).label  # a class label, as every st.integers span has
+SAMPLED_FROM = SampledFromStrategy((0, 1)).class_label
+_LABELS: dict[tuple, int] = {}
 
 
 class Choices(Protocol):
     """Where every decision comes from."""
 
     def pick(self, options: Sequence[T]) -> T:
-        """One of ``options`` (not empty)."""
+        """One of ``options``: an ordered sequence, not empty."""
 
     def integer(self, low: int, high: int) -> int:
         """An integer in [low, high]."""
@@ -40,27 +43,34 @@ class HypothesisChoices:
     Each decision is one integer choice drawn straight from the test's ``ConjectureData``
     with the constraints ``st.sampled_from`` and ``st.integers`` give it (the bounds and
     near-bounds weighted as ``st.integers`` weights them, no choice for a single option),
-    so the choice sequence is the strategies' own: a saved failure replays the same calls.
-    Skipping the strategy layer (its validation, spans and random-module guard per draw)
-    made the default campaign about 40% faster (``docs/bench.md``, "The default explorer")."""
+    so the choice sequence is theirs: a saved failure replays the same calls. Each draw
+    has its span, labelled as hypothesis labels those strategies' spans (one label per
+    option list: here from its repr, there from its hash), which its shrinker reads.
+    Skipping the strategy layer (its validation, notes and random-module guard per
+    draw) made the default campaign about 40% faster (``docs/bench.md``, "The default
+    explorer")."""
 
     def __init__(self, data) -> None:
         self.data = data.conjecture_data
 
     def pick(self, options):
-        if len(options) == 1:  # st.sampled_from of one option is st.just: no choice
-            return options[0]
-        self.data.start_span(PICK)
+        if not options:
+            raise ValueError("pick: no options")
+        self.data.start_span(_label(options))
         try:
+            if len(options) == 1:  # st.sampled_from of one option is st.just: no choice
+                return options[0]
             return options[self.data.draw_integer(0, len(options) - 1)]
         finally:
             self.data.stop_span()
 
     def integer(self, low: int, high: int) -> int:
+        if low > high:
+            raise ValueError(f"integer: {low} > {high}")
         weights = None
         if high - low > 127:  # as st.integers: the bounds and near-bounds likelier
             weights = {low: 2 / 128, low + 1: 1 / 128, high - 1: 1 / 128, high: 2 / 128}
-        self.data.start_span(INTEGER)
+        self.data.start_span(INTEGERS)
         try:
             return self.data.draw_integer(low, high, weights=weights)
         finally:
@@ -68,6 +78,15 @@ class HypothesisChoices:
 
     def chance(self, k: int, n: int) -> bool:
         return self.integer(0, n - 1) < k
+
+
+def _label(options) -> int:
+    """A span label for drawing from ``options``: one per option list, remembered."""
+    key = tuple(options)
+    label = _LABELS.get(key)
+    if label is None:
+        label = _LABELS[key] = combine_labels(SAMPLED_FROM, calc_label_from_name(repr(key)))
+    return label
 
 
 class RandomChoices:

@@ -32,10 +32,11 @@ from hypothesis.database import InMemoryExampleDatabase
 
 from harness.arguments import AT_LEAST_ZERO, POSITIVE
 from harness.core import actions, branches, gc_policy
+from harness.core.batches import BATCH, batch_seed
 from harness.core.branches import Stats
 from harness.core.call import VIEWS, Call
 from harness.core.failure_database import FailureDatabase
-from harness.core.machine import BATCH, DifferentialMachine, explore, run_batch
+from harness.core.machine import DifferentialMachine, explore, run_batch
 from harness.core.orders import Match
 from harness.core.pair import Divergence, Pair
 from harness.core.sequence import branches_taken
@@ -177,7 +178,9 @@ def campaign_hypothesis(pair: Pair, seed: int, sequences: int, steps: int) -> tu
     database = FailureDatabase(InMemoryExampleDatabase())
     start = time.perf_counter()
     for batch, first in enumerate(range(0, sequences, BATCH)):
-        run_batch(machine, seed + batch, min(BATCH, sequences - first), steps, database)
+        run_batch(
+            machine, batch_seed(seed, 0, batch), min(BATCH, sequences - first), steps, database
+        )
     return stats.steps, time.perf_counter() - start
 
 

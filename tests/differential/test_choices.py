@@ -79,3 +79,18 @@ def test_fresh_draws_follow_the_strategies_distribution(embedded_pair):
         )
         fresh = ConjectureData(random=random.Random(seed))
         assert run_policy(embedded_pair, fresh, actions.HypothesisChoices, 60) == expected
+
+
+def test_each_option_list_labels_its_own_spans():
+    """One label per option list, as hypothesis gives each ``st.sampled_from`` (its
+    shrinker matches spans by label; a first version gave every pick one label)."""
+    data = ConjectureData(random=random.Random(3))
+    choose = actions.HypothesisChoices(DataObject(data))
+    choose.pick(("a", "b"))
+    choose.pick(("c", "d", "e"))
+    choose.pick(("a", "b"))
+    choose.integer(0, 1_000)
+    data.freeze()
+    labels = [span.label for span in data.spans if span.depth == 1]
+    assert labels[0] == labels[2] != labels[1]
+    assert labels[3] == st.integers(0, 1_000).wrapped_strategy.label != labels[0]

@@ -13,7 +13,6 @@ import pytest
 from deployment.anvil_process import free_port
 from harness.campaign import fuzz
 from harness.campaign.distributed import example_database
-from harness.core.failure_database import FRONT_KEPT
 
 REDIS = shutil.which("redis-server")
 
@@ -59,23 +58,19 @@ def test_redis_database_round_trip(redis_url):
     assert list(example_database(redis_url).fetch(b"key")) == [b"value"]
 
 
-def test_only_failures_are_shared(tmp_path):
-    """The folder (or Redis) holds hypothesis's failures, its primary and secondary keys;
-    the targeted search's front (``.pareto``) stays in the worker's database object, its
-    FRONT_KEPT latest entries, latest first."""
+def test_only_failures_are_kept(tmp_path):
+    """The folder (or Redis) holds hypothesis's failures, its primary and secondary keys,
+    and nothing of its Pareto front (``.pareto``)."""
     db = example_database(str(tmp_path / "db"))
     db.save(b"k", b"failure")
     db.save(b"k.secondary", b"not yet minimal")
-    for i in range(FRONT_KEPT + 5):
-        db.save(b"k.pareto", i.to_bytes(2))
+    db.save(b"k.pareto", b"passed")
+    db.move(b"k.secondary", b"k", b"not yet minimal")
+    db.move(b"k.pareto", b"k.secondary", b"passed")
     other = example_database(str(tmp_path / "db"))  # another worker, another run
-    assert list(other.fetch(b"k")) == [b"failure"]
-    assert list(other.fetch(b"k.secondary")) == [b"not yet minimal"]
-    assert list(other.fetch(b"k.pareto")) == []
-    front = list(db.fetch(b"k.pareto"))
-    assert len(front) == FRONT_KEPT and front[0] == (FRONT_KEPT + 4).to_bytes(2)
-    db.delete(b"k.pareto", front[0])
-    assert list(db.fetch(b"k.pareto"))[0] == (FRONT_KEPT + 3).to_bytes(2)
+    assert sorted(other.fetch(b"k")) == [b"failure", b"not yet minimal"]
+    assert list(other.fetch(b"k.secondary")) == [b"passed"]
+    assert list(other.fetch(b"k.pareto")) == list(db.fetch(b"k.pareto")) == []
 
 
 def test_an_agreed_campaign_leaves_its_folder_database_empty(tmp_path):
