@@ -183,9 +183,9 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--explorer",
         choices=("hypothesis", "random"),
         default="hypothesis",
-        help="hypothesis: its draws, its shrinking and the targeted search for the attacker's "
-        "gain; random: the same actions and checks on a seeded random source, cheaper per "
-        "step, a failure minimized by the campaign's own minimizer",
+        help="hypothesis: its draws and its shrinking; random: the same actions and checks "
+        "on a seeded random source, cheaper per step, a failure minimized by the campaign's "
+        "own minimizer",
     )
     parser.add_argument(
         "--adl-policy",

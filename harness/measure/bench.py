@@ -170,9 +170,9 @@ def campaign(pair: Pair, seed: int, sequences: int, steps: int) -> tuple[int, fl
 
 def campaign_hypothesis(pair: Pair, seed: int, sequences: int, steps: int) -> tuple[int, float]:
     """The campaign's default loop (``--explorer hypothesis``): hypothesis's engine drawing
-    the actions, the targeted search for the attacker's gain, batches of the campaign's
-    default size with one worker's database (failures in memory here), every check;
-    return (steps, seconds)."""
+    the actions in batches of the campaign's default size, seeded as a worker's batches
+    are, with one worker's database (failures only, in memory here), every check; return
+    (steps, seconds)."""
     stats = Stats()
     machine = DifferentialMachine.bind(pair, stats)
     database = FailureDatabase(InMemoryExampleDatabase())
