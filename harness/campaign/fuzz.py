@@ -19,6 +19,7 @@ from harness.campaign import (
     provenance,
     report,
     sarif,
+    saved_failures,
     simplify,
     trace,
 )
@@ -27,9 +28,10 @@ from harness.campaign.progress import Progress
 from harness.core import gc_policy, invariants
 from harness.core.batches import batch_seed
 from harness.core.branches import TRADING_BRANCHES, WATERFALL_BRANCHES, Stats, Stopped
-from harness.core.machine import DifferentialMachine, explore, run_batch
+from harness.core.machine import DifferentialMachine, explore, replay_calls, run_batch
 from harness.core.pair import Pair
 from harness.core.readable import describe
+from harness.core.sequence import CheckedSequence
 from harness.core.spec_machine import SpecMachine, spec_sequence
 from harness.evm import make_chain
 from harness.evm.anvil_coverage import CoverageAnvilChain
@@ -157,6 +159,10 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     batch = 0
     database = distributed.example_database(args.database)
     try:
+        if args.explorer == "random":  # hypothesis replays its own saved failures first
+            extra["saved_failures_passed"] = saved_failures.replay_first(
+                database, args.machine, partial(replay_calls, machine)
+            )
         while not (reason := spent(1)):
             extra["batches"] = batch + 1  # started (the seeds used), finished or not
             try:
@@ -189,11 +195,22 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         failure, calls, complete = best["failure"], best["calls"], False
     except AssertionError as found:
         failure, calls, complete = found, getattr(found, "calls", []), True
+        extra["saved_failure_reproduced"] = getattr(found, "saved", False)
     stats.should_stop = None
     extra["search_done_at"] = time.time()  # hypothesis's shrinking (or the explorer) ended
-    replay = trace.failure_of
-    if args.machine == "spec":  # minimize on the spec alone, as the failure was found
-        replay = partial(trace.failure_of, make_sequence=spec_sequence)
+    # a candidate stops at the budget's end between two calls, as a drawn sequence does
+    timed = Stats()
+    timed.should_stop = lambda: spent(0, shrink["until"])
+    sequence = partial(spec_sequence if args.machine == "spec" else CheckedSequence, stats=timed)
+
+    def replay(candidate, pair) -> BaseException | None:
+        """The failure ``candidate`` leads to (on the spec alone with ``--machine spec``, as
+        it was found), or None, also when the budget ran out during it: the minimizer's
+        next ``stop`` ends the search."""
+        try:
+            return trace.failure_of(candidate, pair, make_sequence=sequence)
+        except Stopped:
+            return None
 
     def stop_minimizing(candidate) -> bool:
         if reason := spent(len(candidate), shrink["until"]):
@@ -215,6 +232,8 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
             shrunk, pair, trace.identity(failure), replay, stop_minimizing
         )
         failure = last or failure
+    if args.explorer == "random":
+        saved_failures.save(database, args.machine, shrunk, failure)
     # minimized: no single call can be dropped (hypothesis may have been cut short by its
     # share of the shrink budget; the calls' values are then as it left them)
     extra["hypothesis_shrunk"] = complete

@@ -20,10 +20,11 @@ REPORTS = Path("reports")
 DESCRIPTION = """\
 Differential fuzz campaign (``make fuzz``).
 
-Runs the differential state machine in batches of hypothesis examples until the time or
-step budget is spent, in one or more worker processes sharing one hypothesis example
-database (a failure one worker found is replayed first by every later run). Compiling and
-deploying come first, outside the budget. Shows live progress, writes a report (Markdown,
+Runs the differential state machine in batches of seeded random sequences (or of
+hypothesis examples, ``--explorer hypothesis``) until the time or step budget is spent,
+in one or more worker processes sharing one failure database (a failure one worker found
+is replayed first by every later run). Compiling and deploying come first, outside the
+budget. Shows live progress, writes a report (Markdown,
 HTML, JSON and plots) and stops at the first divergence or violated invariant, after
 saving the shrunk call sequence as a JSON trace (replay it with ``python -m
 harness.campaign.trace replay``).
@@ -35,10 +36,11 @@ budget:
   --seconds and --max-steps start once the contracts are compiled and deployed (setup is
   outside the budget). Both are hard limits, shrinking a failure included: at the limit
   the best trace found so far is saved, marked "not fully minimized". --shrink-seconds
-  bounds shrinking on its own, from the first failing step: hypothesis shrinks for up to
-  half of it (a quarter without a shorter failing run ends its turn), the campaign's
-  minimizer drops calls in the rest, and the shortest failing run found by then is saved
-  (marked "not fully minimized" when the minimizer was cut short).
+  bounds shrinking on its own, from the first failing step: the campaign's minimizer
+  drops calls, then simplifies the values drawn, and the shortest failing run found by
+  then is saved (marked "not fully minimized" when the budget cut it short); with
+  --explorer hypothesis, hypothesis shrinks first for up to half of it (a quarter
+  without a shorter failing run ends its turn).
 
 exit status:
   0    agreed: spec and chain agreed on every step (at least --min-steps of them) and
@@ -131,10 +133,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--shrink-seconds",
         type=number(float, 0, False, "a number of seconds >= 0"),
         default=SHRINK_SECONDS,
-        help="shrink budget from the first failing step: hypothesis's shrinking gets up to "
-        "half (less when a quarter goes by without a shorter failing run), the campaign's "
-        "minimizer the rest, then the shortest failing run found is saved (0: no shrink "
-        "budget, shrinking runs until --seconds or --max-steps)",
+        help="shrink budget from the first failing step: the campaign's minimizer (after "
+        "hypothesis's shrinking, up to half, with --explorer hypothesis), then the shortest "
+        "failing run found is saved (0: no shrink budget, shrinking runs until --seconds or "
+        "--max-steps)",
     )
     parser.add_argument(
         "--min-steps",
@@ -146,7 +148,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--seed",
         type=number(int, 0, False, "an integer >= 0"),
         default=None,
-        help="run seed: every worker's and batch's hypothesis seed is derived from it "
+        help="run seed: every worker's and batch's seed is derived from it "
         "(batch_seed); default: a fresh random one, printed",
     )
     parser.add_argument(
@@ -170,7 +172,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--steps", type=positive, default=60, help="calls per sequence (max)")
     parser.add_argument(
-        "--batch", type=positive, default=BATCH, help="sequences per hypothesis batch"
+        "--batch", type=positive, default=BATCH, help="sequences per batch (one seed each)"
     )
     parser.add_argument(
         "--machine",
@@ -181,11 +183,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--explorer",
-        choices=("hypothesis", "random"),
-        default="hypothesis",
-        help="hypothesis: its draws and its shrinking; random: the same actions and checks "
-        "on a seeded random source, cheaper per step, a failure minimized by the campaign's "
-        "own minimizer",
+        choices=("random", "hypothesis"),
+        default="random",
+        help="random (default): the action policy on a seeded random source, a failure "
+        "minimized by the campaign's own minimizer and saved for later runs to replay first; "
+        "hypothesis: the same actions and checks on hypothesis's draws, shrunk by hypothesis "
+        "first (slower per step, and slower to report: docs/bench.md)",
     )
     parser.add_argument(
         "--adl-policy",
@@ -200,8 +203,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument(
         "--database",
         default=DATABASE,
-        help="hypothesis example database shared by the workers: a folder, or "
-        "redis://host:port/db (a Redis every machine reaches); '' for none",
+        help="failure database shared by the workers: a folder, or redis://host:port/db "
+        "(a Redis every machine reaches); '' for none",
     )
     parser.add_argument(
         "--junit",
@@ -242,7 +245,7 @@ def reproduce_command(args) -> str:
     argv = ["python", "-m", "harness.campaign", "--seed", str(args.seed)]
     argv += ["--workers", str(args.workers), "--steps", str(args.steps)]
     argv += ["--batch", str(args.batch), "--chain", args.chain, "--machine", args.machine]
-    if args.explorer != "hypothesis":
+    if args.explorer != "random":
         argv += ["--explorer", args.explorer]
     if args.max_steps:
         argv += ["--max-steps", str(args.max_steps)]

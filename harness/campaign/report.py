@@ -54,6 +54,12 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
         "shrink_steps": sum(w.get("shrink_steps", 0) for w in workers.values()),
         "stopped_by": sorted({w["stopped"] for w in workers.values() if w.get("stopped")}),
         "minimized": all(w.get("minimized", True) for w in workers.values()),
+        # the random explorer's failures kept in --database (``saved_failures``): replayed
+        # first, deleted once they pass, the failure reported being one of them
+        "saved_failures": {
+            "passed_and_deleted": sum(w.get("saved_failures_passed", 0) for w in workers.values()),
+            "reproduced": any(w.get("saved_failure_reproduced") for w in workers.values()),
+        },
         "sequences": sum(w["sequences"] for w in workers.values()),
         "steps_per_second": round(steps / max(elapsed, 1e-9), 1),
         "views_compared": sum(w["views"] for w in workers.values()),
@@ -152,6 +158,8 @@ def text(summary: dict) -> str:
         verdict = "DIVERGENCE or VIOLATION" + (
             "" if summary["minimized"] else " (the trace is not fully minimized)"
         )
+        if summary.get("saved_failures", {}).get("reproduced"):
+            verdict += " (a failure saved in --database by an earlier run, replayed first)"
     elif result.startswith("agreed") and summary["machine"] == "spec":
         verdict = "the spec kept every invariant and property (no chain: --machine spec)"
     elif result.startswith("agreed"):

@@ -408,7 +408,7 @@ def main(argv=None) -> int:
         default=None,
         help="the campaign's --shrink-seconds (default: the campaign's own default)",
     )
-    parser.add_argument("--explorer", choices=("hypothesis", "random"), default="hypothesis")
+    parser.add_argument("--explorer", choices=("random", "hypothesis"), default="random")
     parser.add_argument("--workers", type=POSITIVE, default=1, help="each campaign's --workers")
     parser.add_argument("--jobs", type=int, default=1, help="bugs judged at once")
     parser.add_argument("--only", default="", help="comma-separated bug names (default: all)")

@@ -48,7 +48,7 @@ class HypothesisChoices:
     has its span, labelled as hypothesis labels those strategies' spans (one label per
     option list: here from its repr, there from its hash), which its shrinker reads.
     Skipping the strategy layer (its validation, notes and random-module guard per
-    draw) made the default campaign about 40% faster (``docs/bench.md``, "The default
+    draw) made the hypothesis explorer about 40% faster (``docs/bench.md``, "The default
     explorer")."""
 
     def __init__(self, data) -> None:

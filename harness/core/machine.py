@@ -1,5 +1,7 @@
-"""The differential state machine: the action policy (``actions``) on hypothesis draws,
-each call applied to spec and chain by a ``CheckedSequence``.
+"""The differential state machine: the action policy (``actions``) on a seeded random
+source (``explore``, the campaign's default explorer) or on hypothesis draws
+(``run_batch``, ``--explorer hypothesis``), each call applied to spec and chain by a
+``CheckedSequence``.
 
 One weighted rule chooses the action: hypothesis picks rules uniformly (and switches
 some off per example), which starves the waterfall.
@@ -92,9 +94,9 @@ def run_batch(
 
 def explore(machine_class, seed: int, sequences: int, steps: int) -> None:
     """The same action policy and checks on a seeded ``random.Random`` instead of
-    hypothesis's draws (``--explorer random``): ``sequences`` sequences of ``steps``
-    actions. A failure raises with its calls (``failure.calls``) for the campaign's own
-    minimizer; there is no targeted search."""
+    hypothesis's draws (``--explorer random``, the default): ``sequences`` sequences of
+    ``steps`` actions. A failure raises with its calls (``failure.calls``) for the
+    campaign's own minimizer; there is no targeted search."""
     choose = actions.RandomChoices(random.Random(seed))
     for _ in range(sequences):
         machine = machine_class()
@@ -104,6 +106,14 @@ def explore(machine_class, seed: int, sequences: int, steps: int) -> None:
         for _ in range(steps):
             machine.run(actions.next_calls(machine.world, choose, machine.menu))
         machine.end_sequence()
+
+
+def replay_calls(machine_class, calls) -> None:
+    """One sequence of exactly ``calls`` on ``machine_class`` (a saved failure, replayed
+    before any exploring), with every check a drawn sequence gets; a failure raises."""
+    machine = machine_class()
+    machine.run(calls)
+    machine.end_sequence()
 
 
 class DifferentialMachine(ActionMachine):

@@ -129,9 +129,9 @@ class SpecMachine(ActionMachine):
         self.sequence = SpecSequence(self.world, self.stats)
 
 
-def spec_sequence(pair) -> SpecSequence:
+def spec_sequence(pair, stats: branches.Stats | None = None) -> SpecSequence:
     """A spec-only sequence from ``pair``'s post-setup state (for replaying a spec-only
-    failure: ``trace.failure_of(calls, pair, spec_sequence)``)."""
+    failure: ``trace.failure_of(calls, pair, spec_sequence)``), counting into ``stats``."""
     pair.reset()
     world = SpecWorld(pair.state.copy(), pair.actors, pair.traders, pair.accounts)
-    return SpecSequence(world, branches.Stats())
+    return SpecSequence(world, stats or branches.Stats())

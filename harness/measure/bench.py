@@ -159,7 +159,7 @@ def generate(pair: Pair, seed: int, sequences: int, steps: int) -> Workload:
 
 
 def campaign(pair: Pair, seed: int, sequences: int, steps: int) -> tuple[int, float]:
-    """The campaign's own loop on ``pair`` (``--explorer random``): actions drawn as it
+    """The campaign's default loop on ``pair`` (``--explorer random``): actions drawn as it
     runs, and every check the campaign makes (properties, invariants, the liveness drain);
     return (steps, seconds)."""
     stats = Stats()
@@ -169,7 +169,7 @@ def campaign(pair: Pair, seed: int, sequences: int, steps: int) -> tuple[int, fl
 
 
 def campaign_hypothesis(pair: Pair, seed: int, sequences: int, steps: int) -> tuple[int, float]:
-    """The campaign's default loop (``--explorer hypothesis``): hypothesis's engine drawing
+    """The campaign's other loop (``--explorer hypothesis``): hypothesis's engine drawing
     the actions in batches of the campaign's default size, seeded as a worker's batches
     are, with one worker's database (failures only, in memory here), every check; return
     (steps, seconds)."""
@@ -316,13 +316,13 @@ def _measure(args, backends, embedded: Pair, workload: Workload, prefix: Workloa
                 steps, seconds = median_run(
                     [campaign(pair, seed, args.sequences, args.steps) for seed in seeds]
                 )
-                note = "campaign --explorer random: actions drawn, every check"
+                note = "campaign, the default explorer (random): actions drawn, every check"
                 results.append(Result("embedded (campaign)", steps, seconds, note))
                 rates["campaign"] = results[-1].rate
                 steps, seconds = median_run(
                     [campaign_hypothesis(pair, seed, args.sequences, args.steps) for seed in seeds]
                 )
-                note = "campaign, the default explorer (hypothesis): every check"
+                note = "campaign --explorer hypothesis: every check"
                 results.append(Result("embedded (hypothesis)", steps, seconds, note))
                 rates["campaign_hypothesis"] = results[-1].rate
         finally:

@@ -92,20 +92,20 @@ def test_a_divergence_exits_1_and_shrinking_stays_inside_the_step_budget(tmp_pat
     assert found["minimized"] is False
     assert "not fully minimized" in (tmp_path / "run" / "report.md").read_text()
     # with room to shrink, the same failure is minimized to the two deposits and the trade
-    code, summary = campaign(tmp_path / "more", "--max-steps", "400", "--seed", "1")
+    code, summary = campaign(tmp_path / "more", "--max-steps", "2000", "--seed", "1")
     found = json.loads((tmp_path / "more" / "run" / "counterexample.json").read_text())
     assert code == 1 and summary["result"] == "divergence" and found["minimized"] is True
     assert len(found["calls"]) == 3
 
 
 def test_the_random_explorer_finds_and_minimizes_a_divergence(tmp_path, fee_off_by_one):
-    """``--explorer random``: the action policy on a seeded random source; the campaign's
-    own minimizer takes the failure down to the two deposits and the trade, then makes
-    their values the least that fail alike (one lot)."""
-    code, summary = campaign(tmp_path, "--explorer", "random", "--max-steps", "2000", "--seed", "3")
+    """The default explorer (``--explorer random``): the action policy on a seeded random
+    source; the campaign's own minimizer takes the failure down to the two deposits and
+    the trade, then makes their values the least that fail alike (one lot)."""
+    code, summary = campaign(tmp_path, "--max-steps", "2000", "--seed", "3")
     found = json.loads((tmp_path / "run" / "counterexample.json").read_text())
     assert code == 1 and summary["result"] == "divergence" and found["minimized"] is True
-    assert len(found["calls"]) == 3 and "--explorer random" in summary["reproduce"]
+    assert len(found["calls"]) == 3 and "--explorer" not in summary["reproduce"]
     # drawn values, no hypothesis to shrink them: simplified to the least that fails alike
     changed = {(c["step"], c["argument"]): c["to"] for c in found["simplified"]}
     assert changed[(3, "size")] == changed[(3, "maker.size")] == changed[(3, "taker.size")] == 1

@@ -12,7 +12,7 @@ import pytest
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from deployment.anvil_process import free_port
-from harness.campaign import fuzz
+from harness.campaign import fuzz, saved_failures
 from harness.campaign.distributed import example_database
 
 REDIS = shutil.which("redis-server")
@@ -76,24 +76,28 @@ def test_only_failures_are_kept(tmp_path):
     assert list(folder.fetch(b"k.pareto")) == [b"saved by an older campaign"]
 
 
-def test_an_agreed_campaign_leaves_its_folder_database_empty(tmp_path):
+@pytest.mark.parametrize("explorer", ["random", "hypothesis"])
+def test_an_agreed_campaign_leaves_its_folder_database_empty(tmp_path, explorer):
     """Nothing failed, so nothing is saved: the front of the attacker-gain search used to
     go to the folder at every batch (78,827 files, 311 MB in a checkout used for a few
     days; reading them took about 30% of a campaign, and each batch replayed two of
     them, other runs' sequences)."""
     folder = tmp_path / "db"
     argv = ["--database", str(folder), "--max-steps", "400", "--seed", "8"]
+    argv += ["--explorer", explorer]
     assert fuzz.main([*argv, "--out", str(tmp_path / "report")]) == fuzz.AGREED
     assert not folder.exists() or not any(p.is_file() for p in folder.rglob("*"))
 
 
-def test_a_rerun_of_a_seed_with_the_same_folder_is_the_same_run(tmp_path):
+@pytest.mark.parametrize("explorer", ["random", "hypothesis"])
+def test_a_rerun_of_a_seed_with_the_same_folder_is_the_same_run(tmp_path, explorer):
     """A seed's sequences do not depend on what earlier runs saved: before, each batch
     replayed two entries of the front the first run had left in the folder, so the rerun
     ran other sequences (measured: seed 5, 3,000 steps, the first three of 16 differed)."""
 
     def sequences(name: str) -> str:
         argv = ["--database", str(tmp_path / "db"), "--max-steps", "600", "--seed", "5"]
+        argv += ["--explorer", explorer]
         assert fuzz.main([*argv, "--out", str(tmp_path / name)]) == fuzz.AGREED
         return (tmp_path / name / "sequences.txt").read_text()
 
@@ -121,17 +125,64 @@ def fee_off_by_one(monkeypatch):
     monkeypatch.setattr(fees, "compute_trading_fee", lambda n, r: real(n, r) + 1)
 
 
-def test_a_failure_saved_in_redis_is_replayed_first_by_the_next_run(
+def test_a_failure_saved_in_redis_is_replayed_first_until_it_passes(
+    tmp_path, redis_url, monkeypatch
+):
+    """The random explorer: one run finds the planted bug and saves its minimized calls
+    to Redis; the next run, from another seed (another machine in practice), replays
+    them before drawing anything and reports that very failure; once the bug is fixed, a
+    run replays them, they pass, and they are deleted."""
+    from pyspec import fees
+
+    real = fees.compute_trading_fee
+    monkeypatch.setattr(fees, "compute_trading_fee", lambda n, r: real(n, r) + 1)
+    database = example_database(redis_url)
+
+    def run(name: str, seed: int, expected: int) -> tuple[dict, dict | None]:
+        out = tmp_path / name
+        argv = ["--database", redis_url, "--seed", str(seed), "--out", str(out)]
+        assert fuzz.main([*argv, "--max-steps", "3000", "--seconds", "120"]) == expected
+        found = out / "counterexample.json"
+        summary = json.loads((out / "summary.json").read_text())
+        return summary, json.loads(found.read_text()) if found.exists() else None
+
+    summary, first = run("first", 11, fuzz.FAILED)
+    assert not summary["saved_failures"]["reproduced"]
+    (saved,) = database.fetch(saved_failures.key("differential"))
+    assert json.loads(saved)["calls"] == first["calls"]
+    summary, again = run("again", 12, fuzz.FAILED)
+    assert summary["saved_failures"]["reproduced"] and summary["sequences"] == 1
+    assert again["calls"] == first["calls"]
+    monkeypatch.setattr(fees, "compute_trading_fee", real)
+    summary, _ = run("fixed", 12, fuzz.AGREED)
+    assert summary["saved_failures"] == {"passed_and_deleted": 1, "reproduced": False}
+    assert list(database.fetch(saved_failures.key("differential"))) == []
+
+
+def test_a_saved_trace_this_code_cannot_run_is_deleted(tmp_path):
+    """A trace saved by other code (a call this code does not have) is not a failure of
+    this code: deleted, and the run goes on."""
+    folder = str(tmp_path / "db")
+    stale = {"calls": [{"target": "engine", "fn": "no_such_call", "sender": "alice", "args": []}]}
+    example_database(folder).save(saved_failures.key("differential"), json.dumps(stale).encode())
+    argv = ["--database", folder, "--max-steps", "200", "--seed", "4"]
+    assert fuzz.main([*argv, "--out", str(tmp_path / "report")]) == fuzz.AGREED
+    assert list(example_database(folder).fetch(saved_failures.key("differential"))) == []
+
+
+def test_a_hypothesis_failure_saved_in_redis_is_replayed_first_by_the_next_run(
     tmp_path, redis_url, fee_off_by_one
 ):
-    """One run finds the planted bug and saves it to Redis; the next run, from another
-    seed (another machine in practice), replays it before drawing anything new, so it
-    fails sooner than the same seed does without the shared database."""
+    """``--explorer hypothesis``: one run finds the planted bug and hypothesis saves it
+    to Redis; the next run, from another seed (another machine in practice), replays it
+    before drawing anything new, so it fails sooner than the same seed does without the
+    shared database."""
 
     def run(name: str, seed: int, database: str) -> dict:
         out = tmp_path / name
         argv = ["--database", database, "--seed", str(seed), "--out", str(out)]
-        assert fuzz.main([*argv, "--max-steps", "3000", "--seconds", "120"]) == fuzz.FAILED
+        argv += ["--explorer", "hypothesis", "--max-steps", "3000", "--seconds", "120"]
+        assert fuzz.main(argv) == fuzz.FAILED
         return json.loads((out / "summary.json").read_text())
 
     run("first", 11, redis_url)

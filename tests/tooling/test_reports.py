@@ -124,7 +124,9 @@ def fee_off_by_one(monkeypatch):
 
 
 def test_a_failure_reads_in_full_with_named_orders_and_a_state_diff(tmp_path, fee_off_by_one):
-    code, summary = campaign(tmp_path, "run", "--junit", str(tmp_path / "junit.xml"))
+    # room to minimize in full (the step budget covers shrinking)
+    argv = ["--junit", str(tmp_path / "junit.xml"), "--max-steps", "2000"]
+    code, summary = campaign(tmp_path, "run", *argv)
     assert code == 1
     found = json.loads((tmp_path / "run" / "counterexample.json").read_text())
     assert found["provenance"] == summary["provenance"]

@@ -106,12 +106,15 @@ def test_the_readme_quotes_the_rare_bug_over_seeds():
     assert f"{found[1] / found[0]:.2f}x." in readme
 
 
-def test_the_readme_quotes_the_default_explorers_rates():
+@pytest.mark.parametrize(
+    ("name", "explorer"), [("default-explorer", "hypothesis"), ("random-explorer", "random")]
+)
+def test_the_readme_quotes_the_explorers_rates(name, explorer):
+    """Hypothesis's draws (the default explorer until it became ``random``) and the seeded
+    random explorer, each on one and two workers."""
     folder = REPO_ROOT / "docs" / "time-to-report"
-    one, two = (
-        json.loads((folder / name).read_text())
-        for name in ("default-explorer.json", "default-explorer-2.json")
-    )
+    one, two = (json.loads((folder / f).read_text()) for f in (f"{name}.json", f"{name}-2.json"))
+    assert one["explorer"] == two["explorer"] == explorer
     readme = " ".join((REPO_ROOT / "README.md").read_text().split())
     assert one["workers"] == 1 and two["workers"] == 2
     assert one["killed"] == two["killed"] == one["bugs"] == two["bugs"] == len(ttr.BUGS)
