@@ -39,7 +39,6 @@ exports: (
     storage.insurance_fund,
     storage.bad_debt,
     storage.fill_count,
-    storage.price_epoch,
     storage.market_count,
     storage.markets,
     storage.collateral,
@@ -193,7 +192,6 @@ def __default__():
 
 
 @internal
-@view
 def _require_fresh_account(account: address, gated: uint256):
     """
     @notice Every market the account holds is fresh and, in the markets `gated` names (a
@@ -211,19 +209,51 @@ def _require_fresh_account(account: address, gated: uint256):
 
 
 @internal
-@view
 def _require_no_dodge(market_id: uint256, position: storage.Position):
     """
     @notice The no-dodge gate in one market: a position in profit, the round's ADL record
-            included, waits while a holder on the other side is bankrupt. A settled market
+            included, or holding a record of the round at all, waits while a holder on the
+            other side is bankrupt; once none is, its side's round ends. A settled market
             gates nothing: no deleverage charges there. Spec: `engine._require_no_dodge`.
     """
-    if not storage.markets[market_id].settled:
-        if (
-            margin.adl_capacity(position, storage.markets[market_id].price, storage.price_epoch)
-            > 0
-        ):
-            assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
+    if storage.markets[market_id].settled:
+        return
+    side_round: uint256 = margin.adl_round(market_id, position.size)
+    if margin.adl_record_live(position, side_round) or (
+        margin.adl_capacity(position, storage.markets[market_id].price, side_round) > 0
+    ):
+        assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
+        self._end_adl_round(market_id, position.size)  # nothing pending: records lapse
+
+
+@internal
+def _open_adl_round(market_id: uint256, size: int256) -> uint256:
+    """
+    @notice Open the side's round (odd) unless it is open; return it, for a record to
+            carry. Spec: `margin.open_adl_round`.
+    """
+    current: uint256 = margin.adl_round(market_id, size)
+    if current % 2 == 0:
+        current += 1
+        if size > 0:
+            storage.markets[market_id].long_adl_round = current
+        else:
+            storage.markets[market_id].short_adl_round = current
+    return current
+
+
+@internal
+def _end_adl_round(market_id: uint256, size: int256):
+    """
+    @notice End the side's round if it is open: its records lapse.
+            Spec: `margin.end_adl_round`.
+    """
+    current: uint256 = margin.adl_round(market_id, size)
+    if current % 2 == 1:
+        if size > 0:
+            storage.markets[market_id].long_adl_round = current + 1
+        else:
+            storage.markets[market_id].short_adl_round = current + 1
 
 
 # Oracle
@@ -243,7 +273,6 @@ def update_price(market_id: uint256, price: uint256, timestamp: uint256):
     margin.accrue_funding(market_id)
     storage.markets[market_id].price = price
     storage.markets[market_id].price_timestamp = timestamp
-    storage.price_epoch += 1  # a new set of prices: the round's ADL records lapse
     log PriceUpdated(market=market_id, price=price, timestamp=timestamp)
 
 
@@ -665,10 +694,9 @@ def deleverage(account: address):
     for fill: AdlAllocator.Fill in allocation:
         charged += fill.absorbed
         self._settle(fill.counterparty)
+        position: storage.Position = storage.positions[fill.counterparty][market_id]
         capacity: int256 = margin.adl_capacity(
-            storage.positions[fill.counterparty][market_id],
-            convert(price, uint256),
-            storage.price_epoch,
+            position, convert(price, uint256), margin.adl_round(market_id, position.size)
         )
         cash: int256 = side * fill.size * price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
@@ -730,13 +758,15 @@ def _charge(account: address, market_id: uint256, amount: int256, price: int256,
     position: storage.Position = storage.positions[account][market_id]
     kept: int256 = 0
     if position.size != 0:
-        upnl: int256 = max(margin.unrealized_pnl(position, convert(price, uint256)), 0)
-        kept = min(amount, upnl)
+        # signed: a record holder's kept lots may be at a loss (a round outlives prices)
+        upnl: int256 = margin.unrealized_pnl(position, convert(price, uint256))
+        kept = min(amount, max(upnl, 0))
         storage.positions[account][market_id].entry_notional = position.entry_notional + kept
         left: int256 = max(capacity - amount - (upnl - kept), 0)
         record: uint256 = 0
         if left > 0:
-            record = (storage.price_epoch << constants.ADL_ROUND_SHIFT) | convert(left, uint256)
+            round: uint256 = self._open_adl_round(market_id, position.size)
+            record = (round << constants.ADL_ROUND_SHIFT) | convert(left, uint256)
         storage.positions[account][market_id].adl_record = record
     storage.collateral[account] -= amount - kept
 
@@ -835,6 +865,7 @@ def _adl_side(
             them. Spec: `adl.side_holders`.
     """
     price: uint256 = storage.markets[market_id].price
+    side_round: uint256 = margin.adl_round(market_id, side)
     found: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = []
     for account: address in storage.holders[market_id]:
         position: storage.Position = storage.positions[account][market_id]
@@ -844,7 +875,7 @@ def _adl_side(
             AdlAllocator.Holder(
                 account=account,
                 size=abs(position.size),
-                upnl=margin.adl_capacity(position, price, storage.price_epoch),
+                upnl=margin.adl_capacity(position, price, side_round),
                 entry=abs(position.entry_notional),
                 equity=margin.equity_after_repayment(account),  # what it owes repays first (M-1)
                 maintenance=margin.requirement(account, False),

@@ -31,7 +31,6 @@ interface IPerpEngine:
     ) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
     def market_count() -> uint256: view
     def booked(account: address) -> uint256: view
-    def price_epoch() -> uint256: view
 
 
 engine: public(immutable(IPerpEngine))
@@ -40,6 +39,18 @@ engine: public(immutable(IPerpEngine))
 @deploy
 def __init__(perp_engine: IPerpEngine):
     engine = perp_engine
+
+
+@internal
+@pure
+def _side_round(market: storage.Market, size: int256) -> uint256:
+    """
+    @notice The round of the side of `size` lots, from the engine's market.
+            Spec: `margin.adl_round`.
+    """
+    if size > 0:
+        return market.long_adl_round
+    return market.short_adl_round
 
 
 @internal
@@ -52,7 +63,7 @@ def _adl_side(
             `_adl_side` hands them to the allocator. Spec: `adl.side_holders`.
     """
     market: storage.Market = staticcall engine.markets(market_id)
-    epoch: uint256 = staticcall engine.price_epoch()
+    side_round: uint256 = self._side_round(market, side)
     found: DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET] = []
     for account: address in staticcall engine.market_holders(market_id):
         position: storage.Position = staticcall engine.positions(account, market_id)
@@ -66,7 +77,7 @@ def _adl_side(
             AdlAllocator.Holder(
                 account=account,
                 size=abs(position.size),
-                upnl=margin.adl_capacity(position, market.price, epoch),
+                upnl=margin.adl_capacity(position, market.price, side_round),
                 entry=abs(position.entry_notional),
                 equity=equity - min(convert(staticcall engine.booked(account), int256), max(equity, 0)),
                 maintenance=maintenance,
@@ -266,7 +277,7 @@ def adl_rank(account: address, market_id: uint256) -> (uint256, uint256):
     """
     position: storage.Position = staticcall engine.positions(account, market_id)
     market: storage.Market = staticcall engine.markets(market_id)
-    upnl: int256 = margin.adl_capacity(position, market.price, staticcall engine.price_epoch())
+    upnl: int256 = margin.adl_capacity(position, market.price, self._side_round(market, position.size))
     if position.size == 0 or upnl <= 0 or self._equity_above_owed(account) <= 0:
         return 0, 1
     return convert(upnl, uint256), convert(abs(position.entry_notional), uint256)

@@ -35,7 +35,7 @@ def side_holders(state: State, market_id: int, side: int) -> list[Holder]:
             Holder(
                 address,
                 abs(position.size),
-                adl_capacity(state, position, market),  # the round's realized profit too
+                adl_capacity(position, market),  # the round's realized profit too
                 abs(position.entry_notional),
                 equity_after_repayment(state, address),  # what it owes repays first (M-1)
                 maintenance_margin(state, address),

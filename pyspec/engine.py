@@ -80,11 +80,17 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
 
 def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
     """The no-dodge gate in one market (a settled one gates nothing): a position in profit,
-    the round's ADL record included, waits while a holder opposite is bankrupt. Contract:
-    ``PerpEngine._require_no_dodge``."""
+    the round's ADL record included, or holding a record of the round at all, waits while
+    a holder opposite is bankrupt; once none is, its side's round ends (issue 19). A
+    record gates even where the position's loss exceeds it: the round outlives prices, so
+    a price that turns the position back to a profit makes the record chargeable again,
+    and what it counts must still be there. Contract: ``PerpEngine._require_no_dodge``."""
     market = state.markets[market_id]
-    if not market.settled and margin.adl_capacity(state, position, market) > 0:
+    if market.settled:
+        return
+    if margin.adl_record_live(position, market) or margin.adl_capacity(position, market) > 0:
         require(solvent_holders(state, market_id, position.size), "adl: deficit pending")
+        margin.end_adl_round(market, position.size)  # nothing pending: its records lapse
 
 
 def process_update_price(
@@ -100,7 +106,6 @@ def process_update_price(
     margin.accrue_funding(state, market_id)
     market.price = price
     market.price_timestamp = timestamp
-    state.price_epoch += 1  # a new set of prices: the round's ADL records lapse
     state.events.append(("PriceUpdated", (market_id, price, timestamp)))
 
 
@@ -470,9 +475,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     for fill in adl.allocate_adl(state, market_id, -side, abs_size, -share - cover):
         charged += fill.absorbed
         _settle(state, fill.counterparty)
-        capacity = margin.adl_capacity(
-            state, get_position(state, fill.counterparty, market_id), market
-        )
+        capacity = margin.adl_capacity(get_position(state, fill.counterparty, market_id), market)
         cash = side * fill.size * market.price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             positions.apply_fill(state, address, market_id, -side * fill.size, cash)
@@ -538,11 +541,15 @@ def _charge(state: State, address: str, market_id: int, amount: int, capacity: i
     position = account.positions.get(market_id)
     if position is not None:
         market = state.markets[market_id]
-        upnl = max(margin.unrealized_pnl(position, market), 0)
-        kept = min(amount, upnl)
+        # signed: a record holder's kept lots may be at a loss, since a round outlives
+        # prices; the record then holds what its realized profit has left
+        upnl = margin.unrealized_pnl(position, market)
+        kept = min(amount, max(upnl, 0))
         position.entry_notional += kept
         left = max(capacity - amount - (upnl - kept), 0)
-        position.adl_round, position.adl_profit = (state.price_epoch, left) if left else (0, 0)
+        position.adl_round, position.adl_profit = (
+            (margin.open_adl_round(market, position.size), left) if left else (0, 0)
+        )
         amount -= kept
     account.collateral -= amount
 

@@ -25,7 +25,7 @@ def unrealized_pnl(position: Position, market: Market) -> int:
     return position.size * market.price - position.entry_notional
 
 
-def adl_capacity(state: State, position: Position, market: Market) -> int:
+def adl_capacity(position: Position, market: Market) -> int:
     """Return what ADL may charge the position in the current round: its unrealized PnL
     plus the profit earlier ADL fills of the round realized and no charge took (the
     round's record, issue 19). Without the record, a round of several calls whose charges
@@ -33,21 +33,57 @@ def adl_capacity(state: State, position: Position, market: Market) -> int:
     what the winners paid followed the keeper's order of the calls. Contract:
     ``margin.adl_capacity``.
     """
-    current = position.adl_profit if adl_record_live(state, position) else 0
+    current = position.adl_profit if adl_record_live(position, market) else 0
     return unrealized_pnl(position, market) + current
 
 
-def adl_record_live(state: State, position: Position) -> bool:
-    """Check the position holds a record of the current round: made since the last price
-    of any market (``State.price_epoch``). A round is the deficits known at one set of
-    prices; a later bankruptcy that a price move makes is another round, whose winners
-    are charged by their open profit. Else a record outlived its round, and between the
-    two the gate no longer held its holder: a ninth and tenth review had winners end it
-    with a 1-lot trade (297.91 USDC onto the other winner), withdraw it, or hedge against
-    the very price move that made the second bankruptcy (4,539.00 USDC of bad debt).
+def adl_record_live(position: Position, market: Market) -> bool:
+    """Check the position holds a record of its side's current round.
+
+    A round lasts while a deficit its records were made for may still be pending: from
+    the deleverage that writes the side's first record (``open_adl_round``) until a
+    deficit gate scan of the side finds no bankrupt holder opposite
+    (``end_adl_round``), which any action of a position with capacity on that side makes.
+    Prices do not end it: the gate holds every winner of the side while a bankrupt holder
+    is opposite, so none can act on a record, and a keeper that waits for the next price
+    before the round's next deleverage moves nothing (before, any market's price ended
+    every record: the lab's same price published again between two calls moved up to
+    2,860.91 USDC of one account's charges and wrote 3,717.72 off as bad debt). Once a
+    scan passes, the round ends for every record of the side at once, so a winner can
+    end its own record only with everyone else's (the eighth review's 1-lot trade moved
+    297.91 USDC onto the other winner when a record outlived its round alone).
     Contract: ``margin.adl_record_live``.
     """
-    return position.adl_profit > 0 and position.adl_round == state.price_epoch
+    return position.adl_profit > 0 and position.adl_round == adl_round(market, position.size)
+
+
+def adl_round(market: Market, side: int) -> int:
+    """The round of the side of ``side`` lots (long if positive). Contract:
+    ``margin.adl_round``."""
+    return market.long_adl_round if side > 0 else market.short_adl_round
+
+
+def open_adl_round(market: Market, side: int) -> int:
+    """Open the side's round (odd) unless it is open; return it, for a record to carry.
+    Contract: ``PerpEngine._open_adl_round``."""
+    current = adl_round(market, side)
+    if current % 2 == 0:
+        current += 1
+        if side > 0:
+            market.long_adl_round = current
+        else:
+            market.short_adl_round = current
+    return current
+
+
+def end_adl_round(market: Market, side: int) -> None:
+    """End the side's round if it is open: its records lapse. Contract:
+    ``PerpEngine._end_adl_round``."""
+    if adl_round(market, side) % 2 == 1:
+        if side > 0:
+            market.long_adl_round += 1
+        else:
+            market.short_adl_round += 1
 
 
 def current_funding_index(market: Market, now: int) -> int:

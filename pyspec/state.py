@@ -18,9 +18,9 @@ class Position:
     funding_checkpoint: int = 0  # the market's funding index when last settled
     last_fill: int = 0  # the engine's fill counter at the fill that last changed it (N1)
     # The round's ADL record (issue 19): profit ADL fills realized into collateral and no
-    # charge has taken yet, counted as capacity only while no price has moved since
-    # (``margin.adl_capacity``); any other fill ends it.
-    adl_round: int = 0  # the engine's price epoch when the record was made
+    # charge has taken yet, counted as capacity while its side's round lasts
+    # (``margin.adl_record_live``); any other fill ends it.
+    adl_round: int = 0  # its side's round (``Market.long_adl_round``) when it was made
     adl_profit: int = 0
 
 
@@ -50,6 +50,11 @@ class Market:
     # Listings of this slot before this one: a settled market with no position left frees
     # its slot, and what is decided ahead names the listing (``governance.market_slot``).
     generation: int = 0
+    # Each side's ADL round (issue 19): odd while a deleverage's records on that side may
+    # be charged, even once a deficit gate scan of the side found no bankrupt holder
+    # opposite (``margin.open_adl_round``, ``margin.end_adl_round``).
+    long_adl_round: int = 0
+    short_adl_round: int = 0
     holders: list[str] = field(default_factory=list)  # accounts with an open position
 
 
@@ -150,9 +155,6 @@ class State:
     book: OrderBook | None = None
     # The Governor contract's storage (pyspec/governor.py).
     timelock: Timelock | None = None
-    # Oracle prices published so far, in any market: a round's ADL record counts only
-    # while no price has moved since it was made (``margin.adl_record_live``, issue 19).
-    price_epoch: int = 0
 
     def copy(self) -> "State":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -181,6 +183,8 @@ class State:
                 m.paused,
                 m.settled,
                 m.generation,
+                m.long_adl_round,
+                m.short_adl_round,
                 list(m.holders),
             )
             for m in self.markets
@@ -221,7 +225,6 @@ class State:
             events,
             self.book.copy() if self.book is not None else None,
             self.timelock.copy() if self.timelock is not None else None,
-            price_epoch=self.price_epoch,
         )
 
 

@@ -50,27 +50,42 @@ def unrealized_pnl(position: storage.Position, price: uint256) -> int256:
 
 @internal
 @pure
-def adl_capacity(position: storage.Position, price: uint256, epoch: uint256) -> int256:
+def adl_capacity(position: storage.Position, price: uint256, side_round: uint256) -> int256:
     """
     @notice Return what ADL may charge the position in the current round: its unrealized
             PnL plus the profit earlier ADL fills of the round realized and no charge took
-            (issue 19); `epoch` is the engine's price epoch. Spec: `margin.adl_capacity`.
+            (issue 19); `side_round` is its side's round (`adl_round`).
+            Spec: `margin.adl_capacity`.
     """
     current: int256 = 0
-    if self.adl_record_live(position, epoch):
+    if self.adl_record_live(position, side_round):
         current = convert(position.adl_record & constants.ADL_PROFIT_MASK, int256)
     return self.unrealized_pnl(position, price) + current
 
 
 @internal
 @pure
-def adl_record_live(position: storage.Position, epoch: uint256) -> bool:
+def adl_record_live(position: storage.Position, side_round: uint256) -> bool:
     """
-    @notice Check the position holds a record of the current round, made since the last
-            price of any market (a record is 0 when it holds no profit).
-            Spec: `margin.adl_record_live`.
+    @notice Check the position holds a record of its side's current round, which lasts
+            until a deficit gate scan of the side finds no bankrupt holder opposite (a
+            record is 0 when it holds no profit). Spec: `margin.adl_record_live`.
     """
-    return position.adl_record != 0 and position.adl_record >> constants.ADL_ROUND_SHIFT == epoch
+    return (
+        position.adl_record != 0
+        and position.adl_record >> constants.ADL_ROUND_SHIFT == side_round
+    )
+
+
+@internal
+@view
+def adl_round(market_id: uint256, size: int256) -> uint256:
+    """
+    @notice The round of the side of `size` lots (long if positive). Spec: `margin.adl_round`.
+    """
+    if size > 0:
+        return storage.markets[market_id].long_adl_round
+    return storage.markets[market_id].short_adl_round
 
 
 @internal

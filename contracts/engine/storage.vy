@@ -44,6 +44,11 @@ struct Market:
     # previous one, the parameters and the asset, >> 3 (EngineGovernance.add_market); orders and
     # Governor calls name the listing, slot + MAX_MARKETS x generation (issue 18, N1).
     generation: uint256
+    # Each side's ADL round (issue 19): odd while a deleverage's records on that side may
+    # be charged, even once a deficit gate scan of the side found no bankrupt holder
+    # opposite (`PerpEngine._open_adl_round`, `_end_adl_round`).
+    long_adl_round: uint256
+    short_adl_round: uint256
 
 
 struct Position:
@@ -54,8 +59,8 @@ struct Position:
     funding_checkpoint: int256
     # The engine's fill counter at the fill that last changed the position (N1).
     last_fill: uint256
-    # The round's ADL record (issue 19), one word so an ADL fill writes one slot: the price
-    # epoch << ADL_ROUND_SHIFT | the profit ADL fills realized and no charge took
+    # The round's ADL record (issue 19), one word so an ADL fill writes one slot: its side's
+    # round << ADL_ROUND_SHIFT | the profit ADL fills realized and no charge took
     # (`margin.adl_capacity`); the spec keeps the two fields `adl_round`, `adl_profit`.
     adl_record: uint256
 
@@ -78,9 +83,6 @@ bad_debt: public(uint256)
 # Fills applied so far: each stamps the position it changes, so an exit request names one
 # position for good (issue 18, N1).
 fill_count: public(uint256)
-# Oracle prices published so far, in any market: a round's ADL record counts only while
-# no price has moved since it was made (`margin.adl_record_live`, issue 19).
-price_epoch: public(uint256)
 
 market_count: public(uint256)
 markets: public(HashMap[uint256, Market])

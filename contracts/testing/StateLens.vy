@@ -31,6 +31,8 @@ struct Market:
     paused: bool
     settled: bool
     generation: uint256
+    long_adl_round: uint256
+    short_adl_round: uint256
 
 
 struct Position:
@@ -47,7 +49,6 @@ interface IPerpEngine:
     def insurance_fund() -> uint256: view
     def bad_debt() -> uint256: view
     def fill_count() -> uint256: view
-    def price_epoch() -> uint256: view
     def market_count() -> uint256: view
     def markets(market_id: uint256) -> Market: view
     def market_holders(market_id: uint256) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
@@ -127,7 +128,6 @@ def dump(
     out.append(self._int(convert(staticcall settlement.operator(), uint256)))
     out.append(self._int(staticcall engine.fill_count()))
     out.append(self._int(staticcall settlement.last_trade_time()))
-    out.append(self._int(staticcall engine.price_epoch()))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))
@@ -150,6 +150,8 @@ def dump(
         out.append(self._int(convert(market.paused, uint256)))
         out.append(self._int(convert(market.settled, uint256)))
         out.append(self._int(market.generation))
+        out.append(self._int(market.long_adl_round))
+        out.append(self._int(market.short_adl_round))
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
             market_id
         )

@@ -3,8 +3,13 @@
 A deleverage's counterparty that keeps its position keeps its capacity less its charge:
 what its closed lots realized and no charge took stays chargeable for the rest of the
 round (``margin.adl_capacity``). Nothing else ever raises a record, and a record counts
-only until the next price of any market (``recompute.round_profit``): a later round's
-winners are charged by their open profit.
+while its side's round lasts (``recompute.round_profit``, from the raw round fields).
+
+A round ends for every record of its side at once, and only so outside a deleverage
+(``TOGETHER``): else a winner could end its own record and leave its share to the others
+(the eighth review's 1-lot trade moved 297.91 USDC). And it ends once its holder acts
+(``HOLDER_ACTS``): else a holder could withdraw what its record counts and be charged it
+from its deposit (the eighth review's 411.07 USDC).
 """
 
 from __future__ import annotations
@@ -15,9 +20,19 @@ from pyspec.state import State
 
 SENTENCE = (
     "a deleverage's counterparty that keeps its position ends with capacity (PnL plus the "
-    "round's ADL record, counted only until the next price of any market) equal to its "
-    "capacity before less its charge, or its PnL if that is larger (a loser records "
-    "nothing); no other call raises a record (issue 19)"
+    "round's ADL record, counted while its side's round lasts) equal to its capacity "
+    "before less its charge, or its PnL if that is larger (a loser records nothing); no "
+    "other call raises a record (issue 19)"
+)
+TOGETHER = (
+    "outside a deleverage, a call that ends a live ADL record of one side of a live market "
+    "ends every live record of that side: no winner ends its own record alone and leaves "
+    "its share to the others (issue 19, eighth review)"
+)
+HOLDER_ACTS = (
+    "an account that withdraws, trades or liquidates holds no live ADL record in a live "
+    "market after the call: what a record counts is never withdrawn or traded away while "
+    "it may still be charged (issue 19, eighth review)"
 )
 
 
@@ -51,3 +66,44 @@ def check(fn: str, before: State, after: State, events: list) -> None:
 
 def _check(holds: bool, message: str) -> None:
     invariants.check("adl_round_record", holds, message)
+
+
+def check_lifetime(fn: str, caller: str, before: State, after: State, events: list) -> None:
+    """``TOGETHER`` and ``HOLDER_ACTS`` for a successful call ``fn`` by ``caller``."""
+    live_before, live_after = live_records(before), live_records(after)
+    if fn != "deleverage":
+        for key, holders in live_before.items():
+            _check_together(fn, key, holders, holders - live_after.get(key, set()))
+    acting = set()
+    if fn in ("withdraw", "liquidate"):
+        acting.add(caller)
+    acting.update(a for name, args in events if name == "Trade" for a in args[:2])
+    holding = {a for holders in live_after.values() for a in holders} & acting
+    invariants.check(
+        "adl_record_ends_when_its_holder_acts",
+        not holding,
+        lambda: f"{fn}: {sorted(holding)} acted and still hold a live ADL record",
+    )
+
+
+def _check_together(fn: str, key: tuple[int, int], holders: set, ended: set) -> None:
+    invariants.check(
+        "adl_records_end_together",
+        not ended or ended == holders,
+        lambda: (
+            f"{fn} ended the ADL records of {sorted(ended)} in market {key[0]} (side "
+            f"{key[1]}) and left those of {sorted(holders - ended)}"
+        ),
+    )
+
+
+def live_records(state: State) -> dict[tuple[int, int], set[str]]:
+    """The holders of a live record, by (market id, side), in live markets."""
+    found: dict[tuple[int, int], set[str]] = {}
+    for address, account in state.accounts.items():
+        for market_id, position in account.positions.items():
+            if state.markets[market_id].settled or not round_profit(state, address, market_id):
+                continue
+            side = 1 if position.size > 0 else -1
+            found.setdefault((market_id, side), set()).add(address)
+    return found

@@ -25,11 +25,12 @@ MARKET_FIELDS = (
     "paused",
     "settled",
     "generation",
+    "long_adl_round",
+    "short_adl_round",
 )
 ROLES = ("owner", "pending_owner", "guardian", "oracle", "operator")
-# Counters after the roles: the engine's fills, the Settlement's latest match or takeover,
-# the engine's prices published (issue 19: the ADL records' round).
-COUNTERS = ("fill_count", "settlement.last_trade_time", "price_epoch")
+# Counters after the roles: the engine's fills, the Settlement's latest match or takeover.
+COUNTERS = ("fill_count", "settlement.last_trade_time")
 # Order digests compared per dump (StateLens.MAX_DUMP_ORDERS): the latest the spec touched.
 MAX_DUMP_ORDERS = 128
 
@@ -120,7 +121,6 @@ def spec_globals(state: State) -> list[int]:
         ),
         state.fill_count,
         state.book.last_trade_time,
-        state.price_epoch,
     ]
 
 

@@ -80,9 +80,11 @@ PROPERTIES = {
     "zero equity",
     "adl_keeps_principal": "a charged counterparty's principal (collateral less the round's "
     "ADL record) never falls (net of funding settled and of PnL realized at a delisted "
-    "market's final price) and the position it keeps never ends at a loss: however often "
-    "it is charged, ADL takes profit only",
+    "market's final price) and the position it keeps, its record included, never ends at "
+    "a loss: however often it is charged, ADL takes profit only",
     "adl_round_record": adl_record.SENTENCE,
+    "adl_records_end_together": adl_record.TOGETHER,
+    "adl_record_ends_when_its_holder_acts": adl_record.HOLDER_ACTS,
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
     "no_position_after_write_off": "an account whose deficit was written off holds no "
     "position, unless a deleverage booked the shortfall of the market it closed: then it "
@@ -169,6 +171,7 @@ def check_call(
         _check_escape(args, before)
     adl_dodge.check(fn, args, caller, before, after, events)
     adl_record.check(fn, before, after, events)
+    adl_record.check_lifetime(fn, caller, before, after, events)
     _check_stale(before, after, events)
     _check_settlement_solvent(before, events)
     if fn == "withdraw":
@@ -304,10 +307,10 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         check(
             "adl_keeps_principal",
             collateral_after >= collateral_before + funding.get(counterparty, 0)
-            and (kept == 0 or pnl(after, counterparty, market_id) >= 0),
+            and (kept == 0 or capacity(after, counterparty, market_id) >= 0),
             f"{counterparty}: collateral {collateral_before} -> {collateral_after} (funding "
             f"{funding.get(counterparty, 0)}), kept {kept} lots at "
-            f"{pnl(after, counterparty, market_id) if kept else 0}",
+            f"{capacity(after, counterparty, market_id) if kept else 0} with its record",
         )
     check(
         "no_profit_from_bankruptcy",

@@ -74,13 +74,16 @@ def pnl(state: State, address: str, market_id: int) -> int:
 
 
 def round_profit(state: State, address: str, market_id: int) -> int:
-    """The profit the raw ADL record holds (the word's low bits on chain) while no price
-    has been published since it was stamped (the raw price epoch, issue 19); 0 after."""
+    """The profit the raw ADL record holds (the word's low bits on chain) while its
+    side's round is the one it was stamped with (the raw round fields, issue 19); 0
+    after."""
     account = state.accounts.get(address)
     position = account.positions.get(market_id) if account else None
-    if position is None or position.adl_round != state.price_epoch:
+    if position is None:
         return 0
-    return position.adl_profit
+    market = state.markets[market_id]
+    side_round = market.long_adl_round if position.size > 0 else market.short_adl_round
+    return position.adl_profit if position.adl_round == side_round else 0
 
 
 def capacity(state: State, address: str, market_id: int) -> int:

@@ -156,7 +156,6 @@ def import_state(
         markets,
     )
     token.events = state.events
-    state.price_epoch = read("PerpEngine", engine, "price_epoch")
     for address in accounts:
         account = Account(read("PerpEngine", engine, "collateral", address))
         account.booked = read("PerpEngine", engine, "booked", address)

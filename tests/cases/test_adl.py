@@ -15,6 +15,7 @@ from scenarios import (
 
 from deployment.config import asset_id
 from harness.core import adl_record, adl_rounds, recompute
+from harness.core.call import Call
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
 from harness.core.sequence import check_properties
@@ -954,24 +955,44 @@ def withdraw_the_record(state, actors) -> None:
     engine.process_withdraw(state, actors["trader1"], 1_400 * USDC)
 
 
-def test_i19_r8_a_new_price_ends_the_round(case):
+def test_i19_r8_a_winner_ends_every_record_of_its_side(case):
     """Issue 19, eighth and tenth reviews (F1, A1, A2): records stamped with market 0's
     price time outlived their round. A second deleverage at that price, after market 1's
     move bankrupted trader4, still read them, while the deficit gate no longer held their
-    holders: trader2 ended its record with a 1-lot trade against a sybil and paid 162.76
-    USDC instead of 460.67, trader1 297.91 more; trader1 withdrew its record's 1,400.00
-    and was charged 411.07 of its deposit (and a hedge against the very move that made
-    the second bankruptcy left 4,539.00 USDC of bad debt). A record now counts only until
-    the next price of any market: the second deleverage is another round, its winners
-    charged by their open profit: a withdrawal after the first changes nothing, and the
-    1-lot trade moves only that lot's profit (0.35 USDC), not the others' charges."""
+    holders: trader2 ended its own record with a 1-lot trade against a sybil and paid
+    162.76 USDC instead of 460.67, trader1 297.91 more; trader1 withdrew its record's
+    1,400.00 and was charged 411.07 of its deposit. Now the first deficit gate scan that
+    finds no bankrupt holder opposite ends the side's round, every record of it at once
+    (``margin.end_adl_round``): a winner can end its own record only with the others',
+    so its act never moves a charge onto another winner, and a withdrawn record is never
+    charged from a deposit. Nobody acting, the records carry into trader4's deleverage
+    (921.33 and 460.67 USDC, no bad debt); trader1's withdrawal or trader2's trade ends
+    both, and each pays its open profit (510.27 and 255.13 or 255.01)."""
     a_record_then_a_second_round(case)
     actors = case.pair.actors
     plain = second_round(case.state, actors)
-    assert second_round(case.state, actors, withdraw_the_record) == plain
+    withdrawn = second_round(case.state, actors, withdraw_the_record)
     wiped = second_round(case.state, actors, wipe)
-    assert wiped["trader1"] == plain["trader1"]
-    assert abs(wiped["trader2"] - plain["trader2"]) <= 350_000
+    assert plain == {"trader1": 921_333_333, "trader2": 460_666_667, "bad_debt": 0}
+    assert (
+        withdrawn["trader1"] == wiped["trader1"] == recompute.pnl(case.state, actors["trader1"], 0)
+    )
+    assert withdrawn["trader2"] == recompute.pnl(case.state, actors["trader2"], 0)
+    assert all(moved[t] <= plain[t] for moved in (withdrawn, wiped) for t in ("trader1", "trader2"))
+    case.price(1, 25 * USDC)
+    records = [recompute.round_profit(case.state, actors[t], 0) for t in ("trader1", "trader2")]
+    assert records == [1_400 * USDC, 700 * USDC]  # a price ends nothing
+    case.act("deleverage", "outsider", "trader4")
+
+
+def test_i19_r8_the_round_ends_on_the_chain_too(case):
+    """The same on both chains: trader1's withdrawal after the first deleverage ends both
+    records (the side's round field moves on), and trader4's deleverage charges the open
+    profit alone."""
+    a_record_then_a_second_round(case)
+    actors = case.pair.actors
+    case("withdraw", "trader1", 1_400 * USDC)
+    assert case.state.markets[0].short_adl_round % 2 == 0
     case.price(1, 25 * USDC)
     assert all(
         recompute.round_profit(case.state, actors[t], 0) == 0 for t in ("trader1", "trader2")
@@ -979,21 +1000,46 @@ def test_i19_r8_a_new_price_ends_the_round(case):
     case.act("deleverage", "outsider", "trader4")
 
 
+def test_i19_r8_residual_a_price_between_calls_moves_nothing(case):
+    """Issue 19, the R8 residual the lab measured: a keeper that waits for the next price
+    between two deleverages of one round. With a record ended by any market's price, the
+    same price published again between trader0's and trader4's calls ended the shorts'
+    records, and trader4's call found only their open profit: they paid 2,100.00 USDC
+    instead of 2,296.60 and 196.60 became bad debt. The gate held both shorts throughout
+    (trader4 stayed bankrupt opposite), so nothing they did could end the round; a price
+    no longer does either: both calls charge as if no price had come."""
+    two_bankrupt_longs_deep(case)
+    actors, shorts = case.pair.actors, ("trader1", "trader2")
+    straight = deleveraged_in_order(case.state, actors, ("trader0", "trader4"), shorts)
+    case("deleverage", "outsider", "trader0")
+    case.price(0, 650_000)
+    case.price(1, case.state.markets[1].price)
+    after_prices = deleveraged_in_order(case.state, actors, ("trader4",), shorts)
+    first = {t: straight[t] - after_prices[t] for t in shorts}
+    assert after_prices["bad_debt"] == straight["bad_debt"] == 0
+    assert sum(first.values()) + sum(after_prices[t] for t in shorts) == 2_296_600_000
+    case.act("deleverage", "outsider", "trader4")
+
+
 def test_i19_r8_the_properties_see_a_record_outlive_its_round(embedded_pair, monkeypatch):
-    """A record counted after a new price (the design before: market 0's own price time
-    only) charges more than the capacity recomputed from raw fields, and the deleverage's
-    share properties fail."""
+    """A round that a passing gate scan does not end (a record outliving its round, as
+    before the eighth review's fix): trader1 withdraws what its record counts and keeps
+    the record (``adl_record_ends_when_its_holder_acts``); trader2 ends its own record with
+    a 1-lot trade and leaves trader1's (``adl_records_end_together``)."""
     embedded_pair.reset()
     b = Builder(embedded_pair, "adl", "unused", "")
     a_record_then_a_second_round(b)
-    b.price(1, 25 * USDC)
-    monkeypatch.setattr(margin, "adl_record_live", lambda state, position: position.adl_profit > 0)
-    call = b.resolve("deleverage", "outsider", (b.address("trader4"),))
-    before = embedded_pair.state.copy()
-    after, reason, events = spec_apply(before.copy(), embedded_pair.actors, call)
+    monkeypatch.setattr(margin, "end_adl_round", lambda market, side: None)
+    actors, before = embedded_pair.actors, embedded_pair.state.copy()
+    withdrawal = Call("engine", "withdraw", "trader1", (1_400 * USDC,))
+    after, reason, events = spec_apply(before.copy(), actors, withdrawal)
     assert reason is None
-    with pytest.raises(InvariantViolation, match="adl_pro_rata_shares|adl_no_harm"):
-        check_properties(embedded_pair.actors, [(call, before, after, events)])
+    with pytest.raises(InvariantViolation, match="adl_record_ends_when_its_holder_acts"):
+        check_properties(actors, [(withdrawal, before, after, events)])
+    after = before.copy()
+    wipe(after, actors)
+    with pytest.raises(InvariantViolation, match="adl_records_end_together"):
+        adl_record.check_lifetime("settle", actors["operator"], before, after, after.events)
 
 
 def test_i19_r9_a_record_leaves_its_account_free(case):
@@ -1016,7 +1062,7 @@ def test_i19_r9_a_record_leaves_withdrawals_free(case):
 def without_round_record(monkeypatch) -> None:
     """The design before the round's record: ADL capacity is the open profit alone."""
 
-    def open_profit(state, position, market):
+    def open_profit(position, market):
         return margin.unrealized_pnl(position, market)
 
     monkeypatch.setattr(margin, "adl_capacity", open_profit)
@@ -1043,9 +1089,9 @@ def _more_when_second(monkeypatch, second: str, extra: int, keeper_only: bool) -
 
     def skewed(state, caller, address):
         pending = any(
-            margin.adl_record_live(state, p)
+            margin.adl_record_live(p, state.markets[market_id])
             for account in state.accounts.values()
-            for p in account.positions.values()
+            for market_id, p in account.positions.items()
         )
         real(state, caller, address)
         if address == second and pending and (caller != address or not keeper_only):

@@ -90,7 +90,7 @@ def test_the_governance_code_lays_out_storage_as_the_engine():
     slot, and the transient reentrancy lock, must mean the same to both."""
     engine, governance = _layout("PerpEngine"), _layout("EngineGovernance")
     assert engine == governance
-    assert engine["storage_layout"]["storage"]["positions"]["slot"] == 15  # all of it
+    assert engine["storage_layout"]["storage"]["positions"]["slot"] == 14  # all of it
 
 
 def test_the_engine_forwards_only_its_governance_calls(chain):

@@ -20,14 +20,12 @@ SAME_RATE = Call("engine", "set_funding_rate", "oracle", (1, 0))
 
 def move_price_behind_the_specs_back(pair) -> None:
     """Market 1's price, a minute later, on the chain alone (after its funding was
-    brought to that time, so that the same rate again changes nothing in the spec). The
-    engine's price epoch, a global every step reads, moves in the spec too, so only the
-    market's own field differs."""
+    brought to that time, so that the same rate again changes nothing in the spec): only
+    the market's own fields differ."""
     assert pair.apply(Call(CLOCK, "wait", "outsider", (60,))).success
     assert pair.apply(SAME_RATE).success
     price = pair.state.markets[1].price + 1
     assert pair.send(Call("engine", "update_price", "oracle", (1, price, pair.clock))).success
-    pair.state.price_epoch += 1
 
 
 def test_untouched_field_is_caught_at_the_next_full_comparison(embedded_pair):
