@@ -223,37 +223,24 @@ def _require_no_dodge(market_id: uint256, position: storage.Position):
         margin.adl_capacity(position, storage.markets[market_id].price, side_round) > 0
     ):
         assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
-        self._end_adl_round(market_id, position.size)  # nothing pending: records lapse
+        self._next_adl_round(market_id, position.size, False)  # nothing pending: records lapse
 
 
 @internal
-def _open_adl_round(market_id: uint256, size: int256) -> uint256:
+def _next_adl_round(market_id: uint256, size: int256, opened: bool) -> uint256:
     """
-    @notice Open the side's round (odd) unless it is open; return it, for a record to
-            carry. Spec: `margin.open_adl_round`.
+    @notice Open (`opened`: odd) or end (even) the side's round unless it already is;
+            return it, for a record to carry. Spec: `margin.open_adl_round`,
+            `margin.end_adl_round`.
     """
     current: uint256 = margin.adl_round(market_id, size)
-    if current % 2 == 0:
+    if (current % 2 == 1) != opened:
         current += 1
         if size > 0:
             storage.markets[market_id].long_adl_round = current
         else:
             storage.markets[market_id].short_adl_round = current
     return current
-
-
-@internal
-def _end_adl_round(market_id: uint256, size: int256):
-    """
-    @notice End the side's round if it is open: its records lapse.
-            Spec: `margin.end_adl_round`.
-    """
-    current: uint256 = margin.adl_round(market_id, size)
-    if current % 2 == 1:
-        if size > 0:
-            storage.markets[market_id].long_adl_round = current + 1
-        else:
-            storage.markets[market_id].short_adl_round = current + 1
 
 
 # Oracle
@@ -718,6 +705,9 @@ def deleverage(account: address):
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
     self._book_loss(account, market_id, -share - cover - charged)
     self._write_off(account, market_id)
+    if margin.adl_round(market_id, -side) % 2 == 1:
+        if checks.solvent_holders(market_id, -side):
+            self._next_adl_round(market_id, -side, False)  # no deficit pending: round over
     if self._holds_position(account):
         storage.booked[account] += convert(-share, uint256)  # paid while it keeps positions
     else:
@@ -765,7 +755,7 @@ def _charge(account: address, market_id: uint256, amount: int256, price: int256,
         left: int256 = max(capacity - amount - (upnl - kept), 0)
         record: uint256 = 0
         if left > 0:
-            round: uint256 = self._open_adl_round(market_id, position.size)
+            round: uint256 = self._next_adl_round(market_id, position.size, True)
             record = (round << constants.ADL_ROUND_SHIFT) | convert(left, uint256)
         storage.positions[account][market_id].adl_record = record
     storage.collateral[account] -= amount - kept

@@ -80,11 +80,9 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
 
 def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
     """The no-dodge gate in one market (a settled one gates nothing): a position in profit,
-    the round's ADL record included, or holding a record of the round at all, waits while
-    a holder opposite is bankrupt; once none is, its side's round ends (issue 19). A
-    record gates even where the position's loss exceeds it: the round outlives prices, so
-    a price that turns the position back to a profit makes the record chargeable again,
-    and what it counts must still be there. Contract: ``PerpEngine._require_no_dodge``."""
+    the round's ADL record included, or holding a record at all (a later price may make
+    it chargeable), waits while a holder opposite is bankrupt; once none is, its side's
+    round ends (issue 19). Contract: ``PerpEngine._require_no_dodge``."""
     market = state.markets[market_id]
     if market.settled:
         return
@@ -432,9 +430,8 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
 
     The position is the account's lowest market id (attribution is never the caller's
     choice). Its deficit share, floor(TNC x loss_i / total loss), follows where the loss
-    arose (``margin.deficit_weights``, M-W3; dYdX v4's maintenance weights wrote a share
-    off in a market with no winner while the losing market's winners kept their profit).
-    The fund covers it as far as it goes; ``adl.allocate_adl`` closes the position
+    arose (``margin.deficit_weights``, M-W3: by maintenance, a share was written off in a
+    market with no winner). The fund covers it as far as it goes; ``adl.allocate_adl`` closes the position
     against opposite positions of the same market and charges them the rest within their
     caps. When the account's last position closes, what is left of its deficit is written
     off (and so is a bankrupt counterparty's, closed at the oracle price). Anyone may
@@ -443,10 +440,9 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     bankrupt holders opposite its position in profit): it repays first
     (``margin.repay_booked``); a call that leaves it positions records its share as owed,
     and the one that closes its last forgives what is left. A call that closes positions
-    of the account in settled markets (``_settle``) stops there: the account's positions
-    in settled markets are settled first, so anyone can empty a settled market of the
-    positions nobody touches, which frees its slot (``governance._free_slot``, N1).
-    Contract: ``PerpEngine.deleverage``.
+    in settled markets (``_settle``) stops there, so anyone can empty a settled market,
+    which frees its slot (N1). A call that leaves no bankrupt holder opposite the
+    winners ends their round (issue 19). Contract: ``PerpEngine.deleverage``.
     """
     if _settle(state, address):
         return
@@ -493,6 +489,8 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
     _book_loss(state, address, market_id, -share - cover - charged)
     _write_off(state, address, market_id)
+    if margin.adl_round(market, -side) % 2 and solvent_holders(state, market_id, -side):
+        margin.end_adl_round(market, -side)  # no deficit pending any more: the round is over
     if account.positions:
         account.booked -= share  # others paid it while it keeps positions (M-1)
     else:
@@ -535,15 +533,12 @@ def _charge(state: State, address: str, market_id: int, amount: int, capacity: i
     the position it keeps first (its cost basis), then from what its closed lots realized,
     in this call or earlier in the round. What they realized and no charge took is the
     round's record (``margin.adl_capacity``), so a later call of the round may charge it
-    and the split into calls moves nothing (issue 19); principal is never touched (W12).
-    Contract: ``PerpEngine._charge``."""
+    (issue 19); principal is never touched (W12). Contract: ``PerpEngine._charge``."""
     account = get_account(state, address)
     position = account.positions.get(market_id)
     if position is not None:
         market = state.markets[market_id]
-        # signed: a record holder's kept lots may be at a loss, since a round outlives
-        # prices; the record then holds what its realized profit has left
-        upnl = margin.unrealized_pnl(position, market)
+        upnl = margin.unrealized_pnl(position, market)  # a record holder's may be < 0
         kept = min(amount, max(upnl, 0))
         position.entry_notional += kept
         left = max(capacity - amount - (upnl - kept), 0)

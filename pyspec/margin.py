@@ -65,7 +65,7 @@ def adl_round(market: Market, side: int) -> int:
 
 def open_adl_round(market: Market, side: int) -> int:
     """Open the side's round (odd) unless it is open; return it, for a record to carry.
-    Contract: ``PerpEngine._open_adl_round``."""
+    Contract: ``PerpEngine._next_adl_round``."""
     current = adl_round(market, side)
     if current % 2 == 0:
         current += 1
@@ -78,7 +78,7 @@ def open_adl_round(market: Market, side: int) -> int:
 
 def end_adl_round(market: Market, side: int) -> None:
     """End the side's round if it is open: its records lapse. Contract:
-    ``PerpEngine._end_adl_round``."""
+    ``PerpEngine._next_adl_round``."""
     if adl_round(market, side) % 2 == 1:
         if side > 0:
             market.long_adl_round += 1

@@ -50,11 +50,13 @@ def check(fn: str, before: State, after: State, events: list) -> None:
                     capacity(before, address, market_id) - charged[key],
                     pnl(after, address, market_id),
                 )
+                # the record this call wrote, live or ended by the call's last step
+                left = pnl(after, address, market_id) + account.positions[market_id].adl_profit
                 _check(
-                    capacity(after, address, market_id) == expected,
+                    left == expected,
                     f"{address} in market {market_id}: capacity "
                     f"{capacity(before, address, market_id)} charged {charged[key]} left "
-                    f"{capacity(after, address, market_id)}, expected {expected}",
+                    f"{left}, expected {expected}",
                 )
             elif now:
                 _check(

@@ -955,49 +955,51 @@ def withdraw_the_record(state, actors) -> None:
     engine.process_withdraw(state, actors["trader1"], 1_400 * USDC)
 
 
-def test_i19_r8_a_winner_ends_every_record_of_its_side(case):
+def test_i19_r8_a_round_ends_with_its_deficit(case):
     """Issue 19, eighth and tenth reviews (F1, A1, A2): records stamped with market 0's
     price time outlived their round. A second deleverage at that price, after market 1's
     move bankrupted trader4, still read them, while the deficit gate no longer held their
     holders: trader2 ended its own record with a 1-lot trade against a sybil and paid
     162.76 USDC instead of 460.67, trader1 297.91 more; trader1 withdrew its record's
-    1,400.00 and was charged 411.07 of its deposit. Now the first deficit gate scan that
-    finds no bankrupt holder opposite ends the side's round, every record of it at once
-    (``margin.end_adl_round``): a winner can end its own record only with the others',
-    so its act never moves a charge onto another winner, and a withdrawn record is never
-    charged from a deposit. Nobody acting, the records carry into trader4's deleverage
-    (921.33 and 460.67 USDC, no bad debt); trader1's withdrawal or trader2's trade ends
-    both, and each pays its open profit (510.27 and 255.13 or 255.01)."""
+    1,400.00 and was charged 411.07 of its deposit. Now trader0's deleverage, which leaves
+    no bankrupt holder opposite the shorts, ends their round (and a passing gate scan
+    would end it for every record of the side at once): trader4's bankruptcy is another
+    round, charged by open profit, and nothing a winner does between the two changes the
+    others' charges (the 1-lot trade moves only that lot's profit, 0.13 USDC)."""
     a_record_then_a_second_round(case)
     actors = case.pair.actors
+    assert case.state.markets[0].short_adl_round % 2 == 0  # ended by the deleverage
     plain = second_round(case.state, actors)
-    withdrawn = second_round(case.state, actors, withdraw_the_record)
+    assert second_round(case.state, actors, withdraw_the_record) == plain
     wiped = second_round(case.state, actors, wipe)
-    assert plain == {"trader1": 921_333_333, "trader2": 460_666_667, "bad_debt": 0}
-    assert (
-        withdrawn["trader1"] == wiped["trader1"] == recompute.pnl(case.state, actors["trader1"], 0)
-    )
-    assert withdrawn["trader2"] == recompute.pnl(case.state, actors["trader2"], 0)
-    assert all(moved[t] <= plain[t] for moved in (withdrawn, wiped) for t in ("trader1", "trader2"))
-    case.price(1, 25 * USDC)
-    records = [recompute.round_profit(case.state, actors[t], 0) for t in ("trader1", "trader2")]
-    assert records == [1_400 * USDC, 700 * USDC]  # a price ends nothing
-    case.act("deleverage", "outsider", "trader4")
-
-
-def test_i19_r8_the_round_ends_on_the_chain_too(case):
-    """The same on both chains: trader1's withdrawal after the first deleverage ends both
-    records (the side's round field moves on), and trader4's deleverage charges the open
-    profit alone."""
-    a_record_then_a_second_round(case)
-    actors = case.pair.actors
-    case("withdraw", "trader1", 1_400 * USDC)
-    assert case.state.markets[0].short_adl_round % 2 == 0
+    assert wiped["trader1"] == plain["trader1"]
+    assert abs(wiped["trader2"] - plain["trader2"]) <= 350_000
     case.price(1, 25 * USDC)
     assert all(
         recompute.round_profit(case.state, actors[t], 0) == 0 for t in ("trader1", "trader2")
     )
     case.act("deleverage", "outsider", "trader4")
+
+
+def test_i19_r8_a_scan_ends_the_round_on_the_chain_too(case):
+    """A round the gate's scan ends: trader0 and trader4 bankrupt, trader0 deleveraged
+    (trader4 still pending: the shorts' round stays open); a price in market 0 rescues
+    trader4 (no deficit is pending, but no deleverage came to see it), and trader1's
+    withdrawal, whose gate scan finds no bankrupt holder opposite, ends the shorts' round:
+    both shorts' records lapse at once."""
+    two_bankrupt_longs_deep(case)
+    actors = case.pair.actors
+    case("deleverage", "outsider", "trader0")
+    assert case.state.markets[0].short_adl_round % 2 == 1
+    case.price(0, 950_000)
+    assert case.equity("trader4") >= 0
+    records = [recompute.round_profit(case.state, actors[t], 0) for t in ("trader1", "trader2")]
+    assert all(records)
+    case.act("withdraw", "trader1", 100 * USDC)
+    assert case.state.markets[0].short_adl_round % 2 == 0
+    assert all(
+        recompute.round_profit(case.state, actors[t], 0) == 0 for t in ("trader1", "trader2")
+    )
 
 
 def test_i19_r8_residual_a_price_between_calls_moves_nothing(case):
@@ -1022,15 +1024,18 @@ def test_i19_r8_residual_a_price_between_calls_moves_nothing(case):
 
 
 def test_i19_r8_the_properties_see_a_record_outlive_its_round(embedded_pair, monkeypatch):
-    """A round that a passing gate scan does not end (a record outliving its round, as
-    before the eighth review's fix): trader1 withdraws what its record counts and keeps
-    the record (``adl_record_ends_when_its_holder_acts``); trader2 ends its own record with
-    a 1-lot trade and leaves trader1's (``adl_records_end_together``)."""
+    """A round that outlives its deficit and a passing gate scan (the shorts' round
+    reopened on a copy after trader0's deleverage ended it, and ``end_adl_round`` made a
+    no-op): trader1 withdraws what its record counts and keeps the record
+    (``adl_record_ends_when_its_holder_acts``); trader2 ends its own record with a 1-lot
+    trade and leaves trader1's (``adl_records_end_together``)."""
     embedded_pair.reset()
     b = Builder(embedded_pair, "adl", "unused", "")
     a_record_then_a_second_round(b)
     monkeypatch.setattr(margin, "end_adl_round", lambda market, side: None)
     actors, before = embedded_pair.actors, embedded_pair.state.copy()
+    before.markets[0].short_adl_round -= 1  # the round the records were stamped with
+    assert recompute.round_profit(before, actors["trader1"], 0) == 1_400 * USDC
     withdrawal = Call("engine", "withdraw", "trader1", (1_400 * USDC,))
     after, reason, events = spec_apply(before.copy(), actors, withdrawal)
     assert reason is None

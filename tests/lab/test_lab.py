@@ -300,7 +300,7 @@ def test_the_readme_quotes_the_targets():
     between = (
         f"{usdc(first['price_between_effect_max'])} / {usdc(second['price_between_effect_max'])}"
     )
-    assert f'"What is left") moves up to {between} USDC' in readme
+    assert f'"How long a round lasts") moves up to {between} USDC' in readme
     written_off = " / ".join(usdc(t["price_between_bad_debt_max"]) for t in (first, second))
     assert f"up to {written_off} USDC of the round's deficit becomes bad debt" in readme
     rounds = [

@@ -251,6 +251,8 @@ struct Market:
     paused: bool
     settled: bool
     generation: uint256
+    long_adl_round: uint256
+    short_adl_round: uint256
 
 positions: public(HashMap[address, HashMap[uint256, Position]])
 # three markets, each in its first listing (orders name them by slot)
