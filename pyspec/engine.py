@@ -431,18 +431,18 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     The position is the account's lowest market id (attribution is never the caller's
     choice). Its deficit share, floor(TNC x loss_i / total loss), follows where the loss
     arose (``margin.deficit_weights``, M-W3: by maintenance, a share was written off in a
-    market with no winner). The fund covers it as far as it goes; ``adl.allocate_adl`` closes the position
-    against opposite positions of the same market and charges them the rest within their
-    caps. When the account's last position closes, what is left of its deficit is written
-    off (and so is a bankrupt counterparty's, closed at the oracle price). Anyone may
-    call, as often as the account has positions. An account that owes a loss others paid
-    while it kept positions (M-1) is deleveraged at any equity (solvent, after the
-    bankrupt holders opposite its position in profit): it repays first
+    market with no winner). The fund covers it as far as it goes; ``adl.allocate_adl``
+    closes the position against opposite positions of the same market and charges them the
+    rest within their caps. When the account's last position closes, what is left of its
+    deficit is written off (and so is a bankrupt counterparty's, closed at the oracle
+    price). Anyone may call, as often as the account has positions. An account that owes a
+    loss others paid while it kept positions (M-1) is deleveraged at any equity (solvent,
+    after the bankrupt holders opposite its position in profit): it repays first
     (``margin.repay_booked``); a call that leaves it positions records its share as owed,
-    and the one that closes its last forgives what is left. A call that closes positions
-    in settled markets (``_settle``) stops there, so anyone can empty a settled market,
-    which frees its slot (N1). A call that leaves no bankrupt holder opposite the
-    winners ends their round (issue 19). Contract: ``PerpEngine.deleverage``.
+    and the one that closes its last forgives what is left. A call that closes positions in
+    settled markets (``_settle``) stops there, so anyone can empty a settled market, which
+    frees its slot (N1). A call that leaves no bankrupt holder opposite the winners ends
+    their round (issue 19). Contract: ``PerpEngine.deleverage``.
     """
     if _settle(state, address):
         return
@@ -490,7 +490,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     _book_loss(state, address, market_id, -share - cover - charged)
     _write_off(state, address, market_id)
     if margin.adl_round(market, -side) % 2 and solvent_holders(state, market_id, -side):
-        margin.end_adl_round(market, -side)  # no deficit pending any more: the round is over
+        margin.end_adl_round(market, -side)  # no deficit pending: the round is over
     if account.positions:
         account.booked -= share  # others paid it while it keeps positions (M-1)
     else:

@@ -159,9 +159,18 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     batch = 0
     database = distributed.example_database(args.database)
     try:
-        if args.explorer == "random":  # hypothesis replays its own saved failures first
-            extra["saved_failures_passed"] = saved_failures.replay_first(
-                database, args.machine, partial(replay_calls, machine)
+        if args.explorer == "random" and index == 0:  # hypothesis replays its own first
+            extra["saved_failures_passed"] = 0
+
+            def passed() -> None:
+                extra["saved_failures_passed"] += 1
+
+            saved_failures.replay_first(
+                database,
+                saved_failures.key(args.machine, args.chain),
+                partial(replay_calls, machine),
+                partial(saved_failures.runnable, pair),
+                passed,
             )
         while not (reason := spent(1)):
             extra["batches"] = batch + 1  # started (the seeds used), finished or not
@@ -206,10 +215,14 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     def replay(candidate, pair) -> BaseException | None:
         """The failure ``candidate`` leads to (on the spec alone with ``--machine spec``, as
         it was found), or None, also when the budget ran out during it: the minimizer's
-        next ``stop`` ends the search."""
+        next ``stop`` ends the search, and a search whose last candidate was cut is not
+        complete."""
         try:
             return trace.failure_of(candidate, pair, make_sequence=sequence)
-        except Stopped:
+        except Stopped as stopped:
+            extra["candidate_cut"] = True
+            if extra["stopped"] is None:
+                extra["stopped"] = f"{stopped} (while minimizing)"
             return None
 
     def stop_minimizing(candidate) -> bool:
@@ -225,15 +238,18 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     shrunk, last, finished = trace.minimize(
         calls, pair, trace.signature(failure), replay, stop_minimizing
     )
+    finished = finished and not extra.get("candidate_cut")
     failure = last or failure
     simplified = []
     if finished and args.explorer == "random":  # drawn values: no hypothesis shrank them
         shrunk, last, simplified, finished = simplify.simplify(
             shrunk, pair, trace.identity(failure), replay, stop_minimizing
         )
+        finished = finished and not extra.get("candidate_cut")
         failure = last or failure
     if args.explorer == "random":
-        saved_failures.save(database, args.machine, shrunk, failure)
+        key = saved_failures.key(args.machine, args.chain)
+        saved_failures.save(database, key, shrunk, failure)
     # minimized: no single call can be dropped (hypothesis may have been cut short by its
     # share of the shrink budget; the calls' values are then as it left them)
     extra["hypothesis_shrunk"] = complete
@@ -423,7 +439,7 @@ class Campaign:
         code = outcome(args, received, failures, errors, workers)
         trace_path = failed = None
         seeds = {
-            "rule": f"worker i, batch b: hypothesis seed batch_seed({args.seed}, i, b), the "
+            "rule": f"worker i, batch b: seed batch_seed({args.seed}, i, b), the "
             "first 8 bytes of sha256('perp-spec campaign <seed> <i> <b>')",
             "batches": {i: w.get("batches", 0) for i, w in sorted(workers.items())},
         }
@@ -456,6 +472,7 @@ class Campaign:
         summary["result"] = result_of(summary, args, failures, errors)
         if failures:
             summary["time_to_report"] = reported
+            summary["minimized"] = failures[0][4]  # the reported failure's, not another's
         summary["provenance"] = origin
         lines = branches = None
         if args.coverage:

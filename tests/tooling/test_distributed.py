@@ -148,7 +148,7 @@ def test_a_failure_saved_in_redis_is_replayed_first_until_it_passes(
 
     summary, first = run("first", 11, fuzz.FAILED)
     assert not summary["saved_failures"]["reproduced"]
-    (saved,) = database.fetch(saved_failures.key("differential"))
+    (saved,) = database.fetch(saved_failures.key("differential", "embedded"))
     assert json.loads(saved)["calls"] == first["calls"]
     summary, again = run("again", 12, fuzz.FAILED)
     assert summary["saved_failures"]["reproduced"] and summary["sequences"] == 1
@@ -156,7 +156,37 @@ def test_a_failure_saved_in_redis_is_replayed_first_until_it_passes(
     monkeypatch.setattr(fees, "compute_trading_fee", real)
     summary, _ = run("fixed", 12, fuzz.AGREED)
     assert summary["saved_failures"] == {"passed_and_deleted": 1, "reproduced": False}
-    assert list(database.fetch(saved_failures.key("differential"))) == []
+    assert list(database.fetch(saved_failures.key("differential", "embedded"))) == []
+
+
+def test_a_failure_saved_by_another_chain_or_an_erring_replay_is_kept(tmp_path, monkeypatch):
+    """A failure saved under anvil's key is not replayed, so not deleted, by an embedded
+    run (a divergence a fork shows may pass here); one whose replay errs (a node dropping
+    the connection) stops the run with the error and stays saved."""
+    from harness.core import machine
+
+    folder = str(tmp_path / "db")
+    calls = [{"target": "engine", "fn": "deposit", "sender": "trader1", "args": ["1000000"]}]
+    saved = json.dumps({"calls": calls}).encode()
+    for chain in ("anvil", "embedded"):
+        example_database(folder).save(saved_failures.key("differential", chain), saved)
+
+    def erring(machine_class, calls):
+        raise ConnectionError("the node dropped the connection")
+
+    monkeypatch.setattr(fuzz, "replay_calls", erring)
+    argv = ["--database", folder, "--max-steps", "200", "--seed", "4"]
+    assert fuzz.main([*argv, "--out", str(tmp_path / "report")]) == fuzz.ERROR
+    for chain in ("anvil", "embedded"):
+        key = saved_failures.key("differential", chain)
+        assert list(example_database(folder).fetch(key)) == [saved], chain
+    monkeypatch.setattr(fuzz, "replay_calls", machine.replay_calls)
+    assert fuzz.main([*argv, "--out", str(tmp_path / "again")]) == fuzz.AGREED
+    summary = json.loads((tmp_path / "again" / "summary.json").read_text())
+    assert summary["saved_failures"] == {"passed_and_deleted": 1, "reproduced": False}
+    assert list(example_database(folder).fetch(saved_failures.key("differential", "anvil"))) == [
+        saved
+    ]
 
 
 def test_a_saved_trace_this_code_cannot_run_is_deleted(tmp_path):
@@ -164,10 +194,14 @@ def test_a_saved_trace_this_code_cannot_run_is_deleted(tmp_path):
     this code: deleted, and the run goes on."""
     folder = str(tmp_path / "db")
     stale = {"calls": [{"target": "engine", "fn": "no_such_call", "sender": "alice", "args": []}]}
-    example_database(folder).save(saved_failures.key("differential"), json.dumps(stale).encode())
+    example_database(folder).save(
+        saved_failures.key("differential", "embedded"), json.dumps(stale).encode()
+    )
     argv = ["--database", folder, "--max-steps", "200", "--seed", "4"]
     assert fuzz.main([*argv, "--out", str(tmp_path / "report")]) == fuzz.AGREED
-    assert list(example_database(folder).fetch(saved_failures.key("differential"))) == []
+    assert (
+        list(example_database(folder).fetch(saved_failures.key("differential", "embedded"))) == []
+    )
 
 
 def test_a_hypothesis_failure_saved_in_redis_is_replayed_first_by_the_next_run(

@@ -66,7 +66,7 @@ def test_provenance_names_the_code_tools_and_command(agreed):
     assert origin["code"]["contracts_sources"] == artifacts.sources_hash()
     assert len(origin["code"]["commit"]) == 40 and isinstance(origin["code"]["dirty"], bool)
     assert origin["command"].startswith("python -m harness.campaign --max-steps 120 --seed 3")
-    assert "hypothesis seed batch_seed(3, i, b)" in origin["seeds"]["rule"]
+    assert "seed batch_seed(3, i, b)" in origin["seeds"]["rule"]
 
 
 def test_scope_lists_what_was_never_reached(agreed):
