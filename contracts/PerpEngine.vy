@@ -640,7 +640,8 @@ def deleverage(account: address):
             equity, repaying first (`margin.repay_booked`); a call that leaves it positions
             records its share as owed, the one that closes its last forgives the rest. A call
             that settles positions of the account in settled markets stops there: anyone
-            empties a settled market this way, which frees its slot (N1).
+            empties a settled market this way, which frees its slot (N1). A call that
+            leaves no bankrupt holder opposite the winners ends their round (issue 19).
             Anyone may call; a caller other than the account is paid a capped liquidator's
             reward from the fund's room (N9). Spec: `engine.process_deleverage`,
             `engine._pay_keeper`.

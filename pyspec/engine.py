@@ -80,8 +80,8 @@ def _require_fresh_account(state: State, address: str, gated: int) -> None:
 
 def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
     """The no-dodge gate in one market (a settled one gates nothing): a position in profit,
-    the round's ADL record included, or holding a record at all (a later price may make
-    it chargeable), waits while a holder opposite is bankrupt; once none is, its side's
+    the round's ADL record included, or holding a live record at all (a later price may
+    make it chargeable), waits while a holder opposite is bankrupt; once none is, its side's
     round ends (issue 19). Contract: ``PerpEngine._require_no_dodge``."""
     market = state.markets[market_id]
     if market.settled:

@@ -51,8 +51,8 @@ class Market:
     # its slot, and what is decided ahead names the listing (``governance.market_slot``).
     generation: int = 0
     # Each side's ADL round (issue 19): odd while a deleverage's records on that side may
-    # be charged, even once a deficit gate scan of the side found no bankrupt holder
-    # opposite (``margin.open_adl_round``, ``margin.end_adl_round``).
+    # be charged, even once a deleverage or a deficit gate scan of the side found no
+    # bankrupt holder opposite (``margin.open_adl_round``, ``margin.end_adl_round``).
     long_adl_round: int = 0
     short_adl_round: int = 0
     holders: list[str] = field(default_factory=list)  # accounts with an open position

@@ -68,8 +68,9 @@ def adl_capacity(position: storage.Position, price: uint256, side_round: uint256
 def adl_record_live(position: storage.Position, side_round: uint256) -> bool:
     """
     @notice Check the position holds a record of its side's current round, which lasts
-            until a deficit gate scan of the side finds no bankrupt holder opposite (a
-            record is 0 when it holds no profit). Spec: `margin.adl_record_live`.
+            until a deleverage or a deficit gate scan of the side finds no bankrupt
+            holder opposite (a record is 0 when it holds no profit).
+            Spec: `margin.adl_record_live`.
     """
     return (
         position.adl_record != 0

@@ -80,8 +80,9 @@ PROPERTIES = {
     "zero equity",
     "adl_keeps_principal": "a charged counterparty's principal (collateral less the round's "
     "ADL record) never falls (net of funding settled and of PnL realized at a delisted "
-    "market's final price) and the position it keeps, its record included, never ends at "
-    "a loss: however often it is charged, ADL takes profit only",
+    "market's final price) and the position it keeps, its record included (the one the "
+    "call wrote, also where the call then ended the round), never ends at a loss: however "
+    "often it is charged, ADL takes profit only",
     "adl_round_record": adl_record.SENTENCE,
     "adl_records_end_together": adl_record.TOGETHER,
     "adl_record_ends_when_its_holder_acts": adl_record.HOLDER_ACTS,
@@ -301,16 +302,16 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         collateral_before = before.accounts[counterparty].collateral - round_profit(
             before, counterparty, market_id
         )
-        collateral_after = after.accounts[counterparty].collateral - round_profit(
-            after, counterparty, market_id
-        )
+        # the record this call wrote, live or ended by the call (its deficit resolved)
+        kept_position = after.accounts[counterparty].positions.get(market_id)
+        record = kept_position.adl_profit if kept_position else 0
+        collateral_after = after.accounts[counterparty].collateral - record
+        left = pnl(after, counterparty, market_id) + record if kept else 0
         check(
             "adl_keeps_principal",
-            collateral_after >= collateral_before + funding.get(counterparty, 0)
-            and (kept == 0 or capacity(after, counterparty, market_id) >= 0),
+            collateral_after >= collateral_before + funding.get(counterparty, 0) and left >= 0,
             f"{counterparty}: collateral {collateral_before} -> {collateral_after} (funding "
-            f"{funding.get(counterparty, 0)}), kept {kept} lots at "
-            f"{capacity(after, counterparty, market_id) if kept else 0} with its record",
+            f"{funding.get(counterparty, 0)}), kept {kept} lots at {left} with its record",
         )
     check(
         "no_profit_from_bankruptcy",

@@ -981,6 +981,49 @@ def test_i19_r8_a_round_ends_with_its_deficit(case):
     case.act("deleverage", "outsider", "trader4")
 
 
+def self_made_bankruptcy(state, actors, *moves) -> dict[str, int]:
+    """On a copy of ``state``: ``moves``, then trader3 (deposits 1,310 USDC) buys 20,000
+    lots at 0.65 from its own trader6, market 0 gaps to 0.55, and trader6 deleverages
+    trader3; what each short paid."""
+    state = state.copy()
+    for move in moves:
+        move(state, actors)
+    engine.process_deposit(state, actors["trader3"], 1_310 * USDC)
+    engine.process_settle_trade(
+        state, state.settlement, actors["trader3"], actors["trader6"], 0, 20_000, 650_000, True
+    )
+    state.timestamp += 1
+    engine.process_update_price(state, state.oracle, 0, 550_000, state.timestamp)
+    state.events.clear()
+    engine.process_deleverage(state, actors["trader6"], actors["trader3"])
+    names, paid = {a: n for n, a in actors.items()}, {}
+    for name, args in state.events:
+        if name == "Deleverage":
+            paid[names[args[1]]] = paid.get(names[args[1]], 0) + args[5]
+    return paid
+
+
+def withdraw_a_unit(state, actors) -> None:
+    """trader2 withdraws 1 USDC: its gate scan ends the shorts' round."""
+    engine.process_withdraw(state, actors["trader2"], USDC)
+
+
+def test_i19_r8_review_a_self_made_bankruptcy_draws_no_old_record(case):
+    """Issue 19, the review of rounds ended by gate scans alone: after trader0's round
+    left no bankrupt holder opposite, nobody of the short side acted, so trader1's and
+    trader2's records (1,400.00 and 700.00 USDC) stayed chargeable. An attacker's own
+    long against its own short, bankrupted by a gap, drew on them: trader1 and trader2
+    paid 290.57 and 145.28 USDC of its deficit instead of 185.93 and 92.96, and the
+    attacker's short 156.96 less. The deleverage that leaves no bankrupt holder opposite
+    now ends the round: the same as if a short had acted first."""
+    a_record_then_a_second_round(case)
+    actors = case.pair.actors
+    passive = self_made_bankruptcy(case.state, actors)
+    ended = self_made_bankruptcy(case.state, actors, withdraw_a_unit)
+    assert passive["trader1"] == ended["trader1"] and passive["trader6"] == ended["trader6"]
+    case.act("deposit", "trader3", 1_310 * USDC)
+
+
 def test_i19_r8_a_scan_ends_the_round_on_the_chain_too(case):
     """A round the gate's scan ends: trader0 and trader4 bankrupt, trader0 deleveraged
     (trader4 still pending: the shorts' round stays open); a price in market 0 rescues
