@@ -227,6 +227,18 @@ def _require_no_dodge(market_id: uint256, position: storage.Position):
 
 
 @internal
+def _end_resolved_round(market_id: uint256, side: int256):
+    """
+    @notice End the round of the winners on `side` once no bankrupt holder is opposite
+            them: a deleverage, a fund-covered liquidation or a bankrupt holder's deposit
+            may resolve a deficit. Spec: `adl.end_resolved_round`.
+    """
+    if margin.adl_round(market_id, side) % 2 == 1:
+        if checks.solvent_holders(market_id, side):
+            self._next_adl_round(market_id, side, False)
+
+
+@internal
 def _next_adl_round(market_id: uint256, size: int256, opened: bool) -> uint256:
     """
     @notice Open (`opened`: odd) or end (even) the side's round unless it already is;
@@ -335,10 +347,6 @@ def deposit(amount: uint256):
     """
     assert amount > 0, "deposit: zero amount"
     assert amount <= constants.MAX_DEPOSIT, "deposit: amount too large"
-    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
-        if storage.positions[msg.sender][market_id].size != 0:
-            if storage.markets[market_id].adl_policy == constants.ADL_POLICY_LEVERAGE_PRO_RATA:
-                self._require_no_dodge(market_id, storage.positions[msg.sender][market_id])
     self._pull(msg.sender, amount)
     self._settle(msg.sender)
     if self._holds_position(msg.sender):
@@ -346,6 +354,12 @@ def deposit(amount: uint256):
     else:
         margin.repay_booked(msg.sender)  # a record that outlived its positions ends (M-1)
     storage.collateral[msg.sender] += convert(amount, int256)
+    for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        size: int256 = storage.positions[msg.sender][market_id].size
+        if size != 0:
+            if storage.markets[market_id].adl_policy == constants.ADL_POLICY_LEVERAGE_PRO_RATA:
+                self._require_no_dodge(market_id, storage.positions[msg.sender][market_id])
+            self._end_resolved_round(market_id, -fixed_math.sign(size))  # a top-up
     log Deposit(account=msg.sender, amount=amount)
 
 
@@ -623,6 +637,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
         log InsuranceCover(account=account, market=market_id, amount=convert(cover, uint256))
         if self._holds_position(account):  # the fund paid while it keeps some (M-1)
             storage.booked[account] += convert(cover, uint256)
+    self._end_resolved_round(market_id, -side)  # the fund may have resolved a deficit
 
 
 @external
@@ -706,9 +721,7 @@ def deleverage(account: address):
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
     self._book_loss(account, market_id, -share - cover - charged)
     self._write_off(account, market_id)
-    if margin.adl_round(market_id, -side) % 2 == 1:
-        if checks.solvent_holders(market_id, -side):
-            self._next_adl_round(market_id, -side, False)  # no deficit pending: round over
+    self._end_resolved_round(market_id, -side)
     if self._holds_position(account):
         storage.booked[account] += convert(-share, uint256)  # paid while it keeps positions
     else:

@@ -165,19 +165,13 @@ def _pull(state: State, sender: str, amount: int) -> None:
 def process_deposit(state: State, caller: str, amount: int) -> None:
     """Deposit collateral from the caller's wallet, pulled before it is credited.
 
-    The no-dodge gate covers a deposit in the markets whose ADL policy weighs by
-    leverage, which a deposit lowers (issue 19; other policies' weights and ranks do not
-    read collateral). No price need be fresh: a deposit never hurts solvency. New money
-    never repays a loss record (M-1): one that outlived the account's positions ends
-    first, and an account holding positions while it owes is refused.
-    Contract: ``PerpEngine.deposit``.
+    The no-dodge gate covers a deposit where the ADL policy weighs by leverage, which a
+    deposit lowers (issue 19). No price need be fresh. New money never repays a loss
+    record (M-1): one that outlived the positions ends first; an account holding
+    positions while it owes is refused. Contract: ``PerpEngine.deposit``.
     """
     require(amount > 0, "deposit: zero amount")
     require(amount <= MAX_DEPOSIT, "deposit: amount too large")
-    account = state.accounts.get(caller)
-    for market_id in sorted(account.positions) if account else ():
-        if state.markets[market_id].adl_policy == ADL_POLICY_LEVERAGE_PRO_RATA:
-            _require_no_dodge(state, market_id, account.positions[market_id])
     _pull(state, caller, amount)
     _settle(state, caller)
     if get_account(state, caller).positions:
@@ -185,20 +179,22 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
     else:
         margin.repay_booked(state, caller)  # a record that outlived its positions ends (M-1)
     get_account(state, caller).collateral += amount
+    for market_id, position in sorted(get_account(state, caller).positions.items()):
+        if state.markets[market_id].adl_policy == ADL_POLICY_LEVERAGE_PRO_RATA:
+            _require_no_dodge(state, market_id, position)
+        adl.end_resolved_round(state, market_id, -sign(position.size))  # a bankrupt's top-up
     state.events.append(("Deposit", (caller, amount)))
 
 
 def process_withdraw(state: State, caller: str, amount: int) -> None:
     """Withdraw collateral, keeping the initial margin. Contract: ``PerpEngine.withdraw``.
 
-    The loss rule (the bank run behind N2): while bad debt B is recorded the engine owes
-    more than it holds, and every claim is worth (E - B) / E of its face, E being all
-    claims (the engine's token balance - fund + B: collateral plus unsettled PnL and
-    funding, which sum to the same at any price). A withdrawal debits ``amount`` and pays
-    that share; its haircut, ceil(amount x B / E) (a payout rounds down), repays B. Since
-    B / E is unchanged by a withdrawal, what each claimant receives does not depend on
-    who withdraws first (within a unit per withdrawal). Deposits made while B is recorded
-    join a pool that owes B and take the same share on the way out.
+    The loss rule (the bank run behind N2): while bad debt B is recorded every claim is
+    worth (E - B) / E of its face, E being all claims (the engine's balance - fund + B). A
+    withdrawal debits ``amount`` and pays that share; its haircut, ceil(amount x B / E)
+    (a payout rounds down), repays B. B / E is unchanged by a withdrawal, so no payout
+    depends on who withdraws first (within a unit). Deposits made while B is recorded
+    take the same share on the way out.
     """
     require(amount > 0, "withdraw: zero amount")
     _require_fresh_account(state, caller, EVERY_MARKET)
@@ -423,6 +419,7 @@ def process_liquidate(
         state.events.append(("InsuranceCover", (address, market_id, cover)))
         if get_account(state, address).positions:  # the fund paid while it keeps some (M-1)
             get_account(state, address).booked += cover
+    adl.end_resolved_round(state, market_id, -side)  # the fund may have resolved a deficit
 
 
 def process_deleverage(state: State, caller: str, address: str) -> None:
@@ -489,8 +486,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
     _book_loss(state, address, market_id, -share - cover - charged)
     _write_off(state, address, market_id)
-    if margin.adl_round(market, -side) % 2 and solvent_holders(state, market_id, -side):
-        margin.end_adl_round(market, -side)  # no deficit pending: the round is over
+    adl.end_resolved_round(state, market_id, -side)
     if account.positions:
         account.booked -= share  # others paid it while it keeps positions (M-1)
     else:

@@ -1024,6 +1024,41 @@ def test_i19_r8_review_a_self_made_bankruptcy_draws_no_old_record(case):
     case.act("deposit", "trader3", 1_310 * USDC)
 
 
+def test_i19_r8_review_a_top_up_ends_the_round(case):
+    """Issue 19, a second review: a deficit resolved without a deleverage left the round
+    open, and the records with it, for an attacker's own bankruptcy to draw on (130.19
+    USDC at 20,000 lots after the bankrupt holder's own 2,000 USDC top-up, 239.27 after
+    an attacker's dust long held the round open and was then topped up). A deposit by a
+    holder now ends the opposite side's round once no bankrupt holder is left there."""
+    two_bankrupt_longs_deep(case)
+    actors = case.pair.actors
+    case("deleverage", "outsider", "trader0")
+    assert case.state.markets[0].short_adl_round % 2 == 1  # trader4 still bankrupt
+    case.act("deposit", "trader4", 2_000 * USDC)
+    assert case.equity("trader4") >= 0
+    assert case.state.markets[0].short_adl_round % 2 == 0
+    assert all(
+        recompute.round_profit(case.state, actors[t], 0) == 0 for t in ("trader1", "trader2")
+    )
+
+
+def test_i19_r8_review_a_fund_covered_liquidation_ends_the_round(case):
+    """Issue 19, a second review: with the fund able to pay, trader0's deleverage was
+    covered whole yet wrote records; trader4, the last bankrupt long, was then liquidated
+    with the fund covering its deficit, and the round stayed open (52.11 USDC drawn by a
+    later self-made bankruptcy at 20,000 lots). The liquidation now ends it."""
+    two_bankrupt_longs_deep(case, top_up=1_600 * USDC)
+    actors = case.pair.actors
+    case("deleverage", "outsider", "trader0")
+    assert case.state.markets[0].short_adl_round % 2 == 1
+    case("deposit", "trader7", 5_000 * USDC)
+    case.act("liquidate", "trader7", "trader4", 0, 10**9)
+    assert case.state.markets[0].short_adl_round % 2 == 0
+    assert all(
+        recompute.round_profit(case.state, actors[t], 0) == 0 for t in ("trader1", "trader2")
+    )
+
+
 def test_i19_r8_a_scan_ends_the_round_on_the_chain_too(case):
     """A round the gate's scan ends: trader0 and trader4 bankrupt, trader0 deleveraged
     (trader4 still pending: the shorts' round stays open); a price in market 0 rescues
