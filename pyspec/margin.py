@@ -44,14 +44,15 @@ def adl_record_live(position: Position, market: Market) -> bool:
     deleverage that writes the side's first record (``open_adl_round``) until a deleverage
     leaves no bankrupt holder opposite, or a deficit gate scan of the side finds none
     (``end_adl_round``), which any action of a position of that side with capacity or a live
-    record makes. Prices do not end it: the gate holds every winner of the side while a
-    bankrupt holder is opposite, so none can act on a record, and a keeper that waits for
-    the next price before the round's next deleverage moves nothing (before, any market's
-    price ended every record: the lab's same price published again between two calls moved
-    up to 2,860.91 USDC of one account's charges and wrote 3,717.72 off as bad debt). Once a
-    scan passes, the round ends for every record of the side at once, so a winner can end
-    its own record only with everyone else's (the eighth review's 1-lot trade moved 297.91
-    USDC onto the other winner when a record outlived its round alone).
+    record makes (or a deposit or a liquidation, ``adl.end_resolved_round``). Prices do not
+    end it: the gate holds every winner of the side while a bankrupt holder is opposite, so
+    none can act on a record, and a keeper that waits for the next price before the round's
+    next deleverage moves nothing (before, any market's price ended every record: the lab's
+    same price published again between two calls moved up to 2,860.91 USDC of one account's
+    charges and wrote 3,717.72 off as bad debt). Once a scan passes, the round ends for
+    every record of the side at once, so a winner can end its own record only with everyone
+    else's (the eighth review's 1-lot trade moved 297.91 USDC onto the other winner when a
+    record outlived its round alone).
     Contract: ``margin.adl_record_live``.
     """
     return position.adl_profit > 0 and position.adl_round == adl_round(market, position.size)
