@@ -70,10 +70,7 @@ def open_adl_round(market: Market, side: int) -> int:
     current = adl_round(market, side)
     if current % 2 == 0:
         current += 1
-        if side > 0:
-            market.long_adl_round = current
-        else:
-            market.short_adl_round = current
+        _set_adl_round(market, side, current)
     return current
 
 
@@ -81,10 +78,14 @@ def end_adl_round(market: Market, side: int) -> None:
     """End the side's round if it is open: its records lapse. Contract:
     ``PerpEngine._next_adl_round``."""
     if adl_round(market, side) % 2 == 1:
-        if side > 0:
-            market.long_adl_round += 1
-        else:
-            market.short_adl_round += 1
+        _set_adl_round(market, side, adl_round(market, side) + 1)
+
+
+def _set_adl_round(market: Market, side: int, value: int) -> None:
+    if side > 0:
+        market.long_adl_round = value
+    else:
+        market.short_adl_round = value
 
 
 def current_funding_index(market: Market, now: int) -> int:

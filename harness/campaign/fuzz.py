@@ -158,6 +158,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     restarted_at = 0
     batch = 0
     database = distributed.example_database(args.database)
+    saved_key = saved_failures.key(args.machine, args.chain)
     try:
         if args.explorer == "random" and index == 0:  # hypothesis replays its own first
             extra["saved_failures_passed"] = 0
@@ -167,7 +168,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
 
             saved_failures.replay_first(
                 database,
-                saved_failures.key(args.machine, args.chain),
+                saved_key,
                 partial(replay_calls, machine),
                 partial(saved_failures.runnable, pair),
                 passed,
@@ -248,8 +249,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         finished = finished and not extra.get("candidate_cut")
         failure = last or failure
     if args.explorer == "random":
-        key = saved_failures.key(args.machine, args.chain)
-        saved_failures.save(database, key, shrunk, failure)
+        saved_failures.save(database, saved_key, shrunk, failure)
     # minimized: no single call can be dropped (hypothesis may have been cut short by its
     # share of the shrink budget; the calls' values are then as it left them)
     extra["hypothesis_shrunk"] = complete
