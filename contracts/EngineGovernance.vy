@@ -2,9 +2,9 @@
 # pragma optimize codesize
 # pragma nonreentrancy on
 """
-@title The engine's governance entry points
+@title The engine's privileged entry points
 @notice Spec: `pyspec/governance.py`. Listing, parameters, roles, the guardian's pause,
-        final settlement and the fund's withdrawal. This contract's code runs in the
+        final settlement, the fund's withdrawal, and the oracle's prices and funding rates. This contract's code runs in the
         engine's storage: the engine (contracts/PerpEngine.vy) forwards every call it does
         not implement here by delegatecall, so these functions are the engine's, at the
         engine's address, with its events; called directly, they would act on this
@@ -61,6 +61,19 @@ event MarketPaused:
 event MarketSettled:
     market: indexed(uint256)
     price: uint256
+
+
+event PriceUpdated:
+    market: indexed(uint256)
+    price: uint256
+    timestamp: uint256
+
+
+event FundingRateSet:
+    market: indexed(uint256)
+    requested_rate: int256
+    applied_rate: int256
+    funding_index: int256
 
 
 event InsuranceWithdrawal:
@@ -258,6 +271,51 @@ def set_guardian(guardian: address):
     self._require_governor()
     storage.guardian = guardian
     log GuardianSet(guardian=guardian)
+
+
+@external
+def update_price(market_id: uint256, price: uint256, timestamp: uint256):
+    """
+    @notice Publish an oracle price (collateral units per lot); then end every side's
+            round that no bankrupt holder is opposite any more: a price may rescue the
+            last one (issue 19). Spec: `governance.process_update_price`.
+    """
+    assert msg.sender == storage.oracle, "auth: not oracle"
+    market: storage.Market = checks.require_live(market_id)
+    assert price > 0, "oracle: zero price"
+    assert price <= constants.MAX_PRICE, "oracle: price too large"
+    assert timestamp > market.price_timestamp, "oracle: stale timestamp"
+    assert timestamp <= block.timestamp, "oracle: future timestamp"
+    margin.accrue_funding(market_id)
+    storage.markets[market_id].price = price
+    storage.markets[market_id].price_timestamp = timestamp
+    for other: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
+        checks.end_resolved_round(other, 1)
+        checks.end_resolved_round(other, -1)
+    log PriceUpdated(market=market_id, price=price, timestamp=timestamp)
+
+
+@external
+def set_funding_rate(market_id: uint256, rate: int256):
+    """
+    @notice Set the funding rate paid from now on (oracle only; parts per
+            FUNDING_RATE_PRECISION of the price per second, clamped to the market's
+            bound): the index first accrues at the old rate.
+            Spec: `governance.process_set_funding_rate`.
+    """
+    assert msg.sender == storage.oracle, "auth: not oracle"
+    market: storage.Market = checks.require_live(market_id)
+    assert market.price > 0, "market: no price"
+    checks.require_fresh(market_id)
+    margin.accrue_funding(market_id)
+    applied: int256 = funding.clamp_funding_rate(rate, market.max_funding_rate)
+    storage.markets[market_id].funding_rate = applied
+    log FundingRateSet(
+        market=market_id,
+        requested_rate=rate,
+        applied_rate=applied,
+        funding_index=storage.markets[market_id].funding_index,
+    )
 
 
 @external

@@ -4,11 +4,11 @@
 """
 @title Cross-margin perpetual futures engine
 @notice Spec: `pyspec/engine.py` (entry points) and `pyspec/views.py` (views); the
-        governance entry points (`pyspec/governance.py`: listing, parameters, roles, the
-        pause, delisting, the fund's withdrawal) are contracts/EngineGovernance.vy's,
-        run here by delegatecall (`__default__`). Every check
-        runs in the spec's order with the spec's reason string, so a rejected call fails
-        identically on both sides.
+        privileged entry points (`pyspec/governance.py`: listing, parameters, roles, the
+        pause, delisting, the fund's withdrawal, the oracle's prices and funding rates)
+        are contracts/EngineGovernance.vy's, run here by delegatecall (`__default__`).
+        Every check runs in the spec's order with the spec's reason string, so a
+        rejected call fails identically on both sides.
 """
 
 from ethereum.ercs import IERC20
@@ -20,7 +20,6 @@ import engine.checks as checks
 import engine.positions as fills  # aliased: `positions` is the exported storage getter
 import engine.liquidation as liquidation
 import AdlAllocator
-import engine.funding as funding
 import engine.fees as fees
 
 initializes: storage
@@ -52,19 +51,6 @@ event PositionSettledAtPrice:
     market: indexed(uint256)
     size: int256
     price: uint256
-
-
-event PriceUpdated:
-    market: indexed(uint256)
-    price: uint256
-    timestamp: uint256
-
-
-event FundingRateSet:
-    market: indexed(uint256)
-    requested_rate: int256
-    applied_rate: int256
-    funding_index: int256
 
 
 event Deposit:
@@ -223,78 +209,7 @@ def _require_no_dodge(market_id: uint256, position: storage.Position):
         margin.adl_capacity(position, storage.markets[market_id].price, side_round) > 0
     ):
         assert checks.solvent_holders(market_id, position.size), "adl: deficit pending"
-        self._next_adl_round(market_id, position.size, False)  # nothing pending: records lapse
-
-
-@internal
-def _end_resolved_round(market_id: uint256, side: int256):
-    """
-    @notice End the round of the winners on `side` once no bankrupt holder is opposite
-            them: a deleverage, a fund-covered liquidation or a bankrupt holder's deposit
-            may resolve a deficit. Spec: `adl.end_resolved_round`.
-    """
-    if margin.adl_round(market_id, side) % 2 == 1:
-        if checks.solvent_holders(market_id, side):
-            self._next_adl_round(market_id, side, False)
-
-
-@internal
-def _next_adl_round(market_id: uint256, size: int256, opened: bool) -> uint256:
-    """
-    @notice Open (`opened`: odd) or end (even) the side's round unless it already is;
-            return it, for a record to carry. Spec: `margin.open_adl_round`,
-            `margin.end_adl_round`.
-    """
-    current: uint256 = margin.adl_round(market_id, size)
-    if (current % 2 == 1) != opened:
-        current += 1
-        if size > 0:
-            storage.markets[market_id].long_adl_round = current
-        else:
-            storage.markets[market_id].short_adl_round = current
-    return current
-
-
-# Oracle
-
-
-@external
-def update_price(market_id: uint256, price: uint256, timestamp: uint256):
-    """
-    @notice Publish an oracle price (collateral units per lot). Spec: `engine.process_update_price`.
-    """
-    assert msg.sender == storage.oracle, "auth: not oracle"
-    market: storage.Market = checks.require_live(market_id)
-    assert price > 0, "oracle: zero price"
-    assert price <= constants.MAX_PRICE, "oracle: price too large"
-    assert timestamp > market.price_timestamp, "oracle: stale timestamp"
-    assert timestamp <= block.timestamp, "oracle: future timestamp"
-    margin.accrue_funding(market_id)
-    storage.markets[market_id].price = price
-    storage.markets[market_id].price_timestamp = timestamp
-    log PriceUpdated(market=market_id, price=price, timestamp=timestamp)
-
-
-@external
-def set_funding_rate(market_id: uint256, rate: int256):
-    """
-    @notice Set the funding rate paid from now on (oracle only; parts per
-            FUNDING_RATE_PRECISION of the price per second, clamped to the market's
-            bound): the index first accrues at the old rate. Spec: `engine.process_set_funding_rate`.
-    """
-    assert msg.sender == storage.oracle, "auth: not oracle"
-    market: storage.Market = checks.require_live(market_id)
-    assert market.price > 0, "market: no price"
-    checks.require_fresh(market_id)
-    margin.accrue_funding(market_id)
-    applied: int256 = funding.clamp_funding_rate(rate, market.max_funding_rate)
-    storage.markets[market_id].funding_rate = applied
-    log FundingRateSet(
-        market=market_id,
-        requested_rate=rate,
-        applied_rate=applied,
-        funding_index=storage.markets[market_id].funding_index,
-    )
+        margin.next_adl_round(market_id, position.size, False)  # nothing pending: records lapse
 
 
 @internal
@@ -359,7 +274,7 @@ def deposit(amount: uint256):
         if size != 0:
             if storage.markets[market_id].adl_policy == constants.ADL_POLICY_LEVERAGE_PRO_RATA:
                 self._require_no_dodge(market_id, storage.positions[msg.sender][market_id])
-            self._end_resolved_round(market_id, -fixed_math.sign(size))  # a top-up
+            checks.end_resolved_round(market_id, -fixed_math.sign(size))  # a top-up
     log Deposit(account=msg.sender, amount=amount)
 
 
@@ -637,7 +552,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
         log InsuranceCover(account=account, market=market_id, amount=convert(cover, uint256))
         if self._holds_position(account):  # the fund paid while it keeps some (M-1)
             storage.booked[account] += convert(cover, uint256)
-    self._end_resolved_round(market_id, -side)  # the fund may have resolved a deficit
+    checks.end_resolved_round(market_id, -side)  # the fund may have resolved a deficit
 
 
 @external
@@ -721,7 +636,7 @@ def deleverage(account: address):
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
     self._book_loss(account, market_id, -share - cover - charged)
     self._write_off(account, market_id)
-    self._end_resolved_round(market_id, -side)
+    checks.end_resolved_round(market_id, -side)
     if self._holds_position(account):
         storage.booked[account] += convert(-share, uint256)  # paid while it keeps positions
     else:
@@ -769,7 +684,7 @@ def _charge(account: address, market_id: uint256, amount: int256, price: int256,
         left: int256 = max(capacity - amount - (upnl - kept), 0)
         record: uint256 = 0
         if left > 0:
-            round: uint256 = self._next_adl_round(market_id, position.size, True)
+            round: uint256 = margin.next_adl_round(market_id, position.size, True)
             record = (round << constants.ADL_ROUND_SHIFT) | convert(left, uint256)
         storage.positions[account][market_id].adl_record = record
     storage.collateral[account] -= amount - kept

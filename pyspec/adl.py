@@ -12,12 +12,9 @@ the stress lab's deposit scenario measures both).
 
 from pyspec import adl_allocator
 from pyspec.adl_allocator import Fill, Holder
-from pyspec.checks import solvent_holders
 from pyspec.fixed_math import sign
 from pyspec.margin import (
     adl_capacity,
-    adl_round,
-    end_adl_round,
     equity_after_repayment,
     maintenance_margin,
 )
@@ -68,17 +65,3 @@ def allocate_adl(state: State, market_id: int, side: int, size: int, loss: int) 
         size,
         loss,
     )
-
-
-def end_resolved_round(state: State, market_id: int, side: int) -> None:
-    """End the round of the winners on ``side`` of the market once no bankrupt holder is
-    opposite them (issue 19). A deficit is resolved by a deleverage, but also by a
-    liquidation the fund covers or the bankrupt holder's own deposit, and a record that
-    outlives it is another bankruptcy's to draw on: a second review's attacker
-    bankrupted its own long against its own short and drew on passive winners' records
-    (130.19 to 239.27 USDC at 20,000 lots). The scan runs only while the round is open.
-    A price that resolves one is not seen here (PerpEngine has no bytes left for it).
-    Contract: ``PerpEngine._end_resolved_round``."""
-    market = state.markets[market_id]
-    if adl_round(market, side) % 2 and solvent_holders(state, market_id, side):
-        end_adl_round(market, side)

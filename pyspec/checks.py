@@ -1,4 +1,4 @@
-"""Checks and the payout shared by the engine's entry points and its governance.
+"""Checks, round endings and the payout shared by the engine's entry points and its governance.
 
 Contract: ``contracts/engine/checks.vy``.
 """
@@ -48,6 +48,20 @@ def solvent_holders(state: State, market_id: int, side: int) -> bool:
         for h in state.markets[market_id].holders
         if get_position(state, h, market_id).size * side <= 0
     )
+
+
+def end_resolved_round(state: State, market_id: int, side: int) -> None:
+    """End the round of the winners on ``side`` of the market once no bankrupt holder is
+    opposite them (issue 19). A deficit is resolved by a deleverage, but also by a
+    liquidation the fund covers, the bankrupt holder's own deposit, or a price that
+    rescues it, and a record that outlives it is another bankruptcy's to draw on: a second
+    review's attacker bankrupted its own long against its own short and drew on passive
+    winners' records (130.19 to 239.27 USDC at 20,000 lots after a top-up, 208.37 after a
+    price rescue). The scan runs only while the round is open.
+    Contract: ``checks.end_resolved_round``."""
+    market = state.markets[market_id]
+    if margin.adl_round(market, side) % 2 and solvent_holders(state, market_id, side):
+        margin.end_adl_round(market, side)
 
 
 def push(state: State, receiver: str, amount: int) -> None:

@@ -6,8 +6,15 @@ EVM does). Checks run in the same order as the contract's, so both sides fail wi
 same reason. Events are appended to ``state.events`` in emission order.
 """
 
-from pyspec import adl, fees, funding, liquidation, margin, positions, token
-from pyspec.checks import push, require_fresh, require_live, require_market, solvent_holders
+from pyspec import adl, fees, liquidation, margin, positions, token
+from pyspec.checks import (
+    end_resolved_round,
+    push,
+    require_fresh,
+    require_live,
+    require_market,
+    solvent_holders,
+)
 from pyspec.constants import (
     ADL_POLICY_LEVERAGE_PRO_RATA,
     EVERY_MARKET,
@@ -91,40 +98,6 @@ def _require_no_dodge(state: State, market_id: int, position: Position) -> None:
         margin.end_adl_round(market, position.size)  # nothing pending: its records lapse
 
 
-def process_update_price(
-    state: State, caller: str, market_id: int, price: int, timestamp: int
-) -> None:
-    """Publish an oracle price. Contract: ``PerpEngine.update_price``."""
-    require(caller == state.oracle, "auth: not oracle")
-    market = require_live(state, market_id)
-    require(price > 0, "oracle: zero price")
-    require(price <= MAX_PRICE, "oracle: price too large")
-    require(timestamp > market.price_timestamp, "oracle: stale timestamp")
-    require(timestamp <= state.timestamp, "oracle: future timestamp")
-    margin.accrue_funding(state, market_id)
-    market.price = price
-    market.price_timestamp = timestamp
-    state.events.append(("PriceUpdated", (market_id, price, timestamp)))
-
-
-def process_set_funding_rate(state: State, caller: str, market_id: int, rate: int) -> None:
-    """Set the funding rate paid from now on, clamped to the market's bound; the index
-    first accrues at the old rate. Contract: ``PerpEngine.set_funding_rate``.
-
-    The oracle derives the rate from the premium of the traded price over the index; the
-    bound caps what that trust can cost a position: max_funding_rate x 3600 x price per
-    lot and hour, whatever the number of calls.
-    """
-    require(caller == state.oracle, "auth: not oracle")
-    market = require_live(state, market_id)
-    require(market.price > 0, "market: no price")
-    require_fresh(state, market_id)
-    margin.accrue_funding(state, market_id)
-    applied = funding.clamp_funding_rate(rate, market.max_funding_rate)
-    market.funding_rate = applied
-    state.events.append(("FundingRateSet", (market_id, rate, applied, market.funding_index)))
-
-
 def _settle(state: State, address: str) -> bool:
     """Settle the account's funding, then close each position it holds in a settled
     market at that market's final price (a fill with no counterparty: the other side
@@ -182,7 +155,7 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
     for market_id, position in sorted(get_account(state, caller).positions.items()):
         if state.markets[market_id].adl_policy == ADL_POLICY_LEVERAGE_PRO_RATA:
             _require_no_dodge(state, market_id, position)
-        adl.end_resolved_round(state, market_id, -sign(position.size))  # a bankrupt's top-up
+        end_resolved_round(state, market_id, -sign(position.size))  # a bankrupt's top-up
     state.events.append(("Deposit", (caller, amount)))
 
 
@@ -419,7 +392,7 @@ def process_liquidate(
         state.events.append(("InsuranceCover", (address, market_id, cover)))
         if get_account(state, address).positions:  # the fund paid while it keeps some (M-1)
             get_account(state, address).booked += cover
-    adl.end_resolved_round(state, market_id, -side)  # the fund may have resolved a deficit
+    end_resolved_round(state, market_id, -side)  # the fund may have resolved a deficit
 
 
 def process_deleverage(state: State, caller: str, address: str) -> None:
@@ -486,7 +459,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
     _book_loss(state, address, market_id, -share - cover - charged)
     _write_off(state, address, market_id)
-    adl.end_resolved_round(state, market_id, -side)
+    end_resolved_round(state, market_id, -side)
     if account.positions:
         account.booked -= share  # others paid it while it keeps positions (M-1)
     else:

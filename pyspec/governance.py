@@ -1,20 +1,29 @@
-"""Market governance: listing, parameter changes, roles, the guardian's pause, delisting,
-the fund's withdrawal.
+"""The privileged entry points: listing, parameter changes, roles, the guardian's pause,
+delisting, the fund's withdrawal, and the oracle's prices and funding rates.
 
 Contract: ``contracts/EngineGovernance.vy``, whose code the engine runs in its own storage
 by delegatecall (its ``__default__``): these are the engine's entry points. Listing is the
-Governor's owner's, at once; every other change here answers only the Governor
-(``pyspec/governor.py``), so it comes a whole delay after it was announced.
+Governor's owner's, at once; prices and funding rates are the oracle's; every other
+change here answers only the Governor (``pyspec/governor.py``), so it comes a whole delay
+after it was announced.
 """
 
 from pyspec import funding, margin
-from pyspec.checks import push, require_fresh, require_live, require_market, solvent_holders
+from pyspec.checks import (
+    end_resolved_round,
+    push,
+    require_fresh,
+    require_live,
+    require_market,
+    solvent_holders,
+)
 from pyspec.constants import (
     ADL_POLICY_COUNT,
     MAX_FEE_RATIO,
     MAX_FUNDING_RATE,
     MAX_MARKETS,
     MAX_MIN_POSITION_NOTIONAL,
+    MAX_PRICE,
     MAX_PRICE_AGE,
     RATIO_PRECISION,
 )
@@ -235,6 +244,47 @@ def process_withdraw_insurance(state: State, caller: str, amount: int) -> None:
     state.insurance_fund -= amount
     push(state, receiver, amount)
     state.events.append(("InsuranceWithdrawal", (receiver, amount)))
+
+
+def process_update_price(
+    state: State, caller: str, market_id: int, price: int, timestamp: int
+) -> None:
+    """Publish an oracle price, then end every side's round that no bankrupt holder is
+    opposite any more: a price may rescue the last one, in any market its holders hold
+    (issue 19; before, the round stayed open until a winner of the side acted or a holder
+    deposited, and its records met a later bankruptcy: 208.37 USDC drawn at 20,000 lots
+    in the second review's case). Contract: ``EngineGovernance.update_price``."""
+    require(caller == state.oracle, "auth: not oracle")
+    market = require_live(state, market_id)
+    require(price > 0, "oracle: zero price")
+    require(price <= MAX_PRICE, "oracle: price too large")
+    require(timestamp > market.price_timestamp, "oracle: stale timestamp")
+    require(timestamp <= state.timestamp, "oracle: future timestamp")
+    margin.accrue_funding(state, market_id)
+    market.price = price
+    market.price_timestamp = timestamp
+    for other in range(len(state.markets)):
+        end_resolved_round(state, other, 1)
+        end_resolved_round(state, other, -1)
+    state.events.append(("PriceUpdated", (market_id, price, timestamp)))
+
+
+def process_set_funding_rate(state: State, caller: str, market_id: int, rate: int) -> None:
+    """Set the funding rate paid from now on, clamped to the market's bound; the index
+    first accrues at the old rate. Contract: ``EngineGovernance.set_funding_rate``.
+
+    The oracle derives the rate from the premium of the traded price over the index; the
+    bound caps what that trust can cost a position: max_funding_rate x 3600 x price per
+    lot and hour, whatever the number of calls.
+    """
+    require(caller == state.oracle, "auth: not oracle")
+    market = require_live(state, market_id)
+    require(market.price > 0, "market: no price")
+    require_fresh(state, market_id)
+    margin.accrue_funding(state, market_id)
+    applied = funding.clamp_funding_rate(rate, market.max_funding_rate)
+    market.funding_rate = applied
+    state.events.append(("FundingRateSet", (market_id, rate, applied, market.funding_index)))
 
 
 def process_set_market_paused(state: State, caller: str, market_id: int, paused: bool) -> None:

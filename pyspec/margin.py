@@ -44,11 +44,12 @@ def adl_record_live(position: Position, market: Market) -> bool:
     deleverage that writes the side's first record (``open_adl_round``) until a deleverage
     leaves no bankrupt holder opposite, or a deficit gate scan of the side finds none
     (``end_adl_round``), which any action of a position of that side with capacity or a live
-    record makes (or a deposit or a liquidation, ``adl.end_resolved_round``). Prices do not
-    end it: the gate holds every winner of the side while a bankrupt holder is opposite, so
-    none can act on a record, and a keeper that waits for the next price before the round's
-    next deleverage moves nothing (before, any market's price ended every record: the lab's
-    same price published again between two calls moved up to 2,860.91 USDC of one account's
+    record makes (or a deposit, a liquidation or a price that leaves no bankrupt holder
+    opposite, ``checks.end_resolved_round``). A price that leaves one does not end it: the
+    gate holds every winner of the side while a bankrupt holder is opposite, so none can act
+    on a record, and a keeper that waits for the next price before the round's next
+    deleverage moves nothing (before, any market's price ended every record: the lab's same
+    price published again between two calls moved up to 2,860.91 USDC of one account's
     charges and wrote 3,717.72 off as bad debt). Once a scan passes, the round ends for
     every record of the side at once, so a winner can end its own record only with everyone
     else's (the eighth review's 1-lot trade moved 297.91 USDC onto the other winner when a
@@ -66,7 +67,7 @@ def adl_round(market: Market, side: int) -> int:
 
 def open_adl_round(market: Market, side: int) -> int:
     """Open the side's round (odd) unless it is open; return it, for a record to carry.
-    Contract: ``PerpEngine._next_adl_round``."""
+    Contract: ``margin.next_adl_round``."""
     current = adl_round(market, side)
     if current % 2 == 0:
         current += 1
@@ -76,7 +77,7 @@ def open_adl_round(market: Market, side: int) -> int:
 
 def end_adl_round(market: Market, side: int) -> None:
     """End the side's round if it is open: its records lapse. Contract:
-    ``PerpEngine._next_adl_round``."""
+    ``margin.next_adl_round``."""
     if adl_round(market, side) % 2 == 1:
         _set_adl_round(market, side, adl_round(market, side) + 1)
 

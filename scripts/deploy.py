@@ -230,8 +230,9 @@ def deploy(provider, account, config, request: dict) -> dict:
     settlement = create("Settlement", engine.address, request["operator"])
     create("PerpViews", engine.address)
     governor = create("Governor", engine.address, settlement.address, config.governance_delay)
-    # the engine runs its governance entry points from EngineGovernance's code
-    listing = project.EngineGovernance.at(engine.address).add_market
+    # the engine runs its privileged entry points from EngineGovernance's code
+    privileged = project.EngineGovernance.at(engine.address)
+    listing = privileged.add_market
     for market in config.markets:
         receipt = with_margin(listing, market.listing(), market.asset, sender=account)
         send(f"add_market {market.name}", receipt)
@@ -242,7 +243,7 @@ def deploy(provider, account, config, request: dict) -> dict:
         now = chain.blocks.head.timestamp
         for market_id, market in enumerate(config.markets):
             price = market.initial_price
-            receipt = with_margin(engine.update_price, market_id, price, now, sender=oracle)
+            receipt = with_margin(privileged.update_price, market_id, price, now, sender=oracle)
             send(f"update_price {market.name} {price}", receipt)
             click.echo(f"initial price of {market.name}: {price} (published by {oracle.address})")
     click.echo(f"PerpEngine at {engine.address} on {network_name(provider)}")

@@ -1,7 +1,7 @@
 # pragma version ~=0.4.3
 """
-@title The engine's shared checks and token transfers
-@notice The checks and transfers both the engine's entry points (contracts/PerpEngine.vy)
+@title The engine's shared checks, round endings and token transfers
+@notice The checks, round endings and transfers both the engine's entry points (contracts/PerpEngine.vy)
         and its governance entry points (contracts/EngineGovernance.vy, run in the
         engine's storage) make. Spec: `pyspec/engine.py`.
 """
@@ -67,6 +67,18 @@ def solvent_holders(market_id: uint256, side: int256) -> bool:
                 if weight != 0:
                     return False
     return True
+
+
+@internal
+def end_resolved_round(market_id: uint256, side: int256):
+    """
+    @notice End the round of the winners on `side` once no bankrupt holder is opposite
+            them: a deleverage, a fund-covered liquidation, a bankrupt holder's deposit or
+            a price may resolve a deficit. Spec: `checks.end_resolved_round`.
+    """
+    if margin.adl_round(market_id, side) % 2 == 1:
+        if self.solvent_holders(market_id, side):
+            margin.next_adl_round(market_id, side, False)
 
 
 @internal

@@ -90,6 +90,23 @@ def adl_round(market_id: uint256, size: int256) -> uint256:
 
 
 @internal
+def next_adl_round(market_id: uint256, size: int256, opened: bool) -> uint256:
+    """
+    @notice Open (`opened`: odd) or end (even) the side's round unless it already is;
+            return it, for a record to carry. Spec: `margin.open_adl_round`,
+            `margin.end_adl_round`.
+    """
+    current: uint256 = self.adl_round(market_id, size)
+    if (current % 2 == 1) != opened:
+        current += 1
+        if size > 0:
+            storage.markets[market_id].long_adl_round = current
+        else:
+            storage.markets[market_id].short_adl_round = current
+    return current
+
+
+@internal
 @view
 def current_funding_index(market_id: uint256) -> int256:
     """

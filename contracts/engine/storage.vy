@@ -46,7 +46,7 @@ struct Market:
     generation: uint256
     # Each side's ADL round (issue 19): odd while a deleverage's records on that side may
     # be charged, even once a deleverage or a deficit gate scan of the side found no
-    # bankrupt holder opposite (`PerpEngine._next_adl_round`).
+    # bankrupt holder opposite (`margin.next_adl_round`).
     long_adl_round: uint256
     short_adl_round: uint256
 

@@ -15,7 +15,7 @@ from its deposit (the eighth review's 411.07 USDC).
 from __future__ import annotations
 
 from harness.core import invariants
-from harness.core.recompute import capacity, pnl, round_profit
+from harness.core.recompute import capacity, equity, pnl, round_profit
 from pyspec.state import State
 
 SENTENCE = (
@@ -28,6 +28,11 @@ TOGETHER = (
     "outside a deleverage, a call that ends a live ADL record of one side of a live market "
     "ends every live record of that side: no winner ends its own record alone and leaves "
     "its share to the others (issue 19, eighth review)"
+)
+AFTER_A_PRICE = (
+    "after a price, no side of a live market has its ADL round open unless a holder opposite "
+    "is bankrupt with a loss there (or none anywhere): a price that rescues the last one "
+    "ends the round, so its records never meet a later bankruptcy (issue 19)"
 )
 HOLDER_ACTS = (
     "an account that withdraws, trades or liquidates holds no live ADL record in a live "
@@ -71,7 +76,18 @@ def _check(holds: bool, message: str) -> None:
 
 
 def check_lifetime(fn: str, caller: str, before: State, after: State, events: list) -> None:
-    """``TOGETHER`` and ``HOLDER_ACTS`` for a successful call ``fn`` by ``caller``."""
+    """``TOGETHER``, ``HOLDER_ACTS`` and ``AFTER_A_PRICE`` for a successful call ``fn`` by
+    ``caller``."""
+    if fn == "update_price":
+        open_without = sorted(_rounds_open_without_a_deficit(after))
+        invariants.check(
+            "adl_round_ends_at_a_rescuing_price",
+            not open_without,
+            lambda: (
+                f"after a price, rounds (market, side) {open_without} are open "
+                "with no bankrupt holder opposite"
+            ),
+        )
     live_before, live_after = live_records(before), live_records(after)
     if fn != "deleverage":
         for key, holders in live_before.items():
@@ -109,3 +125,21 @@ def live_records(state: State) -> dict[tuple[int, int], set[str]]:
             side = 1 if position.size > 0 else -1
             found.setdefault((market_id, side), set()).add(address)
     return found
+
+
+def _rounds_open_without_a_deficit(state: State):
+    """(market id, side) of each live market's open round with no holder opposite that is
+    bankrupt (equity < 0, raw fields) with a loss in that market or at a loss nowhere."""
+    for market_id, market in enumerate(state.markets):
+        for side, current in ((1, market.long_adl_round), (-1, market.short_adl_round)):
+            if market.settled or current % 2 == 0:
+                continue
+            if not any(_bankrupt_here(state, h, market_id, side) for h in market.holders):
+                yield market_id, side
+
+
+def _bankrupt_here(state: State, holder: str, market_id: int, side: int) -> bool:
+    positions = state.accounts[holder].positions
+    if positions[market_id].size * side >= 0 or equity(state, holder) >= 0:
+        return False
+    return pnl(state, holder, market_id) < 0 or all(pnl(state, holder, m) >= 0 for m in positions)

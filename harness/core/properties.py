@@ -86,6 +86,7 @@ PROPERTIES = {
     "adl_round_record": adl_record.SENTENCE,
     "adl_records_end_together": adl_record.TOGETHER,
     "adl_record_ends_when_its_holder_acts": adl_record.HOLDER_ACTS,
+    "adl_round_ends_at_a_rescuing_price": adl_record.AFTER_A_PRICE,
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
     "no_position_after_write_off": "an account whose deficit was written off holds no "
     "position, unless a deleverage booked the shortfall of the market it closed: then it "

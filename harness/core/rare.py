@@ -88,6 +88,7 @@ RARE_BRANCHES = (
     "rare.adl.shortfall_beside_positions",
     "rare.adl.loss_repaid",
     "rare.adl.bankrupt_counterparty",
+    "rare.adl.round_ended_by_a_price",
     "rare.market_at_trade_cap",
     "rare.market_at_holder_bound",
     "rare.protocol_at_max_markets",
@@ -207,6 +208,11 @@ def _one(seen, actors, call, before, after, reason, events) -> None:
             seen.hit("liquidate.equity_at_maintenance")
     elif fn == "deposit" and call.args and call.args[0] == MAX_DEPOSIT and reason is None:
         seen.hit("deposit.amount_at_max")
+    elif fn == "update_price" and reason is None:
+        # issue 19: a price that rescued the last bankrupt holder opposite an open round
+        rounds = [(m.long_adl_round, m.short_adl_round) for m in before.markets]
+        if rounds != [(m.long_adl_round, m.short_adl_round) for m in after.markets]:
+            seen.rare.append("rare.adl.round_ended_by_a_price")
     elif fn == "set_funding_rate" and reason is None:
         market_id, rate = call.args
         if abs(rate) == before.markets[market_id].max_funding_rate:

@@ -21,7 +21,7 @@ from harness.core.invariants import InvariantViolation
 from harness.core.sequence import check_properties
 from harness.core.spec_step import spec_apply
 from harness.vectors.builder import Builder, Rejection, call, settle_trade
-from pyspec import adl, adl_allocator, engine, margin, views
+from pyspec import adl, adl_allocator, engine, governance, margin, views
 from pyspec.constants import MAX_KEEPER_REWARD
 
 REJECTED = (
@@ -932,7 +932,7 @@ def second_round(state, actors: dict, *moves) -> dict[str, int]:
     for move in moves:
         move(state, actors)
     state.timestamp += 1
-    engine.process_update_price(state, state.oracle, 1, 25 * USDC, state.timestamp)
+    governance.process_update_price(state, state.oracle, 1, 25 * USDC, state.timestamp)
     state.events.clear()
     engine.process_deleverage(state, actors["outsider"], actors["trader4"])
     paid = dict.fromkeys(("trader1", "trader2"), 0)
@@ -993,7 +993,7 @@ def self_made_bankruptcy(state, actors, *moves) -> dict[str, int]:
         state, state.settlement, actors["trader3"], actors["trader6"], 0, 20_000, 650_000, True
     )
     state.timestamp += 1
-    engine.process_update_price(state, state.oracle, 0, 550_000, state.timestamp)
+    governance.process_update_price(state, state.oracle, 0, 550_000, state.timestamp)
     state.events.clear()
     engine.process_deleverage(state, actors["trader6"], actors["trader3"])
     names, paid = {a: n for n, a in actors.items()}, {}
@@ -1059,25 +1059,52 @@ def test_i19_r8_review_a_fund_covered_liquidation_ends_the_round(case):
     )
 
 
-def test_i19_r8_a_scan_ends_the_round_on_the_chain_too(case):
-    """A round the gate's scan ends: trader0 and trader4 bankrupt, trader0 deleveraged
-    (trader4 still pending: the shorts' round stays open); a price in market 0 rescues
-    trader4 (no deficit is pending, but no deleverage came to see it), and trader1's
-    withdrawal, whose gate scan finds no bankrupt holder opposite, ends the shorts' round:
-    both shorts' records lapse at once."""
+def rescued_then_harvested(state, actors, *moves) -> dict[str, int]:
+    """On a copy of ``state`` (market 0 at 0.95): ``moves``, then trader3 (2,000 USDC)
+    buys 20,000 lots at 0.95 from its own trader6, market 0 gaps to 0.80 and trader6
+    deleverages trader3; what each short paid, and the bad debt."""
+    state = state.copy()
+    for move in moves:
+        move(state, actors)
+    engine.process_deposit(state, actors["trader3"], 2_000 * USDC)
+    engine.process_deposit(state, actors["trader6"], 100_000 * USDC)
+    engine.process_settle_trade(
+        state, state.settlement, actors["trader3"], actors["trader6"], 0, 20_000, 950_000, True
+    )
+    state.timestamp += 1
+    governance.process_update_price(state, state.oracle, 0, 800_000, state.timestamp)
+    state.events.clear()
+    engine.process_deleverage(state, actors["trader6"], actors["trader3"])
+    names, paid = {a: n for n, a in actors.items()}, {}
+    for name, args in state.events:
+        if name == "Deleverage":
+            paid[names[args[1]]] = paid.get(names[args[1]], 0) + args[5]
+    return paid | {"bad_debt": state.bad_debt}
+
+
+def test_i19_price_rescue_ends_the_round(case):
+    """Issue 19, the residual of the second and third reviews: trader0 deleveraged,
+    trader4 still bankrupt (the shorts' round open), then a price in market 0 rescues
+    trader4. Nothing saw it: the round stayed open until a short acted or a holder
+    deposited, and its records met the next bankruptcy, an attacker's own 20,000-lot long
+    against its own short after a gap, which charged them to the shorts (on the design
+    before, ``short_adl_round`` stayed odd). The price now runs the round check itself: the
+    records lapse at the price, and the harvest finds what it finds after a short's act."""
     two_bankrupt_longs_deep(case)
     actors = case.pair.actors
     case("deleverage", "outsider", "trader0")
     assert case.state.markets[0].short_adl_round % 2 == 1
+    assert all(recompute.round_profit(case.state, actors[t], 0) for t in ("trader1", "trader2"))
     case.price(0, 950_000)
     assert case.equity("trader4") >= 0
-    records = [recompute.round_profit(case.state, actors[t], 0) for t in ("trader1", "trader2")]
-    assert all(records)
-    case.act("withdraw", "trader1", 100 * USDC)
     assert case.state.markets[0].short_adl_round % 2 == 0
     assert all(
         recompute.round_profit(case.state, actors[t], 0) == 0 for t in ("trader1", "trader2")
     )
+    passive = rescued_then_harvested(case.state, actors)
+    acted = rescued_then_harvested(case.state, actors, withdraw_a_unit)
+    assert passive == acted, (passive, acted)
+    case.act("withdraw", "trader1", 100 * USDC)
 
 
 def test_i19_r8_residual_a_price_between_calls_moves_nothing(case):
@@ -1317,3 +1344,25 @@ def test_i19_the_replay_steps_over_a_settling_call(embedded_pair):
     state = embedded_pair.state.copy()
     state.markets[1].settled = True  # both longs there settle at its last price first
     adl_rounds.check_round(state, b.address("trader0"))
+
+
+def test_i19_the_properties_see_a_price_rescue_left_unseen(embedded_pair, monkeypatch):
+    """The design before the price's round check (``end_resolved_round`` a no-op in the
+    price's module): the price that rescues trader4 leaves the shorts' round open with no
+    bankrupt holder opposite, which ``adl_round_ends_at_a_rescuing_price`` reports; with
+    the check, the same price passes it."""
+    embedded_pair.reset()
+    b = Builder(embedded_pair, "adl", "unused", "")
+    two_bankrupt_longs_deep(b)
+    b("deleverage", "outsider", "trader0")
+    actors, before = embedded_pair.actors, embedded_pair.state.copy()
+    before.timestamp += 1
+    price = Call("engine", "update_price", "oracle", (0, 950_000, before.timestamp))
+    after, reason, events = spec_apply(before.copy(), actors, price)
+    assert reason is None and after.markets[0].short_adl_round % 2 == 0
+    check_properties(actors, [(price, before, after, events)])
+    monkeypatch.setattr(governance, "end_resolved_round", lambda state, market, side: None)
+    after, reason, events = spec_apply(before.copy(), actors, price)
+    assert reason is None and after.markets[0].short_adl_round % 2 == 1
+    with pytest.raises(InvariantViolation, match="adl_round_ends_at_a_rescuing_price"):
+        check_properties(actors, [(price, before, after, events)])
