@@ -69,13 +69,6 @@ event Haircut:
     amount: uint256
 
 
-# The part of a deposit's credit beyond its amount while bad debt is recorded (issue 18):
-# claims are bought at their value, and the markup joins the bad debt.
-event Markup:
-    account: indexed(address)
-    amount: uint256
-
-
 event Trade:
     buyer: indexed(address)
     seller: indexed(address)
@@ -261,7 +254,7 @@ def _pull(sender: address, amount: uint256):
 def deposit(amount: uint256):
     """
     @notice Deposit `amount` of collateral from the caller's wallet, pulled before it is
-            credited, at the claims' value while bad debt is recorded. In a market whose ADL policy weighs by leverage, which a deposit
+            credited. In a market whose ADL policy weighs by leverage, which a deposit
             lowers, a winner opposite a bankrupt holder waits (issue 19, no dodge). New
             money never repays a loss record (M-1): one that outlived the account's
             positions ends first; an account holding positions while it owes is refused.
@@ -275,7 +268,7 @@ def deposit(amount: uint256):
         assert storage.booked[msg.sender] == 0, "deposit: loss owed"
     else:
         margin.repay_booked(msg.sender)  # a record that outlived its positions ends (M-1)
-    storage.collateral[msg.sender] += convert(self._credit(amount), int256)
+    storage.collateral[msg.sender] += convert(amount, int256)
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         size: int256 = storage.positions[msg.sender][market_id].size
         if size != 0:
@@ -283,25 +276,6 @@ def deposit(amount: uint256):
                 self._require_no_dodge(market_id, storage.positions[msg.sender][market_id])
             checks.end_resolved_round(market_id, -fixed_math.sign(size))  # a top-up
     log Deposit(account=msg.sender, amount=amount)
-
-
-@internal
-def _credit(amount: uint256) -> uint256:
-    """
-    @notice What a deposit of `amount` (already pulled) credits: while bad debt B is
-            recorded, claims at their value, floor(amount x E / (E - B)) (a credit rounds
-            down), B growing by the markup, so the depositor leaves with what it brought
-            and every other claim keeps its value (issue 18). Spec: `engine._credit`.
-    """
-    if storage.bad_debt == 0:
-        return amount
-    backing: uint256 = checks.token_balance() - amount - storage.insurance_fund
-    claims: uint256 = backing + storage.bad_debt
-    assert amount * claims <= constants.MAX_DEPOSIT * backing, "deposit: amount too large"
-    credit: uint256 = amount * claims // backing
-    storage.bad_debt += credit - amount
-    log Markup(account=msg.sender, amount=credit - amount)
-    return credit
 
 
 @external

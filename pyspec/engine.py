@@ -136,8 +136,7 @@ def _pull(state: State, sender: str, amount: int) -> None:
 
 
 def process_deposit(state: State, caller: str, amount: int) -> None:
-    """Deposit collateral from the caller's wallet, pulled before it is credited, at the
-    claims' value while bad debt is recorded (``_credit``).
+    """Deposit collateral from the caller's wallet, pulled before it is credited.
 
     The no-dodge gate covers a deposit where the ADL policy weighs by leverage, which a
     deposit lowers (issue 19). No price need be fresh. New money never repays a loss
@@ -152,31 +151,12 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
         require(get_account(state, caller).booked == 0, "deposit: loss owed")
     else:
         margin.repay_booked(state, caller)  # a record that outlived its positions ends (M-1)
-    get_account(state, caller).collateral += _credit(state, caller, amount)
+    get_account(state, caller).collateral += amount
     for market_id, position in sorted(get_account(state, caller).positions.items()):
         if state.markets[market_id].adl_policy == ADL_POLICY_LEVERAGE_PRO_RATA:
             _require_no_dodge(state, market_id, position)
         end_resolved_round(state, market_id, -sign(position.size))  # a bankrupt's top-up
     state.events.append(("Deposit", (caller, amount)))
-
-
-def _credit(state: State, caller: str, amount: int) -> int:
-    """What a deposit of ``amount`` (already pulled) credits: while bad debt B is recorded,
-    claims at their value. A claim is worth (E - B) / E of its face (``process_withdraw``),
-    so the deposit is credited floor(amount x E / (E - B)) (a credit rounds down), and B
-    grows by the markup: the depositor leaves with what it brought, and every other claim
-    keeps its value (issue 18: before, a deposit took the pool's haircut and paid B / E of
-    itself to the claimants it joined). A credit beyond ``MAX_DEPOSIT`` is refused, as the
-    amount is. Contract: ``PerpEngine._credit``."""
-    if state.bad_debt == 0:
-        return amount
-    backing = state.token.balance_of(state.address) - amount - state.insurance_fund
-    claims = backing + state.bad_debt
-    require(amount * claims <= MAX_DEPOSIT * backing, "deposit: amount too large")
-    credit = amount * claims // backing
-    state.bad_debt += credit - amount
-    state.events.append(("Markup", (caller, credit - amount)))
-    return credit
 
 
 def process_withdraw(state: State, caller: str, amount: int) -> None:
@@ -186,8 +166,8 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
     worth (E - B) / E of its face, E being all claims (the engine's balance - fund + B). A
     withdrawal debits ``amount`` and pays that share; its haircut, ceil(amount x B / E)
     (a payout rounds down), repays B. B / E is unchanged by a withdrawal, so no payout
-    depends on who withdraws first (within a unit); nor by a deposit, credited at that
-    value (``_credit``).
+    depends on who withdraws first (within a unit). Deposits made while B is recorded
+    take the same share on the way out.
     """
     require(amount > 0, "withdraw: zero amount")
     _require_fresh_account(state, caller, EVERY_MARKET)

@@ -5,17 +5,14 @@ The attacker (``contracts/testing/Bundler.vy``) cannot sign orders: it gets posi
 only by taking over (liquidations, exits, ADL) and bundles its calls in one transaction.
 After every call its value (wallet + equity, recomputed from raw fields) moves by
 
-    fair PnL + minted + markups + liquidation and keeper rewards + its own deficit written
-    off + the rest,
+    fair PnL + minted + liquidation and keeper rewards + its own deficit written off + the rest,
 
 where the fair PnL is what the positions it held before the call earned at the prices,
 funding and time after it (marked to market, as if it had done nothing). The rest is
 value taken from others beyond the stated rules: ``attacker_gain_bounded`` demands it
-is never positive (a markup is the face a deposit is credited beyond its amount while bad
-debt is recorded: claims bought at their value). The gain the campaign reports and the
-search (hypothesis ``target``) maximizes is value change - fair PnL - minted - markups,
-summed over a sequence: rewards and write-offs included, so the search looks for
-liquidations and bankruptcies that pay.
+is never positive. The gain the campaign reports and the search (hypothesis ``target``)
+maximizes is value change - fair PnL - minted, summed over a sequence: rewards and
+write-offs included, so the search looks for liquidations and bankruptcies that pay.
 """
 
 from __future__ import annotations
@@ -41,9 +38,6 @@ class GainMeter:
         moved = value(after, a) - value(before, a)
         fair = fair_pnl(before, after, a)
         minted = sum(x for n, (s, r, x) in _transfers(events) if s == ZERO_ADDRESS and r == a)
-        # a deposit while bad debt is recorded buys claims at their value: the credit's
-        # face beyond the amount is no gain (issue 18)
-        minted += sum(args[1] for name, args in events if name == "Markup" and args[0] == a)
         rewards = sum(args[6] for name, args in events if name == "Liquidation" and args[1] == a)
         rewards += sum(args[2] for name, args in events if name == "KeeperReward" and args[0] == a)
         gain = moved - fair - minted

@@ -55,11 +55,6 @@ PROPERTIES = {
     "lapse, when no match was settled and no exit taken since the request (N1)",
     "no_value_on_stale_price": "no market settles at a stale price, and funding never "
     "accrues past the moment a market's price went stale (N3, N4)",
-    "deposit_at_claim_value": "while bad debt is recorded, a deposit of d is credited at "
-    "the claims' value: its credit c (d plus its Markup) is worth d, within one unit below, "
-    "at A / E after the call (A the token balance less the fund, E = A + bad debt), and no "
-    "claim's value per unit falls; with none recorded c = d (issue 18: before, a deposit "
-    "took over part of the old loss on its way out)",
     "withdrawal_order_free": "while bad debt B is recorded, a withdrawal of a pays "
     "a - ceil(a x B / E) (E: all claims, the engine's balance - fund + B) and repays B with "
     "the rest, so B / E and every claimant's payout are the same in any order of "
@@ -183,8 +178,6 @@ def check_call(
     _check_settlement_solvent(before, events)
     if fn == "withdraw":
         _check_withdrawal(args[0], after, events)
-    elif fn == "deposit":
-        _check_deposit(args[0], before, after, events)
     _check_governance(fn, args, before, events)
     listing_keys.check(before, events, direct=fn == "add_market")
     _check_final_settlement(before, after, events)
@@ -437,29 +430,6 @@ def _check_withdrawal(amount: int, after: State, events: list) -> None:
         haircut == share,
         f"withdrew {amount} with bad debt {debt} of claims {claims}: paid {paid}, "
         f"pro-rata {amount - share}",
-    )
-
-
-def _backing(state: State) -> tuple[int, int]:
-    """(A, E): the tokens behind the claims (the balance less the fund) and the claims."""
-    backing = state.token.balance_of(state.address) - state.insurance_fund
-    return backing, backing + state.bad_debt
-
-
-def _check_deposit(amount: int, before: State, after: State, events: list) -> None:
-    """Every step of the deposit before its credit (a funding settlement, a loss record's
-    repayment) comes before the credit, so the state after prices it."""
-    credit = amount + sum(args[1] for name, args in events if name == "Markup")
-    (a0, e0), (a1, e1) = _backing(before), _backing(after)
-    if before.bad_debt == 0:
-        held = credit == amount
-    else:
-        held = (amount - 1) * e1 <= credit * a1 <= amount * e1 and a1 * e0 >= a0 * e1
-    check(
-        "deposit_at_claim_value",
-        held,
-        f"deposited {amount} with bad debt {before.bad_debt}: credited {credit}, claims "
-        f"worth {a0}/{e0} before and {a1}/{e1} after",
     )
 
 

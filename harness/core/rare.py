@@ -89,7 +89,6 @@ RARE_BRANCHES = (
     "rare.adl.loss_repaid",
     "rare.adl.bankrupt_counterparty",
     "rare.adl.round_ended_by_a_price",
-    "rare.deposit_marked_up",
     "rare.market_at_trade_cap",
     "rare.market_at_holder_bound",
     "rare.protocol_at_max_markets",
@@ -239,9 +238,6 @@ def _one(seen, actors, call, before, after, reason, events) -> None:
             # M-1: an account that owed repaid from its equity
             if name == "LossRepaid" and args[1] > 0:
                 seen.rare.append("rare.adl.loss_repaid")
-            # issue 18: a deposit while bad debt is recorded, credited at the claims' value
-            if name == "Markup" and args[1] > 0:
-                seen.rare.append("rare.deposit_marked_up")
     if reason is None and before.insurance_fund != after.insurance_fund:
         if after.insurance_fund == after.insurance_floor:
             seen.hit("insurance.fund_at_floor")

@@ -279,6 +279,32 @@ def waterfall_by_positions(d: Deployment, counts: list[int], markets: int) -> li
     return rows
 
 
+def price_with_an_open_round(d: Deployment, markets: int) -> dict[str, int]:
+    """A price while an ADL round is open (issue 19): one long against the market's
+    TRADE_SLOTS - 1 shorts, each also holding a lot in every other of ``markets`` markets;
+    two shorts are thin. A rise bankrupts both; one's deleverage writes the long's record
+    (the longs' round opens) and leaves the other bankrupt, last in holder order, so a
+    price scans every short before it finds it, and a price that rescues it scans them all
+    and ends the round. (The last two shorts are the thin ones, and the last is
+    deleveraged first: a holder leaves the list by a swap with the last, which would
+    otherwise bring the bankrupt one to the front.)"""
+    long, keeper, liquidator, shorts = full_market(d, markets)
+    shorts = shorts[: TRADE_SLOTS - 1]
+    d.send(long, "engine", "deposit", 10**7 * USDC)
+    for i, short in enumerate(shorts):
+        thin = i >= len(shorts) - 2
+        d.send(short, "engine", "deposit", (102 if thin else 10_000) * USDC)
+        d.trade(long, short, 0, LOT_SIZE, 10**6)
+        for market_id in range(1, markets):
+            d.trade(short, liquidator, market_id, 1, 10**6)
+    d.price(1_200_000)  # both thin shorts lose 200 USDC of about 100
+    d.send(keeper, "engine", "deleverage", shorts[-1])
+    return {
+        "open": d.price(1_200_000),  # the last short is still bankrupt: the round stays open
+        "ended": d.price(1_050_000),  # it is solvent again: the scan reads every short
+    }
+
+
 def deleverage_by_policy(d: Deployment, markets: int, staggered: bool) -> dict[str, int]:
     """A complete deleverage at the holder bound under each ADL policy: one bankrupt long
     against MAX_POSITIONS_PER_MARKET - 1 profitable shorts, each also in every other of
@@ -401,6 +427,12 @@ def main(argv=None) -> int:
             chain.restart()
             gas = deleverage_by_policy(Deployment(chain), markets, staggered)
             policies.append({"markets": markets, "staggered": staggered, **gas})
+        rounds = []
+        for markets in (1,) if args.quick else (1, MAX_MARKETS):
+            chain.restart()
+            rounds.append(
+                {"markets": markets, **price_with_an_open_round(Deployment(chain), markets)}
+            )
         worst = allocator_worst_case(chain)
     finally:
         chain.close()
@@ -408,7 +440,13 @@ def main(argv=None) -> int:
     out.mkdir(exist_ok=True)
     (out / "gas.json").write_text(
         json.dumps(
-            {"calls": typical, "waterfall": rows, "policies": policies, "allocate_worst": worst},
+            {
+                "calls": typical,
+                "waterfall": rows,
+                "policies": policies,
+                "price_with_an_open_round": rounds,
+                "allocate_worst": worst,
+            },
             indent=2,
         )
     )
@@ -463,6 +501,19 @@ def main(argv=None) -> int:
         + " |"
         for p in policies
     ]
+    lines += [
+        "",
+        f"A price while an ADL round is open (issue 19): one long against {TRADE_SLOTS - 1} "
+        "shorts, each also in every other market held; the last two shorts in "
+        "holder order go bankrupt, and the last one's deleverage opens the longs' round. A "
+        "price then reads every short's account until it finds the other, now last, still "
+        "bankrupt; a price that rescues it reads them all and ends the round. With no "
+        f"round open a price costs {typical['update_price']:,} (the first table).",
+        "",
+        "| markets held | price, round open (last holder bankrupt) | price ending the round |",
+        "|---:|---:|---:|",
+    ]
+    lines += [f"| {r['markets']} | {r['open']:,} | {r['ended']:,} |" for r in rounds]
     lines += [
         "",
         "The allocator alone on the water-fill's worst case: 31 eligible holders whose capped "

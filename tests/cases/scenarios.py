@@ -95,20 +95,18 @@ def no_profitable_short(b: Builder) -> None:
 
 def socialized(b: Builder, early: tuple[tuple[str, int], ...] = ()) -> None:
     """``no_profitable_short``, then its deficit socialized onto the shorts; ``early``:
-    (trader, USDC) deposits made first, credited at face (once bad debt is recorded a
-    deposit buys claims at their value: issue 18)."""
+    (trader, USDC) deposits made first, before any loss."""
     for trader, amount in early:
         b("deposit", trader, amount * USDC)
     no_profitable_short(b)
     b("deleverage", "trader1", "trader0")
 
 
-def booked_beside_a_long(b: Builder, early: tuple[tuple[str, int], ...] = ()) -> None:
+def booked_beside_a_long(b: Builder) -> None:
     """trader0's market-0 loss is booked where it arose (its only counterparty there,
     trader1, is bankrupt itself) while it keeps a 100-lot market-1 long bought at 5 USDC,
-    the price it stands at: others paid its deficit, and it holds the long at equity 0.
-    ``early``: (trader, USDC) deposits made first, credited at face."""
-    for trader, amount in (*early, ("trader0", 1_200), ("trader1", 3_000), ("trader2", 20_000)):
+    the price it stands at: others paid its deficit, and it holds the long at equity 0."""
+    for trader, amount in (("trader0", 1_200), ("trader1", 3_000), ("trader2", 20_000)):
         b("deposit", trader, amount * USDC)
     b("deposit", "trader3", 20_000 * USDC)
     b(settle_trade("trader0", "trader1", 9_000, 10**6))

@@ -6,14 +6,12 @@ renders or checks ``tests/vectors/bad_debt/<name>.json``."""
 import pytest
 from scenarios import ALL, booked_beside_a_long, no_profitable_short, socialized
 
-from harness.core.call import Call
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
 from harness.core.sequence import check_properties
 from harness.core.spec_step import spec_apply
 from harness.vectors.builder import Builder, settle_trade
 from pyspec import engine, margin
-from pyspec.constants import MAX_DEPOSIT
 
 
 def test_no_profitable_counterparty(case):
@@ -41,8 +39,10 @@ def test_w1_no_free_option(case):
 
 def test_repaid_by_fees(case):
     """Trading fees repay recorded bad debt before the fund grows again."""
-    socialized(case, early=(("trader3", 10_000), ("trader4", 10_000)))
+    socialized(case)
     debt = case.state.bad_debt
+    case("deposit", "trader3", 10_000 * USDC)
+    case("deposit", "trader4", 10_000 * USDC)
     events = case.act(settle_trade("trader3", "trader4", 1_000, 500_000))
     _, _, _, _, _, buyer_fee, seller_fee = events[-1][1]
     assert case.state.bad_debt == debt - buyer_fee - seller_fee
@@ -96,7 +96,9 @@ def test_bankrupt_piece_refused_while_fund_empty(case):
     """With bad debt recorded the fund is empty: a liquidation of a bankrupt account,
     whose deficit share the fund would have to cover, is refused, and deleverage remains
     (a solvent account is liquidated all the same: ``liquidation/n5_...``)."""
-    socialized(case, early=(("trader3", 2_000), ("trader4", 50_000)))
+    socialized(case)
+    case("deposit", "trader3", 2_000 * USDC)
+    case("deposit", "trader4", 50_000 * USDC)
     case(settle_trade("trader3", "trader4", 19_000, 500_000))
     case.price(0, 390_000)  # trader3 lost 2,090 USDC of 2,000
     assert case.equity("trader3") < 0
@@ -133,66 +135,19 @@ def leaving(state, address: str) -> int:
     return paid(state.events)
 
 
-def test_i18_deposit_buys_claims_at_their_value(case):
-    """Issue 18, the loss rule's stated cost: while bad debt is recorded every claim is
-    worth (E - B) / E of its face, and a deposit joined the pool at face: trader5's 10,000
-    USDC, withdrawn at once, paid back 10,000 less its haircut, the part of the old loss it
-    took over from the claimants before it (trader6 among them). Now a deposit is credited
-    at the claims' value (``engine._credit``, a ``Markup``): the newcomer leaves with what
-    it brought, within a unit, and trader6's claim is worth what it was."""
+def test_i18_a_deposit_takes_over_part_of_the_loss(case):
+    """Issue 18, the loss rule's stated cost (SPEC.md, "Who bears a loss recorded before
+    a deposit"): while bad debt is recorded a deposit joins the claims at face, so its
+    withdrawal's haircut takes over part of the old loss. trader5's 10,000 USDC, withdrawn
+    at once, pays back 9,286.52; trader6, whose claim bore the loss, now leaves with
+    190.32 more. Crediting deposits at the claims' value instead was built and withdrawn:
+    it let a deposit share a recovery its depositor set off in the same transaction."""
     socialized(case, early=(("trader6", 10_000),))
-    assert case.state.bad_debt > 0
-    trader5, trader6 = case.address("trader5"), case.address("trader6")
-    before = leaving(case.state, trader6)
+    trader6 = case.address("trader6")
+    assert leaving(case.state, trader6) == 9_096_195_602
     case("deposit", "trader5", 10_000 * USDC)
-    assert abs(leaving(case.state, trader6) - before) <= 1
-    credit = case.state.accounts[trader5].collateral
-    back = paid(case.act("withdraw", "trader5", credit))
-    assert 10_000 * USDC - 1 <= back <= 10_000 * USDC, back
-
-
-def test_i18_a_deposit_in_front_of_a_top_up_shares_it(case):
-    """Issue 18, stated (SPEC.md, "A deposit buys claims at their value"): a claim bought
-    during the loss shares the recovery. trader5's 100,000 USDC deposited just before a
-    1,000 USDC top-up withdraws 745.71 USDC more than it brought, and trader6, whose claim
-    bore the loss, recovers 67.83 instead of 266.75."""
-    socialized(case, early=(("trader6", 10_000),))
-    trader5, trader6 = case.address("trader5"), case.address("trader6")
-    bore = leaving(case.state, trader6)
-    alone = case.state.copy()
-    engine.process_top_up_insurance(alone, case.address("owner"), 1_000 * USDC)
-    case("deposit", "trader5", 100_000 * USDC)
-    case("top_up_insurance", "owner", 1_000 * USDC)
-    assert leaving(alone, trader6) - bore == 266_750_605
-    assert leaving(case.state, trader6) - bore == 67_831_437
-    credit = case.state.accounts[trader5].collateral
-    assert paid(case.act("withdraw", "trader5", credit)) - 100_000 * USDC == 745_712_155
-
-
-def test_i18_credit_beyond_the_maximum_refused(case):
-    """Issue 18: a deposit's credit is bounded as its amount is. With bad debt recorded a
-    claim is worth less than its face, so MAX_DEPOSIT is credited more than MAX_DEPOSIT:
-    refused with the amount's reason, and the tokens stay with their owner."""
-    socialized(case)
-    case("mint", "owner", "trader5", MAX_DEPOSIT, target="token")
-    case.act("deposit", "trader5", MAX_DEPOSIT, reverts="deposit: amount too large")
-
-
-def test_i18_the_property_sees_a_deposit_at_face(embedded_pair, monkeypatch):
-    """``deposit_at_claim_value`` sees the design before by itself: with the credit at
-    face (``engine._credit`` returning the amount), trader5's 10,000 USDC deposit while
-    bad debt is recorded is worth less than it brought."""
-    embedded_pair.reset()
-    socialized(Builder(embedded_pair, "bad_debt", "unused", ""))
-    actors, before = embedded_pair.actors, embedded_pair.state.copy()
-    deposit = Call("engine", "deposit", "trader5", (10_000 * USDC,))
-    after, reason, events = spec_apply(before.copy(), actors, deposit)
-    assert reason is None
-    check_properties(actors, [(deposit, before, after, events)])
-    monkeypatch.setattr(engine, "_credit", lambda state, caller, amount: amount)
-    after, reason, events = spec_apply(before.copy(), actors, deposit)
-    with pytest.raises(InvariantViolation, match="deposit_at_claim_value"):
-        check_properties(actors, [(deposit, before, after, events)])
+    assert leaving(case.state, trader6) == 9_286_517_492
+    assert paid(case.act("withdraw", "trader5", 10_000 * USDC)) == 9_286_517_492
 
 
 def booked(case, name: str) -> int:
@@ -242,8 +197,7 @@ def test_i19_m1_new_money_owes_nothing(case):
     case(settle_trade("trader3", "trader0", 100, 7 * USDC, market=1))
     events = case.act("deposit", "trader0", 1_000 * USDC)
     assert ("LossRepaid", (case.address("trader0"), 0, owed - 200 * USDC)) in events
-    markup = next(args[1] for name, args in events if name == "Markup")  # claims at value
-    assert booked(case, "trader0") == 0 and case.equity("trader0") == 1_000 * USDC + markup
+    assert booked(case, "trader0") == 0 and case.equity("trader0") == 1_000 * USDC
 
 
 def test_i19_m1_owed_gain_repays_before_a_trade(case):
@@ -299,7 +253,9 @@ def owing_beside_a_liquidatable_long(case) -> None:
     """trader0 owes 3,305 USDC beside its market-1 long (``booked_beside_a_long``);
     trader4 holds a 9,000-lot market-0 long at 0.50 that a fall to 0.45 leaves below
     maintenance, still solvent."""
-    booked_beside_a_long(case, early=(("trader4", 500), ("trader5", 20_000)))
+    booked_beside_a_long(case)
+    case("deposit", "trader4", 500 * USDC)
+    case("deposit", "trader5", 20_000 * USDC)
     case(settle_trade("trader4", "trader5", 9_000, 500_000))
     case.price(0, 450_000)
 
@@ -343,8 +299,10 @@ def test_i19_m1_owing_winner_not_charged_for_another(case):
     charged trader0 1,000 of it, so its own deleverage then repaid 1,500 instead of 2,500
     and the pair's long (trader5) ended 1,000 USDC richer. Now the side reads equity
     above what a holder owes: trader0 is not eligible, trader5 pays the 2,000."""
-    booked_beside_a_long(case, early=(("trader4", 500), ("trader5", 2_000)))
+    booked_beside_a_long(case)
     case("deleverage", "outsider", "trader1")
+    case("deposit", "trader4", 500 * USDC)
+    case("deposit", "trader5", 2_000 * USDC)
     case(settle_trade("trader5", "trader4", 100, 5 * USDC, market=1))
     case.price(1, 30 * USDC)
     assert case.equity("trader0") == 2_500 * USDC and case.equity("trader4") == -2_000 * USDC
@@ -362,9 +320,12 @@ def test_i19_m1_owing_account_waits_for_the_bankrupt_opposite(case):
     share against trader4, whose short closed at the oracle price and whose 2,000 went
     to bad debt, and trader5 kept them. Now a solvent account that owes waits, as a trade
     or a withdrawal does, while a holder opposite its position in profit is bankrupt."""
-    booked_beside_a_long(case, early=(("trader4", 500), ("trader5", 2_000), ("trader6", 20_000)))
+    booked_beside_a_long(case)
     case("deleverage", "outsider", "trader1")
+    case("deposit", "trader4", 500 * USDC)
     case(settle_trade("trader3", "trader4", 100, 5 * USDC, market=1))
+    case("deposit", "trader5", 2_000 * USDC)
+    case("deposit", "trader6", 20_000 * USDC)
     case(settle_trade("trader5", "trader6", 100, 5 * USDC, market=1))
     case.price(1, 30 * USDC)
     assert case.equity("trader4") == -2_000 * USDC

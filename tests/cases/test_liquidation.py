@@ -160,8 +160,10 @@ def test_n5_liquidated_with_an_empty_fund(case):
     equity, far below maintenance. Its penalty pays the liquidator what it can and the
     liquidation goes through: the old design refused it ("liquidate: insurance fund
     insufficient") and left the account a free option until it went bankrupt."""
-    socialized(case, early=(("trader3", 1_000), ("trader4", 20_000)))
+    socialized(case)
     assert case.state.insurance_fund == 0 and case.state.bad_debt > 0
+    case("deposit", "trader3", 1_000 * USDC)
+    case("deposit", "trader4", 20_000 * USDC)
     case(settle_trade("trader3", "trader4", 9_000, 500_000))
     case.price(0, 390_000)
     equity = case.equity("trader3")
