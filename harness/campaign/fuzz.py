@@ -212,6 +212,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
     timed = Stats()
     timed.should_stop = lambda: spent(0, shrink["until"])
     sequence = partial(spec_sequence if args.machine == "spec" else CheckedSequence, stats=timed)
+    prefixed = trace.PrefixReplay(pair, sequence)  # each candidate from its shared prefix
 
     def replay(candidate, pair) -> BaseException | None:
         """The failure ``candidate`` leads to (on the spec alone with ``--machine spec``, as
@@ -219,7 +220,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         next ``stop`` ends the search, and a search whose last candidate was cut is not
         complete."""
         try:
-            return trace.failure_of(candidate, pair, make_sequence=sequence)
+            return prefixed(candidate)
         except Stopped as stopped:
             extra["candidate_cut"] = True
             if extra["stopped"] is None:
@@ -248,6 +249,7 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
         )
         finished = finished and not extra.get("candidate_cut")
         failure = last or failure
+    prefixed.close()
     if args.explorer == "random":
         saved_failures.save(database, saved_key, shrunk, failure)
     # minimized: no single call can be dropped (hypothesis may have been cut short by its

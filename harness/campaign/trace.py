@@ -242,12 +242,60 @@ def failure_of(calls: list[Call], pair: Pair, make_sequence=CheckedSequence):
     return None
 
 
+class PrefixReplay:
+    """``failure_of`` for candidates that share a prefix with the calls replayed before
+    them, as the minimizer's do: each candidate restarts from the mark after its longest
+    prefix in common with the last one (the same call objects) instead of from the
+    deployed state. A mark is taken after every call; a restore drops the later ones."""
+
+    def __init__(self, pair: Pair, make_sequence=CheckedSequence):
+        self.pair, self.make_sequence = pair, make_sequence
+        self.sequence = None
+        self.calls: list = []  # the calls the last candidate ran without failing
+        self.marks: list = []  # marks[k]: after the first k of them
+
+    def __call__(self, candidate: list, pair: Pair | None = None) -> BaseException | None:
+        shared = 0
+        limit = min(len(candidate), len(self.calls))
+        while shared < limit and candidate[shared] is self.calls[shared]:
+            shared += 1
+        if self.sequence is None:
+            self.sequence = self.make_sequence(self.pair)
+            self.marks = [self.sequence.mark()]
+        else:
+            self._release(shared + 1)
+            self.sequence.restore(self.marks[shared])
+            del self.calls[shared:]
+        try:
+            for call in candidate[shared:]:
+                self.sequence.call(call)
+                self.calls.append(call)
+                self.marks.append(self.sequence.mark())
+            self.sequence.finish()
+        except AssertionError as failure:
+            return failure
+        return None
+
+    def _release(self, keep: int) -> None:
+        """Spend the marks after the first ``keep``, the latest first."""
+        while len(self.marks) > keep:
+            self.sequence.release(self.marks.pop())
+
+    def close(self) -> None:
+        """Spend every mark: the chain's journal is as deep as before the first replay."""
+        if self.sequence is not None:
+            self._release(0)
+            self.sequence = None
+            self.calls = []
+
+
 def minimize(
     calls: list[Call], pair: Pair, target: tuple, replay=None, stop=None
 ) -> tuple[list[Call], BaseException | None, bool]:
     """Drop the calls whose removal keeps a failure with signature ``target``, replaying
-    with ``replay`` (default ``failure_of``: spec and chain). Hypothesis shrinks the
-    draws; this removes what it left that the failure does not need.
+    with ``replay`` (default ``PrefixReplay``: spec and chain, each candidate from the
+    longest prefix replayed before). Hypothesis shrinks the draws; this removes what it
+    left that the failure does not need.
 
     Chunks first, then single calls (delta debugging's complement steps): passes from the
     last call backward remove runs of half the calls, then a quarter, ... then one call,
@@ -257,6 +305,16 @@ def minimize(
     ``stop(candidate)``, asked before each replay, ends the search early when it returns
     true (a spent budget). Return the calls kept, the failure of the last successful
     candidate (None when none was) and whether the search completed."""
+    own = replay is None
+    replay = replay or PrefixReplay(pair)
+    try:
+        return _minimize(calls, pair, target, replay, stop)
+    finally:
+        if own:
+            replay.close()
+
+
+def _minimize(calls, pair, target, replay, stop):
     found = None
     size = max(1, len(calls) // 2)
     while True:
@@ -267,7 +325,7 @@ def minimize(
             candidate = calls[:start] + calls[end:]
             if stop is not None and stop(candidate):
                 return calls, found, False
-            failure = (replay or failure_of)(candidate, pair)
+            failure = replay(candidate, pair)
             if failure is not None and signature(failure) == target:
                 kept = getattr(failure, "calls", None)
                 if kept is not None and len(kept) < len(candidate):

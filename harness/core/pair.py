@@ -269,6 +269,34 @@ class Pair:
         self._seen_state = self.state
         self._since_full = 0
 
+    def mark(self) -> tuple:
+        """A point to come back to (``restore``): the chain's snapshot and the spec state
+        with what the last comparison saw of it. Taken between calls."""
+        return (
+            self.chain.snapshot(),
+            self.state.copy(),
+            self.clock,
+            self.last_dump,
+            self._seen,
+            self._since_full,
+            self.dump_full,
+        )
+
+    def restore(self, mark: tuple) -> None:
+        """Return both sides to ``mark``; the marks taken after it are released first
+        (``release``), latest first."""
+        snapshot, state, self.clock, self.last_dump, self._seen, self._since_full, full = mark
+        self.chain.revert(snapshot)
+        self.chain.set_time(self.clock)
+        self.state = state.copy()
+        self._seen_state = self.state  # ``_seen`` was read from the state marked
+        self.dump_full = full
+
+    def release(self, mark: tuple) -> None:
+        """Spend a mark no longer needed, the latest first: the chain returns to it and
+        forgets it (a checkpoint left standing deepens the embedded chain's journal)."""
+        self.chain.revert(mark[0], rearm=False)
+
     def address(self, name: str) -> str:
         return self.actors[name]
 

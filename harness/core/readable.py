@@ -23,6 +23,7 @@ CONTRACTS = {
 }
 
 
+@cache  # a failure's note describes every call of its sequence: read each ABI once
 def _inputs(target: str, fn: str) -> list[dict] | None:
     if target not in CONTRACTS:
         return None  # the clock's wait

@@ -4,6 +4,8 @@ The state machine, trace replay and counterexample minimization all step through
 ``CheckedSequence``, so a saved trace is checked exactly as the campaign checked it.
 """
 
+import copy
+
 from harness.core import branches, dump, invariants, liveness, properties, rare, readable
 from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
@@ -89,6 +91,20 @@ class CheckedSequence:
             ),
         )
         return outcome, steps
+
+    def mark(self) -> tuple:
+        """A point after the calls so far to replay other calls from (``restore``)."""
+        books = (self.conserved, dict(self.funding_settled), copy.copy(self.gain))
+        return self.p.mark(), len(self.history), books
+
+    def release(self, mark: tuple) -> None:
+        self.p.release(mark[0])
+
+    def restore(self, mark: tuple) -> None:
+        pair_mark, calls, (self.conserved, funding, gain) = mark
+        self.p.restore(pair_mark)
+        del self.history[calls:]
+        self.funding_settled, self.gain, self.failed = dict(funding), copy.copy(gain), False
 
     def finish(self) -> None:
         """End of the sequence: the full state comparison, then the liveness drain, on a

@@ -8,6 +8,8 @@ contracts would share.
 
 from __future__ import annotations
 
+import copy
+
 from harness.core import branches, dump, invariants, liveness, rare, readable
 from harness.core.attacker import GainMeter
 from harness.core.call import VIEWS, Call
@@ -97,6 +99,20 @@ class SpecSequence:
             + "\n".join(f"  {i:3d}. {describe(c)}" for i, c in enumerate(self.history, 1))
         )
         self.stats.failed(failure)
+
+    def mark(self) -> tuple:
+        """A point after the calls so far to replay other calls from (``restore``)."""
+        books = (self.conserved, dict(self.funding_settled), copy.copy(self.gain))
+        return self.world.state.copy(), len(self.history), books
+
+    def release(self, mark: tuple) -> None:
+        """Nothing to spend: the spec's marks are copies."""
+
+    def restore(self, mark: tuple) -> None:
+        state, calls, (self.conserved, funding, gain) = mark
+        self.world.state = state.copy()
+        del self.history[calls:]
+        self.funding_settled, self.gain, self.failed = dict(funding), copy.copy(gain), False
 
     def finish(self) -> None:
         try:

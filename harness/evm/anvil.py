@@ -166,10 +166,11 @@ class RpcChain:
     def snapshot(self) -> Snap:
         return Snap(self.rpc("evm_snapshot", []))
 
-    def revert(self, snap: Snap) -> None:
+    def revert(self, snap: Snap, rearm: bool = True) -> None:
         if not self.rpc("evm_revert", [snap.ident]):
             raise ChainError(f"evm_revert({snap.ident}) failed")
-        snap.ident = self.rpc("evm_snapshot", [])  # anvil consumes the id: re-arm
+        if rearm:
+            snap.ident = self.rpc("evm_snapshot", [])  # anvil consumes the id: re-arm
 
     def close(self) -> None:
         self._disconnect()

@@ -106,11 +106,14 @@ class RevmChain:
     def snapshot(self) -> Snap:
         return Snap(self._evm.snapshot())
 
-    def revert(self, snap: Snap) -> None:
+    def revert(self, snap: Snap, rearm: bool = True) -> None:
         # A journal checkpoint is consumed by reverting to it: take a new one at once so
-        # the same snapshot can be reverted to again (every hypothesis example does).
+        # the same snapshot can be reverted to again (every hypothesis example does). Each
+        # checkpoint deepens the journal until it is reverted: one taken and never
+        # reverted stays (past 1,024, every call fails as too deep).
         self._evm.revert(snap.ident)
-        snap.ident = self._evm.snapshot()
+        if rearm:
+            snap.ident = self._evm.snapshot()
 
     def close(self) -> None:
         self._evm = None
