@@ -19,8 +19,9 @@ def simplify(
 ) -> tuple[list[Call], BaseException | None, list[dict], bool]:
     """Make the integer arguments of ``calls`` smaller wherever the failure stays the one
     ``target`` names (an ``identity``: the same check and kind, in the same call at the
-    same step), replaying with ``replay`` (default ``failure_of``). ``minimize`` drops
-    calls; this simplifies the values of those it kept.
+    same step), replaying with ``replay`` (default ``failure_of``; the campaign's
+    ``PrefixReplay`` starts each candidate after the calls it shares with the last).
+    ``minimize`` drops calls; this simplifies the values of those it kept.
 
     Each call's integer arguments in turn, and the size of an order its trader signed (an
     order's other fields and every signature stay; a changed order is signed again, for
@@ -116,12 +117,14 @@ def _calldata_at(call: Call, path: tuple):
 
 
 def _swap_calldata(call: Call, old: Calldata, new: Calldata) -> Call:
-    """``call`` with ``new`` for every ``old`` among its arguments (a bundle's calls too)."""
+    """``call`` with ``new`` for every ``old`` among its arguments (a bundle's calls too);
+    ``call`` itself when it carries none (the minimizer replays from the first call that
+    is not the same object)."""
     args = tuple(
         new if arg == old else _swap_calldata(arg, old, new) if isinstance(arg, Call) else arg
         for arg in call.args
     )
-    return Call(call.target, call.fn, call.sender, args)
+    return call if args == call.args else Call(call.target, call.fn, call.sender, args)
 
 
 def _record(changes: dict, index: int, call: Call, path: tuple, old: int, new: int) -> None:
