@@ -237,19 +237,21 @@ def run(index: int, args, chain, stats: Stats, stop, extra: dict, on_ready):
 
     # what hypothesis left (all of it, or the shortest run when a budget cut it short),
     # cut down by the campaign's minimizer in what remains of the budgets
-    shrunk, last, finished = trace.minimize(
-        calls, pair, trace.signature(failure), replay, stop_minimizing
-    )
-    finished = finished and not extra.get("candidate_cut")
-    failure = last or failure
-    simplified = []
-    if finished and args.explorer == "random":  # drawn values: no hypothesis shrank them
-        shrunk, last, simplified, finished = simplify.simplify(
-            shrunk, pair, trace.identity(failure), replay, stop_minimizing
+    try:
+        shrunk, last, finished = trace.minimize(
+            calls, pair, trace.signature(failure), replay, stop_minimizing
         )
         finished = finished and not extra.get("candidate_cut")
         failure = last or failure
-    prefixed.close()
+        simplified = []
+        if finished and args.explorer == "random":  # drawn values: no hypothesis shrank them
+            shrunk, last, simplified, finished = simplify.simplify(
+                shrunk, pair, trace.identity(failure), replay, stop_minimizing
+            )
+            finished = finished and not extra.get("candidate_cut")
+            failure = last or failure
+    finally:
+        prefixed.close()
     if args.explorer == "random":
         saved_failures.save(database, saved_key, shrunk, failure)
     # minimized: no single call can be dropped (hypothesis may have been cut short by its

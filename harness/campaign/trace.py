@@ -242,6 +242,11 @@ def failure_of(calls: list[Call], pair: Pair, make_sequence=CheckedSequence):
     return None
 
 
+# Marks standing at once: each is a checkpoint of the embedded chain's journal, whose
+# depth is the EVM's call depth too (past 1,024 every call fails); later calls replay.
+MAX_MARKS = 512
+
+
 class PrefixReplay:
     """``failure_of`` for candidates that share a prefix with the calls replayed before
     them, as the minimizer's do: each candidate restarts from the mark after its longest
@@ -269,8 +274,9 @@ class PrefixReplay:
         try:
             for call in candidate[shared:]:
                 self.sequence.call(call)
-                self.calls.append(call)
-                self.marks.append(self.sequence.mark())
+                if len(self.marks) < MAX_MARKS:  # marks[k] stays after calls[:k]
+                    self.calls.append(call)
+                    self.marks.append(self.sequence.mark())
             self.sequence.finish()
         except AssertionError as failure:
             return failure

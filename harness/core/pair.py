@@ -257,9 +257,12 @@ class Pair:
         self._base_dump = self.last_dump
         self._base_seen = self._seen
         self._base_snapshot = self.chain.snapshot()
+        self._marks = 0  # marks standing (``mark``, ``release``)
 
     def reset(self) -> None:
         """Return both sides to the state right after setup (snapshot, not redeploy)."""
+        if self._marks:  # their checkpoints would go stale, and silently so
+            raise RuntimeError(f"{self._marks} marks standing: release them before a reset")
         self.chain.revert(self._base_snapshot)
         self.state = self._base_state.copy()
         self.clock = self.state.timestamp
@@ -271,7 +274,9 @@ class Pair:
 
     def mark(self) -> tuple:
         """A point to come back to (``restore``): the chain's snapshot and the spec state
-        with what the last comparison saw of it. Taken between calls."""
+        with what the last comparison saw of it. Taken between calls; each stands until
+        ``release``."""
+        self._marks += 1
         return (
             self.chain.snapshot(),
             self.state.copy(),
@@ -296,6 +301,7 @@ class Pair:
         """Spend a mark no longer needed, the latest first: the chain returns to it and
         forgets it (a checkpoint left standing deepens the embedded chain's journal)."""
         self.chain.revert(mark[0], rearm=False)
+        self._marks -= 1
 
     def address(self, name: str) -> str:
         return self.actors[name]

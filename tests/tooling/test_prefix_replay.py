@@ -10,7 +10,6 @@ import pytest
 from harness.campaign import trace
 from harness.core.call import Call
 from harness.core.genesis import USDC
-from harness.core.invariants import check
 from harness.core.orders import Match
 from harness.core.sequence import CheckedSequence
 
@@ -24,11 +23,14 @@ class Planted(CheckedSequence):
     def call(self, call):
         type(self).replayed += 1
         outcome = super().call(call)
+        self._guard(lambda: self._planted(call))  # reported as a sequence's failures are
+        return outcome
+
+    def _planted(self, call):
         self.p.check_full(call)  # a restore that missed a field would show here
         trader0 = self.state.accounts.get(self.p.actors["trader0"])
-        if trader0 and trader0.positions.get(0):
-            check("planted", trader0.collateral < 2_900 * USDC, "trader0 at 2,900 with a long")
-        return outcome
+        if trader0 and trader0.positions.get(0) and trader0.collateral >= 2_900 * USDC:
+            raise AssertionError("planted: trader0 at 2,900 USDC with a position")
 
 
 def noisy_calls() -> list:
@@ -75,7 +77,25 @@ def test_the_prefix_replay_finds_what_a_full_replay_finds(chain, embedded_pair, 
     prefixed, _, prefixed_complete = trace.minimize(calls, pair, target, replay=replay)
     replay.close()
     assert journal_depth(pair) == depth  # every mark spent: no checkpoint left standing
+    assert str(failure).startswith("planted") and failure.step == 9  # trader0's last deposit
     assert complete and prefixed_complete
     assert prefixed == plain
-    assert len(plain) == 3  # trader0's two deposits and its trade
+    assert len(plain) == 4  # trader1's deposit, trader0's two and their trade
     assert Planted.replayed < from_scratch, (Planted.replayed, from_scratch)
+
+
+def test_marks_are_capped_and_a_reset_refuses_while_they_stand(embedded_pair):
+    """At most ``MAX_MARKS`` stand at once (a longer candidate replays past them: each is a
+    checkpoint the embedded chain's calls nest under), and a reset while any stands is
+    refused: it would leave them stale, silently."""
+    pair = embedded_pair
+    # more calls than the journal's depth allows checkpoints: a mark after each would fail
+    deposits = [Call("engine", "deposit", "trader0", (1,)) for _ in range(1_100)]
+    replay = trace.PrefixReplay(pair)
+    assert replay(deposits) is None  # from scratch, 512 marks standing
+    assert len(replay.marks) == trace.MAX_MARKS and len(replay.calls) == trace.MAX_MARKS - 1
+    with pytest.raises(RuntimeError, match="marks standing"):
+        pair.reset()
+    assert replay(deposits[:-1]) is None  # from the last mark
+    replay.close()
+    pair.reset()
