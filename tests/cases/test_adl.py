@@ -981,26 +981,31 @@ def test_i19_r8_a_round_ends_with_its_deficit(case):
     case.act("deleverage", "outsider", "trader4")
 
 
-def self_made_bankruptcy(state, actors, *moves) -> dict[str, int]:
-    """On a copy of ``state``: ``moves``, then trader3 (deposits 1,310 USDC) buys 20,000
-    lots at 0.65 from its own trader6, market 0 gaps to 0.55, and trader6 deleverages
-    trader3; what each short paid."""
+def self_made_bankruptcy(
+    state, actors, *moves, entry=650_000, gap=550_000, margin=1_310, backing=0
+) -> dict[str, int]:
+    """On a copy of ``state``: ``moves``, then trader3 (deposits ``margin`` USDC) buys
+    20,000 lots at ``entry`` from its own trader6 (which deposits ``backing`` USDC first),
+    market 0 gaps to ``gap``, and trader6 deleverages trader3; what each short paid, and
+    the bad debt."""
     state = state.copy()
     for move in moves:
         move(state, actors)
-    engine.process_deposit(state, actors["trader3"], 1_310 * USDC)
+    engine.process_deposit(state, actors["trader3"], margin * USDC)
+    if backing:
+        engine.process_deposit(state, actors["trader6"], backing * USDC)
     engine.process_settle_trade(
-        state, state.settlement, actors["trader3"], actors["trader6"], 0, 20_000, 650_000, True
+        state, state.settlement, actors["trader3"], actors["trader6"], 0, 20_000, entry, True
     )
     state.timestamp += 1
-    governance.process_update_price(state, state.oracle, 0, 550_000, state.timestamp)
+    governance.process_update_price(state, state.oracle, 0, gap, state.timestamp)
     state.events.clear()
     engine.process_deleverage(state, actors["trader6"], actors["trader3"])
     names, paid = {a: n for n, a in actors.items()}, {}
     for name, args in state.events:
         if name == "Deleverage":
             paid[names[args[1]]] = paid.get(names[args[1]], 0) + args[5]
-    return paid
+    return paid | {"bad_debt": state.bad_debt}
 
 
 def withdraw_a_unit(state, actors) -> None:
@@ -1060,26 +1065,11 @@ def test_i19_r8_review_a_fund_covered_liquidation_ends_the_round(case):
 
 
 def rescued_then_harvested(state, actors, *moves) -> dict[str, int]:
-    """On a copy of ``state`` (market 0 at 0.95): ``moves``, then trader3 (2,000 USDC)
-    buys 20,000 lots at 0.95 from its own trader6, market 0 gaps to 0.80 and trader6
-    deleverages trader3; what each short paid, and the bad debt."""
-    state = state.copy()
-    for move in moves:
-        move(state, actors)
-    engine.process_deposit(state, actors["trader3"], 2_000 * USDC)
-    engine.process_deposit(state, actors["trader6"], 100_000 * USDC)
-    engine.process_settle_trade(
-        state, state.settlement, actors["trader3"], actors["trader6"], 0, 20_000, 950_000, True
+    """``self_made_bankruptcy`` at 0.95 (2,000 USDC against trader6's 100,000), a gap to
+    0.80."""
+    return self_made_bankruptcy(
+        state, actors, *moves, entry=950_000, gap=800_000, margin=2_000, backing=100_000
     )
-    state.timestamp += 1
-    governance.process_update_price(state, state.oracle, 0, 800_000, state.timestamp)
-    state.events.clear()
-    engine.process_deleverage(state, actors["trader6"], actors["trader3"])
-    names, paid = {a: n for n, a in actors.items()}, {}
-    for name, args in state.events:
-        if name == "Deleverage":
-            paid[names[args[1]]] = paid.get(names[args[1]], 0) + args[5]
-    return paid | {"bad_debt": state.bad_debt}
 
 
 def test_i19_price_rescue_ends_the_round(case):
