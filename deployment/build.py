@@ -17,7 +17,7 @@ CACHE = REPO_ROOT / ".build" / "compiled"
 
 # what ``_compile`` asks the compiler for: part of the cache's key, so changing it
 # compiles afresh
-OUTPUTS = "abi.bytecode.bytecode_runtime"
+OUTPUTS = "abi.bytecode.bytecode_runtime.layout"
 
 
 def sources_hash(root: Path = REPO_ROOT) -> str:
@@ -33,7 +33,8 @@ def sources_hash(root: Path = REPO_ROOT) -> str:
 
 
 def compile_source(path: Path, root: Path = REPO_ROOT) -> dict:
-    """abi, bytecode and runtime code of ``path`` (under ``root``/contracts); kept in the
+    """abi, bytecode, runtime code and storage slots (by variable) of ``path`` (under
+    ``root``/contracts); kept in the
     repository's ``.build/compiled/<OUTPUTS>-<sources_hash of root>/``, so the next
     deploy, verify, campaign or mutant of the same sources does not compile again. A
     source edited while it compiles leaves nothing kept (the output may be of either
@@ -45,7 +46,7 @@ def compile_source(path: Path, root: Path = REPO_ROOT) -> dict:
     cached = CACHE / f"{OUTPUTS}-{digest}" / name
     try:
         data = json.loads(cached.read_text())
-        if "runtime" in data:
+        if "storage" in data:
             return data
     except (OSError, ValueError):
         pass
@@ -71,7 +72,23 @@ def _compile(path: Path, root: Path) -> dict:
     out = vyper.compile_from_file_input(
         file_input, input_bundle=bundle, output_formats=OUTPUTS.split(".")
     )
-    return {"abi": out["abi"], "bytecode": out["bytecode"], "runtime": out["bytecode_runtime"]}
+    return {
+        "abi": out["abi"],
+        "bytecode": out["bytecode"],
+        "runtime": out["bytecode_runtime"],
+        "storage": storage_slots(out["layout"].get("storage_layout", {})),
+    }
+
+
+def storage_slots(layout: dict) -> dict[str, int]:
+    """Each storage variable's slot from the compiler's storage layout; a module's
+    variables (an initialized module is a nested layout) by their own names."""
+    slots = {}
+    for name, entry in layout.items():
+        found = {name: entry["slot"]} if "slot" in entry else storage_slots(entry)
+        assert not found.keys() & slots.keys(), f"storage variable named twice: {name}"
+        slots.update(found)
+    return slots
 
 
 def stale_contracts(project, names: tuple[str, ...], root: Path = REPO_ROOT) -> list[str]:

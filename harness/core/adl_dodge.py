@@ -43,12 +43,6 @@ def check(fn: str, args: tuple, caller: str, before: State, after: State, events
     """After a successful ``fn(*args)`` by ``caller``."""
     if fn not in ACTS:
         return
-    bankrupt = sorted(
-        (a for a, acc in before.accounts.items() if acc.positions and equity(before, a) < 0),
-        key=lambda a: int(a, 16),
-    )
-    if not bankrupt:
-        return
     judged = {}
     for actor in _actors(fn, args, caller, events):
         exposed = [m for m in _winning_markets(before, actor) if _has_bankrupt(before, m)]
@@ -56,8 +50,12 @@ def check(fn: str, args: tuple, caller: str, before: State, after: State, events
             exposed = [m for m in exposed if m == args[1]]
         if exposed:
             judged[actor] = exposed
-    if not judged:
+    if not judged:  # no actor wins where a holder is bankrupt (none is, often)
         return
+    bankrupt = sorted(
+        (a for a, acc in before.accounts.items() if acc.positions and equity(before, a) < 0),
+        key=lambda a: int(a, 16),
+    )
     charged_before, calls_before = _replay(before, bankrupt)  # once for every actor
     charged_after, calls_after = _replay(after, bankrupt)
     # two units per call (lots and charges are two water-fills, each a remainder), one for

@@ -47,9 +47,11 @@ def check(fn: str, before: State, after: State, events: list) -> None:
         fills = [args for name, args in events if name == "Deleverage"]
         charged = {(f[1], f[2]): f[5] for f in fills}
     for address, account in after.accounts.items():
-        for market_id in account.positions:
-            now = round_profit(after, address, market_id)
+        for market_id, position in account.positions.items():
             key = (address, market_id)
+            if not position.adl_profit and key not in charged:
+                continue  # no record now: nothing raised one
+            now = round_profit(after, address, market_id)
             if key in charged:
                 expected = max(
                     capacity(before, address, market_id) - charged[key],
@@ -120,7 +122,9 @@ def live_records(state: State) -> dict[tuple[int, int], set[str]]:
     found: dict[tuple[int, int], set[str]] = {}
     for address, account in state.accounts.items():
         for market_id, position in account.positions.items():
-            if state.markets[market_id].settled or not round_profit(state, address, market_id):
+            if not position.adl_profit or state.markets[market_id].settled:
+                continue
+            if not round_profit(state, address, market_id):
                 continue
             side = 1 if position.size > 0 else -1
             found.setdefault((market_id, side), set()).add(address)

@@ -6,7 +6,7 @@ mean equal state. ``parse`` reads a dump into fields for the invariants, ``label
 names every word, and on a mismatch ``first_difference`` names the first differing field.
 """
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import attrgetter
 
 from deployment.config import LISTING_FIELDS
@@ -73,32 +73,42 @@ def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[in
     """``address``'s two sections of a dump: (token balance, collateral, booked loss,
     positions) and (nonce floor, exit requests)."""
     account = state.accounts.get(address)
-    first = [
-        state.token.balance_of(address),
-        *((account.collateral, account.booked) if account else (0, 0)),
-    ]
-    empty = (0,) * len(POSITION_FIELDS)
-    for market_id in range(len(state.markets)):
-        position = account.positions.get(market_id) if account else None
-        first.extend(
-            (
-                position.size,
-                position.entry_notional,
-                position.funding_checkpoint,
-                position.last_fill,
-                adl_record(position),
-            )
-            if position
-            else empty
-        )
+    markets = range(len(state.markets))
+    first = [state.token.balance_of(address)]
+    if account is None:
+        first += _NO_ACCOUNT
+        for _ in markets:
+            first += _NO_POSITION
+    else:
+        first += account.collateral, account.booked
+        position_in = account.positions.get
+        for market_id in markets:
+            p = position_in(market_id)
+            if p is None:
+                first += _NO_POSITION
+            else:
+                record = p.adl_round << ADL_ROUND_SHIFT | p.adl_profit  # ``adl_record``
+                first += p.size, p.entry_notional, p.funding_checkpoint, p.last_fill, record
     book = state.book
     second = [book.min_nonce.get(address, 0)]
-    for market_id in range(len(state.markets)):
-        second.extend(book.exit_requests.get((address, market_id), (0, 0, 0)))
+    request_of = book.exit_requests.get
+    for market_id in markets:
+        second += request_of((address, market_id), _NO_REQUEST)
     return tuple(first), tuple(second)
 
 
+_NO_ACCOUNT = (0, 0)
+_NO_POSITION = (0,) * len(POSITION_FIELDS)
+_NO_REQUEST = (0,) * len(REQUEST_FIELDS)
+
+
 _MARKET_WORDS = attrgetter(*MARKET_FIELDS)
+
+
+@cache
+def _address_word(address: str) -> int:
+    """An address as a dump word (a holder's: the same few addresses every step)."""
+    return int(address, 16)
 
 
 def spec_globals(state: State) -> list[int]:
@@ -127,7 +137,7 @@ def spec_globals(state: State) -> list[int]:
 def spec_markets(state: State) -> list[tuple[int, ...]]:
     """Each market's words of a spec dump: its fields, its holder count and holders."""
     return [
-        (*map(int, _MARKET_WORDS(m)), len(m.holders), *(int(h, 16) for h in m.holders))
+        (*map(int, _MARKET_WORDS(m)), len(m.holders), *map(_address_word, m.holders))
         for m in state.markets
     ]
 

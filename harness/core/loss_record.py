@@ -91,7 +91,8 @@ def check_call(fn: str, args: tuple, caller: str, before: State, after: State, e
                 args[0] <= max(equity(before, address) - owed, 0),
                 f"{address} owed {owed} and withdrew {args[0]} at equity {equity(before, address)}",
             )
-    for address in set(before.accounts) | set(after.accounts):
+    owing = {a for state in (before, after) for a, acc in state.accounts.items() if acc.booked}
+    for address in owing | set(repayments):  # any other account owed nothing either side
         change = _owed(after, address) - _owed(before, address)
         repaid = repayments.get(address, [])
         if change == 0 and not repaid:

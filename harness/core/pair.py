@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from deployment.config import DeploymentConfig
 from harness.core import genesis, readable
 from harness.core.call import BUNDLE, CLOCK, Call
+from harness.core.chain_state import LensReader, StorageReader
 from harness.core.dump import (
     account_words,
     changed_markets,
@@ -35,7 +36,6 @@ from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import Chain, TxResult
 from pyspec import margin, views
-from pyspec.constants import EVERY_MARKET
 from pyspec.state import State
 
 
@@ -148,6 +148,8 @@ class Pair:
         # Every account whose balances the state comparison covers.
         self.accounts = [self.actors[n] for n in genesis.state_accounts(n_traders)]
         self._wire()
+        if hasattr(chain, "storage"):  # the embedded chain: partial reads from storage
+            self._storage = StorageReader(chain, self._contracts, art)
         self.clock = chain.now()  # the block time of every later call; moved by waits
         chain.set_time(self.clock)
         self.state = genesis.new_spec_state(
@@ -233,13 +235,21 @@ class Pair:
             self.settlement_address: EventDecoder(settlement_art.abi),
             self.governor_address: EventDecoder(governor_art.abi),
         }
-        self._dump = FunctionCodec(next(f for f in _functions(lens_art.abi) if f["name"] == "dump"))
+        self._contracts = {
+            "engine": self.engine_address,
+            "token": self.token_address,
+            "settlement": self.settlement_address,
+            "governor": self.governor_address,
+        }
+        self._lens = LensReader(self.chain, self.lens_address, self._contracts, lens_art)
         # where each function takes a market id: the markets a call names
         self._market_args = {
             (target, f["name"]): [i for i, p in enumerate(f["inputs"]) if p["name"] == "market_id"]
             for target, art in (("engine", engine_art), ("settlement", settlement_art))
             for f in _functions(art.abi)
         }
+        # reads a partial comparison's words from storage (embedded chain, fresh deployment)
+        self._storage: StorageReader | None = None
         self._seen: dict | None = None  # what the last comparison saw of the spec
         self._books: dict = {}  # address -> (its words, the marks, its books): spec_parsed
         self._seen_state: State | None = None  # the state object ``_seen`` was read from
@@ -419,31 +429,21 @@ class Pair:
         accounts: list[str] | None = None,
         market_ids: list[int] | None = None,
     ) -> list[int]:
-        """The chain's state in the layout of ``spec_dump``: the engine's, the order book's
-        for ``digests`` and the Governor's for ``call_ids`` (by default those the spec
-        touched last), for ``accounts`` (by default every one), in the markets
-        ``market_ids`` (by default every one)."""
-        if digests is None:
-            digests = dumped_digests(self.state)
-        if call_ids is None:
-            call_ids = dumped_call_ids(self.state)
-        data = self._dump.encode(
-            (
-                self.engine_address,
-                self.token_address,
-                self.accounts if accounts is None else accounts,
-                self.settlement_address,
-                self.governor_address,
-                digests,
-                call_ids,
-                EVERY_MARKET if market_ids is None else sum(1 << m for m in market_ids),
-            )
+        """The chain's state in the layout of ``spec_dump``, through the lens: the engine's,
+        the order book's for ``digests`` and the Governor's for ``call_ids`` (by default
+        those the spec touched last), for ``accounts`` (by default every one), in the
+        markets ``market_ids`` (by default every one)."""
+        return self._lens.dump(
+            dumped_digests(self.state) if digests is None else digests,
+            dumped_call_ids(self.state) if call_ids is None else call_ids,
+            self.accounts if accounts is None else accounts,
+            market_ids,
         )
-        out = self.chain.call(self.lens_address, data).output
-        count = int.from_bytes(out[32:64], "big")
-        return [
-            int.from_bytes(out[64 + 32 * i : 96 + 32 * i], "big", signed=True) for i in range(count)
-        ]
+
+    def partial_dump(self, digests, call_ids, accounts, market_ids: list[int]) -> list[int]:
+        """``chain_dump`` for a partial comparison: from storage on the embedded chain
+        (``chain_state.StorageReader``; full comparisons read through the lens)."""
+        return (self._storage or self._lens).dump(digests, call_ids, accounts, market_ids)
 
     def check_state(self, call: Call, events: list = (), reverted: bool = False) -> None:
         """Compare the state after ``call`` (whose spec events are ``events``): in full
@@ -484,7 +484,7 @@ class Pair:
         if reverted and not (accounts or markets or digests or call_ids):
             if seen["globals"] == previous["globals"]:
                 return  # equal before the call, and neither side changed
-        chain = self.chain_dump(digests, call_ids, accounts, market_ids)
+        chain = self.partial_dump(digests, call_ids, accounts, market_ids)
         spec = spec_dump(
             self.state, accounts, digests, call_ids, seen["accounts"], seen["head"], market_ids
         )

@@ -34,6 +34,7 @@ class Artifact:
     abi: list
     bytecode: bytes  # deployment (init) code; append ABI-encoded ctor args to deploy
     runtime: bytes  # the deployed code (before immutables), for the reports' provenance
+    storage: dict  # each storage variable's slot (the layout): ``chain_state.StorageReader``
 
     def fn(self, name: str) -> dict:
         """ABI entry of function ``name`` (first match)."""
@@ -78,7 +79,7 @@ def _load_cached(name: str, root: Path, digest: str) -> Artifact:
         own = {(i["type"], i.get("name")) for i in abi}
         delegate = _load_cached(DELEGATES[name], root, digest).abi
         abi = abi + [i for i in delegate if (i["type"], i.get("name")) not in own | CTOR]
-    return Artifact(name, abi, _bytes(data["bytecode"]), _bytes(data["runtime"]))
+    return Artifact(name, abi, _bytes(data["bytecode"]), _bytes(data["runtime"]), data["storage"])
 
 
 # A contract whose ``__default__`` forwards to another's code by delegatecall, and that

@@ -103,6 +103,10 @@ class RevmChain:
             self._evm.revert(checkpoint)
         return TxResult(result.success, result.reason, result.logs, 0, result.output)
 
+    def storage(self, address: str, slot: int) -> int:
+        """The word at ``slot`` of ``address``'s storage now (``chain_state.StorageReader``)."""
+        return self._evm.storage(address, slot)
+
     def snapshot(self) -> Snap:
         return Snap(self._evm.snapshot())
 

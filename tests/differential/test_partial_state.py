@@ -110,18 +110,18 @@ def test_a_named_market_is_read(embedded_pair):
     assert pair.apply(Call(CLOCK, "wait", "outsider", (60,))).success
     assert pair.apply(SAME_RATE).success  # funding brought to this time
     read = []
-    dump = pair.chain_dump
+    dump = pair.partial_dump
 
-    def recording(digests=None, call_ids=None, accounts=None, market_ids=None):
+    def recording(digests, call_ids, accounts, market_ids):
         read.append(market_ids)
         return dump(digests, call_ids, accounts, market_ids)
 
-    pair.chain_dump = recording
+    pair.partial_dump = recording
     try:
         before = pair.state.markets[1]
         assert pair.apply(SAME_RATE).success
     finally:
-        del pair.chain_dump
+        del pair.partial_dump
     assert pair.state.markets[1] == before  # the spec changed nothing in market 1
     assert read == [[1]]
 

@@ -1,0 +1,76 @@
+"""The embedded chain's partial reads (``harness.core.storage_dump``, storage slots by the
+compiler's layout) against the lens (``StateLens.dump``, the contracts' getters): the same
+words for any accounts, markets, order digests and Governor calls, on the states random
+sequences reach (positions, exit requests, fills, scheduled calls, listings)."""
+
+import random
+
+import pytest
+
+from harness.core import actions
+from harness.core.call import VIEWS, Call
+from harness.core.dump import dumped_call_ids, dumped_digests
+from harness.core.machine import MENU
+from harness.core.orders import Match
+from harness.core.pair import Divergence
+
+SEQUENCES, STEPS = 12, 60
+UNKNOWN = bytes(range(32))  # a digest and a call id nobody made: zeros on both sides
+
+
+def compare(pair, rng: random.Random) -> bool:
+    """Both reads of a random part of the state, and of the whole; whether the part held a
+    position, an exit request, a fill and a scheduled call."""
+    n = len(pair.state.markets)
+    accounts = rng.sample(pair.accounts, rng.randint(0, len(pair.accounts)))
+    market_ids = sorted(rng.sample(range(n), rng.randint(0, n)))
+    digests = [*dumped_digests(pair.state), UNKNOWN]
+    call_ids = [*dumped_call_ids(pair.state), UNKNOWN]
+    for args in (
+        (digests, call_ids, accounts, market_ids),
+        (digests, call_ids, pair.accounts, range(n)),
+    ):
+        stored = pair._storage.dump(*args)
+        assert stored == pair.chain_dump(*args[:3], list(args[3])), args
+    state = pair.state
+    return (
+        any(p.size for a in state.accounts.values() for p in a.positions.values()),
+        bool(state.book.exit_requests),
+        any(state.book.filled.values()),
+        bool(state.timelock.eta),
+    )
+
+
+def test_storage_reads_equal_the_lens(embedded_pair):
+    pair, rng = embedded_pair, random.Random(7)
+    choose = actions.RandomChoices(rng)
+    seen = [False] * 4
+    for _ in range(SEQUENCES):
+        pair.reset()
+        for call in actions.opening_deposits(pair, choose):
+            pair.apply(call)
+        for _ in range(STEPS):
+            for call in actions.next_calls(pair, choose, MENU):
+                if isinstance(call, Match):  # signed in the state it runs in
+                    call = call.call(pair.state, pair.actors)
+                if call.target == VIEWS:
+                    continue  # reads nothing new
+                pair.apply(call)
+                seen = [a or b for a, b in zip(seen, compare(pair, rng), strict=True)]
+    assert all(seen), seen  # positions, exit requests, fills and scheduled calls were read
+
+
+def test_a_reader_off_the_layout_is_seen(embedded_pair, monkeypatch):
+    """With two members of a position swapped, the trade that opens one is a divergence
+    at once (the step's partial comparison reads the position from storage)."""
+    pair = embedded_pair
+    reader = pair._storage
+    swapped = list(reader.position_members)
+    swapped[0], swapped[1] = swapped[1], swapped[0]
+    monkeypatch.setattr(reader, "position_members", swapped)
+    pair.reset()
+    for trader in ("trader3", "trader4"):
+        pair.apply(Call("engine", "deposit", trader, (10_000 * 10**6,)))
+    with pytest.raises(Divergence) as caught:
+        pair.apply(Match("trader3", "trader4", 1, 10, pair.state.markets[1].price))
+    assert caught.value.field == "trader3.positions[1].size"
