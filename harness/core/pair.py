@@ -251,7 +251,8 @@ class Pair:
         # reads a partial comparison's words from storage (embedded chain, fresh deployment)
         self._storage: StorageReader | None = None
         self._seen: dict | None = None  # what the last comparison saw of the spec
-        self._books: dict = {}  # address -> (its words, the marks, its books): spec_parsed
+        # spec_parsed: address -> (its words, parsed, its books); None -> the marks of all
+        self._books: dict = {}
         self._seen_state: State | None = None  # the state object ``_seen`` was read from
         self._since_full = 0
         self.dump_full = True  # whether the last comparison was a full one
@@ -524,20 +525,25 @@ class Pair:
         if self._seen is None or self._seen_state is not self.state:
             return parse(spec_dump(self.state, self.accounts, [], []), len(self.accounts))
         seen = self._seen
-        parsed = parse_words(
-            seen["globals"], seen["markets"], [seen["accounts"][a] for a in self.accounts]
-        )
-        # Each account's books, kept while its words are the same object at the same
-        # prices and funding indexes (a comparison keeps an unchanged account's words).
+        parsed = parse_words(seen["globals"], seen["markets"], [])
+        # Each account's parsed words and books, kept while its words are the same object
+        # (a comparison keeps an unchanged account's words) at the same prices and funding
+        # indexes.
         marks = tuple((m["price"], m["funding_index"]) for m in parsed["markets"])
-        books = []
-        for address, account in zip(self.accounts, parsed["accounts"], strict=True):
-            words = seen["accounts"][address]
-            kept = self._books.get(address)
-            if kept is None or kept[0] is not words or kept[1] != marks:
-                kept = self._books[address] = (words, marks, account_books(marks, account))
-            books.append(kept[2])
-        parsed["books"] = books
+        kept = self._books
+        if kept.get(None) != marks:
+            kept.clear()
+            kept[None] = marks
+        accounts, books, words = [], [], seen["accounts"]
+        for address in self.accounts:
+            mine = words[address]
+            entry = kept.get(address)
+            if entry is None or entry[0] is not mine:
+                account = mine[0][1:]
+                entry = kept[address] = (mine, account, account_books(marks, account))
+            accounts.append(entry[1])
+            books.append(entry[2])
+        parsed["accounts"], parsed["books"] = accounts, books
         return parsed
 
     def _observe(self) -> dict:
