@@ -104,6 +104,11 @@ class Deployment:
             raise RuntimeError(f"{fn}{args}: {result.reason}")
         return result.gas_used
 
+    def read(self, target, fn, *args) -> tuple:
+        """A view's outputs."""
+        codec = self.codecs[target][fn]
+        return codec.decode(self.chain.call(getattr(self, target), codec.encode(args)).output)
+
     def order(self, trader, market_id, is_buy, size, price) -> tuple[tuple, bytes]:
         """A fresh order of ``trader`` and its signature."""
         self.nonce += 1
@@ -305,6 +310,42 @@ def price_with_an_open_round(d: Deployment, markets: int) -> dict[str, int]:
     }
 
 
+def price_with_rounds_open_everywhere(d: Deployment, markets: int) -> dict[str, int]:
+    """A price while an ADL round is open in each of ``markets`` markets (issue 19): one
+    long against TRADE_SLOTS - 1 shorts in every market; the last two shorts are thin. A
+    rise in every market bankrupts both; the last one's deleverages (one a market) open the
+    longs' round in each, and the other stays bankrupt, last in every holder list. A price
+    in market 0 then scans every market's shorts; one that rescues the thin short scans
+    them all and ends every round."""
+    long, keeper, _, shorts = full_market(d, markets)
+    shorts = shorts[: TRADE_SLOTS - 1]
+    d.send(long, "engine", "deposit", 10**7 * USDC)
+    for i, short in enumerate(shorts):
+        thin = i >= len(shorts) - 2
+        # 10% initial margin on 1,000 USDC a market; a thin short loses 200 a market at 1.20
+        d.send(short, "engine", "deposit", (markets * 112 if thin else 10_000) * USDC)
+        for market_id in range(markets):
+            d.trade(long, short, market_id, LOT_SIZE, 10**6)
+    for market_id in range(markets):
+        d.price(1_200_000, market_id)
+    for _ in range(markets):  # one position a call, the lowest market first
+        d.send(keeper, "engine", "deleverage", shorts[-1])
+    # the rescue: market 0 falls until the thin short's gain there covers its other losses
+    rescue = 10**6 - (markets * 200 - markets * 112 + 50) * 10**3
+
+    def open_rounds() -> int:
+        (market,) = artifacts.load("PerpEngine").fn("markets")["outputs"]
+        fields = [f["name"] for f in market["components"]]
+        at = fields.index("long_adl_round")
+        return sum(d.read("engine", "markets", m)[0][at] % 2 for m in range(markets))
+
+    gas = {"open": d.price(1_200_000)}  # the other thin short is still bankrupt everywhere
+    assert open_rounds() == markets, "a longs' round is not open in every market"
+    gas["ended"] = d.price(rescue)  # it is solvent again: every round ends
+    assert open_rounds() == 0, "a price that rescued the last bankrupt short left a round open"
+    return gas
+
+
 def deleverage_by_policy(d: Deployment, markets: int, staggered: bool) -> dict[str, int]:
     """A complete deleverage at the holder bound under each ADL policy: one bankrupt long
     against MAX_POSITIONS_PER_MARKET - 1 profitable shorts, each also in every other of
@@ -433,6 +474,13 @@ def main(argv=None) -> int:
             rounds.append(
                 {"markets": markets, **price_with_an_open_round(Deployment(chain), markets)}
             )
+        if not args.quick:
+            chain.restart()
+            d = Deployment(chain)
+            rounds.append(
+                {"markets": MAX_MARKETS, "rounds": MAX_MARKETS}
+                | price_with_rounds_open_everywhere(d, MAX_MARKETS)
+            )
         worst = allocator_worst_case(chain)
     finally:
         chain.close()
@@ -510,10 +558,17 @@ def main(argv=None) -> int:
         "bankrupt; a price that rescues it reads them all and ends the round. With no "
         f"round open a price costs {typical['update_price']:,} (the first table).",
         "",
-        "| markets held | price, round open (last holder bankrupt) | price ending the round |",
-        "|---:|---:|---:|",
+        "The last row holds the longs' round open in every market at once: each short is "
+        "short in all of them, and the price in market 0 scans every market's shorts.",
+        "",
+        "| markets held | rounds open | price, round open (last holder bankrupt) | "
+        "price ending the rounds |",
+        "|---:|---:|---:|---:|",
     ]
-    lines += [f"| {r['markets']} | {r['open']:,} | {r['ended']:,} |" for r in rounds]
+    lines += [
+        f"| {r['markets']} | {r.get('rounds', 1)} | {r['open']:,} | {r['ended']:,} |"
+        for r in rounds
+    ]
     lines += [
         "",
         "The allocator alone on the water-fill's worst case: 31 eligible holders whose capped "
