@@ -5,12 +5,17 @@ chain (``LensReader``), from storage on the embedded chain (``StorageReader``).
 for a partial comparison, a third of a differential step. On the embedded chain the same
 words are read from revm's storage at the slots the compiler's layout gives (``vyper -f
 layout``): a HashMap's entry at keccak256(slot ++ key), a struct's members one slot each in
-the getter's order, a DynArray's length then its items. A word costs about 0.3 us.
+the getter's order. A word costs about 0.3 us.
 
-Full comparisons (every ``Pair.full_every`` steps and at every sequence end) still read
-through the lens and the getters, so a reader that strayed from the layout shows there as
-a divergence; ``tests/differential/test_storage_reads.py`` compares the two on the states
-of random sequences.
+Only a compiler-generated getter's value is read from storage (a public variable of that
+name, checked when the reader is built). The two getters written by hand,
+``Governor.owner`` and ``PerpEngine.market_holders``, are called, in one call
+(``StateLens.hand_written``), so their own code runs at every step as the lens ran it (a
+review had ``owner()`` answer the pending owner while one was set, which storage reads
+missed). Full comparisons (every ``Pair.full_every`` steps and at every sequence end)
+still read through the lens, so a reader that strayed from the layout shows there as a
+divergence; ``tests/differential/test_storage_reads.py`` compares the two reads on the
+states of random sequences.
 """
 
 from __future__ import annotations
@@ -75,8 +80,10 @@ class LensReader:
 class StorageReader:
     """``LensReader.dump``'s words, read from the embedded chain's storage."""
 
-    def __init__(self, chain, addresses: dict[str, str], art: dict[str, Artifact]) -> None:
-        self.chain = chain
+    def __init__(
+        self, chain, addresses: dict[str, str], art: dict[str, Artifact], lens: str
+    ) -> None:
+        self.chain, self.lens = chain, lens
         self.engine, self.token = addresses["engine"], addresses["token"]
         self.settlement, self.governor = addresses["settlement"], addresses["governor"]
         engine, settlement = art["PerpEngine"], art["Settlement"]
@@ -84,6 +91,13 @@ class StorageReader:
         self.market_members = members(engine, "markets", MARKET_FIELDS)
         self.position_members = members(engine, "positions", POSITION_FIELDS)
         self.request_members = members(settlement, "exit_requests", REQUEST_FIELDS)
+        for contract, getters in GENERATED.items():  # storage only behind compiler getters
+            functions = {f.get("name") for f in art[CONTRACTS[contract]].abi}
+            for getter in getters:
+                assert getter in self.slots[contract] and getter in functions, getter
+        by_hand = FunctionCodec(art["StateLens"].fn("hand_written"))
+        self._by_hand = by_hand.encode((self.engine, self.governor))
+        # slots by account and market (bounded); an order's or a call's is computed afresh
         self._cache: dict[tuple, int] = {}
 
     def _at(self, contract: str, variable: str, *keys) -> int:
@@ -91,8 +105,17 @@ class StorageReader:
         k = (contract, variable, *keys)
         slot = self._cache.get(k)
         if slot is None:
+            assert variable in GENERATED[contract], f"{variable}: no compiler getter"
             slot = self._cache[k] = entry(self.slots[contract][variable], *keys)
         return slot
+
+    def _hand_written(self) -> list[int]:
+        """``StateLens.hand_written``: the owner, then per market its holder count and
+        holders (one call: each getter's own code runs)."""
+        result = self.chain.call(self.lens, self._by_hand)
+        assert result.success, f"StateLens.hand_written reverted: {result.reason}"
+        out, word = result.output, int.from_bytes
+        return [word(out[i : i + 32], "big") for i in range(64, 64 + 32 * word(out[32:64]), 32)]
 
     def dump(self, digests, call_ids, accounts, market_ids) -> list[int]:
         """The words ``LensReader.dump`` returns for these arguments."""
@@ -100,15 +123,16 @@ class StorageReader:
         engine, token, settlement, governor = (
             self.engine, self.token, self.settlement, self.governor
         )  # fmt: skip
-        at = self._at
+        at, slots = self._at, self.slots
         count = read(engine, at("engine", "market_count"))
+        by_hand = self._hand_written()
         out = [
             read(engine, at("engine", "insurance_fund")),
             read(engine, at("engine", "bad_debt")),
             count,
             read(token, at("token", "balanceOf", engine)),
             self.chain.now(),
-            read(governor, at("governor", "_owner")),
+            by_hand[0],
             read(governor, at("governor", "pending_owner")),
             read(engine, at("engine", "guardian")),
             read(engine, at("engine", "oracle")),
@@ -117,13 +141,13 @@ class StorageReader:
             read(settlement, at("settlement", "last_trade_time")),
         ]
         market_ids = [m for m in sorted(set(market_ids)) if m < count]  # the lens's bits
+        held = 1  # where the next market's holders are in ``by_hand``
         for market_id in range(count):
             base = at("engine", "markets", market_id)
             out += [read(engine, base + offset) for offset in self.market_members]
-            holders = at("engine", "holders", market_id)
-            n = read(engine, holders)
-            out.append(n)
-            out += [read(engine, holders + 1 + i) for i in range(n)]
+            n = by_hand[held]
+            out += by_hand[held : held + 1 + n]  # the count, then the holders
+            held += 1 + n
         for account in accounts:
             out.append(read(token, at("token", "balanceOf", account)))
             out.append(read(engine, at("engine", "collateral", account)))
@@ -139,15 +163,28 @@ class StorageReader:
         out.append(len(digests))
         for digest in digests:
             out.append(int.from_bytes(digest, "big"))
-            out.append(read(settlement, at("settlement", "filled", digest)))
-            out.append(read(settlement, at("settlement", "cancelled", digest)))
+            out.append(read(settlement, entry(slots["settlement"]["filled"], digest)))
+            out.append(read(settlement, entry(slots["settlement"]["cancelled"], digest)))
         out.append(len(call_ids))
         for ident in call_ids:
             out.append(int.from_bytes(ident, "big"))
-            out.append(read(governor, at("governor", "eta", ident)))
+            out.append(read(governor, entry(slots["governor"]["eta"], ident)))
         return [w - WORD if w >= SIGN else w for w in out]  # the lens's int256 words
 
 
+# The getters the lens calls whose values ``StorageReader`` reads from storage: each the
+# compiler's own for the public variable of its name.
+GENERATED = {
+    "engine": (
+        "insurance_fund", "bad_debt", "market_count", "guardian", "oracle", "fill_count",
+        "markets", "collateral", "booked", "positions",
+    ),
+    "token": ("balanceOf",),
+    "governor": ("pending_owner", "eta"),
+    "settlement": (
+        "operator", "last_trade_time", "min_nonce", "exit_requests", "filled", "cancelled",
+    ),
+}  # fmt: skip
 # The contracts a dump reads, by the names ``_at`` takes.
 CONTRACTS = {
     "engine": "PerpEngine",

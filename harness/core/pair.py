@@ -149,7 +149,7 @@ class Pair:
         self.accounts = [self.actors[n] for n in genesis.state_accounts(n_traders)]
         self._wire()
         if hasattr(chain, "storage"):  # the embedded chain: partial reads from storage
-            self._storage = StorageReader(chain, self._contracts, art)
+            self._storage = StorageReader(chain, self._contracts, art, self.lens_address)
         self.clock = chain.now()  # the block time of every later call; moved by waits
         chain.set_time(self.clock)
         self.state = genesis.new_spec_state(
@@ -235,12 +235,8 @@ class Pair:
             self.settlement_address: EventDecoder(settlement_art.abi),
             self.governor_address: EventDecoder(governor_art.abi),
         }
-        self._contracts = {
-            "engine": self.engine_address,
-            "token": self.token_address,
-            "settlement": self.settlement_address,
-            "governor": self.governor_address,
-        }
+        contracts = ("engine", "token", "settlement", "governor")
+        self._contracts = {c: getattr(self, f"{c}_address") for c in contracts}
         self._lens = LensReader(self.chain, self.lens_address, self._contracts, lens_art)
         # where each function takes a market id: the markets a call names
         self._market_args = {

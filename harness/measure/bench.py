@@ -187,11 +187,10 @@ def campaign_hypothesis(pair: Pair, seed: int, sequences: int, steps: int) -> tu
 
 def replay(pair: Pair, sequences: list[list[Call]]) -> tuple[int, float]:
     """Replay ``sequences`` through ``Pair.apply`` (reset before each); return
-    (steps, seconds). Raises ``Divergence`` on any difference. The spec's caches of
-    signers, order digests and call ids start cold, as in a replay of a saved trace (the
-    generation filled them with these very calls: a campaign meets its orders fresh)."""
-    for cached in (settlement.recover_signer, settlement._digest, governor.call_id):
-        cached.cache_clear()
+    (steps, seconds). Raises ``Divergence`` on any difference. The spec's caches start
+    cold (``cold_spec_caches``): the generation filled them with these very calls, which
+    a replay of a saved trace, like a campaign, meets fresh."""
+    cold_spec_caches()
     steps = 0
     start = time.perf_counter()
     for sequence in sequences:
@@ -205,6 +204,14 @@ def replay(pair: Pair, sequences: list[list[Call]]) -> tuple[int, float]:
             pair.check_full(sequence[-1])
         steps += len(sequence)
     return steps, time.perf_counter() - start
+
+
+def cold_spec_caches() -> None:
+    """Empty the spec's caches of order signers, order digests and Governor call ids (pure
+    functions, remembered): a timed run then meets its signatures fresh, as a campaign
+    does."""
+    for cached in (settlement.recover_signer, settlement._digest, governor.call_id):
+        cached.cache_clear()
 
 
 @dataclass
@@ -340,6 +347,7 @@ def _measure(args, backends, embedded: Pair, workload: Workload, prefix: Workloa
     if "ape" in backends:
         from harness.measure import ape_baseline  # imports ape: only when asked
 
+        cold_spec_caches()
         steps, seconds, ape_info = ape_baseline.run(prefix.sequences)
         results.append(Result("ape_baseline", steps, seconds, "the ape prefix, " + NOTE))
         ape_rate = rates["ape_baseline"] = results[-1].rate
