@@ -134,24 +134,11 @@ def test_the_readme_quotes_the_explorers_rates(name, explorer):
     assert f"{found:.2f}x and {reported:.2f}x." in readme
 
 
-def test_the_readme_quotes_the_prefix_replay_run():
-    """The run after the minimizer's prefix replay, as the README quotes it."""
-    run = json.loads((REPO_ROOT / "docs" / "time-to-report" / "prefix-replay.json").read_text())
-    readme = " ".join((REPO_ROOT / "README.md").read_text().split())
-    rates, times = run["rates"], run["time_to_report"]
-    assert run["explorer"] == "random" and run["workers"] == 1
-    assert run["killed"] == run["bugs"] == len(ttr.BUGS)
-    minimized = sum(r["minimized"] is True for r in run["results"])
-    assert (
-        f"reports the {run['bugs']} at {rates['reported_per_minute']} a minute (time to report "
-        f"median {times['median']} s, p90 {times['p90']} s; found at "
-        f"{rates['found_per_minute']}), {minimized} fully minimized" in readme
-    )
-
-
-def test_the_readme_quotes_the_storage_reads_run():
-    """The run after the partial comparisons read storage, as the README quotes it."""
-    run = json.loads((REPO_ROOT / "docs" / "time-to-report" / "storage-reads.json").read_text())
+@pytest.mark.parametrize("name", ["prefix-replay", "storage-reads"])
+def test_the_readme_quotes_the_run(name):
+    """The runs after the minimizer's prefix replay and after the partial comparisons read
+    storage, as the README quotes them."""
+    run = json.loads((REPO_ROOT / "docs" / "time-to-report" / f"{name}.json").read_text())
     readme = " ".join((REPO_ROOT / "README.md").read_text().split())
     rates, times = run["rates"], run["time_to_report"]
     assert run["explorer"] == "random" and run["workers"] == 1
