@@ -194,19 +194,19 @@ def dump(
 
 @external
 @view
-def hand_written(engine: IPerpEngine, governor: IGovernor) -> DynArray[uint256, MAX_WORDS]:
+def hand_written(engine: IPerpEngine, governor: IGovernor) -> DynArray[int256, MAX_WORDS]:
     """
     @notice The values of the getters written by hand, which the harness's storage reads
             do not stand in for (`harness/core/chain_state.py`): the Governor's owner,
             then per market the holder count and the holders, as `dump` has them.
     """
-    out: DynArray[uint256, MAX_WORDS] = [convert(staticcall governor.owner(), uint256)]
+    out: DynArray[int256, MAX_WORDS] = [self._int(convert(staticcall governor.owner(), uint256))]
     count: uint256 = staticcall engine.market_count()
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         holders: DynArray[address, constants.MAX_POSITIONS_PER_MARKET] = staticcall engine.market_holders(
             market_id
         )
-        out.append(len(holders))
+        out.append(self._int(len(holders)))
         for holder: address in holders:
-            out.append(convert(holder, uint256))
+            out.append(self._int(convert(holder, uint256)))
     return out
