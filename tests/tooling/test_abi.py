@@ -3,6 +3,7 @@ bytes for every valid value of every type in the project's ABIs, the same error 
 invalid one, the same values decoded (addresses lowercase)."""
 
 import random
+import signal
 
 import pytest
 from eth_abi import decode as abi_decode
@@ -89,9 +90,33 @@ def test_encoding_is_eth_abi(odd):
             assert outcome(fast, args) == outcome(abi_encode, types, args), (types, args)
 
 
+class Endless(Exception):
+    """eth_abi still decoding after ``LIMIT`` seconds."""
+
+
+LIMIT = 2.0
+
+
+def bounded(fn, *args):
+    """``outcome`` of ``fn``, or ``Endless``: a corrupted array length makes eth_abi decode
+    the array item by item, and with the decoders ape registers (when a test before
+    imported ape) past the data's end (a run filled 5.7 GB in 17 minutes)."""
+
+    def stop(signum, frame):
+        raise Endless
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, LIMIT)
+    try:
+        return outcome(fn, *args)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def test_decoding_is_eth_abi():
-    rng = random.Random(22)
     for types in project_types():
+        rng = random.Random(f"22 {types}")  # another ABI's types move no other draws
         fast = _StaticDecoder(types)
         for _ in range(60):
             data = abi_encode(types, [value(t, rng) for t in types])
@@ -99,7 +124,10 @@ def test_decoding_is_eth_abi():
                 at = rng.randrange(len(data) + 1)
                 data = data[:at] + bytes([rng.randrange(256)]) + data[at + 1 :]
                 data = data[: rng.choice([len(data), len(data) - 1])]
-            expected = outcome(abi_decode, types, data)
+            expected = bounded(abi_decode, types, data)
+            if expected is Endless:  # a length past the data: ours refuses it at once
+                assert isinstance(outcome(fast, data), type), (types, data.hex())
+                continue
             if isinstance(expected, tuple):
                 expected = tuple(_normalize(v, t) for v, t in zip(expected, types, strict=True))
             assert outcome(fast, data) == expected, (types, data.hex())
