@@ -122,9 +122,11 @@ def live_records(state: State) -> dict[tuple[int, int], set[str]]:
     found: dict[tuple[int, int], set[str]] = {}
     for address, account in state.accounts.items():
         for market_id, position in account.positions.items():
-            if not position.adl_profit or state.markets[market_id].settled:
-                continue
-            if not round_profit(state, address, market_id):
+            if (
+                not position.adl_profit  # no record (round_profit is 0 then too)
+                or state.markets[market_id].settled
+                or not round_profit(state, address, market_id)
+            ):
                 continue
             side = 1 if position.size > 0 else -1
             found.setdefault((market_id, side), set()).add(address)

@@ -476,11 +476,8 @@ def main(argv=None) -> int:
             )
         if not args.quick:
             chain.restart()
-            d = Deployment(chain)
-            rounds.append(
-                {"markets": MAX_MARKETS, "rounds": MAX_MARKETS}
-                | price_with_rounds_open_everywhere(d, MAX_MARKETS)
-            )
+            everywhere = price_with_rounds_open_everywhere(Deployment(chain), MAX_MARKETS)
+            rounds.append({"markets": MAX_MARKETS, "rounds": MAX_MARKETS} | everywhere)
         worst = allocator_worst_case(chain)
     finally:
         chain.close()
