@@ -96,22 +96,103 @@ def books_of(parsed: dict) -> list[AccountBooks]:
     return parsed["books"]
 
 
+class Totals:
+    """``AccountBooks`` summed over accounts: the sums and, per market, the sizes, the
+    long sizes, the positions open and the funding owed. ``add`` and ``remove`` keep it
+    up to date account by account (``Pair.spec_parsed`` swaps only the accounts a call
+    changed); ``totals_of`` sums a whole dump."""
+
+    __slots__ = ("collateral", "unsettled", "kept", "orphans", "sizes", "longs", "held", "owed")
+
+    def __init__(self, markets: int) -> None:
+        self.collateral = self.unsettled = self.kept = self.orphans = 0
+        self.sizes, self.longs, self.held, self.owed = ([0] * markets for _ in range(4))
+
+    def add(self, books: AccountBooks, sign: int = 1) -> None:
+        self.collateral += sign * books.collateral
+        self.unsettled += sign * books.unsettled
+        self.kept += sign * books.kept
+        if books.collateral < 0 and not any(books.sizes):  # a deficit with no position
+            self.orphans += sign
+        for market_id, size in enumerate(books.sizes):
+            if size:  # no position: no size, no holder, no funding owed
+                self.sizes[market_id] += sign * size
+                self.held[market_id] += sign
+                self.owed[market_id] += sign * books.owed[market_id]
+                if size > 0:
+                    self.longs[market_id] += sign * size
+
+    def remove(self, books: AccountBooks) -> None:
+        self.add(books, -1)
+
+    def copy(self) -> "Totals":
+        out = Totals(0)
+        out.collateral, out.unsettled, out.kept, out.orphans = (
+            self.collateral, self.unsettled, self.kept, self.orphans
+        )  # fmt: skip
+        out.sizes, out.longs, out.held, out.owed = (
+            list(self.sizes), list(self.longs), list(self.held), list(self.owed)
+        )  # fmt: skip
+        return out
+
+    def __eq__(self, other) -> bool:
+        return all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    def __repr__(self) -> str:
+        return f"Totals({', '.join(f'{f}={getattr(self, f)}' for f in self.__slots__)})"
+
+
+class KeptBooks:
+    """Each account's parsed words and ``AccountBooks``, and their ``Totals``, kept while
+    its words are the same object (a comparison keeps an unchanged account's words) at the
+    same prices and funding indexes: a step computes only the accounts it changed."""
+
+    def __init__(self) -> None:
+        self.marks: tuple | None = None
+        self.kept: list[tuple] = []  # per account: (its words, parsed, its books)
+        self.totals = Totals(0)
+
+    def read(self, parsed: dict, words: list) -> tuple[list, list[AccountBooks], Totals]:
+        """The parsed accounts, their books and totals for ``parsed``'s markets, from each
+        account's dump words (``Pair._observe``)."""
+        marks = tuple((m["price"], m["funding_index"]) for m in parsed["markets"])
+        if marks != self.marks or len(words) != len(self.kept):
+            self.marks, self.kept, self.totals = marks, [None] * len(words), Totals(len(marks))
+        kept, totals = self.kept, self.totals
+        for i, mine in enumerate(words):
+            entry = kept[i]
+            if entry is None or entry[0] is not mine:
+                if entry is not None:
+                    totals.remove(entry[2])
+                account = mine[0][1:]
+                entry = kept[i] = (mine, account, account_books(marks, account))
+                totals.add(entry[2])
+        return [e[1] for e in kept], [e[2] for e in kept], totals.copy()
+
+
+def totals_of(parsed: dict) -> Totals:
+    """The ``Totals`` of a parsed dump: kept up to date in ``parsed["totals"]``, or summed."""
+    if "totals" not in parsed:
+        totals = Totals(len(parsed["markets"]))
+        for books in books_of(parsed):
+            assert len(books.sizes) == len(totals.sizes), "an account's markets"
+            totals.add(books)
+        parsed["totals"] = totals
+    return parsed["totals"]
+
+
 def books(parsed: dict) -> tuple[int, int, int]:
     """Return (sum of collateral, sum of unsettled PnL and funding, funding kept by the
     protocol and not yet booked to the fund) over all accounts: the last is the markets'
     residues plus the rounding of every pending payment, a whole number of units."""
-    collateral = unsettled = 0
-    kept = sum(m["funding_residue"] for m in parsed["markets"])
-    for account in books_of(parsed):
-        collateral += account.collateral
-        unsettled += account.unsettled
-        kept += account.kept
+    totals = totals_of(parsed)
+    kept = sum(m["funding_residue"] for m in parsed["markets"]) + totals.kept
     check(
         "custody",
         kept % FUNDING_INDEX_SCALE == 0,
         lambda: f"funding kept {kept} is not whole units",
     )
-    return collateral, unsettled, kept // FUNDING_INDEX_SCALE
+    return totals.collateral, totals.unsettled, kept // FUNDING_INDEX_SCALE
 
 
 def check_state(parsed: dict, side: str) -> int:
@@ -137,16 +218,15 @@ def check_state(parsed: dict, side: str) -> int:
         bad_debt == 0 or fund == 0,
         lambda: f"[{side}] bad debt {bad_debt} recorded while the fund holds {fund}",
     )
-    accounts = books_of(parsed)
+    totals = totals_of(parsed)
     markets = parsed["markets"]
-    by_market = zip(*(a.sizes for a in accounts), strict=True) if accounts else [()] * len(markets)
     # three checks per market, counted at once: a call per check costs more than the check
     CHECKS["balanced_sides"] += 3 * len(markets)
-    for market_id, (market, sizes) in enumerate(zip(markets, by_market, strict=True)):
-        held = [size for size in sizes if size]
-        total, long = sum(held), sum(size for size in held if size > 0)
+    for market_id, market in enumerate(markets):
+        total, long = totals.sizes[market_id], totals.longs[market_id]
+        held = totals.held[market_id]
         if market["settled"] or total == 0:
-            if market["open_interest"] == long and len(market["holders"]) == len(held):
+            if market["open_interest"] == long and len(market["holders"]) == held:
                 continue
         CHECKS["balanced_sides"] -= 3  # the failing market's checks count as they run
         check(
@@ -165,18 +245,19 @@ def check_state(parsed: dict, side: str) -> int:
         )
         check(
             "balanced_sides",
-            len(market["holders"]) == len(held),
+            len(market["holders"]) == held,
             lambda market_id=market_id: f"[{side}] market {market_id}: holder list out of step",
         )
-    orphans = [
-        i for i, a in enumerate(accounts) if a.collateral < 0 and not any(a.sizes)
-    ]  # fmt: skip
     check(
         "no_orphan_deficit",
-        not orphans,
-        lambda: f"[{side}] accounts {orphans} (by index): deficit with no position",
+        totals.orphans == 0,
+        lambda: f"[{side}] accounts {_orphans(parsed)} (by index): deficit with no position",
     )
     return collateral + unsettled + kept + fund - bad_debt
+
+
+def _orphans(parsed: dict) -> list[int]:
+    return [i for i, a in enumerate(books_of(parsed)) if a.collateral < 0 and not any(a.sizes)]
 
 
 def settled_funding(events: list, totals: dict[int, int]) -> None:
@@ -190,11 +271,9 @@ def settled_funding(events: list, totals: dict[int, int]) -> None:
 def check_funding_zero_sum(parsed: dict, settled: dict[int, int], side: str) -> None:
     """Funding is zero-sum, exactly: settled to accounts, booked to the fund, kept as the
     market's residue and pending on open positions add up to zero (in index units)."""
-    accounts = books_of(parsed)
-    markets = parsed["markets"]
-    owed = zip(*(a.owed for a in accounts), strict=True) if accounts else [()] * len(markets)
+    owed, markets = totals_of(parsed).owed, parsed["markets"]
     CHECKS["funding_zero_sum"] += len(markets)  # counted at once, as balanced_sides
-    for market_id, (market, pending) in enumerate(zip(markets, map(sum, owed), strict=True)):
+    for market_id, (market, pending) in enumerate(zip(markets, owed, strict=True)):
         done = settled.get(market_id, 0) * FUNDING_INDEX_SCALE
         residue = market["funding_residue"]
         if done + residue + pending == 0:

@@ -29,7 +29,7 @@ from harness.core.dump import (
     spec_globals,
     spec_markets,
 )
-from harness.core.invariants import CHECKS, account_books
+from harness.core.invariants import CHECKS, KeptBooks
 from harness.core.orders import Match
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
@@ -247,8 +247,7 @@ class Pair:
         # reads a partial comparison's words from storage (embedded chain, fresh deployment)
         self._storage: StorageReader | None = None
         self._seen: dict | None = None  # what the last comparison saw of the spec
-        # spec_parsed: address -> (its words, parsed, its books); None -> the marks of all
-        self._books: dict = {}
+        self._books = KeptBooks()  # spec_parsed's accounts, books and totals
         self._seen_state: State | None = None  # the state object ``_seen`` was read from
         self._since_full = 0
         self.dump_full = True  # whether the last comparison was a full one
@@ -522,24 +521,8 @@ class Pair:
             return parse(spec_dump(self.state, self.accounts, [], []), len(self.accounts))
         seen = self._seen
         parsed = parse_words(seen["globals"], seen["markets"], [])
-        # Each account's parsed words and books, kept while its words are the same object
-        # (a comparison keeps an unchanged account's words) at the same prices and funding
-        # indexes.
-        marks = tuple((m["price"], m["funding_index"]) for m in parsed["markets"])
-        kept = self._books
-        if kept.get(None) != marks:
-            kept.clear()
-            kept[None] = marks
-        accounts, books, words = [], [], seen["accounts"]
-        for address in self.accounts:
-            mine = words[address]
-            entry = kept.get(address)
-            if entry is None or entry[0] is not mine:
-                account = mine[0][1:]
-                entry = kept[address] = (mine, account, account_books(marks, account))
-            accounts.append(entry[1])
-            books.append(entry[2])
-        parsed["accounts"], parsed["books"] = accounts, books
+        words = [seen["accounts"][address] for address in self.accounts]
+        parsed["accounts"], parsed["books"], parsed["totals"] = self._books.read(parsed, words)
         return parsed
 
     def _observe(self) -> dict:

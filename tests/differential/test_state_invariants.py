@@ -5,8 +5,11 @@ chain's, and holds on the dump as it is. The checks remember accounts they saw
 import pytest
 
 from harness.core import dump, invariants
+from harness.core.branches import Stats
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
+from harness.core.machine import DifferentialMachine, explore
+from harness.core.sequence import CheckedSequence
 from harness.vectors.builder import Builder, settle_trade
 from pyspec.constants import FUNDING_INDEX_SCALE
 
@@ -37,6 +40,11 @@ def parsed_sides(embedded_pair):
     return sides, pair
 
 
+# what the checks derive from the words and keep in the parsed dump (``invariants.books_of``,
+# ``totals_of``): a broken dump is derived afresh
+DERIVED = ("books", "totals")
+
+
 def holding(parsed: dict) -> int:
     """The index of an account with a long on market 0."""
     return next(i for i, a in enumerate(parsed["accounts"]) if a[SIZE] > 0)
@@ -50,13 +58,13 @@ def with_account(parsed: dict, i: int, **words) -> dict:
         )
     accounts = list(parsed["accounts"])
     accounts[i] = tuple(account)
-    return {k: v for k, v in parsed.items() if k != "books"} | {"accounts": accounts}
+    return {k: v for k, v in parsed.items() if k not in DERIVED} | {"accounts": accounts}
 
 
 def with_market(parsed: dict, **fields) -> dict:
     markets = [dict(m) for m in parsed["markets"]]
     markets[0].update(fields)
-    return {k: v for k, v in parsed.items() if k not in ("books", "markets")} | {"markets": markets}
+    return {k: v for k, v in parsed.items() if k not in DERIVED} | {"markets": markets}
 
 
 def with_fund(parsed: dict, fund: int, bad_debt: int) -> dict:
@@ -110,3 +118,23 @@ def test_a_remembered_account_is_priced_afresh(parsed_sides):
     assert invariants.check_state(moved, "spec") == total
     before, after = invariants.books_of(parsed)[i], invariants.books_of(moved)[i]
     assert after.unsettled - before.unsettled == parsed["accounts"][i][SIZE]
+
+
+def test_totals_kept_up_to_date_equal_the_sums(embedded_pair, monkeypatch):
+    """``Pair.spec_parsed`` keeps the spec's ``Totals`` account by account (it swaps only
+    the accounts a call changed): after every call of random campaign sequences, they
+    equal the totals summed afresh from every account's books."""
+    compared = []
+    check = CheckedSequence._check
+
+    def compare(self, parsed, side):
+        if side == "spec" and "totals" in parsed:
+            fresh = {k: v for k, v in parsed.items() if k != "totals"}
+            assert parsed["totals"] == invariants.totals_of(fresh), len(compared)
+            compared.append(parsed["totals"].held)
+        return check(self, parsed, side)
+
+    monkeypatch.setattr(CheckedSequence, "_check", compare)
+    explore(DifferentialMachine.bind(embedded_pair, Stats()), 5, 8, 60)
+    assert len(compared) > 300
+    assert any(any(held) for held in compared)  # positions were open
