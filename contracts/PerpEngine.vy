@@ -568,12 +568,13 @@ def deleverage(account: address):
             last position closes, what is left is booked the same way. An account that
             owes a loss others paid while it kept positions (M-1) is deleveraged at any
             equity, repaying first (`margin.repay_booked`); a call that leaves it positions
-            records its share as owed, the one that closes its last forgives the rest. A call
+            records its share and the keeper's reward as owed, the one that closes its last
+            forgives the rest. A call
             that settles positions of the account in settled markets stops there: anyone
             empties a settled market this way, which frees its slot (N1). A call that
             leaves no bankrupt holder opposite the winners ends their round (issue 19).
-            Anyone may call; a caller other than the account is paid a capped liquidator's
-            reward from the fund's room (N9). Spec: `engine.process_deleverage`,
+            Anyone may call; a caller other than the account earns a capped liquidator's
+            reward when the share is not zero, which joins the call's deficit (N9). Spec: `engine.process_deleverage`,
             `engine._pay_keeper`.
     """
     if self._settle(account):
@@ -602,11 +603,22 @@ def deleverage(account: address):
     total: int256 = 0
     weight, total = margin.deficit_weights(account, market_id)
     share: int256 = liquidation.compute_equity_share(account_equity, weight, total)
-    cover: int256 = self._cover_from_fund(account, market_id, -share)
-    side: int256 = fixed_math.sign(position_size)
     price: int256 = convert(storage.markets[market_id].price, int256)
+    # N9: a caller other than the account earns a keeper's reward for closing a position
+    # that holds part of the deficit; the account owes it: it joins the call's deficit, so
+    # the fund covers it first and the winners (held by the no-dodge gate) pay the rest
+    reward: int256 = 0
+    if msg.sender != account and share < 0:
+        reward = liquidation.compute_keeper_reward(
+            abs_size * price,
+            storage.markets[market_id].liquidation_fee_ratio,
+            storage.liquidator_share_ratio,
+        )
+    need: int256 = reward - share
+    cover: int256 = self._cover_from_fund(account, market_id, need)
+    side: int256 = fixed_math.sign(position_size)
     allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = self._adl_allocate(
-        market_id, -side, abs_size, -share - cover
+        market_id, -side, abs_size, need - cover
     )
     charged: int256 = 0
     for fill: AdlAllocator.Fill in allocation:
@@ -634,35 +646,22 @@ def deleverage(account: address):
         self._write_off(fill.counterparty, market_id)
     # what this market's winners could not pay (their caps bound) is this market's loss:
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
-    self._book_loss(account, market_id, -share - cover - charged)
+    self._book_loss(account, market_id, need - cover - charged)
+    if msg.sender != account:
+        # the account pays the keeper out of what the call credited it; a keeper's loss
+        # record that outlived its positions ends first (M-1): a reward is new money
+        if not self._holds_position(msg.sender):
+            margin.repay_booked(msg.sender)
+        if reward > 0:  # none for a zero share
+            storage.collateral[account] -= reward
+            storage.collateral[msg.sender] += reward
+            log KeeperReward(keeper=msg.sender, account=account, amount=convert(reward, uint256))
     self._write_off(account, market_id)
     checks.end_resolved_round(market_id, -side)
     if self._holds_position(account):
-        storage.booked[account] += convert(-share, uint256)  # paid while it keeps positions
+        storage.booked[account] += convert(need, uint256)  # paid while it keeps positions
     else:
         margin.repay_booked(account)  # nothing is left open: the record ends
-    if msg.sender != account and not self._holds_position(msg.sender):
-        margin.repay_booked(msg.sender)  # a record outliving its positions ends (M-1)
-    # N9: the fund above its floor and above what the account still owes pays the keeper
-    # a liquidator's reward on the position, capped: deleverage never rests on altruists
-    room: int256 = min(
-        convert(storage.insurance_fund, int256)
-        - convert(storage.insurance_floor, int256)
-        + min(margin.equity(account), 0),
-        constants.MAX_KEEPER_REWARD,
-    )
-    if msg.sender != account and room > 0:
-        reward: int256 = min(
-            liquidation.compute_liquidator_reward(
-                abs_size * price,
-                storage.markets[market_id].liquidation_fee_ratio,
-                storage.liquidator_share_ratio,
-            ),
-            room,
-        )
-        storage.insurance_fund -= convert(reward, uint256)
-        storage.collateral[msg.sender] += reward
-        log KeeperReward(keeper=msg.sender, account=account, amount=convert(reward, uint256))
 
 
 @internal

@@ -25,6 +25,7 @@ interface IPerpEngine:
     def positions(account: address, market_id: uint256) -> storage.Position: view
     def account_margin(account: address) -> (int256, int256, int256): view
     def insurance_fund() -> uint256: view
+    def liquidator_share_ratio() -> uint256: view
     def adl_allocator() -> AdlAllocator.__interface__: view
     def market_holders(
         market_id: uint256
@@ -305,8 +306,9 @@ def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
     """
     @notice (lots, collateral) the position would give up now if the worst bankrupt
             account on the other side (lowest equity, first in holder order) were
-            deleveraged under the market's policy, after the fund's cover; (0, 0) when
-            that account is not bankrupt. Spec: `views.adl_exposure`.
+            deleveraged by a keeper under the market's policy (its reward joins a share
+            that is not zero, N9), after the fund's cover; (0, 0) when that account is not
+            bankrupt. Spec: `views.adl_exposure`.
     """
     size: int256 = (staticcall engine.positions(account, market_id)).size
     if size == 0:
@@ -325,7 +327,14 @@ def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
     total: int256 = 0
     weight, total = self._deficit_weights(worst.account, market_id)
     share: int256 = liquidation.compute_equity_share(worst.equity, weight, total)
-    loss: int256 = -share - min(convert(staticcall engine.insurance_fund(), int256), -share)
+    need: int256 = -share
+    if share < 0:  # a keeper's reward joins a share that is not zero (N9)
+        need += liquidation.compute_keeper_reward(
+            worst.size * convert(market.price, int256),
+            market.liquidation_fee_ratio,
+            staticcall engine.liquidator_share_ratio(),
+        )
+    loss: int256 = need - min(convert(staticcall engine.insurance_fund(), int256), need)
     allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = staticcall (
         staticcall engine.adl_allocator()
     ).allocate(

@@ -20,7 +20,6 @@ from pyspec.constants import (
     EVERY_MARKET,
     LIQUIDATOR_RESERVE,
     MAX_DEPOSIT,
-    MAX_KEEPER_REWARD,
     MAX_POSITION_SIZE,
     MAX_POSITIONS_PER_MARKET,
     MAX_PRICE,
@@ -359,7 +358,7 @@ def process_liquidate(
     require(state.insurance_fund >= cover, "liquidate: insurance fund insufficient")
     # the penalty finances the reward first, then the fund above its floor after the
     # piece's deficit: an account with equity >= 0 is liquidated whatever the fund holds
-    # (N5), and the floor backs deficits, never a liquidator (as a deleverage's keeper)
+    # (N5), and the floor backs deficits, never a liquidator
     room = max(state.insurance_fund - cover - state.insurance_floor, 0)
     reward = min(reward, penalty + room)
     fund_change = penalty - reward - cover
@@ -401,18 +400,19 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     The position is the account's lowest market id (attribution is never the caller's
     choice). Its deficit share, floor(TNC x loss_i / total loss), follows where the loss
     arose (``margin.deficit_weights``, M-W3: by maintenance, a share was written off in a
-    market with no winner). The fund covers it as far as it goes; ``adl.allocate_adl``
-    closes the position against opposite positions of the same market and charges them the
-    rest within their caps. When the account's last position closes, what is left of its
-    deficit is written off (and so is a bankrupt counterparty's, closed at the oracle
-    price). Anyone may call, as often as the account has positions. An account that owes a
-    loss others paid while it kept positions (M-1) is deleveraged at any equity (solvent,
-    after the bankrupt holders opposite its position in profit): it repays first
-    (``margin.repay_booked``); a call that leaves it positions records its share as owed,
-    and the one that closes its last forgives what is left. A call that closes positions in
-    settled markets (``_settle``) stops there, so anyone can empty a settled market, which
-    frees its slot (N1). A call that leaves no bankrupt holder opposite the winners ends
-    their round (issue 19). Contract: ``PerpEngine.deleverage``.
+    market with no winner); a caller other than the account adds its keeper's reward when
+    the share is not zero (N9, ``_pay_keeper``). The fund covers that as far as it goes;
+    ``adl.allocate_adl`` closes the position against opposite positions of the same market
+    and charges them the rest within their caps. When the account's last position closes,
+    what is left of its deficit is written off (and so is a bankrupt counterparty's, closed
+    at the oracle price). Anyone may call, as often as the account has positions. An account
+    that owes a loss others paid while it kept positions (M-1) is deleveraged at any equity
+    (solvent, after the bankrupt holders opposite its position in profit): it repays first
+    (``margin.repay_booked``); a call that leaves it positions records its share and the
+    reward as owed, and the one that closes its last forgives what is left. A call that
+    closes positions in settled markets (``_settle``) stops there, so anyone can empty a
+    settled market, which frees its slot (N1). A call that leaves no bankrupt holder
+    opposite the winners ends their round (issue 19). Contract: ``PerpEngine.deleverage``.
     """
     if _settle(state, address):
         return
@@ -435,10 +435,19 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     share = liquidation.compute_equity_share(
         account_equity, *margin.deficit_weights(state, address, market_id)
     )
-    cover = _cover_from_fund(state, address, market_id, -share)
+    # N9: a caller other than the account earns a keeper's reward for closing a position
+    # that holds part of the deficit; the account owes it: it joins the call's deficit, so
+    # the fund covers it first and the winners (held by the no-dodge gate) pay the rest
+    reward = 0
+    if caller != address and share < 0:
+        reward = liquidation.compute_keeper_reward(
+            abs_size * market.price, market.liquidation_fee_ratio, state.liquidator_share_ratio
+        )
+    need = -share + reward
+    cover = _cover_from_fund(state, address, market_id, need)
     side = sign(position_size)
     charged = 0
-    for fill in adl.allocate_adl(state, market_id, -side, abs_size, -share - cover):
+    for fill in adl.allocate_adl(state, market_id, -side, abs_size, need - cover):
         charged += fill.absorbed
         _settle(state, fill.counterparty)
         capacity = margin.adl_capacity(get_position(state, fill.counterparty, market_id), market)
@@ -457,44 +466,32 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
         _write_off(state, fill.counterparty, market_id)
     # what this market's winners could not pay (their caps bound) is this market's loss:
     # booked now, it never moves onto the account's other markets (issue 19, order-free)
-    _book_loss(state, address, market_id, -share - cover - charged)
+    _book_loss(state, address, market_id, need - cover - charged)
+    if caller != address:
+        _pay_keeper(state, caller, address, reward)
     _write_off(state, address, market_id)
     end_resolved_round(state, market_id, -side)
     if account.positions:
-        account.booked -= share  # others paid it while it keeps positions (M-1)
+        account.booked += need  # others paid it while it keeps positions (M-1)
     else:
         margin.repay_booked(state, address)  # nothing is left open: the record ends
-    if caller != address:
-        _pay_keeper(state, caller, address, abs_size * market.price, market)
 
 
-def _pay_keeper(state: State, keeper: str, address: str, notional: int, market) -> None:
-    """N9: once every deficit of the call is covered, the fund pays a deleverage's caller
-    a liquidator's reward on the closed position (``compute_liquidator_reward`` on its
-    notional at the oracle price), at most MAX_KEEPER_REWARD, out of what the fund holds
-    above its floor and above what the account still owes in its other markets (so the
-    reward is never charged to the winners of the account's later calls): deleveraging
-    does not rest on altruists while the fund has that room; the keeper's order moves
-    charges by at most the round's rewards (SPEC.md, N9). A keeper's loss record
-    that outlived its positions ends first (M-1): a reward is new money.
-    Contract: ``PerpEngine.deleverage``."""
+def _pay_keeper(state: State, keeper: str, address: str, reward: int) -> None:
+    """N9: the account pays the keeper its reward out of what the call credited it (the reward
+    was part of its deficit; none for a zero share: a position holding no part of the
+    deficit, whose winners the no-dodge gate does not hold). The reward is fixed by the
+    closed position alone, so a keeper with the fund empty is still paid, and the order in
+    which a keeper takes two bankrupt accounts moves no charge through the fund (issue 19;
+    before, the fund paid rewards from its room between the covers). A keeper's loss record
+    that outlived its positions ends first (M-1): a reward is new money. Contract:
+    ``PerpEngine.deleverage``."""
     if not get_account(state, keeper).positions:
         margin.repay_booked(state, keeper)  # a record outliving them ends first (M-1)
-    room = min(
-        state.insurance_fund - state.insurance_floor + min(margin.equity(state, address), 0),
-        MAX_KEEPER_REWARD,
-    )
-    if room <= 0:
-        return
-    reward = min(
-        liquidation.compute_liquidator_reward(
-            notional, market.liquidation_fee_ratio, state.liquidator_share_ratio
-        ),
-        room,
-    )
-    state.insurance_fund -= reward
-    get_account(state, keeper).collateral += reward
-    state.events.append(("KeeperReward", (keeper, address, reward)))
+    if reward > 0:  # none for a zero share
+        get_account(state, address).collateral -= reward
+        get_account(state, keeper).collateral += reward
+        state.events.append(("KeeperReward", (keeper, address, reward)))
 
 
 def _charge(state: State, address: str, market_id: int, amount: int, capacity: int) -> None:

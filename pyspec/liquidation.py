@@ -11,6 +11,7 @@ equity, never below; closing the last position leaves exactly zero.
 from pyspec.constants import (
     LIQUIDATION_DUST_NOTIONAL,
     LIQUIDATION_SIZE_SLACK,
+    MAX_KEEPER_REWARD,
     MIN_LIQUIDATION_REWARD,
     RATIO_PRECISION,
 )
@@ -90,6 +91,16 @@ def compute_liquidator_reward(notional: int, fee_ratio: int, liquidator_share_ra
     """
     fee = ceil_div(notional * fee_ratio, RATIO_PRECISION)
     return max(floor_div(fee * liquidator_share_ratio, RATIO_PRECISION), MIN_LIQUIDATION_REWARD)
+
+
+def compute_keeper_reward(notional: int, fee_ratio: int, liquidator_share_ratio: int) -> int:
+    """Return a deleverage keeper's reward (N9): a liquidator's reward on the closed
+    position's notional, at most MAX_KEEPER_REWARD (enough for the gas of a complete
+    deleverage at the bounds, never a prize worth bankrupting a position for).
+    Contract: ``liquidation.compute_keeper_reward``."""
+    return min(
+        compute_liquidator_reward(notional, fee_ratio, liquidator_share_ratio), MAX_KEEPER_REWARD
+    )
 
 
 def compute_liquidation_terms(

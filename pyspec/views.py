@@ -117,7 +117,13 @@ def adl_exposure(state: State, address: str, market_id: int) -> tuple[int, int]:
     share = liquidation.compute_equity_share(
         worst.equity, *margin.deficit_weights(state, worst.account, market_id)
     )
-    loss = -share - min(state.insurance_fund, -share)
+    market = state.markets[market_id]
+    need = -share
+    if share < 0:  # a keeper's reward joins a share that is not zero (N9)
+        need += liquidation.compute_keeper_reward(
+            worst.size * market.price, market.liquidation_fee_ratio, state.liquidator_share_ratio
+        )
+    loss = need - min(state.insurance_fund, need)
     for fill in adl.allocate_adl(state, market_id, sign(size), worst.size, loss):
         if fill.counterparty == address:
             return fill.size, fill.absorbed

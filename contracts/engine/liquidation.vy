@@ -97,6 +97,22 @@ def compute_liquidator_reward(
 
 @internal
 @pure
+def compute_keeper_reward(
+    notional: int256, fee_ratio: uint256, liquidator_share_ratio: uint256
+) -> int256:
+    """
+    @notice Return a deleverage keeper's reward (N9): a liquidator's reward on the closed
+            position's notional, at most MAX_KEEPER_REWARD. Spec:
+            `liquidation.compute_keeper_reward`.
+    """
+    return min(
+        self.compute_liquidator_reward(notional, fee_ratio, liquidator_share_ratio),
+        constants.MAX_KEEPER_REWARD,
+    )
+
+
+@internal
+@pure
 def compute_liquidation_terms(
     equity: int256,
     maintenance: int256,

@@ -10,9 +10,11 @@ market are compared:
   round's rounding unit (per call two units, and by size the budget per eligible lot:
   lots are handed out whole, ``_call_unit``), each replayed call made by the bankrupt
   account itself, which earns no keeper reward (N9 pays another caller only); and again
-  with a keeper making the calls, within the unit and the keeper rewards the round paid
-  (a reward the fund pays before a later deficit's cover leaves that much more to charge,
-  and which calls the fund's room pays follows the order: SPEC.md states that bound);
+  with a keeper making the calls, within the same unit: a keeper's reward joins the
+  deficit of the call that earns it and is fixed by the closed position, so the rewards
+  are the same in either order and the fund covers the same total first (before, the fund
+  paid them from its room between the covers, and the order moved charges by up to the
+  round's rewards);
 - ``adl_monotone_across_calls``: under pro-rata on profit, every counterparty's total
   charge is the same fraction of the profit it held at the round's start (under contract
   pro-rata, of its size), within the same unit: a larger winner never pays a smaller
@@ -72,17 +74,15 @@ def check_round(before: State, bankrupt: str) -> None:
         runs = [_replay(before, order, keeper) for order in (peers, peers[::-1])]
         if any(run is None for run in runs):
             return  # a winner's position closed whole before the last call: stated
-        (first, unit_a, paid_a), (second, unit_b, paid_b) = runs
-        # each order within its own unit, and the rewards a keeper was paid (none when
-        # each account calls its own deleverage)
-        slack = unit_a + unit_b + max(paid_a, paid_b)
+        (first, unit_a), (second, unit_b) = runs
+        slack = unit_a + unit_b  # each order within its own unit
         accounts = sorted(set(first) | set(second))
         check(
             "adl_order_free",
             all(abs(first[a] - second[a]) <= slack for a in accounts),
             f"market {market_id}: deleveraging {peers} "
             f"{'by a keeper' if keeper else 'each by itself'} charged {dict(first)}, "
-            f"in the other order {dict(second)} (rounding unit and rewards {slack})",
+            f"in the other order {dict(second)} (rounding unit {slack})",
         )
         if keeper is None:
             _check_monotone(before, market_id, market.adl_policy, first, slack)
@@ -182,12 +182,12 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
     )
 
 
-def _replay(before: State, order: list[str], keeper: str | None) -> tuple[Counter, int, int] | None:
+def _replay(before: State, order: list[str], keeper: str | None) -> tuple[Counter, int] | None:
     """Deleverage ``order`` on a copy, each call by ``keeper`` or (None) by the account
-    itself; the charge each counterparty absorbed, the round's rounding unit and the
-    keeper rewards paid, or None when a call closed a winner's whole position before the
-    round's last call, or a call failed."""
-    state, charged, unit, paid = before.copy(), Counter(), 0, 0
+    itself; the charge each counterparty absorbed and the round's rounding unit, or None
+    when a call closed a winner's whole position before the round's last call, or a call
+    failed."""
+    state, charged, unit = before.copy(), Counter(), 0
     for index, address in enumerate(order):
         caller = keeper or address
         if any(state.markets[m].settled for m in state.accounts[address].positions):
@@ -203,12 +203,11 @@ def _replay(before: State, order: list[str], keeper: str | None) -> tuple[Counte
         if called is None:
             return None
         before_call, fills, budget = called
-        paid += sum(args[2] for name, args in state.events if name == "KeeperReward")
         closed = [f[1] for f in fills if caps[f[1]] > 0 and not size(state, f[1], market_id)]
         if closed and index < len(order) - 1:
             return None  # a winner's capacity left the market with its position
         unit += _tally(charged, fills, before_call, market_id, caps, budget)
-    return charged, unit, paid
+    return charged, unit
 
 
 def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, budget) -> int:
@@ -237,9 +236,9 @@ def _equity_capped(state: State, market_id: int, fills: list) -> bool:
 
 
 def _deleverage(state: State, address: str, market_id: int, caller: str) -> tuple | None:
-    """One deleverage of ``address`` on ``state`` (in place) by ``caller`` (the account
-    itself: no keeper reward): the state before it, its fills and the budget it had in
-    ``market_id``, or None when it failed."""
+    """One deleverage of ``address`` on ``state`` (in place) by ``caller``: the state
+    before it, its fills and the budget it had in ``market_id`` (a keeper's reward
+    included), or None when it failed."""
     before_call = state.copy()
     state.events.clear()
     try:

@@ -89,11 +89,13 @@ PROPERTIES = {
     "adl_round_ends_at_a_rescuing_price": adl_record.AFTER_A_PRICE,
     "no_profit_from_bankruptcy": "a deleveraged account never ends with positive equity",
     "no_position_after_write_off": "an account whose deficit was written off holds no "
-    "position, unless a deleverage booked the shortfall of the market it closed: then it "
-    "holds none in that market",
+    "position and no collateral but the keeper's reward it earned in the call, unless a "
+    "deleverage booked the shortfall of the market it closed: then it holds none in that "
+    "market",
     "shortfall_where_it_arose": "a deleverage that leaves the bankrupt account other "
     "positions covers exactly its market's deficit share, floor(equity x loss in the market "
-    "/ all its markets' loss), recomputed: by the fund, the charges and, for what the "
+    "/ all its markets' loss), recomputed, and the keeper's reward: by the fund, the "
+    "charges and, for what the "
     "market's winners could not pay, bad debt; none of it waits for the other markets' "
     "winners (issue 19, order-free across markets)",
     "trade_keeps_ratio": "a trade by an account below maintenance never lowers its "
@@ -116,10 +118,9 @@ PROPERTIES = {
     "the one price the market settled at",
     "adl_order_free": "the charges each counterparty absorbs for the bankrupt accounts "
     "known at one price do not depend on the order a keeper deleverages them in (two "
-    "replayed in both orders, within a unit per call when each account calls its own "
-    "deleverage, and within that and the keeper rewards the round paid when a keeper does, "
-    "capped rounds included, while no winner's position closes whole before the round's "
-    "last call)",
+    "replayed in both orders, by a keeper or by each account itself, within a unit per "
+    "call, capped rounds included, while no winner's position closes whole before the "
+    "round's last call)",
     "adl_monotone_across_calls": "under pro-rata on profit (contract pro-rata), a round's "
     "charges over several calls are the same fraction of each counterparty's profit (size) "
     "at the round's start, within a unit per call: a larger winner never pays a smaller share",
@@ -131,11 +132,11 @@ PROPERTIES = {
     "3; the owner's listing into a new slot, the deployment's: the slot), "
     "recomputed with eth_abi: an order or a Governor call made for another listing, settled "
     "or not yet made, never names it (issue 18)",
-    "deleverage_pays_keeper": "a deleverage that closes a position pays its caller, unless "
-    "the caller is the bankrupt account, a liquidator's reward on that position (the "
-    "liquidator's share of the fee on its notional, at least one unit, at most "
-    "MAX_KEEPER_REWARD) from the fund after every deficit of the call, as far as the fund "
-    "holds above its floor and above what the account still owes (N9)",
+    "deleverage_pays_keeper": "a deleverage that closes a position holding part of the "
+    "deficit (a share that is not zero) pays its caller, unless the caller is the bankrupt "
+    "account, a liquidator's reward on that position (the liquidator's share of the fee on "
+    "its notional, at least one unit, at most MAX_KEEPER_REWARD), whatever the fund holds: "
+    "the reward joins the account's deficit (N9)",
     "adl_no_dodge": "once an account is bankrupt, a trade, exit, withdrawal, deposit or "
     "liquidation never lowers what the deleverage of every bankrupt account charges an "
     "acting winner by more than the call cost it, within two units per deleverage, one "
@@ -320,14 +321,19 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
         f"{bankrupt} ends at equity {equity(after, bankrupt)}",
     )
     left = after.accounts[bankrupt].positions
+    rewards = {a[0]: a[2] for name, a in events if name == "KeeperReward"}
     for name, args in events:
         if name == "BadDebt":
             written_off = after.accounts[args[0]]
             shortfall = args[0] == bankrupt and market_id not in left
+            # a keeper whose losing position the call closed and wrote off keeps its
+            # reward: new money after the write-off (N9, as a record ends first: M-1)
+            kept = rewards.get(args[0], 0)
             check(
                 "no_position_after_write_off",
-                (not written_off.positions and written_off.collateral == 0) or shortfall,
-                f"{args[0]} written off with positions {written_off.positions}",
+                (not written_off.positions and written_off.collateral == kept) or shortfall,
+                f"{args[0]} written off with positions {written_off.positions} and "
+                f"collateral {written_off.collateral} (its keeper's reward {kept})",
             )
     if left:
         _check_shortfall(before, bankrupt, market_id, fills, events)
@@ -335,7 +341,8 @@ def _check_deleverage(before: State, after: State, events: list) -> None:
 
 def _check_shortfall(before: State, bankrupt: str, market_id: int, fills, events) -> None:
     """The closed market's deficit share, recomputed from each market's unrealized loss,
-    is covered whole in the call: by the fund, the charges and the bad debt booked."""
+    and the keeper's reward it owes (N9; its amount is ``keeper_reward.check``'s) are
+    covered whole in the call: by the fund, the charges and the bad debt booked."""
     losses = {m: max(-pnl(before, bankrupt, m), 0) for m in before.accounts[bankrupt].positions}
     weight, total = (losses[market_id], sum(losses.values())) if any(losses.values()) else (1, 1)
     share = math.floor(Fraction(equity(before, bankrupt) * weight, total))
@@ -344,11 +351,13 @@ def _check_shortfall(before: State, bankrupt: str, market_id: int, fills, events
         for name, args in events
         if name in ("InsuranceCover", "BadDebt") and args[0] == bankrupt
     )
+    reward = sum(a[2] for name, a in events if name == "KeeperReward" and a[1] == bankrupt)
     check(
         "shortfall_where_it_arose",
-        paid == max(-share, 0),
-        f"{bankrupt}'s deficit share in market {market_id} is {-share} (losses {losses}); "
-        f"the call covered {paid} and left positions in {sorted(losses)}",
+        paid == max(-share, 0) + reward,
+        f"{bankrupt}'s deficit share in market {market_id} is {-share} (losses {losses}) "
+        f"and its keeper's reward {reward}; the call covered {paid} and left positions in "
+        f"{sorted(losses)}",
     )
 
 

@@ -112,9 +112,11 @@ def deficit_share(state: State, bankrupt: str, market_id: int) -> int:
 
 def adl_budget(before: State, bankrupt: str, market_id: int, events: list) -> int:
     """What a deleverage of ``market_id`` must charge counterparties: the bankrupt
-    position's share of the deficit (``deficit_share``), less the fund's cover."""
+    position's share of the deficit (``deficit_share``) and the keeper's reward, which
+    joins it (N9; its amount is ``keeper_reward.check``'s), less the fund's cover."""
     first = next(i for i, (name, _) in enumerate(events) if name == "Deleverage")
     cover = sum(
         args[2] for name, args in events[:first] if name == "InsuranceCover" and args[0] == bankrupt
     )
-    return -deficit_share(before, bankrupt, market_id) - cover
+    reward = sum(args[2] for name, args in events if name == "KeeperReward" and args[1] == bankrupt)
+    return -deficit_share(before, bankrupt, market_id) + reward - cover

@@ -299,16 +299,36 @@ def cross_market(policies: list[int]) -> dict:
     for policy in policies:
         figures = {}
         for lost, other in ((0, 1), (1, 0)):
-            charged, bad_debt = _capped_beside(Driver(5, policy), lost, other)
+            charged, reward, bad_debt = _capped_beside(Driver(5, policy), lost, other)
             figures[f"charged_elsewhere_{lost}_{other}"] = charged
+            figures[f"keeper_reward_elsewhere_{lost}_{other}"] = reward
             figures[f"bad_debt_{lost}_{other}"] = bad_debt
         out[ADL_POLICY_NAMES[policy]] = figures
+    loss_free = all(
+        f[f"charged_elsewhere_{ids}"] == 0 for f in out.values() for ids in ("0_1", "1_0")
+    )
+    reward_free = all(
+        f[f"keeper_reward_elsewhere_{ids}"] == 0 for f in out.values() for ids in ("0_1", "1_0")
+    )
     out["note"] = (
         "Columns by market ids (the losing market, then the other): charged elsewhere is "
-        "what the winners of the market where trader0 lost nothing paid; bad debt is what "
-        "the loss rule took. Whichever market has the lower id, nothing is charged where "
-        "nothing was lost (before, 1,904.50 USDC was when the losing market was 0); the two "
-        "bad debts differ by the markets' own terms (prices, lot sizes, fees)."
+        "what the winners of the market where trader0 lost nothing paid of the loss, "
+        "keeper's reward elsewhere what they paid of the reward of the call that closed "
+        "their market (N9); bad debt is what the loss rule took. "
+        + (
+            "Whichever market has the lower id, no loss is charged where nothing was lost "
+            "(before, 1,904.50 USDC was when the losing market was 0)"
+            if loss_free
+            else "A loss is charged where nothing was lost: the attribution broke"
+        )
+        + (
+            ", and no keeper's reward either (a position holding no part of the deficit "
+            "earns none); "
+            if reward_free
+            else "; a keeper's reward is charged there: "
+        )
+        + "the two bad debts differ by the markets' own terms (prices, lot sizes, fees) and "
+        "by the reward of the losing market's call, which its capped winners cannot pay."
     )
     return out
 
@@ -342,14 +362,20 @@ def _capped_beside(driver: Driver, lost: int, other: int) -> tuple[int, int]:
     publish(other, other_price // 5)  # trader1 loses 8,000 USDC there: bankrupt
     trade("trader0", "trader3", other, 500 * USDC, other_price // 5)
     publish(lost, lost_price // 2)  # trader0 loses 4,500 USDC: its deficit is public
-    charged = bad_debt = 0
+    charged = reward = bad_debt = 0
     for _ in range(MAX_CALLS):
         reason, events = driver.apply(Call("engine", "deleverage", "outsider", ("trader0",)))
         if reason is not None:
             break
-        for name, args in events:
-            if name == "Deleverage" and args[2] == other:
-                charged += args[5]
-            elif name == "BadDebt" and args[0] == driver.address("trader0"):
-                bad_debt += args[1]
-    return charged, bad_debt
+        here = sum(args[5] for name, args in events if name == "Deleverage" and args[2] == other)
+        paid = sum(args[2] for name, args in events if name == "KeeperReward")
+        if any(name == "Deleverage" and args[2] == other for name, args in events):
+            # that market lost nothing: what its winners pay beyond the call's reward is loss
+            reward += min(here, paid)
+            charged += here - min(here, paid)
+        bad_debt += sum(
+            args[1]
+            for name, args in events
+            if name == "BadDebt" and args[0] == driver.address("trader0")
+        )
+    return charged, reward, bad_debt

@@ -104,14 +104,12 @@ class Round:
     # first), on a copy; None with fewer than two (one order only)
     reversed: OrderOutcome | None = None
     # both orders again, each call made by the bankrupt account itself: no keeper reward
-    # (N9 pays only another caller), so what is left of the call-order effect is rounding
+    # (N9 pays only another caller); a reward joins its call's deficit, fixed by the
+    # position, so with or without rewards what is left of the effect is rounding
     unrewarded: tuple[OrderOutcome, OrderOutcome] | None = None
     # the first of those orders with the same price published again after its first
     # call: a keeper that waits for the next price ends the round's ADL record there
     price_between: OrderOutcome | None = None
-    # keeper rewards (N9) the round paid, the larger of the two orders: a reward paid
-    # before a later deficit's cover leaves that much more to charge
-    keeper_rewards: int = 0
 
 
 @dataclass
@@ -120,7 +118,6 @@ class OrderOutcome:
 
     taken: dict[str, int]  # what each counterparty paid
     needed: int  # the budgets the calls asked of ADL, each as its call saw it
-    rewards: int  # keeper rewards (N9)
     bad_debt: int  # booked as BadDebt
 
 
@@ -269,28 +266,24 @@ def run(cascade: Cascade, policy: int) -> Run:
                 round_.fund_draw += _covered(events)
         if len(_bankrupts(driver.state)) > 1:
             round_.reversed = _replay_order(driver, highest_first=True, keeper="outsider")
-            round_.keeper_rewards = round_.reversed.rewards
             round_.unrewarded = (
                 _replay_order(driver, highest_first=False, keeper=None),
                 _replay_order(driver, highest_first=True, keeper=None),
             )
             round_.price_between = _replay_order(driver, False, None, price_between=price)
-        rewards = 0
         for _ in range(len(driver.traders)):
             bankrupt = _bankrupt(driver)
             if bankrupt is None:
                 break
-            record = _before_deleverage(driver.state, bankrupt)
+            record = _before_deleverage(driver.state, bankrupt, driver.actors["outsider"])
             reason, events = driver.apply(
                 Call("engine", "deleverage", "outsider", (driver.names[bankrupt],))
             )
             assert reason is None, f"deleverage of {bankrupt} reverted: {reason}"
             round_.fund_draw += _covered(events)
             round_.bad_debt += _bad_debt(events)
-            rewards += _rewards(events)
             _record_charges(record, events)
             round_.deleveragings.append(record)
-        round_.keeper_rewards = max(round_.keeper_rewards, rewards)
         state = driver.state
         round_.largest_surviving_profit = max(
             (
@@ -307,10 +300,6 @@ def run(cascade: Cascade, policy: int) -> Run:
 
 def _covered(events: list) -> int:
     return sum(args[2] for name, args in events if name == "InsuranceCover")
-
-
-def _rewards(events: list) -> int:
-    return sum(args[2] for name, args in events if name == "KeeperReward")
 
 
 def _bad_debt(events: list) -> int:
@@ -341,7 +330,7 @@ def _replay_order(
     call-order effect a keeper could choose. With ``price_between``, the oracle publishes
     market 0's price again a second after the first call (the same price: only the
     round's record ends, ``margin.adl_record_live``)."""
-    state, taken, needed, rewards, bad_debt = driver.state.copy(), {}, 0, 0, 0
+    state, taken, needed, bad_debt = driver.state.copy(), {}, 0, 0
     pick = max if highest_first else min
     for call_index in range(len(driver.traders)):
         if price_between is not None and call_index == 1:
@@ -355,29 +344,36 @@ def _replay_order(
         if not found:
             break
         bankrupt = pick(found, key=lambda a: int(a, 16))
-        needed += _before_deleverage(state, bankrupt).budget
         name = driver.names[bankrupt]
+        needed += _before_deleverage(state, bankrupt, driver.actors[keeper or name]).budget
         call = Call("engine", "deleverage", keeper or name, (name,))
         state, reason, events = spec_apply(state, driver.actors, call)
         assert reason is None, f"deleverage of {bankrupt} reverted: {reason}"
-        rewards += _rewards(events)
         bad_debt += _bad_debt(events)
         for event, args in events:
             if event == "Deleverage":
                 taken[args[1]] = taken.get(args[1], 0) + args[5]
-    return OrderOutcome(taken, needed, rewards, bad_debt)
+    return OrderOutcome(taken, needed, bad_debt)
 
 
-def _before_deleverage(state: State, bankrupt: str) -> Deleveraging:
-    """What ``deleverage`` will allocate: the bankrupt position's deficit share after the
-    fund (as ``process_deleverage`` computes it: by where the loss arose, so a
-    cross-margin account's winning leg takes none) and the opposite side's capacities."""
+def _before_deleverage(state: State, bankrupt: str, keeper: str) -> Deleveraging:
+    """What ``deleverage`` by ``keeper`` will allocate: the bankrupt position's deficit
+    share (as ``process_deleverage`` computes it: by where the loss arose, so a
+    cross-margin account's winning leg takes none) and the keeper's reward, after the fund,
+    and the opposite side's capacities."""
     position = state.accounts[bankrupt].positions[MARKET]
     size = abs(position.size)
     share = liquidation.compute_equity_share(
         margin.equity(state, bankrupt), *margin.deficit_weights(state, bankrupt, MARKET)
     )
-    budget = -share - min(state.insurance_fund, max(-share, 0))
+    market = state.markets[MARKET]
+    reward = 0
+    if keeper != bankrupt and share < 0:  # a keeper's reward joins the share (N9)
+        reward = liquidation.compute_keeper_reward(
+            size * market.price, market.liquidation_fee_ratio, state.liquidator_share_ratio
+        )
+    need = -share + reward
+    budget = need - min(state.insurance_fund, max(need, 0))
     holders = adl.side_holders(state, MARKET, -sign(position.size))
     return Deleveraging(
         bankrupt,

@@ -102,8 +102,9 @@ def round_metrics(round_: Round, previous: dict[str, Fraction] | None) -> dict:
             reversed_ is not None
             and (reversed_.bad_debt > 0 or sum(reversed_.taken.values()) < reversed_.needed)
         ),
-        # what the order may move: the round's rounding unit and its keeper rewards (N9)
-        "rounding_unit": _rounding_unit(round_) + round_.keeper_rewards,
+        # what the order may move: the round's rounding unit (a keeper's reward is part of
+        # the deficit it closes, fixed by the position: N9)
+        "rounding_unit": _rounding_unit(round_),
         "principal_touched": principal,
         "fractions": fractions,
     }

@@ -69,7 +69,10 @@ REOPEN = (
     "dodger_without dodger_with drop dodger_fees others_without others_with others_extra "
     "fund_extra bad_debt_with bad_debt_extra"
 ).split()
-CROSS = "charged_elsewhere_0_1 charged_elsewhere_1_0 bad_debt_0_1 bad_debt_1_0".split()
+CROSS = (
+    "charged_elsewhere_0_1 charged_elsewhere_1_0 keeper_reward_elsewhere_0_1 "
+    "keeper_reward_elsewhere_1_0 bad_debt_0_1 bad_debt_1_0"
+).split()
 RATIOS = {"concentration", "concentration_max", "top1_share", "top1_share_max"}
 RATIOS |= {"rank_correlation_mean", "rank_correlation"}
 PERCENTS = {"cascade_percent_median", "cascade_percent_max"}

@@ -99,7 +99,7 @@ def socialized(b: Builder, early: tuple[tuple[str, int], ...] = ()) -> None:
     for trader, amount in early:
         b("deposit", trader, amount * USDC)
     no_profitable_short(b)
-    b("deleverage", "trader1", "trader0")
+    b("deleverage", "trader0", "trader0")  # by itself: no keeper's reward in the loss
 
 
 def booked_beside_a_long(b: Builder) -> None:
@@ -115,4 +115,9 @@ def booked_beside_a_long(b: Builder) -> None:
     b.price(1, 5 * USDC)  # trader1: -8,000 USDC on market 1, bankrupt
     b(settle_trade("trader0", "trader3", 100, 5 * USDC, market=1))
     b.price(0, 500_000)  # trader0: -4,500 USDC on market 0
-    b("deleverage", "outsider", "trader0")
+    b("deleverage", "trader0", "trader0")  # by itself: no keeper's reward in what it owes
+
+
+def rewards_paid(events: list) -> int:
+    """The keeper's reward a deleverage paid (N9): it joins the deficit the call covers."""
+    return sum(args[2] for name, args in events if name == "KeeperReward")

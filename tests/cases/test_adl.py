@@ -10,6 +10,7 @@ from scenarios import (
     drained_fund,
     flash_crash,
     listing,
+    rewards_paid,
     use_policy,
 )
 
@@ -61,7 +62,8 @@ def test_several_counterparties(case):
     # trader3 sold highest (best PnL%); trader1 and trader2 tie, the lower address first
     assert [name for name, _, _ in fills] == ["trader3", "trader2", "trader1"]
     assert sum(size for _, size, _ in fills) == 9_700  # exactly the bankrupt size
-    assert sum(absorbed for _, _, absorbed in fills) == deficit - fund
+    # the keeper's reward joins the deficit (N9)
+    assert sum(absorbed for _, _, absorbed in fills) == deficit + rewards_paid(events) - fund
     assert case.state.insurance_fund == 0 and case.state.bad_debt == 0
     assert case.size("trader0") == 0 and case.equity("trader0") == 0
 
@@ -154,10 +156,10 @@ def test_fund_covers_all(case):
     assert case.state.insurance_fund == fund - deficit - reward
 
 
-def keeper_reward(case, notional: int) -> int:
-    """A liquidator's reward on ``notional`` in market 0: its share of the fee, rounded
+def keeper_reward(case, notional: int, market_id: int = 0) -> int:
+    """A liquidator's reward on ``notional`` in the market: its share of the fee, rounded
     down, at least one unit (recomputed here, not read from the spec)."""
-    fee = -(-notional * case.state.markets[0].liquidation_fee_ratio // 10**6)
+    fee = -(-notional * case.state.markets[market_id].liquidation_fee_ratio // 10**6)
     return max(fee * case.state.liquidator_share_ratio // 10**6, 1)
 
 
@@ -183,9 +185,11 @@ def test_n9_keeper_paid_what_a_liquidator_earns(case):
 def test_n9_reward_never_charged_to_later_winners(case):
     """N9 (review of the first design): the first call closes the bankrupt account's flat
     market-0 position, while its market-1 deficit (284.50 USDC) is already known. Paid
-    from the fund above its floor (30 USDC of room), the reward (20 USDC) would have come
-    out of the cover of the second call, and so out of market 1's winner. The room now
-    excludes what the account still owes: no reward, the fund kept for the deficit."""
+    from the fund, the reward (20 USDC) would have come out of the cover of the second
+    call, and so out of market 1's winner; charged to market 0's winners (a review of
+    the reward joining the deficit), whom the no-dodge gate does not hold, a winner could
+    dodge it. A position holding no part of the deficit (a zero share) earns no reward:
+    the fund is kept for the deficit."""
     case("deposit", "trader0", 920 * USDC)
     case("deposit", "trader1", 20_000 * USDC)
     case("deposit", "trader2", 20_000 * USDC)
@@ -197,6 +201,34 @@ def test_n9_reward_never_charged_to_later_winners(case):
     events = case.act("deleverage", "outsider", "trader0")
     assert rewards_of(case, events) == [] and case.state.insurance_fund == fund
     assert case.size("trader0") == 0 and case.equity("trader0") < 0  # market 1 still open
+    events = case("deleverage", "outsider", "trader0")  # market 1: the deficit's market
+    reward = keeper_reward(case, 1_300 * USDC, market_id=1)
+    assert rewards_of(case, events) == [("outsider", "trader0", reward)]
+
+
+def test_n9_review_no_reward_to_dodge_on_a_zero_share(case):
+    """N9, a review of the reward joining the deficit: trader0 is bankrupt by its market-0
+    long alone; its market-1 long, bought at the price it stands at, lost nothing. The
+    no-dodge gate does not hold trader2, market 1's winner (trader0 has no loss there), so
+    a reward charged to market 1's winners could be dodged by trader2 closing first (the
+    first version charged it the keeper's 90 USDC, or left them to bad debt after the
+    dodge). A zero share earns no reward: the market-1 call charges nobody."""
+    for trader, amount in (("trader0", 3_100), ("trader1", 20_000), ("trader5", 5_000)):
+        case("deposit", trader, amount * USDC)
+    for trader in ("trader2", "trader3"):
+        case("deposit", trader, 5_000 * USDC)
+    case(settle_trade("trader5", "trader2", 400, 25 * USDC, market=1))
+    case.price(1, 22_500_000)  # trader2's short: +1,000 USDC
+    case(settle_trade("trader0", "trader3", 400, 22_500_000, market=1))
+    case(settle_trade("trader0", "trader1", 10_000, 10**6))
+    case.govern("withdraw_insurance", case.state.insurance_fund - INSURANCE_FLOOR)
+    case.price(0, 600_000)  # trader0 bankrupt by market 0 alone
+    paid = rewards_of(case, case("deleverage", "outsider", "trader0"))
+    assert [(keeper, account) for keeper, account, _ in paid] == [("outsider", "trader0")]
+    assert case.equity("trader0") == 0 and case.size("trader0", 1) == 400
+    events = case.act("deleverage", "outsider", "trader0")
+    assert rewards_of(case, events) == []
+    assert [absorbed for _, _, absorbed in fills_of(case, events)] == [0]
 
 
 def test_n9_keeper_reward_capped(case):
@@ -211,18 +243,23 @@ def test_n9_keeper_reward_capped(case):
     assert rewards_of(case, events) == [("outsider", "trader0", MAX_KEEPER_REWARD)]
 
 
-def test_n9_keeper_reward_never_beyond_the_fund(case):
-    """N9: the reward comes after every deficit of the call and only as far as the fund
-    goes: with the fund at its floor and a larger deficit, ADL charges the winners and the
-    keeper gets nothing."""
+def test_n9_keeper_paid_with_an_empty_fund(case):
+    """N9 (issue 19): with the fund at its floor and a larger deficit, the keeper is still
+    paid its reward: it joins the deficit, which the fund covers down to zero and the
+    winners pay the rest of. Before, the fund paid rewards only above its floor: the keeper
+    got nothing, and deleveraging rested on altruists exactly when the fund was empty."""
     drained_fund(case)
+    deficit, fund = -case.equity("trader0"), case.state.insurance_fund
     events = case.act(
         "deleverage",
         "outsider",
         "trader0",
-        branches=("insurance.covers", "adl.charged.pnl_pro_rata"),
+        branches=("insurance.covers", "adl.charged.pnl_pro_rata", "adl.keeper_paid"),
     )
-    assert case.state.insurance_fund == 0 and rewards_of(case, events) == []
+    reward = keeper_reward(case, 9_700 * case.state.markets[0].price)
+    assert rewards_of(case, events) == [("outsider", "trader0", reward)]
+    assert case.state.insurance_fund == 0
+    assert sum(absorbed for _, _, absorbed in fills_of(case, events)) == deficit + reward - fund
 
 
 def test_n9_bankrupt_account_earns_nothing_deleveraging_itself(case):
@@ -317,7 +354,9 @@ def test_i19_capped_shortfall_stays_where_it_arose(case):
     assert case.size("trader0") == 0 and case.state.bad_debt > 0
     assert case.equity("trader0") == 0
     events = case.act("deleverage", "outsider", "trader0")
+    # a zero share earns its keeper no reward (N9): nothing for trader2 to pay
     assert [absorbed for _, _, absorbed in fills_of(case, events)] == [0]
+    assert rewards_of(case, events) == []
     assert not case.state.accounts[case.address("trader0")].positions
 
 
@@ -356,7 +395,8 @@ def test_w4_whale_resolved_in_pieces(case):
 
 
 def test_w5_fund_pays_partially(case):
-    """W5: a fund one unit short of the deficit pays all it has; traders bear one unit."""
+    """W5: a fund one unit short of the deficit pays all it has; traders bear one unit and
+    the keeper's reward, which joins the deficit (N9)."""
     case("deposit", "trader0", 1_000 * USDC)
     case("deposit", "trader1", 50_000 * USDC)
     case(settle_trade("trader0", "trader1", 9_000, 10**6))
@@ -365,7 +405,7 @@ def test_w5_fund_pays_partially(case):
     deficit = -case.equity("trader0")
     case("top_up_insurance", "outsider", deficit - 1 - case.state.insurance_fund)
     events = case.act("deleverage", "trader3", "trader0", branches=("insurance.covers",))
-    assert sum(a for _, _, a in fills_of(case, events)) == 1
+    assert sum(a for _, _, a in fills_of(case, events)) == 1 + rewards_paid(events)
     assert case.state.insurance_fund == 0
 
 
@@ -444,10 +484,11 @@ def pro_rata(case, policy: str) -> None:
     fills = fills_of(case, events)
     assert sorted(name for name, _, _ in fills) == ["trader1", "trader2", "trader3"]
     assert sum(size for _, size, _ in fills) == 9_700
-    assert sum(absorbed for _, _, absorbed in fills) == deficit - fund
+    need = deficit + rewards_paid(events) - fund  # the keeper's reward joins it (N9)
+    assert sum(absorbed for _, _, absorbed in fills) == need
     assert all(0 < absorbed <= profits[name] for name, _, absorbed in fills)
     if policy == "pnl_pro_rata":  # the same fraction of every profit, to a unit
-        rate = (deficit - fund) / sum(profits.values())
+        rate = need / sum(profits.values())
         assert all(abs(absorbed - rate * profits[name]) < 1 for name, _, absorbed in fills)
     if policy == "contract_pro_rata":  # the same fraction of every position
         assert {name: size for name, size, _ in fills} == {
@@ -575,17 +616,44 @@ def two_rounds_of_shorts(case) -> dict[str, int]:
     return {t: recompute.pnl(case.state, case.address(t), 0) for t in ("trader1", "trader2")}
 
 
-def charged_in_order(state, actors: dict, order: tuple[str, ...]) -> dict[str, int]:
-    """Each short's total charge when ``order`` is deleveraged on a copy of ``state``."""
+def charged_in_order(
+    state, actors: dict, order: tuple[str, ...], keeper: str | None = None
+) -> dict[str, int]:
+    """Each short's total charge when ``order`` is deleveraged on a copy of ``state``, by
+    ``keeper``, or by each account itself (no keeper's reward: the order alone)."""
     state, charged = state.copy(), {"trader1": 0, "trader2": 0}
     names = {a: n for n, a in actors.items()}
     for trader in order:
         state.events.clear()
-        engine.process_deleverage(state, actors["outsider"], actors[trader])
+        engine.process_deleverage(state, actors[keeper or trader], actors[trader])
         for name, args in state.events:
             if name == "Deleverage":
                 charged[names[args[1]]] += args[5]
     return charged
+
+
+def test_i19_n9_keeper_rewards_move_no_charge(case):
+    """Issue 19, the N9 residual the lab measured (a keeper's order moved charges by up to
+    the round's rewards: 13.69 USDC in its cascades, 44.11 in the wide generator). The
+    fund holds 10 USDC more than trader4's deficit above its floor: either deficit alone
+    fits, both do not. On the design before, the fund paid a keeper's reward from its room
+    above the floor between the covers: trader0 first, its 20 USDC reward came out of
+    trader4's cover; trader4 first, only 10 USDC of room was left for its reward. The
+    keeper's order moved the shorts' charges by the difference. Now each reward joins its
+    call's deficit, fixed by the position: the fund covers the same total first in either
+    order, and the shorts pay the same."""
+    two_rounds_of_shorts(case)
+    deficits = -case.equity("trader0") - case.equity("trader4")
+    room = INSURANCE_FLOOR - case.equity("trader4") + 10 * USDC - case.state.insurance_fund
+    case("top_up_insurance", "owner", room)
+    fund, actors = case.state.insurance_fund, case.pair.actors
+    forward = charged_in_order(case.state, actors, ("trader0", "trader4"), "outsider")
+    backward = charged_in_order(case.state, actors, ("trader4", "trader0"), "outsider")
+    rewards = 2 * keeper_reward(case, 5_000 * case.state.markets[0].price)
+    assert sum(forward.values()) == sum(backward.values()) == deficits + rewards - fund
+    assert all(abs(forward[t] - backward[t]) <= 1 for t in forward), (forward, backward)
+    case("deleverage", "outsider", "trader4")
+    case.act("deleverage", "outsider", "trader0")
 
 
 def test_i19_larger_winner_never_pays_a_smaller_share(case):
@@ -597,10 +665,12 @@ def test_i19_larger_winner_never_pays_a_smaller_share(case):
     profit = two_rounds_of_shorts(case)
     owed = -case.equity("trader0") - case.equity("trader4") - case.state.insurance_fund
     charged = {"trader1": 0, "trader2": 0}
-    first = case("deleverage", "outsider", "trader0")
-    for name, _, absorbed in fills_of(case, first + case.act("deleverage", "outsider", "trader4")):
+    events = case("deleverage", "outsider", "trader0")
+    events += case.act("deleverage", "outsider", "trader4")
+    for name, _, absorbed in fills_of(case, events):
         charged[name] += absorbed
-    assert sum(charged.values()) == owed  # the fund first, then all of it: nothing capped
+    # the fund first, then all of it and the keeper's rewards (N9): nothing capped
+    assert sum(charged.values()) == owed + rewards_paid(events)
     # the same fraction of each profit, to a unit per call
     assert abs(
         charged["trader1"] * profit["trader2"] - charged["trader2"] * profit["trader1"]
@@ -777,13 +847,15 @@ def deleveraged_in_order(
     state, actors: dict, order: tuple[str, ...], winners=("trader2", "trader5")
 ) -> dict[str, int]:
     """Each winner's total charge and the bad debt when every position of ``order`` (one
-    account after the other) is deleveraged on a copy of ``state``."""
+    account after the other) is deleveraged on a copy of ``state``, each account calling
+    its own (no keeper's reward: the order alone; a reward is fixed by the position and
+    joins its call's deficit, N9)."""
     state, outcome = state.copy(), dict.fromkeys(winners, 0)
     names = {a: n for n, a in actors.items()}
     for trader in order:
         while state.accounts[actors[trader]].positions:
             state.events.clear()
-            engine.process_deleverage(state, actors["outsider"], actors[trader])
+            engine.process_deleverage(state, actors[trader], actors[trader])
             for name, args in state.events:
                 if name == "Deleverage" and names[args[1]] in outcome:
                     outcome[names[args[1]]] += args[5]
@@ -1203,13 +1275,13 @@ def _more_when_second(monkeypatch, second: str, extra: int, keeper_only: bool) -
     monkeypatch.setattr(engine, "process_deleverage", skewed)
 
 
-def test_i19_the_replay_leaves_keeper_rewards_out(embedded_pair, monkeypatch):
+def test_i19_the_replays_bound_the_order_by_the_rounding(embedded_pair, monkeypatch):
     """``adl_order_free`` replays each call made by the bankrupt account itself, which
-    earns no keeper reward (N9), within the rounding alone: an order effect of 0.01 USDC
-    fails it, where its only replay, by a keeper, allowed the round's rewards before
-    (19.50 USDC here: the fund's room pays the first call's keeper, and which call comes
-    first is the keeper's order). The keeper's replay still bounds the order by the
-    rewards: 50 USDC more when a keeper calls fails it."""
+    earns no keeper reward (N9), and again by a keeper, both within the rounding alone: an
+    order effect of 0.01 USDC fails either. The keeper's replay allowed the round's
+    rewards on the design before (19.50 USDC here, which the fund's room paid to the first
+    call's keeper: which call came first was the keeper's order); a reward now joins its
+    call's deficit, fixed by the position, and moves no charge."""
     embedded_pair.reset()
     b = Builder(embedded_pair, "adl", "unused", "")
     two_bankrupt_longs_deep(b, top_up=900 * USDC)
@@ -1226,7 +1298,7 @@ def test_i19_the_replay_leaves_keeper_rewards_out(embedded_pair, monkeypatch):
         with pytest.raises(InvariantViolation, match=r"deleveraging .* each by itself"):
             adl_rounds.check_round(before.copy(), b.address("trader0"))
     with monkeypatch.context() as patch:
-        _more_when_second(patch, b.address("trader4"), 50 * USDC, keeper_only=True)
+        _more_when_second(patch, b.address("trader4"), 10_000, keeper_only=True)
         with pytest.raises(InvariantViolation, match=r"deleveraging .* by a keeper"):
             adl_rounds.check_round(before.copy(), b.address("trader0"))
 

@@ -4,7 +4,7 @@ everything that flows into the fund. Each case runs on the spec and on both chai
 renders or checks ``tests/vectors/bad_debt/<name>.json``."""
 
 import pytest
-from scenarios import ALL, booked_beside_a_long, no_profitable_short, socialized
+from scenarios import ALL, booked_beside_a_long, no_profitable_short, rewards_paid, socialized
 
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
@@ -22,7 +22,7 @@ def test_no_profitable_counterparty(case):
     deficit, fund = -case.equity("trader0"), case.state.insurance_fund
     events = case.act("deleverage", "trader1", "trader0", branches=("bad_debt",))
     assert [args[5] for name, args in events if name == "Deleverage"] == [0]
-    assert case.state.bad_debt == deficit - fund
+    assert case.state.bad_debt == deficit + rewards_paid(events) - fund  # the reward too (N9)
     assert case.state.insurance_fund == 0
     assert case.size("trader0") == 0 and case.equity("trader0") == 0
 
@@ -309,7 +309,8 @@ def test_i19_m1_owing_winner_not_charged_for_another(case):
     events = case.act("deleverage", "trader5", "trader4")
     charged = {c: a for name, (_, c, _, _, _, a) in (e for e in events if e[0] == "Deleverage")}
     assert charged.get(case.address("trader0"), 0) == 0
-    assert charged[case.address("trader5")] == 2_000 * USDC
+    # trader5, the keeper, also pays its own reward, which joins the deficit (N9)
+    assert charged[case.address("trader5")] == 2_000 * USDC + rewards_paid(events)
 
 
 def test_i19_m1_owing_account_waits_for_the_bankrupt_opposite(case):

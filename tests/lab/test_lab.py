@@ -292,8 +292,8 @@ def test_the_readme_quotes_the_targets():
         f"{t['call_order_capped_rounds']} of {t['call_order_rounds']}" for t in (first, second)
     ]
     assert f"A cap binds in {' / '.join(rounds)} rounds with two or more bankrupt" in readme
-    effect = f"{usdc(first['call_order_effect_max'])} / {usdc(second['call_order_effect_max'])}"
-    assert f"order moves up to {effect} USDC, all of it the keeper rewards" in readme
+    effect = " / ".join(usdc_exact(t["call_order_effect_max"]) for t in (first, second))
+    assert f"keeper's order moves up to {effect} USDC of one account's charges" in readme
     assert min(first["call_order_effect_max"], second["call_order_effect_max"]) > 1  # missed
     unrewarded = [usdc_exact(t["call_order_effect_max_unrewarded"]) for t in (first, second)]
     assert f"(no keeper reward), it moves up to {' / '.join(unrewarded)} USDC" in readme

@@ -38,25 +38,25 @@ def test_a_later_call_sees_the_capacity_the_round_started_with():
 
 
 def test_an_order_is_capped_against_its_own_budgets():
-    """The other order paid less in keeper rewards, so the fund covered more and its calls
-    asked less: charges equal to its own budgets are no cap, only a reward difference
-    (a first version compared them with this order's budgets and called 18 rounds
-    capped where no cap bound)."""
+    """The other order's calls asked less (its budgets as its calls saw them): charges
+    equal to its own budgets are no cap (a first version compared them with this order's
+    budgets and called 18 rounds capped where no cap bound, when keeper rewards the fund
+    paid from its room still differed between the orders)."""
     record = _call({"a": 100, "b": 100}, {"a": 500, "b": 500}, {"a": 30, "b": 30})
-    cheaper = OrderOutcome({"a": 20, "b": 20}, needed=40, rewards=0, bad_debt=0)
-    unrewarded = (cheaper, OrderOutcome({"a": 21, "b": 19}, 40, 0, 0))
+    cheaper = OrderOutcome({"a": 20, "b": 20}, needed=40, bad_debt=0)
+    unrewarded = (cheaper, OrderOutcome({"a": 21, "b": 19}, 40, 0))
     round_ = Round(900, 900, 60, deleveragings=[record], reversed=cheaper, unrewarded=unrewarded)
     row = round_metrics(round_, None)
     assert not row["capped"]
     assert row["call_order_effect"] == 10 and row["call_order_effect_unrewarded"] == 1
     assert row["price_between_effect"] == 0  # not measured
-    round_.price_between = OrderOutcome({"a": 25, "b": 15}, 40, 0, 0)
+    round_.price_between = OrderOutcome({"a": 25, "b": 15}, 40, 0)
     assert round_metrics(round_, None)["price_between_effect"] == 5  # against the first order
-    short = OrderOutcome({"a": 20, "b": 20}, needed=50, rewards=0, bad_debt=0)
+    short = OrderOutcome({"a": 20, "b": 20}, needed=50, bad_debt=0)
     assert round_metrics(Round(900, 900, 60, deleveragings=[record], reversed=short), None)[
         "capped"
     ]
-    bad = OrderOutcome({"a": 20, "b": 20}, needed=40, rewards=0, bad_debt=1)
+    bad = OrderOutcome({"a": 20, "b": 20}, needed=40, bad_debt=1)
     assert round_metrics(Round(900, 900, 60, deleveragings=[record], reversed=bad), None)["capped"]
     written_off = Round(900, 900, 60, deleveragings=[record], bad_debt=1)
     assert round_metrics(written_off, None)["capped"]
