@@ -613,6 +613,7 @@ def deleverage(account: address):
             abs_size * price,
             storage.markets[market_id].liquidation_fee_ratio,
             storage.liquidator_share_ratio,
+            -share,
         )
     need: int256 = reward - share
     cover: int256 = self._cover_from_fund(account, market_id, need)

@@ -333,6 +333,7 @@ def adl_exposure(account: address, market_id: uint256) -> (uint256, uint256):
             worst.size * convert(market.price, int256),
             market.liquidation_fee_ratio,
             staticcall engine.liquidator_share_ratio(),
+            -share,
         )
     loss: int256 = need - min(convert(staticcall engine.insurance_fund(), int256), need)
     allocation: DynArray[AdlAllocator.Fill, constants.MAX_POSITIONS_PER_MARKET] = staticcall (

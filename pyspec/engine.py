@@ -441,7 +441,10 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     reward = 0
     if caller != address and share < 0:
         reward = liquidation.compute_keeper_reward(
-            abs_size * market.price, market.liquidation_fee_ratio, state.liquidator_share_ratio
+            abs_size * market.price,
+            market.liquidation_fee_ratio,
+            state.liquidator_share_ratio,
+            -share,
         )
     need = -share + reward
     cover = _cover_from_fund(state, address, market_id, need)

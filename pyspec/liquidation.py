@@ -93,13 +93,19 @@ def compute_liquidator_reward(notional: int, fee_ratio: int, liquidator_share_ra
     return max(floor_div(fee * liquidator_share_ratio, RATIO_PRECISION), MIN_LIQUIDATION_REWARD)
 
 
-def compute_keeper_reward(notional: int, fee_ratio: int, liquidator_share_ratio: int) -> int:
+def compute_keeper_reward(
+    notional: int, fee_ratio: int, liquidator_share_ratio: int, deficit: int
+) -> int:
     """Return a deleverage keeper's reward (N9): a liquidator's reward on the closed
     position's notional, at most MAX_KEEPER_REWARD (enough for the gas of a complete
-    deleverage at the bounds, never a prize worth bankrupting a position for).
-    Contract: ``liquidation.compute_keeper_reward``."""
+    deleverage at the bounds, never a prize worth bankrupting a position for) and at most
+    ``deficit``, the part of the account's deficit the call resolves: a keeper earns no
+    more than the loss it clears, so a position a unit under water carries a unit, not a
+    reward (a review's carrier). Contract: ``liquidation.compute_keeper_reward``."""
     return min(
-        compute_liquidator_reward(notional, fee_ratio, liquidator_share_ratio), MAX_KEEPER_REWARD
+        compute_liquidator_reward(notional, fee_ratio, liquidator_share_ratio),
+        MAX_KEEPER_REWARD,
+        deficit,
     )
 
 

@@ -121,7 +121,10 @@ def adl_exposure(state: State, address: str, market_id: int) -> tuple[int, int]:
     need = -share
     if share < 0:  # a keeper's reward joins a share that is not zero (N9)
         need += liquidation.compute_keeper_reward(
-            worst.size * market.price, market.liquidation_fee_ratio, state.liquidator_share_ratio
+            worst.size * market.price,
+            market.liquidation_fee_ratio,
+            state.liquidator_share_ratio,
+            -share,
         )
     loss = need - min(state.insurance_fund, need)
     for fill in adl.allocate_adl(state, market_id, sign(size), worst.size, loss):

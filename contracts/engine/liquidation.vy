@@ -98,16 +98,20 @@ def compute_liquidator_reward(
 @internal
 @pure
 def compute_keeper_reward(
-    notional: int256, fee_ratio: uint256, liquidator_share_ratio: uint256
+    notional: int256, fee_ratio: uint256, liquidator_share_ratio: uint256, deficit: int256
 ) -> int256:
     """
     @notice Return a deleverage keeper's reward (N9): a liquidator's reward on the closed
-            position's notional, at most MAX_KEEPER_REWARD. Spec:
+            position's notional, at most MAX_KEEPER_REWARD and at most `deficit`, the part
+            of the account's deficit the call resolves. Spec:
             `liquidation.compute_keeper_reward`.
     """
     return min(
-        self.compute_liquidator_reward(notional, fee_ratio, liquidator_share_ratio),
-        constants.MAX_KEEPER_REWARD,
+        min(
+            self.compute_liquidator_reward(notional, fee_ratio, liquidator_share_ratio),
+            constants.MAX_KEEPER_REWARD,
+        ),
+        deficit,
     )
 
 

@@ -135,8 +135,8 @@ PROPERTIES = {
     "deleverage_pays_keeper": "a deleverage that closes a position holding part of the "
     "deficit (a share that is not zero) pays its caller, unless the caller is the bankrupt "
     "account, a liquidator's reward on that position (the liquidator's share of the fee on "
-    "its notional, at least one unit, at most MAX_KEEPER_REWARD), whatever the fund holds: "
-    "the reward joins the account's deficit (N9)",
+    "its notional, at least one unit, at most MAX_KEEPER_REWARD and at most the share), "
+    "whatever the fund holds: the reward joins the account's deficit (N9)",
     "adl_no_dodge": "once an account is bankrupt, a trade, exit, withdrawal, deposit or "
     "liquidation never lowers what the deleverage of every bankrupt account charges an "
     "acting winner by more than the call cost it, within two units per deleverage, one "

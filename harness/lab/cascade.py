@@ -370,7 +370,7 @@ def _before_deleverage(state: State, bankrupt: str, keeper: str) -> Deleveraging
     reward = 0
     if keeper != bankrupt and share < 0:  # a keeper's reward joins the share (N9)
         reward = liquidation.compute_keeper_reward(
-            size * market.price, market.liquidation_fee_ratio, state.liquidator_share_ratio
+            size * market.price, market.liquidation_fee_ratio, state.liquidator_share_ratio, -share
         )
     need = -share + reward
     budget = need - min(state.insurance_fund, max(need, 0))

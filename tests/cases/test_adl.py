@@ -231,6 +231,28 @@ def test_n9_review_no_reward_to_dodge_on_a_zero_share(case):
     assert [absorbed for _, _, absorbed in fills_of(case, events)] == [0]
 
 
+def test_n9_review_a_unit_of_deficit_earns_a_unit(case):
+    """N9, a second review of the reward joining the deficit: trader0's market-0 long has
+    one lot bought a unit above the price it stands at, so its deficit share there is one
+    unit (floored), not zero, and the call closing it earned the full 20 USDC reward,
+    covered by the fund before market 1's deficit (market 1's winner paid 187.500002 USDC
+    instead of 167.50); a position held on both sides by one owner carried a 100 USDC
+    reward into bad debt the same way. A keeper earns at most the deficit share its call
+    resolves: here one unit."""
+    case("deposit", "trader0", 920 * USDC)
+    case("deposit", "trader1", 40_000 * USDC)
+    case("deposit", "trader2", 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 3_999, 10**6))
+    case(settle_trade("trader0", "trader1", 1, 10**6 + 1))  # a unit under water there
+    case(settle_trade("trader0", "trader2", 100, 25 * 10**6, market=1))
+    case.govern("withdraw_insurance", case.state.insurance_fund - INSURANCE_FLOOR - 30 * USDC)
+    case.price(1, 13 * 10**6)
+    fund = case.state.insurance_fund
+    events = case.act("deleverage", "outsider", "trader0", branches=("adl.keeper_paid",))
+    assert rewards_of(case, events) == [("outsider", "trader0", 1)]
+    assert case.state.insurance_fund == fund - 2  # the unit of deficit and its reward
+
+
 def test_n9_keeper_reward_capped(case):
     """N9 (review): a liquidator's reward on a large position (132 USDC on 26,400 USDC)
     is more than the gas of any deleverage needs; the keeper gets MAX_KEEPER_REWARD."""
