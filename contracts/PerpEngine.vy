@@ -569,12 +569,12 @@ def deleverage(account: address):
             owes a loss others paid while it kept positions (M-1) is deleveraged at any
             equity, repaying first (`margin.repay_booked`); a call that leaves it positions
             records its share and the keeper's reward as owed, the one that closes its last
-            forgives the rest. A call
-            that settles positions of the account in settled markets stops there: anyone
-            empties a settled market this way, which frees its slot (N1). A call that
-            leaves no bankrupt holder opposite the winners ends their round (issue 19).
-            Anyone may call; a caller other than the account earns a capped liquidator's
-            reward when the share is not zero, which joins the call's deficit (N9). Spec: `engine.process_deleverage`,
+            forgives the rest. A call that settles positions of the account in settled
+            markets stops there: anyone empties a settled market this way, which frees its
+            slot (N1). A call that leaves no bankrupt holder opposite the winners ends
+            their round (issue 19). Anyone may call; a caller other than the account earns
+            a capped liquidator's reward, at most the share and none for a zero share,
+            which joins the call's deficit (N9). Spec: `engine.process_deleverage`,
             `engine._pay_keeper`.
     """
     if self._settle(account):
