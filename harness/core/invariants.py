@@ -97,10 +97,10 @@ def books_of(parsed: dict) -> list[AccountBooks]:
 
 
 class Totals:
-    """``AccountBooks`` summed over accounts: the sums and, per market, the sizes, the
-    long sizes, the positions open and the funding owed. ``add`` and ``remove`` keep it
-    up to date account by account (``Pair.spec_parsed`` swaps only the accounts a call
-    changed); ``totals_of`` sums a whole dump."""
+    """``AccountBooks`` summed over accounts: the sums, the accounts with a deficit and no
+    position, and per market the sizes, the long sizes, the positions open and the funding
+    owed. ``add`` and ``remove`` keep it up to date account by account (``KeptBooks``
+    swaps only the accounts a call changed); ``totals_of`` sums a whole dump."""
 
     __slots__ = ("collateral", "unsettled", "kept", "orphans", "sizes", "longs", "held", "owed")
 
@@ -127,12 +127,9 @@ class Totals:
 
     def copy(self) -> "Totals":
         out = Totals(0)
-        out.collateral, out.unsettled, out.kept, out.orphans = (
-            self.collateral, self.unsettled, self.kept, self.orphans
-        )  # fmt: skip
-        out.sizes, out.longs, out.held, out.owed = (
-            list(self.sizes), list(self.longs), list(self.held), list(self.owed)
-        )  # fmt: skip
+        for name in self.__slots__:
+            value = getattr(self, name)
+            setattr(out, name, list(value) if isinstance(value, list) else value)
         return out
 
     def __eq__(self, other) -> bool:
