@@ -130,40 +130,49 @@ def _is_eligible(holder: Holder) -> bool:
 
 @internal
 @pure
-def _ranks_before(a: Holder, b: Holder) -> bool:
-    """
-    @notice Check a is deleveraged before b by the queue: higher PnL% (cross-multiplied),
-            or equal and a lower address. Spec: `adl_allocator.ranks_before`.
-    """
-    left: int256 = a.upnl * b.entry
-    right: int256 = b.upnl * a.entry
-    if left != right:
-        return left > right
-    return convert(a.account, uint256) < convert(b.account, uint256)
-
-
-@internal
-@pure
 def _queue_order(holders: DynArray[Holder, N]) -> DynArray[Holder, N]:
     """
-    @notice The eligible holders in queue order (selection of the best remaining).
-            Spec: `adl_allocator.queue_order`.
+    @notice The eligible holders in queue order: selection of the best remaining, the one
+            with the higher PnL% = upnl / |entry notional| (cross-multiplied), or an equal
+            one and the lower address. The comparison runs inline on the best's fields
+            held on the stack (every pair is compared: a call per comparison cost more
+            than the comparison); each pick leaves the scan, the last candidate taking
+            its place. Spec: `adl_allocator.queue_order`, `adl_allocator.ranks_before`.
     """
     found: DynArray[Holder, N] = []
+    upnls: int256[N] = empty(int256[N])
+    entries: int256[N] = empty(int256[N])
+    accounts: uint256[N] = empty(uint256[N])
+    indices: uint256[N] = empty(uint256[N])
+    m: uint256 = 0
     for holder: Holder in holders:
         if self._is_eligible(holder):
+            upnls[m] = holder.upnl
+            entries[m] = holder.entry
+            accounts[m] = convert(holder.account, uint256)
+            indices[m] = m
             found.append(holder)
+            m += 1
     ordered: DynArray[Holder, N] = []
-    taken: bool[N] = empty(bool[N])
-    for _: uint256 in range(len(found), bound=N):
-        best: uint256 = max_value(uint256)
-        for i: uint256 in range(len(found), bound=N):
-            if taken[i]:
-                continue
-            if best == max_value(uint256) or self._ranks_before(found[i], found[best]):
+    for _: uint256 in range(m, bound=N):
+        best: uint256 = 0
+        best_upnl: int256 = upnls[0]
+        best_entry: int256 = entries[0]
+        best_account: uint256 = accounts[0]
+        for i: uint256 in range(1, m, bound=N):
+            left: int256 = upnls[i] * best_entry
+            right: int256 = best_upnl * entries[i]
+            if left > right or (left == right and accounts[i] < best_account):
                 best = i
-        taken[best] = True
-        ordered.append(found[best])
+                best_upnl = upnls[i]
+                best_entry = entries[i]
+                best_account = accounts[i]
+        ordered.append(found[indices[best]])
+        m -= 1
+        upnls[best] = upnls[m]
+        entries[best] = entries[m]
+        accounts[best] = accounts[m]
+        indices[best] = indices[m]
     return ordered
 
 
@@ -316,25 +325,54 @@ def water_fill(
                 if saturated[i]:
                     active[i] = False
             continue
-        fractions: int256[N] = empty(int256[N])
+        # the last pass floors every share; the remainder goes one unit each to the
+        # `left` largest fractional parts, equal parts to the lower address. The parts sum
+        # to left x total and each is below total, so more than `left` are positive and a
+        # zero part never gets a unit. The selection scans the positive parts as plain
+        # words and drops each it picks; when more than half get a unit it picks out the
+        # others instead (parts and addresses negated: the smallest part, the higher
+        # address) and gives a unit to every part left
+        parts: int256[N] = empty(int256[N])
+        addresses: uint256[N] = empty(uint256[N])
+        owners: uint256[N] = empty(uint256[N])
+        m: uint256 = 0
         left: int256 = remaining
         for i: uint256 in range(n, bound=N):
             if active[i]:
                 shares[i] = fixed_math.floor_div(remaining * weights[i], total)
-                fractions[i] = remaining * weights[i] - shares[i] * total
                 left -= shares[i]
-        for _k: uint256 in range(convert(left, uint256), bound=N):
-            best: uint256 = max_value(uint256)
-            for i: uint256 in range(n, bound=N):
-                if not active[i]:
-                    continue
-                if best == max_value(uint256) or fractions[i] > fractions[best] or (
-                    fractions[i] == fractions[best]
-                    and convert(accounts[i], uint256) < convert(accounts[best], uint256)
-                ):
-                    best = i
-            shares[best] += 1
-            active[best] = False
+                part: int256 = remaining * weights[i] - shares[i] * total
+                if part > 0:
+                    parts[m] = part
+                    addresses[m] = convert(accounts[i], uint256)
+                    owners[m] = i
+                    m += 1
+        picks: uint256 = convert(left, uint256)
+        complement: bool = 2 * picks > m
+        if complement:
+            picks = m - picks
+            for j: uint256 in range(m, bound=N):
+                parts[j] = -parts[j]
+                addresses[j] = max_value(uint256) - addresses[j]
+        for _k: uint256 in range(picks, bound=N):
+            best: uint256 = 0
+            best_part: int256 = parts[0]
+            best_address: uint256 = addresses[0]
+            for j: uint256 in range(1, m, bound=N):
+                part: int256 = parts[j]
+                if part > best_part or (part == best_part and addresses[j] < best_address):
+                    best = j
+                    best_part = part
+                    best_address = addresses[j]
+            if not complement:
+                shares[owners[best]] += 1
+            m -= 1
+            parts[best] = parts[m]
+            addresses[best] = addresses[m]
+            owners[best] = owners[m]
+        if complement:
+            for j: uint256 in range(m, bound=N):
+                shares[owners[j]] += 1
         break
     return shares
 
@@ -368,14 +406,12 @@ def _allocate_queue(
 def _allocate_pro_rata(
     policy: uint256, price: int256, holders: DynArray[Holder, N], size: int256, loss: int256
 ) -> DynArray[Fill, N]:
-    eligible: DynArray[Holder, N] = []
     weights: DynArray[int256, N] = []
     sizes: DynArray[int256, N] = []
     capacities: DynArray[int256, N] = []
     accounts: DynArray[address, N] = []
     for holder: Holder in holders:
         if self._is_eligible(holder):
-            eligible.append(holder)
             weights.append(self.compute_weight(policy, holder, price))
             sizes.append(holder.size)
             capacities.append(self.compute_capacity(holder))
@@ -385,7 +421,7 @@ def _allocate_pro_rata(
     lots: DynArray[int256, N] = self.water_fill(sizes, sizes, accounts, size)
     charges: DynArray[int256, N] = self.water_fill(weights, capacities, accounts, loss)
     fills: DynArray[Fill, N] = []
-    for i: uint256 in range(len(eligible), bound=N):
+    for i: uint256 in range(len(accounts), bound=N):
         if lots[i] > 0 or charges[i] > 0:
             fills.append(Fill(counterparty=accounts[i], size=lots[i], absorbed=charges[i]))
     return fills

@@ -79,7 +79,8 @@ def ranks_before(a: Holder, b: Holder) -> bool:
     or an equal one and a lower address.
 
     a/b > c/d  <=>  a x d > c x b for non-negative denominators (an entry notional of zero
-    gives an unbounded rank and compares the same way). Contract: ``AdlAllocator._ranks_before``.
+    gives an unbounded rank and compares the same way). Contract: inline in
+    ``AdlAllocator._queue_order``, on the fields as words.
     Anchor: dYdX v4 ``risk.go`` ``Cmp``.
     """
     left = a.upnl * b.entry
@@ -182,7 +183,10 @@ def water_fill(weights: list[int], caps: list[int], accounts: list[str], budget:
     w_i >= cap_i x W, cross-multiplied) and repeats without them; a pass that saturates
     nothing floors every share and hands the remainder out one unit each, largest
     fractional part first, equal parts to the lower address. A floored share is below its
-    cap, so the extra unit never breaks it. Contract: ``AdlAllocator.water_fill``.
+    cap, so the extra unit never breaks it. The contract selects among the positive parts
+    only (a zero part never gets a unit: the parts sum to ``left`` x total, each below total)
+    and, when more than half get a unit, picks out the others instead: the same shares
+    (``tests/differential/test_allocator_on_chain.py``). Contract: ``AdlAllocator.water_fill``.
     """
     shares = [0] * len(weights)
     active = [i for i in range(len(weights)) if weights[i] > 0 and caps[i] > 0]

@@ -78,3 +78,59 @@ def test_test_count(request):
     ):
         pytest.skip("only the whole suite counts itself")
     assert figures(r"`make test`: ([\d,]+) tests") == [len(request.session.items)]
+
+
+def test_contract_sizes_are_todays():
+    """The sizes quoted are the deployed code: the runtime and 32 bytes per immutable."""
+    from harness.evm import artifacts
+
+    sentence = re.search(
+        r"Contract size \(deployed runtime, EIP-170 limit 24,576 bytes\): (.*?\.)\n", README, re.S
+    )
+    assert sentence, "README no longer quotes the contract sizes"
+    quoted = re.findall(r"(\w+) ([\d,]+)(?: \([\d,]+ to spare\))?[,.]", sentence.group(1))
+    assert len(quoted) == 6, quoted
+    for name, size in quoted:
+        immutables = artifacts.source_path(name).read_text().count("immutable(")
+        assert int(size.replace(",", "")) == len(artifacts.load(name).runtime) + 32 * immutables, (
+            name
+        )
+    engine = int(dict(quoted)["PerpEngine"].replace(",", ""))
+    assert figures(r"PerpEngine [\d,]+ \(([\d,]+) to spare\)") == [24_576 - engine]
+
+
+def test_complete_deleverage_gas_is_docs_gas():
+    """The deleverage figures in README and SPEC are `docs/gas.md`'s (`make gas`)."""
+    import json
+
+    gas = json.loads((REPO_ROOT / "docs" / "gas.json").read_text())
+
+    def worst(policy: str, markets: int) -> int:
+        return max(row[policy] for row in gas["policies"] if row["markets"] == markets)
+
+    policies = ("queue", "pnl_pro_rata", "leverage_pro_rata", "contract_pro_rata")
+    quoted = re.findall(
+        r"queue ([\d,]+), pro-rata on\s+profit ([\d,]+), leverage-weighted ([\d,]+), "
+        r"contract pro-rata ([\d,]+) \(1 market",
+        README,
+    )
+    assert len(quoted) == 1, "README no longer quotes the deleverage per policy"
+    quoted = [int(x.replace(",", "")) for x in quoted[0]]
+    assert quoted == [worst(p, 1) for p in policies]
+    assert figures(r"markets, at most ([\d,]+) \(the queue") == [max(worst(p, 8) for p in policies)]
+    bound = next(r for r in gas["waterfall"] if r["markets"] == 1 and r["positions"] == 32)
+    assert figures(r"pnl_pro_rata\) is ([\d,]+), against") == [bound["deleverage"]]
+    spec = (REPO_ROOT / "SPEC.md").read_text()
+    for policy in policies:
+        row = re.search(rf"^\| {policy} \|.*\| ([\d,]+) \(([\d,]+)\) \|$", spec, re.M)
+        assert row, f"SPEC.md's policy table has no gas for {policy}"
+        assert [int(x.replace(",", "")) for x in row.groups()] == [
+            worst(policy, 1),
+            worst(policy, 8),
+        ]
+    worst_fill = re.search(r"costs ([\d,]+) as a call to the allocator alone", spec)
+    assert (
+        worst_fill
+        and int(worst_fill.group(1).replace(",", ""))
+        == (gas["allocate_worst"]["contract_pro_rata"])
+    )

@@ -1,0 +1,85 @@
+"""``AdlAllocator.allocate`` on chain against ``adl_allocator.allocate``, call by call.
+
+The machine reaches the allocator only through deleverages, where ties of fractional parts,
+ranks and many remainder units are rare. Here hypothesis builds the holder lists directly:
+weights from a few values so fractional parts tie, addresses in any order, remainders of
+every count (the contract's selection picks the complement when more than half of the
+parts get a unit), and every policy.
+"""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from harness.evm import artifacts
+from harness.evm.abi import FunctionCodec
+from harness.evm.revm import RevmChain
+from pyspec.adl_allocator import Fill, Holder, allocate
+from pyspec.constants import ADL_POLICY_COUNT, ADL_POLICY_PNL_PRO_RATA, MAX_POSITIONS_PER_MARKET
+from pyspec.margin import compute_margin_requirement
+
+PRICE, MMR = 10**6, 50_000
+
+
+@pytest.fixture(scope="module")
+def allocator():
+    chain = RevmChain()
+    art = artifacts.load("AdlAllocator")
+    address = chain.deploy(art.initcode(), chain.accounts[0])
+    codec = FunctionCodec(next(f for f in art.abi if f.get("name") == "allocate"))
+
+    def call(policy, holders, size, loss):
+        rows = [(h.account, h.size, h.upnl, h.entry, h.equity, h.maintenance) for h in holders]
+        out = chain.call(address, codec.encode((policy, PRICE, MMR, rows, size, loss)))
+        assert out.success, out
+        return [Fill(a.lower(), s, x) for a, s, x in codec.decode(out.output)[0]]
+
+    return call
+
+
+@st.composite
+def rounds(draw):
+    n = draw(st.integers(1, MAX_POSITIONS_PER_MARKET))
+    ids = draw(st.lists(st.integers(1, 2**160 - 1), min_size=n, max_size=n, unique=True))
+    small = st.sampled_from([1, 2, 3, 7, 10])  # few values: equal weights, equal parts
+    holders = []
+    for account in ids:
+        size = draw(st.one_of(small, st.integers(1, 10**9)))
+        upnl = draw(st.one_of(small, st.integers(-(10**12), 10**12)))
+        equity = draw(st.one_of(small, st.integers(-(10**12), 10**13)))
+        holders.append(
+            Holder(
+                account=f"0x{account:040x}",
+                size=size,
+                upnl=upnl,
+                entry=draw(st.one_of(small, st.integers(0, 10**15))),
+                equity=equity,
+                # the position's own requirement and the rest of the account's
+                maintenance=compute_margin_requirement(size, PRICE, MMR)
+                + draw(st.integers(0, 10**12)),
+            )
+        )
+    size = draw(st.integers(1, sum(h.size for h in holders)))
+    loss = draw(st.one_of(small, st.integers(0, 10**13)))
+    return draw(st.integers(0, ADL_POLICY_COUNT - 1)), holders, size, loss
+
+
+@settings(max_examples=400, deadline=None)
+@given(rounds())
+def test_allocate_matches_the_spec(allocator, case):
+    policy, holders, size, loss = case
+    assert allocator(policy, holders, size, loss) == allocate(
+        policy, PRICE, MMR, holders, size, loss
+    )
+
+
+def test_more_than_half_of_the_parts_get_a_unit(allocator):
+    """Three equal weights share 5 units: 1 each, and 2 left over for 3 equal parts go to
+    the two lower addresses. Two of three is more than half: the complement branch."""
+    holders = [
+        Holder(f"0x{a:040x}", size=1, upnl=10, entry=1, equity=100, maintenance=MMR)
+        for a in (3, 1, 2)
+    ]
+    fills = allocator(ADL_POLICY_PNL_PRO_RATA, holders, 3, 5)
+    assert fills == allocate(ADL_POLICY_PNL_PRO_RATA, PRICE, MMR, holders, 3, 5)
+    assert {f.counterparty[-1]: f.absorbed for f in fills} == {"3": 1, "1": 2, "2": 2}
