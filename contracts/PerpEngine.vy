@@ -298,18 +298,7 @@ def withdraw(amount: uint256):
     ), "withdraw: below initial margin"
     paid: uint256 = amount
     if storage.bad_debt > 0:
-        claims: uint256 = (
-            checks.token_balance() - storage.insurance_fund + storage.bad_debt
-        )
-        haircut: uint256 = min(
-            convert(
-                fixed_math.ceil_div(
-                    convert(amount * storage.bad_debt, int256), convert(claims, int256)
-                ),
-                uint256,
-            ),
-            storage.bad_debt,
-        )
+        haircut: uint256 = liquidation.compute_haircut(amount, storage.bad_debt, checks.claims())
         storage.bad_debt -= haircut
         paid -= haircut
         log Haircut(account=msg.sender, amount=haircut)

@@ -5,13 +5,14 @@
 @notice Spec: `pyspec/views.py` and `pyspec/margin.py` (`equity`, `initial_margin`,
         `maintenance_margin`, `free_collateral`, `health`, `price_age`,
         `liquidation_price`, `bankruptcy_price`, `adl_rank`, `adl_quantile`,
-        `adl_exposure`). The account figures come from the engine's `account_margin`;
+        `adl_exposure`, `withdrawal_haircut`, `deposit_haircut`). The account figures come from the engine's `account_margin`;
         the ADL side of a market and a bankrupt account's deficit weights are read
         from the engine's getters here (`_adl_side`, `_deficit_weights`, mirroring the
         engine's), and the engine modules' and the allocator's own code applied, so a
         figure here is what the engine's liquidation and waterfall would act on.
 """
 
+from ethereum.ercs import IERC20
 import lib.constants as constants
 import lib.fixed_math as fixed_math
 import engine.storage as storage
@@ -32,6 +33,8 @@ interface IPerpEngine:
     ) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
     def market_count() -> uint256: view
     def booked(account: address) -> uint256: view
+    def bad_debt() -> uint256: view
+    def token() -> IERC20: view
 
 
 engine: public(immutable(IPerpEngine))
@@ -195,6 +198,47 @@ def free_collateral(account: address) -> int256:
     maintenance: int256 = 0
     equity, initial, maintenance = staticcall engine.account_margin(account)
     return max(equity - convert(staticcall engine.booked(account), int256) - initial, 0)
+
+
+@internal
+@view
+def _claims() -> uint256:
+    # the engine's `checks.claims`: its balance less the fund, plus the bad debt recorded
+    return (
+        staticcall (staticcall engine.token()).balanceOf(engine.address)
+        - staticcall engine.insurance_fund()
+        + staticcall engine.bad_debt()
+    )
+
+
+@external
+@view
+def withdrawal_haircut(amount: uint256) -> uint256:
+    """
+    @notice The haircut a withdrawal of `amount` takes now (the loss rule); 0 while no bad
+            debt is recorded. The withdrawal settles the account's funding first, whose
+            rounding can move the fund by a unit or so. Spec: `views.withdrawal_haircut`.
+    """
+    assert amount <= convert(max_value(uint128), uint256), "views: amount too large"
+    bad_debt: uint256 = staticcall engine.bad_debt()
+    if bad_debt == 0:
+        return 0
+    return liquidation.compute_haircut(amount, bad_debt, self._claims())
+
+
+@external
+@view
+def deposit_haircut(amount: uint256) -> uint256:
+    """
+    @notice What a deposit of `amount` loses when withdrawn at once: it joins the claims at
+            face, so its withdrawal's haircut takes over part of the bad debt recorded
+            before it. Spec: `views.deposit_haircut`.
+    """
+    assert amount <= convert(max_value(uint128), uint256), "views: amount too large"
+    bad_debt: uint256 = staticcall engine.bad_debt()
+    if bad_debt == 0:
+        return 0
+    return liquidation.compute_haircut(amount, bad_debt, self._claims() + amount)
 
 
 @external

@@ -64,6 +64,13 @@ def end_resolved_round(state: State, market_id: int, side: int) -> None:
         margin.end_adl_round(market, side)
 
 
+def claims(state: State) -> int:
+    """All claims on the engine, E of the loss rule: its token balance less the fund, plus
+    the bad debt recorded (the sum of collateral, unsettled PnL and funding, and the
+    funding units the protocol keeps). Contract: ``checks.claims``."""
+    return state.token.balance_of(state.address) - state.insurance_fund + state.bad_debt
+
+
 def push(state: State, receiver: str, amount: int) -> None:
     """Pay ``amount`` to ``receiver``, after every state change. Contract: ``checks.push``."""
     require(token.transfer(state.token, state.address, receiver, amount), "token: transfer failed")

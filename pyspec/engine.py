@@ -8,6 +8,7 @@ same reason. Events are appended to ``state.events`` in emission order.
 
 from pyspec import adl, fees, liquidation, margin, positions, token
 from pyspec.checks import (
+    claims,
     end_resolved_round,
     push,
     require_fresh,
@@ -27,7 +28,7 @@ from pyspec.constants import (
     RATIO_PRECISION,
 )
 from pyspec.errors import require
-from pyspec.fixed_math import ceil_div, sign
+from pyspec.fixed_math import sign
 from pyspec.state import Position, State, get_account, get_position
 
 
@@ -181,8 +182,7 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
     )
     paid = amount
     if state.bad_debt > 0:
-        claims = state.token.balance_of(state.address) - state.insurance_fund + state.bad_debt
-        haircut = min(ceil_div(amount * state.bad_debt, claims), state.bad_debt)
+        haircut = liquidation.compute_haircut(amount, state.bad_debt, claims(state))
         state.bad_debt -= haircut
         paid -= haircut
         state.events.append(("Haircut", (caller, haircut)))

@@ -109,6 +109,14 @@ def compute_keeper_reward(
     )
 
 
+def compute_haircut(amount: int, bad_debt: int, claims: int) -> int:
+    """Return the loss rule's haircut on a withdrawal of ``amount`` while ``bad_debt`` B is
+    recorded against ``claims`` E (the engine's balance - fund + B): ceil(amount x B / E),
+    the payout rounding down, and never more than B. Contract:
+    ``liquidation.compute_haircut``."""
+    return min(ceil_div(amount * bad_debt, claims), bad_debt)
+
+
 def compute_liquidation_terms(
     equity: int,
     maintenance: int,

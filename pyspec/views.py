@@ -1,7 +1,8 @@
 """Read-only views for traders. Contract: the ``@view`` functions of ``contracts/PerpEngine.vy``."""
 
-from pyspec import adl, adl_allocator, liquidation, margin
+from pyspec import adl, adl_allocator, checks, liquidation, margin
 from pyspec.constants import RATIO_PRECISION
+from pyspec.errors import require
 from pyspec.fixed_math import ceil_div, floor_div, sign
 from pyspec.state import State, get_position
 
@@ -12,6 +13,30 @@ def free_collateral(state: State, address: str) -> int:
     Contract: ``PerpViews.free_collateral``.
     """
     return max(margin.equity_above_owed(state, address) - margin.initial_margin(state, address), 0)
+
+
+def withdrawal_haircut(state: State, amount: int) -> int:
+    """Return the haircut a withdrawal of ``amount`` takes at the state now (the loss
+    rule): 0 while no bad debt is recorded. The withdrawal settles the account's funding
+    first, and the funding rounding it books can move the fund by a unit or so.
+    Contract: ``PerpViews.withdrawal_haircut``.
+    """
+    require(amount < 2**128, "views: amount too large")  # amount x B stays in int256
+    if state.bad_debt == 0:
+        return 0
+    return liquidation.compute_haircut(amount, state.bad_debt, checks.claims(state))
+
+
+def deposit_haircut(state: State, amount: int) -> int:
+    """Return what a deposit of ``amount`` loses when withdrawn at once (issue 18): a
+    deposit joins the claims at face, so its withdrawal's haircut takes over part of the
+    bad debt recorded before it (the tax SPEC.md states). Contract:
+    ``PerpViews.deposit_haircut``.
+    """
+    require(amount < 2**128, "views: amount too large")  # amount x B stays in int256
+    if state.bad_debt == 0:
+        return 0
+    return liquidation.compute_haircut(amount, state.bad_debt, checks.claims(state) + amount)
 
 
 def health(state: State, address: str) -> int:

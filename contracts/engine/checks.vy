@@ -102,6 +102,16 @@ def token_balance() -> uint256:
 
 
 @internal
+@view
+def claims() -> uint256:
+    """
+    @notice All claims on the engine, E of the loss rule: its token balance less the fund,
+            plus the bad debt recorded. Spec: `checks.claims`.
+    """
+    return self.token_balance() - storage.insurance_fund + storage.bad_debt
+
+
+@internal
 def push(receiver: address, amount: uint256):
     """
     @notice Pay `amount` to `receiver`, after every state change. Spec: `checks.push`.

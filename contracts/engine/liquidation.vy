@@ -117,6 +117,23 @@ def compute_keeper_reward(
 
 @internal
 @pure
+def compute_haircut(amount: uint256, bad_debt: uint256, claims: uint256) -> uint256:
+    """
+    @notice Return the loss rule's haircut on a withdrawal of `amount` while `bad_debt` B is
+            recorded against `claims` E: min(ceil(amount x B / E), B), the payout rounding
+            down. Spec: `liquidation.compute_haircut`.
+    """
+    return min(
+        convert(
+            fixed_math.ceil_div(convert(amount * bad_debt, int256), convert(claims, int256)),
+            uint256,
+        ),
+        bad_debt,
+    )
+
+
+@internal
+@pure
 def compute_liquidation_terms(
     equity: int256,
     maintenance: int256,

@@ -31,7 +31,7 @@ DIVERGENCE = "divergence"
 DIFFERENTIAL = ("state", "reverts", "events", "views")
 SRCROOT = "SRCROOT"
 # the views the campaign compares, by name -> their spec function (``Pair.check_views``)
-SPEC_VIEWS = {**Pair.ACCOUNT_VIEWS, **Pair.POSITION_VIEWS, **Pair.MARKET_VIEWS}
+SPEC_VIEWS = {**Pair.ACCOUNT_VIEWS, **Pair.POSITION_VIEWS, **Pair.MARKET_VIEWS, **Pair.AMOUNT_VIEWS}
 
 
 def information_uri() -> str:

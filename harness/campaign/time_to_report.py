@@ -200,9 +200,9 @@ BUGS = [
         "absorbed: int256 = min(fixed_math.floor_div(loss * fill, size), cap)",
     ),
     hand(
-        "spec_haircut_floor", "rounding (spec)", "pyspec/engine.py",
-        "haircut = min(ceil_div(amount * state.bad_debt, claims), state.bad_debt)",
-        "haircut = min(amount * state.bad_debt // claims, state.bad_debt)",
+        "spec_haircut_floor", "rounding (spec)", "pyspec/liquidation.py",
+        "return min(ceil_div(amount * bad_debt, claims), bad_debt)",
+        "return min(amount * bad_debt // claims, bad_debt)",
     ),
 ]
 # fmt: on

@@ -358,8 +358,13 @@ class Pair:
     }
 
     MARKET_VIEWS = {"price_age": views.price_age}
+    # the loss rule's haircuts, asked for the amount of each named account's collateral
+    AMOUNT_VIEWS = {
+        "withdrawal_haircut": views.withdrawal_haircut,
+        "deposit_haircut": views.deposit_haircut,
+    }
     # Served by contracts/PerpViews.vy, outside the engine's size budget: every view.
-    PERP_VIEWS = frozenset({*ACCOUNT_VIEWS, *POSITION_VIEWS, *MARKET_VIEWS})
+    PERP_VIEWS = frozenset({*ACCOUNT_VIEWS, *POSITION_VIEWS, *MARKET_VIEWS, *AMOUNT_VIEWS})
 
     def check_views(self, names: list[str]) -> int:
         """Compare every trader view on spec and chain for the actors ``names``, and every
@@ -379,6 +384,9 @@ class Pair:
                     for market_id in markets
                     for fn, spec in self.POSITION_VIEWS.items()
                 ]
+                account = self.state.accounts.get(address)
+                amount = max(account.collateral if account else 0, 1)
+                queries += [(fn, spec, (amount,)) for fn, spec in self.AMOUNT_VIEWS.items()]
             for fn, spec_view, args in queries:
                 expected = spec_view(self.state, *args)
                 expected = tuple(expected) if isinstance(expected, tuple) else (expected,)

@@ -213,26 +213,30 @@ class ApePair:
         compared = 0
         for name in names:
             account, address = self.ape_actors[name], self.actors[name]
-            queries = [(fn, view, ()) for fn, view in Pair.ACCOUNT_VIEWS.items()]
+            queries = [
+                (fn, view, (address,), (account,)) for fn, view in Pair.ACCOUNT_VIEWS.items()
+            ]
             queries += [
-                (fn, view, (market_id,))
+                (fn, view, (address, market_id), (account, market_id))
                 for market_id in range(len(self.state.markets))
                 for fn, view in Pair.POSITION_VIEWS.items()
             ]
-            for fn, spec_view, extra in queries:
-                expected = spec_view(self.state, address, *extra)
+            held = self.state.accounts.get(address)
+            amount = max(held.collateral if held else 0, 1)
+            queries += [(fn, view, (amount,), (amount,)) for fn, view in Pair.AMOUNT_VIEWS.items()]
+            for fn, spec_view, args, ape_args in queries:
+                shown = args if fn in Pair.AMOUNT_VIEWS else (name, *args[1:])
+                expected = spec_view(self.state, *args)
                 expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
                 contract = self.views if fn in Pair.PERP_VIEWS else self.engine
                 try:
-                    actual = _plain(getattr(contract, fn)(account, *extra))
+                    actual = _plain(getattr(contract, fn)(*ape_args))
                     actual = actual if isinstance(actual, tuple) else (actual,)
                 except self.error as error:
                     actual = error.revert_message
                 if actual != expected:
-                    call = Call("engine", fn, name, (name, *extra))
-                    raise Divergence(
-                        call, "view", f"{fn}{(name, *extra)}", expected, actual, self.names
-                    )
+                    call = Call("engine", fn, name, shown)
+                    raise Divergence(call, "view", f"{fn}{shown}", expected, actual, self.names)
                 compared += 1
         return compared
 

@@ -11,7 +11,7 @@ from harness.core.invariants import InvariantViolation
 from harness.core.sequence import check_properties
 from harness.core.spec_step import spec_apply
 from harness.vectors.builder import Builder, settle_trade
-from pyspec import engine, margin
+from pyspec import engine, margin, views
 
 
 def test_no_profitable_counterparty(case):
@@ -145,8 +145,14 @@ def test_i18_a_deposit_takes_over_part_of_the_loss(case):
     socialized(case, early=(("trader6", 10_000),))
     trader6 = case.address("trader6")
     assert leaving(case.state, trader6) == 9_096_195_602
+    # the tax, told before the deposit (on the chain too: the views compared)
+    tax = 10_000 * USDC - 9_286_517_492
+    assert views.deposit_haircut(case.state, 10_000 * USDC) == tax
+    case.pair.check_views(["trader5", "trader6"])
     case("deposit", "trader5", 10_000 * USDC)
     assert leaving(case.state, trader6) == 9_286_517_492
+    assert views.withdrawal_haircut(case.state, 10_000 * USDC) == tax
+    case.pair.check_views(["trader5", "trader6"])
     assert paid(case.act("withdraw", "trader5", 10_000 * USDC)) == 9_286_517_492
 
 

@@ -97,6 +97,9 @@ def test_contract_sizes_are_todays():
         )
     engine = int(dict(quoted)["PerpEngine"].replace(",", ""))
     assert figures(r"PerpEngine [\d,]+ \(([\d,]+) to spare\)") == [24_576 - engine]
+    spec = (REPO_ROOT / "SPEC.md").read_text()
+    left = re.findall(r"PerpEngine has ([\d,]+) bytes left|bytes left then \(([\d,]+) now", spec)
+    assert len(left) == 2 and {int((a or b).replace(",", "")) for a, b in left} == {24_576 - engine}
 
 
 def test_complete_deleverage_gas_is_docs_gas():
