@@ -160,12 +160,13 @@ BUGS = [
     ),
     hand(
         "remainder_dropped", "allocator remainder", ALLOCATOR,
-        "            shares[best] += 1\n", "            shares[best] += 0\n",
+        "                shares[owners[best]] += 1\n",
+        "                shares[owners[best]] += 0\n",
     ),
     hand(
         "remainder_tiebreak", "allocator remainder", ALLOCATOR,
-        "and convert(accounts[i], uint256) < convert(accounts[best], uint256)",
-        "and convert(accounts[i], uint256) > convert(accounts[best], uint256)",
+        "(part == best_part and addresses[j] < best_address)",
+        "(part == best_part and addresses[j] > best_address)",
     ),
     # the three kinds of issue 21's held-out bugs that survived two 120 s campaigns: they
     # live in states the machine builds on purpose since (rare states)

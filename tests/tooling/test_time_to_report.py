@@ -12,6 +12,11 @@ from harness.campaign import time_to_report as ttr
 
 def test_every_bug_applies_once_and_the_mutants_are_make_mutate_s(tmp_path):
     ttr.check_mutants(ttr.BUGS)
+    for each in ttr.BUGS:  # each edit occurs once in today's sources (else ValueError)
+        assert (
+            ttr.patched(each, (REPO_ROOT / each.file).read_text())
+            != (REPO_ROOT / each.file).read_text()
+        )
     assert len(ttr.BUGS) >= 15 and len({b.name for b in ttr.BUGS}) == len(ttr.BUGS)
     assert len({b.kind for b in ttr.BUGS if b.origin == "hand"}) >= 5
     bug = ttr.BUGS[0]
