@@ -135,9 +135,11 @@ def _queue_order(holders: DynArray[Holder, N]) -> DynArray[Holder, N]:
     @notice The eligible holders in queue order: selection of the best remaining, the one
             with the higher PnL% = upnl / |entry notional| (cross-multiplied), or an equal
             one and the lower address. The comparison runs inline on the best's fields
-            held on the stack (every pair is compared: a call per comparison cost more
-            than the comparison); each pick leaves the scan, the last candidate taking
-            its place. Spec: `adl_allocator.queue_order`, `adl_allocator.ranks_before`.
+            held on the stack (each pass compares every remaining candidate with the best
+            so far: a call per comparison cost more than the comparison); each pick leaves
+            the scan, the last candidate taking its place, which changes the scan's order
+            but not the pick, the ranks being a strict order on distinct accounts.
+            Spec: `adl_allocator.queue_order`, `adl_allocator.ranks_before`.
     """
     found: DynArray[Holder, N] = []
     upnls: int256[N] = empty(int256[N])
@@ -327,8 +329,8 @@ def water_fill(
             continue
         # the last pass floors every share; the remainder goes one unit each to the
         # `left` largest fractional parts, equal parts to the lower address. The parts sum
-        # to left x total and each is below total, so more than `left` are positive and a
-        # zero part never gets a unit. The selection scans the positive parts as plain
+        # to left x total and each is below total, so when a unit is left more than `left`
+        # are positive and a zero part never gets a unit. The selection scans the positive parts as plain
         # words and drops each it picks; when more than half get a unit it picks out the
         # others instead (parts and addresses negated: the smallest part, the higher
         # address) and gives a unit to every part left

@@ -91,8 +91,9 @@ def ranks_before(a: Holder, b: Holder) -> bool:
 
 
 def queue_order(holders: list[Holder]) -> list[Holder]:
-    """Return the eligible holders in queue order (selection of the best remaining, exactly
-    as the contract scans). Contract: ``AdlAllocator._queue_order``.
+    """Return the eligible holders in queue order (selection of the best remaining; the
+    contract scans the candidates in another order, and ``ranks_before`` is a strict order
+    on distinct accounts, so it picks the same). Contract: ``AdlAllocator._queue_order``.
     """
     found = [h for h in holders if is_eligible(h)]
     ordered = []
@@ -184,7 +185,8 @@ def water_fill(weights: list[int], caps: list[int], accounts: list[str], budget:
     nothing floors every share and hands the remainder out one unit each, largest
     fractional part first, equal parts to the lower address. A floored share is below its
     cap, so the extra unit never breaks it. The contract selects among the positive parts
-    only (a zero part never gets a unit: the parts sum to ``left`` x total, each below total)
+    only (a zero part never gets a unit: the parts sum to ``left`` x total, each below total,
+    so when a unit is left more than ``left`` parts are positive)
     and, when more than half get a unit, picks out the others instead: the same shares
     (``tests/differential/test_allocator_on_chain.py``). Contract: ``AdlAllocator.water_fill``.
     """

@@ -7,6 +7,8 @@ every count (the contract's selection picks the complement when more than half o
 parts get a unit), and every policy.
 """
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +17,13 @@ from harness.evm import artifacts
 from harness.evm.abi import FunctionCodec
 from harness.evm.revm import RevmChain
 from pyspec.adl_allocator import Fill, Holder, allocate
-from pyspec.constants import ADL_POLICY_COUNT, ADL_POLICY_PNL_PRO_RATA, MAX_POSITIONS_PER_MARKET
+from pyspec.constants import (
+    ADL_POLICY_CONTRACT_PRO_RATA,
+    ADL_POLICY_COUNT,
+    ADL_POLICY_PNL_PRO_RATA,
+    ADL_POLICY_QUEUE,
+    MAX_POSITIONS_PER_MARKET,
+)
 from pyspec.margin import compute_margin_requirement
 
 PRICE, MMR = 10**6, 50_000
@@ -83,3 +91,46 @@ def test_more_than_half_of_the_parts_get_a_unit(allocator):
     fills = allocator(ADL_POLICY_PNL_PRO_RATA, holders, 3, 5)
     assert fills == allocate(ADL_POLICY_PNL_PRO_RATA, PRICE, MMR, holders, 3, 5)
     assert {f.counterparty[-1]: f.absorbed for f in fills} == {"3": 1, "1": 2, "2": 2}
+
+
+def holder(account: int, size: int, upnl: int, entry: int = 1) -> Holder:
+    requirement = compute_margin_requirement(size, PRICE, MMR)
+    return Holder(f"0x{account:040x}", size, upnl, entry, 10**12, requirement)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 8, 31, 32])
+def test_equal_parts_every_remainder_in_every_address_order(allocator, n):
+    """Equal weights leave equal fractional parts: addresses alone decide which get the
+    remainder, for every count of units left (the complement branch from more than half),
+    with the holders' addresses ascending, descending and shuffled."""
+    accounts = random.Random(n).sample(range(1, 10**6), n)
+    for order in (sorted(accounts), sorted(accounts, reverse=True), accounts):
+        holders = [holder(a, 5, 10**9) for a in order]
+        for left in range(n):
+            # the charges' water-fill by size, then the lots' by size under pnl weights
+            shapes = (
+                (ADL_POLICY_CONTRACT_PRO_RATA, 1 + left),
+                (ADL_POLICY_PNL_PRO_RATA, 5 * n - left),
+            )
+            for policy, size in shapes:
+                loss = 3 * n + left
+                assert allocator(policy, holders, size, loss) == allocate(
+                    policy, PRICE, MMR, holders, size, loss
+                ), (policy, order, left)
+
+
+def test_a_pick_takes_the_last_candidate_s_address_too(allocator):
+    """A review's case: after the first unit the last candidate moves into the picked
+    slot with its address (charges 2, 2, 1, 1, not 2, 1, 1, 2)."""
+    holders = [holder(a, 1, 10**6) for a in (0x1, 0x2, 0x9, 0x3)]
+    fills = allocator(ADL_POLICY_CONTRACT_PRO_RATA, holders, 4, 6)
+    assert fills == allocate(ADL_POLICY_CONTRACT_PRO_RATA, PRICE, MMR, holders, 4, 6)
+    assert [f.absorbed for f in fills] == [2, 2, 1, 1]
+
+
+def test_the_queue_breaks_a_tie_of_ranks_by_the_lowest_address(allocator):
+    """A review's case: three equal ranks; the lowest address, listed second, goes first."""
+    holders = [holder(a, 1, 10) for a in (0x3, 0x1, 0x2)]
+    fills = allocator(ADL_POLICY_QUEUE, holders, 1, 0)
+    assert fills == allocate(ADL_POLICY_QUEUE, PRICE, MMR, holders, 1, 0)
+    assert fills[0].counterparty == "0x0000000000000000000000000000000000000001"
