@@ -5,11 +5,12 @@
 @notice Spec: `pyspec/views.py` and `pyspec/margin.py` (`equity`, `initial_margin`,
         `maintenance_margin`, `free_collateral`, `health`, `price_age`,
         `liquidation_price`, `bankruptcy_price`, `adl_rank`, `adl_quantile`,
-        `adl_exposure`, `withdrawal_haircut`, `deposit_haircut`). The account figures come from the engine's `account_margin`;
-        the ADL side of a market and a bankrupt account's deficit weights are read
-        from the engine's getters here (`_adl_side`, `_deficit_weights`, mirroring the
-        engine's), and the engine modules' and the allocator's own code applied, so a
-        figure here is what the engine's liquidation and waterfall would act on.
+        `adl_exposure`, `withdrawal_haircut`, `deposit_haircut`). The account figures
+        come from the engine's `account_margin`; the ADL side of a market and a bankrupt
+        account's deficit weights are read from the engine's getters here (`_adl_side`,
+        `_deficit_weights`, mirroring the engine's), and the engine modules' and the
+        allocator's own code applied, so a figure here is what the engine's liquidation
+        and waterfall would act on.
 """
 
 from ethereum.ercs import IERC20

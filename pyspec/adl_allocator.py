@@ -185,9 +185,9 @@ def water_fill(weights: list[int], caps: list[int], accounts: list[str], budget:
     nothing floors every share and hands the remainder out one unit each, largest
     fractional part first, equal parts to the lower address. A floored share is below its
     cap, so the extra unit never breaks it. The contract selects among the positive parts
-    only (a zero part never gets a unit: the parts sum to ``left`` x total, each below total,
-    so when a unit is left more than ``left`` parts are positive)
-    and, when more than half get a unit, picks out the others instead: the same shares
+    only (the parts sum to ``left`` x total, each below total, so when a unit is left more
+    than ``left`` parts are positive and a zero part never gets one) and, when more than
+    half get a unit, picks out the others instead: the same shares
     (``tests/differential/test_allocator_on_chain.py``). Contract: ``AdlAllocator.water_fill``.
     """
     shares = [0] * len(weights)
