@@ -203,13 +203,22 @@ def free_collateral(account: address) -> int256:
 
 @internal
 @view
-def _claims() -> uint256:
-    # the engine's `checks.claims`: its balance less the fund, plus the bad debt recorded
-    return (
+def _haircut(amount: uint256, joining: uint256) -> uint256:
+    """
+    @notice The loss rule's haircut on `amount` with `joining` more claims: all claims are
+            the engine's balance less the fund, plus the bad debt recorded (its
+            `checks.claims`). Spec: `views._haircut`.
+    """
+    assert amount <= convert(max_value(uint128), uint256), "views: amount too large"
+    bad_debt: uint256 = staticcall engine.bad_debt()
+    if bad_debt == 0:
+        return 0
+    claims: uint256 = (
         staticcall (staticcall engine.token()).balanceOf(engine.address)
         - staticcall engine.insurance_fund()
-        + staticcall engine.bad_debt()
+        + bad_debt
     )
+    return liquidation.compute_haircut(amount, bad_debt, claims + joining)
 
 
 @external
@@ -220,11 +229,7 @@ def withdrawal_haircut(amount: uint256) -> uint256:
             debt is recorded. The withdrawal settles the account's funding first, whose
             rounding can move the fund by a unit or so. Spec: `views.withdrawal_haircut`.
     """
-    assert amount <= convert(max_value(uint128), uint256), "views: amount too large"
-    bad_debt: uint256 = staticcall engine.bad_debt()
-    if bad_debt == 0:
-        return 0
-    return liquidation.compute_haircut(amount, bad_debt, self._claims())
+    return self._haircut(amount, 0)
 
 
 @external
@@ -235,11 +240,7 @@ def deposit_haircut(amount: uint256) -> uint256:
             face, so its withdrawal's haircut takes over part of the bad debt recorded
             before it. Spec: `views.deposit_haircut`.
     """
-    assert amount <= convert(max_value(uint128), uint256), "views: amount too large"
-    bad_debt: uint256 = staticcall engine.bad_debt()
-    if bad_debt == 0:
-        return 0
-    return liquidation.compute_haircut(amount, bad_debt, self._claims() + amount)
+    return self._haircut(amount, amount)
 
 
 @external

@@ -21,10 +21,7 @@ def withdrawal_haircut(state: State, amount: int) -> int:
     first, and the funding rounding it books can move the fund by a unit or so.
     Contract: ``PerpViews.withdrawal_haircut``.
     """
-    require(amount < 2**128, "views: amount too large")  # amount x B stays in int256
-    if state.bad_debt == 0:
-        return 0
-    return liquidation.compute_haircut(amount, state.bad_debt, checks.claims(state))
+    return _haircut(state, amount, 0)
 
 
 def deposit_haircut(state: State, amount: int) -> int:
@@ -33,10 +30,16 @@ def deposit_haircut(state: State, amount: int) -> int:
     bad debt recorded before it (the tax SPEC.md states). Contract:
     ``PerpViews.deposit_haircut``.
     """
+    return _haircut(state, amount, amount)
+
+
+def _haircut(state: State, amount: int, joining: int) -> int:
+    # the loss rule's haircut on ``amount`` with ``joining`` more claims. Contract:
+    # ``PerpViews._haircut``
     require(amount < 2**128, "views: amount too large")  # amount x B stays in int256
     if state.bad_debt == 0:
         return 0
-    return liquidation.compute_haircut(amount, state.bad_debt, checks.claims(state) + amount)
+    return liquidation.compute_haircut(amount, state.bad_debt, checks.claims(state) + joining)
 
 
 def health(state: State, address: str) -> int:
