@@ -8,19 +8,22 @@ layout``): a HashMap's entry at keccak256(slot ++ key), a struct's members one s
 the getter's order. A word costs about 0.3 us.
 
 Only a compiler-generated getter's value is read from storage (a public variable of that
-name, checked when the reader is built). The two getters written by hand,
-``Governor.owner`` and ``PerpEngine.market_holders``, are called, in one call
-(``StateLens.hand_written``), so their own code runs at every step as the lens ran it (a
-review had ``owner()`` answer the pending owner while one was set, which storage reads
-missed). Full comparisons (every ``Pair.full_every`` steps and at every sequence end)
-still read through the lens, so a reader that strayed from the layout shows there as a
-divergence; ``tests/differential/test_storage_reads.py`` compares the two reads on the
-states of random sequences.
+name, checked when the reader is built), with one exception. The two getters written by
+hand, ``Governor.owner`` and ``PerpEngine.market_holders``, are called (in one call,
+``StateLens.hand_written``, so their own code runs as the lens ran it: a review had
+``owner()`` answer the pending owner while one was set, which storage reads missed)
+whenever the call compared could have changed what they return: the spec's owner,
+pending owner or some market's holders changed, and at every full comparison. Otherwise
+their variables are read from storage too (``dump(getters=False)``), about 25 us less.
+Periodic full comparisons (every ``Pair.full_every`` steps) read storage; the one at
+every sequence end reads through the lens, so a reader that strayed from the layout
+shows there as a divergence; ``tests/differential/test_storage_reads.py`` compares the
+two reads on the states of random sequences.
 """
 
 from __future__ import annotations
 
-from harness.core.dump import MARKET_FIELDS, POSITION_FIELDS, REQUEST_FIELDS
+from harness.core.dump import MARKET_FIELDS, OWNERS, POSITION_FIELDS, REQUEST_FIELDS
 from harness.evm.abi import FunctionCodec
 from harness.evm.artifacts import Artifact
 from pyspec.constants import EVERY_MARKET
@@ -95,6 +98,8 @@ class StorageReader:
             functions = {f.get("name") for f in art[CONTRACTS[contract]].abi}
             for getter in getters:
                 assert getter in self.slots[contract] and getter in functions, getter
+        for contract, variables in BEHIND_HAND_WRITTEN.items():
+            assert all(v in self.slots[contract] for v in variables), variables
         by_hand = FunctionCodec(art["StateLens"].fn("hand_written"))
         self._by_hand = by_hand.encode((self.engine, self.governor))
         # slots by account and market (bounded); an order's or a call's is computed afresh
@@ -105,7 +110,8 @@ class StorageReader:
         k = (contract, variable, *keys)
         slot = self._cache.get(k)
         if slot is None:
-            assert variable in GENERATED[contract], f"{variable}: no compiler getter"
+            readable = (*GENERATED[contract], *BEHIND_HAND_WRITTEN.get(contract, ()))
+            assert variable in readable, f"{variable}: no compiler getter"
             slot = self._cache[k] = entry(self.slots[contract][variable], *keys)
         return slot
 
@@ -117,15 +123,28 @@ class StorageReader:
         out, word = result.output, int.from_bytes
         return [word(out[i : i + 32], "big") for i in range(64, 64 + 32 * word(out[32:64]), 32)]
 
-    def dump(self, digests, call_ids, accounts, market_ids) -> list[int]:
-        """The words ``LensReader.dump`` returns for these arguments."""
+    def _stored_by_hand(self, count: int) -> list[int]:
+        """``_hand_written``'s words from storage: the owner, then per market of ``count``
+        its holder count and holders (a DynArray: its length, then one slot each)."""
+        read, engine, at = self.chain.storage, self.engine, self._at
+        out = [read(self.governor, at("governor", "_owner"))]
+        for market_id in range(count):
+            slot = at("engine", "holders", market_id)
+            n = read(engine, slot)
+            out.append(n)
+            out += [read(engine, slot + 1 + i) for i in range(n)]
+        return out
+
+    def dump(self, digests, call_ids, accounts, market_ids, getters: bool = True) -> list[int]:
+        """The words ``LensReader.dump`` returns for these arguments; ``getters``: the
+        hand-written getters' values by calling them, else from their storage."""
         read = self.chain.storage
         engine, token, settlement, governor = (
             self.engine, self.token, self.settlement, self.governor
         )  # fmt: skip
         at, slots = self._at, self.slots
         count = read(engine, at("engine", "market_count"))
-        by_hand = self._hand_written()
+        by_hand = self._hand_written() if getters else self._stored_by_hand(count)
         out = [
             read(engine, at("engine", "insurance_fund")),
             read(engine, at("engine", "bad_debt")),
@@ -172,6 +191,14 @@ class StorageReader:
         return [w - WORD if w >= SIGN else w for w in out]  # the lens's int256 words
 
 
+def hand_written(seen: dict) -> tuple:
+    """What the hand-written getters answer, on the spec's side of a ``Pair._observe``: the
+    owner, the pending owner (a review's ``owner()`` answered it) and every market's
+    holders. A call that changes none of them leaves the getters unasked."""
+    fields = len(MARKET_FIELDS)
+    return (*seen["globals"][OWNERS], *(words[fields:] for words in seen["markets"]))
+
+
 # The getters the lens calls whose values ``StorageReader`` reads from storage: each the
 # compiler's own for the public variable of its name.
 GENERATED = {
@@ -185,6 +212,8 @@ GENERATED = {
         "operator", "last_trade_time", "min_nonce", "exit_requests", "filled", "cancelled",
     ),
 }  # fmt: skip
+# The variables behind the hand-written getters (``StorageReader._stored_by_hand``).
+BEHIND_HAND_WRITTEN = {"engine": ("holders",), "governor": ("_owner",)}
 # The contracts a dump reads, by the names ``_at`` takes.
 CONTRACTS = {
     "engine": "PerpEngine",

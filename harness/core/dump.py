@@ -111,6 +111,10 @@ def _address_word(address: str) -> int:
     return int(address, 16)
 
 
+# Where ``spec_globals`` has the Governor's owner and pending owner.
+OWNERS = slice(5, 7)
+
+
 def spec_globals(state: State) -> list[int]:
     """The globals of a spec dump (every dump's first words)."""
     return [

@@ -153,9 +153,16 @@ class KeptBooks:
         """The parsed accounts, their books and totals for ``parsed``'s markets, from each
         account's dump words (``Pair._observe``)."""
         marks = tuple((m["price"], m["funding_index"]) for m in parsed["markets"])
-        if marks != self.marks or len(words) != len(self.kept):
-            self.marks, self.kept, self.totals = marks, [None] * len(words), Totals(len(marks))
         kept, totals = self.kept, self.totals
+        if self.marks is None or len(marks) != len(self.marks) or len(words) != len(kept):
+            kept = self.kept = [None] * len(words)
+            totals = self.totals = Totals(len(marks))
+        elif marks != self.marks:  # a flat account's books do not read the marks
+            for i, entry in enumerate(kept):
+                if entry is not None and any(entry[2].sizes):
+                    totals.remove(entry[2])
+                    kept[i] = None
+        self.marks = marks
         for i, mine in enumerate(words):
             entry = kept[i]
             if entry is None or entry[0] is not mine:

@@ -2,8 +2,8 @@
 
 ``Pair.apply`` runs one call on both sides and demands the same outcome: the same
 success or revert reason, the same events in the same order, and the same state: every
-``full_every`` steps (and at every ``check_full``, which a sequence's end calls) the full
-state; in between, the globals and every market's fields and holders, and the accounts,
+``full_every`` steps the full state (from storage on the embedded chain), at every
+``check_full``, which a sequence's end calls, the full state through the lens; in between, the globals and every market's fields and holders, and the accounts,
 order digests and Governor calls the call could have changed: those whose spec state
 changed, those it names and those its events name, an account only in the markets the
 call names or changed. After a reverted call (the EVM undid it) only what the spec
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from deployment.config import DeploymentConfig
 from harness.core import genesis, readable
 from harness.core.call import BUNDLE, CLOCK, Call
-from harness.core.chain_state import LensReader, StorageReader
+from harness.core.chain_state import LensReader, StorageReader, hand_written
 from harness.core.dump import (
     account_words,
     changed_markets,
@@ -36,6 +36,7 @@ from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import Chain, TxResult
 from pyspec import margin, views
+from pyspec.constants import MAX_MARKETS
 from pyspec.state import State
 
 
@@ -444,10 +445,14 @@ class Pair:
             market_ids,
         )
 
-    def partial_dump(self, digests, call_ids, accounts, market_ids: list[int]) -> list[int]:
-        """``chain_dump`` for a partial comparison: from storage on the embedded chain
-        (``chain_state.StorageReader``; full comparisons read through the lens)."""
-        return (self._storage or self._lens).dump(digests, call_ids, accounts, market_ids)
+    def partial_dump(
+        self, digests, call_ids, accounts, market_ids: list[int], getters: bool = True
+    ) -> list[int]:
+        """``chain_dump`` for a partial comparison: from storage on the embedded chain,
+        the hand-written ``getters`` called or not (``chain_state.StorageReader``)."""
+        if self._storage is None:
+            return self._lens.dump(digests, call_ids, accounts, market_ids)
+        return self._storage.dump(digests, call_ids, accounts, market_ids, getters)
 
     def check_state(self, call: Call, events: list = (), reverted: bool = False) -> None:
         """Compare the state after ``call`` (whose spec events are ``events``): in full
@@ -455,8 +460,8 @@ class Pair:
         call changed nothing on the chain (the EVM undid it): only what the spec changed
         is read, and nothing when the spec rolled back whole."""
         self._since_full += 1
-        if self._since_full >= self.full_every:
-            self.check_full(call)
+        if self._since_full >= self.full_every:  # from storage where the chain has one
+            self.check_full(call, lens=self._storage is None)
             return
         if self._seen is None:  # setup: no full comparison yet
             self.check_full(call)
@@ -488,7 +493,8 @@ class Pair:
         if reverted and not (accounts or markets or digests or call_ids):
             if seen["globals"] == previous["globals"]:
                 return  # equal before the call, and neither side changed
-        chain = self.partial_dump(digests, call_ids, accounts, market_ids)
+        getters = hand_written(previous) != hand_written(seen)
+        chain = self.partial_dump(digests, call_ids, accounts, market_ids, getters)
         spec = spec_dump(
             self.state, accounts, digests, call_ids, seen["accounts"], seen["head"], market_ids
         )
@@ -497,8 +503,9 @@ class Pair:
         if difference is not None:
             raise Divergence(call, "state", *difference, self.names)
 
-    def check_full(self, call: Call | None) -> None:
-        """Compare the full state (``call``: the last call, for the report)."""
+    def check_full(self, call: Call | None, lens: bool = True) -> None:
+        """Compare the full state (``call``: the last call, for the report), read through
+        the lens, or from storage (every getter written by hand called) if not ``lens``."""
         self._since_full = 0
         previous, self._seen = self._seen, self._observe()
         if previous is not None:  # unchanged words kept whole, as ``check_state`` does
@@ -507,7 +514,12 @@ class Pair:
                 if was.get(a) == now:
                     words[a] = was[a]
         self.dump_full = True
-        chain = self.last_dump = self.chain_dump()
+        digests, call_ids = dumped_digests(self.state), dumped_call_ids(self.state)
+        chain = self.last_dump = (
+            self.chain_dump(digests, call_ids)
+            if lens
+            else self._storage.dump(digests, call_ids, self.accounts, range(MAX_MARKETS))
+        )
         spec = spec_dump(
             self.state, self.accounts, words=self._seen["accounts"], head=self._seen["head"]
         )

@@ -8,7 +8,7 @@ import copy
 
 from harness.core import branches, dump, invariants, liveness, properties, rare, readable
 from harness.core.attacker import GainMeter
-from harness.core.call import VIEWS, Call
+from harness.core.call import CLOCK, VIEWS, Call
 from harness.core.genesis import ATTACKER
 from harness.core.orders import Match
 from harness.core.pair import Outcome, Pair
@@ -44,7 +44,8 @@ class CheckedSequence:
             self._guard(lambda: self.p.check_views(list(call.args)))
             self.stats.views += 1
             return None
-        before = self.state.copy()
+        # a wait moves only the clock (``spec_apply``): the state before shares the rest
+        before = copy.copy(self.state) if call.target == CLOCK else self.state.copy()
         outcome, steps = self._guard(lambda: self._apply(call, before))
         self.stats.record(
             call, outcome.success, outcome.reason, branches_taken(steps), outcome.events,

@@ -112,9 +112,9 @@ def test_a_named_market_is_read(embedded_pair):
     read = []
     dump = pair.partial_dump
 
-    def recording(digests, call_ids, accounts, market_ids):
+    def recording(digests, call_ids, accounts, market_ids, getters):
         read.append(market_ids)
-        return dump(digests, call_ids, accounts, market_ids)
+        return dump(digests, call_ids, accounts, market_ids, getters)
 
     pair.partial_dump = recording
     try:

@@ -30,8 +30,9 @@ def compare(pair, rng: random.Random) -> bool:
         (digests, call_ids, accounts, market_ids),
         (digests, call_ids, pair.accounts, range(n)),
     ):
-        stored = pair._storage.dump(*args)
-        assert stored == pair.chain_dump(*args[:3], list(args[3])), args
+        lens = pair.chain_dump(*args[:3], list(args[3]))
+        assert pair._storage.dump(*args) == lens, args
+        assert pair._storage.dump(*args, getters=False) == lens, args  # holders, owner
     state = pair.state
     return (
         any(p.size for a in state.accounts.values() for p in a.positions.values()),
@@ -99,4 +100,25 @@ def test_the_getters_written_by_hand_are_called(embedded_pair):
 
 def test_storage_is_read_only_behind_a_compiler_getter(embedded_pair):
     with pytest.raises(AssertionError, match="no compiler getter"):
-        embedded_pair._storage._at("governor", "_owner")
+        embedded_pair._storage._at("governor", "latest")
+
+
+def test_hand_written_getters_run_where_the_call_may_change_them(embedded_pair, monkeypatch):
+    """A hand-written getter that answers wrong (here ``owner()``, as a review's answered
+    the pending owner) is called, and caught, on the step that changes the owner, the
+    pending owner or a market's holders; a partial step that changes none of them reads
+    their variables from storage, and a full comparison calls the getters again."""
+    pair = embedded_pair
+    pair.reset()
+    honest = pair._storage._hand_written
+    monkeypatch.setattr(pair._storage, "_hand_written", lambda: [honest()[0] ^ 1, *honest()[1:]])
+    assert pair.apply(Call("engine", "deposit", "trader1", (1_000_000,))).success
+    assert not pair.dump_full  # read from storage: the wrong getter was not asked
+    with pytest.raises(Divergence) as caught:
+        pair.apply(Call("governor", "transfer_ownership", "owner", ("trader2",)))
+    assert caught.value.field == "owner"
+    pair.reset()
+    monkeypatch.setattr(pair, "_since_full", pair.full_every - 1)
+    with pytest.raises(Divergence) as caught:  # the periodic full comparison asks it
+        pair.apply(Call("engine", "deposit", "trader1", (1_000_000,)))
+    assert caught.value.field == "owner"
