@@ -89,6 +89,11 @@ def merge(summaries: list[dict], folders: list[Path]) -> dict:
         "entry_points": _sum(summaries, "entry_points"),
         "never_reached": {key: _never(summaries, key) for key in first["never_reached"]},
         "revert_reasons_total": first["revert_reasons_total"],
+        "attacker": max(
+            (s["attacker"] for s in summaries if "attacker" in s),
+            key=lambda a: a["best_gain"],
+            default={"best_gain": 0, "parts": {}, "sequence": []},
+        ),
         "plot_data": plot_data,
     }
 

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from harness.campaign import coverage, provenance, scope
 from harness.campaign import plots as plots_module
+from harness.core.attacker import GAIN_PARTS
 from harness.core.branches import AMOUNT_BRANCHES, TRADING_BRANCHES, WATERFALL_BRANCHES
 from harness.core.invariants import INVARIANTS
 from harness.core.rare import BOUNDARIES, NEEDS_MORE_ACCOUNTS, rare_counts
+from harness.core.readable import in_usdc
 
 
 def _total(workers: dict, key: str) -> Counter:
@@ -129,7 +131,30 @@ def _best_gain(workers: dict) -> dict:
     """The attacker contract's best gain over its fair PnL over all workers, with the
     sequence that reached it (the target of hypothesis's search)."""
     best = max(workers.values(), key=lambda w: w.get("best_gain", 0), default={})
-    return {"best_gain": best.get("best_gain", 0), "sequence": best.get("best_gain_calls", [])}
+    return {
+        "best_gain": best.get("best_gain", 0),
+        "parts": best.get("best_gain_parts", dict.fromkeys(GAIN_PARTS, 0)),
+        "sequence": best.get("best_gain_calls", []),
+    }
+
+
+def _usdc(units: int) -> str:
+    return f"{in_usdc(units)} USDC"
+
+
+def attacker_line(summary: dict) -> str:
+    """The attacker contract's best gain and what it is made of."""
+    attacker = summary.get("attacker")
+    if attacker is None:
+        return "attacker contract's best gain: not recorded"
+    parts = attacker.get("parts", {})
+    return (
+        f"attacker contract's best gain over its fair PnL: {_usdc(attacker['best_gain'])} "
+        f"({len(attacker['sequence'])} calls): liquidation and keeper rewards "
+        f"{_usdc(parts.get('rewards', 0))}, its own deficits written off "
+        f"{_usdc(parts.get('written_off', 0))}, the rest {_usdc(parts.get('rest', 0))} "
+        "(`attacker_gain_bounded` holds the rest of each call at or below zero)"
+    )
 
 
 def text(summary: dict) -> str:
@@ -145,11 +170,7 @@ def text(summary: dict) -> str:
     lines.append("branches reached (waterfall, then funding and fees):")
     lines += [f"  {b:<28} {n:,}" for b, n in summary["branches"].items()]
     lines += rare_lines(summary)
-    attacker = summary["attacker"]
-    lines.append(
-        f"attacker contract's best gain over its fair PnL: {attacker['best_gain']:,} units "
-        f"({len(attacker['sequence'])} calls; the sequence is in summary.json)"
-    )
+    lines.append(attacker_line(summary) + "; the sequence is in summary.json")
     lines.append(
         "revert reasons seen: " + ", ".join(f"{r} ({n})" for r, n in summary["reverts"].items())
     )
@@ -254,6 +275,10 @@ def markdown(summary: dict, plots: dict) -> str:
         f"| {name} | {summary['checks'].get(name, 0):,} | {statement} |"
         for name, statement in INVARIANTS.items()
     ]
+    lines += ["", "## The attacker contract's best gain", "", attacker_line(summary) + "."]
+    sequence = summary.get("attacker", {}).get("sequence", [])
+    if sequence:
+        lines += ["", "The sequence that reached it:", "", "```", *sequence, "```"]
     lines += ["", "## Plots", ""]
     lines += [f"![{name}]({path.name})" for name, path in plots.items()]
     lines += ["", "## Revert reasons", "", "| reason | times |", "|---|---:|"]

@@ -24,6 +24,12 @@ from harness.core.invariants import check
 from pyspec.state import State
 from pyspec.token import ZERO_ADDRESS
 
+# What a gain is made of: liquidation and keeper rewards, the attacker's own deficit written
+# off by the waterfall (in the calls that wrote it off), and the rest (value taken from
+# others beyond the stated rules: ``attacker_gain_bounded`` holds it at or below zero in
+# every call).
+GAIN_PARTS = ("rewards", "written_off", "rest")
+
 
 class GainMeter:
     """Follows one address through a sequence: ``step`` after every call."""
@@ -32,6 +38,8 @@ class GainMeter:
         self.address = address
         self.gain = 0  # over the sequence so far
         self.best = 0  # the highest running gain of the sequence
+        # the gain so far by source (``GAIN_PARTS``), and at the best
+        self.parts = self.best_parts = (0, 0, 0)
 
     def step(self, before: State, after: State, events: list) -> None:
         a = self.address
@@ -42,7 +50,13 @@ class GainMeter:
         rewards += sum(args[2] for name, args in events if name == "KeeperReward" and args[0] == a)
         gain = moved - fair - minted
         self.gain += gain
-        self.best = max(self.best, self.gain)
+        rewarded, written_off, rest = self.parts
+        if _written_off(events, a):
+            self.parts = (rewarded + rewards, written_off + gain - rewards, rest)
+        else:
+            self.parts = (rewarded + rewards, written_off, rest + gain - rewards)
+        if self.gain > self.best:
+            self.best, self.best_parts = self.gain, self.parts
         if _written_off(events, a):
             return  # its deficit went to the fund, ADL or bad debt: the stated waterfall
         check(

@@ -6,6 +6,7 @@ import time
 from collections import Counter
 
 from harness.core import rare
+from harness.core.attacker import GAIN_PARTS
 from harness.core.call import BUNDLE
 from pyspec.constants import ADL_POLICY_NAMES, RATIO_PRECISION
 from pyspec.state import State
@@ -168,6 +169,7 @@ class Stats:
         # sequence that reached it
         self.best_gain = 0
         self.best_gain_calls: list[str] = []
+        self.best_gain_parts = dict.fromkeys(GAIN_PARTS, 0)
         # a campaign's budget: ``should_stop()`` returns why the run must stop before the
         # next step (or None); ``on_failure(failure)`` sees every failing run
         self.should_stop = None
@@ -251,9 +253,12 @@ class Stats:
         self.sequence_funds.append(fund)
         self.insurance_floor = floor
 
-    def record_gain(self, gain: int, calls: list) -> None:
+    def record_gain(self, gain: int, calls: list, parts: tuple = (0, 0, 0)) -> None:
+        """A sequence's best attacker gain, the calls that reached it and its ``parts``
+        (``attacker.GAIN_PARTS``), if the best so far."""
         if gain > self.best_gain:
             self.best_gain, self.best_gain_calls = gain, [str(c) for c in calls]
+            self.best_gain_parts = dict(zip(GAIN_PARTS, parts, strict=True))
 
     def missing_branches(self) -> list[str]:
         return [b for b in WATERFALL_BRANCHES + TRADING_BRANCHES if not self.branches[b]]
@@ -278,6 +283,7 @@ class Stats:
             "insurance_floor": self.insurance_floor,
             "best_gain": self.best_gain,
             "best_gain_calls": self.best_gain_calls,
+            "best_gain_parts": self.best_gain_parts,
             "rare": dict(self.rare),
             "boundaries": dict(self.boundaries),
             "privileged": dict(self.privileged),

@@ -3,12 +3,13 @@
 ``Pair.apply`` runs one call on both sides and demands the same outcome: the same
 success or revert reason, the same events in the same order, and the same state: every
 ``full_every`` steps the full state (from storage on the embedded chain), at every
-``check_full``, which a sequence's end calls, the full state through the lens; in between, the globals and every market's fields and holders, and the accounts,
-order digests and Governor calls the call could have changed: those whose spec state
-changed, those it names and those its events name, an account only in the markets the
-call names or changed. After a reverted call (the EVM undid it) only what the spec
-changed is read. A change on the chain alone anywhere else is caught at the next full
-comparison, unless a later call writes the same value on both sides before it.
+``check_full``, which a sequence's end calls, the full state through the lens; in
+between, the globals and every market's fields and holders, and the accounts, order
+digests and Governor calls the call could have changed: those whose spec state changed,
+those it names and those its events name, an account only in the markets the call names
+or changed. After a reverted call (the EVM undid it) only what the spec changed is read.
+A change on the chain alone anywhere else is caught at the next full comparison, unless a
+later call writes the same value on both sides before it.
 """
 
 from dataclasses import dataclass
@@ -445,9 +446,7 @@ class Pair:
             market_ids,
         )
 
-    def partial_dump(
-        self, digests, call_ids, accounts, market_ids: list[int], getters: bool = True
-    ) -> list[int]:
+    def partial_dump(self, digests, call_ids, accounts, market_ids, getters=True) -> list[int]:
         """``chain_dump`` for a partial comparison: from storage on the embedded chain,
         the hand-written ``getters`` called or not (``chain_state.StorageReader``)."""
         if self._storage is None:

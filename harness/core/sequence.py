@@ -115,7 +115,7 @@ class CheckedSequence:
         self._guard(
             lambda: liveness.check_liveness(self.state, drain_step, liquidate_step), at_end=True
         )
-        self.stats.record_gain(self.gain.best, self.history)
+        self.stats.record_gain(self.gain.best, self.history, self.gain.best_parts)
         self.stats.record_sequence(self.history)
 
     def _totals(self) -> tuple[int, int]:

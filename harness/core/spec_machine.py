@@ -121,7 +121,7 @@ class SpecSequence:
             # with its calls (without them, an empty counterexample), at the sequence's end
             self._failed(failure, len(self.history) + 1)
             raise
-        self.stats.record_gain(self.gain.best, self.history)
+        self.stats.record_gain(self.gain.best, self.history, self.gain.best_parts)
         self.stats.record_sequence(self.history)
 
 

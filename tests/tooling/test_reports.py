@@ -611,3 +611,23 @@ def test_a_trace_recorded_before_steps_and_usdc_notes_is_still_recognised():
     }
     assert trace.same_failure(legacy, failure)
     assert not trace.same_failure(legacy | {"call": "trader0 -> engine.deposit(amount=1)"}, failure)
+
+
+def test_the_attacker_gain_is_broken_down_and_reported(tmp_path):
+    """The best gain's parts (rewards, its own deficits written off, the rest) add up to
+    it, and the report shows them with the sequence; a merge keeps the best run's."""
+    code, summary = campaign(tmp_path, "spec", "--machine", "spec", "--max-steps", "3000")
+    assert code == 0
+    attacker = summary["attacker"]
+    assert attacker["best_gain"] > 0 and attacker["sequence"]
+    assert sum(attacker["parts"].values()) == attacker["best_gain"]
+    assert attacker["parts"]["rest"] <= 0  # attacker_gain_bounded, call by call
+    report = (tmp_path / "spec" / "report.md").read_text()
+    assert "## The attacker contract's best gain" in report
+    assert readable.in_usdc(attacker["parts"]["rewards"]) + " USDC" in report
+    assert attacker["sequence"][-1] in report
+    code, other = campaign(tmp_path, "other", "--machine", "spec", "--seed", "9")
+    out = tmp_path / "merged"
+    assert merge.main([str(tmp_path / "spec"), str(tmp_path / "other"), "--out", str(out)]) == 0
+    merged = json.loads((out / "summary.json").read_text())
+    assert merged["attacker"] == max(attacker, other["attacker"], key=lambda a: a["best_gain"])
