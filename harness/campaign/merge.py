@@ -92,7 +92,7 @@ def merge(summaries: list[dict], folders: list[Path]) -> dict:
         "attacker": max(
             (s["attacker"] for s in summaries if "attacker" in s),
             key=lambda a: a["best_gain"],
-            default={"best_gain": 0, "parts": {}, "sequence": []},
+            default={"best_gain": 0, "sequence": []},
         ),
         "plot_data": plot_data,
     }

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from harness.campaign import coverage, provenance, scope
 from harness.campaign import plots as plots_module
-from harness.core.attacker import GAIN_PARTS
 from harness.core.branches import AMOUNT_BRANCHES, TRADING_BRANCHES, WATERFALL_BRANCHES
 from harness.core.invariants import INVARIANTS
 from harness.core.rare import BOUNDARIES, NEEDS_MORE_ACCOUNTS, rare_counts
@@ -133,7 +132,7 @@ def _best_gain(workers: dict) -> dict:
     best = max(workers.values(), key=lambda w: w.get("best_gain", 0), default={})
     return {
         "best_gain": best.get("best_gain", 0),
-        "parts": best.get("best_gain_parts", dict.fromkeys(GAIN_PARTS, 0)),
+        "parts": best.get("best_gain_parts", {}),
         "sequence": best.get("best_gain_calls", []),
     }
 
@@ -147,13 +146,18 @@ def attacker_line(summary: dict) -> str:
     attacker = summary.get("attacker")
     if attacker is None:
         return "attacker contract's best gain: not recorded"
-    parts = attacker.get("parts", {})
-    return (
+    line = (
         f"attacker contract's best gain over its fair PnL: {_usdc(attacker['best_gain'])} "
-        f"({len(attacker['sequence'])} calls): liquidation and keeper rewards "
-        f"{_usdc(parts.get('rewards', 0))}, its own deficits written off "
-        f"{_usdc(parts.get('written_off', 0))}, the rest {_usdc(parts.get('rest', 0))} "
-        "(`attacker_gain_bounded` holds the rest of each call at or below zero)"
+        f"({len(attacker['sequence'])} calls)"
+    )
+    parts = attacker.get("parts")
+    if not parts:  # a summary written before the parts were kept
+        return line + ": its parts were not recorded"
+    return (
+        f"{line}: liquidation and keeper rewards {_usdc(parts['rewards'])}, its own "
+        f"deficits written off {_usdc(parts['written_off'])}, the rest "
+        f"{_usdc(parts['rest'])} (`attacker_gain_bounded` holds the rest of each call at or "
+        "below zero)"
     )
 
 

@@ -40,8 +40,11 @@ class GainMeter:
         self.best = 0  # the highest running gain of the sequence
         # the gain so far by source (``GAIN_PARTS``), and at the best
         self.parts = self.best_parts = (0, 0, 0)
+        self.best_at = 0  # the calls of the sequence that reached the best
 
-    def step(self, before: State, after: State, events: list) -> None:
+    def step(self, before: State, after: State, events: list, calls: int = 0) -> None:
+        """After a successful call, the sequence's ``calls``-th (views and reverts
+        counted)."""
         a = self.address
         moved = value(after, a) - value(before, a)
         fair = fair_pnl(before, after, a)
@@ -56,7 +59,7 @@ class GainMeter:
         else:
             self.parts = (rewarded + rewards, written_off, rest + gain - rewards)
         if self.gain > self.best:
-            self.best, self.best_parts = self.gain, self.parts
+            self.best, self.best_parts, self.best_at = self.gain, self.parts, calls
         if _written_off(events, a):
             return  # its deficit went to the fund, ADL or bad debt: the stated waterfall
         check(

@@ -12,9 +12,12 @@ name, checked when the reader is built), with one exception. The two getters wri
 hand, ``Governor.owner`` and ``PerpEngine.market_holders``, are called (in one call,
 ``StateLens.hand_written``, so their own code runs as the lens ran it: a review had
 ``owner()`` answer the pending owner while one was set, which storage reads missed)
-whenever the call compared could have changed what they return: the spec's owner,
-pending owner or some market's holders changed, and at every full comparison. Otherwise
-their variables are read from storage too (``dump(getters=False)``), about 25 us less.
+whenever the call compared changed a role, a market's listing or status fields or its
+holders on the spec's side (``hand_written``), and at every full comparison. Otherwise
+their variables are read from storage too (``dump(getters=False)``), about 25 us less. A
+getter that answers wrong only in a state a call moving balances, prices or funding
+alone brings, and that ends before the next full comparison, goes unseen, as does a
+chain-only change to a field a partial comparison does not read that a later call heals.
 Periodic full comparisons (every ``Pair.full_every`` steps) read storage; the one at
 every sequence end reads through the lens, so a reader that strayed from the layout
 shows there as a divergence; ``tests/differential/test_storage_reads.py`` compares the
@@ -23,7 +26,9 @@ two reads on the states of random sequences.
 
 from __future__ import annotations
 
-from harness.core.dump import MARKET_FIELDS, OWNERS, POSITION_FIELDS, REQUEST_FIELDS
+from functools import lru_cache
+
+from harness.core.dump import MARKET_FIELDS, POSITION_FIELDS, REQUEST_FIELDS, ROLE_WORDS
 from harness.evm.abi import FunctionCodec
 from harness.evm.artifacts import Artifact
 from pyspec.constants import EVERY_MARKET
@@ -192,11 +197,24 @@ class StorageReader:
 
 
 def hand_written(seen: dict) -> tuple:
-    """What the hand-written getters answer, on the spec's side of a ``Pair._observe``: the
-    owner, the pending owner (a review's ``owner()`` answered it) and every market's
-    holders. A call that changes none of them leaves the getters unasked."""
-    fields = len(MARKET_FIELDS)
-    return (*seen["globals"][OWNERS], *(words[fields:] for words in seen["markets"]))
+    """What a call must change, on the spec's side of a ``Pair._observe``, for a partial
+    comparison to ask the hand-written getters: a role (the owner, the pending owner a
+    review's ``owner()`` answered, the guardian, the oracle, the operator), a market's
+    listing or status fields, or its holders. A call that moves only balances, prices,
+    funding, ADL rounds and counters leaves them unasked."""
+    return (*seen["globals"][ROLE_WORDS], *map(_listing_and_holders, seen["markets"]))
+
+
+@lru_cache(maxsize=1 << 10)
+def _listing_and_holders(words: tuple) -> tuple:
+    return (*(words[i] for i in _LISTING), *words[len(MARKET_FIELDS) :])
+
+
+_MOVING = {
+    "price", "price_timestamp", "open_interest", "funding_index", "funding_residue",
+    "funding_rate", "funding_timestamp", "long_adl_round", "short_adl_round",
+}  # fmt: skip
+_LISTING = tuple(i for i, field in enumerate(MARKET_FIELDS) if field not in _MOVING)
 
 
 # The getters the lens calls whose values ``StorageReader`` reads from storage: each the

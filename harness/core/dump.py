@@ -111,8 +111,8 @@ def _address_word(address: str) -> int:
     return int(address, 16)
 
 
-# Where ``spec_globals`` has the Governor's owner and pending owner.
-OWNERS = slice(5, 7)
+# Where ``spec_globals`` has the roles (``ROLES``).
+ROLE_WORDS = slice(5, 5 + len(ROLES))
 
 
 def spec_globals(state: State) -> list[int]:

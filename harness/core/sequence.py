@@ -82,7 +82,7 @@ class CheckedSequence:
             invariants.settled_funding(outcome.events, self.funding_settled)
             steps = steps_of(self.p.actors, call, before, self.state, outcome.events)
             check_properties(self.p.actors, steps)
-            self.gain.step(before, self.state, outcome.events)
+            self.gain.step(before, self.state, outcome.events, len(self.history))
         spec_total, chain_total = self._totals()
         invariants.check(
             "conservation",
@@ -115,7 +115,8 @@ class CheckedSequence:
         self._guard(
             lambda: liveness.check_liveness(self.state, drain_step, liquidate_step), at_end=True
         )
-        self.stats.record_gain(self.gain.best, self.history, self.gain.best_parts)
+        gain = self.gain
+        self.stats.record_gain(gain.best, self.history[: gain.best_at], gain.best_parts)
         self.stats.record_sequence(self.history)
 
     def _totals(self) -> tuple[int, int]:

@@ -68,7 +68,7 @@ class SpecSequence:
                 invariants.settled_funding(events, self.funding_settled)
                 steps = steps_of(self.world.actors, call, before, self.world.state, events)
                 check_properties(self.world.actors, steps)
-                self.gain.step(before, self.world.state, events)
+                self.gain.step(before, self.world.state, events, len(self.history))
             invariants.check(
                 "conservation", self._total() == self.conserved, "equity + fund - bad debt moved"
             )
@@ -121,7 +121,8 @@ class SpecSequence:
             # with its calls (without them, an empty counterexample), at the sequence's end
             self._failed(failure, len(self.history) + 1)
             raise
-        self.stats.record_gain(self.gain.best, self.history, self.gain.best_parts)
+        gain = self.gain
+        self.stats.record_gain(gain.best, self.history[: gain.best_at], gain.best_parts)
         self.stats.record_sequence(self.history)
 
 

@@ -105,8 +105,8 @@ def test_storage_is_read_only_behind_a_compiler_getter(embedded_pair):
 
 def test_hand_written_getters_run_where_the_call_may_change_them(embedded_pair, monkeypatch):
     """A hand-written getter that answers wrong (here ``owner()``, as a review's answered
-    the pending owner) is called, and caught, on the step that changes the owner, the
-    pending owner or a market's holders; a partial step that changes none of them reads
+    the pending owner) is called, and caught, on the step that changes a role (here the
+    pending owner); a partial step that changes no role, listing, status or holders reads
     their variables from storage, and a full comparison calls the getters again."""
     pair = embedded_pair
     pair.reset()
@@ -121,4 +121,25 @@ def test_hand_written_getters_run_where_the_call_may_change_them(embedded_pair, 
     monkeypatch.setattr(pair, "_since_full", pair.full_every - 1)
     with pytest.raises(Divergence) as caught:  # the periodic full comparison asks it
         pair.apply(Call("engine", "deposit", "trader1", (1_000_000,)))
+    assert caught.value.field == "owner"
+
+
+def test_a_getter_wrong_only_while_a_market_is_paused_is_caught_at_the_pause(
+    embedded_pair, monkeypatch
+):
+    """A review's transient getter bug: ``owner()`` wrong only while a market is paused,
+    over a pause, a deposit and the resumption, between two full comparisons. The pause
+    changes a market's status, so its step asks the getters (with only the owner, the
+    pending owner and the holders watched, the whole sequence passed)."""
+    pair = embedded_pair
+    pair.reset()
+    honest = pair._storage._hand_written
+
+    def wrong_while_paused():
+        words = honest()
+        return [words[0] ^ any(m.paused for m in pair.state.markets), *words[1:]]
+
+    monkeypatch.setattr(pair._storage, "_hand_written", wrong_while_paused)
+    with pytest.raises(Divergence) as caught:
+        pair.apply(Call("engine", "set_market_paused", "owner", (0, True)))
     assert caught.value.field == "owner"

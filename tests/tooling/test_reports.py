@@ -11,8 +11,8 @@ from xml.etree import ElementTree
 import pytest
 
 from harness import REPO_ROOT
-from harness.campaign import fuzz, merge, provenance, sarif, scope, simplify, trace
-from harness.core import invariants, readable
+from harness.campaign import fuzz, merge, provenance, report, sarif, scope, simplify, trace
+from harness.core import attacker, invariants, readable
 from harness.core.actions import price_stamp
 from harness.core.call import Call, bundle
 from harness.core.genesis import USDC
@@ -631,3 +631,17 @@ def test_the_attacker_gain_is_broken_down_and_reported(tmp_path):
     assert merge.main([str(tmp_path / "spec"), str(tmp_path / "other"), "--out", str(out)]) == 0
     merged = json.loads((out / "summary.json").read_text())
     assert merged["attacker"] == max(attacker, other["attacker"], key=lambda a: a["best_gain"])
+
+
+def test_the_best_gain_keeps_its_parts_and_the_calls_that_reached_it(monkeypatch):
+    values = iter([5, 0, 9, 5, 4, 9])  # the attacker's value after, then before, each call
+    monkeypatch.setattr(attacker, "value", lambda state, address: next(values))
+    monkeypatch.setattr(attacker, "fair_pnl", lambda *args: 0)
+    meter = attacker.GainMeter("0xa")
+    rewarded = [("Liquidation", ("0xb", "0xa", 0, 0, 0, 0, 20))]  # 20 to the attacker
+    for calls in (2, 5, 7):  # gains 5, 4, -5: the best, 9, after the 5th call
+        meter.step(None, None, rewarded, calls)
+    assert (meter.gain, meter.best, meter.best_at) == (4, 9, 5)
+    assert meter.best_parts == (40, 0, -31) and sum(meter.parts) == 4
+    old = {"attacker": {"best_gain": 5, "sequence": ["x"]}}  # a summary from before parts
+    assert report.attacker_line(old).endswith("its parts were not recorded")
