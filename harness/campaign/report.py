@@ -26,6 +26,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
     calls, successes = _total(workers, "calls"), _total(workers, "successes")
     branches = _total(workers, "branches")
     checks, reverts = _total(workers, "checks"), _total(workers, "reverts")
+    views_refused = _total(workers, "view_reverts")  # a view's reason is seen there
     entry_points, amounts = _total(workers, "entry_points"), _total(workers, "amounts")
     policy = getattr(args, "adl_policy", None)
     # pinned to one ADL policy, the others' charge branches cannot be reached, nor can a
@@ -66,6 +67,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
         "views_compared": sum(w["views"] for w in workers.values()),
         "calls": {fn: {"ok": successes[fn], "total": n} for fn, n in calls.most_common()},
         "reverts": dict(reverts.most_common()),
+        "view_reverts": dict(views_refused.most_common()),
         "events": dict(_total(workers, "events").most_common()),
         "branches": {b: branches[b] for b in WATERFALL_BRANCHES + TRADING_BRANCHES},
         # rare states on purpose, and each check's boundary met with equality (``rare``)
@@ -79,7 +81,7 @@ def summarize(args, workers: dict, elapsed: float, failures: list, trace_path) -
             "entry_points": scope.never_reached(entry_points, scope.entry_points()),
             "branches": scope.never_reached(branches, reachable),
             "invariants_and_properties": scope.never_reached(checks, INVARIANTS),
-            "revert_reasons": scope.never_reached(reverts, scope.revert_reasons()),
+            "revert_reasons": scope.never_reached(reverts + views_refused, scope.revert_reasons()),
         },
         "revert_reasons_total": len(scope.revert_reasons()),
         "plot_data": {

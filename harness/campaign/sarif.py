@@ -16,9 +16,9 @@ from pathlib import Path
 
 from harness import REPO_ROOT
 from harness.campaign import provenance
+from harness.core import view_queries
 from harness.core.call import Call, call_from_json, reached
 from harness.core.invariants import INVARIANTS
-from harness.core.pair import Pair
 from harness.core.readable import CONTRACTS, describe
 from harness.core.spec_step import spec_function
 from harness.evm import artifacts
@@ -31,7 +31,12 @@ DIVERGENCE = "divergence"
 DIFFERENTIAL = ("state", "reverts", "events", "views")
 SRCROOT = "SRCROOT"
 # the views the campaign compares, by name -> their spec function (``Pair.check_views``)
-SPEC_VIEWS = {**Pair.ACCOUNT_VIEWS, **Pair.POSITION_VIEWS, **Pair.MARKET_VIEWS, **Pair.AMOUNT_VIEWS}
+SPEC_VIEWS = {
+    **view_queries.ACCOUNT_VIEWS,
+    **view_queries.POSITION_VIEWS,
+    **view_queries.MARKET_VIEWS,
+    **view_queries.AMOUNT_VIEWS,
+}
 
 
 def information_uri() -> str:

@@ -148,6 +148,7 @@ class Stats:
         self.events: Counter = Counter()
         self.steps = 0
         self.views = 0  # trader views compared between spec and chain
+        self.view_reverts: Counter = Counter()  # reasons both sides' views refused with
         self.sequences = 0
         self.failing = 0  # failing runs seen (the first, then hypothesis's shrinking)
         # (step, insurance fund, liquidations, ADL fills, bad debt write-offs)
@@ -273,6 +274,7 @@ class Stats:
             "entry_points": dict(self.entry_points),
             "successes": dict(self.successes),
             "reverts": {str(k): v for k, v in self.reverts.items()},
+            "view_reverts": dict(self.view_reverts),
             "branches": dict(self.branches),
             "events": dict(self.events),
             "series": self.series,

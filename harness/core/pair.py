@@ -12,10 +12,11 @@ A change on the chain alone anywhere else is caught at the next full comparison,
 later call writes the same value on both sides before it.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 from deployment.config import DeploymentConfig
-from harness.core import genesis, readable
+from harness.core import genesis, readable, view_queries
 from harness.core.call import BUNDLE, CLOCK, Call
 from harness.core.chain_state import LensReader, StorageReader, hand_written
 from harness.core.dump import (
@@ -36,7 +37,6 @@ from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import Chain, TxResult
-from pyspec import margin, views
 from pyspec.constants import MAX_MARKETS
 from pyspec.state import State
 
@@ -344,55 +344,19 @@ class Pair:
         self.check_state(call, events, reverted=not spec_ok)
         return Outcome(spec_ok, spec_reason, events, result.gas_used)
 
-    ACCOUNT_VIEWS = {
-        "equity": margin.equity,
-        "initial_margin": margin.initial_margin,
-        "maintenance_margin": margin.maintenance_margin,
-        "free_collateral": views.free_collateral,
-        "health": views.health,
-    }
-    POSITION_VIEWS = {
-        "liquidation_price": views.liquidation_price,
-        "bankruptcy_price": views.bankruptcy_price,
-        "adl_rank": views.adl_rank,
-        "adl_quantile": views.adl_quantile,
-        "adl_exposure": views.adl_exposure,
-    }
-
-    MARKET_VIEWS = {"price_age": views.price_age}
-    # the loss rule's haircuts, asked for the amount of each named account's collateral
-    AMOUNT_VIEWS = {
-        "withdrawal_haircut": views.withdrawal_haircut,
-        "deposit_haircut": views.deposit_haircut,
-    }
-    # Served by contracts/PerpViews.vy, outside the engine's size budget: every view.
-    PERP_VIEWS = frozenset({*ACCOUNT_VIEWS, *POSITION_VIEWS, *MARKET_VIEWS, *AMOUNT_VIEWS})
-
-    def check_views(self, names: list[str]) -> int:
+    def check_views(self, names: list[str], reverts: Counter | None = None) -> int:
         """Compare every trader view on spec and chain for the actors ``names``, and every
-        market view; return how many were compared."""
-        markets = range(len(self.state.markets))
+        market view (``view_queries``); return how many were compared. ``reverts`` counts
+        the reasons both sides refused with."""
         compared = 0
         for name in [*names, None]:
-            if name is None:  # the market views, once
-                queries = [
-                    (fn, spec, (m,)) for m in markets for fn, spec in self.MARKET_VIEWS.items()
-                ]
+            if name is None:  # the market views and the haircuts' bound, once
+                queries = view_queries.market_queries(self.state)
             else:
-                address = self.actors[name]
-                queries = [(fn, spec, (address,)) for fn, spec in self.ACCOUNT_VIEWS.items()]
-                queries += [
-                    (fn, spec, (address, market_id))
-                    for market_id in markets
-                    for fn, spec in self.POSITION_VIEWS.items()
-                ]
-                account = self.state.accounts.get(address)
-                amount = max(account.collateral if account else 0, 1)
-                queries += [(fn, spec, (amount,)) for fn, spec in self.AMOUNT_VIEWS.items()]
+                queries = view_queries.account_queries(self.state, self.actors[name])
             for fn, spec_view, args in queries:
-                expected = spec_view(self.state, *args)
-                expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
-                target = "views" if fn in self.PERP_VIEWS else "engine"
+                expected = view_queries.expected(spec_view, self.state, args)
+                target = "views" if fn in view_queries.PERP_VIEWS else "engine"
                 codec = self._codecs[target][fn]
                 result = self.chain.call(self._targets[target], codec.encode(args))
                 actual = codec.decode(result.output) if result.success else result.reason
@@ -401,6 +365,8 @@ class Pair:
                     call = Call(target, fn, name or "outsider", args)
                     field = readable.signature(call, self.names)
                     raise Divergence(call, "view", field, expected, actual, self.names)
+                if reverts is not None and not result.success:
+                    reverts[actual] += 1
                 compared += 1
         return compared
 

@@ -32,7 +32,7 @@ from dataclasses import replace
 
 from deployment.config import asset_id
 from harness.core import orders, recompute
-from harness.core.call import CLOCK, Call, Calldata
+from harness.core.call import CLOCK, Call, Calldata, bundle
 from harness.core.choices import Choices, World
 from harness.core.genesis import ATTACKER, LISTED_ASSETS, USDC
 from harness.core.governance_actions import market_params, name_of
@@ -166,6 +166,7 @@ def rotate_roles(world: World, choose: Choices) -> list[Call]:
         for role in callers_required((target, fn)):
             caller = GENESIS_ROLES[own] if role == "former" else holders[role]
             calls.append(_privileged_call(world, target, fn, caller))
+    calls += _around_the_settlement(world, holders)
     back = _hand_roles(GENESIS_ROLES, holders["owner"], delay)
     later = state.timestamp + 2 * delay
     return [
@@ -175,6 +176,16 @@ def rotate_roles(world: World, choose: Choices) -> list[Call]:
         Call("governor", "accept_ownership", "owner", ()),
         *_refresh(world, later),
     ]
+
+
+def _around_the_settlement(world: World, holders: dict) -> list[Call]:
+    """The engine's trade entry called around the Settlement, which checks both signed
+    orders: by every role's holder, the genesis operator and the attacker contract. Each
+    must be refused (``auth: not settlement``): one that passed would trade for anyone."""
+    trade = ("trader0", "trader1", 0, 1, max(world.state.markets[0].price, 1), True)
+    callers = [*holders.values(), GENESIS_ROLES["operator"]]
+    calls = [Call("engine", "settle_trade", caller, trade) for caller in callers]
+    return [*calls, bundle(holders["operator"], Call("engine", "settle_trade", ATTACKER, trade))]
 
 
 def _hand_roles(holders: dict, owner: str, delay: int) -> list[Call]:

@@ -41,7 +41,7 @@ class CheckedSequence:
             call = call.call(self.state, self.p.actors)
         self.history.append(call)
         if call.target == VIEWS:
-            self._guard(lambda: self.p.check_views(list(call.args)))
+            self._guard(lambda: self.p.check_views(list(call.args), self.stats.view_reverts))
             self.stats.views += 1
             return None
         # a wait moves only the clock (``spec_apply``): the state before shares the rest

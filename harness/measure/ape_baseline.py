@@ -6,7 +6,7 @@ py-evm): ape contract containers deployed with ``.deploy(sender=...)``,
 (its ``revert_message`` against the spec's reason), events from ``receipt.events``
 against the spec's (name and arguments, in order), and after every step the full state
 through the state lens (``lens.dump(...)``) against ``harness.core.dump.spec_dump``;
-every trader view on the ``check_views`` steps. These are the checks ``Pair.apply`` and
+every view on the ``check_views`` steps. These are the checks ``Pair.apply`` and
 ``Pair.check_views`` make, so the comparison with ``harness.measure.bench``'s figures is
 fair. Each sequence runs in ``chain.isolate()`` (ape's snapshot/restore), timed like
 ``Pair.reset``.
@@ -25,10 +25,10 @@ from __future__ import annotations
 import logging
 import time
 
-from harness.core import genesis
+from harness.core import genesis, view_queries
 from harness.core.call import BUNDLE, CLOCK, VIEWS, Call
 from harness.core.dump import dumped_call_ids, dumped_digests, first_difference, spec_dump
-from harness.core.pair import Divergence, Pair, check_events
+from harness.core.pair import Divergence, check_events
 from harness.core.spec_step import resolve, spec_apply
 from harness.evm import artifacts
 from harness.evm.base import ACCOUNTS, CHAIN_ID
@@ -208,34 +208,27 @@ class ApePair:
         return (steps,)
 
     def check_views(self, names) -> int:
-        """Every trader view of the actors ``names``, on the spec and through ape
-        (``Pair.check_views``)."""
+        """Every view of the actors ``names`` and of the markets, on the spec and through
+        ape (``Pair.check_views``, ``view_queries``)."""
         compared = 0
-        for name in names:
-            account, address = self.ape_actors[name], self.actors[name]
-            queries = [
-                (fn, view, (address,), (account,)) for fn, view in Pair.ACCOUNT_VIEWS.items()
-            ]
-            queries += [
-                (fn, view, (address, market_id), (account, market_id))
-                for market_id in range(len(self.state.markets))
-                for fn, view in Pair.POSITION_VIEWS.items()
-            ]
-            held = self.state.accounts.get(address)
-            amount = max(held.collateral if held else 0, 1)
-            queries += [(fn, view, (amount,), (amount,)) for fn, view in Pair.AMOUNT_VIEWS.items()]
-            for fn, spec_view, args, ape_args in queries:
-                shown = args if fn in Pair.AMOUNT_VIEWS else (name, *args[1:])
-                expected = spec_view(self.state, *args)
-                expected = tuple(expected) if isinstance(expected, tuple) else (expected,)
-                contract = self.views if fn in Pair.PERP_VIEWS else self.engine
+        for name in [*names, None]:
+            if name is None:
+                queries, address = view_queries.market_queries(self.state), None
+            else:
+                address = self.actors[name]
+                queries = view_queries.account_queries(self.state, address)
+            for fn, spec_view, args in queries:
+                ape_args = tuple(self.ape_actors[name] if a == address else a for a in args)
+                shown = tuple(name if a == address else a for a in args)
+                expected = view_queries.expected(spec_view, self.state, args)
+                contract = self.views if fn in view_queries.PERP_VIEWS else self.engine
                 try:
                     actual = _plain(getattr(contract, fn)(*ape_args))
                     actual = actual if isinstance(actual, tuple) else (actual,)
                 except self.error as error:
                     actual = error.revert_message
                 if actual != expected:
-                    call = Call("engine", fn, name, shown)
+                    call = Call("engine", fn, name or "outsider", shown)
                     raise Divergence(call, "view", f"{fn}{shown}", expected, actual, self.names)
                 compared += 1
         return compared

@@ -3,10 +3,12 @@ and the figure a withdrawal's ``Haircut`` event then shows."""
 
 import pytest
 
+from harness.core import view_queries
 from harness.core.call import Call
 from harness.core.genesis import USDC
+from harness.core.pair import Divergence
 from pyspec import views
-from pyspec.errors import Revert
+from pyspec.errors import Revert, require
 
 VIEWS = ("withdrawal_haircut", "deposit_haircut")
 
@@ -39,4 +41,23 @@ def test_views_are_compared_for_every_named_account(pair):
     pair.reset()
     assert pair.apply(Call("engine", "deposit", "trader0", (500 * USDC,))).success
     compared = pair.check_views(["trader0"])
-    assert compared >= len(pair.ACCOUNT_VIEWS) + len(pair.AMOUNT_VIEWS)
+    assert compared >= len(view_queries.ACCOUNT_VIEWS) + len(view_queries.AMOUNT_VIEWS)
+
+
+def test_every_view_check_asks_the_haircuts_at_their_bound(pair, monkeypatch):
+    """``check_views`` asks both haircut views for the last amount served and the first
+    refused; a spec that refused one unit early diverges there."""
+    pair.reset()
+    asked = [args for fn, _, args in view_queries.market_queries(pair.state) if fn in VIEWS]
+    assert sorted(asked) == sorted((a,) for a in view_queries.AMOUNT_BOUNDS for _ in VIEWS)
+    pair.check_views([])  # spec and chain agree on both sides of the bound
+    strict = views.withdrawal_haircut
+
+    def one_unit_early(state, amount):
+        require(amount < 2**128 - 1, "views: amount too large")
+        return strict(state, amount)
+
+    monkeypatch.setitem(view_queries.AMOUNT_VIEWS, "withdrawal_haircut", one_unit_early)
+    with pytest.raises(Divergence) as caught:
+        pair.check_views([])
+    assert caught.value.call.args == (2**128 - 1,)

@@ -63,6 +63,15 @@ def test_every_rare_state_is_reached(embedded_run):
     assert all(counts[b] == 0 for b in NEEDS_MORE_ACCOUNTS)  # 11 accounts: not even the cap
 
 
+def test_the_trade_entry_and_the_views_bound_are_refused_alike(embedded_run):
+    """Every call of the engine's trade entry around the Settlement (by each role's holder,
+    the genesis operator and the attacker contract, ``rare_actions.rotate_roles``) is
+    refused for that reason on both machines, and the haircut views' bound is asked."""
+    around = embedded_run.entry_points["engine.settle_trade"]
+    assert around > 0 and embedded_run.reverts["auth: not settlement"] == around
+    assert embedded_run.view_reverts["views: amount too large"] > 0
+
+
 # state accounts: owner, outsider, the traders, the attacker: enough to fill a market's
 # trade cap with traders, its reserved slots with liquidators, and one liquidator more
 CROWD_TRADERS = MAX_POSITIONS_PER_MARKET + 1 - 3
