@@ -46,7 +46,28 @@ def revert_reasons() -> tuple[str, ...]:
             for node in module.get_descendants(vy_ast.Raise)
             if isinstance(node.exc, vy_ast.Str)
         )
+        found.update(_side_reasons(module))
     return tuple(sorted(found))
+
+
+def _side_reasons(module) -> set[str]:
+    """The trade reasons ``PerpEngine._require_side`` composes: each side's prefix (its
+    string constants) before each reason its callers pass."""
+    import vyper.ast as vy_ast
+
+    composer = [f for f in module.get_descendants(vy_ast.FunctionDef) if f.name == SIDE_REASON]
+    if not composer:
+        return set()
+    prefixes = [s.value for s in composer[0].get_descendants(vy_ast.Str) if s.value.endswith(" ")]
+    whats = [
+        call.args[-1].value
+        for call in module.get_descendants(vy_ast.Call)
+        if getattr(call.func, "attr", None) == SIDE_REASON and isinstance(call.args[-1], vy_ast.Str)
+    ]
+    return {prefix + what for prefix in prefixes for what in whats}
+
+
+SIDE_REASON = "_require_side"
 
 
 def never_reached(reached: dict, possible) -> list[str]:

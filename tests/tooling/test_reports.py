@@ -74,6 +74,8 @@ def test_scope_lists_what_was_never_reached(agreed):
     never = summary["never_reached"]
     reasons = scope.revert_reasons()
     assert "order: expired" in reasons and "withdraw: zero amount" in reasons
+    # a trade's side reasons, composed on chain (``PerpEngine._require_side``), each side
+    assert {"trade: buyer position too large", "trade: seller ratio lowered"} <= set(reasons)
     seen = {*summary["reverts"], *summary["view_reverts"]}  # a view's reason counts too
     assert never["revert_reasons"] == [r for r in reasons if r not in seen]
     assert never["entry_points"] == [e for e, n in summary["entry_points"].items() if n == 0]
