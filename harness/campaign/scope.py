@@ -1,6 +1,7 @@
 """What a campaign could have reached, read off the contracts themselves: their
 state-changing entry points (ABIs) and their revert reasons (every ``assert ..., "reason"``
-and ``raise "reason"`` in the sources), so the reports list what was never reached
+and ``raise "reason"`` in the sources, and each side's trade reasons that
+``PerpEngine._require_side`` composes), so the reports list what was never reached
 without a hand-kept list going stale."""
 
 from functools import cache
