@@ -29,7 +29,9 @@ SPEC.md states that regime.
 
 Two bankrupt accounts whose next deleverages close opposite sides of the market (the
 fifth review) are replayed too, every position of both, and ``adl_order_free`` compares
-every counterparty's total in every market, the fund at the start added to the slack
+every counterparty's total in every market whose policy is round-consistent (pro-rata on
+profit or on size: the queue's and the leverage-weighted charges follow the order by
+design, and compared they raised a false alarm), the fund at the start added to the slack
 (it covers whichever deficit comes first); not when a winner's equity caps what a market
 may charge it below its capacity there (its equity is shared by its markets, F3), a
 winner's position closes whole before a later call on its side, or the completion takes
@@ -150,7 +152,10 @@ def _replay_whole(before: State, order: list[str]) -> tuple[Counter, int] | None
                 for f in fills
                 if caps[f[1]] > 0 and not size(state, f[1], market_id)
             }
-            unit += _tally(charged, fills, before_call, market_id, caps, budget)
+            if state.markets[market_id].adl_policy in (PNL_PRO_RATA, CONTRACT_PRO_RATA):
+                unit += _tally(charged, fills, before_call, market_id, caps, budget)
+            # the queue and leverage-weighted charges follow the order by design (SPEC.md);
+            # with no equity cap binding, they move nothing in the other markets
     return charged, unit
 
 
