@@ -54,13 +54,14 @@ class GainMeter:
         gain = moved - fair - minted
         self.gain += gain
         rewarded, written_off, rest = self.parts
-        if _written_off(events, a):
+        waterfall = _written_off(events, a)
+        if waterfall:
             self.parts = (rewarded + rewards, written_off + gain - rewards, rest)
         else:
             self.parts = (rewarded + rewards, written_off, rest + gain - rewards)
         if self.gain > self.best:
             self.best, self.best_parts, self.best_at = self.gain, self.parts, calls
-        if _written_off(events, a):
+        if waterfall:
             return  # its deficit went to the fund, ADL or bad debt: the stated waterfall
         check(
             "attacker_gain_bounded",
