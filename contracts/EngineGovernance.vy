@@ -281,10 +281,10 @@ def update_price(market_id: uint256, price: uint256, timestamp: uint256):
             last one (issue 19). Spec: `governance.process_update_price`.
     """
     assert msg.sender == storage.oracle, "auth: not oracle"
-    market: storage.Market = checks.require_live(market_id)
+    checks.require_live(market_id)
     assert price > 0, "oracle: zero price"
     assert price <= constants.MAX_PRICE, "oracle: price too large"
-    assert timestamp > market.price_timestamp, "oracle: stale timestamp"
+    assert timestamp > storage.markets[market_id].price_timestamp, "oracle: stale timestamp"
     assert timestamp <= block.timestamp, "oracle: future timestamp"
     margin.accrue_funding(market_id)
     storage.markets[market_id].price = price
@@ -304,11 +304,11 @@ def set_funding_rate(market_id: uint256, rate: int256):
             Spec: `governance.process_set_funding_rate`.
     """
     assert msg.sender == storage.oracle, "auth: not oracle"
-    market: storage.Market = checks.require_live(market_id)
-    assert market.price > 0, "market: no price"
+    checks.require_live(market_id)
+    assert storage.markets[market_id].price > 0, "market: no price"
     checks.require_fresh(market_id)
     margin.accrue_funding(market_id)
-    applied: int256 = funding.clamp_funding_rate(rate, market.max_funding_rate)
+    applied: int256 = funding.clamp_funding_rate(rate, storage.markets[market_id].max_funding_rate)
     storage.markets[market_id].funding_rate = applied
     log FundingRateSet(
         market=market_id,
@@ -345,14 +345,15 @@ def delist_market(market_key: uint256):
         msg.sender == storage.governor or msg.sender == storage.settlement
     ), "auth: not governor"
     market_id: uint256 = self._market_slot(market_key)
-    market: storage.Market = checks.require_live(market_id)
-    assert market.price > 0, "market: no price"
+    checks.require_live(market_id)
+    price: uint256 = storage.markets[market_id].price
+    assert price > 0, "market: no price"
     checks.require_fresh(market_id)
     assert checks.solvent_holders(market_id, 0), "market: bankrupt holder"
     margin.accrue_funding(market_id)
     storage.markets[market_id].funding_rate = 0
     storage.markets[market_id].settled = True
-    log MarketSettled(market=market_id, price=market.price)
+    log MarketSettled(market=market_id, price=price)
 
 
 @external

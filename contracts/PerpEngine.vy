@@ -406,14 +406,15 @@ def settle_trade(
             into the insurance fund. Spec: `engine.process_settle_trade`.
     """
     assert msg.sender == storage.settlement, "auth: not settlement"
-    market: storage.Market = checks.require_live(market_id)
+    checks.require_live(market_id)
     assert size > 0, "trade: zero size"
     assert size <= constants.MAX_TRADE_SIZE, "trade: size too large"
     assert buyer != seller, "trade: self-trade"
     assert price <= constants.MAX_PRICE, "trade: price too large"
-    assert market.price > 0, "market: no price"
+    oracle_price: uint256 = storage.markets[market_id].price
+    assert oracle_price > 0, "market: no price"
     assert self._is_price_in_band(
-        market.price, price, market.price_band_ratio
+        oracle_price, price, storage.markets[market_id].price_band_ratio
     ), "trade: price outside band"
     checks.require_fresh(market_id)
     self._require_fresh_account(buyer, constants.EVERY_MARKET)
@@ -433,8 +434,8 @@ def settle_trade(
     assert len(storage.holders[market_id]) <= max(
         holders, constants.MAX_POSITIONS_PER_MARKET - constants.LIQUIDATOR_RESERVE
     ), "market: position limit reached"
-    taker_fee: int256 = fees.compute_trading_fee(quote, market.taker_fee_ratio)
-    maker_fee: int256 = fees.compute_trading_fee(quote, market.maker_fee_ratio)
+    taker_fee: int256 = fees.compute_trading_fee(quote, storage.markets[market_id].taker_fee_ratio)
+    maker_fee: int256 = fees.compute_trading_fee(quote, storage.markets[market_id].maker_fee_ratio)
     buyer_fee: int256 = maker_fee
     seller_fee: int256 = taker_fee
     if buyer_is_taker:
@@ -470,7 +471,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
             and `deleverage` resolves the account.
             Spec: `engine.process_liquidate`.
     """
-    market: storage.Market = checks.require_market(market_id)
+    checks.require_market(market_id)
     assert msg.sender != account, "liquidate: self-liquidation"
     assert max_size > 0, "liquidate: zero size"
     self._require_fresh_account(account, 1 << market_id)
@@ -490,17 +491,18 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     penalty: int256 = 0
     reward: int256 = 0
     abs_size: int256 = abs(position_size)
+    oracle_price: uint256 = storage.markets[market_id].price
     size, share, penalty, reward = staticcall adl_allocator.liquidation_terms(
         account_equity,
         maintenance,
         abs_size,
-        market.price,
-        market.maintenance_margin_ratio,
-        market.liquidation_fee_ratio,
+        oracle_price,
+        storage.markets[market_id].maintenance_margin_ratio,
+        storage.markets[market_id].liquidation_fee_ratio,
         storage.liquidator_share_ratio,
         max_size,
     )
-    price: int256 = convert(market.price, int256)
+    price: int256 = convert(oracle_price, int256)
     notional: int256 = size * price
     cover: int256 = max(-share, 0)
     available: int256 = convert(storage.insurance_fund, int256) - cover
@@ -523,7 +525,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     assert taken <= constants.MAX_POSITION_SIZE, "liquidate: position too large"
     # N7: a takeover leaves the minimum notional too, unless it takes the position whole
     assert (
-        taken * price >= convert(market.min_position_notional, int256) or size == abs_size
+        taken * price >= convert(storage.markets[market_id].min_position_notional, int256)
+        or size == abs_size
     ), "liquidate: position too small"
     assert margin.equity(msg.sender) >= margin.requirement(
         msg.sender, True
@@ -533,7 +536,7 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
         liquidator=msg.sender,
         market=market_id,
         size=convert(size, uint256),
-        price=market.price,
+        price=oracle_price,
         penalty=convert(penalty, uint256),
         liquidator_reward=convert(reward, uint256),
     )
@@ -671,11 +674,12 @@ def _charge(account: address, market_id: uint256, amount: int256, price: int256,
         kept = min(amount, max(upnl, 0))
         storage.positions[account][market_id].entry_notional = position.entry_notional + kept
         left: int256 = max(capacity - amount - (upnl - kept), 0)
-        record: uint256 = 0
+        # the record is rewritten beside the position's last fill (`storage.Position.stamp`)
+        stamp: uint256 = position.stamp & (constants.LAST_FILL_MASK << constants.LAST_FILL_SHIFT)
         if left > 0:
             round: uint256 = margin.next_adl_round(market_id, position.size, True)
-            record = (round << constants.ADL_ROUND_SHIFT) | convert(left, uint256)
-        storage.positions[account][market_id].adl_record = record
+            stamp |= (round << constants.ADL_ROUND_SHIFT) | convert(left, uint256)
+        storage.positions[account][market_id].stamp = stamp
     storage.collateral[account] -= amount - kept
 
 

@@ -340,6 +340,16 @@ def set_operator(operator: address):
     log OperatorSet(operator=operator)
 
 
+@internal
+@pure
+def _last_fill(position: storage.Position) -> uint256:
+    """
+    @notice The fill that last changed the position, from its stamp (`storage.Position.stamp`),
+            which the spec keeps as the field `last_fill`.
+    """
+    return (position.stamp >> constants.LAST_FILL_SHIFT) & constants.LAST_FILL_MASK
+
+
 @external
 def request_exit(market_id: uint256):
     """
@@ -354,7 +364,7 @@ def request_exit(market_id: uint256):
     assert not (staticcall engine.markets(market_id)).settled, "market: settled"
     deadline: uint256 = block.timestamp + constants.EXIT_DELAY
     self.exit_requests[msg.sender][market_id] = ExitRequest(
-        size=position.size, last_fill=position.last_fill, deadline=deadline
+        size=position.size, last_fill=self._last_fill(position), deadline=deadline
     )
     log ExitRequested(trader=msg.sender, market=market_id, size=position.size, deadline=deadline)
 
@@ -381,7 +391,7 @@ def _require_request(trader: address, market_id: uint256) -> ExitRequest:
     assert block.timestamp <= request.deadline + constants.EXIT_WINDOW, "exit: expired"
     position: storage.Position = staticcall engine.positions(trader, market_id)
     assert (
-        position.size == request.size and position.last_fill == request.last_fill
+        position.size == request.size and self._last_fill(position) == request.last_fill
     ), "exit: position changed"
     return request
 

@@ -57,10 +57,15 @@ MIN_LIQUIDATION_REWARD = 1
 MAX_KEEPER_REWARD = 100 * 10**6
 
 ADL_QUANTILES = 5
-# The contract packs a position's ADL record (issue 19) into one word: the round's price
-# time above its profit (``Position.adl_round``, ``Position.adl_profit``).
+# The contract packs a position's stamp into one word, so a fill writes one slot: its ADL
+# round (issue 19), above the fill that last changed it (N1), above the profit ADL fills
+# realized in the round (``Position.adl_round``, ``last_fill``, ``adl_profit``). Each
+# field is far inside its bits: a profit is at most MAX_POSITION_SIZE x MAX_PRICE (< 2^80),
+# and a fill or a round counts calls (< 2^64 at any gas price).
 ADL_ROUND_SHIFT = 192
-ADL_PROFIT_MASK = 2**192 - 1
+LAST_FILL_SHIFT = 128
+LAST_FILL_MASK = 2**64 - 1
+ADL_PROFIT_MASK = 2**128 - 1
 
 # ADL allocation policies, a market parameter (pyspec/adl_allocator.py); the names are
 # the configuration's.

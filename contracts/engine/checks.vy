@@ -20,31 +20,32 @@ def require_fresh(market_id: uint256):
     @notice The market's price is at most its max_price_age old, or the market is settled
             (its price is final). Spec: `checks.require_fresh`.
     """
-    market: storage.Market = storage.markets[market_id]
+    # three fields, not the whole market: every other field read here would be a cold slot
     assert (
-        market.settled or block.timestamp - market.price_timestamp <= market.max_price_age
+        storage.markets[market_id].settled
+        or block.timestamp - storage.markets[market_id].price_timestamp
+        <= storage.markets[market_id].max_price_age
     ), "oracle: stale price"
 
 
 @internal
 @view
-def require_market(market_id: uint256) -> storage.Market:
+def require_market(market_id: uint256):
     """
     @notice A listed market. Spec: `checks.require_market`.
+    @dev Callers read the fields they use: a whole market is 25 slots, most of them cold.
     """
     assert market_id < storage.market_count, "market: unknown market"
-    return storage.markets[market_id]
 
 
 @internal
 @view
-def require_live(market_id: uint256) -> storage.Market:
+def require_live(market_id: uint256):
     """
     @notice A listed market that has not been delisted. Spec: `checks.require_live`.
     """
-    market: storage.Market = self.require_market(market_id)
-    assert not market.settled, "market: settled"
-    return market
+    self.require_market(market_id)
+    assert not storage.markets[market_id].settled, "market: settled"
 
 
 @internal

@@ -59,7 +59,7 @@ def adl_capacity(position: storage.Position, price: uint256, side_round: uint256
     """
     current: int256 = 0
     if self.adl_record_live(position, side_round):
-        current = convert(position.adl_record & constants.ADL_PROFIT_MASK, int256)
+        current = convert(position.stamp & constants.ADL_PROFIT_MASK, int256)
     return self.unrealized_pnl(position, price) + current
 
 
@@ -69,13 +69,11 @@ def adl_record_live(position: storage.Position, side_round: uint256) -> bool:
     """
     @notice Check the position holds a record of its side's current round, which lasts
             until a deleverage or a deficit gate scan of the side finds no bankrupt
-            holder opposite (a record is 0 when it holds no profit).
+            holder opposite (a record's round is 0 when it holds no profit).
             Spec: `margin.adl_record_live`.
     """
-    return (
-        position.adl_record != 0
-        and position.adl_record >> constants.ADL_ROUND_SHIFT == side_round
-    )
+    round: uint256 = position.stamp >> constants.ADL_ROUND_SHIFT
+    return round != 0 and round == side_round
 
 
 @internal

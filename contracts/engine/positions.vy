@@ -44,14 +44,16 @@ def apply_fill(account: address, market_id: uint256, delta: int256, cash: int256
         position.entry_notional -= removed + (cash - cash_close)
         position.size += delta
 
-    storage.fill_count += 1
-    position.last_fill = storage.fill_count
-    position.adl_record = 0  # every fill ends the round's ADL record; ADL writes its own
+    fill: uint256 = storage.fill_count + 1
+    storage.fill_count = fill
+    # every fill ends the round's ADL record (ADL writes its own) and keeps its number
+    position.stamp = fill << constants.LAST_FILL_SHIFT
     new_size: int256 = position.size
-    open_interest: int256 = convert(storage.markets[market_id].open_interest, int256)
-    storage.markets[market_id].open_interest = convert(
-        open_interest + max(new_size, 0) - max(old_size, 0), uint256
-    )
+    if new_size > 0 or old_size > 0:  # open interest counts the longs
+        open_interest: int256 = convert(storage.markets[market_id].open_interest, int256)
+        storage.markets[market_id].open_interest = convert(
+            open_interest + max(new_size, 0) - max(old_size, 0), uint256
+        )
     if new_size == 0:
         storage.positions[account][market_id] = empty(storage.Position)
         self._remove_holder(market_id, account)

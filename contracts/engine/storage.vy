@@ -57,12 +57,12 @@ struct Position:
     entry_notional: int256
     # The market's funding index when the position was last settled.
     funding_checkpoint: int256
-    # The engine's fill counter at the fill that last changed the position (N1).
-    last_fill: uint256
-    # The round's ADL record (issue 19), one word so an ADL fill writes one slot: its side's
-    # round << ADL_ROUND_SHIFT | the profit ADL fills realized and no charge took
-    # (`margin.adl_capacity`); the spec keeps the two fields `adl_round`, `adl_profit`.
-    adl_record: uint256
+    # One word, so a fill writes one slot: the ADL round of its side when the record was
+    # made << ADL_ROUND_SHIFT | the engine's fill counter at the fill that last changed it
+    # (N1) << LAST_FILL_SHIFT | the profit ADL fills realized in that round and no charge
+    # took (`margin.adl_capacity`, issue 19). The spec keeps the three fields `adl_round`,
+    # `last_fill` and `adl_profit`; a fill clears the record and keeps the fill number.
+    stamp: uint256
 
 
 token: public(IERC20)

@@ -32,9 +32,12 @@ MIN_LIQUIDATION_REWARD: constant(int256) = 1
 MAX_KEEPER_REWARD: constant(int256) = 100 * 10**6
 
 ADL_QUANTILES: constant(uint256) = 5
-# A position's ADL record packs the round's price time above its profit (issue 19).
+# A position's stamp packs its ADL round (issue 19) above its last fill (N1) above the
+# round's ADL profit: one slot a fill writes (`storage.Position.stamp`).
 ADL_ROUND_SHIFT: constant(uint256) = 192
-ADL_PROFIT_MASK: constant(uint256) = 2**192 - 1
+LAST_FILL_SHIFT: constant(uint256) = 128
+LAST_FILL_MASK: constant(uint256) = 2**64 - 1
+ADL_PROFIT_MASK: constant(uint256) = 2**128 - 1
 
 # ADL allocation policies, a market parameter (contracts/AdlAllocator.vy).
 ADL_POLICY_QUEUE: constant(uint256) = 0

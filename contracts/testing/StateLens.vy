@@ -39,8 +39,7 @@ struct Position:
     size: int256
     entry_notional: int256
     funding_checkpoint: int256
-    last_fill: uint256
-    adl_record: uint256
+    stamp: uint256
 
 
 interface IPerpEngine:
@@ -169,8 +168,7 @@ def dump(
             out.append(position.size)
             out.append(position.entry_notional)
             out.append(position.funding_checkpoint)
-            out.append(self._int(position.last_fill))
-            out.append(self._int(position.adl_record))
+            out.append(self._int(position.stamp))
     for account: address in accounts:
         out.append(self._int(staticcall settlement.min_nonce(account)))
         for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):

@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 from operator import attrgetter
 
 from deployment.config import LISTING_FIELDS
-from pyspec.constants import ADL_ROUND_SHIFT
+from pyspec.constants import ADL_PROFIT_MASK, ADL_ROUND_SHIFT, LAST_FILL_MASK, LAST_FILL_SHIFT
 from pyspec.state import Position, State
 
 MARKET_FIELDS = (
@@ -58,15 +58,28 @@ def call_ids_of(state_json: dict) -> list[bytes]:
     return [bytes.fromhex(key[len(prefix) : -1]) for key in state_json if key.startswith(prefix)]
 
 
-POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "last_fill", "adl_record")
+POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "stamp")
 # An account's words before its positions: token balance, collateral, booked loss (M-1).
 ACCOUNT_HEAD = 3
 REQUEST_FIELDS = ("size", "last_fill", "deadline")
 
 
-def adl_record(position: Position) -> int:
-    """The contract's one-word ADL record of a spec position (issue 19)."""
-    return position.adl_round << ADL_ROUND_SHIFT | position.adl_profit
+def stamp(position: Position) -> int:
+    """The contract's one-word stamp of a spec position: its ADL round (issue 19), last fill
+    (N1) and ADL profit (``storage.Position.stamp``)."""
+    return (
+        position.adl_round << ADL_ROUND_SHIFT
+        | position.last_fill << LAST_FILL_SHIFT
+        | position.adl_profit
+    )
+
+
+STAMP_FIELDS = ("last_fill", "adl_round", "adl_profit")
+
+
+def stamp_fields(word: int) -> tuple[int, int, int]:
+    """The spec's fields of a stamp, in ``STAMP_FIELDS`` order."""
+    return word >> LAST_FILL_SHIFT & LAST_FILL_MASK, word >> ADL_ROUND_SHIFT, word & ADL_PROFIT_MASK
 
 
 def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -87,8 +100,7 @@ def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[in
             if p is None:
                 first += _NO_POSITION
             else:
-                record = p.adl_round << ADL_ROUND_SHIFT | p.adl_profit  # ``adl_record``
-                first += p.size, p.entry_notional, p.funding_checkpoint, p.last_fill, record
+                first += p.size, p.entry_notional, p.funding_checkpoint, stamp(p)
     book = state.book
     second = [book.min_nonce.get(address, 0)]
     request_of = book.exit_requests.get
@@ -261,8 +273,12 @@ def labelled(
         out.append((f"{who(address)}.collateral", next(words)))
         out.append((f"{who(address)}.booked", next(words)))
         for market_id in markets:
-            for name in POSITION_FIELDS:
-                out.append((f"{who(address)}.positions[{market_id}].{name}", next(words)))
+            position = f"{who(address)}.positions[{market_id}]"
+            for name in POSITION_FIELDS[:-1]:
+                out.append((f"{position}.{name}", next(words)))
+            # the stamp word, as the spec's three fields it packs
+            for name, value in zip(STAMP_FIELDS, stamp_fields(next(words)), strict=True):
+                out.append((f"{position}.{name}", value))
     for address in accounts:
         out.append((f"settlement.min_nonce({who(address)})", next(words)))
         for market_id in markets:

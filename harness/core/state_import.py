@@ -13,12 +13,12 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.core.dump import MARKET_FIELDS, dumped_call_ids, dumped_digests
+from harness.core.dump import MARKET_FIELDS, dumped_call_ids, dumped_digests, stamp_fields
 from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import ChainError, Log
 from pyspec import governor
-from pyspec.constants import ADL_PROFIT_MASK, ADL_ROUND_SHIFT, EVERY_MARKET
+from pyspec.constants import EVERY_MARKET
 from pyspec.state import Account, Market, OrderBook, Position, State, Timelock
 from pyspec.token import ZERO_ADDRESS, Token
 
@@ -160,17 +160,10 @@ def import_state(
         account = Account(read("PerpEngine", engine, "collateral", address))
         account.booked = read("PerpEngine", engine, "booked", address)
         for market_id in range(len(markets)):
-            size, entry, checkpoint, last_fill, record = read(
+            size, entry, checkpoint, stamp = read(
                 "PerpEngine", engine, "positions", address, market_id
             )
-            position = Position(
-                size,
-                entry,
-                checkpoint,
-                last_fill,
-                record >> ADL_ROUND_SHIFT,
-                record & ADL_PROFIT_MASK,
-            )
+            position = Position(size, entry, checkpoint, *stamp_fields(stamp))
             if position.size:
                 account.positions[market_id] = position
         if account.collateral or account.positions or account.booked:

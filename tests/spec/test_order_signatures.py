@@ -219,8 +219,7 @@ struct Position:
     size: int256
     entry_notional: int256
     funding_checkpoint: int256
-    last_fill: uint256
-    adl_record: uint256
+    stamp: uint256
 
 event SettleTrade:
     buyer: address
