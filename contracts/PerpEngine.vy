@@ -43,6 +43,9 @@ exports: (
     storage.collateral,
     storage.positions,
     storage.booked,
+    storage.fresh,
+    storage.loss_epoch,
+    storage.fresh_total,
 )
 
 
@@ -67,6 +70,8 @@ event Withdrawal:
 event Haircut:
     account: indexed(address)
     amount: uint256
+    # the part of the withdrawal that was new money, exempt (issue 18)
+    new_money: uint256
 
 
 event Trade:
@@ -230,6 +235,7 @@ def _settle(account: address) -> bool:
         log PositionSettledAtPrice(account=account, market=market_id, size=size, price=price)
         self._write_off(account, market_id)
         closed = True
+    margin.clamp_new_money(account)  # funding paid, positions settled at a loss
     return closed
 
 
@@ -269,6 +275,8 @@ def deposit(amount: uint256):
     else:
         margin.repay_booked(msg.sender)  # a record that outlived its positions ends (M-1)
     storage.collateral[msg.sender] += convert(amount, int256)
+    if storage.bad_debt > 0:  # new money: the loss recorded before it is not its to bear
+        margin.add_new_money(msg.sender, amount)
     for market_id: uint256 in range(storage.market_count, bound=constants.MAX_MARKETS):
         size: int256 = storage.positions[msg.sender][market_id].size
         if size != 0:
@@ -297,11 +305,15 @@ def withdraw(amount: uint256):
         msg.sender, True
     ), "withdraw: below initial margin"
     paid: uint256 = amount
+    old_claims: uint256 = checks.claims() - storage.fresh_total
+    exempt: uint256 = margin.take_new_money(msg.sender, amount)  # new money first, at face
     if storage.bad_debt > 0:
-        haircut: uint256 = liquidation.compute_haircut(amount, storage.bad_debt, checks.claims())
+        haircut: uint256 = liquidation.compute_haircut(
+            amount - exempt, storage.bad_debt, old_claims
+        )
         storage.bad_debt -= haircut
         paid -= haircut
-        log Haircut(account=msg.sender, amount=haircut)
+        log Haircut(account=msg.sender, amount=haircut, new_money=exempt)
     checks.push(msg.sender, paid)
     log Withdrawal(account=msg.sender, amount=paid)
 
@@ -443,6 +455,8 @@ def settle_trade(
         seller_fee = maker_fee
     storage.collateral[buyer] -= buyer_fee
     storage.collateral[seller] -= seller_fee
+    margin.clamp_new_money(buyer)
+    margin.clamp_new_money(seller)
     margin.credit_fund(convert(buyer_fee + seller_fee, uint256))
     self._require_trade_margin(buyer, buyer_before, market_id, price, True)
     self._require_trade_margin(seller, seller_before, market_id, price, False)
@@ -517,6 +531,8 @@ def liquidate(account: address, market_id: uint256, max_size: uint256):
     fills.apply_fill(msg.sender, market_id, side * size, -side * notional)
     storage.collateral[account] += cover - penalty
     storage.collateral[msg.sender] += reward
+    margin.clamp_new_money(account)
+    margin.clamp_new_money(msg.sender)
     if fund_change >= 0:
         margin.credit_fund(convert(fund_change, uint256))
     else:
@@ -628,6 +644,7 @@ def deleverage(account: address):
         else:
             storage.collateral[account] += cash
         self._charge(fill.counterparty, market_id, fill.absorbed, price, capacity)
+        margin.clamp_new_money(fill.counterparty)
         log Deleverage(
             account=account,
             counterparty=fill.counterparty,
@@ -650,6 +667,7 @@ def deleverage(account: address):
             storage.collateral[msg.sender] += reward
             log KeeperReward(keeper=msg.sender, account=account, amount=convert(reward, uint256))
     self._write_off(account, market_id)
+    margin.clamp_new_money(account)
     checks.end_resolved_round(market_id, -side)
     if self._holds_position(account):
         storage.booked[account] += convert(need, uint256)  # paid while it keeps positions
@@ -718,6 +736,7 @@ def _book_loss(account: address, market_id: uint256, deficit: int256):
     if rest > 0:
         storage.collateral[account] += rest
         storage.bad_debt += convert(rest, uint256)
+        margin.lapse_new_money()  # a new loss: every claim bears it
         log BadDebt(account=account, amount=convert(rest, uint256))
 
 

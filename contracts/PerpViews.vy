@@ -5,7 +5,7 @@
 @notice Spec: `pyspec/views.py` and `pyspec/margin.py` (`equity`, `initial_margin`,
         `maintenance_margin`, `free_collateral`, `health`, `price_age`,
         `liquidation_price`, `bankruptcy_price`, `adl_rank`, `adl_quantile`,
-        `adl_exposure`, `withdrawal_haircut`, `deposit_haircut`). The account figures
+        `adl_exposure`, `withdrawal_haircut`, `new_money`). The account figures
         come from the engine's `account_margin`; the ADL side of a market and a bankrupt
         account's deficit weights are read from the engine's getters here (`_adl_side`,
         `_deficit_weights`, mirroring the engine's), and the engine modules' and the
@@ -35,6 +35,9 @@ interface IPerpEngine:
     def market_count() -> uint256: view
     def booked(account: address) -> uint256: view
     def bad_debt() -> uint256: view
+    def fresh(account: address) -> uint256: view
+    def loss_epoch() -> uint256: view
+    def fresh_total() -> uint256: view
     def token() -> IERC20: view
 
 
@@ -203,44 +206,47 @@ def free_collateral(account: address) -> int256:
 
 @internal
 @view
-def _haircut(amount: uint256, joining: uint256) -> uint256:
+def _new_money(account: address) -> uint256:
+    # the engine's `margin.new_money`, from its getters
+    word: uint256 = staticcall engine.fresh(account)
+    if word >> constants.NEW_MONEY_EPOCH_SHIFT != staticcall engine.loss_epoch():
+        return 0
+    return word & constants.NEW_MONEY_MASK
+
+
+@external
+@view
+def new_money(account: address) -> uint256:
     """
-    @notice The loss rule's haircut on `amount` with `joining` more claims: all claims are
-            the engine's balance less the fund, plus the bad debt recorded (its
-            `checks.claims`). Spec: `views._haircut`.
+    @notice The account's new money (issue 18): what it deposited while bad debt was
+            recorded, since the last loss, and still holds; a withdrawal takes it first, at
+            face. Spec: `views.new_money`.
+    """
+    return self._new_money(account)
+
+
+@external
+@view
+def withdrawal_haircut(account: address, amount: uint256) -> uint256:
+    """
+    @notice The haircut a withdrawal of `amount` by `account` takes now (the loss rule): its
+            new money first, untaxed, the rest at the old claims' share of the bad debt; 0
+            while none is recorded. The withdrawal settles the account's funding first,
+            which can move the fund and the new money by a unit or so.
+            Spec: `views.withdrawal_haircut`.
     """
     assert amount <= convert(max_value(uint128), uint256), "views: amount too large"
     bad_debt: uint256 = staticcall engine.bad_debt()
     if bad_debt == 0:
         return 0
-    claims: uint256 = (
+    old_claims: uint256 = (
         staticcall (staticcall engine.token()).balanceOf(engine.address)
         - staticcall engine.insurance_fund()
         + bad_debt
+        - staticcall engine.fresh_total()
     )
-    return liquidation.compute_haircut(amount, bad_debt, claims + joining)
-
-
-@external
-@view
-def withdrawal_haircut(amount: uint256) -> uint256:
-    """
-    @notice The haircut a withdrawal of `amount` takes now (the loss rule); 0 while no bad
-            debt is recorded. The withdrawal settles the account's funding first, whose
-            rounding can move the fund by a unit or so. Spec: `views.withdrawal_haircut`.
-    """
-    return self._haircut(amount, 0)
-
-
-@external
-@view
-def deposit_haircut(amount: uint256) -> uint256:
-    """
-    @notice What a deposit of `amount` loses when withdrawn at once: it joins the claims at
-            face, so its withdrawal's haircut takes over part of the bad debt recorded
-            before it. Spec: `views.deposit_haircut`.
-    """
-    return self._haircut(amount, amount)
+    exempt: uint256 = min(amount, self._new_money(account))
+    return liquidation.compute_haircut(amount - exempt, bad_debt, old_claims)
 
 
 @external

@@ -66,6 +66,10 @@ ADL_ROUND_SHIFT = 192
 LAST_FILL_SHIFT = 128
 LAST_FILL_MASK = 2**64 - 1
 ADL_PROFIT_MASK = 2**128 - 1
+# The contract packs an account's new money (issue 18) into one word: its loss epoch
+# above the amount (``Account.fresh_epoch``, ``Account.fresh``).
+NEW_MONEY_EPOCH_SHIFT = 128
+NEW_MONEY_MASK = 2**128 - 1
 
 # ADL allocation policies, a market parameter (pyspec/adl_allocator.py); the names are
 # the configuration's.

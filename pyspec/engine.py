@@ -116,6 +116,7 @@ def _settle(state: State, address: str) -> bool:
         state.events.append(("PositionSettledAtPrice", (address, market_id, size, market.price)))
         _write_off(state, address, market_id)
         closed = True
+    margin.clamp_new_money(state, address)  # funding paid, positions settled at a loss
     return closed
 
 
@@ -152,6 +153,8 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
     else:
         margin.repay_booked(state, caller)  # a record that outlived its positions ends (M-1)
     get_account(state, caller).collateral += amount
+    if state.bad_debt > 0:  # new money: the loss recorded before it is not its to bear
+        margin.add_new_money(state, caller, amount)
     for market_id, position in sorted(get_account(state, caller).positions.items()):
         if state.markets[market_id].adl_policy == ADL_POLICY_LEVERAGE_PRO_RATA:
             _require_no_dodge(state, market_id, position)
@@ -181,11 +184,13 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
         "withdraw: below initial margin",
     )
     paid = amount
+    old_claims = claims(state) - state.fresh_total
+    exempt = margin.take_new_money(state, caller, amount)  # new money first, at face
     if state.bad_debt > 0:
-        haircut = liquidation.compute_haircut(amount, state.bad_debt, claims(state))
+        haircut = liquidation.compute_haircut(amount - exempt, state.bad_debt, old_claims)
         state.bad_debt -= haircut
         paid -= haircut
-        state.events.append(("Haircut", (caller, haircut)))
+        state.events.append(("Haircut", (caller, haircut, exempt)))
     push(state, caller, paid)
     state.events.append(("Withdrawal", (caller, paid)))
 
@@ -252,6 +257,8 @@ def process_settle_trade(
     buyer_fee, seller_fee = (taker_fee, maker_fee) if buyer_is_taker else (maker_fee, taker_fee)
     get_account(state, buyer).collateral -= buyer_fee
     get_account(state, seller).collateral -= seller_fee
+    margin.clamp_new_money(state, buyer)
+    margin.clamp_new_money(state, seller)
     margin.credit_fund(state, buyer_fee + seller_fee)
     _require_trade_margin(state, buyer, buyer_before, market_id, price, "buyer")
     _require_trade_margin(state, seller, seller_before, market_id, price, "seller")
@@ -368,6 +375,8 @@ def process_liquidate(
     positions.apply_fill(state, caller, market_id, side * size, -side * notional)
     get_account(state, address).collateral += cover - penalty
     get_account(state, caller).collateral += reward
+    margin.clamp_new_money(state, address)
+    margin.clamp_new_money(state, caller)
     if fund_change >= 0:
         margin.credit_fund(state, fund_change)
     else:
@@ -463,6 +472,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
         else:
             account.collateral += cash
         _charge(state, fill.counterparty, market_id, fill.absorbed, capacity)
+        margin.clamp_new_money(state, fill.counterparty)
         state.events.append(
             ("Deleverage", (address, fill.counterparty, market_id, fill.size, cash, fill.absorbed))
         )
@@ -473,6 +483,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     if caller != address:
         _pay_keeper(state, caller, address, reward)
     _write_off(state, address, market_id)
+    margin.clamp_new_money(state, address)
     end_resolved_round(state, market_id, -side)
     if account.positions:
         account.booked += need  # others paid it while it keeps positions (M-1)
@@ -538,6 +549,7 @@ def _book_loss(state: State, address: str, market_id: int, deficit: int) -> None
     if deficit > 0:
         get_account(state, address).collateral += deficit
         state.bad_debt += deficit
+        margin.lapse_new_money(state)  # a new loss: every claim bears it
         state.events.append(("BadDebt", (address, deficit)))
 
 

@@ -235,6 +235,60 @@ def equity_after_repayment(state: State, address: str) -> int:
     return total - min(owed, max(total, 0))
 
 
+def new_money(state: State, address: str) -> int:
+    """The account's new money (issue 18, the loss rule): what it deposited while bad debt
+    was recorded, since the last loss, and still holds. A withdrawal takes it first, at
+    face: the loss recorded before it is not its to bear, nor are that loss's
+    recoveries its to share. Contract: ``margin.new_money``."""
+    account = state.accounts.get(address)
+    if account is None or account.fresh_epoch != state.loss_epoch:
+        return 0
+    return account.fresh
+
+
+def add_new_money(state: State, address: str, amount: int) -> None:
+    """A deposit of ``amount``, credited while bad debt is recorded, is new money, except
+    what it paid of the account's own realized loss (collateral below 0: old money
+    lost). Contract: ``margin.add_new_money``."""
+    account = get_account(state, address)
+    held = new_money(state, address)
+    fresh = min(held + amount, max(account.collateral, 0))
+    account.fresh, account.fresh_epoch = fresh, state.loss_epoch
+    state.fresh_total += fresh - held
+
+
+def take_new_money(state: State, address: str, amount: int) -> int:
+    """A withdrawal of ``amount`` takes the account's new money first; return what it
+    took. Contract: ``margin.take_new_money``."""
+    if state.fresh_total == 0:
+        return 0
+    taken = min(amount, new_money(state, address))
+    if taken > 0:
+        state.accounts[address].fresh -= taken
+        state.fresh_total -= taken
+    return taken
+
+
+def clamp_new_money(state: State, address: str) -> None:
+    """Losses consume old money first: after every step that may lower an account's
+    collateral, its new money is at most that collateral (the rest was lost to others,
+    whose gain is old money). Contract: ``margin.clamp_new_money``."""
+    if state.fresh_total == 0:
+        return
+    account = state.accounts.get(address)
+    excess = new_money(state, address) - max(account.collateral if account else 0, 0)
+    if excess > 0:
+        account.fresh -= excess
+        state.fresh_total -= excess
+
+
+def lapse_new_money(state: State) -> None:
+    """A new loss is every claim's to bear: the new money of earlier epochs joins the
+    old claims. Contract: ``margin.lapse_new_money``."""
+    state.loss_epoch += 1
+    state.fresh_total = 0
+
+
 def repay_booked(state: State, address: str) -> None:
     """M-1: an account whose deficit others paid (the fund, winners, bad debt) while it
     kept positions owes them its later equity: before it trades, withdraws, liquidates,
@@ -250,6 +304,7 @@ def repay_booked(state: State, address: str) -> None:
     repaid = min(owed, max(equity(state, address), 0))
     forgiven = 0 if account.positions else owed - repaid
     account.collateral -= repaid
+    clamp_new_money(state, address)
     credit_fund(state, repaid)
     account.booked = owed - repaid - forgiven
     if account.booked < owed:

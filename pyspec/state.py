@@ -64,6 +64,11 @@ class Account:
     positions: dict[int, Position] = field(default_factory=dict)
     # What others paid for its deficit while it kept positions: repaid first (M-1).
     booked: int = 0
+    # New money (issue 18): collateral deposited while bad debt was recorded, in the loss
+    # epoch ``fresh_epoch``, that the account still holds; it counts only in the epoch
+    # it was deposited in (``margin.new_money``).
+    fresh: int = 0
+    fresh_epoch: int = 0
 
 
 @dataclass(slots=True)
@@ -155,6 +160,11 @@ class State:
     book: OrderBook | None = None
     # The Governor contract's storage (pyspec/governor.py).
     timelock: Timelock | None = None
+    # Recorded losses so far: each bad debt recorded starts a new epoch, in which the
+    # new money of earlier epochs is old (issue 18, ``margin.lapse_new_money``).
+    loss_epoch: int = 0
+    # The new money of the current epoch, summed over accounts (the loss rule's F).
+    fresh_total: int = 0
 
     def copy(self) -> "State":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -204,6 +214,8 @@ class State:
                     for i, p in acc.positions.items()
                 },
                 acc.booked,
+                acc.fresh,
+                acc.fresh_epoch,
             )
             for a, acc in self.accounts.items()
         }
@@ -225,6 +237,8 @@ class State:
             events,
             self.book.copy() if self.book is not None else None,
             self.timelock.copy() if self.timelock is not None else None,
+            self.loss_epoch,
+            self.fresh_total,
         )
 
 

@@ -15,31 +15,27 @@ def free_collateral(state: State, address: str) -> int:
     return max(margin.equity_above_owed(state, address) - margin.initial_margin(state, address), 0)
 
 
-def withdrawal_haircut(state: State, amount: int) -> int:
-    """Return the haircut a withdrawal of ``amount`` takes at the state now (the loss
-    rule): 0 while no bad debt is recorded. The withdrawal settles the account's funding
-    first, and the funding rounding it books can move the fund by a unit or so.
+def new_money(state: State, address: str) -> int:
+    """Return the account's new money (issue 18): what it deposited while bad debt was
+    recorded, since the last loss, and still holds; a withdrawal takes it first, at face.
+    Contract: ``PerpViews.new_money``.
+    """
+    return margin.new_money(state, address)
+
+
+def withdrawal_haircut(state: State, address: str, amount: int) -> int:
+    """Return the haircut a withdrawal of ``amount`` by ``address`` takes at the state now
+    (the loss rule): its new money first, untaxed, the rest at the old claims' share of
+    the bad debt; 0 while none is recorded. The withdrawal settles the account's funding
+    first, which can move the fund and the new money by a unit or so.
     Contract: ``PerpViews.withdrawal_haircut``.
     """
-    return _haircut(state, amount, 0)
-
-
-def deposit_haircut(state: State, amount: int) -> int:
-    """Return what a deposit of ``amount`` loses when withdrawn at once (issue 18): a
-    deposit joins the claims at face, so its withdrawal's haircut takes over part of the
-    bad debt recorded before it (the tax SPEC.md states). Contract:
-    ``PerpViews.deposit_haircut``.
-    """
-    return _haircut(state, amount, amount)
-
-
-def _haircut(state: State, amount: int, joining: int) -> int:
-    # the loss rule's haircut on ``amount`` with ``joining`` more claims. Contract:
-    # ``PerpViews._haircut``
     require(amount < 2**128, "views: amount too large")  # amount x B stays in int256
     if state.bad_debt == 0:
         return 0
-    return liquidation.compute_haircut(amount, state.bad_debt, checks.claims(state) + joining)
+    exempt = min(amount, margin.new_money(state, address))
+    old_claims = checks.claims(state) - state.fresh_total
+    return liquidation.compute_haircut(amount - exempt, state.bad_debt, old_claims)
 
 
 def health(state: State, address: str) -> int:

@@ -259,6 +259,79 @@ def equity_after_repayment(account: address) -> int256:
 
 
 @internal
+@view
+def new_money(account: address) -> uint256:
+    """
+    @notice The account's new money (issue 18, the loss rule): what it deposited while bad
+            debt was recorded, since the last loss, and still holds. A withdrawal takes it
+            first, at face. Spec: `margin.new_money`.
+    """
+    word: uint256 = storage.fresh[account]
+    if word >> constants.NEW_MONEY_EPOCH_SHIFT != storage.loss_epoch:
+        return 0
+    return word & constants.NEW_MONEY_MASK
+
+
+@internal
+def _set_new_money(account: address, amount: uint256):
+    storage.fresh[account] = (storage.loss_epoch << constants.NEW_MONEY_EPOCH_SHIFT) | amount
+
+
+@internal
+def add_new_money(account: address, amount: uint256):
+    """
+    @notice A deposit of `amount`, credited while bad debt is recorded, is new money,
+            except what it paid of the account's own realized loss (collateral below 0:
+            old money lost). Spec: `margin.add_new_money`.
+    """
+    held: uint256 = self.new_money(account)
+    fresh: uint256 = min(held + amount, convert(max(storage.collateral[account], 0), uint256))
+    self._set_new_money(account, fresh)
+    storage.fresh_total += fresh - held
+
+
+@internal
+def take_new_money(account: address, amount: uint256) -> uint256:
+    """
+    @notice A withdrawal of `amount` takes the account's new money first; return what it
+            took. Spec: `margin.take_new_money`.
+    """
+    if storage.fresh_total == 0:
+        return 0
+    held: uint256 = self.new_money(account)
+    taken: uint256 = min(amount, held)
+    if taken > 0:
+        self._set_new_money(account, held - taken)
+        storage.fresh_total -= taken
+    return taken
+
+
+@internal
+def clamp_new_money(account: address):
+    """
+    @notice Losses consume old money first: after every step that may lower an account's
+            collateral, its new money is at most that collateral. Spec: `margin.clamp_new_money`.
+    """
+    if storage.fresh_total == 0:
+        return
+    held: uint256 = self.new_money(account)
+    backed: uint256 = convert(max(storage.collateral[account], 0), uint256)
+    if held > backed:
+        self._set_new_money(account, backed)
+        storage.fresh_total -= held - backed
+
+
+@internal
+def lapse_new_money():
+    """
+    @notice A new loss is every claim's to bear: the new money of earlier epochs joins the
+            old claims. Spec: `margin.lapse_new_money`.
+    """
+    storage.loss_epoch += 1
+    storage.fresh_total = 0
+
+
+@internal
 def repay_booked(account: address):
     """
     @notice M-1: an account whose deficit others paid while it kept positions owes them
@@ -276,6 +349,7 @@ def repay_booked(account: address):
             forgiven = 0
             break
     storage.collateral[account] -= convert(repaid, int256)
+    self.clamp_new_money(account)
     self.credit_fund(repaid)
     storage.booked[account] = owed - repaid - forgiven
     if repaid + forgiven > 0:

@@ -95,3 +95,10 @@ positions: public(HashMap[address, HashMap[uint256, Position]])
 # What others (the fund, ADL winners, bad debt) paid for an account's deficit while it kept
 # positions: repaid first from its later equity (margin.repay_booked, M-1).
 booked: public(HashMap[address, uint256])
+# New money (issue 18): per account, its loss epoch << NEW_MONEY_EPOCH_SHIFT | what it
+# deposited in that epoch while bad debt was recorded and still holds (`margin.new_money`).
+fresh: public(HashMap[address, uint256])
+# Bad debt recordings so far: each starts a new epoch (`margin.lapse_new_money`).
+loss_epoch: public(uint256)
+# The new money of the current epoch, summed over accounts (the loss rule's F).
+fresh_total: public(uint256)

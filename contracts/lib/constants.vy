@@ -38,6 +38,10 @@ ADL_ROUND_SHIFT: constant(uint256) = 192
 LAST_FILL_SHIFT: constant(uint256) = 128
 LAST_FILL_MASK: constant(uint256) = 2**64 - 1
 ADL_PROFIT_MASK: constant(uint256) = 2**128 - 1
+# An account's new money packs its loss epoch above the amount (issue 18,
+# `storage.fresh`); the amount is at most its collateral, far below 2^128.
+NEW_MONEY_EPOCH_SHIFT: constant(uint256) = 128
+NEW_MONEY_MASK: constant(uint256) = 2**128 - 1
 
 # ADL allocation policies, a market parameter (contracts/AdlAllocator.vy).
 ADL_POLICY_QUEUE: constant(uint256) = 0

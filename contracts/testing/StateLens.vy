@@ -53,6 +53,9 @@ interface IPerpEngine:
     def market_holders(market_id: uint256) -> DynArray[address, constants.MAX_POSITIONS_PER_MARKET]: view
     def collateral(account: address) -> int256: view
     def booked(account: address) -> uint256: view
+    def fresh(account: address) -> uint256: view
+    def loss_epoch() -> uint256: view
+    def fresh_total() -> uint256: view
     def positions(account: address, market_id: uint256) -> Position: view
 
 
@@ -102,9 +105,10 @@ def dump(
 ) -> DynArray[int256, MAX_WORDS]:
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, owner,
-            pending owner, guardian, oracle, operator, fill count, last trade time, per
+            pending owner, guardian, oracle, operator, fill count, last trade time, loss epoch,
+            new money total, per
             market: 20 fields, holder count, holders..., per account: token balance,
-            collateral, booked loss, per market: size, entry notional, funding checkpoint, last fill;
+            collateral, booked loss, new money, per market: size, entry notional, funding checkpoint, last fill;
             then the order book: per account: nonce floor, per market: exit request size,
             last fill and deadline; digest count, per digest: the digest (as a signed word), filled,
             cancelled; then the governor: call id count, per id: the id, its eta].
@@ -127,6 +131,8 @@ def dump(
     out.append(self._int(convert(staticcall settlement.operator(), uint256)))
     out.append(self._int(staticcall engine.fill_count()))
     out.append(self._int(staticcall settlement.last_trade_time()))
+    out.append(self._int(staticcall engine.loss_epoch()))
+    out.append(self._int(staticcall engine.fresh_total()))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))
@@ -161,6 +167,7 @@ def dump(
         out.append(self._int(staticcall token.balanceOf(account)))
         out.append(staticcall engine.collateral(account))
         out.append(self._int(staticcall engine.booked(account)))
+        out.append(self._int(staticcall engine.fresh(account)))
         for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
             if markets >> market_id & 1 == 0:
                 continue

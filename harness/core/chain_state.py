@@ -163,6 +163,8 @@ class StorageReader:
             read(settlement, at("settlement", "operator")),
             read(engine, at("engine", "fill_count")),
             read(settlement, at("settlement", "last_trade_time")),
+            read(engine, at("engine", "loss_epoch")),
+            read(engine, at("engine", "fresh_total")),
         ]
         market_ids = [m for m in sorted(set(market_ids)) if m < count]  # the lens's bits
         held = 1  # where the next market's holders are in ``by_hand``
@@ -176,6 +178,7 @@ class StorageReader:
             out.append(read(token, at("token", "balanceOf", account)))
             out.append(read(engine, at("engine", "collateral", account)))
             out.append(read(engine, at("engine", "booked", account)))
+            out.append(read(engine, at("engine", "fresh", account)))
             for market_id in market_ids:
                 base = at("engine", "positions", account, market_id)
                 out += [read(engine, base + offset) for offset in self.position_members]
@@ -222,7 +225,7 @@ _LISTING = tuple(i for i, field in enumerate(MARKET_FIELDS) if field not in _MOV
 GENERATED = {
     "engine": (
         "insurance_fund", "bad_debt", "market_count", "guardian", "oracle", "fill_count",
-        "markets", "collateral", "booked", "positions",
+        "markets", "collateral", "booked", "positions", "fresh", "loss_epoch", "fresh_total",
     ),
     "token": ("balanceOf",),
     "governor": ("pending_owner", "eta"),

@@ -10,8 +10,15 @@ from functools import cache, lru_cache
 from operator import attrgetter
 
 from deployment.config import LISTING_FIELDS
-from pyspec.constants import ADL_PROFIT_MASK, ADL_ROUND_SHIFT, LAST_FILL_MASK, LAST_FILL_SHIFT
-from pyspec.state import Position, State
+from pyspec.constants import (
+    ADL_PROFIT_MASK,
+    ADL_ROUND_SHIFT,
+    LAST_FILL_MASK,
+    LAST_FILL_SHIFT,
+    NEW_MONEY_EPOCH_SHIFT,
+    NEW_MONEY_MASK,
+)
+from pyspec.state import Account, Position, State
 
 MARKET_FIELDS = (
     *LISTING_FIELDS,
@@ -30,7 +37,7 @@ MARKET_FIELDS = (
 )
 ROLES = ("owner", "pending_owner", "guardian", "oracle", "operator")
 # Counters after the roles: the engine's fills, the Settlement's latest match or takeover.
-COUNTERS = ("fill_count", "settlement.last_trade_time")
+COUNTERS = ("fill_count", "settlement.last_trade_time", "loss_epoch", "fresh_total")
 # Order digests compared per dump (StateLens.MAX_DUMP_ORDERS): the latest the spec touched.
 MAX_DUMP_ORDERS = 128
 
@@ -59,8 +66,9 @@ def call_ids_of(state_json: dict) -> list[bytes]:
 
 
 POSITION_FIELDS = ("size", "entry_notional", "funding_checkpoint", "stamp")
-# An account's words before its positions: token balance, collateral, booked loss (M-1).
-ACCOUNT_HEAD = 3
+# An account's words before its positions: token balance, collateral, booked loss (M-1),
+# new money (issue 18: ``storage.fresh``, its epoch above the amount).
+ACCOUNT_HEAD = 4
 REQUEST_FIELDS = ("size", "last_fill", "deadline")
 
 
@@ -75,6 +83,11 @@ def stamp(position: Position) -> int:
 
 
 STAMP_FIELDS = ("last_fill", "adl_round", "adl_profit")
+
+
+def fresh_word(account: Account) -> int:
+    """The contract's one-word new money of a spec account (``storage.fresh``)."""
+    return account.fresh_epoch << NEW_MONEY_EPOCH_SHIFT | account.fresh
 
 
 def stamp_fields(word: int) -> tuple[int, int, int]:
@@ -93,7 +106,7 @@ def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[in
         for _ in markets:
             first += _NO_POSITION
     else:
-        first += account.collateral, account.booked
+        first += account.collateral, account.booked, fresh_word(account)
         position_in = account.positions.get
         for market_id in markets:
             p = position_in(market_id)
@@ -109,7 +122,7 @@ def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[in
     return tuple(first), tuple(second)
 
 
-_NO_ACCOUNT = (0, 0)
+_NO_ACCOUNT = (0, 0, 0)
 _NO_POSITION = (0,) * len(POSITION_FIELDS)
 _NO_REQUEST = (0,) * len(REQUEST_FIELDS)
 
@@ -147,6 +160,8 @@ def spec_globals(state: State) -> list[int]:
         ),
         state.fill_count,
         state.book.last_trade_time,
+        state.loss_epoch,
+        state.fresh_total,
     ]
 
 
@@ -272,6 +287,9 @@ def labelled(
         out.append((f"token.balanceOf({who(address)})", next(words)))
         out.append((f"{who(address)}.collateral", next(words)))
         out.append((f"{who(address)}.booked", next(words)))
+        fresh = next(words)
+        out.append((f"{who(address)}.fresh_epoch", fresh >> NEW_MONEY_EPOCH_SHIFT))
+        out.append((f"{who(address)}.fresh", fresh & NEW_MONEY_MASK))
         for market_id in markets:
             position = f"{who(address)}.positions[{market_id}]"
             for name in POSITION_FIELDS[:-1]:

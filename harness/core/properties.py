@@ -21,6 +21,7 @@ from harness.core import (
     keeper_reward,
     listing_keys,
     loss_record,
+    new_money,
     readable,
 )
 from harness.core.eip712 import signed_by
@@ -55,10 +56,9 @@ PROPERTIES = {
     "lapse, when no match was settled and no exit taken since the request (N1)",
     "no_value_on_stale_price": "no market settles at a stale price, and funding never "
     "accrues past the moment a market's price went stale (N3, N4)",
-    "withdrawal_order_free": "while bad debt B is recorded, a withdrawal of a pays "
-    "a - ceil(a x B / E) (E: all claims, the engine's balance - fund + B) and repays B with "
-    "the rest, so B / E and every claimant's payout are the same in any order of "
-    "withdrawals (the bank run behind N2)",
+    "withdrawal_order_free": new_money.ORDER_FREE,
+    "new_money_backed": new_money.BACKED,
+    "new_money_counted": new_money.COUNTED,
     "settlement_after_waterfall": "a market settles only when none of its holders is "
     "bankrupt at the settlement price: every deficit went through the live waterfall "
     "first, so settling instead of deleveraging gains nobody anything (N2)",
@@ -177,8 +177,7 @@ def check_call(
     adl_record.check_lifetime(fn, caller, before, after, events)
     _check_stale(before, after, events)
     _check_settlement_solvent(before, events)
-    if fn == "withdraw":
-        _check_withdrawal(args[0], after, events)
+    new_money.check_call(fn, caller, args, before, after, events)
     _check_governance(fn, args, before, events)
     listing_keys.check(before, events, direct=fn == "add_market")
     _check_final_settlement(before, after, events)
@@ -423,22 +422,6 @@ def _check_escape(args: tuple, before: State) -> None:
         and before.book.last_trade_time < requested_at,
         f"escaped {trader}'s request {(lots, stamp, deadline)} at {before.timestamp}: "
         f"position {position}, last trade {before.book.last_trade_time}",
-    )
-
-
-def _check_withdrawal(amount: int, after: State, events: list) -> None:
-    """The debt and the claims at the moment of the payout, from the state after the call
-    (a settlement earlier in the call may have written a deficit off)."""
-    paid = next(args[1] for name, args in events if name == "Withdrawal")
-    haircut = amount - paid
-    debt = after.bad_debt + haircut
-    claims = after.token.balance_of(after.address) - after.insurance_fund + debt + paid
-    share = min(-(-amount * debt // claims), debt) if debt else 0
-    check(
-        "withdrawal_order_free",
-        haircut == share,
-        f"withdrew {amount} with bad debt {debt} of claims {claims}: paid {paid}, "
-        f"pro-rata {amount - share}",
     )
 
 

@@ -18,7 +18,7 @@ from harness.evm import artifacts
 from harness.evm.abi import EventDecoder, FunctionCodec
 from harness.evm.base import ChainError, Log
 from pyspec import governor
-from pyspec.constants import EVERY_MARKET
+from pyspec.constants import EVERY_MARKET, NEW_MONEY_EPOCH_SHIFT, NEW_MONEY_MASK
 from pyspec.state import Account, Market, OrderBook, Position, State, Timelock
 from pyspec.token import ZERO_ADDRESS, Token
 
@@ -156,9 +156,13 @@ def import_state(
         markets,
     )
     token.events = state.events
+    state.loss_epoch = read("PerpEngine", engine, "loss_epoch")
+    state.fresh_total = read("PerpEngine", engine, "fresh_total")
     for address in accounts:
         account = Account(read("PerpEngine", engine, "collateral", address))
         account.booked = read("PerpEngine", engine, "booked", address)
+        fresh = read("PerpEngine", engine, "fresh", address)
+        account.fresh_epoch, account.fresh = fresh >> NEW_MONEY_EPOCH_SHIFT, fresh & NEW_MONEY_MASK
         for market_id in range(len(markets)):
             size, entry, checkpoint, stamp = read(
                 "PerpEngine", engine, "positions", address, market_id
@@ -166,7 +170,7 @@ def import_state(
             position = Position(size, entry, checkpoint, *stamp_fields(stamp))
             if position.size:
                 account.positions[market_id] = position
-        if account.collateral or account.positions or account.booked:
+        if account.collateral or account.positions or account.booked or fresh:
             state.accounts[address] = account
     state.book = _book(read, settlement, accounts, len(markets), events)
     state.book.chain_id = int(rpc("eth_chainId", []), 16)

@@ -14,6 +14,7 @@ ACCOUNT_VIEWS = {
     "maintenance_margin": margin.maintenance_margin,
     "free_collateral": views.free_collateral,
     "health": views.health,
+    "new_money": views.new_money,
 }
 POSITION_VIEWS = {
     "liquidation_price": views.liquidation_price,
@@ -23,14 +24,13 @@ POSITION_VIEWS = {
     "adl_exposure": views.adl_exposure,
 }
 MARKET_VIEWS = {"price_age": views.price_age}
-# the loss rule's haircuts, asked for the amount of each named account's collateral
-AMOUNT_VIEWS = {
-    "withdrawal_haircut": views.withdrawal_haircut,
-    "deposit_haircut": views.deposit_haircut,
-}
+# the loss rule's haircut, asked for each named account with the amount of its collateral
+AMOUNT_VIEWS = {"withdrawal_haircut": views.withdrawal_haircut}
 # and, once per comparison, at their bound: the last amount served and the first refused
-# (``views: amount too large``: amount x bad debt stays inside int256)
+# (``views: amount too large``: amount x bad debt stays inside int256), for an account
+# with no new money
 AMOUNT_BOUNDS = (2**128 - 1, 2**128)
+NOBODY = "0x" + "00" * 20
 # Served by contracts/PerpViews.vy, outside the engine's size budget: every view.
 PERP_VIEWS = frozenset({*ACCOUNT_VIEWS, *POSITION_VIEWS, *MARKET_VIEWS, *AMOUNT_VIEWS})
 
@@ -42,7 +42,9 @@ def market_queries(state: State) -> list[Query]:
     queries = [
         (fn, spec, (m,)) for m in range(len(state.markets)) for fn, spec in MARKET_VIEWS.items()
     ]
-    return queries + [(fn, spec, (a,)) for a in AMOUNT_BOUNDS for fn, spec in AMOUNT_VIEWS.items()]
+    return queries + [
+        (fn, spec, (NOBODY, a)) for a in AMOUNT_BOUNDS for fn, spec in AMOUNT_VIEWS.items()
+    ]
 
 
 def account_queries(state: State, address: str) -> list[Query]:
@@ -56,7 +58,7 @@ def account_queries(state: State, address: str) -> list[Query]:
     ]
     account = state.accounts.get(address)
     amount = max(account.collateral if account else 0, 1)
-    return queries + [(fn, spec, (amount,)) for fn, spec in AMOUNT_VIEWS.items()]
+    return queries + [(fn, spec, (address, amount)) for fn, spec in AMOUNT_VIEWS.items()]
 
 
 def expected(spec_view: Callable, state: State, args: tuple) -> tuple | str:

@@ -135,25 +135,62 @@ def leaving(state, address: str) -> int:
     return paid(state.events)
 
 
-def test_i18_a_deposit_takes_over_part_of_the_loss(case):
-    """Issue 18, the loss rule's stated cost (SPEC.md, "Who bears a loss recorded before
-    a deposit"): while bad debt is recorded a deposit joins the claims at face, so its
-    withdrawal's haircut takes over part of the old loss. trader5's 10,000 USDC, withdrawn
-    at once, pays back 9,286.52; trader6, whose claim bore the loss, now leaves with
-    190.32 more. Crediting deposits at the claims' value instead was built and withdrawn:
-    it let a deposit share a recovery its depositor set off in the same transaction."""
+def test_i18_new_money_leaves_at_face(case):
+    """Issue 18, the loss rule's new money (SPEC.md, "Who bears a loss recorded before a
+    deposit"): while bad debt is recorded a deposit is new money, which a withdrawal takes
+    first, at face; the old claims alone bear the loss recorded before it. trader5's
+    10,000 USDC, withdrawn at once, pays back 10,000; trader6, whose claim bore the loss,
+    leaves with the same 9,096.20 before and after. On the design before, the deposit
+    joined the claims at face: it paid back 9,286.52 and trader6 left with 190.32 more."""
     socialized(case, early=(("trader6", 10_000),))
-    trader6 = case.address("trader6")
+    trader5, trader6 = case.address("trader5"), case.address("trader6")
     assert leaving(case.state, trader6) == 9_096_195_602
-    # the tax, told before the deposit (on the chain too: the views compared)
-    tax = 10_000 * USDC - 9_286_517_492
-    assert views.deposit_haircut(case.state, 10_000 * USDC) == tax
-    case.pair.check_views(["trader5", "trader6"])
+    assert views.new_money(case.state, trader5) == 0
     case("deposit", "trader5", 10_000 * USDC)
-    assert leaving(case.state, trader6) == 9_286_517_492
-    assert views.withdrawal_haircut(case.state, 10_000 * USDC) == tax
-    case.pair.check_views(["trader5", "trader6"])
-    assert paid(case.act("withdraw", "trader5", 10_000 * USDC)) == 9_286_517_492
+    assert views.new_money(case.state, trader5) == 10_000 * USDC
+    assert leaving(case.state, trader6) == 9_096_195_602
+    assert views.withdrawal_haircut(case.state, trader5, 10_000 * USDC) == 0
+    case.pair.check_views(["trader5", "trader6"])  # on the chain too
+    events = case.act("withdraw", "trader5", 10_000 * USDC)
+    assert paid(events) == 10_000 * USDC
+    assert ("Haircut", (trader5, 0, 10_000 * USDC)) in events
+
+
+def test_i18_new_money_shares_no_recovery(case):
+    """Issue 18: crediting deposits at the claims' value was built and withdrawn because a
+    deposit shared a recovery its depositor set off in the same transaction (a review's
+    attacker took 2,969.72 USDC of a 3,305 repayment). New money shares none: the outsider
+    deposits 500,000 USDC, deleverages trader0, whose 200 USDC of new profit repays its
+    loss record (bad debt first), and withdraws its 500,000 at face, not a unit more; the
+    whole repayment went to the old claims."""
+    booked_beside_a_long(case)
+    case.price(1, 7 * USDC)  # trader0's long gains 200 USDC: what it owes repays first
+    bad_debt = case.state.bad_debt
+    assert bad_debt > 0
+    case("deposit", "outsider", 500_000 * USDC)
+    events = case("deleverage", "outsider", "trader0")
+    assert ("LossRepaid", (case.address("trader0"), 200 * USDC, 0)) in events
+    assert case.state.bad_debt == bad_debt - 200 * USDC
+    assert paid(case.act("withdraw", "outsider", 500_000 * USDC)) == 500_000 * USDC
+
+
+def test_i18_losses_consume_old_money_first(case):
+    """Issue 18: new money is at most the collateral its account holds, and a loss takes
+    the old money first. trader5 holds 2,000 USDC from before the loss and deposits 1,000
+    of new money; it sells 1,000 lots to trader6 at 0.50 and buys them back at 3.00, a
+    2,500 USDC loss: of its 3,000 it keeps about 500, all of it new money, which it
+    withdraws at face."""
+    socialized(case, early=(("trader5", 2_000), ("trader6", 10_000)))
+    trader5 = case.address("trader5")
+    case("deposit", "trader5", 1_000 * USDC)
+    assert views.new_money(case.state, trader5) == 1_000 * USDC
+    case(settle_trade("trader6", "trader5", 1_000, 500_000))
+    case.price(0, 3 * USDC)
+    case(settle_trade("trader5", "trader6", 1_000, 3 * USDC))
+    collateral = case.state.accounts[trader5].collateral
+    assert 0 < collateral < 1_000 * USDC and case.state.bad_debt > 0
+    assert views.new_money(case.state, trader5) == collateral
+    assert paid(case.act("withdraw", "trader5", collateral)) == collateral
 
 
 def booked(case, name: str) -> int:

@@ -6,6 +6,7 @@ import pytest
 
 from harness.core import dump, invariants
 from harness.core.branches import Stats
+from harness.core.dump import ACCOUNT_HEAD
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
 from harness.core.machine import DifferentialMachine, explore
@@ -13,11 +14,8 @@ from harness.core.sequence import CheckedSequence
 from harness.vectors.builder import Builder, settle_trade
 from pyspec.constants import FUNDING_INDEX_SCALE
 
-SIZE, ENTRY, CHECKPOINT = (
-    2,
-    3,
-    4,
-)  # in a parsed account: collateral, booked, then market 0's position
+# in a parsed account: collateral, booked loss, new money, then market 0's position
+SIZE, ENTRY, CHECKPOINT = (ACCOUNT_HEAD - 1 + i for i in range(3))
 
 
 @pytest.fixture

@@ -113,16 +113,27 @@ def test_complete_deleverage_gas_is_docs_gas():
 
     policies = ("queue", "pnl_pro_rata", "leverage_pro_rata", "contract_pro_rata")
     quoted = re.findall(
-        r"queue ([\d,]+), pro-rata on\s+profit ([\d,]+), leverage-weighted ([\d,]+), "
-        r"contract pro-rata ([\d,]+) \(1 market",
+        r"queue ([\d,]+) and ([\d,]+), pro-rata on\s+profit\s+([\d,]+) and ([\d,]+),"
+        r"\s+leverage-weighted\s+([\d,]+) and ([\d,]+),\s+contract\s+pro-rata\s+([\d,]+) "
+        r"and ([\d,]+)\. Each",
         README,
     )
     assert len(quoted) == 1, "README no longer quotes the deleverage per policy"
     quoted = [int(x.replace(",", "")) for x in quoted[0]]
-    assert quoted == [worst(p, 1) for p in policies]
-    assert figures(r"markets, at most ([\d,]+) \(the queue") == [max(worst(p, 8) for p in policies)]
+
+    def cell(policy: str, staggered: bool) -> int:
+        return next(
+            row[policy]
+            for row in gas["policies"]
+            if row["markets"] == 1 and row["staggered"] == staggered
+        )
+
+    assert quoted == [cell(p, s) for p in policies for s in (False, True)]
+    assert figures(r"markets, at most\s+([\d,]+) \(the queue") == [
+        max(worst(p, 8) for p in policies)
+    ]
     bound = next(r for r in gas["waterfall"] if r["markets"] == 1 and r["positions"] == 32)
-    assert figures(r"pnl_pro_rata\) is ([\d,]+), against") == [bound["deleverage"]]
+    assert figures(r"pnl_pro_rata\) is ([\d,]+),\s+against") == [bound["deleverage"]]
     spec = (REPO_ROOT / "SPEC.md").read_text()
     for policy in policies:
         row = re.search(rf"^\| {policy} \|.*\| ([\d,]+) \(([\d,]+)\) \|$", spec, re.M)
