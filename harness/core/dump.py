@@ -37,7 +37,13 @@ MARKET_FIELDS = (
 )
 ROLES = ("owner", "pending_owner", "guardian", "oracle", "operator")
 # Counters after the roles: the engine's fills, the Settlement's latest match or takeover.
-COUNTERS = ("fill_count", "settlement.last_trade_time", "loss_epoch", "fresh_total")
+COUNTERS = (
+    "fill_count",
+    "settlement.last_trade_time",
+    "loss_epoch",
+    "fresh_total",
+    "fresh_debt",
+)
 # Order digests compared per dump (StateLens.MAX_DUMP_ORDERS): the latest the spec touched.
 MAX_DUMP_ORDERS = 128
 
@@ -162,6 +168,7 @@ def spec_globals(state: State) -> list[int]:
         state.book.last_trade_time,
         state.loss_epoch,
         state.fresh_total,
+        state.fresh_debt,
     ]
 
 

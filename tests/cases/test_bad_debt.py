@@ -6,6 +6,7 @@ renders or checks ``tests/vectors/bad_debt/<name>.json``."""
 import pytest
 from scenarios import ALL, booked_beside_a_long, no_profitable_short, rewards_paid, socialized
 
+from harness.core.call import CLOCK, Call
 from harness.core.genesis import USDC
 from harness.core.invariants import InvariantViolation
 from harness.core.sequence import check_properties
@@ -153,7 +154,7 @@ def test_i18_new_money_leaves_at_face(case):
     case.pair.check_views(["trader5", "trader6"])  # on the chain too
     events = case.act("withdraw", "trader5", 10_000 * USDC)
     assert paid(events) == 10_000 * USDC
-    assert ("Haircut", (trader5, 0, 10_000 * USDC)) in events
+    assert ("Haircut", (trader5, 0, 10_000 * USDC, 0)) in events
 
 
 def test_i18_new_money_shares_no_recovery(case):
@@ -172,6 +173,56 @@ def test_i18_new_money_shares_no_recovery(case):
     assert ("LossRepaid", (case.address("trader0"), 200 * USDC, 0)) in events
     assert case.state.bad_debt == bad_debt - 200 * USDC
     assert paid(case.act("withdraw", "outsider", 500_000 * USDC)) == 500_000 * USDC
+
+
+def test_i18_review_a_dust_loss_costs_new_money_its_share_only(case):
+    """Issue 18, a review of new money: a first design made every later loss, however
+    small, turn all new money old, so that it bore the loss recorded before it again. An
+    attacker pair opened 2 lots at 0.20 USDC each and let funding at its bound make the
+    long bankrupt by 0.0005 USDC, which nobody could be charged (funding is principal):
+    trader5's 100,000 USDC of new money then left with 97,535.65 and trader6, an old
+    claim, gained 657.37. Now a later loss is shared by what each claim is still worth:
+    trader5 bears its share of the 0.0005 USDC and no more."""
+    socialized(case, early=(("trader6", 10_000),))
+    trader5, trader6 = case.address("trader5"), case.address("trader6")
+    case("deposit", "trader5", 100_000 * USDC)
+    before = leaving(case.state, trader6)
+    case("deposit", "trader3", 200_000)
+    case("deposit", "trader4", 200_000)
+    case(settle_trade("trader3", "trader4", 2, 500_000))
+    case("set_funding_rate", "oracle", 0, 1_388_888)  # longs pay 0.5% an hour
+    while margin.equity(case.state, case.address("trader3")) >= 0:
+        case(Call(CLOCK, "wait", "", (3_000,)))
+        case.price(0, 500_000)
+        case.price(1, case.state.markets[1].price)
+    events = case("deleverage", "trader3", "trader3")
+    loss = next(args[1] for name, args in events if name == "BadDebt")
+    assert 0 < loss < USDC // 100
+    assert views.new_money(case.state, trader5) == 100_000 * USDC
+    assert 100_000 * USDC - loss <= leaving(case.state, trader5) <= 100_000 * USDC
+    assert abs(leaving(case.state, trader6) - before) < USDC // 100  # fees repaid a little
+    assert paid(case.act("withdraw", "trader5", 100_000 * USDC)) >= 100_000 * USDC - loss
+
+
+def test_i18_review_new_money_ends_with_the_bad_debt(case):
+    """Issue 18, a review of new money: a first design kept the new money recorded after
+    a top-up repaid the bad debt, and the engine's withdrawal computed the old claims, E -
+    F, even then. trader3 and trader5 had deposited 500,000 USDC of new money; with the
+    debt repaid, trader4 bought 3,000,000 lots from trader3 at the band's edge, sold them
+    to trader5 at the oracle price and withdrew its gain: E fell below F, and every
+    withdrawal on the chain reverted (an underflow) while the spec paid. Now the epoch ends
+    when the bad debt is repaid in full: no new money is left to count."""
+    socialized(case, early=(("trader6", 10_000),))
+    case("deposit", "trader3", 300_000 * USDC)
+    case("deposit", "trader5", 200_000 * USDC)
+    assert case.state.fresh_total == 500_000 * USDC
+    case("top_up_insurance", "outsider", case.state.bad_debt)
+    assert case.state.bad_debt == 0 and case.state.fresh_total == 0
+    case("deposit", "trader4", 150_000 * USDC)
+    case(settle_trade("trader3", "trader4", 3_000_000, 525_000, buyer_is_taker=False))
+    case(settle_trade("trader4", "trader5", 3_000_000, 500_000, buyer_is_taker=False))
+    case("withdraw", "trader4", case.state.accounts[case.address("trader4")].collateral)
+    assert paid(case.act("withdraw", "trader6", 10_000 * USDC)) == 10_000 * USDC
 
 
 def test_i18_losses_consume_old_money_first(case):
