@@ -87,38 +87,6 @@ def liquidation_terms(
 
 @external
 @pure
-def withdrawal_haircuts(
-    amount: uint256,
-    exempt: uint256,
-    bad_debt: uint256,
-    fresh_debt: uint256,
-    claims: uint256,
-    fresh_total: uint256,
-) -> (uint256, uint256):
-    """
-    @notice The loss rule's two haircuts of a withdrawal, for the engine (out of its
-            EIP-170 budget). Spec: `liquidation.compute_withdrawal_haircuts`.
-    """
-    return liquidation.compute_withdrawal_haircuts(
-        amount, exempt, bad_debt, fresh_debt, claims, fresh_total
-    )
-
-
-@external
-@pure
-def new_money_debt(loss: uint256, assets: uint256, total: uint256, debt: uint256) -> uint256:
-    """
-    @notice The new money's debt after bad debt `loss` is recorded: pro rata by what each
-            claim is still worth, ceil(loss x (F - D) / A) more, at most F.
-            Spec: `margin.share_new_loss`.
-    """
-    if assets == 0:
-        return total
-    return min(debt + (loss * (total - debt) + assets - 1) // assets, total)  # rounded up
-
-
-@external
-@pure
 def check_market_params(params: MarketParams) -> bool:
     """
     @notice The bounds every listing and every parameter change keeps; true, or a revert

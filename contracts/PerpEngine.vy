@@ -46,7 +46,6 @@ exports: (
     storage.fresh,
     storage.loss_epoch,
     storage.fresh_total,
-    storage.fresh_debt,
 )
 
 
@@ -71,9 +70,8 @@ event Withdrawal:
 event Haircut:
     account: indexed(address)
     amount: uint256
-    # the part of the withdrawal that was new money (issue 18), and its part of the haircut
+    # the part of the withdrawal that was new money, exempt (issue 18)
     new_money: uint256
-    new_money_haircut: uint256
 
 
 event Trade:
@@ -308,17 +306,14 @@ def withdraw(amount: uint256):
     ), "withdraw: below initial margin"
     paid: uint256 = amount
     new_claims: uint256 = storage.fresh_total
-    exempt: uint256 = margin.take_new_money(msg.sender, amount)  # new money first
-    if storage.bad_debt > 0:
-        # the old part at the old claims' ratio, the new money at its own
-        old: uint256 = 0
-        new: uint256 = 0
-        old, new = staticcall adl_allocator.withdrawal_haircuts(
-            amount, exempt, storage.bad_debt, storage.fresh_debt, checks.claims(), new_claims
+    exempt: uint256 = margin.take_new_money(msg.sender, amount)  # new money first, at face
+    if storage.bad_debt > 0:  # the old claims, E - F, then hold at least B
+        haircut: uint256 = liquidation.compute_haircut(
+            amount - exempt, storage.bad_debt, checks.claims() - new_claims
         )
-        margin.repay_bad_debt(old, new)
-        paid -= old + new
-        log Haircut(account=msg.sender, amount=old + new, new_money=exempt, new_money_haircut=new)
+        margin.repay_bad_debt(haircut)
+        paid -= haircut
+        log Haircut(account=msg.sender, amount=haircut, new_money=exempt)
     checks.push(msg.sender, paid)
     log Withdrawal(account=msg.sender, amount=paid)
 
@@ -741,13 +736,7 @@ def _book_loss(account: address, market_id: uint256, deficit: int256):
     if rest > 0:
         storage.collateral[account] += rest
         storage.bad_debt += convert(rest, uint256)
-        # every claim bears it: the new money's share joins its debt
-        storage.fresh_debt = staticcall adl_allocator.new_money_debt(
-            convert(rest, uint256),
-            checks.claims() - storage.bad_debt,
-            storage.fresh_total,
-            storage.fresh_debt,
-        )
+        margin.lapse_new_money()  # a new loss: every claim bears it
         log BadDebt(account=account, amount=convert(rest, uint256))
 
 

@@ -38,7 +38,6 @@ interface IPerpEngine:
     def fresh(account: address) -> uint256: view
     def loss_epoch() -> uint256: view
     def fresh_total() -> uint256: view
-    def fresh_debt() -> uint256: view
     def token() -> IERC20: view
 
 
@@ -231,9 +230,8 @@ def new_money(account: address) -> uint256:
 def withdrawal_haircut(account: address, amount: uint256) -> uint256:
     """
     @notice The haircut a withdrawal of `amount` by `account` takes now (the loss rule): its
-            new money first, at the new money's share of the losses recorded since it was
-            deposited, the rest at the old claims' share of the bad debt; 0 while none is
-            recorded. The withdrawal settles the account's funding first,
+            new money first, untaxed, the rest at the old claims' share of the bad debt; 0
+            while none is recorded. The withdrawal settles the account's funding first,
             which can move the fund and the new money by a unit or so.
             Spec: `views.withdrawal_haircut`.
     """
@@ -241,22 +239,14 @@ def withdrawal_haircut(account: address, amount: uint256) -> uint256:
     bad_debt: uint256 = staticcall engine.bad_debt()
     if bad_debt == 0:
         return 0
-    claims: uint256 = (
+    old_claims: uint256 = (
         staticcall (staticcall engine.token()).balanceOf(engine.address)
         - staticcall engine.insurance_fund()
         + bad_debt
+        - staticcall engine.fresh_total()
     )
-    old: uint256 = 0
-    new: uint256 = 0
-    old, new = liquidation.compute_withdrawal_haircuts(
-        amount,
-        min(amount, self._new_money(account)),
-        bad_debt,
-        staticcall engine.fresh_debt(),
-        claims,
-        staticcall engine.fresh_total(),
-    )
-    return old + new
+    exempt: uint256 = min(amount, self._new_money(account))
+    return liquidation.compute_haircut(amount - exempt, bad_debt, old_claims)
 
 
 @external

@@ -185,16 +185,14 @@ def process_withdraw(state: State, caller: str, amount: int) -> None:
     )
     paid = amount
     new_claims = state.fresh_total
-    exempt = margin.take_new_money(state, caller, amount)  # new money first
-    if state.bad_debt > 0:
-        # the old part at the old claims' ratio, the new money at its own (the losses
-        # recorded since it was deposited): each ratio stays as it was
-        old, new = liquidation.compute_withdrawal_haircuts(
-            amount, exempt, state.bad_debt, state.fresh_debt, claims(state), new_claims
+    exempt = margin.take_new_money(state, caller, amount)  # new money first, at face
+    if state.bad_debt > 0:  # the old claims, E - F, then hold at least B
+        haircut = liquidation.compute_haircut(
+            amount - exempt, state.bad_debt, claims(state) - new_claims
         )
-        margin.repay_bad_debt(state, old, new)
-        paid -= old + new
-        state.events.append(("Haircut", (caller, old + new, exempt, new)))
+        margin.repay_bad_debt(state, haircut)
+        paid -= haircut
+        state.events.append(("Haircut", (caller, haircut, exempt)))
     push(state, caller, paid)
     state.events.append(("Withdrawal", (caller, paid)))
 
@@ -553,7 +551,7 @@ def _book_loss(state: State, address: str, market_id: int, deficit: int) -> None
     if deficit > 0:
         get_account(state, address).collateral += deficit
         state.bad_debt += deficit
-        margin.share_new_loss(state, deficit, claims(state))  # every claim bears it
+        margin.lapse_new_money(state)  # a new loss: every claim bears it
         state.events.append(("BadDebt", (address, deficit)))
 
 

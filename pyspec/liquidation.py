@@ -117,22 +117,6 @@ def compute_haircut(amount: int, bad_debt: int, claims: int) -> int:
     return min(ceil_div(amount * bad_debt, claims), bad_debt)
 
 
-def compute_withdrawal_haircuts(
-    amount: int, exempt: int, bad_debt: int, fresh_debt: int, claims: int, fresh_total: int
-) -> tuple[int, int]:
-    """Return the haircuts of the loss rule on a withdrawal of ``amount`` whose first
-    ``exempt`` units are new money, while ``bad_debt`` B is recorded of which the new
-    money ``fresh_total`` F bears ``fresh_debt`` D, against all ``claims`` E: the old part
-    at (B - D) / (E - F) and the new money at D / F, each rounded up. Contract:
-    ``liquidation.compute_withdrawal_haircuts`` (served by ``AdlAllocator.withdrawal_haircuts``)."""
-    old = new = 0
-    if bad_debt > fresh_debt:
-        old = compute_haircut(amount - exempt, bad_debt - fresh_debt, claims - fresh_total)
-    if fresh_debt > 0:
-        new = compute_haircut(exempt, fresh_debt, fresh_total)
-    return old, new
-
-
 def compute_liquidation_terms(
     equity: int,
     maintenance: int,

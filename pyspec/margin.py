@@ -211,16 +211,16 @@ def credit_fund(state: State, amount: int) -> None:
     repaid = min(amount, state.bad_debt)
     state.insurance_fund += amount - repaid
     if repaid > 0:
-        repay_bad_debt(state, repaid, 0)
+        repay_bad_debt(state, repaid)
 
 
-def repay_bad_debt(state: State, old: int, new: int) -> None:
-    """Repay ``old`` of the old claims' bad debt and ``new`` of the new money's. A
-    repayment from the fund repays the old claims' first: it recovers the losses recorded
-    before the new money. Repaid in full, the epoch ends. Contract: ``margin.repay_bad_debt``.
-    """
-    state.bad_debt -= old + new
-    state.fresh_debt = min(state.fresh_debt - new, state.bad_debt)
+def repay_bad_debt(state: State, amount: int) -> None:
+    """Repay ``amount`` of the bad debt; repaid in full, no claim is worth less than its
+    face and the new money of the epoch counts no more (``lapse_new_money``): a review
+    found new money left counted after a top-up, and the old claims (E - F) then below
+    zero once their holders left, which made every withdrawal underflow on the chain.
+    Contract: ``margin.repay_bad_debt``."""
+    state.bad_debt -= amount
     if state.bad_debt == 0:
         lapse_new_money(state)
 
@@ -282,42 +282,23 @@ def take_new_money(state: State, address: str, amount: int) -> int:
 
 
 def clamp_new_money(state: State, address: str) -> None:
-    """Realized losses consume old money first: after every step that may lower an
-    account's collateral, its new money is at most that collateral. The rest was lost to
-    others, whose gain is old money, and takes its share of the new money's debt along,
-    rounded down, so the others' new money keeps its ratio. Contract:
-    ``margin.clamp_new_money``."""
+    """Losses consume old money first: after every step that may lower an account's
+    collateral, its new money is at most that collateral (the rest was lost to others,
+    whose gain is old money). Contract: ``margin.clamp_new_money``."""
     if state.fresh_total == 0:
         return
     account = state.accounts.get(address)
     excess = new_money(state, address) - max(account.collateral if account else 0, 0)
     if excess > 0:
-        state.fresh_debt -= state.fresh_debt * excess // state.fresh_total
         account.fresh -= excess
         state.fresh_total -= excess
 
 
-def share_new_loss(state: State, loss: int, claims: int) -> None:
-    """Bad debt ``loss`` just recorded is every claim's to bear, pro rata by what it is
-    still worth: of the assets A (the ``claims`` E less the bad debt), the new money holds
-    F - D, and its debt grows by ceil(loss x (F - D) / A), at most to F (a loss beyond
-    the assets leaves no claim anything). The old claims bear the rest, so neither ratio
-    exceeds one. Contract: ``AdlAllocator.new_money_debt`` (out of the engine's EIP-170
-    budget), called by ``PerpEngine._book_loss``."""
-    assets, debt = claims - state.bad_debt, state.fresh_debt
-    if assets == 0:
-        state.fresh_debt = state.fresh_total
-    else:
-        share = ceil_div(loss * (state.fresh_total - debt), assets)
-        state.fresh_debt = min(debt + share, state.fresh_total)
-
-
 def lapse_new_money(state: State) -> None:
-    """Bad debt repaid in full: no claim is worth less than its face, and the new money
-    of the epoch counts no more. Contract: ``margin.repay_bad_debt``."""
+    """A new loss is every claim's to bear, and a repaid one nobody's: either way the new
+    money of the epoch joins the old claims. Contract: ``margin.lapse_new_money``."""
     state.loss_epoch += 1
     state.fresh_total = 0
-    state.fresh_debt = 0
 
 
 def repay_booked(state: State, address: str) -> None:

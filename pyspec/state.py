@@ -160,14 +160,11 @@ class State:
     book: OrderBook | None = None
     # The Governor contract's storage (pyspec/governor.py).
     timelock: Timelock | None = None
-    # Each time bad debt is repaid in full a new epoch starts, in which the new money of
-    # earlier epochs counts no more (issue 18, ``margin.lapse_new_money``).
+    # Recorded losses so far: each bad debt recorded starts a new epoch, in which the
+    # new money of earlier epochs is old (issue 18, ``margin.lapse_new_money``).
     loss_epoch: int = 0
     # The new money of the current epoch, summed over accounts (the loss rule's F).
     fresh_total: int = 0
-    # The part of the bad debt the new money bears: its share of losses recorded since it
-    # was deposited (the loss rule's D; the old claims bear bad_debt - D).
-    fresh_debt: int = 0
 
     def copy(self) -> "State":
         """Return an independent copy (used to roll a rejected call back)."""
@@ -242,7 +239,6 @@ class State:
             self.timelock.copy() if self.timelock is not None else None,
             self.loss_epoch,
             self.fresh_total,
-            self.fresh_debt,
         )
 
 

@@ -25,9 +25,8 @@ def new_money(state: State, address: str) -> int:
 
 def withdrawal_haircut(state: State, address: str, amount: int) -> int:
     """Return the haircut a withdrawal of ``amount`` by ``address`` takes at the state now
-    (the loss rule): its new money first, at the new money's share of the losses recorded
-    since it was deposited, the rest at the old claims' share of the bad debt; 0 while
-    none is recorded. The withdrawal settles the account's funding
+    (the loss rule): its new money first, untaxed, the rest at the old claims' share of
+    the bad debt; 0 while none is recorded. The withdrawal settles the account's funding
     first, which can move the fund and the new money by a unit or so.
     Contract: ``PerpViews.withdrawal_haircut``.
     """
@@ -35,10 +34,8 @@ def withdrawal_haircut(state: State, address: str, amount: int) -> int:
     if state.bad_debt == 0:
         return 0
     exempt = min(amount, margin.new_money(state, address))
-    old, new = liquidation.compute_withdrawal_haircuts(
-        amount, exempt, state.bad_debt, state.fresh_debt, checks.claims(state), state.fresh_total
-    )
-    return old + new
+    old_claims = checks.claims(state) - state.fresh_total
+    return liquidation.compute_haircut(amount - exempt, state.bad_debt, old_claims)
 
 
 def health(state: State, address: str) -> int:

@@ -117,30 +117,6 @@ def compute_keeper_reward(
 
 @internal
 @pure
-def compute_withdrawal_haircuts(
-    amount: uint256,
-    exempt: uint256,
-    bad_debt: uint256,
-    fresh_debt: uint256,
-    claims: uint256,
-    fresh_total: uint256,
-) -> (uint256, uint256):
-    """
-    @notice Return the loss rule's haircuts on a withdrawal of `amount` whose first
-            `exempt` units are new money: the old part at (B - D) / (E - F), the new money
-            at D / F, each rounded up. Spec: `liquidation.compute_withdrawal_haircuts`.
-    """
-    old: uint256 = 0
-    new: uint256 = 0
-    if bad_debt > fresh_debt:
-        old = self.compute_haircut(amount - exempt, bad_debt - fresh_debt, claims - fresh_total)
-    if fresh_debt > 0:
-        new = self.compute_haircut(exempt, fresh_debt, fresh_total)
-    return old, new
-
-
-@internal
-@pure
 def compute_haircut(amount: uint256, bad_debt: uint256, claims: uint256) -> uint256:
     """
     @notice Return the loss rule's haircut on a withdrawal of `amount` while `bad_debt` B is

@@ -244,7 +244,18 @@ def credit_fund(amount: uint256):
     repaid: uint256 = min(amount, storage.bad_debt)
     storage.insurance_fund += amount - repaid
     if repaid > 0:
-        self.repay_bad_debt(repaid, 0)
+        self.repay_bad_debt(repaid)
+
+
+@internal
+def repay_bad_debt(amount: uint256):
+    """
+    @notice Repay `amount` of the bad debt; repaid in full, the new money of the epoch
+            counts no more (`lapse_new_money`). Spec: `margin.repay_bad_debt`.
+    """
+    storage.bad_debt -= amount
+    if storage.bad_debt == 0:
+        self.lapse_new_money()
 
 
 @internal
@@ -310,34 +321,26 @@ def take_new_money(account: address, amount: uint256) -> uint256:
 @internal
 def clamp_new_money(account: address):
     """
-    @notice Realized losses consume old money first: after every step that may lower an
-            account's collateral, its new money is at most that collateral; the rest takes
-            its share of the new money's debt along, rounded down.
-            Spec: `margin.clamp_new_money`.
+    @notice Losses consume old money first: after every step that may lower an account's
+            collateral, its new money is at most that collateral. Spec: `margin.clamp_new_money`.
     """
-    total: uint256 = storage.fresh_total
-    if total == 0:
+    if storage.fresh_total == 0:
         return
     held: uint256 = self.new_money(account)
     backed: uint256 = convert(max(storage.collateral[account], 0), uint256)
     if held > backed:
-        storage.fresh_debt -= storage.fresh_debt * (held - backed) // total
         self._set_new_money(account, backed)
-        storage.fresh_total = total - (held - backed)
+        storage.fresh_total -= held - backed
 
 
 @internal
-def repay_bad_debt(old: uint256, new: uint256):
+def lapse_new_money():
     """
-    @notice Repay `old` of the old claims' bad debt and `new` of the new money's; repaid
-            in full, the epoch ends (`margin.lapse_new_money`). Spec: `margin.repay_bad_debt`.
+    @notice A new loss is every claim's to bear, and a repaid one nobody's: either way the
+            new money of the epoch joins the old claims. Spec: `margin.lapse_new_money`.
     """
-    storage.bad_debt -= old + new
-    storage.fresh_debt = min(storage.fresh_debt - new, storage.bad_debt)
-    if storage.bad_debt == 0:
-        storage.loss_epoch += 1
-        storage.fresh_total = 0
-        storage.fresh_debt = 0
+    storage.loss_epoch += 1
+    storage.fresh_total = 0
 
 
 @internal

@@ -98,10 +98,7 @@ booked: public(HashMap[address, uint256])
 # New money (issue 18): per account, its loss epoch << NEW_MONEY_EPOCH_SHIFT | what it
 # deposited in that epoch while bad debt was recorded and still holds (`margin.new_money`).
 fresh: public(HashMap[address, uint256])
-# Each repayment of the bad debt in full starts a new epoch (`margin.lapse_new_money`).
+# Bad debt recordings so far: each starts a new epoch (`margin.lapse_new_money`).
 loss_epoch: public(uint256)
 # The new money of the current epoch, summed over accounts (the loss rule's F).
 fresh_total: public(uint256)
-# The part of the bad debt the new money bears: its share of the losses recorded since
-# it was deposited (the loss rule's D; the old claims bear bad_debt - D).
-fresh_debt: public(uint256)

@@ -56,7 +56,6 @@ interface IPerpEngine:
     def fresh(account: address) -> uint256: view
     def loss_epoch() -> uint256: view
     def fresh_total() -> uint256: view
-    def fresh_debt() -> uint256: view
     def positions(account: address, market_id: uint256) -> Position: view
 
 
@@ -107,7 +106,7 @@ def dump(
     """
     @notice Return [fund, bad debt, market count, engine token balance, block time, owner,
             pending owner, guardian, oracle, operator, fill count, last trade time, loss epoch,
-            new money total, new money's debt, per
+            new money total, per
             market: 20 fields, holder count, holders..., per account: token balance,
             collateral, booked loss, new money, per market: size, entry notional, funding checkpoint, last fill;
             then the order book: per account: nonce floor, per market: exit request size,
@@ -134,7 +133,6 @@ def dump(
     out.append(self._int(staticcall settlement.last_trade_time()))
     out.append(self._int(staticcall engine.loss_epoch()))
     out.append(self._int(staticcall engine.fresh_total()))
-    out.append(self._int(staticcall engine.fresh_debt()))
     for market_id: uint256 in range(count, bound=constants.MAX_MARKETS):
         market: Market = staticcall engine.markets(market_id)
         out.append(self._int(market.initial_margin_ratio))

@@ -165,7 +165,6 @@ class StorageReader:
             read(settlement, at("settlement", "last_trade_time")),
             read(engine, at("engine", "loss_epoch")),
             read(engine, at("engine", "fresh_total")),
-            read(engine, at("engine", "fresh_debt")),
         ]
         market_ids = [m for m in sorted(set(market_ids)) if m < count]  # the lens's bits
         held = 1  # where the next market's holders are in ``by_hand``
@@ -227,7 +226,6 @@ GENERATED = {
     "engine": (
         "insurance_fund", "bad_debt", "market_count", "guardian", "oracle", "fill_count",
         "markets", "collateral", "booked", "positions", "fresh", "loss_epoch", "fresh_total",
-        "fresh_debt",
     ),
     "token": ("balanceOf",),
     "governor": ("pending_owner", "eta"),

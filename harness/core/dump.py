@@ -37,13 +37,7 @@ MARKET_FIELDS = (
 )
 ROLES = ("owner", "pending_owner", "guardian", "oracle", "operator")
 # Counters after the roles: the engine's fills, the Settlement's latest match or takeover.
-COUNTERS = (
-    "fill_count",
-    "settlement.last_trade_time",
-    "loss_epoch",
-    "fresh_total",
-    "fresh_debt",
-)
+COUNTERS = ("fill_count", "settlement.last_trade_time", "loss_epoch", "fresh_total")
 # Order digests compared per dump (StateLens.MAX_DUMP_ORDERS): the latest the spec touched.
 MAX_DUMP_ORDERS = 128
 
@@ -168,7 +162,6 @@ def spec_globals(state: State) -> list[int]:
         state.book.last_trade_time,
         state.loss_epoch,
         state.fresh_total,
-        state.fresh_debt,
     ]
 
 

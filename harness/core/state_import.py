@@ -158,7 +158,6 @@ def import_state(
     token.events = state.events
     state.loss_epoch = read("PerpEngine", engine, "loss_epoch")
     state.fresh_total = read("PerpEngine", engine, "fresh_total")
-    state.fresh_debt = read("PerpEngine", engine, "fresh_debt")
     for address in accounts:
         account = Account(read("PerpEngine", engine, "collateral", address))
         account.booked = read("PerpEngine", engine, "booked", address)
