@@ -290,10 +290,11 @@ def deposit(amount: uint256):
 def withdraw(amount: uint256):
     """
     @notice Withdraw collateral, keeping the initial margin. While bad debt B is recorded,
-            every claim is worth (E - B) / E of its face, E being all claims (the engine's
-            balance - fund + B): the withdrawal pays that share and its haircut,
-            ceil(amount x B / E), repays B, so B / E and every payout are the same in any
-            order of withdrawals. Spec: `engine.process_withdraw`.
+            the account's new money x (issue 18) leaves first, at face, and every old claim
+            is worth (O - B) / O of its face, O being all claims (the engine's balance -
+            fund + B) less the new money: the rest pays that share and its haircut,
+            ceil((amount - x) x B / O), repays B, so B / O and every payout are the same in
+            any order of withdrawals. Spec: `engine.process_withdraw`.
     """
     assert amount > 0, "withdraw: zero amount"
     self._require_fresh_account(msg.sender, constants.EVERY_MARKET)

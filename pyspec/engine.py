@@ -165,12 +165,13 @@ def process_deposit(state: State, caller: str, amount: int) -> None:
 def process_withdraw(state: State, caller: str, amount: int) -> None:
     """Withdraw collateral, keeping the initial margin. Contract: ``PerpEngine.withdraw``.
 
-    The loss rule (the bank run behind N2): while bad debt B is recorded every claim is
-    worth (E - B) / E of its face, E being all claims (the engine's balance - fund + B). A
-    withdrawal debits ``amount`` and pays that share; its haircut, ceil(amount x B / E)
-    (a payout rounds down), repays B. B / E is unchanged by a withdrawal, so no payout
-    depends on who withdraws first (within a unit). Deposits made while B is recorded
-    take the same share on the way out.
+    The loss rule (the bank run behind N2): while bad debt B is recorded, the account's
+    new money x (deposits made while B was recorded, since the last loss: issue 18) leaves
+    first, at face, and every old claim is worth (O - B) / O of its face, O being all
+    claims (the engine's balance - fund + B) less the new money. The rest pays that
+    share; its haircut, ceil((amount - x) x B / O) (a payout rounds down), repays B. B / O
+    is unchanged by a withdrawal, so no payout depends on who withdraws first (within a
+    unit).
     """
     require(amount > 0, "withdraw: zero amount")
     _require_fresh_account(state, caller, EVERY_MARKET)
