@@ -110,10 +110,10 @@ def compute_keeper_reward(
 
 
 def compute_haircut(amount: int, bad_debt: int, claims: int) -> int:
-    """Return the loss rule's haircut on a withdrawal of ``amount`` while ``bad_debt`` B is
-    recorded against ``claims`` E (the engine's balance - fund + B): ceil(amount x B / E),
-    the payout rounding down, and never more than B. Contract:
-    ``liquidation.compute_haircut``."""
+    """Return the loss rule's haircut on the old part ``amount`` of a withdrawal while
+    ``bad_debt`` B is recorded against the old ``claims`` O (the engine's balance - fund +
+    B - new money): ceil(amount x B / O), the payout rounding down, and never more than B.
+    Contract: ``liquidation.compute_haircut``."""
     return min(ceil_div(amount * bad_debt, claims), bad_debt)
 
 

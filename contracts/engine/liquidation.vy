@@ -119,9 +119,10 @@ def compute_keeper_reward(
 @pure
 def compute_haircut(amount: uint256, bad_debt: uint256, claims: uint256) -> uint256:
     """
-    @notice Return the loss rule's haircut on a withdrawal of `amount` while `bad_debt` B is
-            recorded against `claims` E: min(ceil(amount x B / E), B), the payout rounding
-            down. Spec: `liquidation.compute_haircut`.
+    @notice Return the loss rule's haircut on the old part `amount` of a withdrawal while
+            `bad_debt` B is recorded against the old `claims` O (all claims less the new
+            money): min(ceil(amount x B / O), B), the payout rounding down.
+            Spec: `liquidation.compute_haircut`.
     """
     return min(
         convert(

@@ -2,11 +2,12 @@
 
 While bad debt B is recorded, every old claim is worth (O - B) / O of its face, O being
 the claims less the new money: what accounts deposited while B was recorded, since the
-last loss, and still hold. A withdrawal takes its new money first, at face, and pays the
-rest less its pro-rata haircut (``ORDER_FREE``), so neither the order of withdrawals nor
-the order of deposits moves what anyone receives. New money is at most its account's
-collateral (losses consume old money first) and sums to the recorded total (``BACKED``):
-an overstated total would tax old claims too much, an understated one too little.
+last loss, and still hold (a new loss, or B repaid in full, ends the epoch). A
+withdrawal takes its new money first, at face, and pays the rest less its pro-rata
+haircut (``ORDER_FREE``), so neither the order of withdrawals nor the order of deposits
+moves what anyone receives. New money is at most its account's collateral (losses
+consume old money first) and sums to the recorded total (``BACKED``): an overstated
+total would tax old claims too much, an understated one too little.
 """
 
 from __future__ import annotations
