@@ -12,10 +12,12 @@
         solvent accounts' in holder order, then bankrupt ones'. Charges never exceed a
         counterparty's cap.
         Policies: ADL_POLICY_QUEUE (PnL% rank, pro-rata share of the lots taken, capped at
-        their profit and equity share); ADL_POLICY_PNL_PRO_RATA, ADL_POLICY_LEVERAGE_PRO_RATA
-        and ADL_POLICY_CONTRACT_PRO_RATA (charges water-filled with weights upnl,
-        upnl x leverage and |size|, capped at min(upnl, equity); lots water-filled by
-        |size| under every policy, so each eligible position closes the same fraction).
+        their profit and equity share); ADL_POLICY_PNL_PRO_RATA (what the round's
+        apportionment by the highest averages on the profit held at the round's start adds,
+        capped at min(upnl, equity)); ADL_POLICY_LEVERAGE_PRO_RATA and
+        ADL_POLICY_CONTRACT_PRO_RATA (charges water-filled with weights upnl x leverage and
+        |size|, capped at min(upnl, equity)); lots water-filled by |size| under every
+        policy, so each eligible position closes the same fraction.
 """
 
 import lib.constants as constants
@@ -36,6 +38,8 @@ struct Holder:
     # The account's equity and maintenance requirement, all markets.
     equity: int256
     maintenance: int256
+    # What ADL charged the position in its side's round so far (issue 19).
+    paid: int256
 
 
 struct Fill:
@@ -269,12 +273,11 @@ def compute_capacity(holder: Holder) -> int256:
 @pure
 def compute_weight(policy: uint256, holder: Holder, price: int256) -> int256:
     """
-    @notice An eligible holder's pro-rata weight: upnl; upnl x leverage (floor(|size| x
-            price x RATIO_PRECISION / equity) clamped to [1, MAX_ADL_LEVERAGE]); or |size|.
-            Spec: `adl_allocator.compute_weight`.
+    @notice An eligible holder's weight under leverage or contract pro-rata: upnl x
+            leverage (floor(|size| x price x RATIO_PRECISION / equity) clamped to [1,
+            MAX_ADL_LEVERAGE]), or |size| (pro-rata on profit weighs by the round's bases,
+            `_round_charges`). Spec: `adl_allocator.compute_weight`.
     """
-    if policy == constants.ADL_POLICY_PNL_PRO_RATA:
-        return holder.upnl
     if policy == constants.ADL_POLICY_LEVERAGE_PRO_RATA:
         leverage: int256 = fixed_math.floor_div(
             holder.size * price * constants.RATIO_PRECISION, holder.equity
@@ -285,18 +288,15 @@ def compute_weight(policy: uint256, holder: Holder, price: int256) -> int256:
 
 @internal
 @pure
-def water_fill(
-    weights: DynArray[int256, N],
-    caps: DynArray[int256, N],
-    accounts: DynArray[address, N],
-    budget: int256,
-) -> DynArray[int256, N]:
+def _saturate(
+    weights: DynArray[int256, N], caps: DynArray[int256, N], budget: int256
+) -> (DynArray[int256, N], bool[N], int256, int256):
     """
-    @notice Split `budget` in proportion to `weights` under `caps`, summing to
-            min(budget, sum caps) exactly: passes saturate every share reaching its cap
-            (budget x w >= cap x W); the last floors the shares and hands the remainder
-            out by largest fractional part, equal parts to the lower address.
-            Spec: `adl_allocator.water_fill`.
+    @notice The passes `water_fill` and `apportion` share: each gives every share reaching
+            its cap at the current level (budget x w >= cap x W) its cap, and repeats
+            without them until none does. Returns the shares, the accounts left, the
+            budget left for them and their total weight (0 when none is left).
+            Spec: `adl_allocator._saturate`.
     """
     n: uint256 = len(weights)
     shares: DynArray[int256, N] = []
@@ -321,62 +321,170 @@ def water_fill(
                 saturated[i] = True
                 shares[i] = caps[i]
                 spent += caps[i]
-        if spent > 0:
-            remaining -= spent
-            for i: uint256 in range(n, bound=N):
-                if saturated[i]:
-                    active[i] = False
-            continue
-        # the last pass floors every share; the remainder goes one unit each to the
-        # `left` largest fractional parts, equal parts to the lower address. The parts sum
-        # to left x total and each is below total, so when a unit is left more than `left`
-        # are positive and a zero part never gets a unit. The selection scans the positive parts as plain
-        # words and drops each it picks; when more than half get a unit it picks out the
-        # others instead (parts and addresses negated: the smallest part, the higher
-        # address) and gives a unit to every part left
-        parts: int256[N] = empty(int256[N])
-        addresses: uint256[N] = empty(uint256[N])
-        owners: uint256[N] = empty(uint256[N])
-        m: uint256 = 0
-        left: int256 = remaining
+        if spent == 0:
+            return shares, active, remaining, total
+        remaining -= spent
         for i: uint256 in range(n, bound=N):
-            if active[i]:
-                shares[i] = fixed_math.floor_div(remaining * weights[i], total)
-                left -= shares[i]
-                part: int256 = remaining * weights[i] - shares[i] * total
-                if part > 0:
-                    parts[m] = part
-                    addresses[m] = convert(accounts[i], uint256)
-                    owners[m] = i
-                    m += 1
-        picks: uint256 = convert(left, uint256)
-        complement: bool = 2 * picks > m
-        if complement:
-            picks = m - picks
-            for j: uint256 in range(m, bound=N):
-                parts[j] = -parts[j]
-                addresses[j] = max_value(uint256) - addresses[j]
-        for _k: uint256 in range(picks, bound=N):
-            best: uint256 = 0
-            best_part: int256 = parts[0]
-            best_address: uint256 = addresses[0]
-            for j: uint256 in range(1, m, bound=N):
-                part: int256 = parts[j]
-                if part > best_part or (part == best_part and addresses[j] < best_address):
-                    best = j
-                    best_part = part
-                    best_address = addresses[j]
-            if not complement:
-                shares[owners[best]] += 1
-            m -= 1
-            parts[best] = parts[m]
-            addresses[best] = addresses[m]
-            owners[best] = owners[m]
-        if complement:
-            for j: uint256 in range(m, bound=N):
-                shares[owners[j]] += 1
-        break
+            if saturated[i]:
+                active[i] = False
+    return shares, empty(bool[N]), 0, 0
+
+
+@internal
+@pure
+def water_fill(
+    weights: DynArray[int256, N],
+    caps: DynArray[int256, N],
+    accounts: DynArray[address, N],
+    budget: int256,
+) -> DynArray[int256, N]:
+    """
+    @notice Split `budget` in proportion to `weights` under `caps`, summing to
+            min(budget, sum caps) exactly: passes saturate every share reaching its cap
+            (budget x w >= cap x W); the last floors the shares and hands the remainder
+            out by largest fractional part, equal parts to the lower address.
+            Spec: `adl_allocator.water_fill`.
+    """
+    n: uint256 = len(weights)
+    shares: DynArray[int256, N] = []
+    active: bool[N] = empty(bool[N])
+    remaining: int256 = 0
+    total: int256 = 0
+    shares, active, remaining, total = self._saturate(weights, caps, budget)
+    if total == 0:
+        return shares
+    # the last pass floors every share; the remainder goes one unit each to the
+    # `left` largest fractional parts, equal parts to the lower address. The parts sum
+    # to left x total and each is below total, so when a unit is left more than `left`
+    # are positive and a zero part never gets a unit. The selection scans the positive parts as plain
+    # words and drops each it picks; when more than half get a unit it picks out the
+    # others instead (parts and addresses negated: the smallest part, the higher
+    # address) and gives a unit to every part left
+    parts: int256[N] = empty(int256[N])
+    addresses: uint256[N] = empty(uint256[N])
+    owners: uint256[N] = empty(uint256[N])
+    m: uint256 = 0
+    left: int256 = remaining
+    for i: uint256 in range(n, bound=N):
+        if active[i]:
+            shares[i] = fixed_math.floor_div(remaining * weights[i], total)
+            left -= shares[i]
+            part: int256 = remaining * weights[i] - shares[i] * total
+            if part > 0:
+                parts[m] = part
+                addresses[m] = convert(accounts[i], uint256)
+                owners[m] = i
+                m += 1
+    picks: uint256 = convert(left, uint256)
+    complement: bool = 2 * picks > m
+    if complement:
+        picks = m - picks
+        for j: uint256 in range(m, bound=N):
+            parts[j] = -parts[j]
+            addresses[j] = max_value(uint256) - addresses[j]
+    for _k: uint256 in range(picks, bound=N):
+        best: uint256 = 0
+        best_part: int256 = parts[0]
+        best_address: uint256 = addresses[0]
+        for j: uint256 in range(1, m, bound=N):
+            part: int256 = parts[j]
+            if part > best_part or (part == best_part and addresses[j] < best_address):
+                best = j
+                best_part = part
+                best_address = addresses[j]
+        if not complement:
+            shares[owners[best]] += 1
+        m -= 1
+        parts[best] = parts[m]
+        addresses[best] = addresses[m]
+        owners[best] = owners[m]
+    if complement:
+        for j: uint256 in range(m, bound=N):
+            shares[owners[j]] += 1
     return shares
+
+
+@internal
+@pure
+def apportion(
+    weights: DynArray[int256, N],
+    caps: DynArray[int256, N],
+    accounts: DynArray[address, N],
+    budget: int256,
+) -> DynArray[int256, N]:
+    """
+    @notice Split `budget` in proportion to `weights` under `caps` by the highest averages
+            (D'Hondt): the shares count the first min(budget, sum caps) thresholds
+            k / weight (k = 1 .. cap) in increasing order, equal thresholds to the lower
+            address, so no share falls when the budget grows. After the saturating passes,
+            every share floors at the level and the rest goes one unit at a time to the
+            smallest next threshold (share + 1) / weight, cross-multiplied.
+            Spec: `adl_allocator.apportion`.
+    """
+    n: uint256 = len(weights)
+    shares: DynArray[int256, N] = []
+    active: bool[N] = empty(bool[N])
+    remaining: int256 = 0
+    total: int256 = 0
+    shares, active, remaining, total = self._saturate(weights, caps, budget)
+    if total == 0:
+        return shares
+    left: int256 = remaining
+    for i: uint256 in range(n, bound=N):
+        if active[i]:
+            shares[i] = fixed_math.floor_div(remaining * weights[i], total)
+            left -= shares[i]
+    for _k: uint256 in range(convert(left, uint256), bound=N):
+        best: uint256 = N
+        for i: uint256 in range(n, bound=N):
+            if not active[i] or shares[i] == caps[i]:
+                continue
+            if best == N:
+                best = i
+                continue
+            # (shares_i + 1) / w_i against the best's, cross-multiplied; ties to the lower address
+            here: int256 = (shares[i] + 1) * weights[best]
+            there: int256 = (shares[best] + 1) * weights[i]
+            if here < there or (
+                here == there and convert(accounts[i], uint256) < convert(accounts[best], uint256)
+            ):
+                best = i
+        shares[best] += 1
+    return shares
+
+
+@internal
+@pure
+def _round_charges(
+    bases: DynArray[int256, N],
+    caps: DynArray[int256, N],
+    paid: DynArray[int256, N],
+    accounts: DynArray[address, N],
+    loss: int256,
+) -> DynArray[int256, N]:
+    """
+    @notice What one call charges the eligible holders under pro-rata on profit: what the
+            apportionment of the round's total (what it charged so far, plus `loss`) adds
+            to what each paid, on its profit at the round's start (`bases`) under its
+            round cap (`caps`: paid plus min(capacity, equity)); when the price moved
+            within the round and a holder paid more than its apportionment, what the
+            apportionment adds between the totals before and after, within the holder's
+            cap. Spec: `adl_allocator.round_charges`.
+    """
+    before: int256 = 0
+    for amount: int256 in paid:
+        before += amount
+    after: DynArray[int256, N] = self.apportion(bases, caps, accounts, before + loss)
+    charges: DynArray[int256, N] = []
+    moved: bool = False
+    for i: uint256 in range(len(paid), bound=N):
+        charges.append(after[i] - paid[i])
+        moved = moved or charges[i] < 0
+    if moved:
+        earlier: DynArray[int256, N] = self.apportion(bases, caps, accounts, before)
+        for i: uint256 in range(len(paid), bound=N):
+            charges[i] = min(after[i] - earlier[i], caps[i] - paid[i])
+    return charges
 
 
 @internal
@@ -412,16 +520,27 @@ def _allocate_pro_rata(
     sizes: DynArray[int256, N] = []
     capacities: DynArray[int256, N] = []
     accounts: DynArray[address, N] = []
+    paid: DynArray[int256, N] = []
+    pnl: bool = policy == constants.ADL_POLICY_PNL_PRO_RATA
     for holder: Holder in holders:
         if self._is_eligible(holder):
-            weights.append(self.compute_weight(policy, holder, price))
             sizes.append(holder.size)
-            capacities.append(self.compute_capacity(holder))
             accounts.append(holder.account)
+            if pnl:  # the round's base and cap: profit and cap at its start (issue 19)
+                weights.append(holder.upnl + holder.paid)
+                capacities.append(holder.paid + self.compute_capacity(holder))
+                paid.append(holder.paid)
+            else:
+                weights.append(self.compute_weight(policy, holder, price))
+                capacities.append(self.compute_capacity(holder))
     # lots by size, charges by the policy's weights (issue 19): every eligible position
     # closes the same fraction, so the next call of the same round weighs it as this one
     lots: DynArray[int256, N] = self.water_fill(sizes, sizes, accounts, size)
-    charges: DynArray[int256, N] = self.water_fill(weights, capacities, accounts, loss)
+    charges: DynArray[int256, N] = []
+    if pnl:
+        charges = self._round_charges(weights, capacities, paid, accounts, loss)
+    else:
+        charges = self.water_fill(weights, capacities, accounts, loss)
     fills: DynArray[Fill, N] = []
     for i: uint256 in range(len(accounts), bound=N):
         if lots[i] > 0 or charges[i] > 0:

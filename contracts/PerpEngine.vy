@@ -635,16 +635,16 @@ def deleverage(account: address):
         charged += fill.absorbed
         self._settle(fill.counterparty)
         position: storage.Position = storage.positions[fill.counterparty][market_id]
-        capacity: int256 = margin.adl_capacity(
-            position, convert(price, uint256), margin.adl_round(market_id, position.size)
-        )
+        side_round: uint256 = margin.adl_round(market_id, position.size)
+        capacity: int256 = margin.adl_capacity(position, convert(price, uint256), side_round)
+        paid: int256 = margin.adl_paid(position, side_round)
         cash: int256 = side * fill.size * price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             fills.apply_fill(account, market_id, -side * fill.size, cash)
             fills.apply_fill(fill.counterparty, market_id, side * fill.size, fill.absorbed - cash)
         else:
             storage.collateral[account] += cash
-        self._charge(fill.counterparty, market_id, fill.absorbed, price, capacity)
+        self._charge(fill.counterparty, market_id, fill.absorbed, price, capacity, paid)
         margin.clamp_new_money(fill.counterparty)
         log Deleverage(
             account=account,
@@ -677,13 +677,16 @@ def deleverage(account: address):
 
 
 @internal
-def _charge(account: address, market_id: uint256, amount: int256, price: int256, capacity: int256):
+def _charge(
+    account: address, market_id: uint256, amount: int256, price: int256, capacity: int256, paid: int256
+):
     """
     @notice Take an ADL charge, at most the counterparty's `capacity` before the fill: the
             position it keeps first (its cost basis), then what its closed lots realized,
-            in this call or earlier in the round. What they realized and no charge took is
-            the round's record (`margin.adl_capacity`, issue 19); never its principal,
-            however often it is charged (W12). Spec: `engine._charge`.
+            in this call or earlier in the round. What they realized and no charge took,
+            and what the round charged it (`paid` before this charge), are the round's
+            record (`margin.adl_capacity`, `margin.adl_paid`, issue 19); never its
+            principal, however often it is charged (W12). Spec: `engine._charge`.
     """
     position: storage.Position = storage.positions[account][market_id]
     kept: int256 = 0
@@ -693,11 +696,16 @@ def _charge(account: address, market_id: uint256, amount: int256, price: int256,
         kept = min(amount, max(upnl, 0))
         storage.positions[account][market_id].entry_notional = position.entry_notional + kept
         left: int256 = max(capacity - amount - (upnl - kept), 0)
+        total: int256 = paid + amount
         # the record is rewritten beside the position's last fill (`storage.Position.stamp`)
         stamp: uint256 = position.stamp & (constants.LAST_FILL_MASK << constants.LAST_FILL_SHIFT)
-        if left > 0:
+        if left > 0 or total > 0:
             round: uint256 = margin.next_adl_round(market_id, position.size, True)
-            stamp |= (round << constants.ADL_ROUND_SHIFT) | convert(left, uint256)
+            stamp |= (
+                (round << constants.ADL_ROUND_SHIFT)
+                | (convert(total, uint256) << constants.ADL_PAID_SHIFT)
+                | convert(left, uint256)
+            )
         storage.positions[account][market_id].stamp = stamp
     storage.collateral[account] -= amount - kept
 
@@ -811,6 +819,7 @@ def _adl_side(
                 entry=abs(position.entry_notional),
                 equity=margin.equity_after_repayment(account),  # what it owes repays first (M-1)
                 maintenance=margin.requirement(account, False),
+                paid=margin.adl_paid(position, side_round),
             )
         )
     return found

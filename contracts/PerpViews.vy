@@ -89,6 +89,7 @@ def _adl_side(
                 entry=abs(position.entry_notional),
                 equity=equity - min(convert(staticcall engine.booked(account), int256), max(equity, 0)),
                 maintenance=maintenance,
+                paid=margin.adl_paid(position, side_round),
             )
         )
     return found

@@ -15,6 +15,7 @@ from pyspec.adl_allocator import Fill, Holder
 from pyspec.fixed_math import sign
 from pyspec.margin import (
     adl_capacity,
+    adl_paid,
     equity_after_repayment,
     maintenance_margin,
 )
@@ -43,6 +44,7 @@ def side_holders(state: State, market_id: int, side: int) -> list[Holder]:
                 abs(position.entry_notional),
                 equity_after_repayment(state, address),  # what it owes repays first (M-1)
                 maintenance_margin(state, address),
+                adl_paid(position, market),  # the round's charges so far (issue 19)
             )
         )
     return found

@@ -13,8 +13,10 @@ The policies (a market parameter):
   notional| (cross-multiplied; equal ranks to the lower address), each filled min(remaining,
   its size) and charged the pro-rata share of ``loss`` of the lots it takes, capped at the
   profit of those lots and at its equity share of them.
-- ``ADL_POLICY_PNL_PRO_RATA``: every winner gives up the same fraction of its profit:
-  charges water-filled with weights upnl, capped at min(upnl, equity).
+- ``ADL_POLICY_PNL_PRO_RATA``: every winner gives up the same fraction of its profit: the
+  round's charges apportioned by the highest averages on the profit each held at the
+  round's start (upnl plus what it paid since), capped at min(upnl, equity) more than it
+  paid; a call charges what the round's apportionment adds (``round_charges``).
 - ``ADL_POLICY_LEVERAGE_PRO_RATA``: as above with weights upnl x leverage, leverage = notional
   / equity in RATIO_PRECISION units, floored, clamped to [1, MAX_ADL_LEVERAGE].
 - ``ADL_POLICY_CONTRACT_PRO_RATA``: the same fraction of every eligible position: weights
@@ -55,6 +57,7 @@ class Holder:
     entry: int  # |entry notional|
     equity: int  # the account's equity (all markets)
     maintenance: int  # the account's maintenance requirement (all markets)
+    paid: int = 0  # what ADL charged the position in its side's round so far (issue 19)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,14 +164,13 @@ def compute_capacity(holder: Holder) -> int:
 
 
 def compute_weight(policy: int, holder: Holder, price: int) -> int:
-    """Return an eligible holder's weight under a pro-rata policy (always positive).
+    """Return an eligible holder's weight under leverage or contract pro-rata (always
+    positive); pro-rata on profit weighs by the round's bases (``round_charges``).
 
     Leverage = floor(|size| x price x RATIO_PRECISION / equity), clamped to [1,
     MAX_ADL_LEVERAGE] so that weight x budget stays far inside 256 bits.
     Contract: ``AdlAllocator.compute_weight``.
     """
-    if policy == ADL_POLICY_PNL_PRO_RATA:
-        return holder.upnl
     if policy == ADL_POLICY_LEVERAGE_PRO_RATA:
         leverage = floor_div(holder.size * price * RATIO_PRECISION, holder.equity)
         return holder.upnl * min(max(leverage, 1), MAX_ADL_LEVERAGE)
@@ -190,36 +192,110 @@ def water_fill(weights: list[int], caps: list[int], accounts: list[str], budget:
     half get a unit, picks out the others instead: the same shares
     (``tests/differential/test_allocator_on_chain.py``). Contract: ``AdlAllocator.water_fill``.
     """
+    shares, active, remaining, total = _saturate(weights, caps, budget)
+    fractions = {}
+    for i in active:
+        shares[i] = floor_div(remaining * weights[i], total)
+        fractions[i] = remaining * weights[i] - shares[i] * total
+    for _ in range(remaining - sum(shares[i] for i in active)):
+        best = None
+        for i in fractions:
+            if best is None or _fraction_before(
+                fractions[i], accounts[i], fractions[best], accounts[best]
+            ):
+                best = i
+        shares[best] += 1
+        del fractions[best]
+    return shares
+
+
+def _saturate(
+    weights: list[int], caps: list[int], budget: int
+) -> tuple[list[int], list[int], int, int]:
+    """The passes ``water_fill`` and ``apportion`` share: each gives every share that
+    reaches its cap at the current level (budget x w_i >= cap_i x W, cross-multiplied) its
+    cap, and repeats without them until none does. Return the shares, the accounts left
+    (each below its cap at the level), the budget left for them and their total weight
+    (the budget left is 0 when no account is left)."""
     shares = [0] * len(weights)
     active = [i for i in range(len(weights)) if weights[i] > 0 and caps[i] > 0]
     remaining = budget
     while active and remaining > 0:
         total = sum(weights[i] for i in active)
         saturated = [i for i in active if remaining * weights[i] >= caps[i] * total]
-        if saturated:
-            for i in saturated:
-                shares[i] = caps[i]
-            remaining -= sum(caps[i] for i in saturated)
-            active = [i for i in active if i not in saturated]
-            continue
-        fractions = {}
+        if not saturated:
+            return shares, active, remaining, total
+        for i in saturated:
+            shares[i] = caps[i]
+        remaining -= sum(caps[i] for i in saturated)
+        active = [i for i in active if i not in saturated]
+    return shares, [], 0, 1
+
+
+def apportion(weights: list[int], caps: list[int], accounts: list[str], budget: int) -> list[int]:
+    """Split ``budget`` in proportion to ``weights`` under ``caps`` by the highest averages
+    (D'Hondt, Jefferson): the shares count, per account, the first min(budget, sum caps)
+    terms of the sequence of thresholds k / weight_i (k = 1 .. cap_i) in increasing order,
+    equal thresholds to the lower address.
+
+    Shares of a prefix never fall when the budget grows (house monotone), so charging each
+    call of a round what the round's apportionment adds makes the calls add up to one
+    apportionment of the round's total, whatever their order or split (issue 19); the
+    largest remainders (``water_fill``) can take a unit back when the budget grows (the
+    Alabama paradox). Every share is at least floor(budget x w_i / W) of the accounts left
+    uncapped and less than budget x w_i / W + (accounts) x w_i / W.
+
+    Computed as ``water_fill`` saturates caps, then floors every share at the level
+    (the thresholds up to it) and hands the rest out one unit at a time to the smallest
+    next threshold (shares_i + 1) / w_i, cross-multiplied. Contract:
+    ``AdlAllocator.apportion``."""
+    shares, active, remaining, total = _saturate(weights, caps, budget)
+    for i in active:
+        shares[i] = floor_div(remaining * weights[i], total)
+    for _ in range(remaining - sum(shares[i] for i in active)):
+        best = None
         for i in active:
-            shares[i] = floor_div(remaining * weights[i], total)
-            fractions[i] = remaining * weights[i] - shares[i] * total
-        left = remaining - sum(shares[i] for i in active)
-        for _ in range(left):
-            best = None
-            for i in active:
-                if i not in fractions:
-                    continue
-                if best is None or _fraction_before(
-                    fractions[i], accounts[i], fractions[best], accounts[best]
-                ):
-                    best = i
-            shares[best] += 1
-            del fractions[best]
-        remaining = 0
+            if shares[i] < caps[i] and (
+                best is None
+                or _threshold_before(
+                    shares[i] + 1,
+                    weights[i],
+                    accounts[i],
+                    shares[best] + 1,
+                    weights[best],
+                    accounts[best],
+                )
+            ):
+                best = i
+        shares[best] += 1
     return shares
+
+
+def round_charges(holders: list[Holder], loss: int) -> list[int]:
+    """Return what one call charges the eligible ``holders`` under pro-rata on profit.
+
+    The round's deficit so far is what its calls charged (the holders' ``paid``); each
+    holder's base is the profit it held at the round's start (capacity plus paid: the
+    price has not moved) and its cap there is paid plus min(capacity, equity). A call
+    charges each holder what the apportionment of the round's total with this ``loss``
+    (``apportion``) adds to what it paid, so the calls of one round add up to the
+    apportionment of their total, whatever the keeper's order or split (issue 19; per call,
+    the largest remainders left up to a unit per call). When the price moved within the
+    round, a holder may have paid more than its apportionment at the new price: then the
+    call charges what the apportionment adds between the round's total before and after
+    it, at most the holder's cap. Contract: ``AdlAllocator._round_charges``.
+    """
+    accounts = [h.account for h in holders]
+    bases = [h.upnl + h.paid for h in holders]
+    caps = [h.paid + compute_capacity(h) for h in holders]
+    before = sum(h.paid for h in holders)
+    after = apportion(bases, caps, accounts, before + loss)
+    if all(a >= h.paid for a, h in zip(after, holders, strict=True)):
+        return [a - h.paid for a, h in zip(after, holders, strict=True)]
+    earlier = apportion(bases, caps, accounts, before)
+    return [
+        min(a - e, compute_capacity(h)) for a, e, h in zip(after, earlier, holders, strict=True)
+    ]
 
 
 def allocate(
@@ -284,14 +360,17 @@ def _allocate_pro_rata(
     policy: int, price: int, holders: list[Holder], size: int, loss: int
 ) -> list[Fill]:
     eligible = [h for h in holders if is_eligible(h)]
-    weights = [compute_weight(policy, h, price) for h in eligible]
     accounts = [h.account for h in eligible]
     sizes = [h.size for h in eligible]
     # lots by size, charges by the policy's weights (issue 19): every eligible position
     # closes the same fraction, so what each keeps stays in proportion to what it held,
     # and the next call of the same round weighs it exactly as this one did
     lots = water_fill(sizes, sizes, accounts, size)
-    charges = water_fill(weights, [compute_capacity(h) for h in eligible], accounts, loss)
+    if policy == ADL_POLICY_PNL_PRO_RATA:
+        charges = round_charges(eligible, loss)  # the round's apportionment (issue 19)
+    else:
+        weights = [compute_weight(policy, h, price) for h in eligible]
+        charges = water_fill(weights, [compute_capacity(h) for h in eligible], accounts, loss)
     return [
         Fill(h.account, lot, charge)
         for h, lot, charge in zip(eligible, lots, charges, strict=True)
@@ -302,6 +381,16 @@ def _allocate_pro_rata(
 def _fraction_before(fraction_a: int, account_a: str, fraction_b: int, account_b: str) -> bool:
     if fraction_a != fraction_b:
         return fraction_a > fraction_b
+    return _address_before(account_a, account_b)
+
+
+def _threshold_before(
+    share_a: int, weight_a: int, account_a: str, share_b: int, weight_b: int, account_b: str
+) -> bool:
+    """share_a / weight_a < share_b / weight_b, or equal and a lower address."""
+    left, right = share_a * weight_b, share_b * weight_a
+    if left != right:
+        return left < right
     return _address_before(account_a, account_b)
 
 

@@ -58,14 +58,17 @@ MAX_KEEPER_REWARD = 100 * 10**6
 
 ADL_QUANTILES = 5
 # The contract packs a position's stamp into one word, so a fill writes one slot: its ADL
-# round (issue 19), above the fill that last changed it (N1), above the profit ADL fills
-# realized in the round (``Position.adl_round``, ``last_fill``, ``adl_profit``). Each
-# field is far inside its bits: a profit is at most MAX_POSITION_SIZE x MAX_PRICE (< 2^80),
-# and a fill or a round counts calls (< 2^64 at any gas price).
-ADL_ROUND_SHIFT = 192
-LAST_FILL_SHIFT = 128
-LAST_FILL_MASK = 2**64 - 1
-ADL_PROFIT_MASK = 2**128 - 1
+# round (issue 19), above the fill that last changed it (N1), above what ADL charged it in
+# the round, above the profit ADL fills realized in the round and no charge took
+# (``Position.adl_round``, ``last_fill``, ``adl_paid``, ``adl_profit``). Each field is far
+# inside its bits: a profit or a round's charges are at most MAX_POSITION_SIZE x MAX_PRICE
+# (< 2^80: a round's charges never exceed the profit its position held), and a fill or a
+# round counts calls (< 2^48: 2.8e14 calls).
+ADL_ROUND_SHIFT = 208
+LAST_FILL_SHIFT = 160
+LAST_FILL_MASK = 2**48 - 1
+ADL_PAID_SHIFT = 80
+ADL_AMOUNT_MASK = 2**80 - 1  # the paid and the profit fields each
 # The contract packs an account's new money (issue 18) into one word: its loss epoch
 # above the amount (``Account.fresh_epoch``, ``Account.fresh``).
 NEW_MONEY_EPOCH_SHIFT = 128

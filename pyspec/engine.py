@@ -465,7 +465,8 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     for fill in adl.allocate_adl(state, market_id, -side, abs_size, need - cover):
         charged += fill.absorbed
         _settle(state, fill.counterparty)
-        capacity = margin.adl_capacity(get_position(state, fill.counterparty, market_id), market)
+        position = get_position(state, fill.counterparty, market_id)
+        capacity, paid = margin.adl_capacity(position, market), margin.adl_paid(position, market)
         cash = side * fill.size * market.price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             positions.apply_fill(state, address, market_id, -side * fill.size, cash)
@@ -474,7 +475,7 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
             )
         else:
             account.collateral += cash
-        _charge(state, fill.counterparty, market_id, fill.absorbed, capacity)
+        _charge(state, fill.counterparty, market_id, fill.absorbed, capacity, paid)
         margin.clamp_new_money(state, fill.counterparty)
         state.events.append(
             ("Deleverage", (address, fill.counterparty, market_id, fill.size, cash, fill.absorbed))
@@ -511,12 +512,16 @@ def _pay_keeper(state: State, keeper: str, address: str, reward: int) -> None:
         state.events.append(("KeeperReward", (keeper, address, reward)))
 
 
-def _charge(state: State, address: str, market_id: int, amount: int, capacity: int) -> None:
+def _charge(
+    state: State, address: str, market_id: int, amount: int, capacity: int, paid: int
+) -> None:
     """Take an ADL charge, at most the counterparty's ``capacity`` before the fill: from
     the position it keeps first (its cost basis), then from what its closed lots realized,
-    in this call or earlier in the round. What they realized and no charge took is the
-    round's record (``margin.adl_capacity``), so a later call of the round may charge it
-    (issue 19); principal is never touched (W12). Contract: ``PerpEngine._charge``."""
+    in this call or earlier in the round. What they realized and no charge took, and what
+    the round charged it (``paid`` before this charge), are the round's record
+    (``margin.adl_capacity``, ``margin.adl_paid``), so a later call of the round may charge
+    that profit and continues the round's apportionment from there (issue 19); principal
+    is never touched (W12). Contract: ``PerpEngine._charge``."""
     account = get_account(state, address)
     position = account.positions.get(market_id)
     if position is not None:
@@ -525,8 +530,11 @@ def _charge(state: State, address: str, market_id: int, amount: int, capacity: i
         kept = min(amount, max(upnl, 0))
         position.entry_notional += kept
         left = max(capacity - amount - (upnl - kept), 0)
-        position.adl_round, position.adl_profit = (
-            (margin.open_adl_round(market, position.size), left) if left else (0, 0)
+        paid += amount
+        position.adl_round, position.adl_paid, position.adl_profit = (
+            (margin.open_adl_round(market, position.size), paid, left)
+            if left or paid
+            else (0, 0, 0)
         )
         amount -= kept
     account.collateral -= amount

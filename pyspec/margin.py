@@ -54,9 +54,18 @@ def adl_record_live(position: Position, market: Market) -> bool:
     every record of the side at once, so a winner can end its own record only with everyone
     else's (the eighth review's 1-lot trade moved 297.91 USDC onto the other winner when a
     record outlived its round alone).
-    Contract: ``margin.adl_record_live``.
+    A record is made with the round it belongs to, and only when it holds a profit or a
+    charge (its round is 0 otherwise). Contract: ``margin.adl_record_live``.
     """
-    return position.adl_profit > 0 and position.adl_round == adl_round(market, position.size)
+    return position.adl_round != 0 and position.adl_round == adl_round(market, position.size)
+
+
+def adl_paid(position: Position, market: Market) -> int:
+    """Return what ADL charged the position in its side's current round (0 without a live
+    record): the part of the round's deficit it has paid, from which the round's
+    apportionment continues (``adl_allocator.round_charges``). Contract:
+    ``margin.adl_paid``."""
+    return position.adl_paid if adl_record_live(position, market) else 0
 
 
 def adl_round(market: Market, side: int) -> int:

@@ -46,7 +46,9 @@ def apply_fill(state: State, address: str, market_id: int, delta: int, cash: int
 
     state.fill_count += 1
     position.last_fill = state.fill_count
-    position.adl_round = position.adl_profit = 0  # an ADL fill records its own (``_charge``)
+    position.adl_round = position.adl_paid = position.adl_profit = (
+        0  # an ADL fill records its own (``_charge``)
+    )
     new_size = position.size
     market.open_interest += max(new_size, 0) - max(old_size, 0)
     if new_size == 0:

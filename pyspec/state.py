@@ -17,11 +17,11 @@ class Position:
     entry_notional: int = 0  # signed: what opening cost (+ long, - short)
     funding_checkpoint: int = 0  # the market's funding index when last settled
     last_fill: int = 0  # the engine's fill counter at the fill that last changed it (N1)
-    # The round's ADL record (issue 19): profit ADL fills realized into collateral and no
-    # charge has taken yet, counted as capacity while its side's round lasts
+    # The round's ADL record (issue 19), counted while its side's round lasts
     # (``margin.adl_record_live``); any other fill ends it.
     adl_round: int = 0  # its side's round (``Market.long_adl_round``) when it was made
-    adl_profit: int = 0
+    adl_paid: int = 0  # what ADL charged it in the round (the round's apportionment)
+    adl_profit: int = 0  # profit ADL fills realized into collateral and no charge took
 
 
 @dataclass(slots=True)
@@ -209,6 +209,7 @@ class State:
                         p.funding_checkpoint,
                         p.last_fill,
                         p.adl_round,
+                        p.adl_paid,
                         p.adl_profit,
                     )
                     for i, p in acc.positions.items()

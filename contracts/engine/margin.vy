@@ -59,7 +59,7 @@ def adl_capacity(position: storage.Position, price: uint256, side_round: uint256
     """
     current: int256 = 0
     if self.adl_record_live(position, side_round):
-        current = convert(position.stamp & constants.ADL_PROFIT_MASK, int256)
+        current = convert(position.stamp & constants.ADL_AMOUNT_MASK, int256)
     return self.unrealized_pnl(position, price) + current
 
 
@@ -69,11 +69,24 @@ def adl_record_live(position: storage.Position, side_round: uint256) -> bool:
     """
     @notice Check the position holds a record of its side's current round, which lasts
             until a deleverage or a deficit gate scan of the side finds no bankrupt
-            holder opposite (a record's round is 0 when it holds no profit).
+            holder opposite (a record's round is 0 when it holds no profit and no charge).
             Spec: `margin.adl_record_live`.
     """
     round: uint256 = position.stamp >> constants.ADL_ROUND_SHIFT
     return round != 0 and round == side_round
+
+
+@internal
+@pure
+def adl_paid(position: storage.Position, side_round: uint256) -> int256:
+    """
+    @notice What ADL charged the position in its side's current round (0 without a live
+            record), from which the round's apportionment continues (issue 19).
+            Spec: `margin.adl_paid`.
+    """
+    if not self.adl_record_live(position, side_round):
+        return 0
+    return convert((position.stamp >> constants.ADL_PAID_SHIFT) & constants.ADL_AMOUNT_MASK, int256)
 
 
 @internal

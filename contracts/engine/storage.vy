@@ -59,9 +59,11 @@ struct Position:
     funding_checkpoint: int256
     # One word, so a fill writes one slot: the ADL round of its side when the record was
     # made << ADL_ROUND_SHIFT | the engine's fill counter at the fill that last changed it
-    # (N1) << LAST_FILL_SHIFT | the profit ADL fills realized in that round and no charge
-    # took (`margin.adl_capacity`, issue 19). The spec keeps the three fields `adl_round`,
-    # `last_fill` and `adl_profit`; a fill clears the record and keeps the fill number.
+    # (N1) << LAST_FILL_SHIFT | what ADL charged it in that round << ADL_PAID_SHIFT | the
+    # profit ADL fills realized in that round and no charge took (`margin.adl_capacity`,
+    # `margin.adl_paid`, issue 19). The spec keeps the four fields `adl_round`,
+    # `last_fill`, `adl_paid` and `adl_profit`; a fill clears the record and keeps the
+    # fill number.
     stamp: uint256
 
 

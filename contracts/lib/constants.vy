@@ -32,12 +32,15 @@ MIN_LIQUIDATION_REWARD: constant(int256) = 1
 MAX_KEEPER_REWARD: constant(int256) = 100 * 10**6
 
 ADL_QUANTILES: constant(uint256) = 5
-# A position's stamp packs its ADL round (issue 19) above its last fill (N1) above the
-# round's ADL profit: one slot a fill writes (`storage.Position.stamp`).
-ADL_ROUND_SHIFT: constant(uint256) = 192
-LAST_FILL_SHIFT: constant(uint256) = 128
-LAST_FILL_MASK: constant(uint256) = 2**64 - 1
-ADL_PROFIT_MASK: constant(uint256) = 2**128 - 1
+# A position's stamp packs its ADL round (issue 19) above its last fill (N1) above what
+# ADL charged it in the round above the round's ADL profit: one slot a fill writes
+# (`storage.Position.stamp`). A profit or a round's charges stay below 2^80, a fill or a
+# round below 2^48.
+ADL_ROUND_SHIFT: constant(uint256) = 208
+LAST_FILL_SHIFT: constant(uint256) = 160
+LAST_FILL_MASK: constant(uint256) = 2**48 - 1
+ADL_PAID_SHIFT: constant(uint256) = 80
+ADL_AMOUNT_MASK: constant(uint256) = 2**80 - 1
 # An account's new money packs its loss epoch above the amount (issue 18,
 # `storage.fresh`); the amount is at most its collateral, far below 2^128.
 NEW_MONEY_EPOCH_SHIFT: constant(uint256) = 128

@@ -15,14 +15,15 @@ from its deposit (the eighth review's 411.07 USDC).
 from __future__ import annotations
 
 from harness.core import invariants
-from harness.core.recompute import capacity, equity, pnl, round_profit
+from harness.core.recompute import capacity, equity, pnl, round_paid, round_profit
 from pyspec.state import State
 
 SENTENCE = (
     "a deleverage's counterparty that keeps its position ends with capacity (PnL plus the "
     "round's ADL record, counted while its side's round lasts) equal to its capacity "
-    "before less its charge, or its PnL if that is larger (a loser records nothing); no "
-    "other call raises a record (issue 19)"
+    "before less its charge, or its PnL if that is larger (a loser records nothing), and "
+    "with the round's charges in its record raised by exactly its charge; no other call "
+    "raises a record (issue 19)"
 )
 TOGETHER = (
     "outside a deleverage, a call that ends a live ADL record of one side of a live market "
@@ -49,27 +50,30 @@ def check(fn: str, before: State, after: State, events: list) -> None:
     for address, account in after.accounts.items():
         for market_id, position in account.positions.items():
             key = (address, market_id)
-            if not position.adl_profit and key not in charged:
+            if not position.adl_round and key not in charged:
                 continue  # no record now: nothing raised one
-            now = round_profit(after, address, market_id)
             if key in charged:
                 expected = max(
                     capacity(before, address, market_id) - charged[key],
                     pnl(after, address, market_id),
                 )
+                paid = round_paid(before, address, market_id) + charged[key]
                 # the record this call wrote, live or ended by the call's last step
-                left = pnl(after, address, market_id) + account.positions[market_id].adl_profit
+                left = pnl(after, address, market_id) + position.adl_profit
                 _check(
-                    left == expected,
+                    left == expected and position.adl_paid == paid,
                     f"{address} in market {market_id}: capacity "
                     f"{capacity(before, address, market_id)} charged {charged[key]} left "
-                    f"{left}, expected {expected}",
+                    f"{left}, expected {expected}; paid in the round {position.adl_paid}, "
+                    f"expected {paid}",
                 )
-            elif now:
+                continue
+            for field in (round_profit, round_paid):
+                now, then = field(after, address, market_id), field(before, address, market_id)
                 _check(
-                    now == round_profit(before, address, market_id),
-                    f"{address} in market {market_id}: {fn} raised the ADL record from "
-                    f"{round_profit(before, address, market_id)} to {now}",
+                    not now or now == then,
+                    f"{address} in market {market_id}: {fn} raised the ADL record's "
+                    f"{field.__name__} from {then} to {now}",
                 )
 
 
@@ -122,10 +126,8 @@ def live_records(state: State) -> dict[tuple[int, int], set[str]]:
     found: dict[tuple[int, int], set[str]] = {}
     for address, account in state.accounts.items():
         for market_id, position in account.positions.items():
-            if (
-                not position.adl_profit  # no record (round_profit is 0 then too)
-                or state.markets[market_id].settled
-                or not round_profit(state, address, market_id)
+            if state.markets[market_id].settled or not (
+                round_profit(state, address, market_id) or round_paid(state, address, market_id)
             ):
                 continue
             side = 1 if position.size > 0 else -1

@@ -6,7 +6,9 @@ market it closes, the round is replayed on copies of the state before the call, 
 first bankrupt accounts in both orders, and the charges each counterparty absorbs in that
 market are compared:
 
-- ``adl_order_free``: the same total for every counterparty in both orders, within the
+- ``adl_order_free``: the same total for every counterparty in both orders: exactly under
+  pro-rata on profit while the round's charges are the apportionment of its bases (the
+  price has not moved within the round, ``adl_apportion``), else within the
   round's rounding unit (per call two units, and by size the budget per eligible lot:
   lots are handed out whole, ``_call_unit``), each replayed call made by the bankrupt
   account itself, which earns no keeper reward (N9 pays another caller only); and again
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from harness.core import adl_apportion
 from harness.core.invariants import check
 from harness.core.recompute import (
     adl_budget,
@@ -72,12 +75,19 @@ def check_round(before: State, bankrupt: str) -> None:
     )[:CALLS]
     if len(peers) < CALLS:
         return
+    # under pro-rata on profit, a round whose charges so far are the apportionment of its
+    # bases (the price has not moved within it) ends at the apportionment of its total in
+    # either order: exactly (``adl_apportion``)
+    terms = adl_apportion.round_terms(before, market_id, -side)
+    exact = market.adl_policy == PNL_PRO_RATA and adl_apportion.is_apportionment(
+        terms, {a: t[2] for a, t in terms.items()}
+    )
     for keeper in (None, before.timelock.owner):
         runs = [_replay(before, order, keeper) for order in (peers, peers[::-1])]
         if any(run is None for run in runs):
             return  # a winner's position closed whole before the last call: stated
         (first, unit_a), (second, unit_b) = runs
-        slack = unit_a + unit_b  # each order within its own unit
+        slack = 0 if exact else unit_a + unit_b  # else each order within its own unit
         accounts = sorted(set(first) | set(second))
         check(
             "adl_order_free",
@@ -86,8 +96,25 @@ def check_round(before: State, bankrupt: str) -> None:
             f"{'by a keeper' if keeper else 'each by itself'} charged {dict(first)}, "
             f"in the other order {dict(second)} (rounding unit {slack})",
         )
-        if keeper is None:
-            _check_monotone(before, market_id, market.adl_policy, first, slack)
+        if keeper is None and exact:  # the round's totals: its apportionment, exactly
+            _check_apportioned(market_id, terms, first)
+        elif keeper is None and market.adl_policy != PNL_PRO_RATA:
+            # (a price that moved within a round under pro-rata on profit: each call raises
+            # the winners' totals to the apportionment at the new price, or apportions its
+            # increment, SPEC.md "One round over several calls"; not compared)
+            _check_monotone(before, market_id, first, unit_a + unit_b)
+
+
+def _check_apportioned(market_id: int, terms: dict, charged: Counter) -> None:
+    totals = {a: t[2] + charged.get(a, 0) for a, t in terms.items()}
+    check(
+        "adl_monotone_across_calls",
+        adl_apportion.is_apportionment(terms, totals),
+        lambda: (
+            f"market {market_id}: the round's totals {totals} are not the "
+            f"highest-averages apportionment on (base, cap, paid) {terms}"
+        ),
+    )
 
 
 def _check_opposite(before: State, bankrupt: str, market_id: int, side: int) -> None:
@@ -274,24 +301,17 @@ def _call_unit(state: State, market_id: int, caps: dict, budget: int, side: int)
     return (-(-budget // lots) if lots else 0) + 2
 
 
-def _check_monotone(
-    before: State, market_id: int, policy: int, charged: Counter, slack: int
-) -> None:
-    """Every charge the same fraction of the counterparty's weight at the round's start
-    (capacity, or size), within the round's rounding unit of charge, unless it reached its
+def _check_monotone(before: State, market_id: int, charged: Counter, slack: int) -> None:
+    """Under contract pro-rata, every charge the same fraction of the counterparty's size
+    at the round's start, within the round's rounding unit of charge, unless it reached its
     cap at the round's start (min(capacity, equity)): then it pays that cap, and no more
-    of its weight than the others."""
+    of its size than the others."""
     eligible = [
         a
         for a in charged
         if capacity(before, a, market_id) > 0 and equity_after_repayment(before, a) > 0
     ]
-    weight = {
-        a: capacity(before, a, market_id)
-        if policy == PNL_PRO_RATA
-        else abs(size(before, a, market_id))
-        for a in eligible
-    }
+    weight = {a: abs(size(before, a, market_id)) for a in eligible}  # contract pro-rata
     cap = {
         a: min(capacity(before, a, market_id), equity_after_repayment(before, a)) for a in eligible
     }

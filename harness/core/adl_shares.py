@@ -5,8 +5,10 @@ and the uncharged completion's order."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
+from harness.core import adl_apportion
 from harness.core.invariants import check
 from harness.core.recompute import (
     RATIO,
@@ -89,23 +91,69 @@ def check_pro_rata(before: State, market_id: int, policy: int, eligible, fills, 
     charges = {f[1]: f[5] for f in fills}
     lot_budget = min(position_size, sum(held.values()))
     lot_level = level(held, held, lot_budget)  # lots by size under every policy (issue 19)
-    charge_level = level(weights, caps, budget)
-    far = [
-        a
-        for a in eligible
-        if abs(lots.get(a, 0) - min(held[a], lot_level * held[a])) >= 1
-        or abs(charges.get(a, 0) - min(caps[a], charge_level * weights[a])) >= 1
-    ]
+    far = [a for a in eligible if abs(lots.get(a, 0) - min(held[a], lot_level * held[a])) >= 1]
+    total = max(min(budget, sum(caps.values())), 0)
+    if policy == PNL_PRO_RATA:
+        far += _off_the_round(before, market_id, fills, charges, budget)
+        if not _apportioned_before(before, market_id, fills):
+            total = sum(charges.values())  # the price moved within the round: at most
+            far += [a for a in eligible if charges.get(a, 0) > caps[a]] + (
+                ["the budget"] if total > max(budget, 0) else []
+            )
+    else:
+        charge_level = level(weights, caps, budget)
+        far += [
+            a
+            for a in eligible
+            if abs(charges.get(a, 0) - min(caps[a], charge_level * weights[a])) >= 1
+        ]
     rest = [f for f in fills if f[1] not in held]
     check(
         "adl_pro_rata_shares",
         not far
         and sum(lots.get(a, 0) for a in eligible) == lot_budget
-        and sum(charges.values()) == max(min(budget, sum(caps.values())), 0)
+        and sum(charges.values()) == total
         and all(f[5] == 0 for f in rest),
         f"policy {policy}: fills {fills}; weights {weights}, caps {caps}, budget {budget}; "
         f"off by a unit or more: {far}",
     )
+
+
+def _apportioned_before(before: State, market_id: int, fills) -> bool:
+    side = -1 if size(before, fills[0][0], market_id) > 0 else 1
+    terms = adl_apportion.round_terms(before, market_id, side)
+    return adl_apportion.is_apportionment(terms, {a: t[2] for a, t in terms.items()})
+
+
+def _off_the_round(before: State, market_id: int, fills, charges: dict, budget: int) -> list:
+    """Under pro-rata on profit, in a round whose charges were its apportionment before the
+    call: the winners whose round total (paid plus this charge) is off the exact level of
+    the round's total on the bases (profit at the round's start) under the round caps by
+    more than the highest averages allow: at least its floor, at most k x base / B above
+    it (k uncapped winners of bases B), or its cap when the level reaches it."""
+    if not _apportioned_before(before, market_id, fills):
+        return []
+    side = -1 if size(before, fills[0][0], market_id) > 0 else 1
+    terms = adl_apportion.round_terms(before, market_id, side)
+    bases = {a: t[0] for a, t in terms.items()}
+    caps = {a: t[1] for a, t in terms.items()}
+    total = {a: t[2] + charges.get(a, 0) for a, t in terms.items()}
+    round_level = level(bases, caps, sum(t[2] for t in terms.values()) + max(budget, 0))
+    free = [a for a in terms if round_level * bases[a] < caps[a]]
+    weight = sum(bases[a] for a in free)
+    return [
+        a
+        for a in terms
+        if (
+            total[a] != caps[a]
+            if a not in free
+            else not (
+                math.floor(round_level * bases[a])
+                <= total[a]
+                <= round_level * bases[a] + Fraction(len(free) * bases[a], weight)
+            )
+        )
+    ]
 
 
 def level(weights: dict, caps: dict, budget: int) -> Fraction:

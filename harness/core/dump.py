@@ -11,7 +11,8 @@ from operator import attrgetter
 
 from deployment.config import LISTING_FIELDS
 from pyspec.constants import (
-    ADL_PROFIT_MASK,
+    ADL_AMOUNT_MASK,
+    ADL_PAID_SHIFT,
     ADL_ROUND_SHIFT,
     LAST_FILL_MASK,
     LAST_FILL_SHIFT,
@@ -74,15 +75,16 @@ REQUEST_FIELDS = ("size", "last_fill", "deadline")
 
 def stamp(position: Position) -> int:
     """The contract's one-word stamp of a spec position: its ADL round (issue 19), last fill
-    (N1) and ADL profit (``storage.Position.stamp``)."""
+    (N1), ADL charges in the round and ADL profit (``storage.Position.stamp``)."""
     return (
         position.adl_round << ADL_ROUND_SHIFT
         | position.last_fill << LAST_FILL_SHIFT
+        | position.adl_paid << ADL_PAID_SHIFT
         | position.adl_profit
     )
 
 
-STAMP_FIELDS = ("last_fill", "adl_round", "adl_profit")
+STAMP_FIELDS = ("last_fill", "adl_round", "adl_paid", "adl_profit")
 
 
 def fresh_word(account: Account) -> int:
@@ -90,9 +92,14 @@ def fresh_word(account: Account) -> int:
     return account.fresh_epoch << NEW_MONEY_EPOCH_SHIFT | account.fresh
 
 
-def stamp_fields(word: int) -> tuple[int, int, int]:
+def stamp_fields(word: int) -> tuple[int, int, int, int]:
     """The spec's fields of a stamp, in ``STAMP_FIELDS`` order."""
-    return word >> LAST_FILL_SHIFT & LAST_FILL_MASK, word >> ADL_ROUND_SHIFT, word & ADL_PROFIT_MASK
+    return (
+        word >> LAST_FILL_SHIFT & LAST_FILL_MASK,
+        word >> ADL_ROUND_SHIFT,
+        word >> ADL_PAID_SHIFT & ADL_AMOUNT_MASK,
+        word & ADL_AMOUNT_MASK,
+    )
 
 
 def account_words(state: State, address: str) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -14,6 +14,7 @@ import math
 from fractions import Fraction
 
 from harness.core import (
+    adl_apportion,
     adl_dodge,
     adl_record,
     adl_rounds,
@@ -84,6 +85,7 @@ PROPERTIES = {
     "call wrote, also where the call then ended the round), never ends at a loss: however "
     "often it is charged, ADL takes profit only",
     "adl_round_record": adl_record.SENTENCE,
+    "adl_round_apportioned": adl_apportion.SENTENCE,
     "adl_records_end_together": adl_record.TOGETHER,
     "adl_record_ends_when_its_holder_acts": adl_record.HOLDER_ACTS,
     "adl_round_ends_at_a_rescuing_price": adl_record.AFTER_A_PRICE,
@@ -167,6 +169,7 @@ def check_call(
         _check_deleverage(before, after, events)
         keeper_reward.check(caller, args[0], before, after, events)
         if any(name == "Deleverage" for name, _ in events):
+            adl_apportion.check(before, events)
             adl_rounds.check_round(before, args[0])
     elif fn == "take_exit":
         _check_exit(args, before, after, events)

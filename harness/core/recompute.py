@@ -77,13 +77,25 @@ def round_profit(state: State, address: str, market_id: int) -> int:
     """The profit the raw ADL record holds (the word's low bits on chain) while its
     side's round is the one it was stamped with (the raw round fields, issue 19); 0
     after."""
+    position = _live_record(state, address, market_id)
+    return position.adl_profit if position else 0
+
+
+def round_paid(state: State, address: str, market_id: int) -> int:
+    """What the raw ADL record says the round charged the position, while its side's round
+    is the one it was stamped with; 0 after."""
+    position = _live_record(state, address, market_id)
+    return position.adl_paid if position else 0
+
+
+def _live_record(state: State, address: str, market_id: int):
     account = state.accounts.get(address)
     position = account.positions.get(market_id) if account else None
-    if position is None:
-        return 0
+    if position is None or not position.adl_round:
+        return None
     market = state.markets[market_id]
     side_round = market.long_adl_round if position.size > 0 else market.short_adl_round
-    return position.adl_profit if position.adl_round == side_round else 0
+    return position if position.adl_round == side_round else None
 
 
 def capacity(state: State, address: str, market_id: int) -> int:

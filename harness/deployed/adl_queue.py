@@ -17,7 +17,7 @@ from fractions import Fraction
 from harness.core.state_import import Deployment, Reader, http_rpc, import_state
 from harness.deployed import read_manifest
 from pyspec import adl, adl_allocator
-from pyspec.constants import ADL_POLICY_NAMES, ADL_POLICY_QUEUE
+from pyspec.constants import ADL_POLICY_NAMES, ADL_POLICY_PNL_PRO_RATA, ADL_POLICY_QUEUE
 from pyspec.state import State
 
 SIDES = ((1, "long"), (-1, "short"))
@@ -34,10 +34,7 @@ def side_rows(state: State, views: Reader, address: str, market_id: int, side: i
         ordered = adl_allocator.queue_order(holders)
         weights = {}
     else:
-        weights = {
-            h.account: adl_allocator.compute_weight(market.adl_policy, h, market.price)
-            for h in eligible
-        }
+        weights = {h.account: _weight(market.adl_policy, h, market.price) for h in eligible}
         ordered = sorted(eligible, key=lambda h: (-weights[h.account], int(h.account, 16)))
     total = sum(weights.values())
     rows = []
@@ -150,3 +147,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _weight(policy: int, holder: adl_allocator.Holder, price: int) -> int:
+    """The holder's weight: under pro-rata on profit its round base, the profit it held at
+    the round's start (``adl_allocator.round_charges``)."""
+    if policy == ADL_POLICY_PNL_PRO_RATA:
+        return holder.upnl + holder.paid
+    return adl_allocator.compute_weight(policy, holder, price)

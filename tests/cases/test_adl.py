@@ -1337,7 +1337,7 @@ def test_i19_the_record_property_sees_a_lost_record(embedded_pair, monkeypatch):
     engine.process_deleverage(after, b.address("outsider"), b.address("trader0"))
     adl_record.check("deleverage", before, after, after.events)  # holds now
 
-    def charge_without_record(state, address, market_id, amount, capacity):
+    def charge_without_record(state, address, market_id, amount, capacity, paid):
         account = state.accounts[address]
         position = account.positions.get(market_id)
         kept = 0

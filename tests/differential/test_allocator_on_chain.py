@@ -37,7 +37,9 @@ def allocator():
     codec = FunctionCodec(next(f for f in art.abi if f.get("name") == "allocate"))
 
     def call(policy, holders, size, loss):
-        rows = [(h.account, h.size, h.upnl, h.entry, h.equity, h.maintenance) for h in holders]
+        rows = [
+            (h.account, h.size, h.upnl, h.entry, h.equity, h.maintenance, h.paid) for h in holders
+        ]
         out = chain.call(address, codec.encode((policy, PRICE, MMR, rows, size, loss)))
         assert out.success, out
         return [Fill(a.lower(), s, x) for a, s, x in codec.decode(out.output)[0]]
@@ -65,6 +67,9 @@ def rounds(draw):
                 # the position's own requirement and the rest of the account's
                 maintenance=compute_margin_requirement(size, PRICE, MMR)
                 + draw(st.integers(0, 10**12)),
+                # the round's charges so far: in proportion to the profit (the round's
+                # apportionment continues) or anything (the price moved within the round)
+                paid=draw(st.one_of(st.just(0), small, st.integers(0, 10**12))),
             )
         )
     size = draw(st.integers(1, sum(h.size for h in holders)))
@@ -88,8 +93,8 @@ def test_more_than_half_of_the_parts_get_a_unit(allocator):
         Holder(f"0x{a:040x}", size=1, upnl=10, entry=1, equity=100, maintenance=MMR)
         for a in (3, 1, 2)
     ]
-    fills = allocator(ADL_POLICY_PNL_PRO_RATA, holders, 3, 5)
-    assert fills == allocate(ADL_POLICY_PNL_PRO_RATA, PRICE, MMR, holders, 3, 5)
+    fills = allocator(ADL_POLICY_CONTRACT_PRO_RATA, holders, 3, 5)
+    assert fills == allocate(ADL_POLICY_CONTRACT_PRO_RATA, PRICE, MMR, holders, 3, 5)
     assert {f.counterparty[-1]: f.absorbed for f in fills} == {"3": 1, "1": 2, "2": 2}
 
 
@@ -117,6 +122,34 @@ def test_equal_parts_every_remainder_in_every_address_order(allocator, n):
                 assert allocator(policy, holders, size, loss) == allocate(
                     policy, PRICE, MMR, holders, size, loss
                 ), (policy, order, left)
+
+
+def test_the_largest_base_takes_several_units_left(allocator):
+    """The highest averages: after the floors, a base far above the others has its next
+    thresholds first, so it takes several of the units left (the largest remainders would
+    give one to each of the small ones). Equal thresholds go to the lower address."""
+    holders = [holder(0x5, 1, 10**6), *(holder(a, 1, 3) for a in (0x4, 0x3, 0x2, 0x1))]
+    fills = allocator(ADL_POLICY_PNL_PRO_RATA, holders, 5, 4)
+    assert fills == allocate(ADL_POLICY_PNL_PRO_RATA, PRICE, MMR, holders, 5, 4)
+    assert {int(f.counterparty, 16): f.absorbed for f in fills if f.absorbed} == {0x5: 4}
+
+
+def test_a_round_s_charges_continue_its_apportionment(allocator):
+    """A second call of a round: the holders paid the apportionment of 7 units on bases 10
+    and 4 (5 and 2), and a call of 5 charges what the apportionment of 12 adds (4 and 1).
+    After a price move, a holder paid 5 of base 10 beside one with base 40 that paid
+    nothing: the apportionment of 10 gives it 2, less than it paid, so the call charges
+    what the apportionment adds from 5 to 10 (1 and 4)."""
+    first = [_paid(holder(0x1, 1, 5), 5), _paid(holder(0x2, 1, 2), 2)]
+    moved = [_paid(holder(0x1, 1, 5), 5), holder(0x2, 1, 40)]
+    for holders, charges in ((first, [4, 1]), (moved, [1, 4])):
+        fills = allocator(ADL_POLICY_PNL_PRO_RATA, holders, 2, 5)
+        assert fills == allocate(ADL_POLICY_PNL_PRO_RATA, PRICE, MMR, holders, 2, 5)
+        assert [f.absorbed for f in fills] == charges
+
+
+def _paid(h: Holder, paid: int) -> Holder:
+    return Holder(h.account, h.size, h.upnl, h.entry, h.equity, h.maintenance, paid)
 
 
 def test_a_pick_takes_the_last_candidate_s_address_too(allocator):
