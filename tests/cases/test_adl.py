@@ -2,6 +2,9 @@
 ``tests/vectors/adl/<name>.json``. ``test_w*`` are the regression scenarios of the design
 review's findings (SPEC.md, Findings)."""
 
+import collections
+import itertools
+
 import pytest
 from scenarios import (
     ALL,
@@ -652,6 +655,60 @@ def charged_in_order(
             if name == "Deleverage":
                 charged[names[args[1]]] += args[5]
     return charged
+
+
+def three_bankrupt_longs(case) -> None:
+    """Three shorts opened along a rise (trader1 7,001 lots at 1.00, trader2 3,002 at
+    1.13, trader5 1,999 at 1.27) against three thin longs that a gap to 0.80 bankrupts
+    (trader0, trader3, trader4); the fund sits at its floor. Profits in awkward ratios, so
+    every call's charges leave remainders."""
+    use_policy(case, "pnl_pro_rata")
+    for trader, amount in (("trader0", 1_000), ("trader3", 350), ("trader4", 260)):
+        case("deposit", trader, amount * USDC)
+    for trader in ("trader1", "trader2", "trader5"):
+        case("deposit", trader, 20_000 * USDC)
+    case(settle_trade("trader0", "trader1", 7_001, 10**6))
+    case.price(0, 1_130_000)
+    case(settle_trade("trader3", "trader2", 3_002, 1_130_000))
+    case.price(0, 1_270_000)
+    case(settle_trade("trader4", "trader5", 1_999, 1_270_000))
+    case.govern("withdraw_insurance", 900 * USDC)
+    case.price(0, 800_000)
+    assert all(case.equity(t) < 0 for t in ("trader0", "trader3", "trader4"))
+
+
+def test_i19_call_order_moves_no_unit(case):
+    """Issue 19 (call order, deliverable 7: at most one unit per account): the six orders
+    in which a keeper may deleverage three bankrupt longs charge each short the same, to
+    the unit. Each call charges what the round's highest-averages apportionment of its
+    total adds to what the shorts paid, and that apportionment never takes a unit back as
+    the total grows, so the calls add up to one apportionment of the round's total. On the
+    design before, each call water-filled its own deficit over the profit left and its
+    remainders moved with the order (the lab measured 2 units)."""
+    three_bankrupt_longs(case)
+    actors, longs = case.pair.actors, ("trader0", "trader3", "trader4")
+    totals = [
+        paid_in_order(case.state, actors, order, "outsider")
+        for order in itertools.permutations(longs)
+    ]
+    assert all(total == totals[0] for total in totals), totals
+    case("deleverage", "outsider", "trader0")
+    case("deleverage", "outsider", "trader3")
+    case.act("deleverage", "outsider", "trader4")
+
+
+def paid_in_order(state, actors: dict, order: tuple[str, ...], keeper: str) -> dict[str, int]:
+    """Each counterparty's total charge when ``order`` is deleveraged by ``keeper`` on a
+    copy of ``state``."""
+    state, charged = state.copy(), collections.Counter()
+    names = {a: n for n, a in actors.items()}
+    for trader in order:
+        state.events.clear()
+        engine.process_deleverage(state, actors[keeper], actors[trader])
+        for name, args in state.events:
+            if name == "Deleverage":
+                charged[names[args[1]]] += args[5]
+    return dict(charged)
 
 
 def test_i19_n9_keeper_rewards_move_no_charge(case):
