@@ -429,27 +429,51 @@ def apportion(
     shares, active, remaining, total = self._saturate(weights, caps, budget)
     if total == 0:
         return shares
+    # every share floors at the level; the units left go one at a time to the smallest
+    # next threshold (share + 1) / w = remaining / total + key / (total x w), key = total x
+    # (units taken + 1) - the part (remaining x w - share x total): the candidates' keys,
+    # weights and addresses as plain words, and each that reaches its cap dropped
+    keys: uint256[N] = empty(uint256[N])
+    units: uint256[N] = empty(uint256[N])
+    addresses: uint256[N] = empty(uint256[N])
+    owners: uint256[N] = empty(uint256[N])
+    room: uint256[N] = empty(uint256[N])
+    m: uint256 = 0
     left: int256 = remaining
     for i: uint256 in range(n, bound=N):
         if active[i]:
-            shares[i] = fixed_math.floor_div(remaining * weights[i], total)
-            left -= shares[i]
+            share: int256 = fixed_math.floor_div(remaining * weights[i], total)
+            shares[i] = share
+            left -= share
+            keys[m] = convert(total - (remaining * weights[i] - share * total), uint256)
+            units[m] = convert(weights[i], uint256)
+            addresses[m] = convert(accounts[i], uint256)
+            owners[m] = i
+            room[m] = convert(caps[i] - share, uint256)
+            m += 1
+    step: uint256 = convert(total, uint256)
     for _k: uint256 in range(convert(left, uint256), bound=N):
-        best: uint256 = N
-        for i: uint256 in range(n, bound=N):
-            if not active[i] or shares[i] == caps[i]:
-                continue
-            if best == N:
-                best = i
-                continue
-            # (shares_i + 1) / w_i against the best's, cross-multiplied; ties to the lower address
-            here: int256 = (shares[i] + 1) * weights[best]
-            there: int256 = (shares[best] + 1) * weights[i]
-            if here < there or (
-                here == there and convert(accounts[i], uint256) < convert(accounts[best], uint256)
-            ):
-                best = i
-        shares[best] += 1
+        best: uint256 = 0
+        best_key: uint256 = keys[0]
+        best_unit: uint256 = units[0]
+        for j: uint256 in range(1, m, bound=N):
+            # keys stay below 2^91 (32 totals below 2^86), weights below 2^81: no overflow
+            here: uint256 = unsafe_mul(keys[j], best_unit)
+            there: uint256 = unsafe_mul(best_key, units[j])
+            if here < there or (here == there and addresses[j] < addresses[best]):
+                best = j
+                best_key = keys[j]
+                best_unit = units[j]
+        shares[owners[best]] += 1
+        keys[best] = best_key + step
+        room[best] -= 1
+        if room[best] == 0:
+            m -= 1
+            keys[best] = keys[m]
+            units[best] = units[m]
+            addresses[best] = addresses[m]
+            owners[best] = owners[m]
+            room[best] = room[m]
     return shares
 
 

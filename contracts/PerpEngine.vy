@@ -631,13 +631,17 @@ def deleverage(account: address):
         market_id, -side, abs_size, need - cover
     )
     charged: int256 = 0
+    # under pro-rata on profit the round's apportionment continues from what each paid
+    apportioned: bool = storage.markets[market_id].adl_policy == constants.ADL_POLICY_PNL_PRO_RATA
     for fill: AdlAllocator.Fill in allocation:
         charged += fill.absorbed
         self._settle(fill.counterparty)
         position: storage.Position = storage.positions[fill.counterparty][market_id]
         side_round: uint256 = margin.adl_round(market_id, position.size)
         capacity: int256 = margin.adl_capacity(position, convert(price, uint256), side_round)
-        paid: int256 = margin.adl_paid(position, side_round)
+        paid: int256 = 0
+        if apportioned:
+            paid = margin.adl_paid(position, side_round) + fill.absorbed
         cash: int256 = side * fill.size * price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             fills.apply_fill(account, market_id, -side * fill.size, cash)
@@ -684,9 +688,10 @@ def _charge(
     @notice Take an ADL charge, at most the counterparty's `capacity` before the fill: the
             position it keeps first (its cost basis), then what its closed lots realized,
             in this call or earlier in the round. What they realized and no charge took,
-            and what the round charged it (`paid` before this charge), are the round's
-            record (`margin.adl_capacity`, `margin.adl_paid`, issue 19); never its
-            principal, however often it is charged (W12). Spec: `engine._charge`.
+            and `paid`, what the round charged it with this charge (pro-rata on profit; 0
+            otherwise), are the round's record (`margin.adl_capacity`, `margin.adl_paid`,
+            issue 19); never its principal, however often it is charged (W12).
+            Spec: `engine._charge`.
     """
     position: storage.Position = storage.positions[account][market_id]
     kept: int256 = 0
@@ -696,14 +701,13 @@ def _charge(
         kept = min(amount, max(upnl, 0))
         storage.positions[account][market_id].entry_notional = position.entry_notional + kept
         left: int256 = max(capacity - amount - (upnl - kept), 0)
-        total: int256 = paid + amount
         # the record is rewritten beside the position's last fill (`storage.Position.stamp`)
         stamp: uint256 = position.stamp & (constants.LAST_FILL_MASK << constants.LAST_FILL_SHIFT)
-        if left > 0 or total > 0:
+        if left > 0 or paid > 0:
             round: uint256 = margin.next_adl_round(market_id, position.size, True)
             stamp |= (
                 (round << constants.ADL_ROUND_SHIFT)
-                | (convert(total, uint256) << constants.ADL_PAID_SHIFT)
+                | (convert(paid, uint256) << constants.ADL_PAID_SHIFT)
                 | convert(left, uint256)
             )
         storage.positions[account][market_id].stamp = stamp
@@ -798,11 +802,12 @@ def account_margin(account: address) -> (int256, int256, int256):
 @internal
 @view
 def _adl_side(
-    market_id: uint256, side: int256
+    market_id: uint256, side: int256, ranked: bool
 ) -> DynArray[AdlAllocator.Holder, constants.MAX_POSITIONS_PER_MARKET]:
     """
     @notice The positions on `side` of a market, in holder order, as the allocator reads
-            them. Spec: `adl.side_holders`.
+            them; the maintenance requirement only for the queue (`ranked`), the one
+            policy that caps by it. Spec: `adl.side_holders`.
     """
     price: uint256 = storage.markets[market_id].price
     side_round: uint256 = margin.adl_round(market_id, side)
@@ -811,6 +816,9 @@ def _adl_side(
         position: storage.Position = storage.positions[account][market_id]
         if fixed_math.sign(position.size) != side:
             continue
+        maintenance: int256 = 0
+        if ranked:
+            maintenance = margin.requirement(account, False)
         found.append(
             AdlAllocator.Holder(
                 account=account,
@@ -818,7 +826,7 @@ def _adl_side(
                 upnl=margin.adl_capacity(position, price, side_round),
                 entry=abs(position.entry_notional),
                 equity=margin.equity_after_repayment(account),  # what it owes repays first (M-1)
-                maintenance=margin.requirement(account, False),
+                maintenance=maintenance,
                 paid=margin.adl_paid(position, side_round),
             )
         )
@@ -835,11 +843,12 @@ def _adl_allocate(
             under the market's policy. Spec: `adl.allocate_adl`.
     """
     # three fields, not the whole market: a deleverage at the bound runs this per call
+    policy: uint256 = storage.markets[market_id].adl_policy
     return staticcall adl_allocator.allocate(
-        storage.markets[market_id].adl_policy,
+        policy,
         storage.markets[market_id].price,
         storage.markets[market_id].maintenance_margin_ratio,
-        self._adl_side(market_id, side),
+        self._adl_side(market_id, side, policy == constants.ADL_POLICY_QUEUE),
         size,
         loss,
     )

@@ -12,6 +12,7 @@ the stress lab's deposit scenario measures both).
 
 from pyspec import adl_allocator
 from pyspec.adl_allocator import Fill, Holder
+from pyspec.constants import ADL_POLICY_QUEUE
 from pyspec.fixed_math import sign
 from pyspec.margin import (
     adl_capacity,
@@ -22,12 +23,14 @@ from pyspec.margin import (
 from pyspec.state import State
 
 
-def side_holders(state: State, market_id: int, side: int) -> list[Holder]:
+def side_holders(state: State, market_id: int, side: int, ranked: bool = True) -> list[Holder]:
     """Return the positions on ``side`` of a market, in holder order, as the allocator
     reads them: a holder's equity is what its repayment of the loss it owes leaves (M-1,
     ``margin.equity_after_repayment``), so an ADL
     charge never takes what repays its own record (a review: 1,000 USDC of an owing
-    winner's equity paid another bankruptcy, and bad debt fell by that much less).
+    winner's equity paid another bankruptcy, and bad debt fell by that much less). The
+    maintenance requirement only when ``ranked`` (the queue, the one policy capping by it;
+    0 otherwise, which saves a deleverage the scan of every holder's markets).
     Contract: ``PerpEngine._adl_side`` (for the views: ``PerpViews._adl_side``).
     """
     market = state.markets[market_id]
@@ -43,7 +46,7 @@ def side_holders(state: State, market_id: int, side: int) -> list[Holder]:
                 adl_capacity(position, market),  # the round's realized profit too
                 abs(position.entry_notional),
                 equity_after_repayment(state, address),  # what it owes repays first (M-1)
-                maintenance_margin(state, address),
+                maintenance_margin(state, address) if ranked else 0,
                 adl_paid(position, market),  # the round's charges so far (issue 19)
             )
         )
@@ -63,7 +66,7 @@ def allocate_adl(state: State, market_id: int, side: int, size: int, loss: int) 
         market.adl_policy,
         market.price,
         market.maintenance_margin_ratio,
-        side_holders(state, market_id, side),
+        side_holders(state, market_id, side, market.adl_policy == ADL_POLICY_QUEUE),
         size,
         loss,
     )

@@ -18,6 +18,7 @@ from pyspec.checks import (
 )
 from pyspec.constants import (
     ADL_POLICY_LEVERAGE_PRO_RATA,
+    ADL_POLICY_PNL_PRO_RATA,
     EVERY_MARKET,
     LIQUIDATOR_RESERVE,
     MAX_DEPOSIT,
@@ -462,11 +463,14 @@ def process_deleverage(state: State, caller: str, address: str) -> None:
     cover = _cover_from_fund(state, address, market_id, need)
     side = sign(position_size)
     charged = 0
+    apportioned = market.adl_policy == ADL_POLICY_PNL_PRO_RATA  # paid counts (issue 19)
     for fill in adl.allocate_adl(state, market_id, -side, abs_size, need - cover):
         charged += fill.absorbed
         _settle(state, fill.counterparty)
         position = get_position(state, fill.counterparty, market_id)
-        capacity, paid = margin.adl_capacity(position, market), margin.adl_paid(position, market)
+        capacity = margin.adl_capacity(position, market)
+        # the round's apportionment continues from what each winner paid in it
+        paid = margin.adl_paid(position, market) + fill.absorbed if apportioned else 0
         cash = side * fill.size * market.price + fill.absorbed
         if fill.size > 0:  # a pro-rata charge may close no lot
             positions.apply_fill(state, address, market_id, -side * fill.size, cash)
@@ -517,11 +521,12 @@ def _charge(
 ) -> None:
     """Take an ADL charge, at most the counterparty's ``capacity`` before the fill: from
     the position it keeps first (its cost basis), then from what its closed lots realized,
-    in this call or earlier in the round. What they realized and no charge took, and what
-    the round charged it (``paid`` before this charge), are the round's record
-    (``margin.adl_capacity``, ``margin.adl_paid``), so a later call of the round may charge
-    that profit and continues the round's apportionment from there (issue 19); principal
-    is never touched (W12). Contract: ``PerpEngine._charge``."""
+    in this call or earlier in the round. What they realized and no charge took, and
+    ``paid``, what the round charged it with this charge (pro-rata on profit; 0 under the
+    other policies), are the round's record (``margin.adl_capacity``, ``margin.adl_paid``),
+    so a later call of the round may charge that profit and continues the round's
+    apportionment from there (issue 19); principal is never touched (W12). Contract:
+    ``PerpEngine._charge``."""
     account = get_account(state, address)
     position = account.positions.get(market_id)
     if position is not None:
@@ -530,7 +535,6 @@ def _charge(
         kept = min(amount, max(upnl, 0))
         position.entry_notional += kept
         left = max(capacity - amount - (upnl - kept), 0)
-        paid += amount
         position.adl_round, position.adl_paid, position.adl_profit = (
             (margin.open_adl_round(market, position.size), paid, left)
             if left or paid

@@ -160,8 +160,8 @@ BUGS = [
     ),
     hand(
         "remainder_dropped", "allocator remainder", ALLOCATOR,
-        "                shares[owners[best]] += 1\n",
-        "                shares[owners[best]] += 0\n",
+        "            shares[owners[best]] += 1\n",
+        "            shares[owners[best]] += 0\n",
     ),
     hand(
         "remainder_tiebreak", "allocator remainder", ALLOCATOR,

@@ -18,11 +18,13 @@ from harness.core import invariants
 from harness.core.recompute import capacity, equity, pnl, round_paid, round_profit
 from pyspec.state import State
 
+PNL_PRO_RATA = 1
 SENTENCE = (
     "a deleverage's counterparty that keeps its position ends with capacity (PnL plus the "
     "round's ADL record, counted while its side's round lasts) equal to its capacity "
     "before less its charge, or its PnL if that is larger (a loser records nothing), and "
-    "with the round's charges in its record raised by exactly its charge; no other call "
+    "under pro-rata on profit with the round's charges in its record raised by exactly "
+    "its charge (none recorded otherwise); no other call "
     "raises a record (issue 19)"
 )
 TOGETHER = (
@@ -57,7 +59,12 @@ def check(fn: str, before: State, after: State, events: list) -> None:
                     capacity(before, address, market_id) - charged[key],
                     pnl(after, address, market_id),
                 )
-                paid = round_paid(before, address, market_id) + charged[key]
+                # pro-rata on profit's apportionment continues from it; no other policy's
+                paid = (
+                    round_paid(before, address, market_id) + charged[key]
+                    if before.markets[market_id].adl_policy == PNL_PRO_RATA
+                    else 0
+                )
                 # the record this call wrote, live or ended by the call's last step
                 left = pnl(after, address, market_id) + position.adl_profit
                 _check(

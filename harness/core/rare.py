@@ -24,7 +24,9 @@ counted by what the state shows, whatever the spec computed.
 
 from __future__ import annotations
 
-from harness.core import recompute
+from fractions import Fraction
+
+from harness.core import adl_apportion, recompute
 from harness.core.call import BUNDLE, CLOCK, Call
 from pyspec.constants import (
     ADL_POLICY_NAMES,
@@ -345,10 +347,14 @@ def _deleverages(seen, before: State, events: list) -> None:
             remainder |= size > 0 and budget * cumulative % size != 0
     else:
         sizes = [h["size"] for h in holders]
-        weights = [_weight(policy, h, market.price) for h in holders]
-        caps = [min(h["upnl"], h["equity"]) for h in holders]
         lots_left, lots_tie = _water_fill(sizes, sizes, sum(f[3] for f in fills))
-        charge_left, charge_tie = _water_fill(weights, caps, max(budget, 0))
+        if policy == 1:  # the round's apportionment (issue 19)
+            terms = adl_apportion.round_terms(before, market_id, -side)
+            charge_left, charge_tie = _apportion(list(terms.values()), max(budget, 0))
+        else:
+            weights = [_weight(policy, h, market.price) for h in holders]
+            caps = [min(h["upnl"], h["equity"]) for h in holders]
+            charge_left, charge_tie = _water_fill(weights, caps, max(budget, 0))
         if lots_tie or charge_tie:
             seen.rare.append("rare.adl.equal_fractions")
         remainder = lots_left > 0 or charge_left > 0
@@ -384,8 +390,6 @@ def _side(state: State, market_id: int, side: int) -> list[dict]:
 
 
 def _weight(policy: int, holder: dict, price: int) -> int:
-    if policy == 1:
-        return holder["upnl"]
     if policy == 2:
         leverage = holder["size"] * price * RATIO_PRECISION // holder["equity"]
         return holder["upnl"] * min(max(leverage, 1), MAX_ADL_LEVERAGE)
@@ -408,6 +412,31 @@ def _water_fill(weights: list[int], caps: list[int], budget: int) -> tuple[int, 
         fractions = sorted((remaining * weights[i] % total for i in active), reverse=True)
         left = remaining - sum(remaining * weights[i] // total for i in active)
         return left, 0 < left < len(fractions) and fractions[left - 1] == fractions[left]
+    return 0, False
+
+
+def _apportion(terms: list[tuple[int, int, int]], budget: int) -> tuple[int, bool]:
+    """The round's apportionment of what the winners paid plus ``budget`` on (base, cap,
+    paid) ``terms``: the units its last pass handed out by threshold, and whether a tie of
+    thresholds straddled the last one given (equal thresholds: the address decided)."""
+    weights, caps = [t[0] for t in terms], [t[1] for t in terms]
+    active = [i for i in range(len(terms)) if weights[i] > 0 and caps[i] > 0]
+    remaining = budget + sum(t[2] for t in terms)
+    while active and remaining > 0:
+        total = sum(weights[i] for i in active)
+        saturated = [i for i in active if remaining * weights[i] >= caps[i] * total]
+        if saturated:
+            remaining -= sum(caps[i] for i in saturated)
+            active = [i for i in active if i not in saturated]
+            continue
+        shares = {i: remaining * weights[i] // total for i in active}
+        left = remaining - sum(shares.values())
+        thresholds = sorted(
+            Fraction(shares[i] + k, weights[i])
+            for i in active
+            for k in range(1, min(left + 1, caps[i] - shares[i]) + 1)
+        )
+        return left, 0 < left < len(thresholds) and thresholds[left - 1] == thresholds[left]
     return 0, False
 
 

@@ -383,16 +383,17 @@ def allocator_worst_case(chain) -> dict[str, int]:
     """Gas of ``AdlAllocator.allocate`` (a transaction, calldata included) on the
     water-fill's worst case: 31 eligible holders whose capped charges saturate one per pass
     (31 passes), under contract pro-rata (equal weights; the pass loop is the one every
-    pro-rata policy runs) and, on the same holders, the queue. The staircase needs a
-    range of about 30! between budget and step, so the magnitudes (1e40) are synthetic,
-    beyond the declared bounds (where fewer passes occur); EVM gas does not depend on
-    them."""
+    pro-rata policy runs, ``_saturate``: pro-rata on profit's apportionment shares it, and
+    its weights would overflow at these magnitudes) and, on the same holders, the queue.
+    The staircase needs a range of about 30! between budget and step, so the magnitudes
+    (1e40) are synthetic, beyond the declared bounds (where fewer passes occur); EVM gas
+    does not depend on them."""
     art = artifacts.load("AdlAllocator")
     address = chain.deploy(art.initcode(), chain.accounts[0])
     codec = FunctionCodec(art.fn("allocate"))
     budget = 10**40
     caps = staircase_caps(MAX_POSITIONS_PER_MARKET - 1, budget, 10**37)
-    holders = [(f"0x{0x9000 + i:040x}", 1, budget, 1, cap, 1) for i, cap in enumerate(caps)]
+    holders = [(f"0x{0x9000 + i:040x}", 1, budget, 1, cap, 1, 0) for i, cap in enumerate(caps)]
     gas = {}
     for policy in (ADL_POLICY_QUEUE, ADL_POLICY_CONTRACT_PRO_RATA):
         name = ADL_POLICY_NAMES[policy]
