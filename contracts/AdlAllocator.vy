@@ -493,7 +493,8 @@ def _round_charges(
             round cap (`caps`: paid plus min(capacity, equity)); when the price moved
             within the round and a holder paid more than its apportionment, what the
             apportionment adds between the totals before and after, within the holder's
-            cap. Spec: `adl_allocator.round_charges`.
+            cap, and what a cap cut water-filled by base over the others' room left.
+            Spec: `adl_allocator.round_charges`.
     """
     before: int256 = 0
     for amount: int256 in paid:
@@ -506,8 +507,16 @@ def _round_charges(
         moved = moved or charges[i] < 0
     if moved:
         earlier: DynArray[int256, N] = self.apportion(bases, caps, accounts, before)
+        left: DynArray[int256, N] = []
+        short: int256 = loss
         for i: uint256 in range(len(paid), bound=N):
             charges[i] = min(after[i] - earlier[i], caps[i] - paid[i])
+            left.append(caps[i] - paid[i] - charges[i])
+            short -= charges[i]
+        # what a cap cut goes to the others' room left, by base
+        extra: DynArray[int256, N] = self.water_fill(bases, left, accounts, short)
+        for i: uint256 in range(len(paid), bound=N):
+            charges[i] += extra[i]
     return charges
 
 

@@ -283,7 +283,8 @@ def round_charges(holders: list[Holder], loss: int) -> list[int]:
     the largest remainders left up to a unit per call). When the price moved within the
     round, a holder may have paid more than its apportionment at the new price: then the
     call charges what the apportionment adds between the round's total before and after
-    it, at most the holder's cap. Contract: ``AdlAllocator._round_charges``.
+    it, at most the holder's cap, and what a cap cut is water-filled by base over the
+    others' room left. Contract: ``AdlAllocator._round_charges``.
     """
     accounts = [h.account for h in holders]
     bases = [h.upnl + h.paid for h in holders]
@@ -293,9 +294,13 @@ def round_charges(holders: list[Holder], loss: int) -> list[int]:
     if all(a >= h.paid for a, h in zip(after, holders, strict=True)):
         return [a - h.paid for a, h in zip(after, holders, strict=True)]
     earlier = apportion(bases, caps, accounts, before)
-    return [
-        min(a - e, compute_capacity(h)) for a, e, h in zip(after, earlier, holders, strict=True)
-    ]
+    room = [compute_capacity(h) for h in holders]
+    charges = [min(a - e, r) for a, e, r in zip(after, earlier, room, strict=True)]
+    # what a winner's cap cut goes to the others' room left, by base (a review: else it
+    # became bad debt while they held profit)
+    left = [r - c for r, c in zip(room, charges, strict=True)]
+    extra = water_fill(bases, left, accounts, loss - sum(charges))
+    return [c + x for c, x in zip(charges, extra, strict=True)]
 
 
 def allocate(

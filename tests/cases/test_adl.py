@@ -697,6 +697,22 @@ def test_i19_call_order_moves_no_unit(case):
     case.act("deleverage", "outsider", "trader4")
 
 
+def test_i19_review_a_cut_cap_moves_to_the_others(case):
+    """Issue 19, a review of the round's apportionment: trader4's call charges the shorts
+    at 0.80, then the price moves to 0.997 within the round (trader3 and trader0 are still
+    bankrupt), so trader1 has paid more than its apportionment at the new price. trader3's
+    call then charges what the apportionment adds, and trader1's cap cut it: on the first
+    version the cut units were nobody's, and 5.19 USDC became bad debt while trader2 and
+    trader5 held 773 USDC of profit. Now the cut goes to their room, by base."""
+    three_bankrupt_longs(case)
+    case("deleverage", "outsider", "trader4")
+    case.price(0, 997_000)
+    assert case.equity("trader3") < 0
+    events = case.act("deleverage", "outsider", "trader3")
+    assert not [args for name, args in events if name == "BadDebt"]
+    assert case.state.bad_debt == 0
+
+
 def paid_in_order(state, actors: dict, order: tuple[str, ...], keeper: str) -> dict[str, int]:
     """Each counterparty's total charge when ``order`` is deleveraged by ``keeper`` on a
     copy of ``state``."""
