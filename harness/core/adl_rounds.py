@@ -8,7 +8,10 @@ market are compared:
 
 - ``adl_order_free``: the same total for every counterparty in both orders: exactly under
   pro-rata on profit while the round's charges are the apportionment of its bases (the
-  price has not moved within the round, ``adl_apportion``), else within the
+  price has not moved within the round, ``adl_apportion``), but for the funding units the
+  fund received between the calls (a whole unit of a market's funding residue reaches the
+  fund when an account settles, and covers a unit more of the next call's deficit: a
+  default campaign found one moving a unit), else within the
   round's rounding unit (per call two units, and by size the budget per eligible lot:
   lots are handed out whole, ``_call_unit``), each replayed call made by the bankrupt
   account itself, which earns no keeper reward (N9 pays another caller only); and again
@@ -86,8 +89,10 @@ def check_round(before: State, bankrupt: str) -> None:
         runs = [_replay(before, order, keeper) for order in (peers, peers[::-1])]
         if any(run is None for run in runs):
             return  # a winner's position closed whole before the last call: stated
-        (first, unit_a), (second, unit_b) = runs
-        slack = 0 if exact else unit_a + unit_b  # else each order within its own unit
+        (first, unit_a, fund_a), (second, unit_b, fund_b) = runs
+        # exact but for the funding units the fund received between the calls; else each
+        # order within its own unit
+        slack = max(fund_a, fund_b) if exact else unit_a + unit_b
         accounts = sorted(set(first) | set(second))
         check(
             "adl_order_free",
@@ -214,12 +219,14 @@ def _first_in(state: State, address: str, market_id: int, side: int) -> bool:
     )
 
 
-def _replay(before: State, order: list[str], keeper: str | None) -> tuple[Counter, int] | None:
+def _replay(before: State, order: list[str], keeper: str | None) -> tuple[Counter, int, int] | None:
     """Deleverage ``order`` on a copy, each call by ``keeper`` or (None) by the account
-    itself; the charge each counterparty absorbed and the round's rounding unit, or None
-    when a call closed a winner's whole position before the round's last call, or a call
-    failed."""
-    state, charged, unit = before.copy(), Counter(), 0
+    itself; the charge each counterparty absorbed, the round's rounding unit and the
+    funding units the fund received meanwhile (settling an account books the market's
+    whole residue units to the fund, and a unit there before a call covers a unit more of
+    its deficit), or None when a call closed a winner's whole position before the round's
+    last call, or a call failed."""
+    state, charged, unit, covered = before.copy(), Counter(), 0, 0
     for index, address in enumerate(order):
         caller = keeper or address
         if any(state.markets[m].settled for m in state.accounts[address].positions):
@@ -239,7 +246,8 @@ def _replay(before: State, order: list[str], keeper: str | None) -> tuple[Counte
         if closed and index < len(order) - 1:
             return None  # a winner's capacity left the market with its position
         unit += _tally(charged, fills, before_call, market_id, caps, budget)
-    return charged, unit
+        covered += sum(args[2] for name, args in state.events if name == "InsuranceCover")
+    return charged, unit, state.insurance_fund - before.insurance_fund + covered
 
 
 def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, budget) -> int:
