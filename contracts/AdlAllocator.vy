@@ -567,8 +567,17 @@ def _allocate_pro_rata(
                 weights.append(self.compute_weight(policy, holder, price))
                 capacities.append(self.compute_capacity(holder))
     # lots by size, charges by the policy's weights (issue 19): every eligible position
-    # closes the same fraction, so the next call of the same round weighs it as this one
-    lots: DynArray[int256, N] = self.water_fill(sizes, sizes, accounts, size)
+    # closes the same fraction, so the next call of the same round weighs it as this one;
+    # each keeps a lot while the others hold the bankrupt size (no winner leaves the round
+    # by a rounding), `adl_allocator.lot_caps`
+    keep: DynArray[int256, N] = []
+    kept: int256 = 0
+    for lots_held: int256 in sizes:
+        keep.append(lots_held - 1)
+        kept += lots_held - 1
+    if kept < size:
+        keep = sizes
+    lots: DynArray[int256, N] = self.water_fill(sizes, keep, accounts, size)
     charges: DynArray[int256, N] = []
     if pnl:
         charges = self._round_charges(weights, capacities, paid, accounts, loss)

@@ -340,6 +340,16 @@ def completion_order(holders: list[Holder]) -> list[Holder]:
     return [h for h in rest if h.equity >= 0] + [h for h in rest if h.equity < 0]
 
 
+def lot_caps(sizes: list[int], size: int) -> list[int]:
+    """Return the most lots each eligible position closes: all but one while the others
+    hold the bankrupt ``size`` (its whole size otherwise). A position whose share of the
+    lots rounded up to all of them left the round with its record, so the keeper's order
+    decided which small winner escaped the rest (a review: a 1-lot short paid 21,586 or
+    32,484 units by the order). Contract: ``AdlAllocator._allocate_pro_rata``."""
+    keep = [s - 1 for s in sizes]
+    return keep if sum(keep) >= size else sizes
+
+
 def _allocate_queue(
     price: int, mmr: int, holders: list[Holder], size: int, loss: int
 ) -> list[Fill]:
@@ -370,7 +380,7 @@ def _allocate_pro_rata(
     # lots by size, charges by the policy's weights (issue 19): every eligible position
     # closes the same fraction, so what each keeps stays in proportion to what it held,
     # and the next call of the same round weighs it exactly as this one did
-    lots = water_fill(sizes, sizes, accounts, size)
+    lots = water_fill(sizes, lot_caps(sizes, size), accounts, size)
     if policy == ADL_POLICY_PNL_PRO_RATA:
         charges = round_charges(eligible, loss)  # the round's apportionment (issue 19)
     else:

@@ -120,12 +120,16 @@ PROPERTIES = {
     "the one price the market settled at",
     "adl_order_free": "the charges each counterparty absorbs for the bankrupt accounts "
     "known at one price do not depend on the order a keeper deleverages them in (two "
-    "replayed in both orders, by a keeper or by each account itself, within a unit per "
-    "call, capped rounds included, while no winner's position closes whole before the "
-    "round's last call)",
-    "adl_monotone_across_calls": "under pro-rata on profit (contract pro-rata), a round's "
-    "charges over several calls are the same fraction of each counterparty's profit (size) "
-    "at the round's start, within a unit per call: a larger winner never pays a smaller share",
+    "replayed in both orders, by a keeper or by each account itself: exactly under "
+    "pro-rata on profit while the round's charges are its apportionment, but for the "
+    "funding units the fund received between the calls, else within a unit per call; "
+    "capped rounds included, while no winner's position closes whole before the round's "
+    "last call)",
+    "adl_monotone_across_calls": "under pro-rata on profit, a round's charges over several "
+    "calls are the highest-averages apportionment of their total on the profit each "
+    "winner held at the round's start, exactly; under contract pro-rata the same fraction "
+    "of each counterparty's size, within a unit per call: a larger winner never pays a "
+    "smaller share",
     "attacker_gain_bounded": "in no call does the attacker contract (several calls in one "
     "transaction, no key) gain more over its fair mark-to-market PnL than the liquidation "
     "and keeper rewards it earned in that call, unless its own deficit was written off",

@@ -713,6 +713,37 @@ def test_i19_review_a_cut_cap_moves_to_the_others(case):
     assert case.state.bad_debt == 0
 
 
+def test_i19_review_a_small_winner_keeps_its_last_lot(case):
+    """Issue 19, a review of the round's apportionment: trader5 holds a 1-lot short beside
+    trader1's 5,000 lots, against two bankrupt longs (2,501 and 1,000 lots) at 0.80. Lots
+    went by largest remainders, so trader5's share rounded up to its whole lot in the
+    first call, and it left the round with its record: it paid 21,586 or 32,484 units by
+    the keeper's order. Now each winner keeps a lot while the others hold the bankrupt
+    size, and both orders charge the same."""
+    use_policy(case, "pnl_pro_rata")
+    for trader, amount in (
+        ("trader0", 300),
+        ("trader4", 150),
+        ("trader3", 5_000),
+        ("trader1", 20_000),
+        ("trader5", 20_000),
+    ):
+        case("deposit", trader, amount * USDC)
+    case(settle_trade("trader0", "trader1", 2_501, 10**6))
+    case(settle_trade("trader4", "trader1", 1_000, 10**6))
+    case(settle_trade("trader3", "trader1", 1_499, 10**6))
+    case(settle_trade("trader3", "trader5", 1, 10**6))
+    case.govern("withdraw_insurance", 900 * USDC)
+    case.price(0, 800_000)
+    actors = case.pair.actors
+    first = paid_in_order(case.state, actors, ("trader0", "trader4"), "outsider")
+    second = paid_in_order(case.state, actors, ("trader4", "trader0"), "outsider")
+    assert first == second, (first, second)
+    case("deleverage", "outsider", "trader0")
+    case.act("deleverage", "outsider", "trader4")
+    assert case.size("trader5") == -1
+
+
 def paid_in_order(state, actors: dict, order: tuple[str, ...], keeper: str) -> dict[str, int]:
     """Each counterparty's total charge when ``order`` is deleveraged by ``keeper`` on a
     copy of ``state``."""
