@@ -402,19 +402,13 @@ def _water_fill(weights: list[int], caps: list[int], budget: int) -> tuple[int, 
     """Split ``budget`` by ``weights`` under ``caps``: the units the last pass handed out
     by fractional part, and whether a tie of fractional parts straddled them (two equal
     parts, one given a unit and one not: the tie-break decided)."""
-    active = [i for i in range(len(weights)) if weights[i] > 0 and caps[i] > 0]
-    remaining = budget
-    while active and remaining > 0:
-        total = sum(weights[i] for i in active)
-        saturated = [i for i in active if remaining * weights[i] >= caps[i] * total]
-        if saturated:
-            remaining -= sum(caps[i] for i in saturated)
-            active = [i for i in active if i not in saturated]
-            continue
-        fractions = sorted((remaining * weights[i] % total for i in active), reverse=True)
-        left = remaining - sum(remaining * weights[i] // total for i in active)
-        return left, 0 < left < len(fractions) and fractions[left - 1] == fractions[left]
-    return 0, False
+    active, remaining = _last_pass(weights, caps, budget)
+    if not active:
+        return 0, False
+    total = sum(weights[i] for i in active)
+    fractions = sorted((remaining * weights[i] % total for i in active), reverse=True)
+    left = remaining - sum(remaining * weights[i] // total for i in active)
+    return left, 0 < left < len(fractions) and fractions[left - 1] == fractions[left]
 
 
 def _apportion(terms: list[tuple[int, int, int]], budget: int) -> tuple[int, bool]:
@@ -422,24 +416,33 @@ def _apportion(terms: list[tuple[int, int, int]], budget: int) -> tuple[int, boo
     paid) ``terms``: the units its last pass handed out by threshold, and whether a tie of
     thresholds straddled the last one given (equal thresholds: the address decided)."""
     weights, caps = [t[0] for t in terms], [t[1] for t in terms]
-    active = [i for i in range(len(terms)) if weights[i] > 0 and caps[i] > 0]
-    remaining = budget + sum(t[2] for t in terms)
+    active, remaining = _last_pass(weights, caps, budget + sum(t[2] for t in terms))
+    if not active:
+        return 0, False
+    total = sum(weights[i] for i in active)
+    shares = {i: remaining * weights[i] // total for i in active}
+    left = remaining - sum(shares.values())
+    thresholds = sorted(
+        Fraction(shares[i] + k, weights[i])
+        for i in active
+        for k in range(1, min(left + 1, caps[i] - shares[i]) + 1)
+    )
+    return left, 0 < left < len(thresholds) and thresholds[left - 1] == thresholds[left]
+
+
+def _last_pass(weights: list[int], caps: list[int], budget: int) -> tuple[list[int], int]:
+    """The accounts the saturating passes leave below their caps, and their budget (none
+    when every cap binds or nothing is left)."""
+    active = [i for i in range(len(weights)) if weights[i] > 0 and caps[i] > 0]
+    remaining = budget
     while active and remaining > 0:
         total = sum(weights[i] for i in active)
         saturated = [i for i in active if remaining * weights[i] >= caps[i] * total]
-        if saturated:
-            remaining -= sum(caps[i] for i in saturated)
-            active = [i for i in active if i not in saturated]
-            continue
-        shares = {i: remaining * weights[i] // total for i in active}
-        left = remaining - sum(shares.values())
-        thresholds = sorted(
-            Fraction(shares[i] + k, weights[i])
-            for i in active
-            for k in range(1, min(left + 1, caps[i] - shares[i]) + 1)
-        )
-        return left, 0 < left < len(thresholds) and thresholds[left - 1] == thresholds[left]
-    return 0, False
+        if not saturated:
+            return active, remaining
+        remaining -= sum(caps[i] for i in saturated)
+        active = [i for i in active if i not in saturated]
+    return [], 0
 
 
 # -- the population: holders, markets ---------------------------------------------------
