@@ -568,15 +568,16 @@ def _allocate_pro_rata(
                 capacities.append(self.compute_capacity(holder))
     # lots by size, charges by the policy's weights (issue 19): every eligible position
     # closes the same fraction, so the next call of the same round weighs it as this one;
-    # each keeps a lot while the others hold the bankrupt size (no winner leaves the round
-    # by a rounding), `adl_allocator.lot_caps`
-    keep: DynArray[int256, N] = []
-    kept: int256 = 0
-    for lots_held: int256 in sizes:
-        keep.append(lots_held - 1)
-        kept += lots_held - 1
-    if kept < size:
-        keep = sizes
+    # under pro-rata on profit each keeps a lot while the others hold the bankrupt size
+    # (no winner leaves the round by a rounding), `adl_allocator.lot_caps`
+    keep: DynArray[int256, N] = sizes
+    if pnl:
+        kept: int256 = 0
+        for i: uint256 in range(len(sizes), bound=N):
+            keep[i] = sizes[i] - 1
+            kept += sizes[i] - 1
+        if kept < size:
+            keep = sizes
     lots: DynArray[int256, N] = self.water_fill(sizes, keep, accounts, size)
     charges: DynArray[int256, N] = []
     if pnl:

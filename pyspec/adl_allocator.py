@@ -341,11 +341,14 @@ def completion_order(holders: list[Holder]) -> list[Holder]:
 
 
 def lot_caps(sizes: list[int], size: int) -> list[int]:
-    """Return the most lots each eligible position closes: all but one while the others
-    hold the bankrupt ``size`` (its whole size otherwise). A position whose share of the
-    lots rounded up to all of them left the round with its record, so the keeper's order
-    decided which small winner escaped the rest (a review: a 1-lot short paid 21,586 or
-    32,484 units by the order). Contract: ``AdlAllocator._allocate_pro_rata``."""
+    """Return the most lots each eligible position closes under pro-rata on profit: all
+    but one while the others hold the bankrupt ``size`` (its whole size otherwise). A
+    position whose share of the lots rounded up to all of them left the round with its
+    record, so the keeper's order decided which small winner escaped the rest (a review: a
+    1-lot short paid 21,586 or 32,484 units by the order). By size the lots are the next
+    call's weights, which a kept lot would move beyond the lot a rounding does (a
+    campaign: 13 units past the round's unit), so that policy closes them as they fall.
+    Contract: ``AdlAllocator._allocate_pro_rata``."""
     keep = [s - 1 for s in sizes]
     return keep if sum(keep) >= size else sizes
 
@@ -380,7 +383,8 @@ def _allocate_pro_rata(
     # lots by size, charges by the policy's weights (issue 19): every eligible position
     # closes the same fraction, so what each keeps stays in proportion to what it held,
     # and the next call of the same round weighs it exactly as this one did
-    lots = water_fill(sizes, lot_caps(sizes, size), accounts, size)
+    caps = lot_caps(sizes, size) if policy == ADL_POLICY_PNL_PRO_RATA else sizes
+    lots = water_fill(sizes, caps, accounts, size)
     if policy == ADL_POLICY_PNL_PRO_RATA:
         charges = round_charges(eligible, loss)  # the round's apportionment (issue 19)
     else:

@@ -90,10 +90,12 @@ def check_pro_rata(before: State, market_id: int, policy: int, eligible, fills, 
     lots = {f[1]: f[3] for f in fills}
     charges = {f[1]: f[5] for f in fills}
     lot_budget = min(position_size, sum(held.values()))
-    # lots by size under every policy (issue 19), each keeping a lot while the others
-    # hold the bankrupt size (a review: no winner leaves the round by a rounding)
+    # lots by size under every policy (issue 19); under pro-rata on profit each keeping a
+    # lot while the others hold the bankrupt size (a review: no winner leaves the round by
+    # a rounding)
     keep = {a: held[a] - 1 for a in eligible}
-    most = keep if sum(keep.values()) >= position_size else held
+    pnl = policy == PNL_PRO_RATA
+    most = keep if pnl and sum(keep.values()) >= position_size else held
     lot_level = level(held, most, lot_budget)
     far = [a for a in eligible if abs(lots.get(a, 0) - min(most[a], lot_level * held[a])) >= 1]
     total = max(min(budget, sum(caps.values())), 0)

@@ -348,8 +348,9 @@ def _deleverages(seen, before: State, events: list) -> None:
     else:
         sizes = [h["size"] for h in holders]
         lots = sum(f[3] for f in fills)
-        keep = [s - 1 for s in sizes]  # a lot each while the others hold the size
-        lots_left, lots_tie = _water_fill(sizes, keep if sum(keep) >= lots else sizes, lots)
+        keep = [s - 1 for s in sizes]  # pro-rata on profit: a lot each while it can
+        pnl = policy == 1 and sum(keep) >= lots
+        lots_left, lots_tie = _water_fill(sizes, keep if pnl else sizes, lots)
         if policy == 1:  # the round's apportionment (issue 19)
             terms = adl_apportion.round_terms(before, market_id, -side)
             charge_left, charge_tie = _apportion(list(terms.values()), max(budget, 0))
