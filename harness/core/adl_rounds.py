@@ -90,9 +90,9 @@ def check_round(before: State, bankrupt: str) -> None:
         if any(run is None for run in runs):
             return  # a winner's position closed whole before the last call: stated
         (first, unit_a, fund_a), (second, unit_b, fund_b) = runs
-        # exact but for the funding units the fund received between the calls; else each
-        # order within its own unit
-        slack = max(fund_a, fund_b) if exact else unit_a + unit_b
+        # exact but for the funding units the fund received between the calls (else each
+        # order within its own unit, and those units)
+        slack = max(fund_a, fund_b) + (0 if exact else unit_a + unit_b)
         accounts = sorted(set(first) | set(second))
         check(
             "adl_order_free",
