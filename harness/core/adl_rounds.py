@@ -255,7 +255,8 @@ def _tally(charged: Counter, fills, before_call: State, market_id: int, caps, bu
     for fill in fills:
         charged[fill[1]] += fill[5]
     side = 1 if size(before_call, fills[0][1], market_id) > 0 else -1  # the winners' side
-    return _call_unit(before_call, market_id, caps, budget, side)
+    capped = {f[1] for f in fills if f[5] > 0 and f[5] >= caps.get(f[1], 0)}
+    return _call_unit(before_call, market_id, caps, budget, side, capped)
 
 
 def _caps(state: State, market_id: int) -> dict[str, int]:
@@ -291,22 +292,28 @@ def _deleverage(state: State, address: str, market_id: int, caller: str) -> tupl
     return before_call, fills, adl_budget(before_call, address, market_id, state.events)
 
 
-def _call_unit(state: State, market_id: int, caps: dict, budget: int, side: int) -> int:
+def _call_unit(
+    state: State, market_id: int, caps: dict, budget: int, side: int, capped: set
+) -> int:
     """One call's rounding unit: two units of charge (each share is within one of the exact
     water-fill, and so is each capacity it leaves). By size, lots are handed out whole, so
     what a position keeps may be a lot off its exact share, which moves its next weight by
-    one lot: the budget per eligible lot more. Under pro-rata on profit the next weight is
-    the capacity left, capacity less charge, whatever the lots (the round's record), so a
-    lot moves nothing (an eighth review: a per-lot term read the record over the few lots
-    left and allowed almost a whole call's budget)."""
+    one lot: the budget per eligible lot more, counting only the positions the call left
+    below their caps and what it did not pay to capped ones (the level those share: a
+    campaign's capped round moved a charge a unit past the unit over every eligible lot).
+    Under pro-rata on profit the next weight is the capacity left, capacity less charge,
+    whatever the lots (the round's record), so a lot moves nothing (an eighth review: a
+    per-lot term read the record over the few lots left and allowed almost a whole
+    call's budget)."""
     if state.markets[market_id].adl_policy == PNL_PRO_RATA:
         return 2
     lots = sum(
         abs(size(state, a, market_id))
         for a, cap in caps.items()
-        if cap > 0 and size(state, a, market_id) * side > 0  # the eligible side only
+        if cap > 0 and a not in capped and size(state, a, market_id) * side > 0  # eligible
     )
-    return (-(-budget // lots) if lots else 0) + 2
+    budget -= sum(caps[a] for a in capped)
+    return (-(-budget // lots) if lots and budget > 0 else 0) + 2
 
 
 def _check_monotone(before: State, market_id: int, charged: Counter, slack: int) -> None:
